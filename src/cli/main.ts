@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { EXIT } from './run-action.js';
+import { registerPackets } from './packets-command.js';
+
+/** commander wiring only: argv → one call into the library → exit code. */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('natlens')
+    .description('Where do packets stop at a Linux NAT gateway? Reads captures + a state snapshot and names the cause, with proof.')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  registerPackets(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; every usage error exits 2.
+      process.exitCode = e.exitCode === 0 ? EXIT.OK : EXIT.INPUT;
+      return;
+    }
+    throw e;
+  }
+}
+
+await main();

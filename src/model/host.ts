@@ -1,0 +1,105 @@
+import type { Cidr4 } from './address.js';
+import type { SourceRef } from './source.js';
+
+export interface Sysctl {
+  readonly key: string;
+  readonly value: string;
+  readonly source: SourceRef;
+}
+
+export interface InterfaceAddress {
+  readonly family: 4 | 6;
+  /** Text form (`203.0.113.71`, `fe80::1`). */
+  readonly address: string;
+  /** u32 for IPv4, -1 for IPv6. */
+  readonly v4: number;
+  readonly prefix: number;
+  readonly secondary: boolean;
+  readonly scope: string;
+  readonly source: SourceRef;
+}
+
+export interface HostInterface {
+  readonly ifindex: number;
+  /** Without the `@ifN` peer suffix. */
+  readonly name: string;
+  readonly mtu: number;
+  /** As printed: UP, LOWER_UP, NOARP, … */
+  readonly flags: readonly string[];
+  readonly operState: string;
+  readonly mac: string | null;
+  readonly addresses: readonly InterfaceAddress[];
+  readonly source: SourceRef;
+}
+
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'other';
+
+export interface Route {
+  readonly table: string;
+  readonly type: RouteType;
+  /** null = default. */
+  readonly dst: Cidr4 | null;
+  readonly family: 4 | 6;
+  readonly via: number | null;
+  readonly dev: string | null;
+  readonly prefsrc: number | null;
+  readonly metric: number;
+  readonly proto: string | null;
+  readonly scope: string | null;
+  readonly text: string;
+  readonly source: SourceRef;
+}
+
+export interface Neighbour {
+  readonly family: 4 | 6;
+  readonly address: string;
+  readonly v4: number;
+  readonly dev: string;
+  readonly lladdr: string | null;
+  /** Upper case: REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, NOARP, PERMANENT. */
+  readonly states: readonly string[];
+  readonly source: SourceRef;
+}
+
+/** One side of a conntrack tuple. Ports for TCP/UDP, type/code/id for ICMP. */
+export interface CtTuple {
+  readonly src: number;
+  readonly dst: number;
+  readonly sport: number | null;
+  readonly dport: number | null;
+  readonly icmpType: number | null;
+  readonly icmpCode: number | null;
+  readonly icmpId: number | null;
+}
+
+export interface ConntrackEntry {
+  readonly proto: string;
+  readonly protoNum: number;
+  readonly timeout: number | null;
+  /** TCP state (ESTABLISHED, TIME_WAIT, …), null for others. */
+  readonly state: string | null;
+  readonly original: CtTuple;
+  readonly reply: CtTuple;
+  /** UNREPLIED, ASSURED, … (without brackets). */
+  readonly flags: readonly string[];
+  readonly mark: number | null;
+  readonly text: string;
+  readonly source: SourceRef;
+}
+
+export interface HostState {
+  /** Keyed by the dotted key (`net.ipv4.ip_forward`; slashes normalised to dots). */
+  readonly sysctls: ReadonlyMap<string, Sysctl>;
+  readonly interfaces: readonly HostInterface[];
+  readonly routes: readonly Route[];
+  readonly neighbours: readonly Neighbour[];
+  readonly conntrack: readonly ConntrackEntry[] | null;
+  /** Which kinds of host state the snapshot held (missing kinds make the simulator assume, and say so). */
+  readonly have: {
+    readonly sysctls: boolean;
+    readonly addresses: boolean;
+    readonly routes: boolean;
+    readonly neighbours: boolean;
+    readonly conntrack: boolean;
+  };
+}

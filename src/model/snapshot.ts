@@ -1,0 +1,35 @@
+import type { InputWarning } from './errors.js';
+import type { HostState } from './host.js';
+import type { Ruleset, RulesetDisagreement } from './ruleset.js';
+
+/** What a bundle file turned out to be (content-sniffed, never by name). */
+export type SnapshotFileKind =
+  | 'iptables-save'
+  | 'ip6tables-save'
+  | 'iptables-list'
+  | 'iptables-S'
+  | 'sysctl'
+  | 'ip-addr'
+  | 'ip-route'
+  | 'ip-neigh'
+  | 'conntrack'
+  | 'capture'
+  | 'ignored';
+
+export interface SnapshotFile {
+  readonly path: string;
+  readonly kind: SnapshotFileKind;
+  /** Why a file was ignored. */
+  readonly reason?: string;
+}
+
+/** The gateway's state as one snapshot gives it. */
+export interface Snapshot {
+  /** IPv4 rules, reconciled from every form the bundle holds; null when the bundle has none. */
+  readonly rules: Ruleset | null;
+  readonly rules6: Ruleset | null;
+  readonly host: HostState;
+  readonly files: readonly SnapshotFile[];
+  readonly disagreements: readonly RulesetDisagreement[];
+  readonly warnings: readonly InputWarning[];
+}

@@ -1,0 +1,117 @@
+import type { Counters, SourceRef } from './source.js';
+import type { TableName } from './ruleset.js';
+
+/** The packet the simulator walks through the gateway. IPv4 only (u32 addresses). */
+export interface SimPacket {
+  /** Interface it arrives on. */
+  readonly ingress: string;
+  readonly src: number;
+  readonly dst: number;
+  /** IP protocol number. */
+  readonly proto: number;
+  /** TCP/UDP ports; 0 when not applicable. */
+  readonly sport: number;
+  readonly dport: number;
+  /** ICMP type/code and echo id; -1 when not ICMP. */
+  readonly icmpType: number;
+  readonly icmpCode: number;
+  readonly icmpId: number;
+  /** IP total length. */
+  readonly size: number;
+  readonly df: boolean;
+  /** First packet of a connection (walks nat), or a later/reply packet (uses conntrack). */
+  readonly state: 'new' | 'established' | 'related';
+  readonly mark: number;
+}
+
+/** A connection's addresses at some point on the path. */
+export interface Tuple {
+  readonly src: number;
+  readonly dst: number;
+  /** Port for TCP/UDP, echo id for ICMP echo, 0 otherwise. */
+  readonly sport: number;
+  readonly dport: number;
+}
+
+export interface RuleRef {
+  readonly file: string;
+  readonly line: number;
+  readonly table: TableName;
+  readonly chain: string;
+  readonly index: number;
+  readonly text: string;
+  readonly counters: Counters | null;
+}
+
+export type StepStage = 'raw' | 'mangle' | 'nat' | 'filter' | 'security' | 'conntrack' | 'routing' | 'rp-filter' | 'forwarding' | 'mtu' | 'neighbour';
+
+export interface TraceStep {
+  readonly stage: StepStage;
+  readonly table: TableName | null;
+  readonly chain: string | null;
+  /** The iptables rule that decided this step, or null for a policy / a kernel decision. */
+  readonly rule: RuleRef | null;
+  /** ACCEPT, DROP, REJECT, RETURN, jump, goto, DNAT, SNAT, MASQUERADE, continue, policy ACCEPT, may-match, … */
+  readonly verdict: string;
+  /** Human-readable detail (e.g. the route chosen, the sysctl read). */
+  readonly note: string;
+  /** The step depends on something we could not model (unknown match, probabilistic rule). */
+  readonly unsure: boolean;
+  /** Sysctl or route line this step relied on. */
+  readonly source: SourceRef | null;
+}
+
+/** One NAT rewrite as a before/after diff. */
+export interface NatRewrite {
+  readonly kind: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT';
+  readonly rule: RuleRef;
+  readonly before: Tuple;
+  readonly after: Tuple;
+  /** `--random-fully` / `--random` or a port range: ports and ICMP ids may be remapped. */
+  readonly portsMayChange: boolean;
+}
+
+export type DropReason =
+  | 'ip-forward-disabled'
+  | 'forward-chain'
+  | 'input-chain'
+  | 'prerouting-chain'
+  | 'postrouting-chain'
+  | 'rp-filter'
+  | 'no-route'
+  | 'route-blackhole'
+  | 'mtu-exceeded'
+  | 'invalid-state';
+
+export type TraceDisposition =
+  | {
+      readonly kind: 'forwarded';
+      readonly egress: string;
+      readonly out: Tuple;
+      /** Next hop: gateway (`via`) or the destination itself when on-link; null when unknown. */
+      readonly nextHop: number | null;
+      readonly portsMayChange: boolean;
+    }
+  | { readonly kind: 'local'; readonly out: Tuple; readonly note: string }
+  | {
+      readonly kind: 'dropped';
+      readonly stage: StepStage;
+      readonly reason: DropReason;
+      readonly rule: RuleRef | null;
+      readonly source: SourceRef | null;
+      /** What the kernel sends back, if anything (REJECT, net-unreachable, frag-needed). */
+      readonly icmpBack: { readonly type: number; readonly code: number; readonly mtu: number } | null;
+      readonly note: string;
+    }
+  | { readonly kind: 'unknown'; readonly why: string };
+
+export interface Trace {
+  readonly packet: SimPacket;
+  readonly steps: readonly TraceStep[];
+  readonly rewrites: readonly NatRewrite[];
+  readonly disposition: TraceDisposition;
+  /** What the simulator assumed because the snapshot did not say (missing sysctls, routes…). */
+  readonly assumptions: readonly string[];
+  /** True when a step was unsure: the disposition is a best guess. */
+  readonly unsure: boolean;
+}
