@@ -201,3 +201,19 @@ export interface Analysis {
   };
   readonly rules: readonly RuleUsage[];
 }
+
+export interface AnalyzeProgress {
+  readonly phase: 'snapshot' | 'captures' | 'correlate' | 'diagnose' | 'done';
+  /** Capture bytes read so far / in all. */
+  readonly bytesRead: number;
+  readonly bytesTotal: number;
+  readonly packets: number;
+}
+
+export interface AnalyzeOptions {
+  /** Force interface roles (otherwise inferred from the snapshot). */
+  readonly inside?: string;
+  readonly outside?: string;
+  /** Called now and then while captures are read (at most every ~64k packets and at phase changes). */
+  readonly onProgress?: (p: AnalyzeProgress) => void;
+}
