@@ -105,6 +105,23 @@ export type TraceDisposition =
     }
   | { readonly kind: 'unknown'; readonly why: string };
 
+/**
+ * A rule the packet may or may not match (`-m statistic`, `-m set`, `-m limit`, options the parser could not
+ * model). The walk goes on as if it did not match; this records the other branch so that the diagnosis can
+ * report e.g. an intermittent drop.
+ */
+export interface MayMatch {
+  readonly rule: RuleRef;
+  /** Chance that the rule matches this packet (from `-m statistic`), null when unknown. */
+  readonly probability: number | null;
+  /** The rule's target: DROP, REJECT, ACCEPT, DNAT, SNAT, jump, … */
+  readonly target: string;
+  /** Matching would end the packet's way at the gateway (DROP/REJECT). */
+  readonly drops: boolean;
+  /** What made the rule uncertain. */
+  readonly why: string;
+}
+
 export interface Trace {
   readonly packet: SimPacket;
   readonly steps: readonly TraceStep[];
@@ -114,4 +131,6 @@ export interface Trace {
   readonly assumptions: readonly string[];
   /** True when a step was unsure: the disposition is a best guess. */
   readonly unsure: boolean;
+  /** Rules on the path that may match this packet; the disposition assumes they did not. */
+  readonly mayMatch: readonly MayMatch[];
 }
