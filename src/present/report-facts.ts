@@ -1,0 +1,302 @@
+/**
+ * What both postmortem reports (Markdown and HTML) say, worked out once from an Analysis: which finding
+ * is the root cause, how the fix splits into "now" and "survives a reboot", the timeline's bursts and the
+ * point where forwarding stopped, which rules fired and which never did. The renderers only lay it out.
+ */
+import type { Analysis, Evidence, Finding, Flow, FlowDisposition, FlowEndpoint, FlowPacket, RuleUsage } from '../model/analysis.js';
+import { isoToNs } from './format-time.js';
+
+export interface Burst {
+  readonly iface: string;
+  readonly first: string;
+  readonly last: string;
+  readonly requests: number;
+  readonly replies: number;
+  /** Request packets judged and without a copy on the other side. */
+  readonly lost: number;
+  readonly flows: readonly string[];
+  readonly byDisposition: Readonly<Partial<Record<FlowDisposition, number>>>;
+}
+
+export interface StopMark {
+  readonly time: string;
+  readonly iface: string;
+  readonly file: string;
+  readonly frame: number;
+  readonly flow: string;
+  /** The interface the copy should have left by. */
+  readonly expectedOn: string | null;
+}
+
+export interface FixPlan {
+  /** Commands that fix the running gateway. */
+  readonly now: readonly string[];
+  /** Commands/edits that make the fix survive a reboot or a pod restart. */
+  readonly persist: readonly string[];
+}
+
+export interface ReportFacts {
+  /** Directory every input shares (shown once), or '' when they share none. */
+  readonly baseDir: string;
+  readonly rel: (path: string) => string;
+  readonly rootCause: Finding | null;
+  readonly otherFindings: readonly Finding[];
+  readonly fixes: ReadonlyMap<Finding, FixPlan>;
+  /** The finding is about a sysctl: in Kube-OVN the sysctl lives in the NAT gateway pod's network namespace. */
+  readonly sysctlFindings: ReadonlySet<Finding>;
+  readonly bursts: readonly Burst[];
+  readonly stop: StopMark | null;
+  readonly ifaces: readonly string[];
+  readonly flowById: ReadonlyMap<string, Flow>;
+  readonly fired: readonly RuleUsage[];
+  readonly neverFired: readonly RuleUsage[];
+  /** Rules without counters in the snapshot (iptables-save without -c). */
+  readonly uncounted: readonly RuleUsage[];
+  /** Request packets judged / judged without a copy, over all flows (from the per-flow loss rates). */
+  readonly overallLoss: { readonly judged: number; readonly lost: number } | null;
+  readonly capturePackets: number;
+  readonly captures: number;
+  readonly snapshots: number;
+}
+
+/** Dispositions that mean "something went wrong" (the affected flows). */
+export const PROBLEM_DISPOSITIONS: ReadonlySet<FlowDisposition> = new Set<FlowDisposition>([
+  'stopped-at-gateway',
+  'forwarded-untranslated',
+  'translation-mismatch',
+  'no-reply',
+  'reply-not-returned',
+  'partial',
+]);
+
+const SYSCTL_CHECKS = new Set(['ip-forward-disabled', 'rp-filter-drop']);
+
+export function reportFacts(analysis: Analysis): ReportFacts {
+  const baseDir = commonDir(analysis.inputs.map((i) => i.path));
+  const rel = (p: string): string => (baseDir && p.startsWith(baseDir) ? p.slice(baseDir.length) : p);
+  const errors = analysis.findings.filter((f) => f.severity === 'error');
+  const rootCause = errors[0] ?? analysis.findings.find((f) => f.severity === 'warning') ?? null;
+  const otherFindings = analysis.findings.filter((f) => f !== rootCause);
+  const fixes = new Map<Finding, FixPlan>();
+  const sysctlFindings = new Set<Finding>();
+  for (const f of analysis.findings) {
+    fixes.set(f, splitFix(f.fix));
+    if (SYSCTL_CHECKS.has(f.check) || f.evidence.some((e) => e.kind === 'sysctl')) sysctlFindings.add(f);
+  }
+  const flowById = new Map(analysis.flows.map((f) => [f.id, f] as const));
+  const ifaces = interfaceOrder(analysis);
+  const fired: RuleUsage[] = [];
+  const neverFired: RuleUsage[] = [];
+  const uncounted: RuleUsage[] = [];
+  for (const r of analysis.rules) {
+    if (!r.counters) uncounted.push(r);
+    else if (r.counters.packets > 0) fired.push(r);
+    else neverFired.push(r);
+  }
+  let judged = 0;
+  let lost = 0;
+  for (const f of analysis.flows) {
+    if (f.lossRate === null) continue;
+    const n = f.packets[f.ingress]?.request ?? 0;
+    judged += n;
+    lost += Math.round(f.lossRate * n);
+  }
+  const captures = analysis.inputs.filter((i) => i.kind === 'capture');
+  return {
+    baseDir,
+    rel,
+    rootCause,
+    otherFindings,
+    fixes,
+    sysctlFindings,
+    bursts: bursts(analysis, ifaces),
+    stop: stopMark(analysis),
+    ifaces,
+    flowById,
+    fired,
+    neverFired,
+    uncounted,
+    overallLoss: judged > 0 ? { judged, lost } : null,
+    capturePackets: captures.reduce((n, i) => n + i.packets, 0),
+    captures: captures.length,
+    snapshots: analysis.inputs.filter((i) => i.kind === 'snapshot').length,
+  };
+}
+
+/**
+ * A finding's fix list puts the commands that fix the running box first and the ones that make it
+ * persistent after them (model/analysis.ts). Tell them apart by what they touch: a file under /etc,
+ * `sysctl --system`/`-p` (re-reading those files), a save/persist tool, or a kubectl patch of the
+ * gateway's spec all outlive a reboot.
+ */
+export function splitFix(fix: readonly string[]): FixPlan {
+  const now: string[] = [];
+  const persist: string[] = [];
+  for (const cmd of fix) {
+    if (/\/etc\/|sysctl\s+(--system|-p\b)|iptables-save\s*>|netfilter-persistent|persist|kubectl\s+(patch|apply|edit)|reboot/i.test(cmd)) persist.push(cmd);
+    else if (persist.length > 0) persist.push(cmd);
+    else now.push(cmd);
+  }
+  return { now, persist };
+}
+
+function commonDir(paths: readonly string[]): string {
+  const dirs = paths.map((p) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/') + 1) : ''));
+  if (dirs.length === 0) return '';
+  let prefix = dirs[0] ?? '';
+  for (const d of dirs) {
+    while (prefix && !d.startsWith(prefix)) {
+      const cut = prefix.slice(0, -1).lastIndexOf('/');
+      prefix = cut >= 0 ? prefix.slice(0, cut + 1) : '';
+    }
+  }
+  return prefix;
+}
+
+/** Inside first, then outside, then any other interface a capture holds, in capture order. */
+function interfaceOrder(a: Analysis): string[] {
+  const out: string[] = [];
+  const add = (n: string | null | undefined): void => {
+    if (n && !out.includes(n)) out.push(n);
+  };
+  add(a.interfaces.inside);
+  add(a.interfaces.outside);
+  for (const w of a.capture.windows) add(w.iface);
+  for (const f of a.flows) for (const k of Object.keys(f.packets).sort()) add(k);
+  return out;
+}
+
+/** Every sampled packet of every flow, in time order (nanosecond-exact). */
+export function samplePackets(a: Analysis): { readonly flow: Flow; readonly p: FlowPacket; readonly ns: bigint }[] {
+  const all: { flow: Flow; p: FlowPacket; ns: bigint }[] = [];
+  for (const flow of a.flows) for (const p of flow.samples) all.push({ flow, p, ns: isoToNs(p.time) });
+  all.sort((x, y) => (x.ns < y.ns ? -1 : x.ns > y.ns ? 1 : 0));
+  return all;
+}
+
+/** True when this packet should have had a copy on the other interface and has none. */
+export function isLost(flow: Flow, p: FlowPacket): boolean {
+  return p.judged && p.match === null && p.direction === 'request' && p.iface === flow.ingress && flow.egress !== null && PROBLEM_DISPOSITIONS.has(flow.disposition);
+}
+
+/**
+ * Group each interface's packets into bursts: a new burst starts after a quiet gap. The gap grows
+ * until an interface has at most MAX_BURSTS bursts, so the table stays compact for long captures.
+ */
+const MAX_BURSTS = 8;
+function bursts(a: Analysis, ifaces: readonly string[]): Burst[] {
+  const pk = samplePackets(a);
+  const out: Burst[] = [];
+  for (const iface of ifaces) {
+    const mine = pk.filter((x) => x.p.iface === iface);
+    if (mine.length === 0) continue;
+    const span = Number(mine[mine.length - 1]!.ns - mine[0]!.ns);
+    let gap = Math.max(1e9, span / 12);
+    let groups = split(mine, gap);
+    while (groups.length > MAX_BURSTS) {
+      gap *= 2;
+      groups = split(mine, gap);
+    }
+    for (const g of groups) {
+      const flows = [...new Set(g.map((x) => x.flow.id))];
+      const byDisposition: Partial<Record<FlowDisposition, number>> = {};
+      for (const id of flows) {
+        const d = a.flows.find((f) => f.id === id)!.disposition;
+        byDisposition[d] = (byDisposition[d] ?? 0) + 1;
+      }
+      out.push({
+        iface,
+        first: g[0]!.p.time,
+        last: g[g.length - 1]!.p.time,
+        requests: g.filter((x) => x.p.direction === 'request').length,
+        replies: g.filter((x) => x.p.direction === 'reply').length,
+        lost: g.filter((x) => isLost(x.flow, x.p)).length,
+        flows,
+        byDisposition,
+      });
+    }
+  }
+  return out;
+}
+
+function split<T extends { ns: bigint }>(xs: readonly T[], gapNs: number): T[][] {
+  const groups: T[][] = [];
+  let cur: T[] = [];
+  let prev: bigint | null = null;
+  for (const x of xs) {
+    if (prev !== null && Number(x.ns - prev) > gapNs) {
+      groups.push(cur);
+      cur = [];
+    }
+    cur.push(x);
+    prev = x.ns;
+  }
+  if (cur.length) groups.push(cur);
+  return groups;
+}
+
+/** The first judged packet that arrived and had no copy leave: where forwarding was seen to stop. */
+function stopMark(a: Analysis): StopMark | null {
+  for (const { flow, p } of samplePackets(a)) {
+    if (isLost(flow, p)) return { time: p.time, iface: p.iface, file: p.file, frame: p.frame, flow: flow.id, expectedOn: flow.egress };
+  }
+  return null;
+}
+
+/** `10.0.4.10:33118 → 198.51.100.29:80`, `10.0.4.11 → 198.51.100.29 id 20717` (ICMP echo). */
+export function endpoint(e: FlowEndpoint, proto: Flow['proto']): string {
+  if (proto === 'icmp' || proto === 'icmpv6') return `${e.src} → ${e.dst}${e.sport !== null ? ` id ${e.sport}` : ''}`;
+  const port = (p: number | null): string => (p === null ? '' : `:${p}`);
+  return `${e.src}${port(e.sport)} → ${e.dst}${port(e.dport)}`;
+}
+
+/** What NAT did (or should do) to a flow, as `SNAT 10.0.4.10 → 203.0.113.71` / `DNAT …`. */
+export function natChange(from: FlowEndpoint, to: FlowEndpoint, proto: Flow['proto']): string {
+  const parts: string[] = [];
+  const icmp = proto === 'icmp' || proto === 'icmpv6';
+  if (from.src !== to.src || (!icmp && from.sport !== to.sport)) {
+    parts.push(`SNAT ${from.src}${!icmp && from.sport !== null ? `:${from.sport}` : ''} → ${to.src}${!icmp && to.sport !== null ? `:${to.sport}` : ''}`);
+  }
+  if (from.dst !== to.dst || from.dport !== to.dport) {
+    parts.push(`DNAT ${from.dst}${from.dport !== null ? `:${from.dport}` : ''} → ${to.dst}${to.dport !== null ? `:${to.dport}` : ''}`);
+  }
+  if (icmp && from.sport !== to.sport && from.sport !== null && to.sport !== null) parts.push(`echo id ${from.sport} → ${to.sport}`);
+  return parts.length ? parts.join(', ') : 'no translation';
+}
+
+/** One line of evidence, plain text (renderers escape it). */
+export function evidenceText(e: Evidence, rel: (p: string) => string): { readonly where: string; readonly what: string } {
+  switch (e.kind) {
+    case 'frame':
+      return { where: `${rel(e.file)} frame ${e.frame}`, what: `${e.iface} · ${e.summary}` };
+    case 'rule':
+      return { where: `${rel(e.file)}:${e.line}`, what: `${e.table} ${e.chain}: ${e.text}${counterText(e.counters)}` };
+    case 'policy':
+      return { where: `${rel(e.file)}:${e.line}`, what: `${e.table} ${e.chain} policy ${e.policy}${counterText(e.counters)}` };
+    case 'sysctl':
+      return { where: `${rel(e.file)}:${e.line}`, what: `${e.key} = ${e.value}` };
+    case 'note':
+      return { where: '', what: e.text };
+    default:
+      return { where: `${rel(e.file)}:${e.line}`, what: `${e.kind}: ${e.text}` };
+  }
+}
+
+export function counterText(c: { readonly packets: number; readonly bytes: number } | null): string {
+  return c ? ` [${c.packets} pkts, ${c.bytes} bytes]` : '';
+}
+
+export function pct(x: number | null): string {
+  if (x === null) return '–';
+  return `${(x * 100).toFixed(x === 0 || x === 1 ? 0 : 1)} %`;
+}
+
+/** `5 ↑ / 0 ↓` request/reply counts on one interface. */
+export function countsText(c: { readonly request: number; readonly reply: number } | undefined): string {
+  if (!c) return '0 / 0';
+  return `${c.request} / ${c.reply}`;
+}
+
+/** The Kube-OVN note: where a sysctl fix must be applied so that it sticks. */
+export const KUBE_OVN_SYSCTL_NOTE =
+  'Kube-OVN: the VPC NAT gateway is a pod; its sysctls belong to the pod\'s network namespace. Run the commands inside the gateway pod (kubectl -n kube-system exec vpc-nat-gw-<name>-0 -- …) to fix it now. To make it survive pod restarts and node reboots, set the sysctl on the node that runs the NAT gateway pod (a file in /etc/sysctl.d/ there, e.g. net.ipv4.ip_forward = 1, then sysctl --system), and check that nothing in the node\'s provisioning resets it.';
