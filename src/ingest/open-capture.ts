@@ -1,0 +1,107 @@
+import type { CaptureFormat, CaptureInterface, CaptureRecord } from '../model/capture.js';
+import { InputError, type InputWarning } from '../model/errors.js';
+import { BufferedInput } from './buffered-input.js';
+import { openFileSource, stdinSource, type ByteSource } from './byte-source.js';
+import { pcapInterface, readPcapHeader, readPcapRecords } from './pcap-reader.js';
+import { readPcapngRecords } from './pcapng-reader.js';
+import type { ReaderContext } from './reader-context.js';
+import { sniffCaptureFormat } from './sniff-capture-format.js';
+
+export interface OpenCaptureOptions {
+  /** Called for each problem the reader works around (truncated tail, unsupported link type…). */
+  readonly onWarning?: (w: InputWarning) => void;
+  /** ifindex → interface name (from `ip addr`), naming the interfaces of LINUX_SLL2 (`-i any`) records. */
+  readonly interfaceNames?: ReadonlyMap<number, string>;
+  /** Read from this source instead of opening `path` (stdin, memory). */
+  readonly source?: ByteSource;
+}
+
+export interface OpenCapture {
+  readonly path: string;
+  readonly format: CaptureFormat;
+  /**
+   * Interfaces described so far: the one of a classic pcap at once; a pcapng's as its blocks are read
+   * (complete once `records()` has been run through).
+   */
+  readonly interfaces: readonly CaptureInterface[];
+  /**
+   * The packet records, once. Each step yields the same object (see CaptureRecord): copy what you keep.
+   * The source is closed when the generator finishes, throws or is returned from early.
+   */
+  records(): Generator<CaptureRecord, void, undefined>;
+  /** Bytes read from the file so far (its whole size once records() has been run through). */
+  bytesRead(): number;
+  /** Release the file without reading further (only needed when records() is never iterated). */
+  close(): void;
+}
+
+export function newCaptureRecord(file: string): CaptureRecord {
+  return {
+    file,
+    frame: 0,
+    offset: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    caplen: 0,
+    origLen: 0,
+    linkType: 0,
+    interfaceId: 0,
+    interfaceName: '',
+    data: new Uint8Array(0),
+  };
+}
+
+/**
+ * Open a capture (`-` = standard input) and read enough to know its format. Throws InputError for a
+ * file that is empty, not a capture, or whose header is unusable; everything after the header is
+ * read lazily by `records()` with bounded memory.
+ */
+export function openCapture(path: string, options: OpenCaptureOptions = {}): OpenCapture {
+  const source = options.source ?? (path === '-' ? stdinSource() : openFileSource(path));
+  const ctx: ReaderContext = {
+    file: path,
+    onWarning: options.onWarning ?? (() => {}),
+    interfaceNames: options.interfaceNames ?? null,
+  };
+  try {
+    const input = new BufferedInput(source);
+    input.ensure(12);
+    if (input.available === 0) throw new InputError('empty-file', path, 'the file is empty', { offset: 0 });
+    const format = sniffCaptureFormat(input.buf.subarray(input.pos, input.end));
+    if (format === null) {
+      throw new InputError('not-a-capture', path, 'not a pcap or pcapng capture (no capture magic number in the first bytes)', { offset: 0 });
+    }
+    const interfaces: CaptureInterface[] = [];
+    const rec = newCaptureRecord(path);
+    let body: () => Generator<CaptureRecord, void, undefined>;
+    if (format === 'pcapng') {
+      body = () => readPcapngRecords(input, ctx, rec, interfaces);
+    } else {
+      const header = readPcapHeader(input, path);
+      interfaces.push(pcapInterface(header));
+      body = () => readPcapRecords(input, header, ctx, rec);
+    }
+    let started = false;
+    return {
+      path,
+      format,
+      interfaces,
+      *records() {
+        if (started) throw new Error(`openCapture(${path}): records() can be iterated only once`);
+        started = true;
+        try {
+          yield* body();
+        } finally {
+          source.close();
+        }
+      },
+      bytesRead: () => input.bytesRead,
+      close() {
+        source.close();
+      },
+    };
+  } catch (e) {
+    source.close();
+    throw e;
+  }
+}
