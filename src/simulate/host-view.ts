@@ -1,0 +1,132 @@
+import { cidrContains, ipv4ToString, prefixMask } from '../model/address.js';
+import type { HostInterface, InterfaceAddress, Neighbour, Route, Sysctl } from '../model/host.js';
+import type { Chain, Table, TableName } from '../model/ruleset.js';
+import type { Snapshot } from '../model/snapshot.js';
+
+/**
+ * Everything the simulator looks up, indexed once per snapshot so that a walk per flow stays cheap
+ * (the correlation calls `simulate` thousands of times with the same snapshot).
+ */
+export interface HostView {
+  readonly snapshot: Snapshot;
+  readonly interfaces: ReadonlyMap<string, HostInterface>;
+  /** Every IPv4 address configured on an interface → the interface holding it. */
+  readonly localAddrs: ReadonlyMap<number, { readonly iface: HostInterface; readonly addr: InterfaceAddress }>;
+  /** Subnet broadcast addresses (the kernel adds them to the local table as `broadcast` routes). */
+  readonly broadcastAddrs: ReadonlySet<number>;
+  /** IPv4 routes of each table, longest prefix first, then lowest metric (the kernel's tie-break). */
+  readonly tables: ReadonlyMap<string, readonly Route[]>;
+  /** Connected routes derived from the addresses (used only when the snapshot holds no routes). */
+  readonly derivedRoutes: readonly Route[];
+  /** Neighbour entries keyed `dev|address`. */
+  readonly neighbours: ReadonlyMap<string, Neighbour>;
+  readonly chains: Readonly<Partial<Record<TableName, ReadonlyMap<string, Chain>>>>;
+}
+
+const cache = new WeakMap<Snapshot, HostView>();
+
+/** Memoised per snapshot object: the snapshot is immutable, so the index never goes stale. */
+export function hostView(snapshot: Snapshot): HostView {
+  let v = cache.get(snapshot);
+  if (!v) {
+    v = buildView(snapshot);
+    cache.set(snapshot, v);
+  }
+  return v;
+}
+
+/** `254` is main, `255` local, `253` default (rt_tables); the parser may give either form. */
+export function tableName(t: string): string {
+  if (t === '' || t === '254') return 'main';
+  if (t === '255') return 'local';
+  if (t === '253') return 'default';
+  return t;
+}
+
+function buildView(snapshot: Snapshot): HostView {
+  const host = snapshot.host;
+  const interfaces = new Map<string, HostInterface>();
+  const localAddrs = new Map<number, { iface: HostInterface; addr: InterfaceAddress }>();
+  const broadcastAddrs = new Set<number>();
+  const derivedRoutes: Route[] = [];
+  for (const itf of host.interfaces) {
+    interfaces.set(itf.name, itf);
+    for (const a of itf.addresses) {
+      if (a.family !== 4 || a.v4 < 0) continue;
+      if (!localAddrs.has(a.v4)) localAddrs.set(a.v4, { iface: itf, addr: a });
+      if (a.prefix < 31) broadcastAddrs.add((a.v4 | ~prefixMask(a.prefix)) >>> 0);
+      if (a.prefix < 32 && !a.secondary && a.scope !== 'host') {
+        const net = (a.v4 & prefixMask(a.prefix)) >>> 0;
+        derivedRoutes.push({
+          table: 'main',
+          type: 'unicast',
+          dst: { addr: net, prefix: a.prefix },
+          family: 4,
+          via: null,
+          dev: itf.name,
+          prefsrc: a.v4,
+          metric: 0,
+          proto: 'kernel',
+          scope: 'link',
+          text: `${ipv4ToString(net)}/${a.prefix} dev ${itf.name} proto kernel scope link src ${a.address} (derived from the address)`,
+          source: a.source,
+        });
+      }
+    }
+  }
+  const tables = new Map<string, Route[]>();
+  for (const r of host.routes) {
+    if (r.family !== 4) continue;
+    const t = tableName(r.table);
+    let list = tables.get(t);
+    if (!list) tables.set(t, (list = []));
+    list.push(r);
+  }
+  for (const list of tables.values()) list.sort(routeOrder);
+  derivedRoutes.sort(routeOrder);
+
+  const neighbours = new Map<string, Neighbour>();
+  for (const n of host.neighbours) if (n.family === 4) neighbours.set(`${n.dev}|${n.v4}`, n);
+
+  const chains: Partial<Record<TableName, Map<string, Chain>>> = {};
+  const rules = snapshot.rules;
+  if (rules) {
+    for (const [name, table] of Object.entries(rules.tables) as [TableName, Table | undefined][]) {
+      if (!table) continue;
+      const m = new Map<string, Chain>();
+      for (const c of table.chains) m.set(c.name, c);
+      chains[name] = m;
+    }
+  }
+  return { snapshot, interfaces, localAddrs, broadcastAddrs, tables, derivedRoutes, neighbours, chains };
+}
+
+function routeOrder(a: Route, b: Route): number {
+  const pa = a.dst ? a.dst.prefix : 0;
+  const pb = b.dst ? b.dst.prefix : 0;
+  if (pa !== pb) return pb - pa;
+  return a.metric - b.metric;
+}
+
+export function routeMatches(r: Route, dst: number): boolean {
+  return r.dst === null || cidrContains(r.dst, dst);
+}
+
+/** A sysctl by key; interface names with dots appear with `/` in `sysctl -a` (eth0.100 → eth0/100). */
+export function sysctl(view: HostView, key: string): Sysctl | undefined {
+  const s = view.snapshot.host.sysctls;
+  return s.get(key) ?? s.get(key.replace(/^(net\.ipv4\.conf\.)(.+)(\.[a-z_]+)$/, (_m, a: string, b: string, c: string) => a + b.replace(/\./g, '/') + c));
+}
+
+export function sysctlInt(s: Sysctl | undefined): number | null {
+  if (!s) return null;
+  const n = Number(s.value.trim());
+  return Number.isInteger(n) ? n : null;
+}
+
+/** The first primary IPv4 address of an interface, as the kernel lists them (primaries before secondaries). */
+export function primaryAddress(itf: HostInterface): InterfaceAddress | null {
+  for (const a of itf.addresses) if (a.family === 4 && a.v4 >= 0 && !a.secondary) return a;
+  for (const a of itf.addresses) if (a.family === 4 && a.v4 >= 0) return a;
+  return null;
+}

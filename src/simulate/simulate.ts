@@ -1,0 +1,341 @@
+import { ipv4ToString } from '../model/address.js';
+import type { Route } from '../model/host.js';
+import type { TableName } from '../model/ruleset.js';
+import type { Snapshot } from '../model/snapshot.js';
+import type { SourceRef } from '../model/source.js';
+import type { DropReason, SimPacket, StepStage, Trace, TraceDisposition } from '../model/trace.js';
+import { applyConntrackDst, applyConntrackSrc, findConntrack } from './conntrack-lookup.js';
+import { checkForwarding } from './forwarding-gate.js';
+import { hostView, type HostView } from './host-view.js';
+import { checkRpFilter } from './rp-filter.js';
+import { haveRoutes, lookupRoute } from './route-lookup.js';
+import { isIcmpError, rejectIcmp } from './reject-icmp.js';
+import { initialState, tupleOf } from './packet-state.js';
+import { ruleRef } from './rule-ref.js';
+import { tupleText, walkHook, type HookOutcome } from './walk-chain.js';
+import { assume, type Walk } from './walk.js';
+
+export interface SimulateOptions {
+  /**
+   * Egress interface to assume when the snapshot holds no routes (for instance the interface the captures saw
+   * the packet leave by). Ignored when routes are known. The trace says it was assumed.
+   */
+  readonly assumeEgress?: string;
+  /**
+   * For a packet with state 'established'/'related': translate it with the snapshot's matching `conntrack -L`
+   * entry, as the kernel's nat hooks do for later packets. Off by default (the correlation inverts mappings
+   * it learned from the captures itself).
+   */
+  readonly conntrack?: boolean;
+}
+
+/** Drop reasons by the hook a chain belongs to. */
+function chainDropReason(hook: string): DropReason {
+  if (hook === 'FORWARD') return 'forward-chain';
+  if (hook === 'INPUT') return 'input-chain';
+  if (hook === 'POSTROUTING') return 'postrouting-chain';
+  return 'prerouting-chain';
+}
+
+/**
+ * What the gateway does to one packet: the netfilter hooks and the routing decision in the order the kernel
+ * runs them for a packet arriving on an interface (net/ipv4/ip_input.c → route.c ip_route_input_slow →
+ * ip_forward.c → ip_output.c), each step with the rule, sysctl or route it relied on. Pure and deterministic;
+ * the per-snapshot indexes are built once and reused.
+ */
+export function simulate(packet: SimPacket, snapshot: Snapshot, options: SimulateOptions = {}): Trace {
+  const view = hostView(snapshot);
+  const s = initialState(packet);
+  const w: Walk = {
+    view,
+    s,
+    steps: [],
+    rewrites: [],
+    mayMatch: [],
+    assumptions: [],
+    unsure: false,
+    portsMayChange: false,
+    nextHop: null,
+    budget: 100_000,
+  };
+  noteRulesetGaps(w);
+  const disposition = walkPacket(w, options);
+  return {
+    packet,
+    steps: w.steps,
+    rewrites: w.rewrites,
+    disposition,
+    assumptions: w.assumptions,
+    unsure: w.unsure || disposition.kind === 'unknown',
+    mayMatch: w.mayMatch,
+  };
+}
+
+function noteRulesetGaps(w: Walk): void {
+  const rules = w.view.snapshot.rules;
+  if (!rules) {
+    assume(w, 'the snapshot holds no iptables rules: assumed every chain empty with policy ACCEPT, so no filtering and no NAT');
+    return;
+  }
+  if (rules.legacyTablesPresent) {
+    const l = rules.legacyTablesPresent;
+    assume(
+      w,
+      `${l.file}:${l.line} says iptables-legacy tables are present: these rules were saved from the nft backend and the legacy rules, which the kernel also applies, are missing from the snapshot`,
+    );
+  }
+}
+
+function needTable(w: Walk, table: TableName): void {
+  const rules = w.view.snapshot.rules;
+  if (!rules || w.view.chains[table]) return;
+  if (table === 'nat') {
+    assume(
+      w,
+      rules.legacyTablesPresent
+        ? 'no nat table in the snapshot while iptables-legacy tables are present: the NAT rules probably live in the legacy backend (take the snapshot with iptables-legacy-save)'
+        : 'no nat table in the snapshot: assumed no NAT rules',
+    );
+  } else if (table === 'filter') {
+    assume(w, 'no filter table in the snapshot: assumed empty chains with policy ACCEPT (the state of a table nobody loaded)');
+  }
+}
+
+function hook(w: Walk, table: TableName, chain: string): HookOutcome {
+  needTable(w, table);
+  return walkHook(w, table, chain);
+}
+
+function dropped(
+  w: Walk,
+  stage: StepStage,
+  reason: DropReason,
+  note: string,
+  extra: { rule?: ReturnType<typeof ruleRef> | null; source?: SourceRef | null; icmpBack?: { type: number; code: number; mtu: number } | null } = {},
+): TraceDisposition {
+  // RFC 1122 3.2.2: the kernel never answers an ICMP error with an ICMP error.
+  const icmpBack = extra.icmpBack && !isIcmpError(w.s.proto, w.s.icmpType) ? extra.icmpBack : null;
+  return { kind: 'dropped', stage, reason, rule: extra.rule ?? null, source: extra.source ?? null, icmpBack, note };
+}
+
+function fromHook(w: Walk, o: HookOutcome, table: TableName, hookName: string): TraceDisposition | null {
+  if (o.kind === 'accept') return null;
+  if (o.kind === 'unknown') return { kind: 'unknown', why: o.why };
+  const source = o.rule ? o.rule.source : o.chain.source;
+  let icmpBack = o.rejectWith !== null ? rejectIcmp(o.rejectWith) : null;
+  let note = o.note;
+  if (o.rejectWith === 'tcp-reset') note += ' (a TCP RST goes back)';
+  if (o.rejectWith !== null && icmpBack === null && o.rejectWith !== 'tcp-reset') icmpBack = null;
+  return dropped(w, table, chainDropReason(hookName), note, { rule: o.rule ? ruleRef(o.rule) : null, source, icmpBack });
+}
+
+/** Run the hooks of one netfilter hook point in priority order (raw −300, mangle −150, nat ±100, filter 0, security 50). */
+function hooks(w: Walk, tables: readonly TableName[], hookName: string): TraceDisposition | null {
+  for (const t of tables) {
+    if (t === 'nat' && w.s.ct !== 'new') continue;
+    const d = fromHook(w, hook(w, t, hookName), t, hookName);
+    if (d) return d;
+  }
+  return null;
+}
+
+function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
+  const s = w.s;
+  const view = w.view;
+  let d = hooks(w, ['raw'], 'PREROUTING');
+  if (d) return d;
+
+  // Conntrack (priority −200): decides whether the nat table sees this packet at all.
+  const ct = conntrackStep(w, options);
+  d = hooks(w, ['mangle', 'nat'], 'PREROUTING');
+  if (d) return d;
+  if (ct) applyConntrackDst(w, ct);
+
+  // Routing decision (ip_route_input_slow).
+  const beforeRoute = tupleOf(s);
+  const r = lookupRoute(view, s.dst);
+  if (!haveRoutes(view)) {
+    assume(
+      w,
+      view.snapshot.host.have.addresses
+        ? 'the snapshot holds no routes: used only the connected routes the addresses imply'
+        : 'the snapshot holds neither routes nor addresses: routing cannot be predicted except for loopback',
+    );
+  }
+  if (r.kind === 'local') {
+    w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: 'local', note: `${ipv4ToString(s.dst)} is local (${r.why})`, unsure: false, source: r.route?.source ?? null });
+    const rp = checkRpFilter(w, true);
+    if (rp) return rp;
+    return localDelivery(w, r.why);
+  }
+  let route: Route | null = null;
+  let egress: string | null = null;
+  if (r.kind === 'route') {
+    route = r.route;
+    egress = route.dev ?? devOfVia(view, route.via);
+  } else if (!haveRoutes(view) && options.assumeEgress) {
+    egress = options.assumeEgress;
+    assume(w, `no route for ${ipv4ToString(s.dst)} in the snapshot: assumed it leaves by ${egress}, as asked`);
+  }
+  const routeNote = route ? `${route.text} (table ${r.kind === 'route' ? r.table : 'main'})` : '';
+
+  if (route === null && egress === null) {
+    // fib_lookup failed: with forwarding off the kernel turns the error into EHOSTUNREACH and stays silent.
+    const fwd = checkForwarding(w);
+    if (fwd) return fwd;
+    if (!haveRoutes(view)) {
+      return { kind: 'unknown', why: `the snapshot holds no routes and no connected subnet holds ${ipv4ToString(s.dst)}` };
+    }
+    w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: 'no-route', note: `no route to ${ipv4ToString(s.dst)} in table main (and no default route)`, unsure: false, source: null });
+    // ip_error(): ENETUNREACH → ICMP net unreachable (RFC 792 type 3 code 0).
+    return dropped(w, 'routing', 'no-route', `no route to ${ipv4ToString(s.dst)}`, { icmpBack: { type: 3, code: 0, mtu: 0 } });
+  }
+  if (route && (route.type === 'blackhole' || route.type === 'unreachable' || route.type === 'prohibit')) {
+    w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: route.type, note: routeNote, unsure: false, source: route.source });
+    const fwd = checkForwarding(w);
+    if (fwd) return fwd;
+    // fib_lookup errors: blackhole -EINVAL (silent), unreachable -EHOSTUNREACH (host unreachable),
+    // prohibit -EACCES (ICMP type 3 code 13, communication administratively prohibited) — ip_error().
+    const icmpBack = route.type === 'blackhole' ? null : { type: 3, code: route.type === 'unreachable' ? 1 : 13, mtu: 0 };
+    return dropped(w, 'routing', 'route-blackhole', `${route.type} route for ${ipv4ToString(s.dst)}`, { source: route.source, icmpBack });
+  }
+  const nextHop = route ? (route.via ?? s.dst) : null;
+  w.nextHop = nextHop;
+  s.outIface = egress ?? '';
+  w.steps.push({
+    stage: 'routing',
+    table: null,
+    chain: null,
+    rule: null,
+    verdict: 'forward',
+    note: route
+      ? `${tupleText(beforeRoute)} via ${routeNote}: out ${egress ?? '?'}${route.via !== null ? `, next hop ${ipv4ToString(route.via)}` : ', on-link'}`
+      : `out ${egress} (assumed)`,
+    unsure: route === null || r.kind !== 'route' || r.derived,
+    source: route?.source ?? null,
+  });
+  if (route === null) w.unsure = true;
+  const fwd = checkForwarding(w);
+  if (fwd) return fwd;
+  const rp = checkRpFilter(w, false);
+  if (rp) return rp;
+
+  // ip_forward(): the MTU check comes before the FORWARD hook.
+  const mtu = checkMtu(w, egress!);
+  if (mtu) return mtu;
+
+  d = hooks(w, ['mangle', 'filter', 'security'], 'FORWARD');
+  if (d) return d;
+  d = hooks(w, ['mangle', 'nat'], 'POSTROUTING');
+  if (d) return d;
+  if (ct) applyConntrackSrc(w, ct);
+
+  neighbourStep(w, egress!, nextHop);
+  return { kind: 'forwarded', egress: egress!, out: tupleOf(s), nextHop, portsMayChange: w.portsMayChange };
+}
+
+function devOfVia(view: HostView, via: number | null): string | null {
+  if (via === null) return null;
+  const r = lookupRoute(view, via);
+  return r.kind === 'route' ? r.route.dev : null;
+}
+
+function conntrackStep(w: Walk, options: SimulateOptions): ReturnType<typeof findConntrack> {
+  const s = w.s;
+  const base = { stage: 'conntrack' as const, table: null, chain: null, rule: null, unsure: false };
+  if (s.ct === 'untracked') {
+    w.steps.push({ ...base, verdict: 'UNTRACKED', note: 'marked NOTRACK in raw: no connection, so the nat table is skipped', source: null });
+    return null;
+  }
+  if (s.ct === 'new') {
+    w.steps.push({ ...base, verdict: 'NEW', note: 'first packet of a connection: the nat table decides its translation', source: null });
+    return null;
+  }
+  if (options.conntrack) {
+    const hit = findConntrack(w);
+    if (hit) {
+      w.steps.push({
+        ...base,
+        verdict: s.ct.toUpperCase(),
+        note: `${hit.direction} direction of the conntrack entry: ${hit.entry.text}`,
+        source: hit.entry.source,
+      });
+      return hit;
+    }
+    assume(w, w.view.snapshot.host.have.conntrack ? 'no conntrack entry in the snapshot matches this packet: addresses left as they are' : 'the snapshot holds no conntrack table: addresses left as they are');
+  }
+  w.steps.push({
+    ...base,
+    verdict: s.ct.toUpperCase(),
+    note: 'a later packet of a connection: the nat table is not consulted; the connection\'s own mapping applies (not simulated here)',
+    unsure: false,
+    source: null,
+  });
+  return null;
+}
+
+function localDelivery(w: Walk, why: string): TraceDisposition {
+  const d = hooks(w, ['mangle', 'filter', 'security', 'nat'], 'INPUT');
+  if (d) return d;
+  return { kind: 'local', out: tupleOf(w.s), note: `delivered to the gateway itself: ${why}` };
+}
+
+/** ip_forward(): a DF packet larger than the egress MTU is dropped with ICMP frag-needed (RFC 1191). */
+function checkMtu(w: Walk, egress: string): TraceDisposition | null {
+  const s = w.s;
+  const itf = w.view.interfaces.get(egress);
+  if (!itf || !(itf.mtu > 0)) {
+    assume(w, `the MTU of ${egress} is not in the snapshot: the packet size was not checked`);
+    return null;
+  }
+  if (!(s.size > 0)) {
+    assume(w, 'packet size not given: the egress MTU was not checked');
+    return null;
+  }
+  const base = { stage: 'mtu' as const, table: null, chain: null, rule: null, unsure: false, source: itf.source };
+  if (s.size <= itf.mtu) {
+    w.steps.push({ ...base, verdict: 'fits', note: `${s.size} bytes ≤ MTU ${itf.mtu} of ${egress}` });
+    return null;
+  }
+  if (s.df) {
+    w.steps.push({ ...base, verdict: 'DROP', note: `${s.size} bytes > MTU ${itf.mtu} of ${egress} and DF set: ICMP fragmentation needed (mtu ${itf.mtu}) goes back` });
+    return dropped(w, 'mtu', 'mtu-exceeded', `${s.size} bytes with DF > MTU ${itf.mtu} of ${egress}`, { source: itf.source, icmpBack: { type: 3, code: 4, mtu: itf.mtu } });
+  }
+  w.steps.push({ ...base, verdict: 'fragment', note: `${s.size} bytes > MTU ${itf.mtu} of ${egress}, DF clear: the kernel fragments it after POSTROUTING` });
+  return null;
+}
+
+function neighbourStep(w: Walk, egress: string, nextHop: number | null): void {
+  const view = w.view;
+  const itf = view.interfaces.get(egress);
+  const noarp = itf?.flags.includes('NOARP') ?? false;
+  const parts: string[] = [];
+  let verdict = 'next hop';
+  let source: SourceRef | null = null;
+  if (nextHop === null) {
+    parts.push('next hop unknown');
+  } else {
+    const nh = ipv4ToString(nextHop);
+    const n = view.neighbours.get(`${egress}|${nextHop}`);
+    if (n) {
+      source = n.source;
+      const bad = n.states.find((x) => x === 'FAILED' || x === 'INCOMPLETE');
+      if (bad) {
+        verdict = 'unresolved';
+        parts.push(`next hop ${nh} on ${egress} is ${bad} in the neighbour table: no one answered ARP, so packets queue and are dropped`);
+      } else {
+        verdict = 'resolved';
+        parts.push(`next hop ${nh} on ${egress} is ${n.lladdr ?? 'without lladdr'} (${n.states.join(',') || 'no state'})`);
+      }
+    } else if (view.snapshot.host.have.neighbours) {
+      parts.push(`next hop ${nh} on ${egress} has no neighbour entry: the kernel ARPs for it when the packet leaves`);
+    } else {
+      parts.push(`next hop ${nh} on ${egress} (no neighbour table in the snapshot)`);
+    }
+  }
+  if (noarp) {
+    parts.push(`${egress} has the NOARP flag: the gateway neither resolves nor answers ARP there, so the outside cannot find its addresses on ${egress}`);
+    source = itf!.source;
+  }
+  w.steps.push({ stage: 'neighbour', table: null, chain: null, rule: null, verdict, note: parts.join('; '), unsure: false, source });
+}

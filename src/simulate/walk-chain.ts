@@ -1,0 +1,198 @@
+import { ipv4ToString } from '../model/address.js';
+import type { Chain, Rule, TableName, Target } from '../model/ruleset.js';
+import type { NatRewrite, StepStage, Tuple } from '../model/trace.js';
+import { matchRule } from './match-rule.js';
+import { applyConnmark, applyMark } from './mark-target.js';
+import { applyDnat, applyMasquerade, applyRedirect, applySnat, type NatEffect } from './nat-target.js';
+import { tupleOf } from './packet-state.js';
+import { ruleRef } from './rule-ref.js';
+import { assume, type Walk } from './walk.js';
+
+/** How one table's hook chain ended for the packet. */
+export type HookOutcome =
+  | { readonly kind: 'accept' }
+  | { readonly kind: 'drop'; readonly rule: Rule | null; readonly chain: Chain; readonly rejectWith: string | null; readonly note: string }
+  /** The walk cannot predict what happens (a NAT target without the data it needs, a looping ruleset). */
+  | { readonly kind: 'unknown'; readonly why: string };
+
+const ACCEPT: HookOutcome = { kind: 'accept' };
+
+/** Targets that change nothing the packet's fate depends on. */
+function harmless(t: Target): boolean {
+  return t.kind === 'LOG' || t.kind === 'NFLOG' || t.kind === 'TRACE' || t.kind === 'none';
+}
+
+export function targetName(t: Target): string {
+  switch (t.kind) {
+    case 'jump':
+    case 'goto':
+      return `${t.kind} ${t.chain}`;
+    case 'unknown':
+      return t.name;
+    case 'none':
+      return 'no target';
+    default:
+      return t.kind;
+  }
+}
+
+export function tupleText(t: Tuple): string {
+  const a = (x: number, p: number): string => (p ? `${ipv4ToString(x)}:${p}` : ipv4ToString(x));
+  return `${a(t.src, t.sport)} → ${a(t.dst, t.dport)}`;
+}
+
+function pct(p: number): string {
+  return `${Math.round(p * 10000) / 100}%`;
+}
+
+/**
+ * Walk one table's built-in chain for a hook (ipt_do_table): rules in order, `-j` pushes a return point,
+ * `-g` does not (so the end of a goto'd chain returns to the caller's caller, or the policy), RETURN or the end
+ * of a user chain pops, the end of the built-in chain applies its policy. NAT targets are terminal (NF_ACCEPT).
+ * A rule that may match is recorded and passed over; the walk follows the branch where it did not match.
+ */
+export function walkHook(w: Walk, table: TableName, hook: string): HookOutcome {
+  const chains = w.view.chains[table];
+  const start = chains?.get(hook);
+  if (!chains || !start) return ACCEPT;
+  const stage: StepStage = table;
+  const s = w.s;
+  const stack: { chain: Chain; pos: number }[] = [{ chain: start, pos: 0 }];
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    if (f.pos >= f.chain.rules.length) {
+      stack.pop();
+      continue;
+    }
+    const rule = f.chain.rules[f.pos++]!;
+    if (--w.budget < 0) return { kind: 'unknown', why: `the rules in ${table} ${f.chain.name} never end (a goto loop?)` };
+    const m = matchRule(rule, s, w.view);
+    if (m.verdict === 'no') continue;
+    const t = rule.target;
+    const ref = ruleRef(rule);
+    if (m.verdict === 'maybe') {
+      const effectful = !harmless(t);
+      const drops = t.kind === 'DROP' || t.kind === 'REJECT';
+      const chance = m.probability === null ? 'an unknown share of packets' : `${pct(m.probability)} of packets`;
+      w.steps.push({
+        stage,
+        table,
+        chain: f.chain.name,
+        rule: ref,
+        verdict: 'may-match',
+        note: `matches ${chance} (${m.why}); would ${targetName(t)}; the walk goes on as if it did not match`,
+        unsure: effectful,
+        source: rule.source,
+      });
+      if (effectful) {
+        w.unsure = true;
+        w.mayMatch.push({ rule: ref, probability: m.probability, target: targetName(t), drops, why: m.why });
+      }
+      continue;
+    }
+    const step = (verdict: string, note: string, unsure = false): void => {
+      w.steps.push({ stage, table, chain: f.chain.name, rule: ref, verdict, note, unsure, source: rule.source });
+      if (unsure) w.unsure = true;
+    };
+    switch (t.kind) {
+      case 'ACCEPT':
+        step('ACCEPT', `accepted in ${table} ${f.chain.name}`);
+        return ACCEPT;
+      case 'DROP':
+        step('DROP', `dropped by a rule in ${table} ${f.chain.name}`);
+        return { kind: 'drop', rule, chain: f.chain, rejectWith: null, note: `dropped by ${table} ${f.chain.name} rule ${rule.index}` };
+      case 'REJECT':
+        step('REJECT', `rejected with ${t.rejectWith || 'icmp-port-unreachable'}`);
+        return { kind: 'drop', rule, chain: f.chain, rejectWith: t.rejectWith || 'icmp-port-unreachable', note: `rejected by ${table} ${f.chain.name} rule ${rule.index}` };
+      case 'RETURN':
+        step('RETURN', stack.length > 1 ? `back to ${stack[stack.length - 2]!.chain.name}` : `end of ${f.chain.name}: its policy applies`);
+        stack.pop();
+        continue;
+      case 'jump':
+      case 'goto': {
+        const next = chains.get(t.chain);
+        if (!next) {
+          step(t.kind, `chain ${t.chain} is not in the snapshot; assumed it returns without effect`, true);
+          assume(w, `${table} chain ${t.chain} is referenced but not in the snapshot: assumed it does nothing`);
+          continue;
+        }
+        if (stack.some((x) => x.chain === next)) {
+          step(t.kind, `${t.chain} is already being walked (a loop iptables would refuse); not followed`, true);
+          continue;
+        }
+        step(t.kind, `${t.kind === 'jump' ? 'jump' : 'goto'} ${t.chain}`);
+        if (t.kind === 'goto') stack.pop();
+        stack.push({ chain: next, pos: 0 });
+        continue;
+      }
+      case 'DNAT':
+      case 'SNAT':
+      case 'MASQUERADE':
+      case 'REDIRECT': {
+        const before = tupleOf(s);
+        let eff: NatEffect;
+        if (t.kind === 'DNAT') eff = applyDnat(t.to, t.random, s);
+        else if (t.kind === 'SNAT') eff = applySnat(t.to, t.random, t.randomFully, s);
+        else if (t.kind === 'MASQUERADE') eff = applyMasquerade(w.view.interfaces.get(s.outIface), w.nextHop, t.ports, t.random, t.randomFully, s);
+        else eff = applyRedirect(w.view.interfaces.get(s.inIface), t.ports, s);
+        if (eff.failed !== null) {
+          step(t.kind, eff.failed, eff.unsure);
+          if (eff.unsure) return { kind: 'unknown', why: eff.failed };
+          return { kind: 'drop', rule, chain: f.chain, rejectWith: null, note: eff.failed };
+        }
+        const after = tupleOf(s);
+        if (t.kind === 'DNAT' || t.kind === 'REDIRECT') s.dnatDone = true;
+        else s.snatDone = true;
+        const rw: NatRewrite = { kind: t.kind, rule: ref, before, after, portsMayChange: eff.portsMayChange };
+        w.rewrites.push(rw);
+        if (eff.portsMayChange) w.portsMayChange = true;
+        step(t.kind, `${tupleText(before)}  ⇒  ${tupleText(after)}${eff.note ? `; ${eff.note}` : ''}`, eff.unsure);
+        return ACCEPT;
+      }
+      case 'MARK': {
+        const e = applyMark(t.args, s);
+        step('MARK', e.note, e.unsure);
+        continue;
+      }
+      case 'CONNMARK': {
+        const e = applyConnmark(t.args, s);
+        step('CONNMARK', e.note, e.unsure);
+        continue;
+      }
+      case 'LOG':
+      case 'NFLOG':
+      case 'TRACE':
+        step(t.kind, 'logged; the walk continues');
+        continue;
+      case 'CT':
+        if (t.notrack) {
+          s.ct = 'untracked';
+          step('CT --notrack', 'not tracked: no conntrack entry, so no NAT');
+        } else step('CT', `${t.args.join(' ')}: the walk continues`);
+        continue;
+      case 'NOTRACK':
+        s.ct = 'untracked';
+        step('NOTRACK', 'not tracked: no conntrack entry, so no NAT');
+        continue;
+      case 'none':
+        step('continue', 'a rule without a target only counts');
+        continue;
+      case 'unknown':
+        step(t.name, `target ${t.name} is not modelled; assumed it lets the packet continue`, true);
+        continue;
+    }
+  }
+  const policy = start.policy ?? 'ACCEPT';
+  w.steps.push({
+    stage,
+    table,
+    chain: start.name,
+    rule: null,
+    verdict: `policy ${policy}`,
+    note: `end of ${table} ${start.name}: policy ${policy}`,
+    unsure: false,
+    source: start.source,
+  });
+  if (policy === 'DROP') return { kind: 'drop', rule: null, chain: start, rejectWith: null, note: `${table} ${start.name} policy DROP` };
+  return ACCEPT;
+}
