@@ -128,6 +128,8 @@ export interface DecodedPacket {
   icmpSeq: number;
   /** Next-hop MTU of an ICMP frag-needed (type 3 code 4) / ICMPv6 packet-too-big. */
   icmpMtu: number;
+  /** Gateway address of an ICMP redirect (type 5), 0 otherwise. */
+  icmpGateway: number;
   /** ICMPv6 NS/NA target address. */
   ndTarget6: Uint32Array;
   inner: EmbeddedHeader;
@@ -214,6 +216,7 @@ export function newDecodedPacket(): DecodedPacket {
     icmpId: 0,
     icmpSeq: 0,
     icmpMtu: 0,
+    icmpGateway: 0,
     ndTarget6: new Uint32Array(4),
     inner: newEmbedded(),
     payloadOffset: 0,
@@ -227,4 +230,83 @@ export function newDecodedPacket(): DecodedPacket {
     arpTpa: 0,
   };
   return p;
+}
+
+function clear4(w: Uint32Array): void {
+  w[0] = 0;
+  w[1] = 0;
+  w[2] = 0;
+  w[3] = 0;
+}
+
+/** Clear `p` for the next packet, keeping its typed arrays (the decoder calls this first). */
+export function resetDecodedPacket(p: DecodedPacket): void {
+  p.truncatedAt = Layer.NONE;
+  p.malformed = '';
+  p.linkType = 0;
+  p.srcMac = 0;
+  p.dstMac = 0;
+  p.vlanCount = 0;
+  p.etherType = 0;
+  p.packetType = PacketType.UNKNOWN;
+  p.ifIndex = -1;
+  p.net = Net.NONE;
+  p.netOffset = 0;
+  p.src = 0;
+  p.dst = 0;
+  clear4(p.src6);
+  clear4(p.dst6);
+  p.ipHeaderLength = 0;
+  p.ipTotalLength = 0;
+  p.ipId = 0;
+  p.ttl = 0;
+  p.tos = 0;
+  p.df = false;
+  p.mf = false;
+  p.fragOffset = 0;
+  p.fragment = false;
+  p.ipOptions = false;
+  p.flowLabel = 0;
+  p.proto = 0;
+  p.l4Offset = 0;
+  p.sport = 0;
+  p.dport = 0;
+  p.tcpFlags = 0;
+  p.tcpSeq = 0;
+  p.tcpAck = 0;
+  p.tcpWindow = 0;
+  p.tcpHeaderLength = 0;
+  p.tcpMss = 0;
+  p.icmpType = 0;
+  p.icmpCode = 0;
+  p.icmpId = 0;
+  p.icmpSeq = 0;
+  p.icmpMtu = 0;
+  p.icmpGateway = 0;
+  clear4(p.ndTarget6);
+  const e = p.inner;
+  e.present = false;
+  e.src = 0;
+  e.dst = 0;
+  clear4(e.src6);
+  clear4(e.dst6);
+  e.proto = 0;
+  e.ipId = 0;
+  e.ttl = 0;
+  e.totalLength = 0;
+  e.sport = 0;
+  e.dport = 0;
+  e.icmpType = 0;
+  e.icmpId = 0;
+  e.icmpSeq = 0;
+  e.tcpSeq = 0;
+  p.payloadOffset = 0;
+  p.payloadLength = 0;
+  p.payloadCaptured = 0;
+  p.payloadHash = 0;
+  p.arpOp = 0;
+  p.arpSha = 0;
+  p.arpSpa = 0;
+  p.arpTha = 0;
+  p.arpTpa = 0;
 }

@@ -1,0 +1,30 @@
+import type { DecodedPacket } from '../model/packet.js';
+import { Layer } from '../model/packet.js';
+import { mac48, u16 } from './bytes.js';
+import { markTruncated } from './truncate.js';
+import { skipVlanTags } from './vlan.js';
+
+const SLL_HEADER = 16;
+/** ARPHRD_ETHER: the link-layer address field holds the sender's MAC. */
+export const ARPHRD_ETHER = 1;
+/** ARPHRD_NETLINK: the protocol field is a netlink family, not an EtherType. */
+export const ARPHRD_NETLINK = 824;
+
+/**
+ * LINKTYPE_LINUX_SLL (113, https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html): packet type,
+ * ARPHRD type, address length, 8 address bytes, protocol. libpcap re-inserts stripped VLAN tags, so
+ * tags may follow. Returns the network header's offset or -1.
+ */
+export function decodeLinuxSll(d: Uint8Array, out: DecodedPacket): number {
+  if (d.length < SLL_HEADER) {
+    markTruncated(out, Layer.LINK);
+    return -1;
+  }
+  out.packetType = u16(d, 0);
+  const hatype = u16(d, 2);
+  const addrLen = u16(d, 4);
+  if (hatype === ARPHRD_ETHER && addrLen === 6) out.srcMac = mac48(d, 6);
+  // A netlink family number would be misread as an EtherType; 0 names no network layer.
+  out.etherType = hatype === ARPHRD_NETLINK ? 0 : u16(d, 14);
+  return skipVlanTags(d, SLL_HEADER, out);
+}

@@ -1,0 +1,66 @@
+import type { DecodedPacket } from '../model/packet.js';
+import { Layer } from '../model/packet.js';
+import { u16, u32 } from './bytes.js';
+import { setPayload } from './payload.js';
+import { markMalformed, markTruncated } from './truncate.js';
+
+const TCP_MIN_HEADER = 20;
+export const TCP_OPT_EOL = 0;
+export const TCP_OPT_NOP = 1;
+export const TCP_OPT_MSS = 2;
+
+/**
+ * TCP (RFC 9293): ports, seq/ack as unsigned 32-bit, data offset, flags (the low 8 bits: CWR…FIN),
+ * window and the MSS option (RFC 9293 §3.2; the one option a NAT gateway's MTU problems turn on).
+ * `end` is where the IP datagram claims the segment ends.
+ */
+export function decodeTcp(d: Uint8Array, off: number, end: number, out: DecodedPacket): void {
+  out.l4Offset = off;
+  const capEnd = end < d.length ? end : d.length;
+  if (end - off < TCP_MIN_HEADER) {
+    markMalformed(out, `TCP segment of ${end - off} bytes is shorter than a TCP header`);
+    return;
+  }
+  if (capEnd - off >= 4) {
+    out.sport = u16(d, off);
+    out.dport = u16(d, off + 2);
+  }
+  if (capEnd - off < TCP_MIN_HEADER) {
+    markTruncated(out, Layer.TRANSPORT);
+    return;
+  }
+  out.tcpSeq = u32(d, off + 4);
+  out.tcpAck = u32(d, off + 8);
+  const headerLength = (d[off + 12]! >> 4) * 4;
+  out.tcpHeaderLength = headerLength;
+  out.tcpFlags = d[off + 13]!;
+  out.tcpWindow = u16(d, off + 14);
+  if (headerLength < TCP_MIN_HEADER) {
+    markMalformed(out, `TCP data offset ${headerLength} < 20`);
+    return;
+  }
+  if (off + headerLength > end) {
+    markMalformed(out, `TCP data offset ${headerLength} runs past the segment`);
+    return;
+  }
+  const optEnd = off + headerLength < capEnd ? off + headerLength : capEnd;
+  let o = off + TCP_MIN_HEADER;
+  while (o < optEnd) {
+    const kind = d[o]!;
+    if (kind === TCP_OPT_EOL) break;
+    if (kind === TCP_OPT_NOP) {
+      o++;
+      continue;
+    }
+    if (o + 1 >= optEnd) break;
+    const len = d[o + 1]!;
+    if (len < 2) break; // a zero/one length would loop forever; tcpdump stops here too ("bad opt")
+    if (kind === TCP_OPT_MSS && len === 4 && o + 4 <= optEnd) out.tcpMss = u16(d, o + 2);
+    o += len;
+  }
+  if (capEnd < off + headerLength) {
+    markTruncated(out, Layer.TRANSPORT);
+    return;
+  }
+  setPayload(d, off + headerLength, end, out);
+}
