@@ -15,6 +15,9 @@ const BLOCK = {
   PB: 0x00000002, // obsolete Packet Block (pcapng appendix A)
   SPB: 0x00000003,
   EPB: 0x00000006,
+  SYSTEMD_JOURNAL: 0x00000009,
+  CUSTOM: 0x00000bad,
+  CUSTOM_NOCOPY: 0x40000bad,
 } as const;
 
 const OPT = { endofopt: 0, if_name: 2, if_tsresol: 9, if_tsoffset: 14 } as const;
@@ -87,6 +90,7 @@ export function* readPcapngRecords(
 
     const known = type === BLOCK.SHB || type === BLOCK.IDB || type === BLOCK.EPB || type === BLOCK.SPB || type === BLOCK.PB;
     if (!known && len > SKIP_STREAMING_ABOVE) {
+      if (type === BLOCK.CUSTOM || type === BLOCK.CUSTOM_NOCOPY || type === BLOCK.SYSTEMD_JOURNAL) frame++;
       // NRB, ISB, DSB, custom and unknown blocks: read through without holding them.
       if (input.skip(len - 4) < len - 4 || !input.ensure(4)) {
         truncatedAtEnd(ctx, input, offset, sawSection);
@@ -213,8 +217,15 @@ export function* readPcapngRecords(
         yield rec;
         continue;
       }
+      case BLOCK.CUSTOM:
+      case BLOCK.CUSTOM_NOCOPY:
+      case BLOCK.SYSTEMD_JOURNAL:
+        // Wireshark shows these as frames of their own; count them so that our frame numbers stay the
+        // ones a user finds in Wireshark, but they carry no packet.
+        frame++;
+        break;
       default:
-        // NRB, ISB, DSB, custom and unknown blocks carry nothing the diagnosis uses.
+        // NRB, ISB, DSB and unknown blocks carry nothing the diagnosis uses.
         break;
     }
     input.advance(len);
