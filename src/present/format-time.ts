@@ -36,7 +36,7 @@ export function isoToMs(iso: string): number {
   return Number(isoToNs(iso)) / 1e6;
 }
 
-/** A duration in nanoseconds, in the unit that reads best: `41 µs`, `1.20 ms`, `14.560 s`, `3 min 12 s`. */
+/** A duration in nanoseconds, in the unit that reads best: `41 µs`, `1.2 ms`, `14.560 s`, `3 min 12 s`. */
 export function durationNs(ns: number | bigint): string {
   const v = typeof ns === 'bigint' ? Number(ns) : ns;
   const sign = v < 0 ? '−' : '';
@@ -51,8 +51,9 @@ export function durationNs(ns: number | bigint): string {
 }
 
 function trim(x: number): string {
-  // Three significant digits: 41 µs, 1.20 ms, 312 ms.
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+  // Up to three significant digits, no trailing zeros: 41 µs, 1.2 ms, 312 ms, 4.56 ms.
+  const t = x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+  return t.includes('.') ? t.replace(/\.?0+$/, '') : t;
 }
 
 /** The report's own time: `2026-11-26 12:04 UTC`. */

@@ -3,7 +3,7 @@
  * timeline of bursts per interface, the flow table, the rules with their counters and the inputs.
  * GitHub-flavoured tables; every input-derived string is made table- and code-span-safe.
  */
-import type { Analysis, Finding, Flow } from '../model/analysis.js';
+import type { Analysis, Finding } from '../model/analysis.js';
 import { VERSION } from '../version.js';
 import { ago, clockNs, dateTimeNs, dayOf, durationNs, isoToNs, reportTime } from './format-time.js';
 import {
@@ -13,6 +13,7 @@ import {
   endpoint,
   evidenceText,
   natChange,
+  orderedFlows,
   pct,
   reportFacts,
   type ReportFacts,
@@ -177,17 +178,6 @@ function flowSection(out: string[], a: Analysis, f: ReportFacts): void {
     out.push(`${rows.length - MAX_FLOW_ROWS} more flows not listed (affected flows come first); \`natlens analyze --format json\` lists them all.`);
   }
   out.push('');
-}
-
-/** Affected flows first (in id order), then the rest; ids compare by their number (f2 before f10). */
-export function orderedFlows(flows: readonly Flow[]): Flow[] {
-  const rank = (f: Flow): number => (f.disposition === 'delivered' || f.disposition === 'local' ? 1 : 0);
-  return [...flows].sort((x, y) => rank(x) - rank(y) || idNum(x.id) - idNum(y.id) || x.id.localeCompare(y.id));
-}
-
-function idNum(id: string): number {
-  const m = /(\d+)$/.exec(id);
-  return m ? Number(m[1]) : 0;
 }
 
 function rulesSection(out: string[], f: ReportFacts): void {

@@ -254,12 +254,13 @@ export function endpoint(e: FlowEndpoint, proto: Flow['proto']): string {
 export function natChange(from: FlowEndpoint, to: FlowEndpoint, proto: Flow['proto']): string {
   const parts: string[] = [];
   const icmp = proto === 'icmp' || proto === 'icmpv6';
-  if (from.src !== to.src || (!icmp && from.sport !== to.sport)) {
-    parts.push(`SNAT ${from.src}${!icmp && from.sport !== null ? `:${from.sport}` : ''} → ${to.src}${!icmp && to.sport !== null ? `:${to.sport}` : ''}`);
-  }
-  if (from.dst !== to.dst || from.dport !== to.dport) {
-    parts.push(`DNAT ${from.dst}${from.dport !== null ? `:${from.dport}` : ''} → ${to.dst}${to.dport !== null ? `:${to.dport}` : ''}`);
-  }
+  // Show a port only when it changed: `SNAT 10.0.4.10 → 203.0.113.71`, `DNAT 203.0.113.72:8080 → 10.0.4.11:80`.
+  const side = (addrA: string, portA: number | null, addrB: string, portB: number | null): string => {
+    const portChanged = !icmp && portA !== portB;
+    return `${addrA}${portChanged && portA !== null ? `:${portA}` : ''} → ${addrB}${portChanged && portB !== null ? `:${portB}` : ''}`;
+  };
+  if (from.src !== to.src || (!icmp && from.sport !== to.sport)) parts.push(`SNAT ${side(from.src, from.sport, to.src, to.sport)}`);
+  if (from.dst !== to.dst || from.dport !== to.dport) parts.push(`DNAT ${side(from.dst, from.dport, to.dst, to.dport)}`);
   if (icmp && from.sport !== to.sport && from.sport !== null && to.sport !== null) parts.push(`echo id ${from.sport} → ${to.sport}`);
   return parts.length ? parts.join(', ') : 'no translation';
 }
@@ -300,3 +301,14 @@ export function countsText(c: { readonly request: number; readonly reply: number
 /** The Kube-OVN note: where a sysctl fix must be applied so that it sticks. */
 export const KUBE_OVN_SYSCTL_NOTE =
   'Kube-OVN: the VPC NAT gateway is a pod; its sysctls belong to the pod\'s network namespace. Run the commands inside the gateway pod (kubectl -n kube-system exec vpc-nat-gw-<name>-0 -- …) to fix it now. To make it survive pod restarts and node reboots, set the sysctl on the node that runs the NAT gateway pod (a file in /etc/sysctl.d/ there, e.g. net.ipv4.ip_forward = 1, then sysctl --system), and check that nothing in the node\'s provisioning resets it.';
+
+/** Affected flows first (in id order), then the rest; ids compare by their number (f2 before f10). */
+export function orderedFlows(flows: readonly Flow[]): Flow[] {
+  const rank = (f: Flow): number => (f.disposition === 'delivered' || f.disposition === 'local' ? 1 : 0);
+  return [...flows].sort((x, y) => rank(x) - rank(y) || idNum(x.id) - idNum(y.id) || x.id.localeCompare(y.id));
+}
+
+function idNum(id: string): number {
+  const m = /(\d+)$/.exec(id);
+  return m ? Number(m[1]) : 0;
+}
