@@ -1,0 +1,450 @@
+#!/usr/bin/env bash
+# natlens netns reproduction lab.
+#
+# Builds, per scenario, a fresh two-interface NAT gateway out of network namespaces and veth pairs, applies
+# the Kube-OVN VPC NAT gateway rule shape with iptables-legacy, injects one fault from
+# /work/shared/FAILURES.md (or none: healthy), drives real traffic through it while tcpdump/dumpcap capture
+# on the gateway's two interfaces, then takes the state snapshot a gateway would give. Each scenario
+# becomes OUTDIR/<scenario>/ laid out like a field bundle; OUTDIR/<scenario>.log keeps the lab's own output.
+#
+# Usage: lab.sh OUTDIR [SCENARIO...]      (default: every scenario; run as root)
+#        lab.sh --list
+#
+# Topology (names get a per-run prefix so parallel runs never clash):
+#   app ──┐
+#         ├─ sw (bridge) ── [IN_IF] gw [OUT_IF] ── rt (upstream next hop + on-link outside client
+#   app2 ─┘                                          + the remote server on its loopback)
+set -euo pipefail
+export LC_ALL=C
+
+ALL_SCENARIOS=(
+  healthy healthy-lan ip-forward-disabled forward-chain-drop forward-chain-reject intermittent-drop
+  rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
+  dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply
+)
+
+# scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
+# interface with the interface name in the IDB), any (tcpdump -i any → LINUX_SLL2, one any.pcap).
+scenario_spec() {
+  case "$1" in
+    healthy) echo "-|vpc|pcap" ;;
+    healthy-lan) echo "-|lan|pcapng" ;;
+    ip-forward-disabled) echo "ip-forward-disabled|vpc|pcap" ;;
+    forward-chain-drop) echo "forward-chain-drop|lan|pcap-nano" ;;
+    forward-chain-reject) echo "forward-chain-drop|vpc|pcapng" ;;
+    intermittent-drop) echo "intermittent-drop|vpc|pcap" ;;
+    rp-filter-drop) echo "rp-filter-drop|lan|pcap" ;;
+    no-route) echo "no-route|vpc|any" ;;
+    egress-neighbor-unresolved) echo "egress-neighbor-unresolved|lan|pcap" ;;
+    arp-disabled) echo "arp-disabled|vpc|pcap" ;;
+    mtu-exceeded) echo "mtu-exceeded|lan|pcapng" ;;
+    snat-missing) echo "snat-missing|vpc|pcap-nano" ;;
+    dnat-backend-unreachable) echo "dnat-backend-unreachable|lan|pcap" ;;
+    stale-conntrack) echo "stale-conntrack|vpc|pcap" ;;
+    snapshot-backend-mismatch) echo "snapshot-backend-mismatch|lan|any" ;;
+    upstream-no-reply) echo "upstream-no-reply|vpc|pcap" ;;
+    *) return 1 ;;
+  esac
+}
+
+# Address plans. Neither uses the field's names (eth0/net1) nor its addresses; all of them exist only inside
+# this lab's namespaces. SPOOF_* is an outside source the gateway believes lives behind the VPC side
+# (rp-filter-drop); GHOST_* are addresses nobody owns.
+load_plan() {
+  case "$1" in
+    vpc)
+      IN_IF=vpc0 OUT_IF=ext2
+      IN_CIDR=172.22.8.0/24 IN_LEN=24 GW_IN=172.22.8.1 APP=172.22.8.10 APP2=172.22.8.11 GHOST_IN=172.22.8.99
+      OUT_LEN=24 EIP=198.18.40.21 EIP2=198.18.40.22 NEXTHOP=198.18.40.1 CLIENT=198.18.40.5 GHOST_OUT=198.18.40.9
+      REMOTE=192.0.2.80 SPOOF=198.18.41.7 SPOOF_NET=198.18.41.0/24
+      TCP_PORT=80 UDP_PORT=53 FWD_TCP=8080 APP2_TCP=80 FWD_UDP=5353 APP2_UDP=5353
+      ;;
+    lan)
+      IN_IF=lan1 OUT_IF=wan9
+      IN_CIDR=10.77.0.0/16 IN_LEN=16 GW_IN=10.77.255.254 APP=10.77.3.10 APP2=10.77.3.20 GHOST_IN=10.77.9.9
+      OUT_LEN=24 EIP=100.64.9.33 EIP2=100.64.9.34 NEXTHOP=100.64.9.254 CLIENT=100.64.9.77 GHOST_OUT=100.64.9.200
+      REMOTE=198.19.7.7 SPOOF=100.65.0.7 SPOOF_NET=100.65.0.0/24
+      TCP_PORT=443 UDP_PORT=123 FWD_TCP=9443 APP2_TCP=443 FWD_UDP=10053 APP2_UDP=53
+      ;;
+    *) return 1 ;;
+  esac
+  PLAN=$1
+}
+
+log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S.%N | cut -c1-12)" "$*" >&2; }
+die() { log "error: $*"; exit 2; }
+
+# ---------------------------------------------------------------------------------------------- cleanup
+NAMESPACES=()
+BG_PIDS=()
+CAP_PIDS=()
+
+teardown() {
+  local pid ns
+  # Captures first, with SIGINT so tcpdump/dumpcap flush and close their files.
+  for pid in "${CAP_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  for pid in "${CAP_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for ns in "${NAMESPACES[@]}"; do
+    # Anything still running inside our own namespaces was started by this script (servers, pings).
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+  done
+  for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  NAMESPACES=() BG_PIDS=() CAP_PIDS=()
+}
+CURRENT_LOG=
+on_exit() {
+  local rc=$?
+  teardown
+  if [[ $rc != 0 && -n $CURRENT_LOG && -f $CURRENT_LOG ]]; then
+    echo "--- last lines of $CURRENT_LOG" >&2
+    tail -n 20 "$CURRENT_LOG" >&2
+  fi
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+gw() { in_ns "$NS_GW" "$@"; }
+rt() { in_ns "$NS_RT" "$@"; }
+app() { in_ns "$NS_APP" "$@"; }
+app2() { in_ns "$NS_APP2" "$@"; }
+ipt() { gw iptables-legacy "$@"; }
+# Background servers and captures run ip netns exec directly (no shell function in between), so $! is the
+# server/capture process itself and signals reach it.
+bg_in() { local ns=$1; shift; ip netns exec "$ns" "$@" & BG_PIDS+=("$!"); }
+
+# ---------------------------------------------------------------------------------------------- topology
+build_topology() {
+  local pfx=$1
+  NS_GW=$pfx-gw NS_SW=$pfx-sw NS_APP=$pfx-app NS_APP2=$pfx-app2 NS_RT=$pfx-rt
+  local ns
+  for ns in "$NS_SW" "$NS_APP" "$NS_APP2" "$NS_GW" "$NS_RT"; do
+    ip netns add "$ns"
+    NAMESPACES+=("$ns")
+    ip -n "$ns" link set lo up
+  done
+
+  # The VPC subnet: a bridge standing in for the logical switch.
+  ip -n "$NS_SW" link add name br0 type bridge forward_delay 0 stp_state 0
+  ip link add name "$IN_IF" netns "$NS_GW" type veth peer name to-gw netns "$NS_SW"
+  ip link add name eth0 netns "$NS_APP" type veth peer name to-app netns "$NS_SW"
+  ip link add name eth0 netns "$NS_APP2" type veth peer name to-app2 netns "$NS_SW"
+  for port in to-gw to-app to-app2; do ip -n "$NS_SW" link set "$port" master br0 up; done
+  ip -n "$NS_SW" link set br0 up
+
+  # The external network: the gateway's outside interface faces the upstream router.
+  ip link add name "$OUT_IF" netns "$NS_GW" type veth peer name up0 netns "$NS_RT"
+
+  ip -n "$NS_GW" addr add "$GW_IN/$IN_LEN" dev "$IN_IF"
+  ip -n "$NS_GW" addr add "$EIP/$OUT_LEN" dev "$OUT_IF"
+  ip -n "$NS_GW" addr add "$EIP2/$OUT_LEN" dev "$OUT_IF"
+  ip -n "$NS_GW" link set "$IN_IF" up
+  ip -n "$NS_GW" link set "$OUT_IF" up
+  ip -n "$NS_GW" route add default via "$NEXTHOP" dev "$OUT_IF"
+
+  ip -n "$NS_APP" addr add "$APP/$IN_LEN" dev eth0
+  ip -n "$NS_APP" link set eth0 up
+  ip -n "$NS_APP" route add default via "$GW_IN"
+  ip -n "$NS_APP2" addr add "$APP2/$IN_LEN" dev eth0
+  ip -n "$NS_APP2" link set eth0 up
+  ip -n "$NS_APP2" route add default via "$GW_IN"
+
+  # The router owns the next hop and, as a secondary address, the on-link outside client; the remote server
+  # sits beyond it (on its loopback). It has no route to the VPC's private subnet, like the real internet.
+  ip -n "$NS_RT" addr add "$NEXTHOP/$OUT_LEN" dev up0
+  ip -n "$NS_RT" addr add "$CLIENT/$OUT_LEN" dev up0
+  ip -n "$NS_RT" addr add "$REMOTE/32" dev lo
+  ip -n "$NS_RT" link set up0 up
+
+  local if
+  gw sysctl -qw net.ipv4.ip_forward=1
+  for if in all default "$IN_IF" "$OUT_IF"; do gw sysctl -qw "net.ipv4.conf.$if.rp_filter=0"; done
+}
+
+# The Kube-OVN VPC NAT gateway shape: floating IP (EXCLUSIVE_*) for app, shared SNAT for the subnet with
+# --random-fully, a TCP and a UDP port forward on EIP2 to app2. $1: DNAT target of the floating IP;
+# $2: "nosnat" leaves both SNAT chains empty.
+install_rules() {
+  local fip_target=$1 snat=${2:-snat} c
+  for c in DNAT_FILTER EXCLUSIVE_DNAT SHARED_DNAT SNAT_FILTER EXCLUSIVE_SNAT SHARED_SNAT; do ipt -t nat -N "$c"; done
+  ipt -t nat -A PREROUTING -j DNAT_FILTER
+  ipt -t nat -A POSTROUTING -j SNAT_FILTER
+  ipt -t nat -A DNAT_FILTER -j EXCLUSIVE_DNAT
+  ipt -t nat -A DNAT_FILTER -j SHARED_DNAT
+  ipt -t nat -A SNAT_FILTER -j EXCLUSIVE_SNAT
+  ipt -t nat -A SNAT_FILTER -j SHARED_SNAT
+  ipt -t nat -A EXCLUSIVE_DNAT -d "$EIP/32" -j DNAT --to-destination "$fip_target"
+  ipt -t nat -A SHARED_DNAT -d "$EIP2/32" -p tcp -m tcp --dport "$FWD_TCP" -j DNAT --to-destination "$APP2:$APP2_TCP"
+  ipt -t nat -A SHARED_DNAT -d "$EIP2/32" -p udp -m udp --dport "$FWD_UDP" -j DNAT --to-destination "$APP2:$APP2_UDP"
+  if [[ $snat == snat ]]; then
+    ipt -t nat -A EXCLUSIVE_SNAT -s "$APP/32" -j SNAT --to-source "$EIP"
+    ipt -t nat -A SHARED_SNAT -s "$IN_CIDR" -o "$OUT_IF" -j SNAT --to-source "$EIP2" --random-fully
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------- traffic
+start_servers() {
+  # Small request/response servers: a line in, a line out, like the field's HTTP-ish and DNS-ish exchanges.
+  bg_in "$NS_RT" socat -T 3 "TCP-LISTEN:$TCP_PORT,bind=$REMOTE,reuseaddr,fork" SYSTEM:'read -r l; echo "remote answers $l"'
+  bg_in "$NS_RT" socat "UDP-RECVFROM:$UDP_PORT,bind=$REMOTE,fork" SYSTEM:'read -r l; echo "remote answers $l"'
+  bg_in "$NS_APP2" socat -T 3 "TCP-LISTEN:$APP2_TCP,reuseaddr,fork" SYSTEM:'read -r l; echo "app2 serves $l"'
+  bg_in "$NS_APP2" socat "UDP-RECVFROM:$APP2_UDP,fork" SYSTEM:'read -r l; echo "app2 answers $l"'
+  local i
+  for i in $(seq 50); do
+    if rt ss -Hltn "sport = :$TCP_PORT" | grep -q . && app2 ss -Hltn "sport = :$APP2_TCP" | grep -q .; then return 0; fi
+    sleep 0.1
+  done
+  die "servers did not start"
+}
+
+# Each client is bounded by timeout(1) so a blocked path never hangs the lab.
+ping_from() { local ns=$1; shift; timeout 20 ip netns exec "$ns" ping -n -W 1 "$@" || true; }
+tcp_req() { # ns dst port tag [bind]
+  local bind=${5:+,bind=$5}
+  printf 'GET /%s\n' "$4" | timeout "${TCP_TIMEOUT:-4}" ip netns exec "$1" \
+    socat -T 2 - "TCP:$2:$3,connect-timeout=${TCP_CONNECT:-2}$bind" || true
+}
+udp_req() { # ns dst port tag [bind]
+  local bind=${5:+,bind=$5}
+  printf 'query-%s\n' "$4" | timeout 3 ip netns exec "$1" socat -t 1 -T 1 - "UDP:$2:$3$bind" || true
+}
+
+TRAFFIC_PIDS=()
+spawn() { "$@" & TRAFFIC_PIDS+=("$!"); }
+join() { local p; for p in "${TRAFFIC_PIDS[@]}"; do wait "$p" || true; done; TRAFFIC_PIDS=(); }
+
+standard_traffic() {
+  local count=${PING_COUNT:-5} interval=${PING_INTERVAL:-0.2}
+  spawn ping_from "$NS_APP" -c "$count" -i "$interval" "$REMOTE"
+  spawn ping_from "$NS_APP2" -c "$count" -i "$interval" "$REMOTE"
+  spawn ping_from "$NS_RT" -c "$count" -i "$interval" -I "$CLIENT" "$EIP"
+  join
+  local n
+  for n in 1 2; do
+    spawn tcp_req "$NS_APP" "$REMOTE" "$TCP_PORT" "app-$n"
+    spawn udp_req "$NS_APP" "$REMOTE" "$UDP_PORT" "app-$n"
+    spawn tcp_req "$NS_RT" "$EIP2" "$FWD_TCP" "client-$n" "$CLIENT"
+    join
+  done
+  spawn udp_req "$NS_RT" "$EIP2" "$FWD_UDP" "client-1" "$CLIENT"
+  join
+}
+
+# ---------------------------------------------------------------------------------------------- capture
+capture_start() { # dir format
+  local dir=$1 fmt=$2 if
+  case "$fmt" in
+    pcap | pcap-nano)
+      local prec=()
+      [[ $fmt == pcap-nano ]] && prec=(--time-stamp-precision=nano)
+      for if in "$IN_IF" "$OUT_IF"; do
+        ip netns exec "$NS_GW" tcpdump -Z root -n -U -i "$if" "${prec[@]}" -w "$dir/$if.pcap" 2>"$dir.cap-$if.err" &
+        CAP_PIDS+=("$!")
+      done
+      ;;
+    pcapng)
+      for if in "$IN_IF" "$OUT_IF"; do
+        ip netns exec "$NS_GW" dumpcap -q -i "$if" -w "$dir/$if.pcapng" 2>"$dir.cap-$if.err" &
+        CAP_PIDS+=("$!")
+      done
+      ;;
+    any)
+      ip netns exec "$NS_GW" tcpdump -Z root -n -U -i any -w "$dir/any.pcap" 2>"$dir.cap-any.err" &
+      CAP_PIDS+=("$!")
+      ;;
+    *) die "unknown capture format $fmt" ;;
+  esac
+  # Traffic must not start before every capture is really listening.
+  local f i ready
+  for i in $(seq 100); do
+    ready=1
+    for f in "$dir".cap-*.err; do grep -Eq 'listening on|Capturing on' "$f" || ready=0; done
+    ((ready)) && break
+    sleep 0.05
+  done
+  ((ready)) || die "capture did not start: $(cat "$dir".cap-*.err)"
+  sleep 0.2
+}
+
+capture_stop() {
+  local dir=$1 pid
+  sleep 0.5 # let the last replies and retransmissions land
+  for pid in "${CAP_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  for pid in "${CAP_PIDS[@]}"; do wait "$pid" || true; done
+  CAP_PIDS=()
+  cat "$dir".cap-*.err >&2
+  rm -f "$dir".cap-*.err
+  chmod 644 "$dir"/*.pcap* 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------------------------------------- snapshot
+snapshot() { # dir backend
+  local dir=$1 backend=$2
+  if [[ $backend == iptables-nft ]]; then
+    # The nft frontend warns on stderr that legacy tables exist; keep that line, as `cmd > file 2>&1` does.
+    gw iptables-nft-save -c >"$dir/iptables-save.txt" 2>&1
+    gw iptables-nft -t nat -L -n -v >"$dir/iptables-nat-L.txt" 2>&1
+    gw iptables-nft -t filter -L -n -v >"$dir/iptables-filter-L.txt" 2>&1
+  else
+    gw iptables-legacy-save -c >"$dir/iptables-save.txt"
+    gw iptables-legacy -t nat -L -n -v >"$dir/iptables-nat-L.txt"
+    gw iptables-legacy -t filter -L -n -v >"$dir/iptables-filter-L.txt"
+  fi
+  gw sysctl -a 2>/dev/null |
+    grep -E '^net\.ipv4\.(ip_forward|conf\.[^.]+\.(forwarding|rp_filter|arp_filter|arp_ignore) )' |
+    grep -v '^net\.ipv4\.conf\.lo\.' >"$dir/sysctl.txt"
+  gw ip -j addr >"$dir/ip-addr.json"
+  gw ip addr >"$dir/ip-addr.txt"
+  gw ip -j route >"$dir/ip-route.json"
+  gw ip route >"$dir/ip-route.txt"
+  gw ip -j neigh >"$dir/ip-neigh.json"
+  gw conntrack -L >"$dir/conntrack.txt" 2>/dev/null || true
+}
+
+write_lab_json() { # dir scenario check format snapshot-backend
+  local check=null
+  [[ $3 != - ]] && check="\"$3\""
+  printf '{"scenario":"%s","check":%s,"backend":"iptables-legacy","snapshotBackend":"%s","plan":"%s","inside":"%s","outside":"%s","capture":"%s","addresses":{"gatewayInside":"%s","app":"%s","app2":"%s","insideCidr":"%s","eip":"%s","eip2":"%s","nexthop":"%s","client":"%s","remote":"%s","spoof":"%s","ghostInside":"%s","ghostOutside":"%s"},"ports":{"remoteTcp":%s,"remoteUdp":%s,"forwardTcp":%s,"app2Tcp":%s,"forwardUdp":%s,"app2Udp":%s}}\n' \
+    "$2" "$check" "$5" "$PLAN" "$IN_IF" "$OUT_IF" "$4" "$GW_IN" "$APP" "$APP2" "$IN_CIDR" "$EIP" "$EIP2" "$NEXTHOP" \
+    "$CLIENT" "$REMOTE" "$SPOOF" "$GHOST_IN" "$GHOST_OUT" "$TCP_PORT" "$UDP_PORT" "$FWD_TCP" "$APP2_TCP" "$FWD_UDP" \
+    "$APP2_UDP" >"$1/lab.json"
+}
+
+# ---------------------------------------------------------------------------------------------- scenarios
+run_scenario() { # outdir scenario index
+  local out=$1 name=$2 idx=$3 spec check plan fmt
+  spec=$(scenario_spec "$name") || die "unknown scenario $name"
+  IFS='|' read -r check plan fmt <<<"$spec"
+  load_plan "$plan"
+  local dir=$out/$name
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  build_topology "nl$$s$idx"
+
+  local fip_target=$APP snat=snat backend=iptables-legacy
+  [[ $name == dnat-backend-unreachable ]] && fip_target=$GHOST_IN
+  [[ $name == snat-missing ]] && snat=nosnat
+  install_rules "$fip_target" "$snat"
+  start_servers
+  PING_COUNT=5 PING_INTERVAL=0.2 TCP_TIMEOUT=4 TCP_CONNECT=2
+
+  # Faults that exist before the capture starts.
+  case "$name" in
+    ip-forward-disabled)
+      # The seed incident: a reboot reset the sysctl. Writing ip_forward=0 also resets every conf.*.forwarding.
+      gw sysctl -qw net.ipv4.ip_forward=0 ;;
+    forward-chain-drop) ipt -P FORWARD DROP ;;
+    forward-chain-reject) ipt -A FORWARD -d "$REMOTE/32" -j REJECT --reject-with icmp-port-unreachable ;;
+    intermittent-drop)
+      ipt -A FORWARD -m statistic --mode random --probability 0.3 -j DROP
+      PING_COUNT=40 PING_INTERVAL=0.1 TCP_TIMEOUT=8 TCP_CONNECT=6 ;;
+    rp-filter-drop)
+      # Strict reverse-path filtering on the outside interface, and a route that puts SPOOF_NET behind the VPC
+      # side: packets from SPOOF arrive on OUT_IF but their reverse route points out IN_IF (RFC 3704 strict mode).
+      gw sysctl -qw "net.ipv4.conf.$OUT_IF.rp_filter=1"
+      gw ip route add "$SPOOF_NET" via "$APP2" dev "$IN_IF"
+      ip -n "$NS_RT" addr add "$SPOOF/32" dev lo
+      # The router announces ARP from its primary address, so only the data packets carry the spoofed source.
+      rt sysctl -qw net.ipv4.conf.all.arp_announce=2
+      rt sysctl -qw net.ipv4.conf.up0.arp_announce=2 ;;
+    no-route) gw ip route del default ;;
+    egress-neighbor-unresolved) gw ip route replace default via "$GHOST_OUT" dev "$OUT_IF" ;;
+    arp-disabled)
+      rt ip neigh flush dev up0
+      gw ip link set "$OUT_IF" arp off
+      # Turning ARP off flushes the gateway's neighbour table; the next hop stays reachable through a static
+      # entry, so the gateway's own packets do leave OUT_IF and it is the outside that cannot resolve the EIPs.
+      local rmac
+      rmac=$(rt cat /sys/class/net/up0/address)
+      gw ip neigh replace "$NEXTHOP" lladdr "$rmac" dev "$OUT_IF" nud permanent ;;
+    mtu-exceeded)
+      gw ip link set "$OUT_IF" mtu 1280
+      # A locked route MTU makes the app ignore "fragmentation needed" (RFC 1191 PMTU updates), so every large
+      # DF ping reaches the gateway instead of failing locally after the first.
+      app ip route replace default via "$GW_IN" dev eth0 mtu lock 1500 ;;
+    upstream-no-reply)
+      # The remote drops the requests itself; nothing on the gateway is wrong.
+      rt iptables-legacy -A INPUT -d "$REMOTE/32" -j DROP ;;
+    snapshot-backend-mismatch)
+      # Another component on the node uses the nft backend, so an nft nat table exists (empty); Kube-OVN's own
+      # rules live in legacy. iptables-nft then shows empty nat chains and only warns about legacy tables.
+      gw iptables-nft -t nat -N NATLENS_PROBE
+      gw iptables-nft -t nat -X NATLENS_PROBE
+      backend=iptables-nft ;;
+  esac
+
+  log "scenario $name: plan=$plan format=$fmt inside=$IN_IF outside=$OUT_IF ns=nl$$s$idx"
+  capture_start "$dir" "$fmt"
+  case "$name" in
+    stale-conntrack) stale_conntrack_traffic ;;
+    mtu-exceeded)
+      standard_traffic
+      spawn ping_from "$NS_APP" -c 3 -i 0.3 -M do -s 1400 "$REMOTE"
+      spawn ping_from "$NS_APP2" -c 3 -i 0.3 -s 1000 "$REMOTE"
+      join ;;
+    rp-filter-drop)
+      standard_traffic
+      spawn ping_from "$NS_RT" -c 5 -i 0.2 -I "$SPOOF" "$EIP"
+      spawn tcp_req "$NS_RT" "$EIP2" "$FWD_TCP" "spoof-1" "$SPOOF"
+      join ;;
+    *) standard_traffic ;;
+  esac
+  capture_stop "$dir"
+  snapshot "$dir" "$backend"
+  write_lab_json "$dir" "$name" "$check" "$fmt" "$backend"
+  teardown
+  log "scenario $name done: $(ls "$dir" | tr '\n' ' ')"
+}
+
+# Long-lived flows are translated by the floating-IP rules; mid-flow the rules are repointed to app2 without
+# `conntrack -D`. The established conntrack entries keep the old mapping (the nat table only sees a
+# connection's first packet), so the capture shows translations the snapshot's rules no longer produce.
+stale_conntrack_traffic() {
+  spawn ping_from "$NS_RT" -c 25 -i 0.2 -I "$CLIENT" "$EIP"
+  spawn ping_from "$NS_APP" -c 25 -i 0.2 "$REMOTE"
+  spawn bash -c "for i in \$(seq 20); do echo tick-\$i; sleep 0.25; done |
+    timeout 10 ip netns exec '$NS_APP' socat -T 3 - 'UDP:$REMOTE:$UDP_PORT,sourceport=40123' >/dev/null || true"
+  sleep 1.5
+  ipt -t nat -R EXCLUSIVE_DNAT 1 -d "$EIP/32" -j DNAT --to-destination "$APP2"
+  ipt -t nat -R EXCLUSIVE_SNAT 1 -s "$APP2/32" -j SNAT --to-source "$EIP"
+  log "floating IP $EIP repointed from $APP to $APP2 (conntrack not flushed)"
+  sleep 0.5
+  # A flow that starts after the change: translated by the new rules, a control for the analysis.
+  spawn ping_from "$NS_APP2" -c 5 -i 0.2 "$REMOTE"
+  join
+}
+
+# ---------------------------------------------------------------------------------------------- main
+main() {
+  if [[ ${1:-} == --list ]]; then printf '%s\n' "${ALL_SCENARIOS[@]}"; exit 0; fi
+  [[ $# -ge 1 ]] || { echo "usage: $0 OUTDIR [SCENARIO...] | --list" >&2; exit 2; }
+  [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, iptables, tcpdump)"
+  local tool
+  for tool in ip tcpdump dumpcap socat conntrack iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save ping timeout ss sysctl; do
+    command -v "$tool" >/dev/null || die "missing tool: $tool"
+  done
+  local out=$1
+  shift
+  local scenarios=("$@")
+  [[ ${#scenarios[@]} -gt 0 ]] || scenarios=("${ALL_SCENARIOS[@]}")
+  local s
+  for s in "${scenarios[@]}"; do scenario_spec "$s" >/dev/null || die "unknown scenario $s (try --list)"; done
+  mkdir -p "$out"
+  out=$(cd "$out" && pwd)
+  local idx=0
+  for s in "${scenarios[@]}"; do
+    idx=$((idx + 1))
+    CURRENT_LOG=$out/$s.log
+    # A plain command (not part of || or &&), so errexit stays in force inside run_scenario.
+    printf '%s ' "$s" >&2
+    run_scenario "$out" "$s" "$idx" >"$CURRENT_LOG" 2>&1
+    CURRENT_LOG=
+  done
+  echo >&2
+  log "all done: $out"
+}
+
+main "$@"
