@@ -246,6 +246,7 @@ export function resetDecodedPacket(p: DecodedPacket): void {
   p.linkType = 0;
   p.srcMac = 0;
   p.dstMac = 0;
+  if (p.vlanCount !== 0) p.vlanIds.fill(0);
   p.vlanCount = 0;
   p.etherType = 0;
   p.packetType = PacketType.UNKNOWN;
