@@ -1,0 +1,203 @@
+/**
+ * Read, sniff, parse and reconcile a snapshot: the files of a bundle folder or files named explicitly.
+ *
+ * Capture files (pcap/pcapng magic) are noted as kind 'capture' and not read further. A file none of the parsers
+ * accepts, or one with NUL bytes, is listed as 'ignored' with the reason, except when the user named it
+ * explicitly: then it is an InputError naming the file and line ('not-a-snapshot' / 'binary-file').
+ */
+import { closeSync, openSync, readSync, readFileSync, statSync } from 'node:fs';
+import { InputError, type InputWarning } from '../model/errors.js';
+import type { ConntrackEntry, HostInterface, Neighbour, Route, Sysctl } from '../model/host.js';
+import type { Snapshot, SnapshotFile } from '../model/snapshot.js';
+import { parseConntrack } from './conntrack.js';
+import { parseIpAddr } from './ip-addr.js';
+import { parseIpNeigh } from './ip-neigh.js';
+import { parseIpRoute } from './ip-route.js';
+import { parseIptablesList } from './iptables-list.js';
+import { parseIptablesSave } from './iptables-save.js';
+import { parseIptablesRulesSpec } from './iptables-spec.js';
+import { reconcileRulesets, type RulesetInput } from './reconcile.js';
+import { sniffDetail } from './sniff.js';
+import { parseSysctl } from './sysctl.js';
+
+/** A snapshot text file larger than this is not one (a core dump, a capture without magic). */
+const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
+
+export interface LoadSnapshotOptions {
+  /** Files were named by the user: a file that is not a snapshot is an error, not a note. */
+  readonly explicit: boolean;
+  /** When only some paths were named explicitly (the rest came from a folder). Overrides `explicit` per path. */
+  readonly explicitPaths?: ReadonlySet<string>;
+}
+
+/** pcap (both byte orders, µs and ns) and pcapng Section Header Block magic. */
+export function isCaptureMagic(b: Uint8Array): boolean {
+  if (b.length < 4) return false;
+  const m = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  return m === 0xa1b2c3d4 || m === 0xd4c3b2a1 || m === 0xa1b23c4d || m === 0x4d3cb2a1 || m === 0x0a0d0d0a;
+}
+
+function readHead(path: string, n: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(n);
+    const got = readSync(fd, buf, 0, n, 0);
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions): Snapshot {
+  const files: SnapshotFile[] = [];
+  const warnings: InputWarning[] = [];
+  const rules4: RulesetInput[] = [];
+  const rules6: RulesetInput[] = [];
+  const sysctls = new Map<string, Sysctl>();
+  const interfaces: HostInterface[] = [];
+  const routes: Route[] = [];
+  const neighbours: Neighbour[] = [];
+  let conntrack: ConntrackEntry[] | null = null;
+  const have = { sysctls: false, addresses: false, routes: false, neighbours: false, conntrack: false };
+
+  for (const path of paths) {
+    const explicit = opts.explicitPaths?.has(path) ?? opts.explicit;
+    const ignore = (reason: string, code: 'not-a-snapshot' | 'binary-file' | 'empty-file' | 'io', line?: number): void => {
+      if (explicit) throw new InputError(code, path, reason, line !== undefined ? { line } : {});
+      files.push({ path, kind: 'ignored', reason });
+    };
+    let size: number;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) {
+        ignore('not a regular file', 'io');
+        continue;
+      }
+      size = st.size;
+    } catch (e) {
+      ignore(`cannot read: ${(e as Error).message}`, 'io');
+      continue;
+    }
+    if (size === 0) {
+      ignore('empty file', 'empty-file');
+      continue;
+    }
+    let head: Uint8Array;
+    try {
+      head = readHead(path, 4);
+    } catch (e) {
+      ignore(`cannot read: ${(e as Error).message}`, 'io');
+      continue;
+    }
+    if (isCaptureMagic(head)) {
+      files.push({ path, kind: 'capture' });
+      continue;
+    }
+    if (size > MAX_SNAPSHOT_BYTES) {
+      ignore(`too large for a snapshot text (${size} bytes)`, 'not-a-snapshot');
+      continue;
+    }
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      ignore(`cannot read: ${(e as Error).message}`, 'io');
+      continue;
+    }
+    const sniff = sniffDetail(text);
+    if (sniff.kind === 'ignored' || sniff.kind === 'capture') {
+      const binary = text.includes('\0');
+      ignore(sniff.reason ?? 'not a snapshot file', binary ? 'binary-file' : sniff.reason === 'empty file' ? 'empty-file' : 'not-a-snapshot', sniff.line);
+      continue;
+    }
+    files.push({ path, kind: sniff.kind });
+    switch (sniff.kind) {
+      case 'iptables-save':
+      case 'ip6tables-save': {
+        const r = parseIptablesSave(text, path);
+        warnings.push(...r.warnings);
+        (r.ruleset.family === 6 ? rules6 : rules4).push({ ruleset: r.ruleset, exactCounters: true });
+        break;
+      }
+      case 'iptables-list': {
+        const r = parseIptablesList(text, path);
+        warnings.push(...r.warnings);
+        (r.ruleset.family === 6 ? rules6 : rules4).push({ ruleset: r.ruleset, exactCounters: r.exactCounters });
+        break;
+      }
+      case 'iptables-S': {
+        const r = parseIptablesRulesSpec(text, path);
+        warnings.push(...r.warnings);
+        (r.ruleset.family === 6 ? rules6 : rules4).push({ ruleset: r.ruleset, exactCounters: true });
+        break;
+      }
+      case 'sysctl': {
+        const r = parseSysctl(text, path);
+        warnings.push(...r.warnings);
+        for (const [k, v] of r.sysctls) {
+          const prev = sysctls.get(k);
+          if (prev && prev.value !== v.value) {
+            warnings.push({ code: 'sysctl-conflict', file: path, line: v.source.line, message: `${k} = ${v.value} here but ${prev.value} in ${prev.source.file}:${prev.source.line}; the first is kept` });
+            continue;
+          }
+          if (!prev) sysctls.set(k, v);
+        }
+        have.sysctls = true;
+        break;
+      }
+      case 'ip-addr': {
+        const r = parseIpAddr(text, path);
+        warnings.push(...r.warnings);
+        // `ip addr` text and `ip -j addr` of the same moment describe the same links: keep the first of each ifindex+name.
+        for (const i of r.interfaces) if (!interfaces.some((x) => x.name === i.name && x.ifindex === i.ifindex)) interfaces.push(i);
+        have.addresses = true;
+        break;
+      }
+      case 'ip-route': {
+        const r = parseIpRoute(text, path);
+        warnings.push(...r.warnings);
+        for (const rt of r.routes) if (!routes.some((x) => sameRoute(x, rt))) routes.push(rt);
+        have.routes = true;
+        break;
+      }
+      case 'ip-neigh': {
+        const r = parseIpNeigh(text, path);
+        warnings.push(...r.warnings);
+        for (const nb of r.neighbours) if (!neighbours.some((x) => x.address === nb.address && x.dev === nb.dev)) neighbours.push(nb);
+        have.neighbours = true;
+        break;
+      }
+      case 'conntrack': {
+        const r = parseConntrack(text, path);
+        warnings.push(...r.warnings);
+        conntrack = [...(conntrack ?? []), ...r.entries];
+        have.conntrack = true;
+        break;
+      }
+    }
+  }
+  const v4 = reconcileRulesets(rules4);
+  const v6 = reconcileRulesets(rules6);
+  return {
+    rules: v4.rules,
+    rules6: v6.rules,
+    host: { sysctls, interfaces, routes, neighbours, conntrack, have },
+    files,
+    disagreements: [...v4.disagreements, ...v6.disagreements],
+    warnings,
+  };
+}
+
+/** `ip route` text and `ip -j route` of one moment give each route twice. */
+function sameRoute(a: Route, b: Route): boolean {
+  return (
+    a.table === b.table &&
+    a.type === b.type &&
+    a.family === b.family &&
+    a.metric === b.metric &&
+    a.via === b.via &&
+    a.dev === b.dev &&
+    (a.dst === null ? b.dst === null : b.dst !== null && a.dst.addr === b.dst.addr && a.dst.prefix === b.dst.prefix) &&
+    (a.family === 4 || a.text === b.text)
+  );
+}

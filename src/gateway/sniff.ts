@@ -1,0 +1,87 @@
+/**
+ * What a snapshot file is, from its content only (never its name: bundles arrive as `out.txt`, `1.log`, …).
+ */
+import type { SnapshotFileKind } from '../model/snapshot.js';
+import { CONNTRACK_LINE_RE } from './conntrack.js';
+import { IP_ADDR_HEADER_RE } from './ip-addr.js';
+import { NEIGH_LINE_RE } from './ip-neigh.js';
+import { ROUTE_LINE_RE } from './ip-route.js';
+import { detectFamily } from './iptables-save.js';
+import { parseJsonArray } from './json-lines.js';
+import { sysctlLineMatches } from './sysctl.js';
+
+export interface SniffResult {
+  readonly kind: SnapshotFileKind;
+  /** Why it was not recognised (kind 'ignored'). */
+  readonly reason?: string;
+  /** 1-based line that decided against the file (for the explicit-file error). */
+  readonly line?: number;
+}
+
+/** How many meaningful lines the line-based sniffers look at. */
+const SAMPLE = 400;
+
+export function sniffSnapshot(text: string): SnapshotFileKind {
+  return sniffDetail(text).kind;
+}
+
+export function sniffDetail(text: string): SniffResult {
+  const nul = text.indexOf('\0');
+  if (nul >= 0) return { kind: 'ignored', reason: 'binary content (NUL bytes)', line: text.slice(0, nul).split('\n').length };
+  const trimmed = text.trimStart();
+  if (trimmed === '') return { kind: 'ignored', reason: 'empty file', line: 1 };
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) return sniffJson(text);
+  if (/^\*(?:raw|mangle|nat|filter|security)\s*$/m.test(text) && /^(?::\S+ (?:ACCEPT|DROP|-)|COMMIT\s*$|(?:\[\d+:\d+\] )?-A \S+)/m.test(text)) {
+    return { kind: detectFamily(text) === 6 ? 'ip6tables-save' : 'iptables-save' };
+  }
+  if (/^Chain \S+ \((?:policy \S+|\d+ references?)/m.test(text)) return { kind: 'iptables-list' };
+
+  const lines: { t: string; raw: string; no: number }[] = [];
+  const all = text.split('\n');
+  for (let k = 0; k < all.length && lines.length < SAMPLE; k++) {
+    const raw = all[k]!.replace(/\r$/, '');
+    const t = raw.trim();
+    if (t === '' || t.startsWith('#')) continue;
+    lines.push({ t, raw, no: k + 1 });
+  }
+  const n = lines.length;
+  const count = (f: (l: { t: string; raw: string }) => boolean): number => lines.filter(f).length;
+  const spec = count((l) => /^-[PNA] \S+/.test(l.t));
+  const addrHeaders = count((l) => IP_ADDR_HEADER_RE.test(l.t));
+  const addr = addrHeaders > 0 ? count((l) => IP_ADDR_HEADER_RE.test(l.t) || /^\s+(?:link\/|inet6? |valid_lft|altname|vf )/.test(l.raw)) : 0;
+  const route = count((l) => ROUTE_LINE_RE.test(l.t) || /^nexthop\s/.test(l.t));
+  const neigh = count((l) => NEIGH_LINE_RE.test(l.t));
+  const ct = count((l) => CONNTRACK_LINE_RE.test(l.t) || /^conntrack v[\d.]+ \(conntrack-tools\):/.test(l.t));
+  const sys = count((l) => sysctlLineMatches(l.t) || l.t.startsWith('sysctl: '));
+  // Neighbour lines also read as host routes; a neighbour table is one whose lines carry NUD states.
+  const candidates: [SnapshotFileKind, number][] = [
+    ['iptables-S', spec],
+    ['ip-addr', addr],
+    ['ip-neigh', neigh >= Math.max(1, route * 0.5) ? neigh : 0],
+    ['ip-route', route],
+    ['conntrack', ct],
+    ['sysctl', sys],
+  ];
+  candidates.sort((a, b) => b[1] - a[1]);
+  const [kind, best] = candidates[0]!;
+  // Most lines must read as the winning kind: a README that mentions one route is not a route table.
+  if (best > 0 && best >= n * 0.6) return { kind };
+  const first = lines[0];
+  return {
+    kind: 'ignored',
+    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, sysctl, ip addr/route/neigh, conntrack)',
+    line: first?.no ?? 1,
+  };
+}
+
+function sniffJson(text: string): SniffResult {
+  const arr = parseJsonArray(text);
+  if (!arr) return { kind: 'ignored', reason: 'JSON that is not an array of objects', line: 1 };
+  const objs = arr.items.filter((o) => Object.keys(o).length > 0);
+  if (objs.length === 0) return { kind: 'ignored', reason: 'an empty JSON array: cannot tell which command printed it', line: 1 };
+  const o = objs[0]!;
+  if ('ifname' in o) return { kind: 'ip-addr' };
+  if ('dst' in o && ('lladdr' in o || ('state' in o && !('gateway' in o) && !('protocol' in o)))) return { kind: 'ip-neigh' };
+  if ('dst' in o) return { kind: 'ip-route' };
+  return { kind: 'ignored', reason: 'JSON without the fields of ip -j addr/route/neigh', line: arr.lines[0] ?? 1 };
+}

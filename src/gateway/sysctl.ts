@@ -1,0 +1,56 @@
+/**
+ * `sysctl -a` / `sysctl net.ipv4` (`key = value`), `key=value`, and `grep . /proc/sys/net/ipv4/…` (`/proc/sys/…:value`).
+ * Keys are stored dotted (`net.ipv4.conf.eth0.rp_filter`). In the slash form a dot inside a component (an interface
+ * called `eth0.100`) stays a dot in the path but sysctl(8) prints it as a slash; we convert the same way.
+ */
+import type { InputWarning } from '../model/errors.js';
+import type { Sysctl } from '../model/host.js';
+
+const DOTTED_RE = /^([A-Za-z0-9_][\w\-@:]*[./][\w.\-/@:]+)\s*=\s?(.*)$/;
+const PROC_RE = /^\/proc\/sys\/(\S+?):(.*)$/;
+
+/** `net/ipv4/conf/eth0.100/forwarding` → `net.ipv4.conf.eth0/100.forwarding` (sysctl(8) convention). */
+export function slashKeyToDotted(k: string): string {
+  return k
+    .split('/')
+    .map((c) => c.replace(/\./g, '/'))
+    .join('.');
+}
+
+export function sysctlLineMatches(line: string): boolean {
+  return DOTTED_RE.test(line) || PROC_RE.test(line);
+}
+
+export function parseSysctl(text: string, file: string): { sysctls: Map<string, Sysctl>; warnings: InputWarning[] } {
+  const sysctls = new Map<string, Sysctl>();
+  const warnings: InputWarning[] = [];
+  text.split('\n').forEach((raw, k) => {
+    const line = raw.replace(/\r$/, '').trim();
+    const lineNo = k + 1;
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
+    // sysctl -a prints errors such as "sysctl: permission denied on key …" into the same stream with 2>&1.
+    if (line.startsWith('sysctl: ')) return;
+    let key: string;
+    let value: string;
+    const p = PROC_RE.exec(line);
+    const d = p ? null : DOTTED_RE.exec(line);
+    if (p) {
+      key = slashKeyToDotted(p[1]!);
+      value = p[2]!;
+    } else if (d) {
+      // `net/ipv4/ip_forward = 1` (slash form, as sysctl.conf also accepts) vs `net.ipv4.conf.eth0/100.rp_filter`.
+      key = /^[a-z]+\//.test(d[1]!) ? slashKeyToDotted(d[1]!) : d[1]!;
+      value = d[2]!;
+    } else {
+      warnings.push({ code: 'parse', file, line: lineNo, message: `not a "key = value" line: ${line.slice(0, 80)}` });
+      return;
+    }
+    // Multi-valued sysctls (ip_local_port_range) print tab-separated values; keep them single-spaced.
+    value = value.trim().replace(/\s+/g, ' ');
+    if (sysctls.has(key)) {
+      warnings.push({ code: 'duplicate-sysctl', file, line: lineNo, message: `${key} given again; the last value is kept` });
+    }
+    sysctls.set(key, { key, value, source: { file, line: lineNo } });
+  });
+  return { sysctls, warnings };
+}
