@@ -300,7 +300,7 @@ export function countsText(c: { readonly request: number; readonly reply: number
 
 /** The Kube-OVN note: where a sysctl fix must be applied so that it sticks. */
 export const KUBE_OVN_SYSCTL_NOTE =
-  'Kube-OVN: the VPC NAT gateway is a pod; its sysctls belong to the pod\'s network namespace. Run the commands inside the gateway pod (kubectl -n kube-system exec vpc-nat-gw-<name>-0 -- …) to fix it now. To make it survive pod restarts and node reboots, set the sysctl on the node that runs the NAT gateway pod (a file in /etc/sysctl.d/ there, e.g. net.ipv4.ip_forward = 1, then sysctl --system), and check that nothing in the node\'s provisioning resets it.';
+  'Kube-OVN: the VPC NAT gateway is a pod; its sysctls belong to the pod\'s network namespace. Run the commands inside the gateway pod (kubectl -n kube-system exec vpc-nat-gw-GATEWAY-0 -- …) to fix it now. To make it survive pod restarts and node reboots, set the sysctl on the node that runs the NAT gateway pod (a file in /etc/sysctl.d/ there, e.g. net.ipv4.ip_forward = 1, then sysctl --system), and check that nothing in the node\'s provisioning resets it.';
 
 /** Affected flows first (in id order), then the rest; ids compare by their number (f2 before f10). */
 export function orderedFlows(flows: readonly Flow[]): Flow[] {
