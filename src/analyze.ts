@@ -1,0 +1,97 @@
+import type { Analysis, AnalyzeOptions, InputFile } from './model/analysis.js';
+import { InputError, type InputWarning } from './model/errors.js';
+import type { Snapshot } from './model/snapshot.js';
+import { isoNs } from './model/time.js';
+import { discoverInputs } from './ingest/discover-inputs.js';
+import { fileDigest } from './ingest/file-digest.js';
+import { loadSnapshot } from './gateway/load-snapshot.js';
+import { simulate } from './simulate/simulate.js';
+import { correlate } from './correlate/correlate.js';
+import { runChecks } from './diagnose/run-checks.js';
+import { buildAnalysis } from './diagnose/build-analysis.js';
+import type { CheckContext } from './diagnose/check.js';
+import { statSync } from 'node:fs';
+
+/**
+ * The whole pipeline: discover inputs → load the snapshot → read, decode and correlate the captures
+ * (simulating each flow's first packet) → run the checks → the Analysis.
+ */
+export async function analyze(paths: readonly string[], options: AnalyzeOptions = {}): Promise<Analysis> {
+  const discovered = discoverInputs(paths);
+  const warnings: InputWarning[] = [...discovered.warnings];
+  if (!discovered.captures.length) {
+    throw new InputError('no-captures', paths.join(' '), 'no capture (pcap or pcapng) among the inputs');
+  }
+  const progress = options.onProgress;
+  const bytesTotal = discovered.captures.reduce((n, p) => n + (p === '-' ? 0 : statSync(p).size), 0);
+  progress?.({ phase: 'snapshot', bytesRead: 0, bytesTotal, packets: 0 });
+
+  let snapshot: Snapshot | null = null;
+  if (discovered.others.length) {
+    snapshot = loadSnapshot(
+      discovered.others.map((o) => o.path),
+      { explicit: false, explicitPaths: new Set(discovered.others.filter((o) => o.explicit).map((o) => o.path)) },
+    );
+    warnings.push(...snapshot.warnings);
+  }
+
+  progress?.({ phase: 'captures', bytesRead: 0, bytesTotal, packets: 0 });
+  const correlation = correlate(discovered.captures, snapshot, {
+    inside: options.inside,
+    outside: options.outside,
+    simulate,
+    onWarning: (w) => warnings.push(w),
+    onProgress: (packets, bytesRead) => progress?.({ phase: 'captures', bytesRead, bytesTotal, packets }),
+  });
+  for (const name of [options.inside, options.outside]) {
+    if (name && !correlation.ifaces.includes(name)) {
+      throw new InputError('usage', name, `interface ${name} is not in the captures (they hold: ${correlation.ifaces.join(', ') || 'none'})`);
+    }
+  }
+  progress?.({ phase: 'diagnose', bytesRead: bytesTotal, bytesTotal, packets: correlation.state.packets });
+
+  const ifaceIndex = new Map(correlation.ifaces.map((n, i) => [n, i]));
+  const ctx: CheckContext = {
+    correlation,
+    snapshot,
+    flows: correlation.flows,
+    files: discovered.captures,
+    ifaceName: (i) => correlation.ifaces[i] ?? `if${i}`,
+    ifaceIndex: (n) => ifaceIndex.get(n) ?? -1,
+  };
+  const findings = runChecks(ctx);
+
+  const inputs: InputFile[] = [];
+  for (const w of correlation.windows) {
+    const digest = w.file === '-' ? { sha256: '', bytes: w.bytes } : fileDigest(w.file);
+    inputs.push({
+      path: w.file,
+      kind: 'capture',
+      format: w.format,
+      sha256: digest.sha256,
+      bytes: digest.bytes,
+      interfaces: w.interfaces,
+      packets: w.packets,
+      first: w.first ? isoNs(w.first.sec, w.first.nsec) : null,
+      last: w.last ? isoNs(w.last.sec, w.last.nsec) : null,
+    });
+  }
+  for (const f of snapshot?.files ?? []) {
+    if (f.kind === 'capture') continue;
+    const digest = fileDigest(f.path);
+    inputs.push({
+      path: f.path,
+      kind: f.kind === 'ignored' ? 'ignored' : 'snapshot',
+      format: f.kind,
+      sha256: digest.sha256,
+      bytes: digest.bytes,
+      interfaces: [],
+      packets: 0,
+      first: null,
+      last: null,
+    });
+  }
+  const analysis = buildAnalysis({ correlation, snapshot, findings, inputs, captureFiles: discovered.captures, warnings });
+  progress?.({ phase: 'done', bytesRead: bytesTotal, bytesTotal, packets: correlation.state.packets });
+  return analysis;
+}

@@ -1,0 +1,53 @@
+import { Command, Option } from 'commander';
+import { analyze } from '../index.js';
+import type { Analysis } from '../model/analysis.js';
+import { renderText } from '../present/text-analysis.js';
+import { renderMarkdown } from '../present/markdown-report.js';
+import { action, EXIT } from './run-action.js';
+
+export interface AnalyzeCliOptions {
+  readonly format?: 'text' | 'json' | 'md';
+  readonly inside?: string;
+  readonly outside?: string;
+  readonly exitZero?: boolean;
+}
+
+/** The exit code of an analysis: 0 no error finding, 1 packets stop. */
+export function analysisExitCode(a: Analysis): number {
+  return a.summary.verdict === 'packets-stop' ? EXIT.PACKETS_STOP : EXIT.OK;
+}
+
+export function renderAnalysis(a: Analysis, format: 'text' | 'json' | 'md'): string {
+  if (format === 'json') return `${JSON.stringify(a, null, 2)}\n`;
+  if (format === 'md') return renderMarkdown(a);
+  return renderText(a, Math.max(80, Math.min(process.stdout.columns ?? 100, 160)));
+}
+
+/** Run the analysis and print it; the exit code says whether packets stop. */
+export async function runAnalyze(paths: string[], opts: AnalyzeCliOptions): Promise<number> {
+  const a = await analyze(paths, { inside: opts.inside, outside: opts.outside });
+  process.stdout.write(renderAnalysis(a, opts.format ?? 'text'));
+  return opts.exitZero ? EXIT.OK : analysisExitCode(a);
+}
+
+export function analyzeOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'md']).default('text'))
+    .option('--inside <iface>', 'the interface facing the protected (VPC) network; inferred from the snapshot when omitted')
+    .option('--outside <iface>', 'the interface facing outside (holding the EIPs); inferred from the snapshot when omitted')
+    .option('--exit-zero', 'exit 0 even when packets stop (for demos and scripts that only want the report)');
+}
+
+export function registerAnalyze(program: Command): void {
+  analyzeOptions(
+    program
+      .command('analyze')
+      .description('Where does each flow stop, and why? Reads a bundle folder or capture + snapshot files.')
+      .argument('<paths...>', 'a bundle folder, or capture files (pcap/pcapng) and snapshot files (iptables-save -c, iptables -L -n -v, sysctl, ip addr/route/neigh, conntrack -L)')
+      .addHelpText(
+        'after',
+        '\nExit codes: 0 no packets stop, 1 packets stop (an error finding), 2 unusable input or usage, 3 internal error.\n' +
+          'Example: natlens analyze ./bundle --format json > analysis.json',
+      ),
+  ).action(action((paths: string[], opts: AnalyzeCliOptions) => runAnalyze(paths, opts)));
+}

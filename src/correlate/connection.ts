@@ -1,0 +1,115 @@
+import type { PacketInfo, DirId } from './packet-info.js';
+import { Dir } from './packet-info.js';
+import { Proto } from '../model/packet.js';
+
+/** An ICMP error quoting one of a connection's packets (RFC 792: the quoted header names the connection). */
+export interface QuotedError {
+  readonly file: number;
+  readonly frame: number;
+  readonly iface: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  readonly t: number;
+  readonly type: number;
+  readonly code: number;
+  /** Next-hop MTU of a frag-needed, 0 otherwise. */
+  readonly mtu: number;
+  /** Source of the error: the gateway itself or a host beyond it. */
+  readonly src: number;
+  readonly fromGateway: boolean;
+  readonly dir: DirId;
+}
+
+/** Counter slots: [connDir][dir][matched]. */
+export function slot(connDir: 0 | 1, dir: DirId, matched: boolean): number {
+  return connDir * 4 + (dir === Dir.OUT ? 2 : 0) + (matched ? 1 : 0);
+}
+
+/** A connection as seen on ONE interface, conntrack-like: both directions share it. */
+export interface Connection {
+  readonly id: number;
+  readonly iface: number;
+  readonly proto: number;
+  /** Original tuple: as its first packet showed it. */
+  readonly src: number;
+  readonly dst: number;
+  readonly sport: number;
+  readonly dport: number;
+  readonly first: PacketInfo;
+  last: PacketInfo;
+  /** Final direction of the first packet (UNKNOWN until it is matched or expires). */
+  firstDir: DirId;
+  /** Finalised packets by slot(connDir, dir, matched). */
+  readonly counts: Int32Array;
+  /**
+   * Times of unmatched packets arriving in the original direction: the first and the latest few, so that
+   * those before both captures ran, or after one stopped, are not judged lost.
+   */
+  readonly unmatchedInHead: number[];
+  readonly unmatchedInTail: number[];
+  /** Union-find parent (connection id): connections joined by matched packets form one flow. */
+  parent: number;
+  /** First matched partner of an inbound original-direction packet: the observed translation. */
+  peer: PacketInfo | null;
+  /** First matched partner of an inbound reply. */
+  replyPeer: PacketInfo | null;
+  /** Forwarding latencies in ns of matched inbound packets (bounded sample). */
+  readonly latencies: number[];
+  readonly errors: QuotedError[];
+  /** First packets of the connection, and the first unmatched ones past those (bounded). */
+  readonly samples: PacketInfo[];
+  unmatchedSampled: number;
+  /** Original-direction TCP SYN seen (the connection started inside the capture). */
+  sawSyn: boolean;
+}
+
+export const MAX_SAMPLES = 24;
+export const MAX_UNMATCHED_SAMPLES = 12;
+export const TAIL = 32;
+export const MAX_LATENCIES = 256;
+
+/**
+ * The connection key on one interface. TCP/UDP: both endpoints (address, port) in a fixed order, so a
+ * request and its reply share the key; ICMP echo: both addresses and the echo id; others: addresses.
+ */
+export function connectionKey(iface: number, proto: number, src: number, dst: number, sport: number, dport: number): string {
+  const a = src * 65536 + sport;
+  const b = dst * 65536 + dport;
+  if (proto === Proto.ICMP) {
+    return src < dst ? `${iface}|1|${src}|${dst}|${sport}` : `${iface}|1|${dst}|${src}|${sport}`;
+  }
+  return a < b ? `${iface}|${proto}|${a}|${b}` : `${iface}|${proto}|${b}|${a}`;
+}
+
+export function newConnection(id: number, p: PacketInfo): Connection {
+  return {
+    id,
+    iface: p.iface,
+    proto: p.proto,
+    src: p.src,
+    dst: p.dst,
+    sport: p.sport,
+    dport: p.dport,
+    first: p,
+    last: p,
+    firstDir: Dir.UNKNOWN,
+    counts: new Int32Array(8),
+    unmatchedInHead: [],
+    unmatchedInTail: [],
+    parent: id,
+    peer: null,
+    replyPeer: null,
+    latencies: [],
+    errors: [],
+    samples: [],
+    unmatchedSampled: 0,
+    sawSyn: false,
+  };
+}
+
+/** Is `p` in the connection's original direction? */
+export function isOriginalDirection(c: Connection, p: { src: number; dst: number; sport: number; dport: number }): boolean {
+  if (p.src !== c.src || p.dst !== c.dst) return false;
+  if (c.proto === Proto.ICMP) return true;
+  return p.sport === c.sport && p.dport === c.dport;
+}

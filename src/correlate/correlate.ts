@@ -1,0 +1,121 @@
+import type { InputWarning } from '../model/errors.js';
+import type { Snapshot } from '../model/snapshot.js';
+import type { SimPacket, Trace } from '../model/trace.js';
+import { parseMac } from './mac.js';
+import { assembleFlows, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
+import { mergeCaptures, type CaptureWindow } from './capture-merge.js';
+import { finishCorrelator, newCorrelator, pushPacket, type CorrelatorState } from './correlator.js';
+import { decideRoles, type InterfaceRoles } from './interface-roles.js';
+
+export interface CorrelateOptions {
+  readonly inside?: string;
+  readonly outside?: string;
+  /** How far apart a packet and its copy may be; default 2 s (forwarding takes µs; allows clock offset). */
+  readonly windowNs?: number;
+  /** Unmatched packets this close to the end of the shortest capture are not judged lost (default 50 ms + |clock offset|). */
+  readonly endMarginNs?: number;
+  readonly simulate: ((p: SimPacket, snapshot: Snapshot) => Trace) | null;
+  readonly onProgress?: (packets: number, bytesRead: number) => void;
+  readonly onWarning: (w: InputWarning) => void;
+}
+
+export interface Correlation {
+  readonly ifaces: readonly string[];
+  readonly windows: readonly CaptureWindow[];
+  readonly state: CorrelatorState;
+  readonly flows: readonly AssembledFlow[];
+  readonly roles: InterfaceRoles;
+  /** Window in which every capture ran, absolute; null when they do not overlap. */
+  readonly overlap: { readonly from: { sec: number; nsec: number }; readonly to: { sec: number; nsec: number } } | null;
+  readonly judge: JudgeWindow;
+  /**
+   * Clock offset of the outside capture relative to the inside one (ns), from matched pairs: half the
+   * difference of the median one-way delays in both directions (forwarding takes as long either way);
+   * with pairs in one direction only, that direction's median delay (an upper bound).
+   */
+  readonly clockOffsetNs: number | null;
+}
+
+function median(xs: readonly number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/** Read, merge and correlate the captures; judge every flow. */
+export function correlate(captures: readonly string[], snapshot: Snapshot | null, options: CorrelateOptions): Correlation {
+  const names = new Map<number, string>();
+  const macs = new Map<number, number>();
+  const localAddresses = new Set<number>();
+  if (snapshot) {
+    for (const i of snapshot.host.interfaces) {
+      names.set(i.ifindex, i.name);
+      for (const a of i.addresses) if (a.family === 4) localAddresses.add(a.v4);
+    }
+  }
+  const ifaces: string[] = [];
+  const ifaceIndex = new Map<string, number>();
+  const windowNs = options.windowNs ?? 2e9;
+  const state = newCorrelator({ localAddresses, macs, windowNs });
+
+  const indexOf = (name: string): number => {
+    let i = ifaceIndex.get(name);
+    if (i === undefined) {
+      i = ifaces.length;
+      ifaces.push(name);
+      ifaceIndex.set(name, i);
+      const mac = snapshot?.host.interfaces.find((x) => x.name === name)?.mac;
+      const m = mac ? parseMac(mac) : -1;
+      if (m > 0) macs.set(i, m);
+    }
+    return i;
+  };
+
+  const windows = mergeCaptures(
+    captures,
+    { interfaceNames: names, onWarning: options.onWarning },
+    {
+      packet(rec, d, file, iface) {
+        pushPacket(state, rec, d, file, indexOf(iface));
+      },
+      progress: options.onProgress,
+    },
+  );
+  finishCorrelator(state);
+
+  // The window every capture covers: max of firsts, min of lasts.
+  let overlap: Correlation['overlap'] = null;
+  const withPackets = windows.filter((w) => w.first && w.last);
+  if (withPackets.length) {
+    const from = withPackets.map((w) => w.first!).reduce((a, b) => (b.sec > a.sec || (b.sec === a.sec && b.nsec > a.nsec) ? b : a));
+    const to = withPackets.map((w) => w.last!).reduce((a, b) => (b.sec < a.sec || (b.sec === a.sec && b.nsec < a.nsec) ? b : a));
+    if (from.sec < to.sec || (from.sec === to.sec && from.nsec <= to.nsec)) overlap = { from, to };
+  }
+  const roles = decideRoles(ifaces, snapshot, options);
+  let clockOffsetNs: number | null = null;
+  if (roles.inside && roles.outside) {
+    const ii = ifaceIndex.get(roles.inside);
+    const oi = ifaceIndex.get(roles.outside);
+    const outbound = median(state.pairDeltas.get(`${ii}>${oi}`) ?? []);
+    const inbound = median(state.pairDeltas.get(`${oi}>${ii}`) ?? []);
+    if (outbound !== null && inbound !== null) clockOffsetNs = Math.round((outbound - inbound) / 2);
+    else clockOffsetNs = outbound ?? (inbound !== null ? -inbound : null);
+  }
+
+  // A packet that arrived just before one capture stopped may have left after it: do not call it lost.
+  // Forwarding takes microseconds; the margin covers that plus the clock offset between the captures.
+  const rel = (x: { sec: number; nsec: number }): number => (x.sec - state.baseSec) * 1e9 + x.nsec;
+  const margin = options.endMarginNs ?? 5e7 + Math.abs(clockOffsetNs ?? 0);
+  const judge: JudgeWindow = overlap ? { from: rel(overlap.from), to: rel(overlap.to) - margin } : { from: Infinity, to: -Infinity };
+
+  const sim = options.simulate && snapshot ? options.simulate : null;
+  const flows = assembleFlows({
+    state,
+    snapshot,
+    judge,
+    simulate: sim ? (p) => sim(p, snapshot!) : null,
+    ifaceName: (i) => ifaces[i] ?? `if${i}`,
+  });
+
+  return { ifaces, windows, state, flows, roles, overlap, judge, clockOffsetNs };
+}

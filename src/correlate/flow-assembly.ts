@@ -1,0 +1,258 @@
+import type { Snapshot } from '../model/snapshot.js';
+import type { Trace, SimPacket } from '../model/trace.js';
+import type { FlowDisposition } from '../model/analysis.js';
+import { Proto, TcpFlag } from '../model/packet.js';
+import { slot, type Connection, type QuotedError } from './connection.js';
+import { findRoot, type CorrelatorState } from './correlator.js';
+import { Dir, type PacketInfo } from './packet-info.js';
+
+/** The judged window in the correlator's relative clock (ns): only packets inside it count as lost. */
+export interface JudgeWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface FlowTuple {
+  readonly src: number;
+  readonly dst: number;
+  readonly sport: number;
+  readonly dport: number;
+}
+
+/** A flow: the connections on every interface that matched packets join into one. */
+export interface AssembledFlow {
+  readonly id: string;
+  readonly proto: number;
+  /** The connection on the interface the flow entered by (null for the gateway's own traffic seen leaving only). */
+  readonly ingress: Connection;
+  readonly egress: Connection | null;
+  readonly connections: readonly Connection[];
+  /** Where the first packet entered; -1 when it was only seen leaving. */
+  readonly ingressIface: number;
+  readonly original: FlowTuple;
+  readonly observed: FlowTuple | null;
+  readonly trace: Trace | null;
+  disposition: FlowDisposition;
+  /** Request packets that arrived on the ingress side inside the judged window, and how many were forwarded. */
+  readonly requests: number;
+  readonly requestsJudged: number;
+  readonly forwarded: number;
+  /** Replies that arrived on the egress side, and how many left again on the ingress side. */
+  readonly replies: number;
+  readonly repliesJudged: number;
+  readonly repliesReturned: number;
+  readonly lossRate: number | null;
+  readonly latencyNs: number | null;
+  /** ICMP errors quoting the flow's packets, on any interface. */
+  readonly errors: readonly QuotedError[];
+  readonly sawSyn: boolean;
+  readonly firstT: number;
+  readonly lastT: number;
+  readonly first: PacketInfo;
+  readonly last: PacketInfo;
+}
+
+export interface AssemblyInput {
+  readonly state: CorrelatorState;
+  readonly snapshot: Snapshot | null;
+  readonly judge: JudgeWindow;
+  readonly simulate: ((p: SimPacket) => Trace) | null;
+  readonly ifaceName: (i: number) => string;
+}
+
+function tupleOf(p: PacketInfo): FlowTuple {
+  return { src: p.src, dst: p.dst, sport: p.sport, dport: p.dport };
+}
+
+function median(xs: readonly number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : Math.round((s[m - 1]! + s[m]!) / 2);
+}
+
+function countIn(c: Connection, connDir: 0 | 1, dir: 1 | 2): { total: number; matched: number } {
+  const matched = c.counts[slot(connDir, dir, true)]!;
+  return { total: matched + c.counts[slot(connDir, dir, false)]!, matched };
+}
+
+/** Unmatched original-direction arrivals that fall outside the judged window (at the capture's end). */
+function unjudgedTail(c: Connection, judge: JudgeWindow): number {
+  // Head and tail may share entries; an entry is counted by the head only when early, by the tail only when late.
+  let n = 0;
+  for (const t of c.unmatchedInHead) if (t < judge.from) n++;
+  for (const t of c.unmatchedInTail) if (t > judge.to) n++;
+  return n;
+}
+
+export function toSimPacket(p: PacketInfo, ingress: string, state: 'new' | 'established'): SimPacket {
+  const icmp = p.proto === Proto.ICMP;
+  return {
+    ingress,
+    src: p.src,
+    dst: p.dst,
+    proto: p.proto,
+    sport: icmp ? 0 : p.sport,
+    dport: icmp ? 0 : p.dport,
+    icmpType: icmp ? p.icmpType : -1,
+    icmpCode: icmp ? p.icmpCode : -1,
+    icmpId: icmp ? p.sport : -1,
+    size: p.length,
+    df: p.df,
+    state,
+    mark: 0,
+  };
+}
+
+/**
+ * Join matched connections into flows and judge each: was every request forwarded, translated as the
+ * rules say, and did the replies come back? Dispositions are FAILURES.md's vocabulary.
+ */
+export function assembleFlows(input: AssemblyInput): AssembledFlow[] {
+  const { state, judge } = input;
+  const groups = new Map<number, Connection[]>();
+  for (const c of state.connections) {
+    const r = findRoot(state, c.id);
+    let g = groups.get(r);
+    if (!g) {
+      g = [];
+      groups.set(r, g);
+    }
+    g.push(c);
+  }
+  const drafts: AssembledFlow[] = [];
+  for (const conns of groups.values()) {
+    const flow = judgeGroup(conns, input);
+    if (flow) drafts.push(flow);
+  }
+  drafts.sort((a, b) => a.firstT - b.firstT || a.ingress.id - b.ingress.id);
+  return drafts.map((f, i) => ({ ...f, id: `f${i + 1}` }));
+}
+
+function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | null {
+  const { judge } = input;
+  const sorted = [...conns].sort((a, b) => a.first.t - b.first.t);
+  // The flow entered where its first inbound packet arrived.
+  const ingress = sorted.find((c) => c.firstDir === Dir.IN) ?? sorted[0]!;
+  const entered = ingress.firstDir === Dir.IN;
+  const egress: Connection | null =
+    ingress.peer !== null
+      ? (conns.find((c) => c.id === ingress.peer!.connId) ?? null)
+      : (sorted.find((c) => c !== ingress && c.iface !== ingress.iface) ?? null);
+
+  const errors = conns.flatMap((c) => c.errors);
+  const firstT = Math.min(...conns.map((c) => c.first.t));
+  const lastT = Math.max(...conns.map((c) => c.last.t));
+  const latencies = conns.flatMap((c) => c.latencies);
+
+  const req = countIn(ingress, 0, Dir.IN);
+  const unjudged = unjudgedTail(ingress, judge);
+  const requestsJudged = Math.max(0, req.total - unjudged);
+  // Replies: on the egress connection, the direction opposite to the forwarded requests.
+  let replies = 0;
+  let repliesReturned = 0;
+  let repliesJudged = 0;
+  if (egress) {
+    const reqDir: 0 | 1 = ingress.peer ? ingress.peer.connDir : 0;
+    const rep = countIn(egress, reqDir === 0 ? 1 : 0, Dir.IN);
+    replies = rep.total;
+    repliesReturned = rep.matched;
+    repliesJudged = rep.total;
+  } else {
+    // No egress connection: replies can only be the gateway's own answers (local traffic).
+    replies = countIn(ingress, 1, Dir.OUT).total;
+  }
+
+  let trace: Trace | null = null;
+  const ingressName = input.ifaceName(ingress.iface);
+  if (input.simulate && entered) {
+    trace = input.simulate(toSimPacket(ingress.first, ingressName, 'new'));
+  }
+  const observed = ingress.peer ? tupleOf(ingress.peer) : null;
+  const lossRate = requestsJudged > 0 ? Math.max(0, requestsJudged - req.matched) / requestsJudged : null;
+
+  const base = {
+    id: '',
+    proto: ingress.proto,
+    ingress,
+    egress,
+    connections: sorted,
+    ingressIface: entered ? ingress.iface : -1,
+    original: tupleOf(ingress.first),
+    observed,
+    trace,
+    requests: req.total,
+    requestsJudged,
+    forwarded: req.matched,
+    replies,
+    repliesJudged,
+    repliesReturned,
+    lossRate: lossRate === null ? null : Math.round(lossRate * 10000) / 10000,
+    latencyNs: median(latencies),
+    errors,
+    sawSyn: ingress.sawSyn,
+    firstT,
+    lastT,
+    first: ingress.first,
+    last: ingress.last,
+  };
+  return { ...base, disposition: decideDisposition(base, input) };
+}
+
+type Draft = Omit<AssembledFlow, 'disposition'>;
+
+function expectsReply(f: Draft): boolean {
+  if (f.proto === Proto.ICMP) return f.first.icmpType === 8;
+  if (f.proto === Proto.TCP) return (f.first.tcpFlags & TcpFlag.RST) === 0;
+  return f.proto === Proto.UDP;
+}
+
+function sameAddresses(a: FlowTuple, b: FlowTuple): boolean {
+  return a.src === b.src && a.dst === b.dst;
+}
+
+/** RFC 1918, RFC 6598 shared space: addresses that cannot be answered from the outside untranslated. */
+export function isPrivateIpv4(a: number): boolean {
+  const top = a >>> 24;
+  if (top === 10) return true;
+  if (a >>> 20 === 0xac1) return true; // 172.16/12
+  if (a >>> 16 === 0xc0a8) return true; // 192.168/16
+  if (a >>> 22 === (100 << 2 | 1)) return true; // 100.64/10
+  return false;
+}
+
+function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
+  const local = input.state.options.localAddresses;
+  if (f.ingressIface < 0) {
+    // Only ever seen leaving: the gateway's own traffic, or copies whose originals the captures missed.
+    return local.has(f.original.src) ? 'local' : 'outside-capture';
+  }
+  const t = f.trace;
+  if (f.forwarded === 0 && (t?.disposition.kind === 'local' || (!t && local.has(f.original.dst)))) return 'local';
+  if (f.forwarded === 0 && !f.egress && t === null && local.has(f.original.dst)) return 'local';
+  if (f.requestsJudged === 0 && f.forwarded === 0) return 'outside-capture';
+  if (f.forwarded === 0) return 'stopped-at-gateway';
+
+  const observed = f.observed!;
+  if (t && t.disposition.kind === 'forwarded') {
+    const exp = t.disposition.out;
+    const untranslated = sameAddresses(observed, f.original);
+    if (!sameAddresses(observed, exp) || (!t.disposition.portsMayChange && (observed.sport !== exp.sport || observed.dport !== exp.dport))) {
+      if (untranslated) return 'forwarded-untranslated';
+      return 'translation-mismatch';
+    }
+    if (untranslated && f.replies === 0 && expectsReply(f) && isPrivateIpv4(f.original.src)) {
+      // Expected and observed agree that nothing was translated; no reply came back: a missing SNAT
+      // (private source on the outside) is the usual reason, judged by the snat-missing check.
+      return 'forwarded-untranslated';
+    }
+  } else if (sameAddresses(observed, f.original) && f.replies === 0 && expectsReply(f) && isPrivateIpv4(f.original.src)) {
+    return 'forwarded-untranslated';
+  }
+  if (f.lossRate !== null && f.lossRate > 0) return 'partial';
+  if (expectsReply(f)) {
+    if (f.replies === 0) return 'no-reply';
+    if (f.repliesReturned === 0) return 'reply-not-returned';
+  }
+  return 'delivered';
+}

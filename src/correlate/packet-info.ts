@@ -1,0 +1,126 @@
+import type { DecodedPacket } from '../model/packet.js';
+import type { CaptureRecord } from '../model/capture.js';
+import { Net, Proto } from '../model/packet.js';
+
+/** Direction of a packet on the interface it was captured on. */
+export const Dir = { UNKNOWN: 0, IN: 1, OUT: 2 } as const;
+export type DirId = 0 | 1 | 2;
+
+/**
+ * What the correlator keeps of one packet while it may still be matched (bounded by the time window):
+ * only numbers, copied out of the reader's reused record and the decoder's reused struct.
+ */
+export interface PacketInfo {
+  /** Index into the list of capture files. */
+  readonly file: number;
+  readonly frame: number;
+  /** Index into the list of interface names. */
+  readonly iface: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  /** Nanoseconds since the run's base time (exact: < 2^53 ns ≈ 104 days). */
+  readonly t: number;
+  readonly arrivalDir: DirId;
+  dir: DirId;
+  readonly proto: number;
+  readonly src: number;
+  readonly dst: number;
+  /** TCP/UDP ports; ICMP echo: sport = echo id, dport = 0. */
+  readonly sport: number;
+  readonly dport: number;
+  readonly icmpType: number;
+  readonly icmpCode: number;
+  readonly icmpSeq: number;
+  readonly ipId: number;
+  readonly ttl: number;
+  readonly length: number;
+  readonly df: boolean;
+  readonly payloadLength: number;
+  readonly payloadHash: number;
+  readonly tcpSeq: number;
+  readonly tcpAck: number;
+  readonly tcpFlags: number;
+  /** Ethernet addresses (0 when the link has none): learn the gateway's own MAC per interface. */
+  readonly srcMac: number;
+  readonly dstMac: number;
+  /** Fingerprint of the fields NAT keeps (see fingerprint.ts). */
+  readonly key: number;
+  /** 0 = the connection's original direction, 1 = reply. */
+  connDir: 0 | 1;
+  connId: number;
+  match: PacketInfo | null;
+  /** Index in its connection's sample list, -1 when not sampled. */
+  sample: number;
+}
+
+export function isEchoRequest(type: number): boolean {
+  return type === 8;
+}
+
+export function isEcho(type: number): boolean {
+  return type === 8 || type === 0;
+}
+
+/** ICMP error types that quote the datagram they are about (RFC 792). */
+export function isIcmpError(type: number): boolean {
+  return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+}
+
+/** Copy one decoded IPv4 packet into a PacketInfo (null when it is not an IPv4 unicast packet we follow). */
+export function toPacketInfo(
+  rec: CaptureRecord,
+  d: DecodedPacket,
+  file: number,
+  iface: number,
+  t: number,
+  arrivalDir: DirId,
+  key: number,
+): PacketInfo {
+  const icmp = d.proto === Proto.ICMP;
+  return {
+    file,
+    frame: rec.frame,
+    iface,
+    tsSec: rec.tsSec,
+    tsNsec: rec.tsNsec,
+    t,
+    arrivalDir,
+    dir: arrivalDir,
+    proto: d.proto,
+    src: d.src,
+    dst: d.dst,
+    sport: icmp ? (isEcho(d.icmpType) ? d.icmpId : 0) : d.sport,
+    dport: icmp ? 0 : d.dport,
+    icmpType: icmp ? d.icmpType : -1,
+    icmpCode: icmp ? d.icmpCode : -1,
+    icmpSeq: icmp ? d.icmpSeq : 0,
+    ipId: d.ipId,
+    ttl: d.ttl,
+    length: d.ipTotalLength,
+    df: d.df,
+    payloadLength: d.payloadLength,
+    payloadHash: d.payloadHash,
+    tcpSeq: d.tcpSeq,
+    tcpAck: d.tcpAck,
+    tcpFlags: d.tcpFlags,
+    srcMac: d.srcMac,
+    dstMac: d.dstMac,
+    key,
+    connDir: 0,
+    connId: -1,
+    match: null,
+    sample: -1,
+  };
+}
+
+/** IPv4 unicast that can be forwarded: not broadcast, multicast, loopback, link-local, unspecified. */
+export function isForwardableIpv4(d: DecodedPacket): boolean {
+  if (d.net !== Net.IPV4) return false;
+  const dst = d.dst;
+  const top = dst >>> 24;
+  if (dst === 0xffffffff || top >= 224 || top === 127 || top === 0) return false;
+  if (dst >>> 16 === 0xa9fe) return false; // 169.254/16
+  const s = d.src >>> 24;
+  if (s === 127) return false;
+  return true;
+}

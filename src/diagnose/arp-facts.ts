@@ -1,0 +1,45 @@
+import type { Evidence } from '../model/analysis.js';
+import { ipv4ToString } from '../model/address.js';
+import { isoNs } from '../model/time.js';
+import type { ArpQuestion } from '../correlate/arp-tracker.js';
+import type { CheckContext } from './check.js';
+
+/** ARP requests for `target` on interface `iface` that nobody answered. */
+export function unansweredArp(ctx: CheckContext, iface: number, target: number): ArpQuestion | null {
+  const q = ctx.correlation.state.arp.questions.get(`${iface}|${target}`);
+  return q && q.replies === 0 ? q : null;
+}
+
+export function arpEvidence(ctx: CheckContext, q: ArpQuestion, note: string): Evidence[] {
+  const askers = [...q.askers].map(ipv4ToString).join(', ');
+  const out: Evidence[] = [
+    {
+      kind: 'frame',
+      file: ctx.files[q.firstFrame.file]!,
+      iface: ctx.ifaceName(q.iface),
+      frame: q.firstFrame.frame,
+      time: isoNs(q.firstFrame.tsSec, q.firstFrame.tsNsec),
+      summary: `ARP who-has ${ipv4ToString(q.target)} tell ${askers} — ${note}`,
+    },
+  ];
+  if (q.requests > 1) {
+    out.push({
+      kind: 'frame',
+      file: ctx.files[q.lastFrame.file]!,
+      iface: ctx.ifaceName(q.iface),
+      frame: q.lastFrame.frame,
+      time: isoNs(q.lastFrame.tsSec, q.lastFrame.tsNsec),
+      summary: `ARP who-has ${ipv4ToString(q.target)} tell ${askers} — request ${q.requests} of ${q.requests}, still unanswered`,
+    });
+  }
+  return out;
+}
+
+/** The neighbour table entry for an address, when the snapshot has it. */
+export function neighbour(ctx: CheckContext, address: number) {
+  return ctx.snapshot?.host.neighbours.find((n) => n.family === 4 && n.v4 === address) ?? null;
+}
+
+export function isUnresolvedState(states: readonly string[]): boolean {
+  return states.some((s) => s === 'FAILED' || s === 'INCOMPLETE');
+}

@@ -1,0 +1,68 @@
+import type { Evidence } from '../../model/analysis.js';
+import { ipv4ToString } from '../../model/address.js';
+import type { Check, CheckContext } from '../check.js';
+import { finding } from '../check.js';
+import { uniqueEvidence } from '../evidence.js';
+import { arpEvidence } from '../arp-facts.js';
+import { frameEvidence } from '../evidence.js';
+import { plural } from '../flow-facts.js';
+import type { ArpQuestion } from '../../correlate/arp-tracker.js';
+
+/**
+ * The outside asks for one of the gateway's own addresses (an EIP) and gets no answer: the interface has
+ * NOARP (Kube-OVN used to set `arp off` on the external interface until an EIP was added), so replies and
+ * inbound connections for that address can never be delivered to the gateway.
+ */
+export const arpDisabled: Check = {
+  id: 'arp-disabled',
+  description: "The outside asks by ARP for the gateway's own address (an EIP) and gets no answer: the interface has NOARP.",
+  rank: 1,
+  run(ctx: CheckContext) {
+    const local = ctx.correlation.state.options.localAddresses;
+    const questions: ArpQuestion[] = [];
+    for (const q of ctx.correlation.state.arp.questions.values()) {
+      if (q.replies > 0 || !local.has(q.target)) continue;
+      if ([...q.askers].every((a) => local.has(a))) continue;
+      questions.push(q);
+    }
+    if (!questions.length) return [];
+    const out = [];
+    const byIface = new Map<number, ArpQuestion[]>();
+    for (const q of questions) byIface.set(q.iface, [...(byIface.get(q.iface) ?? []), q]);
+    for (const [iface, qs] of byIface) {
+      const name = ctx.ifaceName(iface);
+      const targets = new Set(qs.map((q) => q.target));
+      const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
+      const noarp = itf?.flags.includes('NOARP') ?? false;
+      const flows = ctx.flows.filter(
+        (f) =>
+          (f.observed && targets.has(f.observed.src) && f.replies === 0) ||
+          (targets.has(f.original.dst) && f.forwarded === 0) ||
+          (f.egress && f.observed && targets.has(f.observed.src) && f.repliesReturned === 0 && f.disposition !== 'delivered'),
+      );
+      const evidence: Evidence[] = [];
+      for (const q of qs) evidence.push(...arpEvidence(ctx, q, `asks for the gateway's own address ${ipv4ToString(q.target)}; no reply`));
+      if (itf) evidence.unshift({ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${itf.name}: <${itf.flags.join(',')}> mtu ${itf.mtu}` });
+      for (const f of flows.slice(0, 3)) if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left translated; no reply can come back`));
+      const addrs = [...targets].map(ipv4ToString).join(', ');
+      out.push(
+        finding(
+          'arp-disabled',
+          'error',
+          noarp ? 'confirmed' : 'likely',
+          `ARP is off on ${name}: the outside cannot reach ${addrs}`,
+          `The outside asked ${plural(qs.reduce((n, q) => n + q.requests, 0), 'time')} by ARP for ${addrs}, which the gateway holds on ${name}, and never got an answer` +
+            `${noarp ? ` (${name} has the NOARP flag)` : ''}. Packets the gateway sends out with that source work, but nothing addressed to it can come back` +
+            `${flows.length ? `: ${plural(flows.length, 'flow')} got no reply` : ''}.`,
+          uniqueEvidence(evidence, 16),
+          [
+            `ip link set dev ${name} arp on`,
+            `# persist: Kube-OVN sets arp off on the external interface until an EIP is configured; make sure the gateway's EIPs are configured (kubectl get iptables-eips) or upgrade Kube-OVN; elsewhere fix the interface configuration (e.g. remove NOARP in the network config)`,
+          ],
+          flows,
+        ),
+      );
+    }
+    return out;
+  },
+};

@@ -1,0 +1,31 @@
+import type { Check } from '../check.js';
+import { arpDisabled } from './arp-disabled.js';
+import { dnatBackendUnreachable } from './dnat-backend-unreachable.js';
+import { egressNeighborUnresolved } from './egress-neighbor-unresolved.js';
+import { forwardChainDrop } from './forward-chain-drop.js';
+import { intermittentDrop } from './intermittent-drop.js';
+import { ipForwardDisabled } from './ip-forward-disabled.js';
+import { mtuExceeded } from './mtu-exceeded.js';
+import { noRoute } from './no-route.js';
+import { rpFilterDrop } from './rp-filter-drop.js';
+import { snapshotBackendMismatch } from './snapshot-backend-mismatch.js';
+import { snatMissing } from './snat-missing.js';
+import { staleConntrack } from './stale-conntrack.js';
+import { upstreamNoReply } from './upstream-no-reply.js';
+
+/** Every check, listed explicitly (no registry filled by import side effects). */
+export const CHECKS: readonly Check[] = [
+  ipForwardDisabled,
+  forwardChainDrop,
+  intermittentDrop,
+  rpFilterDrop,
+  noRoute,
+  egressNeighborUnresolved,
+  arpDisabled,
+  mtuExceeded,
+  snatMissing,
+  dnatBackendUnreachable,
+  staleConntrack,
+  snapshotBackendMismatch,
+  upstreamNoReply,
+];

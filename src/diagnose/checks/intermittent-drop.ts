@@ -1,0 +1,60 @@
+import type { Evidence } from '../../model/analysis.js';
+import type { Check, CheckContext } from '../check.js';
+import { finding } from '../check.js';
+import { ruleEvidence, uniqueEvidence } from '../evidence.js';
+import { pct, plural, stoppedFrameEvidence } from '../flow-facts.js';
+
+export const intermittentDrop: Check = {
+  id: 'intermittent-drop',
+  description: 'A share of a flow’s packets stop at the gateway while the rest pass translated: a probabilistic rule, a rate limit, or nothing visible.',
+  rank: 5,
+  run(ctx: CheckContext) {
+    const flows = ctx.flows.filter((f) => f.disposition === 'partial');
+    if (!flows.length) return [];
+    let judged = 0;
+    let lost = 0;
+    for (const f of flows) {
+      judged += f.requestsJudged;
+      lost += Math.max(0, f.requestsJudged - f.forwarded);
+    }
+    const evidence: Evidence[] = [];
+    const seen = new Set<string>();
+    let explained = false;
+    for (const f of flows) {
+      for (const m of f.trace?.mayMatch ?? []) {
+        if (!m.drops) continue;
+        explained = true;
+        const k = `${m.rule.file}:${m.rule.line}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        evidence.push(ruleEvidence(m.rule));
+        evidence.push({ kind: 'note', text: `${m.rule.chain} rule at ${k} ${m.why}${m.probability !== null ? ` (drops with probability ${m.probability})` : ''}` });
+      }
+    }
+    for (const f of flows) {
+      evidence.push({ kind: 'note', text: `${f.id}: ${f.requestsJudged - f.forwarded} of ${f.requestsJudged} requests lost (${pct(f.lossRate ?? 0)})` });
+    }
+    const fixes = explained
+      ? [...seen].map((k) => `# remove or correct the rule at ${k}`).concat(
+          flows
+            .flatMap((f) => f.trace?.mayMatch ?? [])
+            .filter((m) => m.drops)
+            .map((m) => `iptables -t ${m.rule.table} -D ${m.rule.text.replace(/^-A\s+/, '')}`)
+            .filter((x, i, a) => a.indexOf(x) === i),
+        )
+      : ['# no rule explains the loss: check rate limits and drops on the gateway: nstat -az | grep -i drop; tc -s qdisc; ip -s link'];
+    return [
+      finding(
+        'intermittent-drop',
+        'error',
+        explained ? 'confirmed' : 'possible',
+        'Some packets stop at the gateway, the rest pass',
+        `${plural(flows.length, 'flow')} lost ${lost} of ${judged} requests at the gateway (${pct(judged ? lost / judged : 0)} overall); the packets that passed were translated as expected.` +
+          (explained ? ' A rule that matches only some packets drops them.' : ' No rule in the snapshot explains it.'),
+        uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows, 2, 6)], 20),
+        fixes,
+        flows,
+      ),
+    ];
+  },
+};

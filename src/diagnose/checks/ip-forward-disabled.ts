@@ -1,0 +1,95 @@
+import type { Evidence } from '../../model/analysis.js';
+import type { Check, CheckContext } from '../check.js';
+import { finding } from '../check.js';
+import { ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
+import { droppedBy, forwardable, natRules, plural, stoppedFrameEvidence } from '../flow-facts.js';
+
+/**
+ * With forwarding off the kernel drops every packet for another host after PREROUTING, silently (no ICMP):
+ * DNAT counters still climb (each retransmission walks nat again because no conntrack entry is
+ * confirmed) while SNAT counters stay 0. Confirmed only by the sysctl line.
+ */
+export const ipForwardDisabled: Check = {
+  id: 'ip-forward-disabled',
+  description: 'Forwarding is off (net.ipv4.ip_forward or conf.<if>.forwarding = 0): every forwarded flow stops at the gateway, in both directions, silently.',
+  rank: 0,
+  run(ctx: CheckContext) {
+    const stopped = ctx.flows.filter((f) => f.disposition === 'stopped-at-gateway');
+    if (!stopped.length) return [];
+    const confirmed = stopped.filter((f) => droppedBy(f, 'ip-forward-disabled'));
+    const forwardedAny = ctx.flows.some((f) => f.forwarded > 0);
+    const haveSysctls = ctx.snapshot?.host.have.sysctls ?? false;
+    const sysctlFix = (keys: string[]): string[] => [
+      ...keys.map((k) => `sysctl -w ${k}=1`),
+      `printf '${keys.map((k) => `${k} = 1`).join('\\n')}\\n' > /etc/sysctl.d/99-nat-gateway-forwarding.conf  # survives a reboot`,
+      'sysctl --system',
+      '# Kube-OVN: a NAT gateway pod inherits these from the node that runs it: set them on that node (/etc/sysctl.d/), then restart the gateway pod',
+    ];
+
+    if (confirmed.length) {
+      const keys = new Set<string>();
+      const sysEvidence: Evidence[] = [];
+      for (const f of confirmed) {
+        const d = f.trace!.disposition;
+        const s = d.kind === 'dropped' ? sysctlAt(ctx, d.source) : null;
+        if (s) {
+          keys.add(s.key);
+          sysEvidence.push(sysctlEvidence(s));
+        }
+      }
+      // Also cite the global switch when it is off, even if a per-interface one was the first to be read.
+      const global = ctx.snapshot?.host.sysctls.get('net.ipv4.ip_forward');
+      if (global && global.value.trim() === '0') {
+        keys.add('net.ipv4.ip_forward');
+        sysEvidence.unshift(sysctlEvidence(global));
+      }
+      const ifaces = [...new Set(confirmed.map((f) => ctx.ifaceName(f.ingressIface)))];
+      const counterEvidence = natCounterEvidence(ctx, confirmed);
+      return [
+        finding(
+          'ip-forward-disabled',
+          'error',
+          'confirmed',
+          'IP forwarding is disabled on the gateway',
+          `${plural(confirmed.length, 'flow')} arriving on ${ifaces.join(' and ')} ${confirmed.length === 1 ? 'was' : 'were'} dropped after PREROUTING because forwarding is off (${[...keys].map((k) => `${k} = 0`).join(', ')}). ` +
+            `Nothing was forwarded and no ICMP error was sent back; the nat table still DNATs each retransmission while SNAT never runs.`,
+          uniqueEvidence([...sysEvidence, ...stoppedFrameEvidence(ctx, confirmed, 2, 8), ...counterEvidence], 16),
+          sysctlFix([...keys].length ? [...keys] : ['net.ipv4.ip_forward']),
+          confirmed,
+        ),
+      ];
+    }
+    // Without the sysctl: the symptom alone (nothing at all forwarded, in both directions) makes it likely.
+    if (haveSysctls || forwardedAny) return [];
+    const candidates = stopped.filter(forwardable);
+    const ingress = new Set(candidates.map((f) => f.ingressIface));
+    if (candidates.length < 1) return [];
+    return [
+      finding(
+        'ip-forward-disabled',
+        'error',
+        ingress.size > 1 ? 'likely' : 'possible',
+        'Most likely IP forwarding is disabled on the gateway',
+        `No packet was forwarded at all: ${plural(candidates.length, 'flow')} arrived and never left by the other interface, with no ICMP error back` +
+          `${ingress.size > 1 ? ', in both directions' : ''}. The snapshot has no sysctls to confirm it: run \`sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding\` on the gateway.`,
+        uniqueEvidence([...stoppedFrameEvidence(ctx, candidates, 2, 8), ...natCounterEvidence(ctx, candidates), { kind: 'note', text: 'confirm with: sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding' }], 16),
+        ['sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding  # confirm first', ...sysctlFix(['net.ipv4.ip_forward'])],
+        candidates,
+      ),
+    ];
+  },
+};
+
+/** DNAT rules that counted the dropped packets, and SNAT rules that stayed at 0: the kernel fact behind the diagnosis. */
+function natCounterEvidence(ctx: CheckContext, flows: Parameters<typeof natRules>[0]): Evidence[] {
+  const out: Evidence[] = natRules(flows).map(ruleEvidence);
+  const nat = ctx.snapshot?.rules?.tables.nat;
+  for (const chain of nat?.chains ?? []) {
+    for (const r of chain.rules) {
+      if ((r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') && r.counters && r.counters.packets === 0) {
+        out.push({ kind: 'rule', file: r.source.file, line: r.source.line, table: 'nat', chain: r.chain, text: r.text, counters: r.counters });
+      }
+    }
+  }
+  return out.slice(0, 6);
+}

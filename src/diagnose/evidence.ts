@@ -1,0 +1,87 @@
+import type { Evidence } from '../model/analysis.js';
+import type { RuleRef } from '../model/trace.js';
+import type { Sysctl } from '../model/host.js';
+import type { SourceRef } from '../model/source.js';
+import { ipv4ToString } from '../model/address.js';
+import { isoNs } from '../model/time.js';
+import { Proto } from '../model/packet.js';
+import type { PacketInfo } from '../correlate/packet-info.js';
+import type { QuotedError } from '../correlate/connection.js';
+import type { CheckContext } from './check.js';
+
+const TCP_FLAG_NAMES = ['F', 'S', 'R', 'P', '.', 'U', 'E', 'W'];
+
+function tcpFlags(f: number): string {
+  let s = '';
+  for (let i = 0; i < 8; i++) if (f & (1 << i)) s += TCP_FLAG_NAMES[i];
+  return s || 'none';
+}
+
+/** `10.0.4.10 > 198.51.100.29: ICMP echo request id 20718 seq 1, ttl 64, id 0` — one packet in a line. */
+export function describePacket(p: PacketInfo): string {
+  const src = ipv4ToString(p.src);
+  const dst = ipv4ToString(p.dst);
+  let what: string;
+  if (p.proto === Proto.ICMP) {
+    const kind = p.icmpType === 8 ? 'echo request' : p.icmpType === 0 ? 'echo reply' : `type ${p.icmpType} code ${p.icmpCode}`;
+    what = `${src} > ${dst}: ICMP ${kind}${p.icmpType === 8 || p.icmpType === 0 ? ` id ${p.sport} seq ${p.icmpSeq}` : ''}`;
+  } else if (p.proto === Proto.TCP) {
+    what = `${src}.${p.sport} > ${dst}.${p.dport}: TCP [${tcpFlags(p.tcpFlags)}] seq ${p.tcpSeq}`;
+  } else if (p.proto === Proto.UDP) {
+    what = `${src}.${p.sport} > ${dst}.${p.dport}: UDP length ${p.payloadLength}`;
+  } else {
+    what = `${src} > ${dst}: proto ${p.proto}`;
+  }
+  return `${what}, ttl ${p.ttl}, id ${p.ipId}, length ${p.length}`;
+}
+
+export function frameEvidence(ctx: CheckContext, p: PacketInfo, note = ''): Evidence {
+  return {
+    kind: 'frame',
+    file: ctx.files[p.file]!,
+    iface: ctx.ifaceName(p.iface),
+    frame: p.frame,
+    time: isoNs(p.tsSec, p.tsNsec),
+    summary: note ? `${describePacket(p)} — ${note}` : describePacket(p),
+  };
+}
+
+export function errorEvidence(ctx: CheckContext, e: QuotedError, what: string): Evidence {
+  return {
+    kind: 'frame',
+    file: ctx.files[e.file]!,
+    iface: ctx.ifaceName(e.iface),
+    frame: e.frame,
+    time: isoNs(e.tsSec, e.tsNsec),
+    summary: `${ipv4ToString(e.src)}: ICMP type ${e.type} code ${e.code}${e.mtu ? ` (mtu ${e.mtu})` : ''} — ${what}`,
+  };
+}
+
+export function ruleEvidence(r: RuleRef): Evidence {
+  return { kind: 'rule', file: r.file, line: r.line, table: r.table, chain: r.chain, text: r.text, counters: r.counters };
+}
+
+export function sysctlEvidence(s: Sysctl): Evidence {
+  return { kind: 'sysctl', file: s.source.file, line: s.source.line, key: s.key, value: s.value };
+}
+
+/** The sysctl a trace step cited, by its source line. */
+export function sysctlAt(ctx: CheckContext, src: SourceRef | null): Sysctl | null {
+  if (!src || !ctx.snapshot) return null;
+  for (const s of ctx.snapshot.host.sysctls.values()) if (s.source.file === src.file && s.source.line === src.line) return s;
+  return null;
+}
+
+/** Up to `n` evidence items, without repeats (same file and line/frame). */
+export function uniqueEvidence(items: readonly Evidence[], n = 12): Evidence[] {
+  const seen = new Set<string>();
+  const out: Evidence[] = [];
+  for (const e of items) {
+    const k = e.kind === 'frame' ? `f|${e.file}|${e.frame}` : e.kind === 'note' ? `n|${e.text}` : `${e.kind}|${e.file}|${e.line}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(e);
+    if (out.length >= n) break;
+  }
+  return out;
+}

@@ -1,0 +1,54 @@
+import type { Evidence } from '../model/analysis.js';
+import type { DropReason, RuleRef } from '../model/trace.js';
+import type { AssembledFlow } from '../correlate/flow-assembly.js';
+import { Dir, type PacketInfo } from '../correlate/packet-info.js';
+import type { CheckContext } from './check.js';
+import { frameEvidence, ruleEvidence } from './evidence.js';
+
+export function droppedBy(f: AssembledFlow, reason: DropReason): boolean {
+  return f.trace?.disposition.kind === 'dropped' && f.trace.disposition.reason === reason;
+}
+
+/** The flow's packets that arrived and have no copy on the other side. */
+export function unmatchedArrivals(f: AssembledFlow): PacketInfo[] {
+  const out: PacketInfo[] = [];
+  for (const c of f.connections) for (const p of c.samples) if (!p.match && p.dir === Dir.IN) out.push(p);
+  return out.sort((a, b) => a.t - b.t);
+}
+
+/** Frames proving packets arrived and went nowhere: the first few of each flow, in time order. */
+export function stoppedFrameEvidence(ctx: CheckContext, flows: readonly AssembledFlow[], perFlow = 2, max = 8): Evidence[] {
+  const out: Evidence[] = [];
+  for (const f of flows) {
+    const other = f.egress ? ctx.ifaceName(f.egress.iface) : 'the other interface';
+    for (const p of unmatchedArrivals(f).slice(0, perFlow)) {
+      out.push(frameEvidence(ctx, p, `${f.id}: arrived on ${ctx.ifaceName(p.iface)}, no copy on ${other}`));
+      if (out.length >= max) return out;
+    }
+  }
+  return out;
+}
+
+/** NAT rules the flows' simulated paths went through (DNAT/SNAT rewrites). */
+export function natRules(flows: readonly AssembledFlow[]): RuleRef[] {
+  const seen = new Map<string, RuleRef>();
+  for (const f of flows) for (const r of f.trace?.rewrites ?? []) seen.set(`${r.rule.file}:${r.rule.line}`, r.rule);
+  return [...seen.values()];
+}
+
+export function natRuleEvidence(flows: readonly AssembledFlow[]): Evidence[] {
+  return natRules(flows).map(ruleEvidence);
+}
+
+export function pct(x: number): string {
+  return `${Math.round(x * 1000) / 10}%`;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Flows that should have left by another interface (the simulator says forwarded, or it could not tell). */
+export function forwardable(f: AssembledFlow): boolean {
+  return f.ingressIface >= 0 && f.trace?.disposition.kind !== 'local' && f.disposition !== 'local';
+}

@@ -1,0 +1,119 @@
+import type { Evidence, Flow, FlowEndpoint, FlowIfaceCounts, FlowPacket } from '../model/analysis.js';
+import { ipv4ToString } from '../model/address.js';
+import { Proto } from '../model/packet.js';
+import { isoNs } from '../model/time.js';
+import type { AssembledFlow, FlowTuple } from '../correlate/flow-assembly.js';
+import { slot, type Connection } from '../correlate/connection.js';
+import { Dir, type PacketInfo } from '../correlate/packet-info.js';
+import type { Correlation } from '../correlate/correlate.js';
+import { describePacket } from './evidence.js';
+
+export function protoName(p: number): Flow['proto'] {
+  return p === Proto.TCP ? 'tcp' : p === Proto.UDP ? 'udp' : p === Proto.ICMP ? 'icmp' : p === Proto.ICMPV6 ? 'icmpv6' : 'other';
+}
+
+export function endpoint(t: FlowTuple, proto: number): FlowEndpoint {
+  if (proto === Proto.ICMP) return { src: ipv4ToString(t.src), dst: ipv4ToString(t.dst), sport: t.sport, dport: null };
+  if (proto === Proto.TCP || proto === Proto.UDP) return { src: ipv4ToString(t.src), dst: ipv4ToString(t.dst), sport: t.sport, dport: t.dport };
+  return { src: ipv4ToString(t.src), dst: ipv4ToString(t.dst), sport: null, dport: null };
+}
+
+/** Which of a connection's two directions carries the flow's requests. */
+function requestDir(f: AssembledFlow, c: Connection): 0 | 1 {
+  if (c === f.ingress) return 0;
+  if (f.ingress.peer && f.ingress.peer.connId === c.id) return f.ingress.peer.connDir;
+  return 0;
+}
+
+export function toPublicFlow(f: AssembledFlow, corr: Correlation, files: readonly string[]): Flow {
+  const name = (i: number): string => corr.ifaces[i] ?? `if${i}`;
+  const packets: Record<string, FlowIfaceCounts> = {};
+  for (const c of f.connections) {
+    const rd = requestDir(f, c);
+    const count = (dir: 0 | 1): number => {
+      let n = 0;
+      for (const d of [Dir.IN, Dir.OUT] as const) for (const m of [true, false]) n += c.counts[slot(dir, d, m)]!;
+      return n;
+    };
+    const prev = packets[name(c.iface)] ?? { request: 0, reply: 0 };
+    packets[name(c.iface)] = { request: prev.request + count(rd), reply: prev.reply + count(rd === 0 ? 1 : 0) };
+  }
+  const t = f.trace;
+  const d = t?.disposition;
+  let expected: Flow['expected'] = null;
+  if (d && d.kind === 'forwarded') {
+    const rw = t!.rewrites[t!.rewrites.length - 1];
+    expected = {
+      ...endpoint(d.out, f.proto),
+      rule: rw ? { file: rw.rule.file, line: rw.rule.line, table: rw.rule.table, chain: rw.rule.chain, text: rw.rule.text } : null,
+      portsMayChange: d.portsMayChange,
+    };
+  }
+  const egress = f.egress ? name(f.egress.iface) : d && d.kind === 'forwarded' ? d.egress : null;
+  const samples: FlowPacket[] = [];
+  for (const c of f.connections) {
+    const rd = requestDir(f, c);
+    for (const p of c.samples) samples.push(toFlowPacket(p, p.connDir === rd ? 'request' : 'reply', corr, files));
+  }
+  samples.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.frame - b.frame));
+  const evidence: Evidence[] = samples.slice(0, 6).map((s) => ({
+    kind: 'frame' as const,
+    file: s.file,
+    iface: s.iface,
+    frame: s.frame,
+    time: s.time,
+    summary: s.match ? `${s.summary} — copy: ${s.match.iface} frame ${s.match.frame}` : `${s.summary} — no copy on the other side`,
+  }));
+  const first = Math.min(...f.connections.map((c) => c.first.t));
+  const firstPkt = f.connections.map((c) => c.first).find((p) => p.t === first)!;
+  const lastT = Math.max(...f.connections.map((c) => c.last.t));
+  const lastPkt = f.connections.map((c) => c.last).find((p) => p.t === lastT)!;
+  return {
+    id: f.id,
+    proto: protoName(f.proto),
+    original: endpoint(f.original, f.proto),
+    ingress: f.ingressIface >= 0 ? name(f.ingressIface) : name(f.ingress.iface),
+    egress,
+    expected,
+    observed: f.observed ? endpoint(f.observed, f.proto) : null,
+    disposition: f.disposition,
+    packets,
+    lossRate: f.lossRate,
+    latencyNs: f.latencyNs,
+    first: isoNs(firstPkt.tsSec, firstPkt.tsNsec),
+    last: isoNs(lastPkt.tsSec, lastPkt.tsNsec),
+    evidence,
+    trace: t ? { steps: t.steps, rewrites: t.rewrites, disposition: describeTraceDisposition(t.disposition), assumptions: t.assumptions } : null,
+    samples,
+  };
+}
+
+function toFlowPacket(p: PacketInfo, direction: 'request' | 'reply', corr: Correlation, files: readonly string[]): FlowPacket {
+  const m = p.match;
+  return {
+    file: files[p.file]!,
+    iface: corr.ifaces[p.iface] ?? `if${p.iface}`,
+    frame: p.frame,
+    time: isoNs(p.tsSec, p.tsNsec),
+    direction,
+    ttl: p.ttl,
+    ipId: p.ipId,
+    length: p.length,
+    summary: describePacket(p),
+    match: m ? { file: files[m.file]!, iface: corr.ifaces[m.iface] ?? `if${m.iface}`, frame: m.frame, latencyNs: Math.abs(m.t - p.t) } : null,
+    judged: p.t >= corr.judge.from && p.t <= corr.judge.to,
+  };
+}
+
+export function describeTraceDisposition(d: NonNullable<AssembledFlow['trace']>['disposition']): string {
+  switch (d.kind) {
+    case 'forwarded':
+      return `forwarded via ${d.egress}${d.nextHop !== null ? ` next hop ${ipv4ToString(d.nextHop)}` : ''}`;
+    case 'local':
+      return `local: ${d.note}`;
+    case 'dropped':
+      return `dropped at ${d.stage}: ${d.reason}${d.note ? ` (${d.note})` : ''}`;
+    case 'unknown':
+      return `unknown: ${d.why}`;
+  }
+}
