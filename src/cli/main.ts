@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { EXIT } from './run-action.js';
 import { registerPackets } from './packets-command.js';
+import { registerTrace } from './trace-command.js';
 
 /** commander wiring only: argv → one call into the library → exit code. */
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerPackets(program);
+  registerTrace(program);
   return program;
 }
 

@@ -209,7 +209,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
     rule: null,
     verdict: 'forward',
     note: route
-      ? `${tupleText(beforeRoute)} via ${routeNote}: out ${egress ?? '?'}${route.via !== null ? `, next hop ${ipv4ToString(route.via)}` : ', on-link'}`
+      ? `${tupleText(beforeRoute, s.proto)} via ${routeNote}: out ${egress ?? '?'}${route.via !== null ? `, next hop ${ipv4ToString(route.via)}` : ', on-link'}`
       : `out ${egress} (assumed)`,
     unsure: route === null || r.kind !== 'route' || r.derived,
     source: route?.source ?? null,

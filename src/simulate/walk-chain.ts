@@ -4,7 +4,7 @@ import type { NatRewrite, StepStage, Tuple } from '../model/trace.js';
 import { matchRule } from './match-rule.js';
 import { applyConnmark, applyMark } from './mark-target.js';
 import { applyDnat, applyMasquerade, applyRedirect, applySnat, type NatEffect } from './nat-target.js';
-import { tupleOf } from './packet-state.js';
+import { hasPorts, tupleOf } from './packet-state.js';
 import { ruleRef } from './rule-ref.js';
 import { assume, type Walk } from './walk.js';
 
@@ -36,9 +36,10 @@ export function targetName(t: Target): string {
   }
 }
 
-export function tupleText(t: Tuple): string {
-  const a = (x: number, p: number): string => (p ? `${ipv4ToString(x)}:${p}` : ipv4ToString(x));
-  return `${a(t.src, t.sport)} → ${a(t.dst, t.dport)}`;
+/** `a:sport → b:dport` for port protocols, `a → b (id N)` for ICMP queries. */
+export function tupleText(t: Tuple, proto: number): string {
+  if (hasPorts(proto)) return `${ipv4ToString(t.src)}:${t.sport} → ${ipv4ToString(t.dst)}:${t.dport}`;
+  return `${ipv4ToString(t.src)} → ${ipv4ToString(t.dst)}${t.sport ? ` (id ${t.sport})` : ''}`;
 }
 
 function pct(p: number): string {
@@ -120,7 +121,7 @@ export function walkHook(w: Walk, table: TableName, hook: string): HookOutcome {
           step(t.kind, `${t.chain} is already being walked (a loop iptables would refuse); not followed`, true);
           continue;
         }
-        step(t.kind, `${t.kind === 'jump' ? 'jump' : 'goto'} ${t.chain}`);
+        step(t.kind, `→ ${t.chain}${t.kind === 'goto' ? ' (no return here)' : ''}`);
         if (t.kind === 'goto') stack.pop();
         stack.push({ chain: next, pos: 0 });
         continue;
@@ -146,7 +147,7 @@ export function walkHook(w: Walk, table: TableName, hook: string): HookOutcome {
         const rw: NatRewrite = { kind: t.kind, rule: ref, before, after, portsMayChange: eff.portsMayChange };
         w.rewrites.push(rw);
         if (eff.portsMayChange) w.portsMayChange = true;
-        step(t.kind, `${tupleText(before)}  ⇒  ${tupleText(after)}${eff.note ? `; ${eff.note}` : ''}`, eff.unsure);
+        step(t.kind, `${tupleText(before, s.proto)}  ⇒  ${tupleText(after, s.proto)}${eff.note ? `; ${eff.note}` : ''}`, eff.unsure);
         return ACCEPT;
       }
       case 'MARK': {
