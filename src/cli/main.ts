@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { EXIT } from './run-action.js';
 import { registerPackets } from './packets-command.js';
+import { registerReport } from './report-command.js';
 import { registerTrace } from './trace-command.js';
 
 /** commander wiring only: argv → one call into the library → exit code. */
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerPackets(program);
+  registerReport(program);
   registerTrace(program);
   return program;
 }

@@ -218,13 +218,14 @@ function parseRuleLine(line: string, columns: { num: boolean; verbose: boolean }
   const [a, b, c] = peek(3);
   let targetName = '';
   let prot: string;
+  let opt = '--';
   if (isOpt(c)) {
     targetName = field()!;
     prot = field()!;
-    field();
+    opt = field()!;
   } else if (isOpt(b)) {
     prot = field()!;
-    field();
+    opt = field()!;
   } else if (a !== undefined && b !== undefined && protoNumber(b.replace(/^!/, '')) >= 0) {
     targetName = field()!;
     prot = field()!;
@@ -262,6 +263,8 @@ function parseRuleLine(line: string, columns: { num: boolean; verbose: boolean }
     const negate = f.startsWith('!');
     matches.push({ kind, name: negate ? f.slice(1) : f, negate });
   }
+  // The opt column: "-f" for -f (second and later fragments), "!f" for ! -f.
+  if (opt !== '--') matches.push({ kind: 'fragment', negate: opt === '!f' });
   const pNeg = prot.startsWith('!');
   const pNum = protoNumber(pNeg ? prot.slice(1) : prot);
   if (pNum < 0) {
@@ -359,9 +362,11 @@ export function parseExtras(
       } else matches.push({ kind: which === 'dports' ? 'dport' : 'sport', ranges: r, negate: ng });
       continue;
     }
-    if (/^!?icmptype$/.test(t) || (t === 'icmp' && toks[i] === 'any')) {
+    // libxt_icmp print: "icmptype 8", "icmptype 3 code 4", "icmp !type 0" (inverted), "icmp any".
+    if (/^!?icmptype$/.test(t) || (t === 'icmp' && /^(any|!?type)$/.test(toks[i] ?? ''))) {
       flushUnknown();
-      const { neg: ng } = unbang(t);
+      let ng = unbang(t).neg;
+      if (t === 'icmp' && toks[i] !== 'any') ng = unbang(take()).neg;
       const w = take();
       if (w === 'any') continue;
       let code = -1;

@@ -9,7 +9,7 @@
 import { parseCidr4, parseIpv4 } from '../model/address.js';
 import type { Counters } from '../model/source.js';
 import type { AddrMatch, Match, NatRange, PortRange, Target } from '../model/ruleset.js';
-import { icmpType, protoNumber } from './protocols.js';
+import { icmpType, protoName, protoNumber } from './protocols.js';
 
 export interface RuleOptions {
   readonly matches: readonly Match[];
@@ -94,7 +94,7 @@ export function parseRuleOptions(tokens: readonly string[], family: 4 | 6): Rule
   const problems: string[] = [];
   let counters: Counters | null = null;
   let target: Target = { kind: 'none' };
-  let protoName: string | null = null;
+  let protoWord: string | null = null;
   /** The `-m` module the next `--option` belongs to (null = base options). */
   let module: string | null = null;
   let negate = false;
@@ -169,7 +169,8 @@ export function parseRuleOptions(tokens: readonly string[], family: 4 | 6): Rule
           matches.push({ kind: 'unknown', module: 'proto', args: [v] });
           unsure.push(`-p ${v}`);
         } else matches.push({ kind: 'proto', proto: n, negate });
-        protoName = v.toLowerCase();
+        // `-p 17 --dport 53` loads the udp module implicitly, as `-p udp` does.
+        protoWord = n >= 0 ? protoName(n) : v.toLowerCase();
         negate = false;
         module = null;
         continue;
@@ -214,7 +215,7 @@ export function parseRuleOptions(tokens: readonly string[], family: 4 | 6): Rule
     }
 
     // A match option: it belongs to the current module, or to the protocol's implicit one (`-p tcp --dport 80`).
-    const mod = module ?? (protoName !== null && (PORT_MODULES.has(protoName) || protoName === 'icmp') ? protoName : null);
+    const mod = module ?? (protoWord !== null && (PORT_MODULES.has(protoWord) || protoWord === 'icmp') ? protoWord : null);
     if (!tok.startsWith('--')) {
       problems.push(`unexpected word ${JSON.stringify(tok)}`);
       unsure.push(tok);

@@ -2,7 +2,7 @@
  * The quote-aware tokenizer shared by `iptables-save` and `iptables -S`.
  *
  * iptables prints a string argument quoted when it holds spaces or quotes (xtables_save_string):
- * `--comment "say \"hi\" there"`; iptables-restore reads it back with add_param_to_argv, where a
+ * `--comment "say \"hi\" there"`, `"it\'s"`; iptables-restore reads it back with add_param_to_argv, where a
  * backslash escapes the next character inside quotes and single quotes are accepted as well.
  */
 export interface Tokens {
@@ -19,7 +19,8 @@ export function tokenize(line: string): Tokens {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (quote !== null) {
-      if (c === '\\' && i + 1 < line.length && (line[i + 1] === quote || line[i + 1] === '\\')) {
+      // iptables-save escapes both quote characters inside a quoted string (`"it\'s"`); a backslash keeps the next char.
+      if (c === '\\' && i + 1 < line.length) {
         cur += line[i + 1];
         i++;
       } else if (c === quote) {
@@ -50,5 +51,5 @@ export function tokenize(line: string): Tokens {
 /** Quote a token the way iptables-save does, so `tokenize(quoteToken(s))` gives `s` back. */
 export function quoteToken(s: string): string {
   if (s !== '' && !/[\s"'\\]/.test(s)) return s;
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return `"${s.replace(/\\/g, '\\\\').replace(/(["'])/g, '\\$1')}"`;
 }
