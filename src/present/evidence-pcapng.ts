@@ -16,7 +16,7 @@ import { openCapture } from '../ingest/open-capture.js';
 import { VERSION } from '../version.js';
 import { durationNs } from './format-time.js';
 import { enhancedPacketBlock, interfaceDescriptionBlock, sectionHeaderBlock } from './pcapng-writer.js';
-import { PROBLEM_DISPOSITIONS, isLost, natChange, reportFacts } from './report-facts.js';
+import { PROBLEM_DISPOSITIONS, egressOf, expectedText, isLost, natChange, reportFacts } from './report-facts.js';
 
 /** One packet to copy: where it is, which interface it belongs to, and what to say about it. */
 interface Wanted {
@@ -56,7 +56,7 @@ export function evidenceComments(analysis: Analysis): Map<string, Map<number, Wa
     const cause = causeOf.get(flow.id);
     const because = cause ? `; cause: ${cause}` : '';
     for (const p of flow.samples) {
-      put(p.file, p.frame, { iface: p.iface, comment: `${head}: ${describe(flow, p, rel)}${because}` });
+      put(p.file, p.frame, { iface: p.iface, comment: `${head}: ${describe(analysis, flow, p, rel)}${because}` });
       if (p.match) {
         const copy = p.match;
         put(copy.file, copy.frame, { iface: copy.iface, comment: `${head}: ${sameAs(flow, p.direction, p.iface, p.frame, copy.latencyNs, rel)}${because}` });
@@ -66,14 +66,16 @@ export function evidenceComments(analysis: Analysis): Map<string, Map<number, Wa
   return wanted;
 }
 
-function describe(flow: Flow, p: FlowPacket, rel: (p: string) => string): string {
+function describe(a: Analysis, flow: Flow, p: FlowPacket, rel: (p: string) => string): string {
   if (!p.judged) return `seen on ${p.iface}, not judged (outside the window both captures cover)`;
   if (p.match) return sameAs(flow, p.direction, p.match.iface, p.match.frame, p.match.latencyNs, rel);
+  const egress = egressOf(flow, a);
   if (isLost(flow, p)) {
-    const expected = flow.expected ? ` (expected ${natChange(flow.original, flow.expected, flow.proto)}${ruleText(flow, rel)})` : '';
-    return `arrived on ${p.iface}, no copy on ${flow.egress}${expected}`;
+    const expected = expectedText(flow, rel);
+    const what = expected ? ` (${flow.expected ? 'expected' : 'simulated'} ${expected})` : '';
+    return `arrived on ${p.iface}, no copy on ${egress ?? 'the other interface'}${what}`;
   }
-  const other = p.iface === flow.ingress ? flow.egress : flow.ingress;
+  const other = p.iface === flow.ingress ? egress : flow.ingress;
   return `${p.direction} seen on ${p.iface}${other ? `, no copy on ${other}` : ''}`;
 }
 
@@ -83,15 +85,11 @@ function sameAs(flow: Flow, direction: FlowPacket['direction'], iface: string, f
   if (direction === 'reply') what = ', reply, NAT undone';
   else if (flow.observed) what = `, ${natChange(flow.original, flow.observed, flow.proto)}`;
   let expected = '';
-  if ((flow.disposition === 'forwarded-untranslated' || flow.disposition === 'translation-mismatch') && flow.expected) {
-    expected = ` (expected ${natChange(flow.original, flow.expected, flow.proto)}${ruleText(flow, rel)})`;
+  if (flow.disposition === 'forwarded-untranslated' || flow.disposition === 'translation-mismatch') {
+    const x = expectedText(flow, rel);
+    if (x) expected = ` (expected ${x})`;
   }
   return `same packet as ${iface} frame ${frame}${what}, ${durationNs(latencyNs)}${expected}`;
-}
-
-function ruleText(flow: Flow, rel: (p: string) => string): string {
-  const r = flow.expected?.rule;
-  return r ? `, ${r.table} ${r.chain} ${rel(r.file)}:${r.line}` : '';
 }
 
 interface Head {

@@ -7,7 +7,7 @@ import type { Analysis, Evidence, Finding } from '../model/analysis.js';
 import { VERSION } from '../version.js';
 import { escapeHtml as e } from './escape-html.js';
 import { ago, clockNs, dateTimeNs, dayOf, durationNs, isoToNs, reportTime } from './format-time.js';
-import { KUBE_OVN_SYSCTL_NOTE, countsText, endpoint, evidenceText, natChange, orderedFlows, pct, reportFacts, type ReportFacts } from './report-facts.js';
+import { KUBE_OVN_SYSCTL_NOTE, countsText, egressOf, endpoint, evidenceText, expectedText, natChange, orderedFlows, pct, reportFacts, type ReportFacts } from './report-facts.js';
 import { DISPOSITION_COLOURS, renderTimelineSvg } from './timeline-svg.js';
 
 const MAX_FLOW_ROWS = 200;
@@ -159,13 +159,16 @@ function flowTable(a: Analysis, f: ReportFacts): string {
   o.push(`<table class="flows"><thead><tr><th>Flow</th><th>Original</th><th>Expected</th><th>Observed</th><th>Disposition</th>${f.ifaces.map((i) => `<th class="num mono">${e(i)}</th>`).join('')}<th class="num">Loss</th><th class="num">Latency</th></tr></thead><tbody>`);
   const rows = orderedFlows(a.flows);
   for (const fl of rows.slice(0, MAX_FLOW_ROWS)) {
+    const how = expectedText(fl, f.rel);
     const exp = fl.expected
-      ? `<span class="mono">${e(endpoint(fl.expected, fl.proto))}</span><div class="sub">${e(natChange(fl.original, fl.expected, fl.proto))}${fl.expected.portsMayChange ? ' · ports may change' : ''}${fl.expected.rule ? ` · ${e(fl.expected.rule.chain)} <span class="mono">${e(`${f.rel(fl.expected.rule.file)}:${fl.expected.rule.line}`)}</span>` : ''}</div>`
-      : '<span class="muted">unknown</span>';
+      ? `<span class="mono">${e(endpoint(fl.expected, fl.proto))}</span><div class="sub">${e(how ?? '')}</div>`
+      : how
+        ? `<span class="muted">${e(how)}</span>`
+        : '<span class="muted">unknown</span>';
     const obs = fl.observed ? `<span class="mono">${e(endpoint(fl.observed, fl.proto))}</span><div class="sub">${e(natChange(fl.original, fl.observed, fl.proto))}</div>` : '<span class="muted">nothing left</span>';
     const colour = DISPOSITION_COLOURS[fl.disposition];
     o.push(
-      `<tr><td class="mono">${e(fl.id)}<div class="sub">${e(fl.proto)}</div></td><td><span class="mono">${e(endpoint(fl.original, fl.proto))}</span><div class="sub">in on ${e(fl.ingress)}${fl.egress ? `, out by ${e(fl.egress)}` : ''}</div></td><td>${exp}</td><td>${obs}</td><td><span class="disp" style="border-color:${colour};color:${colour}">${e(fl.disposition)}</span></td>${f.ifaces
+      `<tr><td class="mono">${e(fl.id)}<div class="sub">${e(fl.proto)}</div></td><td><span class="mono">${e(endpoint(fl.original, fl.proto))}</span><div class="sub">in on ${e(fl.ingress)}${egressOf(fl, a) ? `, ${fl.egress ? 'out' : 'should leave'} by ${e(egressOf(fl, a)!)}` : ''}</div></td><td>${exp}</td><td>${obs}</td><td><span class="disp" style="border-color:${colour};color:${colour}">${e(fl.disposition)}</span></td>${f.ifaces
         .map((i) => `<td class="num mono">${e(countsText(fl.packets[i]))}</td>`)
         .join('')}<td class="num">${e(pct(fl.lossRate))}</td><td class="num">${fl.latencyNs === null ? '–' : e(durationNs(fl.latencyNs))}</td></tr>`,
     );

@@ -12,6 +12,7 @@ import {
   counterText,
   endpoint,
   evidenceText,
+  expectedText,
   natChange,
   orderedFlows,
   pct,
@@ -167,7 +168,8 @@ function flowSection(out: string[], a: Analysis, f: ReportFacts): void {
   out.push(`|---|---|---|---|---|---|${ifaces.map(() => '---|').join('')}---|---|`);
   const rows = orderedFlows(a.flows);
   for (const fl of rows.slice(0, MAX_FLOW_ROWS)) {
-    const exp = fl.expected ? `${endpoint(fl.expected, fl.proto)}${fl.expected.portsMayChange ? ' (ports may change)' : ''}${fl.expected.rule ? ` — ${f.rel(fl.expected.rule.file)}:${fl.expected.rule.line}` : ''}` : '?';
+    const how = expectedText(fl, f.rel);
+    const exp = fl.expected ? `${endpoint(fl.expected, fl.proto)} (${how})` : (how ?? '?');
     const obs = fl.observed ? `${endpoint(fl.observed, fl.proto)}${fl.observed ? ` (${natChange(fl.original, fl.observed, fl.proto)})` : ''}` : 'nothing left';
     out.push(
       `| ${fl.id} | ${fl.proto} | ${cell(endpoint(fl.original, fl.proto))} | ${cell(exp)} | ${cell(obs)} | **${fl.disposition}** | ${ifaces.map((i) => countsText(fl.packets[i])).join(' | ')} | ${pct(fl.lossRate)} | ${fl.latencyNs === null ? '–' : durationNs(fl.latencyNs)} |`,
@@ -260,9 +262,15 @@ function flowList(ids: readonly string[]): string {
   return ids.length <= max ? ids.join(', ') : `${ids.slice(0, max).join(', ')} and ${ids.length - max} more`;
 }
 
-/** Free text from an input: no raw HTML (Markdown renderers pass it through) and no line breaks. */
+/**
+ * Free text from an input: no raw HTML (Markdown renderers pass inline HTML through) and no line breaks.
+ * A tag or an entity needs `<` or `&…;`; escaping just those keeps `a > b` readable in the raw file.
+ */
 function text(s: string): string {
-  return s.replace(/\r?\n/g, ' ').replace(/[<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&amp;'));
+  return s
+    .replace(/\r?\n/g, ' ')
+    .replace(/&(?=#?\w+;)/g, '&amp;')
+    .replace(/</g, '&lt;');
 }
 
 /** An inline code span that survives backticks inside (CommonMark: a longer fence, padded). */

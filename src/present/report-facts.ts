@@ -4,6 +4,7 @@
  * point where forwarding stopped, which rules fired and which never did. The renderers only lay it out.
  */
 import type { Analysis, Evidence, Finding, Flow, FlowDisposition, FlowEndpoint, FlowPacket, RuleUsage } from '../model/analysis.js';
+import { ipv4ToString } from '../model/address.js';
 import { isoToNs } from './format-time.js';
 
 export interface Burst {
@@ -42,7 +43,7 @@ export interface ReportFacts {
   readonly rootCause: Finding | null;
   readonly otherFindings: readonly Finding[];
   readonly fixes: ReadonlyMap<Finding, FixPlan>;
-  /** The finding is about a sysctl: in Kube-OVN the sysctl lives in the NAT gateway pod's network namespace. */
+  /** Findings about a sysctl whose fix does not already say where it goes in Kube-OVN: the report adds the note. */
   readonly sysctlFindings: ReadonlySet<Finding>;
   readonly bursts: readonly Burst[];
   readonly stop: StopMark | null;
@@ -81,7 +82,9 @@ export function reportFacts(analysis: Analysis): ReportFacts {
   const sysctlFindings = new Set<Finding>();
   for (const f of analysis.findings) {
     fixes.set(f, splitFix(f.fix));
-    if (SYSCTL_CHECKS.has(f.check) || f.evidence.some((e) => e.kind === 'sysctl')) sysctlFindings.add(f);
+    // The fix list may carry the Kube-OVN advice itself; then the report does not repeat it.
+    const saysKubeOvn = f.fix.some((c) => /kube-ovn/i.test(c));
+    if ((SYSCTL_CHECKS.has(f.check) || f.evidence.some((e) => e.kind === 'sysctl')) && !saysKubeOvn) sysctlFindings.add(f);
   }
   const flowById = new Map(analysis.flows.map((f) => [f.id, f] as const));
   const ifaces = interfaceOrder(analysis);
@@ -176,8 +179,48 @@ export function samplePackets(a: Analysis): { readonly flow: Flow; readonly p: F
 
 /** True when this packet should have had a copy on the other interface and has none. */
 export function isLost(flow: Flow, p: FlowPacket): boolean {
-  return p.judged && p.match === null && p.direction === 'request' && p.iface === flow.ingress && flow.egress !== null && PROBLEM_DISPOSITIONS.has(flow.disposition);
+  return p.judged && p.match === null && p.direction === 'request' && p.iface === flow.ingress && PROBLEM_DISPOSITIONS.has(flow.disposition);
 }
+
+/**
+ * The interface a flow should leave by: its egress when something left, otherwise the other side of
+ * the gateway (inside ↔ outside). Null for a flow on neither role's interface.
+ */
+export function egressOf(flow: Flow, a: Pick<Analysis, 'interfaces'>): string | null {
+  if (flow.egress) return flow.egress;
+  const { inside, outside } = a.interfaces;
+  if (flow.ingress === inside) return outside;
+  if (flow.ingress === outside) return inside;
+  return null;
+}
+
+/**
+ * What the gateway should do with the flow, in words: the expected translation and its rule when the
+ * simulator reached the egress, otherwise its NAT rewrites so far and where its walk ended
+ * (`DNAT 203.0.113.71 → 10.0.4.10 (nat EXCLUSIVE_DNAT iptables-save.txt:17), then dropped at forwarding: …`).
+ */
+export function expectedText(flow: Flow, rel: (p: string) => string): string | null {
+  if (flow.expected) {
+    const r = flow.expected.rule;
+    return `${natChange(flow.original, flow.expected, flow.proto)}${flow.expected.portsMayChange ? ', ports may change,' : ''}${r ? ` by ${r.table} ${r.chain} ${rel(r.file)}:${r.line}` : ''}`;
+  }
+  if (!flow.trace) return null;
+  const parts = flow.trace.rewrites.map(
+    (w) => `${w.kind} ${tupleChange(w.kind, w.before, w.after, flow.proto)} by ${w.rule.table} ${w.rule.chain} ${rel(w.rule.file)}:${w.rule.line}`,
+  );
+  // The simulator's disposition names files by full path; shorten them like everything else.
+  const end = flow.trace.disposition.replace(/(\/[^\s:()]+)+/g, (m) => rel(m));
+  parts.push(end);
+  return parts.join(', then ');
+}
+
+function tupleChange(kind: string, b: { src: number; dst: number; sport: number; dport: number }, a: { src: number; dst: number; sport: number; dport: number }, proto: Flow['proto']): string {
+  const icmp = proto === 'icmp' || proto === 'icmpv6';
+  const port = (x: number, changed: boolean): string => (!icmp && changed && x ? `:${x}` : '');
+  if (kind === 'DNAT' || kind === 'REDIRECT') return `${ipv4ToString(b.dst)}${port(b.dport, b.dport !== a.dport)} → ${ipv4ToString(a.dst)}${port(a.dport, b.dport !== a.dport)}`;
+  return `${ipv4ToString(b.src)}${port(b.sport, b.sport !== a.sport)} → ${ipv4ToString(a.src)}${port(a.sport, b.sport !== a.sport)}`;
+}
+
 
 /**
  * Group each interface's packets into bursts: a new burst starts after a quiet gap. The gap grows
@@ -238,7 +281,7 @@ function split<T extends { ns: bigint }>(xs: readonly T[], gapNs: number): T[][]
 /** The first judged packet that arrived and had no copy leave: where forwarding was seen to stop. */
 function stopMark(a: Analysis): StopMark | null {
   for (const { flow, p } of samplePackets(a)) {
-    if (isLost(flow, p)) return { time: p.time, iface: p.iface, file: p.file, frame: p.frame, flow: flow.id, expectedOn: flow.egress };
+    if (isLost(flow, p)) return { time: p.time, iface: p.iface, file: p.file, frame: p.frame, flow: flow.id, expectedOn: egressOf(flow, a) };
   }
   return null;
 }

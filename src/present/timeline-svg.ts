@@ -8,7 +8,7 @@
 import type { Analysis, FlowDisposition } from '../model/analysis.js';
 import { escapeHtml } from './escape-html.js';
 import { clockNs, durationNs, isoToNs } from './format-time.js';
-import { isLost, samplePackets, type ReportFacts } from './report-facts.js';
+import { egressOf, isLost, samplePackets, type ReportFacts } from './report-facts.js';
 
 export const DISPOSITION_COLOURS: Readonly<Record<FlowDisposition, string>> = {
   delivered: '#2e7d32',
@@ -97,9 +97,10 @@ export function renderTimelineSvg(a: Analysis, facts: ReportFacts): string {
     s.push(
       `<rect x="${f(px - 1)}" y="${f(y0)}" width="2.4" height="18" fill="${colour}"${p.judged ? '' : ' fill-opacity="0.45"'}><title>${escapeHtml(`${flow.id} ${flow.disposition} · ${p.iface} frame ${p.frame} · ${clockNs(p.time)} · ${p.summary}`)}</title></rect>`,
     );
-    if (isLost(flow, p) && flow.egress && lanes.includes(flow.egress)) {
-      const ey = laneY(flow.egress);
-      s.push(`<circle cx="${f(px)}" cy="${f(ey - 11)}" r="3.2" fill="#fff" stroke="${colour}" stroke-width="1.3"><title>${escapeHtml(`${flow.id}: no copy of ${p.iface} frame ${p.frame} on ${flow.egress}`)}</title></circle>`);
+    const egress = egressOf(flow, a);
+    if (isLost(flow, p) && egress && lanes.includes(egress)) {
+      const ey = laneY(egress);
+      s.push(`<circle cx="${f(px)}" cy="${f(ey - 11)}" r="3.2" fill="#fff" stroke="${colour}" stroke-width="1.3"><title>${escapeHtml(`${flow.id}: no copy of ${p.iface} frame ${p.frame} on ${egress}`)}</title></circle>`);
     }
   }
   if (facts.stop) {
