@@ -73,6 +73,8 @@ export function openCapture(path: string, options: OpenCaptureOptions = {}): Ope
     }
     const interfaces: CaptureInterface[] = [];
     const rec = newCaptureRecord(path);
+    // The format reader closes the source itself when it ends, throws or is returned from early, so
+    // records() hands out its generator directly (no delegating generator layer on the hot path).
     let body: () => Generator<CaptureRecord, void, undefined>;
     if (format === 'pcapng') {
       body = () => readPcapngRecords(input, ctx, rec, interfaces);
@@ -86,14 +88,10 @@ export function openCapture(path: string, options: OpenCaptureOptions = {}): Ope
       path,
       format,
       interfaces,
-      *records() {
+      records() {
         if (started) throw new Error(`openCapture(${path}): records() can be iterated only once`);
         started = true;
-        try {
-          yield* body();
-        } finally {
-          source.close();
-        }
+        return body();
       },
       bytesRead: () => input.bytesRead,
       close() {

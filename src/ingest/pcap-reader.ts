@@ -58,78 +58,83 @@ export function* readPcapRecords(
   ctx: ReaderContext,
   rec: CaptureRecord,
 ): Generator<CaptureRecord, void, undefined> {
-  const { file } = ctx;
-  if (!isSupportedLinkType(header.linkType)) {
-    ctx.onWarning({
-      code: 'unknown-link-type',
-      file,
-      offset: 20,
-      message: `${describeLinkType(header.linkType)} is not supported; the capture's packets are skipped`,
-    });
-    return;
-  }
-  const le = header.littleEndian;
-  const fracToNs = header.nanosecond ? 1 : 1000;
-  const sll2 = header.linkType === LinkType.LINUX_SLL2 ? ctx.interfaceNames : null;
-  rec.file = file;
-  rec.linkType = header.linkType;
-  rec.interfaceId = 0;
-  rec.interfaceName = '';
-  let frame = 0;
-  for (;;) {
-    if (!input.ensure(RECORD_HEADER)) {
-      if (input.available > 0) {
-        ctx.onWarning({
-          code: 'truncated',
-          file,
-          offset: input.offset,
-          message: `last record header cut short (${input.available} of ${RECORD_HEADER} bytes); the capture was probably stopped mid-write`,
-        });
-      }
-      return;
-    }
-    const dv = input.view;
-    const p = input.pos;
-    const offset = input.offset;
-    const sec = dv.getUint32(p, le);
-    const frac = dv.getUint32(p + 4, le);
-    const caplen = dv.getUint32(p + 8, le);
-    const origLen = dv.getUint32(p + 12, le);
-    if (caplen > MAX_RECORD_BYTES) {
-      throw new InputError(
-        'bad-header',
-        file,
-        `record ${frame + 1} claims ${caplen} captured bytes (more than ${MAX_RECORD_BYTES}); the file is corrupt from here`,
-        { offset },
-      );
-    }
-    if (!input.ensure(RECORD_HEADER + caplen)) {
+  // Whatever way the generator ends (done, thrown, returned early by the consumer), the file is closed.
+  try {
+    const { file } = ctx;
+    if (!isSupportedLinkType(header.linkType)) {
       ctx.onWarning({
-        code: 'truncated',
+        code: 'unknown-link-type',
         file,
-        offset,
-        message: `last record cut short (${input.available - RECORD_HEADER} of ${caplen} bytes); the capture was probably stopped mid-write`,
+        offset: 20,
+        message: `${describeLinkType(header.linkType)} is not supported; the capture's packets are skipped`,
       });
       return;
     }
-    frame++;
-    rec.frame = frame;
-    rec.offset = offset;
-    // Writers that overflow the sub-second field are carried rather than producing nsec ≥ 1e9.
-    const ns = frac * fracToNs;
-    if (ns < 1_000_000_000) {
-      rec.tsSec = sec;
-      rec.tsNsec = ns;
-    } else {
-      rec.tsSec = sec + Math.floor(ns / 1_000_000_000);
-      rec.tsNsec = ns % 1_000_000_000;
+    const le = header.littleEndian;
+    const fracToNs = header.nanosecond ? 1 : 1000;
+    const sll2 = header.linkType === LinkType.LINUX_SLL2 ? ctx.interfaceNames : null;
+    rec.file = file;
+    rec.linkType = header.linkType;
+    rec.interfaceId = 0;
+    rec.interfaceName = '';
+    let frame = 0;
+    for (;;) {
+      if (input.end - input.pos < RECORD_HEADER && !input.ensure(RECORD_HEADER)) {
+        if (input.available > 0) {
+          ctx.onWarning({
+            code: 'truncated',
+            file,
+            offset: input.offset,
+            message: `last record header cut short (${input.available} of ${RECORD_HEADER} bytes); the capture was probably stopped mid-write`,
+          });
+        }
+        return;
+      }
+      const dv = input.view;
+      const p = input.pos;
+      const offset = input.offset;
+      const sec = dv.getUint32(p, le);
+      const frac = dv.getUint32(p + 4, le);
+      const caplen = dv.getUint32(p + 8, le);
+      const origLen = dv.getUint32(p + 12, le);
+      if (caplen > MAX_RECORD_BYTES) {
+        throw new InputError(
+          'bad-header',
+          file,
+          `record ${frame + 1} claims ${caplen} captured bytes (more than ${MAX_RECORD_BYTES}); the file is corrupt from here`,
+          { offset },
+        );
+      }
+      if (input.end - input.pos < RECORD_HEADER + caplen && !input.ensure(RECORD_HEADER + caplen)) {
+        ctx.onWarning({
+          code: 'truncated',
+          file,
+          offset,
+          message: `last record cut short (${input.available - RECORD_HEADER} of ${caplen} bytes); the capture was probably stopped mid-write`,
+        });
+        return;
+      }
+      frame++;
+      rec.frame = frame;
+      rec.offset = offset;
+      // Writers that overflow the sub-second field are carried rather than producing nsec ≥ 1e9.
+      const ns = frac * fracToNs;
+      if (ns < 1_000_000_000) {
+        rec.tsSec = sec;
+        rec.tsNsec = ns;
+      } else {
+        rec.tsSec = sec + Math.floor(ns / 1_000_000_000);
+        rec.tsNsec = ns % 1_000_000_000;
+      }
+      rec.caplen = caplen;
+      rec.origLen = origLen;
+      const start = input.pos + RECORD_HEADER;
+      rec.data = input.buf.subarray(start, start + caplen);
+      if (sll2 !== null) rec.interfaceName = sll2InterfaceName(rec.data, sll2);
+      input.advance(RECORD_HEADER + caplen);
+      yield rec;
     }
-    rec.caplen = caplen;
-    rec.origLen = origLen;
-    const start = input.pos + RECORD_HEADER;
-    rec.data = input.buf.subarray(start, start + caplen);
-    if (sll2 !== null) rec.interfaceName = sll2InterfaceName(rec.data, sll2);
-    input.advance(RECORD_HEADER + caplen);
-    yield rec;
+  } finally {
+    input.source.close();
   }
 }

@@ -52,183 +52,188 @@ export function* readPcapngRecords(
   rec: CaptureRecord,
   interfaces: CaptureInterface[],
 ): Generator<CaptureRecord, void, undefined> {
-  const { file } = ctx;
-  const names = ctx.interfaceNames;
-  let le = true;
-  let section: SectionInterface[] = [];
-  let sawSection = false;
-  let frame = 0;
-  rec.file = file;
+  // Whatever way the generator ends (done, thrown, returned early by the consumer), the file is closed.
+  try {
+    const { file } = ctx;
+    const names = ctx.interfaceNames;
+    let le = true;
+    let section: SectionInterface[] = [];
+    let sawSection = false;
+    let frame = 0;
+    rec.file = file;
 
-  const badBlock = (offset: number, message: string): InputError => new InputError('bad-block', file, message, { offset });
+    const badBlock = (offset: number, message: string): InputError => new InputError('bad-block', file, message, { offset });
 
-  for (;;) {
-    const offset = input.offset;
-    if (!input.ensure(12)) {
-      if (input.available > 0) truncatedAtEnd(ctx, input, offset, sawSection);
-      return;
-    }
-    let p = input.pos;
-    let dv = input.view;
-    const type = dv.getUint32(p, le);
-    if (type === BLOCK.SHB) {
-      // The byte order of everything in a section, including this block's length, is its magic's.
-      const bom = dv.getUint32(p + 8, true);
-      if (bom === PCAPNG_BOM) le = true;
-      else if (bom === 0x4d3c2b1a) le = false;
-      else throw new InputError('bad-header', file, `section header byte-order magic is 0x${bom.toString(16)}, not 0x1a2b3c4d`, { offset: offset + 8 });
-    } else if (!sawSection) {
-      throw new InputError('not-a-capture', file, 'pcapng file does not start with a section header block', { offset });
-    }
-    const len = dv.getUint32(p + 4, le);
-    if (len < 12 || len % 4 !== 0) {
-      throw badBlock(offset, `block type 0x${type.toString(16)} has impossible length ${len} (must be ≥ 12 and a multiple of 4)`);
-    }
-    if (len > MAX_RECORD_BYTES) {
-      throw badBlock(offset, `block type 0x${type.toString(16)} claims ${len} bytes (more than ${MAX_RECORD_BYTES}); the file is corrupt from here`);
-    }
+    for (;;) {
+      const offset = input.offset;
+      if (!input.ensure(12)) {
+        if (input.available > 0) truncatedAtEnd(ctx, input, offset, sawSection);
+        return;
+      }
+      let p = input.pos;
+      let dv = input.view;
+      const type = dv.getUint32(p, le);
+      if (type === BLOCK.SHB) {
+        // The byte order of everything in a section, including this block's length, is its magic's.
+        const bom = dv.getUint32(p + 8, true);
+        if (bom === PCAPNG_BOM) le = true;
+        else if (bom === 0x4d3c2b1a) le = false;
+        else throw new InputError('bad-header', file, `section header byte-order magic is 0x${bom.toString(16)}, not 0x1a2b3c4d`, { offset: offset + 8 });
+      } else if (!sawSection) {
+        throw new InputError('not-a-capture', file, 'pcapng file does not start with a section header block', { offset });
+      }
+      const len = dv.getUint32(p + 4, le);
+      if (len < 12 || len % 4 !== 0) {
+        throw badBlock(offset, `block type 0x${type.toString(16)} has impossible length ${len} (must be ≥ 12 and a multiple of 4)`);
+      }
+      if (len > MAX_RECORD_BYTES) {
+        throw badBlock(offset, `block type 0x${type.toString(16)} claims ${len} bytes (more than ${MAX_RECORD_BYTES}); the file is corrupt from here`);
+      }
 
-    const known = type === BLOCK.SHB || type === BLOCK.IDB || type === BLOCK.EPB || type === BLOCK.SPB || type === BLOCK.PB;
-    if (!known && len > SKIP_STREAMING_ABOVE) {
-      if (type === BLOCK.CUSTOM || type === BLOCK.CUSTOM_NOCOPY || type === BLOCK.SYSTEMD_JOURNAL) frame++;
-      // NRB, ISB, DSB, custom and unknown blocks: read through without holding them.
-      if (input.skip(len - 4) < len - 4 || !input.ensure(4)) {
+      const known = type === BLOCK.SHB || type === BLOCK.IDB || type === BLOCK.EPB || type === BLOCK.SPB || type === BLOCK.PB;
+      if (!known && len > SKIP_STREAMING_ABOVE) {
+        if (type === BLOCK.CUSTOM || type === BLOCK.CUSTOM_NOCOPY || type === BLOCK.SYSTEMD_JOURNAL) frame++;
+        // NRB, ISB, DSB, custom and unknown blocks: read through without holding them.
+        if (input.skip(len - 4) < len - 4 || !input.ensure(4)) {
+          truncatedAtEnd(ctx, input, offset, sawSection);
+          return;
+        }
+        const trailer = input.view.getUint32(input.pos, le);
+        if (trailer !== len) throw badBlock(offset, `block trailer length ${trailer} differs from header length ${len}`);
+        input.advance(4);
+        continue;
+      }
+      if (!input.ensure(len)) {
         truncatedAtEnd(ctx, input, offset, sawSection);
         return;
       }
-      const trailer = input.view.getUint32(input.pos, le);
+      p = input.pos;
+      dv = input.view;
+      const trailer = dv.getUint32(p + len - 4, le);
       if (trailer !== len) throw badBlock(offset, `block trailer length ${trailer} differs from header length ${len}`);
-      input.advance(4);
-      continue;
-    }
-    if (!input.ensure(len)) {
-      truncatedAtEnd(ctx, input, offset, sawSection);
-      return;
-    }
-    p = input.pos;
-    dv = input.view;
-    const trailer = dv.getUint32(p + len - 4, le);
-    if (trailer !== len) throw badBlock(offset, `block trailer length ${trailer} differs from header length ${len}`);
 
-    switch (type) {
-      case BLOCK.SHB: {
-        if (len < 28) throw badBlock(offset, `section header block of ${len} bytes is shorter than its 28-byte minimum`);
-        const major = dv.getUint16(p + 12, le);
-        if (major !== 1) {
-          throw new InputError('bad-header', file, `unsupported pcapng version ${major}.${dv.getUint16(p + 14, le)} (expected 1.x)`, { offset: offset + 12 });
-        }
-        // A new section starts interface numbering afresh (pcapng §4.2).
-        section = [];
-        sawSection = true;
-        break;
-      }
-      case BLOCK.IDB: {
-        if (len < 20) throw badBlock(offset, `interface description block of ${len} bytes is shorter than its 20-byte minimum`);
-        const linkType = dv.getUint16(p + 8, le);
-        const snaplen = dv.getUint32(p + 12, le);
-        let name = '';
-        let tsresol = 6;
-        let tsoffset = 0;
-        let q = p + 16;
-        const end = p + len - 4;
-        while (q + 4 <= end) {
-          const code = dv.getUint16(q, le);
-          const olen = dv.getUint16(q + 2, le);
-          if (code === OPT.endofopt || q + 4 + olen > end) break;
-          const v = q + 4;
-          if (code === OPT.if_name) {
-            name = textDecoder.decode(input.buf.subarray(v, v + olen)).replace(/\0+$/, '');
-          } else if (code === OPT.if_tsresol && olen >= 1) {
-            tsresol = input.buf[v]!;
-          } else if (code === OPT.if_tsoffset && olen >= 8) {
-            tsoffset = Number(dv.getBigInt64(v, le));
+      switch (type) {
+        case BLOCK.SHB: {
+          if (len < 28) throw badBlock(offset, `section header block of ${len} bytes is shorter than its 28-byte minimum`);
+          const major = dv.getUint16(p + 12, le);
+          if (major !== 1) {
+            throw new InputError('bad-header', file, `unsupported pcapng version ${major}.${dv.getUint16(p + 14, le)} (expected 1.x)`, { offset: offset + 12 });
           }
-          q = v + ((olen + 3) & ~3);
+          // A new section starts interface numbering afresh (pcapng §4.2).
+          section = [];
+          sawSection = true;
+          break;
         }
-        const globalId = interfaces.length;
-        const scale = timeScaleFromTsresol(tsresol, tsoffset);
-        let usable = true;
-        if (!isSupportedLinkType(linkType)) {
-          usable = false;
-          ctx.onWarning({
-            code: 'unknown-link-type',
-            file,
-            offset,
-            message: `interface ${globalId}${name ? ` (${name})` : ''} has ${describeLinkType(linkType)}, which is not supported; its packets are skipped`,
-          });
-        } else if (scale === null) {
-          usable = false;
-          ctx.onWarning({
-            code: 'bad-header',
-            file,
-            offset,
-            message: `interface ${globalId}${name ? ` (${name})` : ''} has if_tsresol 0x${tsresol.toString(16)}, finer than any clock; its packets are skipped`,
-          });
+        case BLOCK.IDB: {
+          if (len < 20) throw badBlock(offset, `interface description block of ${len} bytes is shorter than its 20-byte minimum`);
+          const linkType = dv.getUint16(p + 8, le);
+          const snaplen = dv.getUint32(p + 12, le);
+          let name = '';
+          let tsresol = 6;
+          let tsoffset = 0;
+          let q = p + 16;
+          const end = p + len - 4;
+          while (q + 4 <= end) {
+            const code = dv.getUint16(q, le);
+            const olen = dv.getUint16(q + 2, le);
+            if (code === OPT.endofopt || q + 4 + olen > end) break;
+            const v = q + 4;
+            if (code === OPT.if_name) {
+              name = textDecoder.decode(input.buf.subarray(v, v + olen)).replace(/\0+$/, '');
+            } else if (code === OPT.if_tsresol && olen >= 1) {
+              tsresol = input.buf[v]!;
+            } else if (code === OPT.if_tsoffset && olen >= 8) {
+              tsoffset = Number(dv.getBigInt64(v, le));
+            }
+            q = v + ((olen + 3) & ~3);
+          }
+          const globalId = interfaces.length;
+          const scale = timeScaleFromTsresol(tsresol, tsoffset);
+          let usable = true;
+          if (!isSupportedLinkType(linkType)) {
+            usable = false;
+            ctx.onWarning({
+              code: 'unknown-link-type',
+              file,
+              offset,
+              message: `interface ${globalId}${name ? ` (${name})` : ''} has ${describeLinkType(linkType)}, which is not supported; its packets are skipped`,
+            });
+          } else if (scale === null) {
+            usable = false;
+            ctx.onWarning({
+              code: 'bad-header',
+              file,
+              offset,
+              message: `interface ${globalId}${name ? ` (${name})` : ''} has if_tsresol 0x${tsresol.toString(16)}, finer than any clock; its packets are skipped`,
+            });
+          }
+          const s = scale ?? MICROSECONDS;
+          section.push({ globalId, name, linkType, snaplen, scale: s, usable });
+          interfaces.push({ id: globalId, name, linkType, snaplen, tsresol: s.label });
+          break;
         }
-        const s = scale ?? MICROSECONDS;
-        section.push({ globalId, name, linkType, snaplen, scale: s, usable });
-        interfaces.push({ id: globalId, name, linkType, snaplen, tsresol: s.label });
-        break;
+        case BLOCK.EPB:
+        case BLOCK.PB: {
+          if (len < 32) throw badBlock(offset, `packet block of ${len} bytes is shorter than its 32-byte minimum`);
+          const ifid = type === BLOCK.EPB ? dv.getUint32(p + 8, le) : dv.getUint16(p + 8, le);
+          const caplen = dv.getUint32(p + 20, le);
+          if (caplen > len - 32) throw badBlock(offset, `packet claims ${caplen} captured bytes but its block holds only ${len - 32}`);
+          const iface = section[ifid];
+          if (iface === undefined) throw badBlock(offset, `packet refers to interface ${ifid} but the section declares ${section.length}`);
+          frame++;
+          if (!iface.usable) break;
+          rec.frame = frame;
+          rec.offset = offset;
+          applyTimestamp(iface.scale, dv.getUint32(p + 12, le), dv.getUint32(p + 16, le), rec);
+          rec.caplen = caplen;
+          rec.origLen = dv.getUint32(p + 24, le);
+          rec.linkType = iface.linkType;
+          rec.interfaceId = iface.globalId;
+          rec.data = input.buf.subarray(p + 28, p + 28 + caplen);
+          rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(rec.data, names) || iface.name : iface.name;
+          input.advance(len);
+          yield rec;
+          continue;
+        }
+        case BLOCK.SPB: {
+          if (len < 16) throw badBlock(offset, `simple packet block of ${len} bytes is shorter than its 16-byte minimum`);
+          // An SPB belongs to the section's first interface and has no timestamp (pcapng §4.4).
+          const iface = section[0];
+          if (iface === undefined) throw badBlock(offset, 'simple packet block before any interface description block');
+          const origLen = dv.getUint32(p + 8, le);
+          let caplen = Math.min(origLen, len - 16);
+          if (iface.snaplen !== 0) caplen = Math.min(caplen, iface.snaplen);
+          frame++;
+          if (!iface.usable) break;
+          rec.frame = frame;
+          rec.offset = offset;
+          rec.tsSec = 0;
+          rec.tsNsec = 0;
+          rec.caplen = caplen;
+          rec.origLen = origLen;
+          rec.linkType = iface.linkType;
+          rec.interfaceId = iface.globalId;
+          rec.data = input.buf.subarray(p + 12, p + 12 + caplen);
+          rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(rec.data, names) || iface.name : iface.name;
+          input.advance(len);
+          yield rec;
+          continue;
+        }
+        case BLOCK.CUSTOM:
+        case BLOCK.CUSTOM_NOCOPY:
+        case BLOCK.SYSTEMD_JOURNAL:
+          // Wireshark shows these as frames of their own; count them so that our frame numbers stay the
+          // ones a user finds in Wireshark, but they carry no packet.
+          frame++;
+          break;
+        default:
+          // NRB, ISB, DSB and unknown blocks carry nothing the diagnosis uses.
+          break;
       }
-      case BLOCK.EPB:
-      case BLOCK.PB: {
-        if (len < 32) throw badBlock(offset, `packet block of ${len} bytes is shorter than its 32-byte minimum`);
-        const ifid = type === BLOCK.EPB ? dv.getUint32(p + 8, le) : dv.getUint16(p + 8, le);
-        const caplen = dv.getUint32(p + 20, le);
-        if (caplen > len - 32) throw badBlock(offset, `packet claims ${caplen} captured bytes but its block holds only ${len - 32}`);
-        const iface = section[ifid];
-        if (iface === undefined) throw badBlock(offset, `packet refers to interface ${ifid} but the section declares ${section.length}`);
-        frame++;
-        if (!iface.usable) break;
-        rec.frame = frame;
-        rec.offset = offset;
-        applyTimestamp(iface.scale, dv.getUint32(p + 12, le), dv.getUint32(p + 16, le), rec);
-        rec.caplen = caplen;
-        rec.origLen = dv.getUint32(p + 24, le);
-        rec.linkType = iface.linkType;
-        rec.interfaceId = iface.globalId;
-        rec.data = input.buf.subarray(p + 28, p + 28 + caplen);
-        rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(rec.data, names) || iface.name : iface.name;
-        input.advance(len);
-        yield rec;
-        continue;
-      }
-      case BLOCK.SPB: {
-        if (len < 16) throw badBlock(offset, `simple packet block of ${len} bytes is shorter than its 16-byte minimum`);
-        // An SPB belongs to the section's first interface and has no timestamp (pcapng §4.4).
-        const iface = section[0];
-        if (iface === undefined) throw badBlock(offset, 'simple packet block before any interface description block');
-        const origLen = dv.getUint32(p + 8, le);
-        let caplen = Math.min(origLen, len - 16);
-        if (iface.snaplen !== 0) caplen = Math.min(caplen, iface.snaplen);
-        frame++;
-        if (!iface.usable) break;
-        rec.frame = frame;
-        rec.offset = offset;
-        rec.tsSec = 0;
-        rec.tsNsec = 0;
-        rec.caplen = caplen;
-        rec.origLen = origLen;
-        rec.linkType = iface.linkType;
-        rec.interfaceId = iface.globalId;
-        rec.data = input.buf.subarray(p + 12, p + 12 + caplen);
-        rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(rec.data, names) || iface.name : iface.name;
-        input.advance(len);
-        yield rec;
-        continue;
-      }
-      case BLOCK.CUSTOM:
-      case BLOCK.CUSTOM_NOCOPY:
-      case BLOCK.SYSTEMD_JOURNAL:
-        // Wireshark shows these as frames of their own; count them so that our frame numbers stay the
-        // ones a user finds in Wireshark, but they carry no packet.
-        frame++;
-        break;
-      default:
-        // NRB, ISB, DSB and unknown blocks carry nothing the diagnosis uses.
-        break;
+      input.advance(len);
     }
-    input.advance(len);
+  } finally {
+    input.source.close();
   }
 }
 
