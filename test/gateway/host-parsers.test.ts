@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { parseConntrack } from '../../src/gateway/conntrack.js';
+import { parseIpAddr } from '../../src/gateway/ip-addr.js';
+import { parseIpNeigh } from '../../src/gateway/ip-neigh.js';
+import { parseIpRoute } from '../../src/gateway/ip-route.js';
+import { parseSysctl } from '../../src/gateway/sysctl.js';
+import { parseIpv4 } from '../../src/model/address.js';
+import { lab } from './helpers.js';
+
+const ip = parseIpv4;
+
+describe('parseIpAddr (lab)', () => {
+  it('reads text, one-line JSON and pretty JSON to the same interfaces, without @ifN', () => {
+    const t = parseIpAddr(lab('ip-addr.txt'), 't');
+    const j = parseIpAddr(lab('ip-addr.json'), 'j');
+    const p = parseIpAddr(lab('ip-addr-pretty.json'), 'p');
+    expect(t.warnings).toEqual([]);
+    const strip = (is: typeof t.interfaces) => is.map((i) => ({ ...i, source: null, addresses: i.addresses.map((a) => ({ ...a, source: null })) }));
+    expect(strip(j.interfaces)).toEqual(strip(t.interfaces));
+    expect(strip(p.interfaces)).toEqual(strip(t.interfaces));
+    const lan = t.interfaces.find((i) => i.name === 'lan0')!;
+    expect(lan.mtu).toBe(1450);
+    expect(lan.flags).toContain('UP');
+    const wan = t.interfaces.find((i) => i.name === 'wan0')!;
+    expect(wan.addresses.filter((a) => a.family === 4).map((a) => [a.address, a.secondary])).toEqual([
+      ['198.18.5.10', false],
+      ['198.18.5.11', true],
+    ]);
+    // Pretty JSON: each interface keeps the line its object starts on.
+    expect(p.interfaces.map((i) => i.source.line)).toEqual([...p.interfaces.map((i) => i.source.line)].sort((a, b) => a - b));
+    expect(new Set(p.interfaces.map((i) => i.source.line)).size).toBe(p.interfaces.length);
+    expect(lab('ip-addr-pretty.json').split('\n')[p.interfaces[1]!.source.line - 1]!.trim()).toBe('},{');
+  });
+
+  it('reads NOARP and point-to-point addresses', () => {
+    const r = parseIpAddr(
+      '5: tun0: <POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1400 qdisc fq_codel state UNKNOWN group default qlen 500\n' +
+        '    link/none \n    inet 10.8.0.1 peer 10.8.0.2/32 scope global tun0\n       valid_lft forever preferred_lft forever\n',
+      'x',
+    );
+    expect(r.interfaces[0]).toMatchObject({ ifindex: 5, name: 'tun0', mtu: 1400, flags: ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP'], mac: null });
+    expect(r.interfaces[0]!.addresses[0]).toMatchObject({ address: '10.8.0.1', v4: ip('10.8.0.1'), prefix: 32, source: { file: 'x', line: 3 } });
+  });
+});
+
+describe('parseIpRoute (lab, table all)', () => {
+  const t = parseIpRoute(lab('ip-route-all.txt'), 't');
+  const j = parseIpRoute(lab('ip-route-all.json'), 'j');
+  it('reads types, tables, metrics, via and src alike from text and JSON', () => {
+    expect(t.warnings).toEqual([]);
+    const key = (rs: typeof t.routes) => rs.filter((r) => r.family === 4).map((r) => [r.table, r.type, r.dst, r.via, r.dev, r.prefsrc, r.metric, r.proto, r.scope]);
+    expect(key(j.routes)).toEqual(key(t.routes));
+    const find = (s: string) => t.routes.find((r) => r.text.startsWith(s))!;
+    expect(find('default')).toMatchObject({ type: 'unicast', dst: null, via: ip('198.18.5.1'), dev: 'wan0', table: 'main' });
+    expect(find('10.50.0.0/16')).toMatchObject({ via: ip('192.168.77.254'), metric: 100 });
+    expect(find('blackhole')).toMatchObject({ type: 'blackhole', dst: { addr: ip('10.60.0.0'), prefix: 16 } });
+    expect(find('unreachable')).toMatchObject({ type: 'unreachable', metric: 5 });
+    expect(find('prohibit')).toMatchObject({ type: 'prohibit' });
+    expect(find('10.70.0.0/16')).toMatchObject({ table: '100', dev: 'wan0' });
+    expect(find('local 198.18.5.11')).toMatchObject({ type: 'local', table: 'local', dst: { addr: ip('198.18.5.11'), prefix: 32 }, prefsrc: ip('198.18.5.10') });
+    expect(t.routes.filter((r) => r.family === 6).length).toBeGreaterThan(0);
+  });
+
+  it('keeps multipath next hops', () => {
+    const r = parseIpRoute('10.5.0.0/16 proto static metric 10\n\tnexthop via 10.0.4.1 dev eth0 weight 1\n\tnexthop via 10.0.4.2 dev eth0 weight 1\n', 'm');
+    expect(r.routes).toHaveLength(1);
+    expect(r.routes[0]).toMatchObject({ via: ip('10.0.4.1'), dev: 'eth0', metric: 10, source: { line: 1 } });
+    expect(r.warnings.map((w) => w.code)).toEqual(['multipath-route']);
+  });
+});
+
+describe('parseIpNeigh', () => {
+  it('reads states from text and JSON (lab)', () => {
+    const t = parseIpNeigh(lab('ip-neigh.txt'), 't');
+    const j = parseIpNeigh(lab('ip-neigh.json'), 'j');
+    expect(t.warnings).toEqual([]);
+    expect(t.neighbours.map((n) => [n.address, n.dev, n.lladdr, n.states])).toEqual(j.neighbours.map((n) => [n.address, n.dev, n.lladdr, n.states]));
+    expect(t.neighbours.find((n) => n.address === '192.168.77.99')).toMatchObject({ lladdr: null, states: ['INCOMPLETE'] });
+    expect(t.neighbours.find((n) => n.address === '198.18.5.1')!.states).toEqual(['PERMANENT']);
+  });
+
+  it('reads FAILED and router entries', () => {
+    const r = parseIpNeigh('203.0.113.9 dev net1 FAILED\nfe80::1 dev eth0 lladdr 52:54:00:12:34:56 router STALE\n', 'n');
+    expect(r.neighbours.map((n) => [n.family, n.address, n.states, n.source.line])).toEqual([
+      [4, '203.0.113.9', ['FAILED'], 1],
+      [6, 'fe80::1', ['STALE'], 2],
+    ]);
+  });
+});
+
+describe('parseConntrack', () => {
+  it('reads tuples, state, flags and mark (lab conntrack -L, footer first)', () => {
+    const r = parseConntrack(lab('conntrack.txt'), 'c');
+    expect(r.warnings).toEqual([]);
+    const tcp = r.entries.find((e) => e.proto === 'tcp')!;
+    expect(tcp).toMatchObject({
+      protoNum: 6,
+      state: 'ESTABLISHED',
+      flags: ['ASSURED'],
+      mark: 7,
+      original: { src: ip('192.168.77.20'), dst: ip('203.0.113.9'), sport: 40000, dport: 443 },
+      reply: { src: ip('203.0.113.9'), dst: ip('198.18.5.10'), sport: 443, dport: 61000 },
+    });
+    const udp = r.entries.find((e) => e.proto === 'udp')!;
+    expect(udp).toMatchObject({ state: null, flags: ['UNREPLIED'], timeout: expect.any(Number) });
+    const icmp = r.entries.find((e) => e.proto === 'icmp')!;
+    expect(icmp.original).toMatchObject({ icmpType: 8, icmpCode: 0, sport: null });
+    expect(icmp.reply.icmpType).toBe(0);
+    expect(icmp.reply.icmpId).toBe(icmp.original.icmpId);
+  });
+
+  it('reads /proc/net/nf_conntrack lines and skips IPv6 with one warning', () => {
+    const r = parseConntrack(
+      'ipv4     2 udp      17 27 src=10.0.4.10 dst=198.51.100.29 sport=48339 dport=53 src=198.51.100.29 dst=203.0.113.71 sport=53 dport=48339 mark=0 zone=0 use=2\n' +
+        'ipv6     10 udp      17 20 src=fe80::1 dst=ff02::1 sport=1 dport=2 [UNREPLIED] src=ff02::1 dst=fe80::1 sport=2 dport=1 mark=0 zone=0 use=2\n',
+      'p',
+    );
+    expect(r.entries).toHaveLength(1);
+    expect(r.entries[0]).toMatchObject({ proto: 'udp', protoNum: 17, timeout: 27, reply: { dst: ip('203.0.113.71') } });
+    expect(r.warnings).toEqual([{ code: 'ipv6-skipped', file: 'p', line: 2, message: expect.any(String) }]);
+  });
+});
+
+describe('parseSysctl', () => {
+  it('reads sysctl -a, key=value, slash keys and /proc paths', () => {
+    const r = parseSysctl(
+      'net.ipv4.ip_forward = 1\nnet.ipv4.conf.eth0/100.rp_filter=2\nnet/ipv4/conf/all/forwarding = 1\n' +
+        '/proc/sys/net/ipv4/conf/eth0.100/forwarding:0\nsysctl: permission denied on key "x"\nnet.ipv4.ip_local_port_range = 32768\t60999\n',
+      's',
+    );
+    expect(r.warnings).toEqual([]);
+    expect([...r.sysctls.values()].map((s) => [s.key, s.value, s.source.line])).toEqual([
+      ['net.ipv4.ip_forward', '1', 1],
+      ['net.ipv4.conf.eth0/100.rp_filter', '2', 2],
+      ['net.ipv4.conf.all.forwarding', '1', 3],
+      ['net.ipv4.conf.eth0/100.forwarding', '0', 4],
+      ['net.ipv4.ip_local_port_range', '32768 60999', 6],
+    ]);
+  });
+
+  it('reads the lab sysctl dump', () => {
+    expect(parseSysctl(lab('sysctl.txt'), 's').sysctls.get('net.ipv4.conf.lan0.rp_filter')?.value).toBe('0');
+  });
+});
