@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { EXIT } from './run-action.js';
 import { registerPackets } from './packets-command.js';
 import { registerReport } from './report-command.js';
+import { registerServe } from './serve-command.js';
 import { registerTrace } from './trace-command.js';
 
 /** commander wiring only: argv → one call into the library → exit code. */
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPackets(program);
   registerReport(program);
+  registerServe(program);
   registerTrace(program);
   return program;
 }

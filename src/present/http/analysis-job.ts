@@ -1,0 +1,130 @@
+import { readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Analysis, AnalyzeProgress } from '../../model/analysis.js';
+import { isInputError } from '../../model/errors.js';
+import { analyze } from '../../index.js';
+import { renderHtml } from '../html-report.js';
+import { renderMarkdown } from '../markdown-report.js';
+import { writeEvidencePcapng } from '../evidence-pcapng.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { analysisPaths } from './data-layout.js';
+import type { AnalysisFailure } from './job-queue.js';
+import type { JobOutcome, JobSpec } from './job-runner.js';
+
+/**
+ * The folders to analyse: every folder of the upload that directly holds a file. Bundle discovery reads a folder one
+ * level deep, and an extracted tarball usually wraps its bundle in a folder of its own (`incident/eth0.pcap`), so the
+ * upload is handed over as the set of folders its files sit in, wherever that is.
+ */
+export async function bundleFolders(inputDir: string): Promise<{ readonly folders: string[]; readonly files: string[] }> {
+  const folders: string[] = [];
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const here = entries.filter((e) => e.isFile());
+    if (here.length) folders.push(dir);
+    for (const e of here) files.push(path.relative(inputDir, path.join(dir, e.name)));
+    for (const e of entries.filter((x) => x.isDirectory())) await walk(path.join(dir, e.name));
+  };
+  await walk(inputDir);
+  return { folders, files };
+}
+
+/**
+ * Server paths stay on the server: every string in the result that names a file under the upload folder is made
+ * relative to it (`incident/eth0.pcap`), so the JSON and the reports show what the user uploaded.
+ */
+export function relativiseAnalysis(a: Analysis, inputDir: string): Analysis {
+  const prefix = path.resolve(inputDir) + path.sep;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.startsWith(prefix) ? v.slice(prefix.length) : v.split(prefix).join('');
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) o[k] = walk(x);
+      return o;
+    }
+    return v;
+  };
+  return walk(a) as Analysis;
+}
+
+/** An error as the user should read it: the file named relative to the upload, never a stack or a server path. */
+export function describeFailure(e: unknown, inputDir: string, uploaded: readonly string[] = []): AnalysisFailure {
+  const rel = (f: string): string => {
+    const r = path.relative(inputDir, f);
+    return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : path.basename(f);
+  };
+  // An error about the whole input (no capture among the files) names the upload's files instead of a folder.
+  const names = uploaded.length > 6 ? `${uploaded.slice(0, 6).join(', ')}, … (${uploaded.length} files)` : uploaded.join(', ');
+  const isUploadItself = (f: string): boolean =>
+    f === '' ||
+    f.split(' ').every((p) => {
+      const abs = path.resolve(p);
+      return abs === path.resolve(inputDir) || (abs.startsWith(path.resolve(inputDir) + path.sep) && !uploaded.includes(rel(p)));
+    });
+  const scrub = (s: string): string => s.split(path.resolve(inputDir) + path.sep).join('');
+  if (isInputError(e)) {
+    if (isUploadItself(e.file)) {
+      return { code: e.code, file: null, message: `the upload (${names || 'no files'}): ${scrub(e.message)} [${e.code}]` };
+    }
+    const file = rel(e.file);
+    const where = e.line !== undefined ? `${file}:${e.line}` : e.offset !== undefined ? `${file} (byte offset ${e.offset})` : file;
+    return {
+      code: e.code,
+      file,
+      ...(e.offset !== undefined ? { offset: e.offset } : {}),
+      ...(e.line !== undefined ? { line: e.line } : {}),
+      message: `${where ? `${where}: ` : ''}${scrub(e.message)} [${e.code}]`,
+    };
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && typeof err.code === 'string' && typeof err.path === 'string') {
+    const file = rel(err.path);
+    return { code: 'io', file, message: `${file}: cannot read (${err.code}) [io]` };
+  }
+  return { code: 'internal', file: null, message: `internal error: ${scrub(e instanceof Error ? e.message : String(e))}` };
+}
+
+/**
+ * One analysis, start to end: analyze the upload, then store the JSON result, both reports and the evidence pcapng
+ * in the analysis folder. Runs inside the worker thread. Bad input is an outcome (failed, naming the file), not a throw.
+ */
+export async function runAnalysisJob(job: JobSpec, onProgress: (p: AnalyzeProgress) => void = () => undefined): Promise<JobOutcome> {
+  const paths = analysisPaths(path.dirname(path.dirname(job.dir)), job.id);
+  let analysis: Analysis;
+  let uploaded: readonly string[] = [];
+  try {
+    const { folders, files } = await bundleFolders(job.inputDir);
+    uploaded = files;
+    analysis = await analyze(folders, { ...job.options, onProgress });
+  } catch (e) {
+    return { ok: false, error: describeFailure(e, job.inputDir, uploaded) };
+  }
+  const shown = relativiseAnalysis(analysis, job.inputDir);
+  // The evidence writer reads the captures again, so it gets the real paths; its comments hold no paths.
+  const evidenceTmp = `${paths.evidence}.tmp`;
+  let evidencePackets: number;
+  try {
+    evidencePackets = (await writeEvidencePcapng(analysis, evidenceTmp)).packets;
+    await rename(evidenceTmp, paths.evidence);
+  } catch (e) {
+    await rm(evidenceTmp, { force: true });
+    return { ok: false, error: describeFailure(e, job.inputDir, uploaded) };
+  }
+  await writeFileAtomic(paths.reportMd, renderMarkdown(shown));
+  await writeFileAtomic(paths.reportHtml, renderHtml(shown));
+  // The result goes last: its presence with status done is what the API serves.
+  await writeFileAtomic(paths.result, JSON.stringify(shown, null, 2) + '\n');
+  return {
+    ok: true,
+    summary: {
+      verdict: analysis.summary.verdict,
+      sentence: shown.summary.sentence,
+      flows: analysis.summary.flows,
+      findings: analysis.findings.length,
+      topCheck: analysis.findings[0]?.check ?? null,
+      evidencePackets,
+    },
+  };
+}
