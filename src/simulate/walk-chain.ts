@@ -17,6 +17,9 @@ export type HookOutcome =
 
 const ACCEPT: HookOutcome = { kind: 'accept' };
 
+/** A chain entered more often than this for one packet means a loop (real rulesets enter a chain a few times). */
+const MAX_ENTRIES = 256;
+
 /** Targets that change nothing the packet's fate depends on. */
 function harmless(t: Target): boolean {
   return t.kind === 'LOG' || t.kind === 'NFLOG' || t.kind === 'TRACE' || t.kind === 'none';
@@ -59,6 +62,8 @@ export function walkHook(w: Walk, table: TableName, hook: string): HookOutcome {
   const stage: StepStage = table;
   const s = w.s;
   const stack: { chain: Chain; pos: number }[] = [{ chain: start, pos: 0 }];
+  // goto does not keep its caller on the stack, so a goto cycle escapes the stack check: count entries.
+  const entries = new Map<Chain, number>();
   while (stack.length > 0) {
     const f = stack[stack.length - 1]!;
     if (f.pos >= f.chain.rules.length) {
@@ -121,6 +126,9 @@ export function walkHook(w: Walk, table: TableName, hook: string): HookOutcome {
           step(t.kind, `${t.chain} is already being walked (a loop iptables would refuse); not followed`, true);
           continue;
         }
+        const n = (entries.get(next) ?? 0) + 1;
+        entries.set(next, n);
+        if (n > MAX_ENTRIES) return { kind: 'unknown', why: `the rules in ${table} enter ${t.chain} over ${MAX_ENTRIES} times for one packet (a goto loop)` };
         step(t.kind, `→ ${t.chain}${t.kind === 'goto' ? ' (no return here)' : ''}`);
         if (t.kind === 'goto') stack.pop();
         stack.push({ chain: next, pos: 0 });
