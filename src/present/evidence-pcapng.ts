@@ -72,7 +72,7 @@ function describe(a: Analysis, flow: Flow, p: FlowPacket, rel: (p: string) => st
   const egress = egressOf(flow, a);
   if (isLost(flow, p)) {
     const expected = expectedText(flow, rel);
-    const what = expected ? ` (${flow.expected ? 'expected' : 'simulated'} ${expected})` : '';
+    const what = expected ? ` (${flow.expected ? 'expected' : 'simulated:'} ${expected})` : '';
     return `arrived on ${p.iface}, no copy on ${egress ?? 'the other interface'}${what}`;
   }
   const other = p.iface === flow.ingress ? egress : flow.ingress;
