@@ -234,7 +234,7 @@ function bursts(a: Analysis, ifaces: readonly string[]): Burst[] {
     const mine = pk.filter((x) => x.p.iface === iface);
     if (mine.length === 0) continue;
     const span = Number(mine[mine.length - 1]!.ns - mine[0]!.ns);
-    let gap = Math.max(1e9, span / 12);
+    let gap = Math.max(1e8, span / 10);
     let groups = split(mine, gap);
     while (groups.length > MAX_BURSTS) {
       gap *= 2;
