@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { EXIT } from './run-action.js';
 import { registerPackets } from './packets-command.js';
 import { registerReport } from './report-command.js';
+import { registerRules } from './rules-command.js';
 import { registerServe } from './serve-command.js';
 import { registerTrace } from './trace-command.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPackets(program);
   registerReport(program);
+  registerRules(program);
   registerServe(program);
   registerTrace(program);
   return program;

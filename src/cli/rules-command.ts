@@ -1,0 +1,74 @@
+import { statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { listBundle } from '../gateway/list-bundle.js';
+import { loadSnapshot } from '../gateway/load-snapshot.js';
+import { InputError } from '../model/errors.js';
+import type { Ruleset, TableName } from '../model/ruleset.js';
+import { TABLE_NAMES } from '../model/ruleset.js';
+import { renderRulesText } from '../present/rules-text.js';
+import { EXIT, action } from './run-action.js';
+
+interface RulesOptions {
+  readonly format?: string;
+  readonly table?: string;
+}
+
+/** `natlens rules BUNDLE_OR_FILE… [--format text|json] [--table T]`: the ruleset as a tree, with counters and lines. */
+export function registerRules(program: Command): void {
+  program
+    .command('rules')
+    .description('show the netfilter ruleset a snapshot holds: per table and chain, with policies, counters and file:line; forms that disagree are reported')
+    .argument('<inputs...>', 'a bundle directory, or snapshot files (iptables-save, iptables -L -n -v, iptables -S)')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--table <table>', `only this table (${TABLE_NAMES.join(', ')})`)
+    .action(action((inputs: string[], opts: RulesOptions) => runRules(inputs, opts)));
+}
+
+function onlyTable(rs: Ruleset | null, t: TableName | undefined): Ruleset | null {
+  if (rs === null || t === undefined) return rs;
+  const table = rs.tables[t];
+  return { ...rs, tables: table ? { [t]: table } : {} };
+}
+
+export function runRules(inputs: readonly string[], opts: RulesOptions): number {
+  const format = opts.format ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new InputError('usage', 'rules', `--format ${JSON.stringify(format)}: use text or json`);
+  let table: TableName | undefined;
+  if (opts.table !== undefined) {
+    if (!(TABLE_NAMES as readonly string[]).includes(opts.table)) {
+      throw new InputError('usage', 'rules', `--table ${JSON.stringify(opts.table)}: use one of ${TABLE_NAMES.join(', ')}`);
+    }
+    table = opts.table as TableName;
+  }
+  const paths: string[] = [];
+  const explicitPaths = new Set<string>();
+  for (const i of inputs) {
+    let dir: boolean;
+    try {
+      dir = statSync(i).isDirectory();
+    } catch (e) {
+      throw new InputError('io', i, `cannot read: ${(e as Error).message}`);
+    }
+    if (dir) paths.push(...listBundle(i));
+    else {
+      paths.push(i);
+      explicitPaths.add(i);
+    }
+  }
+  const snap = loadSnapshot(paths, { explicit: false, explicitPaths });
+  if (snap.rules === null && snap.rules6 === null) {
+    throw new InputError('no-input', inputs[0] ?? 'rules', 'no iptables rules found (iptables-save, iptables -L -n -v or iptables -S output)');
+  }
+  const rules = onlyTable(snap.rules, table);
+  const rules6 = onlyTable(snap.rules6, table);
+  if (table !== undefined && !rules?.tables[table] && !rules6?.tables[table]) {
+    throw new InputError('no-input', inputs[0] ?? 'rules', `the snapshot has no ${table} table`);
+  }
+  const disagreements = snap.disagreements.filter((d) => table === undefined || d.table === table);
+  if (format === 'json') {
+    process.stdout.write(`${JSON.stringify({ rules, rules6, disagreements, files: snap.files, warnings: snap.warnings }, null, 2)}\n`);
+  } else {
+    process.stdout.write(renderRulesText({ rules, rules6, disagreements, files: snap.files, warnings: snap.warnings, ...(table ? { table } : {}) }));
+  }
+  return EXIT.OK;
+}
