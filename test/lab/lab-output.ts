@@ -1,0 +1,167 @@
+/**
+ * Runs the netns lab (test/lab/lab.sh) once per vitest run and hands its output directory to every test
+ * file that asks: the lab's own capture checks (lab.test.ts) and the analysis tests on its bundles.
+ *
+ * vitest runs test files in separate worker processes, so "once" is arranged through the file system: the
+ * output directory is keyed by the lab script's hash and the vitest main process id, the first worker takes
+ * a lock (mkdir is atomic) and runs the lab, the others wait for its `complete.json`. NATLENS_LAB_OUT names
+ * a directory to use instead (reused when complete, e.g. to iterate on the analysis without re-running it).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const LAB_SCRIPT = join(here, 'lab.sh');
+export const SCENARIOS_FILE = join(here, 'scenarios.json');
+
+const TOOLS = [
+  'ip', 'tcpdump', 'dumpcap', 'tshark', 'socat', 'conntrack', 'iptables-legacy', 'iptables-legacy-save',
+  'iptables-nft', 'iptables-nft-save', 'ping', 'timeout', 'ss', 'sysctl',
+];
+
+/** Tools the lab needs that are not on PATH (empty when the lab can run), plus "root" when not root. */
+export function labMissing(): string[] {
+  const missing = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0);
+  if (process.getuid?.() !== 0) missing.push('root');
+  return missing;
+}
+
+/** The lab can run here: root with every tool present. */
+export const LAB_AVAILABLE = labMissing().length === 0;
+
+/** Every scenario lab.sh knows, in its order. */
+export function labScenarioNames(): string[] {
+  const r = spawnSync('bash', [LAB_SCRIPT, '--list'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`lab.sh --list failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter((s) => s.length > 0);
+}
+
+function defaultOutputDir(): string {
+  const hash = createHash('sha256').update(readFileSync(LAB_SCRIPT)).digest('hex').slice(0, 12);
+  // Under vitest's forks pool the workers' parent is the vitest main process: one lab run per test run.
+  const runId = process.env.VITEST_POOL_ID !== undefined ? process.ppid : process.pid;
+  return join(tmpdir(), `natlens-lab-${hash}-${runId}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs lab.sh asynchronously (a worker blocked for minutes would stall vitest's reporting). */
+function runLab(out: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [LAB_SCRIPT, out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // SIGTERM lets lab.sh's trap remove its namespaces and stop its captures.
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      if (status === 0) resolve();
+      else reject(new Error(`lab.sh ${out} failed (status ${status}, signal ${signal}):\n${stderr}`));
+    });
+  });
+}
+
+/**
+ * The directory holding one bundle per scenario (OUT/<scenario>/, OUT/<scenario>.log), running the lab
+ * first if no complete run exists. Throws with the lab's stderr when it fails.
+ */
+export async function labOutput(timeoutMs = 280_000): Promise<string> {
+  const out = process.env.NATLENS_LAB_OUT ?? defaultOutputDir();
+  const complete = join(out, 'complete.json');
+  const lock = `${out}.lock`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (existsSync(complete)) return out;
+    try {
+      mkdirSync(lock);
+    } catch {
+      // Another worker runs the lab; wait for it unless it died holding the lock.
+      const owner = Number(readFileSafe(join(lock, 'pid')));
+      if (owner > 0 && !alive(owner)) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the lab run in ${out}`);
+      await sleep(500);
+      continue;
+    }
+    try {
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      if (existsSync(complete)) return out;
+      mkdirSync(out, { recursive: true });
+      await runLab(out, timeoutMs);
+      writeFileSync(complete, JSON.stringify({ scenarios: labScenarioNames() }) + '\n');
+      return out;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** A bundle's lab.json, as lab.sh writes it. */
+export interface LabJson {
+  scenario: string;
+  check: string | null;
+  backend: 'iptables-legacy';
+  snapshotBackend: 'iptables-legacy' | 'iptables-nft';
+  plan: string;
+  inside: string;
+  outside: string;
+  capture: 'pcap' | 'pcap-nano' | 'pcapng' | 'any';
+  addresses: Record<AddressRole, string>;
+  ports: Record<PortRole, number>;
+}
+
+export type AddressRole =
+  | 'gatewayInside' | 'app' | 'app2' | 'insideCidr' | 'eip' | 'eip2' | 'nexthop' | 'client' | 'remote'
+  | 'spoof' | 'ghostInside' | 'ghostOutside';
+export type PortRole = 'remoteTcp' | 'remoteUdp' | 'forwardTcp' | 'app2Tcp' | 'forwardUdp' | 'app2Udp';
+
+export function readLabJson(bundle: string): LabJson {
+  return JSON.parse(readFileSync(join(bundle, 'lab.json'), 'utf8')) as LabJson;
+}
+
+/** One expected flow in scenarios.json: roles resolve through the bundle's lab.json. */
+export interface ExpectedFlow {
+  proto: 'icmp' | 'tcp' | 'udp';
+  src: AddressRole;
+  dst: AddressRole;
+  dport?: PortRole;
+  /** IPv4 total length of the flow's requests, where two flows differ only by size (mtu-exceeded). */
+  ipLength?: number;
+  disposition: string;
+}
+
+export interface ScenarioExpectation {
+  check: string | null;
+  plan: string;
+  capture: LabJson['capture'];
+  everyFlow?: string;
+  flows: ExpectedFlow[];
+}
+
+export function readScenarios(): Record<string, ScenarioExpectation> {
+  const doc = JSON.parse(readFileSync(SCENARIOS_FILE, 'utf8')) as { scenarios: Record<string, ScenarioExpectation> };
+  return doc.scenarios;
+}

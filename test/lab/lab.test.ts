@@ -1,0 +1,351 @@
+/**
+ * The netns lab verified by its own captures: each scenario must show, in what tcpdump/dumpcap recorded
+ * on the gateway, the symptom /work/shared/FAILURES.md describes for its check (read back with tshark, not
+ * with natlens), and its snapshot must hold the state that explains it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  count, echoReply, echoRequest, arpReplyFrom, arpRequestFor, loadLabBundle, on, tcpSyn, type LabBundle,
+  type LabPacket,
+} from './lab-captures.js';
+import { LAB_AVAILABLE, labMissing, labOutput, labScenarioNames, readScenarios } from './lab-output.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const FAILURES_MD = join(here, '..', '..', '..', 'shared', 'FAILURES.md');
+
+const scenarios = readScenarios();
+
+describe('lab scenario catalogue', () => {
+  it('lab.sh and scenarios.json name the same scenarios', () => {
+    expect(labScenarioNames().sort()).toEqual(Object.keys(scenarios).sort());
+  });
+
+  it.skipIf(!existsSync(FAILURES_MD))('covers every check id of FAILURES.md', () => {
+    const ids = [...readFileSync(FAILURES_MD, 'utf8').matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]);
+    expect(ids.length).toBeGreaterThanOrEqual(13);
+    const covered = new Set(Object.values(scenarios).map((s) => s.check));
+    expect(ids.filter((id) => !covered.has(id))).toEqual([]);
+  });
+
+  it('varies the plan and the capture formats, never the field names', () => {
+    const all = Object.values(scenarios);
+    expect(new Set(all.map((s) => s.plan)).size).toBeGreaterThanOrEqual(2);
+    for (const fmt of ['pcap', 'pcap-nano', 'pcapng', 'any']) expect(all.some((s) => s.capture === fmt)).toBe(true);
+  });
+});
+
+const missing = labMissing();
+if (missing.length > 0) console.warn(`netns lab skipped: missing ${missing.join(', ')}`);
+
+describe.skipIf(!LAB_AVAILABLE)('netns lab captures', () => {
+  let out = '';
+  const bundles = new Map<string, LabBundle>();
+  const bundle = (name: string): LabBundle => {
+    let b = bundles.get(name);
+    if (!b) {
+      b = loadLabBundle(join(out, name));
+      bundles.set(name, b);
+    }
+    return b;
+  };
+
+  beforeAll(async () => {
+    out = await labOutput();
+  }, 300_000);
+
+  it.each(Object.keys(scenarios))('%s: a bundle laid out like the field, with its plan and format', (name) => {
+    const b = bundle(name);
+    const want = scenarios[name]!;
+    expect(b.lab.scenario).toBe(name);
+    expect(b.lab.check).toBe(want.check);
+    expect(b.lab.plan).toBe(want.plan);
+    expect(b.lab.capture).toBe(want.capture);
+    expect([b.lab.inside, b.lab.outside]).not.toContain('eth0');
+    expect([b.lab.inside, b.lab.outside]).not.toContain('net1');
+    for (const f of ['iptables-save.txt', 'iptables-nat-L.txt', 'iptables-filter-L.txt', 'sysctl.txt', 'ip-addr.json',
+      'ip-addr.txt', 'ip-route.json', 'ip-route.txt', 'ip-neigh.json', 'conntrack.txt']) {
+      expect(existsSync(join(b.dir, f)), f).toBe(true);
+    }
+    // Format magic: classic pcap µs a1b2c3d4 / ns a1b23c4d (little-endian on disk), pcapng SHB 0a0d0d0a.
+    const expectedFiles = {
+      pcap: [[`${b.lab.inside}.pcap`, 'd4c3b2a1'], [`${b.lab.outside}.pcap`, 'd4c3b2a1']],
+      'pcap-nano': [[`${b.lab.inside}.pcap`, '4d3cb2a1'], [`${b.lab.outside}.pcap`, '4d3cb2a1']],
+      pcapng: [[`${b.lab.inside}.pcapng`, '0a0d0d0a'], [`${b.lab.outside}.pcapng`, '0a0d0d0a']],
+      any: [['any.pcap', 'd4c3b2a1']],
+    }[b.lab.capture];
+    expect(Object.entries(b.magic).sort()).toEqual([...expectedFiles].sort());
+    if (b.lab.capture === 'pcapng') {
+      // dumpcap records the interface name in the IDB.
+      for (const p of b.packets) expect(p.pcapngIfName).toBe(p.file.replace('.pcapng', ''));
+    }
+    if (b.lab.capture === 'any') {
+      // Both gateway interfaces resolved from the SLL2 ifindex through ip-addr.json.
+      expect(count(b, on(b.lab.inside))).toBeGreaterThan(0);
+      expect(count(b, on(b.lab.outside))).toBeGreaterThan(0);
+    }
+  });
+
+  it.each(Object.keys(scenarios))('%s: the captures show the symptom', (name) => {
+    const b = bundle(name);
+    const symptom = SYMPTOMS[name];
+    expect(symptom, `no symptom check for ${name}`).toBeDefined();
+    symptom!(b);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ symptoms
+
+const file = (b: LabBundle, name: string): string => readFileSync(join(b.dir, name), 'utf8');
+const sysctl = (b: LabBundle, key: string): string | undefined =>
+  file(b, 'sysctl.txt').match(new RegExp(`^${key.replace(/\./g, '\\.')} = (\\S+)$`, 'm'))?.[1];
+/** [packets, bytes] of the iptables-save -c line containing `needle`. */
+const counters = (b: LabBundle, needle: string): [number, number] => {
+  const line = file(b, 'iptables-save.txt').split('\n').find((l) => l.includes(needle));
+  const m = line?.match(/^\[(\d+):(\d+)\]/);
+  if (!m) throw new Error(`no counted rule containing ${needle}`);
+  return [Number(m[1]), Number(m[2])];
+};
+const ipToInt = (a: string): number => a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+const inCidr = (addr: string, cidr: string): boolean => {
+  if (addr === '') return false;
+  const [net, len = '32'] = cidr.split('/');
+  const size = 2 ** (32 - Number(len));
+  return Math.floor(ipToInt(addr) / size) === Math.floor(ipToInt(net!) / size);
+};
+const privateOn = (b: LabBundle, ifName: string): number =>
+  count(b, on(ifName), (p: LabPacket) => inCidr(p.src, b.lab.addresses.insideCidr) || inCidr(p.dst, b.lab.addresses.insideCidr));
+
+/** Healthy forwarding, shared by both healthy plans and used as the control in fault scenarios. */
+function expectClientToEipDelivered(b: LabBundle): void {
+  const { inside: I, outside: E, addresses: a } = b.lab;
+  const sent = count(b, on(E, 'in'), echoRequest(a.client, a.eip));
+  expect(sent).toBeGreaterThanOrEqual(5);
+  expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(sent);
+  expect(count(b, on(E, 'out'), echoReply(a.eip, a.client))).toBe(sent);
+}
+
+function expectHealthy(b: LabBundle): void {
+  const { inside: I, outside: E, addresses: a, ports } = b.lab;
+  // The floating IP: app's requests leave E with the EIP as source, TTL one lower; replies come back.
+  const fromApp = b.packets.filter((p) => on(I, 'in')(p) && echoRequest(a.app, a.remote)(p));
+  expect(fromApp.length).toBeGreaterThanOrEqual(5);
+  const translated = b.packets.filter((p) => on(E, 'out')(p) && echoRequest(a.eip, a.remote)(p));
+  expect(translated.length).toBe(fromApp.length);
+  expect(translated.map((p) => p.ttl)).toEqual(fromApp.map((p) => p.ttl! - 1));
+  expect(count(b, on(I, 'out'), echoReply(a.remote, a.app))).toBe(fromApp.length);
+  // Shared SNAT: app2 leaves as EIP2.
+  expect(count(b, on(E, 'out'), echoRequest(a.eip2, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app2, a.remote)));
+  expect(count(b, on(E, 'in'), echoReply(a.remote, a.eip2))).toBeGreaterThanOrEqual(5);
+  expectClientToEipDelivered(b);
+  // The port forward: the client's SYNs to EIP2 reach app2 on its own port.
+  const syns = count(b, on(E, 'in'), tcpSyn(a.client, a.eip2, ports.forwardTcp));
+  expect(syns).toBe(2);
+  expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, ports.app2Tcp))).toBe(syns);
+  // UDP both ways through the gateway.
+  expect(count(b, on(E, 'in'), (p) => p.proto === 17 && p.src === a.remote && p.dst === a.eip && p.sport === ports.remoteUdp)).toBe(2);
+  expect(count(b, on(I, 'in'), (p) => p.proto === 17 && p.src === a.app2 && p.dst === a.client && p.sport === ports.app2Udp)).toBe(1);
+  expect(count(b, on(E, 'out'), (p) => p.proto === 17 && p.src === a.eip2 && p.dst === a.client && p.sport === ports.forwardUdp)).toBe(1);
+  // No private address ever leaves the outside interface.
+  expect(privateOn(b, E)).toBe(0);
+  expect(file(b, 'conntrack.txt')).toContain(`dst=${a.eip}`);
+}
+
+/** Everything forwarded stops: requests arrive, nothing leaves the other side, no ICMP error back. */
+function expectSilentStop(b: LabBundle): void {
+  const { inside: I, outside: E, addresses: a, ports } = b.lab;
+  expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBeGreaterThanOrEqual(5);
+  expect(count(b, on(I, 'in'), echoRequest(a.app2, a.remote))).toBeGreaterThanOrEqual(5);
+  expect(count(b, on(E), (p) => p.dst === a.remote || p.src === a.remote)).toBe(0);
+  expect(count(b, on(E, 'in'), echoRequest(a.client, a.eip))).toBeGreaterThanOrEqual(5);
+  expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(0);
+  expect(count(b, on(E, 'in'), tcpSyn(a.client, a.eip2, ports.forwardTcp))).toBeGreaterThanOrEqual(2);
+  expect(count(b, on(I, 'out'), (p) => p.proto === 6)).toBe(0);
+  expect(count(b, (p) => p.icmpType === 3)).toBe(0);
+  // Every retransmission walks PREROUTING again (no conntrack entry is confirmed), SNAT never runs.
+  const [dnat] = counters(b, `-A EXCLUSIVE_DNAT -d ${a.eip}/32`);
+  expect(dnat).toBeGreaterThanOrEqual(5);
+  expect(counters(b, `-A POSTROUTING -j SNAT_FILTER`)[0]).toBe(0);
+  expect(file(b, 'conntrack.txt').trim()).toBe('');
+}
+
+const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
+  healthy: expectHealthy,
+  'healthy-lan': expectHealthy,
+
+  'ip-forward-disabled': (b) => {
+    expectSilentStop(b);
+    expect(sysctl(b, 'net.ipv4.ip_forward')).toBe('0');
+    expect(sysctl(b, `net.ipv4.conf.${b.lab.outside}.forwarding`)).toBe('0');
+  },
+
+  'forward-chain-drop': (b) => {
+    expectSilentStop(b);
+    expect(sysctl(b, 'net.ipv4.ip_forward')).toBe('1');
+    expect(file(b, 'iptables-save.txt')).toMatch(/^:FORWARD DROP \[[1-9]\d*:\d+\]$/m);
+    expect(file(b, 'iptables-filter-L.txt')).toMatch(/Chain FORWARD \(policy DROP [1-9]\d* packets/);
+  },
+
+  'forward-chain-reject': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    const requests = count(b, on(I, 'in'), echoRequest(a.app, a.remote));
+    expect(requests).toBeGreaterThanOrEqual(5);
+    // REJECT answers each request (and the TCP/UDP attempts) with ICMP port unreachable back out of the
+    // inside interface.
+    expect(count(b, on(I, 'out'), (p) => p.icmpType === 3 && p.icmpCode === 3 && p.dst === a.app)).toBeGreaterThanOrEqual(requests);
+    expect(count(b, on(E), (p) => p.dst === a.remote)).toBe(0);
+    expectClientToEipDelivered(b);
+    expect(counters(b, `-A FORWARD -d ${a.remote}/32 -j REJECT`)[0]).toBeGreaterThanOrEqual(requests);
+  },
+
+  'intermittent-drop': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));
+    const passed = count(b, on(E, 'out'), echoRequest(a.eip, a.remote));
+    expect(sent).toBe(40);
+    // p = 0.3 per packet: 28 of 40 expected; the bounds are > 4 standard deviations wide.
+    expect(passed).toBeGreaterThan(12);
+    expect(passed).toBeLessThan(39);
+    // Replies cross the same FORWARD rule: fewer come back than went out.
+    expect(count(b, on(I, 'out'), echoReply(a.remote, a.app))).toBeLessThan(passed);
+    expect(file(b, 'iptables-save.txt')).toMatch(/-A FORWARD -m statistic --mode random --probability 0\.\d+ -j DROP/);
+  },
+
+  'rp-filter-drop': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(E, 'in'), echoRequest(a.spoof, a.eip))).toBe(5);
+    expect(count(b, on(I), (p) => p.src === a.spoof || p.dst === a.spoof)).toBe(0);
+    expect(count(b, on(E, 'out'), (p) => p.dst === a.spoof)).toBe(0);
+    expectClientToEipDelivered(b);
+    expect(sysctl(b, `net.ipv4.conf.${E}.rp_filter`)).toBe('1');
+    // The reverse route for the spoofed source points out of the inside interface.
+    const routes = JSON.parse(file(b, 'ip-route.json')) as Array<{ dst: string; dev: string }>;
+    expect(routes.filter((r) => r.dst !== 'default' && inCidr(a.spoof, r.dst)).map((r) => r.dev)).toEqual([I]);
+  },
+
+  'no-route': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    const requests = count(b, on(I, 'in'), echoRequest(a.app, a.remote));
+    expect(requests).toBeGreaterThanOrEqual(5);
+    // ICMP net unreachable (type 3 code 0) from the gateway back out of the inside interface. ip_error()
+    // rate-limits them per source (token bucket: cost 1 s, burst 5 s, starting level varies), so not every
+    // request gets one.
+    for (const src of [a.app, a.app2]) {
+      const unreachable = count(b, on(I, 'out'), (p) => p.icmpType === 3 && p.icmpCode === 0 && p.dst === src);
+      expect(unreachable).toBeGreaterThanOrEqual(1);
+    }
+    expect(count(b, on(E), (p) => p.dst === a.remote)).toBe(0);
+    expectClientToEipDelivered(b);
+    expect(file(b, 'ip-route.txt')).not.toMatch(/^default/m);
+  },
+
+  'egress-neighbor-unresolved': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBeGreaterThanOrEqual(5);
+    expect(count(b, on(E), (p) => p.dst === a.remote)).toBe(0);
+    expect(count(b, on(E, 'out'), arpRequestFor(a.ghostOutside))).toBeGreaterThanOrEqual(3);
+    expect(count(b, arpReplyFrom(a.ghostOutside))).toBe(0);
+    expectClientToEipDelivered(b);
+    expect(file(b, 'ip-route.txt')).toMatch(new RegExp(`^default via ${a.ghostOutside.replace(/\./g, '\\.')} dev ${E}`, 'm'));
+  },
+
+  'arp-disabled': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    // The gateway's own translated packets do leave E ...
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app, a.remote)));
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBeGreaterThanOrEqual(5);
+    // ... but the outside asks for the EIPs and never gets an answer, so nothing comes back.
+    expect(count(b, on(E, 'in'), (p) => p.arpOp === 1 && (p.arpTarget === a.eip || p.arpTarget === a.eip2))).toBeGreaterThanOrEqual(3);
+    expect(count(b, on(E), (p) => p.arpOp === 2)).toBe(0);
+    expect(count(b, on(E, 'in'), (p) => p.src === a.remote)).toBe(0);
+    expect(count(b, on(E, 'in'), echoRequest(a.client, a.eip))).toBe(0);
+    expect(file(b, 'ip-addr.txt')).toMatch(new RegExp(`${E}@\\S+ <[^>]*NOARP[^>]*>`));
+  },
+
+  'mtu-exceeded': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    const big = count(b, on(I, 'in'), echoRequest(a.app, a.remote), (p) => p.ipLen === 1428);
+    expect(big).toBe(3);
+    expect(count(b, on(E), (p) => (p.ipLen ?? 0) > 1280)).toBe(0);
+    // "Fragmentation needed" (type 3 code 4) with the outside MTU, back out of the inside interface.
+    const fragNeeded = b.packets.filter((p) => on(I, 'out')(p) && p.icmpType === 3 && p.icmpCode === 4 && p.dst === a.app);
+    expect(fragNeeded.length).toBe(big);
+    expect(fragNeeded.every((p) => p.icmpMtu === 1280)).toBe(true);
+    // Small and mid-sized packets pass.
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote), (p) => p.ipLen === 84)).toBe(5);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip2, a.remote), (p) => p.ipLen === 1028)).toBe(3);
+    expect(file(b, 'ip-addr.txt')).toMatch(new RegExp(`${E}@\\S+ <[^>]*> mtu 1280 `));
+  },
+
+  'snat-missing': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));
+    expect(sent).toBeGreaterThanOrEqual(5);
+    // Forwarded with the private source address, and never answered.
+    expect(count(b, on(E, 'out'), echoRequest(a.app, a.remote))).toBe(sent);
+    expect(count(b, on(E, 'out'), echoRequest(a.app2, a.remote))).toBeGreaterThanOrEqual(5);
+    expect(count(b, on(E), (p) => p.src === a.eip || p.src === a.eip2, (p) => p.dst === a.remote)).toBe(0);
+    expect(count(b, on(E, 'in'), (p) => p.src === a.remote)).toBe(0);
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/-j SNAT /);
+    expectClientToEipDelivered(b);
+  },
+
+  'dnat-backend-unreachable': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(E, 'in'), echoRequest(a.client, a.eip))).toBe(5);
+    expect(count(b, on(I), (p) => p.dst === a.ghostInside)).toBe(0);
+    expect(count(b, on(I, 'out'), arpRequestFor(a.ghostInside))).toBeGreaterThanOrEqual(3);
+    expect(count(b, arpReplyFrom(a.ghostInside))).toBe(0);
+    expect(count(b, on(E, 'out'), echoReply(a.eip, a.client))).toBe(0);
+    expect(file(b, 'iptables-save.txt')).toContain(`-A EXCLUSIVE_DNAT -d ${a.eip}/32 -j DNAT --to-destination ${a.ghostInside}`);
+    // Outbound floating-IP traffic is unaffected.
+    expect(count(b, on(E, 'in'), echoReply(a.remote, a.eip))).toBe(5);
+  },
+
+  'stale-conntrack': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    // All 25 requests to the floating IP reach app, including those sent after the rule was repointed.
+    expect(count(b, on(E, 'in'), echoRequest(a.client, a.eip))).toBe(25);
+    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(25);
+    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app2))).toBe(0);
+    // app keeps leaving as the EIP although the rules now SNAT only app2 to it.
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(25 + 5);
+    // The rules point at app2 and the DNAT rule never matched; conntrack still holds the old mapping.
+    const save = file(b, 'iptables-save.txt');
+    expect(save).toContain(`[0:0] -A EXCLUSIVE_DNAT -d ${a.eip}/32 -j DNAT --to-destination ${a.app2}`);
+    expect(save).toContain(`-A EXCLUSIVE_SNAT -s ${a.app2}/32 -j SNAT --to-source ${a.eip}`);
+    const ct = file(b, 'conntrack.txt');
+    const ip = (addr: string) => addr.replace(/\./g, '\\.');
+    expect(ct).toMatch(new RegExp(`src=${ip(a.client)} dst=${ip(a.eip)} .* src=${ip(a.app)} dst=${ip(a.client)} `));
+    expect(ct).toMatch(new RegExp(`src=${ip(a.app)} dst=${ip(a.remote)} .* src=${ip(a.remote)} dst=${ip(a.eip)} `));
+  },
+
+  'snapshot-backend-mismatch': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    // Translation visibly happens ...
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app, a.remote)));
+    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(5);
+    // ... but the nft snapshot has empty nat chains and only warns about the legacy tables.
+    const save = file(b, 'iptables-save.txt');
+    expect(save).toContain('# Warning: iptables-legacy tables present');
+    expect(save).toMatch(/^\*nat$/m);
+    expect(save).not.toMatch(/^(\[\d+:\d+\] )?-A /m);
+    expect(file(b, 'iptables-nat-L.txt')).toContain('# Warning: iptables-legacy tables present');
+    expect(file(b, 'iptables-nat-L.txt')).not.toContain('DNAT');
+  },
+
+  'upstream-no-reply': (b) => {
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));
+    expect(sent).toBe(5);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(sent);
+    expect(count(b, on(E, 'out'), tcpSyn(a.eip, a.remote, ports.remoteTcp))).toBeGreaterThanOrEqual(2);
+    expect(count(b, on(E, 'in'), (p) => p.src === a.remote)).toBe(0);
+    expect(count(b, (p) => p.icmpType === 3)).toBe(0);
+    expectClientToEipDelivered(b);
+    expect(sysctl(b, 'net.ipv4.ip_forward')).toBe('1');
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/:FORWARD DROP|-j (DROP|REJECT)/);
+  },
+};
