@@ -1,0 +1,166 @@
+/**
+ * `natlens packets` as a user runs it: text and ndjson, several files, stdin, --count, --ip-addr,
+ * warnings (exit 0) and unusable input (exit 2), a closed output pipe, and a live `tcpdump -w -` pipe.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIELD_DIR } from '../ingest/captures-under-test.js';
+import { generateCapture } from '../bench/generate-capture.mjs';
+import { pcapFile, pcapngFile } from '../support/capture-writer.mjs';
+import { HAVE_TSHARK } from '../support/tshark.js';
+import { BIN, natlens, ndjson } from './packets-run.js';
+import { compareWithTshark } from './packets-tshark-compare.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'natlens-packets-'));
+const put = (name: string, bytes: Uint8Array | string) => {
+  const p = join(dir, name);
+  writeFileSync(p, bytes);
+  return p;
+};
+const frame = (n: number, fill = 0) => new Uint8Array(n).fill(fill);
+
+// A small capture of our own so the suite does not depend on ../shared being present.
+const two = put(
+  'two.pcap',
+  pcapFile({
+    records: [
+      { sec: 1_795_687_113, frac: 5, data: frame(60) },
+      { sec: 1_795_687_114, frac: 6, data: frame(60) },
+    ],
+  }),
+);
+
+describe('natlens packets', () => {
+  it('prints one text line per packet: frame number, UTC time to the ns', () => {
+    const r = natlens(['packets', two]);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.map((l) => l.split(' ').slice(0, 2))).toEqual([
+      ['1', '09:58:33.000005000'],
+      ['2', '09:58:34.000006000'],
+    ]);
+  });
+
+  it('lists several files in order, each with its own frame numbers, and honours --count across them', () => {
+    const all = ndjson(natlens(['packets', '--format', 'ndjson', two, two]).stdout);
+    expect(all.map((p) => [p.file, p.frame])).toEqual([
+      [two, 1],
+      [two, 2],
+      [two, 1],
+      [two, 2],
+    ]);
+    const three = ndjson(natlens(['packets', '--format', 'ndjson', '--count', '3', two, two]).stdout);
+    expect(three.map((p) => p.frame)).toEqual([1, 2, 1]);
+  });
+
+  it('reads standard input given as -', () => {
+    const bytes = readFileSync(two);
+    const r = natlens(['packets', '--format', 'ndjson', '-'], bytes);
+    expect(r.status).toBe(0);
+    expect(ndjson(r.stdout).map((p) => [p.file, p.frame, p.time])).toEqual([
+      ['-', 1, '2026-11-26T09:58:33.000005000Z'],
+      ['-', 2, '2026-11-26T09:58:34.000006000Z'],
+    ]);
+  });
+
+  it('exits 2 naming file, offset and code for unusable input, still listing the usable files', () => {
+    const text = put('notes.txt', 'hello\n');
+    const empty = put('empty.pcap', '');
+    const badBlock = put('bad.pcapng', pcapngFile([{ blocks: [{ type: 'idb' }, { type: 'raw', blockType: 6, body: frame(32), length: 22 }] }]));
+    const r = natlens(['packets', '--format', 'ndjson', text, two, empty, badBlock, join(dir, 'missing.pcap')]);
+    expect(r.status).toBe(2);
+    expect(ndjson(r.stdout).map((p) => p.frame)).toEqual([1, 2]);
+    const errors = r.stderr.trimEnd().split('\n');
+    expect(errors.map((l) => /\[([a-z-]+)\]$/.exec(l)?.[1])).toEqual(['not-a-capture', 'empty-file', 'bad-block', 'io']);
+    expect(errors[2]).toContain(`${badBlock} (byte offset 48)`);
+  });
+
+  it('warns (exit 0) on a truncated last record and an unknown link type, using what is whole', () => {
+    const whole = pcapFile({ records: [{ sec: 1, frac: 0, data: frame(60) }, { sec: 2, frac: 0, data: frame(60) }] });
+    const cut = put('cut.pcap', whole.subarray(0, whole.length - 7));
+    const usb = put('usb.pcap', pcapFile({ linkType: 189, records: [{ sec: 1, frac: 0, data: frame(30) }] }));
+    const r = natlens(['packets', '--format', 'ndjson', cut, usb]);
+    expect(r.status).toBe(0);
+    expect(ndjson(r.stdout).map((p) => [p.file, p.frame])).toEqual([[cut, 1]]);
+    const warnings = r.stderr.trimEnd().split('\n');
+    expect(warnings.map((l) => /\[([a-z-]+)\]$/.exec(l)?.[1])).toEqual(['truncated', 'unknown-link-type']);
+    expect(warnings[0]).toContain(`${cut} (byte offset 100)`);
+    expect(warnings[1]).toContain(usb);
+  });
+
+  it('rejects a --count that is not a positive whole number (exit 2)', () => {
+    expect(natlens(['packets', '--count', '0', two]).status).toBe(2);
+    expect(natlens(['packets', '--count', 'x', two]).status).toBe(2);
+    expect(natlens(['packets', '--format', 'xml', two]).status).toBe(2);
+  });
+
+  it('stops quietly when the reader of its output goes away (| head -1)', () => {
+    const big = join(dir, 'big.pcap');
+    generateCapture(big, { packets: 200_000 });
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${BIN}" packets "${big}" | head -1`], { encoding: 'utf8' });
+    expect(r.stdout.split('\n')[0]).toMatch(/^1 /);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  const anyDir = join(FIELD_DIR, 'ip-forward-off-any');
+  it.skipIf(!HAVE_TSHARK)('names -i any interfaces from ip addr text and JSON alike, and by index without one', () => {
+    const capture = join(anyDir, 'any.pcap');
+    const list = (...extra: string[]) => {
+      const r = natlens(['packets', '--format', 'ndjson', capture, ...extra]);
+      expect(r.status, r.stderr).toBe(0);
+      return ndjson(r.stdout);
+    };
+    const byJson = list('--ip-addr', join(anyDir, 'ip-addr.json'));
+    const byText = list('--ip-addr', join(anyDir, 'ip-addr.txt'));
+    const bare = list();
+    const ifaces = new Set(byJson.map((p) => `${p.link.ifIndex}=${p.interface}`));
+    expect(ifaces.size).toBeGreaterThanOrEqual(2);
+    for (const entry of ifaces) expect(entry).toMatch(/^\d+=[a-z][\w.-]*$/);
+    expect(byText.map((p) => p.interface)).toEqual(byJson.map((p) => p.interface));
+    expect(bare.map((p) => p.interface)).toEqual(byJson.map((p) => `if${p.link.ifIndex}`));
+  });
+});
+
+const IS_ROOT = process.getuid?.() === 0;
+const HAVE_TCPDUMP = spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0;
+const HAVE_IP = spawnSync('ip', ['-V'], { stdio: 'ignore' }).status === 0;
+
+describe.skipIf(!(IS_ROOT && HAVE_TCPDUMP && HAVE_IP && HAVE_TSHARK))('live capture in a network namespace', () => {
+  it('reads `tcpdump -i any --time-stamp-precision=nano -w -` from a pipe, and the saved file matches tshark', () => {
+    const tag = `nlpk${process.pid % 100000}`;
+    const saved = join(dir, 'live-any-ns.pcap');
+    const script = `
+set -e
+A=${tag}a B=${tag}b
+cleanup() { ip netns del $A 2>/dev/null || true; ip netns del $B 2>/dev/null || true; }
+trap cleanup EXIT
+ip netns add $A; ip netns add $B
+ip link add ${tag}x netns $A type veth peer name ${tag}y netns $B
+ip -n $A addr add 192.0.2.1/24 dev ${tag}x; ip -n $B addr add 192.0.2.2/24 dev ${tag}y
+ip -n $A link set ${tag}x up; ip -n $B link set ${tag}y up; ip -n $A link set lo up
+ip netns exec $A timeout 30 tcpdump -i any -U -n --time-stamp-precision=nano -c 6 -w - icmp 2>/dev/null | tee "${saved}" | "${process.execPath}" "${BIN}" packets --format ndjson - > "${saved}.ndjson" &
+sleep 1.5
+ip netns exec $A ping -c 3 -i 0.2 -W 1 192.0.2.2 >/dev/null
+wait
+`;
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const packets = ndjson(readFileSync(`${saved}.ndjson`, 'utf8'));
+    expect(packets.map((p) => [p.frame, p.icmp?.type, p.icmp?.seq])).toEqual([
+      [1, 8, 1],
+      [2, 0, 1],
+      [3, 8, 2],
+      [4, 0, 2],
+      [5, 8, 3],
+      [6, 0, 3],
+    ]);
+    expect(packets.every((p) => p.link.type.startsWith('LINUX_SLL2') && p.ip.src.startsWith('192.0.2.'))).toBe(true);
+    // Nanosecond file magic: times are not whole microseconds (with overwhelming likelihood for 6 packets).
+    expect(packets.some((p) => !p.time.endsWith('000Z'))).toBe(true);
+    expect(compareWithTshark(saved)).toBe(6);
+  });
+});
