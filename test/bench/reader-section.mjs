@@ -1,0 +1,63 @@
+// Bench section 1 (issue 2): our reader + decoder against pcap-parser on the same generated capture.
+// Goal: ours ≥ 5× pcap-parser's packets/s.
+
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { openCapture } from '../../dist/ingest/open-capture.js';
+import { decodePacket } from '../../dist/decode/decode-packet.js';
+import { newDecodedPacket } from '../../dist/model/packet.js';
+import { generateCapture } from './generate-capture.mjs';
+import { measure } from './measure.mjs';
+
+const require = createRequire(import.meta.url);
+
+/** Read and decode every packet; returns packets and a checksum so the work cannot be optimised away. */
+export function readAndDecode(path) {
+  const cap = openCapture(path);
+  const pkt = newDecodedPacket();
+  let packets = 0;
+  let check = 0;
+  for (const rec of cap.records()) {
+    decodePacket(rec.linkType, rec.data, pkt);
+    check = (check + pkt.ipId + pkt.sport + pkt.payloadHash) | 0;
+    packets++;
+  }
+  return { packets, check };
+}
+
+/** pcap-parser reads records only (it has no decoder): the baseline the issue names. */
+export function readWithPcapParser(path) {
+  const pcapParser = require('pcap-parser');
+  return new Promise((resolve, reject) => {
+    let packets = 0;
+    let check = 0;
+    const parser = pcapParser.parse(path);
+    parser.on('packet', (p) => {
+      packets++;
+      check = (check + p.header.capturedLength) | 0;
+    });
+    parser.on('error', reject);
+    parser.on('end', () => resolve({ packets, check }));
+  });
+}
+
+/**
+ * @param {{tmp: string, log: (line: string) => void, packets: number}} ctx
+ * @returns {Promise<Record<string, number>>}
+ */
+export async function readerSection(ctx) {
+  const path = join(ctx.tmp, 'bench.pcap');
+  const t0 = performance.now();
+  const gen = generateCapture(path, { packets: ctx.packets });
+  ctx.log(`generated ${gen.packets.toLocaleString('en')} packets, ${(gen.bytes / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${path}`);
+  const bytes = statSync(path).size;
+  const ours = await measure('natlens reader+decoder', bytes, () => readAndDecode(path), ctx.log);
+  const theirs = await measure('pcap-parser (read only)', bytes, () => readWithPcapParser(path), ctx.log);
+  if (ours.packets !== gen.packets || theirs.packets !== gen.packets) {
+    throw new Error(`packet counts differ: generated ${gen.packets}, natlens ${ours.packets}, pcap-parser ${theirs.packets}`);
+  }
+  const ratio = ours.packetsPerSec / theirs.packetsPerSec;
+  ctx.log(`ratio: natlens reader+decoder is ${ratio.toFixed(1)}× pcap-parser's packets/s (goal ≥ 5×)`);
+  return { packets: gen.packets, bytes, oursPps: ours.packetsPerSec, oursMBps: ours.mbPerSec, pcapParserPps: theirs.packetsPerSec, pcapParserMBps: theirs.mbPerSec, ratio };
+}
