@@ -6,6 +6,7 @@
  */
 import { basename } from 'node:path';
 import { matchText, natRangeText } from '../gateway/rule-text.js';
+import { quoteToken } from '../gateway/tokenize.js';
 import type { Chain, Rule, Ruleset, RulesetDisagreement, Table, TableName, Target } from '../model/ruleset.js';
 import { TABLE_NAMES } from '../model/ruleset.js';
 import type { InputWarning } from '../model/errors.js';
@@ -53,9 +54,9 @@ function action(t: Target): string {
     case 'LOG':
     case 'NFLOG':
     case 'TRACE':
-      return [t.kind, ...t.args].join(' ');
+      return [t.kind, ...t.args.map(quoteToken)].join(' ');
     case 'CT':
-      return t.notrack ? 'CT notrack' : ['CT', ...t.args].join(' ');
+      return t.notrack ? 'CT notrack' : ['CT', ...t.args.map(quoteToken)].join(' ');
     case 'unknown':
       return `${t.name} (not modelled)${t.args.length ? ` ${t.args.join(' ')}` : ''}`;
     default:
@@ -103,7 +104,7 @@ export function renderRulesText(input: RulesTextInput): string {
     if (rs === null) continue;
     const backend = rs.backend === 'unknown' ? 'backend unknown' : rs.backend === 'nft' ? 'nf_tables backend' : 'legacy backend';
     out.push(`IPv${rs.family} rules — ${backend}${rs.iptablesVersion ? `, iptables v${rs.iptablesVersion}` : ''}`);
-    for (const s of rs.sources) out.push(`  read ${s.file} (${s.format}${s.tables.length ? `: ${s.tables.join(', ')}` : ''})`);
+    for (const s of rs.sources) out.push(...wrap(`read ${s.file} (${s.format}${s.tables.length ? `: ${s.tables.join(', ')}` : ''})`, '  '));
     if (rs.legacyTablesPresent) {
       out.push(...wrap(`! ${loc(rs.legacyTablesPresent)} says iptables-legacy tables are present: the kernel uses rules this nft snapshot does not show. Take the snapshot with iptables-legacy-save -c.`, '  '));
     }

@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runRules } from '../../src/cli/rules-command.js';
+import { InputError } from '../../src/model/errors.js';
+import { FIELD, LAB, fieldScenarios } from '../gateway/helpers.js';
+
+function capture(f: () => number): { code: number; out: string } {
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  try {
+    return { code: f(), out };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('natlens rules', () => {
+  it('prints the lab rule set as a tree within 80 columns, jumps nested, counters and lines', () => {
+    const { code, out } = capture(() => runRules([join(LAB, 'legacy-save-c.txt')], {}));
+    expect(code).toBe(0);
+    for (const l of out.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+    const lines = out.split('\n');
+    const fwd = lines.findIndex((l) => l.startsWith('FORWARD  policy DROP  30 pkt 2088 B'));
+    expect(fwd).toBeGreaterThan(0);
+    // LOGDROP is nested under the first rule that jumps to it, and referred to by the goto.
+    const jump = lines.findIndex((l) => /^ {2}6\. {2}6 pkt 360 B {2}→ LOGDROP/.test(l));
+    expect(jump).toBeGreaterThan(fwd);
+    expect(lines.slice(jump, jump + 4).some((l) => /^ {6}LOGDROP\s+legacy-save-c\.txt:\d+$/.test(l))).toBe(true);
+    expect(out).toContain('(LOGDROP is shown above)');
+    expect(out).toMatch(/123M pkt 99G B {2}SNAT to 198\.18\.5\.10-198\.18\.5\.12 random-fully/);
+    expect(out).toMatch(/\? may match: not modelled: -m limit --limit 5\/min/);
+    expect(out).not.toContain('chains no built-in chain reaches');
+  });
+
+  it('--table and --format json give the ruleset data', () => {
+    const { out } = capture(() => runRules([join(LAB, 'legacy-save-c.txt'), join(LAB, 'legacy-L-nat.txt')], { format: 'json', table: 'nat' }));
+    const j = JSON.parse(out);
+    expect(Object.keys(j.rules.tables)).toEqual(['nat']);
+    expect(j.rules.tables.nat.chains.find((c: { name: string }) => c.name === 'DNAT_RULES').rules).toHaveLength(5);
+    expect(j.disagreements).toEqual([]);
+    expect(j.files.map((f: { kind: string }) => f.kind)).toEqual(['iptables-save', 'iptables-list']);
+  });
+
+  it('says when the nft snapshot hides legacy rules', () => {
+    const { out } = capture(() => runRules([join(LAB, 'nft-save-with-legacy-warning.txt')], {}));
+    expect(out).toMatch(/iptables-legacy tables are present/);
+  });
+
+  it.skipIf(fieldScenarios().length === 0)('shows a field bundle with nat from iptables-save and filter from the listing', () => {
+    const { out } = capture(() => runRules([join(FIELD, 'forward-drop')], {}));
+    expect(out).toMatch(/^FORWARD {2}policy DROP {2}30 pkt 2088 B/m);
+    expect(out).toMatch(/SNAT to 203\.0\.113\.72 random-fully/);
+    expect(out).not.toMatch(/Forms disagree/);
+  });
+
+  it('rejects garbage named explicitly, bad options, and input without rules', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natlens-rules-'));
+    const junk = join(dir, 'junk');
+    writeFileSync(junk, 'hello\nworld\n');
+    const err = (f: () => unknown): InputError => {
+      try {
+        f();
+      } catch (e) {
+        if (e instanceof InputError) return e;
+        throw e;
+      }
+      throw new Error('no error');
+    };
+    expect([err(() => runRules([junk], {})).code, err(() => runRules([junk], {})).line]).toEqual(['not-a-snapshot', 1]);
+    expect(err(() => runRules([join(LAB, 'sysctl.txt')], {})).code).toBe('no-input');
+    expect(err(() => runRules([join(LAB, 'legacy-save-c.txt')], { table: 'bogus' })).code).toBe('usage');
+    expect(err(() => runRules([join(LAB, 'legacy-save-c.txt')], { format: 'xml' })).code).toBe('usage');
+    expect(err(() => runRules([join(dir, 'missing')], {})).code).toBe('io');
+  });
+});
