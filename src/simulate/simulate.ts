@@ -72,6 +72,9 @@ export function simulate(packet: SimPacket, snapshot: Snapshot, options: Simulat
 }
 
 function noteRulesetGaps(w: Walk): void {
+  if (!w.view.snapshot.host.have.addresses) {
+    assume(w, 'the snapshot holds no interface addresses: only 127.0.0.0/8 and `local` routes count as the gateway\'s own, and MTUs are unknown');
+  }
   const rules = w.view.snapshot.rules;
   if (!rules) {
     assume(w, 'the snapshot holds no iptables rules: assumed every chain empty with policy ACCEPT, so no filtering and no NAT');
@@ -211,7 +214,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
     note: route
       ? `${tupleText(beforeRoute, s.proto)} via ${routeNote}: out ${egress ?? '?'}${route.via !== null ? `, next hop ${ipv4ToString(route.via)}` : ', on-link'}`
       : `out ${egress} (assumed)`,
-    unsure: route === null || r.kind !== 'route' || r.derived,
+    unsure: route === null,
     source: route?.source ?? null,
   });
   if (route === null) w.unsure = true;
