@@ -17,7 +17,9 @@ export function renderHtml(analysis: Analysis, options: { readonly now?: Date } 
   const facts = reportFacts(analysis);
   const ok = analysis.summary.verdict === 'ok';
   const title = ok ? 'Packets pass the NAT gateway' : 'Packets stop at the NAT gateway';
-  const last = lastPacket(analysis);
+  // Only say how long after the capture the report was made when the clocks agree on the order.
+  const lastSeen = lastPacket(analysis);
+  const last = lastSeen && isoToNs(lastSeen) <= BigInt(now.getTime()) * 1_000_000n ? lastSeen : null;
   const b: string[] = [];
   b.push('<!DOCTYPE html>');
   b.push('<html lang="en"><head><meta charset="utf-8">');

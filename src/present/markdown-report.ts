@@ -32,7 +32,9 @@ export function renderMarkdown(analysis: Analysis, options: { readonly now?: Dat
   out.push('');
   out.push(`**Verdict:** ${text(analysis.summary.sentence)}`);
   out.push('');
-  const last = lastPacket(analysis);
+  // Only say how long after the capture the report was made when the clocks agree on the order.
+  const lastSeen = lastPacket(analysis);
+  const last = lastSeen && isoToNs(lastSeen) <= BigInt(now.getTime()) * 1_000_000n ? lastSeen : null;
   out.push(
     `Report made ${reportTime(now)}${last ? ` (${ago(last, now)} after the last captured packet)` : ''} by natlens ${text(analysis.tool.version || VERSION)}` +
       ` from ${facts.captures} capture${facts.captures === 1 ? '' : 's'} (${facts.capturePackets} packets) and ${facts.snapshots} snapshot file${facts.snapshots === 1 ? '' : 's'}` +

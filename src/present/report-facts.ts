@@ -229,6 +229,7 @@ function tupleChange(kind: string, b: { src: number; dst: number; sport: number;
 const MAX_BURSTS = 8;
 function bursts(a: Analysis, ifaces: readonly string[]): Burst[] {
   const pk = samplePackets(a);
+  const dispositionOf = new Map(a.flows.map((f) => [f.id, f.disposition] as const));
   const out: Burst[] = [];
   for (const iface of ifaces) {
     const mine = pk.filter((x) => x.p.iface === iface);
@@ -244,7 +245,7 @@ function bursts(a: Analysis, ifaces: readonly string[]): Burst[] {
       const flows = [...new Set(g.map((x) => x.flow.id))];
       const byDisposition: Partial<Record<FlowDisposition, number>> = {};
       for (const id of flows) {
-        const d = a.flows.find((f) => f.id === id)!.disposition;
+        const d = dispositionOf.get(id)!;
         byDisposition[d] = (byDisposition[d] ?? 0) + 1;
       }
       out.push({
