@@ -149,9 +149,9 @@ form.addEventListener("submit", (e) => {
     let body = null;
     try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
     if (xhr.status === 202 && body) {
+      say("Uploaded: analysis " + body.id + " is " + body.status + ".", false);
       input.value = "";
       choose([]);
-      say("Uploaded: analysis " + body.id + " is " + body.status + ".", false);
       refresh();
     } else {
       say("Upload refused (" + xhr.status + "): " + (body && body.error ? body.error.message : xhr.statusText), true);
