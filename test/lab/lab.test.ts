@@ -3,7 +3,7 @@
  * on the gateway, the symptom /work/shared/FAILURES.md describes for its check (read back with tshark, not
  * with natlens), and its snapshot must hold the state that explains it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import {
   count, echoReply, echoRequest, arpReplyFrom, arpRequestFor, loadLabBundle, on, tcpSyn, type LabBundle,
   type LabPacket,
 } from './lab-captures.js';
-import { LAB_AVAILABLE, labMissing, labOutput, labScenarioNames, readScenarios } from './lab-output.js';
+import { LAB_AVAILABLE, labMissing, labOutput, labScenarioNames, readLabJson, readScenarios } from './lab-output.js';
+import { HAVE_TSHARK } from '../support/tshark.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FAILURES_MD = join(here, '..', '..', '..', 'shared', 'FAILURES.md');
@@ -93,6 +94,30 @@ describe.skipIf(!LAB_AVAILABLE)('netns lab captures', () => {
     const symptom = SYMPTOMS[name];
     expect(symptom, `no symptom check for ${name}`).toBeDefined();
     symptom!(b);
+  });
+});
+
+// The bundled samples (made by make-samples.sh from this lab) must keep showing what their README says,
+// checked the same way; this needs only tshark, not root.
+const SAMPLES_DIR = join(here, '..', '..', 'samples');
+const sampleNames = existsSync(SAMPLES_DIR)
+  ? readdirSync(SAMPLES_DIR).filter((d) => existsSync(join(SAMPLES_DIR, d, 'lab.json'))).sort()
+  : [];
+
+describe.skipIf(!HAVE_TSHARK)('bundled samples', () => {
+  it('include the seed incident that npm start analyzes', () => {
+    expect(sampleNames).toContain('seed-incident');
+    expect(readLabJson(join(SAMPLES_DIR, 'seed-incident')).check).toBe('ip-forward-disabled');
+  });
+
+  it.each(sampleNames)('%s: a small bundle with a one-line README, showing its symptom', (name) => {
+    const dir = join(SAMPLES_DIR, name);
+    const readme = readFileSync(join(dir, 'README'), 'utf8');
+    expect(readme.trim().split('\n')).toHaveLength(1);
+    const bytes = readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    expect(bytes).toBeLessThan(100_000);
+    const b = loadLabBundle(dir);
+    SYMPTOMS[b.lab.scenario]!(b);
   });
 });
 

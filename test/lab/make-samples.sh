@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates the bundled samples/ from the netns lab (run as root from anywhere):
+#   samples/seed-incident  ← ip-forward-disabled (what `npm start` analyzes)
+#   samples/healthy, samples/arp-disabled, samples/mtu-exceeded
+# Each gets a one-line README saying what it shows. The lab's own log stays out of the sample.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+samples=$(cd "$here/../.." && pwd)/samples
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+declare -A SAMPLE=(
+  [seed-incident]=ip-forward-disabled
+  [healthy]=healthy
+  [arp-disabled]=arp-disabled
+  [mtu-exceeded]=mtu-exceeded
+)
+declare -A README=(
+  [seed-incident]="The seed incident: net.ipv4.ip_forward was reset to 0 by a reboot, so the app pods' pings, TCP and UDP to the remote and the outside client's requests to the EIPs arrive at the gateway (inside vpc0, outside ext2) and are never forwarded, silently; DNAT counters climb, SNAT counters stay 0."
+  [healthy]="A healthy gateway (inside vpc0, outside ext2): floating IP, shared SNAT with --random-fully, TCP and UDP port forwards; every flow is delivered and translated as the rules say."
+  [arp-disabled]="ARP is off on the outside interface ext2 (NOARP): the gateway's translated requests leave, but the upstream router's ARP who-has for the EIPs is never answered, so no reply ever comes back."
+  [mtu-exceeded]="The outside interface wan9 has MTU 1280: the app's 1428-byte DF pings get ICMP fragmentation-needed (mtu 1280) back on lan1 while small and 1028-byte pings pass; pcapng captures with interface names."
+)
+
+bash "$here/lab.sh" "$work" "${SAMPLE[@]}"
+for name in "${!SAMPLE[@]}"; do
+  rm -rf "${samples:?}/$name"
+  mkdir -p "$samples/$name"
+  cp "$work/${SAMPLE[$name]}"/* "$samples/$name/"
+  printf '%s\n' "${README[$name]}" >"$samples/$name/README"
+  chmod 644 "$samples/$name"/*
+  echo "$name: $(du -sk "$samples/$name" | cut -f1) KB" >&2
+done
