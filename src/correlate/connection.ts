@@ -63,10 +63,10 @@ export interface Connection {
   sawSyn: boolean;
 }
 
-export const MAX_SAMPLES = 24;
-export const MAX_UNMATCHED_SAMPLES = 12;
+export const MAX_SAMPLES = 16;
+export const MAX_UNMATCHED_SAMPLES = 8;
 export const TAIL = 32;
-export const MAX_LATENCIES = 256;
+export const MAX_LATENCIES = 64;
 
 /**
  * The connection key on one interface. TCP/UDP: both endpoints (address, port) in a fixed order, so a

@@ -10,7 +10,11 @@ import { decideRoles, type InterfaceRoles } from './interface-roles.js';
 export interface CorrelateOptions {
   readonly inside?: string;
   readonly outside?: string;
-  /** How far apart a packet and its copy may be; default 2 s (forwarding takes µs; allows clock offset). */
+  /**
+   * How far apart in capture time a packet and its copy may be; default 250 ms. Forwarding takes
+   * microseconds and both interfaces of one gateway are captured against the same kernel clock, so this
+   * leaves room for queueing and small clock offsets while keeping the pending window (memory) small.
+   */
   readonly windowNs?: number;
   /** Unmatched packets this close to the end of the shortest capture are not judged lost (default 50 ms + |clock offset|). */
   readonly endMarginNs?: number;
@@ -55,7 +59,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   }
   const ifaces: string[] = [];
   const ifaceIndex = new Map<string, number>();
-  const windowNs = options.windowNs ?? 2e9;
+  const windowNs = options.windowNs ?? 2.5e8;
   const state = newCorrelator({ localAddresses, macs, windowNs });
 
   const indexOf = (name: string): number => {

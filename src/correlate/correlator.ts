@@ -44,6 +44,8 @@ export interface CorrelatorState {
   matchedPairs: number;
   ignored: { ipv6: number; nonIp: number; multicast: number; fragments: number; truncated: number };
   packets: number;
+  /** Queue length at which matched packets are swept out of it. */
+  compactAt: number;
   /** Base of the relative clock `t` (seconds); set from the first packet. */
   baseSec: number;
 }
@@ -62,6 +64,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     matchedPairs: 0,
     ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0 },
     packets: 0,
+    compactAt: 4096,
     baseSec: -1,
   };
 }
@@ -140,7 +143,20 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
     }
     list.push(p);
     s.queue.push(p);
+    // Drop matched packets from the expiry queue now and then, so that they die young instead of
+    // living for a whole window (most packets are matched within microseconds).
+    if (s.queue.length - s.queueHead >= s.compactAt) compactQueue(s);
   }
+}
+
+function compactQueue(s: CorrelatorState): void {
+  const q = s.queue;
+  let w = 0;
+  for (let r = s.queueHead; r < q.length; r++) if (!q[r]!.match) q[w++] = q[r]!;
+  q.length = w;
+  s.queueHead = 0;
+  // Grow the threshold with what stays pending, so compaction stays amortised O(1) per packet.
+  s.compactAt = Math.max(4096, w * 2);
 }
 
 function tryMatch(s: CorrelatorState, p: PacketInfo): boolean {

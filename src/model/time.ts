@@ -10,11 +10,16 @@ export function toNs(sec: number, nsec: number): bigint {
   return BigInt(sec) * 1_000_000_000n + BigInt(nsec);
 }
 
-/** `2026-11-26T09:58:30.123456789Z`. */
+let cachedSec = NaN;
+let cachedBase = '';
+
+/** `2026-11-26T09:58:30.123456789Z`. (The date part is cached per second: packets come in bursts.) */
 export function isoNs(sec: number, nsec: number): string {
-  const d = new Date(sec * 1000);
-  const base = d.toISOString().slice(0, 19);
-  return `${base}.${String(nsec).padStart(9, '0')}Z`;
+  if (sec !== cachedSec) {
+    cachedBase = new Date(sec * 1000).toISOString().slice(0, 19);
+    cachedSec = sec;
+  }
+  return `${cachedBase}.${String(nsec).padStart(9, '0')}Z`;
 }
 
 export function isoFromNs(ns: bigint): string {
