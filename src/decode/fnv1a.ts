@@ -10,7 +10,7 @@ const FNV1A32_PRIME = 0x01000193;
 
 /** Hash of `data[start, end)`; the offset basis for an empty range (callers that want 0 check first). */
 export function fnv1a32(data: Uint8Array, start: number, end: number): number {
-  let h = FNV1A32_OFFSET;
+  let h = FNV1A32_OFFSET | 0; // start as a small integer, not a heap double (> 2^31)
   for (let i = start; i < end; i++) {
     h = Math.imul(h ^ data[i]!, FNV1A32_PRIME);
   }

@@ -140,7 +140,10 @@ export interface DecodedPacket {
   payloadLength: number;
   /** Bytes of payload actually in the capture. */
   payloadCaptured: number;
-  /** FNV-1a 32-bit over the captured payload bytes (0 when there are none). */
+  /**
+   * FNV-1a 32-bit over the captured payload bytes, at most the first 64 (`PAYLOAD_HASH_LIMIT` in
+   * src/decode/payload.ts: hashing whole payloads would dominate decoding time); 0 when there are none.
+   */
   payloadHash: number;
 
   // ---- ARP

@@ -195,3 +195,20 @@ describe('ICMPv6', () => {
     expect(d.truncatedAt).toBe(Layer.NONE);
   });
 });
+
+describe('payload fingerprint', () => {
+  it('covers the first PAYLOAD_HASH_LIMIT captured bytes only', async () => {
+    const { PAYLOAD_HASH_LIMIT } = await import('../../src/decode/payload.js');
+    const d = decodeFixture(fx.ETH_ICMP_FRAG_NEEDED);
+    const b = bytesOf(fx.ETH_ICMP_FRAG_NEEDED);
+    expect(d.payloadCaptured).toBe(548);
+    expect(d.payloadHash).toBe(fnv1a32(b, 42, 42 + PAYLOAD_HASH_LIMIT));
+    // So a capture with a smaller snaplen that still kept the prefix agrees.
+    const snapped = decodeFixture({ linkType: 1, hex: Buffer.from(b.subarray(0, 42 + PAYLOAD_HASH_LIMIT)).toString('hex') });
+    expect(snapped.payloadHash).toBe(d.payloadHash);
+    // The forwarded copy of a fragment (TTL changed) hashes the same; different data does not.
+    const first = decodeFixture(fx.ETH_IPV4_FRAGMENT_FIRST);
+    const last = decodeFixture(fx.ETH_IPV4_FRAGMENT_LAST);
+    expect(first.payloadHash).not.toBe(last.payloadHash);
+  });
+});

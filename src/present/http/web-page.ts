@@ -22,6 +22,7 @@ export function renderWebPage(o: WebPageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>natlens — upload captures</title>
+<link rel="icon" href="data:,">
 <style nonce="${nonce}">
   :root { --fg: #1d2330; --muted: #5c6577; --line: #d8dce4; --accent: #2457c5; --ok: #1e7d3a; --bad: #b3261e; --warn: #a15c00; }
   * { box-sizing: border-box; }
@@ -149,9 +150,9 @@ form.addEventListener("submit", (e) => {
     let body = null;
     try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
     if (xhr.status === 202 && body) {
-      say("Uploaded: analysis " + body.id + " is " + body.status + ".", false);
       input.value = "";
       choose([]);
+      say("Uploaded: analysis " + body.id + " is " + body.status + ".", false);
       refresh();
     } else {
       say("Upload refused (" + xhr.status + "): " + (body && body.error ? body.error.message : xhr.statusText), true);

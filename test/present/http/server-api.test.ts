@@ -50,7 +50,8 @@ describe('natlens serve API (fake analysis)', () => {
     expect(page.headers.get('content-security-policy')).toMatch(/script-src 'nonce-/);
     const html = await page.text();
     expect(html).toContain('id="files"');
-    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    // Self-contained: no script, style, font or image is fetched from anywhere.
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="(?!data:)|https?:\/\//);
   });
 
   it('stores uploaded files, runs the job, and serves result and downloads', async () => {
