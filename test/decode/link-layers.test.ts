@@ -171,3 +171,31 @@ it('marks an unknown link type malformed without throwing', () => {
   expect(d.malformed).toMatch(/147/);
   expect(d.net).toBe(Net.NONE);
 });
+
+describe('cooked headers that name no EtherType', () => {
+  it('SLL with ARPHRD_NETLINK (824) is not read as IP', () => {
+    const b = bytesOf(fx.SLL_ICMP_ECHO_IN);
+    b[2] = 0x03; // hatype 0x0338 = 824
+    b[3] = 0x38;
+    const d = newDecodedPacket();
+    decodePacket(LinkType.LINUX_SLL, b, d);
+    expect(d.net).toBe(Net.OTHER);
+    expect(d.srcMac).toBe(0);
+  });
+
+  it('SLL2 followed by an 802.1Q tag (libpcap re-inserts stripped tags)', () => {
+    const sll2 = bytesOf(fx.SLL2_ICMP_ECHO_IN);
+    const b = new Uint8Array(sll2.length + 4);
+    b.set(sll2.subarray(0, 20));
+    b.set([0x00, 0x2a, 0x08, 0x00], 20); // VLAN 42, then IPv4
+    b.set(sll2.subarray(20), 24);
+    b[0] = 0x81;
+    b[1] = 0x00;
+    const d = newDecodedPacket();
+    decodePacket(LinkType.LINUX_SLL2, b, d);
+    expect(d.vlanCount).toBe(1);
+    expect(d.vlanIds[0]).toBe(42);
+    expect(d.netOffset).toBe(24);
+    expect(d.icmpId).toBe(10879);
+  });
+});
