@@ -94,12 +94,14 @@ teardown() {
   NAMESPACES=() BG_PIDS=() CAP_PIDS=()
 }
 CURRENT_LOG=
+# fd 3 keeps the caller's stderr: the EXIT trap may run while a scenario's output is redirected to its log.
+exec 3>&2
 on_exit() {
   local rc=$?
   teardown
   if [[ $rc != 0 && -n $CURRENT_LOG && -f $CURRENT_LOG ]]; then
-    echo "--- last lines of $CURRENT_LOG" >&2
-    tail -n 20 "$CURRENT_LOG" >&2
+    echo "lab.sh: failed (exit $rc); last lines of $CURRENT_LOG:" >&3
+    tail -n 20 "$CURRENT_LOG" >&3
   fi
   exit "$rc"
 }

@@ -219,7 +219,9 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(requests).toBeGreaterThanOrEqual(5);
     // REJECT answers each request (and the TCP/UDP attempts) with ICMP port unreachable back out of the
     // inside interface.
-    expect(count(b, on(I, 'out'), (p) => p.icmpType === 3 && p.icmpCode === 3 && p.dst === a.app)).toBeGreaterThanOrEqual(requests);
+    // (icmp_send rate-limits per destination, so assert presence, not one per request.)
+    expect(count(b, on(I, 'out'), (p) => p.icmpType === 3 && p.icmpCode === 3 && p.dst === a.app)).toBeGreaterThanOrEqual(1);
+    expect(count(b, on(I, 'out'), (p) => p.icmpType === 3 && p.icmpCode === 3 && p.dst === a.app2)).toBeGreaterThanOrEqual(1);
     expect(count(b, on(E), (p) => p.dst === a.remote)).toBe(0);
     expectClientToEipDelivered(b);
     expect(counters(b, `-A FORWARD -d ${a.remote}/32 -j REJECT`)[0]).toBeGreaterThanOrEqual(requests);
