@@ -336,9 +336,17 @@ function neighbourStep(w: Walk, egress: string, nextHop: number | null): void {
       parts.push(`next hop ${nh} on ${egress} (no neighbour table in the snapshot)`);
     }
   }
-  if (noarp) {
-    parts.push(`${egress} has the NOARP flag: the gateway neither resolves nor answers ARP there, so the outside cannot find its addresses on ${egress}`);
-    source = itf!.source;
-  }
   w.steps.push({ stage: 'neighbour', table: null, chain: null, rule: null, verdict, note: parts.join('; '), unsure: false, source });
+  if (noarp) {
+    w.steps.push({
+      stage: 'neighbour',
+      table: null,
+      chain: null,
+      rule: null,
+      verdict: 'NOARP',
+      note: `${egress} has the NOARP flag: the gateway neither resolves nor answers ARP there, so the outside cannot find its addresses on ${egress} and replies never come back`,
+      unsure: false,
+      source: itf!.source,
+    });
+  }
 }
