@@ -32,6 +32,11 @@ export class BufferedInput {
     return this.base + this.pos;
   }
 
+  /** File offset of buf[pos] for a position in the current buffer. */
+  offsetOf(pos: number): number {
+    return this.base + pos;
+  }
+
   /** Bytes taken from the source so far (the file size once the end was reached). */
   get bytesRead(): number {
     return this.base + this.end;

@@ -78,47 +78,56 @@ export function* readPcapRecords(
     rec.interfaceId = 0;
     rec.interfaceName = '';
     let frame = 0;
+    // The hot loop keeps the window in locals and syncs with `input` only to refill it.
+    let buf = input.buf;
+    let dv = input.view;
+    let pos = input.pos;
+    let end = input.end;
+    const refill = (need: number): boolean => {
+      input.pos = pos;
+      const ok = input.ensure(need);
+      buf = input.buf;
+      dv = input.view;
+      pos = input.pos;
+      end = input.end;
+      return ok;
+    };
     for (;;) {
-      if (input.end - input.pos < RECORD_HEADER && !input.ensure(RECORD_HEADER)) {
-        if (input.available > 0) {
+      if (end - pos < RECORD_HEADER && !refill(RECORD_HEADER)) {
+        if (end > pos) {
           ctx.onWarning({
             code: 'truncated',
             file,
             offset: input.offset,
-            message: `last record header cut short (${input.available} of ${RECORD_HEADER} bytes); the capture was probably stopped mid-write`,
+            message: `last record header cut short (${end - pos} of ${RECORD_HEADER} bytes); the capture was probably stopped mid-write`,
           });
         }
         return;
       }
-      const dv = input.view;
-      const p = input.pos;
-      const offset = input.offset;
-      const sec = dv.getUint32(p, le);
-      const frac = dv.getUint32(p + 4, le);
-      const caplen = dv.getUint32(p + 8, le);
-      const origLen = dv.getUint32(p + 12, le);
+      const caplen = dv.getUint32(pos + 8, le);
       if (caplen > MAX_RECORD_BYTES) {
         throw new InputError(
           'bad-header',
           file,
           `record ${frame + 1} claims ${caplen} captured bytes (more than ${MAX_RECORD_BYTES}); the file is corrupt from here`,
-          { offset },
+          { offset: input.offsetOf(pos) },
         );
       }
-      if (input.end - input.pos < RECORD_HEADER + caplen && !input.ensure(RECORD_HEADER + caplen)) {
+      if (end - pos < RECORD_HEADER + caplen && !refill(RECORD_HEADER + caplen)) {
         ctx.onWarning({
           code: 'truncated',
           file,
-          offset,
-          message: `last record cut short (${input.available - RECORD_HEADER} of ${caplen} bytes); the capture was probably stopped mid-write`,
+          offset: input.offset,
+          message: `last record cut short (${end - pos - RECORD_HEADER} of ${caplen} bytes); the capture was probably stopped mid-write`,
         });
         return;
       }
       frame++;
       rec.frame = frame;
-      rec.offset = offset;
+      rec.offset = input.offsetOf(pos);
+      const sec = dv.getUint32(pos, le);
       // Writers that overflow the sub-second field are carried rather than producing nsec ≥ 1e9.
-      const ns = frac * fracToNs;
+      const ns = dv.getUint32(pos + 4, le) * fracToNs;
       if (ns < 1_000_000_000) {
         rec.tsSec = sec;
         rec.tsNsec = ns;
@@ -127,11 +136,12 @@ export function* readPcapRecords(
         rec.tsNsec = ns % 1_000_000_000;
       }
       rec.caplen = caplen;
-      rec.origLen = origLen;
-      const start = input.pos + RECORD_HEADER;
-      rec.data = input.buf.subarray(start, start + caplen);
+      rec.origLen = dv.getUint32(pos + 12, le);
+      rec.data = buf.subarray(pos + RECORD_HEADER, pos + RECORD_HEADER + caplen);
       if (sll2 !== null) rec.interfaceName = sll2InterfaceName(rec.data, sll2);
-      input.advance(RECORD_HEADER + caplen);
+      pos += RECORD_HEADER + caplen;
+      // Keep `input` in step before handing control out: the consumer may stop here for good.
+      input.pos = pos;
       yield rec;
     }
   } finally {
