@@ -21,7 +21,8 @@ export class BufferedInput {
   constructor(
     readonly source: ByteSource,
     initialSize = READ_CHUNK_BYTES,
-    readonly cap = MAX_RECORD_BYTES,
+    // Room for a record header on top of the largest record.
+    readonly cap = MAX_RECORD_BYTES + 4096,
   ) {
     this.buf = new Uint8Array(initialSize);
     this.view = new DataView(this.buf.buffer);
