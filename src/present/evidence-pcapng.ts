@@ -56,10 +56,11 @@ export function evidenceComments(analysis: Analysis): Map<string, Map<number, Wa
     const cause = causeOf.get(flow.id);
     const because = cause ? `; cause: ${cause}` : '';
     for (const p of flow.samples) {
-      put(p.file, p.frame, { iface: p.iface, comment: `${head}: ${describe(analysis, flow, p, rel)}${because}` });
+      // Frame numbers in the evidence file differ from the originals: every comment names its source.
+      put(p.file, p.frame, { iface: p.iface, comment: `${head}: ${describe(analysis, flow, p, rel)}${because}; from ${rel(p.file)} frame ${p.frame}` });
       if (p.match) {
         const copy = p.match;
-        put(copy.file, copy.frame, { iface: copy.iface, comment: `${head}: ${sameAs(flow, p.direction, p.iface, p.frame, copy.latencyNs, rel)}${because}` });
+        put(copy.file, copy.frame, { iface: copy.iface, comment: `${head}: ${sameAs(flow, p.direction, p.iface, p.frame, copy.latencyNs, rel)}${because}; from ${rel(copy.file)} frame ${copy.frame}` });
       }
     }
   }
@@ -67,8 +68,8 @@ export function evidenceComments(analysis: Analysis): Map<string, Map<number, Wa
 }
 
 function describe(a: Analysis, flow: Flow, p: FlowPacket, rel: (p: string) => string): string {
-  if (!p.judged) return `seen on ${p.iface}, not judged (outside the window both captures cover)`;
   if (p.match) return sameAs(flow, p.direction, p.match.iface, p.match.frame, p.match.latencyNs, rel);
+  if (!p.judged) return `seen on ${p.iface}, not judged (outside the window both captures cover)`;
   const egress = egressOf(flow, a);
   if (isLost(flow, p)) {
     const expected = expectedText(flow, rel);

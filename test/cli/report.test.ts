@@ -35,11 +35,13 @@ describe('natlens report: usage', () => {
   });
 });
 
-describe.skipIf(!existsSync(`${FIELD}/ip-forward-off`))('natlens report on the field bundles', () => {
-  it('ip-forward-off: exit 1, writes all three files and says where', async () => {
+const SAMPLES = new URL('../../samples', import.meta.url).pathname;
+
+describe('natlens report on the lab samples', () => {
+  it('seed-incident: exit 1, writes all three files and says where', async () => {
     const d = tmp();
     const [md, html, ev] = [join(d, 'r.md'), join(d, 'r.html'), join(d, 'e.pcapng')];
-    const code = await runReport([`${FIELD}/ip-forward-off`], { markdown: md, html, evidence: ev });
+    const code = await runReport([`${SAMPLES}/seed-incident`], { markdown: md, html, evidence: ev });
     expect(code).toBe(EXIT.PACKETS_STOP);
     expect(out).toContain(`wrote Markdown report  ${md}`);
     expect(out).toContain(`wrote HTML report      ${html}`);
@@ -57,12 +59,26 @@ describe.skipIf(!existsSync(`${FIELD}/ip-forward-off`))('natlens report on the f
 
   it('healthy: exit 0 with only the Markdown report', async () => {
     const d = tmp();
-    const code = await runReport([`${FIELD}/healthy`], { markdown: join(d, 'r.md') });
+    const code = await runReport([`${SAMPLES}/healthy`], { markdown: join(d, 'r.md') });
     expect(code).toBe(EXIT.OK);
     expect(existsSync(join(d, 'r.html'))).toBe(false);
+    expect(readFileSync(join(d, 'r.md'), 'utf8')).toContain('No finding');
   });
 
-  it('an -i any capture: the evidence keeps both interfaces of the one file', async () => {
+  it('pcapng captures with their own interface names (mtu-exceeded): the evidence keeps those names', async () => {
+    const d = tmp();
+    const ev = join(d, 'e.pcapng');
+    await runReport([`${SAMPLES}/mtu-exceeded`], { evidence: ev, inside: 'lan1', outside: 'wan9' });
+    if (HAVE_TSHARK) {
+      const names = new Set(tsharkFields(ev, ['frame.interface_name']).map((r) => r[0]));
+      expect([...names].every((n) => n === 'lan1' || n === 'wan9')).toBe(true);
+      expect(names.has('lan1')).toBe(true);
+    }
+  });
+});
+
+describe.skipIf(!existsSync(`${FIELD}/ip-forward-off-any`))('natlens report on the field -i any bundle', () => {
+  it('the evidence keeps both interfaces of the one LINUX_SLL2 file', async () => {
     const d = tmp();
     const ev = join(d, 'e.pcapng');
     await runReport([`${FIELD}/ip-forward-off-any`], { evidence: ev });

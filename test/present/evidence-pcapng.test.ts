@@ -53,7 +53,17 @@ function flow(id: string, disposition: Flow['disposition'], ingress: string, egr
 function analysisOf(flows: Flow[], inside: string, outside: string): Analysis {
   return {
     tool: { name: 'natlens', version: '0.0.0-test' },
-    inputs: [],
+    inputs: [...new Set(flows.flatMap((f) => f.samples.map((p) => p.file)))].map((path) => ({
+      path,
+      kind: 'capture' as const,
+      format: 'pcap',
+      sha256: '',
+      bytes: 0,
+      interfaces: [],
+      packets: 0,
+      first: null,
+      last: null,
+    })),
     summary: { verdict: 'packets-stop', sentence: '', flows: flows.length, byDisposition: {} },
     findings: [{ check: 'intermittent-drop', severity: 'error', confidence: 'likely', title: 't', detail: 'd', evidence: [], fix: [], flows: flows.map((f) => f.id) }],
     flows,
@@ -98,10 +108,10 @@ describe('writeEvidencePcapng on generated captures (other names and address pla
     if (HAVE_TSHARK) {
       const rows = tsharkFields(out, ['frame.number', 'frame.interface_name', 'frame.comment']);
       expect(rows.map((r) => r[1])).toEqual(['vpc0', 'ext7', 'vpc0']);
-      expect(rows[0]![2]).toBe('natlens f1 partial: same packet as ext7 frame 2, SNAT 172.16.9.5 → 198.18.0.9, echo id 7 → 31000, 1 µs; cause: intermittent-drop (likely)');
-      expect(rows[1]![2]).toBe('natlens f1 partial: same packet as vpc0 frame 1, SNAT 172.16.9.5 → 198.18.0.9, echo id 7 → 31000, 1 µs; cause: intermittent-drop (likely)');
+      expect(rows[0]![2]).toBe('natlens f1 partial: same packet as ext7 frame 2, SNAT 172.16.9.5 → 198.18.0.9, echo id 7 → 31000, 1 µs; cause: intermittent-drop (likely); from any.pcap frame 1');
+      expect(rows[1]![2]).toBe('natlens f1 partial: same packet as vpc0 frame 1, SNAT 172.16.9.5 → 198.18.0.9, echo id 7 → 31000, 1 µs; cause: intermittent-drop (likely); from any.pcap frame 2');
       expect(rows[2]![2]).toBe(
-        'natlens f1 partial: arrived on vpc0, no copy on ext7 (expected SNAT 172.16.9.5 → 198.18.0.9, ports may change, by nat POSTROUTING rules.txt:4); cause: intermittent-drop (likely)',
+        'natlens f1 partial: arrived on vpc0, no copy on ext7 (expected SNAT 172.16.9.5 → 198.18.0.9, ports may change, by nat POSTROUTING rules.txt:4); cause: intermittent-drop (likely); from any.pcap frame 4',
       );
     }
   });
@@ -156,7 +166,7 @@ describe.skipIf(!HAVE_FIELD || !HAVE_TSHARK)('writeEvidencePcapng on the field i
     const rows = tsharkFields(out, ['frame.number', 'frame.interface_name', 'frame.comment', 'ip.id', 'frame.time_epoch']);
     expect(rows).toHaveLength(expected);
     expect(new Set(rows.map((r) => r[1]))).toEqual(new Set(['eth0', 'net1']));
-    for (const r of rows) expect(r[2]).toMatch(/^natlens f\d+ stopped-at-gateway: arrived on (eth0|net1), no copy on (net1|eth0) \(expected .*iptables-save\.txt:\d+\); cause: ip-forward-disabled \(confirmed\)$/);
+    for (const r of rows) expect(r[2]).toMatch(/^natlens f\d+ stopped-at-gateway: arrived on (eth0|net1), no copy on (net1|eth0) \(expected .*iptables-save\.txt:\d+\); cause: ip-forward-disabled \(confirmed\); from (eth0|net1)\.pcap frame \d+$/);
     // The first packet is eth0 frame 19 (IP ID 57207 = 0xdf77), the first one forwarding dropped.
     expect(rows[0]!.slice(3)).toEqual(['0xdf77', '1795687122.116213000']);
   });
