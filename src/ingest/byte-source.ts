@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { isatty } from 'node:tty';
 import { InputError } from '../model/errors.js';
 
 /**
@@ -58,9 +59,10 @@ export function openFileSource(path: string): ByteSource {
   };
 }
 
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Block the thread for `ms` without spinning (used only while a non-blocking stdin has no data yet). */
 function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  Atomics.wait(sleeper, 0, 0, ms);
 }
 
 /**
@@ -70,13 +72,9 @@ function sleepMs(ms: number): void {
  * retry instead of treating it as the end.
  */
 export function stdinSource(fd = 0): ByteSource {
-  try {
-    if (fs.fstatSync(fd).isCharacterDevice() && process.stdin.isTTY) {
-      throw new InputError('usage', '-', 'standard input is a terminal; pipe a capture into it (tcpdump -w - | natlens packets -)');
-    }
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw ioError('-', e);
+  // process.stdin is never touched: creating it would put a pipe into non-blocking mode.
+  if (isatty(fd)) {
+    throw new InputError('usage', '-', 'standard input is a terminal; pipe a capture into it (tcpdump -w - | natlens packets -)');
   }
   return {
     name: '-',

@@ -66,6 +66,25 @@ describe('natlens packets', () => {
     ]);
   });
 
+  it.skipIf(spawnSync('python3', ['-V'], { stdio: 'ignore' }).status !== 0)(
+    'waits on a non-blocking stdin whose writer pauses (EAGAIN), instead of stopping early',
+    () => {
+      const whole = readFileSync(two).length;
+      // The writer sends part of the file, pauses, then the rest; O_NONBLOCK is set on the pipe before exec.
+      const script = `(sleep 0.5; head -c 50 "${two}"; sleep 0.5; tail -c +51 "${two}") | python3 -c "
+import os, fcntl
+fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK)
+os.execv('${process.execPath}', ['node', '${BIN}', 'packets', '--format', 'ndjson', '-'])"`;
+      const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.stderr).toBe('');
+      expect(ndjson(r.stdout).map((p) => [p.frame, p.caplen])).toEqual([
+        [1, 60],
+        [2, 60],
+      ]);
+      expect(whole).toBe(24 + 2 * (16 + 60));
+    },
+  );
+
   it('exits 2 naming file, offset and code for unusable input, still listing the usable files', () => {
     const text = put('notes.txt', 'hello\n');
     const empty = put('empty.pcap', '');
