@@ -111,6 +111,9 @@ export async function writeEvidencePcapng(analysis: Analysis, outPath: string): 
   try {
     // Open (and sniff) every capture before creating the output, so bad input leaves no empty file.
     for (const [file, frames] of [...wanted].sort(([a], [b]) => a.localeCompare(b))) {
+      if (file === '-') {
+        throw new InputError('usage', file, 'the evidence file re-reads the captures, and a capture read from standard input cannot be read again: pass it as a file');
+      }
       const cap = openCapture(file);
       heads.push({ file, it: cap.records(), wanted: frames, lastFrame: Math.max(...frames.keys()), rec: null, found: 0 });
     }

@@ -153,6 +153,11 @@ describe('writeEvidencePcapng on generated captures (other names and address pla
     const out = join(dir, 'none.pcapng');
     await expect(writeEvidencePcapng(analysisOf([gone], 'lan', 'wan'), out)).rejects.toBeTruthy();
     expect(existsSync(out)).toBe(false);
+
+    const stdin = flow('f3', 'stopped-at-gateway', 'lan', 'wan', [sample('-', 'lan', 1, '1970-01-01T00:00:01.000000000Z', null)], null);
+    const e3 = await writeEvidencePcapng(analysisOf([stdin], 'lan', 'wan'), out).catch((e: unknown) => e);
+    expect(isInputError(e3) && e3.code === 'usage' && e3.file === '-').toBe(true);
+    expect(existsSync(out)).toBe(false);
   });
 });
 
