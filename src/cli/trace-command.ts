@@ -128,6 +128,10 @@ export function runTrace(inputs: readonly string[], opts: TraceOptions): number 
   if (format !== 'text' && format !== 'json') throw usage(`--format ${JSON.stringify(format)}: use text or json`);
   const packet = packetFromOptions(opts);
   const snapshot = loadInputs(inputs);
+  const have = snapshot.host.have;
+  if (!snapshot.rules && !have.sysctls && !have.addresses && !have.routes && !have.neighbours && !have.conntrack) {
+    throw new InputError('no-input', inputs.join(' '), 'no snapshot files found (iptables-save, iptables -L, sysctl, ip addr/route/neigh, conntrack -L): nothing to trace against');
+  }
   const names = snapshot.host.interfaces.map((i) => i.name);
   if (snapshot.host.have.addresses && !names.includes(packet.ingress)) {
     throw usage(`--in ${packet.ingress}: the snapshot's interfaces are ${names.join(', ')}`);

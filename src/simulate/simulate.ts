@@ -165,6 +165,10 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
         : 'the snapshot holds neither routes nor addresses: routing cannot be predicted except for loopback',
     );
   }
+  const otherTables = [...view.tables.keys()].filter((t) => t !== 'main' && t !== 'local' && t !== 'default');
+  if (otherTables.length > 0) {
+    assume(w, `routes in table${otherTables.length > 1 ? 's' : ''} ${otherTables.sort().join(', ')} were not used: the snapshot has no \`ip rule\` list, so only the default rules (local, main, default) were applied`);
+  }
   if (r.kind === 'local') {
     w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: 'local', note: `${ipv4ToString(s.dst)} is local (${r.why})`, unsure: false, source: r.route?.source ?? null });
     const rp = checkRpFilter(w, true);

@@ -137,3 +137,12 @@ describe.skipIf(!existsSync(join(FIELD, 'healthy', 'iptables-save.txt')))('natle
     expect(process.exitCode).toBe(1);
   });
 });
+
+describe('natlens trace without a snapshot', () => {
+  it('a folder with captures only is an input error, not a guess', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natlens-trace-empty-'));
+    writeFileSync(join(dir, 'README'), 'captures from the incident\n');
+    const e = usageError(() => runTrace([dir], ping));
+    expect(e.code).toBe('no-input');
+  });
+});

@@ -618,3 +618,24 @@ describe('simulate: missing inputs', () => {
     expect(tr.assumptions.some((a) => a.includes('MTU'))).toBe(true);
   });
 });
+
+describe('simulate: policy routing', () => {
+  it('routes in other tables are not used, and the trace says so', () => {
+    const s = snapshot({
+      routes: [route('default', { via: '100.64.9.1', dev: 'wan9' }), route('192.168.7.0/24', { dev: 'lan0' }), route('default', { via: '192.168.7.254', dev: 'lan0', table: '100' })],
+    });
+    const tr = run(s);
+    expect(fwd(tr).egress).toBe('wan9');
+    expect(tr.assumptions.some((a) => a.includes('table 100'))).toBe(true);
+  });
+
+  it('a local table from `ip route show table all` makes its addresses local', () => {
+    const s = snapshot({ routes: [route('default', { via: '100.64.9.1', dev: 'wan9' }), route('192.168.7.0/24', { dev: 'lan0' }), route('198.18.0.9/32', { type: 'local', dev: 'lo', table: 'local' })] });
+    expect(run(s).disposition.kind).toBe('local');
+  });
+
+  it('a throw route ends the lookup in its table', () => {
+    const s = snapshot({ routes: [route('default', { via: '100.64.9.1', dev: 'wan9' }), route('198.18.0.0/16', { type: 'throw' }), route('192.168.7.0/24', { dev: 'lan0' })] });
+    expect(drop(run(s)).reason).toBe('no-route');
+  });
+});
