@@ -2,6 +2,7 @@ import type { InputWarning } from '../model/errors.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { SimPacket, Trace } from '../model/trace.js';
 import { parseMac } from './mac.js';
+import { natRulesPresent } from '../gateway/nat-rules-present.js';
 import { assembleFlows, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
 import { mergeCaptures, type CaptureWindow } from './capture-merge.js';
 import { finishCorrelator, newCorrelator, pushPacket, type CorrelatorState } from './correlator.js';
@@ -119,6 +120,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     judge,
     simulate: sim ? (p) => sim(p, snapshot!) : null,
     ifaceName: (i) => ifaces[i] ?? `if${i}`,
+    natRulesKnown: natRulesPresent(snapshot?.rules ?? null),
   });
 
   return { ifaces, windows, state, flows, roles, overlap, judge, clockOffsetNs };

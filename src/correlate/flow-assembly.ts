@@ -58,6 +58,11 @@ export interface AssemblyInput {
   readonly judge: JudgeWindow;
   readonly simulate: ((p: SimPacket) => Trace) | null;
   readonly ifaceName: (i: number) => string;
+  /**
+   * The snapshot holds NAT rules. Without any (e.g. taken with the other iptables backend), observed
+   * translations cannot be compared with the rules, and the flows are judged by the captures alone.
+   */
+  readonly natRulesKnown: boolean;
 }
 
 function tupleOf(p: PacketInfo): FlowTuple {
@@ -169,7 +174,11 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | 
     trace = input.simulate(toSimPacket(ingress.first, ingressName, 'new'));
   }
   const observed = ingress.peer ? tupleOf(ingress.peer) : null;
-  const lossRate = requestsJudged > 0 ? Math.max(0, requestsJudged - req.matched) / requestsJudged : null;
+  // Loss at the gateway, both ways: judged requests without a copy on the egress side, and replies that
+  // arrived on the egress side without a copy back on the ingress side (a DROP in FORWARD hits both).
+  const judgedBoth = requestsJudged + (req.matched > 0 ? repliesJudged : 0);
+  const lostBoth = Math.max(0, requestsJudged - req.matched) + (req.matched > 0 && repliesReturned > 0 ? Math.max(0, repliesJudged - repliesReturned) : 0);
+  const lossRate = judgedBoth > 0 ? lostBoth / judgedBoth : null;
 
   const base = {
     id: '',
@@ -234,7 +243,7 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   if (f.forwarded === 0) return 'stopped-at-gateway';
 
   const observed = f.observed!;
-  if (t && t.disposition.kind === 'forwarded') {
+  if (t && t.disposition.kind === 'forwarded' && (input.natRulesKnown || sameAddresses(observed, f.original))) {
     const exp = t.disposition.out;
     const untranslated = sameAddresses(observed, f.original);
     if (!sameAddresses(observed, exp) || (!t.disposition.portsMayChange && (observed.sport !== exp.sport || observed.dport !== exp.dport))) {

@@ -79,7 +79,10 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
       continue;
     }
     if (size === 0) {
-      ignore('empty file', 'empty-file');
+      // Empty output is legitimate (`conntrack -L` with no entries prints nothing to stdout), so even a file
+      // named explicitly is only noted, not an error.
+      files.push({ path, kind: 'ignored', reason: 'empty file' });
+      warnings.push({ code: 'empty-file', file: path, offset: 0, message: 'empty file: nothing to read (an empty `conntrack -L` is normal)' });
       continue;
     }
     let head: Uint8Array;

@@ -133,7 +133,10 @@ export interface Flow {
   readonly disposition: FlowDisposition;
   /** Keyed by interface name. */
   readonly packets: Readonly<Record<string, FlowIfaceCounts>>;
-  /** Share of judged request packets with no copy on the egress side (0..1), null when not judged. */
+  /**
+   * Share of judged packets lost at the gateway (0..1): requests with no copy on the egress side and,
+   * once requests pass, replies with no copy back on the ingress side; null when nothing was judged.
+   */
   readonly lossRate: number | null;
   /** Median time through the gateway (ns) of matched request packets, null without matches. */
   readonly latencyNs: number | null;

@@ -100,10 +100,12 @@ describe('loadSnapshot: garbage', () => {
     expect(r.ruleset.backend).toBe('unknown');
   });
 
-  it('an explicit empty file is empty-file', () => {
+  it('an explicit empty file is noted, not an error (an empty `conntrack -L` is normal)', () => {
     const e = join(dir, 'empty');
     writeFileSync(e, '');
-    expect(thrown(() => loadSnapshot([e], { explicit: true })).code).toBe('empty-file');
+    const s = loadSnapshot([e], { explicit: true });
+    expect(s.files).toEqual([{ path: e, kind: 'ignored', reason: 'empty file' }]);
+    expect(s.warnings.map((w) => w.code)).toEqual(['empty-file']);
   });
 });
 

@@ -59,7 +59,7 @@ describe.skipIf(sets.length === 0)('real field captures give the cause lab.json 
     const s = sets.find((x) => x.scenario === 'ip-forward-off')!;
     const { readdirSync } = await import('node:fs');
     const files = readdirSync(s.dir)
-      .filter((n) => n !== 'sysctl.txt')
+      .filter((n) => n !== 'sysctl.txt' && n !== 'lab.json')
       .map((n) => `${s.dir}/${n}`);
     const a = await analyze(files);
     const f = a.findings[0]!;

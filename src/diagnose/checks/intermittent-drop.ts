@@ -9,13 +9,21 @@ export const intermittentDrop: Check = {
   description: 'A share of a flow’s packets stop at the gateway while the rest pass translated: a probabilistic rule, a rate limit, or nothing visible.',
   rank: 5,
   run(ctx: CheckContext) {
-    const flows = ctx.flows.filter((f) => f.disposition === 'partial');
-    if (!flows.length) return [];
+    // Partly lost flows; and, once some are, flows whose few packets all fell to the same rule that only
+    // sometimes matches (a one-packet UDP exchange whose reply was dropped).
+    const partial = ctx.flows.filter((f) => f.disposition === 'partial');
+    if (!partial.length) return [];
+    const flows = ctx.flows.filter(
+      (f) =>
+        f.disposition === 'partial' ||
+        ((f.disposition === 'reply-not-returned' || f.disposition === 'stopped-at-gateway') && (f.trace?.mayMatch ?? []).some((m) => m.drops)),
+    );
     let judged = 0;
     let lost = 0;
     for (const f of flows) {
-      judged += f.requestsJudged;
-      lost += Math.max(0, f.requestsJudged - f.forwarded);
+      const j = f.requestsJudged + f.repliesJudged;
+      judged += j;
+      lost += Math.round((f.lossRate ?? 0) * j);
     }
     const evidence: Evidence[] = [];
     const seen = new Set<string>();
@@ -32,7 +40,10 @@ export const intermittentDrop: Check = {
       }
     }
     for (const f of flows) {
-      evidence.push({ kind: 'note', text: `${f.id}: ${f.requestsJudged - f.forwarded} of ${f.requestsJudged} requests lost (${pct(f.lossRate ?? 0)})` });
+      evidence.push({
+        kind: 'note',
+        text: `${f.id}: ${Math.max(0, f.requestsJudged - f.forwarded)} of ${f.requestsJudged} requests and ${Math.max(0, f.repliesJudged - f.repliesReturned)} of ${f.repliesJudged} replies lost (${pct(f.lossRate ?? 0)})`,
+      });
     }
     const fixes = explained
       ? [...seen].map((k) => `# remove or correct the rule at ${k}`).concat(
@@ -49,7 +60,7 @@ export const intermittentDrop: Check = {
         'error',
         explained ? 'confirmed' : 'possible',
         'Some packets stop at the gateway, the rest pass',
-        `${plural(flows.length, 'flow')} lost ${lost} of ${judged} requests at the gateway (${pct(judged ? lost / judged : 0)} overall); the packets that passed were translated as expected.` +
+        `${plural(flows.length, 'flow')} lost ${lost} of ${judged} packets at the gateway (${pct(judged ? lost / judged : 0)} overall); the packets that passed were translated as expected.` +
           (explained ? ' A rule that matches only some packets drops them.' : ' No rule in the snapshot explains it.'),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows, 2, 6)], 20),
         fixes,
