@@ -261,6 +261,13 @@ function conntrackStep(w: Walk, options: SimulateOptions): ReturnType<typeof fin
   if (options.conntrack) {
     const hit = findConntrack(w);
     if (hit) {
+      // The entry tells what the matches on conntrack state read for later packets.
+      const e = hit.entry;
+      s.origSrc = e.original.src;
+      s.origDst = e.original.dst;
+      s.dnatDone = e.original.dst !== e.reply.src;
+      s.snatDone = e.original.src !== e.reply.dst;
+      if (e.mark !== null) s.ctmark = e.mark;
       w.steps.push({
         ...base,
         verdict: s.ct.toUpperCase(),

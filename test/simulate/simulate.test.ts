@@ -426,6 +426,13 @@ describe('simulate: conntrack', () => {
     const orig = run(s, pkt({ state: 'established' }), { conntrack: true });
     expect(fwd(orig).out).toEqual({ src: A('100.64.9.7'), dst: A('198.18.0.9'), sport: 777, dport: 0 });
     // Without the option the nat walk is skipped and nothing is translated.
+    // The entry also answers the conntrack matches: this connection was source-NATed, its mark is 0.
+    const withRules = snapshot({
+      conntrack: s.host.conntrack,
+      rules: ruleset({ filter: { FORWARD: ['DROP', [r(t.accept(), m.ctstate(['SNAT']), m.ctorigsrc('192.168.7.20'), m.connmark(0))]] } }),
+    });
+    expect(run(withRules, reply, { conntrack: true }).disposition.kind).toBe('forwarded');
+    expect(run(withRules, reply).disposition.kind).toBe('dropped');
     const raw = run(s, reply);
     expect(raw.rewrites).toEqual([]);
     expect(fwd(raw).out.dst).toBe(A('100.64.9.7'));
