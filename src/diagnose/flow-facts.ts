@@ -20,8 +20,12 @@ export function unmatchedArrivals(f: AssembledFlow): PacketInfo[] {
 export function stoppedFrameEvidence(ctx: CheckContext, flows: readonly AssembledFlow[], perFlow = 2, max = 8): Evidence[] {
   const out: Evidence[] = [];
   for (const f of flows) {
-    const other = f.egress ? ctx.ifaceName(f.egress.iface) : 'the other interface';
     for (const p of unmatchedArrivals(f).slice(0, perFlow)) {
+      // The copy was due on the flow's other interface: the egress side for requests, the ingress side for replies.
+      const otherConn = f.connections.find((c) => c.iface !== p.iface);
+      const other = otherConn
+        ? ctx.ifaceName(otherConn.iface)
+        : (ctx.correlation.ifaces.find((n) => n !== ctx.ifaceName(p.iface)) ?? 'the other interface');
       out.push(frameEvidence(ctx, p, `${f.id}: arrived on ${ctx.ifaceName(p.iface)}, no copy on ${other}`));
       if (out.length >= max) return out;
     }

@@ -42,7 +42,9 @@ export const intermittentDrop: Check = {
     for (const f of flows) {
       evidence.push({
         kind: 'note',
-        text: `${f.id}: ${Math.max(0, f.requestsJudged - f.forwarded)} of ${f.requestsJudged} requests and ${Math.max(0, f.repliesJudged - f.repliesReturned)} of ${f.repliesJudged} replies lost (${pct(f.lossRate ?? 0)})`,
+        text:
+          `${f.id}: ${Math.max(0, f.requestsJudged - f.forwarded)} of ${f.requestsJudged} requests and ${Math.max(0, f.repliesJudged - f.repliesReturned)} of ${f.repliesJudged} replies lost` +
+          (f.disposition === 'partial' ? ` (${pct(f.lossRate ?? 0)})` : ` (${f.disposition})`),
       });
     }
     const fixes = explained
