@@ -6,6 +6,7 @@ import { registerReport } from './report-command.js';
 import { registerRules } from './rules-command.js';
 import { registerServe } from './serve-command.js';
 import { registerTrace } from './trace-command.js';
+import { registerTui } from './tui-command.js';
 
 /** commander wiring only: argv → one call into the library → exit code. */
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerRules(program);
   registerServe(program);
   registerTrace(program);
+  registerTui(program);
   return program;
 }
 

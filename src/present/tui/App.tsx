@@ -5,14 +5,12 @@
 import { useEffect, useState } from 'react';
 import { useApp, useInput } from 'ink';
 import type { Analysis, AnalyzeProgress } from '../../model/analysis.js';
+import { TUI_EXIT, exitCodeFor } from './exit-code.js';
 import { Explorer } from './Explorer.js';
 import type { Screen } from './explorer-state.js';
 import { LoadingView } from './LoadingView.js';
 import { ErrorView } from './ErrorView.js';
 import { useTerminalSize, type TerminalSize } from './use-terminal-size.js';
-
-/** Exit codes as the CLI defines them (src/cli/run-action.ts): 0 ok, 2 unusable input. */
-export const TUI_EXIT = { OK: 0, INPUT: 2 } as const;
 
 export type AnalysisSource =
   | { readonly analysis: Analysis }
@@ -65,8 +63,8 @@ export function App({ source, paths, onExit, exportReports, size, initial }: App
   };
 
   useEffect(() => {
-    // Leave the message on the screen (the last frame stays) and end with exit code 2.
-    if (phase.kind === 'error') quit(TUI_EXIT.INPUT);
+    // Leave the message on the screen (the last frame stays) and end with exit code 2 (or 3 for a bug).
+    if (phase.kind === 'error') quit(exitCodeFor(phase.error));
   }, [phase]);
 
   useInput(

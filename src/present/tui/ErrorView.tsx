@@ -1,6 +1,7 @@
 /** Unusable input: say which file and where, in the same words as the batch commands (exit code 2). */
 import { Box, Text } from 'ink';
 import { InputError } from '../../model/errors.js';
+import { exitCodeFor } from './exit-code.js';
 
 export interface ErrorViewProps {
   readonly error: unknown;
@@ -19,13 +20,14 @@ export function errorText(e: unknown): { where: string; message: string; code: s
 
 export function ErrorView({ error, width }: ErrorViewProps) {
   const t = errorText(error);
+  const code = exitCodeFor(error);
   return (
     <Box flexDirection="column" width={width} paddingLeft={1}>
       <Text color="red" bold>
-        ✖ natlens cannot use this input
+        {code === 2 ? '✖ natlens cannot use this input' : '✖ natlens failed (a bug: please report it)'} (exit code {code})
       </Text>
       <Text wrap="wrap">
-        {t.where ? <Text color="cyan">{t.where}: </Text> : null}
+        natlens: {t.where ? <Text color="cyan">{t.where}: </Text> : null}
         {t.message} <Text dimColor>[{t.code}]</Text>
       </Text>
     </Box>

@@ -160,9 +160,44 @@ function editFilter(s: ExplorerState, input: string, k: Key): ExplorerState {
   return { ...s, filter: s.filter + input.replace(/[\r\n\t\x00-\x1f]/g, '') };
 }
 
+const NO_KEY: Key = {
+  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
+  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false,
+  super: false, hyper: false, capsLock: false, numLock: false,
+};
+
+/** The keys a chunk of typed text can hold besides printable characters. */
+function keyOfChar(ch: string): Key {
+  switch (ch) {
+    case '\r':
+    case '\n':
+      return { ...NO_KEY, return: true };
+    case '\t':
+      return { ...NO_KEY, tab: true };
+    case '\x7f':
+    case '\b':
+      return { ...NO_KEY, backspace: true };
+    case '\x1b':
+      return { ...NO_KEY, escape: true };
+    default:
+      return NO_KEY;
+  }
+}
+
 export function reduceKey(s0: ExplorerState, input: string, k: Key, f: Frame): ExplorerState {
   if (s0.quit !== null) return s0;
   if (s0.editing !== null) return editFilter(s0, input, k);
+  // Keys typed faster than the terminal is read arrive as one chunk ("jj", or "/tcp" pasted): apply
+  // them one by one (the rest of a chunk goes to the filter line once `/` opened it).
+  if (input.length > 1 && !k.ctrl && !k.meta) {
+    let s = s0;
+    for (const ch of input) {
+      const key = keyOfChar(ch);
+      const text = key === NO_KEY ? ch : '';
+      s = s.editing !== null ? editFilter(s, text, key) : reduceKey(s, text, key, f);
+    }
+    return s;
+  }
   const action = actionFor(input, k);
   if (!action) return s0;
   const s = action === 'export' ? s0 : { ...s0, status: null };

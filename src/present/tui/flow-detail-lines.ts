@@ -5,7 +5,7 @@
  */
 import type { Analysis, Flow, FlowPacket, FlowEndpoint } from '../../model/analysis.js';
 import { seg, padEnd, padStart, truncate, wrapText, type Line, type Seg, type Tone } from './text-line.js';
-import { fmtAddrPort, fmtCounters, fmtEndpoint, fmtPercent, fmtRelative, fmtTuple, baseName } from './format.js';
+import { fmtCounters, fmtEndpoint, fmtPercent, fmtRelative, fmtTuple, baseName } from './format.js';
 import { dispositionTone, severityTone } from './tones.js';
 import { staticBody, type ViewBody } from './view-body.js';
 import { durationNs, isoToNs } from '../format-time.js';
@@ -122,19 +122,27 @@ function fieldText(e: FlowEndpoint | null, k: Field, proto: Flow['proto']): stri
   return String(v);
 }
 
-export function translationLines(f: Flow, width: number): Line[] {
+export function translationLines(f: Flow, width: number, otherIface: string): Line[] {
   const lines: Line[] = [];
   const exp = f.expected;
   const obs = f.observed;
   const rule = exp?.rule ?? null;
   lines.push([seg('Translation', { bold: true }), seg('  expected from the snapshot, observed on the wire', { dim: true })]);
-  if (rule) {
-    for (const [i, t] of wrapText(`${rule.file}:${rule.line} ${rule.table} ${rule.chain}  ${rule.text}`, width - 13).entries())
-      lines.push([seg(i === 0 ? '  NAT rule   ' : '             ', { dim: true }), seg(t, { color: 'cyan' })]);
-  } else if (exp) {
-    lines.push([seg('  NAT rule   ', { dim: true }), seg('none: the rules leave this flow untranslated', { dim: true })]);
-  } else {
-    lines.push([seg('  NAT rule   ', { dim: true }), seg('unknown: the simulator could not tell', { color: 'yellow' })]);
+  const ruleLine = (label: string, text: string, tone: Tone | undefined) =>
+    wrapText(text, width - 13).forEach((t, i) => lines.push([seg(i === 0 ? padEnd(`  ${label}`, 13) : ' '.repeat(13), { dim: true }), seg(t, { color: tone })]));
+  const rewrites = f.trace?.rewrites ?? [];
+  if (rule) ruleLine('NAT rule', `${baseName(rule.file)}:${rule.line} ${rule.table} ${rule.chain}  ${rule.text}`, 'cyan');
+  else if (rewrites.length > 0) {
+    // The analysis did not name an expected translation, but the simulator's walk did rewrite: show those rules.
+    for (const r of rewrites) ruleLine(`${r.kind} rule`, `${baseName(r.rule.file)}:${r.rule.line} ${r.rule.table} ${r.rule.chain}  ${r.rule.text}`, 'cyan');
+  } else if (exp) ruleLine('NAT rule', 'none: the rules leave this flow untranslated', undefined);
+  else if (f.trace && /drop/i.test(f.trace.disposition)) ruleLine('NAT rule', 'not reached: the simulated packet is dropped before NAT completes (see the trace)', 'yellow');
+  else ruleLine('NAT rule', 'unknown: the simulator could not tell', 'yellow');
+  if (!exp && !obs) {
+    // Nothing to compare: the original tuple and the fact that nothing left.
+    lines.push([seg(padEnd('  original', 13), { dim: true }), seg(fmtEndpoint(f.original, f.proto))]);
+    lines.push([seg(' '.repeat(13)), seg(`✖ nothing left by ${otherIface}`, { color: 'red', bold: true })]);
+    return lines;
   }
   const cw = Math.max(10, Math.min(24, Math.floor((width - 12) / 3)));
   const icmp = f.proto === 'icmp' || f.proto === 'icmpv6';
@@ -168,7 +176,7 @@ export function translationLines(f: Flow, width: number): Line[] {
       seg(note, { color: obStyle.color, dim: !obStyle.bold }),
     ]);
   }
-  if (!obs) lines.push([seg('  ' + padEnd('', 10)), seg(`✖ nothing left by ${f.egress ?? 'the other interface'}`, { color: 'red', bold: true })]);
+  if (!obs) lines.push([seg('  ' + padEnd('', 10)), seg(`✖ nothing left by ${otherIface}`, { color: 'red', bold: true })]);
   else if (exp && exp.portsMayChange) lines.push([seg('  ' + padEnd('', 10)), seg('~ ports / echo ids may be remapped by this rule (--random-fully or a port range)', { dim: true })]);
   return lines;
 }
@@ -188,17 +196,20 @@ export function traceLines(f: Flow, width: number): Line[] {
     return lines;
   }
   lines.push([seg('Simulator trace', { bold: true }), seg('  first packet → ', { dim: true }), seg(tr.disposition, { color: /drop/i.test(tr.disposition) ? 'red' : undefined, bold: true })]);
-  const W1 = 24;
+  const W1 = width >= 120 ? 26 : 20;
+  const W2 = width >= 120 ? 16 : 13;
   for (const s of tr.steps) {
     const where = `${s.table && s.table !== s.stage ? s.table + ' ' : ''}${s.stage}${s.chain ? ' ' + s.chain : ''}`;
-    const head: Seg[] = [seg('  '), seg(padEnd(where, W1)), seg(padEnd((s.unsure ? '? ' : '') + s.verdict, 16), { color: s.unsure ? 'yellow' : verdictTone(s.verdict), bold: true })];
+    const head: Seg[] = [seg('  '), seg(padEnd(where, W1)), seg(padEnd((s.unsure ? '? ' : '') + s.verdict, W2 - 1) + ' ', { color: s.unsure ? 'yellow' : verdictTone(s.verdict), bold: true })];
+    // A short note (`→ DNAT_FILTER`) rides on the rule's line; a long one gets lines of its own.
+    const shortNote = s.rule !== null && s.note.length > 0 && s.note.length <= 24;
     const detail = s.rule
-      ? `${s.rule.file}:${s.rule.line} ${fmtCounters(s.rule.counters)} ${s.rule.text}`
-      : `${s.note}${s.source ? ` (${s.source.file}:${s.source.line})` : ''}`;
-    const rest = Math.max(12, width - 2 - W1 - 16);
+      ? `${baseName(s.rule.file)}:${s.rule.line} ${fmtCounters(s.rule.counters)} ${s.rule.text}${shortNote ? `  ${s.note}` : ''}`
+      : `${s.note}${s.source ? ` (${baseName(s.source.file)}:${s.source.line})` : ''}`;
+    const rest = Math.max(12, width - 2 - W1 - W2);
     const wrapped = wrapText(detail, rest);
-    wrapped.forEach((t, i) => lines.push(i === 0 ? [...head, seg(t, { color: s.rule ? 'cyan' : undefined })] : [seg(' '.repeat(2 + W1 + 16)), seg(t, { color: s.rule ? 'cyan' : undefined })]));
-    if (s.rule && s.note) for (const t of wrapText(s.note, rest)) lines.push([seg(' '.repeat(2 + W1 + 16)), seg(t, { dim: true })]);
+    wrapped.forEach((t, i) => lines.push(i === 0 ? [...head, seg(t, { color: s.rule ? 'cyan' : undefined })] : [seg(' '.repeat(2 + W1 + W2)), seg(t, { color: s.rule ? 'cyan' : undefined })]));
+    if (s.rule && s.note && !shortNote) for (const t of wrapText(s.note, rest)) lines.push([seg(' '.repeat(2 + W1 + W2)), seg(t, { dim: true })]);
   }
   if (tr.rewrites.length > 0) {
     lines.push([seg('  NAT rewrites', { bold: true })]);
@@ -206,7 +217,7 @@ export function traceLines(f: Flow, width: number): Line[] {
       lines.push([
         seg('  '),
         seg(padEnd(r.kind, 11), { color: 'magenta', bold: true }),
-        seg(`${r.rule.file}:${r.rule.line} `, { color: 'cyan' }),
+        seg(`${baseName(r.rule.file)}:${r.rule.line} `, { color: 'cyan' }),
         seg(fmtTuple(r.before)),
         seg(' ⇒ ', { bold: true }),
         seg(fmtTuple(r.after), { color: 'magenta' }),
@@ -218,15 +229,14 @@ export function traceLines(f: Flow, width: number): Line[] {
   return lines;
 }
 
-export function detailHeader(a: Analysis, f: Flow, width: number): Line[] {
+export function detailHeader(a: Analysis, f: Flow): Line[] {
   const explainedBy = a.findings.filter((x) => x.flows.includes(f.id));
-  const inC = f.packets[f.ingress];
-  const outC = f.egress ? f.packets[f.egress] : undefined;
-  const n = (c: { request: number; reply: number } | undefined) => (c ? `${c.request}+${c.reply}` : '0');
+  const { left, right } = flowLanes(a, f);
+  const n = (c: { request: number; reply: number } | undefined) => (c ? `${c.request}+${c.reply}` : '0+0');
   const l1: Line = [seg(f.proto + ' ', { bold: true }), seg(fmtEndpoint(f.original, f.proto), { bold: true }), seg('  '), seg(f.disposition, { color: dispositionTone(f.disposition), bold: true })];
   const l2: Line = [
-    seg(`${f.ingress} → ${f.egress ?? '—'}`),
-    seg(`  packets ${f.ingress} ${n(inC)}, ${f.egress ?? '—'} ${n(outC)} (req+rep)`, { dim: true }),
+    seg(`${f.ingress} → ${f.egress ?? `(${right}: nothing left)`}`),
+    seg(`  packets ${left} ${n(f.packets[left])}, ${right} ${n(f.packets[right])} (req+rep)`, { dim: true }),
     seg(`  loss ${fmtPercent(f.lossRate)}`, { color: (f.lossRate ?? 0) > 0 ? 'red' : undefined }),
     seg(`  latency ${f.latencyNs === null ? '—' : durationNs(f.latencyNs)}`, { dim: true }),
   ];
@@ -237,12 +247,11 @@ export function detailHeader(a: Analysis, f: Flow, width: number): Line[] {
     l3.push(seg(x.check, { color: severityTone(x.severity), bold: true }));
   });
   l3.push(seg(`   flow ${f.id} · ${baseName(f.samples[0]?.file ?? '')}`, { dim: true }));
-  void width;
   return [l1, l2, l3];
 }
 
 export function buildFlowDetail(a: Analysis, f: Flow, width: number): ViewBody {
-  const lines: Line[] = [...translationLines(f, width), [], ...laneLines(a, f, width), [], ...traceLines(f, width)];
+  const lines: Line[] = [...translationLines(f, width, f.egress ?? flowLanes(a, f).right), [], ...laneLines(a, f, width), [], ...traceLines(f, width)];
   if (f.evidence.length > 0) {
     lines.push([]);
     lines.push([seg('Evidence', { bold: true })]);
@@ -255,6 +264,5 @@ export function buildFlowDetail(a: Analysis, f: Flow, width: number): ViewBody {
       else lines.push([seg('  '), seg(`${e.file}:${e.line}`, { color: 'cyan' }), seg(`  ${e.text}`)]);
     }
   }
-  void fmtAddrPort;
-  return staticBody(detailHeader(a, f, width), lines);
+  return staticBody(detailHeader(a, f), lines);
 }

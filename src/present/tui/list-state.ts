@@ -5,13 +5,20 @@
  */
 
 export interface ListState {
-  /** Index into the view's selectable lines; -1 when the view has none. */
+  /**
+   * Index into the view's selectable lines; -1 when none is selected: a view opens with its first item
+   * selected only when that item is on the first screen (the Overview's flows may be further down, and a
+   * selection out of sight would make Enter open something the user cannot see).
+   */
   readonly cursor: number;
   /** First visible line. */
   readonly top: number;
 }
 
-export const INITIAL_LIST: ListState = { cursor: 0, top: 0 };
+export const INITIAL_LIST: ListState = { cursor: -2, top: 0 };
+
+/** -2: not yet decided (set on first layout); -1: nothing selected. */
+const UNDECIDED = -2;
 
 export interface ListShape {
   /** Number of scrollable lines. */
@@ -33,8 +40,12 @@ function show(top: number, line: number, height: number): number {
 /** Normalise after the content or the height changed (resize, new filter). */
 export function normalise(s: ListState, shape: ListShape, height: number): ListState {
   const n = shape.selectable.length;
-  const cursor = n === 0 ? -1 : Math.max(0, Math.min(s.cursor < 0 ? 0 : s.cursor, n - 1));
-  return { cursor, top: clampTop(s.top, shape.size, height) };
+  const top = clampTop(s.top, shape.size, height);
+  let cursor: number;
+  if (n === 0) cursor = -1;
+  else if (s.cursor === UNDECIDED) cursor = shape.selectable[0]! < top + height ? 0 : -1;
+  else cursor = s.cursor < 0 ? -1 : Math.min(s.cursor, n - 1);
+  return { cursor, top };
 }
 
 /** Move by `delta` items (arrows: ±1, page keys: ±height). */
@@ -42,13 +53,18 @@ export function move(s0: ListState, shape: ListShape, height: number, delta: num
   const s = normalise(s0, shape, height);
   const n = shape.selectable.length;
   if (n === 0) return { cursor: -1, top: clampTop(s.top + delta, shape.size, height) };
+  if (s.cursor < 0) {
+    // Nothing selected yet: down selects the first item (bringing it into sight), up scrolls.
+    if (delta < 0) return { cursor: -1, top: clampTop(s.top + delta, shape.size, height) };
+    return { cursor: 0, top: clampTop(show(s.top, shape.selectable[0]!, height), shape.size, height) };
+  }
   const line = shape.selectable[s.cursor]!;
   const visible = line >= s.top && line < s.top + height;
   // The cursor scrolled out of sight by free scrolling: first bring it back.
   const target = Math.max(0, Math.min(n - 1, s.cursor + delta));
   if (target === s.cursor && visible) {
     // At the first/last item: scroll the text around it instead.
-    return { cursor: s.cursor, top: clampTop(s.top + Math.sign(delta) * Math.max(1, Math.abs(delta) === 1 ? 1 : height), shape.size, height) };
+    return { cursor: s.cursor, top: clampTop(s.top + delta, shape.size, height) };
   }
   const tl = shape.selectable[target]!;
   let top = show(s.top, tl, height);
@@ -72,7 +88,7 @@ export function position(s: ListState, shape: ListShape, height: number): string
   const top = clampTop(s.top, shape.size, height);
   const last = Math.min(shape.size, top + height);
   const more = `${top > 0 ? '↑' : ' '}${last < shape.size ? '↓' : ' '}`;
-  if (n > 1) return `${Math.max(0, s.cursor) + 1}/${n} ${more}`.trimEnd();
+  if (n > 1 && s.cursor >= 0) return `${s.cursor + 1}/${n} ${more}`.trimEnd();
   if (shape.size <= height) return '';
   return `${top + 1}–${last}/${shape.size} ${more}`.trimEnd();
 }

@@ -12,7 +12,7 @@ import { evidenceText } from '../report-facts.js';
 
 /** Flows listed under a finding before "… N more" (which opens the Flows view narrowed to them). */
 const FLOWS_PER_FINDING = 5;
-const EVIDENCE_PER_FINDING = 6;
+const EVIDENCE_PER_FINDING = 4;
 
 export function flowLabel(f: Flow): string {
   return `${f.proto.padEnd(4)} ${fmtEndpoint(f.original, f.proto)}`;
