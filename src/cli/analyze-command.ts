@@ -4,6 +4,7 @@ import type { Analysis } from '../model/analysis.js';
 import { renderText } from '../present/text-analysis.js';
 import { renderMarkdown } from '../present/markdown-report.js';
 import { action, EXIT } from './run-action.js';
+import { openTuiIfTerminal } from './tui-command.js';
 
 export interface AnalyzeCliOptions {
   readonly format?: 'text' | 'json' | 'md';
@@ -50,4 +51,34 @@ export function registerAnalyze(program: Command): void {
           'Example: natlens analyze ./bundle --format json > analysis.json',
       ),
   ).action(action((paths: string[], opts: AnalyzeCliOptions) => runAnalyze(paths, opts)));
+}
+
+/**
+ * `natlens BUNDLE…` without a subcommand: the terminal UI when a person is at a terminal, otherwise the
+ * text diagnosis (as `natlens analyze` prints it), so pipes and CI logs get words, not escape codes.
+ */
+export function registerDefault(program: Command): void {
+  analyzeOptions(
+    program
+      .command('open', { isDefault: true, hidden: true })
+      .argument('[paths...]', 'a bundle folder, or capture and snapshot files'),
+  ).action(
+    action(async (paths: string[], opts: AnalyzeCliOptions, cmd: Command) => {
+      if (!paths.length) {
+        cmd.parent?.outputHelp({ error: true });
+        return EXIT.INPUT;
+      }
+      const explicitFormat = cmd.getOptionValueSource('format') === 'cli';
+      if (!explicitFormat) {
+        const code = await openTuiIfTerminal(paths, { inside: opts.inside, outside: opts.outside });
+        if (code !== null) return code;
+      }
+      return runAnalyze(paths, opts);
+    }),
+  );
+  program.addHelpText(
+    'after',
+    '\nnatlens BUNDLE…  (no command) opens the terminal UI on a terminal, and prints the diagnosis (like `natlens analyze`) otherwise.\n' +
+      'Exit codes: 0 no packets stop, 1 packets stop, 2 unusable input or usage, 3 internal error.',
+  );
 }

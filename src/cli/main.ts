@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { EXIT } from './run-action.js';
+import { registerAnalyze, registerDefault } from './analyze-command.js';
 import { registerPackets } from './packets-command.js';
 import { registerReport } from './report-command.js';
 import { registerRules } from './rules-command.js';
@@ -17,12 +18,14 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
+  registerAnalyze(program);
   registerPackets(program);
   registerReport(program);
   registerRules(program);
   registerServe(program);
   registerTrace(program);
   registerTui(program);
+  registerDefault(program);
   return program;
 }
 
