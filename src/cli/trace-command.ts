@@ -49,7 +49,7 @@ export function registerTrace(program: Command): void {
     .option('--state <state>', 'new (first packet of a connection) or established/related (a later packet: the snapshot\'s conntrack entry translates it)', 'new')
     .option('--mark <n>', 'packet mark on arrival (default 0)')
     .option('--format <format>', 'text or json', 'text')
-    .addHelpText('after', '\nExit status: 0 forwarded or delivered locally, 1 dropped, 2 unusable input or usage (or the snapshot cannot tell).')
+    .addHelpText('after', '\nExit status: 0 forwarded or delivered locally, 1 dropped, 2 unusable input or usage (or the snapshot cannot tell).\n')
     .action(action((inputs: string[], opts: TraceOptions) => runTrace(inputs, opts)));
 }
 
