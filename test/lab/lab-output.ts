@@ -134,7 +134,7 @@ export interface LabJson {
 }
 
 export type AddressRole =
-  | 'gatewayInside' | 'app' | 'app2' | 'insideCidr' | 'eip' | 'eip2' | 'nexthop' | 'client' | 'remote'
+  | 'gatewayInside' | 'app' | 'app2' | 'insideCidr' | 'eip' | 'eip2' | 'nexthop' | 'client' | 'remote' | 'remote2'
   | 'spoof' | 'ghostInside' | 'ghostOutside';
 export type PortRole = 'remoteTcp' | 'remoteUdp' | 'forwardTcp' | 'app2Tcp' | 'forwardUdp' | 'app2Udp';
 
@@ -148,8 +148,6 @@ export interface ExpectedFlow {
   src: AddressRole;
   dst: AddressRole;
   dport?: PortRole;
-  /** IPv4 total length of the flow's requests, where two flows differ only by size (mtu-exceeded). */
-  ipLength?: number;
   disposition: string;
 }
 

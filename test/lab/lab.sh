@@ -48,7 +48,8 @@ scenario_spec() {
 }
 
 # Address plans. Neither uses the field's names (eth0/net1) nor its addresses; all of them exist only inside
-# this lab's namespaces. SPOOF_* is an outside source the gateway believes lives behind the VPC side
+# this lab's namespaces. REMOTE2 is a second remote server address, the target of the size-dependent pings of
+# mtu-exceeded (so those flows are told apart by address, not by packet size). SPOOF_* is an outside source the gateway believes lives behind the VPC side
 # (rp-filter-drop); GHOST_* are addresses nobody owns.
 load_plan() {
   case "$1" in
@@ -56,14 +57,14 @@ load_plan() {
       IN_IF=vpc0 OUT_IF=ext2
       IN_CIDR=172.22.8.0/24 IN_LEN=24 GW_IN=172.22.8.1 APP=172.22.8.10 APP2=172.22.8.11 GHOST_IN=172.22.8.99
       OUT_LEN=24 EIP=198.18.40.21 EIP2=198.18.40.22 NEXTHOP=198.18.40.1 CLIENT=198.18.40.5 GHOST_OUT=198.18.40.9
-      REMOTE=192.0.2.80 SPOOF=198.18.41.7 SPOOF_NET=198.18.41.0/24
+      REMOTE=192.0.2.80 REMOTE2=192.0.2.81 SPOOF=198.18.41.7 SPOOF_NET=198.18.41.0/24
       TCP_PORT=80 UDP_PORT=53 FWD_TCP=8080 APP2_TCP=80 FWD_UDP=5353 APP2_UDP=5353
       ;;
     lan)
       IN_IF=lan1 OUT_IF=wan9
       IN_CIDR=10.77.0.0/16 IN_LEN=16 GW_IN=10.77.255.254 APP=10.77.3.10 APP2=10.77.3.20 GHOST_IN=10.77.9.9
       OUT_LEN=24 EIP=100.64.9.33 EIP2=100.64.9.34 NEXTHOP=100.64.9.254 CLIENT=100.64.9.77 GHOST_OUT=100.64.9.200
-      REMOTE=198.19.7.7 SPOOF=100.65.0.7 SPOOF_NET=100.65.0.0/24
+      REMOTE=198.19.7.7 REMOTE2=198.19.7.8 SPOOF=100.65.0.7 SPOOF_NET=100.65.0.0/24
       TCP_PORT=443 UDP_PORT=123 FWD_TCP=9443 APP2_TCP=443 FWD_UDP=10053 APP2_UDP=53
       ;;
     *) return 1 ;;
@@ -159,6 +160,7 @@ build_topology() {
   ip -n "$NS_RT" addr add "$NEXTHOP/$OUT_LEN" dev up0
   ip -n "$NS_RT" addr add "$CLIENT/$OUT_LEN" dev up0
   ip -n "$NS_RT" addr add "$REMOTE/32" dev lo
+  ip -n "$NS_RT" addr add "$REMOTE2/32" dev lo
   ip -n "$NS_RT" link set up0 up
 
   local if
@@ -309,9 +311,9 @@ snapshot() { # dir backend
 write_lab_json() { # dir scenario check format snapshot-backend
   local check=null
   [[ $3 != - ]] && check="\"$3\""
-  printf '{"scenario":"%s","check":%s,"backend":"iptables-legacy","snapshotBackend":"%s","plan":"%s","inside":"%s","outside":"%s","capture":"%s","addresses":{"gatewayInside":"%s","app":"%s","app2":"%s","insideCidr":"%s","eip":"%s","eip2":"%s","nexthop":"%s","client":"%s","remote":"%s","spoof":"%s","ghostInside":"%s","ghostOutside":"%s"},"ports":{"remoteTcp":%s,"remoteUdp":%s,"forwardTcp":%s,"app2Tcp":%s,"forwardUdp":%s,"app2Udp":%s}}\n' \
+  printf '{"scenario":"%s","check":%s,"backend":"iptables-legacy","snapshotBackend":"%s","plan":"%s","inside":"%s","outside":"%s","capture":"%s","addresses":{"gatewayInside":"%s","app":"%s","app2":"%s","insideCidr":"%s","eip":"%s","eip2":"%s","nexthop":"%s","client":"%s","remote":"%s","remote2":"%s","spoof":"%s","ghostInside":"%s","ghostOutside":"%s"},"ports":{"remoteTcp":%s,"remoteUdp":%s,"forwardTcp":%s,"app2Tcp":%s,"forwardUdp":%s,"app2Udp":%s}}\n' \
     "$2" "$check" "$5" "$PLAN" "$IN_IF" "$OUT_IF" "$4" "$GW_IN" "$APP" "$APP2" "$IN_CIDR" "$EIP" "$EIP2" "$NEXTHOP" \
-    "$CLIENT" "$REMOTE" "$SPOOF" "$GHOST_IN" "$GHOST_OUT" "$TCP_PORT" "$UDP_PORT" "$FWD_TCP" "$APP2_TCP" "$FWD_UDP" \
+    "$CLIENT" "$REMOTE" "$REMOTE2" "$SPOOF" "$GHOST_IN" "$GHOST_OUT" "$TCP_PORT" "$UDP_PORT" "$FWD_TCP" "$APP2_TCP" "$FWD_UDP" \
     "$APP2_UDP" >"$1/lab.json"
 }
 
@@ -384,8 +386,8 @@ run_scenario() { # outdir scenario index
     stale-conntrack) stale_conntrack_traffic ;;
     mtu-exceeded)
       standard_traffic
-      spawn ping_from "$NS_APP" -c 3 -i 0.3 -M do -s 1400 "$REMOTE"
-      spawn ping_from "$NS_APP2" -c 3 -i 0.3 -s 1000 "$REMOTE"
+      spawn ping_from "$NS_APP" -c 3 -i 0.3 -M do -s 1400 "$REMOTE2"
+      spawn ping_from "$NS_APP2" -c 3 -i 0.3 -s 1000 "$REMOTE2"
       join ;;
     rp-filter-drop)
       standard_traffic

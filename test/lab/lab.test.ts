@@ -293,7 +293,7 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
 
   'mtu-exceeded': (b) => {
     const { inside: I, outside: E, addresses: a } = b.lab;
-    const big = count(b, on(I, 'in'), echoRequest(a.app, a.remote), (p) => p.ipLen === 1428);
+    const big = count(b, on(I, 'in'), echoRequest(a.app, a.remote2), (p) => p.ipLen === 1428);
     expect(big).toBe(3);
     expect(count(b, on(E), (p) => (p.ipLen ?? 0) > 1280)).toBe(0);
     // "Fragmentation needed" (type 3 code 4) with the outside MTU, back out of the inside interface.
@@ -302,7 +302,8 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(fragNeeded.every((p) => p.icmpMtu === 1280)).toBe(true);
     // Small and mid-sized packets pass.
     expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote), (p) => p.ipLen === 84)).toBe(5);
-    expect(count(b, on(E, 'out'), echoRequest(a.eip2, a.remote), (p) => p.ipLen === 1028)).toBe(3);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip2, a.remote2), (p) => p.ipLen === 1028)).toBe(3);
+    expect(count(b, on(E), (p) => p.src === a.remote2 || p.dst === a.remote2)).toBe(3 + 3);
     expect(file(b, 'ip-addr.txt')).toMatch(new RegExp(`${E}@\\S+ <[^>]*> mtu 1280 `));
   },
 

@@ -1,0 +1,69 @@
+/**
+ * Compares a `natlens analyze --format json` result for a lab bundle with scenarios.json: the expected check
+ * must be the first error finding (none for healthy), and every flow selected by an expected-flow entry must
+ * have its disposition. Returns the list of disagreements (empty: the analysis got the scenario right), so
+ * a test can `expect(problems).toEqual([])` and show all of them at once.
+ */
+import type { ExpectedFlow, LabJson, ScenarioExpectation } from './lab-output.js';
+
+/** The part of the analysis JSON contract (issue 4) this comparison reads. */
+export interface AnalysisJsonSubset {
+  findings: ReadonlyArray<{ check: string; severity: string }>;
+  flows: ReadonlyArray<{
+    id: string;
+    proto: string;
+    original: { src: string; dst: string; sport: number | null; dport: number | null };
+    disposition: string;
+  }>;
+}
+
+export function selectFlows(
+  analysis: AnalysisJsonSubset,
+  lab: LabJson,
+  want: ExpectedFlow,
+): AnalysisJsonSubset['flows'][number][] {
+  const src = lab.addresses[want.src];
+  const dst = lab.addresses[want.dst];
+  const dport = want.dport === undefined ? undefined : lab.ports[want.dport];
+  return analysis.flows.filter(
+    (f) =>
+      f.proto === want.proto &&
+      f.original.src === src &&
+      f.original.dst === dst &&
+      (dport === undefined || f.original.dport === dport),
+  );
+}
+
+export function compareWithScenario(
+  analysis: AnalysisJsonSubset,
+  lab: LabJson,
+  expected: ScenarioExpectation,
+): string[] {
+  const problems: string[] = [];
+  const errors = analysis.findings.filter((f) => f.severity === 'error');
+  if (expected.check === null) {
+    if (errors.length > 0) problems.push(`expected no error finding, got ${errors.map((f) => f.check).join(', ')}`);
+  } else if (errors[0]?.check !== expected.check) {
+    problems.push(
+      `expected first error finding ${expected.check}, got [${analysis.findings.map((f) => `${f.check}/${f.severity}`).join(', ')}]`,
+    );
+  }
+  if (expected.everyFlow !== undefined) {
+    for (const f of analysis.flows) {
+      if (f.disposition !== expected.everyFlow && f.disposition !== 'local') {
+        problems.push(`flow ${f.id} ${f.proto} ${f.original.src} > ${f.original.dst}: ${f.disposition}, expected ${expected.everyFlow}`);
+      }
+    }
+  }
+  for (const want of expected.flows) {
+    const label = `${want.proto} ${want.src} > ${want.dst}${want.dport ? `:${want.dport}` : ''}`;
+    const flows = selectFlows(analysis, lab, want);
+    if (flows.length === 0) problems.push(`no flow ${label} (${lab.addresses[want.src]} > ${lab.addresses[want.dst]})`);
+    for (const f of flows) {
+      if (f.disposition !== want.disposition) {
+        problems.push(`flow ${f.id} ${label}: ${f.disposition}, expected ${want.disposition}`);
+      }
+    }
+  }
+  return problems;
+}
