@@ -87,10 +87,10 @@ function joiner(r: LaneRow, width: number): Seg {
     return seg(truncate(s, width), { color: r.judged ? 'red' : 'gray', bold: r.judged });
   }
   const lat = r.latencyNs === null ? '' : ` ${durationNs(r.latencyNs)} `;
-  const inner = Math.max(0, width - 2 - lat.length);
+  const inner = Math.max(0, width - 3 - lat.length);
   const a = Math.floor(inner / 2);
   const body = '─'.repeat(a) + lat + '─'.repeat(inner - a);
-  return seg(r.from === 'left' ? ` ${body}▶` : `◀${body} `, { color: 'green' });
+  return seg(r.from === 'left' ? ` ${body}▶ ` : ` ◀${body} `, { color: 'green' });
 }
 
 export function laneLines(a: Analysis, f: Flow, width: number): Line[] {

@@ -168,12 +168,12 @@ function sidesText(f: Flow): string {
 
 const COLUMNS: readonly Column[] = [
   { id: 'proto', title: 'proto', min: 5, ideal: 5, keep: 9, grow: 5, cell: (f) => ({ texts: [f.proto] }) },
-  { id: 'original', title: 'original', min: 26, ideal: 36, keep: 10, grow: 0, cell: (f) => ({ texts: originalVariants(f) }) },
+  { id: 'original', title: 'original', min: 26, ideal: 44, keep: 10, grow: 0, cell: (f) => ({ texts: originalVariants(f) }) },
   {
     id: 'translated',
     title: 'translated',
     min: 19,
-    ideal: 38,
+    ideal: 46,
     keep: 6,
     grow: 1,
     cell: (f) => {

@@ -57,7 +57,7 @@ export function buildInputs(a: Analysis, width: number): ViewBody {
   lines.push([]);
   const day = a.capture.windows.find((w) => w.first)?.first?.slice(0, 10) ?? '';
   lines.push([seg('Capture windows', { bold: true }), seg(`  ${day} UTC`, { dim: true })]);
-  const iw = Math.max(6, ...a.capture.windows.map((w) => w.iface.length));
+  const iw = Math.max(7, ...a.capture.windows.map((w) => w.iface.length));
   for (const w of a.capture.windows) {
     lines.push([
       seg('  '),

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { buildFlowDetail, flowLanes, laneRows, translationLines } from '../../../src/present/tui/flow-detail-lines.js';
+import { lineText } from '../../../src/present/tui/text-line.js';
+import { fixture } from './tui-fixtures.js';
+
+const b = fixture('delivered-and-partial');
+const a = fixture('ip-forward-off');
+
+describe('flow lanes', () => {
+  it('joins each packet to its copy on the other interface, request and reply', () => {
+    const h1 = b.flows.find((f) => f.id === 'h1')!;
+    const rows = laneRows(h1, 'eth0');
+    expect(rows).toHaveLength(10);
+    expect(rows.every((r) => r.matched && r.left && r.right)).toBe(true);
+    // Requests go eth0 → net1 (frame 24 → 12), replies come back net1 → eth0 (15 → 25).
+    expect([rows[0]!.left!.frame, rows[0]!.right!.frame, rows[0]!.from]).toEqual([24, 12, 'left']);
+    expect([rows[1]!.right!.frame, rows[1]!.left!.frame, rows[1]!.from]).toEqual([15, 25, 'right']);
+    expect(rows[0]!.latencyNs).toBe(11000);
+  });
+
+  it('marks the request whose copy never appeared', () => {
+    const h2 = b.flows.find((f) => f.id === 'h2')!;
+    const lost = laneRows(h2, 'eth0').filter((r) => !r.matched);
+    expect(lost.map((r) => [r.left?.frame, r.right])).toEqual([[50, null]]);
+    const text = buildFlowDetail(b, h2, 100);
+    const lines = Array.from({ length: text.size }, (_, i) => lineText(text.line(i)));
+    expect(lines.find((l) => l.includes('#50 '))).toContain('no copy ✖');
+    expect(lines.find((l) => l.includes('#20 '))).toMatch(/#20 .*▶ #10 /);
+  });
+
+  it('puts the ingress interface on the left', () => {
+    const f03 = a.flows.find((f) => f.id === 'f03')!;
+    expect(flowLanes(a, f03)).toEqual({ left: 'net1', right: 'eth0' });
+  });
+});
+
+describe('translation', () => {
+  it('flags an observed address that differs from the expected one, and allows a remapped echo id', () => {
+    const h2 = b.flows.find((f) => f.id === 'h2')!;
+    const t = translationLines(h2, 100, 'net1').map(lineText);
+    expect(t.find((l) => l.includes('src'))).toMatch(/10\.0\.4\.10\s+203\.0\.113\.71\s+203\.0\.113\.99 ≠ expected/);
+    const h1 = b.flows.find((f) => f.id === 'h1')!;
+    const t1 = translationLines(h1, 100, 'net1').map(lineText);
+    expect(t1.find((l) => l.includes('echo id'))).toMatch(/20506\s+20506\s+59803 remapped \(allowed\)/);
+    expect(t1.join('\n')).toContain('iptables-save.txt:21 nat SHARED_SNAT');
+  });
+
+  it('names the NAT rewrite from the trace when the analysis has no expected translation', () => {
+    const f03 = a.flows.find((f) => f.id === 'f03')!;
+    const t = translationLines({ ...f03, expected: null }, 100, 'eth0').map(lineText).join('\n');
+    expect(t).toContain('DNAT rule');
+    expect(t).toContain('iptables-save.txt:17');
+  });
+});
