@@ -114,8 +114,9 @@ export async function runAnalysisJob(job: JobSpec, onProgress: (p: AnalyzeProgre
   }
   await writeFileAtomic(paths.reportMd, renderMarkdown(shown));
   await writeFileAtomic(paths.reportHtml, renderHtml(shown));
-  // The result goes last: its presence with status done is what the API serves.
-  await writeFileAtomic(paths.result, JSON.stringify(shown, null, 2) + '\n');
+  // The result goes last. Compact: with thousands of flows, indentation alone would add tens of MB. The API splices
+  // this file into its answer as it is, so it must stay exactly one JSON value.
+  await writeFileAtomic(paths.result, JSON.stringify(shown));
   return {
     ok: true,
     summary: {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -142,22 +142,33 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     sendJson(res, 202, { id: record.id, status: record.status, links: { self: `/api/analyses/${id}` } }, { Location: `/api/analyses/${id}` });
   }
 
-  async function sendAnalysis(res: ServerResponse, r: AnalysisRecord): Promise<void> {
+  async function sendAnalysis(req: IncomingMessage, res: ServerResponse, r: AnalysisRecord): Promise<void> {
     const body = JSON.stringify(view(r, scheduler));
     if (r.status !== 'done') {
       sendJson(res, 200, JSON.parse(body));
       return;
     }
-    // The result can be large: splice the stored JSON in as text rather than parse and re-serialise it.
-    let result: string;
+    // The result can be tens of MB (thousands of flows with their packets): it is streamed from its file between the
+    // record's fields and the closing brace, never parsed or held whole.
+    const file = analysisPaths(dataDir, r.id).result;
+    let size: number;
     try {
-      result = (await readFile(analysisPaths(dataDir, r.id).result, 'utf8')).trim();
+      size = (await stat(file)).size;
     } catch {
       throw new HttpError(500, 'result-missing', 'the analysis is done but its result file is missing');
     }
-    const text = `${body.slice(0, -1)},"result":${result}}\n`;
-    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
-    res.end(text);
+    const head = `${body.slice(0, -1)},"result":`;
+    const tail = '}\n';
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(head) + size + Buffer.byteLength(tail), 'Cache-Control': 'no-store' });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    res.write(head);
+    const stream = createReadStream(file);
+    stream.on('error', () => res.destroy());
+    stream.on('end', () => res.end(tail));
+    stream.pipe(res, { end: false });
   }
 
   async function sendArtifact(req: IncomingMessage, res: ServerResponse, r: AnalysisRecord, name: ArtifactName): Promise<void> {
@@ -227,7 +238,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const record = await queue.get(id);
     if (!record) throw new HttpError(404, 'not-found', `no analysis ${id}`);
     if (parts.length === 3) {
-      if (method === 'GET' || method === 'HEAD') return sendAnalysis(res, record);
+      if (method === 'GET' || method === 'HEAD') return sendAnalysis(req, res, record);
       if (method === 'DELETE') {
         await scheduler.cancel(id);
         await queue.remove(id);

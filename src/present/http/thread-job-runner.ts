@@ -17,6 +17,8 @@ export interface ThreadRunnerOptions {
    * — the analysis fails — instead of taking the whole service down.
    */
   readonly maxHeapMb?: number;
+  /** V8 young generation per analysis (MB); V8's default when unset. */
+  readonly youngGenerationMb?: number;
 }
 
 /**
@@ -26,13 +28,14 @@ export interface ThreadRunnerOptions {
 export function threadJobRunner(options: ThreadRunnerOptions = {}): JobRunner {
   const workerUrl = options.workerUrl ?? defaultWorkerUrl();
   const maxHeapMb = options.maxHeapMb ?? 2048;
+  const limits = { maxOldGenerationSizeMb: maxHeapMb, ...(options.youngGenerationMb ? { maxYoungGenerationSizeMb: options.youngGenerationMb } : {}) };
   return (job: JobSpec, signal: AbortSignal, onProgress: (p: AnalyzeProgress) => void) =>
     new Promise<JobOutcome>((resolve, reject) => {
       if (signal.aborted) {
         reject(new DOMException('aborted', 'AbortError'));
         return;
       }
-      const worker = new Worker(workerUrl, { workerData: job, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb }, stdout: false, stderr: false });
+      const worker = new Worker(workerUrl, { workerData: job, resourceLimits: limits, stdout: false, stderr: false });
       let outcome: JobOutcome | null = null;
       let failure: Error | null = null;
       const onAbort = () => void worker.terminate();
