@@ -66,7 +66,7 @@ export function* readPcapngRecords(
 
     for (;;) {
       const offset = input.offset;
-      if (!input.ensure(12)) {
+      if (input.end - input.pos < 12 && !input.ensure(12)) {
         if (input.available > 0) truncatedAtEnd(ctx, input, offset, sawSection);
         return;
       }
@@ -103,7 +103,7 @@ export function* readPcapngRecords(
         input.advance(4);
         continue;
       }
-      if (!input.ensure(len)) {
+      if (input.end - input.pos < len && !input.ensure(len)) {
         truncatedAtEnd(ctx, input, offset, sawSection);
         return;
       }
