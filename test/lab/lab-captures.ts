@@ -38,8 +38,10 @@ export interface LabBundle {
   lab: LabJson;
   captureFiles: string[];
   packets: LabPacket[];
-  /** Raw bytes of each capture file's first 4 bytes, hex (format magic). */
+  /** Each capture file's first 4 bytes, hex (format magic). */
   magic: Record<string, string>;
+  /** Each classic pcap file's link type from its header (1 Ethernet, 276 LINUX_SLL2); pcapng: from tshark. */
+  linkType: Record<string, number>;
 }
 
 const FIELDS = [
@@ -66,9 +68,13 @@ export function loadLabBundle(dir: string): LabBundle {
   const captureFiles = readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort();
   const packets: LabPacket[] = [];
   const magic: Record<string, string> = {};
+  const linkType: Record<string, number> = {};
   for (const file of captureFiles) {
     const path = join(dir, file);
-    magic[file] = readFileSync(path).subarray(0, 4).toString('hex');
+    const head = readFileSync(path).subarray(0, 24);
+    magic[file] = head.subarray(0, 4).toString('hex');
+    // Classic pcap global header, little-endian as written here: link type at offset 20.
+    if (file.endsWith('.pcap')) linkType[file] = head.readUInt32LE(20);
     const fileIf = file.replace(/\.(pcap|pcapng)$/, '');
     for (const row of tsharkFields(path, FIELDS)) {
       const f = (name: (typeof FIELDS)[number]): string => row[FIELDS.indexOf(name)] ?? '';
@@ -109,7 +115,7 @@ export function loadLabBundle(dir: string): LabBundle {
       });
     }
   }
-  return { dir, lab, captureFiles, packets, magic };
+  return { dir, lab, captureFiles, packets, magic, linkType };
 }
 
 /** Packet predicates, composed by the tests. */

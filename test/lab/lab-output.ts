@@ -23,14 +23,22 @@ const TOOLS = [
   'iptables-nft', 'iptables-nft-save', 'ping', 'timeout', 'ss', 'sysctl',
 ];
 
-/** Tools the lab needs that are not on PATH (empty when the lab can run), plus "root" when not root. */
+/**
+ * What keeps the lab from running here (empty when it can run): tools not on PATH, "root" when not root,
+ * "netns" when network namespaces cannot be created (e.g. a container without CAP_SYS_ADMIN).
+ */
 export function labMissing(): string[] {
   const missing = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0);
   if (process.getuid?.() !== 0) missing.push('root');
+  else if (!missing.includes('ip')) {
+    const probe = `natlens-probe-${process.pid}`;
+    if (spawnSync('ip', ['netns', 'add', probe], { stdio: 'ignore' }).status !== 0) missing.push('netns');
+    spawnSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
+  }
   return missing;
 }
 
-/** The lab can run here: root with every tool present. */
+/** The lab can run here: root, network namespaces, every tool present. */
 export const LAB_AVAILABLE = labMissing().length === 0;
 
 /** Every scenario lab.sh knows, in its order. */

@@ -190,14 +190,15 @@ install_rules() {
 }
 
 # ---------------------------------------------------------------------------------------------- traffic
+# shellcheck disable=SC2016
 start_servers() {
   # Small request/response servers: a line in, a line out, like the field's HTTP-ish and DNS-ish exchanges.
+  # ($l is expanded by the shell socat runs for each connection, hence the single quotes.)
   bg_in "$NS_RT" socat -T 3 "TCP-LISTEN:$TCP_PORT,bind=$REMOTE,reuseaddr,fork" SYSTEM:'read -r l; echo "remote answers $l"'
   bg_in "$NS_RT" socat "UDP-RECVFROM:$UDP_PORT,bind=$REMOTE,fork" SYSTEM:'read -r l; echo "remote answers $l"'
   bg_in "$NS_APP2" socat -T 3 "TCP-LISTEN:$APP2_TCP,reuseaddr,fork" SYSTEM:'read -r l; echo "app2 serves $l"'
   bg_in "$NS_APP2" socat "UDP-RECVFROM:$APP2_UDP,fork" SYSTEM:'read -r l; echo "app2 answers $l"'
-  local i
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     if rt ss -Hltn "sport = :$TCP_PORT" | grep -q . && app2 ss -Hltn "sport = :$APP2_TCP" | grep -q .; then return 0; fi
     sleep 0.1
   done
@@ -262,8 +263,8 @@ capture_start() { # dir format
     *) die "unknown capture format $fmt" ;;
   esac
   # Traffic must not start before every capture is really listening.
-  local f i ready
-  for i in $(seq 100); do
+  local f ready
+  for _ in $(seq 100); do
     ready=1
     for f in "$dir".cap-*.err; do grep -Eq 'listening on|Capturing on' "$f" || ready=0; done
     ((ready)) && break
@@ -386,7 +387,7 @@ run_scenario() { # outdir scenario index
     stale-conntrack) stale_conntrack_traffic ;;
     mtu-exceeded)
       standard_traffic
-      spawn ping_from "$NS_APP" -c 3 -i 0.3 -M do -s 1400 "$REMOTE2"
+      spawn ping_from "$NS_APP" -c 3 -i 0.3 -M "do" -s 1400 "$REMOTE2"
       spawn ping_from "$NS_APP2" -c 3 -i 0.3 -s 1000 "$REMOTE2"
       join ;;
     rp-filter-drop)
@@ -400,7 +401,7 @@ run_scenario() { # outdir scenario index
   snapshot "$dir" "$backend"
   write_lab_json "$dir" "$name" "$check" "$fmt" "$backend"
   teardown
-  log "scenario $name done: $(ls "$dir" | tr '\n' ' ')"
+  log "scenario $name done: $(cd "$dir" && echo *)"
 }
 
 # Long-lived flows are translated by the floating-IP rules; mid-flow the rules are repointed to app2 without

@@ -82,6 +82,7 @@ describe.skipIf(!LAB_AVAILABLE)('netns lab captures', () => {
       // dumpcap records the interface name in the IDB.
       for (const p of b.packets) expect(p.pcapngIfName).toBe(p.file.replace('.pcapng', ''));
     }
+    for (const [f, type] of Object.entries(b.linkType)) expect(type, f).toBe(b.lab.capture === 'any' ? 276 : 1);
     if (b.lab.capture === 'any') {
       // Both gateway interfaces resolved from the SLL2 ifindex through ip-addr.json.
       expect(count(b, on(b.lab.inside))).toBeGreaterThan(0);
