@@ -123,10 +123,3 @@ export function sysctlInt(s: Sysctl | undefined): number | null {
   const n = Number(s.value.trim());
   return Number.isInteger(n) ? n : null;
 }
-
-/** The first primary IPv4 address of an interface, as the kernel lists them (primaries before secondaries). */
-export function primaryAddress(itf: HostInterface): InterfaceAddress | null {
-  for (const a of itf.addresses) if (a.family === 4 && a.v4 >= 0 && !a.secondary) return a;
-  for (const a of itf.addresses) if (a.family === 4 && a.v4 >= 0) return a;
-  return null;
-}

@@ -21,7 +21,7 @@ function maxConf(w: Walk, name: string): { value: number; cite: Sysctl | null } 
  * with rp_filter 0 a packet whose source is one of the gateway's own addresses is a martian unless
  * accept_local is set. The drop is silent.
  */
-export function checkRpFilter(w: Walk, local: boolean): TraceDisposition | null {
+export function checkRpFilter(w: Walk): TraceDisposition | null {
   const s = w.s;
   const view = w.view;
   const src = ipv4ToString(s.src);
@@ -56,6 +56,6 @@ export function checkRpFilter(w: Walk, local: boolean): TraceDisposition | null 
   if (rp.value === 1 && revDev !== s.inIface) {
     return drop(`${head}: ${r.text} (${r.source.file}:${r.source.line}) leaves by ${revDev}, not by ${s.inIface} where the packet came in`, rp.cite);
   }
-  w.steps.push({ ...base, verdict: 'pass', note: `${head}: ${r.text} out ${revDev}${local ? '' : ''}`, source: rp.cite!.source });
+  w.steps.push({ ...base, verdict: 'pass', note: `${head}: ${r.text} out ${revDev}`, source: rp.cite!.source });
   return null;
 }

@@ -125,10 +125,9 @@ function fromHook(w: Walk, o: HookOutcome, table: TableName, hookName: string): 
   if (o.kind === 'accept') return null;
   if (o.kind === 'unknown') return { kind: 'unknown', why: o.why };
   const source = o.rule ? o.rule.source : o.chain.source;
-  let icmpBack = o.rejectWith !== null ? rejectIcmp(o.rejectWith) : null;
+  const icmpBack = o.rejectWith !== null ? rejectIcmp(o.rejectWith) : null;
   let note = o.note;
   if (o.rejectWith === 'tcp-reset') note += ' (a TCP RST goes back)';
-  if (o.rejectWith !== null && icmpBack === null && o.rejectWith !== 'tcp-reset') icmpBack = null;
   return dropped(w, table, chainDropReason(hookName), note, { rule: o.rule ? ruleRef(o.rule) : null, source, icmpBack });
 }
 
@@ -171,7 +170,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
   }
   if (r.kind === 'local') {
     w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: 'local', note: `${ipv4ToString(s.dst)} is local (${r.why})`, unsure: false, source: r.route?.source ?? null });
-    const rp = checkRpFilter(w, true);
+    const rp = checkRpFilter(w);
     if (rp) return rp;
     return localDelivery(w, r.why);
   }
@@ -224,7 +223,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
   if (route === null) w.unsure = true;
   const fwd = checkForwarding(w);
   if (fwd) return fwd;
-  const rp = checkRpFilter(w, false);
+  const rp = checkRpFilter(w);
   if (rp) return rp;
 
   // ip_forward(): the MTU check comes before the FORWARD hook.
