@@ -1,0 +1,483 @@
+import { describe, expect, test } from 'vitest';
+import type { CaptureRecord } from '../../src/model/capture.js';
+import { LinkType } from '../../src/model/capture.js';
+import { Net, PacketType, Proto, TcpFlag, newDecodedPacket, type DecodedPacket } from '../../src/model/packet.js';
+import { finishCorrelator, findRoot, newCorrelator, pushPacket, type CorrelatorState } from '../../src/correlate/correlator.js';
+import { MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, slot, type Connection } from '../../src/correlate/connection.js';
+import { Dir } from '../../src/correlate/packet-info.js';
+
+// Synthetic packets through pushPacket: a gateway with interface 0 inside (LAN) and 1 outside (WAN),
+// SNAT to 203.0.113.9. Each packet is described by the fields the decoder would fill.
+
+const LAN = 0;
+const WAN = 1;
+const APP = 0x0a000005; // 10.0.0.5
+const REMOTE = 0xc6336401; // 198.51.100.1
+const EIP = 0xcb007109; // 203.0.113.9
+const GW_LAN_MAC = 0x02aa00000001;
+const GW_WAN_MAC = 0x02bb00000001;
+const APP_MAC = 0x02cc00000001;
+const UP_MAC = 0x02dd00000001;
+const MS = 1e6;
+
+interface Pkt {
+  iface: number;
+  /** ns since the start of the run */
+  t: number;
+  proto?: number;
+  src: number;
+  dst: number;
+  sport?: number;
+  dport?: number;
+  ttl: number;
+  ipId: number;
+  payloadLength?: number;
+  payloadHash?: number;
+  tcpSeq?: number;
+  tcpAck?: number;
+  tcpFlags?: number;
+  icmpType?: number;
+  icmpId?: number;
+  icmpSeq?: number;
+  srcMac?: number;
+  dstMac?: number;
+  packetType?: number;
+}
+
+const BASE_SEC = 1_795_687_113;
+
+class Feeder {
+  readonly s: CorrelatorState;
+  private readonly d: DecodedPacket = newDecodedPacket();
+  private readonly rec: CaptureRecord = {
+    file: 'x',
+    frame: 0,
+    offset: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    caplen: 0,
+    origLen: 0,
+    linkType: LinkType.EN10MB,
+    interfaceId: 0,
+    interfaceName: '',
+    data: new Uint8Array(0),
+  };
+  private readonly frames = [0, 0];
+
+  constructor(opts: { macs?: [number, number][]; local?: number[]; windowNs?: number } = {}) {
+    this.s = newCorrelator({ localAddresses: new Set(opts.local ?? [EIP]), macs: new Map(opts.macs ?? []), windowNs: opts.windowNs ?? 250 * MS });
+  }
+
+  /** Push one packet (the reader's and decoder's reused structs, overwritten); returns its frame number in its file. */
+  push(p: Pkt): number {
+    const d = this.d;
+    const frame = ++this.frames[p.iface]!;
+    this.rec.frame = frame;
+    this.rec.tsSec = BASE_SEC + Math.floor(p.t / 1e9);
+    this.rec.tsNsec = p.t % 1e9;
+    d.net = Net.IPV4;
+    d.truncatedAt = 0;
+    d.fragment = false;
+    d.fragOffset = 0;
+    d.proto = p.proto ?? Proto.UDP;
+    d.src = p.src;
+    d.dst = p.dst;
+    d.sport = p.sport ?? 0;
+    d.dport = p.dport ?? 0;
+    d.ttl = p.ttl;
+    d.ipId = p.ipId;
+    d.payloadLength = p.payloadLength ?? 32;
+    d.payloadHash = p.payloadHash ?? 0x1234567;
+    d.ipTotalLength = 28 + d.payloadLength;
+    d.df = false;
+    d.tcpSeq = p.tcpSeq ?? 0;
+    d.tcpAck = p.tcpAck ?? 0;
+    d.tcpFlags = p.tcpFlags ?? 0;
+    d.icmpType = p.icmpType ?? 0;
+    d.icmpCode = 0;
+    d.icmpId = p.icmpId ?? 0;
+    d.icmpSeq = p.icmpSeq ?? 0;
+    d.srcMac = p.srcMac ?? 0;
+    d.dstMac = p.dstMac ?? 0;
+    d.packetType = p.packetType ?? PacketType.UNKNOWN;
+    d.inner.present = false;
+    pushPacket(this.s, this.rec, d, p.iface, p.iface);
+    return frame;
+  }
+
+  finish(): CorrelatorState {
+    finishCorrelator(this.s);
+    return this.s;
+  }
+}
+
+/** A UDP request from the app on LAN and its SNATed copy on WAN `dt` ns later. */
+function request(i: number, t: number, o: { sport?: number; mapped?: number; ipId?: number; hash?: number } = {}): [Pkt, Pkt] {
+  const sport = o.sport ?? 30000;
+  const base = { proto: Proto.UDP, dst: REMOTE, dport: 53, ipId: o.ipId ?? i & 0xffff, payloadHash: o.hash ?? (i * 2654435761) >>> 0 };
+  return [
+    { ...base, iface: LAN, t, src: APP, sport, ttl: 64, srcMac: APP_MAC, dstMac: GW_LAN_MAC },
+    { ...base, iface: WAN, t: t + 30_000, src: EIP, sport: o.mapped ?? 40000, ttl: 63, srcMac: GW_WAN_MAC, dstMac: UP_MAC },
+  ];
+}
+
+function conn(s: CorrelatorState, iface: number, src: number, sport: number): Connection {
+  const c = s.connections.find((x) => x.iface === iface && x.src === src && x.sport === sport);
+  expect(c, `connection on ${iface} from ${src}:${sport}`).toBeDefined();
+  return c!;
+}
+
+const count = (c: Connection, connDir: 0 | 1, dir: 1 | 2, matched: boolean): number => c.counts[slot(connDir, dir, matched)]!;
+
+describe('correlator: matching a packet with its copy on the other interface', () => {
+  test('a request and its NATed copy are one matched pair: counts, peer, latency, samples, one flow', () => {
+    const f = new Feeder();
+    const [a, b] = request(1, 1 * MS);
+    const fa = f.push(a);
+    const fb = f.push(b);
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(1);
+    expect(s.connections).toHaveLength(2);
+    const lan = conn(s, LAN, APP, 30000);
+    const wan = conn(s, WAN, EIP, 40000);
+    expect(count(lan, 0, Dir.IN, true)).toBe(1);
+    expect(count(wan, 0, Dir.OUT, true)).toBe(1);
+    expect([...lan.counts].reduce((x, y) => x + y)).toBe(1);
+    expect(lan.firstDir).toBe(Dir.IN);
+    expect(wan.firstDir).toBe(Dir.OUT);
+    expect(lan.peer?.frame).toBe(fb);
+    expect(lan.peer?.iface).toBe(WAN);
+    expect(lan.peer?.src).toBe(EIP);
+    expect(lan.peer?.sport).toBe(40000);
+    expect(lan.peer?.connId).toBe(wan.id);
+    expect(lan.replyPeer).toBeNull();
+    expect(lan.latencies).toEqual([30_000]);
+    expect(findRoot(s, lan.id)).toBe(findRoot(s, wan.id));
+    expect(lan.samples.map((p) => p.frame)).toEqual([fa]);
+    expect(lan.samples[0]!.match?.frame).toBe(fb);
+    expect(lan.samples[0]!.dir).toBe(Dir.IN);
+    expect(wan.samples[0]!.match?.frame).toBe(fa);
+    expect(wan.samples[0]!.dir).toBe(Dir.OUT);
+    expect(lan.first).toBe(lan.samples[0]);
+    expect(lan.last.t).toBe(1 * MS);
+    expect(wan.last.t).toBe(1 * MS + 30_000);
+    expect(s.pairDeltas.get(`${LAN}>${WAN}`)).toEqual([30_000]);
+    // The gateway's MACs were learned from the pair.
+    expect(s.options.macs.get(WAN)).toBe(GW_WAN_MAC);
+    expect(s.options.macs.get(LAN)).toBe(GW_LAN_MAC);
+  });
+
+  test('the copy arriving first (capture clocks apart) still pairs, the higher TTL being the arrival', () => {
+    const f = new Feeder();
+    const [a, b] = request(1, 5 * MS);
+    f.push({ ...b, t: 4 * MS });
+    f.push(a);
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(1);
+    const lan = conn(s, LAN, APP, 30000);
+    expect(count(lan, 0, Dir.IN, true)).toBe(1);
+    expect(lan.latencies).toEqual([-1 * MS]);
+    expect(lan.peer?.iface).toBe(WAN);
+  });
+
+  test('TTL not exactly one apart: no match, both unmatched, two flows', () => {
+    const f = new Feeder();
+    const [a, b] = request(1, 1 * MS);
+    f.push(a);
+    f.push({ ...b, ttl: 62 });
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(0);
+    const lan = conn(s, LAN, APP, 30000);
+    const wan = conn(s, WAN, EIP, 40000);
+    expect(findRoot(s, lan.id)).not.toBe(findRoot(s, wan.id));
+    expect(count(lan, 0, Dir.IN, false)).toBe(1);
+    // The WAN copy's source MAC is not known as the gateway's (nothing learned): by the local address.
+    expect(count(wan, 0, Dir.OUT, false)).toBe(1);
+    expect(lan.peer).toBeNull();
+    expect(lan.samples[0]!.match).toBeNull();
+    expect(lan.unmatchedInHead).toEqual([1 * MS]);
+    expect(lan.unmatchedInTail).toEqual([1 * MS]);
+  });
+
+  test('a different invariant (payload, IP ID, TCP seq) is not a copy', () => {
+    for (const change of [{ payloadHash: 7 }, { ipId: 999 }, { payloadLength: 33 }]) {
+      const f = new Feeder();
+      const [a, b] = request(1, 1 * MS);
+      f.push(a);
+      f.push({ ...b, ...change });
+      expect(f.finish().matchedPairs).toBe(0);
+    }
+  });
+
+  test('a copy on the same interface is not a match', () => {
+    const f = new Feeder();
+    const [a, b] = request(1, 1 * MS);
+    f.push(a);
+    f.push({ ...b, iface: LAN });
+    expect(f.finish().matchedPairs).toBe(0);
+  });
+
+  test('link-layer direction vetoes: an arrival the capture says was outgoing is not matched as inbound', () => {
+    const f = new Feeder();
+    const [a, b] = request(1, 1 * MS);
+    f.push({ ...a, packetType: PacketType.OUTGOING });
+    f.push({ ...b, packetType: PacketType.OUTGOING });
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(0);
+    expect(count(conn(s, LAN, APP, 30000), 0, Dir.OUT, false)).toBe(1);
+  });
+
+  test('a lost request: finalised unmatched at expiry, inbound by the gateway MAC, sampled', () => {
+    const f = new Feeder({ macs: [[LAN, GW_LAN_MAC], [WAN, GW_WAN_MAC]] });
+    const frames: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const [a, b] = request(i, i * 10 * MS);
+      frames.push(f.push(a));
+      if (i !== 4) f.push(b);
+    }
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(9);
+    const lan = conn(s, LAN, APP, 30000);
+    expect(count(lan, 0, Dir.IN, true)).toBe(9);
+    expect(count(lan, 0, Dir.IN, false)).toBe(1);
+    expect(lan.unmatchedInHead).toEqual([40 * MS]);
+    const lost = lan.samples.find((p) => p.frame === frames[4]);
+    expect(lost?.match).toBeNull();
+    expect(lost?.dir).toBe(Dir.IN);
+    expect(lan.samples.filter((p) => p.match !== null)).toHaveLength(9);
+    expect(lan.latencies).toHaveLength(9);
+  });
+
+  test('an expired pending packet cannot be matched by a copy arriving after the window', () => {
+    const f = new Feeder();
+    const [a, b] = request(1, 0);
+    f.push(a);
+    f.push({ ...b, t: 260 * MS });
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(0);
+    const lan = conn(s, LAN, APP, 30000);
+    expect(count(lan, 0, Dir.IN, false)).toBe(1);
+    // Inside the window it pairs.
+    const g = new Feeder();
+    g.push(a);
+    g.push({ ...b, t: 240 * MS });
+    expect(g.finish().matchedPairs).toBe(1);
+  });
+
+  test('a pending packet expires (is finalised) when time moves past the window, not at the end', () => {
+    const f = new Feeder({ macs: [[LAN, GW_LAN_MAC], [WAN, GW_WAN_MAC]] });
+    const [a] = request(1, 0);
+    f.push(a);
+    const lan = conn(f.s, LAN, APP, 30000);
+    expect(count(lan, 0, Dir.IN, false)).toBe(0);
+    f.push(request(2, 251 * MS, { sport: 31000 })[0]);
+    expect(count(lan, 0, Dir.IN, false)).toBe(1);
+  });
+
+  test('TCP retransmission with the same seq and a new IP ID pairs with its own copy; a lost retransmission stays unmatched', () => {
+    const f = new Feeder();
+    const tcp = (iface: number, t: number, ipId: number): Pkt => ({
+      iface,
+      t,
+      proto: Proto.TCP,
+      src: iface === LAN ? APP : EIP,
+      dst: REMOTE,
+      sport: iface === LAN ? 30000 : 40000,
+      dport: 443,
+      ttl: iface === LAN ? 64 : 63,
+      ipId,
+      payloadLength: 0,
+      payloadHash: 0,
+      tcpSeq: 1000,
+      tcpFlags: TcpFlag.SYN,
+    });
+    const l1 = f.push(tcp(LAN, 0, 1));
+    const l2 = f.push(tcp(LAN, 1 * MS, 2));
+    const w2 = f.push(tcp(WAN, 1 * MS + 20_000, 2));
+    const w1 = f.push(tcp(WAN, 1 * MS + 40_000, 1));
+    const l3 = f.push(tcp(LAN, 2 * MS, 3));
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(2);
+    const lan = conn(s, LAN, APP, 30000);
+    expect(lan.sawSyn).toBe(true);
+    const byFrame = new Map(lan.samples.map((p) => [p.frame, p]));
+    expect(byFrame.get(l1)?.match?.frame).toBe(w1);
+    expect(byFrame.get(l2)?.match?.frame).toBe(w2);
+    expect(byFrame.get(l3)?.match).toBeNull();
+    expect(count(lan, 0, Dir.IN, true)).toBe(2);
+    expect(count(lan, 0, Dir.IN, false)).toBe(1);
+    // The observed translation is the first matched inbound packet's partner (the retransmission's).
+    expect(lan.peer?.frame).toBe(w2);
+    expect(lan.latencies).toEqual([20_000, 1 * MS + 40_000]);
+  });
+
+  test('of two identical pending packets the copy pairs with the nearer one in time', () => {
+    const f = new Feeder();
+    const [a, b] = request(1, 0, { ipId: 0, hash: 5 });
+    const fa1 = f.push(a);
+    const fa2 = f.push({ ...a, t: 100 * MS });
+    f.push({ ...b, t: 101 * MS });
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(1);
+    const lan = conn(s, LAN, APP, 30000);
+    expect(lan.samples.find((p) => p.frame === fa2)?.match).not.toBeNull();
+    expect(lan.samples.find((p) => p.frame === fa1)?.match).toBeNull();
+    expect(lan.latencies).toEqual([1 * MS]);
+  });
+
+  test('replies share the connection (reply direction) and set replyPeer', () => {
+    const f = new Feeder();
+    const [a, b] = request(1, 0);
+    f.push(a);
+    f.push(b);
+    const rep = { proto: Proto.UDP, src: REMOTE, sport: 53, ipId: 77, payloadHash: 99 };
+    const wr = f.push({ ...rep, iface: WAN, t: 1 * MS, dst: EIP, dport: 40000, ttl: 60, srcMac: UP_MAC, dstMac: GW_WAN_MAC });
+    const lr = f.push({ ...rep, iface: LAN, t: 1 * MS + 30_000, dst: APP, dport: 30000, ttl: 59, srcMac: GW_LAN_MAC, dstMac: APP_MAC });
+    const s = f.finish();
+    expect(s.connections).toHaveLength(2);
+    const lan = conn(s, LAN, APP, 30000);
+    const wan = conn(s, WAN, EIP, 40000);
+    expect(count(wan, 1, Dir.IN, true)).toBe(1);
+    expect(count(lan, 1, Dir.OUT, true)).toBe(1);
+    expect(wan.replyPeer?.frame).toBe(lr);
+    expect(wan.samples.find((p) => p.frame === wr)?.connDir).toBe(1);
+    expect(lan.samples.find((p) => p.frame === lr)?.match?.frame).toBe(wr);
+    expect(s.pairDeltas.get(`${WAN}>${LAN}`)).toEqual([30_000]);
+  });
+
+  test('ICMP echo: the echo id keys the connection and NAT may rewrite it', () => {
+    const f = new Feeder();
+    const echo = { proto: Proto.ICMP, icmpType: 8, icmpSeq: 3, dst: REMOTE, ipId: 11, payloadHash: 5 };
+    f.push({ ...echo, iface: LAN, t: 0, src: APP, icmpId: 77, ttl: 64 });
+    f.push({ ...echo, iface: WAN, t: 10_000, src: EIP, icmpId: 4242, ttl: 63 });
+    // Another echo id from the same host is another connection.
+    f.push({ ...echo, iface: LAN, t: 20_000, src: APP, icmpId: 78, ipId: 12, ttl: 64 });
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(1);
+    const lan = conn(s, LAN, APP, 77);
+    expect(lan.dport).toBe(0);
+    expect(lan.peer?.sport).toBe(4242);
+    expect(s.connections.filter((c) => c.iface === LAN)).toHaveLength(2);
+  });
+
+  test('samples: the first MAX_SAMPLES packets, then the first unmatched arrivals only', () => {
+    const f = new Feeder({ macs: [[LAN, GW_LAN_MAC], [WAN, GW_WAN_MAC]] });
+    const lostFrames: number[] = [];
+    const n = MAX_SAMPLES + 30;
+    for (let i = 0; i < n; i++) {
+      const [a, b] = request(i, i * MS);
+      const fa = f.push(a);
+      if (i >= MAX_SAMPLES && i % 2 === 0) lostFrames.push(fa);
+      else f.push(b);
+    }
+    const s = f.finish();
+    const lan = conn(s, LAN, APP, 30000);
+    const wan = conn(s, WAN, EIP, 40000);
+    expect(lan.samples).toHaveLength(MAX_SAMPLES + MAX_UNMATCHED_SAMPLES);
+    expect(lan.samples.slice(MAX_SAMPLES).map((p) => p.frame)).toEqual(lostFrames.slice(0, MAX_UNMATCHED_SAMPLES));
+    expect(lan.samples.map((p) => p.sample)).toEqual(lan.samples.map((_, i) => i));
+    expect(wan.samples).toHaveLength(MAX_SAMPLES);
+    // The sampled ones past the first MAX_SAMPLES on WAN are not there; matched LAN samples point at WAN frames.
+    for (const p of lan.samples.slice(0, MAX_SAMPLES)) expect(p.match?.iface).toBe(WAN);
+    expect(count(lan, 0, Dir.IN, false)).toBe(lostFrames.length);
+    expect(lan.unmatchedInHead).toHaveLength(Math.min(32, lostFrames.length));
+    expect(lan.last.t).toBe((n - 1) * MS);
+    expect(lan.latencies).toHaveLength(Math.min(64, n - lostFrames.length));
+  });
+
+  test('a sampled packet matched by an unsampled one gets its partner materialised (and vice versa)', () => {
+    const f = new Feeder();
+    // WAN connection already has MAX_SAMPLES samples; a new LAN connection's first packet pairs with an unsampled WAN copy.
+    for (let i = 0; i < MAX_SAMPLES; i++) f.push({ ...request(i, i * 1000)[1], ttl: 50 });
+    const [a, b] = request(100, 1 * MS, { sport: 31000 });
+    const fa = f.push(a);
+    const fb = f.push(b);
+    const s = f.finish();
+    const lan = conn(s, LAN, APP, 31000);
+    expect(lan.samples[0]!.match?.frame).toBe(fb);
+    expect(lan.samples[0]!.match?.match?.frame).toBe(fa);
+    expect(lan.peer?.frame).toBe(fb);
+    expect(lan.peer?.connDir).toBe(0);
+  });
+
+  test('many packets pending at once (beyond any initial capacity) all pair, copies arriving in reverse order', () => {
+    const f = new Feeder();
+    const n = 20_000;
+    const pairs = Array.from({ length: n }, (_, i) => request(i, i * 5_000, { sport: 1024 + (i % 4000), mapped: 20000 + (i % 4000) }));
+    for (const [a] of pairs) f.push(a);
+    const last = n * 5_000;
+    for (let i = n - 1; i >= 0; i--) f.push({ ...pairs[i]![1], t: last + (n - i) });
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(n);
+    expect(s.connections).toHaveLength(8000);
+    const lanBySport = new Map(s.connections.filter((c) => c.iface === LAN).map((c) => [c.sport, c]));
+    const bad = s.connections.filter(
+      (c) => [...c.counts].reduce((x, y) => x + y) !== 5 || findRoot(s, c.id) !== findRoot(s, (c.iface === LAN ? c : lanBySport.get(c.sport - 20000 + 1024)!).id),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  test('many connections (table growth, colliding tuples): ids by first appearance, each packet in its own', () => {
+    const f = new Feeder();
+    const n = 30_000;
+    for (let i = 0; i < n; i++) {
+      // Addresses and ports chosen so that naive hashes collide: src and port swap roles.
+      const src = (0x0a000000 + (i >>> 4)) >>> 0;
+      const sport = 1000 + (i & 15) * 16;
+      f.push({ iface: LAN, t: i * 1000, proto: Proto.UDP, src, dst: REMOTE, sport, dport: 53, ttl: 64, ipId: i & 0xffff, payloadHash: i });
+    }
+    // Second round: the replies (reversed tuple) land in the same connections.
+    for (let i = 0; i < n; i++) {
+      const src = (0x0a000000 + (i >>> 4)) >>> 0;
+      const sport = 1000 + (i & 15) * 16;
+      f.push({ iface: LAN, t: n * 1000 + i * 1000, proto: Proto.UDP, src: REMOTE, dst: src, sport: 53, dport: sport, ttl: 60, ipId: (i + 7) & 0xffff, payloadHash: ~i });
+    }
+    const s = f.finish();
+    expect(s.connections).toHaveLength(n);
+    const bad = s.connections.filter(
+      (c, i) =>
+        c.id !== i ||
+        c.src !== (0x0a000000 + (i >>> 4)) >>> 0 ||
+        c.sport !== 1000 + (i & 15) * 16 ||
+        c.counts[slot(0, Dir.IN, false)]! + c.counts[slot(0, Dir.OUT, false)]! !== 1 ||
+        c.counts[slot(1, Dir.IN, false)]! + c.counts[slot(1, Dir.OUT, false)]! !== 1,
+    );
+    expect(bad.map((c) => c.id)).toEqual([]);
+  });
+
+  test('an ICMP error quoting a connection is attached to it', () => {
+    const f = new Feeder();
+    const [a] = request(1, 0);
+    f.push(a);
+    const d = newDecodedPacket();
+    Object.assign(d, { net: Net.IPV4, proto: Proto.ICMP, src: 0x0a0000fe, dst: APP, ttl: 64, icmpType: 3, icmpCode: 4, icmpMtu: 1400 });
+    Object.assign(d.inner, { present: true, proto: Proto.UDP, src: APP, dst: REMOTE, sport: 30000, dport: 53 });
+    const rec = { file: 'x', frame: 9, offset: 0, tsSec: BASE_SEC, tsNsec: 1000, caplen: 0, origLen: 0, linkType: 1, interfaceId: 0, interfaceName: '', data: new Uint8Array(0) };
+    pushPacket(f.s, rec, d, LAN, LAN);
+    // Quoting an unknown connection: an orphan.
+    d.inner.sport = 1;
+    pushPacket(f.s, { ...rec, frame: 10 }, d, LAN, LAN);
+    const s = f.finish();
+    const lan = conn(s, LAN, APP, 30000);
+    expect(lan.errors.map((e) => [e.frame, e.type, e.code, e.mtu])).toEqual([[9, 3, 4, 1400]]);
+    expect(s.orphanErrors.map((e) => e.frame)).toEqual([10]);
+  });
+
+  test('what is not followed is counted: IPv6, non-IP, multicast, later fragments', () => {
+    const f = new Feeder();
+    const d = newDecodedPacket();
+    const rec = { file: 'x', frame: 1, offset: 0, tsSec: BASE_SEC, tsNsec: 0, caplen: 0, origLen: 0, linkType: 1, interfaceId: 0, interfaceName: '', data: new Uint8Array(0) };
+    d.net = Net.IPV6;
+    pushPacket(f.s, rec, d, 0, 0);
+    d.net = Net.OTHER;
+    pushPacket(f.s, rec, d, 0, 0);
+    Object.assign(d, { net: Net.IPV4, src: APP, dst: 0xe0000001 });
+    pushPacket(f.s, rec, d, 0, 0);
+    Object.assign(d, { net: Net.IPV4, src: APP, dst: REMOTE, fragment: true, fragOffset: 1480 });
+    pushPacket(f.s, rec, d, 0, 0);
+    const s = f.finish();
+    expect(s.ignored).toMatchObject({ ipv6: 1, nonIp: 1, multicast: 1, fragments: 1 });
+    expect(s.connections).toHaveLength(0);
+    expect(s.packets).toBe(4);
+  });
+});
