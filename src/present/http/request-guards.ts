@@ -15,7 +15,7 @@ export function isLoopbackHost(host: string): boolean {
 /** The host name in a Host header (`name:port`, `[v6]:port`), lowercased, without the port. */
 export function hostHeaderName(header: string | undefined): string | null {
   if (!header) return null;
-  const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::\d{1,5})?$/i.exec(header.trim());
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::\d{1,5})?$/i.exec(header.trim());
   return m ? m[1]!.toLowerCase() : null;
 }
 
