@@ -27,7 +27,8 @@ function isDir(p: string): boolean {
 }
 
 export function reportTargets(inputs: readonly string[], cwd: string): ReportTargets {
-  const bundle = inputs.length === 1 && isDir(inputs[0]!) ? resolve(cwd, inputs[0]!) : null;
+  const only = inputs.length === 1 ? resolve(cwd, inputs[0]!) : null;
+  const bundle = only !== null && isDir(only) ? only : null;
   const dir = bundle ? dirname(bundle) : cwd;
   const stem = bundle ? basename(bundle) : 'natlens';
   return targetsIn(dir, stem);
