@@ -223,6 +223,22 @@ describe('natlens serve API (fake analysis)', () => {
     expect(await readdir(path.join(dataDir, 'analyses'))).toEqual([]);
   });
 
+  it('stops a running analysis that is deleted and goes on with the next', async () => {
+    const gate = gatedRunner();
+    srv = await start(dataDir, { workers: 1, runner: gate.runner });
+    const a = (await upload(srv.url, form([{ name: 'a.pcap', data: 'A' }]))).body.id as string;
+    const b = (await upload(srv.url, form([{ name: 'b.pcap', data: 'B' }]))).body.id as string;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(gate.started).toEqual([a]);
+    expect((await fetch(`${srv.url}/api/analyses/${a}`, { method: 'DELETE' })).status).toBe(204);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(gate.started).toEqual([a, b]);
+    expect((await fetch(`${srv.url}/api/analyses/${a}`)).status).toBe(404);
+    expect(await readdir(path.join(dataDir, 'analyses'))).toEqual([b]);
+    gate.release();
+    expect((await waitFinished(srv.url, b)).status).toBe('done');
+  });
+
   it('runs at most --workers analyses at once, first in first out', async () => {
     const gate = gatedRunner();
     srv = await start(dataDir, { workers: 2, runner: gate.runner });
