@@ -195,6 +195,13 @@ describe('natlens serve API (fake analysis)', () => {
     expect([r.status, ((await r.json()) as { error: { code: string } }).error.code]).toEqual([400, 'bad-field']);
     r = await post('--nope\r\nbroken', { 'Content-Type': 'multipart/form-data; boundary=nope' });
     expect(r.status).toBe(400);
+    // A body that ends in the middle of a file part.
+    r = await post('--b\r\nContent-Disposition: form-data; name="files"; filename="cut.pcap"\r\n\r\n' + 'x'.repeat(100_000), { 'Content-Type': 'multipart/form-data; boundary=b' });
+    expect([r.status, ((await r.json()) as { error: { code: string } }).error.code]).toEqual([400, 'bad-multipart']);
+    r = await post(form(Array.from({ length: 65 }, (_, i) => ({ name: `f${i}.pcap`, data: 'x' }))));
+    expect([r.status, ((await r.json()) as { error: { code: string } }).error.code]).toEqual([413, 'too-many-files']);
+    r = await post(form([{ name: 'a.pcap', data: 'x' }], { inside: 'x'.repeat(300) }));
+    expect([r.status, ((await r.json()) as { error: { code: string } }).error.code]).toEqual([400, 'bad-field']);
     r = await post(form([{ name: 'empty.tar', data: makeTar([{ path: 'nothing/', type: '5' }]) }]));
     expect([r.status, ((await r.json()) as { error: { code: string } }).error.code]).toEqual([422, 'empty-archive']);
     r = await post(form([{ name: 'zeros.tar', data: makeTar([]) }]));
