@@ -1,6 +1,12 @@
 /**
  * Big-endian (network order) reads straight off the capture buffer. Plain byte arithmetic beats a
  * DataView on the per-packet path (no view object, no bounds-check trampoline); callers check bounds first.
+ *
+ * Values that can exceed a V8 small integer (±2^30: IPv4 addresses, TCP seq/ack, MACs, hashes) are NOT
+ * read through a helper on the per-packet path: when the optimiser's inlining budget runs out, a helper
+ * call stays a call and its non-small result is boxed in a fresh HeapNumber — per-packet garbage that
+ * measurably triggered scavenges. The decoders spell those reads out where they store them into the
+ * DecodedPacket (whose number fields are updated in place). `u32` remains for small or cold values.
  */
 
 export function u16(d: Uint8Array, o: number): number {
@@ -17,15 +23,7 @@ export function u32le(d: Uint8Array, o: number): number {
   return (d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24)) >>> 0;
 }
 
-/** A 48-bit MAC address as an exact double (2^48 < 2^53). */
-export function mac48(d: Uint8Array, o: number): number {
-  return u16(d, o) * 0x1_0000_0000 + u32(d, o + 2);
-}
-
 /** Four big-endian words of an IPv6 address into `w` (reused storage, no allocation). */
 export function ipv6Words(d: Uint8Array, o: number, w: Uint32Array): void {
-  w[0] = u32(d, o);
-  w[1] = u32(d, o + 4);
-  w[2] = u32(d, o + 8);
-  w[3] = u32(d, o + 12);
+  for (let i = 0; i < 4; i++, o += 4) w[i] = (d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!;
 }

@@ -1,6 +1,6 @@
 import type { EmbeddedHeader } from '../model/packet.js';
 import { Proto } from '../model/packet.js';
-import { ipv6Words, u16, u32 } from './bytes.js';
+import { ipv6Words, u16 } from './bytes.js';
 import { EXT_OK, newIpv6ExtWalk, walkIpv6Extensions } from './ipv6-extensions.js';
 
 const walk = newIpv6ExtWalk();
@@ -29,8 +29,8 @@ export function decodeEmbeddedHeader(d: Uint8Array, off: number, capEnd: number,
     inner.ipId = u16(d, off + 4);
     inner.ttl = d[off + 8]!;
     inner.proto = d[off + 9]!;
-    inner.src = u32(d, off + 12);
-    inner.dst = u32(d, off + 16);
+    inner.src = (((d[off + 12]! << 24) | (d[off + 13]! << 16) | (d[off + 14]! << 8) | d[off + 15]!) >>> 0);
+    inner.dst = (((d[off + 16]! << 24) | (d[off + 17]! << 16) | (d[off + 18]! << 8) | d[off + 19]!) >>> 0);
     if ((u16(d, off + 6) & 0x1fff) !== 0) return; // a later fragment: no transport header quoted
     l4 = off + headerLength;
   } else if (version === 6) {
@@ -56,7 +56,7 @@ export function decodeEmbeddedHeader(d: Uint8Array, off: number, capEnd: number,
       inner.sport = u16(d, l4);
       inner.dport = u16(d, l4 + 2);
     }
-    if (proto === Proto.TCP && avail >= 8) inner.tcpSeq = u32(d, l4 + 4);
+    if (proto === Proto.TCP && avail >= 8) inner.tcpSeq = (((d[l4 + 4]! << 24) | (d[l4 + 5]! << 16) | (d[l4 + 6]! << 8) | d[l4 + 7]!) >>> 0);
   } else if (proto === Proto.ICMP || proto === Proto.ICMPV6) {
     if (avail >= 1) inner.icmpType = d[l4]!;
     const t = inner.icmpType;

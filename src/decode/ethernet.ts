@@ -1,6 +1,6 @@
 import type { DecodedPacket } from '../model/packet.js';
 import { Layer } from '../model/packet.js';
-import { mac48, u16 } from './bytes.js';
+import { u16 } from './bytes.js';
 import { markTruncated } from './truncate.js';
 import { skipVlanTags } from './vlan.js';
 
@@ -15,8 +15,8 @@ export function decodeEthernet(d: Uint8Array, out: DecodedPacket): number {
     markTruncated(out, Layer.LINK);
     return -1;
   }
-  out.dstMac = mac48(d, 0);
-  out.srcMac = mac48(d, 6);
+  out.dstMac = ((d[0]! << 8) | d[1]!) * 0x1_0000_0000 + (((d[2]! << 24) | (d[3]! << 16) | (d[4]! << 8) | d[5]!) >>> 0);
+  out.srcMac = ((d[6]! << 8) | d[7]!) * 0x1_0000_0000 + (((d[8]! << 24) | (d[9]! << 16) | (d[10]! << 8) | d[11]!) >>> 0);
   out.etherType = u16(d, 12);
   return skipVlanTags(d, ETHERNET_HEADER, out);
 }

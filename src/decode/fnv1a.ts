@@ -6,7 +6,7 @@
  */
 
 export const FNV1A32_OFFSET = 0x811c9dc5;
-const FNV1A32_PRIME = 0x01000193;
+export const FNV1A32_PRIME = 0x01000193;
 
 /** Hash of `data[start, end)`; the offset basis for an empty range (callers that want 0 check first). */
 export function fnv1a32(data: Uint8Array, start: number, end: number): number {

@@ -1,6 +1,6 @@
 import type { DecodedPacket } from '../model/packet.js';
 import { Layer } from '../model/packet.js';
-import { u16, u32 } from './bytes.js';
+import { u16 } from './bytes.js';
 import { decodeEmbeddedHeader } from './embedded-header.js';
 import { setPayload } from './payload.js';
 import { markMalformed, markTruncated } from './truncate.js';
@@ -75,7 +75,7 @@ export function decodeIcmp(d: Uint8Array, off: number, end: number, out: Decoded
       if (out.icmpCode === ICMP_FRAG_NEEDED) out.icmpMtu = u16(d, off + 6);
       break;
     case IcmpType.REDIRECT:
-      out.icmpGateway = u32(d, off + 4);
+      out.icmpGateway = (((d[off + 4]! << 24) | (d[off + 5]! << 16) | (d[off + 6]! << 8) | d[off + 7]!) >>> 0);
       break;
     default:
       break;

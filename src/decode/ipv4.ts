@@ -1,6 +1,6 @@
 import type { DecodedPacket } from '../model/packet.js';
 import { Layer, Net } from '../model/packet.js';
-import { u16, u32 } from './bytes.js';
+import { u16 } from './bytes.js';
 import { markMalformed, markTruncated } from './truncate.js';
 
 const IPV4_MIN_HEADER = 20;
@@ -36,8 +36,8 @@ export function decodeIpv4(d: Uint8Array, off: number, out: DecodedPacket): numb
   out.fragment = out.mf || out.fragOffset !== 0;
   out.ttl = d[off + 8]!;
   out.proto = d[off + 9]!;
-  out.src = u32(d, off + 12);
-  out.dst = u32(d, off + 16);
+  out.src = (((d[off + 12]! << 24) | (d[off + 13]! << 16) | (d[off + 14]! << 8) | d[off + 15]!) >>> 0);
+  out.dst = (((d[off + 16]! << 24) | (d[off + 17]! << 16) | (d[off + 18]! << 8) | d[off + 19]!) >>> 0);
   out.ipOptions = headerLength > IPV4_MIN_HEADER;
   // A zero total length on a captured packet is a segmentation-offload super-packet (BIG TCP leaves
   // tot_len 0); tcpdump's print-ip.c makes the same guess and uses the captured length.

@@ -1,4 +1,4 @@
-import { u16, u32 } from './bytes.js';
+import { u16 } from './bytes.js';
 
 /** Where a walk over IPv6 extension headers stopped, and the fragment header it passed, if any. */
 export interface Ipv6ExtWalk {
@@ -73,7 +73,7 @@ export function walkIpv6Extensions(
         w.fragment = true;
         w.fragOffset = fo & 0xfff8;
         w.mf = (fo & 1) !== 0;
-        w.fragId = u32(d, p + 4);
+        w.fragId = (((d[p + 4]! << 24) | (d[p + 5]! << 16) | (d[p + 6]! << 8) | d[p + 7]!) >>> 0);
       }
       nh = d[p]!;
       p += hlen;

@@ -1,6 +1,6 @@
 import type { DecodedPacket } from '../model/packet.js';
 import { Layer, Net } from '../model/packet.js';
-import { ipv6Words, u16, u32 } from './bytes.js';
+import { ipv6Words, u16 } from './bytes.js';
 import { EXT_MALFORMED, EXT_TRUNCATED, newIpv6ExtWalk, walkIpv6Extensions } from './ipv6-extensions.js';
 import { markMalformed, markTruncated } from './truncate.js';
 
@@ -21,13 +21,14 @@ export function decodeIpv6(d: Uint8Array, off: number, out: DecodedPacket): numb
     markTruncated(out, Layer.NETWORK);
     return -1;
   }
-  const first = u32(d, off);
-  if (first >>> 28 !== 6) {
-    markMalformed(out, `IPv6 header with version ${first >>> 28}`);
+  // Version (4 bits), traffic class (8), flow label (20), read bytewise: the whole word exceeds a small integer.
+  const version = d[off]! >> 4;
+  if (version !== 6) {
+    markMalformed(out, `IPv6 header with version ${version}`);
     return -1;
   }
-  out.tos = (first >>> 20) & 0xff;
-  out.flowLabel = first & 0xfffff;
+  out.tos = ((d[off]! & 0x0f) << 4) | (d[off + 1]! >> 4);
+  out.flowLabel = ((d[off + 1]! & 0x0f) << 16) | (d[off + 2]! << 8) | d[off + 3]!;
   const payloadLength = u16(d, off + 4);
   const nextHeader = d[off + 6]!;
   out.ttl = d[off + 7]!;

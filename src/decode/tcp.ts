@@ -1,6 +1,6 @@
 import type { DecodedPacket } from '../model/packet.js';
 import { Layer } from '../model/packet.js';
-import { u16, u32 } from './bytes.js';
+import { u16 } from './bytes.js';
 import { setPayload } from './payload.js';
 import { markMalformed, markTruncated } from './truncate.js';
 
@@ -29,8 +29,8 @@ export function decodeTcp(d: Uint8Array, off: number, end: number, out: DecodedP
     markTruncated(out, Layer.TRANSPORT);
     return;
   }
-  out.tcpSeq = u32(d, off + 4);
-  out.tcpAck = u32(d, off + 8);
+  out.tcpSeq = (((d[off + 4]! << 24) | (d[off + 5]! << 16) | (d[off + 6]! << 8) | d[off + 7]!) >>> 0);
+  out.tcpAck = (((d[off + 8]! << 24) | (d[off + 9]! << 16) | (d[off + 10]! << 8) | d[off + 11]!) >>> 0);
   const headerLength = (d[off + 12]! >> 4) * 4;
   out.tcpHeaderLength = headerLength;
   out.tcpFlags = d[off + 13]!;
