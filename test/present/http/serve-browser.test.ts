@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import { create as createTar } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../src/present/http/server.js';
 import { threadJobRunner } from '../../../src/present/http/thread-job-runner.js';
-import { removeDir, tempDir } from './serve-helpers.js';
+import { fakeRunner, removeDir, tempDir } from './serve-helpers.js';
 import { makeTar } from './tar-fixture.js';
 
 /**
@@ -99,5 +99,30 @@ describe.skipIf(!ready)('natlens serve page in Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     expect(await page.locator('#message img').count()).toBe(0);
     await page.close();
+  }, 30_000);
+  it('asks for the token when the service has one, then lists, uploads and downloads with it', async () => {
+    const tokenData = path.join(work, 'token-data');
+    const guarded = await startServer({ dataDir: tokenData, host: '127.0.0.1', port: 0, token: 'tok-123', maxUploadBytes: 1 << 20, workers: 1, runner: fakeRunner });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${guarded.url}/`);
+      await page.waitForSelector('#analyses td.empty:has-text("Enter the API token")');
+      expect(await page.isVisible('#token')).toBe(true);
+      await page.fill('#token', 'tok-123');
+      await page.dispatchEvent('#token', 'change');
+      await page.waitForSelector('#analyses td.empty:has-text("No analyses yet.")');
+      await page.setInputFiles('#files', { name: 'eth0.pcap', mimeType: 'application/octet-stream', buffer: Buffer.from('PCAP') });
+      await page.click('#upload');
+      const row = page.locator('#analyses tr[data-status="done"]');
+      await row.waitFor({ timeout: 15_000 });
+      // A plain link cannot carry the header: the page fetches with it and hands the file over as a download.
+      const [download] = await Promise.all([page.waitForEvent('download'), row.locator('a.report-md').click()]);
+      const saved = path.join(work, 'report-from-page.md');
+      await download.saveAs(saved);
+      expect(readFileSync(saved, 'utf8')).toBe('# report\n\neth0.pcap\n');
+      await page.close();
+    } finally {
+      await guarded.close();
+    }
   }, 30_000);
 });
