@@ -34,7 +34,8 @@ describe.skipIf(scenarios.length === 0).each(scenarios)('field snapshot %s', (sc
 
   it('reconciles iptables-save with the nat and filter listings without disagreement', () => {
     expect(snap.disagreements).toEqual([]);
-    expect(snap.warnings).toEqual([]);
+    // The only note allowed: an empty `conntrack -L` (no entries) in some bundles.
+    expect(snap.warnings.filter((w) => !(w.code === 'empty-file' && w.file.endsWith('conntrack.txt')))).toEqual([]);
     const rules = snap.rules!;
     expect(rules.backend).toBe('legacy');
     expect(rules.iptablesVersion).toBe('1.8.9');
