@@ -27,8 +27,10 @@ export function decodeArp(d: Uint8Array, off: number, out: DecodedPacket): void 
     markTruncated(out, Layer.NETWORK);
     return;
   }
-  out.arpSha = ((d[off + 8]! << 8) | d[off + 9]!) * 0x1_0000_0000 + (((d[off + 10]! << 24) | (d[off + 11]! << 16) | (d[off + 12]! << 8) | d[off + 13]!) >>> 0);
+  out.arpSha = ((d[off + 8]! << 8) | d[off + 9]!) * 0x1_0000_0000 +
+    (((d[off + 10]! << 24) | (d[off + 11]! << 16) | (d[off + 12]! << 8) | d[off + 13]!) >>> 0);
   out.arpSpa = (((d[off + 14]! << 24) | (d[off + 15]! << 16) | (d[off + 16]! << 8) | d[off + 17]!) >>> 0);
-  out.arpTha = ((d[off + 18]! << 8) | d[off + 19]!) * 0x1_0000_0000 + (((d[off + 20]! << 24) | (d[off + 21]! << 16) | (d[off + 22]! << 8) | d[off + 23]!) >>> 0);
+  out.arpTha = ((d[off + 18]! << 8) | d[off + 19]!) * 0x1_0000_0000 +
+    (((d[off + 20]! << 24) | (d[off + 21]! << 16) | (d[off + 22]! << 8) | d[off + 23]!) >>> 0);
   out.arpTpa = (((d[off + 24]! << 24) | (d[off + 25]! << 16) | (d[off + 26]! << 8) | d[off + 27]!) >>> 0);
 }

@@ -56,7 +56,8 @@ export function decodeEmbeddedHeader(d: Uint8Array, off: number, capEnd: number,
       inner.sport = u16(d, l4);
       inner.dport = u16(d, l4 + 2);
     }
-    if (proto === Proto.TCP && avail >= 8) inner.tcpSeq = (((d[l4 + 4]! << 24) | (d[l4 + 5]! << 16) | (d[l4 + 6]! << 8) | d[l4 + 7]!) >>> 0);
+    if (proto === Proto.TCP && avail >= 8) inner.tcpSeq =
+      (((d[l4 + 4]! << 24) | (d[l4 + 5]! << 16) | (d[l4 + 6]! << 8) | d[l4 + 7]!) >>> 0);
   } else if (proto === Proto.ICMP || proto === Proto.ICMPV6) {
     if (avail >= 1) inner.icmpType = d[l4]!;
     const t = inner.icmpType;

@@ -75,7 +75,8 @@ export function decodeIcmp(d: Uint8Array, off: number, end: number, out: Decoded
       if (out.icmpCode === ICMP_FRAG_NEEDED) out.icmpMtu = u16(d, off + 6);
       break;
     case IcmpType.REDIRECT:
-      out.icmpGateway = (((d[off + 4]! << 24) | (d[off + 5]! << 16) | (d[off + 6]! << 8) | d[off + 7]!) >>> 0);
+      out.icmpGateway =
+        (((d[off + 4]! << 24) | (d[off + 5]! << 16) | (d[off + 6]! << 8) | d[off + 7]!) >>> 0);
       break;
     default:
       break;

@@ -23,7 +23,8 @@ export function decodeLinuxSll(d: Uint8Array, out: DecodedPacket): number {
   out.packetType = u16(d, 0);
   const hatype = u16(d, 2);
   const addrLen = u16(d, 4);
-  if (hatype === ARPHRD_ETHER && addrLen === 6) out.srcMac = ((d[6]! << 8) | d[7]!) * 0x1_0000_0000 + (((d[8]! << 24) | (d[9]! << 16) | (d[10]! << 8) | d[11]!) >>> 0);
+  if (hatype === ARPHRD_ETHER && addrLen === 6) out.srcMac = ((d[6]! << 8) | d[7]!) * 0x1_0000_0000 +
+    (((d[8]! << 24) | (d[9]! << 16) | (d[10]! << 8) | d[11]!) >>> 0);
   // A netlink family number would be misread as an EtherType; 0 names no network layer.
   out.etherType = hatype === ARPHRD_NETLINK ? 0 : u16(d, 14);
   return skipVlanTags(d, SLL_HEADER, out);

@@ -23,7 +23,8 @@ export function decodeLinuxSll2(d: Uint8Array, out: DecodedPacket): number {
   const hatype = u16(d, 8);
   out.packetType = d[10]!;
   const addrLen = d[11]!;
-  if (hatype === ARPHRD_ETHER && addrLen === 6) out.srcMac = ((d[12]! << 8) | d[13]!) * 0x1_0000_0000 + (((d[14]! << 24) | (d[15]! << 16) | (d[16]! << 8) | d[17]!) >>> 0);
+  if (hatype === ARPHRD_ETHER && addrLen === 6) out.srcMac = ((d[12]! << 8) | d[13]!) * 0x1_0000_0000 +
+    (((d[14]! << 24) | (d[15]! << 16) | (d[16]! << 8) | d[17]!) >>> 0);
   out.etherType = hatype === ARPHRD_NETLINK ? 0 : protocol;
   return skipVlanTags(d, SLL2_HEADER, out);
 }
