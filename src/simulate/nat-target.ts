@@ -35,6 +35,20 @@ function setPort(s: PacketState, which: 'src' | 'dst', port: number): boolean {
   return false;
 }
 
+/**
+ * The port a NAT range gives (nf_nat_core.c get_unique_tuple / nf_nat_l4proto_unique_tuple): a port already
+ * inside the range is kept unless --random/--random-fully; otherwise a destination mapping starts at the first
+ * port of the range (offset 0) and a source mapping at a random offset — the first port is then a guess.
+ */
+function pickPort(current: number, lo: number, hi: number, randomAll: boolean, notes: string[]): number {
+  if (!randomAll && current >= lo && current <= hi) {
+    if (hi > lo) notes.push(`port ${current} is inside ${lo}-${hi}: kept`);
+    return current;
+  }
+  if (hi > lo) notes.push(`port range ${lo}-${hi}: assumed ${lo}`);
+  return lo;
+}
+
 function carriesPort(s: PacketState): boolean {
   return hasPorts(s.proto) || isIcmpQuery(s.proto, s.icmpType);
 }
@@ -56,11 +70,8 @@ export function applyDnat(to: readonly NatRange[], random: boolean, s: PacketSta
   if (to.length > 1) notes.push(`${to.length} --to-destination ranges: used the first`);
   let portsMayChange = false;
   if (r.portLo > 0 && hasPorts(s.proto)) {
-    setPort(s, 'dst', r.portLo);
-    if (r.portHi > r.portLo) {
-      portsMayChange = true;
-      notes.push(`port range ${r.portLo}-${r.portHi}: assumed ${r.portLo}`);
-    }
+    setPort(s, 'dst', pickPort(s.dport, r.portLo, r.portHi, random, notes));
+    if (r.portHi > r.portLo) portsMayChange = true;
   }
   if (random && r.portHi > r.portLo) portsMayChange = true;
   return { portsMayChange, note: notes.join('; '), unsure, failed: null };
@@ -69,11 +80,9 @@ export function applyDnat(to: readonly NatRange[], random: boolean, s: PacketSta
 function sourcePorts(s: PacketState, ports: PortRange | null, random: boolean, randomFully: boolean, notes: string[]): boolean {
   let may = false;
   if (ports && ports.lo > 0 && carriesPort(s)) {
-    setPort(s, 'src', ports.lo);
-    if (ports.hi > ports.lo) {
-      may = true;
-      notes.push(`port range ${ports.lo}-${ports.hi}: assumed ${ports.lo}`);
-    }
+    const current = hasPorts(s.proto) ? s.sport : s.icmpId;
+    setPort(s, 'src', pickPort(current, ports.lo, ports.hi, random || randomFully, notes));
+    if (ports.hi > ports.lo) may = true;
   }
   if ((random || randomFully) && carriesPort(s)) {
     may = true;
@@ -145,11 +154,8 @@ export function applyRedirect(itf: HostInterface | undefined, ports: PortRange |
   const notes = [`destination ${a.address}, the first address of ${itf.name}`];
   let portsMayChange = false;
   if (ports && ports.lo > 0 && hasPorts(s.proto)) {
-    setPort(s, 'dst', ports.lo);
-    if (ports.hi > ports.lo) {
-      portsMayChange = true;
-      notes.push(`port range ${ports.lo}-${ports.hi}: assumed ${ports.lo}`);
-    }
+    setPort(s, 'dst', pickPort(s.dport, ports.lo, ports.hi, false, notes));
+    if (ports.hi > ports.lo) portsMayChange = true;
   }
   return { portsMayChange, note: notes.join('; '), unsure: false, failed: null };
 }

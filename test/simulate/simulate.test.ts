@@ -646,3 +646,21 @@ describe('simulate: policy routing', () => {
     expect(drop(run(s)).reason).toBe('no-route');
   });
 });
+
+describe('simulate: NAT port ranges as nf_nat_core picks them', () => {
+  it('a port already inside the range is kept; one outside gets the first port', () => {
+    const s = snapshot({ rules: ruleset({ nat: { PREROUTING: ['ACCEPT', [r(t.dnat('192.168.7.30:8000-8100'), m.proto(6))]] } }) });
+    const inRange = run(s, pkt({ ingress: 'wan9', src: A('100.64.9.50'), dst: A('100.64.9.2'), proto: 6, sport: 1, dport: 8042 }));
+    expect(fwd(inRange).out.dport).toBe(8042);
+    const outside = run(s, pkt({ ingress: 'wan9', src: A('100.64.9.50'), dst: A('100.64.9.2'), proto: 6, sport: 1, dport: 80 }));
+    expect(fwd(outside).out.dport).toBe(8000);
+  });
+
+  it('SNAT --random-fully does not keep a port inside the range', () => {
+    const s = snapshot({ rules: ruleset({ nat: { POSTROUTING: ['ACCEPT', [r(t.masquerade({ ports: [1024, 65535], randomFully: true }))]] } }) });
+    const d = fwd(run(s, pkt({ proto: 17, sport: 5353, dport: 53 })));
+    expect([d.out.sport, d.portsMayChange]).toEqual([1024, true]);
+    const kept = snapshot({ rules: ruleset({ nat: { POSTROUTING: ['ACCEPT', [r(t.masquerade({ ports: [1024, 65535] }))]] } }) });
+    expect(fwd(run(kept, pkt({ proto: 17, sport: 5353, dport: 53 }))).out.sport).toBe(5353);
+  });
+});
