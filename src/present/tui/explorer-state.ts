@@ -7,13 +7,12 @@ import type { Key } from 'ink';
 import type { Analysis } from '../../model/analysis.js';
 import { actionFor } from './keymap.js';
 import { INITIAL_LIST, end, home, move, normalise, type ListState } from './list-state.js';
-import { nextSortKey, buildFlowTable, type FlowQuery, type SortKey } from './flow-table.js';
+import { nextSortKey, buildFlowTable, flowsChrome, type FlowQuery, type SortKey } from './flow-table.js';
 import { buildOverview } from './overview-lines.js';
 import { buildFlowDetail } from './flow-detail-lines.js';
 import { buildRuleTree } from './rule-tree.js';
 import { buildInputs } from './inputs-lines.js';
-import { buildHelp } from './HelpOverlay.js';
-import { flowsChrome } from './FlowsView.js';
+import { buildHelp } from './help-lines.js';
 import { seg, type Line, type Tone } from './text-line.js';
 import { staticBody, type OpenTarget, type ViewBody } from './view-body.js';
 

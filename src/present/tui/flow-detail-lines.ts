@@ -74,7 +74,9 @@ function laneCell(p: FlowPacket | null, frame: number | null, base: bigint, widt
     return [seg(' '.repeat(width))];
   }
   const rel = fmtRelative(isoToNs(p.time) - base);
-  const core = `${padEnd('#' + p.frame, 6)} ${padStart(rel, 10)} ttl ${padEnd(String(p.ttl), 3)} ${p.direction === 'request' ? 'req' : 'rep'}`;
+  // Below ~31 columns per lane (terminals under 80 wide) the direction goes: the arrow shows it.
+  const dir = width >= 31 ? ` ${p.direction === 'request' ? 'req' : 'rep'}` : '';
+  const core = `${padEnd('#' + p.frame, 6)} ${padStart(rel, 10)} ttl ${padEnd(String(p.ttl), 3)}${dir}`;
   const extra = wide ? `  id ${p.ipId} len ${p.length}  ${p.summary}` : '';
   const text = padEnd(core + extra, width);
   return [seg(text.slice(0, 6), { bold: true }), seg(text.slice(6))];
@@ -115,7 +117,7 @@ export function laneLines(a: Analysis, f: Flow, width: number): Line[] {
 
 type Field = 'src' | 'sport' | 'dst' | 'dport';
 
-function fieldText(e: FlowEndpoint | null, k: Field, proto: Flow['proto']): string {
+function fieldText(e: FlowEndpoint | null, k: Field): string {
   if (!e) return '—';
   const v = e[k];
   if (v === null) return '—';
@@ -155,9 +157,9 @@ export function translationLines(f: Flow, width: number, otherIface: string): Li
   ];
   for (const [k, label] of fields) {
     if (icmp && k === 'dport') continue;
-    const o = fieldText(f.original, k, f.proto);
-    const e = fieldText(exp, k, f.proto);
-    const ob = obs ? fieldText(obs, k, f.proto) : '—';
+    const o = fieldText(f.original, k);
+    const e = fieldText(exp, k);
+    const ob = obs ? fieldText(obs, k) : '—';
     let obStyle: { color?: Tone; bold?: boolean; dim?: boolean } = {};
     let note = '';
     if (obs && exp && ob !== e) {

@@ -134,7 +134,13 @@ function translatedVariants(f: Flow): { texts: string[]; expectedOnly: boolean }
   if (e.src !== o.src || e.sport !== o.sport) parts.push(`SNAT ${e.src}${portPart(e.sport, e.sport !== o.sport)}`);
   if (e.dst !== o.dst || e.dport !== o.dport) parts.push(`DNAT ${e.dst}${portPart(e.dport, e.dport !== o.dport)}`);
   const compact = (parts.length ? parts.join(' ') : 'untranslated') + star;
-  return { texts: [full, compact], expectedOnly: f.observed === null };
+  // Narrower still: the addresses NAT changed, without ports or echo ids.
+  const addrs: string[] = [];
+  if (e.src !== o.src) addrs.push(`SNAT ${e.src}`);
+  if (e.dst !== o.dst) addrs.push(`DNAT ${e.dst}`);
+  const texts = [full, compact];
+  if (addrs.length) texts.push(addrs.join(' ') + star);
+  return { texts, expectedOnly: f.observed === null };
 }
 
 interface Column {
@@ -172,7 +178,7 @@ const COLUMNS: readonly Column[] = [
   {
     id: 'translated',
     title: 'translated',
-    min: 19,
+    min: 18,
     ideal: 46,
     keep: 6,
     grow: 1,
@@ -182,8 +188,8 @@ const COLUMNS: readonly Column[] = [
     },
   },
   { id: 'ifaces', title: 'in→out', min: 9, ideal: 13, keep: 5, grow: 3, cell: (f) => ({ texts: [`${f.ingress}→${f.egress ?? '—'}`] }) },
-  { id: 'disposition', title: 'disposition', min: 11, ideal: 22, keep: 10, grow: 2, cell: (f) => ({ texts: [f.disposition, DISPOSITION_SHORT[f.disposition] ?? f.disposition], style: { color: dispositionTone(f.disposition) } }) },
-  { id: 'sides', title: 'in/out', min: 6, ideal: 9, keep: 4, grow: 6, right: true, cell: (f) => ({ texts: [sidesText(f)] }) },
+  { id: 'disposition', title: 'disposition', min: 12, ideal: 22, keep: 10, grow: 2, cell: (f) => ({ texts: [f.disposition, DISPOSITION_SHORT[f.disposition] ?? f.disposition], style: { color: dispositionTone(f.disposition) } }) },
+  { id: 'sides', title: 'in/out', min: 7, ideal: 11, keep: 4, grow: 6, right: true, cell: (f) => ({ texts: [sidesText(f)] }) },
   { id: 'loss', title: 'loss', min: 4, ideal: 5, keep: 7, grow: 7, right: true, cell: (f) => ({ texts: [fmtPercent(f.lossRate)], style: { color: (f.lossRate ?? 0) > 0 ? 'red' : undefined } }) },
   { id: 'latency', title: 'latency', min: 7, ideal: 8, keep: 3, grow: 8, right: true, cell: (f) => ({ texts: [f.latencyNs === null ? '—' : durationNs(f.latencyNs)] }) },
 ];
@@ -231,7 +237,9 @@ export function buildFlowTable(flows: readonly Flow[], q: FlowQuery, width: numb
   layout.columns.forEach((c, i) => {
     if (i > 0) head.push(seg(' '));
     const sorted = sortColumn(q.sort) === c.id;
-    head.push(seg(c.right ? padStart(c.title, c.width) : padEnd(c.title + (sorted ? ' ▾' : ''), c.width), { bold: true, underline: sorted }));
+    // The sort mark only where it fits; the underline says it anyway.
+    const title = sorted && c.title.length + 2 <= c.width ? `${c.title} ▾` : c.title;
+    head.push(seg(c.right ? padStart(title, c.width) : padEnd(title, c.width), { bold: true, underline: sorted }));
   });
   const header: Line[] = [head];
   const selectable = rows.map((_, i) => i);
@@ -270,4 +278,14 @@ function sortColumn(k: SortKey): string {
     default:
       return k;
   }
+}
+
+/** The line above the table: how many flows are shown, the sort, the narrowing and the filter. */
+export function flowsChrome(shown: number, total: number, q: FlowQuery, editing: boolean): Line[] {
+  const l: Seg[] = [seg(`${shown} of ${total} flows`, { bold: true }), seg(` · sort ${q.sort}`, { dim: true })];
+  if (q.scope) l.push(seg(' · '), seg(q.scope.label, { color: 'magenta' }));
+  if (q.filter || editing) l.push(seg(' · filter '), seg(q.filter || '…', { color: 'yellow', bold: true }));
+  if (shown === 0 && total > 0) l.push(seg('  (nothing matches — c clears)', { color: 'yellow' }));
+  else l.push(seg('   * expected by the rules, nothing seen leaving', { dim: true }));
+  return [l];
 }

@@ -14,11 +14,21 @@ function span(first: string | null, last: string | null): string {
   return first && last ? durationNs(isoToNs(last) - isoToNs(first)) : '';
 }
 
+/** The folder every input sits in (a bundle), so that the table can show short names. */
+export function commonDir(paths: readonly string[]): string {
+  if (paths.length === 0) return '';
+  let dir = paths[0]!.slice(0, paths[0]!.lastIndexOf('/') + 1);
+  for (const p of paths) while (dir && !p.startsWith(dir)) dir = dir.slice(0, dir.slice(0, -1).lastIndexOf('/') + 1);
+  return dir;
+}
+
 export function buildInputs(a: Analysis, width: number): ViewBody {
   const lines: Line[] = [];
+  const dir = commonDir(a.inputs.map((f) => f.path));
+  const short = (p: string) => (dir && p.startsWith(dir) ? p.slice(dir.length) : p);
   const hashW = width >= 150 ? 64 : 12;
   const pathW = Math.max(12, width - 2 - 9 - 1 - 13 - 1 - 10 - 1 - 9 - 1 - hashW - 1);
-  lines.push([seg('Files', { bold: true })]);
+  lines.push([seg('Files', { bold: true }), seg(dir ? `  in ${dir}` : '', { dim: true })]);
   lines.push([
     seg('  '),
     seg(padEnd('path', pathW), { underline: true }),
@@ -37,7 +47,7 @@ export function buildInputs(a: Analysis, width: number): ViewBody {
     const dim = f.kind === 'ignored';
     lines.push([
       seg('  '),
-      seg(padEnd(elideMiddle(f.path, pathW), pathW), { dim }),
+      seg(padEnd(elideMiddle(short(f.path), pathW), pathW), { dim }),
       seg(' '),
       seg(padEnd(f.kind, 9), { dim, color: f.kind === 'capture' ? 'cyan' : undefined }),
       seg(' '),
@@ -64,7 +74,7 @@ export function buildInputs(a: Analysis, width: number): ViewBody {
       seg(padEnd(w.iface, iw), { bold: true }),
       seg(`  ${clock(w.first)} → ${clock(w.last)}`),
       seg(`  ${span(w.first, w.last).padStart(7)}  ${fmtCount(w.packets)} packets  `, { dim: true }),
-      seg(elideMiddle(w.file, Math.max(8, width - iw - 60)), { dim: true }),
+      seg(elideMiddle(short(w.file), Math.max(8, width - iw - 60)), { dim: true }),
     ]);
   }
   const ov = a.capture.overlap;
