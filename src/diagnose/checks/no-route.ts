@@ -35,6 +35,8 @@ export const noRoute: Check = {
     const confirmedBySnapshot = flows.some((f) => droppedBy(f, 'no-route'));
     const dsts = [...new Set(flows.map((f) => ipv4ToString(f.original.dst)))];
     const routes = ctx.snapshot?.host.routes.filter((r) => r.family === 4) ?? [];
+    const haveRoutes = ctx.snapshot?.host.have.routes ?? false;
+    const hasDefault = routes.some((r) => r.dst === null && r.type === 'unicast');
     for (const r of routes.slice(0, 4)) evidence.push({ kind: 'route', file: r.source.file, line: r.source.line, text: r.text });
     return [
       finding(
@@ -42,7 +44,7 @@ export const noRoute: Check = {
         'error',
         confirmedBySnapshot ? 'confirmed' : 'likely',
         'The gateway has no route to the destination',
-        `${plural(flows.length, 'flow')} to ${dsts.join(', ')} stopped at the gateway${flows.some((f) => f.errors.length) ? ', which sent ICMP destination unreachable back' : ''}: no route matches (there is no default route).`,
+        `${plural(flows.length, 'flow')} to ${dsts.join(', ')} stopped at the gateway${flows.some((f) => f.errors.length) ? ', which sent ICMP network unreachable back' : ''}: no route matches${haveRoutes && !hasDefault ? ' (the routing table has no default route)' : ''}.`,
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
         [
           `ip route add default via <upstream-gateway> dev ${ctx.correlation.roles.outside ?? '<outside-interface>'}  # or a route for ${dsts.join(', ')}`,
