@@ -22,7 +22,15 @@ function defaultWorkerUrl(): URL {
 export function analyzeInWorker(paths: readonly string[], opts: LoadOptions, onProgress: (p: AnalyzeProgress) => void, signal: AbortSignal, workerUrl: URL = defaultWorkerUrl()): Promise<Analysis> {
   return new Promise<Analysis>((resolve, reject) => {
     const job: WorkerJob = { paths: [...paths], ...opts };
-    const worker = new Worker(workerUrl, { workerData: job });
+    // The worker's stdout/stderr are not piped to the terminal (they would tear ink's frame); stderr is
+    // kept (bounded) to explain a worker that dies.
+    const worker = new Worker(workerUrl, { workerData: job, stdout: true, stderr: true });
+    let stderr = '';
+    worker.stdout.resume();
+    worker.stderr.setEncoding('utf8');
+    worker.stderr.on('data', (d: string) => {
+      if (stderr.length < 16_384) stderr += d;
+    });
     let settled = false;
     const finish = (f: () => void) => {
       if (settled) return;
@@ -39,7 +47,7 @@ export function analyzeInWorker(paths: readonly string[], opts: LoadOptions, onP
       else finish(() => reject(deserializeError(m.error)));
     });
     worker.on('error', (e) => finish(() => reject(e)));
-    worker.on('exit', (code) => finish(() => reject(new Error(`the analysis worker stopped (exit code ${code})`))));
+    worker.on('exit', (code) => finish(() => reject(new Error(`the analysis worker stopped (exit code ${code})${stderr ? `: ${stderr.trim()}` : ''}`))));
   });
 }
 
