@@ -143,11 +143,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
 
   async function sendAnalysis(req: IncomingMessage, res: ServerResponse, r: AnalysisRecord): Promise<void> {
-    const body = JSON.stringify(view(r, scheduler));
+    const record = view(r, scheduler);
     if (r.status !== 'done') {
-      sendJson(res, 200, JSON.parse(body));
+      sendJson(res, 200, record);
       return;
     }
+    const body = JSON.stringify(record);
     // The result can be tens of MB (thousands of flows with their packets): it is streamed from its file between the
     // record's fields and the closing brace, never parsed or held whole.
     const file = analysisPaths(dataDir, r.id).result;
