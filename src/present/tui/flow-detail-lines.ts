@@ -220,9 +220,9 @@ export function traceLines(f: Flow, width: number): Line[] {
         seg('  '),
         seg(padEnd(r.kind, 11), { color: 'magenta', bold: true }),
         seg(`${baseName(r.rule.file)}:${r.rule.line} `, { color: 'cyan' }),
-        seg(fmtTuple(r.before)),
+        seg(fmtTuple(r.before, f.proto)),
         seg(' ⇒ ', { bold: true }),
-        seg(fmtTuple(r.after), { color: 'magenta' }),
+        seg(fmtTuple(r.after, f.proto), { color: 'magenta' }),
         seg(r.portsMayChange ? '  (ports may change)' : '', { dim: true }),
       ]);
     }

@@ -46,9 +46,11 @@ export function fmtEndpoint(e: FlowEndpoint, proto: Flow['proto']): string {
   return `${fmtAddrPort(e.src, e.sport, proto)} → ${fmtAddrPort(e.dst, e.dport, proto)}`;
 }
 
-export function fmtTuple(t: Tuple): string {
-  const port = (p: number) => (p ? `:${p}` : '');
-  return `${ipv4ToString(t.src)}${port(t.sport)} → ${ipv4ToString(t.dst)}${port(t.dport)}`;
+/** A simulator tuple (u32 addresses); for ICMP echo `sport` is the echo id. */
+export function fmtTuple(t: Tuple, proto: Flow['proto']): string {
+  const icmp = proto === 'icmp' || proto === 'icmpv6';
+  const port = (p: number) => (!p ? '' : icmp ? ` id ${p}` : `:${p}`);
+  return `${ipv4ToString(t.src)}${port(t.sport)} → ${ipv4ToString(t.dst)}${icmp ? '' : port(t.dport)}`;
 }
 
 /** Show just the last path component: views are narrow, the Inputs view has the full path. */
