@@ -200,7 +200,7 @@ export async function receiveUpload(req: IncomingMessage, inputDir: string, limi
   if (received.length === 0) throw new HttpError(400, 'no-files', 'no files: send one or more parts named "files"');
 
   const uploads: UploadedFile[] = [];
-  // Keep the order the user sent them in: `received` is filled as writes finish.
+  // `received` fills in the order writes finish, which varies: sort by name so the record is deterministic.
   received.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const r of received) {
     if (await looksLikeArchive(r.file, r.name)) {
