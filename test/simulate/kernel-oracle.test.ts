@@ -4,7 +4,8 @@
  * of each connection); the snapshot of that same namespace, read by the real parsers, must make the simulator
  * predict the same. Covered: MASQUERADE's choice among several primary and secondary addresses
  * (inet_select_addr), DNAT to a port range (first port, or the port kept when already inside), SNAT to a port
- * range. Needs root, iproute2, iptables-legacy, conntrack, socat and ping; skipped without them.
+ * range; and, by the FORWARD counter of a counting rule, the rp_filter (strict, loose, max of all/iface)
+ * and forwarding gates (the ingress interface's value decides). Needs root, iproute2, iptables-legacy, conntrack, socat and ping; skipped without them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -36,7 +37,16 @@ function tryRun(args: string[], ns: string): void {
   spawnSync('ip', ['netns', 'exec', ns, ...args], { stdio: 'ignore', timeout: 10_000 });
 }
 
-const RULES = `*nat
+const RULES = `*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -s 172.31.0.5/32
+-A FORWARD -s 172.31.0.5/32
+COMMIT
+*nat
 :PREROUTING ACCEPT [0:0]
 :INPUT ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
@@ -96,6 +106,9 @@ describe.skipIf(!AVAILABLE)('simulate against a real kernel', () => {
     sh(['ip', 'addr', 'add', '100.66.5.3/24', 'dev', 'up7'], GW);
     sh(['ip', 'link', 'set', 'up7', 'up'], GW);
     sh(['ip', 'route', 'add', 'default', 'via', '100.66.5.1', 'dev', 'up7'], GW);
+    // The route back to 172.31.0.0/16 leaves by up7, so a packet from there arriving on dn3 fails strict rp_filter.
+    sh(['ip', 'route', 'add', '172.31.0.0/16', 'via', '100.66.5.1', 'dev', 'up7'], GW);
+    sh(['ip', 'addr', 'add', '172.31.0.5/32', 'dev', 'c0'], CL);
     sh(['sysctl', '-qw', 'net.ipv4.ip_forward=1'], GW);
     for (const k of ['all', 'default', 'dn3', 'up7']) sh(['sysctl', '-qw', `net.ipv4.conf.${k}.rp_filter=0`], GW);
     sh(['iptables-legacy-restore'], GW, RULES);
@@ -110,13 +123,34 @@ describe.skipIf(!AVAILABLE)('simulate against a real kernel', () => {
     }
     ct = sh(['conntrack', '-L'], GW);
 
+    snap = snapshotNow();
+  }, 60_000);
+
+  /** What `natlens` would be given: the gateway namespace's state right now. */
+  function snapshotNow(): Snapshot {
     const dir = mkdtempSync(join(tmpdir(), 'natlens-kernel-'));
     writeFileSync(join(dir, 'iptables-save.txt'), sh(['iptables-legacy-save', '-c'], GW));
     writeFileSync(join(dir, 'sysctl.txt'), sh(['sysctl', '-a'], GW).split('\n').filter((l) => l.startsWith('net.ipv4.')).join('\n') + '\n');
     writeFileSync(join(dir, 'ip-addr.json'), sh(['ip', '-j', 'addr'], GW));
     writeFileSync(join(dir, 'ip-route.json'), sh(['ip', '-j', 'route'], GW));
-    snap = loadSnapshot(listBundle(dir), { explicit: false });
-  }, 60_000);
+    return loadSnapshot(listBundle(dir), { explicit: false });
+  }
+
+  /** Ping from 172.31.0.5 through the gateway; how many packets reached mangle PREROUTING and FORWARD. */
+  function pingCounts(): { prerouting: number; forward: number } {
+    sh(['iptables-legacy', '-t', 'mangle', '-Z'], GW);
+    tryRun(['ping', '-c', '1', '-W', '1', '-I', '172.31.0.5', '198.51.100.8'], CL);
+    const count = (chain: string): number => {
+      const out = sh(['iptables-legacy', '-t', 'mangle', '-L', chain, '-v', '-x', '-n'], GW);
+      const row = out.split('\n').find((l) => l.includes('172.31.0.5'));
+      return Number(row?.trim().split(/\s+/)[0] ?? NaN);
+    };
+    return { prerouting: count('PREROUTING'), forward: count('FORWARD') };
+  }
+
+  function sysctls(settings: Record<string, string>): void {
+    for (const [k, v] of Object.entries(settings)) sh(['sysctl', '-qw', `${k}=${v}`], GW);
+  }
 
   afterAll(() => {
     spawnSync('ip', ['netns', 'del', GW]);
@@ -162,4 +196,56 @@ describe.skipIf(!AVAILABLE)('simulate against a real kernel', () => {
     expect(kernel.dport).toBeLessThanOrEqual(20100);
     expect(tr.disposition.portsMayChange).toBe(true);
   });
+
+  // Each case sets every sysctl it depends on, sends one ping, and compares the kernel's FORWARD counter with
+  // the simulator's verdict on a snapshot taken right then.
+  const gateCases: { name: string; set: Record<string, string>; forwarded: boolean; reason?: string; cites?: string }[] = [
+    { name: 'rp_filter 0 forwards', set: { 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv4.conf.dn3.rp_filter': '0' }, forwarded: true },
+    {
+      name: 'strict rp_filter on the ingress drops a source routed back out another interface',
+      set: { 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv4.conf.dn3.rp_filter': '1' },
+      forwarded: false,
+      reason: 'rp-filter',
+      cites: 'net.ipv4.conf.dn3.rp_filter',
+    },
+    {
+      name: 'the effective rp_filter is max(all, iface): all=2 makes it loose, which passes',
+      set: { 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.rp_filter': '2', 'net.ipv4.conf.dn3.rp_filter': '1' },
+      forwarded: true,
+    },
+    {
+      name: 'conf.<in>.forwarding = 0 stops forwarding even with ip_forward = 1',
+      set: { 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv4.conf.dn3.rp_filter': '0', 'net.ipv4.conf.dn3.forwarding': '0' },
+      forwarded: false,
+      reason: 'ip-forward-disabled',
+      cites: 'net.ipv4.conf.dn3.forwarding',
+    },
+    {
+      name: 'ip_forward = 0 stops forwarding',
+      set: { 'net.ipv4.ip_forward': '0' },
+      forwarded: false,
+      reason: 'ip-forward-disabled',
+      cites: 'net.ipv4.ip_forward',
+    },
+    {
+      name: 'conf.<in>.forwarding = 1 after ip_forward = 0: the ingress value is the one the kernel reads',
+      set: { 'net.ipv4.ip_forward': '0', 'net.ipv4.conf.dn3.forwarding': '1' },
+      forwarded: true,
+    },
+  ];
+  for (const c of gateCases) {
+    it(c.name, () => {
+      sysctls(c.set);
+      const counts = pingCounts();
+      expect(counts.prerouting).toBe(1);
+      expect(counts.forward).toBe(c.forwarded ? 1 : 0);
+      const now = snapshotNow();
+      const tr = simulate(simPacket({ ingress: 'dn3', src: parseIpv4('172.31.0.5'), dst: parseIpv4('198.51.100.8'), proto: 1, icmpId: 1 }), now);
+      expect(tr.disposition.kind).toBe(c.forwarded ? 'forwarded' : 'dropped');
+      if (tr.disposition.kind === 'dropped') {
+        expect(tr.disposition.reason).toBe(c.reason);
+        expect(tr.disposition.source).toEqual(now.host.sysctls.get(c.cites!)?.source);
+      }
+    });
+  }
 });
