@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,19 @@ function defaultOutputDir(): string {
   // Under vitest's forks pool the workers' parent is the vitest main process: one lab run per test run.
   const runId = process.env.VITEST_POOL_ID !== undefined ? process.ppid : process.pid;
   return join(tmpdir(), `natlens-lab-${hash}-${runId}`);
+}
+
+/**
+ * Outputs of earlier test runs (their vitest process is gone) would pile up in the temp dir: remove them.
+ * Only this module's own `natlens-lab-<hash>-<pid>` directories are touched.
+ */
+function removeFinishedRuns(current: string): void {
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^natlens-lab-[0-9a-f]{12}-(\d+)$/.exec(name);
+    const path = join(tmpdir(), name);
+    if (!m || path === current || alive(Number(m[1])) || existsSync(`${path}.lock`)) continue;
+    rmSync(path, { recursive: true, force: true });
+  }
 }
 
 function alive(pid: number): boolean {
@@ -109,6 +122,7 @@ export async function labOutput(timeoutMs = 280_000): Promise<string> {
     try {
       writeFileSync(join(lock, 'pid'), String(process.pid));
       if (existsSync(complete)) return out;
+      if (process.env.NATLENS_LAB_OUT === undefined) removeFinishedRuns(out);
       mkdirSync(out, { recursive: true });
       await runLab(out, timeoutMs);
       writeFileSync(complete, JSON.stringify({ scenarios: labScenarioNames() }) + '\n');
