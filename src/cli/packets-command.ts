@@ -75,8 +75,9 @@ function interfaceNamesFrom(path: string): Map<number, string> {
     throw new InputError('io', path, `cannot read: ${(e as Error).message}`);
   }
   const { interfaces, warnings } = parseIpAddr(text, path);
-  warnings.forEach(warn);
+  // A file that is no `ip addr` listing at all is one error, not a warning per line.
   if (interfaces.length === 0) throw new InputError('not-a-snapshot', path, 'no interfaces found: expected `ip addr` or `ip -j addr` output');
+  warnings.forEach(warn);
   return new Map(interfaces.map((i) => [i.ifindex, i.name]));
 }
 
