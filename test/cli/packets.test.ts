@@ -110,6 +110,14 @@ os.execv('${process.execPath}', ['node', '${BIN}', 'packets', '--format', 'ndjso
     expect(warnings[1]).toContain(usb);
   });
 
+  it('refuses an --ip-addr file that names no interface (exit 2, one error)', () => {
+    const notIpAddr = put('sysctl.txt', 'net.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 0\n');
+    const r = natlens(['packets', two, '--ip-addr', notIpAddr]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n').map((l) => /\[([a-z-]+)\]$/.exec(l)?.[1])).toEqual(['not-a-snapshot']);
+  });
+
   it('rejects a --count that is not a positive whole number (exit 2)', () => {
     expect(natlens(['packets', '--count', '0', two]).status).toBe(2);
     expect(natlens(['packets', '--count', 'x', two]).status).toBe(2);
