@@ -5,7 +5,8 @@
  * predict the same. Covered: MASQUERADE's choice among several primary and secondary addresses
  * (inet_select_addr), DNAT to a port range (first port, or the port kept when already inside), SNAT to a port
  * range; and, by the FORWARD counter of a counting rule, the rp_filter (strict, loose, max of all/iface)
- * and forwarding gates (the ingress interface's value decides). Needs root, iproute2, iptables-legacy, conntrack, socat and ping; skipped without them.
+ * and forwarding gates (the ingress interface's value decides) and the egress MTU check (before FORWARD).
+ * Needs root, iproute2, iptables-legacy, conntrack, socat and ping; skipped without them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -137,9 +138,9 @@ describe.skipIf(!AVAILABLE)('simulate against a real kernel', () => {
   }
 
   /** Ping from 172.31.0.5 through the gateway; how many packets reached mangle PREROUTING and FORWARD. */
-  function pingCounts(): { prerouting: number; forward: number } {
+  function pingCounts(extra: string[] = []): { prerouting: number; forward: number } {
     sh(['iptables-legacy', '-t', 'mangle', '-Z'], GW);
-    tryRun(['ping', '-c', '1', '-W', '1', '-I', '172.31.0.5', '198.51.100.8'], CL);
+    tryRun(['ping', '-c', '1', '-W', '1', ...extra, '-I', '172.31.0.5', '198.51.100.8'], CL);
     const count = (chain: string): number => {
       const out = sh(['iptables-legacy', '-t', 'mangle', '-L', chain, '-v', '-x', '-n'], GW);
       const row = out.split('\n').find((l) => l.includes('172.31.0.5'));
@@ -248,4 +249,19 @@ describe.skipIf(!AVAILABLE)('simulate against a real kernel', () => {
       }
     });
   }
+
+  it('the MTU check comes before the FORWARD hook: a DF packet over the egress MTU never reaches FORWARD', () => {
+    sysctls({ 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.dn3.forwarding': '1', 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv4.conf.dn3.rp_filter': '0' });
+    sh(['ip', 'link', 'set', 'up7', 'mtu', '1000'], GW);
+    try {
+      const now = snapshotNow();
+      const big = { ingress: 'dn3', src: parseIpv4('172.31.0.5'), dst: parseIpv4('198.51.100.8'), proto: 1, icmpId: 1, size: 1228 };
+      expect(pingCounts(['-s', '1200', '-M', 'do'])).toEqual({ prerouting: 1, forward: 0 });
+      expect(simulate(simPacket({ ...big, df: true }), now).disposition).toMatchObject({ kind: 'dropped', reason: 'mtu-exceeded', icmpBack: { type: 3, code: 4, mtu: 1000 } });
+      expect(pingCounts(['-s', '1200', '-M', 'dont'])).toEqual({ prerouting: 1, forward: 1 });
+      expect(simulate(simPacket({ ...big, df: false }), now).disposition.kind).toBe('forwarded');
+    } finally {
+      sh(['ip', 'link', 'set', 'up7', 'mtu', '1500'], GW);
+    }
+  });
 });
