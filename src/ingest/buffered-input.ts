@@ -8,6 +8,7 @@ import { MAX_RECORD_BYTES, READ_CHUNK_BYTES } from './limits.js';
  * corrupt length claim costs at most twice the bytes that actually exist, never the claimed amount.
  */
 export class BufferedInput {
+  /** Always a whole ArrayBuffer (byteOffset 0), so readers may view `buf.buffer` at `pos` directly. */
   buf: Uint8Array;
   view: DataView;
   /** Start of unread data in `buf`. */

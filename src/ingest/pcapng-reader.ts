@@ -189,7 +189,7 @@ export function* readPcapngRecords(
           rec.origLen = dv.getUint32(p + 24, le);
           rec.linkType = iface.linkType;
           rec.interfaceId = iface.globalId;
-          rec.data = input.buf.subarray(p + 28, p + 28 + caplen);
+          rec.data = new Uint8Array(input.buf.buffer, p + 28, caplen);
           rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(rec.data, names) || iface.name : iface.name;
           input.advance(len);
           yield rec;
@@ -213,7 +213,7 @@ export function* readPcapngRecords(
           rec.origLen = origLen;
           rec.linkType = iface.linkType;
           rec.interfaceId = iface.globalId;
-          rec.data = input.buf.subarray(p + 12, p + 12 + caplen);
+          rec.data = new Uint8Array(input.buf.buffer, p + 12, caplen);
           rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(rec.data, names) || iface.name : iface.name;
           input.advance(len);
           yield rec;
