@@ -44,7 +44,7 @@ function sentence(findings: readonly Finding[], byDisposition: Partial<Record<Fl
 /** Assemble the public Analysis (the JSON contract) from the correlation and the findings. */
 export function buildAnalysis(b: BuildInput): Analysis {
   const c = b.correlation;
-  const flows = c.flows.map((f) => toPublicFlow(f, c, b.captureFiles));
+  const flows = c.flows.map((f) => toPublicFlow(f, c, b.captureFiles, b.snapshot));
   const byDisposition: Partial<Record<FlowDisposition, number>> = {};
   for (const f of flows) byDisposition[f.disposition] = (byDisposition[f.disposition] ?? 0) + 1;
   const verdict = b.findings.some((f) => f.severity === 'error') ? 'packets-stop' : 'ok';

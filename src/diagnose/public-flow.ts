@@ -7,6 +7,9 @@ import { slot, type Connection } from '../correlate/connection.js';
 import { Dir, type PacketInfo } from '../correlate/packet-info.js';
 import type { Correlation } from '../correlate/correlate.js';
 import { describePacket } from './evidence.js';
+import type { Snapshot } from '../model/snapshot.js';
+import type { Trace } from '../model/trace.js';
+import { simulate } from '../simulate/simulate.js';
 
 export function protoName(p: number): Flow['proto'] {
   return p === Proto.TCP ? 'tcp' : p === Proto.UDP ? 'udp' : p === Proto.ICMP ? 'icmp' : p === Proto.ICMPV6 ? 'icmpv6' : 'other';
@@ -25,7 +28,21 @@ function requestDir(f: AssembledFlow, c: Connection): 0 | 1 {
   return 0;
 }
 
-export function toPublicFlow(f: AssembledFlow, corr: Correlation, files: readonly string[]): Flow {
+/**
+ * What the rules say should leave. For a flow the gateway stopped (forwarding off, a FORWARD drop, rp_filter,
+ * the MTU), the walk is run again past those drops, so the expected translation and its NAT rule are still
+ * named: "expected SNAT to 203.0.113.71 by EXCLUSIVE_SNAT", the thing that never happened.
+ */
+function expectedTrace(f: AssembledFlow, snapshot: Snapshot | null): Trace | null {
+  const t = f.trace;
+  if (!t) return null;
+  if (t.disposition.kind === 'forwarded') return t;
+  if (t.disposition.kind !== 'dropped' || !snapshot) return null;
+  const cf = simulate(t.packet, snapshot, { passDrops: true });
+  return cf.disposition.kind === 'forwarded' ? cf : null;
+}
+
+export function toPublicFlow(f: AssembledFlow, corr: Correlation, files: readonly string[], snapshot: Snapshot | null = null): Flow {
   const name = (i: number): string => corr.ifaces[i] ?? `if${i}`;
   const packets: Record<string, FlowIfaceCounts> = {};
   for (const c of f.connections) {
@@ -39,10 +56,11 @@ export function toPublicFlow(f: AssembledFlow, corr: Correlation, files: readonl
     packets[name(c.iface)] = { request: prev.request + count(rd), reply: prev.reply + count(rd === 0 ? 1 : 0) };
   }
   const t = f.trace;
-  const d = t?.disposition;
+  const e = expectedTrace(f, snapshot);
+  const d = e?.disposition;
   let expected: Flow['expected'] = null;
   if (d && d.kind === 'forwarded') {
-    const rw = t!.rewrites[t!.rewrites.length - 1];
+    const rw = e!.rewrites[e!.rewrites.length - 1];
     expected = {
       ...endpoint(d.out, f.proto),
       rule: rw ? { file: rw.rule.file, line: rw.rule.line, table: rw.rule.table, chain: rw.rule.chain, text: rw.rule.text } : null,

@@ -27,6 +27,12 @@ export interface SimulateOptions {
    * it learned from the captures itself).
    */
   readonly conntrack?: boolean;
+  /**
+   * Walk on past the drops that leave the packet's path intact (the forwarding gate, rp_filter, the MTU
+   * check, DROP/REJECT in a chain) to say what WOULD leave: the expected translation of a flow the gateway
+   * stopped. The drops stay in the steps; the disposition is what follows them. No route still ends the walk.
+   */
+  readonly passDrops?: boolean;
 }
 
 /** Drop reasons by the hook a chain belongs to. */
@@ -144,12 +150,18 @@ function hooks(w: Walk, tables: readonly TableName[], hookName: string): TraceDi
 function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
   const s = w.s;
   const view = w.view;
-  let d = hooks(w, ['raw'], 'PREROUTING');
+  // With passDrops a drop is noted as a step and the walk goes on (see SimulateOptions).
+  const stop = (x: TraceDisposition | null): TraceDisposition | null => {
+    if (!x || !options.passDrops || x.kind !== 'dropped' || x.reason === 'no-route' || x.reason === 'route-blackhole') return x;
+    w.steps.push({ stage: x.stage, table: null, chain: null, rule: x.rule, verdict: 'would drop', note: `${x.reason}: ${x.note} — walked on to see what would leave`, unsure: false, source: x.source });
+    return null;
+  };
+  let d = stop(hooks(w, ['raw'], 'PREROUTING'));
   if (d) return d;
 
   // Conntrack (priority −200): decides whether the nat table sees this packet at all.
   const ct = conntrackStep(w, options);
-  d = hooks(w, ['mangle', 'nat'], 'PREROUTING');
+  d = stop(hooks(w, ['mangle', 'nat'], 'PREROUTING'));
   if (d) return d;
   if (ct) applyConntrackDst(w, ct);
 
@@ -170,7 +182,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
   }
   if (r.kind === 'local') {
     w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: 'local', note: `${ipv4ToString(s.dst)} is local (${r.why})`, unsure: false, source: r.route?.source ?? null });
-    const rp = checkRpFilter(w);
+    const rp = stop(checkRpFilter(w));
     if (rp) return rp;
     return localDelivery(w, r.why);
   }
@@ -187,7 +199,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
 
   if (route === null && egress === null) {
     // fib_lookup failed: with forwarding off the kernel turns the error into EHOSTUNREACH and stays silent.
-    const fwd = checkForwarding(w);
+    const fwd = stop(checkForwarding(w));
     if (fwd) return fwd;
     if (!haveRoutes(view)) {
       return { kind: 'unknown', why: `the snapshot holds no routes and no connected subnet holds ${ipv4ToString(s.dst)}` };
@@ -198,7 +210,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
   }
   if (route && (route.type === 'blackhole' || route.type === 'unreachable' || route.type === 'prohibit')) {
     w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: route.type, note: routeNote, unsure: false, source: route.source });
-    const fwd = checkForwarding(w);
+    const fwd = stop(checkForwarding(w));
     if (fwd) return fwd;
     // fib_lookup errors: blackhole -EINVAL (silent), unreachable -EHOSTUNREACH (host unreachable),
     // prohibit -EACCES (ICMP type 3 code 13, communication administratively prohibited) — ip_error().
@@ -221,18 +233,18 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
     source: route?.source ?? null,
   });
   if (route === null) w.unsure = true;
-  const fwd = checkForwarding(w);
+  const fwd = stop(checkForwarding(w));
   if (fwd) return fwd;
-  const rp = checkRpFilter(w);
+  const rp = stop(checkRpFilter(w));
   if (rp) return rp;
 
   // ip_forward(): the MTU check comes before the FORWARD hook.
-  const mtu = checkMtu(w, egress!);
+  const mtu = stop(checkMtu(w, egress!));
   if (mtu) return mtu;
 
-  d = hooks(w, ['mangle', 'filter', 'security'], 'FORWARD');
+  d = stop(hooks(w, ['mangle', 'filter', 'security'], 'FORWARD'));
   if (d) return d;
-  d = hooks(w, ['mangle', 'nat'], 'POSTROUTING');
+  d = stop(hooks(w, ['mangle', 'nat'], 'POSTROUTING'));
   if (d) return d;
   if (ct) applyConntrackSrc(w, ct);
 

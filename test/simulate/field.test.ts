@@ -80,3 +80,23 @@ describe.skipIf(!existsSync(join(FIELD, 'ip-forward-off')))('simulate on the fau
     expect(tr.rewrites).toEqual([]);
   });
 });
+
+describe.skipIf(!existsSync(join(FIELD, 'ip-forward-off')))('passDrops: what would leave a gateway that stopped the packet', () => {
+  const app = simPacket({ ingress: 'eth0', src: parseIpv4('10.0.4.10'), dst: parseIpv4('198.51.100.29'), proto: 1, icmpId: 7 });
+
+  it('ip-forward-off: the app would leave net1 SNATed to its floating IP by EXCLUSIVE_SNAT; the gate is kept as a step', () => {
+    const snap = load(join(FIELD, 'ip-forward-off'));
+    const tr = simulate(app, snap, { passDrops: true });
+    expect(tr.disposition).toMatchObject({ kind: 'forwarded', egress: 'net1', out: { src: parseIpv4('203.0.113.71'), dst: parseIpv4('198.51.100.29') } });
+    expect(tr.rewrites.map((r) => [r.kind, r.rule.chain])).toEqual([['SNAT', 'EXCLUSIVE_SNAT']]);
+    expect(tr.steps.some((s) => s.verdict === 'would drop' && s.note.startsWith('ip-forward-disabled'))).toBe(true);
+    // Without the option the same packet is dropped.
+    expect(simulate(app, snap).disposition.kind).toBe('dropped');
+  });
+
+  it('forward-drop: past the FORWARD policy the translation is the healthy one', () => {
+    const snap = load(join(FIELD, 'forward-drop'));
+    const tr = simulate(app, snap, { passDrops: true });
+    expect(tr.disposition).toMatchObject({ kind: 'forwarded', out: { src: parseIpv4('203.0.113.71') } });
+  });
+});
