@@ -1,6 +1,6 @@
 /**
  * Compares a `natlens analyze --format json` result for a lab bundle with scenarios.json: the expected check
- * must be the first error finding (none for healthy), and every flow selected by an expected-flow entry must
+ * must be the first finding (healthy: no error finding at all), and every flow selected by an expected-flow entry must
  * have its disposition. Returns the list of disagreements (empty: the analysis got the scenario right), so
  * a test can `expect(problems).toEqual([])` and show all of them at once.
  */
@@ -43,9 +43,11 @@ export function compareWithScenario(
   const errors = analysis.findings.filter((f) => f.severity === 'error');
   if (expected.check === null) {
     if (errors.length > 0) problems.push(`expected no error finding, got ${errors.map((f) => f.check).join(', ')}`);
-  } else if (errors[0]?.check !== expected.check) {
+  } else if (analysis.findings[0]?.check !== expected.check) {
+    // Findings come most important first (severity, then flows explained); the scenario's cause leads. It
+    // is an error where packets stop, and may be a warning where they do not (snapshot-backend-mismatch).
     problems.push(
-      `expected first error finding ${expected.check}, got [${analysis.findings.map((f) => `${f.check}/${f.severity}`).join(', ')}]`,
+      `expected first finding ${expected.check}, got [${analysis.findings.map((f) => `${f.check}/${f.severity}`).join(', ')}]`,
     );
   }
   if (expected.everyFlow !== undefined) {

@@ -227,15 +227,16 @@ standard_traffic() {
   spawn ping_from "$NS_APP2" -c "$count" -i "$interval" "$REMOTE"
   spawn ping_from "$NS_RT" -c "$count" -i "$interval" -I "$CLIENT" "$EIP"
   join
+  # All socket flows run in two concurrent rounds, so none starts after the others' retransmissions: a
+  # capture's extent is only known from its last packet, and a flow begun after it would be unjudgeable.
   local n
   for n in 1 2; do
     spawn tcp_req "$NS_APP" "$REMOTE" "$TCP_PORT" "app-$n"
     spawn udp_req "$NS_APP" "$REMOTE" "$UDP_PORT" "app-$n"
     spawn tcp_req "$NS_RT" "$EIP2" "$FWD_TCP" "client-$n" "$CLIENT"
+    spawn udp_req "$NS_RT" "$EIP2" "$FWD_UDP" "client-$n" "$CLIENT"
     join
   done
-  spawn udp_req "$NS_RT" "$EIP2" "$FWD_UDP" "client-1" "$CLIENT"
-  join
 }
 
 # ---------------------------------------------------------------------------------------------- capture

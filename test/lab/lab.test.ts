@@ -172,8 +172,8 @@ function expectHealthy(b: LabBundle): void {
   expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, ports.app2Tcp))).toBe(syns);
   // UDP both ways through the gateway.
   expect(count(b, on(E, 'in'), (p) => p.proto === 17 && p.src === a.remote && p.dst === a.eip && p.sport === ports.remoteUdp)).toBe(2);
-  expect(count(b, on(I, 'in'), (p) => p.proto === 17 && p.src === a.app2 && p.dst === a.client && p.sport === ports.app2Udp)).toBe(1);
-  expect(count(b, on(E, 'out'), (p) => p.proto === 17 && p.src === a.eip2 && p.dst === a.client && p.sport === ports.forwardUdp)).toBe(1);
+  expect(count(b, on(I, 'in'), (p) => p.proto === 17 && p.src === a.app2 && p.dst === a.client && p.sport === ports.app2Udp)).toBe(2);
+  expect(count(b, on(E, 'out'), (p) => p.proto === 17 && p.src === a.eip2 && p.dst === a.client && p.sport === ports.forwardUdp)).toBe(2);
   // No private address ever leaves the outside interface.
   expect(privateOn(b, E)).toBe(0);
   expect(file(b, 'conntrack.txt')).toContain(`dst=${a.eip}`);
