@@ -3,7 +3,7 @@
 #
 # Builds, per scenario, a fresh two-interface NAT gateway out of network namespaces and veth pairs, applies
 # the Kube-OVN VPC NAT gateway rule shape with iptables-legacy, injects one fault from
-# /work/shared/FAILURES.md (or none: healthy), drives real traffic through it while tcpdump/dumpcap capture
+# shared/FAILURES.md (or none: healthy), drives real traffic through it while tcpdump/dumpcap capture
 # on the gateway's two interfaces, then takes the state snapshot a gateway would give. Each scenario
 # becomes OUTDIR/<scenario>/ laid out like a field bundle; OUTDIR/<scenario>.log keeps the lab's own output.
 #
