@@ -20,6 +20,17 @@ interface Cursor {
   packets: number;
   /** Interfaces (names) this file held packets of. */
   readonly ifaces: Set<string>;
+  /** File name without extension: the interface name of a single-interface capture that names none. */
+  readonly base: string;
+  /** How many of the capture's interfaces `multi` was worked out from (pcapng describes them as it goes). */
+  interfacesSeen: number;
+  /** Several interfaces, not all named: records are told apart by interface id. */
+  multi: boolean;
+  /** Names made per interface id / SLL2 ifindex, made once instead of once per packet. */
+  readonly byId: string[];
+  readonly byIfIndex: Map<number, string>;
+  /** The last name added to `ifaces` (skips the set lookup while it does not change). */
+  lastIface: string;
 }
 
 export interface CaptureWindow {
@@ -56,8 +67,34 @@ export function fileBaseName(path: string): string {
   return e ? b.slice(0, -e.length) : b;
 }
 
-function before(a: CaptureRecord, b: CaptureRecord): boolean {
-  return a.tsSec < b.tsSec || (a.tsSec === b.tsSec && a.tsNsec < b.tsNsec);
+/** `interfaceOf`, with the names it makes cached per cursor (no string built per packet). */
+function cursorInterface(c: Cursor, rec: CaptureRecord, d: DecodedPacket): string {
+  if (rec.interfaceName) return rec.interfaceName;
+  if (rec.linkType === LinkType.LINUX_SLL2 && d.ifIndex >= 0) {
+    let name = c.byIfIndex.get(d.ifIndex);
+    if (name === undefined) {
+      name = interfaceOf(rec, d, c.base, false);
+      c.byIfIndex.set(d.ifIndex, name);
+    }
+    return name;
+  }
+  const interfaces = c.capture.interfaces;
+  if (interfaces.length !== c.interfacesSeen) {
+    c.interfacesSeen = interfaces.length;
+    c.multi = interfaces.length > 1 && !interfaces.every((i) => i.name);
+  }
+  if (!c.multi) return c.base;
+  let name = c.byId[rec.interfaceId];
+  if (name === undefined) {
+    name = interfaceOf(rec, d, c.base, true);
+    c.byId[rec.interfaceId] = name;
+  }
+  return name;
+}
+
+function advance(c: Cursor): void {
+  const n = c.it.next();
+  c.rec = n.done ? null : n.value;
 }
 
 /**
@@ -83,32 +120,46 @@ export function mergeCaptures(
       lastNsec: 0,
       packets: 0,
       ifaces: new Set<string>(),
+      base: fileBaseName(path),
+      interfacesSeen: -1,
+      multi: false,
+      byId: [],
+      byIfIndex: new Map(),
+      lastIface: '',
     };
   });
-  const bases = paths.map(fileBaseName);
   try {
-    const advance = (c: Cursor): void => {
-      const n = c.it.next();
-      c.rec = n.done ? null : n.value;
-    };
     for (const c of cursors) advance(c);
     let total = 0;
     for (;;) {
+      // The file whose next record is earliest (ties: the first file).
       let pick: Cursor | null = null;
-      for (const c of cursors) if (c.rec && (!pick || before(c.rec, pick.rec!))) pick = c;
-      if (!pick) break;
+      let pickSec = 0;
+      let pickNsec = 0;
+      for (let k = 0; k < cursors.length; k++) {
+        const r = cursors[k]!.rec;
+        if (r !== null && (pick === null || r.tsSec < pickSec || (r.tsSec === pickSec && r.tsNsec < pickNsec))) {
+          pick = cursors[k]!;
+          pickSec = r.tsSec;
+          pickNsec = r.tsNsec;
+        }
+      }
+      if (pick === null) break;
       const rec = pick.rec!;
       const d = pick.decoded;
       decodePacket(rec.linkType, rec.data, d);
-      const iface = interfaceOf(rec, d, bases[pick.index]!, pick.capture.interfaces.length > 1 && !pick.capture.interfaces.every((i) => i.name));
-      pick.ifaces.add(iface);
-      if (pick.packets === 0 || before(rec, { tsSec: pick.firstSec, tsNsec: pick.firstNsec } as CaptureRecord)) {
-        pick.firstSec = rec.tsSec;
-        pick.firstNsec = rec.tsNsec;
+      const iface = cursorInterface(pick, rec, d);
+      if (iface !== pick.lastIface) {
+        pick.ifaces.add(iface);
+        pick.lastIface = iface;
       }
-      if (pick.packets === 0 || before({ tsSec: pick.lastSec, tsNsec: pick.lastNsec } as CaptureRecord, rec)) {
-        pick.lastSec = rec.tsSec;
-        pick.lastNsec = rec.tsNsec;
+      if (pick.packets === 0 || pickSec < pick.firstSec || (pickSec === pick.firstSec && pickNsec < pick.firstNsec)) {
+        pick.firstSec = pickSec;
+        pick.firstNsec = pickNsec;
+      }
+      if (pick.packets === 0 || pick.lastSec < pickSec || (pick.lastSec === pickSec && pick.lastNsec < pickNsec)) {
+        pick.lastSec = pickSec;
+        pick.lastNsec = pickNsec;
       }
       pick.packets++;
       visitor.packet(rec, d, pick.index, iface);

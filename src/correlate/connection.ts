@@ -20,12 +20,26 @@ export interface QuotedError {
   readonly dir: DirId;
 }
 
+/** Where and when one packet was captured: the few numbers kept of a connection's latest packet. */
+export interface PacketTime {
+  /** Relative time (ns), as PacketInfo.t. */
+  t: number;
+  tsSec: number;
+  tsNsec: number;
+  file: number;
+  frame: number;
+}
+
 /** Counter slots: [connDir][dir][matched]. */
 export function slot(connDir: 0 | 1, dir: DirId, matched: boolean): number {
   return connDir * 4 + (dir === Dir.OUT ? 2 : 0) + (matched ? 1 : 0);
 }
 
-/** A connection as seen on ONE interface, conntrack-like: both directions share it. */
+/**
+ * A connection as seen on ONE interface, conntrack-like: both directions share it. While packets are
+ * pushed the correlator keeps `counts`, `parent` and `last` as numbers in its connection table (no
+ * per-packet object access); they are filled in by `finishCorrelator`.
+ */
 export interface Connection {
   readonly id: number;
   readonly iface: number;
@@ -36,7 +50,8 @@ export interface Connection {
   readonly sport: number;
   readonly dport: number;
   readonly first: PacketInfo;
-  last: PacketInfo;
+  /** When its latest packet was seen (a connection keeps no object per packet). */
+  readonly last: PacketTime;
   /** Final direction of the first packet (UNKNOWN until it is matched or expires). */
   firstDir: DirId;
   /** Finalised packets by slot(connDir, dir, matched). */
@@ -68,19 +83,6 @@ export const MAX_UNMATCHED_SAMPLES = 8;
 export const TAIL = 32;
 export const MAX_LATENCIES = 64;
 
-/**
- * The connection key on one interface. TCP/UDP: both endpoints (address, port) in a fixed order, so a
- * request and its reply share the key; ICMP echo: both addresses and the echo id; others: addresses.
- */
-export function connectionKey(iface: number, proto: number, src: number, dst: number, sport: number, dport: number): string {
-  const a = src * 65536 + sport;
-  const b = dst * 65536 + dport;
-  if (proto === Proto.ICMP) {
-    return src < dst ? `${iface}|1|${src}|${dst}|${sport}` : `${iface}|1|${dst}|${src}|${sport}`;
-  }
-  return a < b ? `${iface}|${proto}|${a}|${b}` : `${iface}|${proto}|${b}|${a}`;
-}
-
 export function newConnection(id: number, p: PacketInfo): Connection {
   return {
     id,
@@ -91,7 +93,7 @@ export function newConnection(id: number, p: PacketInfo): Connection {
     sport: p.sport,
     dport: p.dport,
     first: p,
-    last: p,
+    last: { t: p.t, tsSec: p.tsSec, tsNsec: p.tsNsec, file: p.file, frame: p.frame },
     firstDir: Dir.UNKNOWN,
     counts: new Int32Array(8),
     unmatchedInHead: [],

@@ -2,20 +2,11 @@ import type { CaptureRecord } from '../model/capture.js';
 import type { DecodedPacket } from '../model/packet.js';
 import { Net, PacketType, Proto, TcpFlag } from '../model/packet.js';
 import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
-import {
-  connectionKey,
-  isOriginalDirection,
-  MAX_LATENCIES,
-  MAX_SAMPLES,
-  MAX_UNMATCHED_SAMPLES,
-  newConnection,
-  slot,
-  TAIL,
-  type Connection,
-  type QuotedError,
-} from './connection.js';
-import { fingerprint, sameInvariants } from './fingerprint.js';
-import { Dir, isForwardableIpv4, isIcmpError, toPacketInfo, type DirId, type PacketInfo } from './packet-info.js';
+import { MAX_LATENCIES, MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, newConnection, slot, TAIL, type Connection, type QuotedError } from './connection.js';
+import { ConnField, findConnection, insertFound, newConnectionTable, PEER_SET, REPLY_PEER_SET, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
+import { fingerprint } from './fingerprint.js';
+import { claimSlot, firstInBucket, linkPending, newPacketRing, releaseHead, Slot, slotPacket, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
+import { Dir, isEcho, isForwardableIpv4, isIcmpError, toPacketInfo, type DirId, type PacketInfo } from './packet-info.js';
 
 export interface CorrelatorOptions {
   /** The gateway's own IPv4 addresses (from the snapshot). */
@@ -30,22 +21,22 @@ export interface CorrelatorOptions {
 export interface CorrelatorState {
   readonly options: CorrelatorOptions;
   readonly connections: Connection[];
-  readonly byKey: Map<string, Connection>;
-  /** Packets waiting for their copy, by fingerprint. */
-  readonly pending: Map<number, PacketInfo[]>;
-  /** The same packets in arrival order, for expiry. */
-  readonly queue: PacketInfo[];
-  queueHead: number;
+  /** Connection ids by key (interface, protocol, endpoint pair). */
+  readonly table: ConnectionTable;
+  /** Packets waiting for their copy, in arrival order, with their fingerprint chains. */
+  readonly ring: PacketRing;
   readonly arp: ArpTracker;
   /** Orphan ICMP errors (their quoted connection was not seen). */
   readonly orphanErrors: QuotedError[];
   /** Matched pair time differences (copy − original, ns) by direction "ifaceIn>ifaceOut" (bounded). */
   readonly pairDeltas: Map<string, number[]>;
+  /** The same lists by [inbound iface][outbound iface], so that a pair needs no string key. */
+  readonly deltaLists: (number[] | undefined)[][];
+  /** options.macs as an array (entries never change once set, so a hit can be cached). */
+  readonly macCache: (number | undefined)[];
   matchedPairs: number;
   ignored: { ipv6: number; nonIp: number; multicast: number; fragments: number; truncated: number };
   packets: number;
-  /** Queue length at which matched packets are swept out of it. */
-  compactAt: number;
   /** Base of the relative clock `t` (seconds); set from the first packet. */
   baseSec: number;
 }
@@ -54,41 +45,66 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
   return {
     options,
     connections: [],
-    byKey: new Map(),
-    pending: new Map(),
-    queue: [],
-    queueHead: 0,
+    table: newConnectionTable(),
+    ring: newPacketRing(),
     arp: newArpTracker(),
     orphanErrors: [],
     pairDeltas: new Map(),
+    deltaLists: [],
+    macCache: [],
     matchedPairs: 0,
     ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0 },
     packets: 0,
-    compactAt: 4096,
     baseSec: -1,
   };
 }
 
 const BROADCAST_MAC = 0xffffffffffff;
+const MAX_PAIR_DELTAS = 4096;
+
+/** The gateway's MAC on `iface` when known (from the snapshot or learned from a matched pair). */
+function knownMac(s: CorrelatorState, iface: number): number | undefined {
+  const m = s.macCache[iface];
+  if (m !== undefined) return m;
+  const v = s.options.macs.get(iface);
+  if (v !== undefined) s.macCache[iface] = v;
+  return v;
+}
+
+/** Learn the gateway's MAC on `iface` from a matched pair unless it is known already. */
+function learnMac(s: CorrelatorState, iface: number, mac: number): void {
+  if (mac === 0 || knownMac(s, iface) !== undefined) return;
+  s.options.macs.set(iface, mac);
+  s.macCache[iface] = mac;
+}
 
 /** Direction on arrival, from what the link layer says (SLL packet type, the gateway's MAC). */
 function arrivalDirection(s: CorrelatorState, d: DecodedPacket, iface: number): DirId {
   if (d.packetType === PacketType.OUTGOING) return Dir.OUT;
   if (d.packetType !== PacketType.UNKNOWN) return Dir.IN;
-  const mac = s.options.macs.get(iface);
-  if (mac !== undefined && d.srcMac !== 0) {
+  if (d.srcMac === 0) return Dir.UNKNOWN;
+  const mac = knownMac(s, iface);
+  if (mac !== undefined) {
     if (d.srcMac === mac) return Dir.OUT;
     if (d.dstMac === mac || d.dstMac === BROADCAST_MAC) return Dir.IN;
   }
   return Dir.UNKNOWN;
 }
 
-/** Feed one decoded packet. Packets must come in time order across all captures (merge them first). */
+/**
+ * Feed one decoded packet. Packets must come in time order across all captures (merge them first).
+ * The per-packet path allocates nothing and touches no per-connection object: the packet is looked up
+ * and matched as numbers (connection-table.ts, packet-ring.ts), and becomes a `PacketInfo` object only
+ * when its connection samples it, or when it is a sampled packet's partner or a connection's observed
+ * translation (`peer`, `replyPeer`). Connection counters, parents and latest times are copied into the
+ * `Connection` objects by `finishCorrelator`.
+ */
 export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPacket, file: number, iface: number): void {
   s.packets++;
   if (s.baseSec < 0) s.baseSec = rec.tsSec;
   const t = (rec.tsSec - s.baseSec) * 1e9 + rec.tsNsec;
-  expire(s, t - s.options.windowNs);
+  const ring = s.ring;
+  if (ring.count !== 0 && ring.f[ring.head * Slot.STRIDE + Slot.T]! < t - s.options.windowNs) expire(s, t - s.options.windowNs);
 
   if (d.net === Net.ARP) {
     observeArp(s.arp, iface, d.arpOp, d.arpSpa, d.arpTpa, { file, frame: rec.frame, tsSec: rec.tsSec, tsNsec: rec.tsNsec });
@@ -112,171 +128,342 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
     return;
   }
   const arrival = arrivalDirection(s, d, iface);
-
-  if (d.proto === Proto.ICMP && isIcmpError(d.icmpType) && d.inner.present) {
+  const proto = d.proto;
+  const icmp = proto === Proto.ICMP;
+  if (icmp && isIcmpError(d.icmpType) && d.inner.present) {
     quoteError(s, rec, d, file, iface, t, arrival);
     return;
   }
 
-  const p = toPacketInfo(rec, d, file, iface, t, arrival, fingerprint(d));
-  const key = connectionKey(iface, p.proto, p.src, p.dst, p.sport, p.dport);
-  let c = s.byKey.get(key);
-  if (!c) {
-    c = newConnection(s.connections.length, p);
-    s.connections.push(c);
-    s.byKey.set(key, c);
+  // The same numbers toPacketInfo keeps: ICMP echo id in the source port's place.
+  const src = d.src;
+  const dst = d.dst;
+  const sport = icmp ? (isEcho(d.icmpType) ? d.icmpId : 0) : d.sport;
+  const dport = icmp ? 0 : d.dport;
+  const key = fingerprint(d);
+
+  const table = s.table;
+  let p: PacketInfo | null = null;
+  let id = findConnection(table, iface, proto, src, dst, sport, dport);
+  if (id < 0) {
+    p = toPacketInfo(rec, d, file, iface, t, arrival, key);
+    id = s.connections.length;
+    s.connections.push(newConnection(id, p));
+    insertFound(table, id, src, dst, sport, dport);
   }
-  p.connId = c.id;
-  p.connDir = isOriginalDirection(c, p) ? 0 : 1;
-  c.last = p;
-  if (p.proto === Proto.TCP && p.connDir === 0 && (p.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) c.sawSyn = true;
-  if (c.samples.length < MAX_SAMPLES) {
-    p.sample = c.samples.length;
-    c.samples.push(p);
+  const cf = table.f;
+  const row = id * ConnField.STRIDE;
+  const connDir: 0 | 1 =
+    src === cf[row + ConnField.SRC] && dst === cf[row + ConnField.DST] && (icmp || (sport === cf[row + ConnField.SPORT] && dport === cf[row + ConnField.DPORT])) ? 0 : 1;
+  cf[row + ConnField.LAST_T] = t;
+  cf[row + ConnField.LAST_SEC] = rec.tsSec;
+  cf[row + ConnField.LAST_NSEC] = rec.tsNsec;
+  cf[row + ConnField.LAST_FILE] = file;
+  cf[row + ConnField.LAST_FRAME] = rec.frame;
+  if (proto === Proto.TCP && connDir === 0 && (d.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) s.connections[id]!.sawSyn = true;
+  if (cf[row + ConnField.SAMPLES]! < MAX_SAMPLES) {
+    if (p === null) p = toPacketInfo(rec, d, file, iface, t, arrival, key);
+    addSample(s, s.connections[id]!, p);
+  }
+  if (p !== null) {
+    p.connId = id;
+    p.connDir = connDir;
   }
 
-  if (!tryMatch(s, p)) {
-    let list = s.pending.get(p.key);
-    if (!list) {
-      list = [];
-      s.pending.set(p.key, list);
-    }
-    list.push(p);
-    s.queue.push(p);
-    // Drop matched packets from the expiry queue now and then, so that they die young instead of
-    // living for a whole window (most packets are matched within microseconds).
-    if (s.queue.length - s.queueHead >= s.compactAt) compactQueue(s);
+  const j = findPartner(s, d, iface, t, arrival, key, icmp);
+  if (j >= 0) {
+    pairWithPending(s, j, rec, d, file, iface, t, arrival, key, id, connDir, p);
+    return;
   }
+  const i = claimSlot(ring);
+  const f = ring.f;
+  const at = i * Slot.STRIDE;
+  f[at + Slot.KEY] = key;
+  f[at + Slot.IFACE] = iface;
+  f[at + Slot.IP_ID] = d.ipId;
+  f[at + Slot.PAYLOAD_LENGTH] = d.payloadLength;
+  f[at + Slot.PAYLOAD_HASH] = d.payloadHash;
+  f[at + Slot.PROTO] = proto;
+  f[at + Slot.TCP_SEQ] = d.tcpSeq;
+  f[at + Slot.TCP_ACK] = d.tcpAck;
+  f[at + Slot.TCP_FLAGS] = d.tcpFlags;
+  f[at + Slot.ICMP_TYPE] = icmp ? d.icmpType : -1;
+  f[at + Slot.ICMP_CODE] = icmp ? d.icmpCode : -1;
+  f[at + Slot.ICMP_SEQ] = icmp ? d.icmpSeq : 0;
+  f[at + Slot.T] = t;
+  f[at + Slot.TTL] = d.ttl;
+  f[at + Slot.ARRIVAL] = arrival;
+  f[at + Slot.CONN_DIR] = connDir;
+  f[at + Slot.CONN_ID] = id;
+  f[at + Slot.SRC_MAC] = d.srcMac;
+  f[at + Slot.DST_MAC] = d.dstMac;
+  f[at + Slot.SRC] = src;
+  f[at + Slot.DST] = dst;
+  f[at + Slot.TS_SEC] = rec.tsSec;
+  f[at + Slot.TS_NSEC] = rec.tsNsec;
+  f[at + Slot.FRAME] = rec.frame;
+  f[at + Slot.FILE] = file;
+  f[at + Slot.SPORT] = sport;
+  f[at + Slot.DPORT] = dport;
+  f[at + Slot.LENGTH] = d.ipTotalLength;
+  f[at + Slot.DF] = d.df ? 1 : 0;
+  ring.obj[i] = p;
+  linkPending(ring, i);
 }
 
-function compactQueue(s: CorrelatorState): void {
-  const q = s.queue;
-  let w = 0;
-  for (let r = s.queueHead; r < q.length; r++) if (!q[r]!.match) q[w++] = q[r]!;
-  q.length = w;
-  s.queueHead = 0;
-  // Grow the threshold with what stays pending, so compaction stays amortised O(1) per packet.
-  s.compactAt = Math.max(4096, w * 2);
+/** Append `p` to its connection's samples (the table mirrors the list's length for the hot path). */
+function addSample(s: CorrelatorState, c: Connection, p: PacketInfo): void {
+  p.sample = c.samples.length;
+  c.samples.push(p);
+  s.table.f[c.id * ConnField.STRIDE + ConnField.SAMPLES] = c.samples.length;
 }
 
-function tryMatch(s: CorrelatorState, p: PacketInfo): boolean {
-  const list = s.pending.get(p.key);
-  if (!list) return false;
+/**
+ * The pending packet that is this one's copy (or original) on another interface, -1 if none: the same
+ * fields NAT keeps (fingerprint.ts), TTL exactly one apart (FAILURES.md: the copy is one hop later),
+ * directions not contradicting the link layer; the nearest in time wins, the earliest on a tie.
+ */
+function findPartner(s: CorrelatorState, d: DecodedPacket, iface: number, t: number, arrival: DirId, key: number, icmp: boolean): number {
+  const r = s.ring;
+  let j = firstInBucket(r, key);
+  if (j < 0) return -1;
+  const f = r.f;
+  const proto = d.proto;
+  const ipId = d.ipId;
+  const payloadLength = d.payloadLength;
+  const payloadHash = d.payloadHash;
+  const tcpSeq = d.tcpSeq;
+  const tcpAck = d.tcpAck;
+  const tcpFlags = d.tcpFlags;
+  const icmpType = icmp ? d.icmpType : -1;
+  const icmpCode = icmp ? d.icmpCode : -1;
+  const icmpSeq = icmp ? d.icmpSeq : 0;
+  const ttl = d.ttl;
+  const windowNs = s.options.windowNs;
   let best = -1;
   let bestGap = Infinity;
-  for (let i = 0; i < list.length; i++) {
-    const q = list[i]!;
-    if (q.match || q.iface === p.iface) continue;
-    if (!sameInvariants(p, q)) continue;
-    const gap = Math.abs(p.t - q.t);
-    if (gap > s.options.windowNs) continue;
-    // The copy is one hop later: TTL exactly one lower (FAILURES.md). The higher one arrived.
-    let inbound: PacketInfo;
-    let outbound: PacketInfo;
-    if (q.ttl === p.ttl + 1) {
-      inbound = q;
-      outbound = p;
-    } else if (p.ttl === q.ttl + 1) {
-      inbound = p;
-      outbound = q;
-    } else continue;
-    if (inbound.arrivalDir === Dir.OUT || outbound.arrivalDir === Dir.IN) continue;
+  for (; j >= 0; j = f[j * Slot.STRIDE + Slot.NEXT]!) {
+    const q = j * Slot.STRIDE;
+    if (f[q + Slot.KEY] !== key || f[q + Slot.IFACE] === iface) continue;
+    if (
+      f[q + Slot.IP_ID] !== ipId ||
+      f[q + Slot.PAYLOAD_LENGTH] !== payloadLength ||
+      f[q + Slot.PAYLOAD_HASH] !== payloadHash ||
+      f[q + Slot.PROTO] !== proto ||
+      f[q + Slot.TCP_SEQ] !== tcpSeq ||
+      f[q + Slot.TCP_ACK] !== tcpAck ||
+      f[q + Slot.TCP_FLAGS] !== tcpFlags ||
+      f[q + Slot.ICMP_TYPE] !== icmpType ||
+      f[q + Slot.ICMP_CODE] !== icmpCode ||
+      f[q + Slot.ICMP_SEQ] !== icmpSeq
+    ) {
+      continue;
+    }
+    const gap = Math.abs(t - f[q + Slot.T]!);
+    if (gap > windowNs) continue;
+    // The higher TTL is the one that arrived; it cannot be a packet the link layer saw leaving, nor
+    // its copy one the link layer saw arriving.
+    const qttl = f[q + Slot.TTL]!;
+    const qarrival = f[q + Slot.ARRIVAL]!;
+    if (qttl === ttl + 1) {
+      if (qarrival === Dir.OUT || arrival === Dir.IN) continue;
+    } else if (ttl === qttl + 1) {
+      if (arrival === Dir.OUT || qarrival === Dir.IN) continue;
+    } else {
+      continue;
+    }
     if (gap < bestGap) {
-      best = i;
+      best = j;
       bestGap = gap;
     }
   }
-  if (best < 0) return false;
-  const q = list[best]!;
-  list.splice(best, 1);
-  if (list.length === 0) s.pending.delete(p.key);
-  pair(s, q.ttl === p.ttl + 1 ? q : p, q.ttl === p.ttl + 1 ? p : q);
-  return true;
+  return best;
 }
 
-function pair(s: CorrelatorState, inbound: PacketInfo, outbound: PacketInfo): void {
-  inbound.match = outbound;
-  outbound.match = inbound;
-  inbound.dir = Dir.IN;
-  outbound.dir = Dir.OUT;
+/**
+ * The packet being pushed (connection `id`; `p` its object if it has one) and pending slot `j` are one
+ * packet before and after the gateway.
+ */
+function pairWithPending(
+  s: CorrelatorState,
+  j: number,
+  rec: CaptureRecord,
+  d: DecodedPacket,
+  file: number,
+  iface: number,
+  t: number,
+  arrival: DirId,
+  key: number,
+  id: number,
+  connDir: 0 | 1,
+  p: PacketInfo | null,
+): void {
+  const r = s.ring;
+  const rf = r.f;
+  const q = j * Slot.STRIDE;
+  unlinkPending(r, j, SlotState.MATCHED);
+  const pendingInbound = rf[q + Slot.TTL] === d.ttl + 1;
+  const qId = rf[q + Slot.CONN_ID]!;
+  const qConnDir = rf[q + Slot.CONN_DIR]! as 0 | 1;
+  const inId = pendingInbound ? qId : id;
+  const outId = pendingInbound ? id : qId;
+  const inConnDir = pendingInbound ? qConnDir : connDir;
+  const outConnDir = pendingInbound ? connDir : qConnDir;
+  const inIface = pendingInbound ? rf[q + Slot.IFACE]! : iface;
+  const outIface = pendingInbound ? iface : rf[q + Slot.IFACE]!;
+  const inT = pendingInbound ? rf[q + Slot.T]! : t;
+  const outT = pendingInbound ? t : rf[q + Slot.T]!;
   s.matchedPairs++;
-  // Learn the gateway's MAC on both interfaces from the pair (ip addr may not have been given).
-  const macs = s.options.macs;
-  if (outbound.srcMac !== 0 && !macs.has(outbound.iface)) macs.set(outbound.iface, outbound.srcMac);
-  if (inbound.dstMac !== 0 && inbound.dstMac !== BROADCAST_MAC && !macs.has(inbound.iface)) macs.set(inbound.iface, inbound.dstMac);
+  const table = s.table;
+  const cf = table.f;
+  const inRow = inId * ConnField.STRIDE;
+  const outRow = outId * ConnField.STRIDE;
 
-  const ci = s.connections[inbound.connId]!;
-  const co = s.connections[outbound.connId]!;
-  union(s, ci.id, co.id);
-  if (inbound.connDir === 0 && !ci.peer) ci.peer = outbound;
-  if (inbound.connDir === 1 && !ci.replyPeer) ci.replyPeer = outbound;
-  const delta = outbound.t - inbound.t;
-  if (ci.latencies.length < MAX_LATENCIES) ci.latencies.push(delta);
-  const dk = `${inbound.iface}>${outbound.iface}`;
-  let deltas = s.pairDeltas.get(dk);
-  if (!deltas) {
-    deltas = [];
-    s.pairDeltas.set(dk, deltas);
+  // Objects only when someone keeps them: a sampled side's partner, the connection's first translation.
+  const peerBit = inConnDir === 0 ? PEER_SET : REPLY_PEER_SET;
+  const wantsPeer = (cf[inRow + ConnField.PEERS]! & peerBit) === 0;
+  let qObj = r.obj[j]!;
+  if (p !== null || qObj !== null || wantsPeer) {
+    if (p === null) {
+      p = toPacketInfo(rec, d, file, iface, t, arrival, key);
+      p.connId = id;
+      p.connDir = connDir;
+    }
+    if (qObj === null) {
+      qObj = slotPacket(r, j);
+      r.obj[j] = qObj;
+    }
+    p.match = qObj;
+    qObj.match = p;
+    const inObj = pendingInbound ? qObj : p;
+    const outObj = pendingInbound ? p : qObj;
+    inObj.dir = Dir.IN;
+    outObj.dir = Dir.OUT;
+    const ci = s.connections[inId]!;
+    const co = s.connections[outId]!;
+    if (wantsPeer) {
+      if (inConnDir === 0) ci.peer = outObj;
+      else ci.replyPeer = outObj;
+      cf[inRow + ConnField.PEERS] = cf[inRow + ConnField.PEERS]! | peerBit;
+    }
+    if (inObj === ci.first) ci.firstDir = Dir.IN;
+    if (outObj === co.first) co.firstDir = Dir.OUT;
   }
-  if (deltas.length < 4096) deltas.push(delta);
-  finalize(s, inbound, true);
-  finalize(s, outbound, true);
+
+  // Learn the gateway's MAC on both interfaces from the pair (ip addr may not have been given).
+  learnMac(s, outIface, pendingInbound ? d.srcMac : rf[q + Slot.SRC_MAC]!);
+  const inDstMac = pendingInbound ? rf[q + Slot.DST_MAC]! : d.dstMac;
+  if (inDstMac !== BROADCAST_MAC) learnMac(s, inIface, inDstMac);
+
+  unionConnections(table, inId, outId);
+  const delta = outT - inT;
+  if (cf[inRow + ConnField.LATENCIES]! < MAX_LATENCIES) {
+    cf[inRow + ConnField.LATENCIES]!++;
+    s.connections[inId]!.latencies.push(delta);
+  }
+  const deltas = pairDeltaList(s, inIface, outIface);
+  if (deltas.length < MAX_PAIR_DELTAS) deltas.push(delta);
+
+  cf[inRow + ConnField.COUNTS + slot(inConnDir, Dir.IN, true)]!++;
+  cf[outRow + ConnField.COUNTS + slot(outConnDir, Dir.OUT, true)]!++;
 }
 
-function finalize(s: CorrelatorState, p: PacketInfo, matched: boolean): void {
-  const c = s.connections[p.connId]!;
-  if (!matched) p.dir = guessDirection(s, p);
-  if (p === c.first) c.firstDir = p.dir;
-  c.counts[slot(p.connDir, p.dir, matched)]!++;
-  if (!matched && p.dir === Dir.IN) {
-    if (p.connDir === 0) {
-      if (c.unmatchedInHead.length < TAIL) c.unmatchedInHead.push(p.t);
-      c.unmatchedInTail.push(p.t);
-      if (c.unmatchedInTail.length > TAIL) c.unmatchedInTail.shift();
+function pairDeltaList(s: CorrelatorState, inIface: number, outIface: number): number[] {
+  let row = s.deltaLists[inIface];
+  if (row === undefined) {
+    row = [];
+    s.deltaLists[inIface] = row;
+  }
+  let list = row[outIface];
+  if (list === undefined) {
+    list = [];
+    row[outIface] = list;
+    s.pairDeltas.set(`${inIface}>${outIface}`, list);
+  }
+  return list;
+}
+
+/** Pending slot `i` found no copy within the window: count it, by its direction on its interface. */
+function finalizeUnmatched(s: CorrelatorState, i: number): void {
+  const r = s.ring;
+  const at = i * Slot.STRIDE;
+  const id = r.f[at + Slot.CONN_ID]!;
+  const connDir = r.f[at + Slot.CONN_DIR]! as 0 | 1;
+  const dir = guessDirection(s, i);
+  s.table.f[id * ConnField.STRIDE + ConnField.COUNTS + slot(connDir, dir, false)]!++;
+  let p = r.obj[i]!;
+  if (p !== null) {
+    p.dir = dir;
+    const c = s.connections[id]!;
+    if (p === c.first) c.firstDir = dir;
+  }
+  if (dir !== Dir.IN) return;
+  const c = s.connections[id]!;
+  if (connDir === 0) {
+    const t = r.f[at + Slot.T]!;
+    if (c.unmatchedInHead.length < TAIL) c.unmatchedInHead.push(t);
+    c.unmatchedInTail.push(t);
+    if (c.unmatchedInTail.length > TAIL) c.unmatchedInTail.shift();
+  }
+  if ((p === null || p.sample < 0) && c.unmatchedSampled < MAX_UNMATCHED_SAMPLES) {
+    c.unmatchedSampled++;
+    if (p === null) {
+      p = slotPacket(r, i);
+      p.dir = dir;
+      r.obj[i] = p;
     }
-    if (p.sample < 0 && c.unmatchedSampled < MAX_UNMATCHED_SAMPLES) {
-      c.unmatchedSampled++;
-      p.sample = c.samples.length;
-      c.samples.push(p);
-    }
+    addSample(s, c, p);
   }
 }
 
 /** An unmatched packet's direction when the link layer did not say: by the gateway's own addresses. */
-function guessDirection(s: CorrelatorState, p: PacketInfo): DirId {
-  if (p.arrivalDir !== Dir.UNKNOWN) return p.arrivalDir;
+function guessDirection(s: CorrelatorState, i: number): DirId {
+  const f = s.ring.f;
+  const at = i * Slot.STRIDE;
+  const arrival = f[at + Slot.ARRIVAL]! as DirId;
+  if (arrival !== Dir.UNKNOWN) return arrival;
   const local = s.options.localAddresses;
-  if (local.has(p.src)) return Dir.OUT;
-  if (local.has(p.dst)) return Dir.IN;
+  if (local.has(f[at + Slot.SRC]!)) return Dir.OUT;
+  if (local.has(f[at + Slot.DST]!)) return Dir.IN;
   // The gateway's MAC may have been learned after this packet arrived.
-  const mac = s.options.macs.get(p.iface);
-  if (mac !== undefined && p.srcMac === mac) return Dir.OUT;
+  const mac = knownMac(s, f[at + Slot.IFACE]!);
+  if (mac !== undefined && f[at + Slot.SRC_MAC] === mac) return Dir.OUT;
   return Dir.IN;
 }
 
+/** Finalise the pending packets older than `before` and free the slots of matched ones. */
 function expire(s: CorrelatorState, before: number): void {
-  const q = s.queue;
-  while (s.queueHead < q.length && q[s.queueHead]!.t < before) {
-    const p = q[s.queueHead++]!;
-    if (p.match) continue;
-    const list = s.pending.get(p.key);
-    if (list) {
-      const i = list.indexOf(p);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) s.pending.delete(p.key);
+  const r = s.ring;
+  while (r.count !== 0) {
+    const i = r.head;
+    const at = i * Slot.STRIDE;
+    if (!(r.f[at + Slot.T]! < before)) break;
+    if (r.f[at + Slot.STATE] === SlotState.PENDING) {
+      unlinkPending(r, i, SlotState.FREE);
+      finalizeUnmatched(s, i);
     }
-    finalize(s, p, false);
-  }
-  // Compact the queue now and then so memory follows the window, not the capture.
-  if (s.queueHead > 4096 && s.queueHead * 2 > q.length) {
-    q.splice(0, s.queueHead);
-    s.queueHead = 0;
+    releaseHead(r);
   }
 }
 
-/** Drain everything still waiting: call once after the last packet. */
+/**
+ * Drain everything still waiting: call once after the last packet. Copies the table's counters,
+ * union-find parents and latest packet times into the `Connection` objects.
+ */
 export function finishCorrelator(s: CorrelatorState): void {
   expire(s, Infinity);
+  const f = s.table.f;
+  for (const c of s.connections) {
+    const row = c.id * ConnField.STRIDE;
+    for (let k = 0; k < 8; k++) c.counts[k] = f[row + ConnField.COUNTS + k]!;
+    c.parent = rootOf(s.table, c.id);
+    const last = c.last;
+    last.t = f[row + ConnField.LAST_T]!;
+    last.tsSec = f[row + ConnField.LAST_SEC]!;
+    last.tsNsec = f[row + ConnField.LAST_NSEC]!;
+    last.file = f[row + ConnField.LAST_FILE]!;
+    last.frame = f[row + ConnField.LAST_FRAME]!;
+  }
 }
 
 function quoteError(s: CorrelatorState, rec: CaptureRecord, d: DecodedPacket, file: number, iface: number, t: number, arrival: DirId): void {
@@ -284,7 +471,7 @@ function quoteError(s: CorrelatorState, rec: CaptureRecord, d: DecodedPacket, fi
   const icmp = inner.proto === Proto.ICMP;
   const sport = icmp ? inner.icmpId : inner.sport;
   const dport = icmp ? 0 : inner.dport;
-  const c = s.byKey.get(connectionKey(iface, inner.proto, inner.src, inner.dst, sport, dport));
+  const id = findConnection(s.table, iface, inner.proto, inner.src, inner.dst, sport, dport);
   const fromGateway = s.options.localAddresses.has(d.src) || arrival === Dir.OUT;
   const e: QuotedError = {
     file,
@@ -300,25 +487,11 @@ function quoteError(s: CorrelatorState, rec: CaptureRecord, d: DecodedPacket, fi
     fromGateway,
     dir: arrival === Dir.UNKNOWN ? (fromGateway ? Dir.OUT : Dir.IN) : arrival,
   };
-  if (c) c.errors.push(e);
+  if (id >= 0) s.connections[id]!.errors.push(e);
   else if (s.orphanErrors.length < 1000) s.orphanErrors.push(e);
 }
 
+/** The flow (union-find root connection id) connection `id` belongs to. */
 export function findRoot(s: CorrelatorState, id: number): number {
-  const cs = s.connections;
-  let r = id;
-  while (cs[r]!.parent !== r) r = cs[r]!.parent;
-  let x = id;
-  while (cs[x]!.parent !== r) {
-    const next = cs[x]!.parent;
-    cs[x]!.parent = r;
-    x = next;
-  }
-  return r;
-}
-
-function union(s: CorrelatorState, a: number, b: number): void {
-  const ra = findRoot(s, a);
-  const rb = findRoot(s, b);
-  if (ra !== rb) s.connections[Math.max(ra, rb)]!.parent = Math.min(ra, rb);
+  return rootOf(s.table, id);
 }

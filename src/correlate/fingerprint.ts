@@ -6,7 +6,7 @@ import { Proto } from '../model/packet.js';
  * NAT rewrites addresses, ports and the ICMP echo id (`--random-fully`), and the checksums; a forwarded
  * packet keeps its IP ID, payload, TCP seq/ack/flags and ICMP type/seq (FAILURES.md, "Facts about the
  * kernel"). TTL drops by one, so it is checked separately, not hashed. Collisions are resolved by
- * `sameInvariants`; the key only narrows the search.
+ * comparing the fields themselves (the correlator's `findPartner`); the key only narrows the search.
  */
 export function fingerprint(d: DecodedPacket): number {
   let h = 0x811c9dc5;
@@ -31,23 +31,4 @@ function mix(h: number, v: number): number {
   h = Math.imul(h, 0x01000193);
   h ^= v >>> 16;
   return Math.imul(h, 0x01000193);
-}
-
-/** The fields NAT must keep are equal (the full comparison behind a key hit). */
-export function sameInvariants(
-  a: { proto: number; ipId: number; payloadLength: number; payloadHash: number; tcpSeq: number; tcpAck: number; tcpFlags: number; icmpType: number; icmpCode: number; icmpSeq: number },
-  b: typeof a,
-): boolean {
-  return (
-    a.proto === b.proto &&
-    a.ipId === b.ipId &&
-    a.payloadLength === b.payloadLength &&
-    a.payloadHash === b.payloadHash &&
-    a.tcpSeq === b.tcpSeq &&
-    a.tcpAck === b.tcpAck &&
-    a.tcpFlags === b.tcpFlags &&
-    a.icmpType === b.icmpType &&
-    a.icmpCode === b.icmpCode &&
-    a.icmpSeq === b.icmpSeq
-  );
 }

@@ -2,7 +2,7 @@ import type { Snapshot } from '../model/snapshot.js';
 import type { Trace, SimPacket } from '../model/trace.js';
 import type { FlowDisposition } from '../model/analysis.js';
 import { Proto, TcpFlag } from '../model/packet.js';
-import { slot, type Connection, type QuotedError } from './connection.js';
+import { slot, type Connection, type PacketTime, type QuotedError } from './connection.js';
 import { findRoot, type CorrelatorState } from './correlator.js';
 import { Dir, type PacketInfo } from './packet-info.js';
 
@@ -49,7 +49,8 @@ export interface AssembledFlow {
   readonly firstT: number;
   readonly lastT: number;
   readonly first: PacketInfo;
-  readonly last: PacketInfo;
+  /** When the ingress connection's latest packet was seen. */
+  readonly last: PacketTime;
 }
 
 export interface AssemblyInput {

@@ -269,8 +269,13 @@ describe('correlator: matching a packet with its copy on the other interface', (
     const [a] = request(1, 0);
     f.push(a);
     const lan = conn(f.s, LAN, APP, 30000);
-    expect(count(lan, 0, Dir.IN, false)).toBe(0);
-    f.push(request(2, 251 * MS, { sport: 31000 })[0]);
+    expect(lan.unmatchedInHead).toEqual([]);
+    f.push(request(2, 250 * MS, { sport: 31000 })[0]);
+    expect(lan.unmatchedInHead).toEqual([]);
+    f.push(request(3, 251 * MS, { sport: 31000 })[0]);
+    expect(lan.unmatchedInHead).toEqual([0]);
+    expect(lan.samples[0]!.dir).toBe(Dir.IN);
+    f.finish();
     expect(count(lan, 0, Dir.IN, false)).toBe(1);
   });
 
