@@ -6,6 +6,7 @@ import { analyze } from '../../index.js';
 import { renderHtml } from '../html-report.js';
 import { renderMarkdown } from '../markdown-report.js';
 import { writeEvidencePcapng } from '../evidence-pcapng.js';
+import { escapeHtml } from '../escape-html.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { analysisPaths } from './data-layout.js';
 import type { AnalysisFailure } from './job-queue.js';
@@ -31,23 +32,17 @@ export async function bundleFolders(inputDir: string): Promise<{ readonly folder
 }
 
 /**
- * Server paths stay on the server: every string in the result that names a file under the upload folder is made
- * relative to it (`incident/eth0.pcap`), so the JSON and the reports show what the user uploaded.
+ * Server paths stay on the server: in a rendered text (JSON, Markdown, HTML), every path under the upload folder is
+ * made relative to it (`incident/eth0.pcap`) and the folder itself becomes `.`, so what the user reads names what they
+ * uploaded. Done on the text, in the encoding of that text (`encode`: JSON string escaping, HTML escaping), rather than
+ * on a deep copy of the analysis, which for thousands of flows would double the job's peak memory.
  */
-export function relativiseAnalysis(a: Analysis, inputDir: string): Analysis {
-  const prefix = path.resolve(inputDir) + path.sep;
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return v.startsWith(prefix) ? v.slice(prefix.length) : v.split(prefix).join('');
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') {
-      const o: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) o[k] = walk(x);
-      return o;
-    }
-    return v;
-  };
-  return walk(a) as Analysis;
+export function stripServerPaths(text: string, inputDir: string, encode: (s: string) => string = (s) => s): string {
+  const dir = path.resolve(inputDir);
+  return text.replaceAll(encode(dir + path.sep), '').replaceAll(encode(dir), '.');
 }
+
+const jsonEncode = (s: string): string => JSON.stringify(s).slice(1, -1);
 
 /** An error as the user should read it: the file named relative to the upload, never a stack or a server path. */
 export function describeFailure(e: unknown, inputDir: string, uploaded: readonly string[] = []): AnalysisFailure {
@@ -101,7 +96,6 @@ export async function runAnalysisJob(job: JobSpec, onProgress: (p: AnalyzeProgre
   } catch (e) {
     return { ok: false, error: describeFailure(e, job.inputDir, uploaded) };
   }
-  const shown = relativiseAnalysis(analysis, job.inputDir);
   // The evidence writer reads the captures again, so it gets the real paths; its comments hold no paths.
   const evidenceTmp = `${paths.evidence}.tmp`;
   let evidencePackets: number;
@@ -112,16 +106,17 @@ export async function runAnalysisJob(job: JobSpec, onProgress: (p: AnalyzeProgre
     await rm(evidenceTmp, { force: true });
     return { ok: false, error: describeFailure(e, job.inputDir, uploaded) };
   }
-  await writeFileAtomic(paths.reportMd, renderMarkdown(shown));
-  await writeFileAtomic(paths.reportHtml, renderHtml(shown));
+  await writeFileAtomic(paths.reportMd, stripServerPaths(renderMarkdown(analysis), job.inputDir));
+  // HTML escaping leaves a path unchanged unless it holds & < > " ' — stripped in both forms to be sure.
+  await writeFileAtomic(paths.reportHtml, stripServerPaths(stripServerPaths(renderHtml(analysis), job.inputDir, escapeHtml), job.inputDir));
   // The result goes last. Compact: with thousands of flows, indentation alone would add tens of MB. The API splices
   // this file into its answer as it is, so it must stay exactly one JSON value.
-  await writeFileAtomic(paths.result, JSON.stringify(shown));
+  await writeFileAtomic(paths.result, stripServerPaths(JSON.stringify(analysis), job.inputDir, jsonEncode));
   return {
     ok: true,
     summary: {
       verdict: analysis.summary.verdict,
-      sentence: shown.summary.sentence,
+      sentence: stripServerPaths(analysis.summary.sentence, job.inputDir),
       flows: analysis.summary.flows,
       findings: analysis.findings.length,
       topCheck: analysis.findings[0]?.check ?? null,

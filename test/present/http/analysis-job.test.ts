@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bundleFolders, describeFailure, relativiseAnalysis } from '../../../src/present/http/analysis-job.js';
+import { bundleFolders, describeFailure, stripServerPaths } from '../../../src/present/http/analysis-job.js';
+import { escapeHtml } from '../../../src/present/escape-html.js';
 import { InputError } from '../../../src/model/errors.js';
-import type { Analysis } from '../../../src/model/analysis.js';
 import { removeDir, tempDir } from './serve-helpers.js';
 
 describe('analysis job helpers', () => {
@@ -27,17 +27,22 @@ describe('analysis job helpers', () => {
     expect(files).toEqual(['sysctl.txt', 'bundle/bundle/eth0.pcap', 'bundle/bundle/net1.pcap', 'other/x/y/z.pcap']);
   });
 
-  it('makes server paths relative to the upload everywhere in the result', () => {
+  it('makes server paths relative to the upload in rendered text, in its own encoding', () => {
     const a = {
       inputs: [{ path: `${input}/b/eth0.pcap` }],
       findings: [{ evidence: [{ kind: 'rule', file: `${input}/iptables-save.txt`, line: 3 }], detail: `see ${input}/sysctl.txt:4` }],
-      summary: { sentence: 'unchanged', flows: 0 },
-    } as unknown as Analysis;
-    const r = relativiseAnalysis(a, input) as unknown as typeof a & { findings: { evidence: { file: string }[]; detail: string }[] };
-    expect(r.inputs[0]!.path).toBe('b/eth0.pcap');
-    expect(r.findings[0]!.evidence[0]!.file).toBe('iptables-save.txt');
-    expect(r.findings[0]!.detail).toBe('see sysctl.txt:4');
-    expect(JSON.stringify(r)).not.toContain(dir);
+      warnings: [{ file: input, message: 'a folder' }],
+    };
+    const r = JSON.parse(stripServerPaths(JSON.stringify(a), input, (s) => JSON.stringify(s).slice(1, -1))) as typeof a;
+    expect(r).toEqual({
+      inputs: [{ path: 'b/eth0.pcap' }],
+      findings: [{ evidence: [{ kind: 'rule', file: 'iptables-save.txt', line: 3 }], detail: 'see sysctl.txt:4' }],
+      warnings: [{ file: '.', message: 'a folder' }],
+    });
+    // A data folder whose name needs escaping is found in its escaped form.
+    const odd = path.join(dir, 'a&"b', 'input');
+    expect(stripServerPaths(`<td>${escapeHtml(`${odd}/eth0.pcap`)}</td>`, odd, escapeHtml)).toBe('<td>eth0.pcap</td>');
+    expect(stripServerPaths(JSON.stringify({ p: `${odd}/x` }), odd, (s) => JSON.stringify(s).slice(1, -1))).toBe('{"p":"x"}');
   });
 
   it('describes failures by the uploaded file, never by server path', () => {
