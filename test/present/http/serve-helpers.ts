@@ -92,9 +92,9 @@ export async function upload(base: string, fd: FormData, headers: Record<string,
   return { status: r.status, body: (await r.json()) as Json };
 }
 
-/** Poll an analysis until it is done or failed (bounded: 20 s). */
+/** Poll an analysis until it is done or failed (bounded: 45 s, under the 60 s test timeout). */
 export async function waitFinished(base: string, id: string, headers: Record<string, string> = {}): Promise<Json> {
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 45_000;
   for (;;) {
     const r = await fetch(`${base}/api/analyses/${id}`, { headers });
     const body = (await r.json()) as Json;
