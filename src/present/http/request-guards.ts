@@ -36,7 +36,7 @@ export function checkBearer(req: IncomingMessage, token: string): void {
 }
 
 /**
- * A service on loopback without a token trusts whoever can reach it — which, through the browser, includes any web
+ * Applied only when no token is set. A service on loopback without a token trusts whoever can reach it — which, through the browser, includes any web
  * page the user opens. Two guards close that door:
  * - DNS rebinding: a page on evil.example whose name later resolves to 127.0.0.1 sends `Host: evil.example`; on a
  *   loopback bind only loopback Host names are served (421 otherwise).

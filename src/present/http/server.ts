@@ -198,7 +198,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const rawPath = (req.url ?? '/').split('?')[0]!;
-    checkOrigin(req, loopback);
+    // Without a token, loopback reachability is the only protection: guard it against the browser (see checkOrigin).
+    // With one, a browser cannot forge the Authorization header, and a reverse proxy may rewrite Host and Origin.
+    if (!opts.token) checkOrigin(req, loopback);
 
     if (rawPath === '/healthz') {
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'method-not-allowed', 'use GET', { Allow: 'GET, HEAD' });

@@ -344,6 +344,14 @@ describe('natlens serve access control and hostile requests', () => {
     expect(await listFiles(dataDir)).toEqual([]);
   });
 
+  it('leaves Host and Origin alone when a token protects the service (reverse proxies rewrite them)', async () => {
+    srv = await start(dataDir, { token: 't' });
+    const proxied = await raw(srv.port, 'GET /api/analyses HTTP/1.1\r\nHost: natlens.example.org\r\nAuthorization: Bearer t\r\nConnection: close\r\n\r\n');
+    expect(proxied).toMatch(/^HTTP\/1\.1 200 /);
+    const r = await fetch(`${srv.url}/api/analyses`, { method: 'POST', body: form([{ name: 'a.pcap', data: 'A' }]), headers: { Origin: 'https://natlens.example.org', Authorization: 'Bearer t' } });
+    expect(r.status).toBe(202);
+  });
+
   it('answers huge headers with 431 and closes a slow client', async () => {
     srv = await start(dataDir, { headersTimeoutMs: 500, connectionsCheckingIntervalMs: 100 });
     const huge = await raw(srv.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
