@@ -37,7 +37,7 @@ export function slot(connDir: 0 | 1, dir: DirId, matched: boolean): number {
 
 /**
  * A connection as seen on ONE interface, conntrack-like: both directions share it. While packets are
- * pushed the correlator keeps `counts`, `parent` and `last` as numbers in its connection table (no
+ * pushed the correlator keeps `counts`, `parent`, `last` and `latencies` as numbers in its own tables (no
  * per-packet object access); they are filled in by `finishCorrelator`.
  */
 export interface Connection {

@@ -32,6 +32,9 @@ export interface CorrelatorState {
   readonly pairDeltas: Map<string, number[]>;
   /** The same lists by [inbound iface][outbound iface], so that a pair needs no string key. */
   readonly deltaLists: (number[] | undefined)[][];
+  /** Latencies of matched pairs not yet handed to their connections: (connection id, ns) pairs. */
+  latencyLog: Float64Array;
+  latencyLogLength: number;
   /** options.macs as an array (entries never change once set, so a hit can be cached). */
   readonly macCache: (number | undefined)[];
   matchedPairs: number;
@@ -51,6 +54,8 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     orphanErrors: [],
     pairDeltas: new Map(),
     deltaLists: [],
+    latencyLog: new Float64Array(4096),
+    latencyLogLength: 0,
     macCache: [],
     matchedPairs: 0,
     ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0 },
@@ -359,13 +364,28 @@ function pairWithPending(
   const delta = outT - inT;
   if (cf[inRow + ConnField.LATENCIES]! < MAX_LATENCIES) {
     cf[inRow + ConnField.LATENCIES]!++;
-    s.connections[inId]!.latencies.push(delta);
+    logLatency(s, inId, delta);
   }
   const deltas = pairDeltaList(s, inIface, outIface);
   if (deltas.length < MAX_PAIR_DELTAS) deltas.push(delta);
 
   cf[inRow + ConnField.COUNTS + slot(inConnDir, Dir.IN, true)]!++;
   cf[outRow + ConnField.COUNTS + slot(outConnDir, Dir.OUT, true)]!++;
+}
+
+/**
+ * Append (connection, latency) to the log that finishCorrelator hands out to `Connection.latencies`:
+ * appending to one array stays in cache, pushing to each connection's own array did not.
+ */
+function logLatency(s: CorrelatorState, id: number, delta: number): void {
+  let log = s.latencyLog;
+  if (s.latencyLogLength + 2 > log.length) {
+    const bigger = new Float64Array(log.length * 2);
+    bigger.set(log);
+    s.latencyLog = log = bigger;
+  }
+  log[s.latencyLogLength++] = id;
+  log[s.latencyLogLength++] = delta;
 }
 
 function pairDeltaList(s: CorrelatorState, inIface: number, outIface: number): number[] {
@@ -452,6 +472,10 @@ function expire(s: CorrelatorState, before: number): void {
  */
 export function finishCorrelator(s: CorrelatorState): void {
   expire(s, Infinity);
+  const log = s.latencyLog;
+  for (let k = 0; k < s.latencyLogLength; k += 2) s.connections[log[k]!]!.latencies.push(log[k + 1]!);
+  s.latencyLogLength = 0;
+  s.latencyLog = new Float64Array(0);
   const f = s.table.f;
   for (const c of s.connections) {
     const row = c.id * ConnField.STRIDE;

@@ -72,7 +72,8 @@ function tupleOf(p: PacketInfo): FlowTuple {
 
 function median(xs: readonly number[]): number | null {
   if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator call per step (thousands of flows).
+  const s = Float64Array.from(xs).sort();
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : Math.round((s[m - 1]! + s[m]!) / 2);
 }
@@ -149,7 +150,8 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | 
   const errors = conns.flatMap((c) => c.errors);
   const firstT = Math.min(...conns.map((c) => c.first.t));
   const lastT = Math.max(...conns.map((c) => c.last.t));
-  const latencies = conns.flatMap((c) => c.latencies);
+  const latencies: number[] = [];
+  for (const c of conns) for (const x of c.latencies) latencies.push(x);
 
   const req = countIn(ingress, 0, Dir.IN);
   const unjudged = unjudgedTail(ingress, judge);
