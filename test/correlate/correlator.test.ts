@@ -5,6 +5,7 @@ import { Net, PacketType, Proto, TcpFlag, newDecodedPacket, type DecodedPacket }
 import { finishCorrelator, findRoot, newCorrelator, pushPacket, type CorrelatorState } from '../../src/correlate/correlator.js';
 import { MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, slot, type Connection } from '../../src/correlate/connection.js';
 import { Dir } from '../../src/correlate/packet-info.js';
+import { fingerprint } from '../../src/correlate/fingerprint.js';
 
 // Synthetic packets through pushPacket: a gateway with interface 0 inside (LAN) and 1 outside (WAN),
 // SNAT to 203.0.113.9. Each packet is described by the fields the decoder would fill.
@@ -199,6 +200,21 @@ describe('correlator: matching a packet with its copy on the other interface', (
     expect(lan.unmatchedInTail).toEqual([1 * MS]);
   });
 
+  test('TTL two apart is not a copy, whichever interface is seen first', () => {
+    for (const [lanTtl, wanTtl, copyFirst] of [[64, 62, false], [64, 62, true], [62, 64, false], [62, 64, true]] as const) {
+      const f = new Feeder();
+      const [a, b] = request(1, 1 * MS);
+      if (copyFirst) {
+        f.push({ ...b, t: 0, ttl: wanTtl });
+        f.push({ ...a, ttl: lanTtl });
+      } else {
+        f.push({ ...a, ttl: lanTtl });
+        f.push({ ...b, ttl: wanTtl });
+      }
+      expect(f.finish().matchedPairs).toBe(0);
+    }
+  });
+
   test('a different invariant (payload, IP ID, TCP seq) is not a copy', () => {
     for (const change of [{ payloadHash: 7 }, { ipId: 999 }, { payloadLength: 33 }]) {
       const f = new Feeder();
@@ -207,6 +223,34 @@ describe('correlator: matching a packet with its copy on the other interface', (
       f.push({ ...b, ...change });
       expect(f.finish().matchedPairs).toBe(0);
     }
+  });
+
+  test('a fingerprint collision is not a copy: the fields themselves are compared', () => {
+    // Two payload hashes whose packets share a fingerprint (32-bit: a birthday search finds one fast).
+    const d = newDecodedPacket();
+    Object.assign(d, { proto: Proto.UDP, ipId: 1, payloadLength: 32 });
+    const seen = new Map<number, number>();
+    let pair: [number, number] | null = null;
+    for (let i = 1; pair === null && i < 4_000_000; i++) {
+      const h = Math.imul(i, 0x9e3779b1) >>> 0;
+      d.payloadHash = h;
+      const k = fingerprint(d);
+      const other = seen.get(k);
+      if (other !== undefined) pair = [other, h];
+      else seen.set(k, h);
+    }
+    expect(pair).not.toBeNull();
+    if (pair === null) return;
+    const [a, b] = request(1, 1 * MS, { ipId: 1, hash: pair[0] });
+    const f = new Feeder();
+    f.push(a);
+    f.push({ ...b, payloadHash: pair[1] });
+    expect(f.finish().matchedPairs).toBe(0);
+    // Same fields: a match (the search above really produced colliding keys of matchable packets).
+    const g = new Feeder();
+    g.push(a);
+    g.push(b);
+    expect(g.finish().matchedPairs).toBe(1);
   });
 
   test('a copy on the same interface is not a match', () => {
@@ -262,6 +306,17 @@ describe('correlator: matching a packet with its copy on the other interface', (
     g.push(a);
     g.push({ ...b, t: 240 * MS });
     expect(g.finish().matchedPairs).toBe(1);
+  });
+
+  test('a copy exactly one window later still pairs, also when older packets expire just before it', () => {
+    const f = new Feeder();
+    f.push(request(9, 0, { sport: 31000 })[0]);
+    const [a, b] = request(1, 1);
+    f.push(a);
+    f.push({ ...b, t: 1 + 250 * MS });
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(1);
+    expect(conn(s, LAN, APP, 30000).latencies).toEqual([250 * MS]);
   });
 
   test('a pending packet expires (is finalised) when time moves past the window, not at the end', () => {
@@ -328,6 +383,18 @@ describe('correlator: matching a packet with its copy on the other interface', (
     expect(lan.samples.find((p) => p.frame === fa2)?.match).not.toBeNull();
     expect(lan.samples.find((p) => p.frame === fa1)?.match).toBeNull();
     expect(lan.latencies).toEqual([1 * MS]);
+  });
+
+  test('of two identical pending packets at the same time the copy pairs with the first', () => {
+    const f = new Feeder();
+    const [a, b] = request(1, 0, { ipId: 0, hash: 5 });
+    const fa1 = f.push({ ...a, t: 10 * MS });
+    const fa2 = f.push({ ...a, t: 10 * MS });
+    f.push({ ...b, t: 11 * MS });
+    const s = f.finish();
+    const lan = conn(s, LAN, APP, 30000);
+    expect(lan.samples.find((p) => p.frame === fa1)?.match).not.toBeNull();
+    expect(lan.samples.find((p) => p.frame === fa2)?.match).toBeNull();
   });
 
   test('replies share the connection (reply direction) and set replyPeer', () => {
