@@ -35,6 +35,7 @@ export function createScheduler(opts: { readonly queue: JobQueue; readonly runne
   const concurrency = Math.max(1, Math.floor(opts.concurrency));
   const running = new Map<string, Running>();
   let claiming = 0;
+  const claims = new Set<Promise<unknown>>();
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
 
@@ -51,12 +52,17 @@ export function createScheduler(opts: { readonly queue: JobQueue; readonly runne
   async function runOne(): Promise<boolean> {
     claiming += 1;
     let record;
+    const claim = queue.claim();
+    claims.add(claim);
     try {
-      record = await queue.claim();
+      record = await claim;
     } finally {
       claiming -= 1;
+      claims.delete(claim);
     }
     if (!record) return false;
+    // Stopped while claiming: leave it `running` in the queue, so the next start runs it again.
+    if (stopped) return false;
     const id = record.id;
     const paths = analysisPaths(dataDir, id);
     const controller = new AbortController();
@@ -109,6 +115,7 @@ export function createScheduler(opts: { readonly queue: JobQueue; readonly runne
     },
     async stop() {
       stopped = true;
+      await Promise.allSettled([...claims]);
       const all = [...running.values()];
       for (const r of all) r.controller.abort();
       await Promise.all(all.map((r) => r.done));
