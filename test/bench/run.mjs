@@ -7,10 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readerSection } from './reader-section.mjs';
 import { analysisSection } from './analysis-section.mjs';
+import { serveSection } from './serve-bench.mjs';
 
 export const SECTIONS = [
   { name: 'capture reader + decoder vs pcap-parser', run: readerSection },
   { name: 'whole analysis of a NATed capture pair vs pcap-parser reading it', run: analysisSection },
+  { name: 'upload service: 20 concurrent uploads of a 50 MB bundle', run: serveSection },
 ];
 
 export async function runBench(sections = SECTIONS) {
