@@ -188,9 +188,15 @@ function rehash(t: ConnectionTable, size: number): void {
   const f = t.f;
   for (let id = 0; id < t.count; id++) {
     const row = id * ConnField.STRIDE;
-    let i =
-      hashKey(f[row + ConnField.IFACE]!, f[row + ConnField.PROTO]!, f[row + ConnField.ADDR_LO]!, f[row + ConnField.PORT_LO]!, f[row + ConnField.ADDR_HI]!, f[row + ConnField.PORT_HI]!) &
-      mask;
+    const h = hashKey(
+      f[row + ConnField.IFACE]!,
+      f[row + ConnField.PROTO]!,
+      f[row + ConnField.ADDR_LO]!,
+      f[row + ConnField.PORT_LO]!,
+      f[row + ConnField.ADDR_HI]!,
+      f[row + ConnField.PORT_HI]!,
+    );
+    let i = h & mask;
     while (slots[i] !== 0) i = (i + 1) & mask;
     slots[i] = id + 1;
   }

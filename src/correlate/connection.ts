@@ -1,6 +1,5 @@
 import type { PacketInfo, DirId } from './packet-info.js';
 import { Dir } from './packet-info.js';
-import { Proto } from '../model/packet.js';
 
 /** An ICMP error quoting one of a connection's packets (RFC 792: the quoted header names the connection). */
 export interface QuotedError {
@@ -107,11 +106,4 @@ export function newConnection(id: number, p: PacketInfo): Connection {
     unmatchedSampled: 0,
     sawSyn: false,
   };
-}
-
-/** Is `p` in the connection's original direction? */
-export function isOriginalDirection(c: Connection, p: { src: number; dst: number; sport: number; dport: number }): boolean {
-  if (p.src !== c.src || p.dst !== c.dst) return false;
-  if (c.proto === Proto.ICMP) return true;
-  return p.sport === c.sport && p.dport === c.dport;
 }

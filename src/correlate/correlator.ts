@@ -98,10 +98,10 @@ function arrivalDirection(s: CorrelatorState, d: DecodedPacket, iface: number): 
 
 /**
  * Feed one decoded packet. Packets must come in time order across all captures (merge them first).
- * The per-packet path allocates nothing and touches no per-connection object: the packet is looked up
- * and matched as numbers (connection-table.ts, packet-ring.ts), and becomes a `PacketInfo` object only
- * when its connection samples it, or when it is a sampled packet's partner or a connection's observed
- * translation (`peer`, `replyPeer`). Connection counters, parents and latest times are copied into the
+ * The per-packet path allocates nothing and, past a connection's first packets, touches no object:
+ * the packet is looked up and matched as numbers (connection-table.ts, packet-ring.ts), and becomes a
+ * `PacketInfo` object only when its connection samples it, or when it is a sampled packet's partner or
+ * a connection's observed translation (`peer`, `replyPeer`). Connection counters, parents and latest times are copied into the
  * `Connection` objects by `finishCorrelator`.
  */
 export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPacket, file: number, iface: number): void {
@@ -158,8 +158,12 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
   }
   const cf = table.f;
   const row = id * ConnField.STRIDE;
-  const connDir: 0 | 1 =
-    src === cf[row + ConnField.SRC] && dst === cf[row + ConnField.DST] && (icmp || (sport === cf[row + ConnField.SPORT] && dport === cf[row + ConnField.DPORT])) ? 0 : 1;
+  // Original direction: the tuple of the connection's first packet (for ICMP the addresses alone).
+  const original =
+    src === cf[row + ConnField.SRC] &&
+    dst === cf[row + ConnField.DST] &&
+    (icmp || (sport === cf[row + ConnField.SPORT] && dport === cf[row + ConnField.DPORT]));
+  const connDir: 0 | 1 = original ? 0 : 1;
   cf[row + ConnField.LAST_T] = t;
   cf[row + ConnField.LAST_SEC] = rec.tsSec;
   cf[row + ConnField.LAST_NSEC] = rec.tsNsec;

@@ -7,8 +7,11 @@ export const Dir = { UNKNOWN: 0, IN: 1, OUT: 2 } as const;
 export type DirId = 0 | 1 | 2;
 
 /**
- * What the correlator keeps of one packet while it may still be matched (bounded by the time window):
- * only numbers, copied out of the reader's reused record and the decoder's reused struct.
+ * One packet the correlator hands on: a connection's samples (its first packets, its first unmatched
+ * arrivals), their matched partners, and each connection's first translation (`peer`, `replyPeer`).
+ * Only numbers, copied out of the reader's reused record and the decoder's reused struct. Packets that
+ * are none of these never become objects: while they wait for their copy they are a row in the
+ * correlator's packet ring (packet-ring.ts).
  */
 export interface PacketInfo {
   /** Index into the list of capture files. */
