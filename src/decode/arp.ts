@@ -11,11 +11,12 @@ const HTYPE_ETHERNET = 1;
 /**
  * ARP (RFC 826). Addresses are read for the Ethernet/IPv4 form (hlen 6, plen 4), the only one a NAT
  * gateway's neighbour problems involve; other forms keep only the opcode. ARP is the last layer.
+ * The capture holds `d` up to `cap`.
  */
-export function decodeArp(d: Uint8Array, off: number, out: DecodedPacket): void {
+export function decodeArp(d: Uint8Array, off: number, cap: number, out: DecodedPacket): void {
   out.net = Net.ARP;
   out.netOffset = off;
-  if (d.length - off < ARP_FIXED) {
+  if (cap - off < ARP_FIXED) {
     markTruncated(out, Layer.NETWORK);
     return;
   }
@@ -23,7 +24,7 @@ export function decodeArp(d: Uint8Array, off: number, out: DecodedPacket): void 
   const htype = u16(d, off);
   const ptype = u16(d, off + 2);
   if (htype !== HTYPE_ETHERNET || ptype !== EtherType.IPV4 || d[off + 4] !== 6 || d[off + 5] !== 4) return;
-  if (d.length - off < ARP_ETHER_IPV4) {
+  if (cap - off < ARP_ETHER_IPV4) {
     markTruncated(out, Layer.NETWORK);
     return;
   }

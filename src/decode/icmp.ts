@@ -42,10 +42,11 @@ export function isIcmpError(type: number): boolean {
  * ICMP (RFC 792): type, code, then the 4 type-specific bytes: echo/timestamp/info/mask id and seq,
  * the frag-needed next-hop MTU (RFC 1191: low 16 bits), the redirect gateway. Errors quote the
  * original datagram, decoded into `out.inner`. The payload starts after the 8-byte header.
+ * `end` is where the IP datagram claims the message ends, `cap` where the captured bytes in `d` end.
  */
-export function decodeIcmp(d: Uint8Array, off: number, end: number, out: DecodedPacket): void {
+export function decodeIcmp(d: Uint8Array, off: number, end: number, cap: number, out: DecodedPacket): void {
   out.l4Offset = off;
-  const capEnd = end < d.length ? end : d.length;
+  const capEnd = end < cap ? end : cap;
   if (end - off < ICMP_HEADER) {
     markMalformed(out, `ICMP message of ${end - off} bytes is shorter than its 8-byte header`);
     return;
@@ -82,5 +83,5 @@ export function decodeIcmp(d: Uint8Array, off: number, end: number, out: Decoded
       break;
   }
   if (isIcmpError(type)) decodeEmbeddedHeader(d, off + ICMP_HEADER, capEnd, out.inner);
-  setPayload(d, off + ICMP_HEADER, end, out);
+  setPayload(d, off + ICMP_HEADER, end, cap, out);
 }

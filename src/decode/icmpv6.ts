@@ -32,10 +32,11 @@ export function isIcmpv6Error(type: number): boolean {
  * ICMPv6 (RFC 4443): echo id/seq, packet-too-big MTU (32 bits), errors with the quoted packet in
  * `out.inner`, and the target address of neighbour solicitation/advertisement and redirect
  * (RFC 4861 §4.3–4.5), which says whose address is being resolved. Payload starts at byte 8.
+ * `end` is where the IP datagram claims the message ends, `cap` where the captured bytes in `d` end.
  */
-export function decodeIcmpv6(d: Uint8Array, off: number, end: number, out: DecodedPacket): void {
+export function decodeIcmpv6(d: Uint8Array, off: number, end: number, cap: number, out: DecodedPacket): void {
   out.l4Offset = off;
-  const capEnd = end < d.length ? end : d.length;
+  const capEnd = end < cap ? end : cap;
   if (end - off < ICMPV6_HEADER) {
     markMalformed(out, `ICMPv6 message of ${end - off} bytes is shorter than 8 bytes`);
     return;
@@ -70,5 +71,5 @@ export function decodeIcmpv6(d: Uint8Array, off: number, end: number, out: Decod
     ipv6Words(d, off + 8, out.ndTarget6);
   }
   if (isIcmpv6Error(type)) decodeEmbeddedHeader(d, off + ICMPV6_HEADER, capEnd, out.inner);
-  setPayload(d, off + ICMPV6_HEADER, end, out);
+  setPayload(d, off + ICMPV6_HEADER, end, cap, out);
 }

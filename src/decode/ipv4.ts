@@ -10,11 +10,12 @@ const IPV4_MIN_HEADER = 20;
  * of what follows the header (options included), or -1 when the header is cut short or malformed.
  * The datagram's claimed end is `out.netOffset + out.ipTotalLength` (link padding lies beyond it).
  * A fragment with a non-zero offset carries no transport header: the caller must not decode one.
+ * The captured bytes in `d` end at `cap`.
  */
-export function decodeIpv4(d: Uint8Array, off: number, out: DecodedPacket): number {
+export function decodeIpv4(d: Uint8Array, off: number, cap: number, out: DecodedPacket): number {
   out.net = Net.IPV4;
   out.netOffset = off;
-  const captured = d.length - off;
+  const captured = cap - off;
   if (captured < IPV4_MIN_HEADER) {
     markTruncated(out, Layer.NETWORK);
     return -1;

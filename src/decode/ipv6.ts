@@ -11,12 +11,13 @@ const walk = newIpv6ExtWalk();
 /**
  * IPv6 (RFC 8200): fixed header, then extension headers up to the upper layer named in `out.proto`;
  * a fragment header fills the fragment fields (its 32-bit identification goes to `ipId`). Returns the
- * upper-layer offset or -1. `ipHeaderLength` counts the extension headers too.
+ * upper-layer offset or -1. `ipHeaderLength` counts the extension headers too. The captured bytes in
+ * `d` end at `cap`.
  */
-export function decodeIpv6(d: Uint8Array, off: number, out: DecodedPacket): number {
+export function decodeIpv6(d: Uint8Array, off: number, cap: number, out: DecodedPacket): number {
   out.net = Net.IPV6;
   out.netOffset = off;
-  const captured = d.length - off;
+  const captured = cap - off;
   if (captured < IPV6_HEADER) {
     markTruncated(out, Layer.NETWORK);
     return -1;
@@ -39,7 +40,7 @@ export function decodeIpv6(d: Uint8Array, off: number, out: DecodedPacket): numb
   out.ipTotalLength =
     payloadLength === 0 && nextHeader === HOP_BY_HOP ? captured : IPV6_HEADER + payloadLength;
   const end = off + out.ipTotalLength;
-  const capEnd = end < d.length ? end : d.length;
+  const capEnd = end < cap ? end : cap;
   walkIpv6Extensions(d, off + IPV6_HEADER, nextHeader, end, capEnd, walk);
   out.proto = walk.nextHeader;
   out.ipHeaderLength = walk.offset - off;

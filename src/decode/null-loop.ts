@@ -12,17 +12,17 @@ const AF_INET = 2;
  * for NULL and network order for LOOP; since real values are small, whichever order gives a value
  * below 2^16 is the right one. AF_INET6 differs by OS: 10 Linux, 24 NetBSD/OpenBSD/BSD/OS, 28 FreeBSD/
  * DragonFly, 30 macOS/iOS (https://www.tcpdump.org/linktypes/LINKTYPE_NULL.html).
- * Returns the network header's offset or -1.
+ * The frame is `d[o, cap)`; returns the network header's offset in `d` or -1.
  */
-export function decodeNullLoop(d: Uint8Array, out: DecodedPacket): number {
-  if (d.length < NULL_HEADER) {
+export function decodeNullLoop(d: Uint8Array, o: number, cap: number, out: DecodedPacket): number {
+  if (cap - o < NULL_HEADER) {
     markTruncated(out, Layer.LINK);
     return -1;
   }
-  let af = u32le(d, 0);
-  if (af > 0xffff) af = u32(d, 0);
+  let af = u32le(d, o);
+  if (af > 0xffff) af = u32(d, o);
   if (af === AF_INET) out.etherType = EtherType.IPV4;
   else if (af === 10 || af === 24 || af === 28 || af === 30) out.etherType = EtherType.IPV6;
   else out.etherType = 0; // OSI, IPX, …: no network layer we decode
-  return NULL_HEADER;
+  return o + NULL_HEADER;
 }

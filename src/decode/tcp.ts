@@ -12,11 +12,11 @@ export const TCP_OPT_MSS = 2;
 /**
  * TCP (RFC 9293): ports, seq/ack as unsigned 32-bit, data offset, flags (the low 8 bits: CWR…FIN),
  * window and the MSS option (RFC 9293 §3.2; the one option a NAT gateway's MTU problems turn on).
- * `end` is where the IP datagram claims the segment ends.
+ * `end` is where the IP datagram claims the segment ends, `cap` where the captured bytes in `d` end.
  */
-export function decodeTcp(d: Uint8Array, off: number, end: number, out: DecodedPacket): void {
+export function decodeTcp(d: Uint8Array, off: number, end: number, cap: number, out: DecodedPacket): void {
   out.l4Offset = off;
-  const capEnd = end < d.length ? end : d.length;
+  const capEnd = end < cap ? end : cap;
   if (end - off < TCP_MIN_HEADER) {
     markMalformed(out, `TCP segment of ${end - off} bytes is shorter than a TCP header`);
     return;
@@ -62,5 +62,5 @@ export function decodeTcp(d: Uint8Array, off: number, end: number, out: DecodedP
     markTruncated(out, Layer.TRANSPORT);
     return;
   }
-  setPayload(d, off + headerLength, end, out);
+  setPayload(d, off + headerLength, end, cap, out);
 }

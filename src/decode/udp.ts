@@ -10,10 +10,11 @@ const UDP_HEADER = 8;
  * UDP (RFC 768). The payload ends where the UDP length says when that lies inside the IP datagram.
  * A first fragment's UDP length covers the whole reassembled datagram, so it may exceed this piece;
  * length 0 is an IPv6 jumbogram (RFC 2675). Other mismatches are malformed, the IP end is used.
+ * `end` is the IP datagram's claimed end, `cap` where the captured bytes in `d` end.
  */
-export function decodeUdp(d: Uint8Array, off: number, end: number, out: DecodedPacket): void {
+export function decodeUdp(d: Uint8Array, off: number, end: number, cap: number, out: DecodedPacket): void {
   out.l4Offset = off;
-  const capEnd = end < d.length ? end : d.length;
+  const capEnd = end < cap ? end : cap;
   if (end - off < UDP_HEADER) {
     markMalformed(out, `UDP datagram of ${end - off} bytes is shorter than a UDP header`);
     return;
@@ -30,5 +31,5 @@ export function decodeUdp(d: Uint8Array, off: number, end: number, out: DecodedP
   let payloadEnd = end;
   if (udpLength >= UDP_HEADER && off + udpLength <= end) payloadEnd = off + udpLength;
   else if (udpLength !== 0 && !out.mf) markMalformed(out, `UDP length ${udpLength} does not fit the IP payload`);
-  setPayload(d, off + UDP_HEADER, payloadEnd, out);
+  setPayload(d, off + UDP_HEADER, payloadEnd, cap, out);
 }

@@ -12,11 +12,11 @@ function isTagType(t: number): boolean {
  * Skip stacked 802.1Q / 802.1ad tags that start at `off` while `out.etherType` names a tag (IEEE 802.1Q:
  * 2-byte TCI whose low 12 bits are the VLAN id, then the next type). Records outermost-first ids in
  * `out.vlanIds` (as many as it holds; deeper tags are still skipped). Returns the offset after the last
- * tag, or -1 when the capture ends inside a tag.
+ * tag, or -1 when the capture (which holds `d` up to `cap`) ends inside a tag.
  */
-export function skipVlanTags(d: Uint8Array, off: number, out: DecodedPacket): number {
+export function skipVlanTags(d: Uint8Array, off: number, cap: number, out: DecodedPacket): number {
   while (isTagType(out.etherType)) {
-    if (d.length < off + 4) {
+    if (cap - off < 4) {
       markTruncated(out, Layer.LINK);
       return -1;
     }

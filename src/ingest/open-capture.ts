@@ -4,6 +4,7 @@ import { BufferedInput } from './buffered-input.js';
 import { openFileSource, stdinSource, type ByteSource } from './byte-source.js';
 import { pcapInterface, readPcapHeader, readPcapRecords } from './pcap-reader.js';
 import { readPcapngRecords } from './pcapng-reader.js';
+import { ReaderRecord } from './reader-record.js';
 import type { ReaderContext } from './reader-context.js';
 import { sniffCaptureFormat } from './sniff-capture-format.js';
 
@@ -35,21 +36,6 @@ export interface OpenCapture {
   close(): void;
 }
 
-export function newCaptureRecord(file: string): CaptureRecord {
-  return {
-    file,
-    frame: 0,
-    offset: 0,
-    tsSec: 0,
-    tsNsec: 0,
-    caplen: 0,
-    origLen: 0,
-    linkType: 0,
-    interfaceId: 0,
-    interfaceName: '',
-    data: new Uint8Array(0),
-  };
-}
 
 /**
  * Open a capture (`-` = standard input) and read enough to know its format. Throws InputError for a
@@ -72,9 +58,9 @@ export function openCapture(path: string, options: OpenCaptureOptions = {}): Ope
       throw new InputError('not-a-capture', path, 'not a pcap or pcapng capture (no capture magic number in the first bytes)', { offset: 0 });
     }
     const interfaces: CaptureInterface[] = [];
-    const rec = newCaptureRecord(path);
+    const rec = new ReaderRecord(path);
     // The format reader closes the source itself when it ends, throws or is returned from early, so
-    // records() hands out its generator directly (no delegating generator layer on the hot path).
+    // records() hands out its iterator directly (no delegating layer on the hot path).
     let body: () => Generator<CaptureRecord, void, undefined>;
     if (format === 'pcapng') {
       body = () => readPcapngRecords(input, ctx, rec, interfaces);

@@ -4,6 +4,7 @@ import type { BufferedInput } from './buffered-input.js';
 import { MAX_RECORD_BYTES } from './limits.js';
 import { describeLinkType, isSupportedLinkType } from './link-types.js';
 import type { ReaderContext } from './reader-context.js';
+import { RecordIterator, type ReaderRecord } from './reader-record.js';
 import { PCAPNG_BOM, PCAPNG_SHB } from './sniff-capture-format.js';
 import { sll2InterfaceName } from './sll2-interface-name.js';
 import { applyTimestamp, timeScaleFromTsresol, MICROSECONDS, type TimeScale } from './time-scale.js';
@@ -46,86 +47,106 @@ const textDecoder = new TextDecoder('utf-8', { fatal: false });
  * InputError with the block's offset; a block cut short at the end of the file is a 'truncated'
  * warning after everything whole before it.
  */
-export function* readPcapngRecords(
+export function readPcapngRecords(
   input: BufferedInput,
   ctx: ReaderContext,
-  rec: CaptureRecord,
+  rec: ReaderRecord,
   interfaces: CaptureInterface[],
 ): Generator<CaptureRecord, void, undefined> {
-  // Whatever way the generator ends (done, thrown, returned early by the consumer), the file is closed.
-  try {
+  return new PcapngRecords(input, ctx, rec, interfaces);
+}
+
+class PcapngRecords extends RecordIterator {
+  /** Byte order of the current section (its SHB's byte-order magic). */
+  private le = true;
+  private section: SectionInterface[] = [];
+  private sawSection = false;
+  private frame = 0;
+
+  constructor(
+    input: BufferedInput,
+    private readonly ctx: ReaderContext,
+    rec: ReaderRecord,
+    private readonly interfaces: CaptureInterface[],
+  ) {
+    super(input, rec);
+    rec.file = ctx.file;
+  }
+
+  private badBlock(offset: number, message: string): InputError {
+    return new InputError('bad-block', this.ctx.file, message, { offset });
+  }
+
+  protected step(): boolean {
+    const input = this.input;
+    const ctx = this.ctx;
     const { file } = ctx;
     const names = ctx.interfaceNames;
-    let le = true;
-    let section: SectionInterface[] = [];
-    let sawSection = false;
-    let frame = 0;
-    rec.file = file;
-
-    const badBlock = (offset: number, message: string): InputError => new InputError('bad-block', file, message, { offset });
-
+    const rec = this.rec;
+    const interfaces = this.interfaces;
     for (;;) {
       const offset = input.offset;
       if (input.end - input.pos < 12 && !input.ensure(12)) {
-        if (input.available > 0) truncatedAtEnd(ctx, input, offset, sawSection);
-        return;
+        if (input.available > 0) truncatedAtEnd(ctx, input, offset, this.sawSection);
+        return false;
       }
       let p = input.pos;
       let dv = input.view;
+      let le = this.le;
       const type = dv.getUint32(p, le);
       if (type === BLOCK.SHB) {
         // The byte order of everything in a section, including this block's length, is its magic's.
         const bom = dv.getUint32(p + 8, true);
-        if (bom === PCAPNG_BOM) le = true;
-        else if (bom === 0x4d3c2b1a) le = false;
+        if (bom === PCAPNG_BOM) le = this.le = true;
+        else if (bom === 0x4d3c2b1a) le = this.le = false;
         else throw new InputError('bad-header', file, `section header byte-order magic is 0x${bom.toString(16)}, not 0x1a2b3c4d`, { offset: offset + 8 });
-      } else if (!sawSection) {
+      } else if (!this.sawSection) {
         throw new InputError('not-a-capture', file, 'pcapng file does not start with a section header block', { offset });
       }
       const len = dv.getUint32(p + 4, le);
       if (len < 12 || len % 4 !== 0) {
-        throw badBlock(offset, `block type 0x${type.toString(16)} has impossible length ${len} (must be ≥ 12 and a multiple of 4)`);
+        throw this.badBlock(offset, `block type 0x${type.toString(16)} has impossible length ${len} (must be ≥ 12 and a multiple of 4)`);
       }
       if (len > MAX_RECORD_BYTES) {
-        throw badBlock(offset, `block type 0x${type.toString(16)} claims ${len} bytes (more than ${MAX_RECORD_BYTES}); the file is corrupt from here`);
+        throw this.badBlock(offset, `block type 0x${type.toString(16)} claims ${len} bytes (more than ${MAX_RECORD_BYTES}); the file is corrupt from here`);
       }
 
       const known = type === BLOCK.SHB || type === BLOCK.IDB || type === BLOCK.EPB || type === BLOCK.SPB || type === BLOCK.PB;
       if (!known && len > SKIP_STREAMING_ABOVE) {
-        if (type === BLOCK.CUSTOM || type === BLOCK.CUSTOM_NOCOPY || type === BLOCK.SYSTEMD_JOURNAL) frame++;
+        if (type === BLOCK.CUSTOM || type === BLOCK.CUSTOM_NOCOPY || type === BLOCK.SYSTEMD_JOURNAL) this.frame++;
         // NRB, ISB, DSB, custom and unknown blocks: read through without holding them.
         if (input.skip(len - 4) < len - 4 || !input.ensure(4)) {
-          truncatedAtEnd(ctx, input, offset, sawSection);
-          return;
+          truncatedAtEnd(ctx, input, offset, this.sawSection);
+          return false;
         }
         const trailer = input.view.getUint32(input.pos, le);
-        if (trailer !== len) throw badBlock(offset, `block trailer length ${trailer} differs from header length ${len}`);
+        if (trailer !== len) throw this.badBlock(offset, `block trailer length ${trailer} differs from header length ${len}`);
         input.advance(4);
         continue;
       }
       if (input.end - input.pos < len && !input.ensure(len)) {
-        truncatedAtEnd(ctx, input, offset, sawSection);
-        return;
+        truncatedAtEnd(ctx, input, offset, this.sawSection);
+        return false;
       }
       p = input.pos;
       dv = input.view;
       const trailer = dv.getUint32(p + len - 4, le);
-      if (trailer !== len) throw badBlock(offset, `block trailer length ${trailer} differs from header length ${len}`);
+      if (trailer !== len) throw this.badBlock(offset, `block trailer length ${trailer} differs from header length ${len}`);
 
       switch (type) {
         case BLOCK.SHB: {
-          if (len < 28) throw badBlock(offset, `section header block of ${len} bytes is shorter than its 28-byte minimum`);
+          if (len < 28) throw this.badBlock(offset, `section header block of ${len} bytes is shorter than its 28-byte minimum`);
           const major = dv.getUint16(p + 12, le);
           if (major !== 1) {
             throw new InputError('bad-header', file, `unsupported pcapng version ${major}.${dv.getUint16(p + 14, le)} (expected 1.x)`, { offset: offset + 12 });
           }
           // A new section starts interface numbering afresh (pcapng §4.2).
-          section = [];
-          sawSection = true;
+          this.section = [];
+          this.sawSection = true;
           break;
         }
         case BLOCK.IDB: {
-          if (len < 20) throw badBlock(offset, `interface description block of ${len} bytes is shorter than its 20-byte minimum`);
+          if (len < 20) throw this.badBlock(offset, `interface description block of ${len} bytes is shorter than its 20-byte minimum`);
           const linkType = dv.getUint16(p + 8, le);
           const snaplen = dv.getUint32(p + 12, le);
           let name = '';
@@ -168,44 +189,44 @@ export function* readPcapngRecords(
             });
           }
           const s = scale ?? MICROSECONDS;
-          section.push({ globalId, name, linkType, snaplen, scale: s, usable });
+          this.section.push({ globalId, name, linkType, snaplen, scale: s, usable });
           interfaces.push({ id: globalId, name, linkType, snaplen, tsresol: s.label });
           break;
         }
         case BLOCK.EPB:
         case BLOCK.PB: {
-          if (len < 32) throw badBlock(offset, `packet block of ${len} bytes is shorter than its 32-byte minimum`);
+          if (len < 32) throw this.badBlock(offset, `packet block of ${len} bytes is shorter than its 32-byte minimum`);
           const ifid = type === BLOCK.EPB ? dv.getUint32(p + 8, le) : dv.getUint16(p + 8, le);
           const caplen = dv.getUint32(p + 20, le);
-          if (caplen > len - 32) throw badBlock(offset, `packet claims ${caplen} captured bytes but its block holds only ${len - 32}`);
-          const iface = section[ifid];
-          if (iface === undefined) throw badBlock(offset, `packet refers to interface ${ifid} but the section declares ${section.length}`);
-          frame++;
+          if (caplen > len - 32) throw this.badBlock(offset, `packet claims ${caplen} captured bytes but its block holds only ${len - 32}`);
+          const iface = this.section[ifid];
+          if (iface === undefined) throw this.badBlock(offset, `packet refers to interface ${ifid} but the section declares ${this.section.length}`);
+          this.frame++;
           if (!iface.usable) break;
-          rec.frame = frame;
+          rec.frame = this.frame;
           rec.offset = offset;
           applyTimestamp(iface.scale, dv.getUint32(p + 12, le), dv.getUint32(p + 16, le), rec);
           rec.caplen = caplen;
           rec.origLen = dv.getUint32(p + 24, le);
           rec.linkType = iface.linkType;
           rec.interfaceId = iface.globalId;
-          rec.data = new Uint8Array(input.buf.buffer, p + 28, caplen);
-          rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(rec.data, names) || iface.name : iface.name;
+          rec.bytes = input.buf;
+          rec.dataOffset = p + 28;
+          rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(input.buf, p + 28, caplen, names) || iface.name : iface.name;
           input.advance(len);
-          yield rec;
-          continue;
+          return true;
         }
         case BLOCK.SPB: {
-          if (len < 16) throw badBlock(offset, `simple packet block of ${len} bytes is shorter than its 16-byte minimum`);
+          if (len < 16) throw this.badBlock(offset, `simple packet block of ${len} bytes is shorter than its 16-byte minimum`);
           // An SPB belongs to the section's first interface and has no timestamp (pcapng §4.4).
-          const iface = section[0];
-          if (iface === undefined) throw badBlock(offset, 'simple packet block before any interface description block');
+          const iface = this.section[0];
+          if (iface === undefined) throw this.badBlock(offset, 'simple packet block before any interface description block');
           const origLen = dv.getUint32(p + 8, le);
           let caplen = Math.min(origLen, len - 16);
           if (iface.snaplen !== 0) caplen = Math.min(caplen, iface.snaplen);
-          frame++;
+          this.frame++;
           if (!iface.usable) break;
-          rec.frame = frame;
+          rec.frame = this.frame;
           rec.offset = offset;
           rec.tsSec = 0;
           rec.tsNsec = 0;
@@ -213,18 +234,18 @@ export function* readPcapngRecords(
           rec.origLen = origLen;
           rec.linkType = iface.linkType;
           rec.interfaceId = iface.globalId;
-          rec.data = new Uint8Array(input.buf.buffer, p + 12, caplen);
-          rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(rec.data, names) || iface.name : iface.name;
+          rec.bytes = input.buf;
+          rec.dataOffset = p + 12;
+          rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(input.buf, p + 12, caplen, names) || iface.name : iface.name;
           input.advance(len);
-          yield rec;
-          continue;
+          return true;
         }
         case BLOCK.CUSTOM:
         case BLOCK.CUSTOM_NOCOPY:
         case BLOCK.SYSTEMD_JOURNAL:
           // Wireshark shows these as frames of their own; count them so that our frame numbers stay the
           // ones a user finds in Wireshark, but they carry no packet.
-          frame++;
+          this.frame++;
           break;
         default:
           // NRB, ISB, DSB and unknown blocks carry nothing the diagnosis uses.
@@ -232,8 +253,6 @@ export function* readPcapngRecords(
       }
       input.advance(len);
     }
-  } finally {
-    input.source.close();
   }
 }
 

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { openCapture } from '../../dist/ingest/open-capture.js';
-import { decodePacket } from '../../dist/decode/decode-packet.js';
+import { decodeRecord } from '../../dist/decode/decode-packet.js';
 import { newDecodedPacket } from '../../dist/model/packet.js';
 import { generateCapture } from './generate-capture.mjs';
 import { measure } from './measure.mjs';
@@ -19,7 +19,7 @@ export function readAndDecode(path) {
   let packets = 0;
   let check = 0;
   for (const rec of cap.records()) {
-    decodePacket(rec.linkType, rec.data, pkt);
+    decodeRecord(rec, pkt);
     check = (check + pkt.ipId + pkt.sport + pkt.payloadHash) | 0;
     packets++;
   }
@@ -32,7 +32,7 @@ export function readOnly(path) {
   let packets = 0;
   let check = 0;
   for (const rec of cap.records()) {
-    check = (check + rec.caplen + rec.data.length) | 0;
+    check = (check + rec.caplen + rec.origLen) | 0;
     packets++;
   }
   return { packets, check };

@@ -13,7 +13,11 @@ export function readAll(
   const warnings: InputWarning[] = [];
   const cap = openCapture(path, { ...options, onWarning: (w) => warnings.push(w) });
   const records: CopiedRecord[] = [];
-  for (const r of cap.records()) records.push({ ...r, data: r.data.slice() });
+  // The CaptureRecord fields only (not the reader's buffer behind them), with the bytes copied.
+  for (const r of cap.records()) {
+    const { file, frame, offset, tsSec, tsNsec, caplen, origLen, linkType, interfaceId, interfaceName } = r;
+    records.push({ file, frame, offset, tsSec, tsNsec, caplen, origLen, linkType, interfaceId, interfaceName, data: r.data.slice() });
+  }
   return { records, warnings, format: cap.format, interfaces: [...cap.interfaces] };
 }
 
