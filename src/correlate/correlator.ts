@@ -38,7 +38,7 @@ export interface CorrelatorState {
   /** options.macs as an array (entries never change once set, so a hit can be cached). */
   readonly macCache: (number | undefined)[];
   matchedPairs: number;
-  ignored: { ipv6: number; nonIp: number; multicast: number; fragments: number; truncated: number };
+  ignored: { ipv6: number; nonIp: number; multicast: number; fragments: number; truncated: number; duplicates: number };
   packets: number;
   /** Base of the relative clock `t` (seconds); set from the first packet. */
   baseSec: number;
@@ -58,7 +58,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     latencyLogLength: 0,
     macCache: [],
     matchedPairs: 0,
-    ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0 },
+    ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0, duplicates: 0 },
     packets: 0,
     baseSec: -1,
   };
@@ -146,6 +146,10 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
   const sport = icmp ? (isEcho(d.icmpType) ? d.icmpId : 0) : d.sport;
   const dport = icmp ? 0 : d.dport;
   const key = fingerprint(d);
+  if (isDuplicate(s, d, iface, t, key, icmp)) {
+    s.ignored.duplicates++;
+    return;
+  }
 
   const table = s.table;
   let p: PacketInfo | null = null;
@@ -232,6 +236,39 @@ function addSample(s: CorrelatorState, c: Connection, p: PacketInfo): void {
  * fields NAT keeps (fingerprint.ts), TTL exactly one apart (FAILURES.md: the copy is one hop later),
  * directions not contradicting the link layer; the nearest in time wins, the earliest on a tie.
  */
+/**
+ * The same packet captured twice on one interface (a bridge and its port, a VLAN device and its parent,
+ * tcpdump's own duplicates): same interface, same TTL, same addresses and invariants, within a millisecond.
+ * A retransmission is not one: it carries a new IP ID (or comes an RTO later, far beyond a millisecond).
+ * Left in, the second copy would wait for a copy of its own and be counted lost.
+ */
+const DUPLICATE_NS = 1e6;
+
+function isDuplicate(s: CorrelatorState, d: DecodedPacket, iface: number, t: number, key: number, icmp: boolean): boolean {
+  const r = s.ring;
+  const f = r.f;
+  for (let j = firstInBucket(r, key); j >= 0; j = f[j * Slot.STRIDE + Slot.NEXT]!) {
+    const q = j * Slot.STRIDE;
+    if (f[q + Slot.KEY] !== key || f[q + Slot.IFACE] !== iface || f[q + Slot.TTL] !== d.ttl) continue;
+    if (t - f[q + Slot.T]! > DUPLICATE_NS) continue;
+    if (
+      f[q + Slot.SRC] === d.src &&
+      f[q + Slot.DST] === d.dst &&
+      f[q + Slot.IP_ID] === d.ipId &&
+      f[q + Slot.PAYLOAD_LENGTH] === d.payloadLength &&
+      f[q + Slot.PAYLOAD_HASH] === d.payloadHash &&
+      f[q + Slot.PROTO] === d.proto &&
+      f[q + Slot.TCP_SEQ] === d.tcpSeq &&
+      f[q + Slot.TCP_ACK] === d.tcpAck &&
+      f[q + Slot.TCP_FLAGS] === d.tcpFlags &&
+      f[q + Slot.ICMP_SEQ] === (icmp ? d.icmpSeq : 0)
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
 function findPartner(s: CorrelatorState, d: DecodedPacket, iface: number, t: number, arrival: DirId, key: number, icmp: boolean): number {
   const r = s.ring;
   let j = firstInBucket(r, key);

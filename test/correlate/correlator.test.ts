@@ -385,11 +385,12 @@ describe('correlator: matching a packet with its copy on the other interface', (
     expect(lan.latencies).toEqual([1 * MS]);
   });
 
-  test('of two identical pending packets at the same time the copy pairs with the first', () => {
+  test('of two identical pending packets equally far from the copy, the copy pairs with the first', () => {
+    // 2 ms apart: not a capture duplicate (those are dropped within 1 ms), but a tie for the copy between them.
     const f = new Feeder();
     const [a, b] = request(1, 0, { ipId: 0, hash: 5 });
     const fa1 = f.push({ ...a, t: 10 * MS });
-    const fa2 = f.push({ ...a, t: 10 * MS });
+    const fa2 = f.push({ ...a, t: 12 * MS });
     f.push({ ...b, t: 11 * MS });
     const s = f.finish();
     const lan = conn(s, LAN, APP, 30000);
@@ -551,5 +552,40 @@ describe('correlator: matching a packet with its copy on the other interface', (
     expect(s.ignored).toMatchObject({ ipv6: 1, nonIp: 1, multicast: 1, fragments: 1 });
     expect(s.connections).toHaveLength(0);
     expect(s.packets).toBe(4);
+  });
+});
+
+describe('correlator: duplicates captured on one interface', () => {
+  test('the same packet twice on LAN within a millisecond counts once and is not lost', () => {
+    const f = new Feeder();
+    const [a, b] = request(1, 1 * MS);
+    f.push(a);
+    f.push({ ...a, t: a.t + 5_000 });
+    f.push(b);
+    const s = f.finish();
+    expect(s.ignored.duplicates).toBe(1);
+    expect(s.matchedPairs).toBe(1);
+    const lan = conn(s, LAN, APP, 30000);
+    expect(count(lan, 0, Dir.IN, true)).toBe(1);
+    expect(count(lan, 0, Dir.IN, false)).toBe(0);
+  });
+
+  test('a retransmission (new IP ID) or a repeat later than a millisecond is its own packet', () => {
+    const f = new Feeder();
+    const [a] = request(1, 1 * MS);
+    f.push(a);
+    f.push({ ...a, t: a.t + 5_000, ipId: a.ipId + 1 });
+    f.push({ ...a, t: a.t + 3 * MS });
+    const s = f.finish();
+    expect(s.ignored.duplicates).toBe(0);
+    expect(count(conn(s, LAN, APP, 30000), 0, Dir.IN, false)).toBe(3);
+  });
+
+  test('the copy on the other interface is not a duplicate (TTL one lower)', () => {
+    const f = new Feeder();
+    const [a, b] = request(1, 1 * MS);
+    f.push(a);
+    f.push({ ...b, t: a.t + 100 });
+    expect(f.finish().ignored.duplicates).toBe(0);
   });
 });
