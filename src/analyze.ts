@@ -48,6 +48,14 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
       throw new InputError('usage', name, `interface ${name} is not in the captures (they hold: ${correlation.ifaces.join(', ') || 'none'})`);
     }
   }
+  const dups = correlation.state.ignored.duplicates;
+  if (dups > 0) {
+    warnings.push({
+      code: 'duplicates',
+      file: discovered.captures.join(', '),
+      message: `${dups} packet${dups === 1 ? ' was' : 's were'} captured twice on the same interface within 1 ms and counted once`,
+    });
+  }
   progress?.({ phase: 'diagnose', bytesRead: bytesTotal, bytesTotal, packets: correlation.state.packets });
 
   const ifaceIndex = new Map(correlation.ifaces.map((n, i) => [n, i]));
