@@ -1,6 +1,6 @@
 import type { DecodedPacket } from '../model/packet.js';
 import { Layer } from '../model/packet.js';
-import { MURMUR3_C1, MURMUR3_C2 } from './murmur3.js';
+import { XXH_P1, XXH_P2, XXH_P3, XXH_P4, XXH_P5 } from './xxhash32.js';
 import { markTruncated } from './truncate.js';
 
 /**
@@ -24,32 +24,42 @@ export function setPayload(d: Uint8Array, start: number, end: number, cap: numbe
   if (capEnd > start) {
     out.payloadCaptured = capEnd - start;
     const hashEnd = capEnd - start > PAYLOAD_HASH_LIMIT ? start + PAYLOAD_HASH_LIMIT : capEnd;
-    // murmur3x86_32(d, start, hashEnd) spelled out so the 32-bit result goes straight into the field
-    // (see bytes.ts on boxing); the tests hold the two equal.
-    let h = 0;
+    // xxh32(d, start, hashEnd) spelled out so the 32-bit result goes straight into the field (see
+    // bytes.ts on boxing); the tests hold the two equal.
     let i = start;
+    let h: number;
+    if (hashEnd - start >= 16) {
+      let v1 = (XXH_P1 + XXH_P2) | 0;
+      let v2 = XXH_P2;
+      let v3 = 0;
+      let v4 = -XXH_P1 | 0;
+      for (; i + 16 <= hashEnd; i += 16) {
+        v1 = (v1 + Math.imul(d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24), XXH_P2)) | 0;
+        v1 = Math.imul((v1 << 13) | (v1 >>> 19), XXH_P1);
+        v2 = (v2 + Math.imul(d[i + 4]! | (d[i + 5]! << 8) | (d[i + 6]! << 16) | (d[i + 7]! << 24), XXH_P2)) | 0;
+        v2 = Math.imul((v2 << 13) | (v2 >>> 19), XXH_P1);
+        v3 = (v3 + Math.imul(d[i + 8]! | (d[i + 9]! << 8) | (d[i + 10]! << 16) | (d[i + 11]! << 24), XXH_P2)) | 0;
+        v3 = Math.imul((v3 << 13) | (v3 >>> 19), XXH_P1);
+        v4 = (v4 + Math.imul(d[i + 12]! | (d[i + 13]! << 8) | (d[i + 14]! << 16) | (d[i + 15]! << 24), XXH_P2)) | 0;
+        v4 = Math.imul((v4 << 13) | (v4 >>> 19), XXH_P1);
+      }
+      h = (((v1 << 1) | (v1 >>> 31)) + ((v2 << 7) | (v2 >>> 25)) + ((v3 << 12) | (v3 >>> 20)) + ((v4 << 18) | (v4 >>> 14))) | 0;
+    } else {
+      h = XXH_P5;
+    }
+    h = (h + (hashEnd - start)) | 0;
     for (; i + 4 <= hashEnd; i += 4) {
-      let k = d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24);
-      k = Math.imul(k, MURMUR3_C1);
-      k = (k << 15) | (k >>> 17);
-      h ^= Math.imul(k, MURMUR3_C2);
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+      h = (h + Math.imul(d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24), XXH_P3)) | 0;
+      h = Math.imul((h << 17) | (h >>> 15), XXH_P4);
     }
-    const tail = hashEnd - i;
-    if (tail > 0) {
-      let k = d[i]!;
-      if (tail > 1) k |= d[i + 1]! << 8;
-      if (tail > 2) k |= d[i + 2]! << 16;
-      k = Math.imul(k, MURMUR3_C1);
-      k = (k << 15) | (k >>> 17);
-      h ^= Math.imul(k, MURMUR3_C2);
+    for (; i < hashEnd; i++) {
+      h = (h + Math.imul(d[i]!, XXH_P5)) | 0;
+      h = Math.imul((h << 11) | (h >>> 21), XXH_P1);
     }
-    h ^= hashEnd - start;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 15;
+    h = Math.imul(h, XXH_P2);
     h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
+    h = Math.imul(h, XXH_P3);
     h ^= h >>> 16;
     out.payloadHash = h >>> 0;
   }

@@ -141,7 +141,7 @@ export interface DecodedPacket {
   /** Bytes of payload actually in the capture. */
   payloadCaptured: number;
   /**
-   * MurmurHash3_x86_32 (seed 0, src/decode/murmur3.ts) over the captured payload bytes, at most the
+   * XXH32 (xxHash, seed 0, src/decode/xxhash32.ts) over the captured payload bytes, at most the
    * first 64 (`PAYLOAD_HASH_LIMIT` in src/decode/payload.ts: hashing whole payloads would dominate
    * decoding time); 0 when there are none. It depends only on those bytes, so the same payload hashes
    * the same in any capture that kept at least its first 64 bytes (or all of a shorter one).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { murmur3x86_32 } from '../../src/decode/murmur3.js';
+import { xxh32 } from '../../src/decode/xxhash32.js';
 import { ipv4ToString, ipv6ToString } from '../../src/model/address.js';
 import { Layer, Proto, TcpFlag } from '../../src/model/packet.js';
 import * as fx from './fixtures/packets.js';
@@ -42,7 +42,7 @@ describe('TCP', () => {
     expect(d.payloadLength).toBe(13);
     expect(d.payloadCaptured).toBe(13);
     const body = ascii('hello-from-b\n');
-    expect(d.payloadHash).toBe(murmur3x86_32(body, 0, body.length));
+    expect(d.payloadHash).toBe(xxh32(body, 0, body.length));
   });
 
   it('decodes a RST', () => {
@@ -62,7 +62,7 @@ describe('UDP', () => {
     expect(d.dport).toBe(9999);
     expect(d.payloadLength).toBe(6);
     const body = ascii('probe\n');
-    expect(d.payloadHash).toBe(murmur3x86_32(body, 0, body.length));
+    expect(d.payloadHash).toBe(xxh32(body, 0, body.length));
   });
 
   it('flags a UDP length that overruns the IP payload', () => {
@@ -85,7 +85,7 @@ describe('ICMP', () => {
     expect(d.payloadLength).toBe(56);
     expect(d.inner.present).toBe(false);
     const b = bytesOf(fx.ETH_ICMP_ECHO_REQUEST);
-    expect(d.payloadHash).toBe(murmur3x86_32(b, 42, 98));
+    expect(d.payloadHash).toBe(xxh32(b, 42, 98));
   });
 
   it('frag-needed: next-hop MTU and the quoted echo request (RFC 1191)', () => {
@@ -202,7 +202,7 @@ describe('payload fingerprint', () => {
     const d = decodeFixture(fx.ETH_ICMP_FRAG_NEEDED);
     const b = bytesOf(fx.ETH_ICMP_FRAG_NEEDED);
     expect(d.payloadCaptured).toBe(548);
-    expect(d.payloadHash).toBe(murmur3x86_32(b, 42, 42 + PAYLOAD_HASH_LIMIT));
+    expect(d.payloadHash).toBe(xxh32(b, 42, 42 + PAYLOAD_HASH_LIMIT));
     // So a capture with a smaller snaplen that still kept the prefix agrees.
     const snapped = decodeFixture({ linkType: 1, hex: Buffer.from(b.subarray(0, 42 + PAYLOAD_HASH_LIMIT)).toString('hex') });
     expect(snapped.payloadHash).toBe(d.payloadHash);
