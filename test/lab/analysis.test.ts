@@ -1,0 +1,32 @@
+/**
+ * `natlens analyze` on every bundle the netns lab makes: the check each scenario was built for comes first,
+ * and every flow scenarios.json is sure of has its disposition (healthy: every flow delivered). Other
+ * address plans, interface names and capture formats than the field's, so nothing can lean on those.
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyze } from '../../src/index.js';
+import { compareWithScenario } from './expectations.js';
+import { LAB_AVAILABLE, labOutput, readLabJson, readScenarios } from './lab-output.js';
+
+const scenarios = readScenarios();
+
+describe.skipIf(!LAB_AVAILABLE)('natlens analyze on the netns lab bundles', () => {
+  let out = '';
+  beforeAll(async () => {
+    out = await labOutput();
+  }, 300_000);
+
+  for (const [name, want] of Object.entries(scenarios)) {
+    it(`${name}: ${want.check ?? 'no error finding'}`, async () => {
+      const dir = join(out, name);
+      const a = await analyze([dir]);
+      expect(compareWithScenario(a, readLabJson(dir), want)).toEqual([]);
+      expect(a.summary.verdict).toBe(a.findings.some((f) => f.severity === 'error') ? 'packets-stop' : 'ok');
+      if (want.check === null) expect(a.summary.verdict).toBe('ok');
+      // Interface roles come from the snapshot, whatever the names.
+      const lab = readLabJson(dir);
+      expect(a.interfaces).toMatchObject({ inside: lab.inside, outside: lab.outside });
+    });
+  }
+});
