@@ -12,7 +12,7 @@ import { decodeIpv6 } from './ipv6.js';
 import { decodeLinuxSll } from './linux-sll.js';
 import { decodeLinuxSll2 } from './linux-sll2.js';
 import { decodeNullLoop } from './null-loop.js';
-import { setPayload } from './payload.js';
+import { setPayload, setWordView } from './payload.js';
 import { decodeRawIp } from './raw-ip.js';
 import { decodeTcp } from './tcp.js';
 import { markMalformed } from './truncate.js';
@@ -33,8 +33,10 @@ export function decodePacket(linkType: number, data: Uint8Array, out: DecodedPac
  * per packet: see ReaderRecord); any other CaptureRecord through its `data`.
  */
 export function decodeRecord(rec: CaptureRecord, out: DecodedPacket): void {
-  if (rec instanceof ReaderRecord) decodeFrame(rec.linkType, rec.bytes, rec.dataOffset, rec.dataOffset + rec.caplen, out);
-  else decodeFrame(rec.linkType, rec.data, 0, rec.data.length, out);
+  if (rec instanceof ReaderRecord) {
+    setWordView(rec.bytes, rec.view);
+    decodeFrame(rec.linkType, rec.bytes, rec.dataOffset, rec.dataOffset + rec.caplen, out);
+  } else decodeFrame(rec.linkType, rec.data, 0, rec.data.length, out);
 }
 
 /**

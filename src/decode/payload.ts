@@ -11,6 +11,19 @@ import { markTruncated } from './truncate.js';
  */
 export const PAYLOAD_HASH_LIMIT = 64;
 
+let wordBuf: Uint8Array | null = null;
+let wordView: DataView = new DataView(new ArrayBuffer(0));
+
+/**
+ * Name a DataView over exactly `buf` (same offsets; the capture reader keeps one over its read
+ * buffer): payloads in `buf` are then hashed a word per load (~10 ns less a packet). Frames in any
+ * other array are hashed byte by byte, to the same value.
+ */
+export function setWordView(buf: Uint8Array, view: DataView): void {
+  wordBuf = buf;
+  wordView = view;
+}
+
 /**
  * The payload runs from `start` to `end` as the headers claim it; what the capture holds may stop
  * earlier (snaplen: the captured bytes in `d` end at `cap`), which marks the packet
@@ -33,15 +46,30 @@ export function setPayload(d: Uint8Array, start: number, end: number, cap: numbe
       let v2 = XXH_P2;
       let v3 = 0;
       let v4 = -XXH_P1 | 0;
-      for (; i + 16 <= hashEnd; i += 16) {
-        v1 = (v1 + Math.imul(d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24), XXH_P2)) | 0;
-        v1 = Math.imul((v1 << 13) | (v1 >>> 19), XXH_P1);
-        v2 = (v2 + Math.imul(d[i + 4]! | (d[i + 5]! << 8) | (d[i + 6]! << 16) | (d[i + 7]! << 24), XXH_P2)) | 0;
-        v2 = Math.imul((v2 << 13) | (v2 >>> 19), XXH_P1);
-        v3 = (v3 + Math.imul(d[i + 8]! | (d[i + 9]! << 8) | (d[i + 10]! << 16) | (d[i + 11]! << 24), XXH_P2)) | 0;
-        v3 = Math.imul((v3 << 13) | (v3 >>> 19), XXH_P1);
-        v4 = (v4 + Math.imul(d[i + 12]! | (d[i + 13]! << 8) | (d[i + 14]! << 16) | (d[i + 15]! << 24), XXH_P2)) | 0;
-        v4 = Math.imul((v4 << 13) | (v4 >>> 19), XXH_P1);
+      if (d === wordBuf) {
+        // The reader's buffer: one 32-bit load per word instead of four byte loads and shifts.
+        const w = wordView;
+        for (; i + 16 <= hashEnd; i += 16) {
+          v1 = (v1 + Math.imul(w.getInt32(i, true), XXH_P2)) | 0;
+          v1 = Math.imul((v1 << 13) | (v1 >>> 19), XXH_P1);
+          v2 = (v2 + Math.imul(w.getInt32(i + 4, true), XXH_P2)) | 0;
+          v2 = Math.imul((v2 << 13) | (v2 >>> 19), XXH_P1);
+          v3 = (v3 + Math.imul(w.getInt32(i + 8, true), XXH_P2)) | 0;
+          v3 = Math.imul((v3 << 13) | (v3 >>> 19), XXH_P1);
+          v4 = (v4 + Math.imul(w.getInt32(i + 12, true), XXH_P2)) | 0;
+          v4 = Math.imul((v4 << 13) | (v4 >>> 19), XXH_P1);
+        }
+      } else {
+        for (; i + 16 <= hashEnd; i += 16) {
+          v1 = (v1 + Math.imul(d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24), XXH_P2)) | 0;
+          v1 = Math.imul((v1 << 13) | (v1 >>> 19), XXH_P1);
+          v2 = (v2 + Math.imul(d[i + 4]! | (d[i + 5]! << 8) | (d[i + 6]! << 16) | (d[i + 7]! << 24), XXH_P2)) | 0;
+          v2 = Math.imul((v2 << 13) | (v2 >>> 19), XXH_P1);
+          v3 = (v3 + Math.imul(d[i + 8]! | (d[i + 9]! << 8) | (d[i + 10]! << 16) | (d[i + 11]! << 24), XXH_P2)) | 0;
+          v3 = Math.imul((v3 << 13) | (v3 >>> 19), XXH_P1);
+          v4 = (v4 + Math.imul(d[i + 12]! | (d[i + 13]! << 8) | (d[i + 14]! << 16) | (d[i + 15]! << 24), XXH_P2)) | 0;
+          v4 = Math.imul((v4 << 13) | (v4 >>> 19), XXH_P1);
+        }
       }
       h = (((v1 << 1) | (v1 >>> 31)) + ((v2 << 7) | (v2 >>> 25)) + ((v3 << 12) | (v3 >>> 20)) + ((v4 << 18) | (v4 >>> 14))) | 0;
     } else {

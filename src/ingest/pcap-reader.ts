@@ -155,7 +155,10 @@ class PcapRecords extends RecordIterator {
     rec.caplen = caplen;
     rec.origLen = dv.getUint32(pos + 12, le);
     const buf = input.buf;
-    if (rec.bytes !== buf) rec.bytes = buf;
+    if (rec.bytes !== buf) {
+      rec.bytes = buf;
+      rec.view = input.view;
+    }
     rec.dataOffset = pos + RECORD_HEADER;
     if (this.sll2 !== null) rec.interfaceName = sll2InterfaceName(buf, pos + RECORD_HEADER, caplen, this.sll2);
     input.pos = pos + RECORD_HEADER + caplen;

@@ -210,7 +210,10 @@ class PcapngRecords extends RecordIterator {
           rec.origLen = dv.getUint32(p + 24, le);
           rec.linkType = iface.linkType;
           rec.interfaceId = iface.globalId;
-          rec.bytes = input.buf;
+          if (rec.bytes !== input.buf) {
+            rec.bytes = input.buf;
+            rec.view = input.view;
+          }
           rec.dataOffset = p + 28;
           rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(input.buf, p + 28, caplen, names) || iface.name : iface.name;
           input.advance(len);
@@ -234,7 +237,10 @@ class PcapngRecords extends RecordIterator {
           rec.origLen = origLen;
           rec.linkType = iface.linkType;
           rec.interfaceId = iface.globalId;
-          rec.bytes = input.buf;
+          if (rec.bytes !== input.buf) {
+            rec.bytes = input.buf;
+            rec.view = input.view;
+          }
           rec.dataOffset = p + 12;
           rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(input.buf, p + 12, caplen, names) || iface.name : iface.name;
           input.advance(len);

@@ -2,6 +2,7 @@ import type { CaptureRecord } from '../model/capture.js';
 import type { BufferedInput } from './buffered-input.js';
 
 const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
 
 /**
  * The one record object a reader fills for every packet. Instead of a new Uint8Array view per packet
@@ -21,6 +22,8 @@ export class ReaderRecord implements CaptureRecord {
   interfaceName = '';
   /** The buffer holding the record: its captured bytes are `bytes[dataOffset, dataOffset + caplen)`. */
   bytes: Uint8Array = EMPTY;
+  /** A DataView over exactly `bytes` (same offsets), for word-sized reads. */
+  view: DataView = EMPTY_VIEW;
   dataOffset = 0;
 
   constructor(public file: string) {}

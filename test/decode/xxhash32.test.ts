@@ -43,11 +43,12 @@ describe('xxh32', () => {
 });
 
 describe('the payload fingerprint', () => {
-  // setPayload spells xxh32 out inline (no boxed return value per packet): hold the two equal for every
-  // payload length around the stripe, word and PAYLOAD_HASH_LIMIT boundaries, at any frame alignment.
+  // setPayload spells xxh32 out inline (no boxed return value per packet), reading words bytewise or
+  // through a DataView: hold both equal to xxh32 for every payload length around the stripe, word and
+  // PAYLOAD_HASH_LIMIT boundaries, at any frame alignment.
   it('is xxh32 over the first PAYLOAD_HASH_LIMIT payload bytes, for every payload length', async () => {
     const { decodeFrame } = await import('../../src/decode/decode-packet.js');
-    const { PAYLOAD_HASH_LIMIT } = await import('../../src/decode/payload.js');
+    const { PAYLOAD_HASH_LIMIT, setWordView } = await import('../../src/decode/payload.js');
     const { newDecodedPacket } = await import('../../src/model/packet.js');
     const d = newDecodedPacket();
     for (let n = 1; n <= 80; n++) {
@@ -60,12 +61,16 @@ describe('the payload fingerprint', () => {
       frame.set([0x30, 0x39, 0, 53, udpLen >> 8, udpLen & 0xff, 0, 0], 34);
       frame.set(payload, 42);
       const want = xxh32(payload, 0, Math.min(n, PAYLOAD_HASH_LIMIT));
-      for (const at of [0, 1, 3]) {
+      for (const at of [0, 1, 2, 3]) {
         const buf = new Uint8Array(at + frame.length + 8).fill(0x5a);
         buf.set(frame, at);
+        // Byte path (a frame in any array), then word path (the buffer has a DataView, as the reader's does).
         decodeFrame(1, buf, at, at + frame.length, d);
         expect(d.payloadCaptured, `payload of ${n} at ${at}`).toBe(n);
         expect(d.payloadHash, `payload of ${n} at ${at}`).toBe(want);
+        setWordView(buf, new DataView(buf.buffer, buf.byteOffset, buf.byteLength));
+        decodeFrame(1, buf, at, at + frame.length, d);
+        expect(d.payloadHash, `payload of ${n} at ${at}, word reads`).toBe(want);
       }
     }
   });
