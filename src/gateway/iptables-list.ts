@@ -16,13 +16,13 @@
  * chain comes again. Without a hint the table is inferred from the built-in chains and targets.
  */
 import type { InputWarning } from '../model/errors.js';
-import type { Match, Ruleset, Table, TableName, Target } from '../model/ruleset.js';
+import type { Match, Ruleset, TableName, Target } from '../model/ruleset.js';
 import type { Counters, SourceRef } from '../model/source.js';
 import { LEGACY_WARNING_RE, clip } from './iptables-save.js';
 import { icmpType, protoNumber } from './protocols.js';
 import { parseAddr, parseMark, parsePortList, parsePortRange, parseTarget } from './rule-options.js';
 import { ruleText } from './rule-text.js';
-import { ALL_BUILTINS, finishTable, inferTable, newChain, tableHint, type ChainDraft } from './ruleset-builder.js';
+import { ALL_BUILTINS, newChain, tableHint, tablesFromSections, type ChainDraft } from './ruleset-builder.js';
 import { tokenize } from './tokenize.js';
 
 interface Section {
@@ -142,28 +142,7 @@ export function parseIptablesList(text: string, file: string): IptablesListResul
     });
   });
 
-  const tables: Partial<Record<TableName, Table>> = {};
-  const names: TableName[] = [];
-  for (const s of sections) {
-    const builtins = new Set(s.chains.filter((c) => c.policy !== null && ALL_BUILTINS.has(c.name)).map((c) => c.name));
-    const targets = new Set<string>();
-    for (const c of s.chains) for (const r of c.rules) targets.add(r.target.kind === 'unknown' ? r.target.name : r.target.kind);
-    let name: TableName;
-    if (s.hint !== null) name = s.hint;
-    else {
-      const inf = inferTable(builtins, targets);
-      name = inf.table;
-      if (!inf.sure) {
-        warn(s.start.line, 'table-guessed', `the listing does not name its table; taken as "${name}" from its chains (add a "# Table: NAME" line to say)`);
-      }
-    }
-    if (tables[name]) {
-      warn(s.start.line, 'duplicate-table', `a second listing of table ${name}; the first one is kept`);
-      continue;
-    }
-    tables[name] = finishTable({ name, chains: s.chains, source: s.start }, warnings);
-    names.push(name);
-  }
+  const { tables, names } = tablesFromSections(sections, 'listing', warn, warnings);
   return {
     ruleset: {
       family,

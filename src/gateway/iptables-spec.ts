@@ -11,11 +11,11 @@
  * inferred from its built-in chains and targets (see inferTable).
  */
 import type { InputWarning } from '../model/errors.js';
-import type { Ruleset, Table, TableName } from '../model/ruleset.js';
+import type { Ruleset, TableName } from '../model/ruleset.js';
 import type { SourceRef } from '../model/source.js';
 import { detectFamily, LEGACY_WARNING_RE, clip } from './iptables-save.js';
 import { parseRuleOptions } from './rule-options.js';
-import { ALL_BUILTINS, finishTable, getChain, inferTable, tableHint, type ChainDraft } from './ruleset-builder.js';
+import { getChain, tableHint, tablesFromSections, type ChainDraft } from './ruleset-builder.js';
 import { tokenize } from './tokenize.js';
 
 interface Section {
@@ -99,28 +99,7 @@ export function parseIptablesRulesSpec(text: string, file: string): { ruleset: R
     });
   });
 
-  const tables: Partial<Record<TableName, Table>> = {};
-  const names: TableName[] = [];
-  for (const s of sections) {
-    const builtins = new Set(s.chains.filter((c) => ALL_BUILTINS.has(c.name) && c.policy !== null).map((c) => c.name));
-    const targets = new Set<string>();
-    for (const c of s.chains) for (const r of c.rules) targets.add(r.target.kind === 'unknown' ? r.target.name : r.target.kind);
-    let name: TableName;
-    if (s.hint !== null) name = s.hint;
-    else {
-      const inf = inferTable(builtins, targets);
-      name = inf.table;
-      if (!inf.sure) {
-        warn(s.start.line, 'table-guessed', `the output does not name its table; taken as "${name}" from its chains (add a "# Table: NAME" line to say)`);
-      }
-    }
-    if (tables[name]) {
-      warn(s.start.line, 'duplicate-table', `a second section for table ${name}; the first one is kept`);
-      continue;
-    }
-    tables[name] = finishTable({ name, chains: s.chains, source: s.start }, warnings);
-    names.push(name);
-  }
+  const { tables, names } = tablesFromSections(sections, 'output', warn, warnings);
   return {
     ruleset: {
       family,

@@ -134,3 +134,46 @@ export function tableHint(line: string): TableName | null {
   }
   return null;
 }
+
+/** One table's worth of a listing (`iptables -L` or `-S` output), before its table is known for sure. */
+export interface SectionDraft {
+  readonly hint: TableName | null;
+  readonly chains: ChainDraft[];
+  readonly start: SourceRef;
+}
+
+/**
+ * Name each section's table (from a `-t`/`# Table:` hint, else inferred from its built-in chains and
+ * targets, with a warning when that is a guess) and finish it; a second section of the same table is
+ * dropped with a warning. `what` names the input in the wording ('listing', 'output').
+ */
+export function tablesFromSections(
+  sections: readonly SectionDraft[],
+  what: string,
+  warn: (line: number, code: string, message: string) => void,
+  warnings: InputWarning[],
+): { tables: Partial<Record<TableName, Table>>; names: TableName[] } {
+  const tables: Partial<Record<TableName, Table>> = {};
+  const names: TableName[] = [];
+  for (const s of sections) {
+    const builtins = new Set(s.chains.filter((c) => c.policy !== null && ALL_BUILTINS.has(c.name)).map((c) => c.name));
+    const targets = new Set<string>();
+    for (const c of s.chains) for (const r of c.rules) targets.add(r.target.kind === 'unknown' ? r.target.name : r.target.kind);
+    let name: TableName;
+    if (s.hint !== null) name = s.hint;
+    else {
+      const inf = inferTable(builtins, targets);
+      name = inf.table;
+      if (!inf.sure) {
+        warn(s.start.line, 'table-guessed', `the ${what} does not name its table; taken as "${name}" from its chains (add a "# Table: NAME" line to say)`);
+      }
+    }
+    if (tables[name]) {
+      warn(s.start.line, 'duplicate-table', `a second ${what === 'listing' ? 'listing of' : 'section for'} table ${name}; the first one is kept`);
+      continue;
+    }
+    tables[name] = finishTable({ name, chains: s.chains, source: s.start }, warnings);
+    names.push(name);
+  }
+  return { tables, names };
+}
