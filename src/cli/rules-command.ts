@@ -1,7 +1,5 @@
-import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { listBundle } from '../gateway/list-bundle.js';
-import { loadSnapshot } from '../gateway/load-snapshot.js';
+import { loadSnapshotFromInputs } from '../gateway/load-snapshot.js';
 import { InputError } from '../model/errors.js';
 import type { Ruleset, TableName } from '../model/ruleset.js';
 import { TABLE_NAMES } from '../model/ruleset.js';
@@ -40,22 +38,7 @@ export function runRules(inputs: readonly string[], opts: RulesOptions): number 
     }
     table = opts.table as TableName;
   }
-  const paths: string[] = [];
-  const explicitPaths = new Set<string>();
-  for (const i of inputs) {
-    let dir: boolean;
-    try {
-      dir = statSync(i).isDirectory();
-    } catch (e) {
-      throw new InputError('io', i, `cannot read: ${(e as Error).message}`);
-    }
-    if (dir) paths.push(...listBundle(i));
-    else {
-      paths.push(i);
-      explicitPaths.add(i);
-    }
-  }
-  const snap = loadSnapshot(paths, { explicit: false, explicitPaths });
+  const snap = loadSnapshotFromInputs(inputs);
   if (snap.rules === null && snap.rules6 === null) {
     throw new InputError('no-input', inputs[0] ?? 'rules', 'no iptables rules found (iptables-save, iptables -L -n -v or iptables -S output)');
   }

@@ -1,11 +1,9 @@
-import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseIpv4 } from '../model/address.js';
 import { InputError } from '../model/errors.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { SimPacket } from '../model/trace.js';
-import { listBundle } from '../gateway/list-bundle.js';
-import { loadSnapshot } from '../gateway/load-snapshot.js';
+import { loadSnapshotFromInputs } from '../gateway/load-snapshot.js';
 import { simPacket } from '../simulate/sim-packet.js';
 import { simulate } from '../simulate/simulate.js';
 import { traceToJson } from '../present/trace-json.js';
@@ -105,22 +103,7 @@ export function packetFromOptions(opts: TraceOptions): SimPacket {
 
 /** Bundle folders are listed (files that are not snapshot files are skipped); files named directly must be snapshot files. */
 export function loadInputs(inputs: readonly string[]): Snapshot {
-  const paths: string[] = [];
-  const explicitPaths = new Set<string>();
-  for (const i of inputs) {
-    let dir = false;
-    try {
-      dir = statSync(i).isDirectory();
-    } catch (e) {
-      throw new InputError('io', i, `cannot read: ${(e as Error).message}`);
-    }
-    if (dir) paths.push(...listBundle(i));
-    else {
-      paths.push(i);
-      explicitPaths.add(i);
-    }
-  }
-  return loadSnapshot(paths, { explicit: false, explicitPaths });
+  return loadSnapshotFromInputs(inputs);
 }
 
 export function runTrace(inputs: readonly string[], opts: TraceOptions): number {

@@ -17,6 +17,7 @@ import { parseIptablesList } from './iptables-list.js';
 import { parseIptablesSave } from './iptables-save.js';
 import { parseIptablesRulesSpec } from './iptables-spec.js';
 import { reconcileRulesets, type RulesetInput } from './reconcile.js';
+import { listBundle } from './list-bundle.js';
 import { sniffDetail } from './sniff.js';
 import { parseSysctl } from './sysctl.js';
 
@@ -203,4 +204,27 @@ function sameRoute(a: Route, b: Route): boolean {
     (a.dst === null ? b.dst === null : b.dst !== null && a.dst.addr === b.dst.addr && a.dst.prefix === b.dst.prefix) &&
     (a.family === 4 || a.text === b.text)
   );
+}
+
+/**
+ * The snapshot the user's inputs hold: bundle folders are listed (files that are not snapshot files are
+ * noted and skipped), files named directly must be snapshot files (or captures, which are set aside).
+ */
+export function loadSnapshotFromInputs(inputs: readonly string[]): Snapshot {
+  const paths: string[] = [];
+  const explicitPaths = new Set<string>();
+  for (const i of inputs) {
+    let dir: boolean;
+    try {
+      dir = statSync(i).isDirectory();
+    } catch (e) {
+      throw new InputError('io', i, `cannot read: ${(e as Error).message}`);
+    }
+    if (dir) paths.push(...listBundle(i));
+    else {
+      paths.push(i);
+      explicitPaths.add(i);
+    }
+  }
+  return loadSnapshot(paths, { explicit: false, explicitPaths });
 }
