@@ -20,8 +20,11 @@ let wordView: DataView = new DataView(new ArrayBuffer(0));
  * other array are hashed byte by byte, to the same value.
  */
 export function setWordView(buf: Uint8Array, view: DataView): void {
-  wordBuf = buf;
-  wordView = view;
+  // Called per packet: store only on change (each pointer store is a write barrier, measurable here).
+  if (buf !== wordBuf || view !== wordView) {
+    wordBuf = buf;
+    wordView = view;
+  }
 }
 
 /**
