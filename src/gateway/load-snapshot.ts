@@ -5,7 +5,9 @@
  * accepts, or one with NUL bytes, is listed as 'ignored' with the reason, except when the user named it
  * explicitly: then it is an InputError naming the file and line ('not-a-snapshot' / 'binary-file').
  */
-import { closeSync, openSync, readSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { readHead } from '../ingest/read-head.js';
+import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
 import type { ConntrackEntry, HostInterface, Neighbour, Route, Sysctl } from '../model/host.js';
 import type { Snapshot, SnapshotFile } from '../model/snapshot.js';
@@ -29,24 +31,6 @@ export interface LoadSnapshotOptions {
   readonly explicit: boolean;
   /** When only some paths were named explicitly (the rest came from a folder). Overrides `explicit` per path. */
   readonly explicitPaths?: ReadonlySet<string>;
-}
-
-/** pcap (both byte orders, µs and ns) and pcapng Section Header Block magic. */
-export function isCaptureMagic(b: Uint8Array): boolean {
-  if (b.length < 4) return false;
-  const m = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-  return m === 0xa1b2c3d4 || m === 0xd4c3b2a1 || m === 0xa1b23c4d || m === 0x4d3cb2a1 || m === 0x0a0d0d0a;
-}
-
-function readHead(path: string, n: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = new Uint8Array(n);
-    const got = readSync(fd, buf, 0, n, 0);
-    return buf.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions): Snapshot {
@@ -88,12 +72,12 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
     }
     let head: Uint8Array;
     try {
-      head = readHead(path, 4);
+      head = readHead(path, 16);
     } catch (e) {
       ignore(`cannot read: ${(e as Error).message}`, 'io');
       continue;
     }
-    if (isCaptureMagic(head)) {
+    if (sniffCaptureFormat(head) !== null) {
       files.push({ path, kind: 'capture' });
       continue;
     }

@@ -1,6 +1,7 @@
-import { closeSync, lstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, type InputWarning } from '../model/errors.js';
+import { readHead } from './read-head.js';
 import { sniffCaptureFormat } from './sniff-capture-format.js';
 
 export interface DiscoveredInputs {
@@ -9,17 +10,6 @@ export interface DiscoveredInputs {
   /** Every other file: snapshot candidates. `explicit` = named by the user (garbage is an error, not ignored). */
   readonly others: readonly { readonly path: string; readonly explicit: boolean }[];
   readonly warnings: readonly InputWarning[];
-}
-
-function firstBytes(path: string, n: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = new Uint8Array(n);
-    const got = readSync(fd, buf, 0, n, 0);
-    return buf.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
@@ -33,7 +23,7 @@ export function discoverInputs(paths: readonly string[]): DiscoveredInputs {
   const others: { path: string; explicit: boolean }[] = [];
   const warnings: InputWarning[] = [];
   const classify = (path: string, explicit: boolean): void => {
-    const head = firstBytes(path, 16);
+    const head = readHead(path, 16);
     if (head.length >= 4 && sniffCaptureFormat(head) !== null) captures.push(path);
     else others.push({ path, explicit });
   };
