@@ -88,10 +88,8 @@ function decodeLayers(linkType: number, d: Uint8Array, start: number, cap: numbe
       return;
   }
   if (off < 0) return;
-  decodeNetwork(d, off, cap, out);
-}
-
-function decodeNetwork(d: Uint8Array, off: number, cap: number, out: DecodedPacket): void {
+  // The network and transport dispatch stay in this one function: a call per layer is measurable
+  // at millions of packets a second.
   let l4: number;
   switch (out.etherType) {
     case EtherType.IPV4:
