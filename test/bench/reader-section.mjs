@@ -8,7 +8,7 @@ import { openCapture } from '../../dist/ingest/open-capture.js';
 import { decodeRecord } from '../../dist/decode/decode-packet.js';
 import { newDecodedPacket } from '../../dist/model/packet.js';
 import { generateCapture } from './generate-capture.mjs';
-import { measure } from './measure.mjs';
+import { measureInterleaved } from './measure.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -64,9 +64,16 @@ export async function readerSection(ctx) {
   const gen = generateCapture(path, { packets: ctx.packets });
   ctx.log(`generated ${gen.packets.toLocaleString('en')} packets, ${(gen.bytes / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${path}`);
   const bytes = statSync(path).size;
-  const readerOnly = await measure('natlens reader only', bytes, () => readOnly(path), ctx.log);
-  const ours = await measure('natlens reader+decoder', bytes, () => readAndDecode(path), ctx.log);
-  const theirs = await measure('pcap-parser (read only)', bytes, () => readWithPcapParser(path), ctx.log);
+  // Interleaved rounds, best of each: both sides see the same machine load (see measureInterleaved).
+  const [readerOnly, ours, theirs] = await measureInterleaved(
+    [
+      { name: 'natlens reader only', fn: () => readOnly(path) },
+      { name: 'natlens reader+decoder', fn: () => readAndDecode(path) },
+      { name: 'pcap-parser (read only)', fn: () => readWithPcapParser(path) },
+    ],
+    bytes,
+    ctx.log,
+  );
   if (ours.packets !== gen.packets || readerOnly.packets !== gen.packets || theirs.packets !== gen.packets) {
     throw new Error(`packet counts differ: generated ${gen.packets}, natlens ${ours.packets}, pcap-parser ${theirs.packets}`);
   }
