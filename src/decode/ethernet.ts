@@ -2,7 +2,7 @@ import type { DecodedPacket } from '../model/packet.js';
 import { Layer } from '../model/packet.js';
 import { u16 } from './bytes.js';
 import { markTruncated } from './truncate.js';
-import { skipVlanTags } from './vlan.js';
+import { isVlanTag, skipVlanTags } from './vlan.js';
 
 const ETHERNET_HEADER = 14;
 
@@ -20,6 +20,8 @@ export function decodeEthernet(d: Uint8Array, o: number, cap: number, out: Decod
     (((d[o + 2]! << 24) | (d[o + 3]! << 16) | (d[o + 4]! << 8) | d[o + 5]!) >>> 0);
   out.srcMac = ((d[o + 6]! << 8) | d[o + 7]!) * 0x1_0000_0000 +
     (((d[o + 8]! << 24) | (d[o + 9]! << 16) | (d[o + 10]! << 8) | d[o + 11]!) >>> 0);
-  out.etherType = u16(d, o + 12);
-  return skipVlanTags(d, o + ETHERNET_HEADER, cap, out);
+  const etherType = u16(d, o + 12);
+  out.etherType = etherType;
+  // Most frames carry no tag: skip the call (it is measurable per packet).
+  return isVlanTag(etherType) ? skipVlanTags(d, o + ETHERNET_HEADER, cap, out) : o + ETHERNET_HEADER;
 }

@@ -4,7 +4,8 @@ import { u16 } from './bytes.js';
 import { EtherType } from './ether-type.js';
 import { markTruncated } from './truncate.js';
 
-function isTagType(t: number): boolean {
+/** 802.1Q, 802.1ad and the pre-standard QinQ types. */
+export function isVlanTag(t: number): boolean {
   return t === EtherType.VLAN || t === EtherType.QINQ || t === EtherType.QINQ_OLD1 || t === EtherType.QINQ_OLD2;
 }
 
@@ -15,7 +16,7 @@ function isTagType(t: number): boolean {
  * tag, or -1 when the capture (which holds `d` up to `cap`) ends inside a tag.
  */
 export function skipVlanTags(d: Uint8Array, off: number, cap: number, out: DecodedPacket): number {
-  while (isTagType(out.etherType)) {
+  while (isVlanTag(out.etherType)) {
     if (cap - off < 4) {
       markTruncated(out, Layer.LINK);
       return -1;
