@@ -21,10 +21,7 @@ export function decodeIpv4(d: Uint8Array, off: number, cap: number, out: Decoded
     return -1;
   }
   const versionIhl = d[off]!;
-  if (versionIhl >> 4 !== 4) {
-    markMalformed(out, `IPv4 header with version ${versionIhl >> 4}`);
-    return -1;
-  }
+  if (versionIhl >> 4 !== 4) return malformedIpv4(out, versionIhl, 0);
   const headerLength = (versionIhl & 0x0f) * 4;
   out.ipHeaderLength = headerLength;
   out.tos = d[off + 1]!;
@@ -44,18 +41,23 @@ export function decodeIpv4(d: Uint8Array, off: number, cap: number, out: Decoded
   // tot_len 0); tcpdump's print-ip.c makes the same guess and uses the captured length.
   if (total === 0) total = captured;
   out.ipTotalLength = total;
-  if (headerLength < IPV4_MIN_HEADER) {
-    markMalformed(out, `IPv4 header length ${headerLength} < 20`);
-    return -1;
-  }
-  if (total < headerLength) {
-    markMalformed(out, `IPv4 total length ${total} < header length ${headerLength}`);
-    return -1;
-  }
+  if (headerLength < IPV4_MIN_HEADER || total < headerLength) return malformedIpv4(out, versionIhl, total);
   if (captured < headerLength) {
     markTruncated(out, Layer.NETWORK);
     return -1;
   }
   out.l4Offset = off + headerLength;
   return off + headerLength;
+}
+
+/**
+ * The malformed-header hints, out of line: their template strings would push decodeIpv4 past the size
+ * V8 inlines, and this path is cold. Returns -1 for the caller to return.
+ */
+function malformedIpv4(out: DecodedPacket, versionIhl: number, total: number): number {
+  const headerLength = (versionIhl & 0x0f) * 4;
+  if (versionIhl >> 4 !== 4) markMalformed(out, `IPv4 header with version ${versionIhl >> 4}`);
+  else if (headerLength < IPV4_MIN_HEADER) markMalformed(out, `IPv4 header length ${headerLength} < 20`);
+  else markMalformed(out, `IPv4 total length ${total} < header length ${headerLength}`);
+  return -1;
 }

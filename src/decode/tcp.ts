@@ -43,8 +43,19 @@ export function decodeTcp(d: Uint8Array, off: number, end: number, cap: number, 
     markMalformed(out, `TCP data offset ${headerLength} runs past the segment`);
     return;
   }
-  const optEnd = off + headerLength < capEnd ? off + headerLength : capEnd;
-  let o = off + TCP_MIN_HEADER;
+  if (headerLength > TCP_MIN_HEADER) readTcpOptions(d, off + TCP_MIN_HEADER, off + headerLength < capEnd ? off + headerLength : capEnd, out);
+  if (capEnd < off + headerLength) {
+    markTruncated(out, Layer.TRANSPORT);
+    return;
+  }
+  setPayload(d, off + headerLength, end, cap, out);
+}
+
+/**
+ * Walk the options in `d[o, optEnd)` for MSS. Out of line: only SYNs and segments with timestamps or
+ * SACK carry options, and keeping the loop out of decodeTcp keeps that small enough for V8 to inline.
+ */
+function readTcpOptions(d: Uint8Array, o: number, optEnd: number, out: DecodedPacket): void {
   while (o < optEnd) {
     const kind = d[o]!;
     if (kind === TCP_OPT_EOL) break;
@@ -58,9 +69,4 @@ export function decodeTcp(d: Uint8Array, off: number, end: number, cap: number, 
     if (kind === TCP_OPT_MSS && len === 4 && o + 4 <= optEnd) out.tcpMss = u16(d, o + 2);
     o += len;
   }
-  if (capEnd < off + headerLength) {
-    markTruncated(out, Layer.TRANSPORT);
-    return;
-  }
-  setPayload(d, off + headerLength, end, cap, out);
 }
