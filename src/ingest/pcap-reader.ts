@@ -86,56 +86,71 @@ class PcapRecords extends RecordIterator {
     rec.interfaceName = '';
   }
 
+  // The cold paths live in methods of their own: step() runs per packet, and their messages would
+  // make it too large for V8 to inline into the consumer's loop.
+
+  /** First step: false (after a warning) when the link type is one we cannot decode. */
+  private start(): boolean {
+    this.started = true;
+    if (isSupportedLinkType(this.header.linkType)) return true;
+    this.ctx.onWarning({
+      code: 'unknown-link-type',
+      file: this.ctx.file,
+      offset: 20,
+      message: `${describeLinkType(this.header.linkType)} is not supported; the capture's packets are skipped`,
+    });
+    return false;
+  }
+
+  /** The input ended before a whole record header: the end, with a warning if some bytes were left. */
+  private endInHeader(): false {
+    const input = this.input;
+    if (input.available > 0) {
+      this.ctx.onWarning({
+        code: 'truncated',
+        file: this.ctx.file,
+        offset: input.offset,
+        message: `last record header cut short (${input.available} of ${RECORD_HEADER} bytes); the capture was probably stopped mid-write`,
+      });
+    }
+    return false;
+  }
+
+  /** The input ended inside a record's bytes. */
+  private endInRecord(caplen: number): false {
+    const input = this.input;
+    this.ctx.onWarning({
+      code: 'truncated',
+      file: this.ctx.file,
+      offset: input.offset,
+      message: `last record cut short (${input.available - RECORD_HEADER} of ${caplen} bytes); the capture was probably stopped mid-write`,
+    });
+    return false;
+  }
+
+  private oversized(caplen: number, pos: number): InputError {
+    return new InputError(
+      'bad-header',
+      this.ctx.file,
+      `record ${this.frame + 1} claims ${caplen} captured bytes (more than ${MAX_RECORD_BYTES}); the file is corrupt from here`,
+      { offset: this.input.offsetOf(pos) },
+    );
+  }
+
   protected step(): boolean {
     const input = this.input;
-    if (!this.started) {
-      this.started = true;
-      if (!isSupportedLinkType(this.header.linkType)) {
-        this.ctx.onWarning({
-          code: 'unknown-link-type',
-          file: this.ctx.file,
-          offset: 20,
-          message: `${describeLinkType(this.header.linkType)} is not supported; the capture's packets are skipped`,
-        });
-        return false;
-      }
-    }
+    if (!this.started && !this.start()) return false;
     let pos = input.pos;
     if (input.end - pos < RECORD_HEADER) {
-      if (!input.ensure(RECORD_HEADER)) {
-        if (input.available > 0) {
-          this.ctx.onWarning({
-            code: 'truncated',
-            file: this.ctx.file,
-            offset: input.offset,
-            message: `last record header cut short (${input.available} of ${RECORD_HEADER} bytes); the capture was probably stopped mid-write`,
-          });
-        }
-        return false;
-      }
+      if (!input.ensure(RECORD_HEADER)) return this.endInHeader();
       pos = input.pos;
     }
     const le = this.le;
     let dv = input.view;
     const caplen = dv.getUint32(pos + 8, le);
-    if (caplen > MAX_RECORD_BYTES) {
-      throw new InputError(
-        'bad-header',
-        this.ctx.file,
-        `record ${this.frame + 1} claims ${caplen} captured bytes (more than ${MAX_RECORD_BYTES}); the file is corrupt from here`,
-        { offset: input.offsetOf(pos) },
-      );
-    }
+    if (caplen > MAX_RECORD_BYTES) throw this.oversized(caplen, pos);
     if (input.end - pos < RECORD_HEADER + caplen) {
-      if (!input.ensure(RECORD_HEADER + caplen)) {
-        this.ctx.onWarning({
-          code: 'truncated',
-          file: this.ctx.file,
-          offset: input.offset,
-          message: `last record cut short (${input.available - RECORD_HEADER} of ${caplen} bytes); the capture was probably stopped mid-write`,
-        });
-        return false;
-      }
+      if (!input.ensure(RECORD_HEADER + caplen)) return this.endInRecord(caplen);
       pos = input.pos;
       dv = input.view;
     }
@@ -149,8 +164,7 @@ class PcapRecords extends RecordIterator {
       rec.tsSec = sec;
       rec.tsNsec = ns;
     } else {
-      rec.tsSec = sec + Math.floor(ns / 1_000_000_000);
-      rec.tsNsec = ns % 1_000_000_000;
+      carrySeconds(rec, sec, ns);
     }
     rec.caplen = caplen;
     rec.origLen = dv.getUint32(pos + 12, le);
@@ -164,4 +178,9 @@ class PcapRecords extends RecordIterator {
     input.pos = pos + RECORD_HEADER + caplen;
     return true;
   }
+}
+
+function carrySeconds(rec: ReaderRecord, sec: number, ns: number): void {
+  rec.tsSec = sec + Math.floor(ns / 1_000_000_000);
+  rec.tsNsec = ns % 1_000_000_000;
 }
