@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { openCapture } from '../ingest/open-capture.js';
-import { decodePacket } from '../decode/decode-packet.js';
+import { decodeRecord } from '../decode/decode-packet.js';
 import { parseIpAddr } from '../gateway/ip-addr.js';
 import { InputError, type InputWarning } from '../model/errors.js';
 import { newDecodedPacket } from '../model/packet.js';
@@ -99,7 +99,7 @@ export function listPackets(files: readonly string[], opts: PacketsOptions): num
       const cap = openCapture(file, { onWarning: warn, ...(interfaceNames ? { interfaceNames } : {}) });
       const records = cap.records();
       for (const rec of records) {
-        decodePacket(rec.linkType, rec.data, pkt);
+        decodeRecord(rec, pkt);
         // The file's name for the interface (pcapng if_name, or the `ip addr` name of an SLL2 index);
         // else an `-i any` packet's bare index, written like iproute2's `@ifN`; else nothing.
         const iface = rec.interfaceName !== '' ? rec.interfaceName : pkt.ifIndex >= 0 ? `if${pkt.ifIndex}` : '';

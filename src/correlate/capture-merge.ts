@@ -3,7 +3,7 @@ import type { CaptureRecord } from '../model/capture.js';
 import { LinkType } from '../model/capture.js';
 import type { InputWarning } from '../model/errors.js';
 import { newDecodedPacket, type DecodedPacket } from '../model/packet.js';
-import { decodePacket } from '../decode/decode-packet.js';
+import { decodeRecord } from '../decode/decode-packet.js';
 import { openCapture, type OpenCapture } from '../ingest/open-capture.js';
 
 /** One capture file being read, with its own reused decoder output. */
@@ -147,7 +147,7 @@ export function mergeCaptures(
       if (pick === null) break;
       const rec = pick.rec!;
       const d = pick.decoded;
-      decodePacket(rec.linkType, rec.data, d);
+      decodeRecord(rec, d);
       const iface = cursorInterface(pick, rec, d);
       if (iface !== pick.lastIface) {
         pick.ifaces.add(iface);
