@@ -278,6 +278,19 @@ capture_start() { # dir format
 capture_stop() {
   local dir=$1 pid
   sleep 0.5 # let the last replies and retransmissions land
+  # End both captures after every scenario packet, as a real gateway's background chatter would: a
+  # capture's extent is only known from its packets, and natlens judges nothing outside the window both
+  # captures cover. An app and the router each ask by ARP for an address nobody holds: a broadcast on each
+  # capture, and no IP packet reaches the gateway (no counter, no conntrack entry changes).
+  local a r
+  app ping -c 1 -W 1 "$GHOST_IN" >/dev/null 2>&1 &
+  a=$!
+  rt ping -c 1 -W 1 "$GHOST_OUT" >/dev/null 2>&1 &
+  r=$!
+  wait "$a" "$r" || true
+  # The capture ring hands packets to tcpdump/dumpcap in blocks retired by a timeout: give the last block
+  # time to reach the file before SIGINT, or the final packets are lost.
+  sleep 1.2
   for pid in "${CAP_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
   for pid in "${CAP_PIDS[@]}"; do wait "$pid" || true; done
   CAP_PIDS=()
