@@ -8,5 +8,7 @@ export default defineConfig({
     // The netns lab and tshark oracles are heavy; two cores on CI.
     maxWorkers: 2,
     minWorkers: 1,
+    // Polled UI and service assertions get time on a loaded 2-core CI machine (a failure still fails).
+    expect: { poll: { timeout: 5_000, interval: 50 } },
   },
 });
