@@ -68,12 +68,14 @@ export function toPublicFlow(f: AssembledFlow, corr: Correlation, files: readonl
     };
   }
   const egress = f.egress ? name(f.egress.iface) : d && d.kind === 'forwarded' ? d.egress : null;
-  const samples: FlowPacket[] = [];
+  // Time order by the packets' numeric clock (then frame), before any text is made.
+  const sampled: { p: PacketInfo; dir: 'request' | 'reply' }[] = [];
   for (const c of f.connections) {
     const rd = requestDir(f, c);
-    for (const p of c.samples) samples.push(toFlowPacket(p, p.connDir === rd ? 'request' : 'reply', corr, files));
+    for (const p of c.samples) sampled.push({ p, dir: p.connDir === rd ? 'request' : 'reply' });
   }
-  samples.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.frame - b.frame));
+  sampled.sort((a, b) => a.p.t - b.p.t || a.p.frame - b.p.frame);
+  const samples: FlowPacket[] = sampled.map((x) => toFlowPacket(x.p, x.dir, corr, files));
   const evidence: Evidence[] = samples.slice(0, 6).map((s) => ({
     kind: 'frame' as const,
     file: s.file,
