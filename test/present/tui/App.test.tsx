@@ -6,6 +6,12 @@ import { InputError } from '../../../src/model/errors.js';
 import type { Analysis, AnalyzeProgress } from '../../../src/model/analysis.js';
 import { fixture, settle, KEY } from './tui-fixtures.js';
 
+// ink draws only the final frame when it thinks it runs in CI (is-in-ci reads CI when ink is first imported);
+// these tests read every frame, as a person at a terminal sees them, so CI runs must not change that.
+vi.hoisted(() => {
+  process.env['CI'] = 'false';
+});
+
 const a = fixture('ip-forward-off');
 
 function open(analysis: Analysis, columns = 80, rows = 24, extra: Partial<Parameters<typeof App>[0]> = {}) {
