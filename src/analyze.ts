@@ -71,7 +71,8 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
 
   const inputs: InputFile[] = [];
   for (const w of correlation.windows) {
-    const digest = w.file === '-' ? { sha256: '', bytes: w.bytes } : fileDigest(w.file);
+    // Hashed while it was read; a file the reader left before its end is hashed on its own.
+    const digest = w.sha256 !== null ? { sha256: w.sha256, bytes: w.bytes } : w.file === '-' ? { sha256: '', bytes: w.bytes } : fileDigest(w.file);
     inputs.push({
       path: w.file,
       kind: 'capture',

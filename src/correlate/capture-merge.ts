@@ -5,11 +5,15 @@ import type { InputWarning } from '../model/errors.js';
 import { newDecodedPacket, type DecodedPacket } from '../model/packet.js';
 import { decodeRecord } from '../decode/decode-packet.js';
 import { openCapture, type OpenCapture } from '../ingest/open-capture.js';
+import { openFileSource, stdinSource } from '../ingest/byte-source.js';
+import { digestingSource, type DigestingSource } from '../ingest/digesting-source.js';
 
 /** One capture file being read, with its own reused decoder output. */
 interface Cursor {
   readonly index: number;
   readonly capture: OpenCapture;
+  /** Hashes the file as it is read (the SHA-256 every input is reported with). */
+  readonly source: DigestingSource;
   readonly it: Generator<CaptureRecord, void, undefined>;
   readonly decoded: DecodedPacket;
   rec: CaptureRecord | null;
@@ -41,6 +45,8 @@ export interface CaptureWindow {
   readonly interfaces: readonly string[];
   readonly first: { sec: number; nsec: number } | null;
   readonly last: { sec: number; nsec: number } | null;
+  /** SHA-256 of the whole file, computed while it was read; null when the reader stopped before its end. */
+  readonly sha256: string | null;
 }
 
 export interface MergeVisitor {
@@ -106,11 +112,14 @@ export function mergeCaptures(
   options: { interfaceNames: ReadonlyMap<number, string>; onWarning: (w: InputWarning) => void },
   visitor: MergeVisitor,
 ): CaptureWindow[] {
-  const cursors: Cursor[] = paths.map((path, index) => {
-    const capture = openCapture(path, { interfaceNames: options.interfaceNames, onWarning: options.onWarning });
+  const cursors: Cursor[] = [];
+  const open = (path: string, index: number): Cursor => {
+    const source = digestingSource(path === '-' ? stdinSource() : openFileSource(path));
+    const capture = openCapture(path, { interfaceNames: options.interfaceNames, onWarning: options.onWarning, source });
     return {
       index,
       capture,
+      source,
       it: capture.records(),
       decoded: newDecodedPacket(),
       rec: null,
@@ -127,7 +136,13 @@ export function mergeCaptures(
       byIfIndex: new Map(),
       lastIface: '',
     };
-  });
+  };
+  try {
+    paths.forEach((path, index) => cursors.push(open(path, index)));
+  } catch (e) {
+    for (const c of cursors) c.capture.close();
+    throw e;
+  }
   try {
     for (const c of cursors) advance(c);
     let total = 0;
@@ -182,5 +197,6 @@ export function mergeCaptures(
     interfaces: [...c.ifaces].sort(),
     first: c.packets ? { sec: c.firstSec, nsec: c.firstNsec } : null,
     last: c.packets ? { sec: c.lastSec, nsec: c.lastNsec } : null,
+    sha256: c.source.digest()?.sha256 ?? null,
   }));
 }

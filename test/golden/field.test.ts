@@ -68,6 +68,19 @@ describe.skipIf(sets.length === 0)('real field captures give the cause lab.json 
     expect(f.fix.join('\n')).toContain('sysctl net.ipv4.ip_forward');
   });
 
+  test('every input is reported with its real size and SHA-256 (captures hashed while read)', async () => {
+    const { createHash } = await import('node:crypto');
+    const { readFileSync } = await import('node:fs');
+    for (const s of sets.slice(0, 3)) {
+      const a = await analyze([s.dir]);
+      for (const i of a.inputs) {
+        const bytes = readFileSync(i.path);
+        expect([i.path, i.bytes, i.sha256]).toEqual([i.path, bytes.length, createHash('sha256').update(bytes).digest('hex')]);
+      }
+      expect(a.inputs.filter((i) => i.kind === 'capture').length).toBeGreaterThan(0);
+    }
+  });
+
   test('the -i any capture splits per interface using ip addr', async () => {
     const s = sets.find((x) => x.name === 'ip-forward-off-any')!;
     const a = await analyze([s.dir]);
