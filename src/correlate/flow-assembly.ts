@@ -241,7 +241,6 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   }
   const t = f.trace;
   if (f.forwarded === 0 && (t?.disposition.kind === 'local' || (!t && local.has(f.original.dst)))) return 'local';
-  if (f.forwarded === 0 && !f.egress && t === null && local.has(f.original.dst)) return 'local';
   if (f.requestsJudged === 0 && f.forwarded === 0) return 'outside-capture';
   if (f.forwarded === 0) return 'stopped-at-gateway';
 

@@ -2,9 +2,8 @@ import type { Evidence } from '../../model/analysis.js';
 import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { uniqueEvidence } from '../evidence.js';
+import { frameEvidence, uniqueEvidence } from '../evidence.js';
 import { arpEvidence } from '../arp-facts.js';
-import { frameEvidence } from '../evidence.js';
 import { plural } from '../flow-facts.js';
 import type { ArpQuestion } from '../../correlate/arp-tracker.js';
 

@@ -42,7 +42,7 @@ export const mtuExceeded: Check = {
       finding(
         'mtu-exceeded',
         'error',
-        mtus.size || droppedBy(flows[0]!, 'mtu-exceeded') ? 'confirmed' : 'likely',
+        mtus.size || flows.some((f) => droppedBy(f, 'mtu-exceeded')) ? 'confirmed' : 'likely',
         `Packets larger than the egress MTU${mtu ? ` (${mtu})` : ''} stop at the gateway`,
         `${plural(flows.length, 'flow')} sent packets of up to ${sizes} bytes with DF set; the egress MTU is ${mtu ?? 'smaller'}, so the gateway dropped them and sent ICMP fragmentation-needed back${passed ? `, while ${plural(passed, 'other flow')} with smaller packets passed` : ''}.`,
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
