@@ -39,6 +39,10 @@ export interface AssembledFlow {
   readonly forwarded: number;
   /** Replies that arrived on the egress side, and how many left again on the ingress side. */
   readonly replies: number;
+  /**
+   * Replies counted for loss: those that arrived on the egress side (0 without one). Unlike requests they are
+   * not yet cut to the window both captures cover — a reply in a capture's last milliseconds can count as lost.
+   */
   readonly repliesJudged: number;
   readonly repliesReturned: number;
   readonly lossRate: number | null;
