@@ -68,26 +68,12 @@ export function toPublicFlow(f: AssembledFlow, corr: Correlation, files: readonl
     };
   }
   const egress = f.egress ? name(f.egress.iface) : d && d.kind === 'forwarded' ? d.egress : null;
-  // Time order by the packets' numeric clock (then frame), before any text is made.
-  const sampled: { p: PacketInfo; dir: 'request' | 'reply' }[] = [];
-  for (const c of f.connections) {
-    const rd = requestDir(f, c);
-    for (const p of c.samples) sampled.push({ p, dir: p.connDir === rd ? 'request' : 'reply' });
-  }
-  sampled.sort((a, b) => a.p.t - b.p.t || a.p.frame - b.p.frame);
-  const samples: FlowPacket[] = sampled.map((x) => toFlowPacket(x.p, x.dir, corr, files));
-  const evidence: Evidence[] = samples.slice(0, 6).map((s) => ({
-    kind: 'frame' as const,
-    file: s.file,
-    iface: s.iface,
-    frame: s.frame,
-    time: s.time,
-    summary: s.match ? `${s.summary} — copy: ${s.match.iface} frame ${s.match.frame}` : `${s.summary} — no copy on the other side`,
-  }));
   const first = Math.min(...f.connections.map((c) => c.first.t));
   const firstPkt = f.connections.map((c) => c.first).find((p) => p.t === first)!;
   const lastT = Math.max(...f.connections.map((c) => c.last.t));
   const lastPkt = f.connections.map((c) => c.last).find((p) => p.t === lastT)!;
+  let samples: FlowPacket[] | undefined;
+  let evidence: Evidence[] | undefined;
   return {
     id: f.id,
     proto: protoName(f.proto),
@@ -102,10 +88,40 @@ export function toPublicFlow(f: AssembledFlow, corr: Correlation, files: readonl
     latencyNs: f.latencyNs,
     first: isoNs(firstPkt.tsSec, firstPkt.tsNsec),
     last: isoNs(lastPkt.tsSec, lastPkt.tsNsec),
-    evidence,
+    // The packet lines are made when first read (JSON, the flow view, the reports): a capture with thousands
+    // of flows pays for no text it never shows. Both are enumerable, so JSON.stringify and structured
+    // clones (the TUI and service workers) see them as plain arrays.
+    get evidence(): readonly Evidence[] {
+      return (evidence ??= flowEvidence(this.samples));
+    },
     trace: t ? { steps: t.steps, rewrites: t.rewrites, disposition: describeTraceDisposition(t.disposition), assumptions: t.assumptions } : null,
-    samples,
+    get samples(): readonly FlowPacket[] {
+      return (samples ??= flowSamples(f, corr, files));
+    },
   };
+}
+
+/** The flow's sampled packets on every interface, in time order (numeric clock, then frame) before any text is made. */
+function flowSamples(f: AssembledFlow, corr: Correlation, files: readonly string[]): FlowPacket[] {
+  const sampled: { p: PacketInfo; dir: 'request' | 'reply' }[] = [];
+  for (const c of f.connections) {
+    const rd = requestDir(f, c);
+    for (const p of c.samples) sampled.push({ p, dir: p.connDir === rd ? 'request' : 'reply' });
+  }
+  sampled.sort((a, b) => a.p.t - b.p.t || a.p.frame - b.p.frame);
+  return sampled.map((x) => toFlowPacket(x.p, x.dir, corr, files));
+}
+
+/** The first few sampled packets as frame evidence, each with its copy or the lack of one. */
+function flowEvidence(samples: readonly FlowPacket[]): Evidence[] {
+  return samples.slice(0, 6).map((s) => ({
+    kind: 'frame' as const,
+    file: s.file,
+    iface: s.iface,
+    frame: s.frame,
+    time: s.time,
+    summary: s.match ? `${s.summary} — copy: ${s.match.iface} frame ${s.match.frame}` : `${s.summary} — no copy on the other side`,
+  }));
 }
 
 function toFlowPacket(p: PacketInfo, direction: 'request' | 'reply', corr: Correlation, files: readonly string[]): FlowPacket {
