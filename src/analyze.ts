@@ -4,6 +4,7 @@ import type { Snapshot } from './model/snapshot.js';
 import { isoNs } from './model/time.js';
 import { discoverInputs } from './ingest/discover-inputs.js';
 import { fileDigest } from './ingest/file-digest.js';
+import { digestInBackground } from './ingest/background-digest.js';
 import { loadSnapshot } from './gateway/load-snapshot.js';
 import { simulate } from './simulate/simulate.js';
 import { correlate } from './correlate/correlate.js';
@@ -22,8 +23,24 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   if (!discovered.captures.length) {
     throw new InputError('no-captures', paths.join(' '), 'no capture (pcap or pcapng) among the inputs');
   }
-  const progress = options.onProgress;
   const bytesTotal = discovered.captures.reduce((n, p) => n + (p === '-' ? 0 : statSync(p).size), 0);
+  // Every capture file's SHA-256, on another thread while this one reads them.
+  const digests = digestInBackground(discovered.captures.filter((p) => p !== '-'));
+  try {
+    return await analyzeInputs(discovered, warnings, bytesTotal, digests, options);
+  } finally {
+    digests.stop();
+  }
+}
+
+async function analyzeInputs(
+  discovered: ReturnType<typeof discoverInputs>,
+  warnings: InputWarning[],
+  bytesTotal: number,
+  digests: ReturnType<typeof digestInBackground>,
+  options: AnalyzeOptions,
+): Promise<Analysis> {
+  const progress = options.onProgress;
   progress?.({ phase: 'snapshot', bytesRead: 0, bytesTotal, packets: 0 });
 
   let snapshot: Snapshot | null = null;
@@ -71,8 +88,9 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
 
   const inputs: InputFile[] = [];
   for (const w of correlation.windows) {
-    // Hashed while it was read; a file the reader left before its end is hashed on its own.
-    const digest = w.sha256 !== null ? { sha256: w.sha256, bytes: w.bytes } : w.file === '-' ? { sha256: '', bytes: w.bytes } : fileDigest(w.file);
+    // Standard input was hashed while it was read (all of it, or nothing when the reader left it early);
+    // files were hashed on the digest thread.
+    const digest = w.file === '-' ? { sha256: w.sha256 ?? '', bytes: w.bytes } : await digests.get(w.file);
     inputs.push({
       path: w.file,
       kind: 'capture',

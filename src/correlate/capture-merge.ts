@@ -12,8 +12,8 @@ import { digestingSource, type DigestingSource } from '../ingest/digesting-sourc
 interface Cursor {
   readonly index: number;
   readonly capture: OpenCapture;
-  /** Hashes the file as it is read (the SHA-256 every input is reported with). */
-  readonly source: DigestingSource;
+  /** Standard input is hashed as it is read (it cannot be read twice); files are hashed on another thread (analyze.ts). */
+  readonly stdin: DigestingSource | null;
   readonly it: Generator<CaptureRecord, void, undefined>;
   readonly decoded: DecodedPacket;
   rec: CaptureRecord | null;
@@ -45,7 +45,7 @@ export interface CaptureWindow {
   readonly interfaces: readonly string[];
   readonly first: { sec: number; nsec: number } | null;
   readonly last: { sec: number; nsec: number } | null;
-  /** SHA-256 of the whole file, computed while it was read; null when the reader stopped before its end. */
+  /** SHA-256 of standard input, computed while it was read; null for files and for input the reader left before its end. */
   readonly sha256: string | null;
 }
 
@@ -114,12 +114,13 @@ export function mergeCaptures(
 ): CaptureWindow[] {
   const cursors: Cursor[] = [];
   const open = (path: string, index: number): Cursor => {
-    const source = digestingSource(path === '-' ? stdinSource() : openFileSource(path));
+    const stdin = path === '-' ? digestingSource(stdinSource()) : null;
+    const source = stdin ?? openFileSource(path);
     const capture = openCapture(path, { interfaceNames: options.interfaceNames, onWarning: options.onWarning, source });
     return {
       index,
       capture,
-      source,
+      stdin,
       it: capture.records(),
       decoded: newDecodedPacket(),
       rec: null,
@@ -197,6 +198,6 @@ export function mergeCaptures(
     interfaces: [...c.ifaces].sort(),
     first: c.packets ? { sec: c.firstSec, nsec: c.firstNsec } : null,
     last: c.packets ? { sec: c.lastSec, nsec: c.lastNsec } : null,
-    sha256: c.source.digest()?.sha256 ?? null,
+    sha256: c.stdin?.digest()?.sha256 ?? null,
   }));
 }
