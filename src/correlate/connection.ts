@@ -61,6 +61,9 @@ export interface Connection {
    */
   readonly unmatchedInHead: number[];
   readonly unmatchedInTail: number[];
+  /** The same for unmatched arrivals in the reply direction (a reply in a capture's last moments is not judged lost). */
+  readonly unmatchedReplyInHead: number[];
+  readonly unmatchedReplyInTail: number[];
   /** Union-find parent (connection id): connections joined by matched packets form one flow. */
   parent: number;
   /** First matched partner of an inbound original-direction packet: the observed translation. */
@@ -97,6 +100,8 @@ export function newConnection(id: number, p: PacketInfo): Connection {
     counts: new Int32Array(8),
     unmatchedInHead: [],
     unmatchedInTail: [],
+    unmatchedReplyInHead: [],
+    unmatchedReplyInTail: [],
     parent: id,
     peer: null,
     replyPeer: null,

@@ -460,12 +460,12 @@ function finalizeUnmatched(s: CorrelatorState, i: number): void {
   }
   if (dir !== Dir.IN) return;
   const c = s.connections[id]!;
-  if (connDir === 0) {
-    const t = r.f[at + Slot.T]!;
-    if (c.unmatchedInHead.length < TAIL) c.unmatchedInHead.push(t);
-    c.unmatchedInTail.push(t);
-    if (c.unmatchedInTail.length > TAIL) c.unmatchedInTail.shift();
-  }
+  const t = r.f[at + Slot.T]!;
+  const head = connDir === 0 ? c.unmatchedInHead : c.unmatchedReplyInHead;
+  const tail = connDir === 0 ? c.unmatchedInTail : c.unmatchedReplyInTail;
+  if (head.length < TAIL) head.push(t);
+  tail.push(t);
+  if (tail.length > TAIL) tail.shift();
   if ((p === null || p.sample < 0) && c.unmatchedSampled < MAX_UNMATCHED_SAMPLES) {
     c.unmatchedSampled++;
     if (p === null) {

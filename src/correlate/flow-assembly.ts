@@ -40,8 +40,8 @@ export interface AssembledFlow {
   /** Replies that arrived on the egress side, and how many left again on the ingress side. */
   readonly replies: number;
   /**
-   * Replies counted for loss: those that arrived on the egress side (0 without one). Unlike requests they are
-   * not yet cut to the window both captures cover — a reply in a capture's last milliseconds can count as lost.
+   * Replies counted for loss: those that arrived on the egress side (0 without one) inside the window both
+   * captures cover, as for requests.
    */
   readonly repliesJudged: number;
   readonly repliesReturned: number;
@@ -87,12 +87,15 @@ function countIn(c: Connection, connDir: 0 | 1, dir: 1 | 2): { total: number; ma
   return { total: matched + c.counts[slot(connDir, dir, false)]!, matched };
 }
 
-/** Unmatched original-direction arrivals that fall outside the judged window (at the capture's end). */
-function unjudgedTail(c: Connection, judge: JudgeWindow): number {
+/**
+ * Unmatched arrivals in direction `connDir` that fall outside the judged window: before every capture ran,
+ * or so close to the end of one that their copy may have left after it stopped.
+ */
+function unjudgedArrivals(c: Connection, connDir: 0 | 1, judge: JudgeWindow): number {
   // Head and tail may share entries; an entry is counted by the head only when early, by the tail only when late.
   let n = 0;
-  for (const t of c.unmatchedInHead) if (t < judge.from) n++;
-  for (const t of c.unmatchedInTail) if (t > judge.to) n++;
+  for (const t of connDir === 0 ? c.unmatchedInHead : c.unmatchedReplyInHead) if (t < judge.from) n++;
+  for (const t of connDir === 0 ? c.unmatchedInTail : c.unmatchedReplyInTail) if (t > judge.to) n++;
   return n;
 }
 
@@ -158,7 +161,7 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | 
   for (const c of conns) for (const x of c.latencies) latencies.push(x);
 
   const req = countIn(ingress, 0, Dir.IN);
-  const unjudged = unjudgedTail(ingress, judge);
+  const unjudged = unjudgedArrivals(ingress, 0, judge);
   const requestsJudged = Math.max(0, req.total - unjudged);
   // Replies: on the egress connection, the direction opposite to the forwarded requests.
   let replies = 0;
@@ -166,10 +169,13 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | 
   let repliesJudged = 0;
   if (egress) {
     const reqDir: 0 | 1 = ingress.peer ? ingress.peer.connDir : 0;
-    const rep = countIn(egress, reqDir === 0 ? 1 : 0, Dir.IN);
+    const repDir: 0 | 1 = reqDir === 0 ? 1 : 0;
+    const rep = countIn(egress, repDir, Dir.IN);
     replies = rep.total;
     repliesReturned = rep.matched;
-    repliesJudged = rep.total;
+    // Cut to the window both captures cover, as requests are: a reply that arrived before the other
+    // capture started, or in its last moments, may have been forwarded unseen.
+    repliesJudged = Math.max(0, rep.total - unjudgedArrivals(egress, repDir, judge));
   } else {
     // No egress connection: replies can only be the gateway's own answers (local traffic).
     replies = countIn(ingress, 1, Dir.OUT).total;
@@ -267,7 +273,8 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   if (f.lossRate !== null && f.lossRate > 0) return 'partial';
   if (expectsReply(f)) {
     if (f.replies === 0) return 'no-reply';
-    if (f.repliesReturned === 0) return 'reply-not-returned';
+    // Replies that all came while the ingress capture was not running cannot be judged.
+    if (f.repliesReturned === 0 && f.repliesJudged > 0) return 'reply-not-returned';
   }
   return 'delivered';
 }
