@@ -5,7 +5,7 @@ import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
 import { MAX_LATENCIES, MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, newConnection, slot, TAIL, type Connection, type QuotedError } from './connection.js';
 import { ConnField, findConnection, insertFound, newConnectionTable, PEER_SET, REPLY_PEER_SET, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
 import { fingerprint } from './fingerprint.js';
-import { claimSlot, firstInBucket, linkPending, newPacketRing, releaseHead, Slot, slotPacket, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
+import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, slotPacket, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
 import { Dir, isEcho, isForwardableIpv4, isIcmpError, toPacketInfo, type DirId, type PacketInfo } from './packet-info.js';
 
 export interface CorrelatorOptions {
@@ -109,7 +109,10 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
   if (s.baseSec < 0) s.baseSec = rec.tsSec;
   const t = (rec.tsSec - s.baseSec) * 1e9 + rec.tsNsec;
   const ring = s.ring;
-  if (ring.count !== 0 && ring.f[ring.head * Slot.STRIDE + Slot.T]! < t - s.options.windowNs) expire(s, t - s.options.windowNs);
+  if (ring.pending !== 0) {
+    const oldest = oldestPending(ring);
+    if (oldest >= 0 && ring.f[oldest * Slot.STRIDE + Slot.T]! < t - s.options.windowNs) expire(s, t - s.options.windowNs);
+  }
 
   if (d.net === Net.ARP) {
     observeArp(s.arp, iface, d.arpOp, d.arpSpa, d.arpTpa, { file, frame: rec.frame, tsSec: rec.tsSec, tsNsec: rec.tsNsec });
@@ -400,6 +403,8 @@ function pairWithPending(
   learnMac(s, outIface, pendingInbound ? d.srcMac : rf[q + Slot.SRC_MAC]!);
   const inDstMac = pendingInbound ? rf[q + Slot.DST_MAC]! : d.dstMac;
   if (inDstMac !== BROADCAST_MAC) learnMac(s, inIface, inDstMac);
+  // Nothing reads the pending slot after this: it is free for the next packet.
+  releaseSlot(r, j);
 
   unionConnections(table, inId, outId);
   const delta = outT - inT;
@@ -492,18 +497,16 @@ function guessDirection(s: CorrelatorState, i: number): DirId {
   return Dir.IN;
 }
 
-/** Finalise the pending packets older than `before` and free the slots of matched ones. */
+/** Finalise the pending packets older than `before` (unmatched: counted as such) and free their slots. */
 function expire(s: CorrelatorState, before: number): void {
   const r = s.ring;
-  while (r.count !== 0) {
-    const i = r.head;
-    const at = i * Slot.STRIDE;
-    if (!(r.f[at + Slot.T]! < before)) break;
-    if (r.f[at + Slot.STATE] === SlotState.PENDING) {
-      unlinkPending(r, i, SlotState.FREE);
-      finalizeUnmatched(s, i);
-    }
-    releaseHead(r);
+  for (;;) {
+    const i = oldestPending(r);
+    if (i < 0 || !(r.f[i * Slot.STRIDE + Slot.T]! < before)) break;
+    dropOldest(r);
+    unlinkPending(r, i, SlotState.FREE);
+    finalizeUnmatched(s, i);
+    releaseSlot(r, i);
   }
 }
 

@@ -1,12 +1,17 @@
 import type { DirId, PacketInfo } from './packet-info.js';
 
 /**
- * The packets waiting for their copy on another interface, kept as numbers in a ring (arrival order,
- * oldest at `head`), plus a hash from fingerprint to the pending ones (chains through the ring, in
- * arrival order). Nothing here allocates per packet: a packet becomes an object (`obj`) only when the
- * correlator samples it. Slots whose packet was matched stay in the ring, marked, until time moves past
- * them, so the ring holds at most the packets of one matching window (memory follows the traffic rate,
- * not the capture's length).
+ * The packets waiting for their copy on another interface, kept as numbers: a pool of slots, a hash from
+ * fingerprint to the pending ones (chains through the pool, in arrival order), and a ring of slot
+ * numbers in arrival order from which the oldest expire. Nothing here allocates per packet: a packet
+ * becomes an object (`obj`) only when the correlator samples it.
+ *
+ * A slot is freed the moment its packet is matched (most are, microseconds after they came), so the pool
+ * holds only packets still waiting: in a healthy capture a few hundred rows that stay in the processor's
+ * cache, at worst (nothing forwarded) one matching window's worth. The arrival ring keeps 8 bytes per
+ * packet of the window; an entry whose slot was freed and reused since is recognised by the slot's
+ * generation and skipped. (Keeping matched packets in a ring until time passed them made the correlator
+ * write and re-read ~25 MB a second at 400k packets/s, and evicted the connection table from the cache.)
  *
  * A slot is one row of `Slot.STRIDE` numbers in a Float64Array (every field is an integer exact in a
  * double): storing a packet or comparing it with a candidate touches a few adjacent cache lines rather
@@ -60,9 +65,7 @@ export interface PacketRing {
   /** Capacity in slots: a power of two. */
   cap: number;
   mask: number;
-  head: number;
-  count: number;
-  /** Pending (unmatched) packets in the ring. */
+  /** Pending (unmatched) packets in the pool. */
   pending: number;
   /** Rows of Slot.STRIDE numbers. */
   f: Float64Array;
@@ -71,37 +74,71 @@ export interface PacketRing {
   /** Fingerprint bucket → first / last pending slot (-1 when empty); as many buckets as slots. */
   bucketHead: Int32Array;
   bucketTail: Int32Array;
+  /** Free slots, a stack of `free` entries. */
+  freeSlots: Int32Array;
+  free: number;
+  /** Per slot, how many times it was released: an arrival entry naming an older generation is stale. */
+  gen: Int32Array;
+  /** Arrival ring: (slot, generation) pairs, oldest at `head`, `count` entries, capacity `arrivalMask + 1`. */
+  arrivals: Int32Array;
+  arrivalMask: number;
+  head: number;
+  count: number;
 }
 
 export function newPacketRing(capacity = 4096): PacketRing {
   let cap = 16;
   while (cap < capacity) cap *= 2;
+  const freeSlots = new Int32Array(cap);
+  // Popped from the top: slot 0 first.
+  for (let k = 0; k < cap; k++) freeSlots[k] = cap - 1 - k;
   return {
     cap,
     mask: cap - 1,
-    head: 0,
-    count: 0,
     pending: 0,
     f: new Float64Array(cap * Slot.STRIDE),
     obj: new Array<PacketInfo | null>(cap).fill(null),
     bucketHead: new Int32Array(cap).fill(-1),
     bucketTail: new Int32Array(cap).fill(-1),
+    freeSlots,
+    free: cap,
+    gen: new Int32Array(cap),
+    arrivals: new Int32Array(2 * cap),
+    arrivalMask: cap - 1,
+    head: 0,
+    count: 0,
   };
 }
 
 /**
- * A free slot at the tail (the ring doubles when full); the caller fills its row, then calls
- * `linkPending`. Returns the slot.
+ * A free slot (the pool doubles when none is left); the caller fills its row, then calls `linkPending`.
+ * Returns the slot.
  */
 export function claimSlot(r: PacketRing): number {
-  if (r.count === r.cap) grow(r);
-  const i = (r.head + r.count) & r.mask;
-  r.count++;
-  return i;
+  if (r.free === 0) grow(r);
+  return r.freeSlots[--r.free]!;
 }
 
-/** Put slot `i` (its KEY filled) at the end of its fingerprint chain: it may now be matched. */
+/**
+ * Put slot `i` (its KEY and T filled) at the end of its fingerprint chain, and of the arrival ring: it
+ * may now be matched, and expires in arrival order.
+ */
 export function linkPending(r: PacketRing, i: number): void {
+  // With nothing pending every arrival entry is stale: start the ring afresh (in a healthy capture most
+  // packets are matched before the next one waits, and the ring would otherwise fill with stale entries).
+  if (r.pending === 0) {
+    r.head = 0;
+    r.count = 0;
+  }
+  chain(r, i);
+  if (r.count > r.arrivalMask) growArrivals(r);
+  const at = ((r.head + r.count) & r.arrivalMask) * 2;
+  r.arrivals[at] = i;
+  r.arrivals[at + 1] = r.gen[i]!;
+  r.count++;
+}
+
+function chain(r: PacketRing, i: number): void {
   const f = r.f;
   const row = i * Slot.STRIDE;
   const b = f[row + Slot.KEY]! & r.mask;
@@ -115,7 +152,7 @@ export function linkPending(r: PacketRing, i: number): void {
   r.pending++;
 }
 
-/** Take pending slot `i` out of its chain (it was matched, or it expires). */
+/** Take pending slot `i` out of its chain (it was matched, or it expires); `releaseSlot` frees it after. */
 export function unlinkPending(r: PacketRing, i: number, state: SlotState): void {
   const f = r.f;
   const row = i * Slot.STRIDE;
@@ -130,39 +167,89 @@ export function unlinkPending(r: PacketRing, i: number, state: SlotState): void 
   r.pending--;
 }
 
+/** Free slot `i` (unlinked already): its arrival entry goes stale, its object is dropped. */
+export function releaseSlot(r: PacketRing, i: number): void {
+  r.f[i * Slot.STRIDE + Slot.STATE] = SlotState.FREE;
+  r.obj[i] = null;
+  r.gen[i] = (r.gen[i]! + 1) | 0;
+  r.freeSlots[r.free++] = i;
+}
+
 /** First pending slot whose fingerprint falls in `key`'s bucket (compare KEY yourself), -1 if none. */
 export function firstInBucket(r: PacketRing, key: number): number {
   return r.bucketHead[key & r.mask]!;
 }
 
-/** Drop the oldest slot (its packet matched or finalised). */
-export function releaseHead(r: PacketRing): void {
-  const i = r.head;
-  r.f[i * Slot.STRIDE + Slot.STATE] = SlotState.FREE;
-  r.obj[i] = null;
-  r.head = (i + 1) & r.mask;
+/** The slot of the oldest packet still pending, -1 if none (stale arrival entries are dropped on the way). */
+export function oldestPending(r: PacketRing): number {
+  const a = r.arrivals;
+  while (r.count !== 0) {
+    const at = r.head * 2;
+    const i = a[at]!;
+    if (a[at + 1] === r.gen[i] && r.f[i * Slot.STRIDE + Slot.STATE] === SlotState.PENDING) return i;
+    r.head = (r.head + 1) & r.arrivalMask;
+    r.count--;
+  }
+  return -1;
+}
+
+/** Drop the oldest arrival entry (after `oldestPending` named it). */
+export function dropOldest(r: PacketRing): void {
+  r.head = (r.head + 1) & r.arrivalMask;
   r.count--;
 }
 
-/** Double the capacity: slots move to 0…count-1 in arrival order and chains are rebuilt in that order. */
+/** The arrival entries still naming a pending packet, oldest first. */
+function pendingInArrivalOrder(r: PacketRing): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < r.count; k++) {
+    const at = ((r.head + k) & r.arrivalMask) * 2;
+    const i = r.arrivals[at]!;
+    if (r.arrivals[at + 1] === r.gen[i] && r.f[i * Slot.STRIDE + Slot.STATE] === SlotState.PENDING) out.push(i);
+  }
+  return out;
+}
+
+/** Double the pool: slots keep their numbers; the chains are rebuilt (in arrival order) for the new bucket count. */
 function grow(r: PacketRing): void {
-  const n = r.count;
-  const cap = r.cap * 2;
+  const old = r.cap;
+  const cap = old * 2;
   const f = new Float64Array(cap * Slot.STRIDE);
-  const first = Math.min(n, r.cap - r.head);
-  f.set(r.f.subarray(r.head * Slot.STRIDE, (r.head + first) * Slot.STRIDE), 0);
-  f.set(r.f.subarray(0, (n - first) * Slot.STRIDE), first * Slot.STRIDE);
+  f.set(r.f);
+  const gen = new Int32Array(cap);
+  gen.set(r.gen);
   const obj = new Array<PacketInfo | null>(cap).fill(null);
-  for (let k = 0; k < n; k++) obj[k] = r.obj[(r.head + k) & r.mask]!;
+  for (let k = 0; k < old; k++) obj[k] = r.obj[k]!;
+  const freeSlots = new Int32Array(cap);
+  freeSlots.set(r.freeSlots.subarray(0, r.free));
+  let free = r.free;
+  for (let k = cap - 1; k >= old; k--) freeSlots[free++] = k;
+  const order = pendingInArrivalOrder(r);
   r.cap = cap;
   r.mask = cap - 1;
   r.f = f;
+  r.gen = gen;
   r.obj = obj;
-  r.head = 0;
+  r.freeSlots = freeSlots;
+  r.free = free;
   r.pending = 0;
   r.bucketHead = new Int32Array(cap).fill(-1);
   r.bucketTail = new Int32Array(cap).fill(-1);
-  for (let k = 0; k < n; k++) if (f[k * Slot.STRIDE + Slot.STATE] === SlotState.PENDING) linkPending(r, k);
+  for (const i of order) chain(r, i);
+}
+
+/** Double the arrival ring, oldest entry first. */
+function growArrivals(r: PacketRing): void {
+  const size = (r.arrivalMask + 1) * 2;
+  const a = new Int32Array(2 * size);
+  for (let k = 0; k < r.count; k++) {
+    const from = ((r.head + k) & r.arrivalMask) * 2;
+    a[2 * k] = r.arrivals[from]!;
+    a[2 * k + 1] = r.arrivals[from + 1]!;
+  }
+  r.arrivals = a;
+  r.arrivalMask = size - 1;
+  r.head = 0;
 }
 
 /** Slot `i`'s packet as an object (for samples, a connection's peer, a sampled packet's partner). */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { claimSlot, firstInBucket, linkPending, newPacketRing, releaseHead, Slot, SlotState, unlinkPending, type PacketRing } from '../../src/correlate/packet-ring.js';
+import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, SlotState, unlinkPending, type PacketRing } from '../../src/correlate/packet-ring.js';
 
 /** Store a pending packet with fingerprint `key` and time `t`; returns its slot. */
 function add(r: PacketRing, key: number, t: number): number {
@@ -19,14 +19,25 @@ function chain(r: PacketRing, key: number): number[] {
   return out;
 }
 
-/** Times in the ring from head to tail. */
-function order(r: PacketRing): number[] {
+/** Match slot `i`: out of its chain, and freed. */
+function match(r: PacketRing, i: number): void {
+  unlinkPending(r, i, SlotState.MATCHED);
+  releaseSlot(r, i);
+}
+
+/** Expire every pending packet, oldest first; returns their times. */
+function drain(r: PacketRing): number[] {
   const out: number[] = [];
-  for (let k = 0; k < r.count; k++) out.push(r.f[((r.head + k) & r.mask) * Slot.STRIDE + Slot.T]!);
+  for (let i = oldestPending(r); i >= 0; i = oldestPending(r)) {
+    out.push(r.f[i * Slot.STRIDE + Slot.T]!);
+    dropOldest(r);
+    unlinkPending(r, i, SlotState.FREE);
+    releaseSlot(r, i);
+  }
   return out;
 }
 
-describe('packet ring', () => {
+describe('pending packets', () => {
   test('chains keep arrival order per fingerprint; unlinking the middle, head and tail keeps the rest linked', () => {
     const r = newPacketRing(16);
     const a = add(r, 7, 1);
@@ -49,36 +60,67 @@ describe('packet ring', () => {
     expect(r.f[c * Slot.STRIDE + Slot.STATE]).toBe(SlotState.MATCHED);
   });
 
-  test('growing a wrapped-around ring keeps arrival order, pending chains and objects', () => {
+  test('a matched slot is reused at once; its old arrival entry is skipped, the new packet expires in its own turn', () => {
+    const r = newPacketRing(16);
+    const a = add(r, 1, 10);
+    add(r, 2, 20);
+    match(r, a);
+    const b = add(r, 3, 30);
+    expect(b).toBe(a);
+    expect(r.free).toBe(r.cap - 2);
+    expect(drain(r)).toEqual([20, 30]);
+    expect(r.pending).toBe(0);
+    expect(r.count).toBe(0);
+    expect(r.free).toBe(r.cap);
+  });
+
+  test('the pool holds only waiting packets: thousands matched one by one never grow it', () => {
+    const r = newPacketRing(16);
+    for (let t = 0; t < 10_000; t++) match(r, add(r, t, t));
+    expect(r.cap).toBe(16);
+    // Nor the arrival ring: with nothing pending its entries are all stale.
+    expect(r.arrivalMask).toBe(15);
+    expect(r.count).toBe(1);
+    expect(r.pending).toBe(0);
+    expect(drain(r)).toEqual([]);
+  });
+
+  test('growing keeps slots, arrival order, pending chains and objects', () => {
     const r = newPacketRing(16);
     expect(r.cap).toBe(16);
-    // Fill, release the 10 oldest, fill again so that the tail wraps before the head.
-    for (let t = 0; t < 16; t++) add(r, t % 3, t);
-    for (let k = 0; k < 10; k++) {
-      const i = r.head;
-      if (r.f[i * Slot.STRIDE + Slot.STATE] === SlotState.PENDING) unlinkPending(r, i, SlotState.FREE);
-      releaseHead(r);
-    }
-    for (let t = 16; t < 26; t++) add(r, t % 3, t);
-    expect(r.count).toBe(16);
-    expect(r.head).toBe(10);
-    // Mark some matched: they stay in the ring but leave the chains.
-    for (let k = 0; k < r.count; k += 4) unlinkPending(r, (r.head + k) & r.mask, SlotState.MATCHED);
+    const slots: number[] = [];
+    for (let t = 0; t < 16; t++) slots.push(add(r, t % 3, t));
+    // Some matched and freed, then reused by later packets.
+    for (const k of [0, 4, 8, 12]) match(r, slots[k]!);
+    for (let t = 16; t < 20; t++) add(r, t % 3, t);
+    expect(r.free).toBe(0);
     const obj = { marker: true } as never;
-    r.obj[(r.head + 5) & r.mask] = obj;
-    const before = { order: order(r), c0: chain(r, 0), c1: chain(r, 1), c2: chain(r, 2), pending: r.pending };
-    // One more: the ring doubles.
-    add(r, 99, 26);
+    r.obj[slots[5]!] = obj;
+    const before = { c0: chain(r, 0), c1: chain(r, 1), c2: chain(r, 2), pending: r.pending };
+    // One more: the pool doubles.
+    const last = add(r, 99, 20);
     expect(r.cap).toBe(32);
-    expect(r.head).toBe(0);
-    expect(order(r)).toEqual([...before.order, 26]);
+    expect(last).toBeGreaterThanOrEqual(16);
     expect(chain(r, 0)).toEqual(before.c0);
     expect(chain(r, 1)).toEqual(before.c1);
     expect(chain(r, 2)).toEqual(before.c2);
-    expect(chain(r, 99)).toEqual([26]);
+    expect(chain(r, 99)).toEqual([20]);
     expect(r.pending).toBe(before.pending + 1);
-    expect(r.obj[5]).toBe(obj);
-    // Times 10…25 are in the ring; fingerprint 0 = t % 3 === 0, less the matched ones (10, 14, 18, 22).
-    expect(before.c0).toEqual([12, 15, 21, 24]);
+    expect(r.obj[slots[5]!]).toBe(obj);
+    // Fingerprint 0 = t % 3 === 0, less the matched ones (0, 12); 18 came after the growth's reuse.
+    expect(before.c0).toEqual([3, 6, 9, 15, 18]);
+    // Expiry in arrival order, matched ones left out.
+    expect(drain(r)).toEqual([1, 2, 3, 5, 6, 7, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20]);
+  });
+
+  test('the arrival ring grows past its first size and keeps its order', () => {
+    const r = newPacketRing(16);
+    const times: number[] = [];
+    for (let t = 0; t < 100; t++) {
+      const i = add(r, t, t);
+      if (t % 2 === 0) match(r, i);
+      else times.push(t);
+    }
+    expect(drain(r)).toEqual(times);
   });
 });
