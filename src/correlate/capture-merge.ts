@@ -2,11 +2,12 @@ import { basename, extname } from 'node:path';
 import type { CaptureRecord } from '../model/capture.js';
 import { LinkType } from '../model/capture.js';
 import type { InputWarning } from '../model/errors.js';
-import { newDecodedPacket, type DecodedPacket } from '../model/packet.js';
+import { Net, newDecodedPacket, type DecodedPacket } from '../model/packet.js';
 import { decodeRecord } from '../decode/decode-packet.js';
 import { openCapture, type OpenCapture } from '../ingest/open-capture.js';
 import { openFileSource, stdinSource } from '../ingest/byte-source.js';
 import { digestingSource, type DigestingSource } from '../ingest/digesting-source.js';
+import type { CookedInterface } from './cooked-interface.js';
 
 /** One capture file being read, with its own reused decoder output. */
 interface Cursor {
@@ -35,6 +36,9 @@ interface Cursor {
   readonly byIfIndex: Map<number, string>;
   /** The last name added to `ifaces` (skips the set lookup while it does not change). */
   lastIface: string;
+  /** Linux cooked v1 (`-i any`) IPv4/ARP packets whose interface could not be told (cooked-interface.ts). */
+  cookedUnplaced: number;
+  cookedSeen: boolean;
 }
 
 export interface CaptureWindow {
@@ -74,7 +78,14 @@ export function fileBaseName(path: string): string {
 }
 
 /** `interfaceOf`, with the names it makes cached per cursor (no string built per packet). */
-function cursorInterface(c: Cursor, rec: CaptureRecord, d: DecodedPacket): string {
+function cursorInterface(c: Cursor, rec: CaptureRecord, d: DecodedPacket, cooked: CookedInterface | null): string {
+  if (rec.linkType === LinkType.LINUX_SLL) {
+    // A cooked v1 record names no interface (not even one an IDB calls "any"): the gateway's state places it.
+    c.cookedSeen = true;
+    const name = cooked ? cooked(d) : null;
+    if (name) return name;
+    if (d.net === Net.IPV4 || d.net === Net.ARP) c.cookedUnplaced++;
+  }
   if (rec.interfaceName) return rec.interfaceName;
   if (rec.linkType === LinkType.LINUX_SLL2 && d.ifIndex >= 0) {
     let name = c.byIfIndex.get(d.ifIndex);
@@ -109,7 +120,12 @@ function advance(c: Cursor): void {
  */
 export function mergeCaptures(
   paths: readonly string[],
-  options: { interfaceNames: ReadonlyMap<number, string>; onWarning: (w: InputWarning) => void },
+  options: {
+    interfaceNames: ReadonlyMap<number, string>;
+    onWarning: (w: InputWarning) => void;
+    /** Places Linux cooked v1 (`-i any`) packets on their interfaces; null without a snapshot. */
+    cookedInterface?: CookedInterface | null;
+  },
   visitor: MergeVisitor,
 ): CaptureWindow[] {
   const cursors: Cursor[] = [];
@@ -136,6 +152,8 @@ export function mergeCaptures(
       byId: [],
       byIfIndex: new Map(),
       lastIface: '',
+      cookedUnplaced: 0,
+      cookedSeen: false,
     };
   };
   try {
@@ -144,6 +162,7 @@ export function mergeCaptures(
     for (const c of cursors) c.capture.close();
     throw e;
   }
+  const cooked = options.cookedInterface ?? null;
   try {
     for (const c of cursors) advance(c);
     let total = 0;
@@ -164,7 +183,7 @@ export function mergeCaptures(
       const rec = pick.rec!;
       const d = pick.decoded;
       decodeRecord(rec, d);
-      const iface = cursorInterface(pick, rec, d);
+      const iface = cursorInterface(pick, rec, d, cooked);
       if (iface !== pick.lastIface) {
         pick.ifaces.add(iface);
         pick.lastIface = iface;
@@ -189,6 +208,23 @@ export function mergeCaptures(
     }
   } finally {
     for (const c of cursors) c.capture.close();
+  }
+  for (const c of cursors) {
+    const file = paths[c.index]!;
+    if (c.cookedSeen && !cooked) {
+      options.onWarning({
+        code: 'cooked-v1-unsplit',
+        file,
+        message:
+          'a Linux cooked v1 capture (tcpdump -i any before 4.99) does not record interfaces; without ip addr, ip neigh or ip route in the bundle its packets cannot be placed on them, and a packet cannot be told from its forwarded copy (capture with tcpdump ≥ 4.99, or -i per interface)',
+      });
+    } else if (c.cookedUnplaced > 0) {
+      options.onWarning({
+        code: 'cooked-v1-unplaced',
+        file,
+        message: `${c.cookedUnplaced} packet${c.cookedUnplaced === 1 ? '' : 's'} of this Linux cooked v1 (-i any) capture could not be placed on an interface by MAC address (ip addr, ip neigh) or route, and count as interface ${c.base}`,
+      });
+    }
   }
   return cursors.map((c) => ({
     file: paths[c.index]!,

@@ -2,6 +2,7 @@ import type { InputWarning } from '../model/errors.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { SimPacket, Trace } from '../model/trace.js';
 import { parseMac } from './mac.js';
+import { cookedInterfaceResolver } from './cooked-interface.js';
 import { natRulesPresent } from '../gateway/nat-rules-present.js';
 import { assembleFlows, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
 import { mergeCaptures, type CaptureWindow } from './capture-merge.js';
@@ -78,7 +79,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
 
   const windows = mergeCaptures(
     captures,
-    { interfaceNames: names, onWarning: options.onWarning },
+    { interfaceNames: names, onWarning: options.onWarning, cookedInterface: cookedInterfaceResolver(snapshot) },
     {
       packet(rec, d, file, iface) {
         pushPacket(state, rec, d, file, indexOf(iface));

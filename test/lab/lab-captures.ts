@@ -45,7 +45,7 @@ export interface LabBundle {
 }
 
 const FIELDS = [
-  'frame.number', 'frame.interface_name', 'sll.ifindex', 'sll.pkttype', 'eth.src', 'arp.opcode',
+  'frame.number', 'frame.interface_name', 'sll.ifindex', 'sll.pkttype', 'sll.src.eth', 'eth.src', 'arp.opcode',
   'arp.src.proto_ipv4', 'arp.dst.proto_ipv4', 'ip.src', 'ip.dst', 'ip.proto', 'ip.len', 'ip.ttl', 'icmp.type',
   'icmp.code', 'icmp.mtu', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'udp.srcport',
   'udp.dstport',
@@ -65,6 +65,9 @@ export function loadLabBundle(dir: string): LabBundle {
   const links = JSON.parse(readFileSync(join(dir, 'ip-addr.json'), 'utf8')) as IpAddrEntry[];
   const byIndex = new Map(links.map((l) => [l.ifindex, l]));
   const macOf = new Map(links.map((l) => [l.ifname, (l.address ?? '').toLowerCase()]));
+  const ownByMac = new Map(links.map((l) => [(l.address ?? '').toLowerCase(), l.ifname]));
+  const neighbours = JSON.parse(readFileSync(join(dir, 'ip-neigh.json'), 'utf8')) as { dev: string; lladdr?: string }[];
+  const neighbourByMac = new Map(neighbours.filter((n) => n.lladdr).map((n) => [n.lladdr!.toLowerCase(), n.dev]));
   const captureFiles = readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort();
   const packets: LabPacket[] = [];
   const magic: Record<string, string> = {};
@@ -85,6 +88,12 @@ export function loadLabBundle(dir: string): LabBundle {
         // packet type 4 is PACKET_OUTGOING.
         ifName = byIndex.get(Number(f('sll.ifindex')))?.ifname ?? `ifindex-${f('sll.ifindex')}`;
         dir = f('sll.pkttype') === '4' ? 'out' : 'in';
+      } else if (f('sll.pkttype') !== '') {
+        // LINUX_SLL v1 (`tcpdump -i any -y LINUX_SLL`): no interface index. A packet the gateway sent carries
+        // its interface's MAC, one it received the sender's, a neighbour on that interface (ip-neigh.json).
+        const mac = f('sll.src.eth').toLowerCase();
+        dir = f('sll.pkttype') === '4' ? 'out' : 'in';
+        ifName = (dir === 'out' ? ownByMac.get(mac) : neighbourByMac.get(mac)) ?? fileIf;
       } else {
         if (f('frame.interface_name') !== '') ifName = f('frame.interface_name');
         dir = f('eth.src').toLowerCase() === macOf.get(ifName) ? 'out' : 'in';

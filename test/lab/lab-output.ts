@@ -150,7 +150,7 @@ export interface LabJson {
   plan: string;
   inside: string;
   outside: string;
-  capture: 'pcap' | 'pcap-nano' | 'pcapng' | 'any';
+  capture: 'pcap' | 'pcap-nano' | 'pcapng' | 'any' | 'any-v1';
   addresses: Record<AddressRole, string>;
   ports: Record<PortRole, number>;
 }

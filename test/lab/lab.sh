@@ -24,7 +24,8 @@ ALL_SCENARIOS=(
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
-# interface with the interface name in the IDB), any (tcpdump -i any → LINUX_SLL2, one any.pcap).
+# interface with the interface name in the IDB), any (tcpdump -i any → LINUX_SLL2, one any.pcap), any-v1
+# (tcpdump -i any -y LINUX_SLL, as tcpdump before 4.99 wrote it: no interface index, one any.pcap).
 scenario_spec() {
   case "$1" in
     healthy) echo "-|vpc|pcap" ;;
@@ -32,7 +33,7 @@ scenario_spec() {
     ip-forward-disabled) echo "ip-forward-disabled|vpc|pcap" ;;
     forward-chain-drop) echo "forward-chain-drop|lan|pcap-nano" ;;
     forward-chain-reject) echo "forward-chain-drop|vpc|pcapng" ;;
-    intermittent-drop) echo "intermittent-drop|vpc|pcap" ;;
+    intermittent-drop) echo "intermittent-drop|vpc|any-v1" ;;
     rp-filter-drop) echo "rp-filter-drop|lan|pcap" ;;
     no-route) echo "no-route|vpc|any" ;;
     egress-neighbor-unresolved) echo "egress-neighbor-unresolved|lan|pcap" ;;
@@ -257,8 +258,10 @@ capture_start() { # dir format
         CAP_PIDS+=("$!")
       done
       ;;
-    any)
-      ip netns exec "$NS_GW" tcpdump -Z root -n -U -i any -w "$dir/any.pcap" 2>"$dir.cap-any.err" &
+    any | any-v1)
+      local cooked=()
+      [[ $fmt == any-v1 ]] && cooked=(-y LINUX_SLL)
+      ip netns exec "$NS_GW" tcpdump -Z root -n -U -i any "${cooked[@]}" -w "$dir/any.pcap" 2>"$dir.cap-any.err" &
       CAP_PIDS+=("$!")
       ;;
     *) die "unknown capture format $fmt" ;;

@@ -1,0 +1,79 @@
+/**
+ * `tcpdump -i any` before 4.99 writes Linux cooked v1 (LINUX_SLL): no interface index, so a packet and
+ * its forwarded copy share one file and one "interface". natlens places each packet by the gateway's
+ * state (own MACs, neighbours, routes). Real field captures, merged as the kernel would have written
+ * them, must give the same flows as the per-interface captures they came from.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyze, type Analysis } from '../../src/index.js';
+import { fieldSets } from '../support/field.js';
+import { cookedAny } from '../support/cooked-capture.mjs';
+
+const healthy = fieldSets().find((s) => s.name === 'healthy');
+const tmp = mkdtempSync(join(tmpdir(), 'natlens-cooked-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface IpAddrJson {
+  ifname: string;
+  ifindex: number;
+  address?: string;
+}
+
+/** The healthy set's two captures as one `-i any` file, plus the snapshot files `keep` lets through. */
+function anyBundle(name: string, version: 1 | 2, keep: (file: string) => boolean): string {
+  const from = healthy!.dir;
+  const links = JSON.parse(readFileSync(join(from, 'ip-addr.json'), 'utf8')) as IpAddrJson[];
+  const dir = join(tmp, name);
+  mkdirSync(dir);
+  const inputs = readdirSync(from)
+    .filter((f) => f.endsWith('.pcap'))
+    .map((f) => {
+      const link = links.find((l) => l.ifname === f.replace(/\.pcap$/, ''))!;
+      return { bytes: readFileSync(join(from, f)), mac: link.address!, ifindex: link.ifindex };
+    });
+  writeFileSync(join(dir, 'any.pcap'), cookedAny(inputs, version));
+  for (const f of readdirSync(from)) if (!f.endsWith('.pcap') && keep(f)) copyFileSync(join(from, f), join(dir, f));
+  return dir;
+}
+
+/** Flows by what they are, not by id: proto, original tuple, ingress, disposition, packet counts. */
+function flowKeys(a: Analysis): string[] {
+  return a.flows
+    .map((f) => `${f.proto} ${f.original.src}:${f.original.sport} > ${f.original.dst}:${f.original.dport} in ${f.ingress} out ${f.egress} ${f.disposition} ${JSON.stringify(Object.entries(f.packets).sort())}`)
+    .sort();
+}
+
+describe.skipIf(!healthy)('Linux cooked v1 (-i any before tcpdump 4.99) on real captures', () => {
+  it('gives the flows the per-interface captures give, placed by MAC address (ip addr, ip neigh)', async () => {
+    const perInterface = await analyze([healthy!.dir]);
+    const v1 = await analyze([anyBundle('v1', 1, () => true)]);
+    // IPv6 multicast from hosts the snapshot does not know stays on the file's own name (any); every
+    // IPv4 packet is placed.
+    expect(v1.inputs.find((i) => i.kind === 'capture')!.interfaces).toEqual(expect.arrayContaining(['eth0', 'net1']));
+    expect(flowKeys(v1)).toEqual(flowKeys(perInterface));
+    expect(v1.summary.verdict).toBe('ok');
+    expect(v1.warnings.map((w) => w.code)).not.toContain('cooked-v1-unplaced');
+    // The same file with interface indexes (SLL2) agrees.
+    const v2 = await analyze([anyBundle('v2', 2, () => true)]);
+    expect(flowKeys(v2)).toEqual(flowKeys(perInterface));
+  });
+
+  it('places packets by route when the snapshot has no neighbours and no MACs', async () => {
+    const perInterface = await analyze([healthy!.dir]);
+    const dir = anyBundle('routes-only', 1, (f) => f.startsWith('ip-route') || f.startsWith('iptables') || f === 'sysctl.txt');
+    const a = await analyze([dir]);
+    expect(a.inputs.find((i) => i.kind === 'capture')!.interfaces).toEqual(expect.arrayContaining(['eth0', 'net1']));
+    expect(flowKeys(a)).toEqual(flowKeys(perInterface));
+    expect(a.warnings.map((w) => w.code)).not.toContain('cooked-v1-unplaced');
+  });
+
+  it('without a snapshot says the capture cannot be split, rather than calling every packet stopped silently', async () => {
+    const dir = anyBundle('bare', 1, () => false);
+    const a = await analyze([dir]);
+    expect(a.warnings.map((w) => w.code)).toContain('cooked-v1-unsplit');
+    expect(a.warnings.find((w) => w.code === 'cooked-v1-unsplit')!.file).toBe(join(dir, 'any.pcap'));
+  });
+});
