@@ -6,6 +6,10 @@
  *       inet 203.0.113.72/24 scope global secondary net1
  *       inet 10.8.0.1 peer 10.8.0.2/32 scope global tun0
  * The `@if169` suffix names a veth peer (or `@eth0` a VLAN's parent) and is not part of the name.
+ *
+ * Also the forms people type when in a hurry: one line per record (`ip -o addr`, `ip -o link`, where `\`
+ * stands for the line breaks) and brief (`ip -br addr`, `ip -br link`: name, state, then the addresses or
+ * the MAC and flags; no ifindex, MTU or scope).
  */
 import { parseIpv4 } from '../model/address.js';
 import type { InputWarning } from '../model/errors.js';
@@ -13,6 +17,26 @@ import type { HostInterface, InterfaceAddress } from '../model/host.js';
 import { num, parseJsonArray, str, strs } from './json-lines.js';
 
 export const IP_ADDR_HEADER_RE = /^(\d+):\s+(\S+?):\s+<([^>]*)>(.*)$/;
+/** `ip -o addr`: `170: eth0    inet 10.0.4.254/24 scope global eth0\       valid_lft forever …`. */
+export const IP_ADDR_ONELINE_RE = /^(\d+):\s+(\S+)\s+(inet6?\s.*)$/;
+/** `ip -br addr` / `ip -br link`: `eth0@if169   UP   10.0.4.254/24 fe80::…/64` or `eth0@if169  UP  ce:00:…  <BROADCAST,…>`. */
+export const IP_ADDR_BRIEF_RE = /^(\S+)\s+(UP|DOWN|UNKNOWN|LOWERLAYERDOWN|DORMANT|NOTPRESENT|TESTING)(?:\s+(.*))?$/;
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2})+$/i;
+
+/** Columns after name and state that only `ip -br addr` (addresses) or `ip -br link` (MAC, then flags) print. */
+function briefColumns(rest: string): boolean {
+  const words = rest.split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0) return true;
+  if (MAC_RE.test(words[0]!)) return words.length === 1 || /^<[^>]*>$/.test(words.slice(1).join(' '));
+  return words.every((w) => /^[0-9a-f.:]+\/\d+$/i.test(w));
+}
+
+/** A line of `ip -o addr` or `ip -br addr` / `ip -br link` (sniff.ts counts them as ip addr lines). */
+export function isIpAddrShortLine(t: string): boolean {
+  if (IP_ADDR_ONELINE_RE.test(t)) return true;
+  const br = IP_ADDR_BRIEF_RE.exec(t);
+  return br !== null && briefColumns(br[3] ?? '');
+}
 
 interface Draft {
   ifindex: number;
@@ -35,12 +59,31 @@ export function parseIpAddr(text: string, file: string): { interfaces: HostInter
   const warnings: InputWarning[] = [];
   const out: Draft[] = [];
   let cur: Draft | null = null;
+  /** The record of interface `ifindex`/`name` from an earlier line (one-line and brief forms), or a new one. */
+  const draftFor = (ifindex: number, name: string, lineNo: number): Draft => {
+    const found = out.find((x) => x.name === name && (x.ifindex === ifindex || ifindex < 0));
+    if (found) return found;
+    const d: Draft = { ifindex, name, mtu: 0, flags: [], operState: 'UNKNOWN', mac: null, addresses: [], line: lineNo };
+    out.push(d);
+    return d;
+  };
   text.split('\n').forEach((raw, k) => {
     const lineNo = k + 1;
     const line = raw.replace(/\r$/, '');
     const t = line.trim();
     if (t === '') return;
-    const h = IP_ADDR_HEADER_RE.exec(t);
+    // One-line form: the record's own line breaks are written as backslashes.
+    const [head, ...more] = t.split('\\').map((x) => x.trim());
+    const one = IP_ADDR_ONELINE_RE.exec(head!);
+    if (one && !IP_ADDR_HEADER_RE.test(head!)) {
+      detail(draftFor(Number(one[1]), stripPeer(one[2]!), lineNo), one[3]!, lineNo);
+      return;
+    }
+    const h = IP_ADDR_HEADER_RE.exec(head!);
+    if (!h) {
+      const br = IP_ADDR_BRIEF_RE.exec(t);
+      if (br && brief(draftFor(-1, stripPeer(br[1]!), lineNo), br[2]!, br[3] ?? '', lineNo)) return;
+    }
     if (h) {
       const rest = h[4]!;
       const mtu = /\bmtu (\d+)/.exec(rest);
@@ -57,13 +100,32 @@ export function parseIpAddr(text: string, file: string): { interfaces: HostInter
       };
       if (!mtu) warnings.push({ code: 'parse', file, line: lineNo, message: `no MTU on the line of interface ${cur.name}` });
       out.push(cur);
+      for (const m of more) detail(cur, m, lineNo);
       return;
     }
     if (cur === null) {
       warnings.push({ code: 'parse', file, line: lineNo, message: `not part of an "ip addr" listing: ${t.slice(0, 80)}` });
       return;
     }
-    const d: Draft = cur;
+    detail(cur, t, lineNo);
+  });
+
+  /** `ip -br` columns after the name and state: addresses (`ip -br addr`) or MAC and flags (`ip -br link`). */
+  function brief(d: Draft, state: string, rest: string, lineNo: number): boolean {
+    if (!briefColumns(rest)) return false;
+    const words = rest.split(/\s+/).filter((w) => w !== '');
+    const flags = /<([^>]*)>/.exec(rest);
+    d.operState = state;
+    if (flags) d.flags = flags[1] === '' ? [] : flags[1]!.split(',');
+    for (const w of words) {
+      if (MAC_RE.test(w)) d.mac = w.toLowerCase();
+      else if (w.includes('/')) detail(d, `${w.includes(':') ? 'inet6' : 'inet'} ${w}`, lineNo);
+    }
+    return true;
+  }
+
+  /** One detail line of a record: `link/…`, `inet …`, `inet6 …` (others carry nothing natlens uses). */
+  function detail(d: Draft, t: string, lineNo: number): void {
     const words = t.split(/\s+/);
     if (words[0]!.startsWith('link/')) {
       if (words[1] !== undefined && /^[0-9a-f]{2}(:[0-9a-f]{2})+$/i.test(words[1])) d.mac = words[1].toLowerCase();
@@ -97,7 +159,7 @@ export function parseIpAddr(text: string, file: string): { interfaces: HostInter
       return;
     }
     // valid_lft/preferred_lft, altname, and other detail lines carry nothing natlens uses.
-  });
+  }
   return {
     interfaces: out.map((d) => ({
       ifindex: d.ifindex,

@@ -136,8 +136,13 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
       case 'ip-addr': {
         const r = parseIpAddr(text, path);
         warnings.push(...r.warnings);
-        // `ip addr` text and `ip -j addr` of the same moment describe the same links: keep the first of each ifindex+name.
-        for (const i of r.interfaces) if (!interfaces.some((x) => x.name === i.name && x.ifindex === i.ifindex)) interfaces.push(i);
+        // `ip addr` text and `ip -j addr` of the same moment describe the same links; `ip -br link` and
+        // `ip -br addr` each describe half of them (MACs, addresses) and name no ifindex: one record per link.
+        for (const i of r.interfaces) {
+          const k = interfaces.findIndex((x) => x.name === i.name && (x.ifindex === i.ifindex || x.ifindex < 0 || i.ifindex < 0));
+          if (k < 0) interfaces.push(i);
+          else interfaces[k] = mergeInterface(interfaces[k]!, i);
+        }
         have.addresses = true;
         break;
       }
@@ -173,6 +178,20 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
     files,
     disagreements: [...v4.disagreements, ...v6.disagreements],
     warnings,
+  };
+}
+
+/** One link from two listings: the first's values, with what it lacks (ifindex, MTU, MAC, flags, addresses) from the second. */
+function mergeInterface(a: HostInterface, b: HostInterface): HostInterface {
+  return {
+    ifindex: a.ifindex >= 0 ? a.ifindex : b.ifindex,
+    name: a.name,
+    mtu: a.mtu || b.mtu,
+    flags: a.flags.length ? a.flags : b.flags,
+    operState: a.operState !== 'UNKNOWN' ? a.operState : b.operState,
+    mac: a.mac ?? b.mac,
+    addresses: [...a.addresses, ...b.addresses.filter((x) => !a.addresses.some((y) => y.family === x.family && y.address === x.address && y.prefix === x.prefix))],
+    source: a.source,
   };
 }
 

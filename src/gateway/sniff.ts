@@ -3,7 +3,7 @@
  */
 import type { SnapshotFileKind } from '../model/snapshot.js';
 import { CONNTRACK_LINE_RE } from './conntrack.js';
-import { IP_ADDR_HEADER_RE } from './ip-addr.js';
+import { IP_ADDR_HEADER_RE, isIpAddrShortLine } from './ip-addr.js';
 import { NEIGH_LINE_RE } from './ip-neigh.js';
 import { ROUTE_LINE_RE } from './ip-route.js';
 import { detectFamily } from './iptables-save.js';
@@ -48,7 +48,9 @@ export function sniffDetail(text: string): SniffResult {
   const count = (f: (l: { t: string; raw: string }) => boolean): number => lines.filter(f).length;
   const spec = count((l) => /^-[PNA] \S+/.test(l.t));
   const addrHeaders = count((l) => IP_ADDR_HEADER_RE.test(l.t));
-  const addr = addrHeaders > 0 ? count((l) => IP_ADDR_HEADER_RE.test(l.t) || /^\s+(?:link\/|inet6? |valid_lft|altname|vf )/.test(l.raw)) : 0;
+  const addr =
+    (addrHeaders > 0 ? count((l) => IP_ADDR_HEADER_RE.test(l.t) || /^\s+(?:link\/|inet6? |valid_lft|altname|vf )/.test(l.raw)) : 0) ||
+    count((l) => isIpAddrShortLine(l.t));
   const route = count((l) => ROUTE_LINE_RE.test(l.t) || /^nexthop\s/.test(l.t));
   const neigh = count((l) => NEIGH_LINE_RE.test(l.t));
   const ct = count((l) => CONNTRACK_LINE_RE.test(l.t) || /^conntrack v[\d.]+ \(conntrack-tools\):/.test(l.t));
