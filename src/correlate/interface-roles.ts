@@ -12,7 +12,10 @@ export interface InterfaceRoles {
  * rules match (the EIPs), the default route's device. Never from names like eth0/net1.
  */
 export function decideRoles(ifaces: readonly string[], snapshot: Snapshot | null, given: { inside?: string; outside?: string }): InterfaceRoles {
-  const other = (x: string): string | null => ifaces.find((i) => i !== x) ?? null;
+  // The other side: an interface the snapshot knows before one it does not (a cooked v1 capture's packets
+  // that no MAC or route placed, IPv6 multicast from unknown hosts, count under the file's own name).
+  const known = new Set(snapshot?.host.interfaces.map((i) => i.name) ?? []);
+  const other = (x: string): string | null => ifaces.find((i) => i !== x && known.has(i)) ?? ifaces.find((i) => i !== x) ?? null;
   if (given.inside && given.outside) return { inside: given.inside, outside: given.outside, how: 'given with --inside/--outside' };
   if (given.outside) return { inside: other(given.outside), outside: given.outside, how: 'outside given with --outside' };
   if (given.inside) return { inside: given.inside, outside: other(given.inside), how: 'inside given with --inside' };
