@@ -101,7 +101,15 @@ async function analyzeInputs(
       packets: w.packets,
       first: w.first ? isoNs(w.first.sec, w.first.nsec) : null,
       last: w.last ? isoNs(w.last.sec, w.last.nsec) : null,
+      captureDrops: w.dropped,
     });
+    if (w.dropped) {
+      warnings.push({
+        code: 'capture-drops',
+        file: w.file,
+        message: `the capture lost ${w.dropped} packet${w.dropped === 1 ? '' : 's'} itself (interface statistics: dropped by the interface or the kernel's capture buffer): a packet missing from it may have passed the gateway all the same`,
+      });
+    }
   }
   for (const f of snapshot?.files ?? []) {
     if (f.kind === 'capture') continue;
@@ -116,6 +124,7 @@ async function analyzeInputs(
       packets: 0,
       first: null,
       last: null,
+      captureDrops: null,
     });
   }
   const analysis = buildAnalysis({ correlation, snapshot, findings, inputs, captureFiles: discovered.captures, warnings });

@@ -49,6 +49,14 @@ export interface CaptureWindow {
   readonly interfaces: readonly string[];
   readonly first: { sec: number; nsec: number } | null;
   readonly last: { sec: number; nsec: number } | null;
+  /**
+   * When the capture really started and stopped, where the file says so (pcapng interface statistics):
+   * earlier / later than its first and last packet when the link was quiet. Null otherwise.
+   */
+  readonly ranFrom: { sec: number; nsec: number } | null;
+  readonly ranTo: { sec: number; nsec: number } | null;
+  /** Packets the capture itself lost (pcapng isb_ifdrop + isb_osdrop); null where the file does not say. */
+  readonly dropped: number | null;
   /** SHA-256 of standard input, computed while it was read; null for files and for input the reader left before its end. */
   readonly sha256: string | null;
 }
@@ -227,6 +235,7 @@ export function mergeCaptures(
     }
   }
   return cursors.map((c) => ({
+    ...runTimes(c),
     file: paths[c.index]!,
     format: c.capture.format,
     packets: c.packets,
@@ -236,4 +245,41 @@ export function mergeCaptures(
     last: c.packets ? { sec: c.lastSec, nsec: c.lastNsec } : null,
     sha256: c.stdin?.digest()?.sha256 ?? null,
   }));
+}
+
+/** A day: an interface statistics time further than this from the packets is a misreading, not a quiet link. */
+const PLAUSIBLE_NS = 86_400e9;
+
+/**
+ * The capture's run (interface statistics start/end, the reading of each that fits the packets: a start no
+ * later than the first packet, an end no earlier than the last, within a day) and what it lost.
+ */
+function runTimes(c: Cursor): Pick<CaptureWindow, 'ranFrom' | 'ranTo' | 'dropped'> {
+  const stats = c.capture.statistics;
+  let dropped: number | null = null;
+  for (const s of stats) {
+    if (s.interfaceDropped !== null || s.osDropped !== null) dropped = (dropped ?? 0) + (s.interfaceDropped ?? 0) + (s.osDropped ?? 0);
+  }
+  if (c.packets === 0) return { ranFrom: null, ranTo: null, dropped };
+  const pick = (readings: readonly { sec: number; nsec: number }[], sec: number, nsec: number, before: boolean) => {
+    let best: { sec: number; nsec: number } | null = null;
+    let bestGap = Infinity;
+    for (const r of readings) {
+      const gap = before ? (sec - r.sec) * 1e9 + (nsec - r.nsec) : (r.sec - sec) * 1e9 + (r.nsec - nsec);
+      if (gap >= 0 && gap <= PLAUSIBLE_NS && gap < bestGap) {
+        best = r;
+        bestGap = gap;
+      }
+    }
+    return best;
+  };
+  let ranFrom: { sec: number; nsec: number } | null = null;
+  let ranTo: { sec: number; nsec: number } | null = null;
+  for (const s of stats) {
+    const from = pick(s.start, c.firstSec, c.firstNsec, true);
+    const to = pick(s.end, c.lastSec, c.lastNsec, false);
+    if (from && (!ranFrom || from.sec < ranFrom.sec || (from.sec === ranFrom.sec && from.nsec < ranFrom.nsec))) ranFrom = from;
+    if (to && (!ranTo || to.sec > ranTo.sec || (to.sec === ranTo.sec && to.nsec > ranTo.nsec))) ranTo = to;
+  }
+  return { ranFrom, ranTo, dropped };
 }

@@ -89,12 +89,13 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   );
   finishCorrelator(state);
 
-  // The window every capture covers: max of firsts, min of lasts.
+  // The window every capture covers: max of starts, min of ends — when each capture ran where the file
+  // says so (pcapng interface statistics), else its first and last packet.
   let overlap: Correlation['overlap'] = null;
   const withPackets = windows.filter((w) => w.first && w.last);
   if (withPackets.length) {
-    const from = withPackets.map((w) => w.first!).reduce((a, b) => (b.sec > a.sec || (b.sec === a.sec && b.nsec > a.nsec) ? b : a));
-    const to = withPackets.map((w) => w.last!).reduce((a, b) => (b.sec < a.sec || (b.sec === a.sec && b.nsec < a.nsec) ? b : a));
+    const from = withPackets.map((w) => w.ranFrom ?? w.first!).reduce((a, b) => (b.sec > a.sec || (b.sec === a.sec && b.nsec > a.nsec) ? b : a));
+    const to = withPackets.map((w) => w.ranTo ?? w.last!).reduce((a, b) => (b.sec < a.sec || (b.sec === a.sec && b.nsec < a.nsec) ? b : a));
     if (from.sec < to.sec || (from.sec === to.sec && from.nsec <= to.nsec)) overlap = { from, to };
   }
   const roles = decideRoles(ifaces, snapshot, options);

@@ -1,4 +1,4 @@
-import type { CaptureFormat, CaptureInterface, CaptureRecord } from '../model/capture.js';
+import type { CaptureFormat, CaptureInterface, CaptureRecord, CaptureStatistics } from '../model/capture.js';
 import { InputError, type InputWarning } from '../model/errors.js';
 import { BufferedInput } from './buffered-input.js';
 import { openFileSource, stdinSource, type ByteSource } from './byte-source.js';
@@ -25,6 +25,8 @@ export interface OpenCapture {
    * (complete once `records()` has been run through).
    */
   readonly interfaces: readonly CaptureInterface[];
+  /** pcapng Interface Statistics Blocks read so far (dumpcap writes them at the end): run times and drops. */
+  readonly statistics: readonly CaptureStatistics[];
   /**
    * The packet records, once. Each step yields the same object (see CaptureRecord): copy what you keep.
    * The source is closed when the generator finishes, throws or is returned from early.
@@ -58,12 +60,13 @@ export function openCapture(path: string, options: OpenCaptureOptions = {}): Ope
       throw new InputError('not-a-capture', path, 'not a pcap or pcapng capture (no capture magic number in the first bytes)', { offset: 0 });
     }
     const interfaces: CaptureInterface[] = [];
+    const statistics: CaptureStatistics[] = [];
     const rec = new ReaderRecord(path);
     // The format reader closes the source itself when it ends, throws or is returned from early, so
     // records() hands out its iterator directly (no delegating layer on the hot path).
     let body: () => Generator<CaptureRecord, void, undefined>;
     if (format === 'pcapng') {
-      body = () => readPcapngRecords(input, ctx, rec, interfaces);
+      body = () => readPcapngRecords(input, ctx, rec, interfaces, statistics);
     } else {
       const header = readPcapHeader(input, path);
       interfaces.push(pcapInterface(header));
@@ -74,6 +77,7 @@ export function openCapture(path: string, options: OpenCaptureOptions = {}): Ope
       path,
       format,
       interfaces,
+      statistics,
       records() {
         if (started) throw new Error(`openCapture(${path}): records() can be iterated only once`);
         started = true;

@@ -1,4 +1,4 @@
-import { LinkType, type CaptureInterface, type CaptureRecord } from '../model/capture.js';
+import { LinkType, type CaptureInterface, type CaptureRecord, type CaptureStatistics } from '../model/capture.js';
 import { InputError } from '../model/errors.js';
 import type { BufferedInput } from './buffered-input.js';
 import { MAX_RECORD_BYTES } from './limits.js';
@@ -15,6 +15,7 @@ const BLOCK = {
   IDB: 0x00000001,
   PB: 0x00000002, // obsolete Packet Block (pcapng appendix A)
   SPB: 0x00000003,
+  ISB: 0x00000005,
   EPB: 0x00000006,
   SYSTEMD_JOURNAL: 0x00000009,
   CUSTOM: 0x00000bad,
@@ -22,6 +23,8 @@ const BLOCK = {
 } as const;
 
 const OPT = { endofopt: 0, if_name: 2, if_tsresol: 9, if_tsoffset: 14 } as const;
+/** Interface Statistics Block options (pcapng §4.6). */
+const ISB_OPT = { starttime: 2, endtime: 3, ifrecv: 4, ifdrop: 5, osdrop: 7 } as const;
 
 /** Blocks we skip are not buffered whole beyond this; they are read through and their trailer checked. */
 const SKIP_STREAMING_ABOVE = 1024 * 1024;
@@ -52,8 +55,9 @@ export function readPcapngRecords(
   ctx: ReaderContext,
   rec: ReaderRecord,
   interfaces: CaptureInterface[],
+  statistics: CaptureStatistics[] = [],
 ): Generator<CaptureRecord, void, undefined> {
-  return new PcapngRecords(input, ctx, rec, interfaces);
+  return new PcapngRecords(input, ctx, rec, interfaces, statistics);
 }
 
 class PcapngRecords extends RecordIterator {
@@ -68,6 +72,7 @@ class PcapngRecords extends RecordIterator {
     private readonly ctx: ReaderContext,
     rec: ReaderRecord,
     private readonly interfaces: CaptureInterface[],
+    private readonly statistics: CaptureStatistics[],
   ) {
     super(input, rec);
     rec.file = ctx.file;
@@ -111,10 +116,10 @@ class PcapngRecords extends RecordIterator {
         throw this.badBlock(offset, `block type 0x${type.toString(16)} claims ${len} bytes (more than ${MAX_RECORD_BYTES}); the file is corrupt from here`);
       }
 
-      const known = type === BLOCK.SHB || type === BLOCK.IDB || type === BLOCK.EPB || type === BLOCK.SPB || type === BLOCK.PB;
+      const known = type === BLOCK.SHB || type === BLOCK.IDB || type === BLOCK.EPB || type === BLOCK.SPB || type === BLOCK.PB || type === BLOCK.ISB;
       if (!known && len > SKIP_STREAMING_ABOVE) {
         if (type === BLOCK.CUSTOM || type === BLOCK.CUSTOM_NOCOPY || type === BLOCK.SYSTEMD_JOURNAL) this.frame++;
-        // NRB, ISB, DSB, custom and unknown blocks: read through without holding them.
+        // NRB, DSB, custom and unknown blocks: read through without holding them.
         if (input.skip(len - 4) < len - 4 || !input.ensure(4)) {
           truncatedAtEnd(ctx, input, offset, this.sawSection);
           return false;
@@ -246,6 +251,15 @@ class PcapngRecords extends RecordIterator {
           input.advance(len);
           return true;
         }
+        case BLOCK.ISB: {
+          if (len < 24) throw this.badBlock(offset, `interface statistics block of ${len} bytes is shorter than its 24-byte minimum`);
+          const ifid = dv.getUint32(p + 8, le);
+          const iface = this.section[ifid];
+          // Statistics of an interface the section does not declare describe nothing we read: skip them.
+          if (iface === undefined || !iface.usable) break;
+          this.statistics.push(readStatistics(dv, p, len, le, offset, iface));
+          break;
+        }
         case BLOCK.CUSTOM:
         case BLOCK.CUSTOM_NOCOPY:
         case BLOCK.SYSTEMD_JOURNAL:
@@ -254,12 +268,48 @@ class PcapngRecords extends RecordIterator {
           this.frame++;
           break;
         default:
-          // NRB, ISB, DSB and unknown blocks carry nothing the diagnosis uses.
+          // NRB, DSB and unknown blocks carry nothing the diagnosis uses.
           break;
       }
       input.advance(len);
     }
   }
+}
+
+/** An Interface Statistics Block's options: start and end time (in the interface's resolution), counters. */
+function readStatistics(dv: DataView, p: number, len: number, le: boolean, offset: number, iface: SectionInterface): CaptureStatistics {
+  let start: { sec: number; nsec: number }[] = [];
+  let end: { sec: number; nsec: number }[] = [];
+  let received: number | null = null;
+  let interfaceDropped: number | null = null;
+  let osDropped: number | null = null;
+  const u64 = (v: number): number => dv.getUint32(v + (le ? 4 : 0), le) * 2 ** 32 + dv.getUint32(v + (le ? 0 : 4), le);
+  let q = p + 20;
+  const stop = p + len - 4;
+  while (q + 4 <= stop) {
+    const code = dv.getUint16(q, le);
+    const olen = dv.getUint16(q + 2, le);
+    if (code === OPT.endofopt || q + 4 + olen > stop) break;
+    const v = q + 4;
+    if (olen >= 8) {
+      if (code === ISB_OPT.starttime || code === ISB_OPT.endtime) {
+        // Like a packet's timestamp: high 32 bits, then low, in the interface's if_tsresol (and in µs, see CaptureStatistics).
+        const hi = dv.getUint32(v, le);
+        const lo = dv.getUint32(v + 4, le);
+        const readings = [iface.scale, ...(iface.scale.unitsPerSec === MICROSECONDS.unitsPerSec ? [] : [MICROSECONDS])].map((scale) => {
+          const t = { tsSec: 0, tsNsec: 0 };
+          applyTimestamp(scale, hi, lo, t);
+          return { sec: t.tsSec, nsec: t.tsNsec };
+        });
+        if (code === ISB_OPT.starttime) start = readings;
+        else end = readings;
+      } else if (code === ISB_OPT.ifrecv) received = u64(v);
+      else if (code === ISB_OPT.ifdrop) interfaceDropped = u64(v);
+      else if (code === ISB_OPT.osdrop) osDropped = u64(v);
+    }
+    q = v + ((olen + 3) & ~3);
+  }
+  return { interfaceId: iface.globalId, offset, start, end, received, interfaceDropped, osDropped };
 }
 
 function truncatedAtEnd(ctx: ReaderContext, input: BufferedInput, offset: number, sawSection: boolean): void {

@@ -162,6 +162,8 @@ export interface InputFile {
   readonly packets: number;
   readonly first: string | null;
   readonly last: string | null;
+  /** Packets the capture itself lost, where the file says (pcapng interface statistics); null otherwise. */
+  readonly captureDrops: number | null;
 }
 
 export interface RuleUsage {

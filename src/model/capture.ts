@@ -50,6 +50,31 @@ export interface CaptureInterface {
   readonly tsresol: string;
 }
 
+/**
+ * What a pcapng Interface Statistics Block says about one interface's capture (dumpcap and Wireshark write
+ * one per interface when they stop): when it really started and ended — not just its first and last
+ * packet — and how many packets the capture itself lost. Null where the block leaves an option out.
+ */
+export interface CaptureStatistics {
+  /** File-wide interface id (as CaptureInterface.id). */
+  readonly interfaceId: number;
+  /** Byte offset of the block. */
+  readonly offset: number;
+  /**
+   * isb_starttime / isb_endtime read in the interface's if_tsresol and, where that is not microseconds,
+   * also in microseconds: dumpcap writes them in microseconds whatever the interface's resolution (seen
+   * with Wireshark 4.x nanosecond captures). Whoever uses them picks the reading that fits the packets.
+   */
+  readonly start: readonly { readonly sec: number; readonly nsec: number }[];
+  readonly end: readonly { readonly sec: number; readonly nsec: number }[];
+  /** isb_ifrecv: packets the interface received. */
+  readonly received: number | null;
+  /** isb_ifdrop: dropped by the interface for lack of resources. */
+  readonly interfaceDropped: number | null;
+  /** isb_osdrop: dropped by the operating system (the capture buffer was full). */
+  readonly osDropped: number | null;
+}
+
 /** Summary of one capture file after reading it through. */
 export interface CaptureSummary {
   readonly path: string;

@@ -104,7 +104,8 @@ export function pcapngOptions(opts, le) {
  * @typedef {{type: 'pb', interfaceId?: number, ts: bigint, data: Uint8Array, origLen?: number}} PbSpec
  * @typedef {{type: 'spb', data: Uint8Array, origLen?: number}} SpbSpec
  * @typedef {{type: 'raw', blockType: number, body: Uint8Array, length?: number, trailer?: number}} RawSpec
- * @typedef {IdbSpec | EpbSpec | PbSpec | SpbSpec | RawSpec} BlockSpec
+ * @typedef {{type: 'isb', interfaceId?: number, ts: bigint, start?: bigint, end?: bigint, ifrecv?: bigint, ifdrop?: bigint, osdrop?: bigint}} IsbSpec
+ * @typedef {IdbSpec | EpbSpec | PbSpec | SpbSpec | RawSpec | IsbSpec} BlockSpec
  */
 
 /**
@@ -149,6 +150,32 @@ export function pcapngSection(s) {
       const data = new Uint8Array(pad4(b.data.length));
       data.set(b.data);
       parts.push(pcapngBlock(b.type === 'epb' ? 6 : 2, concat([fixed, data]), le));
+    } else if (b.type === 'isb') {
+      // Interface Statistics Block: interface id, timestamp (high, low), then isb_* options.
+      const fixed = new Uint8Array(12);
+      const dv = new DataView(fixed.buffer);
+      dv.setUint32(0, b.interfaceId ?? 0, le);
+      dv.setUint32(4, Number(b.ts >> 32n), le);
+      dv.setUint32(8, Number(b.ts & 0xffffffffn), le);
+      const time = (t) => {
+        const v = new Uint8Array(8);
+        const x = new DataView(v.buffer);
+        x.setUint32(0, Number(t >> 32n), le);
+        x.setUint32(4, Number(t & 0xffffffffn), le);
+        return v;
+      };
+      const u64 = (n) => {
+        const v = new Uint8Array(8);
+        new DataView(v.buffer).setBigUint64(0, n, le);
+        return v;
+      };
+      const opts = [];
+      if (b.start !== undefined) opts.push({ code: 2, value: time(b.start) });
+      if (b.end !== undefined) opts.push({ code: 3, value: time(b.end) });
+      if (b.ifrecv !== undefined) opts.push({ code: 4, value: u64(b.ifrecv) });
+      if (b.ifdrop !== undefined) opts.push({ code: 5, value: u64(b.ifdrop) });
+      if (b.osdrop !== undefined) opts.push({ code: 7, value: u64(b.osdrop) });
+      parts.push(pcapngBlock(5, concat([fixed, pcapngOptions(opts, le)]), le));
     } else if (b.type === 'spb') {
       const fixed = new Uint8Array(4);
       new DataView(fixed.buffer).setUint32(0, b.origLen ?? b.data.length, le);

@@ -47,6 +47,14 @@ export const intermittentDrop: Check = {
           (f.disposition === 'partial' ? ` (${pct(f.lossRate ?? 0)})` : ` (${f.disposition})`),
       });
     }
+    // The captures' own losses (pcapng interface statistics): a packet the capture dropped looks exactly like
+    // one the gateway dropped. Unless a rule explains the loss, as many capture drops as losses mean the
+    // gateway may have lost nothing.
+    const captureDrops = ctx.correlation.windows.reduce((n, w) => n + (w.dropped ?? 0), 0);
+    for (const w of ctx.correlation.windows) {
+      if (w.dropped) evidence.push({ kind: 'note', text: `${w.file}: the capture itself lost ${w.dropped} packet${w.dropped === 1 ? '' : 's'} (interface statistics)` });
+    }
+    const maybeCapture = !explained && captureDrops > 0;
     const fixes = explained
       ? [...seen].map((k) => `# remove or correct the rule at ${k}`).concat(
           flows
@@ -56,14 +64,16 @@ export const intermittentDrop: Check = {
             .filter((x, i, a) => a.indexOf(x) === i),
         )
       : ['# no rule explains the loss: check rate limits and drops on the gateway: nstat -az | grep -i drop; tc -s qdisc; ip -s link'];
+    if (maybeCapture) fixes.push('# the captures lost packets themselves: capture again with a bigger buffer (tcpdump -B 16384, dumpcap -B 64) and a filter for the flows in question');
     return [
       finding(
         'intermittent-drop',
-        'error',
+        maybeCapture && captureDrops >= lost ? 'warning' : 'error',
         explained ? 'confirmed' : 'possible',
         'Some packets stop at the gateway, the rest pass',
         `${plural(flows.length, 'flow')} lost ${lost} of ${judged} packets at the gateway (${pct(judged ? lost / judged : 0)} overall); the packets that passed were translated as expected.` +
-          (explained ? ' A rule that matches only some packets drops them.' : ' No rule in the snapshot explains it.'),
+          (explained ? ' A rule that matches only some packets drops them.' : ' No rule in the snapshot explains it.') +
+          (maybeCapture ? ` The captures themselves lost ${captureDrops} packet${captureDrops === 1 ? '' : 's'}: ${captureDrops >= lost ? 'that could be all of the loss' : 'part of the loss may be theirs'}.` : ''),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows, 2, 6)], 20),
         fixes,
         flows,

@@ -1,0 +1,117 @@
+/**
+ * pcapng Interface Statistics Blocks: when a capture really started and stopped, and how many packets the
+ * capture itself lost. Generated files in both byte orders, and the real ones dumpcap writes in the lab.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mergeCaptures } from '../../src/correlate/capture-merge.js';
+import { openCapture } from '../../src/ingest/open-capture.js';
+import { LAB_AVAILABLE, labOutput } from '../lab/lab-output.js';
+import { pcapngFile } from '../support/capture-writer.mjs';
+import { ethernetFrame, icmpEcho, ipv4, ipv4Packet } from '../support/frames.mjs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+const frame = ethernetFrame({ src: '020000000001', dst: '020000000002', payload: ipv4Packet({ src: ipv4('10.1.0.2'), dst: ipv4('192.0.2.9'), proto: 1, payload: icmpEcho({ type: 8, id: 7, seq: 1 }) }) });
+
+function statsOf(bytes: Uint8Array) {
+  const dir = mkdtempSync(join(tmpdir(), 'natlens-isb-'));
+  const path = join(dir, 'c.pcapng');
+  writeFileSync(path, bytes);
+  const c = openCapture(path);
+  let packets = 0;
+  for (const _ of c.records()) packets++;
+  return { packets, stats: c.statistics, path };
+}
+
+describe('pcapng interface statistics', () => {
+  for (const littleEndian of [true, false]) {
+    it(`reads start, end and the drop counters (${littleEndian ? 'little' : 'big'}-endian, nanosecond interface)`, () => {
+      const sec = 1_796_534_683n;
+      const { stats } = statsOf(
+        pcapngFile([
+          {
+            littleEndian,
+            blocks: [
+              { type: 'idb', name: 'wan9', tsresol: 9 },
+              { type: 'epb', ts: sec * 1_000_000_000n + 5n, data: frame },
+              { type: 'isb', ts: (sec + 2n) * 1_000_000_000n, start: sec * 1_000_000_000n - 250_000_000n, end: (sec + 2n) * 1_000_000_000n, ifrecv: 12n, ifdrop: 3n, osdrop: 4n },
+            ],
+          },
+        ]),
+      );
+      expect(stats).toHaveLength(1);
+      const s = stats[0]!;
+      expect(s.interfaceId).toBe(0);
+      expect(s.received).toBe(12);
+      expect(s.interfaceDropped).toBe(3);
+      expect(s.osDropped).toBe(4);
+      // Read in the interface's resolution first, then as microseconds (dumpcap's habit).
+      expect(s.start[0]).toEqual({ sec: Number(sec) - 1, nsec: 750_000_000 });
+      expect(s.end[0]).toEqual({ sec: Number(sec) + 2, nsec: 0 });
+      expect(s.start).toHaveLength(2);
+    });
+  }
+
+  it('picks the reading that fits the packets: dumpcap writes microseconds on a nanosecond interface', () => {
+    const sec = 1_796_534_683n;
+    const bytes = pcapngFile([
+      {
+        blocks: [
+          { type: 'idb', name: 'lan1', tsresol: 9 },
+          { type: 'epb', ts: sec * 1_000_000_000n + 500_000_000n, data: frame },
+          { type: 'epb', ts: (sec + 1n) * 1_000_000_000n, data: frame },
+          // µs counts, as dumpcap writes them: 0.2 s before the first packet, 0.3 s after the last.
+          { type: 'isb', ts: 0n, start: sec * 1_000_000n + 300_000n, end: (sec + 1n) * 1_000_000n + 300_000n, ifdrop: 0n },
+        ],
+      },
+    ]);
+    const { path } = statsOf(bytes);
+    const [w] = mergeCaptures([path], { interfaceNames: new Map(), onWarning: () => {} }, { packet: () => {} });
+    expect(w!.ranFrom).toEqual({ sec: Number(sec), nsec: 300_000_000 });
+    expect(w!.ranTo).toEqual({ sec: Number(sec) + 1, nsec: 300_000_000 });
+    expect(w!.dropped).toBe(0);
+  });
+
+  it('a classic pcap says nothing of its run or its drops', () => {
+    const [w] = mergeCaptures([join(__dirname, '../../samples/healthy', readdirSync(join(__dirname, '../../samples/healthy')).find((f) => f.endsWith('.pcap'))!)], { interfaceNames: new Map(), onWarning: () => {} }, { packet: () => {} });
+    expect(w!.ranFrom).toBeNull();
+    expect(w!.dropped).toBeNull();
+  });
+});
+
+describe.skipIf(!LAB_AVAILABLE)('pcapng interface statistics written by dumpcap in the lab', () => {
+  let out = '';
+  beforeAll(async () => {
+    out = await labOutput();
+  }, 300_000);
+
+  it('every lab pcapng: one block per interface, counting its packets, no drops, a run around its packets', () => {
+    const files = readdirSync(out).flatMap((d) => {
+      try {
+        return readdirSync(join(out, d)).filter((f) => f.endsWith('.pcapng')).map((f) => join(out, d, f));
+      } catch {
+        return [];
+      }
+    });
+    expect(files.length).toBeGreaterThan(0);
+    for (const path of files) {
+      const c = openCapture(path);
+      let packets = 0;
+      for (const _ of c.records()) packets++;
+      expect(c.statistics, path).toHaveLength(1);
+      expect(c.statistics[0]!.received, path).toBe(packets);
+      const [w] = mergeCaptures([path], { interfaceNames: new Map(), onWarning: () => {} }, { packet: () => {} });
+      expect(w!.dropped, path).toBe(0);
+      const ns = (t: { sec: number; nsec: number }) => t.sec * 1e9 + t.nsec;
+      expect(w!.ranFrom, path).not.toBeNull();
+      expect(w!.ranTo, path).not.toBeNull();
+      expect(ns(w!.ranFrom!)).toBeLessThanOrEqual(ns(w!.first!));
+      expect(ns(w!.ranTo!)).toBeGreaterThanOrEqual(ns(w!.last!));
+      // dumpcap starts before the lab's traffic and stops within seconds of it.
+      expect(ns(w!.first!) - ns(w!.ranFrom!)).toBeLessThan(10e9);
+      expect(ns(w!.ranTo!) - ns(w!.last!)).toBeLessThan(10e9);
+    }
+  });
+});
