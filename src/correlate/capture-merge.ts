@@ -133,6 +133,10 @@ export function mergeCaptures(
     onWarning: (w: InputWarning) => void;
     /** Places Linux cooked v1 (`-i any`) packets on their interfaces; null without a snapshot. */
     cookedInterface?: CookedInterface | null;
+    /** Names to use instead of the captures' own (interface-by-mac.ts). */
+    aliases?: ReadonlyMap<string, string>;
+    /** Stop after this many packets (a look at the captures' beginning). */
+    maxPackets?: number;
   },
   visitor: MergeVisitor,
 ): CaptureWindow[] {
@@ -171,6 +175,8 @@ export function mergeCaptures(
     throw e;
   }
   const cooked = options.cookedInterface ?? null;
+  const aliases = options.aliases?.size ? options.aliases : null;
+  const maxPackets = options.maxPackets ?? Infinity;
   try {
     for (const c of cursors) advance(c);
     let total = 0;
@@ -187,11 +193,12 @@ export function mergeCaptures(
           pickNsec = r.tsNsec;
         }
       }
-      if (pick === null) break;
+      if (pick === null || total >= maxPackets) break;
       const rec = pick.rec!;
       const d = pick.decoded;
       decodeRecord(rec, d);
-      const iface = cursorInterface(pick, rec, d, cooked);
+      const own = cursorInterface(pick, rec, d, cooked);
+      const iface = aliases === null ? own : (aliases.get(own) ?? own);
       if (iface !== pick.lastIface) {
         pick.ifaces.add(iface);
         pick.lastIface = iface;

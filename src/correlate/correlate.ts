@@ -3,6 +3,7 @@ import type { Snapshot } from '../model/snapshot.js';
 import type { SimPacket, Trace } from '../model/trace.js';
 import { parseMac } from './mac.js';
 import { cookedInterfaceResolver } from './cooked-interface.js';
+import { interfacesByMac } from './interface-by-mac.js';
 import { natRulesPresent } from '../gateway/nat-rules-present.js';
 import { assembleFlows, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
 import { mergeCaptures, type CaptureWindow } from './capture-merge.js';
@@ -77,9 +78,10 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     return i;
   };
 
+  const cooked = cookedInterfaceResolver(snapshot);
   const windows = mergeCaptures(
     captures,
-    { interfaceNames: names, onWarning: options.onWarning, cookedInterface: cookedInterfaceResolver(snapshot) },
+    { interfaceNames: names, onWarning: options.onWarning, cookedInterface: cooked, aliases: interfacesByMac(captures, snapshot, { interfaceNames: names, cookedInterface: cooked }, options.onWarning) },
     {
       packet(rec, d, file, iface) {
         pushPacket(state, rec, d, file, indexOf(iface));

@@ -1,0 +1,80 @@
+import type { InputWarning } from '../model/errors.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { mergeCaptures } from './capture-merge.js';
+import type { CookedInterface } from './cooked-interface.js';
+import { parseMac } from './mac.js';
+
+/** How many packets of each capture are looked at. */
+const LOOK = 5000;
+
+/**
+ * The gateway's name for captured interfaces the snapshot does not know, by the MAC their frames carry.
+ * Captures come named by their file (`inside.pcap`, `gw-2026-12-06.pcap`) or taken on the node, on the
+ * host end of the pod's veth (`tcpdump -i veth3f2a…`): the frames are the gateway interface's all the same,
+ * and every one it sends carries its MAC as source, every one sent to it as destination (`ip addr` names the
+ * MAC). An interface whose frames to or from the gateway nearly all (9 in 10) name one of its interfaces is that one —
+ * unless that one is captured under its own name too, or another capture points at it as well.
+ */
+export function interfacesByMac(
+  paths: readonly string[],
+  snapshot: Snapshot | null,
+  options: { interfaceNames: ReadonlyMap<number, string>; cookedInterface: CookedInterface | null },
+  onWarning: (w: InputWarning) => void,
+): Map<string, string> {
+  const aliases = new Map<string, string>();
+  if (!snapshot) return aliases;
+  const known = new Set(snapshot.host.interfaces.map((i) => i.name));
+  const own = new Map<number, string>();
+  for (const i of snapshot.host.interfaces) {
+    const m = i.mac ? parseMac(i.mac) : -1;
+    // Interfaces sharing a MAC (a bridge and its port, VLAN devices) cannot be told apart by it.
+    if (m > 0) own.set(m, own.has(m) && own.get(m) !== i.name ? '' : i.name);
+  }
+  if (own.size === 0) return aliases;
+
+  const votes = new Map<string, { file: string; n: number; to: Map<string, number> }>();
+  const seenNames = new Set<string>();
+  for (const path of paths) {
+    // Standard input can be read once only: it keeps its name.
+    if (path === '-') continue;
+    mergeCaptures(
+      [path],
+      { ...options, onWarning: () => {}, maxPackets: LOOK },
+      {
+        packet(_rec, d, _file, iface) {
+          seenNames.add(iface);
+          if (known.has(iface)) return;
+          let v = votes.get(iface);
+          if (!v) votes.set(iface, (v = { file: path, n: 0, to: new Map() }));
+          // Only frames from or to a gateway interface say anything (neighbours' multicast and broadcast do not).
+          const a = own.get(d.srcMac) || own.get(d.dstMac);
+          if (!a) return;
+          v.n++;
+          v.to.set(a, (v.to.get(a) ?? 0) + 1);
+        },
+      },
+    );
+  }
+  const claimed = new Map<string, number>();
+  const picks = new Map<string, string>();
+  for (const [name, v] of votes) {
+    let best = '';
+    let n = 0;
+    for (const [to, k] of v.to) if (k > n) [best, n] = [to, k];
+    if (n >= 2 && n >= 0.9 * v.n && !seenNames.has(best)) {
+      picks.set(name, best);
+      claimed.set(best, (claimed.get(best) ?? 0) + 1);
+    }
+  }
+  for (const [name, to] of picks) {
+    if (claimed.get(to) !== 1) continue;
+    aliases.set(name, to);
+    const mac = snapshot.host.interfaces.find((i) => i.name === to)?.mac ?? '';
+    onWarning({
+      code: 'interface-by-mac',
+      file: votes.get(name)!.file,
+      message: `the gateway's ${to} is not named in this capture (it says ${name}): its frames carry ${to}'s MAC ${mac}, so they are taken as ${to}'s`,
+    });
+  }
+  return aliases;
+}
