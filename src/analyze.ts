@@ -61,7 +61,7 @@ async function analyzeInputs(
     onProgress: (packets, bytesRead) => progress?.({ phase: 'captures', bytesRead, bytesTotal, packets }),
   });
   for (const name of [options.inside, options.outside]) {
-    if (name && !correlation.ifaces.includes(name)) {
+    if (name && !correlation.ifaces.includes(correlation.aliases.get(name) ?? name)) {
       throw new InputError('usage', name, `interface ${name} is not in the captures (they hold: ${correlation.ifaces.join(', ') || 'none'})`);
     }
   }

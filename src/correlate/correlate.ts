@@ -35,6 +35,8 @@ export interface Correlation {
   /** Window in which every capture ran, absolute; null when they do not overlap. */
   readonly overlap: { readonly from: { sec: number; nsec: number }; readonly to: { sec: number; nsec: number } } | null;
   readonly judge: JudgeWindow;
+  /** Captured names taken for gateway interfaces by their MAC (interface-by-mac.ts): captured name → gateway name. */
+  readonly aliases: ReadonlyMap<string, string>;
   /**
    * Clock offset of the outside capture relative to the inside one (ns), from matched pairs: half the
    * difference of the median one-way delays in both directions (forwarding takes as long either way);
@@ -79,9 +81,10 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   };
 
   const cooked = cookedInterfaceResolver(snapshot);
+  const aliases = interfacesByMac(captures, snapshot, { interfaceNames: names, cookedInterface: cooked }, options.onWarning);
   const windows = mergeCaptures(
     captures,
-    { interfaceNames: names, onWarning: options.onWarning, cookedInterface: cooked, aliases: interfacesByMac(captures, snapshot, { interfaceNames: names, cookedInterface: cooked }, options.onWarning) },
+    { interfaceNames: names, onWarning: options.onWarning, cookedInterface: cooked, aliases },
     {
       packet(rec, d, file, iface) {
         pushPacket(state, rec, d, file, indexOf(iface));
@@ -100,7 +103,9 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     const to = withPackets.map((w) => w.ranTo ?? w.last!).reduce((a, b) => (b.sec < a.sec || (b.sec === a.sec && b.nsec < a.nsec) ? b : a));
     if (from.sec < to.sec || (from.sec === to.sec && from.nsec <= to.nsec)) overlap = { from, to };
   }
-  const roles = decideRoles(ifaces, snapshot, options);
+  // Names the user gave may be the captures' own (--inside a): they mean the interface it was taken for.
+  const alias = (n: string | undefined): string | undefined => (n === undefined ? undefined : (aliases.get(n) ?? n));
+  const roles = decideRoles(ifaces, snapshot, { inside: alias(options.inside), outside: alias(options.outside) });
   let clockOffsetNs: number | null = null;
   if (roles.inside && roles.outside) {
     const ii = ifaceIndex.get(roles.inside);
@@ -127,5 +132,5 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     natRulesKnown: natRulesPresent(snapshot?.rules ?? null),
   });
 
-  return { ifaces, windows, state, flows, roles, overlap, judge, clockOffsetNs };
+  return { ifaces, windows, state, flows, roles, overlap, judge, clockOffsetNs, aliases };
 }

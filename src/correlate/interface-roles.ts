@@ -11,7 +11,7 @@ export interface InterfaceRoles {
  * else from the snapshot: the `-o` of SNAT/MASQUERADE rules, the interface holding the addresses that DNAT
  * rules match (the EIPs), the default route's device. Never from names like eth0/net1.
  */
-export function decideRoles(ifaces: readonly string[], snapshot: Snapshot | null, given: { inside?: string; outside?: string }): InterfaceRoles {
+export function decideRoles(ifaces: readonly string[], snapshot: Snapshot | null, given: { inside?: string | undefined; outside?: string | undefined }): InterfaceRoles {
   // The other side: an interface the snapshot knows before one it does not (a cooked v1 capture's packets
   // that no MAC or route placed, IPv6 multicast from unknown hosts, count under the file's own name).
   const known = new Set(snapshot?.host.interfaces.map((i) => i.name) ?? []);

@@ -39,6 +39,9 @@ describe.skipIf(!have('healthy') || !have('ip-forward-off'))('interfaces named b
     expect(a.interfaces).toEqual(full.interfaces);
     expect(flowKeys(a)).toEqual(flowKeys(full));
     expect(a.warnings.filter((w) => w.code === 'interface-by-mac').map((w) => w.file.split('/').pop()).sort()).toEqual(['a.pcap', 'b.pcap']);
+    // The names the user knows the captures by still work for --inside/--outside.
+    const given = await analyze([join(tmp, 'ab')], { inside: 'a', outside: 'b' });
+    expect(given.interfaces).toMatchObject({ inside: 'eth0', outside: 'net1' });
   });
 
   it('the seed incident, captured as inside.pcap and outside.pcap, names the same cause with the same flows', async () => {
