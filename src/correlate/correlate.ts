@@ -5,7 +5,7 @@ import { parseMac } from './mac.js';
 import { cookedInterfaceResolver } from './cooked-interface.js';
 import { interfacesByMac } from './interface-by-mac.js';
 import { natRulesPresent } from '../gateway/nat-rules-present.js';
-import { assembleFlows, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
+import { assembleFlows, egressCaptured, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
 import { mergeCaptures, type CaptureWindow } from './capture-merge.js';
 import { finishCorrelator, newCorrelator, pushPacket, type CorrelatorState } from './correlator.js';
 import { decideRoles, type InterfaceRoles } from './interface-roles.js';
@@ -123,6 +123,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   const judge: JudgeWindow = overlap ? { from: rel(overlap.from), to: rel(overlap.to) - margin } : { from: Infinity, to: -Infinity };
 
   const sim = options.simulate && snapshot ? options.simulate : null;
+  const captured = new Set(ifaces.filter((_, i) => state.connections.some((c) => c.iface === i)));
   const flows = assembleFlows({
     state,
     snapshot,
@@ -130,7 +131,24 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     simulate: sim ? (p) => sim(p, snapshot!) : null,
     ifaceName: (i) => ifaces[i] ?? `if${i}`,
     natRulesKnown: natRulesPresent(snapshot?.rules ?? null),
+    captured,
   });
+  // Say which interfaces were missing, once each, with the flows that could not be followed.
+  const missing = new Map<string, number>();
+  for (const f of flows) {
+    if (f.disposition !== 'outside-capture' || f.forwarded > 0 || f.requestsJudged === 0 || egressCaptured(f.trace, captured)) continue;
+    const name = f.trace?.disposition.kind === 'forwarded' ? f.trace.disposition.egress : '';
+    missing.set(name, (missing.get(name) ?? 0) + 1);
+  }
+  for (const [name, n] of missing) {
+    options.onWarning({
+      code: 'egress-not-captured',
+      file: captures.join(', '),
+      message: name
+        ? `no capture holds ${name}: ${n} flow${n === 1 ? '' : 's'} the rules send out by it cannot be followed through the gateway (capture it too: tcpdump -i ${name} -w ${name}.pcap)`
+        : `only ${[...captured].join(', ')} was captured: ${n} flow${n === 1 ? '' : 's'} cannot be followed through the gateway (capture its other interface too, or give the snapshot so the rules name it)`,
+    });
+  }
 
   return { ifaces, windows, state, flows, roles, overlap, judge, clockOffsetNs, aliases };
 }

@@ -68,6 +68,8 @@ export interface AssemblyInput {
    * translations cannot be compared with the rules, and the flows are judged by the captures alone.
    */
   readonly natRulesKnown: boolean;
+  /** Interfaces the captures hold packets of: a flow that should leave by another cannot be followed. */
+  readonly captured: ReadonlySet<string>;
 }
 
 function tupleOf(p: PacketInfo): FlowTuple {
@@ -218,10 +220,17 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | 
     first: ingress.first,
     last: ingress.last,
   };
-  return { ...base, disposition: decideDisposition(base, input) };
+  const disposition = decideDisposition(base, input);
+  // A flow that could not be judged has no loss rate (its packets may have left unseen).
+  return { ...base, lossRate: disposition === 'outside-capture' ? null : base.lossRate, disposition };
 }
 
 type Draft = Omit<AssembledFlow, 'disposition'>;
+
+/** Whether the interface a flow should leave by was captured (without a trace: whether a second one was). */
+export function egressCaptured(t: Trace | null, captured: ReadonlySet<string>): boolean {
+  return t?.disposition.kind === 'forwarded' ? captured.has(t.disposition.egress) : captured.size >= 2;
+}
 
 function expectsReply(f: Draft): boolean {
   if (f.proto === Proto.ICMP) return f.first.icmpType === 8;
@@ -252,7 +261,13 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   const t = f.trace;
   if (f.forwarded === 0 && (t?.disposition.kind === 'local' || (!t && local.has(f.original.dst)))) return 'local';
   if (f.requestsJudged === 0 && f.forwarded === 0) return 'outside-capture';
-  if (f.forwarded === 0) return 'stopped-at-gateway';
+  if (f.forwarded === 0) {
+    // Nothing left by a captured interface. When the rules say the flow leaves by one nobody captured (or only
+    // one interface was captured at all), its packets may have left unseen: not judged — unless the rules
+    // themselves stop it at the gateway (forwarding off, a FORWARD drop…), which the snapshot proves.
+    if (t?.disposition.kind !== 'dropped' && !egressCaptured(t, input.captured)) return 'outside-capture';
+    return 'stopped-at-gateway';
+  }
 
   const observed = f.observed!;
   if (t && t.disposition.kind === 'forwarded' && (input.natRulesKnown || sameAddresses(observed, f.original))) {

@@ -28,7 +28,7 @@ const WORDS: Record<FlowDisposition, string> = {
   'outside-capture': 'outside the captures',
 };
 
-function sentence(findings: readonly Finding[], byDisposition: Partial<Record<FlowDisposition, number>>, flows: number): string {
+function sentence(findings: readonly Finding[], byDisposition: Partial<Record<FlowDisposition, number>>, flows: number, warnings: readonly InputWarning[]): string {
   const top = findings.find((f) => f.severity === 'error');
   const counts = Object.entries(byDisposition)
     .filter(([, n]) => n)
@@ -37,6 +37,10 @@ function sentence(findings: readonly Finding[], byDisposition: Partial<Record<Fl
     .join(', ');
   if (top) return `Packets stop: ${top.title}${top.confidence === 'confirmed' ? '' : ` (${top.confidence})`} — ${flows} flows: ${counts}.`;
   if (!flows) return 'No IPv4 flows to judge in the captures.';
+  if ((byDisposition['outside-capture'] ?? 0) + (byDisposition.local ?? 0) === flows) {
+    const why = warnings.find((w) => w.code === 'egress-not-captured');
+    return `No flow could be followed through the gateway — ${flows} flows: ${counts}${why ? `; ${why.message}` : ''}.`;
+  }
   const warn = findings.find((f) => f.severity === 'warning');
   return `No packets stop at the gateway — ${flows} flows: ${counts}${warn ? `; note: ${warn.title}` : ''}.`;
 }
@@ -87,7 +91,7 @@ export function buildAnalysis(b: BuildInput): Analysis {
   return {
     tool: { name: 'natlens', version: VERSION },
     inputs: b.inputs,
-    summary: { verdict, sentence: sentence(b.findings, byDisposition, flows.length), flows: flows.length, byDisposition },
+    summary: { verdict, sentence: sentence(b.findings, byDisposition, flows.length, b.warnings), flows: flows.length, byDisposition },
     findings: b.findings,
     flows,
     warnings: b.warnings,

@@ -1,0 +1,50 @@
+/**
+ * Only one side captured: a packet that should leave by an interface nobody captured may have left unseen.
+ * Such flows are not judged (outside-capture) — unless the snapshot's rules stop them at the gateway, which
+ * the snapshot proves on its own. Real field captures with the outside one left out.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyze } from '../../src/index.js';
+import { fieldSets } from '../support/field.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'natlens-oneside-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function only(set: string, name: string, keep: (f: string) => boolean): string {
+  const from = fieldSets().find((s) => s.name === set)!.dir;
+  const dir = join(tmp, name);
+  mkdirSync(dir);
+  for (const f of readdirSync(from)) if (keep(f)) copyFileSync(join(from, f), join(dir, f));
+  return dir;
+}
+
+const have = (n: string): boolean => fieldSets().some((s) => s.name === n);
+
+describe.skipIf(!have('healthy') || !have('ip-forward-off'))('an interface the rules send flows out by was not captured', () => {
+  it('a healthy gateway with only eth0 captured: nothing judged lost, and natlens says what to capture', async () => {
+    const a = await analyze([only('healthy', 'healthy-eth0', (f) => f !== 'net1.pcap')]);
+    expect(a.flows.length).toBeGreaterThan(0);
+    expect(a.flows.every((f) => f.disposition === 'outside-capture')).toBe(true);
+    expect(a.flows.every((f) => f.lossRate === null)).toBe(true);
+    expect(a.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(a.summary.verdict).toBe('ok');
+    expect(a.summary.sentence).toMatch(/^No flow could be followed through the gateway/);
+    const w = a.warnings.find((x) => x.code === 'egress-not-captured')!;
+    expect(w.message).toContain('net1');
+  });
+
+  it('forwarding off with only eth0 captured: the snapshot still proves where the flows stop', async () => {
+    const a = await analyze([only('ip-forward-off', 'off-eth0', (f) => f !== 'net1.pcap')]);
+    expect(a.findings[0]).toMatchObject({ check: 'ip-forward-disabled', confidence: 'confirmed' });
+    expect(a.flows.some((f) => f.disposition === 'stopped-at-gateway')).toBe(true);
+  });
+
+  it('one capture and no snapshot: nothing judged, and the warning says only one interface was captured', async () => {
+    const a = await analyze([only('healthy', 'bare-eth0', (f) => f === 'eth0.pcap')]);
+    expect(a.flows.every((f) => f.disposition === 'outside-capture' || f.disposition === 'local')).toBe(true);
+    expect(a.warnings.find((x) => x.code === 'egress-not-captured')?.message).toMatch(/^only eth0 was captured/);
+  });
+});
