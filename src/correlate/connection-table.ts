@@ -45,7 +45,14 @@ export const enum ConnField {
   PEERS = 25,
   /** Union-find parent (connection id). */
   PARENT = 26,
-  STRIDE = 32,
+  // TCP, by the direction (connDir) of the packets that showed it: the highest acknowledgment number they
+  // carried, the highest sequence end (seq + length + SYN + FIN), and when one last went back below that
+  // end (a retransmission); TCP_SEEN says which of these are set (tcp-acks.ts).
+  ACK_MAX = 27,
+  SEQ_END_MAX = 29,
+  RETRANS_T = 31,
+  TCP_SEEN = 33,
+  STRIDE = 40,
 }
 
 export const PEER_SET = 1;

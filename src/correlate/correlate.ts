@@ -133,6 +133,14 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     natRulesKnown: natRulesPresent(snapshot?.rules ?? null),
     captured,
   });
+  if (state.unseenCopies > 0) {
+    const n = state.unseenCopies;
+    options.onWarning({
+      code: 'copies-not-captured',
+      file: captures.join(', '),
+      message: `${n} TCP segment${n === 1 ? '' : 's'} arrived with no copy captured on the other side, but the far end acknowledged ${n === 1 ? 'it' : 'them'} before any retransmission: the capture missed ${n === 1 ? 'the copy' : 'those copies'}, the gateway forwarded ${n === 1 ? 'it' : 'them'} (counted as forwarded)`,
+    });
+  }
   // Say which interfaces were missing, once each, with the flows that could not be followed.
   const missing = new Map<string, number>();
   for (const f of flows) {

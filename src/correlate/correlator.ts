@@ -5,6 +5,7 @@ import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
 import { MAX_LATENCIES, MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, newConnection, slot, TAIL, type Connection, type QuotedError } from './connection.js';
 import { ConnField, findConnection, insertFound, newConnectionTable, PEER_SET, REPLY_PEER_SET, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
 import { fingerprint } from './fingerprint.js';
+import { acknowledged, observeTcp } from './tcp-acks.js';
 import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, slotPacket, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
 import { Dir, isEcho, isForwardableIpv4, isIcmpError, toPacketInfo, type DirId, type PacketInfo } from './packet-info.js';
 
@@ -38,6 +39,8 @@ export interface CorrelatorState {
   /** options.macs as an array (entries never change once set, so a hit can be cached). */
   readonly macCache: (number | undefined)[];
   matchedPairs: number;
+  /** TCP arrivals with no copy captured that the far end acknowledged (counted as forwarded; tcp-acks.ts). */
+  unseenCopies: number;
   ignored: { ipv6: number; nonIp: number; multicast: number; fragments: number; truncated: number; duplicates: number };
   packets: number;
   /** Base of the relative clock `t` (seconds); set from the first packet. */
@@ -58,6 +61,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     latencyLogLength: 0,
     macCache: [],
     matchedPairs: 0,
+    unseenCopies: 0,
     ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0, duplicates: 0 },
     packets: 0,
     baseSec: -1,
@@ -176,7 +180,10 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
   cf[row + ConnField.LAST_NSEC] = rec.tsNsec;
   cf[row + ConnField.LAST_FILE] = file;
   cf[row + ConnField.LAST_FRAME] = rec.frame;
-  if (proto === Proto.TCP && connDir === 0 && (d.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) s.connections[id]!.sawSyn = true;
+  if (proto === Proto.TCP) {
+    if (connDir === 0 && (d.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) s.connections[id]!.sawSyn = true;
+    observeTcp(cf, row, connDir, d, t);
+  }
   if (cf[row + ConnField.SAMPLES]! < MAX_SAMPLES) {
     if (p === null) p = toPacketInfo(rec, d, file, iface, t, arrival, key);
     addSample(s, s.connections[id]!, p);
@@ -456,14 +463,24 @@ function finalizeUnmatched(s: CorrelatorState, i: number): void {
   const id = r.f[at + Slot.CONN_ID]!;
   const connDir = r.f[at + Slot.CONN_DIR]! as 0 | 1;
   const dir = guessDirection(s, i);
-  s.table.f[id * ConnField.STRIDE + ConnField.COUNTS + slot(connDir, dir, false)]!++;
+  const f = r.f;
+  const cf = s.table.f;
+  const row = id * ConnField.STRIDE;
+  // A TCP segment the far end acknowledged got through: the capture missed its copy, the gateway passed it.
+  const acked =
+    dir === Dir.IN &&
+    f[at + Slot.PROTO] === Proto.TCP &&
+    acknowledged(cf, row, connDir, f[at + Slot.TCP_SEQ]!, f[at + Slot.PAYLOAD_LENGTH]!, f[at + Slot.TCP_FLAGS]!, f[at + Slot.T]!);
+  cf[row + ConnField.COUNTS + slot(connDir, dir, acked)]!++;
+  if (acked) s.unseenCopies++;
   let p = r.obj[i]!;
   if (p !== null) {
     p.dir = dir;
+    p.copyUnseen = acked;
     const c = s.connections[id]!;
     if (p === c.first) c.firstDir = dir;
   }
-  if (dir !== Dir.IN) return;
+  if (dir !== Dir.IN || acked) return;
   const c = s.connections[id]!;
   const t = r.f[at + Slot.T]!;
   const head = connDir === 0 ? c.unmatchedInHead : c.unmatchedReplyInHead;

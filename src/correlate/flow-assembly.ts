@@ -268,8 +268,10 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
     if (t?.disposition.kind !== 'dropped' && !egressCaptured(t, input.captured)) return 'outside-capture';
     return 'stopped-at-gateway';
   }
+  // Forwarded, as the far end's TCP acknowledgments prove, but no copy was captured: what left is unknown.
+  if (f.observed === null) return 'outside-capture';
 
-  const observed = f.observed!;
+  const observed = f.observed;
   if (t && t.disposition.kind === 'forwarded' && (input.natRulesKnown || sameAddresses(observed, f.original))) {
     const exp = t.disposition.out;
     const untranslated = sameAddresses(observed, f.original);

@@ -52,6 +52,8 @@ export interface PacketInfo {
   connDir: 0 | 1;
   connId: number;
   match: PacketInfo | null;
+  /** No copy was captured, but the far end acknowledged it (TCP): the capture missed the copy (tcp-acks.ts). */
+  copyUnseen: boolean;
   /** Index in its connection's sample list, -1 when not sampled. */
   sample: number;
 }
@@ -112,6 +114,7 @@ export function toPacketInfo(
     connDir: 0,
     connId: -1,
     match: null,
+    copyUnseen: false,
     sample: -1,
   };
 }

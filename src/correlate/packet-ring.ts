@@ -289,6 +289,7 @@ export function slotPacket(r: PacketRing, i: number): PacketInfo {
     connDir: f[row + Slot.CONN_DIR]! as 0 | 1,
     connId: f[row + Slot.CONN_ID]!,
     match: null,
+    copyUnseen: false,
     sample: -1,
   };
 }

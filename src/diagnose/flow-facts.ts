@@ -12,7 +12,7 @@ export function droppedBy(f: AssembledFlow, reason: DropReason): boolean {
 /** The flow's packets that arrived and have no copy on the other side. */
 export function unmatchedArrivals(f: AssembledFlow): PacketInfo[] {
   const out: PacketInfo[] = [];
-  for (const c of f.connections) for (const p of c.samples) if (!p.match && p.dir === Dir.IN) out.push(p);
+  for (const c of f.connections) for (const p of c.samples) if (!p.match && !p.copyUnseen && p.dir === Dir.IN) out.push(p);
   return out.sort((a, b) => a.t - b.t);
 }
 

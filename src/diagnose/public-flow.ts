@@ -120,7 +120,11 @@ function flowEvidence(samples: readonly FlowPacket[]): Evidence[] {
     iface: s.iface,
     frame: s.frame,
     time: s.time,
-    summary: s.match ? `${s.summary} — copy: ${s.match.iface} frame ${s.match.frame}` : `${s.summary} — no copy on the other side`,
+    summary: s.match
+      ? `${s.summary} — copy: ${s.match.iface} frame ${s.match.frame}`
+      : s.copyNotCaptured
+        ? `${s.summary} — no copy captured, but the far end acknowledged it: the capture missed the copy`
+        : `${s.summary} — no copy on the other side`,
   }));
 }
 
@@ -137,6 +141,7 @@ function toFlowPacket(p: PacketInfo, direction: 'request' | 'reply', corr: Corre
     length: p.length,
     summary: describePacket(p),
     match: m ? { file: files[m.file]!, iface: corr.ifaces[m.iface] ?? `if${m.iface}`, frame: m.frame, latencyNs: Math.abs(m.t - p.t) } : null,
+    copyNotCaptured: p.copyUnseen,
     judged: p.t >= corr.judge.from && p.t <= corr.judge.to,
   };
 }

@@ -115,6 +115,8 @@ export interface FlowPacket {
   readonly summary: string;
   /** The copy of this packet on the other interface, or null where it is missing. */
   readonly match: { readonly file: string; readonly iface: string; readonly frame: number; readonly latencyNs: number } | null;
+  /** No copy was captured, but the far end's TCP acknowledgment proves it was forwarded (the capture missed it). */
+  readonly copyNotCaptured: boolean;
   /** Inside the window both captures cover (packets outside it are not judged). */
   readonly judged: boolean;
 }

@@ -70,6 +70,7 @@ export function evidenceComments(analysis: Analysis): Map<string, Map<number, Wa
 function describe(a: Analysis, flow: Flow, p: FlowPacket, rel: (p: string) => string): string {
   if (p.match) return sameAs(flow, p.direction, p.match.iface, p.match.frame, p.match.latencyNs, rel);
   if (!p.judged) return `seen on ${p.iface}, not judged (outside the window both captures cover)`;
+  if (p.copyNotCaptured) return `arrived on ${p.iface}; its copy was not captured, but the far end acknowledged it: forwarded, missed by the capture`;
   const egress = egressOf(flow, a);
   if (isLost(flow, p)) {
     const expected = expectedText(flow, rel);

@@ -179,7 +179,7 @@ export function samplePackets(a: Analysis): { readonly flow: Flow; readonly p: F
 
 /** True when this packet should have had a copy on the other interface and has none. */
 export function isLost(flow: Flow, p: FlowPacket): boolean {
-  return p.judged && p.match === null && p.direction === 'request' && p.iface === flow.ingress && PROBLEM_DISPOSITIONS.has(flow.disposition);
+  return p.judged && p.match === null && !p.copyNotCaptured && p.direction === 'request' && p.iface === flow.ingress && PROBLEM_DISPOSITIONS.has(flow.disposition);
 }
 
 /**

@@ -589,3 +589,89 @@ describe('correlator: duplicates captured on one interface', () => {
     expect(f.finish().ignored.duplicates).toBe(0);
   });
 });
+
+describe('correlator: TCP acknowledgments vouch for copies the capture missed', () => {
+  // The app's segment on LAN (TTL 64) and its SNATed copy on WAN (TTL 63); the server's ACK arrives on WAN
+  // and is forwarded to LAN. Sequence numbers as the app and the server use them (NAT keeps them).
+  const seg = (iface: number, t: number, seq: number, len: number, ipId: number): Pkt => ({
+    iface,
+    t,
+    proto: Proto.TCP,
+    src: iface === LAN ? APP : EIP,
+    dst: REMOTE,
+    sport: iface === LAN ? 30000 : 40000,
+    dport: 80,
+    ttl: iface === LAN ? 64 : 63,
+    ipId,
+    payloadLength: len,
+    payloadHash: (seq * 2654435761) >>> 0,
+    tcpSeq: seq,
+    tcpAck: 5000,
+    tcpFlags: TcpFlag.ACK | TcpFlag.PSH,
+    srcMac: iface === LAN ? APP_MAC : GW_WAN_MAC,
+    dstMac: iface === LAN ? GW_LAN_MAC : UP_MAC,
+  });
+  const ack = (iface: number, t: number, ackNo: number, ipId: number): Pkt => ({
+    iface,
+    t,
+    proto: Proto.TCP,
+    src: REMOTE,
+    dst: iface === LAN ? APP : EIP,
+    sport: 80,
+    dport: iface === LAN ? 30000 : 40000,
+    ttl: iface === LAN ? 63 : 64,
+    ipId,
+    payloadLength: 0,
+    payloadHash: 0,
+    tcpSeq: 5000,
+    tcpAck: ackNo,
+    tcpFlags: TcpFlag.ACK,
+    srcMac: iface === LAN ? GW_LAN_MAC : UP_MAC,
+    dstMac: iface === LAN ? APP_MAC : GW_WAN_MAC,
+  });
+  const macs: [number, number][] = [[LAN, GW_LAN_MAC], [WAN, GW_WAN_MAC]];
+
+  test('a segment with no captured copy that the server acknowledged (no retransmission) was forwarded', () => {
+    const f = new Feeder({ macs });
+    f.push(seg(LAN, 0, 1000, 100, 1));
+    f.push(seg(WAN, 30_000, 1000, 100, 1));
+    // The second segment's copy is missing from the WAN capture; the server acknowledges both.
+    f.push(seg(LAN, 1 * MS, 1100, 100, 2));
+    f.push(ack(WAN, 2 * MS, 1200, 77));
+    f.push(ack(LAN, 2 * MS + 30_000, 1200, 77));
+    const s = f.finish();
+    const lan = conn(s, LAN, APP, 30000);
+    expect(count(lan, 0, Dir.IN, false)).toBe(0);
+    expect(count(lan, 0, Dir.IN, true)).toBe(2);
+    expect(s.unseenCopies).toBe(1);
+    const missed = lan.samples.find((p) => p.tcpSeq === 1100)!;
+    expect(missed.match).toBeNull();
+    expect(missed.copyUnseen).toBe(true);
+  });
+
+  test('a segment the gateway dropped and the app retransmitted stays lost, though the retransmission was acknowledged', () => {
+    const f = new Feeder({ macs });
+    f.push(seg(LAN, 0, 1000, 100, 1));
+    f.push(seg(WAN, 30_000, 1000, 100, 1));
+    f.push(seg(LAN, 1 * MS, 1100, 100, 2)); // dropped at the gateway
+    f.push(seg(LAN, 201 * MS, 1100, 100, 3)); // retransmitted (RTO), forwarded
+    f.push(seg(WAN, 201 * MS + 30_000, 1100, 100, 3));
+    f.push(ack(WAN, 202 * MS, 1200, 78));
+    f.push(ack(LAN, 202 * MS + 30_000, 1200, 78));
+    const s = f.finish();
+    const lan = conn(s, LAN, APP, 30000);
+    expect(count(lan, 0, Dir.IN, false)).toBe(1);
+    expect(s.unseenCopies).toBe(0);
+  });
+
+  test('an acknowledgment that does not reach the segment end, or a bare ACK, vouches for nothing', () => {
+    const f = new Feeder({ macs });
+    f.push(seg(LAN, 0, 1000, 100, 1));
+    f.push(ack(WAN, 1 * MS, 1050, 79)); // partial: bytes 1050..1099 not acknowledged
+    f.push(ack(LAN, 1 * MS + 30_000, 1050, 79));
+    f.push({ ...ack(LAN, 2 * MS, 9000, 80), src: APP, dst: REMOTE, sport: 30000, dport: 80, ttl: 64, tcpSeq: 1100, srcMac: APP_MAC, dstMac: GW_LAN_MAC });
+    const s = f.finish();
+    expect(count(conn(s, LAN, APP, 30000), 0, Dir.IN, false)).toBe(2);
+    expect(s.unseenCopies).toBe(0);
+  });
+});
