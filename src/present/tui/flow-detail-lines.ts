@@ -19,6 +19,8 @@ export interface LaneRow {
   /** Which side the packet was seen on first (the copy follows on the other side). */
   readonly from: 'left' | 'right';
   readonly matched: boolean;
+  /** No copy captured, but TCP's acknowledgment proves it was forwarded. */
+  readonly copyNotCaptured: boolean;
   readonly latencyNs: number | null;
   readonly judged: boolean;
 }
@@ -61,6 +63,7 @@ export function laneRows(f: Flow, left: string): LaneRow[] {
       rightFrame: onLeft ? copyFrame : null,
       from: onLeft ? 'left' : 'right',
       matched: p.match !== null,
+      copyNotCaptured: p.copyNotCaptured === true,
       latencyNs: p.match ? Math.abs(p.match.latencyNs) : null,
       judged: p.judged,
     });
@@ -83,6 +86,11 @@ function laneCell(p: FlowPacket | null, frame: number | null, base: bigint, widt
 }
 
 function joiner(r: LaneRow, width: number): Seg {
+  if (!r.matched && r.copyNotCaptured) {
+    // Forwarded (the far end acknowledged it), its copy missed by the capture.
+    const s = r.from === 'left' ? '─ unseen ▷'.padEnd(width) : '◁ unseen ─'.padStart(width);
+    return seg(truncate(s, width), { color: 'yellow' });
+  }
   if (!r.matched) {
     const t = r.judged ? ' no copy ' : ' not judged ';
     const s = r.from === 'left' ? `─${t}✖`.padEnd(width) : `✖${t}─`.padStart(width);

@@ -28,6 +28,17 @@ describe('flow lanes', () => {
     expect(lines.find((l) => l.includes('#20 '))).toMatch(/#20 .*▶ #10 /);
   });
 
+  it('shows a packet whose copy the capture missed but TCP acknowledged as forwarded, not lost', () => {
+    const h2 = b.flows.find((f) => f.id === 'h2')!;
+    const acked = { ...h2, samples: h2.samples.map((p) => (p.frame === 50 && p.iface === 'eth0' ? { ...p, copyNotCaptured: true } : p)) };
+    const row = laneRows(acked, 'eth0').find((r) => r.left?.frame === 50)!;
+    expect([row.matched, row.copyNotCaptured]).toEqual([false, true]);
+    const text = buildFlowDetail(b, acked, 100);
+    const lines = Array.from({ length: text.size }, (_, i) => lineText(text.line(i)));
+    expect(lines.find((l) => l.includes('#50 '))).toContain('unseen ▷');
+    expect(lines.find((l) => l.includes('#50 '))).not.toContain('no copy');
+  });
+
   it('puts the ingress interface on the left', () => {
     const f03 = a.flows.find((f) => f.id === 'f03')!;
     expect(flowLanes(a, f03)).toEqual({ left: 'net1', right: 'eth0' });
