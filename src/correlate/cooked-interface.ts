@@ -47,11 +47,27 @@ export function cookedInterfaceResolver(snapshot: Snapshot | null): CookedInterf
     return dev;
   };
   if (!own.size && !neighbours.size && !view) return null;
+  // What the routes placed teaches the MACs: a later packet from the same MAC that has no IPv4 address to
+  // route by (IPv6 neighbour discovery, LLDP) lands on the same interface. A MAC seen on two is left out.
+  const learn = (m: Map<number, string>, mac: number, dev: string): void => {
+    if (mac === 0) return;
+    const had = m.get(mac);
+    if (had === undefined) m.set(mac, dev);
+    else if (had !== dev) m.set(mac, '');
+  };
+  const learnedOwn = new Map<number, string>();
+  const learnedNeighbours = new Map<number, string>();
   return (d) => {
     const outgoing = d.packetType === PacketType.OUTGOING;
-    const byMac = outgoing ? own.get(d.srcMac) : neighbours.get(d.srcMac);
+    const byMac = (outgoing ? own : neighbours).get(d.srcMac);
     if (byMac) return byMac;
     const ip = d.net === Net.IPV4 ? (outgoing ? d.dst : d.src) : d.net === Net.ARP ? (outgoing ? d.arpTpa : d.arpSpa) : -1;
-    return ip >= 0 ? routeDev(ip) : null;
+    const dev = ip >= 0 ? routeDev(ip) : null;
+    const learned = outgoing ? learnedOwn : learnedNeighbours;
+    if (dev) {
+      learn(learned, d.srcMac, dev);
+      return dev;
+    }
+    return learned.get(d.srcMac) || null;
   };
 }

@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../../src/index.js';
+import { cookedInterfaceResolver } from '../../src/correlate/cooked-interface.js';
+import { loadSnapshotFromInputs } from '../../src/gateway/load-snapshot.js';
+import { Net, newDecodedPacket, PacketType } from '../../src/model/packet.js';
 import { fieldSets } from '../support/field.js';
 import { cookedAny } from '../support/cooked-capture.mjs';
 
@@ -75,5 +78,27 @@ describe.skipIf(!healthy)('Linux cooked v1 (-i any before tcpdump 4.99) on real 
     const a = await analyze([dir]);
     expect(a.warnings.map((w) => w.code)).toContain('cooked-v1-unsplit');
     expect(a.warnings.find((w) => w.code === 'cooked-v1-unsplit')!.file).toBe(join(dir, 'any.pcap'));
+  });
+
+  it('learns a neighbour MAC from the packets it routed, for the ones it cannot route (IPv6), and gives up on a MAC seen on both sides', () => {
+    const dir = anyBundle('learn', 1, (f) => f.startsWith('ip-route'));
+    const place = cookedInterfaceResolver(loadSnapshotFromInputs([dir]))!;
+    const d = newDecodedPacket();
+    const packet = (mac: number, net: number, src: number): string | null => {
+      d.packetType = PacketType.HOST;
+      d.srcMac = mac;
+      d.net = net;
+      d.src = src;
+      d.dst = 0;
+      return place(d);
+    };
+    const app = 0x02aa000000a1;
+    expect(packet(app, Net.IPV6, 0)).toBeNull();
+    expect(packet(app, Net.IPV4, 0x0a00040a)).toBe('eth0'); // 10.0.4.10, routed by 10.0.4.0/24 dev eth0
+    expect(packet(app, Net.IPV6, 0)).toBe('eth0');
+    const both = 0x02aa000000b2;
+    expect(packet(both, Net.IPV4, 0x0a00040b)).toBe('eth0');
+    expect(packet(both, Net.IPV4, 0xc6336401)).toBe('net1'); // 198.51.100.1 by the default route
+    expect(packet(both, Net.IPV6, 0)).toBeNull();
   });
 });
