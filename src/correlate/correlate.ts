@@ -1,6 +1,7 @@
 import type { InputWarning } from '../model/errors.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { SimPacket, Trace } from '../model/trace.js';
+import { isoNs } from '../model/time.js';
 import { parseMac } from './mac.js';
 import { cookedInterfaceResolver } from './cooked-interface.js';
 import { interfacesByMac } from './interface-by-mac.js';
@@ -102,6 +103,14 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     const from = withPackets.map((w) => w.ranFrom ?? w.first!).reduce((a, b) => (b.sec > a.sec || (b.sec === a.sec && b.nsec > a.nsec) ? b : a));
     const to = withPackets.map((w) => w.ranTo ?? w.last!).reduce((a, b) => (b.sec < a.sec || (b.sec === a.sec && b.nsec < a.nsec) ? b : a));
     if (from.sec < to.sec || (from.sec === to.sec && from.nsec <= to.nsec)) overlap = { from, to };
+    else {
+      const ran = withPackets.map((w) => `${w.interfaces.join('+') || w.file} ${isoNs(w.first!.sec, w.first!.nsec).slice(11, 23)}–${isoNs(w.last!.sec, w.last!.nsec).slice(11, 23)}`);
+      options.onWarning({
+        code: 'no-overlap',
+        file: captures.join(', '),
+        message: `the captures do not overlap in time (${ran.join(', ')} UTC): no packet can be followed from one to the other; capture both interfaces at the same time`,
+      });
+    }
   }
   // Names the user gave may be the captures' own (--inside a): they mean the interface it was taken for.
   const alias = (n: string | undefined): string | undefined => (n === undefined ? undefined : (aliases.get(n) ?? n));
@@ -133,7 +142,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     natRulesKnown: natRulesPresent(snapshot?.rules ?? null),
     captured,
   });
-  if (state.unseenCopies > 0) {
+  if (state.unseenCopies > 0 && overlap) {
     const n = state.unseenCopies;
     options.onWarning({
       code: 'copies-not-captured',

@@ -38,7 +38,7 @@ function sentence(findings: readonly Finding[], byDisposition: Partial<Record<Fl
   if (top) return `Packets stop: ${top.title}${top.confidence === 'confirmed' ? '' : ` (${top.confidence})`} — ${flows} flows: ${counts}.`;
   if (!flows) return 'No IPv4 flows to judge in the captures.';
   if ((byDisposition['outside-capture'] ?? 0) + (byDisposition.local ?? 0) === flows) {
-    const why = warnings.find((w) => w.code === 'egress-not-captured');
+    const why = warnings.find((w) => w.code === 'no-overlap') ?? warnings.find((w) => w.code === 'egress-not-captured');
     return `No flow could be followed through the gateway — ${flows} flows: ${counts}${why ? `; ${why.message}` : ''}.`;
   }
   const warn = findings.find((f) => f.severity === 'warning');

@@ -3,7 +3,7 @@
  * Such flows are not judged (outside-capture) — unless the snapshot's rules stop them at the gateway, which
  * the snapshot proves on its own. Real field captures with the outside one left out.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,5 +46,19 @@ describe.skipIf(!have('healthy') || !have('ip-forward-off'))('an interface the r
     const a = await analyze([only('healthy', 'bare-eth0', (f) => f === 'eth0.pcap')]);
     expect(a.flows.every((f) => f.disposition === 'outside-capture' || f.disposition === 'local')).toBe(true);
     expect(a.warnings.find((x) => x.code === 'egress-not-captured')?.message).toMatch(/^only eth0 was captured/);
+  });
+
+  it('captures that do not overlap in time: nothing judged, and a no-overlap warning with both runs', async () => {
+    const dir = only('healthy', 'apart', () => true);
+    // The outside capture an hour later (little-endian µs pcap: seconds at each record's start).
+    const b = readFileSync(join(dir, 'net1.pcap'));
+    for (let at = 24; at + 16 <= b.length; at += 16 + b.readUInt32LE(at + 8)) b.writeUInt32LE(b.readUInt32LE(at) + 3600, at);
+    writeFileSync(join(dir, 'net1.pcap'), b);
+    const a = await analyze([dir]);
+    expect(a.capture.overlap).toBeNull();
+    expect(a.flows.every((f) => f.disposition === 'outside-capture' || f.disposition === 'local')).toBe(true);
+    expect(a.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(a.warnings.map((w) => w.code)).toEqual(['no-overlap']);
+    expect(a.summary.sentence).toContain('do not overlap');
   });
 });
