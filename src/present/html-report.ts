@@ -7,7 +7,7 @@ import type { Analysis, Evidence, Finding } from '../model/analysis.js';
 import { VERSION } from '../version.js';
 import { escapeHtml as e } from './escape-html.js';
 import { ago, clockNs, dateTimeNs, dayOf, durationNs, isoToNs, reportTime } from './format-time.js';
-import { KUBE_OVN_SYSCTL_NOTE, countsText, egressOf, endpoint, evidenceText, expectedText, natChange, orderedFlows, pct, reportFacts, type ReportFacts } from './report-facts.js';
+import { KUBE_OVN_SYSCTL_NOTE, countsText, egressOf, endpoint, evidenceText, expectedText, headline, natChange, orderedFlows, pct, reportFacts, type ReportFacts } from './report-facts.js';
 import { DISPOSITION_COLOURS, renderTimelineSvg } from './timeline-svg.js';
 
 const MAX_FLOW_ROWS = 200;
@@ -15,8 +15,8 @@ const MAX_FLOW_ROWS = 200;
 export function renderHtml(analysis: Analysis, options: { readonly now?: Date } = {}): string {
   const now = options.now ?? new Date();
   const facts = reportFacts(analysis);
-  const ok = analysis.summary.verdict === 'ok';
-  const title = ok ? 'Packets pass the NAT gateway' : 'Packets stop at the NAT gateway';
+  const head = headline(analysis);
+  const title = head.title;
   // Only say how long after the capture the report was made when the clocks agree on the order.
   const lastSeen = lastPacket(analysis);
   const last = lastSeen && isoToNs(lastSeen) <= BigInt(now.getTime()) * 1_000_000n ? lastSeen : null;
@@ -30,7 +30,8 @@ export function renderHtml(analysis: Analysis, options: { readonly now?: Date } 
   b.push('<header class="doc-head">');
   b.push(`<div class="kicker">natlens postmortem${facts.baseDir ? ` · <span class="mono">${e(facts.baseDir)}</span>` : ''}</div>`);
   b.push(`<h1>${e(title)}</h1>`);
-  b.push(`<p class="verdict ${ok ? 'ok' : 'bad'}"><span class="badge ${ok ? 'ok' : 'bad'}">${ok ? 'OK' : 'PACKETS STOP'}</span> ${e(analysis.summary.sentence)}</p>`);
+  const tone = head.kind === 'stop' ? 'bad' : head.kind;
+  b.push(`<p class="verdict ${tone}"><span class="badge ${tone}">${head.badge}</span> ${e(analysis.summary.sentence)}</p>`);
   b.push(
     `<p class="meta">Report made ${e(reportTime(now))}${last ? ` — ${e(ago(last, now))} after the last captured packet` : ''} · natlens ${e(analysis.tool.version || VERSION)} · ${facts.captures} capture${facts.captures === 1 ? '' : 's'}, ${facts.capturePackets} packets · ${facts.snapshots} snapshot file${facts.snapshots === 1 ? '' : 's'}</p>`,
   );
@@ -271,8 +272,9 @@ h4{font-size:12px;margin:16px 0 6px;text-transform:uppercase;letter-spacing:.06e
 .verdict{font-size:16.5px;margin:8px 0;padding:12px 14px;border-left:5px solid;background:var(--soft);border-radius:0 4px 4px 0}
 .verdict.bad{border-color:var(--bad);background:#fdf1f1}
 .verdict.ok{border-color:var(--ok);background:#eff8f0}
+.verdict.unjudged{border-color:var(--warn);background:#fdf6e3}
 .badge{display:inline-block;font-size:11px;font-weight:700;letter-spacing:.06em;padding:2px 8px;border-radius:3px;color:#fff;vertical-align:2px;margin-right:6px}
-.badge.bad{background:var(--bad)}.badge.ok{background:var(--ok)}
+.badge.bad{background:var(--bad)}.badge.ok{background:var(--ok)}.badge.unjudged{background:var(--warn)}
 .meta{color:var(--muted);font-size:12.5px;margin:6px 0 0}
 .toc{display:flex;flex-wrap:wrap;gap:4px 18px;margin:14px 0 0;font-size:13px}
 .toc a{color:var(--accent);text-decoration:none}

@@ -17,6 +17,7 @@ import {
   orderedFlows,
   pct,
   reportFacts,
+  headline,
   type ReportFacts,
 } from './report-facts.js';
 
@@ -27,8 +28,8 @@ export function renderMarkdown(analysis: Analysis, options: { readonly now?: Dat
   const now = options.now ?? new Date();
   const facts = reportFacts(analysis);
   const out: string[] = [];
-  const ok = analysis.summary.verdict === 'ok';
-  out.push(`# Postmortem: ${ok ? 'packets pass the NAT gateway' : 'packets stop at the NAT gateway'}`);
+  const head = headline(analysis);
+  out.push(`# Postmortem: ${head.title.charAt(0).toLowerCase()}${head.title.slice(1)}`);
   out.push('');
   out.push(`**Verdict:** ${text(analysis.summary.sentence)}`);
   out.push('');

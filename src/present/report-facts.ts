@@ -72,6 +72,18 @@ export const PROBLEM_DISPOSITIONS: ReadonlySet<FlowDisposition> = new Set<FlowDi
 
 const SYSCTL_CHECKS = new Set(['ip-forward-disabled', 'rp-filter-drop']);
 
+/**
+ * The report's headline: packets stop (an error finding), packets pass, or — when there were flows but none
+ * could be judged (one side not captured, captures that do not overlap) — nothing could be followed, which
+ * is not the same as "they pass".
+ */
+export function headline(a: Analysis): { readonly kind: 'stop' | 'ok' | 'unjudged'; readonly title: string; readonly badge: string } {
+  if (a.summary.verdict === 'packets-stop') return { kind: 'stop', title: 'Packets stop at the NAT gateway', badge: 'PACKETS STOP' };
+  const unjudged = a.flows.length > 0 && a.flows.every((f) => f.disposition === 'outside-capture' || f.disposition === 'local');
+  if (unjudged) return { kind: 'unjudged', title: 'Packets could not be followed through the NAT gateway', badge: 'NOT JUDGED' };
+  return { kind: 'ok', title: 'Packets pass the NAT gateway', badge: 'OK' };
+}
+
 export function reportFacts(analysis: Analysis): ReportFacts {
   const baseDir = commonDir(analysis.inputs.map((i) => i.path));
   const rel = (p: string): string => (baseDir && p.startsWith(baseDir) ? p.slice(baseDir.length) : p);
