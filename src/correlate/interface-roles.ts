@@ -48,17 +48,23 @@ export function decideRoles(ifaces: readonly string[], snapshot: Snapshot | null
       if (r.family === 4 && r.dst === null && (r.table === 'main' || r.table === '254') && r.type === 'unicast') vote(r.dev, 'the default route leaves by it', 1);
     }
   }
+  // A captured interface first; else the snapshot's choice all the same (the outside may simply not have
+  // been captured — the flows leaving by it are then not judged, and a warning says so).
   let best: string | null = null;
   let bestN = 0;
-  for (const [name, v] of votes) {
-    if (!ifaces.includes(name)) continue;
-    if (v.n > bestN) {
-      best = name;
-      bestN = v.n;
+  for (const pass of [true, false]) {
+    for (const [name, v] of votes) {
+      if (ifaces.includes(name) !== pass) continue;
+      if (v.n > bestN) {
+        best = name;
+        bestN = v.n;
+      }
     }
+    if (best) break;
   }
   if (best) {
-    return { inside: other(best), outside: best, how: `outside = ${best}: ${[...votes.get(best)!.why].join('; ')}` };
+    const captured = ifaces.includes(best) ? '' : ' (not captured)';
+    return { inside: other(best), outside: best, how: `outside = ${best}${captured}: ${[...votes.get(best)!.why].join('; ')}` };
   }
   return { inside: null, outside: null, how: 'not decided: the snapshot does not say which interface faces outside (use --inside/--outside)' };
 }

@@ -109,7 +109,9 @@ function flowSamples(f: AssembledFlow, corr: Correlation, files: readonly string
     for (const p of c.samples) sampled.push({ p, dir: p.connDir === rd ? 'request' : 'reply' });
   }
   sampled.sort((a, b) => a.p.t - b.p.t || a.p.frame - b.p.frame);
-  return sampled.map((x) => toFlowPacket(x.p, x.dir, corr, files));
+  // A flow that could not be judged (outside-capture) has no judged packet: none of them is "lost".
+  const judgedFlow = f.disposition !== 'outside-capture';
+  return sampled.map((x) => toFlowPacket(x.p, x.dir, corr, files, judgedFlow));
 }
 
 /** The first few sampled packets as frame evidence, each with its copy or the lack of one. */
@@ -128,7 +130,7 @@ function flowEvidence(samples: readonly FlowPacket[]): Evidence[] {
   }));
 }
 
-function toFlowPacket(p: PacketInfo, direction: 'request' | 'reply', corr: Correlation, files: readonly string[]): FlowPacket {
+function toFlowPacket(p: PacketInfo, direction: 'request' | 'reply', corr: Correlation, files: readonly string[], judgedFlow: boolean): FlowPacket {
   const m = p.match;
   return {
     file: files[p.file]!,
@@ -142,7 +144,7 @@ function toFlowPacket(p: PacketInfo, direction: 'request' | 'reply', corr: Corre
     summary: describePacket(p),
     match: m ? { file: files[m.file]!, iface: corr.ifaces[m.iface] ?? `if${m.iface}`, frame: m.frame, latencyNs: Math.abs(m.t - p.t) } : null,
     copyNotCaptured: p.copyUnseen,
-    judged: p.t >= corr.judge.from && p.t <= corr.judge.to,
+    judged: judgedFlow && p.t >= corr.judge.from && p.t <= corr.judge.to,
   };
 }
 

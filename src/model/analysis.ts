@@ -117,7 +117,7 @@ export interface FlowPacket {
   readonly match: { readonly file: string; readonly iface: string; readonly frame: number; readonly latencyNs: number } | null;
   /** No copy was captured, but the far end's TCP acknowledgment proves it was forwarded (the capture missed it). */
   readonly copyNotCaptured: boolean;
-  /** Inside the window both captures cover (packets outside it are not judged). */
+  /** Inside the window both captures cover, in a flow that could be judged (packets of outside-capture flows never are). */
   readonly judged: boolean;
 }
 

@@ -19,6 +19,12 @@ describe.skipIf(!healthy)('interface roles from a real snapshot', () => {
     expect(decideRoles(['any', 'net1', 'eth0'], snapshot(), {})).toMatchObject({ inside: 'eth0', outside: 'net1' });
   });
 
+  it('the snapshot names the outside even when it was not captured', () => {
+    const r = decideRoles(['eth0'], snapshot(), {});
+    expect(r).toMatchObject({ inside: 'eth0', outside: 'net1' });
+    expect(r.how).toContain('net1 (not captured)');
+  });
+
   it('what the user says wins', () => {
     expect(decideRoles(['eth0', 'net1'], snapshot(), { inside: 'net1', outside: 'eth0' })).toMatchObject({ inside: 'net1', outside: 'eth0' });
     expect(decideRoles(['any', 'eth0', 'net1'], snapshot(), { outside: 'net1' })).toMatchObject({ inside: 'eth0', outside: 'net1' });

@@ -18,6 +18,7 @@ import { HelpOverlay } from './HelpOverlay.js';
 import { position } from './list-state.js';
 import { seg, type Line, type Seg } from './text-line.js';
 import { TOP_VIEWS, bodyHeight, current, initialState, lay, reduceKey, topOf, type ExplorerState, type Frame, type Screen, type Status, type TopView } from './explorer-state.js';
+import { verdictMark } from './verdict-mark.js';
 
 export interface ExplorerProps {
   readonly analysis: Analysis;
@@ -113,12 +114,12 @@ function tabBar(a: Analysis, s: ExplorerState, width: number): Line {
   if (screen.kind === 'flow') segs.push(seg(` › flow ${screen.id}`, { bold: true }));
   else if (screen.kind === 'flows' && screen.scope) segs.push(seg(` › ${screen.scope.label}`, { color: 'magenta' }));
   else if (screen.kind === 'help') segs.push(seg(' › help', { bold: true }));
-  const bad = a.summary.verdict === 'packets-stop';
-  const badge = bad ? ' ✖ packets stop ' : ' ✔ ok ';
+  const { badge, color } = verdictMark(a);
+  const padded = ` ${badge} `;
   const used = segs.reduce((n, x) => n + x.text.length, 0);
-  if (used + badge.length + 1 <= width) {
-    segs.push(seg(' '.repeat(width - used - badge.length)));
-    segs.push(seg(badge, { color: bad ? 'red' : 'green', bold: true, inverse: true }));
+  if (used + padded.length + 1 <= width) {
+    segs.push(seg(' '.repeat(width - used - padded.length)));
+    segs.push(seg(padded, { color, bold: true, inverse: true }));
   }
   return segs;
 }

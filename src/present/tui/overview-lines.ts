@@ -9,6 +9,7 @@ import { baseName, fmtEndpoint } from './format.js';
 import { dispositionTone, severityTone, confidenceTone } from './tones.js';
 import { staticBody, type OpenTarget, type ViewBody } from './view-body.js';
 import { evidenceText } from '../report-facts.js';
+import { verdictMark } from './verdict-mark.js';
 
 /** Flows listed under a finding before "… N more" (which opens the Flows view narrowed to them). */
 const FLOWS_PER_FINDING = 5;
@@ -29,11 +30,10 @@ export function buildOverview(a: Analysis, width: number): ViewBody {
     lines.push(line);
   };
 
-  const bad = a.summary.verdict === 'packets-stop';
-  const mark = bad ? '✖ packets stop' : '✔ ok';
+  const { badge: mark, color } = verdictMark(a);
   const sentence = wrapText(a.summary.sentence, Math.max(20, width - mark.length - 1));
   sentence.forEach((t, i) =>
-    lines.push(i === 0 ? [seg(mark, { color: bad ? 'red' : 'green', bold: true }), seg(' ' + t, { bold: true })] : [seg(' '.repeat(mark.length + 1) + t, { bold: true })]),
+    lines.push(i === 0 ? [seg(mark, { color, bold: true }), seg(' ' + t, { bold: true })] : [seg(' '.repeat(mark.length + 1) + t, { bold: true })]),
   );
   const counts = Object.entries(a.summary.byDisposition)
     .filter(([, n]) => (n ?? 0) > 0)
