@@ -52,6 +52,8 @@ export const enum ConnField {
   SEQ_END_MAX = 29,
   RETRANS_T = 31,
   TCP_SEEN = 33,
+  /** Arrivals with no copy whose TTL had run out (≤ 1: the gateway may not forward them), by connDir. */
+  EXPIRED = 34,
   STRIDE = 40,
 }
 

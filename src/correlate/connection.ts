@@ -56,6 +56,11 @@ export interface Connection {
   /** Finalised packets by slot(connDir, dir, matched). */
   readonly counts: Int32Array;
   /**
+   * Of the unmatched arrivals, by connDir, those whose TTL had run out (≤ 1): the gateway must drop them
+   * and answer time-exceeded (RFC 1812 §5.3.1; a traceroute probe), so they are not judged lost.
+   */
+  readonly expiredIn: Int32Array;
+  /**
    * Times of unmatched packets arriving in the original direction: the first and the latest few, so that
    * those before both captures ran, or after one stopped, are not judged lost.
    */
@@ -98,6 +103,7 @@ export function newConnection(id: number, p: PacketInfo): Connection {
     last: { t: p.t, tsSec: p.tsSec, tsNsec: p.tsNsec, file: p.file, frame: p.frame },
     firstDir: Dir.UNKNOWN,
     counts: new Int32Array(8),
+    expiredIn: new Int32Array(2),
     unmatchedInHead: [],
     unmatchedInTail: [],
     unmatchedReplyInHead: [],

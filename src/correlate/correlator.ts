@@ -473,6 +473,9 @@ function finalizeUnmatched(s: CorrelatorState, i: number): void {
     acknowledged(cf, row, connDir, f[at + Slot.TCP_SEQ]!, f[at + Slot.PAYLOAD_LENGTH]!, f[at + Slot.TCP_FLAGS]!, f[at + Slot.T]!);
   cf[row + ConnField.COUNTS + slot(connDir, dir, acked)]!++;
   if (acked) s.unseenCopies++;
+  // TTL run out: the gateway may not forward it (RFC 1812 §5.3.1), whatever its rules say; not judged.
+  const expired = dir === Dir.IN && !acked && f[at + Slot.TTL]! <= 1;
+  if (expired) cf[row + ConnField.EXPIRED + connDir]!++;
   let p = r.obj[i]!;
   if (p !== null) {
     p.dir = dir;
@@ -480,7 +483,7 @@ function finalizeUnmatched(s: CorrelatorState, i: number): void {
     const c = s.connections[id]!;
     if (p === c.first) c.firstDir = dir;
   }
-  if (dir !== Dir.IN || acked) return;
+  if (dir !== Dir.IN || acked || expired) return;
   const c = s.connections[id]!;
   const t = r.f[at + Slot.T]!;
   const head = connDir === 0 ? c.unmatchedInHead : c.unmatchedReplyInHead;
@@ -541,6 +544,8 @@ export function finishCorrelator(s: CorrelatorState): void {
   for (const c of s.connections) {
     const row = c.id * ConnField.STRIDE;
     for (let k = 0; k < 8; k++) c.counts[k] = f[row + ConnField.COUNTS + k]!;
+    c.expiredIn[0] = f[row + ConnField.EXPIRED]!;
+    c.expiredIn[1] = f[row + ConnField.EXPIRED + 1]!;
     c.parent = rootOf(s.table, c.id);
     const last = c.last;
     last.t = f[row + ConnField.LAST_T]!;

@@ -163,7 +163,8 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | 
   for (const c of conns) for (const x of c.latencies) latencies.push(x);
 
   const req = countIn(ingress, 0, Dir.IN);
-  const unjudged = unjudgedArrivals(ingress, 0, judge);
+  // Arrivals outside the window both captures ran, and those whose TTL ran out (traceroute), are not judged.
+  const unjudged = unjudgedArrivals(ingress, 0, judge) + ingress.expiredIn[0]!;
   const requestsJudged = Math.max(0, req.total - unjudged);
   // Replies: on the egress connection, the direction opposite to the forwarded requests.
   let replies = 0;
@@ -177,7 +178,7 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | 
     repliesReturned = rep.matched;
     // Cut to the window both captures cover, as requests are: a reply that arrived before the other
     // capture started, or in its last moments, may have been forwarded unseen.
-    repliesJudged = Math.max(0, rep.total - unjudgedArrivals(egress, repDir, judge));
+    repliesJudged = Math.max(0, rep.total - unjudgedArrivals(egress, repDir, judge) - egress.expiredIn[repDir]!);
   } else {
     // No egress connection: replies can only be the gateway's own answers (local traffic).
     replies = countIn(ingress, 1, Dir.OUT).total;

@@ -675,3 +675,19 @@ describe('correlator: TCP acknowledgments vouch for copies the capture missed', 
     expect(s.unseenCopies).toBe(0);
   });
 });
+
+describe('correlator: packets whose TTL ran out at the gateway', () => {
+  test('a request arriving with TTL 1 and no copy (a traceroute probe) is not judged lost; one with TTL 2 is', () => {
+    const f = new Feeder({ macs: [[LAN, GW_LAN_MAC], [WAN, GW_WAN_MAC]] });
+    const [a, b] = request(1, 0);
+    f.push(a);
+    f.push(b);
+    f.push({ ...request(2, 1 * MS)[0], ttl: 1 }); // expires at the gateway: time-exceeded, no copy
+    f.push({ ...request(3, 2 * MS)[0], ttl: 2 }); // could have been forwarded (TTL 1 on the way out), was not
+    const s = f.finish();
+    const lan = conn(s, LAN, APP, 30000);
+    expect(count(lan, 0, Dir.IN, false)).toBe(2);
+    expect([...lan.expiredIn]).toEqual([1, 0]);
+    expect(lan.unmatchedInHead).toEqual([2 * MS]);
+  });
+});
