@@ -300,7 +300,7 @@ function findPartner(s: CorrelatorState, d: DecodedPacket, iface: number, t: num
   let bestGap = Infinity;
   for (; j >= 0; j = f[j * Slot.STRIDE + Slot.NEXT]!) {
     const q = j * Slot.STRIDE;
-    if (f[q + Slot.KEY] !== key || f[q + Slot.IFACE] === iface) continue;
+    if (f[q + Slot.KEY] !== key) continue;
     if (
       f[q + Slot.IP_ID] !== ipId ||
       f[q + Slot.PAYLOAD_LENGTH] !== payloadLength ||
@@ -321,10 +321,15 @@ function findPartner(s: CorrelatorState, d: DecodedPacket, iface: number, t: num
     // its copy one the link layer saw arriving.
     const qttl = f[q + Slot.TTL]!;
     const qarrival = f[q + Slot.ARRIVAL]!;
+    // On one interface (hairpin: an inside host reaching another through its EIP, DNATed back out the way it
+    // came) only the link layer can tell the arrival from the departure: both must be known.
+    const hairpin = f[q + Slot.IFACE] === iface;
     if (qttl === ttl + 1) {
       if (qarrival === Dir.OUT || arrival === Dir.IN) continue;
+      if (hairpin && (qarrival !== Dir.IN || arrival !== Dir.OUT)) continue;
     } else if (ttl === qttl + 1) {
       if (arrival === Dir.OUT || qarrival === Dir.IN) continue;
+      if (hairpin && (arrival !== Dir.IN || qarrival !== Dir.OUT)) continue;
     } else {
       continue;
     }

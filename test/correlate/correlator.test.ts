@@ -253,12 +253,32 @@ describe('correlator: matching a packet with its copy on the other interface', (
     expect(g.finish().matchedPairs).toBe(1);
   });
 
-  test('a copy on the same interface is not a match', () => {
+  test('a copy on the same interface is not a match unless the link layer shows one arriving and one leaving', () => {
     const f = new Feeder();
     const [a, b] = request(1, 1 * MS);
     f.push(a);
     f.push({ ...b, iface: LAN });
     expect(f.finish().matchedPairs).toBe(0);
+    // The same packet seen twice leaving (two captures of one interface) is not a pair either.
+    const g = new Feeder({ macs: [[LAN, GW_LAN_MAC]] });
+    g.push({ ...a, srcMac: GW_LAN_MAC, dstMac: APP_MAC });
+    g.push({ ...b, iface: LAN, srcMac: GW_LAN_MAC, dstMac: APP_MAC });
+    expect(g.finish().matchedPairs).toBe(0);
+  });
+
+  test('hairpin: an inside host reaching another through its EIP, DNATed back out of the interface it came in on', () => {
+    const APP2 = 0x0a000006; // 10.0.0.6, behind EIP 203.0.113.9
+    const APP2_MAC = 0x02cc00000002;
+    const f = new Feeder({ macs: [[LAN, GW_LAN_MAC], [WAN, GW_WAN_MAC]] });
+    const base = { proto: Proto.UDP, sport: 30000, dport: 8080, ipId: 77, payloadHash: 0xabcdef };
+    f.push({ ...base, iface: LAN, t: 0, src: APP, dst: EIP, ttl: 64, srcMac: APP_MAC, dstMac: GW_LAN_MAC });
+    f.push({ ...base, iface: LAN, t: 20_000, src: APP, dst: APP2, ttl: 63, srcMac: GW_LAN_MAC, dstMac: APP2_MAC });
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(1);
+    const inbound = conn(s, LAN, APP, 30000);
+    expect(inbound.peer?.dst).toBe(APP2);
+    expect(inbound.peer?.iface).toBe(LAN);
+    expect(count(inbound, 0, Dir.IN, true)).toBe(1);
   });
 
   test('link-layer direction vetoes: an arrival the capture says was outgoing is not matched as inbound', () => {
