@@ -157,13 +157,7 @@ class PcapngRecords extends RecordIterator {
           let name = '';
           let tsresol = 6;
           let tsoffset = 0;
-          let q = p + 16;
-          const end = p + len - 4;
-          while (q + 4 <= end) {
-            const code = dv.getUint16(q, le);
-            const olen = dv.getUint16(q + 2, le);
-            if (code === OPT.endofopt || q + 4 + olen > end) break;
-            const v = q + 4;
+          forEachOption(dv, p + 16, p + len - 4, le, (code, v, olen) => {
             if (code === OPT.if_name) {
               name = textDecoder.decode(input.buf.subarray(v, v + olen)).replace(/\0+$/, '');
             } else if (code === OPT.if_tsresol && olen >= 1) {
@@ -171,8 +165,7 @@ class PcapngRecords extends RecordIterator {
             } else if (code === OPT.if_tsoffset && olen >= 8) {
               tsoffset = Number(dv.getBigInt64(v, le));
             }
-            q = v + ((olen + 3) & ~3);
-          }
+          });
           const globalId = interfaces.length;
           const scale = timeScaleFromTsresol(tsresol, tsoffset);
           let usable = true;
@@ -276,6 +269,20 @@ class PcapngRecords extends RecordIterator {
   }
 }
 
+/**
+ * A block's options from `from` to `to` (pcapng §3.5: code, length, value padded to 4 bytes), up to
+ * opt_endofopt or the first option that would run past the block.
+ */
+function forEachOption(dv: DataView, from: number, to: number, le: boolean, each: (code: number, value: number, length: number) => void): void {
+  for (let q = from; q + 4 <= to; ) {
+    const code = dv.getUint16(q, le);
+    const length = dv.getUint16(q + 2, le);
+    if (code === OPT.endofopt || q + 4 + length > to) return;
+    each(code, q + 4, length);
+    q += 4 + ((length + 3) & ~3);
+  }
+}
+
 /** An Interface Statistics Block's options: start and end time (in the interface's resolution), counters. */
 function readStatistics(dv: DataView, p: number, len: number, le: boolean, offset: number, iface: SectionInterface): CaptureStatistics {
   let start: { sec: number; nsec: number }[] = [];
@@ -284,13 +291,7 @@ function readStatistics(dv: DataView, p: number, len: number, le: boolean, offse
   let interfaceDropped: number | null = null;
   let osDropped: number | null = null;
   const u64 = (v: number): number => dv.getUint32(v + (le ? 4 : 0), le) * 2 ** 32 + dv.getUint32(v + (le ? 0 : 4), le);
-  let q = p + 20;
-  const stop = p + len - 4;
-  while (q + 4 <= stop) {
-    const code = dv.getUint16(q, le);
-    const olen = dv.getUint16(q + 2, le);
-    if (code === OPT.endofopt || q + 4 + olen > stop) break;
-    const v = q + 4;
+  forEachOption(dv, p + 20, p + len - 4, le, (code, v, olen) => {
     if (olen >= 8) {
       if (code === ISB_OPT.starttime || code === ISB_OPT.endtime) {
         // Like a packet's timestamp: high 32 bits, then low, in the interface's if_tsresol (and in µs, see CaptureStatistics).
@@ -307,8 +308,7 @@ function readStatistics(dv: DataView, p: number, len: number, le: boolean, offse
       else if (code === ISB_OPT.ifdrop) interfaceDropped = u64(v);
       else if (code === ISB_OPT.osdrop) osDropped = u64(v);
     }
-    q = v + ((olen + 3) & ~3);
-  }
+  });
   return { interfaceId: iface.globalId, offset, start, end, received, interfaceDropped, osDropped };
 }
 
