@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // Each test file's temporary files live in a directory of its own, removed after it (test/support/temp-root.ts).
+    setupFiles: ['test/support/temp-root.ts'],
     testTimeout: 60_000,
     hookTimeout: 300_000,
     // The netns lab and tshark oracles are heavy; two cores on CI.

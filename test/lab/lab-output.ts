@@ -48,11 +48,16 @@ export function labScenarioNames(): string[] {
   return r.stdout.split('\n').filter((s) => s.length > 0);
 }
 
+/** The machine's temp dir: shared by every test file of a run (test/support/temp-root.ts gives each its own). */
+function sharedTmp(): string {
+  return process.env.NATLENS_SHARED_TMPDIR ?? tmpdir();
+}
+
 function defaultOutputDir(): string {
   const hash = createHash('sha256').update(readFileSync(LAB_SCRIPT)).digest('hex').slice(0, 12);
   // Under vitest's forks pool the workers' parent is the vitest main process: one lab run per test run.
   const runId = process.env.VITEST_POOL_ID !== undefined ? process.ppid : process.pid;
-  return join(tmpdir(), `natlens-lab-${hash}-${runId}`);
+  return join(sharedTmp(), `natlens-lab-${hash}-${runId}`);
 }
 
 /**
@@ -60,9 +65,9 @@ function defaultOutputDir(): string {
  * Only this module's own `natlens-lab-<hash>-<pid>` directories are touched.
  */
 function removeFinishedRuns(current: string): void {
-  for (const name of readdirSync(tmpdir())) {
+  for (const name of readdirSync(sharedTmp())) {
     const m = /^natlens-lab-[0-9a-f]{12}-(\d+)$/.exec(name);
-    const path = join(tmpdir(), name);
+    const path = join(sharedTmp(), name);
     if (!m || path === current || alive(Number(m[1])) || existsSync(`${path}.lock`)) continue;
     rmSync(path, { recursive: true, force: true });
   }
