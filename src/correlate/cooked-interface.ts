@@ -3,7 +3,7 @@ import { Net, PacketType } from '../model/packet.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { hostView } from '../simulate/host-view.js';
 import { lookupRoute } from '../simulate/route-lookup.js';
-import { parseMac } from './mac.js';
+import { addMacOwner, macOwners } from './mac.js';
 
 /**
  * The interface a Linux cooked v1 packet was captured on. `tcpdump -i any` before 4.99 (RHEL 8, Ubuntu
@@ -22,17 +22,8 @@ export type CookedInterface = (d: DecodedPacket) => string | null;
 export function cookedInterfaceResolver(snapshot: Snapshot | null): CookedInterface | null {
   if (!snapshot) return null;
   const host = snapshot.host;
-  const own = new Map<number, string>();
-  for (const i of host.interfaces) {
-    const m = i.mac ? parseMac(i.mac) : -1;
-    // Interfaces sharing a MAC (a bridge and its port, VLAN devices) cannot be told apart by it.
-    if (m > 0) own.set(m, own.has(m) && own.get(m) !== i.name ? '' : i.name);
-  }
-  const neighbours = new Map<number, string>();
-  for (const n of host.neighbours) {
-    const m = n.lladdr ? parseMac(n.lladdr) : -1;
-    if (m > 0) neighbours.set(m, neighbours.has(m) && neighbours.get(m) !== n.dev ? '' : n.dev);
-  }
+  const own = macOwners(host.interfaces.map((i) => [i.mac, i.name] as const));
+  const neighbours = macOwners(host.neighbours.map((n) => [n.lladdr, n.dev] as const));
   const canRoute = host.have.routes || host.have.addresses;
   const view = canRoute ? hostView(snapshot) : null;
   const byRoute = new Map<number, string | null>();
@@ -49,12 +40,6 @@ export function cookedInterfaceResolver(snapshot: Snapshot | null): CookedInterf
   if (!own.size && !neighbours.size && !view) return null;
   // What the routes placed teaches the MACs: a later packet from the same MAC that has no IPv4 address to
   // route by (IPv6 neighbour discovery, LLDP) lands on the same interface. A MAC seen on two is left out.
-  const learn = (m: Map<number, string>, mac: number, dev: string): void => {
-    if (mac === 0) return;
-    const had = m.get(mac);
-    if (had === undefined) m.set(mac, dev);
-    else if (had !== dev) m.set(mac, '');
-  };
   const learnedOwn = new Map<number, string>();
   const learnedNeighbours = new Map<number, string>();
   return (d) => {
@@ -65,7 +50,7 @@ export function cookedInterfaceResolver(snapshot: Snapshot | null): CookedInterf
     const dev = ip >= 0 ? routeDev(ip) : null;
     const learned = outgoing ? learnedOwn : learnedNeighbours;
     if (dev) {
-      learn(learned, d.srcMac, dev);
+      addMacOwner(learned, d.srcMac, dev);
       return dev;
     }
     return learned.get(d.srcMac) || null;

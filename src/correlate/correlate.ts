@@ -132,7 +132,8 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   const judge: JudgeWindow = overlap ? { from: rel(overlap.from), to: rel(overlap.to) - margin } : { from: Infinity, to: -Infinity };
 
   const sim = options.simulate && snapshot ? options.simulate : null;
-  const captured = new Set(ifaces.filter((_, i) => state.connections.some((c) => c.iface === i)));
+  // Interfaces whose captures held IPv4 connections (not merely ARP or IPv6 noise).
+  const captured = new Set(state.connections.map((c) => ifaces[c.iface]!));
   const flows = assembleFlows({
     state,
     snapshot,

@@ -490,7 +490,7 @@ function finalizeUnmatched(s: CorrelatorState, i: number): void {
   }
   if (dir !== Dir.IN || acked || expired) return;
   const c = s.connections[id]!;
-  const t = r.f[at + Slot.T]!;
+  const t = f[at + Slot.T]!;
   const head = connDir === 0 ? c.unmatchedInHead : c.unmatchedReplyInHead;
   const tail = connDir === 0 ? c.unmatchedInTail : c.unmatchedReplyInTail;
   if (head.length < TAIL) head.push(t);

@@ -2,7 +2,7 @@ import type { InputWarning } from '../model/errors.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { mergeCaptures } from './capture-merge.js';
 import type { CookedInterface } from './cooked-interface.js';
-import { parseMac } from './mac.js';
+import { macOwners } from './mac.js';
 
 /** How many packets of each capture are looked at. */
 const LOOK = 5000;
@@ -24,12 +24,7 @@ export function interfacesByMac(
   const aliases = new Map<string, string>();
   if (!snapshot) return aliases;
   const known = new Set(snapshot.host.interfaces.map((i) => i.name));
-  const own = new Map<number, string>();
-  for (const i of snapshot.host.interfaces) {
-    const m = i.mac ? parseMac(i.mac) : -1;
-    // Interfaces sharing a MAC (a bridge and its port, VLAN devices) cannot be told apart by it.
-    if (m > 0) own.set(m, own.has(m) && own.get(m) !== i.name ? '' : i.name);
-  }
+  const own = macOwners(snapshot.host.interfaces.map((i) => [i.mac, i.name] as const));
   if (own.size === 0) return aliases;
 
   const votes = new Map<string, { file: string; n: number; to: Map<string, number> }>();

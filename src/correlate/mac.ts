@@ -9,3 +9,21 @@ export function parseMac(s: string): number {
   }
   return v;
 }
+
+/**
+ * Record that `mac` belongs to `name`. A MAC seen under two names (a bridge and its port, VLAN devices on one
+ * parent, a neighbour heard on both sides) cannot tell them apart: it is kept as '' (known, but ambiguous).
+ */
+export function addMacOwner(owners: Map<number, string>, mac: number, name: string): void {
+  if (mac <= 0) return;
+  const had = owners.get(mac);
+  if (had === undefined) owners.set(mac, name);
+  else if (had !== name) owners.set(mac, '');
+}
+
+/** MAC (as text, or null) → name, for a list of things that have both; ambiguous MACs map to ''. */
+export function macOwners(entries: Iterable<readonly [string | null, string]>): Map<number, string> {
+  const owners = new Map<number, string>();
+  for (const [mac, name] of entries) if (mac) addMacOwner(owners, parseMac(mac), name);
+  return owners;
+}
