@@ -1,5 +1,6 @@
 /** `natlens analyze` and `natlens BUNDLE` as a user runs them: the built binary, exit codes, formats, bad input. */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,16 @@ describe.skipIf(!built || !existsSync(FIELD))('natlens analyze (built binary)', 
     expect(a.findings[0].check).toBe('snat-missing');
     const m = run(['analyze', join(FIELD, 'snat-missing'), '--format', 'md']);
     expect(m.out).toMatch(/^# /m);
+  });
+
+  it('every input carries its size and SHA-256 (captures hashed on the digest thread of the built binary)', () => {
+    const a = JSON.parse(run(['analyze', join(FIELD, 'healthy'), '--format', 'json']).out) as { inputs: { path: string; kind: string; sha256: string; bytes: number }[] };
+    expect(a.inputs.filter((i) => i.kind === 'capture')).toHaveLength(2);
+    for (const i of a.inputs) {
+      const bytes = readFileSync(i.path);
+      expect(i.bytes, i.path).toBe(bytes.length);
+      expect(i.sha256, i.path).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
   });
 
   it('natlens BUNDLE without a terminal prints the text diagnosis', () => {
