@@ -4,11 +4,12 @@
  * state (own MACs, neighbours, routes). Real field captures, merged as the kernel would have written
  * them, must give the same flows as the per-interface captures they came from.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyze, type Analysis } from '../../src/index.js';
+import { analyze } from '../../src/index.js';
+import { editedBundle, flowKeys } from '../support/bundle-edit.js';
 import { cookedInterfaceResolver } from '../../src/correlate/cooked-interface.js';
 import { loadSnapshotFromInputs } from '../../src/gateway/load-snapshot.js';
 import { Net, newDecodedPacket, PacketType } from '../../src/model/packet.js';
@@ -29,24 +30,14 @@ interface IpAddrJson {
 function anyBundle(name: string, version: 1 | 2, keep: (file: string) => boolean): string {
   const from = healthy!.dir;
   const links = JSON.parse(readFileSync(join(from, 'ip-addr.json'), 'utf8')) as IpAddrJson[];
-  const dir = join(tmp, name);
-  mkdirSync(dir);
   const inputs = readdirSync(from)
     .filter((f) => f.endsWith('.pcap'))
     .map((f) => {
       const link = links.find((l) => l.ifname === f.replace(/\.pcap$/, ''))!;
       return { bytes: readFileSync(join(from, f)), mac: link.address!, ifindex: link.ifindex };
     });
-  writeFileSync(join(dir, 'any.pcap'), cookedAny(inputs, version));
-  for (const f of readdirSync(from)) if (!f.endsWith('.pcap') && keep(f)) copyFileSync(join(from, f), join(dir, f));
-  return dir;
-}
-
-/** Flows by what they are, not by id: proto, original tuple, ingress, disposition, packet counts. */
-function flowKeys(a: Analysis): string[] {
-  return a.flows
-    .map((f) => `${f.proto} ${f.original.src}:${f.original.sport} > ${f.original.dst}:${f.original.dport} in ${f.ingress} out ${f.egress} ${f.disposition} ${JSON.stringify(Object.entries(f.packets).sort())}`)
-    .sort();
+  const left = readdirSync(from).filter((f) => f.endsWith('.pcap') || !keep(f));
+  return editedBundle(from, join(tmp, name), Object.fromEntries(left.map((f) => [f, null])), { 'any.pcap': cookedAny(inputs, version) });
 }
 
 describe.skipIf(!healthy)('Linux cooked v1 (-i any before tcpdump 4.99) on real captures', () => {

@@ -3,22 +3,21 @@
  * Such flows are not judged (outside-capture) — unless the snapshot's rules stop them at the gateway, which
  * the snapshot proves on its own. Real field captures with the outside one left out.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
+import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-oneside-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function only(set: string, name: string, keep: (f: string) => boolean): string {
+/** A copy of a field set with only the files `keep` lets through, each rewritten by `edit` where it says. */
+function only(set: string, name: string, keep: (f: string) => boolean, edit: Record<string, (b: Buffer) => Buffer> = {}): string {
   const from = fieldSets().find((s) => s.name === set)!.dir;
-  const dir = join(tmp, name);
-  mkdirSync(dir);
-  for (const f of readdirSync(from)) if (keep(f)) copyFileSync(join(from, f), join(dir, f));
-  return dir;
+  return editedBundle(from, join(tmp, name), { ...Object.fromEntries(readdirSync(from).filter((f) => !keep(f)).map((f) => [f, null])), ...edit });
 }
 
 const have = (n: string): boolean => fieldSets().some((s) => s.name === n);
@@ -49,11 +48,13 @@ describe.skipIf(!have('healthy') || !have('ip-forward-off'))('an interface the r
   });
 
   it('captures that do not overlap in time: nothing judged, and a no-overlap warning with both runs', async () => {
-    const dir = only('healthy', 'apart', () => true);
     // The outside capture an hour later (little-endian µs pcap: seconds at each record's start).
-    const b = readFileSync(join(dir, 'net1.pcap'));
-    for (let at = 24; at + 16 <= b.length; at += 16 + b.readUInt32LE(at + 8)) b.writeUInt32LE(b.readUInt32LE(at) + 3600, at);
-    writeFileSync(join(dir, 'net1.pcap'), b);
+    const later = (b: Buffer): Buffer => {
+      const c = Buffer.from(b);
+      for (let at = 24; at + 16 <= c.length; at += 16 + c.readUInt32LE(at + 8)) c.writeUInt32LE(c.readUInt32LE(at) + 3600, at);
+      return c;
+    };
+    const dir = only('healthy', 'apart', () => true, { 'net1.pcap': later });
     const a = await analyze([dir]);
     expect(a.capture.overlap).toBeNull();
     expect(a.flows.every((f) => f.disposition === 'outside-capture' || f.disposition === 'local')).toBe(true);

@@ -3,32 +3,25 @@
  * pod's veth) are the gateway's interfaces all the same: their frames carry its MACs. Real field captures,
  * renamed.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyze, type Analysis } from '../../src/index.js';
+import { analyze } from '../../src/index.js';
+import { editedBundle, flowKeys } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-bymac-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A copy of a field set with its files renamed (`rename[file]`), dropped (null) or added (`extra`). */
+/** A copy of a field set with its files renamed (`rename[file]`), dropped (null) or added (`extra`: new name → file). */
 function copySet(set: string, name: string, rename: Record<string, string | null>, extra: Record<string, string> = {}): string {
   const from = fieldSets().find((s) => s.name === set)!.dir;
-  const dir = join(tmp, name);
-  mkdirSync(dir);
-  for (const f of readdirSync(from)) {
-    const to = f in rename ? rename[f] : f;
-    if (to) copyFileSync(join(from, f), join(dir, to));
-  }
-  for (const [to, f] of Object.entries(extra)) copyFileSync(join(from, f), join(dir, to));
-  return dir;
+  const add: Record<string, Uint8Array> = {};
+  for (const [f, to] of Object.entries(rename)) if (to) add[to] = readFileSync(join(from, f));
+  for (const [to, f] of Object.entries(extra)) add[to] = readFileSync(join(from, f));
+  return editedBundle(from, join(tmp, name), Object.fromEntries(Object.keys(rename).map((f) => [f, null])), add);
 }
-
-/** Flows by what they are: proto, tuple, ingress/egress, disposition, counts per interface. */
-const flowKeys = (a: Analysis): string[] =>
-  a.flows.map((f) => `${f.proto} ${f.original.src}:${f.original.sport} > ${f.original.dst}:${f.original.dport} ${f.ingress}→${f.egress} ${f.disposition} ${JSON.stringify(Object.entries(f.packets).sort())}`).sort();
 
 const have = (n: string): boolean => fieldSets().some((s) => s.name === n);
 

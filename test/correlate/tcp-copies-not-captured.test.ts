@@ -3,24 +3,13 @@
  * drop at the gateway when TCP itself proves the packet got through: the far end acknowledged it. Real
  * field captures with one forwarded TCP data segment taken out of the outside capture.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
+import { editedBundle, pcapWithout } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
-
-/** A classic little-endian pcap without record `frame` (1-based). */
-function withoutRecord(bytes: Buffer, frame: number): Buffer {
-  const parts: Buffer[] = [bytes.subarray(0, 24)];
-  let n = 0;
-  for (let at = 24; at + 16 <= bytes.length; ) {
-    const len = 16 + bytes.readUInt32LE(at + 8);
-    if (++n !== frame) parts.push(bytes.subarray(at, at + len));
-    at += len;
-  }
-  return Buffer.concat(parts);
-}
 
 const healthy = fieldSets().find((s) => s.name === 'healthy');
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-tcpack-'));
@@ -36,12 +25,7 @@ describe.skipIf(!healthy)('TCP segments whose copy the capture missed', () => {
     const data = flow.samples.find((p) => p.iface === inside && p.direction === 'request' && p.length > 52 && p.summary.includes('TCP [P') && p.match?.iface === outside)!;
     expect(data).toBeDefined();
 
-    const dir = join(tmp, 'missed');
-    mkdirSync(dir);
-    for (const f of readdirSync(healthy!.dir)) {
-      if (f === `${outside}.pcap`) writeFileSync(join(dir, f), withoutRecord(readFileSync(join(healthy!.dir, f)), data.match!.frame));
-      else copyFileSync(join(healthy!.dir, f), join(dir, f));
-    }
+    const dir = editedBundle(healthy!.dir, join(tmp, 'missed'), { [`${outside}.pcap`]: (b) => pcapWithout(b, data.match!.frame) });
     const a = await analyze([dir]);
     const same = a.flows.find((f) => f.proto === 'tcp' && f.original.sport === flow.original.sport && f.original.src === flow.original.src)!;
     expect(same.disposition).toBe('delivered');

@@ -3,25 +3,13 @@
  * §5.3.1): traceroute and mtr probes do it on purpose. Such a packet without a copy is not lost at the
  * gateway. A real field capture with one forwarded echo request turned into a TTL-1 probe.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
+import { editedBundle, pcapRecordOffset, pcapWithout } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
-
-/** Offset of record `frame` (1-based) of a classic little-endian pcap. */
-function recordAt(b: Buffer, frame: number): number {
-  let at = 24;
-  for (let n = 1; n < frame; n++) at += 16 + b.readUInt32LE(at + 8);
-  return at;
-}
-
-/** The pcap without record `frame`. */
-function withoutRecord(b: Buffer, frame: number): Buffer {
-  const at = recordAt(b, frame);
-  return Buffer.concat([b.subarray(0, at), b.subarray(at + 16 + b.readUInt32LE(at + 8))]);
-}
 
 const healthy = fieldSets().find((s) => s.name === 'healthy');
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-ttl-'));
@@ -35,17 +23,14 @@ describe.skipIf(!healthy)('TTL run out at the gateway', () => {
     const flow = full.flows.find((f) => f.proto === 'icmp' && f.ingress === inside)!;
     const req = flow.samples.filter((p) => p.iface === inside && p.direction === 'request' && p.match?.iface === outside)[1]!;
 
-    const dir = join(tmp, 'probe');
-    mkdirSync(dir);
-    for (const f of readdirSync(healthy!.dir)) {
-      const from = join(healthy!.dir, f);
-      if (f === `${inside}.pcap`) {
-        const b = Buffer.from(readFileSync(from));
-        b[recordAt(b, req.frame) + 16 + 14 + 8] = 1; // Ethernet, then the IPv4 TTL byte
-        writeFileSync(join(dir, f), b);
-      } else if (f === `${outside}.pcap`) writeFileSync(join(dir, f), withoutRecord(readFileSync(from), req.match!.frame));
-      else copyFileSync(from, join(dir, f));
-    }
+    const dir = editedBundle(healthy!.dir, join(tmp, 'probe'), {
+      [`${inside}.pcap`]: (b) => {
+        const c = Buffer.from(b);
+        c[pcapRecordOffset(c, req.frame) + 16 + 14 + 8] = 1; // record header, Ethernet, then the IPv4 TTL byte
+        return c;
+      },
+      [`${outside}.pcap`]: (b) => pcapWithout(b, req.match!.frame),
+    });
     const a = await analyze([dir]);
     const same = a.flows.find((f) => f.proto === 'icmp' && f.original.src === flow.original.src && f.original.sport === flow.original.sport)!;
     expect(same.samples.find((p) => p.frame === req.frame && p.iface === inside)!.ttl).toBe(1);

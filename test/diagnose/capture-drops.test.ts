@@ -3,12 +3,13 @@
  * packets (pcapng interface statistics), a loss no rule explains is reported as what it may be: the
  * capture's. Real dumpcap captures from the lab, with one forwarded packet taken out of the outside one.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../../src/index.js';
 import { LAB_AVAILABLE, labOutput, readLabJson } from '../lab/lab-output.js';
+import { editedBundle } from '../support/bundle-edit.js';
 
 /** A little-endian pcapng without its `frame`-th packet block, its interface statistics saying `ifdrop` dropped. */
 function editPcapng(bytes: Buffer, frame: number, ifdrop: number): Buffer {
@@ -55,15 +56,8 @@ describe.skipIf(!LAB_AVAILABLE)('capture drops (pcapng interface statistics) on 
     frame = f.samples.filter((p) => p.iface === inside && p.direction === 'request' && p.match)[1]!.match!.frame;
   }, 300_000);
 
-  const bundle = (name: string, ifdrop: number): string => {
-    const dir = join(tmp, name);
-    mkdirSync(dir);
-    for (const f of readdirSync(source)) {
-      if (f === `${outside}.pcapng`) writeFileSync(join(dir, f), editPcapng(readFileSync(join(source, f)), frame, ifdrop));
-      else copyFileSync(join(source, f), join(dir, f));
-    }
-    return dir;
-  };
+  const bundle = (name: string, ifdrop: number): string =>
+    editedBundle(source, join(tmp, name), { [`${outside}.pcapng`]: (b) => editPcapng(b, frame, ifdrop) });
   const drop = (a: Analysis) => a.findings.find((f) => f.check === 'intermittent-drop');
 
   it('a lost packet the capture does not account for is an error at the gateway', async () => {

@@ -5,7 +5,7 @@
  * is down); and a field bundle whose `ip addr` is given only in brief forms gives the same analysis.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { parseIpAddr } from '../../src/gateway/ip-addr.js';
 import { loadSnapshot } from '../../src/gateway/load-snapshot.js';
 import { sniffSnapshot } from '../../src/gateway/sniff.js';
 import { analyze } from '../../src/index.js';
+import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-ipforms-'));
@@ -81,22 +82,20 @@ const healthy = fieldSets().find((s) => s.name === 'healthy');
 describe.skipIf(!healthy)('a field bundle whose ip addr is brief', () => {
   it('gives the interfaces, roles and flows of the full snapshot', async () => {
     const full = await analyze([healthy!.dir]);
-    const dir = join(tmp, 'field-brief');
-    mkdirSync(dir);
-    for (const f of readdirSync(healthy!.dir)) if (!f.startsWith('ip-addr')) copyFileSync(join(healthy!.dir, f), join(dir, f));
     // What `ip -br addr` and `ip -br link` print for the same links (from the set's ip-addr.txt).
-    writeFileSync(
-      join(dir, 'br-addr.txt'),
-      'lo               UNKNOWN        127.0.0.1/8 ::1/128 \n' +
-        'eth0@if169       UP             10.0.4.254/24 fe80::cc00:bfff:fe3b:729a/64 \n' +
-        'net1@if171       UP             203.0.113.71/24 203.0.113.72/24 fe80::b055:a3ff:fe40:d3dd/64 \n',
-    );
-    writeFileSync(
-      join(dir, 'br-link.txt'),
-      'lo               UNKNOWN        00:00:00:00:00:00 <LOOPBACK,UP,LOWER_UP> \n' +
-        'eth0@if169       UP             ce:00:bf:3b:72:9a <BROADCAST,MULTICAST,UP,LOWER_UP> \n' +
-        'net1@if171       UP             b2:55:a3:40:d3:dd <BROADCAST,MULTICAST,UP,LOWER_UP> \n',
-    );
+    const text = (t: string): Uint8Array => new TextEncoder().encode(t);
+    const dir = editedBundle(healthy!.dir, join(tmp, 'field-brief'), { 'ip-addr.txt': null, 'ip-addr.json': null }, {
+      'br-addr.txt': text(
+        'lo               UNKNOWN        127.0.0.1/8 ::1/128 \n' +
+          'eth0@if169       UP             10.0.4.254/24 fe80::cc00:bfff:fe3b:729a/64 \n' +
+          'net1@if171       UP             203.0.113.71/24 203.0.113.72/24 fe80::b055:a3ff:fe40:d3dd/64 \n',
+      ),
+      'br-link.txt': text(
+        'lo               UNKNOWN        00:00:00:00:00:00 <LOOPBACK,UP,LOWER_UP> \n' +
+          'eth0@if169       UP             ce:00:bf:3b:72:9a <BROADCAST,MULTICAST,UP,LOWER_UP> \n' +
+          'net1@if171       UP             b2:55:a3:40:d3:dd <BROADCAST,MULTICAST,UP,LOWER_UP> \n',
+      ),
+    });
     const brief = await analyze([dir]);
     expect(brief.inputs.filter((i) => i.path.includes('br-')).map((i) => i.format)).toEqual(['ip-addr', 'ip-addr']);
     expect(brief.interfaces).toEqual(full.interfaces);

@@ -2,7 +2,7 @@
  * A report's headline says what was found: packets stop, packets pass — or, when there were flows but none
  * could be judged (the outside not captured), that they could not be followed, never "they pass".
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { analyze } from '../../src/index.js';
 import { renderHtml } from '../../src/present/html-report.js';
 import { renderMarkdown } from '../../src/present/markdown-report.js';
 import { headline } from '../../src/present/report-facts.js';
+import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-headline-'));
@@ -20,10 +21,7 @@ describe.skipIf(!set('healthy') || !set('ip-forward-off'))('report headline on r
   it('pass, stop, and not followed', async () => {
     expect(headline(await analyze([set('healthy')!.dir]))).toMatchObject({ kind: 'ok', badge: 'OK' });
     expect(headline(await analyze([set('ip-forward-off')!.dir]))).toMatchObject({ kind: 'stop', badge: 'PACKETS STOP' });
-    const dir = join(tmp, 'inside-only');
-    mkdirSync(dir);
-    for (const f of readdirSync(set('healthy')!.dir)) if (f !== 'net1.pcap') copyFileSync(join(set('healthy')!.dir, f), join(dir, f));
-    const a = await analyze([dir]);
+    const a = await analyze([editedBundle(set('healthy')!.dir, join(tmp, 'inside-only'), { 'net1.pcap': null })]);
     expect(headline(a)).toMatchObject({ kind: 'unjudged', badge: 'NOT JUDGED' });
     expect(renderMarkdown(a).split('\n')[0]).toBe('# Postmortem: packets could not be followed through the NAT gateway');
     const html = renderHtml(a);

@@ -1,0 +1,53 @@
+/**
+ * Real bundles changed the way reality changes them: a copy of a field or lab bundle with some files
+ * rewritten, left out or added, and classic pcap edits (records cut off or taken out).
+ */
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Analysis } from '../../src/index.js';
+
+/** Byte offset of record `frame` (1-based, as Wireshark numbers frames) of a classic little-endian pcap. */
+export function pcapRecordOffset(bytes: Buffer, frame: number): number {
+  let at = 24;
+  for (let n = 1; n < frame && at < bytes.length; n++) at += 16 + bytes.readUInt32LE(at + 8);
+  return at;
+}
+
+/** The first `keep` records. */
+export function pcapPrefix(bytes: Buffer, keep: number): Buffer {
+  return bytes.subarray(0, pcapRecordOffset(bytes, keep + 1));
+}
+
+/** The records after the first `skip` (the file header kept). */
+export function pcapSuffix(bytes: Buffer, skip: number): Buffer {
+  return Buffer.concat([bytes.subarray(0, 24), bytes.subarray(pcapRecordOffset(bytes, skip + 1))]);
+}
+
+/** The pcap without record `frame`. */
+export function pcapWithout(bytes: Buffer, frame: number): Buffer {
+  const at = pcapRecordOffset(bytes, frame);
+  return Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 16 + bytes.readUInt32LE(at + 8))]);
+}
+
+/**
+ * Copy bundle `from` into the new folder `to`: each file as it is, rewritten by `edit[name]`, or left out
+ * where `edit[name]` is null; `add` writes more files (name → content). Returns `to`.
+ */
+export function editedBundle(from: string, to: string, edit: Record<string, ((b: Buffer) => Buffer) | null> = {}, add: Record<string, Uint8Array> = {}): string {
+  mkdirSync(to);
+  for (const name of readdirSync(from)) {
+    const e = edit[name];
+    if (e === null) continue;
+    if (e) writeFileSync(join(to, name), e(readFileSync(join(from, name))));
+    else copyFileSync(join(from, name), join(to, name));
+  }
+  for (const [name, content] of Object.entries(add)) writeFileSync(join(to, name), content);
+  return to;
+}
+
+/** Flows by what they are, not by id: proto, original tuple, in → out, disposition, packets per interface. */
+export function flowKeys(a: Analysis): string[] {
+  return a.flows
+    .map((f) => `${f.proto} ${f.original.src}:${f.original.sport} > ${f.original.dst}:${f.original.dport} ${f.ingress}→${f.egress} ${f.disposition} ${JSON.stringify(Object.entries(f.packets).sort())}`)
+    .sort();
+}
