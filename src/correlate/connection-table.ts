@@ -41,8 +41,6 @@ export const enum ConnField {
   COUNTS = 16,
   /** Forwarding latencies recorded (bounded by MAX_LATENCIES). */
   LATENCIES = 24,
-  /** PEER_SET | REPLY_PEER_SET. */
-  PEERS = 25,
   /** Union-find parent (connection id). */
   PARENT = 26,
   // TCP, by the direction (connDir) of the packets that showed it: the highest acknowledgment number they
@@ -54,11 +52,21 @@ export const enum ConnField {
   TCP_SEEN = 33,
   /** Arrivals with no copy whose TTL had run out (≤ 1: the gateway may not forward them), by connDir. */
   EXPIRED = 34,
-  STRIDE = 40,
+  // The connection's kept packets (rows of the packet store, packet-store.ts; -1 when none): its first
+  // packet, its sample list (linked through the rows), its observed translations.
+  FIRST_ROW = 36,
+  SAMPLE_HEAD = 37,
+  SAMPLE_TAIL = 38,
+  PEER_ROW = 39,
+  REPLY_PEER_ROW = 40,
+  /** Final direction of the first packet (DirId). */
+  FIRST_DIR = 41,
+  /** Unmatched arrivals sampled past the first MAX_SAMPLES. */
+  UNMATCHED_SAMPLED = 42,
+  /** 1: an original-direction TCP SYN was seen. */
+  SAW_SYN = 43,
+  STRIDE = 48,
 }
-
-export const PEER_SET = 1;
-export const REPLY_PEER_SET = 2;
 
 export interface ConnectionTable {
   /** Slot → connection id + 1 (0 = empty). Length is a power of two. */
@@ -184,6 +192,10 @@ export function insertFound(t: ConnectionTable, id: number, src: number, dst: nu
   f[row + ConnField.SPORT] = sport;
   f[row + ConnField.DPORT] = dport;
   f[row + ConnField.PARENT] = id;
+  f[row + ConnField.SAMPLE_HEAD] = -1;
+  f[row + ConnField.SAMPLE_TAIL] = -1;
+  f[row + ConnField.PEER_ROW] = -1;
+  f[row + ConnField.REPLY_PEER_ROW] = -1;
   t.slots[t.lastSlot] = id + 1;
   t.lastSlot = -1;
   t.count++;

@@ -34,10 +34,18 @@ export function slot(connDir: 0 | 1, dir: DirId, matched: boolean): number {
   return connDir * 4 + (dir === Dir.OUT ? 2 : 0) + (matched ? 1 : 0);
 }
 
+/** Times of a connection's unmatched arrivals, by direction: the first and the latest few (see `Connection`). */
+export interface UnmatchedTimes {
+  readonly inHead: number[];
+  readonly inTail: number[];
+  readonly replyHead: number[];
+  readonly replyTail: number[];
+}
+
 /**
  * A connection as seen on ONE interface, conntrack-like: both directions share it. While packets are
- * pushed the correlator keeps `counts`, `parent`, `last` and `latencies` as numbers in its own tables (no
- * per-packet object access); they are filled in by `finishCorrelator`.
+ * pushed a connection is only numbers in the correlator's tables (connection-table.ts, packet-store.ts);
+ * `finishCorrelator` makes these objects, whose packets become objects when read.
  */
 export interface Connection {
   readonly id: number;
@@ -52,7 +60,7 @@ export interface Connection {
   /** When its latest packet was seen (a connection keeps no object per packet). */
   readonly last: PacketTime;
   /** Final direction of the first packet (UNKNOWN until it is matched or expires). */
-  firstDir: DirId;
+  readonly firstDir: DirId;
   /** Finalised packets by slot(connDir, dir, matched). */
   readonly counts: Int32Array;
   /**
@@ -64,57 +72,27 @@ export interface Connection {
    * Times of unmatched packets arriving in the original direction: the first and the latest few, so that
    * those before both captures ran, or after one stopped, are not judged lost.
    */
-  readonly unmatchedInHead: number[];
-  readonly unmatchedInTail: number[];
+  readonly unmatchedInHead: readonly number[];
+  readonly unmatchedInTail: readonly number[];
   /** The same for unmatched arrivals in the reply direction (a reply in a capture's last moments is not judged lost). */
-  readonly unmatchedReplyInHead: number[];
-  readonly unmatchedReplyInTail: number[];
-  /** Union-find parent (connection id): connections joined by matched packets form one flow. */
-  parent: number;
+  readonly unmatchedReplyInHead: readonly number[];
+  readonly unmatchedReplyInTail: readonly number[];
+  /** Union-find root (connection id): connections joined by matched packets form one flow. */
+  readonly parent: number;
   /** First matched partner of an inbound original-direction packet: the observed translation. */
-  peer: PacketInfo | null;
+  readonly peer: PacketInfo | null;
   /** First matched partner of an inbound reply. */
-  replyPeer: PacketInfo | null;
+  readonly replyPeer: PacketInfo | null;
   /** Forwarding latencies in ns of matched inbound packets (bounded sample). */
-  readonly latencies: number[];
-  readonly errors: QuotedError[];
+  readonly latencies: Float64Array;
+  readonly errors: readonly QuotedError[];
   /** First packets of the connection, and the first unmatched ones past those (bounded). */
-  readonly samples: PacketInfo[];
-  unmatchedSampled: number;
+  readonly samples: readonly PacketInfo[];
   /** Original-direction TCP SYN seen (the connection started inside the capture). */
-  sawSyn: boolean;
+  readonly sawSyn: boolean;
 }
 
 export const MAX_SAMPLES = 16;
 export const MAX_UNMATCHED_SAMPLES = 8;
 export const TAIL = 32;
 export const MAX_LATENCIES = 64;
-
-export function newConnection(id: number, p: PacketInfo): Connection {
-  return {
-    id,
-    iface: p.iface,
-    proto: p.proto,
-    src: p.src,
-    dst: p.dst,
-    sport: p.sport,
-    dport: p.dport,
-    first: p,
-    last: { t: p.t, tsSec: p.tsSec, tsNsec: p.tsNsec, file: p.file, frame: p.frame },
-    firstDir: Dir.UNKNOWN,
-    counts: new Int32Array(8),
-    expiredIn: new Int32Array(2),
-    unmatchedInHead: [],
-    unmatchedInTail: [],
-    unmatchedReplyInHead: [],
-    unmatchedReplyInTail: [],
-    parent: id,
-    peer: null,
-    replyPeer: null,
-    latencies: [],
-    errors: [],
-    samples: [],
-    unmatchedSampled: 0,
-    sawSyn: false,
-  };
-}

@@ -2,12 +2,14 @@ import type { CaptureRecord } from '../model/capture.js';
 import type { DecodedPacket } from '../model/packet.js';
 import { Net, PacketType, Proto, TcpFlag } from '../model/packet.js';
 import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
-import { MAX_LATENCIES, MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, newConnection, slot, TAIL, type Connection, type QuotedError } from './connection.js';
-import { ConnField, findConnection, insertFound, newConnectionTable, PEER_SET, REPLY_PEER_SET, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
+import { MAX_LATENCIES, MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, slot, TAIL, type Connection, type QuotedError, type UnmatchedTimes } from './connection.js';
+import { ConnField, findConnection, insertFound, newConnectionTable, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
 import { fingerprint } from './fingerprint.js';
 import { acknowledged, observeTcp } from './tcp-acks.js';
-import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, slotPacket, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
-import { Dir, isEcho, isForwardableIpv4, isIcmpError, toPacketInfo, type DirId, type PacketInfo } from './packet-info.js';
+import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
+import { Dir, isEcho, isForwardableIpv4, isIcmpError, type DirId } from './packet-info.js';
+import { keepDecoded, keepSlot, Kept, newPacketStore, writePacketFields, type PacketStore } from './packet-store.js';
+import { StoredConnection } from './stored-connection.js';
 
 export interface CorrelatorOptions {
   /** The gateway's own IPv4 addresses (from the snapshot). */
@@ -21,11 +23,18 @@ export interface CorrelatorOptions {
 /** Everything the correlator learned, for flow assembly and the checks. */
 export interface CorrelatorState {
   readonly options: CorrelatorOptions;
+  /** The connections, made by `finishCorrelator` (empty until then: a connection is a table row while packets come). */
   readonly connections: Connection[];
   /** Connection ids by key (interface, protocol, endpoint pair). */
   readonly table: ConnectionTable;
   /** Packets waiting for their copy, in arrival order, with their fingerprint chains. */
   readonly ring: PacketRing;
+  /** The packets kept past matching: samples, their partners, first packets, observed translations. */
+  readonly store: PacketStore;
+  /** ICMP errors quoting a connection's packets, by connection id (sparse). */
+  readonly errors: (QuotedError[] | undefined)[];
+  /** Unmatched arrival times by connection id (sparse). */
+  readonly unmatched: (UnmatchedTimes | undefined)[];
   readonly arp: ArpTracker;
   /** Orphan ICMP errors (their quoted connection was not seen). */
   readonly orphanErrors: QuotedError[];
@@ -53,6 +62,9 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     connections: [],
     table: newConnectionTable(),
     ring: newPacketRing(),
+    store: newPacketStore(),
+    errors: [],
+    unmatched: [],
     arp: newArpTracker(),
     orphanErrors: [],
     pairDeltas: new Map(),
@@ -102,11 +114,11 @@ function arrivalDirection(s: CorrelatorState, d: DecodedPacket, iface: number): 
 
 /**
  * Feed one decoded packet. Packets must come in time order across all captures (merge them first).
- * The per-packet path allocates nothing and, past a connection's first packets, touches no object:
- * the packet is looked up and matched as numbers (connection-table.ts, packet-ring.ts), and becomes a
- * `PacketInfo` object only when its connection samples it, or when it is a sampled packet's partner or
- * a connection's observed translation (`peer`, `replyPeer`). Connection counters, parents and latest times are copied into the
- * `Connection` objects by `finishCorrelator`.
+ * The per-packet path allocates nothing and touches no object: the packet is looked up and matched as
+ * numbers (connection-table.ts, packet-ring.ts), and is kept as a row of the packet store
+ * (packet-store.ts) only when its connection samples it, when it is a kept packet's partner, or when it
+ * is a connection's observed translation (`peer`, `replyPeer`). The `Connection` objects are made by
+ * `finishCorrelator`, and their packets become objects when read.
  */
 export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPacket, file: number, iface: number): void {
   s.packets++;
@@ -147,7 +159,7 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
     return;
   }
 
-  // The same numbers toPacketInfo keeps: ICMP echo id in the source port's place.
+  // The numbers a kept packet has (packet-store.ts): ICMP echo id in the source port's place.
   const src = d.src;
   const dst = d.dst;
   const sport = icmp ? (isEcho(d.icmpType) ? d.icmpId : 0) : d.sport;
@@ -159,13 +171,14 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
   }
 
   const table = s.table;
-  let p: PacketInfo | null = null;
+  // The packet's row in the packet store, once it is kept (a new connection's first packet, a sample).
+  let kept = -1;
   let id = findConnection(table, iface, proto, src, dst, sport, dport);
   if (id < 0) {
-    p = toPacketInfo(rec, d, file, iface, t, arrival, key);
-    id = s.connections.length;
-    s.connections.push(newConnection(id, p));
+    id = table.count;
     insertFound(table, id, src, dst, sport, dport);
+    kept = keepDecoded(s.store, rec, d, file, iface, t, arrival, key, id, 0);
+    table.f[id * ConnField.STRIDE + ConnField.FIRST_ROW] = kept;
   }
   const cf = table.f;
   const row = id * ConnField.STRIDE;
@@ -181,64 +194,38 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
   cf[row + ConnField.LAST_FILE] = file;
   cf[row + ConnField.LAST_FRAME] = rec.frame;
   if (proto === Proto.TCP) {
-    if (connDir === 0 && (d.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) s.connections[id]!.sawSyn = true;
+    if (connDir === 0 && (d.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) cf[row + ConnField.SAW_SYN] = 1;
     observeTcp(cf, row, connDir, d, t);
   }
   if (cf[row + ConnField.SAMPLES]! < MAX_SAMPLES) {
-    if (p === null) p = toPacketInfo(rec, d, file, iface, t, arrival, key);
-    addSample(s, s.connections[id]!, p);
-  }
-  if (p !== null) {
-    p.connId = id;
-    p.connDir = connDir;
+    if (kept < 0) kept = keepDecoded(s.store, rec, d, file, iface, t, arrival, key, id, connDir);
+    addSample(s, id, kept);
   }
 
   const j = findPartner(s, d, iface, t, arrival, key, icmp);
   if (j >= 0) {
-    pairWithPending(s, j, rec, d, file, iface, t, arrival, key, id, connDir, p);
+    pairWithPending(s, j, rec, d, file, iface, t, arrival, key, id, connDir, kept);
     return;
   }
   const i = claimSlot(ring);
-  const f = ring.f;
-  const at = i * Slot.STRIDE;
-  f[at + Slot.KEY] = key;
-  f[at + Slot.IFACE] = iface;
-  f[at + Slot.IP_ID] = d.ipId;
-  f[at + Slot.PAYLOAD_LENGTH] = d.payloadLength;
-  f[at + Slot.PAYLOAD_HASH] = d.payloadHash;
-  f[at + Slot.PROTO] = proto;
-  f[at + Slot.TCP_SEQ] = d.tcpSeq;
-  f[at + Slot.TCP_ACK] = d.tcpAck;
-  f[at + Slot.TCP_FLAGS] = d.tcpFlags;
-  f[at + Slot.ICMP_TYPE] = icmp ? d.icmpType : -1;
-  f[at + Slot.ICMP_CODE] = icmp ? d.icmpCode : -1;
-  f[at + Slot.ICMP_SEQ] = icmp ? d.icmpSeq : 0;
-  f[at + Slot.T] = t;
-  f[at + Slot.TTL] = d.ttl;
-  f[at + Slot.ARRIVAL] = arrival;
-  f[at + Slot.CONN_DIR] = connDir;
-  f[at + Slot.CONN_ID] = id;
-  f[at + Slot.SRC_MAC] = d.srcMac;
-  f[at + Slot.DST_MAC] = d.dstMac;
-  f[at + Slot.SRC] = src;
-  f[at + Slot.DST] = dst;
-  f[at + Slot.TS_SEC] = rec.tsSec;
-  f[at + Slot.TS_NSEC] = rec.tsNsec;
-  f[at + Slot.FRAME] = rec.frame;
-  f[at + Slot.FILE] = file;
-  f[at + Slot.SPORT] = sport;
-  f[at + Slot.DPORT] = dport;
-  f[at + Slot.LENGTH] = d.ipTotalLength;
-  f[at + Slot.DF] = d.df ? 1 : 0;
-  ring.obj[i] = p;
+  writePacketFields(ring.f, i * Slot.STRIDE, rec, d, file, iface, t, arrival, key, id, connDir);
+  ring.kept[i] = kept;
   linkPending(ring, i);
 }
 
-/** Append `p` to its connection's samples (the table mirrors the list's length for the hot path). */
-function addSample(s: CorrelatorState, c: Connection, p: PacketInfo): void {
-  p.sample = c.samples.length;
-  c.samples.push(p);
-  s.table.f[c.id * ConnField.STRIDE + ConnField.SAMPLES] = c.samples.length;
+/** Append kept row `kept` to connection `id`'s sample list (linked through the rows). */
+function addSample(s: CorrelatorState, id: number, kept: number): void {
+  const cf = s.table.f;
+  const row = id * ConnField.STRIDE;
+  const kf = s.store.f;
+  const n = cf[row + ConnField.SAMPLES]!;
+  kf[kept * Kept.STRIDE + Kept.SAMPLE] = n;
+  kf[kept * Kept.STRIDE + Kept.NEXT_SAMPLE] = -1;
+  const tail = cf[row + ConnField.SAMPLE_TAIL]!;
+  if (tail < 0) cf[row + ConnField.SAMPLE_HEAD] = kept;
+  else kf[tail * Kept.STRIDE + Kept.NEXT_SAMPLE] = kept;
+  cf[row + ConnField.SAMPLE_TAIL] = kept;
+  cf[row + ConnField.SAMPLES] = n + 1;
 }
 
 /**
@@ -357,7 +344,7 @@ function pairWithPending(
   key: number,
   id: number,
   connDir: 0 | 1,
-  p: PacketInfo | null,
+  kept: number,
 ): void {
   const r = s.ring;
   const rf = r.f;
@@ -380,35 +367,24 @@ function pairWithPending(
   const inRow = inId * ConnField.STRIDE;
   const outRow = outId * ConnField.STRIDE;
 
-  // Objects only when someone keeps them: a sampled side's partner, the connection's first translation.
-  const peerBit = inConnDir === 0 ? PEER_SET : REPLY_PEER_SET;
-  const wantsPeer = (cf[inRow + ConnField.PEERS]! & peerBit) === 0;
-  let qObj = r.obj[j]!;
-  if (p !== null || qObj !== null || wantsPeer) {
-    if (p === null) {
-      p = toPacketInfo(rec, d, file, iface, t, arrival, key);
-      p.connId = id;
-      p.connDir = connDir;
-    }
-    if (qObj === null) {
-      qObj = slotPacket(r, j);
-      r.obj[j] = qObj;
-    }
-    p.match = qObj;
-    qObj.match = p;
-    const inObj = pendingInbound ? qObj : p;
-    const outObj = pendingInbound ? p : qObj;
-    inObj.dir = Dir.IN;
-    outObj.dir = Dir.OUT;
-    const ci = s.connections[inId]!;
-    const co = s.connections[outId]!;
-    if (wantsPeer) {
-      if (inConnDir === 0) ci.peer = outObj;
-      else ci.replyPeer = outObj;
-      cf[inRow + ConnField.PEERS] = cf[inRow + ConnField.PEERS]! | peerBit;
-    }
-    if (inObj === ci.first) ci.firstDir = Dir.IN;
-    if (outObj === co.first) co.firstDir = Dir.OUT;
+  // Kept only when someone reads them later: a kept side's partner, the connection's first translation.
+  const peerField = inConnDir === 0 ? ConnField.PEER_ROW : ConnField.REPLY_PEER_ROW;
+  const wantsPeer = cf[inRow + peerField]! < 0;
+  let qKept = r.kept[j]!;
+  if (kept >= 0 || qKept >= 0 || wantsPeer) {
+    const store = s.store;
+    if (kept < 0) kept = keepDecoded(store, rec, d, file, iface, t, arrival, key, id, connDir);
+    if (qKept < 0) qKept = keepSlot(store, rf, q);
+    const kf = store.f;
+    kf[kept * Kept.STRIDE + Kept.MATCH] = qKept;
+    kf[qKept * Kept.STRIDE + Kept.MATCH] = kept;
+    const inKept = pendingInbound ? qKept : kept;
+    const outKept = pendingInbound ? kept : qKept;
+    kf[inKept * Kept.STRIDE + Kept.DIR] = Dir.IN;
+    kf[outKept * Kept.STRIDE + Kept.DIR] = Dir.OUT;
+    if (wantsPeer) cf[inRow + peerField] = outKept;
+    if (inKept === cf[inRow + ConnField.FIRST_ROW]) cf[inRow + ConnField.FIRST_DIR] = Dir.IN;
+    if (outKept === cf[outRow + ConnField.FIRST_ROW]) cf[outRow + ConnField.FIRST_DIR] = Dir.OUT;
   }
 
   // Learn the gateway's MAC on both interfaces from the pair (ip addr may not have been given).
@@ -481,29 +457,34 @@ function finalizeUnmatched(s: CorrelatorState, i: number): void {
   // TTL run out: the gateway may not forward it (RFC 1812 §5.3.1), whatever its rules say; not judged.
   const expired = dir === Dir.IN && !acked && f[at + Slot.TTL]! <= 1;
   if (expired) cf[row + ConnField.EXPIRED + connDir]!++;
-  let p = r.obj[i]!;
-  if (p !== null) {
-    p.dir = dir;
-    p.copyUnseen = acked;
-    const c = s.connections[id]!;
-    if (p === c.first) c.firstDir = dir;
+  const store = s.store;
+  let kept = r.kept[i]!;
+  if (kept >= 0) {
+    const at2 = kept * Kept.STRIDE;
+    store.f[at2 + Kept.DIR] = dir;
+    store.f[at2 + Kept.COPY_UNSEEN] = acked ? 1 : 0;
+    if (kept === cf[row + ConnField.FIRST_ROW]) cf[row + ConnField.FIRST_DIR] = dir;
   }
   if (dir !== Dir.IN || acked || expired) return;
-  const c = s.connections[id]!;
   const t = f[at + Slot.T]!;
-  const head = connDir === 0 ? c.unmatchedInHead : c.unmatchedReplyInHead;
-  const tail = connDir === 0 ? c.unmatchedInTail : c.unmatchedReplyInTail;
+  let u = s.unmatched[id];
+  if (u === undefined) {
+    u = { inHead: [], inTail: [], replyHead: [], replyTail: [] };
+    s.unmatched[id] = u;
+  }
+  const head = connDir === 0 ? u.inHead : u.replyHead;
+  const tail = connDir === 0 ? u.inTail : u.replyTail;
   if (head.length < TAIL) head.push(t);
   tail.push(t);
   if (tail.length > TAIL) tail.shift();
-  if ((p === null || p.sample < 0) && c.unmatchedSampled < MAX_UNMATCHED_SAMPLES) {
-    c.unmatchedSampled++;
-    if (p === null) {
-      p = slotPacket(r, i);
-      p.dir = dir;
-      r.obj[i] = p;
+  if ((kept < 0 || store.f[kept * Kept.STRIDE + Kept.SAMPLE]! < 0) && cf[row + ConnField.UNMATCHED_SAMPLED]! < MAX_UNMATCHED_SAMPLES) {
+    cf[row + ConnField.UNMATCHED_SAMPLED]!++;
+    if (kept < 0) {
+      kept = keepSlot(store, f, at);
+      store.f[kept * Kept.STRIDE + Kept.DIR] = dir;
+      r.kept[i] = kept;
     }
-    addSample(s, c, p);
+    addSample(s, id, kept);
   }
 }
 
@@ -541,24 +522,19 @@ function expire(s: CorrelatorState, before: number): void {
  */
 export function finishCorrelator(s: CorrelatorState): void {
   expire(s, Infinity);
+  // The latency log, grouped by connection (a counting sort): each connection's are one range.
+  const n = s.table.count;
   const log = s.latencyLog;
-  for (let k = 0; k < s.latencyLogLength; k += 2) s.connections[log[k]!]!.latencies.push(log[k + 1]!);
+  const latStart = new Int32Array(n + 1);
+  for (let k = 0; k < s.latencyLogLength; k += 2) latStart[log[k]! + 1]!++;
+  for (let id = 0; id < n; id++) latStart[id + 1]! += latStart[id]!;
+  const latValues = new Float64Array(s.latencyLogLength / 2);
+  const fill = latStart.slice(0, n);
+  for (let k = 0; k < s.latencyLogLength; k += 2) latValues[fill[log[k]!]!++] = log[k + 1]!;
   s.latencyLogLength = 0;
   s.latencyLog = new Float64Array(0);
-  const f = s.table.f;
-  for (const c of s.connections) {
-    const row = c.id * ConnField.STRIDE;
-    for (let k = 0; k < 8; k++) c.counts[k] = f[row + ConnField.COUNTS + k]!;
-    c.expiredIn[0] = f[row + ConnField.EXPIRED]!;
-    c.expiredIn[1] = f[row + ConnField.EXPIRED + 1]!;
-    c.parent = rootOf(s.table, c.id);
-    const last = c.last;
-    last.t = f[row + ConnField.LAST_T]!;
-    last.tsSec = f[row + ConnField.LAST_SEC]!;
-    last.tsNsec = f[row + ConnField.LAST_NSEC]!;
-    last.file = f[row + ConnField.LAST_FILE]!;
-    last.frame = f[row + ConnField.LAST_FRAME]!;
-  }
+  const data = { table: s.table, store: s.store, errors: s.errors, unmatched: s.unmatched, latStart, latValues };
+  for (let id = s.connections.length; id < n; id++) s.connections.push(new StoredConnection(data, id, rootOf(s.table, id)));
 }
 
 function quoteError(s: CorrelatorState, rec: CaptureRecord, d: DecodedPacket, file: number, iface: number, t: number, arrival: DirId): void {
@@ -582,7 +558,7 @@ function quoteError(s: CorrelatorState, rec: CaptureRecord, d: DecodedPacket, fi
     fromGateway,
     dir: arrival === Dir.UNKNOWN ? (fromGateway ? Dir.OUT : Dir.IN) : arrival,
   };
-  if (id >= 0) s.connections[id]!.errors.push(e);
+  if (id >= 0) (s.errors[id] ??= []).push(e);
   else if (s.orphanErrors.length < 1000) s.orphanErrors.push(e);
 }
 

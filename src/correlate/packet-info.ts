@@ -9,9 +9,9 @@ export type DirId = 0 | 1 | 2;
 /**
  * One packet the correlator hands on: a connection's samples (its first packets, its first unmatched
  * arrivals), their matched partners, and each connection's first translation (`peer`, `replyPeer`).
- * Only numbers, copied out of the reader's reused record and the decoder's reused struct. Packets that
- * are none of these never become objects: while they wait for their copy they are a row in the
- * correlator's packet ring (packet-ring.ts).
+ * Made from the rows the correlator keeps (packet-store.ts) when first read. Packets that are none of
+ * these never become objects: while they wait for their copy they are a row in the correlator's packet
+ * ring (packet-ring.ts).
  */
 export interface PacketInfo {
   /** Index into the list of capture files. */
@@ -69,54 +69,6 @@ export function isEcho(type: number): boolean {
 /** ICMP error types that quote the datagram they are about (RFC 792). */
 export function isIcmpError(type: number): boolean {
   return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
-}
-
-/** Copy one decoded IPv4 packet into a PacketInfo (null when it is not an IPv4 unicast packet we follow). */
-export function toPacketInfo(
-  rec: CaptureRecord,
-  d: DecodedPacket,
-  file: number,
-  iface: number,
-  t: number,
-  arrivalDir: DirId,
-  key: number,
-): PacketInfo {
-  const icmp = d.proto === Proto.ICMP;
-  return {
-    file,
-    frame: rec.frame,
-    iface,
-    tsSec: rec.tsSec,
-    tsNsec: rec.tsNsec,
-    t,
-    arrivalDir,
-    dir: arrivalDir,
-    proto: d.proto,
-    src: d.src,
-    dst: d.dst,
-    sport: icmp ? (isEcho(d.icmpType) ? d.icmpId : 0) : d.sport,
-    dport: icmp ? 0 : d.dport,
-    icmpType: icmp ? d.icmpType : -1,
-    icmpCode: icmp ? d.icmpCode : -1,
-    icmpSeq: icmp ? d.icmpSeq : 0,
-    ipId: d.ipId,
-    ttl: d.ttl,
-    length: d.ipTotalLength,
-    df: d.df,
-    payloadLength: d.payloadLength,
-    payloadHash: d.payloadHash,
-    tcpSeq: d.tcpSeq,
-    tcpAck: d.tcpAck,
-    tcpFlags: d.tcpFlags,
-    srcMac: d.srcMac,
-    dstMac: d.dstMac,
-    key,
-    connDir: 0,
-    connId: -1,
-    match: null,
-    copyUnseen: false,
-    sample: -1,
-  };
 }
 
 /** IPv4 unicast that can be forwarded: not broadcast, multicast, loopback, link-local, unspecified. */

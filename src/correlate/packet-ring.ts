@@ -1,10 +1,8 @@
-import type { DirId, PacketInfo } from './packet-info.js';
-
 /**
  * The packets waiting for their copy on another interface, kept as numbers: a pool of slots, a hash from
  * fingerprint to the pending ones (chains through the pool, in arrival order), and a ring of slot
  * numbers in arrival order from which the oldest expire. Nothing here allocates per packet: a packet
- * becomes an object (`obj`) only when the correlator samples it.
+ * is copied into the packet store (`kept`, packet-store.ts) only when the correlator keeps it.
  *
  * A slot is freed the moment its packet is matched (most are, microseconds after they came), so the pool
  * holds only packets still waiting: in a healthy capture a few hundred rows that stay in the processor's
@@ -69,8 +67,8 @@ export interface PacketRing {
   pending: number;
   /** Rows of Slot.STRIDE numbers. */
   f: Float64Array;
-  /** The packet's object when it was sampled (or materialised as a partner), else null. */
-  obj: (PacketInfo | null)[];
+  /** The packet's row in the packet store when it was kept (sampled, or a kept packet's partner), else -1. */
+  kept: Int32Array;
   /** Fingerprint bucket → first / last pending slot (-1 when empty); as many buckets as slots. */
   bucketHead: Int32Array;
   bucketTail: Int32Array;
@@ -97,7 +95,7 @@ export function newPacketRing(capacity = 4096): PacketRing {
     mask: cap - 1,
     pending: 0,
     f: new Float64Array(cap * Slot.STRIDE),
-    obj: new Array<PacketInfo | null>(cap).fill(null),
+    kept: new Int32Array(cap).fill(-1),
     bucketHead: new Int32Array(cap).fill(-1),
     bucketTail: new Int32Array(cap).fill(-1),
     freeSlots,
@@ -167,10 +165,10 @@ export function unlinkPending(r: PacketRing, i: number, state: SlotState): void 
   r.pending--;
 }
 
-/** Free slot `i` (unlinked already): its arrival entry goes stale, its object is dropped. */
+/** Free slot `i` (unlinked already): its arrival entry goes stale, its kept row is forgotten. */
 export function releaseSlot(r: PacketRing, i: number): void {
   r.f[i * Slot.STRIDE + Slot.STATE] = SlotState.FREE;
-  r.obj[i] = null;
+  r.kept[i] = -1;
   r.gen[i] = (r.gen[i]! + 1) | 0;
   r.freeSlots[r.free++] = i;
 }
@@ -218,8 +216,8 @@ function grow(r: PacketRing): void {
   f.set(r.f);
   const gen = new Int32Array(cap);
   gen.set(r.gen);
-  const obj = new Array<PacketInfo | null>(cap).fill(null);
-  for (let k = 0; k < old; k++) obj[k] = r.obj[k]!;
+  const kept = new Int32Array(cap).fill(-1);
+  kept.set(r.kept);
   const freeSlots = new Int32Array(cap);
   freeSlots.set(r.freeSlots.subarray(0, r.free));
   let free = r.free;
@@ -229,7 +227,7 @@ function grow(r: PacketRing): void {
   r.mask = cap - 1;
   r.f = f;
   r.gen = gen;
-  r.obj = obj;
+  r.kept = kept;
   r.freeSlots = freeSlots;
   r.free = free;
   r.pending = 0;
@@ -250,46 +248,4 @@ function growArrivals(r: PacketRing): void {
   r.arrivals = a;
   r.arrivalMask = size - 1;
   r.head = 0;
-}
-
-/** Slot `i`'s packet as an object (for samples, a connection's peer, a sampled packet's partner). */
-export function slotPacket(r: PacketRing, i: number): PacketInfo {
-  const f = r.f;
-  const row = i * Slot.STRIDE;
-  const arrival = f[row + Slot.ARRIVAL]! as DirId;
-  return {
-    file: f[row + Slot.FILE]!,
-    frame: f[row + Slot.FRAME]!,
-    iface: f[row + Slot.IFACE]!,
-    tsSec: f[row + Slot.TS_SEC]!,
-    tsNsec: f[row + Slot.TS_NSEC]!,
-    t: f[row + Slot.T]!,
-    arrivalDir: arrival,
-    dir: arrival,
-    proto: f[row + Slot.PROTO]!,
-    src: f[row + Slot.SRC]!,
-    dst: f[row + Slot.DST]!,
-    sport: f[row + Slot.SPORT]!,
-    dport: f[row + Slot.DPORT]!,
-    icmpType: f[row + Slot.ICMP_TYPE]!,
-    icmpCode: f[row + Slot.ICMP_CODE]!,
-    icmpSeq: f[row + Slot.ICMP_SEQ]!,
-    ipId: f[row + Slot.IP_ID]!,
-    ttl: f[row + Slot.TTL]!,
-    length: f[row + Slot.LENGTH]!,
-    df: f[row + Slot.DF] === 1,
-    payloadLength: f[row + Slot.PAYLOAD_LENGTH]!,
-    payloadHash: f[row + Slot.PAYLOAD_HASH]!,
-    tcpSeq: f[row + Slot.TCP_SEQ]!,
-    tcpAck: f[row + Slot.TCP_ACK]!,
-    tcpFlags: f[row + Slot.TCP_FLAGS]!,
-    srcMac: f[row + Slot.SRC_MAC]!,
-    dstMac: f[row + Slot.DST_MAC]!,
-    key: f[row + Slot.KEY]!,
-    connDir: f[row + Slot.CONN_DIR]! as 0 | 1,
-    connId: f[row + Slot.CONN_ID]!,
-    match: null,
-    copyUnseen: false,
-    sample: -1,
-  };
 }

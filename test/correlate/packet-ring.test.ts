@@ -85,7 +85,7 @@ describe('pending packets', () => {
     expect(drain(r)).toEqual([]);
   });
 
-  test('growing keeps slots, arrival order, pending chains and objects', () => {
+  test('growing keeps slots, arrival order, pending chains and kept rows', () => {
     const r = newPacketRing(16);
     expect(r.cap).toBe(16);
     const slots: number[] = [];
@@ -94,8 +94,7 @@ describe('pending packets', () => {
     for (const k of [0, 4, 8, 12]) match(r, slots[k]!);
     for (let t = 16; t < 20; t++) add(r, t % 3, t);
     expect(r.free).toBe(0);
-    const obj = { marker: true } as never;
-    r.obj[slots[5]!] = obj;
+    r.kept[slots[5]!] = 77;
     const before = { c0: chain(r, 0), c1: chain(r, 1), c2: chain(r, 2), pending: r.pending };
     // One more: the pool doubles.
     const last = add(r, 99, 20);
@@ -106,7 +105,8 @@ describe('pending packets', () => {
     expect(chain(r, 2)).toEqual(before.c2);
     expect(chain(r, 99)).toEqual([20]);
     expect(r.pending).toBe(before.pending + 1);
-    expect(r.obj[slots[5]!]).toBe(obj);
+    expect(r.kept[slots[5]!]).toBe(77);
+    expect(r.kept[last]).toBe(-1);
     // Fingerprint 0 = t % 3 === 0, less the matched ones (0, 12); 18 came after the growth's reuse.
     expect(before.c0).toEqual([3, 6, 9, 15, 18]);
     // Expiry in arrival order, matched ones left out.

@@ -1,0 +1,228 @@
+import type { CaptureRecord } from '../model/capture.js';
+import type { DecodedPacket } from '../model/packet.js';
+import { Proto } from '../model/packet.js';
+import { isEcho, type DirId, type PacketInfo } from './packet-info.js';
+import { Slot } from './packet-ring.js';
+
+/**
+ * The packets the correlator keeps past their matching (a connection's samples, their partners, each
+ * connection's first packet and observed translations), as rows of numbers, not objects. A capture of a
+ * few thousand connections keeps over a hundred thousand of them; as objects they were the largest
+ * fixed cost of an analysis (allocating them, and the garbage collector copying them from the young
+ * generation to the old), though most are never looked at. A row becomes a `PacketInfo` object when
+ * something reads it (`packetAt`), once.
+ *
+ * A row starts with the pending-slot layout (`Slot`, packet-ring.ts: a pending packet is kept by copying
+ * its slot), followed by what the correlator learns of the packet later (`Kept`). Every field is an
+ * integer exact in a double.
+ */
+export const enum Kept {
+  /** Final direction on its interface (DirId). */
+  DIR = 32,
+  /** Row of its copy (or original) on another interface, -1 if none. */
+  MATCH = 33,
+  /** 1: no copy was captured, but the far end acknowledged it (tcp-acks.ts). */
+  COPY_UNSEEN = 34,
+  /** Index in its connection's sample list, -1 when not sampled. */
+  SAMPLE = 35,
+  /** Next row in its connection's sample list, -1 at the end. */
+  NEXT_SAMPLE = 36,
+  STRIDE = 40,
+}
+
+export interface PacketStore {
+  f: Float64Array;
+  rows: number;
+  /** Objects made of rows so far (sparse: by row). */
+  readonly objs: (PacketInfo | undefined)[];
+}
+
+export function newPacketStore(capacity = 1024): PacketStore {
+  return { f: new Float64Array(capacity * Kept.STRIDE), rows: 0, objs: [] };
+}
+
+function claimRow(s: PacketStore): number {
+  const row = s.rows++;
+  if (s.rows * Kept.STRIDE > s.f.length) {
+    const f = new Float64Array(s.f.length * 2);
+    f.set(s.f);
+    s.f = f;
+  }
+  const at = row * Kept.STRIDE;
+  s.f[at + Kept.MATCH] = -1;
+  s.f[at + Kept.COPY_UNSEEN] = 0;
+  s.f[at + Kept.SAMPLE] = -1;
+  s.f[at + Kept.NEXT_SAMPLE] = -1;
+  return row;
+}
+
+/**
+ * Write one decoded packet's numbers at `at` of `f` in the `Slot` layout (a pending slot or a kept row):
+ * the fields a match compares, where and when it was captured, and its connection.
+ */
+export function writePacketFields(
+  f: Float64Array,
+  at: number,
+  rec: CaptureRecord,
+  d: DecodedPacket,
+  file: number,
+  iface: number,
+  t: number,
+  arrival: DirId,
+  key: number,
+  connId: number,
+  connDir: 0 | 1,
+): void {
+  const icmp = d.proto === Proto.ICMP;
+  f[at + Slot.KEY] = key;
+  f[at + Slot.IFACE] = iface;
+  f[at + Slot.IP_ID] = d.ipId;
+  f[at + Slot.PAYLOAD_LENGTH] = d.payloadLength;
+  f[at + Slot.PAYLOAD_HASH] = d.payloadHash;
+  f[at + Slot.PROTO] = d.proto;
+  f[at + Slot.TCP_SEQ] = d.tcpSeq;
+  f[at + Slot.TCP_ACK] = d.tcpAck;
+  f[at + Slot.TCP_FLAGS] = d.tcpFlags;
+  f[at + Slot.ICMP_TYPE] = icmp ? d.icmpType : -1;
+  f[at + Slot.ICMP_CODE] = icmp ? d.icmpCode : -1;
+  f[at + Slot.ICMP_SEQ] = icmp ? d.icmpSeq : 0;
+  f[at + Slot.T] = t;
+  f[at + Slot.TTL] = d.ttl;
+  f[at + Slot.ARRIVAL] = arrival;
+  f[at + Slot.CONN_DIR] = connDir;
+  f[at + Slot.CONN_ID] = connId;
+  f[at + Slot.SRC_MAC] = d.srcMac;
+  f[at + Slot.DST_MAC] = d.dstMac;
+  f[at + Slot.SRC] = d.src;
+  f[at + Slot.DST] = d.dst;
+  f[at + Slot.TS_SEC] = rec.tsSec;
+  f[at + Slot.TS_NSEC] = rec.tsNsec;
+  f[at + Slot.FRAME] = rec.frame;
+  f[at + Slot.FILE] = file;
+  // The ICMP echo id takes the source port's place (NAT may rewrite it as it rewrites ports).
+  f[at + Slot.SPORT] = icmp ? (isEcho(d.icmpType) ? d.icmpId : 0) : d.sport;
+  f[at + Slot.DPORT] = icmp ? 0 : d.dport;
+  f[at + Slot.LENGTH] = d.ipTotalLength;
+  f[at + Slot.DF] = d.df ? 1 : 0;
+}
+
+/** Keep the packet being pushed: a new row. */
+export function keepDecoded(
+  s: PacketStore,
+  rec: CaptureRecord,
+  d: DecodedPacket,
+  file: number,
+  iface: number,
+  t: number,
+  arrival: DirId,
+  key: number,
+  connId: number,
+  connDir: 0 | 1,
+): number {
+  const row = claimRow(s);
+  const at = row * Kept.STRIDE;
+  writePacketFields(s.f, at, rec, d, file, iface, t, arrival, key, connId, connDir);
+  s.f[at + Kept.DIR] = arrival;
+  return row;
+}
+
+/** Keep a pending packet: its slot's numbers (ring row `from` of `ringF`) copied into a new row. */
+export function keepSlot(s: PacketStore, ringF: Float64Array, from: number): number {
+  const row = claimRow(s);
+  const at = row * Kept.STRIDE;
+  const f = s.f;
+  for (let k = 0; k < Slot.STRIDE; k++) f[at + k] = ringF[from + k]!;
+  f[at + Kept.DIR] = ringF[from + Slot.ARRIVAL]!;
+  return row;
+}
+
+/** A kept row as an object, made the first time it is asked for; the same object after that. */
+export function packetAt(s: PacketStore, row: number): PacketInfo {
+  let p = s.objs[row];
+  if (p === undefined) {
+    p = new StoredPacket(s, row);
+    s.objs[row] = p;
+  }
+  return p;
+}
+
+/** A kept row's numbers as a PacketInfo; its partner is looked up when read. */
+class StoredPacket implements PacketInfo {
+  readonly file: number;
+  readonly frame: number;
+  readonly iface: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  readonly t: number;
+  readonly arrivalDir: DirId;
+  dir: DirId;
+  readonly proto: number;
+  readonly src: number;
+  readonly dst: number;
+  readonly sport: number;
+  readonly dport: number;
+  readonly icmpType: number;
+  readonly icmpCode: number;
+  readonly icmpSeq: number;
+  readonly ipId: number;
+  readonly ttl: number;
+  readonly length: number;
+  readonly df: boolean;
+  readonly payloadLength: number;
+  readonly payloadHash: number;
+  readonly tcpSeq: number;
+  readonly tcpAck: number;
+  readonly tcpFlags: number;
+  readonly srcMac: number;
+  readonly dstMac: number;
+  readonly key: number;
+  connDir: 0 | 1;
+  connId: number;
+  copyUnseen: boolean;
+  sample: number;
+  readonly #store: PacketStore;
+  readonly #matchRow: number;
+
+  constructor(s: PacketStore, row: number) {
+    const f = s.f;
+    const at = row * Kept.STRIDE;
+    this.file = f[at + Slot.FILE]!;
+    this.frame = f[at + Slot.FRAME]!;
+    this.iface = f[at + Slot.IFACE]!;
+    this.tsSec = f[at + Slot.TS_SEC]!;
+    this.tsNsec = f[at + Slot.TS_NSEC]!;
+    this.t = f[at + Slot.T]!;
+    this.arrivalDir = f[at + Slot.ARRIVAL]! as DirId;
+    this.dir = f[at + Kept.DIR]! as DirId;
+    this.proto = f[at + Slot.PROTO]!;
+    this.src = f[at + Slot.SRC]!;
+    this.dst = f[at + Slot.DST]!;
+    this.sport = f[at + Slot.SPORT]!;
+    this.dport = f[at + Slot.DPORT]!;
+    this.icmpType = f[at + Slot.ICMP_TYPE]!;
+    this.icmpCode = f[at + Slot.ICMP_CODE]!;
+    this.icmpSeq = f[at + Slot.ICMP_SEQ]!;
+    this.ipId = f[at + Slot.IP_ID]!;
+    this.ttl = f[at + Slot.TTL]!;
+    this.length = f[at + Slot.LENGTH]!;
+    this.df = f[at + Slot.DF] === 1;
+    this.payloadLength = f[at + Slot.PAYLOAD_LENGTH]!;
+    this.payloadHash = f[at + Slot.PAYLOAD_HASH]!;
+    this.tcpSeq = f[at + Slot.TCP_SEQ]!;
+    this.tcpAck = f[at + Slot.TCP_ACK]!;
+    this.tcpFlags = f[at + Slot.TCP_FLAGS]!;
+    this.srcMac = f[at + Slot.SRC_MAC]!;
+    this.dstMac = f[at + Slot.DST_MAC]!;
+    this.key = f[at + Slot.KEY]!;
+    this.connDir = f[at + Slot.CONN_DIR]! as 0 | 1;
+    this.connId = f[at + Slot.CONN_ID]!;
+    this.copyUnseen = f[at + Kept.COPY_UNSEEN] === 1;
+    this.sample = f[at + Kept.SAMPLE]!;
+    this.#store = s;
+    this.#matchRow = f[at + Kept.MATCH]!;
+  }
+
+  get match(): PacketInfo | null {
+    return this.#matchRow < 0 ? null : packetAt(this.#store, this.#matchRow);
+  }
+}

@@ -1,0 +1,137 @@
+import type { Connection, PacketTime, QuotedError, UnmatchedTimes } from './connection.js';
+import { ConnField, type ConnectionTable } from './connection-table.js';
+import { Kept, packetAt, type PacketStore } from './packet-store.js';
+import type { DirId, PacketInfo } from './packet-info.js';
+
+/** What a finished correlation keeps of its connections besides the table rows. */
+export interface ConnectionData {
+  readonly table: ConnectionTable;
+  readonly store: PacketStore;
+  /** ICMP errors quoting a connection's packets, by connection id (sparse). */
+  readonly errors: (QuotedError[] | undefined)[];
+  /** Unmatched arrival times, by connection id (sparse: most connections have none). */
+  readonly unmatched: (UnmatchedTimes | undefined)[];
+  /** Forwarding latencies of all connections, grouped by connection: id's are [latStart[id], latStart[id + 1]). */
+  readonly latStart: Int32Array;
+  readonly latValues: Float64Array;
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+
+/**
+ * A finished connection: its numbers read from the connection table once, its packets made objects
+ * when first read (packet-store.ts).
+ */
+export class StoredConnection implements Connection {
+  readonly id: number;
+  readonly iface: number;
+  readonly proto: number;
+  readonly src: number;
+  readonly dst: number;
+  readonly sport: number;
+  readonly dport: number;
+  readonly firstDir: DirId;
+  readonly parent: number;
+  readonly sawSyn: boolean;
+  readonly #data: ConnectionData;
+  #samples: PacketInfo[] | undefined;
+  #counts: Int32Array | undefined;
+  #expired: Int32Array | undefined;
+
+  constructor(data: ConnectionData, id: number, parent: number) {
+    const f = data.table.f;
+    const row = id * ConnField.STRIDE;
+    this.id = id;
+    this.iface = f[row + ConnField.IFACE]!;
+    this.proto = f[row + ConnField.PROTO]!;
+    this.src = f[row + ConnField.SRC]!;
+    this.dst = f[row + ConnField.DST]!;
+    this.sport = f[row + ConnField.SPORT]!;
+    this.dport = f[row + ConnField.DPORT]!;
+    this.firstDir = f[row + ConnField.FIRST_DIR]! as DirId;
+    this.parent = parent;
+    this.sawSyn = f[row + ConnField.SAW_SYN] === 1;
+    this.#data = data;
+  }
+
+  #row(field: number): number {
+    return this.#data.table.f[this.id * ConnField.STRIDE + field]!;
+  }
+
+  get first(): PacketInfo {
+    return packetAt(this.#data.store, this.#row(ConnField.FIRST_ROW));
+  }
+
+  get last(): PacketTime {
+    return {
+      t: this.#row(ConnField.LAST_T),
+      tsSec: this.#row(ConnField.LAST_SEC),
+      tsNsec: this.#row(ConnField.LAST_NSEC),
+      file: this.#row(ConnField.LAST_FILE),
+      frame: this.#row(ConnField.LAST_FRAME),
+    };
+  }
+
+  /** The time of the latest packet (relative ns) without making a PacketTime. */
+  get lastT(): number {
+    return this.#row(ConnField.LAST_T);
+  }
+
+  get counts(): Int32Array {
+    if (this.#counts === undefined) {
+      const c = new Int32Array(8);
+      for (let k = 0; k < 8; k++) c[k] = this.#row(ConnField.COUNTS + k);
+      this.#counts = c;
+    }
+    return this.#counts;
+  }
+
+  get expiredIn(): Int32Array {
+    return (this.#expired ??= Int32Array.of(this.#row(ConnField.EXPIRED), this.#row(ConnField.EXPIRED + 1)));
+  }
+
+  get unmatchedInHead(): readonly number[] {
+    return this.#data.unmatched[this.id]?.inHead ?? NONE;
+  }
+
+  get unmatchedInTail(): readonly number[] {
+    return this.#data.unmatched[this.id]?.inTail ?? NONE;
+  }
+
+  get unmatchedReplyInHead(): readonly number[] {
+    return this.#data.unmatched[this.id]?.replyHead ?? NONE;
+  }
+
+  get unmatchedReplyInTail(): readonly number[] {
+    return this.#data.unmatched[this.id]?.replyTail ?? NONE;
+  }
+
+  get peer(): PacketInfo | null {
+    const r = this.#row(ConnField.PEER_ROW);
+    return r < 0 ? null : packetAt(this.#data.store, r);
+  }
+
+  get replyPeer(): PacketInfo | null {
+    const r = this.#row(ConnField.REPLY_PEER_ROW);
+    return r < 0 ? null : packetAt(this.#data.store, r);
+  }
+
+  get latencies(): Float64Array {
+    const d = this.#data;
+    return d.latValues.subarray(d.latStart[this.id]!, d.latStart[this.id + 1]!);
+  }
+
+  get errors(): readonly QuotedError[] {
+    return this.#data.errors[this.id] ?? NONE;
+  }
+
+  get samples(): readonly PacketInfo[] {
+    if (this.#samples === undefined) {
+      const s = this.#data.store;
+      const out: PacketInfo[] = [];
+      for (let r = this.#row(ConnField.SAMPLE_HEAD); r >= 0; r = s.f[r * Kept.STRIDE + Kept.NEXT_SAMPLE]!) out.push(packetAt(s, r));
+      this.#samples = out;
+    }
+    return this.#samples;
+  }
+}
