@@ -8,7 +8,7 @@ import { fingerprint } from './fingerprint.js';
 import { acknowledged, observeTcp } from './tcp-acks.js';
 import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
 import { Dir, isEcho, isForwardableIpv4, isIcmpError, type DirId } from './packet-info.js';
-import { keepDecoded, keepSlot, Kept, newPacketStore, writePacketFields, type PacketStore } from './packet-store.js';
+import { keepDecoded, keepSlot, Kept, keptGet, keptSet, newPacketStore, writePacketFields, type PacketStore } from './packet-store.js';
 import { StoredConnection } from './stored-connection.js';
 
 export interface CorrelatorOptions {
@@ -217,13 +217,13 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
 function addSample(s: CorrelatorState, id: number, kept: number): void {
   const cf = s.table.f;
   const row = id * ConnField.STRIDE;
-  const kf = s.store.f;
+  const store = s.store;
   const n = cf[row + ConnField.SAMPLES]!;
-  kf[kept * Kept.STRIDE + Kept.SAMPLE] = n;
-  kf[kept * Kept.STRIDE + Kept.NEXT_SAMPLE] = -1;
+  keptSet(store, kept, Kept.SAMPLE, n);
+  keptSet(store, kept, Kept.NEXT_SAMPLE, -1);
   const tail = cf[row + ConnField.SAMPLE_TAIL]!;
   if (tail < 0) cf[row + ConnField.SAMPLE_HEAD] = kept;
-  else kf[tail * Kept.STRIDE + Kept.NEXT_SAMPLE] = kept;
+  else keptSet(store, tail, Kept.NEXT_SAMPLE, kept);
   cf[row + ConnField.SAMPLE_TAIL] = kept;
   cf[row + ConnField.SAMPLES] = n + 1;
 }
@@ -375,13 +375,12 @@ function pairWithPending(
     const store = s.store;
     if (kept < 0) kept = keepDecoded(store, rec, d, file, iface, t, arrival, key, id, connDir);
     if (qKept < 0) qKept = keepSlot(store, rf, q);
-    const kf = store.f;
-    kf[kept * Kept.STRIDE + Kept.MATCH] = qKept;
-    kf[qKept * Kept.STRIDE + Kept.MATCH] = kept;
+    keptSet(store, kept, Kept.MATCH, qKept);
+    keptSet(store, qKept, Kept.MATCH, kept);
     const inKept = pendingInbound ? qKept : kept;
     const outKept = pendingInbound ? kept : qKept;
-    kf[inKept * Kept.STRIDE + Kept.DIR] = Dir.IN;
-    kf[outKept * Kept.STRIDE + Kept.DIR] = Dir.OUT;
+    keptSet(store, inKept, Kept.DIR, Dir.IN);
+    keptSet(store, outKept, Kept.DIR, Dir.OUT);
     if (wantsPeer) cf[inRow + peerField] = outKept;
     if (inKept === cf[inRow + ConnField.FIRST_ROW]) cf[inRow + ConnField.FIRST_DIR] = Dir.IN;
     if (outKept === cf[outRow + ConnField.FIRST_ROW]) cf[outRow + ConnField.FIRST_DIR] = Dir.OUT;
@@ -460,9 +459,8 @@ function finalizeUnmatched(s: CorrelatorState, i: number): void {
   const store = s.store;
   let kept = r.kept[i]!;
   if (kept >= 0) {
-    const at2 = kept * Kept.STRIDE;
-    store.f[at2 + Kept.DIR] = dir;
-    store.f[at2 + Kept.COPY_UNSEEN] = acked ? 1 : 0;
+    keptSet(store, kept, Kept.DIR, dir);
+    keptSet(store, kept, Kept.COPY_UNSEEN, acked ? 1 : 0);
     if (kept === cf[row + ConnField.FIRST_ROW]) cf[row + ConnField.FIRST_DIR] = dir;
   }
   if (dir !== Dir.IN || acked || expired) return;
@@ -477,11 +475,11 @@ function finalizeUnmatched(s: CorrelatorState, i: number): void {
   if (head.length < TAIL) head.push(t);
   tail.push(t);
   if (tail.length > TAIL) tail.shift();
-  if ((kept < 0 || store.f[kept * Kept.STRIDE + Kept.SAMPLE]! < 0) && cf[row + ConnField.UNMATCHED_SAMPLED]! < MAX_UNMATCHED_SAMPLES) {
+  if ((kept < 0 || keptGet(store, kept, Kept.SAMPLE) < 0) && cf[row + ConnField.UNMATCHED_SAMPLED]! < MAX_UNMATCHED_SAMPLES) {
     cf[row + ConnField.UNMATCHED_SAMPLED]!++;
     if (kept < 0) {
       kept = keepSlot(store, f, at);
-      store.f[kept * Kept.STRIDE + Kept.DIR] = dir;
+      keptSet(store, kept, Kept.DIR, dir);
       r.kept[i] = kept;
     }
     addSample(s, id, kept);

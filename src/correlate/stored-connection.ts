@@ -1,6 +1,6 @@
 import type { Connection, PacketTime, QuotedError, UnmatchedTimes } from './connection.js';
 import { ConnField, type ConnectionTable } from './connection-table.js';
-import { Kept, packetAt, type PacketStore } from './packet-store.js';
+import { Kept, keptGet, packetAt, type PacketStore } from './packet-store.js';
 import type { DirId, PacketInfo } from './packet-info.js';
 
 /** What a finished correlation keeps of its connections besides the table rows. */
@@ -129,7 +129,7 @@ export class StoredConnection implements Connection {
     if (this.#samples === undefined) {
       const s = this.#data.store;
       const out: PacketInfo[] = [];
-      for (let r = this.#row(ConnField.SAMPLE_HEAD); r >= 0; r = s.f[r * Kept.STRIDE + Kept.NEXT_SAMPLE]!) out.push(packetAt(s, r));
+      for (let r = this.#row(ConnField.SAMPLE_HEAD); r >= 0; r = keptGet(s, r, Kept.NEXT_SAMPLE)) out.push(packetAt(s, r));
       this.#samples = out;
     }
     return this.#samples;
