@@ -21,6 +21,13 @@ export interface HostView {
   /** Neighbour entries keyed `dev|address`. */
   readonly neighbours: ReadonlyMap<string, Neighbour>;
   readonly chains: Readonly<Partial<Record<TableName, ReadonlyMap<string, Chain>>>>;
+  /** Routing tables other than local, main and default (not consulted without `ip rule`), sorted. */
+  readonly otherRouteTables: readonly string[];
+  /**
+   * What the simulator worked out once per snapshot and reuses for every packet (sysctl lookups by key,
+   * the forwarding gate per interface…): thousands of flows ask the same questions. Keyed by purpose.
+   */
+  readonly memo: Map<string, unknown>;
 }
 
 const cache = new WeakMap<Snapshot, HostView>();
@@ -98,7 +105,8 @@ function buildView(snapshot: Snapshot): HostView {
       chains[name] = m;
     }
   }
-  return { snapshot, interfaces, localAddrs, broadcastAddrs, tables, derivedRoutes, neighbours, chains };
+  const otherRouteTables = [...tables.keys()].filter((t) => t !== 'main' && t !== 'local' && t !== 'default').sort();
+  return { snapshot, interfaces, localAddrs, broadcastAddrs, tables, derivedRoutes, neighbours, chains, otherRouteTables, memo: new Map() };
 }
 
 function routeOrder(a: Route, b: Route): number {
@@ -114,8 +122,24 @@ export function routeMatches(r: Route, dst: number): boolean {
 
 /** A sysctl by key; interface names with dots appear with `/` in `sysctl -a` (eth0.100 → eth0/100). */
 export function sysctl(view: HostView, key: string): Sysctl | undefined {
-  const s = view.snapshot.host.sysctls;
-  return s.get(key) ?? s.get(key.replace(/^(net\.ipv4\.conf\.)(.+)(\.[a-z_]+)$/, (_m, a: string, b: string, c: string) => a + b.replace(/\./g, '/') + c));
+  const memo = memoOf<string, Sysctl | null>(view, 'sysctl');
+  let v = memo.get(key);
+  if (v === undefined) {
+    const s = view.snapshot.host.sysctls;
+    v = s.get(key) ?? s.get(key.replace(/^(net\.ipv4\.conf\.)(.+)(\.[a-z_]+)$/, (_m, a: string, b: string, c: string) => a + b.replace(/\./g, '/') + c)) ?? null;
+    memo.set(key, v);
+  }
+  return v ?? undefined;
+}
+
+/** The view's memo map for `purpose` (made on first use). */
+export function memoOf<K, V>(view: HostView, purpose: string): Map<K, V> {
+  let m = view.memo.get(purpose) as Map<K, V> | undefined;
+  if (m === undefined) {
+    m = new Map<K, V>();
+    view.memo.set(purpose, m);
+  }
+  return m;
 }
 
 export function sysctlInt(s: Sysctl | undefined): number | null {

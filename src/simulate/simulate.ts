@@ -3,10 +3,10 @@ import type { Route } from '../model/host.js';
 import type { TableName } from '../model/ruleset.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { SourceRef } from '../model/source.js';
-import type { DropReason, SimPacket, StepStage, Trace, TraceDisposition } from '../model/trace.js';
+import type { DropReason, SimPacket, StepStage, Trace, TraceDisposition, TraceStep } from '../model/trace.js';
 import { applyConntrackDst, applyConntrackSrc, findConntrack } from './conntrack-lookup.js';
 import { checkForwarding } from './forwarding-gate.js';
-import { hostView, type HostView } from './host-view.js';
+import { hostView, memoOf, type HostView } from './host-view.js';
 import { checkRpFilter } from './rp-filter.js';
 import { haveRoutes, lookupRoute } from './route-lookup.js';
 import { isIcmpError, rejectIcmp } from './reject-icmp.js';
@@ -176,9 +176,9 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
         : 'the snapshot holds neither routes nor addresses: routing cannot be predicted except for loopback',
     );
   }
-  const otherTables = [...view.tables.keys()].filter((t) => t !== 'main' && t !== 'local' && t !== 'default');
+  const otherTables = view.otherRouteTables;
   if (otherTables.length > 0) {
-    assume(w, `routes in table${otherTables.length > 1 ? 's' : ''} ${otherTables.sort().join(', ')} were not used: the snapshot has no \`ip rule\` list, so only the default rules (local, main, default) were applied`);
+    assume(w, `routes in table${otherTables.length > 1 ? 's' : ''} ${otherTables.join(', ')} were not used: the snapshot has no \`ip rule\` list, so only the default rules (local, main, default) were applied`);
   }
   if (r.kind === 'local') {
     w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: 'local', note: `${ipv4ToString(s.dst)} is local (${r.why})`, unsure: false, source: r.route?.source ?? null });
@@ -258,6 +258,18 @@ function devOfVia(view: HostView, via: number | null): string | null {
   return r.kind === 'route' ? r.route.dev : null;
 }
 
+/** The conntrack step of every first packet: one object, shared by the traces (steps are never changed). */
+const NEW_STEP: TraceStep = Object.freeze({
+  stage: 'conntrack',
+  table: null,
+  chain: null,
+  rule: null,
+  unsure: false,
+  verdict: 'NEW',
+  note: 'first packet of a connection: the nat table decides its translation',
+  source: null,
+});
+
 function conntrackStep(w: Walk, options: SimulateOptions): ReturnType<typeof findConntrack> {
   const s = w.s;
   const base = { stage: 'conntrack' as const, table: null, chain: null, rule: null, unsure: false };
@@ -266,7 +278,7 @@ function conntrackStep(w: Walk, options: SimulateOptions): ReturnType<typeof fin
     return null;
   }
   if (s.ct === 'new') {
-    w.steps.push({ ...base, verdict: 'NEW', note: 'first packet of a connection: the nat table decides its translation', source: null });
+    w.steps.push(NEW_STEP);
     return null;
   }
   if (options.conntrack) {
@@ -305,29 +317,49 @@ function localDelivery(w: Walk, why: string): TraceDisposition {
   return { kind: 'local', out: tupleOf(w.s), note: `delivered to the gateway itself: ${why}` };
 }
 
+/** The MTU check's answer for one (egress, size, DF): the same for every packet that has them. */
+interface MtuOutcome {
+  readonly step: TraceStep | null;
+  readonly assumption: string | null;
+  readonly disposition: TraceDisposition | null;
+}
+
 /** ip_forward(): a DF packet larger than the egress MTU is dropped with ICMP frag-needed (RFC 1191). */
 function checkMtu(w: Walk, egress: string): TraceDisposition | null {
   const s = w.s;
+  const byEgress = memoOf<string, Map<number, MtuOutcome>>(w.view, 'mtu');
+  let memo = byEgress.get(egress);
+  if (memo === undefined) {
+    memo = new Map();
+    byEgress.set(egress, memo);
+  }
+  // Everything the answer depends on: size, DF, and whether an ICMP error may answer it (RFC 1122 3.2.2).
+  const key = ((s.size > 0 ? s.size : 0) * 2 + (s.df ? 1 : 0)) * 2 + (isIcmpError(s.proto, s.icmpType) ? 1 : 0);
+  let o = memo.get(key);
+  if (o === undefined) {
+    o = mtuOutcome(w, egress);
+    memo.set(key, o);
+  }
+  if (o.assumption !== null) assume(w, o.assumption);
+  if (o.step !== null) w.steps.push(o.step);
+  return o.disposition;
+}
+
+function mtuOutcome(w: Walk, egress: string): MtuOutcome {
+  const s = w.s;
   const itf = w.view.interfaces.get(egress);
-  if (!itf || !(itf.mtu > 0)) {
-    assume(w, `the MTU of ${egress} is not in the snapshot: the packet size was not checked`);
-    return null;
-  }
-  if (!(s.size > 0)) {
-    assume(w, 'packet size not given: the egress MTU was not checked');
-    return null;
-  }
+  if (!itf || !(itf.mtu > 0)) return { assumption: `the MTU of ${egress} is not in the snapshot: the packet size was not checked`, step: null, disposition: null };
+  if (!(s.size > 0)) return { assumption: 'packet size not given: the egress MTU was not checked', step: null, disposition: null };
   const base = { stage: 'mtu' as const, table: null, chain: null, rule: null, unsure: false, source: itf.source };
-  if (s.size <= itf.mtu) {
-    w.steps.push({ ...base, verdict: 'fits', note: `${s.size} bytes ≤ MTU ${itf.mtu} of ${egress}` });
-    return null;
-  }
+  if (s.size <= itf.mtu) return { assumption: null, step: { ...base, verdict: 'fits', note: `${s.size} bytes ≤ MTU ${itf.mtu} of ${egress}` }, disposition: null };
   if (s.df) {
-    w.steps.push({ ...base, verdict: 'DROP', note: `${s.size} bytes > MTU ${itf.mtu} of ${egress} and DF set: ICMP fragmentation needed (mtu ${itf.mtu}) goes back` });
-    return dropped(w, 'mtu', 'mtu-exceeded', `${s.size} bytes with DF > MTU ${itf.mtu} of ${egress}`, { source: itf.source, icmpBack: { type: 3, code: 4, mtu: itf.mtu } });
+    return {
+      assumption: null,
+      step: { ...base, verdict: 'DROP', note: `${s.size} bytes > MTU ${itf.mtu} of ${egress} and DF set: ICMP fragmentation needed (mtu ${itf.mtu}) goes back` },
+      disposition: dropped(w, 'mtu', 'mtu-exceeded', `${s.size} bytes with DF > MTU ${itf.mtu} of ${egress}`, { source: itf.source, icmpBack: { type: 3, code: 4, mtu: itf.mtu } }),
+    };
   }
-  w.steps.push({ ...base, verdict: 'fragment', note: `${s.size} bytes > MTU ${itf.mtu} of ${egress}, DF clear: the kernel fragments it after POSTROUTING` });
-  return null;
+  return { assumption: null, step: { ...base, verdict: 'fragment', note: `${s.size} bytes > MTU ${itf.mtu} of ${egress}, DF clear: the kernel fragments it after POSTROUTING` }, disposition: null };
 }
 
 function neighbourStep(w: Walk, egress: string, nextHop: number | null): void {
