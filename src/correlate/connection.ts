@@ -57,6 +57,9 @@ export interface Connection {
   readonly sport: number;
   readonly dport: number;
   readonly first: PacketInfo;
+  /** `first.t` and `last.t`, read without making objects. */
+  readonly firstT: number;
+  readonly lastT: number;
   /** When its latest packet was seen (a connection keeps no object per packet). */
   readonly last: PacketTime;
   /** Final direction of the first packet (UNKNOWN until it is matched or expires). */

@@ -21,7 +21,8 @@ export interface FlowTuple {
 
 /** A flow: the connections on every interface that matched packets join into one. */
 export interface AssembledFlow {
-  readonly id: string;
+  /** f1, f2… in order of the flows' first packets (set once all are judged). */
+  id: string;
   readonly proto: number;
   /** The connection on the interface the flow entered by (null for the gateway's own traffic seen leaving only). */
   readonly ingress: Connection;
@@ -45,7 +46,7 @@ export interface AssembledFlow {
    */
   readonly repliesJudged: number;
   readonly repliesReturned: number;
-  readonly lossRate: number | null;
+  lossRate: number | null;
   readonly latencyNs: number | null;
   /** ICMP errors quoting the flow's packets, on any interface. */
   readonly errors: readonly QuotedError[];
@@ -76,10 +77,10 @@ function tupleOf(p: PacketInfo): FlowTuple {
   return { src: p.src, dst: p.dst, sport: p.sport, dport: p.dport };
 }
 
-function median(xs: readonly number[]): number | null {
+function median(xs: Float64Array): number | null {
   if (xs.length === 0) return null;
-  // A typed array sorts numerically without a comparator call per step (thousands of flows).
-  const s = Float64Array.from(xs).sort();
+  // A typed array sorts numerically without a comparator call per step (thousands of flows); sorted in place.
+  const s = xs.sort();
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : Math.round((s[m - 1]! + s[m]!) / 2);
 }
@@ -125,42 +126,62 @@ export function toSimPacket(p: PacketInfo, ingress: string, state: 'new' | 'esta
  * rules say, and did the replies come back? Dispositions are FAILURES.md's vocabulary.
  */
 export function assembleFlows(input: AssemblyInput): AssembledFlow[] {
-  const { state, judge } = input;
-  const groups = new Map<number, Connection[]>();
+  const { state } = input;
+  // Connections are numbered in order of appearance and a flow's root is its lowest id: one pass groups them.
+  const groups: Connection[][] = [];
+  const groupOf = new Int32Array(state.connections.length).fill(-1);
   for (const c of state.connections) {
     const r = findRoot(state, c.id);
-    let g = groups.get(r);
-    if (!g) {
-      g = [];
-      groups.set(r, g);
+    let g = groupOf[r]!;
+    if (g < 0) {
+      g = groups.length;
+      groupOf[r] = g;
+      groups.push([]);
     }
-    g.push(c);
+    groups[g]!.push(c);
   }
-  const drafts: AssembledFlow[] = [];
-  for (const conns of groups.values()) {
-    const flow = judgeGroup(conns, input);
-    if (flow) drafts.push(flow);
-  }
-  drafts.sort((a, b) => a.firstT - b.firstT || a.ingress.id - b.ingress.id);
-  return drafts.map((f, i) => ({ ...f, id: `f${i + 1}` }));
+  const flows: AssembledFlow[] = [];
+  for (const conns of groups) flows.push(judgeGroup(conns, input));
+  flows.sort((a, b) => a.firstT - b.firstT || a.ingress.id - b.ingress.id);
+  for (let i = 0; i < flows.length; i++) flows[i]!.id = `f${i + 1}`;
+  return flows;
 }
 
-function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | null {
+/** Scratch for a flow's latencies (a flow has at most MAX_LATENCIES a connection). */
+let latencyScratch = new Float64Array(256);
+
+function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow {
   const { judge } = input;
-  const sorted = [...conns].sort((a, b) => a.first.t - b.first.t);
+  const sorted = conns.length === 1 ? conns : [...conns].sort((a, b) => a.firstT - b.firstT);
   // The flow entered where its first inbound packet arrived.
   const ingress = sorted.find((c) => c.firstDir === Dir.IN) ?? sorted[0]!;
   const entered = ingress.firstDir === Dir.IN;
-  const egress: Connection | null =
-    ingress.peer !== null
-      ? (conns.find((c) => c.id === ingress.peer!.connId) ?? null)
-      : (sorted.find((c) => c !== ingress && c.iface !== ingress.iface) ?? null);
+  const peer = ingress.peer;
+  let egress: Connection | null = null;
+  if (peer !== null) {
+    for (const c of conns) if (c.id === peer.connId) egress = c;
+  } else {
+    for (const c of sorted) if (egress === null && c !== ingress && c.iface !== ingress.iface) egress = c;
+  }
 
-  const errors = conns.flatMap((c) => c.errors);
-  const firstT = Math.min(...conns.map((c) => c.first.t));
-  const lastT = Math.max(...conns.map((c) => c.last.t));
-  const latencies: number[] = [];
-  for (const c of conns) for (const x of c.latencies) latencies.push(x);
+  let errors: QuotedError[] | readonly QuotedError[] = conns[0]!.errors;
+  let firstT = Infinity;
+  let lastT = -Infinity;
+  let nLat = 0;
+  for (let k = 0; k < conns.length; k++) {
+    const c = conns[k]!;
+    if (k > 0 && c.errors.length) errors = [...errors, ...c.errors];
+    if (c.firstT < firstT) firstT = c.firstT;
+    if (c.lastT > lastT) lastT = c.lastT;
+    const lat = c.latencies;
+    if (nLat + lat.length > latencyScratch.length) {
+      const bigger = new Float64Array((nLat + lat.length) * 2);
+      bigger.set(latencyScratch.subarray(0, nLat));
+      latencyScratch = bigger;
+    }
+    latencyScratch.set(lat, nLat);
+    nLat += lat.length;
+  }
 
   const req = countIn(ingress, 0, Dir.IN);
   // Arrivals outside the window both captures ran, and those whose TTL ran out (traceroute), are not judged.
@@ -171,7 +192,7 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | 
   let repliesReturned = 0;
   let repliesJudged = 0;
   if (egress) {
-    const reqDir: 0 | 1 = ingress.peer ? ingress.peer.connDir : 0;
+    const reqDir: 0 | 1 = peer ? peer.connDir : 0;
     const repDir: 0 | 1 = reqDir === 0 ? 1 : 0;
     const rep = countIn(egress, repDir, Dir.IN);
     replies = rep.total;
@@ -184,28 +205,27 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | 
     replies = countIn(ingress, 1, Dir.OUT).total;
   }
 
+  const first = ingress.first;
   let trace: Trace | null = null;
-  const ingressName = input.ifaceName(ingress.iface);
-  if (input.simulate && entered) {
-    trace = input.simulate(toSimPacket(ingress.first, ingressName, 'new'));
-  }
-  const observed = ingress.peer ? tupleOf(ingress.peer) : null;
+  if (input.simulate && entered) trace = input.simulate(toSimPacket(first, input.ifaceName(ingress.iface), 'new'));
+  const observed = peer ? tupleOf(peer) : null;
   // Loss at the gateway, both ways: judged requests without a copy on the egress side, and replies that
   // arrived on the egress side without a copy back on the ingress side (a DROP in FORWARD hits both).
   const judgedBoth = requestsJudged + (req.matched > 0 ? repliesJudged : 0);
   const lostBoth = Math.max(0, requestsJudged - req.matched) + (req.matched > 0 && repliesReturned > 0 ? Math.max(0, repliesJudged - repliesReturned) : 0);
   const lossRate = judgedBoth > 0 ? lostBoth / judgedBoth : null;
 
-  const base = {
+  const flow: AssembledFlow = {
     id: '',
     proto: ingress.proto,
     ingress,
     egress,
     connections: sorted,
     ingressIface: entered ? ingress.iface : -1,
-    original: tupleOf(ingress.first),
+    original: tupleOf(first),
     observed,
     trace,
+    disposition: 'delivered',
     requests: req.total,
     requestsJudged,
     forwarded: req.matched,
@@ -213,17 +233,18 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow | 
     repliesJudged,
     repliesReturned,
     lossRate: lossRate === null ? null : Math.round(lossRate * 10000) / 10000,
-    latencyNs: median(latencies),
+    latencyNs: median(latencyScratch.subarray(0, nLat)),
     errors,
     sawSyn: ingress.sawSyn,
     firstT,
     lastT,
-    first: ingress.first,
+    first,
     last: ingress.last,
   };
-  const disposition = decideDisposition(base, input);
+  flow.disposition = decideDisposition(flow, input);
   // A flow that could not be judged has no loss rate (its packets may have left unseen).
-  return { ...base, lossRate: disposition === 'outside-capture' ? null : base.lossRate, disposition };
+  if (flow.disposition === 'outside-capture') flow.lossRate = null;
+  return flow;
 }
 
 type Draft = Omit<AssembledFlow, 'disposition'>;

@@ -1,6 +1,7 @@
 import type { Connection, PacketTime, QuotedError, UnmatchedTimes } from './connection.js';
 import { ConnField, type ConnectionTable } from './connection-table.js';
 import { Kept, keptGet, packetAt, type PacketStore } from './packet-store.js';
+import { Slot } from './packet-ring.js';
 import type { DirId, PacketInfo } from './packet-info.js';
 
 /** What a finished correlation keeps of its connections besides the table rows. */
@@ -72,7 +73,10 @@ export class StoredConnection implements Connection {
     };
   }
 
-  /** The time of the latest packet (relative ns) without making a PacketTime. */
+  get firstT(): number {
+    return keptGet(this.#data.store, this.#row(ConnField.FIRST_ROW), Slot.T);
+  }
+
   get lastT(): number {
     return this.#row(ConnField.LAST_T);
   }

@@ -21,6 +21,12 @@ export function endpoint(t: FlowTuple, proto: number): FlowEndpoint {
   return { src: ipv4ToString(t.src), dst: ipv4ToString(t.dst), sport: null, dport: null };
 }
 
+/** A connection's packets in direction `connDir`, arriving or leaving, matched or not. */
+function packetsIn(c: Connection, connDir: 0 | 1): number {
+  const k = c.counts;
+  return k[slot(connDir, Dir.IN, true)]! + k[slot(connDir, Dir.IN, false)]! + k[slot(connDir, Dir.OUT, true)]! + k[slot(connDir, Dir.OUT, false)]!;
+}
+
 /** Which of a connection's two directions carries the flow's requests. */
 function requestDir(f: AssembledFlow, c: Connection): 0 | 1 {
   if (c === f.ingress) return 0;
@@ -47,13 +53,11 @@ export function toPublicFlow(f: AssembledFlow, corr: Correlation, files: readonl
   const packets: Record<string, FlowIfaceCounts> = {};
   for (const c of f.connections) {
     const rd = requestDir(f, c);
-    const count = (dir: 0 | 1): number => {
-      let n = 0;
-      for (const d of [Dir.IN, Dir.OUT] as const) for (const m of [true, false]) n += c.counts[slot(dir, d, m)]!;
-      return n;
-    };
-    const prev = packets[name(c.iface)] ?? { request: 0, reply: 0 };
-    packets[name(c.iface)] = { request: prev.request + count(rd), reply: prev.reply + count(rd === 0 ? 1 : 0) };
+    const n = name(c.iface);
+    const prev = packets[n];
+    const request = packetsIn(c, rd);
+    const reply = packetsIn(c, rd === 0 ? 1 : 0);
+    packets[n] = prev ? { request: prev.request + request, reply: prev.reply + reply } : { request, reply };
   }
   const t = f.trace;
   const e = expectedTrace(f, snapshot);
@@ -68,10 +72,14 @@ export function toPublicFlow(f: AssembledFlow, corr: Correlation, files: readonl
     };
   }
   const egress = f.egress ? name(f.egress.iface) : d && d.kind === 'forwarded' ? d.egress : null;
-  const first = Math.min(...f.connections.map((c) => c.first.t));
-  const firstPkt = f.connections.map((c) => c.first).find((p) => p.t === first)!;
-  const lastT = Math.max(...f.connections.map((c) => c.last.t));
-  const lastPkt = f.connections.map((c) => c.last).find((p) => p.t === lastT)!;
+  let firstConn = f.connections[0]!;
+  let lastConn = firstConn;
+  for (const c of f.connections) {
+    if (c.firstT < firstConn.firstT) firstConn = c;
+    if (c.lastT > lastConn.lastT) lastConn = c;
+  }
+  const firstPkt = firstConn.first;
+  const lastPkt = lastConn.last;
   let samples: FlowPacket[] | undefined;
   let evidence: Evidence[] | undefined;
   return {
