@@ -10,7 +10,7 @@ import { Proto } from '../model/packet.js';
  *
  * Each connection's numbers sit together in one Float64Array row (`ConnField` offsets; every value is an
  * integer exact in a double): a lookup and its updates touch two or three cache lines instead of one
- * line per column.
+ * line per column. The fields every packet touches come first, then those every matched pair touches.
  *
  * The key, as conntrack keys a connection (both directions share it): TCP/UDP and others — both
  * (address, port) endpoints in a fixed order; ICMP — both addresses in a fixed order and the echo id
@@ -31,40 +31,40 @@ export const enum ConnField {
   DPORT = 9,
   /** Length of the connection's sample list. */
   SAMPLES = 10,
-  // Latest packet.
+  // Latest packet: its relative time (ns; the capture time follows from the run's base second) and
+  // where it was, as file × 2^32 + frame.
   LAST_T = 11,
-  LAST_SEC = 12,
-  LAST_NSEC = 13,
-  LAST_FILE = 14,
-  LAST_FRAME = 15,
+  LAST_POS = 12,
+  /** Union-find parent (connection id). */
+  PARENT = 13,
+  // The connection's observed translations: rows of the packet store (packet-store.ts), -1 when none.
+  PEER_ROW = 14,
+  REPLY_PEER_ROW = 15,
   /** Finalised packets by slot(connDir, dir, matched): 8 counters. */
   COUNTS = 16,
   /** Forwarding latencies recorded (bounded by MAX_LATENCIES). */
   LATENCIES = 24,
-  /** Union-find parent (connection id). */
-  PARENT = 26,
+  /** The connection's first packet (a packet store row). */
+  FIRST_ROW = 25,
+  /** Final direction of the first packet (DirId). */
+  FIRST_DIR = 26,
   // TCP, by the direction (connDir) of the packets that showed it: the highest acknowledgment number they
   // carried, the highest sequence end (seq + length + SYN + FIN), and when one last went back below that
   // end (a retransmission); TCP_SEEN says which of these are set (tcp-acks.ts).
-  ACK_MAX = 27,
-  SEQ_END_MAX = 29,
-  RETRANS_T = 31,
-  TCP_SEEN = 33,
-  /** Arrivals with no copy whose TTL had run out (≤ 1: the gateway may not forward them), by connDir. */
-  EXPIRED = 34,
-  // The connection's kept packets (rows of the packet store, packet-store.ts; -1 when none): its first
-  // packet, its sample list (linked through the rows), its observed translations.
-  FIRST_ROW = 36,
-  SAMPLE_HEAD = 37,
-  SAMPLE_TAIL = 38,
-  PEER_ROW = 39,
-  REPLY_PEER_ROW = 40,
-  /** Final direction of the first packet (DirId). */
-  FIRST_DIR = 41,
+  ACK_MAX = 32,
+  SEQ_END_MAX = 34,
+  RETRANS_T = 36,
+  TCP_SEEN = 38,
+  // Seldom touched once the first packets are past.
+  /** The sample list (packet store rows linked through the rows), -1 when empty. */
+  SAMPLE_HEAD = 40,
+  SAMPLE_TAIL = 41,
   /** Unmatched arrivals sampled past the first MAX_SAMPLES. */
   UNMATCHED_SAMPLED = 42,
   /** 1: an original-direction TCP SYN was seen. */
   SAW_SYN = 43,
+  /** Arrivals with no copy whose TTL had run out (≤ 1: the gateway may not forward them), by connDir. */
+  EXPIRED = 44,
   STRIDE = 48,
 }
 

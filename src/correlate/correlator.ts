@@ -45,8 +45,8 @@ export interface CorrelatorState {
   /** Latencies of matched pairs not yet handed to their connections: (connection id, ns) pairs. */
   latencyLog: Float64Array;
   latencyLogLength: number;
-  /** options.macs as an array (entries never change once set, so a hit can be cached). */
-  readonly macCache: (number | undefined)[];
+  /** options.macs by interface index, -1 where not known yet (entries never change once set, so a hit can be cached). */
+  macCache: Float64Array;
   matchedPairs: number;
   /** TCP arrivals with no copy captured that the far end acknowledged (counted as forwarded; tcp-acks.ts). */
   unseenCopies: number;
@@ -71,7 +71,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     deltaLists: [],
     latencyLog: new Float64Array(4096),
     latencyLogLength: 0,
-    macCache: [],
+    macCache: new Float64Array(16).fill(-1),
     matchedPairs: 0,
     unseenCopies: 0,
     ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0, duplicates: 0 },
@@ -83,20 +83,30 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
 const BROADCAST_MAC = 0xffffffffffff;
 const MAX_PAIR_DELTAS = 4096;
 
-/** The gateway's MAC on `iface` when known (from the snapshot or learned from a matched pair). */
-function knownMac(s: CorrelatorState, iface: number): number | undefined {
-  const m = s.macCache[iface];
-  if (m !== undefined) return m;
+/** The gateway's MAC on `iface` when known (from the snapshot or learned from a matched pair), else -1. */
+function knownMac(s: CorrelatorState, iface: number): number {
+  const c = s.macCache;
+  if (iface < c.length && c[iface]! >= 0) return c[iface]!;
   const v = s.options.macs.get(iface);
-  if (v !== undefined) s.macCache[iface] = v;
+  if (v === undefined) return -1;
+  cacheMac(s, iface, v);
   return v;
+}
+
+function cacheMac(s: CorrelatorState, iface: number, mac: number): void {
+  if (iface >= s.macCache.length) {
+    const bigger = new Float64Array(Math.max(iface + 1, s.macCache.length * 2)).fill(-1);
+    bigger.set(s.macCache);
+    s.macCache = bigger;
+  }
+  s.macCache[iface] = mac;
 }
 
 /** Learn the gateway's MAC on `iface` from a matched pair unless it is known already. */
 function learnMac(s: CorrelatorState, iface: number, mac: number): void {
-  if (mac === 0 || knownMac(s, iface) !== undefined) return;
+  if (mac === 0 || knownMac(s, iface) >= 0) return;
   s.options.macs.set(iface, mac);
-  s.macCache[iface] = mac;
+  cacheMac(s, iface, mac);
 }
 
 /** Direction on arrival, from what the link layer says (SLL packet type, the gateway's MAC). */
@@ -105,7 +115,7 @@ function arrivalDirection(s: CorrelatorState, d: DecodedPacket, iface: number): 
   if (d.packetType !== PacketType.UNKNOWN) return Dir.IN;
   if (d.srcMac === 0) return Dir.UNKNOWN;
   const mac = knownMac(s, iface);
-  if (mac !== undefined) {
+  if (mac >= 0) {
     if (d.srcMac === mac) return Dir.OUT;
     if (d.dstMac === mac || d.dstMac === BROADCAST_MAC) return Dir.IN;
   }
@@ -165,7 +175,8 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
   const sport = icmp ? (isEcho(d.icmpType) ? d.icmpId : 0) : d.sport;
   const dport = icmp ? 0 : d.dport;
   const key = fingerprint(d);
-  if (isDuplicate(s, d, iface, t, key, icmp)) {
+  const j = scanPending(s, d, iface, t, arrival, key, icmp);
+  if (j === DUPLICATE) {
     s.ignored.duplicates++;
     return;
   }
@@ -189,10 +200,7 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
     (icmp || (sport === cf[row + ConnField.SPORT] && dport === cf[row + ConnField.DPORT]));
   const connDir: 0 | 1 = original ? 0 : 1;
   cf[row + ConnField.LAST_T] = t;
-  cf[row + ConnField.LAST_SEC] = rec.tsSec;
-  cf[row + ConnField.LAST_NSEC] = rec.tsNsec;
-  cf[row + ConnField.LAST_FILE] = file;
-  cf[row + ConnField.LAST_FRAME] = rec.frame;
+  cf[row + ConnField.LAST_POS] = file * 4294967296 + rec.frame;
   if (proto === Proto.TCP) {
     if (connDir === 0 && (d.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) cf[row + ConnField.SAW_SYN] = 1;
     observeTcp(cf, row, connDir, d, t);
@@ -202,7 +210,6 @@ export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPac
     addSample(s, id, kept);
   }
 
-  const j = findPartner(s, d, iface, t, arrival, key, icmp);
   if (j >= 0) {
     pairWithPending(s, j, rec, d, file, iface, t, arrival, key, id, connDir, kept);
     return;
@@ -229,11 +236,6 @@ function addSample(s: CorrelatorState, id: number, kept: number): void {
 }
 
 /**
- * The pending packet that is this one's copy (or original) on another interface, -1 if none: the same
- * fields NAT keeps (fingerprint.ts), TTL exactly one apart (FAILURES.md: the copy is one hop later),
- * directions not contradicting the link layer; the nearest in time wins, the earliest on a tie.
- */
-/**
  * The same packet captured twice on one interface (a bridge and its port, a VLAN device and its parent,
  * tcpdump's own duplicates): same interface, same TTL, same addresses and invariants, within a millisecond.
  * A retransmission is not one: it carries a new IP ID (or comes an RTO later, far beyond a millisecond).
@@ -241,32 +243,16 @@ function addSample(s: CorrelatorState, id: number, kept: number): void {
  */
 const DUPLICATE_NS = 1e6;
 
-function isDuplicate(s: CorrelatorState, d: DecodedPacket, iface: number, t: number, key: number, icmp: boolean): boolean {
-  const r = s.ring;
-  const f = r.f;
-  for (let j = firstInBucket(r, key); j >= 0; j = f[j * Slot.STRIDE + Slot.NEXT]!) {
-    const q = j * Slot.STRIDE;
-    if (f[q + Slot.KEY] !== key || f[q + Slot.IFACE] !== iface || f[q + Slot.TTL] !== d.ttl) continue;
-    if (t - f[q + Slot.T]! > DUPLICATE_NS) continue;
-    if (
-      f[q + Slot.SRC] === d.src &&
-      f[q + Slot.DST] === d.dst &&
-      f[q + Slot.IP_ID] === d.ipId &&
-      f[q + Slot.PAYLOAD_LENGTH] === d.payloadLength &&
-      f[q + Slot.PAYLOAD_HASH] === d.payloadHash &&
-      f[q + Slot.PROTO] === d.proto &&
-      f[q + Slot.TCP_SEQ] === d.tcpSeq &&
-      f[q + Slot.TCP_ACK] === d.tcpAck &&
-      f[q + Slot.TCP_FLAGS] === d.tcpFlags &&
-      f[q + Slot.ICMP_SEQ] === (icmp ? d.icmpSeq : 0)
-    ) {
-      return true;
-    }
-  }
-  return false;
-}
+/** `scanPending`'s answer for a packet captured twice on one interface. */
+const DUPLICATE = -2;
 
-function findPartner(s: CorrelatorState, d: DecodedPacket, iface: number, t: number, arrival: DirId, key: number, icmp: boolean): number {
+/**
+ * One walk over the pending packets with this packet's fingerprint: DUPLICATE when it is one of them
+ * captured twice (`DUPLICATE_NS`), else the slot of its copy or original on another interface, -1 if none:
+ * the same fields NAT keeps (fingerprint.ts), TTL exactly one apart (FAILURES.md: the copy is one hop
+ * later), directions not contradicting the link layer; the nearest in time wins, the earliest on a tie.
+ */
+function scanPending(s: CorrelatorState, d: DecodedPacket, iface: number, t: number, arrival: DirId, key: number, icmp: boolean): number {
   const r = s.ring;
   let j = firstInBucket(r, key);
   if (j < 0) return -1;
@@ -287,8 +273,8 @@ function findPartner(s: CorrelatorState, d: DecodedPacket, iface: number, t: num
   let bestGap = Infinity;
   for (; j >= 0; j = f[j * Slot.STRIDE + Slot.NEXT]!) {
     const q = j * Slot.STRIDE;
-    if (f[q + Slot.KEY] !== key) continue;
     if (
+      f[q + Slot.KEY] !== key ||
       f[q + Slot.IP_ID] !== ipId ||
       f[q + Slot.PAYLOAD_LENGTH] !== payloadLength ||
       f[q + Slot.PAYLOAD_HASH] !== payloadHash ||
@@ -296,21 +282,21 @@ function findPartner(s: CorrelatorState, d: DecodedPacket, iface: number, t: num
       f[q + Slot.TCP_SEQ] !== tcpSeq ||
       f[q + Slot.TCP_ACK] !== tcpAck ||
       f[q + Slot.TCP_FLAGS] !== tcpFlags ||
-      f[q + Slot.ICMP_TYPE] !== icmpType ||
-      f[q + Slot.ICMP_CODE] !== icmpCode ||
       f[q + Slot.ICMP_SEQ] !== icmpSeq
     ) {
       continue;
     }
+    const qttl = f[q + Slot.TTL]!;
+    const hairpin = f[q + Slot.IFACE] === iface;
+    if (hairpin && qttl === ttl && t - f[q + Slot.T]! <= DUPLICATE_NS && f[q + Slot.SRC] === d.src && f[q + Slot.DST] === d.dst) return DUPLICATE;
+    if (f[q + Slot.ICMP_TYPE] !== icmpType || f[q + Slot.ICMP_CODE] !== icmpCode) continue;
     const gap = Math.abs(t - f[q + Slot.T]!);
     if (gap > windowNs) continue;
     // The higher TTL is the one that arrived; it cannot be a packet the link layer saw leaving, nor
     // its copy one the link layer saw arriving.
-    const qttl = f[q + Slot.TTL]!;
     const qarrival = f[q + Slot.ARRIVAL]!;
     // On one interface (hairpin: an inside host reaching another through its EIP, DNATed back out the way it
     // came) only the link layer can tell the arrival from the departure: both must be known.
-    const hairpin = f[q + Slot.IFACE] === iface;
     if (qttl === ttl + 1) {
       if (qarrival === Dir.OUT || arrival === Dir.IN) continue;
       if (hairpin && (qarrival !== Dir.IN || arrival !== Dir.OUT)) continue;
@@ -497,7 +483,7 @@ function guessDirection(s: CorrelatorState, i: number): DirId {
   if (local.has(f[at + Slot.DST]!)) return Dir.IN;
   // The gateway's MAC may have been learned after this packet arrived.
   const mac = knownMac(s, f[at + Slot.IFACE]!);
-  if (mac !== undefined && f[at + Slot.SRC_MAC] === mac) return Dir.OUT;
+  if (mac >= 0 && f[at + Slot.SRC_MAC] === mac) return Dir.OUT;
   return Dir.IN;
 }
 
@@ -531,7 +517,7 @@ export function finishCorrelator(s: CorrelatorState): void {
   for (let k = 0; k < s.latencyLogLength; k += 2) latValues[fill[log[k]!]!++] = log[k + 1]!;
   s.latencyLogLength = 0;
   s.latencyLog = new Float64Array(0);
-  const data = { table: s.table, store: s.store, errors: s.errors, unmatched: s.unmatched, latStart, latValues };
+  const data = { table: s.table, store: s.store, errors: s.errors, unmatched: s.unmatched, latStart, latValues, baseSec: s.baseSec };
   for (let id = s.connections.length; id < n; id++) s.connections.push(new StoredConnection(data, id, rootOf(s.table, id)));
 }
 

@@ -9,26 +9,32 @@ import { Proto } from '../model/packet.js';
  * comparing the fields themselves (the correlator's `findPartner`); the key only narrows the search.
  */
 export function fingerprint(d: DecodedPacket): number {
-  let h = 0x811c9dc5;
-  h = mix(h, d.proto);
-  h = mix(h, d.ipId);
-  h = mix(h, d.payloadLength);
-  h = mix(h, d.payloadHash);
+  // Independent multiplications (not one dependent chain per field), then one avalanche so that the low
+  // bits, which pick the bucket, depend on every field. The payload hash is a hash already.
+  let c: number;
+  let x: number;
+  let y: number;
   if (d.proto === Proto.TCP) {
-    h = mix(h, d.tcpSeq);
-    h = mix(h, d.tcpAck);
-    h = mix(h, d.tcpFlags);
+    c = d.proto | (d.tcpFlags << 8);
+    x = d.tcpSeq;
+    y = d.tcpAck;
   } else if (d.proto === Proto.ICMP) {
-    h = mix(h, d.icmpType);
-    h = mix(h, d.icmpCode);
-    h = mix(h, d.icmpSeq);
+    c = d.proto | (d.icmpType << 8) | (d.icmpCode << 16);
+    x = d.icmpSeq;
+    y = 0;
+  } else {
+    c = d.proto;
+    x = 0;
+    y = 0;
   }
+  let h =
+    d.payloadHash ^
+    Math.imul(d.ipId | (d.payloadLength << 16), 0x9e3779b1) ^
+    Math.imul(c, 0x85ebca6b) ^
+    Math.imul(x | 0, 0xc2b2ae35) ^
+    Math.imul((y | 0) ^ 0x5bd1e995, 0x27d4eb2f);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
   return h >>> 0;
-}
-
-function mix(h: number, v: number): number {
-  h ^= v & 0xffff;
-  h = Math.imul(h, 0x01000193);
-  h ^= v >>> 16;
-  return Math.imul(h, 0x01000193);
 }

@@ -15,6 +15,8 @@ export interface ConnectionData {
   /** Forwarding latencies of all connections, grouped by connection: id's are [latStart[id], latStart[id + 1]). */
   readonly latStart: Int32Array;
   readonly latValues: Float64Array;
+  /** The whole second relative times count from. */
+  readonly baseSec: number;
 }
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -64,13 +66,14 @@ export class StoredConnection implements Connection {
   }
 
   get last(): PacketTime {
-    return {
-      t: this.#row(ConnField.LAST_T),
-      tsSec: this.#row(ConnField.LAST_SEC),
-      tsNsec: this.#row(ConnField.LAST_NSEC),
-      file: this.#row(ConnField.LAST_FILE),
-      frame: this.#row(ConnField.LAST_FRAME),
-    };
+    const t = this.#row(ConnField.LAST_T);
+    const pos = this.#row(ConnField.LAST_POS);
+    let sec = Math.floor(t / 1e9);
+    // The division may round across a second boundary; t is exact, so settle it by the remainder.
+    if (t - sec * 1e9 < 0) sec--;
+    else if (t - sec * 1e9 >= 1e9) sec++;
+    const file = Math.floor(pos / 4294967296);
+    return { t, tsSec: this.#data.baseSec + sec, tsNsec: t - sec * 1e9, file, frame: pos - file * 4294967296 };
   }
 
   get firstT(): number {

@@ -226,25 +226,26 @@ describe('correlator: matching a packet with its copy on the other interface', (
   });
 
   test('a fingerprint collision is not a copy: the fields themselves are compared', () => {
-    // Two payload hashes whose packets share a fingerprint (32-bit: a birthday search finds one fast).
+    // Two packets, differing in IP ID and payload, that share a fingerprint (32-bit: a birthday search
+    // finds one fast; with the payload alone varying there is none to find, the key being a bijection of it).
     const d = newDecodedPacket();
-    Object.assign(d, { proto: Proto.UDP, ipId: 1, payloadLength: 32 });
-    const seen = new Map<number, number>();
-    let pair: [number, number] | null = null;
+    Object.assign(d, { proto: Proto.UDP, payloadLength: 32 });
+    const seen = new Map<number, [number, number]>();
+    let pair: [[number, number], [number, number]] | null = null;
     for (let i = 1; pair === null && i < 4_000_000; i++) {
-      const h = Math.imul(i, 0x9e3779b1) >>> 0;
-      d.payloadHash = h;
+      const fields: [number, number] = [i & 0xffff, Math.imul(i, 0x9e3779b1) >>> 0];
+      [d.ipId, d.payloadHash] = fields;
       const k = fingerprint(d);
       const other = seen.get(k);
-      if (other !== undefined) pair = [other, h];
-      else seen.set(k, h);
+      if (other !== undefined) pair = [other, fields];
+      else seen.set(k, fields);
     }
     expect(pair).not.toBeNull();
     if (pair === null) return;
-    const [a, b] = request(1, 1 * MS, { ipId: 1, hash: pair[0] });
+    const [a, b] = request(1, 1 * MS, { ipId: pair[0][0], hash: pair[0][1] });
     const f = new Feeder();
     f.push(a);
-    f.push({ ...b, payloadHash: pair[1] });
+    f.push({ ...b, ipId: pair[1][0], payloadHash: pair[1][1] });
     expect(f.finish().matchedPairs).toBe(0);
     // Same fields: a match (the search above really produced colliding keys of matchable packets).
     const g = new Feeder();
