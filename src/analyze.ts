@@ -57,6 +57,7 @@ async function analyzeInputs(
     inside: options.inside,
     outside: options.outside,
     simulate,
+    bytes: bytesTotal,
     onWarning: (w) => warnings.push(w),
     onProgress: (packets, bytesRead) => progress?.({ phase: 'captures', bytesRead, bytesTotal, packets }),
   });

@@ -10,6 +10,9 @@ import { assembleFlows, egressCaptured, type AssembledFlow, type JudgeWindow } f
 import { mergeCaptures, type CaptureWindow } from './capture-merge.js';
 import { finishCorrelator, newCorrelator, pushPacket, type CorrelatorState } from './correlator.js';
 import { decideRoles, type InterfaceRoles } from './interface-roles.js';
+import { ingestOnThread } from './ingest-thread.js';
+import type { RowRecord } from './packet-row.js';
+import type { DecodedPacket } from '../model/packet.js';
 
 export interface CorrelateOptions {
   readonly inside?: string;
@@ -24,6 +27,8 @@ export interface CorrelateOptions {
   readonly endMarginNs?: number;
   readonly simulate: ((p: SimPacket, snapshot: Snapshot) => Trace) | null;
   readonly onProgress?: (packets: number, bytesRead: number) => void;
+  /** Size of the captures in bytes, when known: large inputs are read on a second thread (ingest-thread.ts). */
+  readonly bytes?: number;
   readonly onWarning: (w: InputWarning) => void;
 }
 
@@ -83,16 +88,22 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
 
   const cooked = cookedInterfaceResolver(snapshot);
   const aliases = interfacesByMac(captures, snapshot, { interfaceNames: names, cookedInterface: cooked }, options.onWarning);
-  const windows = mergeCaptures(
-    captures,
-    { interfaceNames: names, onWarning: options.onWarning, cookedInterface: cooked, aliases },
-    {
-      packet(rec, d, file, iface) {
-        pushPacket(state, rec, d, file, indexOf(iface));
-      },
-      progress: options.onProgress,
-    },
-  );
+  // The interface's index: the same name comes packet after packet, so the last one is kept at hand.
+  let lastName = '';
+  let lastIndex = -1;
+  const packet = (rec: RowRecord, d: DecodedPacket, file: number, iface: string): void => {
+    if (iface !== lastName) {
+      lastIndex = indexOf(iface);
+      lastName = iface;
+    }
+    pushPacket(state, rec, d, file, lastIndex);
+  };
+  const windows =
+    ingestOnThread(
+      { paths: captures, interfaceNames: names, aliases, host: snapshot?.host ?? null },
+      options.bytes ?? 0,
+      { packet, onWarning: options.onWarning, progress: options.onProgress },
+    ) ?? mergeCaptures(captures, { interfaceNames: names, onWarning: options.onWarning, cookedInterface: cooked, aliases }, { packet, progress: options.onProgress });
   finishCorrelator(state);
 
   // The window every capture covers: max of starts, min of ends — when each capture ran where the file

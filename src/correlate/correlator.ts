@@ -1,4 +1,4 @@
-import type { CaptureRecord } from '../model/capture.js';
+import type { RowRecord } from './packet-row.js';
 import type { DecodedPacket } from '../model/packet.js';
 import { Net, PacketType, Proto, TcpFlag } from '../model/packet.js';
 import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
@@ -130,7 +130,7 @@ function arrivalDirection(s: CorrelatorState, d: DecodedPacket, iface: number): 
  * is a connection's observed translation (`peer`, `replyPeer`). The `Connection` objects are made by
  * `finishCorrelator`, and their packets become objects when read.
  */
-export function pushPacket(s: CorrelatorState, rec: CaptureRecord, d: DecodedPacket, file: number, iface: number): void {
+export function pushPacket(s: CorrelatorState, rec: RowRecord, d: DecodedPacket, file: number, iface: number): void {
   s.packets++;
   if (s.baseSec < 0) s.baseSec = rec.tsSec;
   const t = (rec.tsSec - s.baseSec) * 1e9 + rec.tsNsec;
@@ -321,7 +321,7 @@ function scanPending(s: CorrelatorState, d: DecodedPacket, iface: number, t: num
 function pairWithPending(
   s: CorrelatorState,
   j: number,
-  rec: CaptureRecord,
+  rec: RowRecord,
   d: DecodedPacket,
   file: number,
   iface: number,
@@ -521,7 +521,7 @@ export function finishCorrelator(s: CorrelatorState): void {
   for (let id = s.connections.length; id < n; id++) s.connections.push(new StoredConnection(data, id, rootOf(s.table, id)));
 }
 
-function quoteError(s: CorrelatorState, rec: CaptureRecord, d: DecodedPacket, file: number, iface: number, t: number, arrival: DirId): void {
+function quoteError(s: CorrelatorState, rec: RowRecord, d: DecodedPacket, file: number, iface: number, t: number, arrival: DirId): void {
   const inner = d.inner;
   const icmp = inner.proto === Proto.ICMP;
   const sport = icmp ? inner.icmpId : inner.sport;

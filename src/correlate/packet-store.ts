@@ -1,4 +1,4 @@
-import type { CaptureRecord } from '../model/capture.js';
+import type { RowRecord } from './packet-row.js';
 import type { DecodedPacket } from '../model/packet.js';
 import { Proto } from '../model/packet.js';
 import { isEcho, type DirId, type PacketInfo } from './packet-info.js';
@@ -85,7 +85,7 @@ function claimRow(s: PacketStore): number {
 export function writePacketFields(
   f: Float64Array,
   at: number,
-  rec: CaptureRecord,
+  rec: RowRecord,
   d: DecodedPacket,
   file: number,
   iface: number,
@@ -131,7 +131,7 @@ export function writePacketFields(
 /** Keep the packet being pushed: a new row. */
 export function keepDecoded(
   s: PacketStore,
-  rec: CaptureRecord,
+  rec: RowRecord,
   d: DecodedPacket,
   file: number,
   iface: number,

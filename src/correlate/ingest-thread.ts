@@ -1,0 +1,301 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { InputError, type InputErrorCode, type InputWarning } from '../model/errors.js';
+import { newDecodedPacket, type DecodedPacket } from '../model/packet.js';
+import type { HostState } from '../model/host.js';
+import type { CaptureWindow } from './capture-merge.js';
+import { readRow, Row, RowKind, type RowRecord } from './packet-row.js';
+
+/**
+ * Reading and decoding the captures on a second thread while this one correlates (ingest-worker.ts does
+ * the reading). Decoding is a third of the work per packet; on a machine with a second core it then costs
+ * the analysis no time. The packets come back in the same order, as rows of numbers (packet-row.ts) in
+ * a ring of shared memory; what is not a number (interface names, warnings, the captures' windows, an
+ * error) comes over a message port, announced by a CONTROL row at its place in the stream, so that this
+ * thread sees everything in the order the reader produced it, exactly as when it reads the files itself.
+ */
+
+/** Header slots (Int32Array over its own shared buffer). */
+const enum Hdr {
+  /** Rows published by the reader (a counter that wraps at 2^32; positions are taken modulo the ring). */
+  WRITE = 0,
+  /** Rows consumed here. */
+  READ = 1,
+  /** 1 once the reader has stopped, for whatever reason. */
+  STOPPED = 2,
+  /** Always 0: something to sleep on. */
+  NAP = 3,
+  SIZE = 4,
+}
+
+/** Ring capacity in rows (a power of two): 3 MB, a few milliseconds of packets. */
+const RING_ROWS = 1 << 13;
+/** The reader publishes its rows in batches of this many (a power of two, well below RING_ROWS). */
+const PUBLISH_ROWS = 1 << 10;
+/** Inputs smaller than this are read in this thread: starting a thread costs more than it saves. */
+const MIN_BYTES = 4 << 20;
+
+export interface IngestSetup {
+  readonly paths: readonly string[];
+  readonly interfaceNames: ReadonlyMap<number, string>;
+  readonly aliases: ReadonlyMap<string, string>;
+  /** The snapshot's host state, to place Linux cooked v1 packets (cooked-interface.ts); null without a snapshot. */
+  readonly host: HostState | null;
+}
+
+/** What the reading thread is given (structured-cloned), and the shared memory both use. */
+export interface IngestWorkerData extends IngestSetup {
+  readonly ring: SharedArrayBuffer;
+  readonly header: SharedArrayBuffer;
+  readonly progress: SharedArrayBuffer;
+  readonly port: MessagePort;
+  readonly ringRows: number;
+}
+
+export type IngestMessage =
+  | { readonly type: 'iface'; readonly index: number; readonly name: string }
+  | { readonly type: 'warning'; readonly warning: InputWarning }
+  | { readonly type: 'end'; readonly windows: CaptureWindow[] }
+  | { readonly type: 'error'; readonly error: SerializedError };
+
+export interface SerializedError {
+  readonly code: InputErrorCode | null;
+  readonly file: string;
+  readonly message: string;
+  readonly offset?: number;
+  readonly line?: number;
+}
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof InputError) return { code: e.code, file: e.file, message: e.message, offset: e.offset, line: e.line };
+  return { code: null, file: '', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+}
+
+function reviveError(s: SerializedError): Error {
+  if (s.code !== null) return new InputError(s.code, s.file, s.message, { offset: s.offset, line: s.line });
+  return new Error(`reading thread: ${s.message}`);
+}
+
+/** The reading thread's module, compiled beside this one in dist/; from the TypeScript sources (tests) there is none. */
+function workerUrl(): URL | null {
+  const url = new URL('./ingest-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(url)) ? url : null;
+}
+
+/** Whether to read on a second thread: NATLENS_READER_THREAD=0 never, =1 whenever possible, else for inputs of a few MB. */
+function wanted(paths: readonly string[], bytes: number): boolean {
+  if (paths.includes('-')) return false;
+  const env = process.env.NATLENS_READER_THREAD;
+  if (env === '0') return false;
+  if (env === '1') return true;
+  return bytes >= MIN_BYTES;
+}
+
+/**
+ * Read, decode and merge the captures on another thread and hand each packet to `packet` here, in time
+ * order, as `mergeCaptures` would; returns the captures' windows. Returns null when no thread is used
+ * (standard input, small inputs, no compiled worker, or one that could not start): read them here then.
+ * Warnings come through `onWarning` at their place in the stream; an input error is thrown as it would
+ * have been here.
+ */
+export function ingestOnThread(
+  setup: IngestSetup,
+  bytes: number,
+  handlers: {
+    packet(rec: RowRecord, d: DecodedPacket, file: number, iface: string): void;
+    onWarning(w: InputWarning): void;
+    progress?(packets: number, bytesRead: number): void;
+  },
+): CaptureWindow[] | null {
+  if (!wanted(setup.paths, bytes)) return null;
+  const url = workerUrl();
+  if (!url) return null;
+  const ring = new SharedArrayBuffer(RING_ROWS * Row.STRIDE * 8);
+  const header = new SharedArrayBuffer(Hdr.SIZE * 4);
+  const progress = new SharedArrayBuffer(8);
+  const { port1, port2 } = new MessageChannel();
+  const data: IngestWorkerData = {
+    paths: [...setup.paths],
+    interfaceNames: new Map(setup.interfaceNames),
+    aliases: new Map(setup.aliases),
+    host: setup.host,
+    ring,
+    header,
+    progress,
+    port: port2,
+    ringRows: RING_ROWS,
+  };
+  let worker: Worker;
+  try {
+    worker = new Worker(url, { workerData: data, transferList: [port2], stdout: false, stderr: false });
+  } catch {
+    port1.close();
+    return null;
+  }
+  try {
+    return consume(ring, header, progress, port1, handlers);
+  } finally {
+    port1.close();
+    void worker.terminate();
+  }
+}
+
+/** How long without a row or a message before the reading thread is taken for dead. */
+const STALL_MS = 120_000;
+
+function consume(
+  ringBuffer: SharedArrayBuffer,
+  headerBuffer: SharedArrayBuffer,
+  progressBuffer: SharedArrayBuffer,
+  port: MessagePort,
+  handlers: Parameters<typeof ingestOnThread>[2],
+): CaptureWindow[] {
+  const f = new Float64Array(ringBuffer);
+  const h = new Int32Array(headerBuffer);
+  const bytesRead = new Float64Array(progressBuffer);
+  const mask = RING_ROWS - 1;
+  const rec: RowRecord = { tsSec: 0, tsNsec: 0, frame: 0 };
+  const d = newDecodedPacket();
+  const names: string[] = [];
+  let read = 0;
+  let packets = 0;
+  let idleSince = 0;
+  for (;;) {
+    const w = Atomics.load(h, Hdr.WRITE);
+    if (w === read) {
+      // Nothing new: let the reader go on, then sleep until it publishes (or stops).
+      Atomics.store(h, Hdr.READ, read);
+      Atomics.notify(h, Hdr.READ);
+      if (Atomics.load(h, Hdr.STOPPED) === 1 && Atomics.load(h, Hdr.WRITE) === read) throw new Error('the reading thread stopped before the end of the captures');
+      const now = Date.now();
+      if (idleSince === 0) idleSince = now;
+      else if (now - idleSince > STALL_MS) throw new Error('the reading thread stopped answering');
+      Atomics.wait(h, Hdr.WRITE, w, 100);
+      continue;
+    }
+    idleSince = 0;
+    while (read !== w) {
+      const at = (read & mask) * Row.STRIDE;
+      if (f[at + Row.KIND] === RowKind.CONTROL) {
+        const m = nextMessage(port, h);
+        read = (read + 1) | 0;
+        switch (m.type) {
+          case 'iface':
+            names[m.index] = m.name;
+            break;
+          case 'warning':
+            handlers.onWarning(m.warning);
+            break;
+          case 'error':
+            throw reviveError(m.error);
+          case 'end':
+            Atomics.store(h, Hdr.READ, read);
+            return m.windows;
+        }
+        continue;
+      }
+      readRow(f, at, rec, d);
+      const file = f[at + Row.FILE]!;
+      const iface = names[f[at + Row.IFACE]!]!;
+      read = (read + 1) | 0;
+      if ((read & 255) === 0) {
+        Atomics.store(h, Hdr.READ, read);
+        Atomics.notify(h, Hdr.READ);
+      }
+      handlers.packet(rec, d, file, iface);
+      packets++;
+      if ((packets & 0xffff) === 0 && handlers.progress) handlers.progress(packets, bytesRead[0]!);
+    }
+  }
+}
+
+/** The message a CONTROL row announces (posted before the row was published; waited for briefly if in flight). */
+function nextMessage(port: MessagePort, h: Int32Array): IngestMessage {
+  const deadline = Date.now() + STALL_MS;
+  for (;;) {
+    const m = receiveMessageOnPort(port);
+    if (m) return m.message as IngestMessage;
+    if (Date.now() > deadline) throw new Error('the reading thread announced a message that never came');
+    Atomics.wait(h, Hdr.NAP, 0, 1);
+  }
+}
+
+/** The reading thread's side of the ring (ingest-worker.ts). */
+export class RingWriter {
+  readonly #f: Float64Array;
+  readonly #h: Int32Array;
+  readonly #bytesRead: Float64Array;
+  readonly #port: MessagePort;
+  readonly #mask: number;
+  readonly #rows: number;
+  #written = 0;
+  #published = 0;
+  /** Rows known to be free (the reader may have freed more since). */
+  #free = 0;
+
+  constructor(data: IngestWorkerData) {
+    this.#f = new Float64Array(data.ring);
+    this.#h = new Int32Array(data.header);
+    this.#bytesRead = new Float64Array(data.progress);
+    this.#port = data.port;
+    this.#rows = data.ringRows;
+    this.#mask = data.ringRows - 1;
+  }
+
+  /** Offset of the next free row (waits while the ring is full); fill it, then `commit`. */
+  claim(): number {
+    // The reader's position is looked up (an atomic load, a cache line the other thread writes) only
+    // when the rows known to be free run out, not for every packet.
+    if (this.#free === 0) this.#waitForRoom();
+    return (this.#written & this.#mask) * Row.STRIDE;
+  }
+
+  #waitForRoom(): void {
+    const h = this.#h;
+    for (;;) {
+      const r = Atomics.load(h, Hdr.READ);
+      this.#free = this.#rows - ((this.#written - r) | 0);
+      if (this.#free > 0) return;
+      this.publish();
+      Atomics.wait(h, Hdr.READ, r, 100);
+    }
+  }
+
+  get rows(): Float64Array {
+    return this.#f;
+  }
+
+  commit(): void {
+    this.#written = (this.#written + 1) | 0;
+    this.#free--;
+    // In batches: publishing wakes the other thread when it sleeps, a system call each time.
+    if ((this.#written & (PUBLISH_ROWS - 1)) === 0) this.publish();
+  }
+
+  publish(): void {
+    if (this.#published === this.#written) return;
+    this.#published = this.#written;
+    Atomics.store(this.#h, Hdr.WRITE, this.#written);
+    Atomics.notify(this.#h, Hdr.WRITE);
+  }
+
+  /** Post `m` and mark its place in the stream. */
+  control(m: IngestMessage): void {
+    this.#port.postMessage(m);
+    const at = this.claim();
+    this.#f[at + Row.KIND] = RowKind.CONTROL;
+    this.commit();
+    this.publish();
+  }
+
+  setBytesRead(n: number): void {
+    this.#bytesRead[0] = n;
+  }
+
+  stopped(): void {
+    this.publish();
+    Atomics.store(this.#h, Hdr.STOPPED, 1);
+    Atomics.notify(this.#h, Hdr.WRITE);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The reading thread (ingest-thread.ts): reads, decodes and merges the captures exactly as `mergeCaptures`
+ * does in the correlating thread, and streams each packet into the shared ring as a row of numbers.
+ */
+import { workerData } from 'node:worker_threads';
+import type { Snapshot } from '../model/snapshot.js';
+import { mergeCaptures } from './capture-merge.js';
+import { cookedInterfaceResolver } from './cooked-interface.js';
+import { RingWriter, serializeError, type IngestWorkerData } from './ingest-thread.js';
+import { writeRow } from './packet-row.js';
+
+const data = workerData as IngestWorkerData | null;
+if (data?.ring) run(data);
+
+function run(data: IngestWorkerData): void {
+  const out = new RingWriter(data);
+  try {
+    // The cooked v1 resolver reads the host state only (addresses, neighbours, routes).
+    const snapshot: Snapshot | null = data.host ? { rules: null, rules6: null, host: data.host, files: [], disagreements: [], warnings: [] } : null;
+    const names = new Map<string, number>();
+    let lastName = '';
+    let lastIndex = -1;
+    const windows = mergeCaptures(
+      data.paths,
+      {
+        interfaceNames: data.interfaceNames,
+        onWarning: (warning) => out.control({ type: 'warning', warning }),
+        cookedInterface: cookedInterfaceResolver(snapshot),
+        aliases: data.aliases,
+      },
+      {
+        packet(rec, d, file, iface) {
+          if (iface !== lastName) {
+            let i = names.get(iface);
+            if (i === undefined) {
+              i = names.size;
+              names.set(iface, i);
+              out.control({ type: 'iface', index: i, name: iface });
+            }
+            lastName = iface;
+            lastIndex = i;
+          }
+          const at = out.claim();
+          writeRow(out.rows, at, rec, d, file, lastIndex);
+          out.commit();
+        },
+        progress(_packets, bytesRead) {
+          out.setBytesRead(bytesRead);
+        },
+      },
+    );
+    out.control({ type: 'end', windows });
+  } catch (e) {
+    out.control({ type: 'error', error: serializeError(e) });
+  } finally {
+    out.stopped();
+  }
+}

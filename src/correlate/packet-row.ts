@@ -1,0 +1,158 @@
+import type { DecodedPacket } from '../model/packet.js';
+
+/**
+ * One decoded packet as a row of numbers: what the correlator reads of a capture record and of the
+ * decoder's output (correlator.ts, packet-store.ts, tcp-acks.ts), and nothing more. The reading thread
+ * (ingest-worker.ts) writes rows into memory shared with the correlating thread, which reads them back
+ * into its own reused record and decoded-packet structs.
+ */
+export const enum Row {
+  /** RowKind. */
+  KIND = 0,
+  TS_SEC = 1,
+  TS_NSEC = 2,
+  FRAME = 3,
+  FILE = 4,
+  /** The interface, as an index into the names the reading thread announced. */
+  IFACE = 5,
+  NET = 6,
+  TRUNCATED_AT = 7,
+  FRAGMENT = 8,
+  FRAG_OFFSET = 9,
+  PACKET_TYPE = 10,
+  SRC_MAC = 11,
+  DST_MAC = 12,
+  PROTO = 13,
+  SRC = 14,
+  DST = 15,
+  SPORT = 16,
+  DPORT = 17,
+  IP_ID = 18,
+  TTL = 19,
+  IP_TOTAL_LENGTH = 20,
+  DF = 21,
+  PAYLOAD_LENGTH = 22,
+  PAYLOAD_HASH = 23,
+  TCP_SEQ = 24,
+  TCP_ACK = 25,
+  TCP_FLAGS = 26,
+  ICMP_TYPE = 27,
+  ICMP_CODE = 28,
+  ICMP_ID = 29,
+  ICMP_SEQ = 30,
+  ICMP_MTU = 31,
+  INNER_PRESENT = 32,
+  INNER_PROTO = 33,
+  INNER_SRC = 34,
+  INNER_DST = 35,
+  INNER_SPORT = 36,
+  INNER_DPORT = 37,
+  INNER_ICMP_ID = 38,
+  ARP_OP = 39,
+  ARP_SPA = 40,
+  ARP_TPA = 41,
+  STRIDE = 42,
+}
+
+export const enum RowKind {
+  PACKET = 0,
+  /** A message waits on the control port at this point of the stream (a new interface, a warning, the end). */
+  CONTROL = 1,
+}
+
+/** The capture record fields the correlator reads (a CaptureRecord has them). */
+export interface RowRecord {
+  tsSec: number;
+  tsNsec: number;
+  frame: number;
+}
+
+export function writeRow(f: Float64Array, at: number, rec: RowRecord, d: DecodedPacket, file: number, iface: number): void {
+  f[at + Row.KIND] = RowKind.PACKET;
+  f[at + Row.TS_SEC] = rec.tsSec;
+  f[at + Row.TS_NSEC] = rec.tsNsec;
+  f[at + Row.FRAME] = rec.frame;
+  f[at + Row.FILE] = file;
+  f[at + Row.IFACE] = iface;
+  f[at + Row.NET] = d.net;
+  f[at + Row.TRUNCATED_AT] = d.truncatedAt;
+  f[at + Row.FRAGMENT] = d.fragment ? 1 : 0;
+  f[at + Row.FRAG_OFFSET] = d.fragOffset;
+  f[at + Row.PACKET_TYPE] = d.packetType;
+  f[at + Row.SRC_MAC] = d.srcMac;
+  f[at + Row.DST_MAC] = d.dstMac;
+  f[at + Row.PROTO] = d.proto;
+  f[at + Row.SRC] = d.src;
+  f[at + Row.DST] = d.dst;
+  f[at + Row.SPORT] = d.sport;
+  f[at + Row.DPORT] = d.dport;
+  f[at + Row.IP_ID] = d.ipId;
+  f[at + Row.TTL] = d.ttl;
+  f[at + Row.IP_TOTAL_LENGTH] = d.ipTotalLength;
+  f[at + Row.DF] = d.df ? 1 : 0;
+  f[at + Row.PAYLOAD_LENGTH] = d.payloadLength;
+  f[at + Row.PAYLOAD_HASH] = d.payloadHash;
+  f[at + Row.TCP_SEQ] = d.tcpSeq;
+  f[at + Row.TCP_ACK] = d.tcpAck;
+  f[at + Row.TCP_FLAGS] = d.tcpFlags;
+  f[at + Row.ICMP_TYPE] = d.icmpType;
+  f[at + Row.ICMP_CODE] = d.icmpCode;
+  f[at + Row.ICMP_ID] = d.icmpId;
+  f[at + Row.ICMP_SEQ] = d.icmpSeq;
+  f[at + Row.ICMP_MTU] = d.icmpMtu;
+  const inner = d.inner;
+  f[at + Row.INNER_PRESENT] = inner.present ? 1 : 0;
+  f[at + Row.INNER_PROTO] = inner.proto;
+  f[at + Row.INNER_SRC] = inner.src;
+  f[at + Row.INNER_DST] = inner.dst;
+  f[at + Row.INNER_SPORT] = inner.sport;
+  f[at + Row.INNER_DPORT] = inner.dport;
+  f[at + Row.INNER_ICMP_ID] = inner.icmpId;
+  f[at + Row.ARP_OP] = d.arpOp;
+  f[at + Row.ARP_SPA] = d.arpSpa;
+  f[at + Row.ARP_TPA] = d.arpTpa;
+}
+
+/** Fill `rec` and `d` from a row (only the fields a row carries; the rest keep whatever they held). */
+export function readRow(f: Float64Array, at: number, rec: RowRecord, d: DecodedPacket): void {
+  rec.tsSec = f[at + Row.TS_SEC]!;
+  rec.tsNsec = f[at + Row.TS_NSEC]!;
+  rec.frame = f[at + Row.FRAME]!;
+  d.net = f[at + Row.NET]!;
+  d.truncatedAt = f[at + Row.TRUNCATED_AT]! as DecodedPacket['truncatedAt'];
+  d.fragment = f[at + Row.FRAGMENT] === 1;
+  d.fragOffset = f[at + Row.FRAG_OFFSET]!;
+  d.packetType = f[at + Row.PACKET_TYPE]!;
+  d.srcMac = f[at + Row.SRC_MAC]!;
+  d.dstMac = f[at + Row.DST_MAC]!;
+  d.proto = f[at + Row.PROTO]!;
+  d.src = f[at + Row.SRC]!;
+  d.dst = f[at + Row.DST]!;
+  d.sport = f[at + Row.SPORT]!;
+  d.dport = f[at + Row.DPORT]!;
+  d.ipId = f[at + Row.IP_ID]!;
+  d.ttl = f[at + Row.TTL]!;
+  d.ipTotalLength = f[at + Row.IP_TOTAL_LENGTH]!;
+  d.df = f[at + Row.DF] === 1;
+  d.payloadLength = f[at + Row.PAYLOAD_LENGTH]!;
+  d.payloadHash = f[at + Row.PAYLOAD_HASH]!;
+  d.tcpSeq = f[at + Row.TCP_SEQ]!;
+  d.tcpAck = f[at + Row.TCP_ACK]!;
+  d.tcpFlags = f[at + Row.TCP_FLAGS]!;
+  d.icmpType = f[at + Row.ICMP_TYPE]!;
+  d.icmpCode = f[at + Row.ICMP_CODE]!;
+  d.icmpId = f[at + Row.ICMP_ID]!;
+  d.icmpSeq = f[at + Row.ICMP_SEQ]!;
+  d.icmpMtu = f[at + Row.ICMP_MTU]!;
+  const inner = d.inner;
+  inner.present = f[at + Row.INNER_PRESENT] === 1;
+  inner.proto = f[at + Row.INNER_PROTO]!;
+  inner.src = f[at + Row.INNER_SRC]!;
+  inner.dst = f[at + Row.INNER_DST]!;
+  inner.sport = f[at + Row.INNER_SPORT]!;
+  inner.dport = f[at + Row.INNER_DPORT]!;
+  inner.icmpId = f[at + Row.INNER_ICMP_ID]!;
+  d.arpOp = f[at + Row.ARP_OP]!;
+  d.arpSpa = f[at + Row.ARP_SPA]!;
+  d.arpTpa = f[at + Row.ARP_TPA]!;
+}

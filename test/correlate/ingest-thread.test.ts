@@ -1,0 +1,135 @@
+/**
+ * Large inputs are read and decoded on a second thread (src/correlate/ingest-thread.ts, ingest-worker.ts)
+ * and stream back as rows of numbers. The analysis must not tell the difference: every real bundle gives
+ * the same analysis, byte for byte, read on the thread (NATLENS_READER_THREAD=1) or in place (=0); an input
+ * error is the same error; the packets, warnings and windows arrive as mergeCaptures hands them out.
+ * The thread exists only as compiled JavaScript, so this test runs the built dist/ (`npm test` builds it).
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { editedBundle } from '../support/bundle-edit.js';
+import { fieldSets, REPO } from '../support/field.js';
+import { cookedAny } from '../support/cooked-capture.mjs';
+
+const DIST = join(REPO, 'dist');
+const tmp = mkdtempSync(join(tmpdir(), 'natlens-ingest-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const saved = process.env.NATLENS_READER_THREAD;
+afterEach(() => {
+  if (saved === undefined) delete process.env.NATLENS_READER_THREAD;
+  else process.env.NATLENS_READER_THREAD = saved;
+});
+
+async function dist<T>(module: string): Promise<T> {
+  const path = join(DIST, module);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run the tests with npm test, which builds dist/ first`);
+  return (await import(path)) as T;
+}
+
+type Analyze = (paths: string[]) => Promise<unknown>;
+
+/** The analysis as JSON, or the error it stopped with: read on the thread (1) or in place (0). */
+async function run(dir: string, thread: '0' | '1'): Promise<string> {
+  const { analyze } = await dist<{ analyze: Analyze }>('index.js');
+  process.env.NATLENS_READER_THREAD = thread;
+  try {
+    return JSON.stringify(await analyze([dir]));
+  } catch (e) {
+    const x = e as { name: string; code?: string; file?: string; offset?: number; message: string };
+    return JSON.stringify({ error: x.name, code: x.code, file: x.file, offset: x.offset, message: x.message });
+  }
+}
+
+const bundles = [...fieldSets().map((s) => s.dir), ...readdirSync(join(REPO, 'samples')).map((d) => join(REPO, 'samples', d))].filter((d) => existsSync(d));
+
+describe('reading on a second thread', () => {
+  it.each(bundles)('%s: the same analysis read on the thread as in place', async (dir) => {
+    const threaded = await run(dir, '1');
+    expect(JSON.parse(threaded).error).toBeUndefined();
+    expect(threaded).toBe(await run(dir, '0'));
+  });
+
+  it('a Linux cooked v1 capture (placed by the snapshot, in the reading thread) gives the same analysis', async () => {
+    const healthy = fieldSets().find((s) => s.name === 'healthy');
+    if (!healthy) return;
+    const links = JSON.parse(readFileSync(join(healthy.dir, 'ip-addr.json'), 'utf8')) as { ifname: string; ifindex: number; address?: string }[];
+    const pcaps = readdirSync(healthy.dir).filter((f) => f.endsWith('.pcap'));
+    const inputs = pcaps.map((f) => {
+      const link = links.find((l) => l.ifname === f.replace(/\.pcap$/, ''))!;
+      return { bytes: readFileSync(join(healthy.dir, f)), mac: link.address!, ifindex: link.ifindex };
+    });
+    const dir = editedBundle(healthy.dir, join(tmp, 'any-v1'), Object.fromEntries(pcaps.map((f) => [f, null])), { 'any.pcap': cookedAny(inputs, 1) });
+    const threaded = await run(dir, '1');
+    expect(JSON.parse(threaded).summary.verdict).toBe('ok');
+    expect(threaded).toBe(await run(dir, '0'));
+  });
+
+  it('a corrupt record stops the analysis with the same input error, naming the file and byte offset', async () => {
+    const healthy = fieldSets().find((s) => s.name === 'healthy');
+    if (!healthy) return;
+    const pcap = readdirSync(healthy.dir).find((f) => f.endsWith('.pcap'))!;
+    let offset = 0;
+    const dir = editedBundle(healthy.dir, join(tmp, 'corrupt'), {
+      [pcap]: (b) => {
+        const out = Buffer.from(b);
+        let at = 24;
+        for (let n = 1; n < 50; n++) at += 16 + out.readUInt32LE(at + 8);
+        out.writeUInt32LE(0x7fffffff, at + 8);
+        offset = at;
+        return out;
+      },
+    });
+    const threaded = JSON.parse(await run(dir, '1'));
+    expect(threaded).toMatchObject({ error: 'InputError', code: 'bad-header', file: join(dir, pcap), offset });
+    expect(JSON.stringify(threaded)).toBe(await run(dir, '0'));
+  });
+
+  it('hands out every packet, warning and window as mergeCaptures does', async () => {
+    const set = fieldSets().find((s) => s.name === 'healthy-pcapng') ?? fieldSets()[0];
+    if (!set) return;
+    const paths = readdirSync(set.dir)
+      .filter((f) => f.endsWith('.pcap') || f.endsWith('.pcapng'))
+      .map((f) => join(set.dir, f));
+    // A capture cut short in its last record adds a warning at its place in the stream.
+    const cut = join(tmp, `cut-${paths[0]!.split('/').pop()}`);
+    const bytes = readFileSync(paths[0]!);
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 7));
+    const inputs = [cut, ...paths.slice(1)];
+    const { ingestOnThread } = await dist<typeof import('../../src/correlate/ingest-thread.js')>('correlate/ingest-thread.js');
+    const { mergeCaptures } = await dist<typeof import('../../src/correlate/capture-merge.js')>('correlate/capture-merge.js');
+    type Seen = { packets: string[]; warnings: string[] };
+    const visitor = (seen: Seen) => ({
+      packet(rec: { tsSec: number; tsNsec: number; frame: number }, d: Record<string, unknown> & { inner: Record<string, unknown> }, file: number, iface: string) {
+        seen.packets.push(
+          [rec.tsSec, rec.tsNsec, rec.frame, file, iface, d.net, d.proto, d.src, d.dst, d.sport, d.dport, d.ipId, d.ttl, d.srcMac, d.dstMac, d.payloadHash, d.tcpSeq, d.tcpAck, d.icmpType, d.icmpSeq, d.inner.present, d.arpSpa].join(' '),
+        );
+      },
+      onWarning(w: { code: string; offset?: number }) {
+        seen.warnings.push(`${w.code}@${w.offset ?? ''}|${seen.packets.length}`);
+      },
+    });
+    process.env.NATLENS_READER_THREAD = '1';
+    const viaThread: Seen = { packets: [], warnings: [] };
+    const v = visitor(viaThread);
+    const windows = ingestOnThread({ paths: inputs, interfaceNames: new Map(), aliases: new Map(), host: null }, 0, v as never);
+    expect(windows, 'the reading thread ran').not.toBeNull();
+    const inPlace: Seen = { packets: [], warnings: [] };
+    const u = visitor(inPlace);
+    const expected = mergeCaptures(inputs, { interfaceNames: new Map(), onWarning: u.onWarning as never }, { packet: u.packet as never });
+    expect(viaThread.packets.length).toBeGreaterThan(100);
+    expect(viaThread.packets).toEqual(inPlace.packets);
+    expect(inPlace.warnings.length).toBeGreaterThan(0);
+    expect(viaThread.warnings).toEqual(inPlace.warnings);
+    expect(windows).toEqual(expected);
+  });
+
+  it('standard input and small inputs are read in place', async () => {
+    const { ingestOnThread } = await dist<typeof import('../../src/correlate/ingest-thread.js')>('correlate/ingest-thread.js');
+    delete process.env.NATLENS_READER_THREAD;
+    const none = { packet() {}, onWarning() {} };
+    expect(ingestOnThread({ paths: ['-'], interfaceNames: new Map(), aliases: new Map(), host: null }, 1e9, none)).toBeNull();
+    expect(ingestOnThread({ paths: [join(REPO, 'samples/healthy/eth0.pcap')], interfaceNames: new Map(), aliases: new Map(), host: null }, 1000, none)).toBeNull();
+  });
+});
