@@ -5,6 +5,7 @@ import { InputError, type InputErrorCode, type InputWarning } from '../model/err
 import { newDecodedPacket, type DecodedPacket } from '../model/packet.js';
 import type { HostState } from '../model/host.js';
 import type { CaptureWindow } from './capture-merge.js';
+import { workerExecArgv } from '../ingest/worker-options.js';
 import { readRow, Row, RowKind, type RowRecord } from './packet-row.js';
 
 /**
@@ -26,7 +27,9 @@ const enum Hdr {
   STOPPED = 2,
   /** Always 0: something to sleep on. */
   NAP = 3,
-  SIZE = 4,
+  /** 1 once the reading thread runs (its modules loaded). */
+  STARTED = 4,
+  SIZE = 8,
 }
 
 /** Ring capacity in rows (a power of two): 3 MB, a few milliseconds of packets. */
@@ -83,13 +86,25 @@ function workerUrl(): URL | null {
   return existsSync(fileURLToPath(url)) ? url : null;
 }
 
-/** Whether to read on a second thread: NATLENS_READER_THREAD=0 never, =1 whenever possible, else for inputs of a few MB. */
+/**
+ * Whether to read on a second thread: NATLENS_READER_THREAD=0 never, =1 always (but standard input), and
+ * then a thread that cannot start is an error rather than a quiet fallback; unset, for inputs of a few MB.
+ */
 function wanted(paths: readonly string[], bytes: number): boolean {
   if (paths.includes('-')) return false;
   const env = process.env.NATLENS_READER_THREAD;
   if (env === '0') return false;
   if (env === '1') return true;
   return bytes >= MIN_BYTES;
+}
+
+function required(): boolean {
+  return process.env.NATLENS_READER_THREAD === '1';
+}
+
+function unavailable(why: string): null {
+  if (required()) throw new Error(`NATLENS_READER_THREAD=1, but ${why}`);
+  return null;
 }
 
 /**
@@ -110,7 +125,7 @@ export function ingestOnThread(
 ): CaptureWindow[] | null {
   if (!wanted(setup.paths, bytes)) return null;
   const url = workerUrl();
-  if (!url) return null;
+  if (!url) return unavailable('no compiled reading thread (dist/correlate/ingest-worker.js) beside this module');
   const ring = new SharedArrayBuffer(RING_ROWS * Row.STRIDE * 8);
   const header = new SharedArrayBuffer(Hdr.SIZE * 4);
   const progress = new SharedArrayBuffer(8);
@@ -128,17 +143,32 @@ export function ingestOnThread(
   };
   let worker: Worker;
   try {
-    worker = new Worker(url, { workerData: data, transferList: [port2], stdout: false, stderr: false });
-  } catch {
+    worker = new Worker(url, { workerData: data, transferList: [port2], stdout: false, stderr: false, execArgv: workerExecArgv() });
+  } catch (e) {
     port1.close();
-    return null;
+    return unavailable(`the reading thread could not start: ${(e as Error).message}`);
   }
   try {
+    // A thread that cannot start says so only to the event loop, which this one does not run while it
+    // waits: give it a while to check in, else read here. Once it runs, it reports its own errors.
+    if (!started(new Int32Array(header))) return unavailable(`the reading thread did not start within ${START_MS / 1000} s`);
     return consume(ring, header, progress, port1, handlers);
   } finally {
     port1.close();
     void worker.terminate();
   }
+}
+
+/** How long a reading thread may take to start (load its modules) before the captures are read here. */
+const START_MS = 10_000;
+
+function started(h: Int32Array): boolean {
+  const deadline = Date.now() + START_MS;
+  while (Atomics.load(h, Hdr.STARTED) !== 1) {
+    if (Date.now() > deadline) return false;
+    Atomics.wait(h, Hdr.STARTED, 0, 20);
+  }
+  return true;
 }
 
 /** How long without a row or a message before the reading thread is taken for dead. */
@@ -287,6 +317,12 @@ export class RingWriter {
     this.#f[at + Row.KIND] = RowKind.CONTROL;
     this.commit();
     this.publish();
+  }
+
+  /** The thread runs: tell the other one, which waits for this before it waits for rows. */
+  running(): void {
+    Atomics.store(this.#h, Hdr.STARTED, 1);
+    Atomics.notify(this.#h, Hdr.STARTED);
   }
 
   setBytesRead(n: number): void {

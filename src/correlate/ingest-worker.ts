@@ -14,6 +14,7 @@ if (data?.ring) run(data);
 
 function run(data: IngestWorkerData): void {
   const out = new RingWriter(data);
+  out.running();
   try {
     // The cooked v1 resolver reads the host state only (addresses, neighbours, routes).
     const snapshot: Snapshot | null = data.host ? { rules: null, rules6: null, host: data.host, files: [], disagreements: [], warnings: [] } : null;

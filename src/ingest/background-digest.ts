@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { fileDigest } from './file-digest.js';
+import { workerExecArgv } from './worker-options.js';
 
 export interface FileDigest {
   readonly sha256: string;
@@ -29,7 +30,7 @@ export function digestInBackground(paths: readonly string[]): { get(path: string
   const url = files.length ? workerUrl() : null;
   if (url) {
     try {
-      const w = new Worker(url, { workerData: files, stdout: false, stderr: false });
+      const w = new Worker(url, { workerData: files, stdout: false, stderr: false, execArgv: workerExecArgv() });
       worker = w;
       done = new Promise<void>((resolve) => {
         w.on('message', (m: { path: string; sha256?: string; bytes?: number }) => {

@@ -5,6 +5,7 @@
  * error is the same error; the packets, warnings and windows arrive as mergeCaptures hands them out.
  * The thread exists only as compiled JavaScript, so this test runs the built dist/ (`npm test` builds it).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +124,15 @@ describe('reading on a second thread', () => {
     expect(inPlace.warnings.length).toBeGreaterThan(0);
     expect(viaThread.warnings).toEqual(inPlace.warnings);
     expect(windows).toEqual(expected);
+  });
+
+  it('starts under node --input-type=module -e (a worker refuses that option; it must not be passed on)', () => {
+    const set = fieldSets().find((s) => s.name === 'healthy');
+    if (!set) return;
+    const script = `const { analyze } = await import(${JSON.stringify(join(DIST, 'index.js'))}); const a = await analyze([${JSON.stringify(set.dir)}]); process.stdout.write(a.summary.verdict);`;
+    // =1: a thread that cannot start is an error, not a quiet fallback to reading in place.
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NATLENS_READER_THREAD: '1' }, encoding: 'utf8' });
+    expect(out).toBe('ok');
   });
 
   it('standard input and small inputs are read in place', async () => {
