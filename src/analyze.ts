@@ -8,6 +8,7 @@ import { digestInBackground } from './ingest/background-digest.js';
 import { loadSnapshot } from './gateway/load-snapshot.js';
 import { simulate } from './simulate/simulate.js';
 import { correlate } from './correlate/correlate.js';
+import { readerThreadWanted } from './correlate/ingest-thread.js';
 import { runChecks } from './diagnose/run-checks.js';
 import { buildAnalysis } from './diagnose/build-analysis.js';
 import type { CheckContext } from './diagnose/check.js';
@@ -24,8 +25,10 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
     throw new InputError('no-captures', paths.join(' '), 'no capture (pcap or pcapng) among the inputs');
   }
   const bytesTotal = discovered.captures.reduce((n, p) => n + (p === '-' ? 0 : statSync(p).size), 0);
-  // Every capture file's SHA-256, on another thread while this one reads them.
-  const digests = digestInBackground(discovered.captures.filter((p) => p !== '-'));
+  // Every capture file's SHA-256: by the reading thread as it reads them (ingest-thread.ts), else on a
+  // thread of its own while this one reads them; a file neither hashed is hashed here when asked for.
+  const files = discovered.captures.filter((p) => p !== '-');
+  const digests = digestInBackground(readerThreadWanted(discovered.captures, bytesTotal) ? [] : files);
   try {
     return await analyzeInputs(discovered, warnings, bytesTotal, digests, options);
   } finally {
@@ -90,8 +93,8 @@ async function analyzeInputs(
   const inputs: InputFile[] = [];
   for (const w of correlation.windows) {
     // Standard input was hashed while it was read (all of it, or nothing when the reader left it early);
-    // files were hashed on the digest thread.
-    const digest = w.file === '-' ? { sha256: w.sha256 ?? '', bytes: w.bytes } : await digests.get(w.file);
+    // files by the reading thread as it read them, or on the digest thread.
+    const digest = w.file === '-' || w.sha256 !== null ? { sha256: w.sha256 ?? '', bytes: w.bytes } : await digests.get(w.file);
     inputs.push({
       path: w.file,
       kind: 'capture',

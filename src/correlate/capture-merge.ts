@@ -13,8 +13,11 @@ import type { CookedInterface } from './cooked-interface.js';
 interface Cursor {
   readonly index: number;
   readonly capture: OpenCapture;
-  /** Standard input is hashed as it is read (it cannot be read twice); files are hashed on another thread (analyze.ts). */
-  readonly stdin: DigestingSource | null;
+  /**
+   * Hashes what is read: standard input always (it cannot be read twice), files when asked (`digestFiles`:
+   * the reading thread hashes the bytes it reads anyway); other files are hashed on another thread (analyze.ts).
+   */
+  readonly digesting: DigestingSource | null;
   readonly it: Generator<CaptureRecord, void, undefined>;
   readonly decoded: DecodedPacket;
   rec: CaptureRecord | null;
@@ -57,7 +60,7 @@ export interface CaptureWindow {
   readonly ranTo: { sec: number; nsec: number } | null;
   /** Packets the capture itself lost (pcapng isb_ifdrop + isb_osdrop); null where the file does not say. */
   readonly dropped: number | null;
-  /** SHA-256 of standard input, computed while it was read; null for files and for input the reader left before its end. */
+  /** SHA-256 computed while the input was read (standard input; files with `digestFiles`); null otherwise and for input the reader left before its end. */
   readonly sha256: string | null;
 }
 
@@ -137,18 +140,20 @@ export function mergeCaptures(
     aliases?: ReadonlyMap<string, string>;
     /** Stop after this many packets (a look at the captures' beginning). */
     maxPackets?: number;
+    /** Hash files as they are read too (standard input always is): each window's `sha256`. */
+    digestFiles?: boolean;
   },
   visitor: MergeVisitor,
 ): CaptureWindow[] {
   const cursors: Cursor[] = [];
   const open = (path: string, index: number): Cursor => {
-    const stdin = path === '-' ? digestingSource(stdinSource()) : null;
-    const source = stdin ?? openFileSource(path);
+    const digesting = path === '-' ? digestingSource(stdinSource()) : options.digestFiles ? digestingSource(openFileSource(path)) : null;
+    const source = digesting ?? openFileSource(path);
     const capture = openCapture(path, { interfaceNames: options.interfaceNames, onWarning: options.onWarning, source });
     return {
       index,
       capture,
-      stdin,
+      digesting,
       it: capture.records(),
       decoded: newDecodedPacket(),
       rec: null,
@@ -250,7 +255,7 @@ export function mergeCaptures(
     interfaces: [...c.ifaces].sort(),
     first: c.packets ? { sec: c.firstSec, nsec: c.firstNsec } : null,
     last: c.packets ? { sec: c.lastSec, nsec: c.lastNsec } : null,
-    sha256: c.stdin?.digest()?.sha256 ?? null,
+    sha256: c.digesting?.digest()?.sha256 ?? null,
   }));
 }
 

@@ -90,7 +90,7 @@ function workerUrl(): URL | null {
  * Whether to read on a second thread: NATLENS_READER_THREAD=0 never, =1 always (but standard input), and
  * then a thread that cannot start is an error rather than a quiet fallback; unset, for inputs of a few MB.
  */
-function wanted(paths: readonly string[], bytes: number): boolean {
+export function readerThreadWanted(paths: readonly string[], bytes: number): boolean {
   if (paths.includes('-')) return false;
   const env = process.env.NATLENS_READER_THREAD;
   if (env === '0') return false;
@@ -111,6 +111,7 @@ function unavailable(why: string): null {
  * Read, decode and merge the captures on another thread and hand each packet to `packet` here, in time
  * order, as `mergeCaptures` would; returns the captures' windows. Returns null when no thread is used
  * (standard input, small inputs, no compiled worker, or one that could not start): read them here then.
+ * The windows carry each file's SHA-256, hashed by the thread as it read.
  * Warnings come through `onWarning` at their place in the stream; an input error is thrown as it would
  * have been here.
  */
@@ -123,7 +124,7 @@ export function ingestOnThread(
     progress?(packets: number, bytesRead: number): void;
   },
 ): CaptureWindow[] | null {
-  if (!wanted(setup.paths, bytes)) return null;
+  if (!readerThreadWanted(setup.paths, bytes)) return null;
   const url = workerUrl();
   if (!url) return unavailable('no compiled reading thread (dist/correlate/ingest-worker.js) beside this module');
   const ring = new SharedArrayBuffer(RING_ROWS * Row.STRIDE * 8);

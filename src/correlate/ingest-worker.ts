@@ -28,6 +28,8 @@ function run(data: IngestWorkerData): void {
         onWarning: (warning) => out.control({ type: 'warning', warning }),
         cookedInterface: cookedInterfaceResolver(snapshot),
         aliases: data.aliases,
+        // The bytes pass through this thread anyway: hashing them here spares reading every file twice.
+        digestFiles: true,
       },
       {
         packet(rec, d, file, iface) {
