@@ -8,7 +8,7 @@ import { digestInBackground } from './ingest/background-digest.js';
 import { loadSnapshot } from './gateway/load-snapshot.js';
 import { simulate } from './simulate/simulate.js';
 import { correlate } from './correlate/correlate.js';
-import { readerThreadWanted } from './correlate/ingest-thread.js';
+import { ReaderThread } from './correlate/ingest-thread.js';
 import { runChecks } from './diagnose/run-checks.js';
 import { buildAnalysis } from './diagnose/build-analysis.js';
 import type { CheckContext } from './diagnose/check.js';
@@ -25,13 +25,15 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
     throw new InputError('no-captures', paths.join(' '), 'no capture (pcap or pcapng) among the inputs');
   }
   const bytesTotal = discovered.captures.reduce((n, p) => n + (p === '-' ? 0 : statSync(p).size), 0);
-  // Every capture file's SHA-256: by the reading thread as it reads them (ingest-thread.ts), else on a
-  // thread of its own while this one reads them; a file neither hashed is hashed here when asked for.
-  const files = discovered.captures.filter((p) => p !== '-');
-  const digests = digestInBackground(readerThreadWanted(discovered.captures, bytesTotal) ? [] : files);
+  // Large captures are read on a second thread, started now so that it loads while the snapshot does
+  // (ingest-thread.ts). Every capture file's SHA-256: by that thread as it reads them, else on a thread of
+  // its own while this one reads them; a file neither hashed is hashed here when asked for.
+  const reader = ReaderThread.start(discovered.captures, bytesTotal);
+  const digests = digestInBackground(reader ? [] : discovered.captures.filter((p) => p !== '-'));
   try {
-    return await analyzeInputs(discovered, warnings, bytesTotal, digests, options);
+    return await analyzeInputs(discovered, warnings, bytesTotal, digests, reader, options);
   } finally {
+    reader?.stop();
     digests.stop();
   }
 }
@@ -41,6 +43,7 @@ async function analyzeInputs(
   warnings: InputWarning[],
   bytesTotal: number,
   digests: ReturnType<typeof digestInBackground>,
+  reader: ReaderThread | null,
   options: AnalyzeOptions,
 ): Promise<Analysis> {
   const progress = options.onProgress;
@@ -60,7 +63,7 @@ async function analyzeInputs(
     inside: options.inside,
     outside: options.outside,
     simulate,
-    bytes: bytesTotal,
+    reader,
     onWarning: (w) => warnings.push(w),
     onProgress: (packets, bytesRead) => progress?.({ phase: 'captures', bytesRead, bytesTotal, packets }),
   });

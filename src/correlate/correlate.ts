@@ -10,7 +10,7 @@ import { assembleFlows, egressCaptured, type AssembledFlow, type JudgeWindow } f
 import { mergeCaptures, type CaptureWindow } from './capture-merge.js';
 import { finishCorrelator, newCorrelator, pushPacket, type CorrelatorState } from './correlator.js';
 import { decideRoles, type InterfaceRoles } from './interface-roles.js';
-import { ingestOnThread } from './ingest-thread.js';
+import type { ReaderThread } from './ingest-thread.js';
 import type { RowRecord } from './packet-row.js';
 import type { DecodedPacket } from '../model/packet.js';
 
@@ -27,8 +27,8 @@ export interface CorrelateOptions {
   readonly endMarginNs?: number;
   readonly simulate: ((p: SimPacket, snapshot: Snapshot) => Trace) | null;
   readonly onProgress?: (packets: number, bytesRead: number) => void;
-  /** Size of the captures in bytes, when known: large inputs are read on a second thread (ingest-thread.ts). */
-  readonly bytes?: number;
+  /** A reading thread started for these captures (ingest-thread.ts), or none: read them here. */
+  readonly reader?: ReaderThread | null;
   readonly onWarning: (w: InputWarning) => void;
 }
 
@@ -86,8 +86,6 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     return i;
   };
 
-  const cooked = cookedInterfaceResolver(snapshot);
-  const aliases = interfacesByMac(captures, snapshot, { interfaceNames: names, cookedInterface: cooked }, options.onWarning);
   // The interface's index: the same name comes packet after packet, so the last one is kept at hand.
   let lastName = '';
   let lastIndex = -1;
@@ -98,12 +96,20 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     }
     pushPacket(state, rec, d, file, lastIndex);
   };
-  const windows =
-    ingestOnThread(
-      { paths: captures, interfaceNames: names, aliases, host: snapshot?.host ?? null },
-      options.bytes ?? 0,
-      { packet, onWarning: options.onWarning, progress: options.onProgress },
-    ) ?? mergeCaptures(captures, { interfaceNames: names, onWarning: options.onWarning, cookedInterface: cooked, aliases }, { packet, progress: options.onProgress });
+  // Read on the reading thread when one was started (it also tells the captures' interfaces by MAC),
+  // else here: the same packets in the same order either way.
+  const host = snapshot?.host ?? null;
+  const threaded = options.reader?.read({ interfaceNames: names, host }, { packet, onWarning: options.onWarning, progress: options.onProgress }) ?? null;
+  let windows: CaptureWindow[];
+  let aliases: Map<string, string>;
+  if (threaded) {
+    ({ windows, aliases } = threaded);
+  } else {
+    // One resolver for the look at the captures' beginning and the reading itself: it learns as it goes.
+    const cooked = cookedInterfaceResolver(snapshot);
+    aliases = interfacesByMac(captures, snapshot, { interfaceNames: names, cookedInterface: cooked }, options.onWarning);
+    windows = mergeCaptures(captures, { interfaceNames: names, onWarning: options.onWarning, cookedInterface: cooked, aliases }, { packet, progress: options.onProgress });
+  }
   finishCorrelator(state);
 
   // The window every capture covers: max of starts, min of ends — when each capture ran where the file

@@ -29,6 +29,8 @@ const enum Hdr {
   NAP = 3,
   /** 1 once the reading thread runs (its modules loaded). */
   STARTED = 4,
+  /** 1 once its setup was posted: it may read. */
+  SETUP = 5,
   SIZE = 8,
 }
 
@@ -40,15 +42,17 @@ const PUBLISH_ROWS = 1 << 10;
 const MIN_BYTES = 4 << 20;
 
 export interface IngestSetup {
-  readonly paths: readonly string[];
   readonly interfaceNames: ReadonlyMap<number, string>;
-  readonly aliases: ReadonlyMap<string, string>;
-  /** The snapshot's host state, to place Linux cooked v1 packets (cooked-interface.ts); null without a snapshot. */
+  /**
+   * The snapshot's host state: to place Linux cooked v1 packets (cooked-interface.ts) and to tell which
+   * gateway interface a capture named otherwise holds (interface-by-mac.ts); null without a snapshot.
+   */
   readonly host: HostState | null;
 }
 
-/** What the reading thread is given (structured-cloned), and the shared memory both use. */
-export interface IngestWorkerData extends IngestSetup {
+/** What the reading thread is given when it starts (structured-cloned), and the shared memory both use. */
+export interface IngestWorkerData {
+  readonly paths: readonly string[];
   readonly ring: SharedArrayBuffer;
   readonly header: SharedArrayBuffer;
   readonly progress: SharedArrayBuffer;
@@ -57,6 +61,8 @@ export interface IngestWorkerData extends IngestSetup {
 }
 
 export type IngestMessage =
+  | { readonly type: 'setup'; readonly setup: IngestSetup }
+  | { readonly type: 'aliases'; readonly aliases: [string, string][] }
   | { readonly type: 'iface'; readonly index: number; readonly name: string }
   | { readonly type: 'warning'; readonly warning: InputWarning }
   | { readonly type: 'end'; readonly windows: CaptureWindow[] }
@@ -107,56 +113,94 @@ function unavailable(why: string): null {
   return null;
 }
 
+export interface IngestHandlers {
+  packet(rec: RowRecord, d: DecodedPacket, file: number, iface: string): void;
+  onWarning(w: InputWarning): void;
+  progress?(packets: number, bytesRead: number): void;
+}
+
+export interface IngestResult {
+  readonly windows: CaptureWindow[];
+  /** Captured names taken for gateway interfaces by their MAC (interface-by-mac.ts). */
+  readonly aliases: Map<string, string>;
+}
+
 /**
- * Read, decode and merge the captures on another thread and hand each packet to `packet` here, in time
- * order, as `mergeCaptures` would; returns the captures' windows. Returns null when no thread is used
- * (standard input, small inputs, no compiled worker, or one that could not start): read them here then.
- * The windows carry each file's SHA-256, hashed by the thread as it read.
- * Warnings come through `onWarning` at their place in the stream; an input error is thrown as it would
- * have been here.
+ * A reading thread for a set of captures, started as early as the captures are known (it loads its
+ * modules while this thread loads the snapshot), then given the snapshot and read (`read`). It also works
+ * out which gateway interface each capture holds (interface-by-mac.ts) and hashes the files it reads.
  */
-export function ingestOnThread(
-  setup: IngestSetup,
-  bytes: number,
-  handlers: {
-    packet(rec: RowRecord, d: DecodedPacket, file: number, iface: string): void;
-    onWarning(w: InputWarning): void;
-    progress?(packets: number, bytesRead: number): void;
-  },
-): CaptureWindow[] | null {
-  if (!readerThreadWanted(setup.paths, bytes)) return null;
-  const url = workerUrl();
-  if (!url) return unavailable('no compiled reading thread (dist/correlate/ingest-worker.js) beside this module');
-  const ring = new SharedArrayBuffer(RING_ROWS * Row.STRIDE * 8);
-  const header = new SharedArrayBuffer(Hdr.SIZE * 4);
-  const progress = new SharedArrayBuffer(8);
-  const { port1, port2 } = new MessageChannel();
-  const data: IngestWorkerData = {
-    paths: [...setup.paths],
-    interfaceNames: new Map(setup.interfaceNames),
-    aliases: new Map(setup.aliases),
-    host: setup.host,
-    ring,
-    header,
-    progress,
-    port: port2,
-    ringRows: RING_ROWS,
-  };
-  let worker: Worker;
-  try {
-    worker = new Worker(url, { workerData: data, transferList: [port2], stdout: false, stderr: false, execArgv: workerExecArgv() });
-  } catch (e) {
-    port1.close();
-    return unavailable(`the reading thread could not start: ${(e as Error).message}`);
+export class ReaderThread {
+  readonly #worker: Worker;
+  readonly #port: MessagePort;
+  readonly #ring: SharedArrayBuffer;
+  readonly #header: SharedArrayBuffer;
+  readonly #progress: SharedArrayBuffer;
+  #used = false;
+
+  private constructor(worker: Worker, port: MessagePort, ring: SharedArrayBuffer, header: SharedArrayBuffer, progress: SharedArrayBuffer) {
+    this.#worker = worker;
+    this.#port = port;
+    this.#ring = ring;
+    this.#header = header;
+    this.#progress = progress;
   }
-  try {
+
+  /**
+   * Start a reading thread for `paths` (`bytes` in all), or null when none is used (standard input, small
+   * inputs, no compiled worker, one that could not start): read them in this thread then.
+   */
+  static start(paths: readonly string[], bytes: number): ReaderThread | null {
+    if (!readerThreadWanted(paths, bytes)) return null;
+    const url = workerUrl();
+    if (!url) return unavailable('no compiled reading thread (dist/correlate/ingest-worker.js) beside this module');
+    const ring = new SharedArrayBuffer(RING_ROWS * Row.STRIDE * 8);
+    const header = new SharedArrayBuffer(Hdr.SIZE * 4);
+    const progress = new SharedArrayBuffer(8);
+    const { port1, port2 } = new MessageChannel();
+    const data: IngestWorkerData = { paths: [...paths], ring, header, progress, port: port2, ringRows: RING_ROWS };
+    try {
+      const worker = new Worker(url, { workerData: data, transferList: [port2], stdout: false, stderr: false, execArgv: workerExecArgv() });
+      return new ReaderThread(worker, port1, ring, header, progress);
+    } catch (e) {
+      port1.close();
+      return unavailable(`the reading thread could not start: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Read the captures on the thread and hand each packet to `handlers.packet` here, in time order, as
+   * `mergeCaptures` would; warnings come through `handlers.onWarning` at their place in the stream, an
+   * input error is thrown as it would have been here. Returns the captures' windows (each file's SHA-256
+   * included) and the interface aliases; null when the thread did not start (read in this thread then).
+   */
+  read(setup: IngestSetup, handlers: IngestHandlers): IngestResult | null {
+    if (this.#used) throw new Error('ReaderThread.read: a reading thread reads its captures once');
+    this.#used = true;
+    const h = new Int32Array(this.#header);
     // A thread that cannot start says so only to the event loop, which this one does not run while it
     // waits: give it a while to check in, else read here. Once it runs, it reports its own errors.
-    if (!started(new Int32Array(header))) return unavailable(`the reading thread did not start within ${START_MS / 1000} s`);
-    return consume(ring, header, progress, port1, handlers);
+    if (!started(h)) return unavailable(`the reading thread did not start within ${START_MS / 1000} s`);
+    this.#port.postMessage({ type: 'setup', setup: { interfaceNames: new Map(setup.interfaceNames), host: setup.host } } satisfies IngestMessage);
+    Atomics.store(h, Hdr.SETUP, 1);
+    Atomics.notify(h, Hdr.SETUP);
+    return consume(this.#ring, this.#header, this.#progress, this.#port, handlers);
+  }
+
+  stop(): void {
+    this.#port.close();
+    void this.#worker.terminate();
+  }
+}
+
+/** Start, read and stop in one call (see ReaderThread); null when no thread is used. */
+export function ingestOnThread(paths: readonly string[], bytes: number, setup: IngestSetup, handlers: IngestHandlers): IngestResult | null {
+  const t = ReaderThread.start(paths, bytes);
+  if (!t) return null;
+  try {
+    return t.read(setup, handlers);
   } finally {
-    port1.close();
-    void worker.terminate();
+    t.stop();
   }
 }
 
@@ -180,8 +224,8 @@ function consume(
   headerBuffer: SharedArrayBuffer,
   progressBuffer: SharedArrayBuffer,
   port: MessagePort,
-  handlers: Parameters<typeof ingestOnThread>[2],
-): CaptureWindow[] {
+  handlers: IngestHandlers,
+): IngestResult {
   const f = new Float64Array(ringBuffer);
   const h = new Int32Array(headerBuffer);
   const bytesRead = new Float64Array(progressBuffer);
@@ -189,6 +233,7 @@ function consume(
   const rec: RowRecord = { tsSec: 0, tsNsec: 0, frame: 0 };
   const d = newDecodedPacket();
   const names: string[] = [];
+  let aliases = new Map<string, string>();
   let read = 0;
   let packets = 0;
   let idleSince = 0;
@@ -212,6 +257,11 @@ function consume(
         const m = nextMessage(port, h);
         read = (read + 1) | 0;
         switch (m.type) {
+          case 'aliases':
+            aliases = new Map(m.aliases);
+            break;
+          case 'setup':
+            break;
           case 'iface':
             names[m.index] = m.name;
             break;
@@ -222,7 +272,7 @@ function consume(
             throw reviveError(m.error);
           case 'end':
             Atomics.store(h, Hdr.READ, read);
-            return m.windows;
+            return { windows: m.windows, aliases };
         }
         continue;
       }
@@ -324,6 +374,20 @@ export class RingWriter {
   running(): void {
     Atomics.store(this.#h, Hdr.STARTED, 1);
     Atomics.notify(this.#h, Hdr.STARTED);
+  }
+
+  /** The setup the other thread posts once it has loaded the snapshot (waits for it). */
+  waitForSetup(): IngestSetup {
+    const h = this.#h;
+    for (;;) {
+      if (Atomics.load(h, Hdr.SETUP) === 1) {
+        const m = receiveMessageOnPort(this.#port);
+        if (m) return (m.message as Extract<IngestMessage, { type: 'setup' }>).setup;
+        Atomics.wait(h, Hdr.NAP, 0, 1);
+      } else {
+        Atomics.wait(h, Hdr.SETUP, 0, 1000);
+      }
+    }
   }
 
   setBytesRead(n: number): void {

@@ -1,11 +1,15 @@
 /**
- * The reading thread (ingest-thread.ts): reads, decodes and merges the captures exactly as `mergeCaptures`
- * does in the correlating thread, and streams each packet into the shared ring as a row of numbers.
+ * The reading thread (ingest-thread.ts): started as soon as the captures are known, it waits for the
+ * snapshot's host state, works out which gateway interface each capture holds (interface-by-mac.ts), then
+ * reads, decodes and merges the captures exactly as `mergeCaptures` does in the correlating thread, hashing
+ * each file as it reads it, and streams each packet into the shared ring as a row of numbers.
  */
 import { workerData } from 'node:worker_threads';
+import type { InputWarning } from '../model/errors.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { mergeCaptures } from './capture-merge.js';
 import { cookedInterfaceResolver } from './cooked-interface.js';
+import { interfacesByMac } from './interface-by-mac.js';
 import { RingWriter, serializeError, type IngestWorkerData } from './ingest-thread.js';
 import { writeRow } from './packet-row.js';
 
@@ -15,19 +19,25 @@ if (data?.ring) run(data);
 function run(data: IngestWorkerData): void {
   const out = new RingWriter(data);
   out.running();
+  const setup = out.waitForSetup();
   try {
-    // The cooked v1 resolver reads the host state only (addresses, neighbours, routes).
-    const snapshot: Snapshot | null = data.host ? { rules: null, rules6: null, host: data.host, files: [], disagreements: [], warnings: [] } : null;
+    // Both read the host state only (addresses, MACs, neighbours, routes).
+    const snapshot: Snapshot | null = setup.host ? { rules: null, rules6: null, host: setup.host, files: [], disagreements: [], warnings: [] } : null;
+    const onWarning = (warning: InputWarning): void => out.control({ type: 'warning', warning });
+    // One resolver for the look at the captures' beginning and the reading itself, as in correlate.ts: it learns as it goes.
+    const cooked = cookedInterfaceResolver(snapshot);
+    const aliases = interfacesByMac(data.paths, snapshot, { interfaceNames: setup.interfaceNames, cookedInterface: cooked }, onWarning);
+    out.control({ type: 'aliases', aliases: [...aliases] });
     const names = new Map<string, number>();
     let lastName = '';
     let lastIndex = -1;
     const windows = mergeCaptures(
       data.paths,
       {
-        interfaceNames: data.interfaceNames,
-        onWarning: (warning) => out.control({ type: 'warning', warning }),
-        cookedInterface: cookedInterfaceResolver(snapshot),
-        aliases: data.aliases,
+        interfaceNames: setup.interfaceNames,
+        onWarning,
+        cookedInterface: cooked,
+        aliases,
         // The bytes pass through this thread anyway: hashing them here spares reading every file twice.
         digestFiles: true,
       },

@@ -68,6 +68,19 @@ describe('reading on a second thread', () => {
     expect(threaded).toBe(await run(dir, '0'));
   });
 
+  it('captures named otherwise are told by their MAC on the thread too (interface-by-mac)', async () => {
+    const healthy = fieldSets().find((s) => s.name === 'healthy');
+    if (!healthy) return;
+    const pcaps = readdirSync(healthy.dir).filter((f) => f.endsWith('.pcap'));
+    const renamed = Object.fromEntries(pcaps.map((f, i) => [`side-${String.fromCharCode(97 + i)}.pcap`, readFileSync(join(healthy.dir, f))]));
+    const dir = editedBundle(healthy.dir, join(tmp, 'renamed'), Object.fromEntries(pcaps.map((f) => [f, null])), renamed);
+    const threaded = await run(dir, '1');
+    const a = JSON.parse(threaded) as { warnings: { code: string }[]; summary: { verdict: string } };
+    expect(a.warnings.filter((w) => w.code === 'interface-by-mac')).toHaveLength(pcaps.length);
+    expect(a.summary.verdict).toBe('ok');
+    expect(threaded).toBe(await run(dir, '0'));
+  });
+
   it('a corrupt record stops the analysis with the same input error, naming the file and byte offset', async () => {
     const healthy = fieldSets().find((s) => s.name === 'healthy');
     if (!healthy) return;
@@ -115,8 +128,9 @@ describe('reading on a second thread', () => {
     process.env.NATLENS_READER_THREAD = '1';
     const viaThread: Seen = { packets: [], warnings: [] };
     const v = visitor(viaThread);
-    const windows = ingestOnThread({ paths: inputs, interfaceNames: new Map(), aliases: new Map(), host: null }, 0, v as never);
-    expect(windows, 'the reading thread ran').not.toBeNull();
+    const result = ingestOnThread(inputs, 0, { interfaceNames: new Map(), host: null }, v as never);
+    expect(result, 'the reading thread ran').not.toBeNull();
+    const windows = result!.windows;
     const inPlace: Seen = { packets: [], warnings: [] };
     const u = visitor(inPlace);
     const expected = mergeCaptures(inputs, { interfaceNames: new Map(), onWarning: u.onWarning as never }, { packet: u.packet as never });
@@ -125,8 +139,8 @@ describe('reading on a second thread', () => {
     expect(inPlace.warnings.length).toBeGreaterThan(0);
     expect(viaThread.warnings).toEqual(inPlace.warnings);
     // The thread hashes each file as it reads it; read in place, files are hashed elsewhere (analyze.ts).
-    expect(windows!.map((w) => ({ ...w, sha256: null }))).toEqual(expected);
-    expect(windows!.map((w) => w.sha256)).toEqual(inputs.map((p) => createHash('sha256').update(readFileSync(p)).digest('hex')));
+    expect(windows.map((w) => ({ ...w, sha256: null }))).toEqual(expected);
+    expect(windows.map((w) => w.sha256)).toEqual(inputs.map((p) => createHash('sha256').update(readFileSync(p)).digest('hex')));
   });
 
   it('starts under node --input-type=module -e (a worker refuses that option; it must not be passed on)', () => {
@@ -142,7 +156,8 @@ describe('reading on a second thread', () => {
     const { ingestOnThread } = await dist<typeof import('../../src/correlate/ingest-thread.js')>('correlate/ingest-thread.js');
     delete process.env.NATLENS_READER_THREAD;
     const none = { packet() {}, onWarning() {} };
-    expect(ingestOnThread({ paths: ['-'], interfaceNames: new Map(), aliases: new Map(), host: null }, 1e9, none)).toBeNull();
-    expect(ingestOnThread({ paths: [join(REPO, 'samples/healthy/eth0.pcap')], interfaceNames: new Map(), aliases: new Map(), host: null }, 1000, none)).toBeNull();
+    const setup = { interfaceNames: new Map(), host: null };
+    expect(ingestOnThread(['-'], 1e9, setup, none)).toBeNull();
+    expect(ingestOnThread([join(REPO, 'samples/healthy/vpc0.pcap')], 1000, setup, none)).toBeNull();
   });
 });
