@@ -143,13 +143,15 @@ describe('reading on a second thread', () => {
     expect(windows.map((w) => w.sha256)).toEqual(inputs.map((p) => createHash('sha256').update(readFileSync(p)).digest('hex')));
   });
 
-  it('starts under node --input-type=module -e (a worker refuses that option; it must not be passed on)', () => {
+  it('starts under node --input-type=module -e and with V8 options (a worker refuses both; they must not be passed on)', () => {
     const set = fieldSets().find((s) => s.name === 'healthy');
     if (!set) return;
     const script = `const { analyze } = await import(${JSON.stringify(join(DIST, 'index.js'))}); const a = await analyze([${JSON.stringify(set.dir)}]); process.stdout.write(a.summary.verdict);`;
     // =1: a thread that cannot start is an error, not a quiet fallback to reading in place.
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NATLENS_READER_THREAD: '1' }, encoding: 'utf8' });
-    expect(out).toBe('ok');
+    for (const flags of [['--input-type=module'], ['--max-old-space-size=2048', '--input-type=module']]) {
+      const out = execFileSync(process.execPath, [...flags, '-e', script], { env: { ...process.env, NATLENS_READER_THREAD: '1' }, encoding: 'utf8' });
+      expect(out).toBe('ok');
+    }
   });
 
   it('standard input and small inputs are read in place', async () => {
