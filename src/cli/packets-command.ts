@@ -3,6 +3,9 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { openCapture } from '../ingest/open-capture.js';
 import { decodeRecord } from '../decode/decode-packet.js';
 import { parseIpAddr } from '../gateway/ip-addr.js';
+import { cookedInterfaceResolver, type CookedInterface } from '../correlate/cooked-interface.js';
+import { loadSnapshotFromInputs } from '../gateway/load-snapshot.js';
+import { LinkType } from '../model/capture.js';
 import { InputError, type InputWarning } from '../model/errors.js';
 import { newDecodedPacket } from '../model/packet.js';
 import { packetToJson } from '../present/packet-json.js';
@@ -13,6 +16,7 @@ interface PacketsOptions {
   format: 'text' | 'ndjson';
   count?: number;
   ipAddr?: string;
+  snapshot?: string[];
 }
 
 function parseCount(text: string): number {
@@ -82,11 +86,27 @@ function interfaceNamesFrom(path: string): Map<number, string> {
 }
 
 /**
+ * What the gateway's state says about an `-i any` capture's interfaces: names by interface index (LINUX_SLL2),
+ * and for Linux cooked v1 (no index) where each packet was, by MAC address and route (cooked-interface.ts).
+ */
+function placementFrom(paths: readonly string[]): { names: Map<number, string>; cooked: CookedInterface | null } {
+  const snapshot = loadSnapshotFromInputs(paths);
+  const host = snapshot.host;
+  if (!host.have.addresses && !host.have.neighbours && !host.have.routes) {
+    throw new InputError('not-a-snapshot', paths.join(', '), 'no interfaces, neighbours or routes found: expected `ip addr`, `ip neigh` or `ip route` output (or a bundle holding them)');
+  }
+  return { names: new Map(host.interfaces.map((i) => [i.ifindex, i.name])), cooked: cookedInterfaceResolver(snapshot) };
+}
+
+/**
  * List packets of each file in order (each keeps its own frame numbers). A file that cannot be read is
  * reported and the others still listed; the exit code is then 2.
  */
 export function listPackets(files: readonly string[], opts: PacketsOptions): number {
-  const interfaceNames = opts.ipAddr !== undefined ? interfaceNamesFrom(opts.ipAddr) : undefined;
+  const placement = opts.snapshot?.length ? placementFrom(opts.snapshot) : null;
+  const fromIpAddr = opts.ipAddr !== undefined ? interfaceNamesFrom(opts.ipAddr) : undefined;
+  const interfaceNames = fromIpAddr || placement ? new Map([...(placement?.names ?? []), ...(fromIpAddr ?? [])]) : undefined;
+  const cooked = placement?.cooked ?? null;
   if (files.filter((f) => f === '-').length > 1) throw new InputError('usage', '-', 'standard input can be read only once');
   const out = new StdoutBatcher();
   const pkt = newDecodedPacket();
@@ -101,8 +121,10 @@ export function listPackets(files: readonly string[], opts: PacketsOptions): num
       for (const rec of records) {
         decodeRecord(rec, pkt);
         // The file's name for the interface (pcapng if_name, or the `ip addr` name of an SLL2 index);
-        // else an `-i any` packet's bare index, written like iproute2's `@ifN`; else nothing.
-        const iface = rec.interfaceName !== '' ? rec.interfaceName : pkt.ifIndex >= 0 ? `if${pkt.ifIndex}` : '';
+        // else an `-i any` packet's bare index, written like iproute2's `@ifN`; a Linux cooked v1 packet,
+        // which names none, where the snapshot places it; else nothing.
+        let iface = rec.interfaceName !== '' ? rec.interfaceName : pkt.ifIndex >= 0 ? `if${pkt.ifIndex}` : '';
+        if (cooked !== null && rec.linkType === LinkType.LINUX_SLL) iface = cooked(pkt) ?? iface;
         out.push((ndjson ? JSON.stringify(packetToJson(rec, pkt, iface)) : formatPacketLine(rec, pkt, iface)) + '\n');
         if (--left <= 0 || out.closed) {
           records.return();
@@ -126,5 +148,10 @@ export function registerPackets(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'ndjson']).default('text'))
     .option('--count <n>', 'stop after N packets in all', parseCount)
     .option('--ip-addr <file>', '`ip addr` or `ip -j addr` output naming the interfaces of an `-i any` capture')
+    .option(
+      '--snapshot <path>',
+      'a bundle directory or snapshot file (ip addr, ip neigh, ip route; repeatable) placing an `-i any` capture\'s packets on the gateway\'s interfaces: by index, or for Linux cooked v1 (tcpdump before 4.99, no index) by MAC address and route',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
     .action(action((files: string[], opts: PacketsOptions) => listPackets(files, opts)));
 }

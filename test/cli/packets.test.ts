@@ -1,9 +1,9 @@
 /**
- * `natlens packets` as a user runs it: text and ndjson, several files, stdin, --count, --ip-addr,
+ * `natlens packets` as a user runs it: text and ndjson, several files, stdin, --count, --ip-addr, --snapshot,
  * warnings (exit 0) and unusable input (exit 2), a closed output pipe, and a live `tcpdump -w -` pipe.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { pcapFile, pcapngFile } from '../support/capture-writer.mjs';
 import { HAVE_TSHARK } from '../support/tshark.js';
 import { BIN, natlens, ndjson } from './packets-run.js';
 import { compareWithTshark } from './packets-tshark-compare.js';
+import { cookedAny } from '../support/cooked-capture.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'natlens-packets-'));
 const put = (name: string, bytes: Uint8Array | string) => {
@@ -149,6 +150,55 @@ os.execv('${process.execPath}', ['node', '${BIN}', 'packets', '--format', 'ndjso
     for (const entry of ifaces) expect(entry).toMatch(/^\d+=[a-z][\w.-]*$/);
     expect(byText.map((p) => p.interface)).toEqual(byJson.map((p) => p.interface));
     expect(bare.map((p) => p.interface)).toEqual(byJson.map((p) => `if${p.link.ifIndex}`));
+  });
+});
+
+const healthy = join(FIELD_DIR, 'healthy');
+describe.skipIf(!existsSync(healthy))('natlens packets --snapshot: an -i any capture placed on the gateway\'s interfaces', () => {
+  // The healthy field set's per-interface captures merged as tcpdump -i any before 4.99 writes them (Linux
+  // cooked v1: no interface index), then placed back by the snapshot: by MAC address, neighbours and routes.
+  const links = JSON.parse(readFileSync(join(healthy, 'ip-addr.json'), 'utf8')) as { ifname: string; ifindex: number; address: string }[];
+  const pcaps = readdirSync(healthy).filter((f) => f.endsWith('.pcap'));
+  const any = put(
+    'any-v1.pcap',
+    cookedAny(
+      pcaps.map((f) => {
+        const l = links.find((x) => x.ifname === f.replace(/\.pcap$/, ''))!;
+        return { bytes: readFileSync(join(healthy, f)), mac: l.address, ifindex: l.ifindex };
+      }),
+      1,
+    ),
+  );
+  const list = (...args: string[]) => {
+    const r = natlens(['packets', '--format', 'ndjson', ...args]);
+    expect(r.status, r.stderr).toBe(0);
+    return ndjson(r.stdout);
+  };
+
+  it('names each IPv4 and ARP packet\'s interface, the one whose own capture holds it', () => {
+    const placed = list(any, '--snapshot', healthy);
+    expect(list(any).every((p) => p.interface === undefined || p.interface === '')).toBe(true);
+    const own = new Map<string, Set<string>>();
+    for (const f of pcaps) own.set(f.replace(/\.pcap$/, ''), new Set(list(join(healthy, f)).map((p) => `${p.time} ${p.caplen}`)));
+    const v4 = placed.filter((p) => p.ip?.version === 4 || p.arp);
+    expect(v4.length).toBeGreaterThan(100);
+    for (const p of v4) {
+      expect(own.has(p.interface), `${p.frame} ${p.interface}`).toBe(true);
+      expect(own.get(p.interface)!.has(`${p.time} ${p.caplen - 2}`) || own.get(p.interface)!.has(`${p.time} ${p.caplen}`), `frame ${p.frame} on ${p.interface}`).toBe(true);
+    }
+    // Both interfaces, each with as many IPv4 packets as its own capture.
+    for (const [name, times] of own) expect(v4.filter((p) => p.interface === name).length, name).toBeLessThanOrEqual(times.size);
+    expect(new Set(v4.map((p) => p.interface)).size).toBe(pcaps.length);
+  });
+
+  it('places them by route alone (ip route, no MACs), and refuses a snapshot that can place nothing (exit 2)', () => {
+    const byRoute = list(any, '--snapshot', join(healthy, 'ip-route.txt'));
+    const byAll = list(any, '--snapshot', healthy);
+    const v4 = (ps: Record<string, any>[]) => ps.filter((p) => p.ip?.version === 4).map((p) => p.interface);
+    expect(v4(byRoute)).toEqual(v4(byAll));
+    const r = natlens(['packets', any, '--snapshot', join(healthy, 'sysctl.txt')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/sysctl\.txt.*\[not-a-snapshot\]/);
   });
 });
 
