@@ -20,7 +20,7 @@ export LC_ALL=C
 ALL_SCENARIOS=(
   healthy healthy-lan ip-forward-disabled forward-chain-drop forward-chain-reject intermittent-drop
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
-  dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply
+  dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -44,6 +44,7 @@ scenario_spec() {
     stale-conntrack) echo "stale-conntrack|vpc|pcap" ;;
     snapshot-backend-mismatch) echo "snapshot-backend-mismatch|lan|any" ;;
     upstream-no-reply) echo "upstream-no-reply|vpc|pcap" ;;
+    hairpin) echo "-|lan|pcap" ;;
     *) return 1 ;;
   esac
 }
@@ -387,6 +388,13 @@ run_scenario() { # outdir scenario index
       # A locked route MTU makes the app ignore "fragmentation needed" (RFC 1191 PMTU updates), so every large
       # DF ping reaches the gateway instead of failing locally after the first.
       app ip route replace default via "$GW_IN" dev eth0 mtu lock 1500 ;;
+    hairpin)
+      # Healthy, plus NAT loopback: app2 pings app's floating IP from inside. DNAT sends it back out the way it
+      # came, and a masquerade on that same interface brings app's replies back through the gateway. The
+      # gateway sends no ICMP redirects (it forwards out the interface the packet came in by).
+      ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
+      gw sysctl -qw net.ipv4.conf.all.send_redirects=0
+      gw sysctl -qw "net.ipv4.conf.$IN_IF.send_redirects=0" ;;
     upstream-no-reply)
       # The remote drops the requests itself; nothing on the gateway is wrong.
       rt iptables-legacy -A INPUT -d "$REMOTE/32" -j DROP ;;
@@ -406,6 +414,10 @@ run_scenario() { # outdir scenario index
       standard_traffic
       spawn ping_from "$NS_APP" -c 3 -i 0.3 -M "do" -s 1400 "$REMOTE2"
       spawn ping_from "$NS_APP2" -c 3 -i 0.3 -s 1000 "$REMOTE2"
+      join ;;
+    hairpin)
+      standard_traffic
+      spawn ping_from "$NS_APP2" -c 5 -i 0.2 "$EIP"
       join ;;
     rp-filter-drop)
       standard_traffic

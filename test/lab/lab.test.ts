@@ -367,6 +367,21 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-nat-L.txt')).not.toContain('DNAT');
   },
 
+  hairpin: (b) => {
+    // Healthy, and NAT loopback on the inside interface: app2's pings to app's floating IP arrive on I, leave I
+    // again DNATed to app and masqueraded to the gateway's own inside address, and the replies come back the
+    // same way; the outside sees none of it.
+    expectHealthy(b);
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    const sent = count(b, on(I, 'in'), echoRequest(a.app2, a.eip));
+    expect(sent).toBe(5);
+    expect(count(b, on(I, 'out'), echoRequest(a.gatewayInside, a.app))).toBe(sent);
+    expect(count(b, on(I, 'in'), echoReply(a.app, a.gatewayInside))).toBe(sent);
+    expect(count(b, on(I, 'out'), echoReply(a.eip, a.app2))).toBe(sent);
+    expect(count(b, on(E), (p) => p.src === a.app2 || p.dst === a.app2 || p.dst === a.gatewayInside)).toBe(0);
+    expect(count(b, (p) => p.icmpType === 5)).toBe(0);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));
