@@ -1,6 +1,6 @@
 // Bench section 2 (issue 4): a whole `analyze()` of a generated NATed capture pair (some requests lost
-// at the gateway) against pcap-parser merely reading the same two files, in the same run; and the
-// analysis's peak RSS at two sizes, each measured in a fresh child process so that they do not mix.
+// at the gateway) against pcap-parser merely reading the same two files, in the same run (each side its best
+// of two); and the analysis's peak RSS at three sizes, each measured in a fresh child process so that they do not mix.
 // Goal: ≥ 2× pcap-parser's packets/s; peak RSS ≤ 400 MB and flat as the captures grow.
 
 import { execFileSync } from 'node:child_process';
@@ -45,7 +45,10 @@ export async function analysisSection(ctx) {
       await readWithPcapParser(join(dir, 'wan0.pcap'));
       best = Math.min(best, (performance.now() - t0) / 1000);
     }
-    const a = analyzeInChild(dir);
+    // Best of two fresh processes, as pcap-parser gets its best of two: on a shared machine one run can land on
+    // a busy moment. Peak RSS is the larger of the two.
+    const runs = [analyzeInChild(dir), analyzeInChild(dir)];
+    const a = { ...runs.reduce((x, y) => (y.s < x.s ? y : x)), rssMb: Math.max(...runs.map((r) => r.rssMb)) };
     const ratio = total / a.s / (total / best);
     ctx.log(
       `  natlens analyze: ${Math.round(total / a.s).toLocaleString('en')} packets/s (${a.s.toFixed(2)} s), peak RSS ${a.rssMb.toFixed(0)} MB; ` +
