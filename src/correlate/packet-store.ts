@@ -169,40 +169,16 @@ export function packetAt(s: PacketStore, row: number): PacketInfo {
   return p;
 }
 
-/** A kept row's numbers as a PacketInfo; its partner is looked up when read. */
+/**
+ * A kept row's numbers as a PacketInfo, filled once; its partner is looked up when read. The fields are
+ * PacketInfo's own (declared by merging this interface into the class, not listed a second time).
+ */
+interface StoredPacket extends Filled<Omit<PacketInfo, 'match'>> {}
+
+/** PacketInfo's fields, writable while the constructor fills them. */
+type Filled<T> = { -readonly [K in keyof T]: T[K] };
+
 class StoredPacket implements PacketInfo {
-  readonly file: number;
-  readonly frame: number;
-  readonly iface: number;
-  readonly tsSec: number;
-  readonly tsNsec: number;
-  readonly t: number;
-  readonly arrivalDir: DirId;
-  dir: DirId;
-  readonly proto: number;
-  readonly src: number;
-  readonly dst: number;
-  readonly sport: number;
-  readonly dport: number;
-  readonly icmpType: number;
-  readonly icmpCode: number;
-  readonly icmpSeq: number;
-  readonly ipId: number;
-  readonly ttl: number;
-  readonly length: number;
-  readonly df: boolean;
-  readonly payloadLength: number;
-  readonly payloadHash: number;
-  readonly tcpSeq: number;
-  readonly tcpAck: number;
-  readonly tcpFlags: number;
-  readonly srcMac: number;
-  readonly dstMac: number;
-  readonly key: number;
-  connDir: 0 | 1;
-  connId: number;
-  copyUnseen: boolean;
-  sample: number;
   readonly #store: PacketStore;
   readonly #matchRow: number;
 
