@@ -86,10 +86,17 @@ function reviveError(s: SerializedError): Error {
   return new Error(`reading thread: ${s.message}`);
 }
 
-/** The reading thread's module, compiled beside this one in dist/; from the TypeScript sources (tests) there is none. */
+/**
+ * The reading thread's module, compiled beside this one in dist/ (from the TypeScript sources, as in tests,
+ * there is none). The build also bundles it into one file: a new thread loads one module in ~10 ms instead
+ * of its 47 modules in ~60 ms, time the correlating thread spends waiting for its first packet.
+ */
 function workerUrl(): URL | null {
-  const url = new URL('./ingest-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(url)) ? url : null;
+  for (const name of ['./ingest-worker.bundle.js', './ingest-worker.js']) {
+    const url = new URL(name, import.meta.url);
+    if (existsSync(fileURLToPath(url))) return url;
+  }
+  return null;
 }
 
 /**
