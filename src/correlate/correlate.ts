@@ -8,7 +8,7 @@ import { interfacesByMac } from './interface-by-mac.js';
 import { natRulesPresent } from '../gateway/nat-rules-present.js';
 import { assembleFlows, egressCaptured, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
 import { mergeCaptures, type CaptureWindow } from './capture-merge.js';
-import { finishCorrelator, newCorrelator, pushPacket, type CorrelatorState } from './correlator.js';
+import { finishCorrelator, newCorrelator, pushPacket, pushRow, type CorrelatorState } from './correlator.js';
 import { decideRoles, type InterfaceRoles } from './interface-roles.js';
 import type { ReaderThread } from './ingest-thread.js';
 import type { RowRecord } from './packet-row.js';
@@ -89,17 +89,19 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   // The interface's index: the same name comes packet after packet, so the last one is kept at hand.
   let lastName = '';
   let lastIndex = -1;
-  const packet = (rec: RowRecord, d: DecodedPacket, file: number, iface: string): void => {
+  const indexOfLast = (iface: string): number => {
     if (iface !== lastName) {
       lastIndex = indexOf(iface);
       lastName = iface;
     }
-    pushPacket(state, rec, d, file, lastIndex);
+    return lastIndex;
   };
+  const packet = (rec: RowRecord, d: DecodedPacket, file: number, iface: string): void => pushPacket(state, rec, d, file, indexOfLast(iface));
+  const row = (f: Float64Array, at: number, iface: string): void => pushRow(state, f, at, indexOfLast(iface));
   // Read on the reading thread when one was started (it also tells the captures' interfaces by MAC),
   // else here: the same packets in the same order either way.
   const host = snapshot?.host ?? null;
-  const threaded = options.reader?.read({ interfaceNames: names, host }, { packet, onWarning: options.onWarning, progress: options.onProgress }) ?? null;
+  const threaded = options.reader?.read({ interfaceNames: names, host }, { row, onWarning: options.onWarning, progress: options.onProgress }) ?? null;
   let windows: CaptureWindow[];
   let aliases: Map<string, string>;
   if (threaded) {

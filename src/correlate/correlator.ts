@@ -1,14 +1,14 @@
-import type { RowRecord } from './packet-row.js';
+import { Row, writeRow, type RowRecord } from './packet-row.js';
 import type { DecodedPacket } from '../model/packet.js';
 import { Net, PacketType, Proto, TcpFlag } from '../model/packet.js';
 import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
 import { MAX_LATENCIES, MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, slot, TAIL, type Connection, type QuotedError, type UnmatchedTimes } from './connection.js';
 import { ConnField, findConnection, insertFound, newConnectionTable, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
-import { fingerprint } from './fingerprint.js';
+import { fingerprintOf } from './fingerprint.js';
 import { acknowledged, observeTcp } from './tcp-acks.js';
 import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
-import { Dir, isEcho, isForwardableIpv4, isIcmpError, type DirId } from './packet-info.js';
-import { keepDecoded, keepSlot, Kept, keptGet, keptSet, newPacketStore, writePacketFields, type PacketStore } from './packet-store.js';
+import { Dir, forwardableIpv4, isEcho, isIcmpError, type DirId } from './packet-info.js';
+import { keepRow, keepSlot, Kept, keptGet, keptSet, newPacketStore, writePacketFields, type PacketStore } from './packet-store.js';
 import { StoredConnection } from './stored-connection.js';
 
 export interface CorrelatorOptions {
@@ -54,6 +54,8 @@ export interface CorrelatorState {
   packets: number;
   /** Base of the relative clock `t` (seconds); set from the first packet. */
   baseSec: number;
+  /** `pushPacket`'s row (a decoded packet becomes one before it is pushed). */
+  readonly scratch: Float64Array;
 }
 
 export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
@@ -77,6 +79,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0, duplicates: 0 },
     packets: 0,
     baseSec: -1,
+    scratch: new Float64Array(Row.STRIDE),
   };
 }
 
@@ -110,72 +113,90 @@ function learnMac(s: CorrelatorState, iface: number, mac: number): void {
 }
 
 /** Direction on arrival, from what the link layer says (SLL packet type, the gateway's MAC). */
-function arrivalDirection(s: CorrelatorState, d: DecodedPacket, iface: number): DirId {
-  if (d.packetType === PacketType.OUTGOING) return Dir.OUT;
-  if (d.packetType !== PacketType.UNKNOWN) return Dir.IN;
-  if (d.srcMac === 0) return Dir.UNKNOWN;
+function arrivalDirection(s: CorrelatorState, packetType: number, srcMac: number, dstMac: number, iface: number): DirId {
+  if (packetType === PacketType.OUTGOING) return Dir.OUT;
+  if (packetType !== PacketType.UNKNOWN) return Dir.IN;
+  if (srcMac === 0) return Dir.UNKNOWN;
   const mac = knownMac(s, iface);
   if (mac >= 0) {
-    if (d.srcMac === mac) return Dir.OUT;
-    if (d.dstMac === mac || d.dstMac === BROADCAST_MAC) return Dir.IN;
+    if (srcMac === mac) return Dir.OUT;
+    if (dstMac === mac || dstMac === BROADCAST_MAC) return Dir.IN;
   }
   return Dir.UNKNOWN;
 }
 
 /**
  * Feed one decoded packet. Packets must come in time order across all captures (merge them first).
- * The per-packet path allocates nothing and touches no object: the packet is looked up and matched as
- * numbers (connection-table.ts, packet-ring.ts), and is kept as a row of the packet store
+ * It is written as a row (packet-row.ts) and pushed as one: see `pushRow`.
+ */
+export function pushPacket(s: CorrelatorState, rec: RowRecord, d: DecodedPacket, file: number, iface: number): void {
+  writeRow(s.scratch, 0, rec, d, file, iface);
+  pushRow(s, s.scratch, 0, iface);
+}
+
+/**
+ * Feed one packet as a row (`f` at `at`, packet-row.ts: as the reading thread hands them over), captured on
+ * interface `iface`. The per-packet path allocates nothing and touches no object: the packet is looked up
+ * and matched as numbers (connection-table.ts, packet-ring.ts), and is kept as a row of the packet store
  * (packet-store.ts) only when its connection samples it, when it is a kept packet's partner, or when it
  * is a connection's observed translation (`peer`, `replyPeer`). The `Connection` objects are made by
  * `finishCorrelator`, and their packets become objects when read.
  */
-export function pushPacket(s: CorrelatorState, rec: RowRecord, d: DecodedPacket, file: number, iface: number): void {
+export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: number): void {
   s.packets++;
-  if (s.baseSec < 0) s.baseSec = rec.tsSec;
-  const t = (rec.tsSec - s.baseSec) * 1e9 + rec.tsNsec;
+  const tsSec = f[at + Row.TS_SEC]!;
+  if (s.baseSec < 0) s.baseSec = tsSec;
+  const t = (tsSec - s.baseSec) * 1e9 + f[at + Row.TS_NSEC]!;
   const ring = s.ring;
   if (ring.pending !== 0) {
     const oldest = oldestPending(ring);
     if (oldest >= 0 && ring.f[oldest * Slot.STRIDE + Slot.T]! < t - s.options.windowNs) expire(s, t - s.options.windowNs);
   }
 
-  if (d.net === Net.ARP) {
-    observeArp(s.arp, iface, d.arpOp, d.arpSpa, d.arpTpa, { file, frame: rec.frame, tsSec: rec.tsSec, tsNsec: rec.tsNsec });
+  const net = f[at + Row.NET]!;
+  if (net === Net.ARP) {
+    const file = f[at + Row.FILE]!;
+    observeArp(s.arp, iface, f[at + Row.ARP_OP]!, f[at + Row.ARP_SPA]!, f[at + Row.ARP_TPA]!, { file, frame: f[at + Row.FRAME]!, tsSec, tsNsec: f[at + Row.TS_NSEC]! });
     return;
   }
-  if (d.net !== Net.IPV4) {
-    if (d.net === Net.IPV6) s.ignored.ipv6++;
+  if (net !== Net.IPV4) {
+    if (net === Net.IPV6) s.ignored.ipv6++;
     else s.ignored.nonIp++;
     return;
   }
-  if (d.truncatedAt !== 0 && d.truncatedAt <= 2) {
+  const truncatedAt = f[at + Row.TRUNCATED_AT]!;
+  if (truncatedAt !== 0 && truncatedAt <= 2) {
     s.ignored.truncated++;
     return;
   }
-  if (!isForwardableIpv4(d)) {
+  const src = f[at + Row.SRC]!;
+  const dst = f[at + Row.DST]!;
+  if (!forwardableIpv4(src, dst)) {
     s.ignored.multicast++;
     return;
   }
-  if (d.fragment && d.fragOffset > 0) {
+  if (f[at + Row.FRAGMENT] === 1 && f[at + Row.FRAG_OFFSET]! > 0) {
     s.ignored.fragments++;
     return;
   }
-  const arrival = arrivalDirection(s, d, iface);
-  const proto = d.proto;
+  const arrival = arrivalDirection(s, f[at + Row.PACKET_TYPE]!, f[at + Row.SRC_MAC]!, f[at + Row.DST_MAC]!, iface);
+  const proto = f[at + Row.PROTO]!;
   const icmp = proto === Proto.ICMP;
-  if (icmp && isIcmpError(d.icmpType) && d.inner.present) {
-    quoteError(s, rec, d, file, iface, t, arrival);
+  const icmpType = f[at + Row.ICMP_TYPE]!;
+  if (icmp && isIcmpError(icmpType) && f[at + Row.INNER_PRESENT] === 1) {
+    quoteError(s, f, at, iface, t, arrival);
     return;
   }
 
   // The numbers a kept packet has (packet-store.ts): ICMP echo id in the source port's place.
-  const src = d.src;
-  const dst = d.dst;
-  const sport = icmp ? (isEcho(d.icmpType) ? d.icmpId : 0) : d.sport;
-  const dport = icmp ? 0 : d.dport;
-  const key = fingerprint(d);
-  const j = scanPending(s, d, iface, t, arrival, key, icmp);
+  const sport = icmp ? (isEcho(icmpType) ? f[at + Row.ICMP_ID]! : 0) : f[at + Row.SPORT]!;
+  const dport = icmp ? 0 : f[at + Row.DPORT]!;
+  const tcpFlags = f[at + Row.TCP_FLAGS]!;
+  const tcpSeq = f[at + Row.TCP_SEQ]!;
+  const tcpAck = f[at + Row.TCP_ACK]!;
+  const payloadLength = f[at + Row.PAYLOAD_LENGTH]!;
+  const key = fingerprintOf(proto, f[at + Row.IP_ID]!, payloadLength, f[at + Row.PAYLOAD_HASH]!, tcpFlags, tcpSeq, tcpAck, icmpType, f[at + Row.ICMP_CODE]!, f[at + Row.ICMP_SEQ]!);
+  const j = scanPending(s, f, at, iface, t, arrival, key, icmp);
   if (j === DUPLICATE) {
     s.ignored.duplicates++;
     return;
@@ -188,7 +209,7 @@ export function pushPacket(s: CorrelatorState, rec: RowRecord, d: DecodedPacket,
   if (id < 0) {
     id = table.count;
     insertFound(table, id, src, dst, sport, dport);
-    kept = keepDecoded(s.store, rec, d, file, iface, t, arrival, key, id, 0);
+    kept = keepRow(s.store, f, at, iface, t, arrival, key, id, 0);
     table.f[id * ConnField.STRIDE + ConnField.FIRST_ROW] = kept;
   }
   const cf = table.f;
@@ -200,22 +221,22 @@ export function pushPacket(s: CorrelatorState, rec: RowRecord, d: DecodedPacket,
     (icmp || (sport === cf[row + ConnField.SPORT] && dport === cf[row + ConnField.DPORT]));
   const connDir: 0 | 1 = original ? 0 : 1;
   cf[row + ConnField.LAST_T] = t;
-  cf[row + ConnField.LAST_POS] = file * 4294967296 + rec.frame;
+  cf[row + ConnField.LAST_POS] = f[at + Row.FILE]! * 4294967296 + f[at + Row.FRAME]!;
   if (proto === Proto.TCP) {
-    if (connDir === 0 && (d.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) cf[row + ConnField.SAW_SYN] = 1;
-    observeTcp(cf, row, connDir, d, t);
+    if (connDir === 0 && (tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) cf[row + ConnField.SAW_SYN] = 1;
+    observeTcp(cf, row, connDir, tcpFlags, tcpSeq, tcpAck, payloadLength, t);
   }
   if (cf[row + ConnField.SAMPLES]! < MAX_SAMPLES) {
-    if (kept < 0) kept = keepDecoded(s.store, rec, d, file, iface, t, arrival, key, id, connDir);
+    if (kept < 0) kept = keepRow(s.store, f, at, iface, t, arrival, key, id, connDir);
     addSample(s, id, kept);
   }
 
   if (j >= 0) {
-    pairWithPending(s, j, rec, d, file, iface, t, arrival, key, id, connDir, kept);
+    pairWithPending(s, j, f, at, iface, t, arrival, key, id, connDir, kept);
     return;
   }
   const i = claimSlot(ring);
-  writePacketFields(ring.f, i * Slot.STRIDE, rec, d, file, iface, t, arrival, key, id, connDir);
+  writePacketFields(ring.f, i * Slot.STRIDE, f, at, iface, t, arrival, key, id, connDir);
   ring.kept[i] = kept;
   linkPending(ring, i);
 }
@@ -252,22 +273,24 @@ const DUPLICATE = -2;
  * the same fields NAT keeps (fingerprint.ts), TTL exactly one apart (FAILURES.md: the copy is one hop
  * later), directions not contradicting the link layer; the nearest in time wins, the earliest on a tie.
  */
-function scanPending(s: CorrelatorState, d: DecodedPacket, iface: number, t: number, arrival: DirId, key: number, icmp: boolean): number {
+function scanPending(s: CorrelatorState, p: Float64Array, at: number, iface: number, t: number, arrival: DirId, key: number, icmp: boolean): number {
   const r = s.ring;
   let j = firstInBucket(r, key);
   if (j < 0) return -1;
   const f = r.f;
-  const proto = d.proto;
-  const ipId = d.ipId;
-  const payloadLength = d.payloadLength;
-  const payloadHash = d.payloadHash;
-  const tcpSeq = d.tcpSeq;
-  const tcpAck = d.tcpAck;
-  const tcpFlags = d.tcpFlags;
-  const icmpType = icmp ? d.icmpType : -1;
-  const icmpCode = icmp ? d.icmpCode : -1;
-  const icmpSeq = icmp ? d.icmpSeq : 0;
-  const ttl = d.ttl;
+  const proto = p[at + Row.PROTO]!;
+  const ipId = p[at + Row.IP_ID]!;
+  const payloadLength = p[at + Row.PAYLOAD_LENGTH]!;
+  const payloadHash = p[at + Row.PAYLOAD_HASH]!;
+  const tcpSeq = p[at + Row.TCP_SEQ]!;
+  const tcpAck = p[at + Row.TCP_ACK]!;
+  const tcpFlags = p[at + Row.TCP_FLAGS]!;
+  const icmpType = icmp ? p[at + Row.ICMP_TYPE]! : -1;
+  const icmpCode = icmp ? p[at + Row.ICMP_CODE]! : -1;
+  const icmpSeq = icmp ? p[at + Row.ICMP_SEQ]! : 0;
+  const ttl = p[at + Row.TTL]!;
+  const src = p[at + Row.SRC]!;
+  const dst = p[at + Row.DST]!;
   const windowNs = s.options.windowNs;
   let best = -1;
   let bestGap = Infinity;
@@ -288,7 +311,7 @@ function scanPending(s: CorrelatorState, d: DecodedPacket, iface: number, t: num
     }
     const qttl = f[q + Slot.TTL]!;
     const hairpin = f[q + Slot.IFACE] === iface;
-    if (hairpin && qttl === ttl && t - f[q + Slot.T]! <= DUPLICATE_NS && f[q + Slot.SRC] === d.src && f[q + Slot.DST] === d.dst) return DUPLICATE;
+    if (hairpin && qttl === ttl && t - f[q + Slot.T]! <= DUPLICATE_NS && f[q + Slot.SRC] === src && f[q + Slot.DST] === dst) return DUPLICATE;
     if (f[q + Slot.ICMP_TYPE] !== icmpType || f[q + Slot.ICMP_CODE] !== icmpCode) continue;
     const gap = Math.abs(t - f[q + Slot.T]!);
     if (gap > windowNs) continue;
@@ -321,9 +344,8 @@ function scanPending(s: CorrelatorState, d: DecodedPacket, iface: number, t: num
 function pairWithPending(
   s: CorrelatorState,
   j: number,
-  rec: RowRecord,
-  d: DecodedPacket,
-  file: number,
+  p: Float64Array,
+  at: number,
   iface: number,
   t: number,
   arrival: DirId,
@@ -336,7 +358,7 @@ function pairWithPending(
   const rf = r.f;
   const q = j * Slot.STRIDE;
   unlinkPending(r, j, SlotState.MATCHED);
-  const pendingInbound = rf[q + Slot.TTL] === d.ttl + 1;
+  const pendingInbound = rf[q + Slot.TTL] === p[at + Row.TTL]! + 1;
   const qId = rf[q + Slot.CONN_ID]!;
   const qConnDir = rf[q + Slot.CONN_DIR]! as 0 | 1;
   const inId = pendingInbound ? qId : id;
@@ -359,7 +381,7 @@ function pairWithPending(
   let qKept = r.kept[j]!;
   if (kept >= 0 || qKept >= 0 || wantsPeer) {
     const store = s.store;
-    if (kept < 0) kept = keepDecoded(store, rec, d, file, iface, t, arrival, key, id, connDir);
+    if (kept < 0) kept = keepRow(store, p, at, iface, t, arrival, key, id, connDir);
     if (qKept < 0) qKept = keepSlot(store, rf, q);
     keptSet(store, kept, Kept.MATCH, qKept);
     keptSet(store, qKept, Kept.MATCH, kept);
@@ -373,8 +395,8 @@ function pairWithPending(
   }
 
   // Learn the gateway's MAC on both interfaces from the pair (ip addr may not have been given).
-  learnMac(s, outIface, pendingInbound ? d.srcMac : rf[q + Slot.SRC_MAC]!);
-  const inDstMac = pendingInbound ? rf[q + Slot.DST_MAC]! : d.dstMac;
+  learnMac(s, outIface, pendingInbound ? p[at + Row.SRC_MAC]! : rf[q + Slot.SRC_MAC]!);
+  const inDstMac = pendingInbound ? rf[q + Slot.DST_MAC]! : p[at + Row.DST_MAC]!;
   if (inDstMac !== BROADCAST_MAC) learnMac(s, inIface, inDstMac);
   // Nothing reads the pending slot after this: it is free for the next packet.
   releaseSlot(r, j);
@@ -521,24 +543,25 @@ export function finishCorrelator(s: CorrelatorState): void {
   for (let id = s.connections.length; id < n; id++) s.connections.push(new StoredConnection(data, id, rootOf(s.table, id)));
 }
 
-function quoteError(s: CorrelatorState, rec: RowRecord, d: DecodedPacket, file: number, iface: number, t: number, arrival: DirId): void {
-  const inner = d.inner;
-  const icmp = inner.proto === Proto.ICMP;
-  const sport = icmp ? inner.icmpId : inner.sport;
-  const dport = icmp ? 0 : inner.dport;
-  const id = findConnection(s.table, iface, inner.proto, inner.src, inner.dst, sport, dport);
-  const fromGateway = s.options.localAddresses.has(d.src) || arrival === Dir.OUT;
+function quoteError(s: CorrelatorState, f: Float64Array, at: number, iface: number, t: number, arrival: DirId): void {
+  const innerProto = f[at + Row.INNER_PROTO]!;
+  const icmp = innerProto === Proto.ICMP;
+  const sport = icmp ? f[at + Row.INNER_ICMP_ID]! : f[at + Row.INNER_SPORT]!;
+  const dport = icmp ? 0 : f[at + Row.INNER_DPORT]!;
+  const id = findConnection(s.table, iface, innerProto, f[at + Row.INNER_SRC]!, f[at + Row.INNER_DST]!, sport, dport);
+  const src = f[at + Row.SRC]!;
+  const fromGateway = s.options.localAddresses.has(src) || arrival === Dir.OUT;
   const e: QuotedError = {
-    file,
-    frame: rec.frame,
+    file: f[at + Row.FILE]!,
+    frame: f[at + Row.FRAME]!,
     iface,
-    tsSec: rec.tsSec,
-    tsNsec: rec.tsNsec,
+    tsSec: f[at + Row.TS_SEC]!,
+    tsNsec: f[at + Row.TS_NSEC]!,
     t,
-    type: d.icmpType,
-    code: d.icmpCode,
-    mtu: d.icmpMtu,
-    src: d.src,
+    type: f[at + Row.ICMP_TYPE]!,
+    code: f[at + Row.ICMP_CODE]!,
+    mtu: f[at + Row.ICMP_MTU]!,
+    src,
     fromGateway,
     dir: arrival === Dir.UNKNOWN ? (fromGateway ? Dir.OUT : Dir.IN) : arrival,
   };

@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { InputError, type InputErrorCode, type InputWarning } from '../model/errors.js';
-import { newDecodedPacket, type DecodedPacket } from '../model/packet.js';
 import type { HostState } from '../model/host.js';
 import type { CaptureWindow } from './capture-merge.js';
 import { workerExecArgv } from '../ingest/worker-options.js';
-import { readRow, Row, RowKind, type RowRecord } from './packet-row.js';
+import { Row, RowKind } from './packet-row.js';
 
 /**
  * Reading and decoding the captures on a second thread while this one correlates (ingest-worker.ts does
@@ -121,7 +120,8 @@ function unavailable(why: string): null {
 }
 
 export interface IngestHandlers {
-  packet(rec: RowRecord, d: DecodedPacket, file: number, iface: string): void;
+  /** One packet as a row (packet-row.ts; `f` at `at`, valid during the call), captured on `iface`. */
+  row(f: Float64Array, at: number, iface: string): void;
   onWarning(w: InputWarning): void;
   progress?(packets: number, bytesRead: number): void;
 }
@@ -176,7 +176,7 @@ export class ReaderThread {
   }
 
   /**
-   * Read the captures on the thread and hand each packet to `handlers.packet` here, in time order, as
+   * Read the captures on the thread and hand each packet to `handlers.row` here, in time order, as
    * `mergeCaptures` would; warnings come through `handlers.onWarning` at their place in the stream, an
    * input error is thrown as it would have been here. Returns the captures' windows (each file's SHA-256
    * included) and the interface aliases; null when the thread did not start (read in this thread then).
@@ -237,8 +237,6 @@ function consume(
   const h = new Int32Array(headerBuffer);
   const bytesRead = new Float64Array(progressBuffer);
   const mask = RING_ROWS - 1;
-  const rec: RowRecord = { tsSec: 0, tsNsec: 0, frame: 0 };
-  const d = newDecodedPacket();
   const names: string[] = [];
   let aliases = new Map<string, string>();
   let read = 0;
@@ -283,15 +281,13 @@ function consume(
         }
         continue;
       }
-      readRow(f, at, rec, d);
-      const file = f[at + Row.FILE]!;
-      const iface = names[f[at + Row.IFACE]!]!;
+      // The row is read in place: the reader overwrites it only after READ has moved past it.
+      handlers.row(f, at, names[f[at + Row.IFACE]!]!);
       read = (read + 1) | 0;
       if ((read & 255) === 0) {
         Atomics.store(h, Hdr.READ, read);
         Atomics.notify(h, Hdr.READ);
       }
-      handlers.packet(rec, d, file, iface);
       packets++;
       if ((packets & 0xffff) === 0 && handlers.progress) handlers.progress(packets, bytesRead[0]!);
     }

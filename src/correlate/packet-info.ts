@@ -73,12 +73,13 @@ export function isIcmpError(type: number): boolean {
 
 /** IPv4 unicast that can be forwarded: not broadcast, multicast, loopback, link-local, unspecified. */
 export function isForwardableIpv4(d: DecodedPacket): boolean {
-  if (d.net !== Net.IPV4) return false;
-  const dst = d.dst;
+  return d.net === Net.IPV4 && forwardableIpv4(d.src, d.dst);
+}
+
+/** `isForwardableIpv4` of an IPv4 packet's addresses. */
+export function forwardableIpv4(src: number, dst: number): boolean {
   const top = dst >>> 24;
   if (dst === 0xffffffff || top >= 224 || top === 127 || top === 0) return false;
   if (dst >>> 16 === 0xa9fe) return false; // 169.254/16
-  const s = d.src >>> 24;
-  if (s === 127) return false;
-  return true;
+  return src >>> 24 !== 127;
 }

@@ -2,9 +2,9 @@ import type { DecodedPacket } from '../model/packet.js';
 
 /**
  * One decoded packet as a row of numbers: what the correlator reads of a capture record and of the
- * decoder's output (correlator.ts, packet-store.ts, tcp-acks.ts), and nothing more. The reading thread
- * (ingest-worker.ts) writes rows into memory shared with the correlating thread, which reads them back
- * into its own reused record and decoded-packet structs.
+ * decoder's output, and nothing more. The correlator takes packets as rows (`pushRow`): the reading thread
+ * (ingest-worker.ts) writes them into memory shared with the correlating thread, which reads them where
+ * they lie; read in place, a decoded packet is written into a row first (`pushPacket`).
  */
 export const enum Row {
   /** RowKind. */
@@ -111,48 +111,4 @@ export function writeRow(f: Float64Array, at: number, rec: RowRecord, d: Decoded
   f[at + Row.ARP_OP] = d.arpOp;
   f[at + Row.ARP_SPA] = d.arpSpa;
   f[at + Row.ARP_TPA] = d.arpTpa;
-}
-
-/** Fill `rec` and `d` from a row (only the fields a row carries; the rest keep whatever they held). */
-export function readRow(f: Float64Array, at: number, rec: RowRecord, d: DecodedPacket): void {
-  rec.tsSec = f[at + Row.TS_SEC]!;
-  rec.tsNsec = f[at + Row.TS_NSEC]!;
-  rec.frame = f[at + Row.FRAME]!;
-  d.net = f[at + Row.NET]!;
-  d.truncatedAt = f[at + Row.TRUNCATED_AT]! as DecodedPacket['truncatedAt'];
-  d.fragment = f[at + Row.FRAGMENT] === 1;
-  d.fragOffset = f[at + Row.FRAG_OFFSET]!;
-  d.packetType = f[at + Row.PACKET_TYPE]!;
-  d.srcMac = f[at + Row.SRC_MAC]!;
-  d.dstMac = f[at + Row.DST_MAC]!;
-  d.proto = f[at + Row.PROTO]!;
-  d.src = f[at + Row.SRC]!;
-  d.dst = f[at + Row.DST]!;
-  d.sport = f[at + Row.SPORT]!;
-  d.dport = f[at + Row.DPORT]!;
-  d.ipId = f[at + Row.IP_ID]!;
-  d.ttl = f[at + Row.TTL]!;
-  d.ipTotalLength = f[at + Row.IP_TOTAL_LENGTH]!;
-  d.df = f[at + Row.DF] === 1;
-  d.payloadLength = f[at + Row.PAYLOAD_LENGTH]!;
-  d.payloadHash = f[at + Row.PAYLOAD_HASH]!;
-  d.tcpSeq = f[at + Row.TCP_SEQ]!;
-  d.tcpAck = f[at + Row.TCP_ACK]!;
-  d.tcpFlags = f[at + Row.TCP_FLAGS]!;
-  d.icmpType = f[at + Row.ICMP_TYPE]!;
-  d.icmpCode = f[at + Row.ICMP_CODE]!;
-  d.icmpId = f[at + Row.ICMP_ID]!;
-  d.icmpSeq = f[at + Row.ICMP_SEQ]!;
-  d.icmpMtu = f[at + Row.ICMP_MTU]!;
-  const inner = d.inner;
-  inner.present = f[at + Row.INNER_PRESENT] === 1;
-  inner.proto = f[at + Row.INNER_PROTO]!;
-  inner.src = f[at + Row.INNER_SRC]!;
-  inner.dst = f[at + Row.INNER_DST]!;
-  inner.sport = f[at + Row.INNER_SPORT]!;
-  inner.dport = f[at + Row.INNER_DPORT]!;
-  inner.icmpId = f[at + Row.INNER_ICMP_ID]!;
-  d.arpOp = f[at + Row.ARP_OP]!;
-  d.arpSpa = f[at + Row.ARP_SPA]!;
-  d.arpTpa = f[at + Row.ARP_TPA]!;
 }

@@ -1,5 +1,4 @@
-import type { RowRecord } from './packet-row.js';
-import type { DecodedPacket } from '../model/packet.js';
+import { Row } from './packet-row.js';
 import { Proto } from '../model/packet.js';
 import { isEcho, type DirId, type PacketInfo } from './packet-info.js';
 import { Slot } from './packet-ring.js';
@@ -79,15 +78,15 @@ function claimRow(s: PacketStore): number {
 }
 
 /**
- * Write one decoded packet's numbers at `at` of `f` in the `Slot` layout (a pending slot or a kept row):
- * the fields a match compares, where and when it was captured, and its connection.
+ * Write one packet's numbers, read from its row (`src` at `from`, packet-row.ts), at `at` of `f` in the
+ * `Slot` layout (a pending slot or a kept row): the fields a match compares, where and when it was captured,
+ * and its connection.
  */
 export function writePacketFields(
   f: Float64Array,
   at: number,
-  rec: RowRecord,
-  d: DecodedPacket,
-  file: number,
+  src: Float64Array,
+  from: number,
   iface: number,
   t: number,
   arrival: DirId,
@@ -95,45 +94,46 @@ export function writePacketFields(
   connId: number,
   connDir: 0 | 1,
 ): void {
-  const icmp = d.proto === Proto.ICMP;
+  const proto = src[from + Row.PROTO]!;
+  const icmp = proto === Proto.ICMP;
+  const icmpType = src[from + Row.ICMP_TYPE]!;
   f[at + Slot.KEY] = key;
   f[at + Slot.IFACE] = iface;
-  f[at + Slot.IP_ID] = d.ipId;
-  f[at + Slot.PAYLOAD_LENGTH] = d.payloadLength;
-  f[at + Slot.PAYLOAD_HASH] = d.payloadHash;
-  f[at + Slot.PROTO] = d.proto;
-  f[at + Slot.TCP_SEQ] = d.tcpSeq;
-  f[at + Slot.TCP_ACK] = d.tcpAck;
-  f[at + Slot.TCP_FLAGS] = d.tcpFlags;
-  f[at + Slot.ICMP_TYPE] = icmp ? d.icmpType : -1;
-  f[at + Slot.ICMP_CODE] = icmp ? d.icmpCode : -1;
-  f[at + Slot.ICMP_SEQ] = icmp ? d.icmpSeq : 0;
+  f[at + Slot.IP_ID] = src[from + Row.IP_ID]!;
+  f[at + Slot.PAYLOAD_LENGTH] = src[from + Row.PAYLOAD_LENGTH]!;
+  f[at + Slot.PAYLOAD_HASH] = src[from + Row.PAYLOAD_HASH]!;
+  f[at + Slot.PROTO] = proto;
+  f[at + Slot.TCP_SEQ] = src[from + Row.TCP_SEQ]!;
+  f[at + Slot.TCP_ACK] = src[from + Row.TCP_ACK]!;
+  f[at + Slot.TCP_FLAGS] = src[from + Row.TCP_FLAGS]!;
+  f[at + Slot.ICMP_TYPE] = icmp ? icmpType : -1;
+  f[at + Slot.ICMP_CODE] = icmp ? src[from + Row.ICMP_CODE]! : -1;
+  f[at + Slot.ICMP_SEQ] = icmp ? src[from + Row.ICMP_SEQ]! : 0;
   f[at + Slot.T] = t;
-  f[at + Slot.TTL] = d.ttl;
+  f[at + Slot.TTL] = src[from + Row.TTL]!;
   f[at + Slot.ARRIVAL] = arrival;
   f[at + Slot.CONN_DIR] = connDir;
   f[at + Slot.CONN_ID] = connId;
-  f[at + Slot.SRC_MAC] = d.srcMac;
-  f[at + Slot.DST_MAC] = d.dstMac;
-  f[at + Slot.SRC] = d.src;
-  f[at + Slot.DST] = d.dst;
-  f[at + Slot.TS_SEC] = rec.tsSec;
-  f[at + Slot.TS_NSEC] = rec.tsNsec;
-  f[at + Slot.FRAME] = rec.frame;
-  f[at + Slot.FILE] = file;
+  f[at + Slot.SRC_MAC] = src[from + Row.SRC_MAC]!;
+  f[at + Slot.DST_MAC] = src[from + Row.DST_MAC]!;
+  f[at + Slot.SRC] = src[from + Row.SRC]!;
+  f[at + Slot.DST] = src[from + Row.DST]!;
+  f[at + Slot.TS_SEC] = src[from + Row.TS_SEC]!;
+  f[at + Slot.TS_NSEC] = src[from + Row.TS_NSEC]!;
+  f[at + Slot.FRAME] = src[from + Row.FRAME]!;
+  f[at + Slot.FILE] = src[from + Row.FILE]!;
   // The ICMP echo id takes the source port's place (NAT may rewrite it as it rewrites ports).
-  f[at + Slot.SPORT] = icmp ? (isEcho(d.icmpType) ? d.icmpId : 0) : d.sport;
-  f[at + Slot.DPORT] = icmp ? 0 : d.dport;
-  f[at + Slot.LENGTH] = d.ipTotalLength;
-  f[at + Slot.DF] = d.df ? 1 : 0;
+  f[at + Slot.SPORT] = icmp ? (isEcho(icmpType) ? src[from + Row.ICMP_ID]! : 0) : src[from + Row.SPORT]!;
+  f[at + Slot.DPORT] = icmp ? 0 : src[from + Row.DPORT]!;
+  f[at + Slot.LENGTH] = src[from + Row.IP_TOTAL_LENGTH]!;
+  f[at + Slot.DF] = src[from + Row.DF]!;
 }
 
-/** Keep the packet being pushed: a new row. */
-export function keepDecoded(
+/** Keep the packet being pushed (its row `src` at `from`): a new row. */
+export function keepRow(
   s: PacketStore,
-  rec: RowRecord,
-  d: DecodedPacket,
-  file: number,
+  src: Float64Array,
+  from: number,
   iface: number,
   t: number,
   arrival: DirId,
@@ -144,7 +144,7 @@ export function keepDecoded(
   const row = claimRow(s);
   const f = keptChunk(s, row);
   const at = keptAt(row);
-  writePacketFields(f, at, rec, d, file, iface, t, arrival, key, connId, connDir);
+  writePacketFields(f, at, src, from, iface, t, arrival, key, connId, connDir);
   f[at + Kept.DIR] = arrival;
   return row;
 }

@@ -1,4 +1,3 @@
-import type { DecodedPacket } from '../model/packet.js';
 import { TcpFlag } from '../model/packet.js';
 import { ConnField } from './connection-table.js';
 
@@ -27,22 +26,22 @@ export function segmentEnd(seq: number, payloadLength: number, flags: number): n
   return (seq + payloadLength + (flags & TcpFlag.SYN ? 1 : 0) + (flags & TcpFlag.FIN ? 1 : 0)) >>> 0;
 }
 
-/** Record what a TCP packet of connection row `row`, direction `dir`, shows (ack, sequence end, retransmission). */
-export function observeTcp(f: Float64Array, row: number, dir: 0 | 1, d: DecodedPacket, t: number): void {
+/** Record what a TCP packet (`flags`, `seq`, `ack`, `payloadLength`) of connection row `row`, direction `dir`, shows (ack, sequence end, retransmission). */
+export function observeTcp(f: Float64Array, row: number, dir: 0 | 1, flags: number, seq: number, ack: number, payloadLength: number, t: number): void {
   let seen = f[row + ConnField.TCP_SEEN]!;
-  if (d.tcpFlags & TcpFlag.ACK) {
+  if (flags & TcpFlag.ACK) {
     const k = row + ConnField.ACK_MAX + dir;
-    if (!(seen & (ACK_SEEN << dir)) || after(d.tcpAck, f[k]!)) f[k] = d.tcpAck;
+    if (!(seen & (ACK_SEEN << dir)) || after(ack, f[k]!)) f[k] = ack;
     seen |= ACK_SEEN << dir;
   }
-  const end = segmentEnd(d.tcpSeq, d.payloadLength, d.tcpFlags);
-  if (end !== d.tcpSeq) {
+  const end = segmentEnd(seq, payloadLength, flags);
+  if (end !== seq) {
     const k = row + ConnField.SEQ_END_MAX + dir;
     const other = dir === 0 ? 1 : 0;
     // A retransmission: it starts before the highest end this direction already sent, or its bytes were
     // acknowledged already (a spurious one).
     const resent =
-      (seen & (END_SEEN << dir) && after(f[k]!, d.tcpSeq)) || (seen & (ACK_SEEN << other) && !after(end, f[row + ConnField.ACK_MAX + other]!));
+      (seen & (END_SEEN << dir) && after(f[k]!, seq)) || (seen & (ACK_SEEN << other) && !after(end, f[row + ConnField.ACK_MAX + other]!));
     if (resent) {
       f[row + ConnField.RETRANS_T + dir] = t;
       seen |= RETRANS_SEEN << dir;

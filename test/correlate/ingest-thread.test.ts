@@ -14,6 +14,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets, REPO } from '../support/field.js';
 import { cookedAny } from '../support/cooked-capture.mjs';
+import { Row, writeRow } from '../../src/correlate/packet-row.js';
 
 const DIST = join(REPO, 'dist');
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-ingest-'));
@@ -115,25 +116,26 @@ describe('reading on a second thread', () => {
     const { ingestOnThread } = await dist<typeof import('../../src/correlate/ingest-thread.js')>('correlate/ingest-thread.js');
     const { mergeCaptures } = await dist<typeof import('../../src/correlate/capture-merge.js')>('correlate/capture-merge.js');
     type Seen = { packets: string[]; warnings: string[] };
-    const visitor = (seen: Seen) => ({
-      packet(rec: { tsSec: number; tsNsec: number; frame: number }, d: Record<string, unknown> & { inner: Record<string, unknown> }, file: number, iface: string) {
-        seen.packets.push(
-          [rec.tsSec, rec.tsNsec, rec.frame, file, iface, d.net, d.proto, d.src, d.dst, d.sport, d.dport, d.ipId, d.ttl, d.srcMac, d.dstMac, d.payloadHash, d.tcpSeq, d.tcpAck, d.icmpType, d.icmpSeq, d.inner.present, d.arpSpa].join(' '),
-        );
-      },
-      onWarning(w: { code: string; offset?: number }) {
-        seen.warnings.push(`${w.code}@${w.offset ?? ''}|${seen.packets.length}`);
-      },
-    });
+    // Both sides as rows: the thread's as handed over, the in-place packets written by writeRow. The interface
+    // index inside a row is each side's own numbering, so rows are compared with it left out and the name beside.
+    const rowText = (f: Float64Array, at: number, iface: string) => [...f.subarray(at, at + Row.STRIDE)].map((v, k) => (k === Row.IFACE ? iface : v)).join(' ');
+    const onWarning = (seen: Seen) => (w: { code: string; offset?: number }) => seen.warnings.push(`${w.code}@${w.offset ?? ''}|${seen.packets.length}`);
     process.env.NATLENS_READER_THREAD = '1';
     const viaThread: Seen = { packets: [], warnings: [] };
-    const v = visitor(viaThread);
-    const result = ingestOnThread(inputs, 0, { interfaceNames: new Map(), host: null }, v as never);
+    const result = ingestOnThread(inputs, 0, { interfaceNames: new Map(), host: null }, {
+      row: (f, at, iface) => viaThread.packets.push(rowText(f, at, iface)),
+      onWarning: onWarning(viaThread),
+    });
     expect(result, 'the reading thread ran').not.toBeNull();
     const windows = result!.windows;
     const inPlace: Seen = { packets: [], warnings: [] };
-    const u = visitor(inPlace);
-    const expected = mergeCaptures(inputs, { interfaceNames: new Map(), onWarning: u.onWarning as never }, { packet: u.packet as never });
+    const scratch = new Float64Array(Row.STRIDE);
+    const expected = mergeCaptures(inputs, { interfaceNames: new Map(), onWarning: onWarning(inPlace) as never }, {
+      packet(rec, d, file, iface) {
+        writeRow(scratch, 0, rec, d, file, 0);
+        inPlace.packets.push(rowText(scratch, 0, iface));
+      },
+    });
     expect(viaThread.packets.length).toBeGreaterThan(100);
     expect(viaThread.packets).toEqual(inPlace.packets);
     expect(inPlace.warnings.length).toBeGreaterThan(0);
