@@ -6,7 +6,7 @@ import { Proto } from '../model/packet.js';
  * NAT rewrites addresses, ports and the ICMP echo id (`--random-fully`), and the checksums; a forwarded
  * packet keeps its IP ID, payload, TCP seq/ack/flags and ICMP type/seq (FAILURES.md, "Facts about the
  * kernel"). TTL drops by one, so it is checked separately, not hashed. Collisions are resolved by
- * comparing the fields themselves (the correlator's `findPartner`); the key only narrows the search.
+ * comparing the fields themselves (the correlator's `scanPending`); the key only narrows the search.
  */
 export function fingerprint(d: DecodedPacket): number {
   return fingerprintOf(d.proto, d.ipId, d.payloadLength, d.payloadHash, d.tcpFlags, d.tcpSeq, d.tcpAck, d.icmpType, d.icmpCode, d.icmpSeq);
