@@ -338,8 +338,8 @@ function scanPending(s: CorrelatorState, p: Float64Array, at: number, iface: num
 }
 
 /**
- * The packet being pushed (connection `id`; `p` its object if it has one) and pending slot `j` are one
- * packet before and after the gateway.
+ * The packet being pushed (its row `p` at `at`; connection `id`; `kept` its packet-store row, -1 if not
+ * kept) and pending slot `j` are one packet before and after the gateway.
  */
 function pairWithPending(
   s: CorrelatorState,
@@ -523,8 +523,9 @@ function expire(s: CorrelatorState, before: number): void {
 }
 
 /**
- * Drain everything still waiting: call once after the last packet. Copies the table's counters,
- * union-find parents and latest packet times into the `Connection` objects.
+ * Drain everything still waiting: call once after the last packet. Makes the `Connection` objects
+ * (stored-connection.ts), which read the table's counters, union-find roots and kept packets, and hands
+ * each connection its latencies as one range of a shared array.
  */
 export function finishCorrelator(s: CorrelatorState): void {
   expire(s, Infinity);
