@@ -4,7 +4,6 @@ import { Net, PacketType, Proto, TcpFlag } from '../model/packet.js';
 import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
 import { MAX_LATENCIES, MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, slot, TAIL, type Connection, type QuotedError, type UnmatchedTimes } from './connection.js';
 import { ConnField, findConnection, insertFound, newConnectionTable, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
-import { fingerprintOf } from './fingerprint.js';
 import { acknowledged, observeTcp } from './tcp-acks.js';
 import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
 import { Dir, forwardableIpv4, isEcho, isIcmpError, type DirId } from './packet-info.js';
@@ -195,7 +194,8 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   const tcpSeq = f[at + Row.TCP_SEQ]!;
   const tcpAck = f[at + Row.TCP_ACK]!;
   const payloadLength = f[at + Row.PAYLOAD_LENGTH]!;
-  const key = fingerprintOf(proto, f[at + Row.IP_ID]!, payloadLength, f[at + Row.PAYLOAD_HASH]!, tcpFlags, tcpSeq, tcpAck, icmpType, f[at + Row.ICMP_CODE]!, f[at + Row.ICMP_SEQ]!);
+  // Worked out by the row's writer (on the reading thread when there is one).
+  const key = f[at + Row.KEY]!;
   const j = scanPending(s, f, at, iface, t, arrival, key, icmp);
   if (j === DUPLICATE) {
     s.ignored.duplicates++;

@@ -1,4 +1,5 @@
 import type { DecodedPacket } from '../model/packet.js';
+import { fingerprint } from './fingerprint.js';
 
 /**
  * One decoded packet as a row of numbers: what the correlator reads of a capture record and of the
@@ -51,7 +52,9 @@ export const enum Row {
   ARP_OP = 39,
   ARP_SPA = 40,
   ARP_TPA = 41,
-  STRIDE = 42,
+  /** The fingerprint of the fields NAT keeps (fingerprint.ts), worked out by whoever writes the row. */
+  KEY = 42,
+  STRIDE = 43,
 }
 
 export const enum RowKind {
@@ -111,4 +114,5 @@ export function writeRow(f: Float64Array, at: number, rec: RowRecord, d: Decoded
   f[at + Row.ARP_OP] = d.arpOp;
   f[at + Row.ARP_SPA] = d.arpSpa;
   f[at + Row.ARP_TPA] = d.arpTpa;
+  f[at + Row.KEY] = fingerprint(d);
 }
