@@ -3,11 +3,10 @@ import type { Snapshot } from '../model/snapshot.js';
 import type { SimPacket, Trace } from '../model/trace.js';
 import { isoNs } from '../model/time.js';
 import { parseMac } from './mac.js';
-import { cookedInterfaceResolver } from './cooked-interface.js';
-import { interfacesByMac } from './interface-by-mac.js';
 import { natRulesPresent } from '../gateway/nat-rules-present.js';
 import { assembleFlows, egressCaptured, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
-import { mergeCaptures, type CaptureWindow } from './capture-merge.js';
+import type { CaptureWindow } from './capture-merge.js';
+import { readCaptures } from './read-captures.js';
 import { finishCorrelator, newCorrelator, pushPacket, pushRow, type CorrelatorState } from './correlator.js';
 import { decideRoles, type InterfaceRoles } from './interface-roles.js';
 import type { ReaderThread } from './ingest-thread.js';
@@ -102,16 +101,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   // else here: the same packets in the same order either way.
   const host = snapshot?.host ?? null;
   const threaded = options.reader?.read({ interfaceNames: names, host }, { row, onWarning: options.onWarning, progress: options.onProgress }) ?? null;
-  let windows: CaptureWindow[];
-  let aliases: Map<string, string>;
-  if (threaded) {
-    ({ windows, aliases } = threaded);
-  } else {
-    // One resolver for the look at the captures' beginning and the reading itself: it learns as it goes.
-    const cooked = cookedInterfaceResolver(snapshot);
-    aliases = interfacesByMac(captures, snapshot, { interfaceNames: names, cookedInterface: cooked }, options.onWarning);
-    windows = mergeCaptures(captures, { interfaceNames: names, onWarning: options.onWarning, cookedInterface: cooked, aliases }, { packet, progress: options.onProgress });
-  }
+  const { windows, aliases } = threaded ?? readCaptures(captures, snapshot, { interfaceNames: names, onWarning: options.onWarning }, { packet, progress: options.onProgress });
   finishCorrelator(state);
 
   // The window every capture covers: max of starts, min of ends — when each capture ran where the file

@@ -59,12 +59,11 @@ export interface IngestWorkerData {
   readonly ringRows: number;
 }
 
+/** What the reading thread posts, each announced by a CONTROL row at its place in the stream. */
 export type IngestMessage =
-  | { readonly type: 'setup'; readonly setup: IngestSetup }
-  | { readonly type: 'aliases'; readonly aliases: [string, string][] }
   | { readonly type: 'iface'; readonly index: number; readonly name: string }
   | { readonly type: 'warning'; readonly warning: InputWarning }
-  | { readonly type: 'end'; readonly windows: CaptureWindow[] }
+  | { readonly type: 'end'; readonly windows: CaptureWindow[]; readonly aliases: [string, string][] }
   | { readonly type: 'error'; readonly error: SerializedError };
 
 export interface SerializedError {
@@ -102,7 +101,7 @@ function workerUrl(): URL | null {
  * Whether to read on a second thread: NATLENS_READER_THREAD=0 never, =1 always (but standard input), and
  * then a thread that cannot start is an error rather than a quiet fallback; unset, for inputs of a few MB.
  */
-export function readerThreadWanted(paths: readonly string[], bytes: number): boolean {
+function readerThreadWanted(paths: readonly string[], bytes: number): boolean {
   if (paths.includes('-')) return false;
   const env = process.env.NATLENS_READER_THREAD;
   if (env === '0') return false;
@@ -188,7 +187,7 @@ export class ReaderThread {
     // A thread that cannot start says so only to the event loop, which this one does not run while it
     // waits: give it a while to check in, else read here. Once it runs, it reports its own errors.
     if (!started(h)) return unavailable(`the reading thread did not start within ${START_MS / 1000} s`);
-    this.#port.postMessage({ type: 'setup', setup: { interfaceNames: new Map(setup.interfaceNames), host: setup.host } } satisfies IngestMessage);
+    this.#port.postMessage({ interfaceNames: new Map(setup.interfaceNames), host: setup.host } satisfies IngestSetup);
     Atomics.store(h, Hdr.SETUP, 1);
     Atomics.notify(h, Hdr.SETUP);
     return consume(this.#ring, this.#header, this.#progress, this.#port, handlers);
@@ -197,17 +196,6 @@ export class ReaderThread {
   stop(): void {
     this.#port.close();
     void this.#worker.terminate();
-  }
-}
-
-/** Start, read and stop in one call (see ReaderThread); null when no thread is used. */
-export function ingestOnThread(paths: readonly string[], bytes: number, setup: IngestSetup, handlers: IngestHandlers): IngestResult | null {
-  const t = ReaderThread.start(paths, bytes);
-  if (!t) return null;
-  try {
-    return t.read(setup, handlers);
-  } finally {
-    t.stop();
   }
 }
 
@@ -238,7 +226,6 @@ function consume(
   const bytesRead = new Float64Array(progressBuffer);
   const mask = RING_ROWS - 1;
   const names: string[] = [];
-  let aliases = new Map<string, string>();
   let read = 0;
   let packets = 0;
   let idleSince = 0;
@@ -262,11 +249,6 @@ function consume(
         const m = nextMessage(port, h);
         read = (read + 1) | 0;
         switch (m.type) {
-          case 'aliases':
-            aliases = new Map(m.aliases);
-            break;
-          case 'setup':
-            break;
           case 'iface':
             names[m.index] = m.name;
             break;
@@ -277,7 +259,7 @@ function consume(
             throw reviveError(m.error);
           case 'end':
             Atomics.store(h, Hdr.READ, read);
-            return { windows: m.windows, aliases };
+            return { windows: m.windows, aliases: new Map(m.aliases) };
         }
         continue;
       }
@@ -385,7 +367,7 @@ export class RingWriter {
     for (;;) {
       if (Atomics.load(h, Hdr.SETUP) === 1) {
         const m = receiveMessageOnPort(this.#port);
-        if (m) return (m.message as Extract<IngestMessage, { type: 'setup' }>).setup;
+        if (m) return m.message as IngestSetup;
         Atomics.wait(h, Hdr.NAP, 0, 1);
       } else {
         Atomics.wait(h, Hdr.SETUP, 0, 1000);

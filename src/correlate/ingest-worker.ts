@@ -5,11 +5,8 @@
  * each file as it reads it, and streams each packet into the shared ring as a row of numbers.
  */
 import { workerData } from 'node:worker_threads';
-import type { InputWarning } from '../model/errors.js';
 import type { Snapshot } from '../model/snapshot.js';
-import { mergeCaptures } from './capture-merge.js';
-import { cookedInterfaceResolver } from './cooked-interface.js';
-import { interfacesByMac } from './interface-by-mac.js';
+import { readCaptures } from './read-captures.js';
 import { RingWriter, serializeError, type IngestWorkerData } from './ingest-thread.js';
 import { writeRow } from './packet-row.js';
 
@@ -21,23 +18,17 @@ function run(data: IngestWorkerData): void {
   out.running();
   const setup = out.waitForSetup();
   try {
-    // Both read the host state only (addresses, MACs, neighbours, routes).
+    // Placing packets and telling interfaces by MAC read the host state only (addresses, MACs, neighbours, routes).
     const snapshot: Snapshot | null = setup.host ? { rules: null, rules6: null, host: setup.host, files: [], disagreements: [], warnings: [] } : null;
-    const onWarning = (warning: InputWarning): void => out.control({ type: 'warning', warning });
-    // One resolver for the look at the captures' beginning and the reading itself, as in correlate.ts: it learns as it goes.
-    const cooked = cookedInterfaceResolver(snapshot);
-    const aliases = interfacesByMac(data.paths, snapshot, { interfaceNames: setup.interfaceNames, cookedInterface: cooked }, onWarning);
-    out.control({ type: 'aliases', aliases: [...aliases] });
     const names = new Map<string, number>();
     let lastName = '';
     let lastIndex = -1;
-    const windows = mergeCaptures(
+    const { windows, aliases } = readCaptures(
       data.paths,
+      snapshot,
       {
         interfaceNames: setup.interfaceNames,
-        onWarning,
-        cookedInterface: cooked,
-        aliases,
+        onWarning: (warning) => out.control({ type: 'warning', warning }),
         // The bytes pass through this thread anyway: hashing them here spares reading every file twice.
         digestFiles: true,
       },
@@ -62,7 +53,7 @@ function run(data: IngestWorkerData): void {
         },
       },
     );
-    out.control({ type: 'end', windows });
+    out.control({ type: 'end', windows, aliases: [...aliases] });
   } catch (e) {
     out.control({ type: 'error', error: serializeError(e) });
   } finally {

@@ -113,7 +113,7 @@ describe('reading on a second thread', () => {
     const bytes = readFileSync(paths[0]!);
     writeFileSync(cut, bytes.subarray(0, bytes.length - 7));
     const inputs = [cut, ...paths.slice(1)];
-    const { ingestOnThread } = await dist<typeof import('../../src/correlate/ingest-thread.js')>('correlate/ingest-thread.js');
+    const { ReaderThread } = await dist<typeof import('../../src/correlate/ingest-thread.js')>('correlate/ingest-thread.js');
     const { mergeCaptures } = await dist<typeof import('../../src/correlate/capture-merge.js')>('correlate/capture-merge.js');
     type Seen = { packets: string[]; warnings: string[] };
     // Both sides as rows: the thread's as handed over, the in-place packets written by writeRow. The interface
@@ -122,10 +122,17 @@ describe('reading on a second thread', () => {
     const onWarning = (seen: Seen) => (w: { code: string; offset?: number }) => seen.warnings.push(`${w.code}@${w.offset ?? ''}|${seen.packets.length}`);
     process.env.NATLENS_READER_THREAD = '1';
     const viaThread: Seen = { packets: [], warnings: [] };
-    const result = ingestOnThread(inputs, 0, { interfaceNames: new Map(), host: null }, {
-      row: (f, at, iface) => viaThread.packets.push(rowText(f, at, iface)),
-      onWarning: onWarning(viaThread),
-    });
+    const reader = ReaderThread.start(inputs, 0);
+    expect(reader, 'the reading thread started').not.toBeNull();
+    let result;
+    try {
+      result = reader!.read({ interfaceNames: new Map(), host: null }, {
+        row: (f, at, iface) => viaThread.packets.push(rowText(f, at, iface)),
+        onWarning: onWarning(viaThread),
+      });
+    } finally {
+      reader!.stop();
+    }
     expect(result, 'the reading thread ran').not.toBeNull();
     const windows = result!.windows;
     const inPlace: Seen = { packets: [], warnings: [] };
@@ -157,11 +164,9 @@ describe('reading on a second thread', () => {
   });
 
   it('standard input and small inputs are read in place', async () => {
-    const { ingestOnThread } = await dist<typeof import('../../src/correlate/ingest-thread.js')>('correlate/ingest-thread.js');
+    const { ReaderThread } = await dist<typeof import('../../src/correlate/ingest-thread.js')>('correlate/ingest-thread.js');
     delete process.env.NATLENS_READER_THREAD;
-    const none = { packet() {}, onWarning() {} };
-    const setup = { interfaceNames: new Map(), host: null };
-    expect(ingestOnThread(['-'], 1e9, setup, none)).toBeNull();
-    expect(ingestOnThread([join(REPO, 'samples/healthy/vpc0.pcap')], 1000, setup, none)).toBeNull();
+    expect(ReaderThread.start(['-'], 1e9)).toBeNull();
+    expect(ReaderThread.start([join(REPO, 'samples/healthy/vpc0.pcap')], 1000)).toBeNull();
   });
 });
