@@ -1,7 +1,3 @@
-import type { DecodedPacket } from '../model/packet.js';
-import type { CaptureRecord } from '../model/capture.js';
-import { Net, Proto } from '../model/packet.js';
-
 /** Direction of a packet on the interface it was captured on. */
 export const Dir = { UNKNOWN: 0, IN: 1, OUT: 2 } as const;
 export type DirId = 0 | 1 | 2;
@@ -71,12 +67,7 @@ export function isIcmpError(type: number): boolean {
   return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
 }
 
-/** IPv4 unicast that can be forwarded: not broadcast, multicast, loopback, link-local, unspecified. */
-export function isForwardableIpv4(d: DecodedPacket): boolean {
-  return d.net === Net.IPV4 && forwardableIpv4(d.src, d.dst);
-}
-
-/** `isForwardableIpv4` of an IPv4 packet's addresses. */
+/** An IPv4 packet's addresses are unicast that can be forwarded: not broadcast, multicast, loopback, link-local, unspecified. */
 export function forwardableIpv4(src: number, dst: number): boolean {
   const top = dst >>> 24;
   if (dst === 0xffffffff || top >= 224 || top === 127 || top === 0) return false;

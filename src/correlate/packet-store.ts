@@ -49,11 +49,11 @@ export function newPacketStore(): PacketStore {
 }
 
 /** The chunk holding `row`; its numbers start at `keptAt(row)`. */
-export function keptChunk(s: PacketStore, row: number): Float64Array {
+function keptChunk(s: PacketStore, row: number): Float64Array {
   return s.chunks[row >>> CHUNK_BITS]!;
 }
 
-export function keptAt(row: number): number {
+function keptAt(row: number): number {
   return (row & ROW_MASK) * Kept.STRIDE;
 }
 
