@@ -9,7 +9,6 @@ import { ago, clockNs, dateTimeNs, dayOf, durationNs, isoToNs, reportTime } from
 import {
   KUBE_OVN_SYSCTL_NOTE,
   countsText,
-  counterText,
   endpoint,
   evidenceText,
   expectedText,
