@@ -30,6 +30,12 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
+  // A reader that stops early (`natlens analyze … | head`) closes the pipe: the rest of the output is not
+  // wanted. End quietly with the exit code the command set, instead of dying on the write error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK);
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);

@@ -31,6 +31,14 @@ describe.skipIf(!built || !existsSync(FIELD))('natlens analyze (built binary)', 
     expect(r.out).toContain('$ sysctl -w net.ipv4.ip_forward=1');
   });
 
+  it('stops quietly, with its exit code, when the reader of its output goes away (| head -c 50)', () => {
+    // The JSON is larger than a pipe holds, so natlens is still writing when head has gone.
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${BIN}" analyze "${join(FIELD, 'ip-forward-off')}" --format json | head -c 50`], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^\{/);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+  });
+
   it('--exit-zero reports but exits 0 (what npm start uses)', () => {
     expect(run(['analyze', join(FIELD, 'ip-forward-off'), '--exit-zero']).code).toBe(0);
   });
