@@ -85,14 +85,18 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
 const BROADCAST_MAC = 0xffffffffffff;
 const MAX_PAIR_DELTAS = 4096;
 
-/** The gateway's MAC on `iface` when known (from the snapshot or learned from a matched pair), else -1. */
-function knownMac(s: CorrelatorState, iface: number): number {
+/**
+ * Whether the gateway's MAC on `iface` is known (from the snapshot or learned from a matched pair); it is
+ * then `s.macCache[iface]`, read there rather than returned: a MAC is a double beyond 2^31, which a call V8
+ * does not inline returns boxed (an allocation per packet).
+ */
+function macKnown(s: CorrelatorState, iface: number): boolean {
   const c = s.macCache;
-  if (iface < c.length && c[iface]! >= 0) return c[iface]!;
+  if (iface < c.length && c[iface]! >= 0) return true;
   const v = s.options.macs.get(iface);
-  if (v === undefined) return -1;
+  if (v === undefined) return false;
   cacheMac(s, iface, v);
-  return v;
+  return true;
 }
 
 function cacheMac(s: CorrelatorState, iface: number, mac: number): void {
@@ -106,19 +110,22 @@ function cacheMac(s: CorrelatorState, iface: number, mac: number): void {
 
 /** Learn the gateway's MAC on `iface` from a matched pair unless it is known already. */
 function learnMac(s: CorrelatorState, iface: number, mac: number): void {
-  if (mac === 0 || knownMac(s, iface) >= 0) return;
+  if (mac === 0 || macKnown(s, iface)) return;
   s.options.macs.set(iface, mac);
   cacheMac(s, iface, mac);
 }
 
-/** Direction on arrival, from what the link layer says (SLL packet type, the gateway's MAC). */
-function arrivalDirection(s: CorrelatorState, packetType: number, srcMac: number, dstMac: number, iface: number): DirId {
+/** Direction on arrival of the packet in row `f` at `at`, from what the link layer says (SLL packet type, the gateway's MAC). */
+function arrivalDirection(s: CorrelatorState, f: Float64Array, at: number, iface: number): DirId {
+  const packetType = f[at + Row.PACKET_TYPE]!;
   if (packetType === PacketType.OUTGOING) return Dir.OUT;
   if (packetType !== PacketType.UNKNOWN) return Dir.IN;
+  const srcMac = f[at + Row.SRC_MAC]!;
   if (srcMac === 0) return Dir.UNKNOWN;
-  const mac = knownMac(s, iface);
-  if (mac >= 0) {
+  if (macKnown(s, iface)) {
+    const mac = s.macCache[iface]!;
     if (srcMac === mac) return Dir.OUT;
+    const dstMac = f[at + Row.DST_MAC]!;
     if (dstMac === mac || dstMac === BROADCAST_MAC) return Dir.IN;
   }
   return Dir.UNKNOWN;
@@ -146,6 +153,7 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   const tsSec = f[at + Row.TS_SEC]!;
   if (s.baseSec < 0) s.baseSec = tsSec;
   const t = (tsSec - s.baseSec) * 1e9 + f[at + Row.TS_NSEC]!;
+  f[at + Row.T] = t;
   const ring = s.ring;
   if (ring.pending !== 0) {
     const oldest = oldestPending(ring);
@@ -178,7 +186,7 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
     s.ignored.fragments++;
     return;
   }
-  const arrival = arrivalDirection(s, f[at + Row.PACKET_TYPE]!, f[at + Row.SRC_MAC]!, f[at + Row.DST_MAC]!, iface);
+  const arrival = arrivalDirection(s, f, at, iface);
   const proto = f[at + Row.PROTO]!;
   const icmp = proto === Proto.ICMP;
   const icmpType = f[at + Row.ICMP_TYPE]!;
@@ -194,9 +202,7 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   const tcpSeq = f[at + Row.TCP_SEQ]!;
   const tcpAck = f[at + Row.TCP_ACK]!;
   const payloadLength = f[at + Row.PAYLOAD_LENGTH]!;
-  // Worked out by the row's writer (on the reading thread when there is one).
-  const key = f[at + Row.KEY]!;
-  const j = scanPending(s, f, at, iface, t, arrival, key, icmp);
+  const j = scanPending(s, f, at, iface, arrival, icmp);
   if (j === DUPLICATE) {
     s.ignored.duplicates++;
     return;
@@ -209,7 +215,7 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   if (id < 0) {
     id = table.count;
     insertFound(table, id, src, dst, sport, dport);
-    kept = keepRow(s.store, f, at, iface, t, arrival, key, id, 0);
+    kept = keepRow(s.store, f, at, iface, arrival, id, 0);
     table.f[id * ConnField.STRIDE + ConnField.FIRST_ROW] = kept;
   }
   const cf = table.f;
@@ -227,16 +233,16 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
     observeTcp(cf, row, connDir, tcpFlags, tcpSeq, tcpAck, payloadLength, t);
   }
   if (cf[row + ConnField.SAMPLES]! < MAX_SAMPLES) {
-    if (kept < 0) kept = keepRow(s.store, f, at, iface, t, arrival, key, id, connDir);
+    if (kept < 0) kept = keepRow(s.store, f, at, iface, arrival, id, connDir);
     addSample(s, id, kept);
   }
 
   if (j >= 0) {
-    pairWithPending(s, j, f, at, iface, t, arrival, key, id, connDir, kept);
+    pairWithPending(s, j, f, at, iface, arrival, id, connDir, kept);
     return;
   }
   const i = claimSlot(ring);
-  writePacketFields(ring.f, i * Slot.STRIDE, f, at, iface, t, arrival, key, id, connDir);
+  writePacketFields(ring.f, i * Slot.STRIDE, f, at, iface, arrival, id, connDir);
   ring.kept[i] = kept;
   linkPending(ring, i);
 }
@@ -273,8 +279,11 @@ const DUPLICATE = -2;
  * the same fields NAT keeps (fingerprint.ts), TTL exactly one apart (FAILURES.md: the copy is one hop
  * later), directions not contradicting the link layer; the nearest in time wins, the earliest on a tie.
  */
-function scanPending(s: CorrelatorState, p: Float64Array, at: number, iface: number, t: number, arrival: DirId, key: number, icmp: boolean): number {
+function scanPending(s: CorrelatorState, p: Float64Array, at: number, iface: number, arrival: DirId, icmp: boolean): number {
   const r = s.ring;
+  // The fingerprint, worked out by the row's writer (on the reading thread when there is one), and the clock.
+  const key = p[at + Row.KEY]!;
+  const t = p[at + Row.T]!;
   let j = firstInBucket(r, key);
   if (j < 0) return -1;
   const f = r.f;
@@ -347,14 +356,13 @@ function pairWithPending(
   p: Float64Array,
   at: number,
   iface: number,
-  t: number,
   arrival: DirId,
-  key: number,
   id: number,
   connDir: 0 | 1,
   kept: number,
 ): void {
   const r = s.ring;
+  const t = p[at + Row.T]!;
   const rf = r.f;
   const q = j * Slot.STRIDE;
   unlinkPending(r, j, SlotState.MATCHED);
@@ -381,7 +389,7 @@ function pairWithPending(
   let qKept = r.kept[j]!;
   if (kept >= 0 || qKept >= 0 || wantsPeer) {
     const store = s.store;
-    if (kept < 0) kept = keepRow(store, p, at, iface, t, arrival, key, id, connDir);
+    if (kept < 0) kept = keepRow(store, p, at, iface, arrival, id, connDir);
     if (qKept < 0) qKept = keepSlot(store, rf, q);
     keptSet(store, kept, Kept.MATCH, qKept);
     keptSet(store, qKept, Kept.MATCH, kept);
@@ -395,9 +403,12 @@ function pairWithPending(
   }
 
   // Learn the gateway's MAC on both interfaces from the pair (ip addr may not have been given).
-  learnMac(s, outIface, pendingInbound ? p[at + Row.SRC_MAC]! : rf[q + Slot.SRC_MAC]!);
-  const inDstMac = pendingInbound ? rf[q + Slot.DST_MAC]! : p[at + Row.DST_MAC]!;
-  if (inDstMac !== BROADCAST_MAC) learnMac(s, inIface, inDstMac);
+  // (Checked here first: a MAC passed to a call is boxed, and both are known after the first pairs.)
+  if (!macKnown(s, outIface)) learnMac(s, outIface, pendingInbound ? p[at + Row.SRC_MAC]! : rf[q + Slot.SRC_MAC]!);
+  if (!macKnown(s, inIface)) {
+    const inDstMac = pendingInbound ? rf[q + Slot.DST_MAC]! : p[at + Row.DST_MAC]!;
+    if (inDstMac !== BROADCAST_MAC) learnMac(s, inIface, inDstMac);
+  }
   // Nothing reads the pending slot after this: it is free for the next packet.
   releaseSlot(r, j);
 
@@ -504,8 +515,8 @@ function guessDirection(s: CorrelatorState, i: number): DirId {
   if (local.has(f[at + Slot.SRC]!)) return Dir.OUT;
   if (local.has(f[at + Slot.DST]!)) return Dir.IN;
   // The gateway's MAC may have been learned after this packet arrived.
-  const mac = knownMac(s, f[at + Slot.IFACE]!);
-  if (mac >= 0 && f[at + Slot.SRC_MAC] === mac) return Dir.OUT;
+  const iface = f[at + Slot.IFACE]!;
+  if (macKnown(s, iface) && f[at + Slot.SRC_MAC] === s.macCache[iface]) return Dir.OUT;
   return Dir.IN;
 }
 

@@ -54,7 +54,13 @@ export const enum Row {
   ARP_TPA = 41,
   /** The fingerprint of the fields NAT keeps (fingerprint.ts), worked out by whoever writes the row. */
   KEY = 42,
-  STRIDE = 43,
+  /**
+   * The correlator's clock for the packet (ns since its first packet), written by the correlator when it
+   * takes the row: its helpers read it, and the fingerprint, from the row rather than as arguments (a double
+   * beyond 2^31 passed to a function V8 does not inline is boxed, an allocation per packet).
+   */
+  T = 43,
+  STRIDE = 44,
 }
 
 export const enum RowKind {

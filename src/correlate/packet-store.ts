@@ -78,26 +78,15 @@ function claimRow(s: PacketStore): number {
 }
 
 /**
- * Write one packet's numbers, read from its row (`src` at `from`, packet-row.ts), at `at` of `f` in the
- * `Slot` layout (a pending slot or a kept row): the fields a match compares, where and when it was captured,
- * and its connection.
+ * Write one packet's numbers, read from its row (`src` at `from`, packet-row.ts, with the correlator's clock
+ * and fingerprint in it), at `at` of `f` in the `Slot` layout (a pending slot or a kept row): the fields a
+ * match compares, where and when it was captured, and its connection.
  */
-export function writePacketFields(
-  f: Float64Array,
-  at: number,
-  src: Float64Array,
-  from: number,
-  iface: number,
-  t: number,
-  arrival: DirId,
-  key: number,
-  connId: number,
-  connDir: 0 | 1,
-): void {
+export function writePacketFields(f: Float64Array, at: number, src: Float64Array, from: number, iface: number, arrival: DirId, connId: number, connDir: 0 | 1): void {
   const proto = src[from + Row.PROTO]!;
   const icmp = proto === Proto.ICMP;
   const icmpType = src[from + Row.ICMP_TYPE]!;
-  f[at + Slot.KEY] = key;
+  f[at + Slot.KEY] = src[from + Row.KEY]!;
   f[at + Slot.IFACE] = iface;
   f[at + Slot.IP_ID] = src[from + Row.IP_ID]!;
   f[at + Slot.PAYLOAD_LENGTH] = src[from + Row.PAYLOAD_LENGTH]!;
@@ -109,7 +98,7 @@ export function writePacketFields(
   f[at + Slot.ICMP_TYPE] = icmp ? icmpType : -1;
   f[at + Slot.ICMP_CODE] = icmp ? src[from + Row.ICMP_CODE]! : -1;
   f[at + Slot.ICMP_SEQ] = icmp ? src[from + Row.ICMP_SEQ]! : 0;
-  f[at + Slot.T] = t;
+  f[at + Slot.T] = src[from + Row.T]!;
   f[at + Slot.TTL] = src[from + Row.TTL]!;
   f[at + Slot.ARRIVAL] = arrival;
   f[at + Slot.CONN_DIR] = connDir;
@@ -130,21 +119,11 @@ export function writePacketFields(
 }
 
 /** Keep the packet being pushed (its row `src` at `from`): a new row. */
-export function keepRow(
-  s: PacketStore,
-  src: Float64Array,
-  from: number,
-  iface: number,
-  t: number,
-  arrival: DirId,
-  key: number,
-  connId: number,
-  connDir: 0 | 1,
-): number {
+export function keepRow(s: PacketStore, src: Float64Array, from: number, iface: number, arrival: DirId, connId: number, connDir: 0 | 1): number {
   const row = claimRow(s);
   const f = keptChunk(s, row);
   const at = keptAt(row);
-  writePacketFields(f, at, src, from, iface, t, arrival, key, connId, connDir);
+  writePacketFields(f, at, src, from, iface, arrival, connId, connDir);
   f[at + Kept.DIR] = arrival;
   return row;
 }
