@@ -9,6 +9,26 @@ import { openFileSource, stdinSource } from '../ingest/byte-source.js';
 import { digestingSource, type DigestingSource } from '../ingest/digesting-source.js';
 import type { CookedInterface } from './cooked-interface.js';
 
+/** A frame of a capture holding several interfaces (interface-by-mac.ts): its interface by MAC or route, else the capture's name. */
+function placeMerged(c: Cursor, d: DecodedPacket, own: string, place: CookedInterface): string {
+  const name = place(d);
+  if (name) return name;
+  if (d.net === Net.IPV4 || d.net === Net.ARP) c.mergedUnplaced++;
+  return own;
+}
+
+function noteSpan(c: Cursor, iface: string, sec: number, nsec: number): void {
+  const spans = (c.spans ??= new Map());
+  const span = spans.get(iface);
+  if (span === undefined) {
+    spans.set(iface, { iface, first: { sec, nsec }, last: { sec, nsec }, packets: 1 });
+    return;
+  }
+  span.packets++;
+  if (sec < span.first.sec || (sec === span.first.sec && nsec < span.first.nsec)) span.first = { sec, nsec };
+  if (sec > span.last.sec || (sec === span.last.sec && nsec > span.last.nsec)) span.last = { sec, nsec };
+}
+
 /** One capture file being read, with its own reused decoder output. */
 interface Cursor {
   readonly index: number;
@@ -42,6 +62,18 @@ interface Cursor {
   /** Linux cooked v1 (`-i any`) IPv4/ARP packets whose interface could not be told (cooked-interface.ts). */
   cookedUnplaced: number;
   cookedSeen: boolean;
+  /** IPv4/ARP frames of a merged capture whose interface could not be told. */
+  mergedUnplaced: number;
+  /** A merged capture's frames per interface they were placed on. */
+  spans: Map<string, InterfaceSpan> | null;
+}
+
+/** When one interface's frames of a capture begin and end, and how many there are. */
+export interface InterfaceSpan {
+  readonly iface: string;
+  first: { sec: number; nsec: number };
+  last: { sec: number; nsec: number };
+  packets: number;
 }
 
 export interface CaptureWindow {
@@ -62,6 +94,11 @@ export interface CaptureWindow {
   readonly dropped: number | null;
   /** SHA-256 computed while the input was read (standard input; files with `digestFiles`); null otherwise and for input the reader left before its end. */
   readonly sha256: string | null;
+  /**
+   * A capture of several interfaces merged into one (interface-by-mac.ts): each interface's frames, which
+   * began and ended when that interface's own capture did (mergecap joins captures taken apart); null otherwise.
+   */
+  readonly spans: readonly InterfaceSpan[] | null;
 }
 
 export interface MergeVisitor {
@@ -138,6 +175,8 @@ export function mergeCaptures(
     cookedInterface?: CookedInterface | null;
     /** Names to use instead of the captures' own (interface-by-mac.ts). */
     aliases?: ReadonlyMap<string, string>;
+    /** Captured names whose frames belong to several interfaces, each placed by `cookedInterface` (interface-by-mac.ts). */
+    merged?: ReadonlySet<string>;
     /** Stop after this many packets (a look at the captures' beginning). */
     maxPackets?: number;
     /** Hash files as they are read too (standard input always is): each window's `sha256`. */
@@ -171,6 +210,8 @@ export function mergeCaptures(
       lastIface: '',
       cookedUnplaced: 0,
       cookedSeen: false,
+      mergedUnplaced: 0,
+      spans: null,
     };
   };
   try {
@@ -181,6 +222,7 @@ export function mergeCaptures(
   }
   const cooked = options.cookedInterface ?? null;
   const aliases = options.aliases?.size ? options.aliases : null;
+  const merged = options.merged?.size && cooked ? options.merged : null;
   const maxPackets = options.maxPackets ?? Infinity;
   try {
     for (const c of cursors) advance(c);
@@ -203,7 +245,11 @@ export function mergeCaptures(
       const d = pick.decoded;
       decodeRecord(rec, d);
       const own = cursorInterface(pick, rec, d, cooked);
-      const iface = aliases === null ? own : (aliases.get(own) ?? own);
+      let iface = aliases === null ? own : (aliases.get(own) ?? own);
+      if (merged !== null && merged.has(own)) {
+        iface = placeMerged(pick, d, own, cooked!);
+        if (iface !== own) noteSpan(pick, iface, pickSec, pickNsec);
+      }
       if (iface !== pick.lastIface) {
         pick.ifaces.add(iface);
         pick.lastIface = iface;
@@ -231,6 +277,13 @@ export function mergeCaptures(
   }
   for (const c of cursors) {
     const file = paths[c.index]!;
+    if (c.mergedUnplaced > 0) {
+      options.onWarning({
+        code: 'merged-capture-unplaced',
+        file,
+        message: `${c.mergedUnplaced} IPv4/ARP frame${c.mergedUnplaced === 1 ? '' : 's'} of this capture of several interfaces carry no MAC of the gateway or of a neighbour it knows (ip addr, ip neigh) and no route places them: they keep the name the capture gives them`,
+      });
+    }
     if (c.cookedSeen && !cooked) {
       options.onWarning({
         code: 'cooked-v1-unsplit',
@@ -256,6 +309,7 @@ export function mergeCaptures(
     first: c.packets ? { sec: c.firstSec, nsec: c.firstNsec } : null,
     last: c.packets ? { sec: c.lastSec, nsec: c.lastNsec } : null,
     sha256: c.digesting?.digest()?.sha256 ?? null,
+    spans: c.spans ? [...c.spans.values()].sort((a, b) => (a.iface < b.iface ? -1 : 1)) : null,
   }));
 }
 

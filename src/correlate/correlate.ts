@@ -107,7 +107,10 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   // The window every capture covers: max of starts, min of ends — when each capture ran where the file
   // says so (pcapng interface statistics), else its first and last packet.
   let overlap: Correlation['overlap'] = null;
-  const withPackets = windows.filter((w) => w.first && w.last);
+  // A merged capture's interfaces count as the separate captures they were taken as (their own spans).
+  const withPackets = windows
+    .flatMap((w) => (w.spans?.length ? w.spans.map((sp) => ({ ...w, interfaces: [sp.iface], first: sp.first, last: sp.last, ranFrom: null, ranTo: null })) : [w]))
+    .filter((w) => w.first && w.last);
   if (withPackets.length) {
     const from = withPackets.map((w) => w.ranFrom ?? w.first!).reduce((a, b) => (b.sec > a.sec || (b.sec === a.sec && b.nsec > a.nsec) ? b : a));
     const to = withPackets.map((w) => w.ranTo ?? w.last!).reduce((a, b) => (b.sec < a.sec || (b.sec === a.sec && b.nsec < a.nsec) ? b : a));

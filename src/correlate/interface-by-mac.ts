@@ -15,17 +15,29 @@ const LOOK = 5000;
  * MAC). An interface whose frames to or from the gateway nearly all (9 in 10) name one of its interfaces is that one —
  * unless that one is captured under its own name too, or another capture points at it as well.
  */
+export interface CapturedInterfaces {
+  /** Captured name → the gateway interface it is. */
+  readonly aliases: Map<string, string>;
+  /**
+   * Captured names that hold frames of several gateway interfaces (a merged capture): each frame is placed
+   * on its interface by the MACs it carries (cooked-interface.ts).
+   */
+  readonly merged: Set<string>;
+}
+
 export function interfacesByMac(
   paths: readonly string[],
   snapshot: Snapshot | null,
   options: { interfaceNames: ReadonlyMap<number, string>; cookedInterface: CookedInterface | null },
   onWarning: (w: InputWarning) => void,
-): Map<string, string> {
+): CapturedInterfaces {
   const aliases = new Map<string, string>();
-  if (!snapshot) return aliases;
+  const merged = new Set<string>();
+  const none = { aliases, merged };
+  if (!snapshot) return none;
   const known = new Set(snapshot.host.interfaces.map((i) => i.name));
   const own = macOwners(snapshot.host.interfaces.map((i) => [i.mac, i.name] as const));
-  if (own.size === 0) return aliases;
+  if (own.size === 0) return none;
 
   const votes = new Map<string, { file: string; n: number; to: Map<string, number> }>();
   const seenNames = new Set<string>();
@@ -59,6 +71,23 @@ export function interfacesByMac(
     if (n >= 2 && n >= 0.9 * v.n && !seenNames.has(best)) {
       picks.set(name, best);
       claimed.set(best, (claimed.get(best) ?? 0) + 1);
+      continue;
+    }
+    // Frames of two or more gateway interfaces, none captured under its own name too: one file holding
+    // several interfaces without saying which (mergecap folds alike interface descriptions into one).
+    const several = [...v.to].filter(([to, k]) => k >= 2 && !seenNames.has(to));
+    const covered = several.reduce((sum, [, k]) => sum + k, 0);
+    if (several.length >= 2 && covered >= 0.9 * v.n) {
+      merged.add(name);
+      const counts = several
+        .sort((a, b) => b[1] - a[1])
+        .map(([to, k]) => `${to} ${k}`)
+        .join(', ');
+      onWarning({
+        code: 'merged-capture',
+        file: v.file,
+        message: `this capture holds frames of several gateway interfaces without saying which (of its first ${LOOK.toLocaleString('en')} packets, frames with the gateway's MACs: ${counts}), as mergecap or a mirror port writes them: each frame is placed on the interface whose MAC it carries (ip addr), else its sender's (ip neigh), else by route`,
+      });
     }
   }
   for (const [name, to] of picks) {
@@ -71,5 +100,5 @@ export function interfacesByMac(
       message: `the gateway's ${to} is not named in this capture (it says ${name}): its frames carry ${to}'s MAC ${mac}, so they are taken as ${to}'s`,
     });
   }
-  return aliases;
+  return { aliases, merged };
 }

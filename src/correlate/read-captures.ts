@@ -22,7 +22,7 @@ export function readCaptures(
   visitor: MergeVisitor,
 ): { windows: CaptureWindow[]; aliases: Map<string, string> } {
   const cooked = cookedInterfaceResolver(snapshot);
-  const aliases = interfacesByMac(paths, snapshot, { interfaceNames: options.interfaceNames, cookedInterface: cooked }, options.onWarning);
-  const windows = mergeCaptures(paths, { ...options, cookedInterface: cooked, aliases }, visitor);
+  const { aliases, merged } = interfacesByMac(paths, snapshot, { interfaceNames: options.interfaceNames, cookedInterface: cooked }, options.onWarning);
+  const windows = mergeCaptures(paths, { ...options, cookedInterface: cooked, aliases, merged }, visitor);
   return { windows, aliases };
 }

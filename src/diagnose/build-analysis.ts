@@ -80,13 +80,19 @@ export function buildAnalysis(b: BuildInput): Analysis {
     }
   }
   const windows = c.windows.flatMap((w) =>
-    (w.interfaces.length ? w.interfaces : ['']).map((iface) => ({
-      iface,
-      file: w.file,
-      first: w.first ? isoNs(w.first.sec, w.first.nsec) : null,
-      last: w.last ? isoNs(w.last.sec, w.last.nsec) : null,
-      packets: w.packets,
-    })),
+    (w.interfaces.length ? w.interfaces : ['']).map((iface) => {
+      // An interface of a merged capture: its own frames' span.
+      const span = w.spans?.find((sp) => sp.iface === iface);
+      const first = span?.first ?? w.first;
+      const last = span?.last ?? w.last;
+      return {
+        iface,
+        file: w.file,
+        first: first ? isoNs(first.sec, first.nsec) : null,
+        last: last ? isoNs(last.sec, last.nsec) : null,
+        packets: span?.packets ?? w.packets,
+      };
+    }),
   );
   return {
     tool: { name: 'natlens', version: VERSION },

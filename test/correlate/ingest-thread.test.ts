@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets, REPO } from '../support/field.js';
-import { cookedAny } from '../support/cooked-capture.mjs';
+import { cookedAny, mergedEthernet } from '../support/cooked-capture.mjs';
 import { Row, writeRow } from '../../src/correlate/packet-row.js';
 
 const DIST = join(REPO, 'dist');
@@ -66,6 +66,20 @@ describe('reading on a second thread', () => {
     const dir = editedBundle(healthy.dir, join(tmp, 'any-v1'), Object.fromEntries(pcaps.map((f) => [f, null])), { 'any.pcap': cookedAny(inputs, 1) });
     const threaded = await run(dir, '1');
     expect(JSON.parse(threaded).summary.verdict).toBe('ok');
+    expect(threaded).toBe(await run(dir, '0'));
+  });
+
+  it('a capture of both interfaces merged into one (frames placed by MAC, spans per interface) gives the same analysis', async () => {
+    const healthy = fieldSets().find((s) => s.name === 'ip-forward-off');
+    if (!healthy) return;
+    const pcaps = readdirSync(healthy.dir).filter((f) => f.endsWith('.pcap'));
+    const dir = editedBundle(healthy.dir, join(tmp, 'merged'), Object.fromEntries(pcaps.map((f) => [f, null])), {
+      'gateway.pcap': mergedEthernet(pcaps.map((f) => readFileSync(join(healthy.dir, f)))),
+    });
+    const threaded = await run(dir, '1');
+    const a = JSON.parse(threaded) as { warnings: { code: string }[]; findings: { check: string }[] };
+    expect(a.warnings.map((w) => w.code)).toContain('merged-capture');
+    expect(a.findings[0]!.check).toBe('ip-forward-disabled');
     expect(threaded).toBe(await run(dir, '0'));
   });
 

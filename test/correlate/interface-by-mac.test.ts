@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { editedBundle, flowKeys } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
+import { mergedEthernet } from '../support/cooked-capture.mjs';
+import { execFileSync } from 'node:child_process';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-bymac-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -54,5 +56,78 @@ describe.skipIf(!have('healthy') || !have('ip-forward-off'))('interfaces named b
     const a = await analyze([copySet('healthy', 'nomac', { 'eth0.pcap': 'a.pcap', 'net1.pcap': 'b.pcap', 'ip-addr.json': null, 'ip-addr.txt': null })]);
     expect(a.warnings.map((w) => w.code)).not.toContain('interface-by-mac');
     expect(a.inputs.filter((i) => i.kind === 'capture').map((i) => i.interfaces)).toEqual([['a'], ['b']]);
+  });
+});
+
+/** Whether `tool` runs here (mergecap comes with tshark's wireshark-common; CI installs it). */
+function hasTool(tool: string): boolean {
+  try {
+    execFileSync(tool, ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A copy of a field set with its two captures replaced by one holding both (`merge` makes it from their paths). */
+function mergedSet(set: string, name: string, file: string, merge: (paths: string[]) => Uint8Array, drop: string[] = []): string {
+  const from = fieldSets().find((s) => s.name === set)!.dir;
+  const pcaps = ['eth0.pcap', 'net1.pcap'];
+  const edit = Object.fromEntries([...pcaps, ...drop].map((f) => [f, null]));
+  return editedBundle(from, join(tmp, name), edit, { [file]: merge(pcaps.map((f) => join(from, f))) });
+}
+
+const mergeInTest = (paths: string[]): Uint8Array => mergedEthernet(paths.map((p) => readFileSync(p)));
+
+describe.skipIf(!have('healthy') || !have('snat-missing') || !have('ip-forward-off'))('one capture holding both interfaces (merged), frames placed by MAC', () => {
+  it.each(['healthy', 'snat-missing', 'dnat-wrong-backend', 'forward-drop'].filter(have))(
+    '%s merged into one Ethernet pcap gives the flows of the two captures',
+    async (set) => {
+      const full = await analyze([fieldSets().find((s) => s.name === set)!.dir]);
+      const a = await analyze([mergedSet(set, `merged-${set}`, 'gateway.pcap', mergeInTest)]);
+      expect(a.interfaces).toEqual(full.interfaces);
+      expect(flowKeys(a)).toEqual(flowKeys(full));
+      expect(a.findings.map((f) => [f.check, f.confidence])).toEqual(full.findings.map((f) => [f.check, f.confidence]));
+      const w = a.warnings.filter((x) => x.code === 'merged-capture');
+      expect(w.map((x) => x.file.split('/').pop())).toEqual(['gateway.pcap']);
+      expect(w[0]!.message).toMatch(/eth0 \d+, net1 \d+|net1 \d+, eth0 \d+/);
+      expect(a.inputs.find((i) => i.path.endsWith('gateway.pcap'))!.interfaces).toEqual(expect.arrayContaining(['eth0', 'net1']));
+    },
+  );
+
+  it('the seed incident merged into one capture: same cause, same flows, each interface judged over its own span', async () => {
+    const full = await analyze([fieldSets().find((s) => s.name === 'ip-forward-off')!.dir]);
+    const a = await analyze([mergedSet('ip-forward-off', 'merged-seed', 'both.pcap', mergeInTest)]);
+    expect(a.findings.map((f) => [f.check, f.confidence])).toEqual(full.findings.map((f) => [f.check, f.confidence]));
+    // Each interface's frames span what its own capture did, so a request sent before the other capture began
+    // is not judged, as with the two captures. Frames no MAC places (IPv6 from unknown hosts) only narrow a
+    // span: a flow is then left unjudged at the edge, never judged on packets the other capture could not see.
+    const byFlow = (x: typeof a) => new Map(x.flows.map((f) => [`${f.proto} ${f.original.src}:${f.original.sport} > ${f.original.dst}:${f.original.dport}`, f.disposition]));
+    const got = byFlow(a);
+    const want = byFlow(full);
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [k, d] of got) expect([want.get(k), 'outside-capture']).toContain(d);
+    expect(a.summary.byDisposition['stopped-at-gateway']).toBeGreaterThanOrEqual((full.summary.byDisposition['stopped-at-gateway'] ?? 0) - 1);
+    const o = a.capture.overlap!;
+    expect(o.first >= full.capture.overlap!.first && o.last <= full.capture.overlap!.last).toBe(true);
+    expect(a.capture.windows.filter((w) => w.iface === 'net1')[0]!.first).toBe(full.capture.windows.find((w) => w.iface === 'net1')!.first);
+  });
+
+  it.skipIf(!hasTool('mergecap'))('a pcapng from mergecap (which folds the two alike interface descriptions into one) is split the same way', async () => {
+    const dir = mergedSet('healthy', 'mergecap', 'both.pcapng', (paths) => {
+      const out = join(tmp, 'mergecap-both.pcapng');
+      execFileSync('mergecap', ['-w', out, ...paths]);
+      return readFileSync(out);
+    });
+    const full = await analyze([fieldSets().find((s) => s.name === 'healthy')!.dir]);
+    const a = await analyze([dir]);
+    expect(flowKeys(a)).toEqual(flowKeys(full));
+    expect(a.warnings.map((w) => w.code)).toContain('merged-capture');
+  });
+
+  it('without the interfaces MACs (no ip addr) a merged capture cannot be split and stays one interface', async () => {
+    const a = await analyze([mergedSet('healthy', 'merged-nomac', 'gateway.pcap', mergeInTest, ['ip-addr.json', 'ip-addr.txt'])]);
+    expect(a.warnings.map((w) => w.code)).not.toContain('merged-capture');
+    expect(a.inputs.find((i) => i.path.endsWith('gateway.pcap'))!.interfaces).toEqual(['gateway']);
   });
 });

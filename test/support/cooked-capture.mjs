@@ -59,3 +59,14 @@ export function cookedAny(inputs, version) {
   }
   return concat(parts);
 }
+
+/**
+ * Per-interface Ethernet captures merged into one Ethernet pcap, in time order, as `mergecap -F pcap` writes
+ * them: nothing says which interface a frame was captured on.
+ * @param {Uint8Array[]} captures classic little-endian µs pcaps
+ */
+export function mergedEthernet(captures) {
+  const all = captures.flatMap((bytes) => records(bytes));
+  all.sort((a, b) => a.sec - b.sec || a.usec - b.usec);
+  return concat([pcapFileHeader({ snaplen: 262144, linkType: 1 }), ...all.map((r) => pcapRecord({ sec: r.sec, frac: r.usec, data: r.data }))]);
+}
