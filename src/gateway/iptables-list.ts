@@ -17,6 +17,7 @@
  */
 import type { InputWarning } from '../model/errors.js';
 import type { Match, Ruleset, TableName, Target } from '../model/ruleset.js';
+import { isRateLimit } from '../model/ruleset.js';
 import type { Counters, SourceRef } from '../model/source.js';
 import { LEGACY_WARNING_RE, clip } from './iptables-save.js';
 import { icmpType, protoNumber } from './protocols.js';
@@ -292,8 +293,11 @@ export function parseExtras(
   const flushUnknown = (): void => {
     if (unknownRun.length === 0) return;
     matches.push({ kind: 'unknown', module: unknownRun[0]!, args: unknownRun.slice(1) });
-    unsure.push(unknownRun.join(' '));
-    problems.push(`"${unknownRun.join(' ')}" is not modelled: the rule may match`);
+    if (isRateLimit(unknownRun[0]!)) problems.push(`"${unknownRun.join(' ')}" is a rate limit: the rule matches only some packets, which cannot be told from the snapshot`);
+    else {
+      unsure.push(unknownRun.join(' '));
+      problems.push(`"${unknownRun.join(' ')}" is not modelled: the rule may match`);
+    }
     unknownRun = [];
   };
   let i = 0;

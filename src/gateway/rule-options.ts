@@ -9,6 +9,7 @@
 import { parseCidr4, parseIpv4 } from '../model/address.js';
 import type { Counters } from '../model/source.js';
 import type { AddrMatch, Match, NatRange, PortRange, Target } from '../model/ruleset.js';
+import { isRateLimit } from '../model/ruleset.js';
 import { icmpType, protoName, protoNumber } from './protocols.js';
 
 export interface RuleOptions {
@@ -112,7 +113,8 @@ export function parseRuleOptions(tokens: readonly string[], family: 4 | 6): Rule
   };
   const unknownMatch = (mod: string, args: string[]): void => {
     matches.push({ kind: 'unknown', module: mod, args });
-    unsure.push(`-m ${mod} ${args.join(' ')}`.trim());
+    // A rate limit is uncertain by nature (the match says so); anything else the rule holds is not modelled.
+    if (!isRateLimit(mod)) unsure.push(`-m ${mod} ${args.join(' ')}`.trim());
   };
   // Collects the arguments of an option we do not model, up to the next option.
   const restArgs = (first: string): string[] => {
@@ -235,7 +237,9 @@ export function parseRuleOptions(tokens: readonly string[], family: 4 | 6): Rule
         problems.push(
           mod !== null && KNOWN_MODULES.has(mod)
             ? `option ${tok} of match "${mod}" is not modelled: the rule may match`
-            : `match ${mod === null ? 'option' : `"${mod}"`} (${args.join(' ')}) is not modelled: the rule may match`,
+            : mod !== null && isRateLimit(mod)
+              ? `match "${mod}" (${args.join(' ')}) is a rate limit: the rule matches only some packets, which cannot be told from the snapshot`
+              : `match ${mod === null ? 'option' : `"${mod}"`} (${args.join(' ')}) is not modelled: the rule may match`,
         );
       }
     }

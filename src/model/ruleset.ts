@@ -50,6 +50,11 @@ export type Match =
   /** Anything we do not model (`-m set`, `-m limit`, …): the rule "may match". */
   | { readonly kind: 'unknown'; readonly module: string; readonly args: readonly string[] };
 
+/** `-m limit`, `-m hashlimit` (and their `-L` spelling, `limit:`): they match while packets come slower than a rate. */
+export function isRateLimit(module: string): boolean {
+  return /^(hash)?limit:?$/.test(module);
+}
+
 /** NAT target range: addresses lo..hi (u32), ports lo..hi (0 = keep). */
 export interface NatRange {
   readonly addrLo: number;

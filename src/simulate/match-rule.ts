@@ -1,5 +1,6 @@
 import { cidrContains } from '../model/address.js';
 import type { AddrMatch, Match, Rule } from '../model/ruleset.js';
+import { isRateLimit } from '../model/ruleset.js';
 import type { HostView } from './host-view.js';
 import { hasPorts, type PacketState } from './packet-state.js';
 
@@ -161,6 +162,8 @@ function matchOne(m: Match, s: PacketState, view: HostView): MatchResult {
       // The simulated packet is a whole datagram (or a first fragment): `-f` never matches it.
       return bool(m.negate);
     case 'unknown':
+      // A rate limit matches while packets come slower than its rate: some packets of a flow, not others.
+      if (isRateLimit(m.module)) return maybe(null, `a rate limit (${m.module.replace(/:$/, '')} ${m.args.join(' ')}): it matches only while packets come slower than that`);
       return maybe(null, `-m ${m.module}${m.args.length ? ' ' + m.args.join(' ') : ''} is not modelled`);
   }
 }

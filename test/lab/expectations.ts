@@ -8,7 +8,7 @@ import type { ExpectedFlow, LabJson, ScenarioExpectation } from './lab-output.js
 
 /** The part of the analysis JSON contract (issue 4) this comparison reads. */
 export interface AnalysisJsonSubset {
-  findings: ReadonlyArray<{ check: string; severity: string }>;
+  findings: ReadonlyArray<{ check: string; severity: string; confidence: string }>;
   flows: ReadonlyArray<{
     id: string;
     proto: string;
@@ -49,6 +49,9 @@ export function compareWithScenario(
     problems.push(
       `expected first finding ${expected.check}, got [${analysis.findings.map((f) => `${f.check}/${f.severity}`).join(', ')}]`,
     );
+  }
+  if (expected.confidence !== undefined && analysis.findings[0] && analysis.findings[0].confidence !== expected.confidence) {
+    problems.push(`expected ${analysis.findings[0].check} ${expected.confidence}, got ${analysis.findings[0].confidence}`);
   }
   if (expected.everyFlow !== undefined) {
     for (const f of analysis.flows) {

@@ -180,6 +180,8 @@ export interface ExpectedFlow {
 
 export interface ScenarioExpectation {
   check: string | null;
+  /** The first finding's confidence, where the lab makes it certain (the snapshot holds the proof). */
+  confidence?: 'confirmed' | 'likely' | 'possible';
   plan: string;
   capture: LabJson['capture'];
   everyFlow?: string;

@@ -20,7 +20,7 @@ export LC_ALL=C
 ALL_SCENARIOS=(
   healthy healthy-lan ip-forward-disabled forward-chain-drop forward-chain-reject intermittent-drop
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
-  dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin
+  dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -45,6 +45,7 @@ scenario_spec() {
     snapshot-backend-mismatch) echo "snapshot-backend-mismatch|lan|any" ;;
     upstream-no-reply) echo "upstream-no-reply|vpc|pcap" ;;
     hairpin) echo "-|lan|pcap" ;;
+    rate-limit) echo "intermittent-drop|lan|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -364,6 +365,12 @@ run_scenario() { # outdir scenario index
     intermittent-drop)
       ipt -A FORWARD -m statistic --mode random --probability 0.3 -j DROP
       PING_COUNT=40 PING_INTERVAL=0.1 TCP_TIMEOUT=8 TCP_CONNECT=6 ;;
+    rate-limit)
+      # The other face of intermittent-drop: a rate limit (-m limit) lets echo requests through up to a rate and
+      # a DROP after it takes the rest; TCP and UDP pass.
+      ipt -A FORWARD -p icmp --icmp-type echo-request -m limit --limit 10/second --limit-burst 5 -j ACCEPT
+      ipt -A FORWARD -p icmp --icmp-type echo-request -j DROP
+      PING_COUNT=30 PING_INTERVAL=0.05 ;;
     rp-filter-drop)
       # Strict reverse-path filtering on the outside interface, and a route that puts SPOOF_NET behind the VPC
       # side: packets from SPOOF arrive on OUT_IF but their reverse route points out IN_IF (RFC 3704 strict mode).

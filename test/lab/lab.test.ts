@@ -243,6 +243,18 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).toMatch(/-A FORWARD -m statistic --mode random --probability 0\.\d+ -j DROP/);
   },
 
+  'rate-limit': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));
+    const passed = count(b, on(E, 'out'), echoRequest(a.eip, a.remote));
+    expect(sent).toBe(30);
+    // Three pings share 10 requests a second (burst 5) at 20 a second each: some pass, most do not.
+    expect(passed).toBeGreaterThan(0);
+    expect(passed).toBeLessThan(sent);
+    expect(file(b, 'iptables-save.txt')).toMatch(/-A FORWARD -p icmp -m icmp --icmp-type 8 -m limit --limit 10\/sec(?: --limit-burst 5)? -j ACCEPT/);
+    expect(file(b, 'iptables-save.txt')).toMatch(/-A FORWARD -p icmp -m icmp --icmp-type 8 -j DROP/);
+  },
+
   'rp-filter-drop': (b) => {
     const { inside: I, outside: E, addresses: a } = b.lab;
     expect(count(b, on(E, 'in'), echoRequest(a.spoof, a.eip))).toBe(5);

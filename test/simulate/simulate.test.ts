@@ -370,6 +370,16 @@ describe('simulate: rules that may match', () => {
     ]);
   });
 
+  it('a rate-limited ACCEPT before a DROP: dropped by the DROP, the limit recorded as what lets some through', () => {
+    const s = snapshot({ rules: ruleset({ filter: { FORWARD: ['ACCEPT', [r(t.accept(), m.unknown('limit', '--limit', '10/sec')), r(t.drop())]] } }) });
+    const tr = run(s);
+    expect(tr.disposition).toMatchObject({ kind: 'dropped', reason: 'forward-chain' });
+    expect(tr.disposition.kind === 'dropped' && tr.disposition.rule?.line).toBe(3);
+    expect(tr.mayMatch).toHaveLength(1);
+    expect(tr.mayMatch[0]).toMatchObject({ probability: null, target: 'ACCEPT', drops: false });
+    expect(tr.mayMatch[0]!.why).toBe('a rate limit (limit --limit 10/sec): it matches only while packets come slower than that');
+  });
+
   it('a LOG rule that may match does not make the trace unsure', () => {
     const s = snapshot({ rules: ruleset({ filter: { FORWARD: ['ACCEPT', [r(t.log(), m.unknown('limit', '--limit', '1/s'))]] } }) });
     const tr = run(s);

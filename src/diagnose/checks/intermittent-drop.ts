@@ -1,4 +1,5 @@
 import type { Evidence } from '../../model/analysis.js';
+import type { TableName } from '../../model/ruleset.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { ruleEvidence, uniqueEvidence } from '../evidence.js';
@@ -39,6 +40,35 @@ export const intermittentDrop: Check = {
         evidence.push({ kind: 'note', text: `${m.rule.chain} rule at ${k} ${m.why}${m.probability !== null ? ` (drops with probability ${m.probability})` : ''}` });
       }
     }
+    // A rule that accepts only some packets (a rate limit, -m statistic) in front of a drop: what it does not
+    // accept, the drop takes (`-m limit --limit 10/s -j ACCEPT` then `-j DROP`, or the chain's policy DROP).
+    const gateFixes: string[] = [];
+    for (const f of flows) {
+      const t = f.trace;
+      if (!t || t.disposition.kind !== 'dropped') continue;
+      const gate = t.mayMatch.find((m) => !m.drops && m.target === 'ACCEPT');
+      if (!gate) continue;
+      explained = true;
+      const d = t.disposition;
+      const k = `${gate.rule.file}:${gate.rule.line}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      evidence.push(ruleEvidence(gate.rule));
+      let rest: string;
+      if (d.rule) {
+        evidence.push(ruleEvidence(d.rule));
+        rest = `the ${d.rule.chain} rule at ${d.rule.file}:${d.rule.line} (${d.rule.text}) drops the rest`;
+        gateFixes.push(`iptables -t ${d.rule.table} -D ${d.rule.text.replace(/^-A\s+/, '')}  # or raise the limit of the rule at ${k}`);
+      } else {
+        const chain = ctx.snapshot?.rules?.tables[gate.rule.table as TableName]?.chains.find((c) => c.name === gate.rule.chain);
+        if (chain) {
+          evidence.push({ kind: 'policy', file: chain.source.file, line: chain.source.line, table: gate.rule.table, chain: chain.name, policy: chain.policy ?? 'DROP', counters: chain.policyCounters });
+        }
+        rest = `the rest fall to ${d.note}`;
+        gateFixes.push(`# raise the limit of the rule at ${k}, or accept the flows before it (${gate.rule.text})`);
+      }
+      evidence.push({ kind: 'note', text: `${gate.rule.chain} rule at ${k} accepts only some packets (${gate.why}); ${rest}` });
+    }
     for (const f of flows) {
       evidence.push({
         kind: 'note',
@@ -55,8 +85,9 @@ export const intermittentDrop: Check = {
       if (w.dropped) evidence.push({ kind: 'note', text: `${w.file}: the capture itself lost ${w.dropped} packet${w.dropped === 1 ? '' : 's'} (interface statistics)` });
     }
     const maybeCapture = !explained && captureDrops > 0;
+    const dropKeys = [...seen].filter((k) => flows.some((f) => (f.trace?.mayMatch ?? []).some((m) => m.drops && `${m.rule.file}:${m.rule.line}` === k)));
     const fixes = explained
-      ? [...seen].map((k) => `# remove or correct the rule at ${k}`).concat(
+      ? dropKeys.map((k) => `# remove or correct the rule at ${k}`).concat(gateFixes,
           flows
             .flatMap((f) => f.trace?.mayMatch ?? [])
             .filter((m) => m.drops)
@@ -72,7 +103,11 @@ export const intermittentDrop: Check = {
         explained ? 'confirmed' : 'possible',
         'Some packets stop at the gateway, the rest pass',
         `${plural(flows.length, 'flow')} lost ${lost} of ${judged} packets at the gateway (${pct(judged ? lost / judged : 0)} overall); the packets that passed were translated as expected.` +
-          (explained ? ' A rule that matches only some packets drops them.' : ' No rule in the snapshot explains it.') +
+          (explained
+            ? gateFixes.length
+              ? ' A rule accepts only some of them (a rate limit or a random match) and a drop after it takes the rest.'
+              : ' A rule that matches only some packets drops them.'
+            : ' No rule in the snapshot explains it.') +
           (maybeCapture ? ` The captures themselves lost ${captureDrops} packet${captureDrops === 1 ? '' : 's'}: ${captureDrops >= lost ? 'that could be all of the loss' : 'part of the loss may be theirs'}.` : ''),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows, 2, 6)], 20),
         fixes,
