@@ -1,5 +1,7 @@
 import type { Evidence } from '../model/analysis.js';
-import type { DropReason, RuleRef } from '../model/trace.js';
+import type { DropReason, RuleRef, Trace } from '../model/trace.js';
+import { Proto } from '../model/packet.js';
+import { simulate } from '../simulate/simulate.js';
 import type { AssembledFlow } from '../correlate/flow-assembly.js';
 import { Dir, type PacketInfo } from '../correlate/packet-info.js';
 import type { CheckContext } from './check.js';
@@ -7,6 +9,51 @@ import { frameEvidence, ruleEvidence } from './evidence.js';
 
 export function droppedBy(f: AssembledFlow, reason: DropReason): boolean {
   return f.trace?.disposition.kind === 'dropped' && f.trace.disposition.reason === reason;
+}
+
+const replyTraces = new WeakMap<AssembledFlow, Trace | null>();
+
+/**
+ * What the gateway does to a flow's replies as they arrive on its egress interface: conntrack has undone the
+ * translation of their destination in PREROUTING (the nat table does not see them), so they are routed to
+ * the flow's original source, and FORWARD sees the replier as their source. Null without a snapshot, an
+ * egress connection or an observed translation, and for flows that expect no reply. Worked out once per flow.
+ */
+export function replyTrace(ctx: CheckContext, f: AssembledFlow): Trace | null {
+  const known = replyTraces.get(f);
+  if (known !== undefined) return known;
+  let t: Trace | null = null;
+  const obs = f.observed;
+  const icmp = f.proto === Proto.ICMP;
+  if (ctx.snapshot && f.egress && obs && (!icmp || f.first.icmpType === 8)) {
+    t = simulate(
+      {
+        ingress: ctx.ifaceName(f.egress.iface),
+        src: obs.dst,
+        dst: f.original.src,
+        proto: f.proto,
+        sport: icmp ? 0 : obs.dport,
+        dport: icmp ? 0 : f.original.sport,
+        icmpType: icmp ? 0 : -1,
+        icmpCode: icmp ? 0 : -1,
+        icmpId: icmp ? f.original.sport : -1,
+        size: f.first.length,
+        df: f.first.df,
+        state: 'established',
+        mark: 0,
+      },
+      ctx.snapshot,
+    );
+  }
+  replyTraces.set(f, t);
+  return t;
+}
+
+/** A flow whose replies arrived and were not forwarded back, and the rules say why: `reason`. */
+export function repliesDroppedBy(ctx: CheckContext, f: AssembledFlow, reason: DropReason): boolean {
+  if (f.disposition !== 'reply-not-returned') return false;
+  const d = replyTrace(ctx, f)?.disposition;
+  return d?.kind === 'dropped' && d.reason === reason;
 }
 
 /** The flow's packets that arrived and have no copy on the other side. */

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { matchText, natRangeText } from '../gateway/rule-text.js';
 import { quoteToken } from '../gateway/tokenize.js';
 import type { Chain, Rule, Ruleset, RulesetDisagreement, Table, TableName, Target } from '../model/ruleset.js';
-import { TABLE_NAMES } from '../model/ruleset.js';
+import { isRateLimit, TABLE_NAMES } from '../model/ruleset.js';
 import type { InputWarning } from '../model/errors.js';
 import type { SnapshotFile } from '../model/snapshot.js';
 import type { Counters, SourceRef } from '../model/source.js';
@@ -164,6 +164,9 @@ function renderTable(t: Table, loc: (s: SourceRef) => string): string[] {
     const inner = `${indent}    `;
     if (ms !== '') out.push(...wrap(`if ${ms}`, inner));
     if (r.unsure.length > 0) out.push(...wrap(`? may match: not modelled: ${r.unsure.join('; ')}`, inner));
+    for (const m of r.matches) {
+      if (m.kind === 'unknown' && isRateLimit(m.module)) out.push(...wrap(`? matches only some packets: a rate limit (${m.module.replace(/:$/, '')} ${m.args.join(' ')})`, inner));
+    }
     if (r.target.kind === 'jump' || r.target.kind === 'goto') {
       const next = byName.get(r.target.chain);
       if (!next) return;

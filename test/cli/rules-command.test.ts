@@ -35,7 +35,8 @@ describe('natlens rules', () => {
     expect(lines.slice(jump, jump + 4).some((l) => /^ {6}LOGDROP\s+legacy-save-c\.txt:\d+$/.test(l))).toBe(true);
     expect(out).toContain('(LOGDROP is shown above)');
     expect(out).toMatch(/123M pkt 99G B {2}SNAT to 198\.18\.5\.10-198\.18\.5\.12 random-fully/);
-    expect(out).toMatch(/\? may match: not modelled: -m limit --limit 5\/min/);
+    expect(out).toMatch(/\? matches only some packets: a rate limit \(limit --limit 5\/min\)/);
+    expect(out).not.toMatch(/not modelled: -m limit/);
     expect(out).not.toContain('chains no built-in chain reaches');
   });
 

@@ -8,7 +8,7 @@ import type { ExpectedFlow, LabJson, ScenarioExpectation } from './lab-output.js
 
 /** The part of the analysis JSON contract (issue 4) this comparison reads. */
 export interface AnalysisJsonSubset {
-  findings: ReadonlyArray<{ check: string; severity: string; confidence: string }>;
+  findings: ReadonlyArray<{ check: string; severity: string; confidence: string; flows: readonly string[] }>;
   flows: ReadonlyArray<{
     id: string;
     proto: string;
@@ -52,6 +52,14 @@ export function compareWithScenario(
   }
   if (expected.confidence !== undefined && analysis.findings[0] && analysis.findings[0].confidence !== expected.confidence) {
     problems.push(`expected ${analysis.findings[0].check} ${expected.confidence}, got ${analysis.findings[0].confidence}`);
+  }
+  if (expected.firstExplainsAll) {
+    const explained = new Set(analysis.findings[0]?.flows ?? []);
+    for (const f of analysis.flows) {
+      if (!['delivered', 'local', 'outside-capture'].includes(f.disposition) && !explained.has(f.id)) {
+        problems.push(`flow ${f.id} ${f.proto} ${f.original.src} > ${f.original.dst} (${f.disposition}) is not among ${analysis.findings[0]?.check ?? 'the first finding'}'s flows`);
+      }
+    }
   }
   if (expected.everyFlow !== undefined) {
     for (const f of analysis.flows) {

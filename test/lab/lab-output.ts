@@ -182,6 +182,8 @@ export interface ScenarioExpectation {
   check: string | null;
   /** The first finding's confidence, where the lab makes it certain (the snapshot holds the proof). */
   confidence?: 'confirmed' | 'likely' | 'possible';
+  /** Every flow that did not get through (not delivered, local or outside the captures) is among the first finding's. */
+  firstExplainsAll?: boolean;
   plan: string;
   capture: LabJson['capture'];
   everyFlow?: string;

@@ -20,7 +20,7 @@ export LC_ALL=C
 ALL_SCENARIOS=(
   healthy healthy-lan ip-forward-disabled forward-chain-drop forward-chain-reject intermittent-drop
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
-  dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit
+  dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -46,6 +46,8 @@ scenario_spec() {
     upstream-no-reply) echo "upstream-no-reply|vpc|pcap" ;;
     hairpin) echo "-|lan|pcap" ;;
     rate-limit) echo "intermittent-drop|lan|pcapng" ;;
+    iface-forwarding-off) echo "ip-forward-disabled|vpc|any" ;;
+    forward-one-way) echo "forward-chain-drop|lan|pcap-nano" ;;
     *) return 1 ;;
   esac
 }
@@ -365,6 +367,16 @@ run_scenario() { # outdir scenario index
     intermittent-drop)
       ipt -A FORWARD -m statistic --mode random --probability 0.3 -j DROP
       PING_COUNT=40 PING_INTERVAL=0.1 TCP_TIMEOUT=8 TCP_CONNECT=6 ;;
+    iface-forwarding-off)
+      # Forwarding off on the inside interface only (net.ipv4.conf.<if>.forwarding): what arrives there is not
+      # forwarded (the app's requests, the VPC side's replies); what arrives outside still is.
+      gw sysctl -qw "net.ipv4.conf.$IN_IF.forwarding=0" ;;
+    forward-one-way)
+      # FORWARD lets in what comes from outside and nothing back: policy DROP, one ACCEPT for the outside
+      # interface, none for the return direction. Outside clients' requests pass, their replies do not; the
+      # VPC side's own requests do not leave.
+      ipt -P FORWARD DROP
+      ipt -A FORWARD -i "$OUT_IF" -j ACCEPT ;;
     rate-limit)
       # The other face of intermittent-drop: a rate limit (-m limit) lets echo requests through up to a rate and
       # a DROP after it takes the rest; TCP and UDP pass.

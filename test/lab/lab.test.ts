@@ -243,6 +243,29 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).toMatch(/-A FORWARD -m statistic --mode random --probability 0\.\d+ -j DROP/);
   },
 
+  'iface-forwarding-off': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    // What arrives on the inside is not forwarded: the app's requests, and the replies to the outside client.
+    expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBe(5);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(0);
+    // What arrives on the outside is: the client's requests reach the app, which answers; nothing goes back out.
+    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(5);
+    expect(count(b, on(I, 'in'), echoReply(a.app, a.client))).toBe(5);
+    expect(count(b, on(E, 'out'), echoReply(a.eip, a.client))).toBe(0);
+    expect(file(b, 'sysctl.txt')).toMatch(new RegExp(`^net\\.ipv4\\.conf\\.${I}\\.forwarding = 0$`, 'm'));
+    expect(file(b, 'sysctl.txt')).toMatch(/^net\.ipv4\.ip_forward = 1$/m);
+  },
+
+  'forward-one-way': (b) => {
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(0);
+    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(5);
+    expect(count(b, on(I, 'in'), echoReply(a.app, a.client))).toBe(5);
+    expect(count(b, on(E, 'out'), echoReply(a.eip, a.client))).toBe(0);
+    expect(file(b, 'iptables-save.txt')).toMatch(/^:FORWARD DROP/m);
+    expect(file(b, 'iptables-save.txt')).toMatch(new RegExp(`^(\\[\\d+:\\d+\\] )?-A FORWARD -i ${E} -j ACCEPT$`, 'm'));
+  },
+
   'rate-limit': (b) => {
     const { inside: I, outside: E, addresses: a } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

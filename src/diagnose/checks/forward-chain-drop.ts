@@ -2,7 +2,7 @@ import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
-import { droppedBy, plural, stoppedFrameEvidence } from '../flow-facts.js';
+import { droppedBy, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
 function isRejectError(type: number, code: number): boolean {
@@ -14,13 +14,17 @@ export const forwardChainDrop: Check = {
   description: 'The filter FORWARD chain (its policy or a DROP/REJECT rule) drops the flow; REJECT sends an ICMP error back on the ingress side.',
   rank: 1,
   run(ctx: CheckContext) {
-    const flows = ctx.flows.filter((f) => f.disposition === 'stopped-at-gateway' && droppedBy(f, 'forward-chain'));
+    const stopped = ctx.flows.filter((f) => f.disposition === 'stopped-at-gateway' && droppedBy(f, 'forward-chain'));
+    // Flows forwarded one way whose replies FORWARD drops (a rule for one direction, `-i <if> -j DROP`).
+    const repliesStopped = ctx.flows.filter((f) => repliesDroppedBy(ctx, f, 'forward-chain'));
+    const flows = [...stopped, ...repliesStopped].sort((a, b) => a.firstT - b.firstT);
     if (!flows.length) return [];
     const evidence: Evidence[] = [];
     const fixes: string[] = [];
     const seen = new Set<string>();
     for (const f of flows) {
-      const d = f.trace!.disposition;
+      const t = f.disposition === 'reply-not-returned' ? replyTrace(ctx, f)! : f.trace!;
+      const d = t.disposition;
       if (d.kind !== 'dropped') continue;
       if (d.rule) {
         const k = `${d.rule.file}:${d.rule.line}`;
@@ -30,7 +34,7 @@ export const forwardChainDrop: Check = {
           fixes.push(`iptables -t ${d.rule.table} -D ${d.rule.text.replace(/^-A\s+/, '')}`);
         }
       } else {
-        const step = [...f.trace!.steps].reverse().find((s) => s.table === 'filter' && s.chain);
+        const step = [...t.steps].reverse().find((s) => s.table === 'filter' && s.chain);
         const chainName = step?.chain ?? 'FORWARD';
         const chain = ctx.snapshot?.rules?.tables.filter?.chains.find((c) => c.name === chainName);
         const k = `policy:${chainName}`;
@@ -58,7 +62,12 @@ export const forwardChainDrop: Check = {
         'error',
         'confirmed',
         'The filter FORWARD chain drops the traffic',
-        `${plural(flows.length, 'flow')} reached the gateway and ${flows.length === 1 ? 'was' : 'were'} dropped in filter FORWARD${rejected ? ' (REJECT: ICMP errors went back on the ingress side)' : ', silently'}.`,
+        (stopped.length
+          ? `${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} dropped in filter FORWARD${rejected ? ' (REJECT: ICMP errors went back on the ingress side)' : ', silently'}.`
+          : '') +
+          (repliesStopped.length
+            ? `${stopped.length ? ' ' : ''}${plural(repliesStopped.length, 'flow')} ${repliesStopped.length === 1 ? 'was' : 'were'} forwarded, but ${repliesStopped.length === 1 ? 'its replies were' : 'their replies were'} dropped in filter FORWARD on their way back.`
+            : ''),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
         fixes,
         flows,

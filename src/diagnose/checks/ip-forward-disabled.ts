@@ -2,7 +2,7 @@ import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
-import { droppedBy, forwardable, natRules, plural, stoppedFrameEvidence } from '../flow-facts.js';
+import { droppedBy, forwardable, natRules, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 
 /**
  * With forwarding off the kernel drops every packet for another host after PREROUTING, silently (no ICMP):
@@ -15,7 +15,10 @@ export const ipForwardDisabled: Check = {
   rank: 0,
   run(ctx: CheckContext) {
     const stopped = ctx.flows.filter((f) => f.disposition === 'stopped-at-gateway');
-    if (!stopped.length) return [];
+    // Forwarding off on one interface only (conf.<if>.forwarding): flows that came in by the other one were
+    // forwarded, but their replies, arriving on this one, were not.
+    const repliesStopped = ctx.flows.filter((f) => repliesDroppedBy(ctx, f, 'ip-forward-disabled'));
+    if (!stopped.length && !repliesStopped.length) return [];
     const confirmed = stopped.filter((f) => droppedBy(f, 'ip-forward-disabled'));
     const forwardedAny = ctx.flows.some((f) => f.forwarded > 0);
     const haveSysctls = ctx.snapshot?.host.have.sysctls ?? false;
@@ -26,11 +29,11 @@ export const ipForwardDisabled: Check = {
       '# Kube-OVN: a NAT gateway pod inherits these from the node that runs it: set them on that node (/etc/sysctl.d/), then restart the gateway pod',
     ];
 
-    if (confirmed.length) {
+    if (confirmed.length || repliesStopped.length) {
       const keys = new Set<string>();
       const sysEvidence: Evidence[] = [];
-      for (const f of confirmed) {
-        const d = f.trace!.disposition;
+      for (const t of [...confirmed.map((f) => f.trace!), ...repliesStopped.map((f) => replyTrace(ctx, f)!)]) {
+        const d = t.disposition;
         const s = d.kind === 'dropped' ? sysctlAt(ctx, d.source) : null;
         if (s) {
           keys.add(s.key);
@@ -44,18 +47,26 @@ export const ipForwardDisabled: Check = {
         sysEvidence.unshift(sysctlEvidence(global));
       }
       const ifaces = [...new Set(confirmed.map((f) => ctx.ifaceName(f.ingressIface)))];
+      const replyIfaces = [...new Set(repliesStopped.map((f) => ctx.ifaceName(f.egress!.iface)))];
+      const off = [...new Set([...ifaces, ...replyIfaces])];
       const counterEvidence = natCounterEvidence(ctx, confirmed);
+      const what: string[] = [];
+      if (confirmed.length) what.push(`${plural(confirmed.length, 'flow')} arriving on ${ifaces.join(' and ')} ${confirmed.length === 1 ? 'was' : 'were'} dropped after PREROUTING`);
+      if (repliesStopped.length) what.push(`the replies of ${plural(repliesStopped.length, 'flow')} that came in by the other side, arriving on ${replyIfaces.join(' and ')}, were dropped the same way`);
+      const sentence = what.join(', and ');
       return [
         finding(
           'ip-forward-disabled',
           'error',
           'confirmed',
           'IP forwarding is disabled on the gateway',
-          `${plural(confirmed.length, 'flow')} arriving on ${ifaces.join(' and ')} ${confirmed.length === 1 ? 'was' : 'were'} dropped after PREROUTING because forwarding is off (${[...keys].map((k) => `${k} = 0`).join(', ')}). ` +
-            `Nothing was forwarded and no ICMP error was sent back; the nat table still DNATs each retransmission while SNAT never runs.`,
-          uniqueEvidence([...sysEvidence, ...stoppedFrameEvidence(ctx, confirmed, 2, 8), ...counterEvidence], 16),
+          `${sentence[0]!.toUpperCase()}${sentence.slice(1)} because forwarding is off (${[...keys].map((k) => `${k} = 0`).join(', ')}). ` +
+            (forwardedAny
+              ? `Forwarding is off on ${off.join(' and ')} only: what arrived there was not forwarded, and no ICMP error was sent back, while what arrived by the other interface was forwarded.`
+              : `Nothing was forwarded and no ICMP error was sent back; the nat table still DNATs each retransmission while SNAT never runs.`),
+          uniqueEvidence([...sysEvidence, ...stoppedFrameEvidence(ctx, [...confirmed, ...repliesStopped], 2, 8), ...counterEvidence], 16),
           sysctlFix([...keys].length ? [...keys] : ['net.ipv4.ip_forward']),
-          confirmed,
+          [...confirmed, ...repliesStopped].sort((a, b) => a.firstT - b.firstT),
         ),
       ];
     }
