@@ -40,6 +40,9 @@ interface Cursor {
   readonly digesting: DigestingSource | null;
   readonly it: Generator<CaptureRecord, void, undefined>;
   readonly decoded: DecodedPacket;
+  /** The file's clock shift (clockShiftNs) as whole seconds and nanoseconds (0 ≤ nsec < 1e9). */
+  readonly shiftSec: number;
+  readonly shiftNsec: number;
   rec: CaptureRecord | null;
   firstSec: number;
   firstNsec: number;
@@ -181,6 +184,11 @@ export function mergeCaptures(
     maxPackets?: number;
     /** Hash files as they are read too (standard input always is): each window's `sha256`. */
     digestFiles?: boolean;
+    /**
+     * Per file, nanoseconds to add to its timestamps to order its packets among the others' (its clock's skew,
+     * clock-skew.ts). The packets keep their own timestamps.
+     */
+    clockShiftNs?: readonly number[];
   },
   visitor: MergeVisitor,
 ): CaptureWindow[] {
@@ -189,12 +197,15 @@ export function mergeCaptures(
     const digesting = path === '-' ? digestingSource(stdinSource()) : options.digestFiles ? digestingSource(openFileSource(path)) : null;
     const source = digesting ?? openFileSource(path);
     const capture = openCapture(path, { interfaceNames: options.interfaceNames, onWarning: options.onWarning, source });
+    const shift = options.clockShiftNs?.[index] ?? 0;
     return {
       index,
       capture,
       digesting,
       it: capture.records(),
       decoded: newDecodedPacket(),
+      shiftSec: Math.floor(shift / 1e9),
+      shiftNsec: shift - Math.floor(shift / 1e9) * 1e9,
       rec: null,
       firstSec: -1,
       firstNsec: 0,
@@ -233,15 +244,27 @@ export function mergeCaptures(
       let pickSec = 0;
       let pickNsec = 0;
       for (let k = 0; k < cursors.length; k++) {
-        const r = cursors[k]!.rec;
-        if (r !== null && (pick === null || r.tsSec < pickSec || (r.tsSec === pickSec && r.tsNsec < pickNsec))) {
-          pick = cursors[k]!;
-          pickSec = r.tsSec;
-          pickNsec = r.tsNsec;
+        const c = cursors[k]!;
+        const r = c.rec;
+        if (r === null) continue;
+        // On the first capture's clock (a skewed capture's shift; 0 otherwise).
+        let sec = r.tsSec + c.shiftSec;
+        let nsec = r.tsNsec + c.shiftNsec;
+        if (nsec >= 1e9) {
+          sec++;
+          nsec -= 1e9;
+        }
+        if (pick === null || sec < pickSec || (sec === pickSec && nsec < pickNsec)) {
+          pick = c;
+          pickSec = sec;
+          pickNsec = nsec;
         }
       }
       if (pick === null || total >= maxPackets) break;
       const rec = pick.rec!;
+      // The capture's own clock from here on: windows and spans are each capture's (correlate.ts shifts them).
+      pickSec = rec.tsSec;
+      pickNsec = rec.tsNsec;
       const d = pick.decoded;
       decodeRecord(rec, d);
       const own = cursorInterface(pick, rec, d, cooked);

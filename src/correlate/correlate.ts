@@ -6,8 +6,9 @@ import { parseMac } from './mac.js';
 import { natRulesPresent } from '../gateway/nat-rules-present.js';
 import { assembleFlows, egressCaptured, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
 import type { CaptureWindow } from './capture-merge.js';
+import { shiftWindow } from './clock-skew.js';
 import { readCaptures } from './read-captures.js';
-import { finishCorrelator, newCorrelator, pushPacket, pushRow, type CorrelatorState } from './correlator.js';
+import { finishCorrelator, newCorrelator, pushPacket, pushRow, setClockShifts, type CorrelatorState } from './correlator.js';
 import { decideRoles, type InterfaceRoles } from './interface-roles.js';
 import type { ReaderThread } from './ingest-thread.js';
 import type { RowRecord } from './packet-row.js';
@@ -100,8 +101,12 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   // Read on the reading thread when one was started (it also tells the captures' interfaces by MAC),
   // else here: the same packets in the same order either way.
   const host = snapshot?.host ?? null;
-  const threaded = options.reader?.read({ interfaceNames: names, host }, { row, onWarning: options.onWarning, progress: options.onProgress }) ?? null;
-  const { windows, aliases } = threaded ?? readCaptures(captures, snapshot, { interfaceNames: names, onWarning: options.onWarning }, { packet, progress: options.onProgress });
+  const onClockShifts = (shifts: readonly number[]): void => setClockShifts(state, shifts);
+  const threaded = options.reader?.read({ interfaceNames: names, host }, { row, onWarning: options.onWarning, onClockShifts, progress: options.onProgress }) ?? null;
+  const { windows: ownWindows, aliases, clockShiftNs } =
+    threaded ?? readCaptures(captures, snapshot, { interfaceNames: names, onWarning: options.onWarning, onClockShifts }, { packet, progress: options.onProgress });
+  // The captures' windows on the first capture's clock, as the packets were matched (clock-skew.ts).
+  const windows = ownWindows.map((w, i) => shiftWindow(w, clockShiftNs[i] ?? 0));
   finishCorrelator(state);
 
   // The window every capture covers: max of starts, min of ends — when each capture ran where the file
@@ -135,6 +140,12 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     const inbound = median(state.pairDeltas.get(`${oi}>${ii}`) ?? []);
     if (outbound !== null && inbound !== null) clockOffsetNs = Math.round((outbound - inbound) / 2);
     else clockOffsetNs = outbound ?? (inbound !== null ? -inbound : null);
+    // What the pairs show is left after the captures' clocks were put together: the offset between the
+    // clocks themselves includes the shift.
+    if (clockOffsetNs !== null) {
+      const shiftOf = (iface: string): number => clockShiftNs[ownWindows.findIndex((w) => w.interfaces.includes(iface))] ?? 0;
+      clockOffsetNs -= shiftOf(roles.outside) - shiftOf(roles.inside);
+    }
   }
 
   // A packet that arrived just before one capture stopped may have left after it: do not call it lost.
@@ -180,5 +191,5 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     });
   }
 
-  return { ifaces, windows, state, flows, roles, overlap, judge, clockOffsetNs, aliases };
+  return { ifaces, windows: ownWindows, state, flows, roles, overlap, judge, clockOffsetNs, aliases };
 }

@@ -53,6 +53,11 @@ export interface CorrelatorState {
   packets: number;
   /** Base of the relative clock `t` (seconds); set from the first packet. */
   baseSec: number;
+  /**
+   * Per capture file, nanoseconds added to its timestamps to put them on the first capture's clock
+   * (clock-skew.ts; `setClockShifts`); empty while they all agree. `t` includes it, kept packets' timestamps do not.
+   */
+  clockShiftNs: Float64Array;
   /** `pushPacket`'s row (a decoded packet becomes one before it is pushed). */
   readonly scratch: Float64Array;
 }
@@ -78,6 +83,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0, duplicates: 0 },
     packets: 0,
     baseSec: -1,
+    clockShiftNs: new Float64Array(0),
     scratch: new Float64Array(Row.STRIDE),
   };
 }
@@ -151,8 +157,11 @@ export function pushPacket(s: CorrelatorState, rec: RowRecord, d: DecodedPacket,
 export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: number): void {
   s.packets++;
   const tsSec = f[at + Row.TS_SEC]!;
-  if (s.baseSec < 0) s.baseSec = tsSec;
-  const t = (tsSec - s.baseSec) * 1e9 + f[at + Row.TS_NSEC]!;
+  // On the first capture's clock: a capture whose clock is off (clock-skew.ts) has its shift added.
+  const file = f[at + Row.FILE]!;
+  const shift = file < s.clockShiftNs.length ? s.clockShiftNs[file]! : 0;
+  if (s.baseSec < 0) s.baseSec = tsSec + Math.floor(shift / 1e9);
+  const t = (tsSec - s.baseSec) * 1e9 + f[at + Row.TS_NSEC]! + shift;
   f[at + Row.T] = t;
   const ring = s.ring;
   if (ring.pending !== 0) {
@@ -162,7 +171,6 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
 
   const net = f[at + Row.NET]!;
   if (net === Net.ARP) {
-    const file = f[at + Row.FILE]!;
     observeArp(s.arp, iface, f[at + Row.ARP_OP]!, f[at + Row.ARP_SPA]!, f[at + Row.ARP_TPA]!, { file, frame: f[at + Row.FRAME]!, tsSec, tsNsec: f[at + Row.TS_NSEC]! });
     return;
   }
@@ -245,6 +253,11 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   writePacketFields(ring.f, i * Slot.STRIDE, f, at, iface, arrival, id, connDir);
   ring.kept[i] = kept;
   linkPending(ring, i);
+}
+
+/** Each capture file's clock shift (clock-skew.ts), before its first packet is pushed. */
+export function setClockShifts(s: CorrelatorState, shifts: readonly number[]): void {
+  s.clockShiftNs = shifts.some((x) => x !== 0) ? Float64Array.from(shifts) : new Float64Array(0);
 }
 
 /** Append kept row `kept` to connection `id`'s sample list (linked through the rows). */
@@ -551,7 +564,7 @@ export function finishCorrelator(s: CorrelatorState): void {
   for (let k = 0; k < s.latencyLogLength; k += 2) latValues[fill[log[k]!]!++] = log[k + 1]!;
   s.latencyLogLength = 0;
   s.latencyLog = new Float64Array(0);
-  const data = { table: s.table, store: s.store, errors: s.errors, unmatched: s.unmatched, latStart, latValues, baseSec: s.baseSec };
+  const data = { table: s.table, store: s.store, errors: s.errors, unmatched: s.unmatched, latStart, latValues, baseSec: s.baseSec, clockShiftNs: s.clockShiftNs };
   for (let id = s.connections.length; id < n; id++) s.connections.push(new StoredConnection(data, id, rootOf(s.table, id)));
 }
 

@@ -63,6 +63,8 @@ export interface IngestWorkerData {
 export type IngestMessage =
   | { readonly type: 'iface'; readonly index: number; readonly name: string }
   | { readonly type: 'warning'; readonly warning: InputWarning }
+  /** Each capture's clock shift (clock-skew.ts), before the first packet. */
+  | { readonly type: 'clock'; readonly shifts: number[] }
   | { readonly type: 'end'; readonly windows: CaptureWindow[]; readonly aliases: [string, string][] }
   | { readonly type: 'error'; readonly error: SerializedError };
 
@@ -122,6 +124,8 @@ export interface IngestHandlers {
   /** One packet as a row (packet-row.ts; `f` at `at`, valid during the call), captured on `iface`. */
   row(f: Float64Array, at: number, iface: string): void;
   onWarning(w: InputWarning): void;
+  /** Each capture's clock shift (ns to add to its timestamps), before the first row. */
+  onClockShifts?(shifts: readonly number[]): void;
   progress?(packets: number, bytesRead: number): void;
 }
 
@@ -129,6 +133,8 @@ export interface IngestResult {
   readonly windows: CaptureWindow[];
   /** Captured names taken for gateway interfaces by their MAC (interface-by-mac.ts). */
   readonly aliases: Map<string, string>;
+  /** Per capture, ns added to its timestamps to match its packets (clock-skew.ts). */
+  readonly clockShiftNs: number[];
 }
 
 /**
@@ -228,6 +234,7 @@ function consume(
   const names: string[] = [];
   let read = 0;
   let packets = 0;
+  let clockShiftNs: number[] = [];
   let idleSince = 0;
   for (;;) {
     const w = Atomics.load(h, Hdr.WRITE);
@@ -257,9 +264,13 @@ function consume(
             break;
           case 'error':
             throw reviveError(m.error);
+          case 'clock':
+            clockShiftNs = m.shifts;
+            handlers.onClockShifts?.(m.shifts);
+            break;
           case 'end':
             Atomics.store(h, Hdr.READ, read);
-            return { windows: m.windows, aliases: new Map(m.aliases) };
+            return { windows: m.windows, aliases: new Map(m.aliases), clockShiftNs };
         }
         continue;
       }

@@ -1,4 +1,6 @@
+import type { CaptureRecord } from '../model/capture.js';
 import type { InputWarning } from '../model/errors.js';
+import type { DecodedPacket } from '../model/packet.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { mergeCaptures } from './capture-merge.js';
 import type { CookedInterface } from './cooked-interface.js';
@@ -30,25 +32,29 @@ export function interfacesByMac(
   snapshot: Snapshot | null,
   options: { interfaceNames: ReadonlyMap<number, string>; cookedInterface: CookedInterface | null },
   onWarning: (w: InputWarning) => void,
+  /** Also shown every packet looked at (file index, record, decoded): one look serves clock-skew.ts too. */
+  look?: (file: number, rec: CaptureRecord, d: DecodedPacket) => void,
 ): CapturedInterfaces {
   const aliases = new Map<string, string>();
   const merged = new Set<string>();
   const none = { aliases, merged };
-  if (!snapshot) return none;
-  const known = new Set(snapshot.host.interfaces.map((i) => i.name));
-  const own = macOwners(snapshot.host.interfaces.map((i) => [i.mac, i.name] as const));
-  if (own.size === 0) return none;
+  const known = new Set(snapshot?.host.interfaces.map((i) => i.name) ?? []);
+  const own = macOwners(snapshot?.host.interfaces.map((i) => [i.mac, i.name] as const) ?? []);
+  const vote = own.size > 0;
+  if (!vote && !look) return none;
 
   const votes = new Map<string, { file: string; n: number; to: Map<string, number> }>();
   const seenNames = new Set<string>();
-  for (const path of paths) {
+  paths.forEach((path, index) => {
     // Standard input can be read once only: it keeps its name.
-    if (path === '-') continue;
+    if (path === '-') return;
     mergeCaptures(
       [path],
       { ...options, onWarning: () => {}, maxPackets: LOOK },
       {
-        packet(_rec, d, _file, iface) {
+        packet(rec, d, _file, iface) {
+          look?.(index, rec, d);
+          if (!vote) return;
           seenNames.add(iface);
           if (known.has(iface)) return;
           let v = votes.get(iface);
@@ -61,7 +67,7 @@ export function interfacesByMac(
         },
       },
     );
-  }
+  });
   const claimed = new Map<string, number>();
   const picks = new Map<string, string>();
   for (const [name, v] of votes) {
@@ -93,7 +99,7 @@ export function interfacesByMac(
   for (const [name, to] of picks) {
     if (claimed.get(to) !== 1) continue;
     aliases.set(name, to);
-    const mac = snapshot.host.interfaces.find((i) => i.name === to)?.mac ?? '';
+    const mac = snapshot?.host.interfaces.find((i) => i.name === to)?.mac ?? '';
     onWarning({
       code: 'interface-by-mac',
       file: votes.get(name)!.file,

@@ -17,6 +17,8 @@ export interface ConnectionData {
   readonly latValues: Float64Array;
   /** The whole second relative times count from. */
   readonly baseSec: number;
+  /** Per file, the clock shift its relative times include (clock-skew.ts); empty when none. */
+  readonly clockShiftNs: Float64Array;
 }
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -68,12 +70,15 @@ export class StoredConnection implements Connection {
   get last(): PacketTime {
     const t = this.#row(ConnField.LAST_T);
     const pos = this.#row(ConnField.LAST_POS);
-    let sec = Math.floor(t / 1e9);
-    // The division may round across a second boundary; t is exact, so settle it by the remainder.
-    if (t - sec * 1e9 < 0) sec--;
-    else if (t - sec * 1e9 >= 1e9) sec++;
     const file = Math.floor(pos / 4294967296);
-    return { t, tsSec: this.#data.baseSec + sec, tsNsec: t - sec * 1e9, file, frame: pos - file * 4294967296 };
+    // The timestamp as its capture wrote it: without the clock shift the relative time includes.
+    const shifts = this.#data.clockShiftNs;
+    const own = file < shifts.length ? t - shifts[file]! : t;
+    let sec = Math.floor(own / 1e9);
+    // The division may round across a second boundary; t is exact, so settle it by the remainder.
+    if (own - sec * 1e9 < 0) sec--;
+    else if (own - sec * 1e9 >= 1e9) sec++;
+    return { t, tsSec: this.#data.baseSec + sec, tsNsec: own - sec * 1e9, file, frame: pos - file * 4294967296 };
   }
 
   get firstT(): number {

@@ -3,12 +3,12 @@
  * Such flows are not judged (outside-capture) — unless the snapshot's rules stop them at the gateway, which
  * the snapshot proves on its own. Real field captures with the outside one left out.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
-import { editedBundle } from '../support/bundle-edit.js';
+import { editedBundle, pcapRecordOffset } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-oneside-'));
@@ -48,13 +48,17 @@ describe.skipIf(!have('healthy') || !have('ip-forward-off'))('an interface the r
   });
 
   it('captures that do not overlap in time: nothing judged, and a no-overlap warning with both runs', async () => {
-    // The outside capture an hour later (little-endian µs pcap: seconds at each record's start).
-    const later = (b: Buffer): Buffer => {
-      const c = Buffer.from(b);
-      for (let at = 24; at + 16 <= c.length; at += 16 + c.readUInt32LE(at + 8)) c.writeUInt32LE(c.readUInt32LE(at) + 3600, at);
-      return c;
+    // The inside capture stopped before the outside one began: eth0 keeps its records up to a moment, net1 those
+    // from a second later (little-endian µs pcaps). No packet is in both, so neither is taken for a skewed
+    // clock (clock-skew.ts: the same packets an hour apart are one).
+    const eth0 = readFileSync(join(fieldSets().find((s) => s.name === 'healthy')!.dir, 'eth0.pcap'));
+    const cut = eth0.readUInt32LE(pcapRecordOffset(eth0, 60));
+    const within = (keep: (sec: number) => boolean) => (b: Buffer): Buffer => {
+      const parts = [b.subarray(0, 24)];
+      for (let at = 24; at + 16 <= b.length; at += 16 + b.readUInt32LE(at + 8)) if (keep(b.readUInt32LE(at))) parts.push(b.subarray(at, at + 16 + b.readUInt32LE(at + 8)));
+      return Buffer.concat(parts);
     };
-    const dir = only('healthy', 'apart', () => true, { 'net1.pcap': later });
+    const dir = only('healthy', 'apart', () => true, { 'eth0.pcap': within((sec) => sec < cut), 'net1.pcap': within((sec) => sec > cut) });
     const a = await analyze([dir]);
     expect(a.capture.overlap).toBeNull();
     expect(a.flows.every((f) => f.disposition === 'outside-capture' || f.disposition === 'local')).toBe(true);

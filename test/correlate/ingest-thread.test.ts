@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { editedBundle } from '../support/bundle-edit.js';
+import { editedBundle, pcapShifted } from '../support/bundle-edit.js';
 import { fieldSets, REPO } from '../support/field.js';
 import { cookedAny, mergedEthernet } from '../support/cooked-capture.mjs';
 import { Row, writeRow } from '../../src/correlate/packet-row.js';
@@ -80,6 +80,17 @@ describe('reading on a second thread', () => {
     const a = JSON.parse(threaded) as { warnings: { code: string }[]; findings: { check: string }[] };
     expect(a.warnings.map((w) => w.code)).toContain('merged-capture');
     expect(a.findings[0]!.check).toBe('ip-forward-disabled');
+    expect(threaded).toBe(await run(dir, '0'));
+  });
+
+  it('captures whose clocks disagree are put on one clock on the thread too (clock-skew)', async () => {
+    const healthy = fieldSets().find((s) => s.name === 'healthy');
+    if (!healthy) return;
+    const dir = editedBundle(healthy.dir, join(tmp, 'skewed'), { 'net1.pcap': (b) => pcapShifted(b, -2_500_000) });
+    const threaded = await run(dir, '1');
+    const a = JSON.parse(threaded) as { warnings: { code: string }[]; summary: { verdict: string } };
+    expect(a.warnings.map((w) => w.code)).toContain('clock-skew');
+    expect(a.summary.verdict).toBe('ok');
     expect(threaded).toBe(await run(dir, '0'));
   });
 

@@ -30,6 +30,20 @@ export function pcapWithout(bytes: Buffer, frame: number): Buffer {
 }
 
 /**
+ * Every record's timestamp moved by `us` microseconds (a classic little-endian µs pcap): the capture as a host
+ * whose clock is that far ahead (negative: behind) would have written it.
+ */
+export function pcapShifted(bytes: Buffer, us: number): Buffer {
+  const out = Buffer.from(bytes);
+  for (let at = 24; at + 16 <= out.length; at += 16 + out.readUInt32LE(at + 8)) {
+    const t = out.readUInt32LE(at) * 1e6 + out.readUInt32LE(at + 4) + us;
+    out.writeUInt32LE(Math.floor(t / 1e6), at);
+    out.writeUInt32LE(t - Math.floor(t / 1e6) * 1e6, at + 4);
+  }
+  return out;
+}
+
+/**
  * Copy bundle `from` into the new folder `to`: each file as it is, rewritten by `edit[name]`, or left out
  * where `edit[name]` is null; `add` writes more files (name → content). Returns `to`.
  */
