@@ -304,6 +304,7 @@ function scanPending(s: CorrelatorState, p: Float64Array, at: number, iface: num
   const ipId = p[at + Row.IP_ID]!;
   const payloadLength = p[at + Row.PAYLOAD_LENGTH]!;
   const payloadHash = p[at + Row.PAYLOAD_HASH]!;
+  const hashed = p[at + Row.PAYLOAD_HASHED]!;
   const tcpSeq = p[at + Row.TCP_SEQ]!;
   const tcpAck = p[at + Row.TCP_ACK]!;
   const tcpFlags = p[at + Row.TCP_FLAGS]!;
@@ -322,7 +323,8 @@ function scanPending(s: CorrelatorState, p: Float64Array, at: number, iface: num
       f[q + Slot.KEY] !== key ||
       f[q + Slot.IP_ID] !== ipId ||
       f[q + Slot.PAYLOAD_LENGTH] !== payloadLength ||
-      f[q + Slot.PAYLOAD_HASH] !== payloadHash ||
+      // Payloads hashed over different lengths (one capture's snaplen cut it shorter) cannot be compared.
+      (f[q + Slot.PAYLOAD_HASHED] === hashed && f[q + Slot.PAYLOAD_HASH] !== payloadHash) ||
       f[q + Slot.PROTO] !== proto ||
       f[q + Slot.TCP_SEQ] !== tcpSeq ||
       f[q + Slot.TCP_ACK] !== tcpAck ||

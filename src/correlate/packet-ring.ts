@@ -50,7 +50,9 @@ export const enum Slot {
   DPORT = 29,
   LENGTH = 30,
   DF = 31,
-  STRIDE = 32,
+  /** Payload bytes the hash covers (Row.PAYLOAD_HASHED). */
+  PAYLOAD_HASHED = 32,
+  STRIDE = 33,
 }
 
 export const enum SlotState {

@@ -1,4 +1,5 @@
 import type { DecodedPacket } from '../model/packet.js';
+import { PAYLOAD_HASH_LIMIT } from '../decode/payload.js';
 import { fingerprint } from './fingerprint.js';
 
 /**
@@ -60,7 +61,12 @@ export const enum Row {
    * beyond 2^31 passed to a function V8 does not inline is boxed, an allocation per packet).
    */
   T = 43,
-  STRIDE = 44,
+  /**
+   * How many payload bytes the hash covers: PAYLOAD_HASH_LIMIT, or fewer where the capture's snaplen cut the
+   * payload shorter. Hashes of different lengths cannot be compared.
+   */
+  PAYLOAD_HASHED = 44,
+  STRIDE = 45,
 }
 
 export const enum RowKind {
@@ -101,6 +107,7 @@ export function writeRow(f: Float64Array, at: number, rec: RowRecord, d: Decoded
   f[at + Row.DF] = d.df ? 1 : 0;
   f[at + Row.PAYLOAD_LENGTH] = d.payloadLength;
   f[at + Row.PAYLOAD_HASH] = d.payloadHash;
+  f[at + Row.PAYLOAD_HASHED] = d.payloadCaptured < PAYLOAD_HASH_LIMIT ? d.payloadCaptured : PAYLOAD_HASH_LIMIT;
   f[at + Row.TCP_SEQ] = d.tcpSeq;
   f[at + Row.TCP_ACK] = d.tcpAck;
   f[at + Row.TCP_FLAGS] = d.tcpFlags;

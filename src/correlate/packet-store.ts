@@ -17,15 +17,15 @@ import { Slot } from './packet-ring.js';
  */
 export const enum Kept {
   /** Final direction on its interface (DirId). */
-  DIR = 32,
+  DIR = 33,
   /** Row of its copy (or original) on another interface, -1 if none. */
-  MATCH = 33,
+  MATCH = 34,
   /** 1: no copy was captured, but the far end acknowledged it (tcp-acks.ts). */
-  COPY_UNSEEN = 34,
+  COPY_UNSEEN = 35,
   /** Index in its connection's sample list, -1 when not sampled. */
-  SAMPLE = 35,
+  SAMPLE = 36,
   /** Next row in its connection's sample list, -1 at the end. */
-  NEXT_SAMPLE = 36,
+  NEXT_SAMPLE = 37,
   STRIDE = 40,
 }
 
@@ -91,6 +91,7 @@ export function writePacketFields(f: Float64Array, at: number, src: Float64Array
   f[at + Slot.IP_ID] = src[from + Row.IP_ID]!;
   f[at + Slot.PAYLOAD_LENGTH] = src[from + Row.PAYLOAD_LENGTH]!;
   f[at + Slot.PAYLOAD_HASH] = src[from + Row.PAYLOAD_HASH]!;
+  f[at + Slot.PAYLOAD_HASHED] = src[from + Row.PAYLOAD_HASHED]!;
   f[at + Slot.PROTO] = proto;
   f[at + Slot.TCP_SEQ] = src[from + Row.TCP_SEQ]!;
   f[at + Slot.TCP_ACK] = src[from + Row.TCP_ACK]!;

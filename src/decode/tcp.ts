@@ -46,6 +46,9 @@ export function decodeTcp(d: Uint8Array, off: number, end: number, cap: number, 
   if (headerLength > TCP_MIN_HEADER) readTcpOptions(d, off + TCP_MIN_HEADER, off + headerLength < capEnd ? off + headerLength : capEnd, out);
   if (capEnd < off + headerLength) {
     markTruncated(out, Layer.TRANSPORT);
+    // The options were cut (a short snaplen), none of the payload captured; its length is known all the same
+    // (IP total length and data offset), and correlation compares it with the copy's.
+    out.payloadLength = end - off - headerLength;
     return;
   }
   setPayload(d, off + headerLength, end, cap, out);

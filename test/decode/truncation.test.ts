@@ -57,6 +57,18 @@ describe('a capture cut short', () => {
     expect(layerAt(fx.SLL2_ICMP_ECHO_IN, 19)).toBe(Layer.LINK);
   });
 
+  it('TCP options cut off: the payload length is still known (the copy on the other interface is compared by it)', () => {
+    // 13 bytes of data behind a 32-byte TCP header (timestamps); tcpdump -s 60 keeps 26 bytes of that header.
+    const f = fx.ETH_TCP_PSH_ACK_DATA;
+    const full = newDecodedPacket();
+    decodePacket(f.linkType, bytesOf(f), full);
+    expect(full.payloadLength).toBe(13);
+    const cut = newDecodedPacket();
+    decodePacket(f.linkType, bytesOf(f).subarray(0, 60), cut);
+    expect(cut.truncatedAt).toBe(Layer.TRANSPORT);
+    expect([cut.payloadLength, cut.payloadCaptured, cut.tcpSeq, cut.tcpAck, cut.tcpFlags]).toEqual([full.payloadLength, 0, full.tcpSeq, full.tcpAck, full.tcpFlags]);
+  });
+
   it('a 96-byte snaplen keeps the frag-needed MTU and the quoted header', () => {
     const d = newDecodedPacket();
     decodePacket(LinkType.EN10MB, bytesOf(fx.ETH_ICMP_FRAG_NEEDED).subarray(0, 96), d);

@@ -43,6 +43,21 @@ export function pcapShifted(bytes: Buffer, us: number): Buffer {
   return out;
 }
 
+/** The capture as `tcpdump -s snaplen` would have written it: each record cut to `snaplen` bytes (classic little-endian pcap). */
+export function pcapSnapped(bytes: Buffer, snaplen: number): Buffer {
+  const head = Buffer.from(bytes.subarray(0, 24));
+  head.writeUInt32LE(snaplen, 16);
+  const parts = [head];
+  for (let at = 24; at + 16 <= bytes.length; at += 16 + bytes.readUInt32LE(at + 8)) {
+    const caplen = bytes.readUInt32LE(at + 8);
+    const keep = Math.min(caplen, snaplen);
+    const rh = Buffer.from(bytes.subarray(at, at + 16));
+    rh.writeUInt32LE(keep, 8);
+    parts.push(rh, bytes.subarray(at + 16, at + 16 + keep));
+  }
+  return Buffer.concat(parts);
+}
+
 /**
  * Copy bundle `from` into the new folder `to`: each file as it is, rewritten by `edit[name]`, or left out
  * where `edit[name]` is null; `add` writes more files (name → content). Returns `to`.
