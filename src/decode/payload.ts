@@ -7,7 +7,8 @@ import { markTruncated } from './truncate.js';
  * How many leading payload bytes the fingerprint covers. Hashing whole 1500-byte payloads would cost
  * more than reading and decoding the packet; 64 bytes already tell packets apart (echo timestamps,
  * DNS ids, TLS randoms), and correlation pairs the hash with length, IP id and TCP seq anyway. A fixed
- * prefix also lets two captures taken with different snaplens agree whenever both kept at least this much.
+ * prefix also lets two captures taken with different snaplens agree whenever both kept at least this much
+ * (where one kept less, the correlator does not compare the hashes: fingerprint.ts).
  */
 export const PAYLOAD_HASH_LIMIT = 64;
 
