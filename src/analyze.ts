@@ -4,6 +4,7 @@ import type { Snapshot } from './model/snapshot.js';
 import { isoNs } from './model/time.js';
 import { discoverInputs } from './ingest/discover-inputs.js';
 import { fileDigest } from './ingest/file-digest.js';
+import { captureBytes } from './ingest/gzip-source.js';
 import { digestInBackground } from './ingest/background-digest.js';
 import { loadSnapshot } from './gateway/load-snapshot.js';
 import { simulate } from './simulate/simulate.js';
@@ -24,7 +25,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   if (!discovered.captures.length) {
     throw new InputError('no-captures', paths.join(' '), 'no capture (pcap or pcapng) among the inputs');
   }
-  const bytesTotal = discovered.captures.reduce((n, p) => n + (p === '-' ? 0 : statSync(p).size), 0);
+  const bytesTotal = discovered.captures.reduce((n, p) => n + (p === '-' ? 0 : captureBytes(p)), 0);
   // Large captures are read on a second thread, started now so that it loads while the snapshot does
   // (ingest-thread.ts). Every capture file's SHA-256: by that thread as it reads them, else on a thread of
   // its own while this one reads them; a file neither hashed is hashed here when asked for.

@@ -123,7 +123,8 @@ export function interfaceOf(rec: CaptureRecord, d: DecodedPacket, fileBase: stri
 
 export function fileBaseName(path: string): string {
   if (path === '-') return 'stdin';
-  const b = basename(path);
+  // A compressed capture is named by what it holds: eth0.pcap.gz → eth0.
+  const b = basename(path).replace(/\.gz$/i, '');
   const e = extname(b);
   return e ? b.slice(0, -e.length) : b;
 }
@@ -325,9 +326,10 @@ export function mergeCaptures(
   return cursors.map((c) => ({
     ...runTimes(c),
     file: paths[c.index]!,
-    format: c.capture.format,
+    format: c.capture.gzip ? `${c.capture.format}+gzip` : c.capture.format,
     packets: c.packets,
-    bytes: c.capture.bytesRead(),
+    // The file's bytes (a compressed capture's compressed size), as hashed; else what the reader took from it.
+    bytes: c.digesting?.digest()?.bytes ?? c.capture.bytesRead(),
     interfaces: [...c.ifaces].sort(),
     first: c.packets ? { sec: c.firstSec, nsec: c.firstNsec } : null,
     last: c.packets ? { sec: c.lastSec, nsec: c.lastNsec } : null,

@@ -6,7 +6,7 @@
  * explicitly: then it is an InputError naming the file and line ('not-a-snapshot' / 'binary-file').
  */
 import { readFileSync, statSync } from 'node:fs';
-import { readHead } from '../ingest/read-head.js';
+import { captureHead } from '../ingest/gzip-source.js';
 import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
 import type { ConntrackEntry, HostInterface, Neighbour, Route, Sysctl } from '../model/host.js';
@@ -72,7 +72,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
     }
     let head: Uint8Array;
     try {
-      head = readHead(path, 16);
+      head = captureHead(path, 16).bytes;
     } catch (e) {
       ignore(`cannot read: ${(e as Error).message}`, 'io');
       continue;

@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, type InputWarning } from '../model/errors.js';
-import { readHead } from './read-head.js';
+import { captureHead } from './gzip-source.js';
 import { sniffCaptureFormat } from './sniff-capture-format.js';
 
 export interface DiscoveredInputs {
@@ -23,9 +23,19 @@ export function discoverInputs(paths: readonly string[]): DiscoveredInputs {
   const others: { path: string; explicit: boolean }[] = [];
   const warnings: InputWarning[] = [];
   const classify = (path: string, explicit: boolean): void => {
-    const head = readHead(path, 16);
-    if (head.length >= 4 && sniffCaptureFormat(head) !== null) captures.push(path);
-    else others.push({ path, explicit });
+    const head = captureHead(path, 16);
+    if (head.bytes.length >= 4 && sniffCaptureFormat(head.bytes) !== null) captures.push(path);
+    else {
+      if (head.broken) {
+        warnings.push({
+          code: 'unreadable-gzip',
+          file: path,
+          offset: 0,
+          message: 'a gzip file whose beginning does not decompress (corrupt, or cut short before its first block): what it holds cannot be told; if it is a capture, compress it again',
+        });
+      }
+      others.push({ path, explicit });
+    }
   };
   for (const p of paths) {
     if (p === '-') {

@@ -2,6 +2,7 @@ import type { CaptureFormat, CaptureInterface, CaptureRecord, CaptureStatistics 
 import { InputError, type InputWarning } from '../model/errors.js';
 import { BufferedInput } from './buffered-input.js';
 import { openFileSource, stdinSource, type ByteSource } from './byte-source.js';
+import { captureSource, type CaptureSource } from './gzip-source.js';
 import { pcapInterface, readPcapHeader, readPcapRecords } from './pcap-reader.js';
 import { readPcapngRecords } from './pcapng-reader.js';
 import { ReaderRecord } from './reader-record.js';
@@ -20,6 +21,8 @@ export interface OpenCaptureOptions {
 export interface OpenCapture {
   readonly path: string;
   readonly format: CaptureFormat;
+  /** The file is gzip-compressed (read decompressed; offsets in warnings and errors count decompressed bytes). */
+  readonly gzip: boolean;
   /**
    * Interfaces described so far: the one of a classic pcap at once; a pcapng's as its blocks are read
    * (complete once `records()` has been run through).
@@ -45,12 +48,20 @@ export interface OpenCapture {
  * read lazily by `records()` with bounded memory.
  */
 export function openCapture(path: string, options: OpenCaptureOptions = {}): OpenCapture {
-  const source = options.source ?? (path === '-' ? stdinSource() : openFileSource(path));
   const ctx: ReaderContext = {
     file: path,
     onWarning: options.onWarning ?? (() => {}),
     interfaceNames: options.interfaceNames ?? null,
   };
+  const raw = options.source ?? (path === '-' ? stdinSource() : openFileSource(path));
+  let source: CaptureSource;
+  try {
+    // A compressed capture (eth0.pcap.gz) is read decompressed, as Wireshark reads it.
+    source = captureSource(raw, ctx.onWarning);
+  } catch (e) {
+    raw.close();
+    throw e;
+  }
   try {
     const input = new BufferedInput(source);
     input.ensure(12);
@@ -76,6 +87,7 @@ export function openCapture(path: string, options: OpenCaptureOptions = {}): Ope
     return {
       path,
       format,
+      gzip: source.gzip,
       interfaces,
       statistics,
       records() {

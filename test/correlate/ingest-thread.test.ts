@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { editedBundle, pcapShifted } from '../support/bundle-edit.js';
 import { fieldSets, REPO } from '../support/field.js';
@@ -80,6 +81,16 @@ describe('reading on a second thread', () => {
     const a = JSON.parse(threaded) as { warnings: { code: string }[]; findings: { check: string }[] };
     expect(a.warnings.map((w) => w.code)).toContain('merged-capture');
     expect(a.findings[0]!.check).toBe('ip-forward-disabled');
+    expect(threaded).toBe(await run(dir, '0'));
+  });
+
+  it('gzip-compressed captures are read decompressed on the thread too', async () => {
+    const healthy = fieldSets().find((s) => s.name === 'healthy');
+    if (!healthy) return;
+    const pcaps = readdirSync(healthy.dir).filter((f) => f.endsWith('.pcap'));
+    const dir = editedBundle(healthy.dir, join(tmp, 'gz'), Object.fromEntries(pcaps.map((f) => [f, null])), Object.fromEntries(pcaps.map((f) => [`${f}.gz`, gzipSync(readFileSync(join(healthy.dir, f)))])));
+    const threaded = await run(dir, '1');
+    expect(JSON.parse(threaded).summary.verdict).toBe('ok');
     expect(threaded).toBe(await run(dir, '0'));
   });
 

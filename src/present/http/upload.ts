@@ -6,6 +6,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { HttpError } from './http-error.js';
+import { captureHead } from '../../ingest/gzip-source.js';
+import { sniffCaptureFormat } from '../../ingest/sniff-capture-format.js';
 import type { AnalysisOptionsIn, UploadedFile } from './job-queue.js';
 import { ArchiveError, extractTarSafely, type TarLimits } from './safe-tar.js';
 
@@ -54,14 +56,18 @@ function uniqueIn(taken: Set<string>, name: string): string {
   }
 }
 
-/** A tarball by name, or by content: gzip magic (RFC 1952: 1f 8b) or the ustar magic at offset 257 (POSIX.1-1988). */
+/**
+ * A tarball by name, or by content: gzip magic (RFC 1952: 1f 8b) that does not hold a capture, or the ustar magic at
+ * offset 257 (POSIX.1-1988).
+ */
 async function looksLikeArchive(file: string, name: string): Promise<boolean> {
   if (/\.(tar|tgz|tar\.gz)$/i.test(name)) return true;
   const fh = await open(file, 'r');
   try {
     const head = Buffer.alloc(263);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
+    // gzip: a compressed tarball, unless it decompresses to a capture (eth0.pcap.gz, read as it is).
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return sniffCaptureFormat(captureHead(file, 16).bytes) === null;
     return bytesRead >= 262 && head.toString('latin1', 257, 262) === 'ustar';
   } finally {
     await fh.close();

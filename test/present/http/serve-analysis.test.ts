@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { create as createTar } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/present/http/server.js';
@@ -45,6 +46,21 @@ describe.skipIf(!existsSync(fileURLToPath(workerUrl)) || !existsSync(field))('na
   afterAll(async () => {
     await srv?.close();
     await removeDir(dataDir);
+  });
+
+  it('takes gzip-compressed captures (eth0.pcap.gz) as captures, not as tarballs', async () => {
+    const dir = path.join(field, 'ip-forward-off');
+    const files = bundleFiles(dir).map((f) => (/\.pcap$/.test(f.name) ? { name: `${f.name}.gz`, data: gzipSync(f.data) } : f));
+    const { status, body } = await upload(srv.url, form(files));
+    expect(status).toBe(202);
+    const done = await waitFinished(srv.url, body.id);
+    expect(done.status).toBe('done');
+    expect(done.result.findings[0].check).toBe('ip-forward-disabled');
+    const captures = done.result.inputs.filter((i: { kind: string }) => i.kind === 'capture');
+    expect(captures.map((i: { path: string; format: string }) => [i.path, i.format])).toEqual([
+      ['eth0.pcap.gz', 'pcap+gzip'],
+      ['net1.pcap.gz', 'pcap+gzip'],
+    ]);
   });
 
   it('diagnoses an uploaded field bundle and serves its reports and evidence', async () => {
