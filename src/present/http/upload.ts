@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { HttpError } from './http-error.js';
@@ -221,8 +222,38 @@ export async function receiveUpload(req: IncomingMessage, inputDir: string, limi
       }
       await rm(r.file, { force: true });
     } else {
+      // A compressed capture is held to the archives' limit on unpacked bytes (a gzip bomb would otherwise
+      // keep an analysis busy for hours): counted by inflating it once, never kept in memory.
+      await checkGzipSize(r.file, r.name, limits.tar.maxBytes);
       uploads.push({ name: r.name, bytes: r.bytes, archive: null });
     }
   }
   return { uploads, options };
+}
+
+/** HttpError 413 when `file` is gzip that inflates to more than `maxBytes`; nothing for other files. */
+async function checkGzipSize(file: string, name: string, maxBytes: number): Promise<void> {
+  const fh = await open(file, 'r');
+  let gzip: boolean;
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    gzip = bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+  if (!gzip) return;
+  let bytes = 0;
+  const count = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      done(bytes > maxBytes ? new HttpError(413, 'too-large', `${name}: unpacks to more than ${maxBytes} bytes`) : null);
+    },
+  });
+  try {
+    await pipeline(createReadStream(file), createGunzip(), count);
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    // A damaged stream is the analysis's to report (where it breaks, with what came before it).
+  }
 }

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/present/http/server.js';
 import { startServer } from '../../../src/present/http/server.js';
@@ -177,6 +178,19 @@ describe('natlens serve API (fake analysis)', () => {
     const { status, body } = await upload(srv.url, form([{ name: 'bomb.tar.gz', data: await makeTarBomb(64 << 20) }]));
     expect(status).toBe(413);
     expect(body.error.code).toBe('too-large');
+    expect(await listFiles(dataDir)).toEqual([]);
+  });
+
+  it('refuses a compressed capture that unpacks past the limit (a gzip bomb named .pcap.gz) with 413', async () => {
+    srv = await start(dataDir, { tarLimits: { maxEntries: 100, maxBytes: 8 << 20, maxDepth: 8 } });
+    // A valid pcap header, then 64 MiB of zeros: a capture by its first bytes, a bomb by its size.
+    const header = Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex');
+    const bomb = gzipSync(Buffer.concat([header, Buffer.alloc(64 << 20)]));
+    expect(bomb.length).toBeLessThan(1 << 20);
+    const { status, body } = await upload(srv.url, form([{ name: 'bomb.pcap.gz', data: bomb }]));
+    expect(status).toBe(413);
+    expect(body.error.code).toBe('too-large');
+    expect(body.error.message).toContain('bomb.pcap.gz');
     expect(await listFiles(dataDir)).toEqual([]);
   });
 
