@@ -125,7 +125,7 @@ async function analyzeInputs(
     inputs.push({
       path: f.path,
       kind: f.kind === 'ignored' ? 'ignored' : 'snapshot',
-      format: f.kind,
+      format: f.kind === 'combined' ? `combined: ${(f.sections ?? []).join(', ')}` : f.kind,
       sha256: digest.sha256,
       bytes: digest.bytes,
       interfaces: [],

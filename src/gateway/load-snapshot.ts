@@ -10,7 +10,7 @@ import { captureHead } from '../ingest/gzip-source.js';
 import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
 import type { ConntrackEntry, HostInterface, Neighbour, Route, Sysctl } from '../model/host.js';
-import type { Snapshot, SnapshotFile } from '../model/snapshot.js';
+import type { Snapshot, SnapshotFile, SnapshotFileKind } from '../model/snapshot.js';
 import { parseConntrack } from './conntrack.js';
 import { parseIpAddr } from './ip-addr.js';
 import { parseIpNeigh } from './ip-neigh.js';
@@ -20,6 +20,7 @@ import { parseIptablesSave } from './iptables-save.js';
 import { parseIptablesRulesSpec } from './iptables-spec.js';
 import { reconcileRulesets, type RulesetInput } from './reconcile.js';
 import { listBundle } from './list-bundle.js';
+import { splitSections } from './sections.js';
 import { sniffDetail } from './sniff.js';
 import { parseSysctl } from './sysctl.js';
 
@@ -45,61 +46,9 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   let conntrack: ConntrackEntry[] | null = null;
   const have = { sysctls: false, addresses: false, routes: false, neighbours: false, conntrack: false };
 
-  for (const path of paths) {
-    const explicit = opts.explicitPaths?.has(path) ?? opts.explicit;
-    const ignore = (reason: string, code: 'not-a-snapshot' | 'binary-file' | 'empty-file' | 'io', line?: number): void => {
-      if (explicit) throw new InputError(code, path, reason, line !== undefined ? { line } : {});
-      files.push({ path, kind: 'ignored', reason });
-    };
-    let size: number;
-    try {
-      const st = statSync(path);
-      if (!st.isFile()) {
-        ignore('not a regular file', 'io');
-        continue;
-      }
-      size = st.size;
-    } catch (e) {
-      ignore(`cannot read: ${(e as Error).message}`, 'io');
-      continue;
-    }
-    if (size === 0) {
-      // Empty output is legitimate (`conntrack -L` with no entries prints nothing to stdout), so even a file
-      // named explicitly is only noted, not an error.
-      files.push({ path, kind: 'ignored', reason: 'empty file' });
-      warnings.push({ code: 'empty-file', file: path, offset: 0, message: 'empty file: nothing to read (an empty `conntrack -L` is normal)' });
-      continue;
-    }
-    let head: Uint8Array;
-    try {
-      head = captureHead(path, 16).bytes;
-    } catch (e) {
-      ignore(`cannot read: ${(e as Error).message}`, 'io');
-      continue;
-    }
-    if (sniffCaptureFormat(head) !== null) {
-      files.push({ path, kind: 'capture' });
-      continue;
-    }
-    if (size > MAX_SNAPSHOT_BYTES) {
-      ignore(`too large for a snapshot text (${size} bytes)`, 'not-a-snapshot');
-      continue;
-    }
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      ignore(`cannot read: ${(e as Error).message}`, 'io');
-      continue;
-    }
-    const sniff = sniffDetail(text);
-    if (sniff.kind === 'ignored' || sniff.kind === 'capture') {
-      const binary = text.includes('\0');
-      ignore(sniff.reason ?? 'not a snapshot file', binary ? 'binary-file' : sniff.reason === 'empty file' ? 'empty-file' : 'not-a-snapshot', sniff.line);
-      continue;
-    }
-    files.push({ path, kind: sniff.kind });
-    switch (sniff.kind) {
+  /** Parse `text` (of `path`) as `kind` into what the snapshot gathers. */
+  const take = (kind: SnapshotFileKind, text: string, path: string): void => {
+    switch (kind) {
       case 'iptables-save':
       case 'ip6tables-save': {
         const r = parseIptablesSave(text, path);
@@ -168,6 +117,78 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
         break;
       }
     }
+  };
+
+  for (const path of paths) {
+    const explicit = opts.explicitPaths?.has(path) ?? opts.explicit;
+    const ignore = (reason: string, code: 'not-a-snapshot' | 'binary-file' | 'empty-file' | 'io', line?: number): void => {
+      if (explicit) throw new InputError(code, path, reason, line !== undefined ? { line } : {});
+      files.push({ path, kind: 'ignored', reason });
+    };
+    let size: number;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) {
+        ignore('not a regular file', 'io');
+        continue;
+      }
+      size = st.size;
+    } catch (e) {
+      ignore(`cannot read: ${(e as Error).message}`, 'io');
+      continue;
+    }
+    if (size === 0) {
+      // Empty output is legitimate (`conntrack -L` with no entries prints nothing to stdout), so even a file
+      // named explicitly is only noted, not an error.
+      files.push({ path, kind: 'ignored', reason: 'empty file' });
+      warnings.push({ code: 'empty-file', file: path, offset: 0, message: 'empty file: nothing to read (an empty `conntrack -L` is normal)' });
+      continue;
+    }
+    let head: Uint8Array;
+    try {
+      head = captureHead(path, 16).bytes;
+    } catch (e) {
+      ignore(`cannot read: ${(e as Error).message}`, 'io');
+      continue;
+    }
+    if (sniffCaptureFormat(head) !== null) {
+      files.push({ path, kind: 'capture' });
+      continue;
+    }
+    if (size > MAX_SNAPSHOT_BYTES) {
+      ignore(`too large for a snapshot text (${size} bytes)`, 'not-a-snapshot');
+      continue;
+    }
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      ignore(`cannot read: ${(e as Error).message}`, 'io');
+      continue;
+    }
+    // Several commands' output in one file, each under a heading: each section read as a file of its own.
+    const sections = splitSections(text);
+    if (sections) {
+      const kinds: SnapshotFileKind[] = [];
+      for (const sec of sections) {
+        const k = sniffDetail(sec.text).kind;
+        if (k === 'ignored' || k === 'capture' || k === 'combined') continue;
+        kinds.push(k);
+        take(k, sec.text, path);
+      }
+      if (kinds.length > 0) {
+        files.push({ path, kind: 'combined', sections: kinds });
+        continue;
+      }
+    }
+    const sniff = sniffDetail(text);
+    if (sniff.kind === 'ignored' || sniff.kind === 'capture' || sniff.kind === 'combined') {
+      const binary = text.includes('\0');
+      ignore(sniff.reason ?? 'not a snapshot file', binary ? 'binary-file' : sniff.reason === 'empty file' ? 'empty-file' : 'not-a-snapshot', sniff.line);
+      continue;
+    }
+    files.push({ path, kind: sniff.kind });
+    take(sniff.kind, text, path);
   }
   const v4 = reconcileRulesets(rules4);
   const v6 = reconcileRulesets(rules6);

@@ -14,13 +14,17 @@ export type SnapshotFileKind =
   | 'ip-neigh'
   | 'conntrack'
   | 'capture'
-  | 'ignored';
+  | 'ignored'
+  /** Several commands' output in one file, each under a heading naming its command (gateway/sections.ts). */
+  | 'combined';
 
 export interface SnapshotFile {
   readonly path: string;
   readonly kind: SnapshotFileKind;
   /** Why a file was ignored. */
   readonly reason?: string;
+  /** A combined file's sections, by kind, in order. */
+  readonly sections?: readonly SnapshotFileKind[];
 }
 
 /** The gateway's state as one snapshot gives it. */
