@@ -17,6 +17,16 @@ describe.skipIf(!LAB_AVAILABLE)('natlens analyze on the netns lab bundles', () =
     out = await labOutput();
   }, 300_000);
 
+  it('rp-filter-drop: the fix names the outside interface as sysctl spells it (the lan plan\'s wan9.7 is wan9/7)', async () => {
+    const dir = join(out, 'rp-filter-drop');
+    const lab = readLabJson(dir);
+    const a = await analyze([dir]);
+    const f = a.findings.find((x) => x.check === 'rp-filter-drop')!;
+    const key = `net.ipv4.conf.${lab.outside.replace(/\./g, '/')}.rp_filter`;
+    expect(f.fix[0]).toContain(`sysctl -w ${key}=2`);
+    expect(f.evidence.some((e) => e.kind === 'sysctl' && e.key === key)).toBe(true);
+  });
+
   for (const [name, want] of Object.entries(scenarios)) {
     it(`${name}: ${want.check ?? 'no error finding'}`, async () => {
       const dir = join(out, name);

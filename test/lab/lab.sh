@@ -66,7 +66,7 @@ load_plan() {
       TCP_PORT=80 UDP_PORT=53 FWD_TCP=8080 APP2_TCP=80 FWD_UDP=5353 APP2_UDP=5353
       ;;
     lan)
-      IN_IF=lan1 OUT_IF=wan9
+      IN_IF=lan1 OUT_IF=wan9.7
       IN_CIDR=10.77.0.0/16 IN_LEN=16 GW_IN=10.77.255.254 APP=10.77.3.10 APP2=10.77.3.20 GHOST_IN=10.77.9.9
       OUT_LEN=24 EIP=100.64.9.33 EIP2=100.64.9.34 NEXTHOP=100.64.9.254 CLIENT=100.64.9.77 GHOST_OUT=100.64.9.200
       REMOTE=198.19.7.7 REMOTE2=198.19.7.8 SPOOF=100.65.0.7 SPOOF_NET=100.65.0.0/24
@@ -170,7 +170,7 @@ build_topology() {
 
   local if
   gw sysctl -qw net.ipv4.ip_forward=1
-  for if in all default "$IN_IF" "$OUT_IF"; do gw sysctl -qw "net.ipv4.conf.$if.rp_filter=0"; done
+  for if in all default "$IN_IF" "$OUT_IF"; do gw sysctl -qw "net.ipv4.conf.${if//./\/}.rp_filter=0"; done
 }
 
 # The Kube-OVN VPC NAT gateway shape: floating IP (EXCLUSIVE_*) for app, shared SNAT for the subnet with
@@ -370,7 +370,7 @@ run_scenario() { # outdir scenario index
     iface-forwarding-off)
       # Forwarding off on the inside interface only (net.ipv4.conf.<if>.forwarding): what arrives there is not
       # forwarded (the app's requests, the VPC side's replies); what arrives outside still is.
-      gw sysctl -qw "net.ipv4.conf.$IN_IF.forwarding=0" ;;
+      gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.forwarding=0" ;;
     forward-one-way)
       # FORWARD lets in what comes from outside and nothing back: policy DROP, one ACCEPT for the outside
       # interface, none for the return direction. Outside clients' requests pass, their replies do not; the
@@ -386,7 +386,7 @@ run_scenario() { # outdir scenario index
     rp-filter-drop)
       # Strict reverse-path filtering on the outside interface, and a route that puts SPOOF_NET behind the VPC
       # side: packets from SPOOF arrive on OUT_IF but their reverse route points out IN_IF (RFC 3704 strict mode).
-      gw sysctl -qw "net.ipv4.conf.$OUT_IF.rp_filter=1"
+      gw sysctl -qw "net.ipv4.conf.${OUT_IF//./\/}.rp_filter=1"
       gw ip route add "$SPOOF_NET" via "$APP2" dev "$IN_IF"
       ip -n "$NS_RT" addr add "$SPOOF/32" dev lo
       # The router announces ARP from its primary address, so only the data packets carry the spoofed source.
@@ -413,7 +413,7 @@ run_scenario() { # outdir scenario index
       # gateway sends no ICMP redirects (it forwards out the interface the packet came in by).
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
-      gw sysctl -qw "net.ipv4.conf.$IN_IF.send_redirects=0" ;;
+      gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
     upstream-no-reply)
       # The remote drops the requests itself; nothing on the gateway is wrong.
       rt iptables-legacy -A INPUT -d "$REMOTE/32" -j DROP ;;

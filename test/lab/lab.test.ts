@@ -12,6 +12,9 @@ import {
   type LabPacket,
 } from './lab-captures.js';
 import { LAB_AVAILABLE, labMissing, labOutput, labScenarioNames, readLabJson, readScenarios } from './lab-output.js';
+
+/** An interface's name as sysctl spells it in a key: a VLAN-style eth0.100 is eth0/100. */
+const sysctlName = (iface: string): string => iface.replace(/\./g, '/');
 import { HAVE_TSHARK } from '../support/tshark.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -206,7 +209,7 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
   'ip-forward-disabled': (b) => {
     expectSilentStop(b);
     expect(sysctl(b, 'net.ipv4.ip_forward')).toBe('0');
-    expect(sysctl(b, `net.ipv4.conf.${b.lab.outside}.forwarding`)).toBe('0');
+    expect(sysctl(b, `net.ipv4.conf.${sysctlName(b.lab.outside)}.forwarding`)).toBe('0');
   },
 
   'forward-chain-drop': (b) => {
@@ -252,7 +255,7 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(5);
     expect(count(b, on(I, 'in'), echoReply(a.app, a.client))).toBe(5);
     expect(count(b, on(E, 'out'), echoReply(a.eip, a.client))).toBe(0);
-    expect(file(b, 'sysctl.txt')).toMatch(new RegExp(`^net\\.ipv4\\.conf\\.${I}\\.forwarding = 0$`, 'm'));
+    expect(file(b, 'sysctl.txt')).toMatch(new RegExp(`^net\\.ipv4\\.conf\\.${sysctlName(I)}\\.forwarding = 0$`, 'm'));
     expect(file(b, 'sysctl.txt')).toMatch(/^net\.ipv4\.ip_forward = 1$/m);
   },
 
@@ -284,7 +287,7 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, on(I), (p) => p.src === a.spoof || p.dst === a.spoof)).toBe(0);
     expect(count(b, on(E, 'out'), (p) => p.dst === a.spoof)).toBe(0);
     expectClientToEipDelivered(b);
-    expect(sysctl(b, `net.ipv4.conf.${E}.rp_filter`)).toBe('1');
+    expect(sysctl(b, `net.ipv4.conf.${sysctlName(E)}.rp_filter`)).toBe('1');
     // The reverse route for the spoofed source points out of the inside interface.
     const routes = JSON.parse(file(b, 'ip-route.json')) as Array<{ dst: string; dev: string }>;
     expect(routes.filter((r) => r.dst !== 'default' && inCidr(a.spoof, r.dst)).map((r) => r.dev)).toEqual([I]);

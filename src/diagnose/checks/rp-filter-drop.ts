@@ -24,8 +24,10 @@ export const rpFilterDrop: Check = {
       ifaces.add(ctx.ifaceName(f.ingressIface));
     }
     const sources = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
-    const fix = [...ifaces].flatMap((i) => [`sysctl -w net.ipv4.conf.${i}.rp_filter=2  # loose mode; or add a route for ${sources.join(', ')} via ${i}`]);
-    fix.push(`printf '${[...ifaces].map((i) => `net.ipv4.conf.${i}.rp_filter = 2`).join('\\n')}\\n' > /etc/sysctl.d/99-nat-gateway-rp-filter.conf  # survives a reboot`);
+    // sysctl names a VLAN device eth0.100 as eth0/100 (a dot would be read as a separator).
+    const key = (i: string): string => `net.ipv4.conf.${i.replace(/\./g, '/')}.rp_filter`;
+    const fix = [...ifaces].flatMap((i) => [`sysctl -w ${key(i)}=2  # loose mode; or add a route for ${sources.join(', ')} via ${i}`]);
+    fix.push(`printf '${[...ifaces].map((i) => `${key(i)} = 2`).join('\\n')}\\n' > /etc/sysctl.d/99-nat-gateway-rp-filter.conf  # survives a reboot`);
     fix.push('sysctl --system');
     return [
       finding(
