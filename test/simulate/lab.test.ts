@@ -85,7 +85,7 @@ describe.skipIf(!LAB_AVAILABLE)('simulate on the netns lab bundles', () => {
   it('rp-filter-drop: the spoofed source stops at the reverse-path check; others pass', () => {
     const l = lab('rp-filter-drop');
     const spoof = simulate(simPacket({ ingress: l.json.outside, src: l.a('spoof'), dst: l.a('app'), proto: 1, icmpId: 5 }), l.snap);
-    expect(spoof.disposition).toMatchObject({ kind: 'dropped', reason: 'rp-filter', source: sysctlLine(l, `net.ipv4.conf.${l.json.outside}.rp_filter`) });
+    expect(spoof.disposition).toMatchObject({ kind: 'dropped', reason: 'rp-filter', source: sysctlLine(l, `net.ipv4.conf.${l.json.outside.replace(/\./g, '/')}.rp_filter`) });
     expect(clientPing(l).disposition.kind).toBe('forwarded');
   });
 
