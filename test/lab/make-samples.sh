@@ -19,7 +19,7 @@ declare -A README=(
   [seed-incident]="The seed incident: net.ipv4.ip_forward was reset to 0 by a reboot, so the app pods' pings, TCP and UDP to the remote and the outside client's requests to the EIPs arrive at the gateway (inside vpc0, outside ext2) and are never forwarded, silently; DNAT counters climb, SNAT counters stay 0."
   [healthy]="A healthy gateway (inside vpc0, outside ext2): floating IP, shared SNAT with --random-fully, TCP and UDP port forwards; every flow is delivered and translated as the rules say."
   [arp-disabled]="ARP is off on the outside interface ext2 (NOARP): the gateway's translated requests leave, but the upstream router's ARP who-has for the EIPs is never answered, so no reply ever comes back."
-  [mtu-exceeded]="The outside interface wan9 has MTU 1280: the app's 1428-byte DF pings get ICMP fragmentation-needed (mtu 1280) back on lan1 while small and 1028-byte pings pass; pcapng captures with interface names."
+  [mtu-exceeded]="The outside interface wan9.7 (a VLAN-style name) has MTU 1280: the app's 1428-byte DF pings get ICMP fragmentation-needed (mtu 1280) back on lan1 while small and 1028-byte pings pass; pcapng captures with interface names."
 )
 
 bash "$here/lab.sh" "$work" "${SAMPLE[@]}"
