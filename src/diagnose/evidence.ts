@@ -1,5 +1,6 @@
 import type { Evidence } from '../model/analysis.js';
 import type { RuleRef } from '../model/trace.js';
+import type { Chain, TableName } from '../model/ruleset.js';
 import type { Sysctl } from '../model/host.js';
 import type { SourceRef } from '../model/source.js';
 import { ipv4ToString } from '../model/address.js';
@@ -59,6 +60,11 @@ export function errorEvidence(ctx: CheckContext, e: QuotedError, what: string): 
 
 export function ruleEvidence(r: RuleRef): Evidence {
   return { kind: 'rule', file: r.file, line: r.line, table: r.table, chain: r.chain, text: r.text, counters: r.counters };
+}
+
+/** A built-in chain's policy, with its line and counters: what takes a packet no rule of the chain decided. */
+export function policyEvidence(table: TableName, chain: Chain): Evidence {
+  return { kind: 'policy', file: chain.source.file, line: chain.source.line, table, chain: chain.name, policy: chain.policy ?? 'DROP', counters: chain.policyCounters };
 }
 
 export function sysctlEvidence(s: Sysctl): Evidence {

@@ -1,7 +1,7 @@
 import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { errorEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
+import { errorEvidence, policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { droppedBy, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
@@ -40,15 +40,7 @@ export const forwardChainDrop: Check = {
         const k = `policy:${chainName}`;
         if (!seen.has(k) && chain) {
           seen.add(k);
-          evidence.push({
-            kind: 'policy',
-            file: chain.source.file,
-            line: chain.source.line,
-            table: 'filter',
-            chain: chain.name,
-            policy: chain.policy ?? 'DROP',
-            counters: chain.policyCounters,
-          });
+          evidence.push(policyEvidence('filter', chain));
           fixes.push(`iptables -P ${chain.name} ACCEPT  # or allow the flows explicitly, e.g. iptables -I ${chain.name} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
         }
       }

@@ -1,8 +1,7 @@
 import type { Evidence } from '../../model/analysis.js';
-import type { TableName } from '../../model/ruleset.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { ruleEvidence, uniqueEvidence } from '../evidence.js';
+import { policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { pct, plural, stoppedFrameEvidence } from '../flow-facts.js';
 
 export const intermittentDrop: Check = {
@@ -60,10 +59,8 @@ export const intermittentDrop: Check = {
         rest = `the ${d.rule.chain} rule at ${d.rule.file}:${d.rule.line} (${d.rule.text}) drops the rest`;
         gateFixes.push(`iptables -t ${d.rule.table} -D ${d.rule.text.replace(/^-A\s+/, '')}  # or raise the limit of the rule at ${k}`);
       } else {
-        const chain = ctx.snapshot?.rules?.tables[gate.rule.table as TableName]?.chains.find((c) => c.name === gate.rule.chain);
-        if (chain) {
-          evidence.push({ kind: 'policy', file: chain.source.file, line: chain.source.line, table: gate.rule.table, chain: chain.name, policy: chain.policy ?? 'DROP', counters: chain.policyCounters });
-        }
+        const chain = ctx.snapshot?.rules?.tables[gate.rule.table]?.chains.find((c) => c.name === gate.rule.chain);
+        if (chain) evidence.push(policyEvidence(gate.rule.table, chain));
         rest = `the rest fall to ${d.note}`;
         gateFixes.push(`# raise the limit of the rule at ${k}, or accept the flows before it (${gate.rule.text})`);
       }
