@@ -7,7 +7,7 @@ import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { HttpError } from './http-error.js';
-import { captureHead } from '../../ingest/gzip-source.js';
+import { captureHead, isGzip } from '../../ingest/gzip-source.js';
 import { sniffCaptureFormat } from '../../ingest/sniff-capture-format.js';
 import type { AnalysisOptionsIn, UploadedFile } from './job-queue.js';
 import { ArchiveError, extractTarSafely, type TarLimits } from './safe-tar.js';
@@ -58,18 +58,18 @@ function uniqueIn(taken: Set<string>, name: string): string {
 }
 
 /**
- * A tarball by name, or by content: gzip magic (RFC 1952: 1f 8b) that does not hold a capture, or the ustar magic at
- * offset 257 (POSIX.1-1988).
+ * What an uploaded file is: a tarball by name, or by content — gzip magic (RFC 1952: 1f 8b) that does not hold a
+ * capture, or the ustar magic at offset 257 (POSIX.1-1988) —; a gzip-compressed capture (eth0.pcap.gz, kept as it
+ * is); else a plain file.
  */
-async function looksLikeArchive(file: string, name: string): Promise<boolean> {
-  if (/\.(tar|tgz|tar\.gz)$/i.test(name)) return true;
+async function uploadKind(file: string, name: string): Promise<'archive' | 'compressed-capture' | 'plain'> {
+  if (/\.(tar|tgz|tar\.gz)$/i.test(name)) return 'archive';
   const fh = await open(file, 'r');
   try {
     const head = Buffer.alloc(263);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    // gzip: a compressed tarball, unless it decompresses to a capture (eth0.pcap.gz, read as it is).
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return sniffCaptureFormat(captureHead(file, 16).bytes) === null;
-    return bytesRead >= 262 && head.toString('latin1', 257, 262) === 'ustar';
+    if (isGzip(head.subarray(0, bytesRead))) return sniffCaptureFormat(captureHead(file, 16).bytes) === null ? 'archive' : 'compressed-capture';
+    return bytesRead >= 262 && head.toString('latin1', 257, 262) === 'ustar' ? 'archive' : 'plain';
   } finally {
     await fh.close();
   }
@@ -210,7 +210,8 @@ export async function receiveUpload(req: IncomingMessage, inputDir: string, limi
   // `received` fills in the order writes finish, which varies: sort by name so the record is deterministic.
   received.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const r of received) {
-    if (await looksLikeArchive(r.file, r.name)) {
+    const kind = await uploadKind(r.file, r.name);
+    if (kind === 'archive') {
       const folder = uniqueIn(taken, archiveFolderName(r.name));
       try {
         const x = await extractTarSafely(r.file, path.join(inputDir, folder), r.name, limits.tar);
@@ -224,25 +225,15 @@ export async function receiveUpload(req: IncomingMessage, inputDir: string, limi
     } else {
       // A compressed capture is held to the archives' limit on unpacked bytes (a gzip bomb would otherwise
       // keep an analysis busy for hours): counted by inflating it once, never kept in memory.
-      await checkGzipSize(r.file, r.name, limits.tar.maxBytes);
+      if (kind === 'compressed-capture') await checkGzipSize(r.file, r.name, limits.tar.maxBytes);
       uploads.push({ name: r.name, bytes: r.bytes, archive: null });
     }
   }
   return { uploads, options };
 }
 
-/** HttpError 413 when `file` is gzip that inflates to more than `maxBytes`; nothing for other files. */
+/** HttpError 413 when gzip `file` inflates to more than `maxBytes`. */
 async function checkGzipSize(file: string, name: string, maxBytes: number): Promise<void> {
-  const fh = await open(file, 'r');
-  let gzip: boolean;
-  try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(head, 0, 2, 0);
-    gzip = bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    await fh.close();
-  }
-  if (!gzip) return;
   let bytes = 0;
   const count = new Writable({
     write(chunk: Buffer, _enc, done) {
