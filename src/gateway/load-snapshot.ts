@@ -148,7 +148,8 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
     try {
       head = captureHead(path, 16).bytes;
     } catch (e) {
-      ignore(`cannot read: ${(e as Error).message}`, 'io');
+      // An InputError from opening the file says "cannot read" itself.
+      ignore(e instanceof InputError ? e.message : `cannot read: ${(e as Error).message}`, 'io');
       continue;
     }
     if (sniffCaptureFormat(head) !== null) {

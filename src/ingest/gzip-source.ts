@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Gunzip } from 'fflate';
 import { InputError, type InputWarning } from '../model/errors.js';
-import type { ByteSource } from './byte-source.js';
+import { openFileSource, type ByteSource } from './byte-source.js';
 
 /** Compressed bytes read at a time. */
 const CHUNK = 64 * 1024;
@@ -126,34 +126,27 @@ export function captureSource(source: ByteSource, onWarning: (w: InputWarning) =
  * short), so what it holds cannot be told.
  */
 export function captureHead(path: string, n: number): { bytes: Uint8Array; gzip: boolean; broken: boolean } {
-  const fd = openSync(path, 'r');
+  let cut = false;
+  const source = captureSource(openFileSource(path), () => {
+    cut = true;
+  });
   try {
-    const buf = new Uint8Array(CHUNK);
-    const got = readSync(fd, buf, 0, CHUNK, 0);
-    if (!isGzip(buf.subarray(0, got))) return { bytes: buf.subarray(0, Math.min(n, got)), gzip: false, broken: false };
-    const parts: Uint8Array[] = [];
+    const head = new Uint8Array(n);
     let have = 0;
-    let broken = false;
+    let failed = false;
     try {
-      const g = new Gunzip((data) => {
-        parts.push(data);
-        have += data.length;
-      });
-      g.push(buf.subarray(0, got), got < CHUNK);
-    } catch {
-      broken = have < n;
+      while (have < n) {
+        const got = source.read(head, have, n - have);
+        if (got === 0) break;
+        have += got;
+      }
+    } catch (e) {
+      if (!source.gzip) throw e;
+      failed = true;
     }
-    const head = new Uint8Array(Math.min(n, have));
-    let at = 0;
-    for (const p of parts) {
-      if (at >= head.length) break;
-      const k = Math.min(p.length, head.length - at);
-      head.set(p.subarray(0, k), at);
-      at += k;
-    }
-    return { bytes: head, gzip: true, broken };
+    return { bytes: head.subarray(0, have), gzip: source.gzip, broken: (failed || cut) && have < n };
   } finally {
-    closeSync(fd);
+    source.close();
   }
 }
 
