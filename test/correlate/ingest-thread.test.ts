@@ -46,6 +46,19 @@ async function run(dir: string, thread: '0' | '1'): Promise<string> {
   }
 }
 
+/** The analysis read on the thread, once checked to be, byte for byte, the one read in place. */
+async function sameOnThread<T = { warnings: { code: string }[]; findings: { check: string }[]; summary: { verdict: string } }>(dir: string): Promise<T> {
+  const threaded = await run(dir, '1');
+  expect(threaded).toBe(await run(dir, '0'));
+  return JSON.parse(threaded) as T;
+}
+
+/** Field set `dir` with its pcaps replaced by `add(pcaps)` (file name → content), as bundle `name`. */
+function withCaptures(dir: string, name: string, add: (pcaps: string[]) => Record<string, Uint8Array>): string {
+  const pcaps = readdirSync(dir).filter((f) => f.endsWith('.pcap'));
+  return editedBundle(dir, join(tmp, name), Object.fromEntries(pcaps.map((f) => [f, null])), add(pcaps));
+}
+
 const bundles = [...fieldSets().map((s) => s.dir), ...readdirSync(join(REPO, 'samples')).map((d) => join(REPO, 'samples', d))].filter((d) => existsSync(d));
 
 describe('reading on a second thread', () => {
@@ -59,63 +72,52 @@ describe('reading on a second thread', () => {
     const healthy = fieldSets().find((s) => s.name === 'healthy');
     if (!healthy) return;
     const links = JSON.parse(readFileSync(join(healthy.dir, 'ip-addr.json'), 'utf8')) as { ifname: string; ifindex: number; address?: string }[];
-    const pcaps = readdirSync(healthy.dir).filter((f) => f.endsWith('.pcap'));
-    const inputs = pcaps.map((f) => {
-      const link = links.find((l) => l.ifname === f.replace(/\.pcap$/, ''))!;
-      return { bytes: readFileSync(join(healthy.dir, f)), mac: link.address!, ifindex: link.ifindex };
+    const dir = withCaptures(healthy.dir, 'any-v1', (pcaps) => {
+      const inputs = pcaps.map((f) => {
+        const link = links.find((l) => l.ifname === f.replace(/\.pcap$/, ''))!;
+        return { bytes: readFileSync(join(healthy.dir, f)), mac: link.address!, ifindex: link.ifindex };
+      });
+      return { 'any.pcap': cookedAny(inputs, 1) };
     });
-    const dir = editedBundle(healthy.dir, join(tmp, 'any-v1'), Object.fromEntries(pcaps.map((f) => [f, null])), { 'any.pcap': cookedAny(inputs, 1) });
-    const threaded = await run(dir, '1');
-    expect(JSON.parse(threaded).summary.verdict).toBe('ok');
-    expect(threaded).toBe(await run(dir, '0'));
+    expect((await sameOnThread(dir)).summary.verdict).toBe('ok');
   });
 
   it('a capture of both interfaces merged into one (frames placed by MAC, spans per interface) gives the same analysis', async () => {
     const healthy = fieldSets().find((s) => s.name === 'ip-forward-off');
     if (!healthy) return;
-    const pcaps = readdirSync(healthy.dir).filter((f) => f.endsWith('.pcap'));
-    const dir = editedBundle(healthy.dir, join(tmp, 'merged'), Object.fromEntries(pcaps.map((f) => [f, null])), {
-      'gateway.pcap': mergedEthernet(pcaps.map((f) => readFileSync(join(healthy.dir, f)))),
-    });
-    const threaded = await run(dir, '1');
-    const a = JSON.parse(threaded) as { warnings: { code: string }[]; findings: { check: string }[] };
+    const dir = withCaptures(healthy.dir, 'merged', (pcaps) => ({ 'gateway.pcap': mergedEthernet(pcaps.map((f) => readFileSync(join(healthy.dir, f)))) }));
+    const a = await sameOnThread(dir);
     expect(a.warnings.map((w) => w.code)).toContain('merged-capture');
     expect(a.findings[0]!.check).toBe('ip-forward-disabled');
-    expect(threaded).toBe(await run(dir, '0'));
   });
 
   it('gzip-compressed captures are read decompressed on the thread too', async () => {
     const healthy = fieldSets().find((s) => s.name === 'healthy');
     if (!healthy) return;
-    const pcaps = readdirSync(healthy.dir).filter((f) => f.endsWith('.pcap'));
-    const dir = editedBundle(healthy.dir, join(tmp, 'gz'), Object.fromEntries(pcaps.map((f) => [f, null])), Object.fromEntries(pcaps.map((f) => [`${f}.gz`, gzipSync(readFileSync(join(healthy.dir, f)))])));
-    const threaded = await run(dir, '1');
-    expect(JSON.parse(threaded).summary.verdict).toBe('ok');
-    expect(threaded).toBe(await run(dir, '0'));
+    const dir = withCaptures(healthy.dir, 'gz', (pcaps) => Object.fromEntries(pcaps.map((f) => [`${f}.gz`, gzipSync(readFileSync(join(healthy.dir, f)))])));
+    expect((await sameOnThread(dir)).summary.verdict).toBe('ok');
   });
 
   it('captures whose clocks disagree are put on one clock on the thread too (clock-skew)', async () => {
     const healthy = fieldSets().find((s) => s.name === 'healthy');
     if (!healthy) return;
     const dir = editedBundle(healthy.dir, join(tmp, 'skewed'), { 'net1.pcap': (b) => pcapShifted(b, -2_500_000) });
-    const threaded = await run(dir, '1');
-    const a = JSON.parse(threaded) as { warnings: { code: string }[]; summary: { verdict: string } };
+    const a = await sameOnThread(dir);
     expect(a.warnings.map((w) => w.code)).toContain('clock-skew');
     expect(a.summary.verdict).toBe('ok');
-    expect(threaded).toBe(await run(dir, '0'));
   });
 
   it('captures named otherwise are told by their MAC on the thread too (interface-by-mac)', async () => {
     const healthy = fieldSets().find((s) => s.name === 'healthy');
     if (!healthy) return;
-    const pcaps = readdirSync(healthy.dir).filter((f) => f.endsWith('.pcap'));
-    const renamed = Object.fromEntries(pcaps.map((f, i) => [`side-${String.fromCharCode(97 + i)}.pcap`, readFileSync(join(healthy.dir, f))]));
-    const dir = editedBundle(healthy.dir, join(tmp, 'renamed'), Object.fromEntries(pcaps.map((f) => [f, null])), renamed);
-    const threaded = await run(dir, '1');
-    const a = JSON.parse(threaded) as { warnings: { code: string }[]; summary: { verdict: string } };
-    expect(a.warnings.filter((w) => w.code === 'interface-by-mac')).toHaveLength(pcaps.length);
+    let captured = 0;
+    const dir = withCaptures(healthy.dir, 'renamed', (pcaps) => {
+      captured = pcaps.length;
+      return Object.fromEntries(pcaps.map((f, i) => [`side-${String.fromCharCode(97 + i)}.pcap`, readFileSync(join(healthy.dir, f))]));
+    });
+    const a = await sameOnThread(dir);
+    expect(a.warnings.filter((w) => w.code === 'interface-by-mac')).toHaveLength(captured);
     expect(a.summary.verdict).toBe('ok');
-    expect(threaded).toBe(await run(dir, '0'));
   });
 
   it('a corrupt record stops the analysis with the same input error, naming the file and byte offset', async () => {

@@ -202,6 +202,19 @@ function expectSilentStop(b: LabBundle): void {
   expect(file(b, 'conntrack.txt').trim()).toBe('');
 }
 
+/**
+ * Only what arrives on the outside is forwarded: the app's requests arriving inside never leave, the outside
+ * client's requests reach the app, which answers, and the answers arriving inside never leave either.
+ */
+function onlyOutsideForwarded(b: LabBundle): void {
+  const { inside: I, outside: E, addresses: a } = b.lab;
+  expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBe(5);
+  expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(0);
+  expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(5);
+  expect(count(b, on(I, 'in'), echoReply(a.app, a.client))).toBe(5);
+  expect(count(b, on(E, 'out'), echoReply(a.eip, a.client))).toBe(0);
+}
+
 const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
   healthy: expectHealthy,
   'healthy-lan': expectHealthy,
@@ -247,24 +260,15 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
   },
 
   'iface-forwarding-off': (b) => {
-    const { inside: I, outside: E, addresses: a } = b.lab;
-    // What arrives on the inside is not forwarded: the app's requests, and the replies to the outside client.
-    expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBe(5);
-    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(0);
-    // What arrives on the outside is: the client's requests reach the app, which answers; nothing goes back out.
-    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(5);
-    expect(count(b, on(I, 'in'), echoReply(a.app, a.client))).toBe(5);
-    expect(count(b, on(E, 'out'), echoReply(a.eip, a.client))).toBe(0);
+    const { inside: I } = b.lab;
+    onlyOutsideForwarded(b);
     expect(file(b, 'sysctl.txt')).toMatch(new RegExp(`^net\\.ipv4\\.conf\\.${sysctlName(I)}\\.forwarding = 0$`, 'm'));
     expect(file(b, 'sysctl.txt')).toMatch(/^net\.ipv4\.ip_forward = 1$/m);
   },
 
   'forward-one-way': (b) => {
-    const { inside: I, outside: E, addresses: a } = b.lab;
-    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(0);
-    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(5);
-    expect(count(b, on(I, 'in'), echoReply(a.app, a.client))).toBe(5);
-    expect(count(b, on(E, 'out'), echoReply(a.eip, a.client))).toBe(0);
+    const { outside: E } = b.lab;
+    onlyOutsideForwarded(b);
     expect(file(b, 'iptables-save.txt')).toMatch(/^:FORWARD DROP/m);
     expect(file(b, 'iptables-save.txt')).toMatch(new RegExp(`^(\\[\\d+:\\d+\\] )?-A FORWARD -i ${E} -j ACCEPT$`, 'm'));
   },
