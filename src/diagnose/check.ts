@@ -25,6 +25,12 @@ export interface Check {
   /** A root cause ranks before the symptoms it explains when severities tie. */
   readonly rank: number;
   readonly run: (ctx: CheckContext) => Finding[];
+  /**
+   * Flows that stopped at the gateway although the snapshot would forward them, and that no finding
+   * explains (the cause is not in the snapshot): a check may name itself their most likely cause, never
+   * confirmed. The runner calls it once, after every check ran, so that such stops are never reported as none.
+   */
+  readonly unexplained?: (ctx: CheckContext, flows: readonly AssembledFlow[]) => Finding[];
 }
 
 export function finding(

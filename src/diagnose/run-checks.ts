@@ -1,6 +1,23 @@
 import type { Finding, Severity } from '../model/analysis.js';
 import type { Check, CheckContext } from './check.js';
 import { CHECKS } from './checks/index.js';
+import type { AssembledFlow } from '../correlate/flow-assembly.js';
+import { replyTrace } from './flow-facts.js';
+
+/**
+ * Flows that stopped at the gateway (requests, or replies on their way back) that no error finding names,
+ * and that the snapshot would have forwarded: their trace (the replies' too) ends forwarded, or there is none.
+ */
+function unexplainedStops(ctx: CheckContext, findings: readonly Finding[]): AssembledFlow[] {
+  const named = new Set<string>();
+  for (const f of findings) if (f.severity === 'error') for (const id of f.flows) named.add(id);
+  return ctx.flows.filter((f) => {
+    if (named.has(f.id)) return false;
+    if (f.disposition === 'stopped-at-gateway') return f.trace?.disposition.kind !== 'dropped' && f.trace?.disposition.kind !== 'local';
+    if (f.disposition === 'reply-not-returned') return replyTrace(ctx, f)?.disposition.kind !== 'dropped';
+    return false;
+  });
+}
 
 /** Checks ranked this high describe symptoms (e.g. upstream-no-reply) that a root cause may explain. */
 const SYMPTOM_RANK = 9;
@@ -14,6 +31,14 @@ const SEVERITY: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 export function runChecks(ctx: CheckContext, checks: readonly Check[] = CHECKS): Finding[] {
   const ranked: { f: Finding; rank: number }[] = [];
   for (const c of checks) for (const f of c.run(ctx)) ranked.push({ f, rank: c.rank });
+  const rest = unexplainedStops(ctx, ranked.map((r) => r.f));
+  if (rest.length) {
+    for (const c of checks) {
+      const found = c.unexplained?.(ctx, rest) ?? [];
+      for (const f of found) ranked.push({ f, rank: c.rank });
+      if (found.length) break;
+    }
+  }
   const symptom = (r: { rank: number }): number => (r.rank >= SYMPTOM_RANK ? 1 : 0);
   ranked.sort(
     (a, b) =>

@@ -1,7 +1,8 @@
 import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { errorEvidence, policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
+import { errorEvidence, policyEvidence, ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
+import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { droppedBy, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
@@ -11,7 +12,7 @@ function isRejectError(type: number, code: number): boolean {
 
 export const forwardChainDrop: Check = {
   id: 'forward-chain-drop',
-  description: 'The filter FORWARD chain (its policy or a DROP/REJECT rule) drops the flow; REJECT sends an ICMP error back on the ingress side.',
+  description: 'The filter FORWARD chain (its policy or a DROP/REJECT rule) drops the flow; REJECT sends an ICMP error back on the ingress side. Also (likely or possible) the stops the snapshot would not cause, when it lacks the filter table or its rules would forward them.',
   rank: 1,
   run(ctx: CheckContext) {
     const stopped = ctx.flows.filter((f) => f.disposition === 'stopped-at-gateway' && droppedBy(f, 'forward-chain'));
@@ -66,4 +67,66 @@ export const forwardChainDrop: Check = {
       ),
     ];
   },
+  unexplained: unexplainedStops,
 };
+
+/**
+ * Flows that stopped at the gateway, silently or not, although the snapshot would forward them: the cause is
+ * not in the snapshot. Forwarding is decided by the forwarding sysctls and the filter FORWARD chain; with the
+ * sysctls on, what the snapshot most often lacks is FORWARD's rules — a snapshot of the nat table only
+ * (`iptables-save -t nat`), rules in the other iptables backend (legacy / nf_tables) or in a native nftables
+ * table, which hook forward all the same. Likely when the snapshot holds no filter table and the sysctls say
+ * forwarding is on; possible otherwise (its FORWARD chain would accept them).
+ */
+function unexplainedStops(ctx: CheckContext, flows: readonly AssembledFlow[]): ReturnType<Check['run']> {
+  const rules = ctx.snapshot?.rules ?? null;
+  const filter = rules?.tables.filter ?? null;
+  const haveSysctls = ctx.snapshot?.host.have.sysctls ?? false;
+  const evidence: Evidence[] = [];
+  // What the snapshot says about forwarding: the sysctl lines each flow's walk read.
+  for (const f of flows) {
+    for (const s of f.trace?.steps ?? []) {
+      if (s.stage !== 'forwarding') continue;
+      const sys = sysctlAt(ctx, s.source);
+      if (sys) evidence.push(sysctlEvidence(sys));
+    }
+  }
+  const forward = filter?.chains.find((c) => c.name === 'FORWARD');
+  if (forward) evidence.push(policyEvidence('filter', forward));
+  const missing = !ctx.snapshot
+    ? 'there is no snapshot of the gateway'
+    : !rules
+      ? 'the snapshot holds no iptables rules'
+      : !filter
+        ? `the snapshot holds no filter table (${rules.sources.map((s) => `${s.file}: ${s.tables.join(', ') || 'no table'}`).join('; ')})`
+        : null;
+  if (missing) evidence.push({ kind: 'note', text: `${missing}: the FORWARD chain that decides what is forwarded is not known` });
+  const stopped = flows.filter((f) => f.disposition === 'stopped-at-gateway');
+  const replies = flows.filter((f) => f.disposition === 'reply-not-returned');
+  const confidence = missing && haveSysctls ? 'likely' : 'possible';
+  const what: string[] = [];
+  if (stopped.length) what.push(`${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} not forwarded`);
+  if (replies.length) what.push(`the replies of ${plural(replies.length, 'flow')} arrived and ${replies.length === 1 ? 'was' : 'were'} not forwarded back`);
+  const sentence = what.join(', and ');
+  const why = missing
+    ? `${haveSysctls ? 'The forwarding sysctls are on, and ' : 'The snapshot has no forwarding sysctls, and '}${missing}: a DROP or REJECT in filter FORWARD is the most likely cause.`
+    : 'The snapshot would forward them (forwarding sysctls on, its FORWARD chain accepts them): what drops them is not in it — rules in the other iptables backend (legacy / nf_tables) or in a native nftables table, or rules changed since it was taken.';
+  return [
+    finding(
+      'forward-chain-drop',
+      'error',
+      confidence,
+      'Dropped at the gateway by something the snapshot does not show, most likely filter FORWARD',
+      `${sentence[0]!.toUpperCase()}${sentence.slice(1)}. ${why}`,
+      uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
+      [
+        'iptables-save -c  # every table with counters: the rule whose counter grows with the lost packets is the one',
+        'iptables-legacy-save -c; iptables-nft-save -c  # both backends: rules in either one apply',
+        'nft list ruleset  # native nftables tables hook forward too',
+        ...(haveSysctls ? [] : ['sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding']),
+        'iptables -L FORWARD -n -v --line-numbers  # then: iptables -D FORWARD <number> of the rule that drops them',
+      ],
+      flows,
+    ),
+  ];
+}
