@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { openCapture } from '../ingest/open-capture.js';
+import { readText } from '../ingest/read-text.js';
 import { decodeRecord } from '../decode/decode-packet.js';
 import { parseIpAddr } from '../gateway/ip-addr.js';
 import { cookedInterfaceResolver, type CookedInterface } from '../correlate/cooked-interface.js';
@@ -74,7 +75,7 @@ function warn(w: InputWarning): void {
 function interfaceNamesFrom(path: string): Map<number, string> {
   let text: string;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    text = readText(path);
   } catch (e) {
     throw new InputError('io', path, `cannot read: ${(e as Error).message}`);
   }

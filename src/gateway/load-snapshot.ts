@@ -5,8 +5,9 @@
  * accepts, or one with NUL bytes, is listed as 'ignored' with the reason, except when the user named it
  * explicitly: then it is an InputError naming the file and line ('not-a-snapshot' / 'binary-file').
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { captureHead } from '../ingest/gzip-source.js';
+import { readText } from '../ingest/read-text.js';
 import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
 import type { ConntrackEntry, HostInterface, Neighbour, Route, Sysctl } from '../model/host.js';
@@ -162,7 +163,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
     }
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readText(path);
     } catch (e) {
       ignore(`cannot read: ${(e as Error).message}`, 'io');
       continue;

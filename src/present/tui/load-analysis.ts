@@ -4,10 +4,11 @@
  * TypeScript sources, where there is no compiled worker — in this thread.
  */
 import { Worker } from 'node:worker_threads';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Analysis, AnalyzeProgress } from '../../model/analysis.js';
 import { InputError } from '../../model/errors.js';
+import { readText } from '../../ingest/read-text.js';
 import { deserializeError, type WorkerJob, type WorkerMessage } from './worker-protocol.js';
 
 export interface LoadOptions {
@@ -59,7 +60,7 @@ export function readSavedAnalysis(paths: readonly string[]): Analysis | null {
   if (paths.length !== 1 || !paths[0]!.endsWith('.json')) return null;
   const p = paths[0]!;
   if (!existsSync(p) || !statSync(p).isFile()) return null;
-  const text = readFileSync(p, 'utf8');
+  const text = readText(p);
   let v: unknown;
   try {
     v = JSON.parse(text);

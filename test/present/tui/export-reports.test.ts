@@ -60,6 +60,10 @@ describe('saved analysis', () => {
       const { flows: _dropped, ...rest } = JSON.parse(readFileSync(fx, 'utf8')) as Record<string, unknown>;
       writeFileSync(broken, JSON.stringify(rest));
       expect(() => readSavedAnalysis([broken])).toThrow(InputError);
+      // Saved by Windows PowerShell 5.1 (`natlens analyze --format json > a.json`): UTF-16LE with a BOM.
+      const powershell = join(root, 'ps.json');
+      writeFileSync(powershell, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(readFileSync(fx, 'utf8').replace(/\n/g, '\r\n'), 'utf16le')]));
+      expect(readSavedAnalysis([powershell])?.findings[0]?.check).toBe('ip-forward-disabled');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
