@@ -30,9 +30,16 @@ function routeType(t: string): RouteType {
   }
 }
 
-/** A route line of `ip route` text (used by the sniffer too). */
-export const ROUTE_LINE_RE =
-  /^(?:(?:unicast|local|broadcast|multicast|blackhole|unreachable|prohibit|throw|nat|anycast)\s+)?(?:default|[0-9a-f.:]+(?:\/\d{1,3})?)(?:\s+(?:via|dev|proto|scope|src|metric|table|onlink|linkdown|pref|mtu|expires|advmss|rto_min|initcwnd|realm|error|nhid)\b.*)?\s*$/i;
+const ROUTE_TYPE = '(?:unicast|local|broadcast|multicast|blackhole|unreachable|prohibit|throw|nat|anycast)';
+const ROUTE_DEST = '(?:default|[0-9a-f.:]+(?:\\/\\d{1,3})?)';
+const ROUTE_ATTRS = '\\s+(?:via|dev|proto|scope|src|metric|table|onlink|linkdown|pref|mtu|expires|advmss|rto_min|initcwnd|realm|error|nhid)\\b.*';
+
+/**
+ * A route line of `ip route` text (used by the sniffer too). `ip route` never prints a destination alone: a
+ * unicast route names a device, a gateway or at least a protocol; the other types (blackhole, unreachable…)
+ * are spelled out. So a bare number (a /proc/sys value, `0`) is no route.
+ */
+export const ROUTE_LINE_RE = new RegExp(`^(?:${ROUTE_TYPE}\\s+${ROUTE_DEST}(?:${ROUTE_ATTRS})?|${ROUTE_DEST}${ROUTE_ATTRS})\\s*$`, 'i');
 
 interface Dst {
   dst: Route['dst'];

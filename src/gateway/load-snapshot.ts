@@ -23,7 +23,7 @@ import { reconcileRulesets, type RulesetInput } from './reconcile.js';
 import { listBundle } from './list-bundle.js';
 import { splitSections } from './sections.js';
 import { sniffDetail } from './sniff.js';
-import { parseSysctl } from './sysctl.js';
+import { parseSysctl, singleValue, sysctlKeyOfPath } from './sysctl.js';
 
 /** A snapshot text file larger than this is not one (a core dump, a capture without magic). */
 const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
@@ -166,6 +166,15 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
       text = readText(path);
     } catch (e) {
       ignore(`cannot read: ${(e as Error).message}`, 'io');
+      continue;
+    }
+    // One value in a file the path names (a copy of /proc/sys): that sysctl, cited at its line.
+    const key = sysctlKeyOfPath(path);
+    const value = key === null ? null : singleValue(text);
+    if (key !== null && value !== null) {
+      files.push({ path, kind: 'sysctl' });
+      const line = text.split('\n').findIndex((l) => l.trim() !== '') + 1;
+      take('sysctl', `${'\n'.repeat(line - 1)}${key} = ${value}\n`, path);
       continue;
     }
     // Several commands' output in one file, each under a heading: each section read as a file of its own.

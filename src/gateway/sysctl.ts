@@ -54,3 +54,31 @@ export function parseSysctl(text: string, file: string): { sysctls: Map<string, 
   });
   return { sysctls, warnings };
 }
+
+/**
+ * Leaf names that stand for one sysctl only (`cat /proc/sys/net/ipv4/ip_forward > ip_forward.txt`); per-interface
+ * ones (`rp_filter`, `forwarding`) need the path that names the interface.
+ */
+const UNAMBIGUOUS_LEAVES: Readonly<Record<string, string>> = { ip_forward: 'net.ipv4.ip_forward' };
+
+/**
+ * The sysctl a file holding one value stands for, by its path — the one case where a snapshot file is told by
+ * its name, since a lone `0` says nothing itself: a copy of /proc/sys keeps the key in its path (sosreport copies
+ * the whole tree: `sosreport-…/proc/sys/net/ipv4/ip_forward`), a file named by the dotted key in its name
+ * (`net.ipv4.ip_forward`, `.txt` allowed), and `ip_forward` alone can mean one key only. Null otherwise.
+ */
+export function sysctlKeyOfPath(path: string): string | null {
+  const p = path.replace(/\\/g, '/');
+  const tree = /(?:^|\/)proc\/sys\/((?:net|kernel|vm|fs)\/[^:]+)$/.exec(p);
+  if (tree) return slashKeyToDotted(tree[1]!);
+  const name = p.slice(p.lastIndexOf('/') + 1).replace(/\.txt$/i, '');
+  if (/^(?:net|kernel|vm|fs)\.[\w\-@:/.]+\.[\w\-]+$/.test(name)) return name;
+  return UNAMBIGUOUS_LEAVES[name] ?? null;
+}
+
+/** The value of a file holding one value (a /proc/sys file: one line, no key), or null. */
+export function singleValue(text: string): string | null {
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, '').trim()).filter((l) => l !== '');
+  if (lines.length !== 1 || /[=:]/.test(lines[0]!) || lines[0]!.length > 256) return null;
+  return lines[0]!.replace(/\s+/g, ' ');
+}

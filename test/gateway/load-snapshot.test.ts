@@ -153,3 +153,38 @@ describe('listBundle', () => {
     expect(listBundle(dir).map((p) => p.slice(dir.length + 1))).toEqual(['alias', 'b.txt', 'sub/a.txt']);
   });
 });
+
+describe('loadSnapshot: one value in a file the path names (a copy of /proc/sys)', () => {
+  it('takes the key from a /proc/sys tree, a dotted name or ip_forward alone, cited at the value line', () => {
+    const d = tmp();
+    const tree = join(d, 'sosreport-gw', 'proc', 'sys', 'net', 'ipv4', 'conf', 'eth0.100');
+    mkdirSync(tree, { recursive: true });
+    writeFileSync(join(tree, 'rp_filter'), '1\n');
+    writeFileSync(join(d, 'net.ipv4.conf.all.rp_filter.txt'), '2\n');
+    writeFileSync(join(d, 'ip_forward'), '\n0\n');
+    writeFileSync(join(d, 'net.ipv4.ip_local_port_range'), '32768\t60999\n');
+    const paths = [join(tree, 'rp_filter'), join(d, 'net.ipv4.conf.all.rp_filter.txt'), join(d, 'ip_forward'), join(d, 'net.ipv4.ip_local_port_range')];
+    const s = loadSnapshot(paths, { explicit: true });
+    expect(s.files.map((f) => f.kind)).toEqual(['sysctl', 'sysctl', 'sysctl', 'sysctl']);
+    const got = Object.fromEntries([...s.host.sysctls.values()].map((x) => [x.key, [x.value, x.source.line]]));
+    expect(got).toEqual({
+      // sysctl(8) spells a dot inside an interface name as a slash.
+      'net.ipv4.conf.eth0/100.rp_filter': ['1', 1],
+      'net.ipv4.conf.all.rp_filter': ['2', 1],
+      'net.ipv4.ip_forward': ['0', 2],
+      'net.ipv4.ip_local_port_range': ['32768 60999', 1],
+    });
+    expect(s.warnings).toEqual([]);
+  });
+
+  it('a lone value in a file its path does not name is no snapshot (and never a route: `ip route` prints no bare destination)', () => {
+    const d = tmp();
+    writeFileSync(join(d, 'out.txt'), '0\n');
+    expect(sniffSnapshot('0\n')).toBe('ignored');
+    expect(sniffSnapshot('10.0.0.0/8\n')).toBe('ignored');
+    expect(thrown(() => loadSnapshot([join(d, 'out.txt')], { explicit: true })).code).toBe('not-a-snapshot');
+    // A file the path names but holding more than one value is read for what it is.
+    writeFileSync(join(d, 'ip_forward'), 'net.ipv4.ip_forward = 1\nnet.ipv4.conf.all.forwarding = 1\n');
+    expect(loadSnapshot([join(d, 'ip_forward')], { explicit: true }).host.sysctls.get('net.ipv4.ip_forward')?.value).toBe('1');
+  });
+});
