@@ -57,6 +57,54 @@ function median(xs: readonly number[]): number | null {
   return s[s.length >> 1]!;
 }
 
+type Instant = { readonly sec: number; readonly nsec: number };
+
+function later(a: Instant, b: Instant): boolean {
+  return a.sec > b.sec || (a.sec === b.sec && a.nsec > b.nsec);
+}
+
+/**
+ * When each interface was captured: from the first of its files to the last. A capture rotated by tcpdump
+ * (`-C` size, `-G` time: eth0.pcap, eth0.pcap1…) is one capture in several files, one after the other; taken
+ * file by file, no two files of one interface overlap and nothing could be judged. A capture of several
+ * interfaces at once (`-i any`) counts for them together; a merged capture's interfaces each for itself
+ * (their own spans, as the captures they were taken as).
+ */
+export function coverage(windows: readonly CaptureWindow[]): Coverage[] {
+  const by = new Map<string, { name: string; parts: { file: string; from: Instant; to: Instant }[] }>();
+  const add = (name: string, file: string, from: Instant, to: Instant): void => {
+    const c = by.get(name) ?? { name, parts: [] };
+    c.parts.push({ file, from, to });
+    by.set(name, c);
+  };
+  for (const w of windows) {
+    if (w.spans?.length) for (const sp of w.spans) add(sp.iface, w.file, sp.first, sp.last);
+    else if (w.first && w.last) add(w.interfaces.length ? [...w.interfaces].sort().join('+') : w.file, w.file, w.ranFrom ?? w.first, w.ranTo ?? w.last);
+  }
+  return [...by.values()].map(({ name, parts }) => {
+    parts.sort((a, b) => (later(a.from, b.from) ? 1 : later(b.from, a.from) ? -1 : 0));
+    let to = parts[0]!.to;
+    const gaps: { after: Instant; before: Instant; file: string }[] = [];
+    for (const p of parts.slice(1)) {
+      const gapNs = (p.from.sec - to.sec) * 1e9 + (p.from.nsec - to.nsec);
+      if (gapNs > FILE_GAP_NS) gaps.push({ after: to, before: p.from, file: p.file });
+      if (later(p.to, to)) to = p.to;
+    }
+    return { name, from: parts[0]!.from, to, gaps };
+  });
+}
+
+/** Files of one interface further apart than this may not be all of its capture (a rotated file left out). */
+const FILE_GAP_NS = 10e9;
+
+export interface Coverage {
+  readonly name: string;
+  readonly from: Instant;
+  readonly to: Instant;
+  /** Silences between one file's last packet and the next file's first, longer than FILE_GAP_NS. */
+  readonly gaps: readonly { readonly after: Instant; readonly before: Instant; readonly file: string }[];
+}
+
 /** Read, merge and correlate the captures; judge every flow. */
 export function correlate(captures: readonly string[], snapshot: Snapshot | null, options: CorrelateOptions): Correlation {
   const names = new Map<number, string>();
@@ -109,19 +157,26 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   const windows = ownWindows.map((w, i) => shiftWindow(w, clockShiftNs[i] ?? 0));
   finishCorrelator(state);
 
-  // The window every capture covers: max of starts, min of ends — when each capture ran where the file
-  // says so (pcapng interface statistics), else its first and last packet.
+  // The window every interface's capture covers: max of starts, min of ends — when each capture ran where the
+  // file says so (pcapng interface statistics), else its first and last packet.
   let overlap: Correlation['overlap'] = null;
-  // A merged capture's interfaces count as the separate captures they were taken as (their own spans).
-  const withPackets = windows
-    .flatMap((w) => (w.spans?.length ? w.spans.map((sp) => ({ ...w, interfaces: [sp.iface], first: sp.first, last: sp.last, ranFrom: null, ranTo: null })) : [w]))
-    .filter((w) => w.first && w.last);
-  if (withPackets.length) {
-    const from = withPackets.map((w) => w.ranFrom ?? w.first!).reduce((a, b) => (b.sec > a.sec || (b.sec === a.sec && b.nsec > a.nsec) ? b : a));
-    const to = withPackets.map((w) => w.ranTo ?? w.last!).reduce((a, b) => (b.sec < a.sec || (b.sec === a.sec && b.nsec < a.nsec) ? b : a));
-    if (from.sec < to.sec || (from.sec === to.sec && from.nsec <= to.nsec)) overlap = { from, to };
+  const covered = coverage(windows);
+  for (const c of covered) {
+    for (const g of c.gaps) {
+      const s = (g.before.sec - g.after.sec + (g.before.nsec - g.after.nsec) / 1e9).toFixed(1);
+      options.onWarning({
+        code: 'capture-gap',
+        file: g.file,
+        message: `${c.name} has no packet for ${s} s before this file (${isoNs(g.after.sec, g.after.nsec).slice(11, 23)}–${isoNs(g.before.sec, g.before.nsec).slice(11, 23)} UTC): if a file of its capture was left out, give it too — flows in that time are judged as if ${c.name} had been captured`,
+      });
+    }
+  }
+  if (covered.length) {
+    const from = covered.map((c) => c.from).reduce((a, b) => (later(b, a) ? b : a));
+    const to = covered.map((c) => c.to).reduce((a, b) => (later(a, b) ? b : a));
+    if (!later(from, to)) overlap = { from, to };
     else {
-      const ran = withPackets.map((w) => `${w.interfaces.join('+') || w.file} ${isoNs(w.first!.sec, w.first!.nsec).slice(11, 23)}–${isoNs(w.last!.sec, w.last!.nsec).slice(11, 23)}`);
+      const ran = covered.map((c) => `${c.name} ${isoNs(c.from.sec, c.from.nsec).slice(11, 23)}–${isoNs(c.to.sec, c.to.nsec).slice(11, 23)}`);
       options.onWarning({
         code: 'no-overlap',
         file: captures.join(', '),

@@ -1,0 +1,84 @@
+/**
+ * A capture rotated by tcpdump (`-C` by size: eth0.pcap, eth0.pcap1, …; `-G` by time) is one capture of its
+ * interface in several files, one after the other. Taken file by file, no two of them overlap, and nothing
+ * could be judged; each interface is covered from its first file's first packet to its last file's last.
+ * Real field sets, each interface's capture cut into rotated files, give the original's analysis.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyze } from '../../src/index.js';
+import { coverage } from '../../src/correlate/correlate.js';
+import type { CaptureWindow } from '../../src/correlate/capture-merge.js';
+import { editedBundle, flowKeys, pcapPrefix, pcapSuffix, pcapRecordOffset } from '../support/bundle-edit.js';
+import { fieldSets } from '../support/field.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'natlens-rotated-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function records(b: Buffer): number {
+  let n = 0;
+  for (let at = 24; at + 16 <= b.length; at = pcapRecordOffset(b, n + 1)) n++;
+  return n;
+}
+
+/** The classic pcap cut as `tcpdump -C` would write it, into `parts` files: name, namename1, name2… */
+function rotated(dir: string, name: string, bytes: Buffer, parts: number): void {
+  const n = records(bytes);
+  const cuts = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * n) / parts));
+  for (let k = 0; k < parts; k++) {
+    const piece = pcapPrefix(pcapSuffix(bytes, cuts[k]!), cuts[k + 1]! - cuts[k]!);
+    writeFileSync(join(dir, k === 0 ? name : `${name}${k}`), piece);
+  }
+}
+
+const sets = fieldSets().filter((s) => ['ip-forward-off', 'forward-drop', 'healthy', 'snat-missing'].includes(s.name));
+
+describe.skipIf(sets.length === 0)('captures rotated into several files per interface, on real field sets', () => {
+  for (const set of sets) {
+    for (const parts of [2, 3]) {
+      it(`${set.name}, each interface in ${parts} files: the original's analysis`, async () => {
+        const original = await analyze([set.dir]);
+        const dir = editedBundle(set.dir, join(tmp, `${set.name}-${parts}`), { 'eth0.pcap': null, 'net1.pcap': null });
+        for (const name of ['eth0.pcap', 'net1.pcap']) rotated(dir, name, readFileSync(join(set.dir, name)), parts);
+        const a = await analyze([dir]);
+        expect(a.warnings.map((w) => w.code)).not.toContain('no-overlap');
+        expect(a.inputs.filter((i) => i.kind === 'capture')).toHaveLength(2 * parts);
+        expect(a.findings.map((f) => [f.check, f.confidence, f.flows])).toEqual(original.findings.map((f) => [f.check, f.confidence, f.flows]));
+        expect(flowKeys(a)).toEqual(flowKeys(original));
+      });
+    }
+  }
+});
+
+describe('coverage', () => {
+  const w = (file: string, iface: string, from: number, to: number): CaptureWindow => ({
+    file,
+    format: 'pcap',
+    packets: 1,
+    bytes: 1,
+    interfaces: [iface],
+    first: { sec: from, nsec: 0 },
+    last: { sec: to, nsec: 0 },
+    ranFrom: null,
+    ranTo: null,
+    dropped: null,
+    sha256: null,
+    spans: null,
+  });
+
+  it("joins an interface's files and names a silence between them longer than 10 s (a file left out?)", () => {
+    const c = coverage([w('eth0.pcap', 'eth0', 100, 160), w('eth0.pcap2', 'eth0', 200, 260), w('eth0.pcap3', 'eth0', 262, 300), w('net1.pcap', 'net1', 101, 299)]);
+    expect(c.map((x) => [x.name, x.from.sec, x.to.sec, x.gaps.map((g) => [g.file, g.after.sec, g.before.sec])])).toEqual([
+      ['eth0', 100, 300, [['eth0.pcap2', 160, 200]]],
+      ['net1', 101, 299, []],
+    ]);
+  });
+
+  it('takes a capture of several interfaces (-i any) for them together, and files in any order', () => {
+    const any = (file: string, from: number, to: number): CaptureWindow => ({ ...w(file, 'x', from, to), interfaces: ['net1', 'eth0'] });
+    const c = coverage([any('any.pcap1', 150, 200), any('any.pcap', 100, 149)]);
+    expect(c.map((x) => [x.name, x.from.sec, x.to.sec, x.gaps.length])).toEqual([['eth0+net1', 100, 200, 0]]);
+  });
+});
