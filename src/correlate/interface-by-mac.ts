@@ -15,7 +15,8 @@ const LOOK = 5000;
  * host end of the pod's veth (`tcpdump -i veth3f2a…`): the frames are the gateway interface's all the same,
  * and every one it sends carries its MAC as source, every one sent to it as destination (`ip addr` names the
  * MAC). An interface whose frames to or from the gateway nearly all (9 in 10) name one of its interfaces is that one —
- * unless that one is captured under its own name too, or another capture points at it as well.
+ * unless that one is captured under its own name too, or another capture taken at the same time points at it as
+ * well (captures of it one after the other, a rotated capture, all are it).
  */
 export interface CapturedInterfaces {
   /** Captured name → the gateway interface it is. */
@@ -25,6 +26,17 @@ export interface CapturedInterfaces {
    * on its interface by the MACs it carries (cooked-interface.ts).
    */
   readonly merged: Set<string>;
+}
+
+/**
+ * Captures of one interface taken one after the other — a capture rotated into files named by time
+ * (`tcpdump -G 300 -w eth0-%H%M.pcap`) — rather than side by side (the same frames under two names): no two of
+ * them overlap in time (in the packets looked at, which begin each file).
+ */
+function oneAfterAnother(spans: readonly { first: number; last: number }[]): boolean {
+  const s = [...spans].sort((a, b) => a.first - b.first);
+  for (let k = 1; k < s.length; k++) if (s[k]!.first <= s[k - 1]!.last) return false;
+  return true;
 }
 
 export function interfacesByMac(
@@ -43,7 +55,7 @@ export function interfacesByMac(
   const vote = own.size > 0;
   if (!vote && !look) return none;
 
-  const votes = new Map<string, { file: string; n: number; to: Map<string, number> }>();
+  const votes = new Map<string, { file: string; n: number; to: Map<string, number>; first: number; last: number }>();
   const seenNames = new Set<string>();
   paths.forEach((path, index) => {
     // Standard input can be read once only: it keeps its name.
@@ -58,7 +70,10 @@ export function interfacesByMac(
           seenNames.add(iface);
           if (known.has(iface)) return;
           let v = votes.get(iface);
-          if (!v) votes.set(iface, (v = { file: path, n: 0, to: new Map() }));
+          if (!v) votes.set(iface, (v = { file: path, n: 0, to: new Map(), first: Infinity, last: -Infinity }));
+          const t = rec.tsSec * 1e9 + rec.tsNsec;
+          if (t < v.first) v.first = t;
+          if (t > v.last) v.last = t;
           // Only frames from or to a gateway interface say anything (neighbours' multicast and broadcast do not).
           const a = own.get(d.srcMac) || own.get(d.dstMac);
           if (!a) return;
@@ -97,7 +112,7 @@ export function interfacesByMac(
     }
   }
   for (const [name, to] of picks) {
-    if (claimed.get(to) !== 1) continue;
+    if (claimed.get(to) !== 1 && !oneAfterAnother([...picks].filter(([, t]) => t === to).map(([n]) => votes.get(n)!))) continue;
     aliases.set(name, to);
     const mac = snapshot?.host.interfaces.find((i) => i.name === to)?.mac ?? '';
     onWarning({

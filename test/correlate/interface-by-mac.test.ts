@@ -52,6 +52,12 @@ describe.skipIf(!have('healthy') || !have('ip-forward-off'))('interfaces named b
     expect(a.inputs.find((i) => i.path.endsWith('veth3f2a.pcap'))!.interfaces).toEqual(['veth3f2a']);
   });
 
+  it('two captures of one interface taken at the same time under other names are neither taken for it', async () => {
+    const a = await analyze([copySet('healthy', 'side-by-side', { 'eth0.pcap': 'veth-a.pcap' }, { 'veth-b.pcap': 'eth0.pcap' })]);
+    expect(a.warnings.map((w) => w.code)).not.toContain('interface-by-mac');
+    expect(a.inputs.filter((i) => i.path.includes('veth-')).map((i) => i.interfaces)).toEqual([['veth-a'], ['veth-b']]);
+  });
+
   it('without the interfaces MACs (no ip addr) names stay as the captures give them', async () => {
     const a = await analyze([copySet('healthy', 'nomac', { 'eth0.pcap': 'a.pcap', 'net1.pcap': 'b.pcap', 'ip-addr.json': null, 'ip-addr.txt': null })]);
     expect(a.warnings.map((w) => w.code)).not.toContain('interface-by-mac');

@@ -23,13 +23,17 @@ function records(b: Buffer): number {
   return n;
 }
 
-/** The classic pcap cut as `tcpdump -C` would write it, into `parts` files: name, namename1, name2… */
-function rotated(dir: string, name: string, bytes: Buffer, parts: number): void {
+/**
+ * The classic pcap cut into `parts` files as tcpdump rotates it: `-C` names them name, name1, name2…; `-G` by the
+ * time in a strftime pattern (`eth0-%H%M%S.pcap`), which names no interface tcpdump knows.
+ */
+function rotated(dir: string, name: string, bytes: Buffer, parts: number, naming: 'size' | 'time' = 'size'): void {
   const n = records(bytes);
   const cuts = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * n) / parts));
   for (let k = 0; k < parts; k++) {
     const piece = pcapPrefix(pcapSuffix(bytes, cuts[k]!), cuts[k + 1]! - cuts[k]!);
-    writeFileSync(join(dir, k === 0 ? name : `${name}${k}`), piece);
+    const start = new Date(piece.readUInt32LE(24) * 1000).toISOString().slice(11, 19).replace(/:/g, '');
+    writeFileSync(join(dir, naming === 'time' ? `${name.replace(/\.pcap$/, '')}-${start}.pcap` : k === 0 ? name : `${name}${k}`), piece);
   }
 }
 
@@ -49,6 +53,15 @@ describe.skipIf(sets.length === 0)('captures rotated into several files per inte
         expect(flowKeys(a)).toEqual(flowKeys(original));
       });
     }
+    it(`${set.name}, each interface in 3 files named by time (-G): taken for it by MAC, the original's analysis`, async () => {
+      const original = await analyze([set.dir]);
+      const dir = editedBundle(set.dir, join(tmp, `${set.name}-G`), { 'eth0.pcap': null, 'net1.pcap': null });
+      for (const name of ['eth0.pcap', 'net1.pcap']) rotated(dir, name, readFileSync(join(set.dir, name)), 3, 'time');
+      const a = await analyze([dir]);
+      expect(a.warnings.filter((w) => w.code === 'interface-by-mac')).toHaveLength(6);
+      expect(a.findings.map((f) => [f.check, f.confidence, f.flows])).toEqual(original.findings.map((f) => [f.check, f.confidence, f.flows]));
+      expect(flowKeys(a)).toEqual(flowKeys(original));
+    });
   }
 });
 
