@@ -84,6 +84,16 @@ describe.skipIf(!set('forward-drop'))('stops the snapshot does not explain, on t
   });
 });
 
+describe.skipIf(!set('ip-forward-off'))('the seed incident with a snapshot taken after the fix', () => {
+  it('forwarding on in the snapshot, nothing forwarded in the captures: a stop, with the sysctls to check among the fixes', async () => {
+    const fixed = (b: Buffer): Buffer => Buffer.from(b.toString('utf8').replace(/^(net\.ipv4\.(?:ip_forward|conf\.\S+\.forwarding)) = 0$/gm, '$1 = 1'));
+    const dir = editedBundle(set('ip-forward-off')!.dir, join(tmp, 'fixed-later'), { 'sysctl.txt': fixed, 'lab.json': null });
+    const a = await analyze([dir]);
+    expectStopNamed(a, 'possible');
+    expect(a.findings[0]!.fix.some((c) => c.startsWith('sysctl net.ipv4.ip_forward'))).toBe(true);
+  });
+});
+
 describe.skipIf(!LAB_AVAILABLE)('stops the snapshot does not explain, on the lab (lan plan, outside wan9.7)', () => {
   let out = '';
   beforeAll(async () => {

@@ -111,19 +111,25 @@ function unexplainedStops(ctx: CheckContext, flows: readonly AssembledFlow[]): R
   const why = missing
     ? `${haveSysctls ? 'The forwarding sysctls are on, and ' : 'The snapshot has no forwarding sysctls, and '}${missing}: a DROP or REJECT in filter FORWARD is the most likely cause.`
     : 'The snapshot would forward them (forwarding sysctls on, its FORWARD chain accepts them): what drops them is not in it — rules in the other iptables backend (legacy / nf_tables) or in a native nftables table, or rules changed since it was taken.';
+  // Nothing at all forwarded, either way: also what forwarding off looks like. A snapshot taken after the fix
+  // (or after the reboot that reset the sysctl back on) shows it on.
+  const nothingForwarded = !ctx.flows.some((f) => f.forwarded > 0);
+  const timing = nothingForwarded && haveSysctls
+    ? ' Nothing at all was forwarded, as when forwarding is off: if the sysctls were changed between the captures and the snapshot, that was it.'
+    : '';
   return [
     finding(
       'forward-chain-drop',
       'error',
       confidence,
       'Dropped at the gateway by something the snapshot does not show, most likely filter FORWARD',
-      `${sentence[0]!.toUpperCase()}${sentence.slice(1)}. ${why}`,
+      `${sentence[0]!.toUpperCase()}${sentence.slice(1)}. ${why}${timing}`,
       uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
       [
         'iptables-save -c  # every table with counters: the rule whose counter grows with the lost packets is the one',
         'iptables-legacy-save -c; iptables-nft-save -c  # both backends: rules in either one apply',
         'nft list ruleset  # native nftables tables hook forward too',
-        ...(haveSysctls ? [] : ['sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding']),
+        ...(haveSysctls && !timing ? [] : ['sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding  # forwarding now, and in /etc/sysctl.d at boot']),
         'iptables -L FORWARD -n -v --line-numbers  # then: iptables -D FORWARD <number> of the rule that drops them',
       ],
       flows,
