@@ -6,6 +6,7 @@ import { discoverInputs } from './ingest/discover-inputs.js';
 import { fileDigest } from './ingest/file-digest.js';
 import { captureBytes } from './ingest/gzip-source.js';
 import { digestInBackground } from './ingest/background-digest.js';
+import { packetTextFile } from './ingest/packet-text.js';
 import { loadSnapshot } from './gateway/load-snapshot.js';
 import { simulate } from './simulate/simulate.js';
 import { correlate } from './correlate/correlate.js';
@@ -23,7 +24,12 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   const discovered = discoverInputs(paths);
   const warnings: InputWarning[] = [...discovered.warnings];
   if (!discovered.captures.length) {
-    throw new InputError('no-captures', paths.join(' '), 'no capture (pcap or pcapng) among the inputs');
+    // Text a packet tool printed is what people often have at hand: say so, and what to capture instead.
+    const printed = discovered.others.map((o) => ({ path: o.path, tool: packetTextFile(o.path) })).filter((o) => o.tool !== null);
+    const hint = printed.length
+      ? `; ${printed.map((o) => o.path).join(', ')} ${printed.length === 1 ? 'is' : 'are'} ${printed[0]!.tool}'s text output, which lacks what matching needs (IP ids, payloads, exact times): give the capture it was printed from, or capture each interface with tcpdump -i IFACE -w IFACE.pcap`
+      : '';
+    throw new InputError('no-captures', paths.join(' '), `no capture (pcap or pcapng) among the inputs${hint}`);
   }
   const bytesTotal = discovered.captures.reduce((n, p) => n + (p === '-' ? 0 : captureBytes(p)), 0);
   // Large captures are read on a second thread, started now so that it loads while the snapshot does

@@ -9,6 +9,7 @@ import { ROUTE_LINE_RE } from './ip-route.js';
 import { detectFamily } from './iptables-save.js';
 import { parseJsonArray } from './json-lines.js';
 import { sysctlLineMatches } from './sysctl.js';
+import { packetTextTool } from '../ingest/packet-text.js';
 
 export interface SniffResult {
   readonly kind: SnapshotFileKind;
@@ -69,6 +70,8 @@ export function sniffDetail(text: string): SniffResult {
   // Most lines must read as the winning kind: a README that mentions one route is not a route table.
   if (best > 0 && best >= n * 0.6) return { kind };
   const first = lines[0];
+  const tool = packetTextTool(text);
+  if (tool) return { kind: 'ignored', reason: `${tool}'s text output, not a capture: natlens reads the packets themselves (pcap, pcapng: tcpdump -w)`, line: first?.no ?? 1 };
   return {
     kind: 'ignored',
     reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, sysctl, ip addr/route/neigh, conntrack)',
