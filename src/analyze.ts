@@ -13,6 +13,7 @@ import { correlate } from './correlate/correlate.js';
 import { ReaderThread } from './correlate/ingest-thread.js';
 import { runChecks } from './diagnose/run-checks.js';
 import { buildAnalysis } from './diagnose/build-analysis.js';
+import { snapshotFitWarnings } from './diagnose/snapshot-fit.js';
 import type { CheckContext } from './diagnose/check.js';
 import { statSync } from 'node:fs';
 
@@ -79,6 +80,7 @@ async function analyzeInputs(
       throw new InputError('usage', name, `interface ${name} is not in the captures (they hold: ${correlation.ifaces.join(', ') || 'none'})`);
     }
   }
+  warnings.push(...snapshotFitWarnings(correlation.ifaces, snapshot));
   const dups = correlation.state.ignored.duplicates;
   if (dups > 0) {
     warnings.push({
