@@ -38,18 +38,21 @@ export const mtuExceeded: Check = {
     if (itf) evidence.push({ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${itf.name}: mtu ${itf.mtu}` });
     const mtu = [...mtus].sort((a, b) => a - b)[0] ?? itf?.mtu ?? null;
     const passed = ctx.flows.filter((f) => f.forwarded > 0 && f.ingressIface >= 0 && !flows.includes(f)).length;
+    // Without the gateway's ICMP answer the senders never learn the path MTU and resend the same size: a PMTU black hole.
+    const answered = flows.some((f) => f.errors.some((e) => e.fromGateway && isFragNeeded(e.type, e.code)));
     return [
       finding(
         'mtu-exceeded',
         'error',
         mtus.size || flows.some((f) => droppedBy(f, 'mtu-exceeded')) ? 'confirmed' : 'likely',
         `Packets larger than the egress MTU${mtu ? ` (${mtu})` : ''} stop at the gateway`,
-        `${plural(flows.length, 'flow')} sent packets of up to ${sizes} bytes with DF set; the egress MTU is ${mtu ?? 'smaller'}, so the gateway dropped them and sent ICMP fragmentation-needed back${passed ? `, while ${plural(passed, 'other flow')} with smaller packets passed` : ''}.`,
+        `${plural(flows.length, 'flow')} sent packets of up to ${sizes} bytes with DF set; the egress MTU is ${mtu ?? 'smaller'}, so the gateway dropped them and ${answered ? 'sent ICMP fragmentation-needed back' : 'no ICMP fragmentation-needed was captured coming back (rate-limited, or dropped in OUTPUT: the senders cannot learn the path MTU)'}${passed ? `, while ${plural(passed, 'other flow')} with smaller packets passed` : ''}.`,
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
         [
           `ip link set dev ${egress} mtu ${Math.max(sizes, 1500)}  # if the link can carry it; otherwise lower the senders' MTU`,
           'iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu  # TCP adapts; make sure ICMP type 3 code 4 reaches the senders',
           '# persist the MTU in the interface configuration (Kube-OVN: the external subnet / NetworkAttachmentDefinition mtu)',
+          ...(answered ? [] : ['iptables -L OUTPUT -n -v; sysctl net.ipv4.icmp_ratelimit net.ipv4.icmp_ratemask  # let ICMP type 3 code 4 out to the senders']),
         ],
         flows,
       ),

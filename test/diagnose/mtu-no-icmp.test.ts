@@ -1,0 +1,46 @@
+/**
+ * A PMTU black hole: packets above the egress MTU with DF set stop, but no ICMP fragmentation-needed comes back
+ * (rate-limited, or dropped in the gateway's OUTPUT chain). The lab's mtu-exceeded captures with the gateway's
+ * ICMP answers taken out (by tshark): still mtu-exceeded, by sizes and the egress MTU, and the fix looks for the
+ * missing ICMP.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, copyFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyze } from '../../src/index.js';
+import { LAB_AVAILABLE, labOutput } from '../lab/lab-output.js';
+import { HAVE_TSHARK } from '../support/tshark.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'natlens-mtu-no-icmp-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('mtu-exceeded without the ICMP answer (lab, lan plan)', () => {
+  let out = '';
+  beforeAll(async () => {
+    out = await labOutput();
+  }, 300_000);
+
+  it('is still mtu-exceeded, confirmed by the egress MTU, and the fix looks for the missing ICMP', async () => {
+    const from = join(out, 'mtu-exceeded');
+    const dir = join(tmp, 'mtu-no-icmp');
+    mkdirSync(dir);
+    for (const f of readdirSync(from)) {
+      if (!/\.pcap(ng)?$/.test(f)) {
+        copyFileSync(join(from, f), join(dir, f));
+        continue;
+      }
+      const r = spawnSync('tshark', ['-r', join(from, f), '-Y', 'not (icmp.type == 3 && icmp.code == 4)', '-w', join(dir, f)], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const original = await analyze([from]);
+    const a = await analyze([dir]);
+    expect(original.findings[0]!.fix.some((c) => c.includes('icmp_ratelimit'))).toBe(false);
+    expect([a.findings[0]!.check, a.findings[0]!.confidence]).toEqual(['mtu-exceeded', 'confirmed']);
+    expect(a.findings[0]!.flows).toEqual(original.findings[0]!.flows);
+    expect(a.findings[0]!.evidence.some((e) => e.kind === 'frame' && e.summary.includes('ICMP type 3 code 4'))).toBe(false);
+    expect(a.findings[0]!.evidence.some((e) => e.kind === 'interface')).toBe(true);
+    expect(a.findings[0]!.fix.some((c) => c.includes('icmp_ratelimit'))).toBe(true);
+  });
+});
