@@ -43,3 +43,9 @@ export function neighbour(ctx: CheckContext, address: number) {
 export function isUnresolvedState(states: readonly string[]): boolean {
   return states.some((s) => s === 'FAILED' || s === 'INCOMPLETE');
 }
+
+/** Whether captured interface `iface` is, in the snapshot, a NOARP interface holding `address`: nobody outside can resolve it. */
+export function noarpHolds(ctx: CheckContext, iface: number, address: number): boolean {
+  const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === ctx.ifaceName(iface));
+  return !!itf && itf.flags.includes('NOARP') && itf.addresses.some((a) => a.family === 4 && a.v4 === address);
+}

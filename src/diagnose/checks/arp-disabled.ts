@@ -3,7 +3,7 @@ import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, uniqueEvidence } from '../evidence.js';
-import { arpEvidence } from '../arp-facts.js';
+import { arpEvidence, noarpHolds } from '../arp-facts.js';
 import { plural } from '../flow-facts.js';
 import type { ArpQuestion } from '../../correlate/arp-tracker.js';
 
@@ -24,7 +24,7 @@ export const arpDisabled: Check = {
       if ([...q.askers].every((a) => local.has(a))) continue;
       questions.push(q);
     }
-    if (!questions.length) return [];
+    if (!questions.length) return noarpWithoutArpCaptured(ctx);
     const out = [];
     const byIface = new Map<number, ArpQuestion[]>();
     for (const q of questions) byIface.set(q.iface, [...(byIface.get(q.iface) ?? []), q]);
@@ -65,3 +65,40 @@ export const arpDisabled: Check = {
     return out;
   },
 };
+
+/**
+ * The same cause when the captures hold no ARP to show it — taken with a filter (`tcpdump -i net1 icmp`, `host …`),
+ * or the outside's cache had not expired yet: flows leave translated to an address of an interface whose
+ * `ip addr` line says NOARP, and no reply comes back. Likely, from the snapshot; the ARP would confirm it.
+ */
+function noarpWithoutArpCaptured(ctx: CheckContext): ReturnType<Check['run']> {
+  const out = [];
+  for (const itf of ctx.snapshot?.host.interfaces ?? []) {
+    if (!itf.flags.includes('NOARP') || itf.flags.includes('LOOPBACK')) continue;
+    const flows = ctx.flows.filter((f) => f.egress && f.observed && f.forwarded > 0 && f.replies === 0 && ctx.ifaceName(f.egress.iface) === itf.name && noarpHolds(ctx, f.egress.iface, f.observed.src));
+    if (!flows.length) continue;
+    const index = ctx.ifaceIndex(itf.name);
+    const arpSeen = [...ctx.correlation.state.arp.questions.values()].some((q) => q.iface === index);
+    const addrs = [...new Set(flows.map((f) => ipv4ToString(f.observed!.src)))].join(', ');
+    const evidence: Evidence[] = [{ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${itf.name}: <${itf.flags.join(',')}> mtu ${itf.mtu}` }];
+    for (const f of flows.slice(0, 3)) if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left translated to ${ipv4ToString(f.observed!.src)}; no reply came back`));
+    out.push(
+      finding(
+        'arp-disabled',
+        'error',
+        'likely',
+        `ARP is off on ${itf.name}: most likely the outside cannot reach ${addrs}`,
+        `${plural(flows.length, 'flow')} left ${itf.name} translated to ${addrs}, which the gateway holds there, and no reply came back; ${itf.name} has the NOARP flag, so the gateway answers no ARP request for ${addrs} and nothing addressed to ${addrs.includes(',') ? 'them' : 'it'} can be delivered once the outside's ARP cache has expired. ` +
+          `${arpSeen ? `No ARP request for ${addrs} was captured on ${itf.name}` : `The ${itf.name} capture holds no ARP at all (taken with a filter?)`}: capture ARP too to confirm (unanswered who-has ${addrs}).`,
+        uniqueEvidence(evidence, 16),
+        [
+          `ip link set dev ${itf.name} arp on`,
+          `tcpdump -i ${itf.name} -w ${itf.name}.pcap arp or host ${flows[0]!.observed ? ipv4ToString(flows[0]!.observed.src) : ''}  # confirm: who-has for the EIP, unanswered`,
+          `# persist: Kube-OVN sets arp off on the external interface until an EIP is configured; make sure the gateway's EIPs are configured (kubectl get iptables-eips) or upgrade Kube-OVN; elsewhere fix the interface configuration (e.g. remove NOARP in the network config)`,
+        ],
+        flows,
+      ),
+    );
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, uniqueEvidence } from '../evidence.js';
 import { plural } from '../flow-facts.js';
-import { unansweredArp } from '../arp-facts.js';
+import { noarpHolds, unansweredArp } from '../arp-facts.js';
 
 export const upstreamNoReply: Check = {
   id: 'upstream-no-reply',
@@ -16,6 +16,8 @@ export const upstreamNoReply: Check = {
       if (f.disposition !== 'no-reply' || !f.egress || !f.observed) return false;
       // A reply to an address the outside cannot resolve is arp-disabled's, not upstream's.
       if (local.has(f.observed.src) && unansweredArp(ctx, f.egress.iface, f.observed.src)) return false;
+      // So is one to an address held on an interface that answers no ARP at all (NOARP).
+      if (noarpHolds(ctx, f.egress.iface, f.observed.src)) return false;
       return true;
     });
     if (!flows.length) return [];
