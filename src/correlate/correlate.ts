@@ -1,6 +1,7 @@
 import type { InputWarning } from '../model/errors.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { SimPacket, Trace } from '../model/trace.js';
+import type { SimulateOptions } from '../simulate/simulate.js';
 import { isoNs } from '../model/time.js';
 import { parseMac } from './mac.js';
 import { natRulesPresent } from '../gateway/nat-rules-present.js';
@@ -25,7 +26,7 @@ export interface CorrelateOptions {
   readonly windowNs?: number;
   /** Unmatched packets this close to the end of the shortest capture are not judged lost (default 50 ms + |clock offset|). */
   readonly endMarginNs?: number;
-  readonly simulate: ((p: SimPacket, snapshot: Snapshot) => Trace) | null;
+  readonly simulate: ((p: SimPacket, snapshot: Snapshot, options?: SimulateOptions) => Trace) | null;
   readonly onProgress?: (packets: number, bytesRead: number) => void;
   /** A reading thread started for these captures (ingest-thread.ts), or none: read them here. */
   readonly reader?: ReaderThread | null;
@@ -216,7 +217,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     state,
     snapshot,
     judge,
-    simulate: sim ? (p) => sim(p, snapshot!) : null,
+    simulate: sim ? (p, egress) => sim(p, snapshot!, egress ? { assumeEgress: egress.name, assumeEgressWhy: egress.why } : {}) : null,
     ifaceName: (i) => ifaces[i] ?? `if${i}`,
     natRulesKnown: natRulesPresent(snapshot?.rules ?? null),
     captured,

@@ -62,7 +62,11 @@ export interface AssemblyInput {
   readonly state: CorrelatorState;
   readonly snapshot: Snapshot | null;
   readonly judge: JudgeWindow;
-  readonly simulate: ((p: SimPacket) => Trace) | null;
+  /**
+   * The simulator for a flow's first packet; `egress` is the interface the captures say it leaves by (its copy's),
+   * or would have (the other captured interface of a two-interface gateway), for a snapshot without routes.
+   */
+  readonly simulate: ((p: SimPacket, egress: { name: string; why: string } | null) => Trace) | null;
   readonly ifaceName: (i: number) => string;
   /**
    * The snapshot holds NAT rules. Without any (e.g. taken with the other iptables backend), observed
@@ -119,6 +123,13 @@ export function toSimPacket(p: PacketInfo, ingress: string, state: 'new' | 'esta
     state,
     mark: 0,
   };
+}
+
+/** Where the captures say a flow leaves (its copy's interface), or would (the one other captured interface). */
+function egressHint(ingress: Connection, egress: Connection | null, input: AssemblyInput): { name: string; why: string } | null {
+  if (egress && egress.iface !== ingress.iface) return { name: input.ifaceName(egress.iface), why: 'where the captures show it leaving' };
+  const others = [...input.captured].filter((n) => n !== input.ifaceName(ingress.iface));
+  return others.length === 1 ? { name: others[0]!, why: 'the other interface captured' } : null;
 }
 
 /**
@@ -207,7 +218,7 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow {
 
   const first = ingress.first;
   let trace: Trace | null = null;
-  if (input.simulate && entered) trace = input.simulate(toSimPacket(first, input.ifaceName(ingress.iface), 'new'));
+  if (input.simulate && entered) trace = input.simulate(toSimPacket(first, input.ifaceName(ingress.iface), 'new'), egressHint(ingress, egress, input));
   const observed = peer ? tupleOf(peer) : null;
   // Loss at the gateway, both ways: judged requests without a copy on the egress side, and replies that
   // arrived on the egress side without a copy back on the ingress side (a DROP in FORWARD hits both).

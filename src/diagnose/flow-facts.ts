@@ -43,6 +43,8 @@ export function replyTrace(ctx: CheckContext, f: AssembledFlow): Trace | null {
         mark: 0,
       },
       ctx.snapshot,
+      // Replies go back the way the flow came in (what a snapshot without routes cannot say).
+      { assumeEgress: ctx.ifaceName(f.ingressIface), assumeEgressWhy: 'the way the flow came in' },
     );
   }
   replyTraces.set(f, t);

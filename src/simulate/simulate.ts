@@ -21,6 +21,8 @@ export interface SimulateOptions {
    * the packet leave by). Ignored when routes are known. The trace says it was assumed.
    */
   readonly assumeEgress?: string;
+  /** Why that egress (said in the trace's assumption); default "as asked". */
+  readonly assumeEgressWhy?: string;
   /**
    * For a packet with state 'established'/'related': translate it with the snapshot's matching `conntrack -L`
    * entry, as the kernel's nat hooks do for later packets. Off by default (the correlation inverts mappings
@@ -193,7 +195,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
     egress = route.dev ?? devOfVia(view, route.via);
   } else if (!haveRoutes(view) && options.assumeEgress) {
     egress = options.assumeEgress;
-    assume(w, `no route for ${ipv4ToString(s.dst)} in the snapshot: assumed it leaves by ${egress}, as asked`);
+    assume(w, `no route for ${ipv4ToString(s.dst)} in the snapshot: assumed it leaves by ${egress}, ${options.assumeEgressWhy ?? 'as asked'}`);
   }
   const routeNote = route ? `${route.text} (table ${r.kind === 'route' ? r.table : 'main'})` : '';
 
