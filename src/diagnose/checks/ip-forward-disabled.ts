@@ -3,6 +3,7 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { droppedBy, forwardable, natRules, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
+import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 
 /**
  * With forwarding off the kernel drops every packet for another host after PREROUTING, silently (no ICMP):
@@ -71,8 +72,10 @@ export const ipForwardDisabled: Check = {
       ];
     }
     // Without the sysctl: the symptom alone (nothing at all forwarded, in both directions) makes it likely.
-    if (haveSysctls || forwardedAny) return [];
-    const candidates = stopped.filter(forwardable);
+    if (haveSysctls) return [];
+    if (forwardedAny) return oneInterfaceOff(ctx, stopped, sysctlFix);
+    // Flows the rules themselves drop (a FORWARD DROP, no route…) are explained by those, not by forwarding.
+    const candidates = stopped.filter((f) => forwardable(f) && f.trace?.disposition.kind !== 'dropped');
     const ingress = new Set(candidates.map((f) => f.ingressIface));
     if (candidates.length < 1) return [];
     return [
@@ -90,6 +93,42 @@ export const ipForwardDisabled: Check = {
     ];
   },
 };
+
+/**
+ * Forwarding off on one interface only (`net.ipv4.conf.<if>.forwarding = 0`), without the sysctls to show it:
+ * everything that arrived on that interface stopped — new flows and the replies of flows that came in by the
+ * other side alike — while what arrived on the other one was forwarded. A FORWARD rule `-i <if> -j DROP` looks
+ * the same: likely when the snapshot's FORWARD chain would accept them, possible when it does not hold one.
+ */
+function oneInterfaceOff(ctx: CheckContext, stopped: readonly AssembledFlow[], sysctlFix: (keys: string[]) => string[]): ReturnType<Check['run']> {
+  const requests = stopped.filter(forwardable);
+  const replies = ctx.flows.filter((f) => f.disposition === 'reply-not-returned' && f.egress && replyTrace(ctx, f)?.disposition.kind !== 'dropped');
+  const arrivedOn = new Set([...requests.map((f) => f.ingressIface), ...replies.map((f) => f.egress!.iface)]);
+  if (arrivedOn.size !== 1) return [];
+  const iface = [...arrivedOn][0]!;
+  // Nothing that arrived there got through, and something that arrived elsewhere did.
+  if (ctx.flows.some((f) => (f.ingressIface === iface && f.forwarded > 0) || (f.egress?.iface === iface && f.repliesReturned > 0))) return [];
+  if (!ctx.flows.some((f) => f.ingressIface >= 0 && f.ingressIface !== iface && f.forwarded > 0)) return [];
+  if (requests.some((f) => f.trace?.disposition.kind === 'dropped')) return [];
+  const name = ctx.ifaceName(iface);
+  const key = `net.ipv4.conf.${name.replace(/\./g, '/')}.forwarding`;
+  const filterKnown = !!ctx.snapshot?.rules?.tables.filter;
+  const flows = [...requests, ...replies].sort((a, b) => a.firstT - b.firstT);
+  return [
+    finding(
+      'ip-forward-disabled',
+      'error',
+      filterKnown ? 'likely' : 'possible',
+      `Most likely forwarding is off on ${name}`,
+      `Everything that arrived on ${name} stopped at the gateway — ${plural(requests.length, 'flow')} coming in by it` +
+        `${replies.length ? ` and the replies of ${plural(replies.length, 'flow')} that came in by the other side` : ''} — silently, while what arrived on the other interface was forwarded: ` +
+        `the pattern of ${key} = 0. The snapshot has no sysctls to confirm it${filterKnown ? '' : ', nor the filter table (a FORWARD rule -i ' + name + ' -j DROP would look the same)'}: run \`sysctl ${key} net.ipv4.ip_forward\` on the gateway.`,
+      uniqueEvidence([...stoppedFrameEvidence(ctx, flows, 2, 8), { kind: 'note', text: `confirm with: sysctl ${key} net.ipv4.ip_forward` }], 16),
+      [`sysctl ${key} net.ipv4.ip_forward  # confirm first`, ...sysctlFix([key])],
+      flows,
+    ),
+  ];
+}
 
 /** DNAT rules that counted the dropped packets, and SNAT rules that stayed at 0: the kernel fact behind the diagnosis. */
 function natCounterEvidence(ctx: CheckContext, flows: Parameters<typeof natRules>[0]): Evidence[] {

@@ -4,6 +4,8 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { droppedBy, plural, stoppedFrameEvidence } from '../flow-facts.js';
+import { hostView } from '../../simulate/host-view.js';
+import { haveRoutes, lookupRoute } from '../../simulate/route-lookup.js';
 
 export const rpFilterDrop: Check = {
   id: 'rp-filter-drop',
@@ -11,7 +13,7 @@ export const rpFilterDrop: Check = {
   rank: 1,
   run(ctx: CheckContext) {
     const flows = ctx.flows.filter((f) => f.disposition === 'stopped-at-gateway' && droppedBy(f, 'rp-filter'));
-    if (!flows.length) return [];
+    if (!flows.length) return withoutSysctls(ctx);
     const evidence: Evidence[] = [];
     const ifaces = new Set<string>();
     for (const f of flows) {
@@ -43,3 +45,47 @@ export const rpFilterDrop: Check = {
     ];
   },
 };
+
+/**
+ * The same stop when the snapshot has no sysctls to show rp_filter (the simulator then assumes the kernel
+ * default, 0): flows from some sources stop silently, others arriving on the same interface pass, and the route
+ * back to each stopped source leaves by another interface — what strict reverse-path filtering drops. Likely;
+ * the sysctl confirms it.
+ */
+function withoutSysctls(ctx: CheckContext): ReturnType<Check['run']> {
+  const snapshot = ctx.snapshot;
+  if (!snapshot || snapshot.host.have.sysctls) return [];
+  const view = hostView(snapshot);
+  if (!haveRoutes(view)) return [];
+  const evidence: Evidence[] = [];
+  const flows = ctx.flows.filter((f) => {
+    if (f.disposition !== 'stopped-at-gateway' || f.ingressIface < 0 || f.trace?.disposition.kind === 'dropped') return false;
+    const ingress = ctx.ifaceName(f.ingressIface);
+    const rev = lookupRoute(view, f.original.src);
+    if (rev.kind !== 'route' || !rev.route.dev || rev.route.dev === ingress) return false;
+    // Other sources arriving on the same interface were forwarded: the interface itself forwards.
+    if (!ctx.flows.some((g) => g.ingressIface === f.ingressIface && g.forwarded > 0 && g.original.src !== f.original.src)) return false;
+    evidence.push({ kind: 'route', file: rev.route.source.file, line: rev.route.source.line, text: `route back to ${ipv4ToString(f.original.src)} (${f.id}): ${rev.route.text} — leaves by ${rev.route.dev}, not by ${ingress} where it came in` });
+    return true;
+  });
+  if (!flows.length) return [];
+  const ifaces = [...new Set(flows.map((f) => ctx.ifaceName(f.ingressIface)))];
+  const sources = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
+  const keys = ifaces.flatMap((i) => [`net.ipv4.conf.${i.replace(/\./g, '/')}.rp_filter`]);
+  return [
+    finding(
+      'rp-filter-drop',
+      'error',
+      'likely',
+      'Most likely reverse-path filtering drops packets from some sources',
+      `${plural(flows.length, 'flow')} from ${sources.join(', ')} arrived on ${ifaces.join(', ')} and stopped silently, while other sources on the same interface passed; the route back to ${sources.length === 1 ? 'that source' : 'those sources'} leaves by another interface, which strict rp_filter (1) does not allow. The snapshot has no sysctls to confirm it: run \`sysctl net.ipv4.conf.all.rp_filter ${keys.join(' ')}\` on the gateway.`,
+      uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows), { kind: 'note', text: `confirm with: sysctl net.ipv4.conf.all.rp_filter ${keys.join(' ')}` }], 16),
+      [
+        `sysctl net.ipv4.conf.all.rp_filter ${keys.join(' ')}  # confirm first: 1 is strict`,
+        ...keys.map((k) => `sysctl -w net.ipv4.conf.all.rp_filter=2 ${k}=2  # loose mode; or add a route for ${sources.join(', ')} via ${ifaces.join(', ')}`),
+        `printf 'net.ipv4.conf.all.rp_filter = 2\\n${keys.map((k) => `${k} = 2`).join('\\n')}\\n' > /etc/sysctl.d/99-nat-gateway-rp-filter.conf  # survives a reboot`,
+      ],
+      flows,
+    ),
+  ];
+}
