@@ -1,4 +1,5 @@
 import type { Evidence } from '../model/analysis.js';
+import { natOwnAddresses } from '../gateway/nat-addresses.js';
 import { ipv4ToString } from '../model/address.js';
 import { isoNs } from '../model/time.js';
 import type { ArpQuestion } from '../correlate/arp-tracker.js';
@@ -48,4 +49,13 @@ export function isUnresolvedState(states: readonly string[]): boolean {
 export function noarpHolds(ctx: CheckContext, iface: number, address: number): boolean {
   const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === ctx.ifaceName(iface));
   return !!itf && itf.flags.includes('NOARP') && itf.addresses.some((a) => a.family === 4 && a.v4 === address);
+}
+
+/**
+ * The gateway's own IPv4 addresses: from `ip addr`; without it, the ones its nat rules translate to and from
+ * (its EIPs, nat-addresses.ts), which the outside must reach it by.
+ */
+export function gatewayOwnAddresses(ctx: CheckContext): ReadonlySet<number> {
+  const known = ctx.correlation.state.options.localAddresses;
+  return ctx.snapshot?.host.have.addresses ? known : new Set([...known, ...natOwnAddresses(ctx.snapshot?.rules ?? null)]);
 }

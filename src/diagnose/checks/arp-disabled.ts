@@ -3,7 +3,7 @@ import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, uniqueEvidence } from '../evidence.js';
-import { arpEvidence, noarpHolds } from '../arp-facts.js';
+import { arpEvidence, gatewayOwnAddresses, noarpHolds } from '../arp-facts.js';
 import { plural } from '../flow-facts.js';
 import type { ArpQuestion } from '../../correlate/arp-tracker.js';
 
@@ -17,7 +17,7 @@ export const arpDisabled: Check = {
   description: "The outside asks by ARP for the gateway's own address (an EIP) and gets no answer: the interface has NOARP.",
   rank: 1,
   run(ctx: CheckContext) {
-    const local = ctx.correlation.state.options.localAddresses;
+    const local = gatewayOwnAddresses(ctx);
     const questions: ArpQuestion[] = [];
     for (const q of ctx.correlation.state.arp.questions.values()) {
       if (q.replies > 0 || !local.has(q.target)) continue;

@@ -18,11 +18,17 @@ export const noRoute: Check = {
   description: 'The gateway has no route for the destination: ICMP net-unreachable goes back out the ingress interface.',
   rank: 1,
   run(ctx: CheckContext) {
-    const flows = ctx.flows.filter(
+    const answered = ctx.flows.filter(
       (f) =>
         f.forwarded === 0 &&
         f.ingressIface >= 0 &&
         (droppedBy(f, 'no-route') || f.errors.some((e) => e.fromGateway && isUnreachable(e.type, e.code) && e.iface === f.ingressIface)),
+    );
+    // The kernel rate-limits its ICMP errors (icmp_ratelimit, per destination): flows silently stopped on their way
+    // to a destination the gateway called unreachable for another flow met the same missing route.
+    const unreachable = new Set(answered.map((f) => f.original.dst));
+    const flows = ctx.flows.filter(
+      (f) => answered.includes(f) || (f.disposition === 'stopped-at-gateway' && f.ingressIface >= 0 && unreachable.has(f.original.dst) && f.trace?.disposition.kind !== 'dropped'),
     );
     if (!flows.length) return [];
     const evidence: Evidence[] = [];

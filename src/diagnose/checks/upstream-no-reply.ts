@@ -4,14 +4,14 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, uniqueEvidence } from '../evidence.js';
 import { plural } from '../flow-facts.js';
-import { noarpHolds, unansweredArp } from '../arp-facts.js';
+import { gatewayOwnAddresses, noarpHolds, unansweredArp } from '../arp-facts.js';
 
 export const upstreamNoReply: Check = {
   id: 'upstream-no-reply',
   description: 'Requests leave the gateway correctly translated but no reply ever comes back: the stop is beyond the gateway.',
   rank: 9,
   run(ctx: CheckContext) {
-    const local = ctx.correlation.state.options.localAddresses;
+    const local = gatewayOwnAddresses(ctx);
     const flows = ctx.flows.filter((f) => {
       if (f.disposition !== 'no-reply' || !f.egress || !f.observed) return false;
       // A reply to an address the outside cannot resolve is arp-disabled's, not upstream's.

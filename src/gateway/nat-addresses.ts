@@ -1,0 +1,27 @@
+import type { Ruleset } from '../model/ruleset.js';
+
+/** Ranges wider than this are pools, not the gateway's own addresses one by one. */
+const MAX_RANGE = 256;
+
+/**
+ * The addresses the nat rules say the gateway answers for: each SNAT `--to-source` address (the EIPs traffic
+ * leaves with) and each DNAT rule's single destination (`-d 203.0.113.9/32`, the EIPs traffic arrives for).
+ * With `ip addr` missing from the snapshot, they stand in for the gateway's own addresses on the outside.
+ */
+export function natOwnAddresses(rules: Ruleset | null): Set<number> {
+  const out = new Set<number>();
+  for (const chain of rules?.tables.nat?.chains ?? []) {
+    for (const r of chain.rules) {
+      if (r.target.kind === 'SNAT') {
+        for (const to of r.target.to) {
+          const lo = to.addrLo >>> 0;
+          const hi = to.addrHi >>> 0;
+          if (hi >= lo && hi - lo < MAX_RANGE) for (let a = lo; a <= hi; a++) out.add(a);
+        }
+      } else if (r.target.kind === 'DNAT') {
+        for (const m of r.matches) if (m.kind === 'dst' && !m.addr.negate && m.addr.cidr?.prefix === 32) out.add(m.addr.cidr.addr >>> 0);
+      }
+    }
+  }
+  return out;
+}
