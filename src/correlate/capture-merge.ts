@@ -60,6 +60,8 @@ interface Cursor {
   /** Names made per interface id / SLL2 ifindex, made once instead of once per packet. */
   readonly byId: string[];
   readonly byIfIndex: Map<number, string>;
+  /** Interface indexes of a LINUX_SLL2 (-i any) capture that nothing named (no ip addr): they go by `ifindexN`. */
+  readonly unnamedIfIndexes: Set<number>;
   /** The last name added to `ifaces` (skips the set lookup while it does not change). */
   lastIface: string;
   /** Linux cooked v1 (`-i any`) IPv4/ARP packets whose interface could not be told (cooked-interface.ts). */
@@ -144,6 +146,7 @@ function cursorInterface(c: Cursor, rec: CaptureRecord, d: DecodedPacket, cooked
     if (name === undefined) {
       name = interfaceOf(rec, d, c.base, false);
       c.byIfIndex.set(d.ifIndex, name);
+      c.unnamedIfIndexes.add(d.ifIndex);
     }
     return name;
   }
@@ -219,6 +222,7 @@ export function mergeCaptures(
       multi: false,
       byId: [],
       byIfIndex: new Map(),
+      unnamedIfIndexes: new Set(),
       lastIface: '',
       cookedUnplaced: 0,
       cookedSeen: false,
@@ -306,6 +310,14 @@ export function mergeCaptures(
         code: 'merged-capture-unplaced',
         file,
         message: `${c.mergedUnplaced} IPv4/ARP frame${c.mergedUnplaced === 1 ? '' : 's'} of this capture of several interfaces carry no MAC of the gateway or of a neighbour it knows (ip addr, ip neigh) and no route places them: they keep the name the capture gives them`,
+      });
+    }
+    if (c.unnamedIfIndexes.size > 0) {
+      const idx = [...c.unnamedIfIndexes].sort((a, b) => a - b);
+      options.onWarning({
+        code: 'sll2-unnamed',
+        file,
+        message: `this -i any capture records interfaces by index only (${idx.join(', ')}), and no ip addr names ${idx.length === 1 ? 'it' : 'them'}: they are called ${idx.map((i) => `ifindex${i}`).join(', ')}, which the rules and routes do not name, so which is inside and which outside, and what the rules do to them, cannot be told (give ip addr or ip -j addr taken in the gateway)`,
       });
     }
     if (c.cookedSeen && !cooked) {
