@@ -50,7 +50,8 @@ export function sniffDetail(text: string): SniffResult {
   const spec = count((l) => /^-[PNA] \S+/.test(l.t));
   const addrHeaders = count((l) => IP_ADDR_HEADER_RE.test(l.t));
   const addr =
-    (addrHeaders > 0 ? count((l) => IP_ADDR_HEADER_RE.test(l.t) || /^\s+(?:link\/|inet6? |valid_lft|altname|vf )/.test(l.raw)) : 0) ||
+    // `ip -s addr` / `ip -s link` add counter tables under each link: RX:/TX: headings, then rows of numbers.
+    (addrHeaders > 0 ? count((l) => IP_ADDR_HEADER_RE.test(l.t) || /^\s+(?:link\/|inet6? |valid_lft|altname|vf |[RT]X(?: errors)?:|\d[\d ]*$)/.test(l.raw)) : 0) ||
     count((l) => isIpAddrShortLine(l.t));
   const route = count((l) => ROUTE_LINE_RE.test(l.t) || /^nexthop\s/.test(l.t));
   const neigh = count((l) => NEIGH_LINE_RE.test(l.t));

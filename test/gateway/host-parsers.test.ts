@@ -4,6 +4,7 @@ import { parseIpAddr } from '../../src/gateway/ip-addr.js';
 import { parseIpNeigh } from '../../src/gateway/ip-neigh.js';
 import { parseIpRoute } from '../../src/gateway/ip-route.js';
 import { parseSysctl } from '../../src/gateway/sysctl.js';
+import { sniffSnapshot } from '../../src/gateway/sniff.js';
 import { parseIpv4 } from '../../src/model/address.js';
 import { lab } from './helpers.js';
 
@@ -30,6 +31,19 @@ describe('parseIpAddr (lab)', () => {
     expect(p.interfaces.map((i) => i.source.line)).toEqual([...p.interfaces.map((i) => i.source.line)].sort((a, b) => a - b));
     expect(new Set(p.interfaces.map((i) => i.source.line)).size).toBe(p.interfaces.length);
     expect(lab('ip-addr-pretty.json').split('\n')[p.interfaces[1]!.source.line - 1]!.trim()).toBe('},{');
+  });
+
+  it('reads ip -s addr and ip -s -s -d link (counter tables, details) as the same links, without warnings', () => {
+    const strip = (is: ReturnType<typeof parseIpAddr>['interfaces'], addresses: boolean) =>
+      is.map((i) => ({ name: i.name, mtu: i.mtu, flags: i.flags, addresses: addresses ? i.addresses.filter((a) => a.family === 4).map((a) => a.address) : [] }));
+    const t = parseIpAddr(lab('ip-addr.txt'), 't');
+    for (const [file, addresses] of [['ip-addr-stats.txt', true], ['ip-link-stats-details.txt', false]] as const) {
+      expect(sniffSnapshot(lab(file)), file).toBe('ip-addr');
+      const s = parseIpAddr(lab(file), file);
+      expect(s.warnings, file).toEqual([]);
+      expect(strip(s.interfaces, addresses), file).toEqual(strip(t.interfaces, addresses));
+      expect(s.interfaces.every((i) => i.mac !== null || i.name === 'lo'), file).toBe(true);
+    }
   });
 
   it('reads NOARP and point-to-point addresses', () => {
