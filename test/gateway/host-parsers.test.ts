@@ -91,6 +91,13 @@ describe('parseIpNeigh', () => {
     expect(t.neighbours.map((n) => [n.address, n.dev, n.lladdr, n.states])).toEqual(j.neighbours.map((n) => [n.address, n.dev, n.lladdr, n.states]));
     expect(t.neighbours.find((n) => n.address === '192.168.77.99')).toMatchObject({ lladdr: null, states: ['INCOMPLETE'] });
     expect(t.neighbours.find((n) => n.address === '198.18.5.1')!.states).toEqual(['PERMANENT']);
+    // ip -s neigh: `ref 1 used 1/61/1probes 5 INCOMPLETE` (no space before probes, as iproute2 prints it).
+    expect(sniffSnapshot(lab('ip-neigh-stats.txt'))).toBe('ip-neigh');
+    const s = parseIpNeigh(lab('ip-neigh-stats.txt'), 's');
+    expect(s.warnings).toEqual([]);
+    const key = (n: { address: string }) => n.address;
+    expect(s.neighbours.map((n) => [n.address, n.dev, n.lladdr, n.states]).sort()).toEqual(t.neighbours.map((n) => [n.address, n.dev, n.lladdr, n.states]).sort());
+    expect(s.neighbours.map(key).length).toBe(4);
   });
 
   it('reads FAILED and router entries', () => {
