@@ -7,14 +7,26 @@ import { readFileSync } from 'node:fs';
  * UTF-8, the first is all NUL bytes between the characters (not text at all) and the second starts with U+FEFF,
  * which breaks JSON.parse and the first line's match. So: a UTF-8, UTF-16LE or UTF-16BE BOM decides the encoding
  * and is dropped; without one, text whose first characters all have a zero high byte (ASCII as UTF-16LE / BE)
- * is taken as UTF-16 in that order; anything else is UTF-8.
+ * is taken as UTF-16 in that order; anything else is UTF-8. Terminal colour codes are taken out (`ESCAPES`).
  */
 export function readText(path: string): string {
   return decodeText(readFileSync(path));
 }
 
+/**
+ * Terminal escape sequences: colours (`ip -c addr`, `grep --color`, output copied out of a terminal log)
+ * and window titles. They are not part of what the commands say; line breaks are untouched, so lines keep
+ * their numbers.
+ */
+const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
+
 /** `readText` of bytes already read. */
 export function decodeText(b: Uint8Array): string {
+  const text = decodeUnicode(b);
+  return text.includes('\x1b') ? text.replace(ESCAPES, '') : text;
+}
+
+function decodeUnicode(b: Uint8Array): string {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return buf.toString('utf8', 3);
   if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return buf.toString('utf16le', 2);

@@ -6,7 +6,9 @@ import { parseIpRoute } from '../../src/gateway/ip-route.js';
 import { parseSysctl } from '../../src/gateway/sysctl.js';
 import { sniffSnapshot } from '../../src/gateway/sniff.js';
 import { parseIpv4 } from '../../src/model/address.js';
-import { lab } from './helpers.js';
+import { LAB, lab } from './helpers.js';
+import { join } from 'node:path';
+import { loadSnapshot } from '../../src/gateway/load-snapshot.js';
 
 const ip = parseIpv4;
 
@@ -44,6 +46,17 @@ describe('parseIpAddr (lab)', () => {
       expect(strip(s.interfaces, addresses), file).toEqual(strip(t.interfaces, addresses));
       expect(s.interfaces.every((i) => i.mac !== null || i.name === 'lo'), file).toBe(true);
     }
+  });
+
+  it('reads ip -color=always addr (terminal colour codes) as plain ip addr, through the snapshot loader', () => {
+    expect(lab('ip-addr-color.txt')).toContain('\x1b[');
+    const s = loadSnapshot([join(LAB, 'ip-addr-color.txt')], { explicit: true });
+    expect(s.files.map((f) => f.kind)).toEqual(['ip-addr']);
+    expect(s.warnings).toEqual([]);
+    const t = parseIpAddr(lab('ip-addr.txt'), 't');
+    expect(s.host.interfaces.map((i) => [i.name, i.mtu, i.flags, i.addresses.filter((a) => a.family === 4).map((a) => a.address)])).toEqual(
+      t.interfaces.map((i) => [i.name, i.mtu, i.flags, i.addresses.filter((a) => a.family === 4).map((a) => a.address)]),
+    );
   });
 
   it('reads NOARP and point-to-point addresses', () => {

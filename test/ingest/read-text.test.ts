@@ -68,3 +68,10 @@ describe.skipIf(sets.length === 0)('a real bundle whose state files PowerShell s
     });
   }
 });
+
+describe('terminal escape sequences', () => {
+  it('are taken out (colours, a window title), lines kept', () => {
+    const coloured = '1: \x1b[36meth0: \x1b[0m<UP> mtu 1500\n\x1b]0;root@gw: ~\x07    inet \x1b[35m10.0.0.1\x1b[0m/24\n';
+    expect(decodeText(Buffer.from(coloured))).toBe('1: eth0: <UP> mtu 1500\n    inet 10.0.0.1/24\n');
+  });
+});
