@@ -193,6 +193,12 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
       }
     }
     const sniff = sniffDetail(text);
+    if (sniff.unsimulated) {
+      // Given on purpose or not, it is the gateway's state all the same: set aside with a warning, never refused.
+      files.push({ path, kind: 'ignored', reason: sniff.reason });
+      warnings.push({ code: sniff.unsimulated, file: path, line: sniff.line, message: `${sniff.reason}; if the gateway's rules are iptables-nft, give iptables-nft-save -c instead` });
+      continue;
+    }
     if (sniff.kind === 'ignored' || sniff.kind === 'capture' || sniff.kind === 'combined') {
       const binary = text.includes('\0');
       ignore(sniff.reason ?? 'not a snapshot file', binary ? 'binary-file' : sniff.reason === 'empty file' ? 'empty-file' : 'not-a-snapshot', sniff.line);

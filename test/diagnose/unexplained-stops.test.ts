@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
-import { fieldSets } from '../support/field.js';
+import { fieldSets, REPO } from '../support/field.js';
 import { LAB_AVAILABLE, labOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-unexplained-'));
@@ -81,6 +81,18 @@ describe.skipIf(!set('forward-drop'))('stops the snapshot does not explain, on t
   it('the set as it is: confirmed by the rule, and no second finding for the same flows', async () => {
     const a = await analyze([set('forward-drop')!.dir]);
     expect(a.findings.filter((f) => f.severity === 'error').map((f) => [f.check, f.confidence])).toEqual([['forward-chain-drop', 'confirmed']]);
+  });
+});
+
+describe.skipIf(!set('forward-drop'))('an nftables ruleset beside the iptables one', () => {
+  it('is set aside with a warning, even named explicitly, and the unexplained stop points at it', async () => {
+    const nft = join(REPO, 'test/fixtures/gateway/nft/nft-list-ruleset.txt');
+    const dir = editedBundle(set('forward-drop')!.dir, join(tmp, 'nft'), { 'iptables-save.txt': forwardAccepts, 'iptables-filter-L.txt': forwardAccepts, 'lab.json': null });
+    const a = await analyze([dir, nft]);
+    expect(a.warnings.filter((w) => w.code === 'nftables-not-simulated').map((w) => [w.file, w.line])).toEqual([[nft, 1]]);
+    expect(a.inputs.find((i) => i.path === nft)?.kind).toBe('ignored');
+    expectStopNamed(a, 'possible');
+    expect(a.findings[0]!.evidence.some((e) => e.kind === 'note' && e.text.startsWith(`${nft}: an nftables ruleset`))).toBe(true);
   });
 });
 

@@ -3,6 +3,7 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, policyEvidence, ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
+import { NFTABLES_REASON } from '../../gateway/sniff.js';
 import { droppedBy, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
@@ -101,6 +102,8 @@ function unexplainedStops(ctx: CheckContext, flows: readonly AssembledFlow[]): R
         ? `the snapshot holds no filter table (${rules.sources.map((s) => `${s.file}: ${s.tables.join(', ') || 'no table'}`).join('; ')})`
         : null;
   if (missing) evidence.push({ kind: 'note', text: `${missing}: the FORWARD chain that decides what is forwarded is not known` });
+  // An nftables ruleset given beside the iptables one: its forward hooks are where to look.
+  for (const f of ctx.snapshot?.files ?? []) if (f.reason === NFTABLES_REASON) evidence.push({ kind: 'note', text: `${f.path}: ${NFTABLES_REASON} — a drop in one of its forward chains would look like this` });
   const stopped = flows.filter((f) => f.disposition === 'stopped-at-gateway');
   const replies = flows.filter((f) => f.disposition === 'reply-not-returned');
   const confidence = missing && haveSysctls ? 'likely' : 'possible';
