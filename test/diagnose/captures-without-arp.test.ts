@@ -4,31 +4,16 @@
  * causes ARP proves (arp-disabled, egress-neighbor-unresolved) become likely, from the snapshot (NOARP, the
  * neighbour table) — never another cause, and never "no packets stop".
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { LAB_AVAILABLE, labOutput, readScenarios } from '../lab/lab-output.js';
-import { HAVE_TSHARK } from '../support/tshark.js';
+import { bundleFilteredByTshark, HAVE_TSHARK } from '../support/tshark.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-no-arp-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** A copy of bundle `from` whose captures hold no ARP frame. */
-function withoutArp(from: string, to: string): string {
-  mkdirSync(to);
-  for (const f of readdirSync(from)) {
-    if (!/\.pcap(ng)?$/.test(f)) {
-      copyFileSync(join(from, f), join(to, f));
-      continue;
-    }
-    const r = spawnSync('tshark', ['-r', join(from, f), '-Y', 'not arp', '-w', join(to, f)], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`tshark: ${r.stderr}`);
-  }
-  return to;
-}
 
 const PROVED_BY_ARP = new Set(['arp-disabled', 'egress-neighbor-unresolved']);
 
@@ -40,7 +25,7 @@ describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('lab captures taken without ARP'
 
   for (const [name, s] of Object.entries(readScenarios())) {
     it(`${name}: ${s.check ?? 'no error finding'} first${s.check && PROVED_BY_ARP.has(s.check) ? ', likely' : ''}`, async () => {
-      const a = await analyze([withoutArp(join(out, name), join(tmp, name))]);
+      const a = await analyze([bundleFilteredByTshark(join(out, name), join(tmp, name), 'not arp')]);
       const errors = a.findings.filter((f) => f.severity === 'error');
       if (s.check === null) {
         expect(errors.map((f) => f.check)).toEqual([]);

@@ -4,14 +4,13 @@
  * ICMP answers taken out (by tshark): still mtu-exceeded, by sizes and the egress MTU, and the fix looks for the
  * missing ICMP.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, copyFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { LAB_AVAILABLE, labOutput } from '../lab/lab-output.js';
-import { HAVE_TSHARK } from '../support/tshark.js';
+import { bundleFilteredByTshark, HAVE_TSHARK } from '../support/tshark.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-mtu-no-icmp-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -24,16 +23,7 @@ describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('mtu-exceeded without the ICMP a
 
   it('is still mtu-exceeded, confirmed by the egress MTU, and the fix looks for the missing ICMP', async () => {
     const from = join(out, 'mtu-exceeded');
-    const dir = join(tmp, 'mtu-no-icmp');
-    mkdirSync(dir);
-    for (const f of readdirSync(from)) {
-      if (!/\.pcap(ng)?$/.test(f)) {
-        copyFileSync(join(from, f), join(dir, f));
-        continue;
-      }
-      const r = spawnSync('tshark', ['-r', join(from, f), '-Y', 'not (icmp.type == 3 && icmp.code == 4)', '-w', join(dir, f)], { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-    }
+    const dir = bundleFilteredByTshark(from, join(tmp, 'mtu-no-icmp'), 'not (icmp.type == 3 && icmp.code == 4)');
     const original = await analyze([from]);
     const a = await analyze([dir]);
     expect(original.findings[0]!.fix.some((c) => c.includes('icmp_ratelimit'))).toBe(false);

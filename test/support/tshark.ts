@@ -3,6 +3,8 @@
  * (describe.skipIf(!HAVE_TSHARK)) where tshark is missing; CI installs it, so there they run.
  */
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const HAVE_TSHARK = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
 
@@ -26,4 +28,21 @@ export function parseEpoch(text: string): [number, number] {
   if (text === '') return [0, 0];
   const [s, f = ''] = text.split('.');
   return [Number(s), Number(f.padEnd(9, '0').slice(0, 9))];
+}
+
+/**
+ * A copy of bundle folder `from` in the new folder `to` whose captures keep only the frames tshark's display
+ * `filter` passes (what a capture filter would have left: `not arp`, or the gateway's ICMP answers taken out).
+ */
+export function bundleFilteredByTshark(from: string, to: string, filter: string): string {
+  mkdirSync(to);
+  for (const f of readdirSync(from)) {
+    if (!/\.pcap(ng)?$/.test(f)) {
+      copyFileSync(join(from, f), join(to, f));
+      continue;
+    }
+    const r = spawnSync('tshark', ['-r', join(from, f), '-Y', filter, '-w', join(to, f)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`tshark -Y '${filter}' on ${f}: ${r.stderr}`);
+  }
+  return to;
 }
