@@ -9,7 +9,7 @@ import { assembleFlows, egressCaptured, type AssembledFlow, type JudgeWindow } f
 import type { CaptureWindow } from './capture-merge.js';
 import { shiftWindow } from './clock-skew.js';
 import { readCaptures } from './read-captures.js';
-import { finishCorrelator, newCorrelator, pushPacket, pushRow, setClockShifts, type CorrelatorState } from './correlator.js';
+import { finishCorrelator, markOwnMacSeen, newCorrelator, pushPacket, pushRow, setClockShifts, type CorrelatorState } from './correlator.js';
 import { decideRoles, type InterfaceRoles } from './interface-roles.js';
 import type { ReaderThread } from './ingest-thread.js';
 import type { RowRecord } from './packet-row.js';
@@ -119,8 +119,10 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   }
   const ifaces: string[] = [];
   const ifaceIndex = new Map<string, number>();
+  const ownMacSeen = new Set<string>();
   const windowNs = options.windowNs ?? 2.5e8;
-  const state = newCorrelator({ localAddresses, macs, windowNs });
+  const gatewayMacs = new Set((snapshot?.host.interfaces ?? []).map((i) => (i.mac ? parseMac(i.mac) : -1)).filter((m) => m > 0));
+  const state = newCorrelator({ localAddresses, macs, windowNs, gatewayMacs });
 
   const indexOf = (name: string): number => {
     let i = ifaceIndex.get(name);
@@ -131,6 +133,8 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
       const mac = snapshot?.host.interfaces.find((x) => x.name === name)?.mac;
       const m = mac ? parseMac(mac) : -1;
       if (m > 0) macs.set(i, m);
+      // The look at the captures' beginning saw this interface's MAC in its capture (see isForeign).
+      if (ownMacSeen.has(name)) markOwnMacSeen(state, i);
     }
     return i;
   };
@@ -151,9 +155,12 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   // else here: the same packets in the same order either way.
   const host = snapshot?.host ?? null;
   const onClockShifts = (shifts: readonly number[]): void => setClockShifts(state, shifts);
-  const threaded = options.reader?.read({ interfaceNames: names, host }, { row, onWarning: options.onWarning, onClockShifts, progress: options.onProgress }) ?? null;
+  const onOwnMacSeen = (seen: readonly string[]): void => {
+    for (const n of seen) ownMacSeen.add(n);
+  };
+  const threaded = options.reader?.read({ interfaceNames: names, host }, { row, onWarning: options.onWarning, onClockShifts, onOwnMacSeen, progress: options.onProgress }) ?? null;
   const { windows: ownWindows, aliases, clockShiftNs } =
-    threaded ?? readCaptures(captures, snapshot, { interfaceNames: names, onWarning: options.onWarning, onClockShifts }, { packet, progress: options.onProgress });
+    threaded ?? readCaptures(captures, snapshot, { interfaceNames: names, onWarning: options.onWarning, onClockShifts, onOwnMacSeen }, { packet, progress: options.onProgress });
   // The captures' windows on the first capture's clock, as the packets were matched (clock-skew.ts).
   const windows = ownWindows.map((w, i) => shiftWindow(w, clockShiftNs[i] ?? 0));
   finishCorrelator(state);
@@ -221,6 +228,14 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     ifaceName: (i) => ifaces[i] ?? `if${i}`,
     natRulesKnown: natRulesPresent(snapshot?.rules ?? null),
     captured,
+  });
+  state.foreignByIface.forEach((n, i) => {
+    if (!n) return;
+    options.onWarning({
+      code: 'foreign-frames',
+      file: captures.join(', '),
+      message: `${n} IPv4 frame${n === 1 ? '' : 's'} on ${ifaces[i]} went neither from nor to the gateway (none of its MACs in ip addr): the capture was taken on a link others share — the parent NIC of a macvlan interface, a bridge, a mirror port — and ${n === 1 ? 'it was' : 'they were'} left out`,
+    });
   });
   if (state.unseenCopies > 0 && overlap) {
     const n = state.unseenCopies;

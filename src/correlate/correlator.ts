@@ -17,6 +17,11 @@ export interface CorrelatorOptions {
   readonly macs: Map<number, number>;
   /** How far apart in time a packet and its copy may be (ns). */
   readonly windowNs: number;
+  /**
+   * Every MAC address of the gateway's interfaces (the snapshot's ip addr, VRRP and macvlan ones included):
+   * a frame carrying none of them was not the gateway's (`isForeign`). Empty when not known.
+   */
+  readonly gatewayMacs?: ReadonlySet<number>;
 }
 
 /** Everything the correlator learned, for flow assembly and the checks. */
@@ -49,7 +54,11 @@ export interface CorrelatorState {
   matchedPairs: number;
   /** TCP arrivals with no copy captured that the far end acknowledged (counted as forwarded; tcp-acks.ts). */
   unseenCopies: number;
-  ignored: { ipv6: number; nonIp: number; multicast: number; fragments: number; truncated: number; duplicates: number };
+  ignored: { ipv6: number; nonIp: number; multicast: number; fragments: number; truncated: number; duplicates: number; foreign: number };
+  /** Per interface index, frames left out as not the gateway's (`isForeign`). */
+  readonly foreignByIface: number[];
+  /** Per interface index, 1 once a frame from or to the gateway's MAC there was seen: that MAC is this capture's. */
+  readonly macSeen: Uint8Array;
   packets: number;
   /** Base of the relative clock `t` (seconds); set from the first packet. */
   baseSec: number;
@@ -80,7 +89,9 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     macCache: new Float64Array(16).fill(-1),
     matchedPairs: 0,
     unseenCopies: 0,
-    ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0, duplicates: 0 },
+    ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0, duplicates: 0, foreign: 0 },
+    foreignByIface: [],
+    macSeen: new Uint8Array(256),
     packets: 0,
     baseSec: -1,
     clockShiftNs: new Float64Array(0),
@@ -137,6 +148,37 @@ function arrivalDirection(s: CorrelatorState, f: Float64Array, at: number, iface
   return Dir.UNKNOWN;
 }
 
+/** The capture of interface `iface` was seen to carry the gateway's MAC there (the look at the captures' beginning). */
+export function markOwnMacSeen(s: CorrelatorState, iface: number): void {
+  if (iface < 256) s.macSeen[iface] = 1;
+}
+
+function noteGatewayMac(s: CorrelatorState, f: Float64Array, at: number, iface: number): void {
+  if (!macKnown(s, iface)) return;
+  const mac = s.macCache[iface]!;
+  if (f[at + Row.SRC_MAC] === mac || f[at + Row.DST_MAC] === mac) s.macSeen[iface] = 1;
+}
+
+/**
+ * A frame that was not the gateway's: captured on a link it shares with others — the parent NIC of a macvlan
+ * interface (Kube-OVN's net1), a bridge, a mirror port — going from one other host to another. Cooked captures
+ * say so themselves (PACKET_OTHERHOST); on Ethernet, once frames of the gateway's MAC on the interface were seen
+ * there, a unicast frame whose addresses are none of the gateway's MACs. Left in, it would wait for a copy the gateway never had
+ * to make, and count as stopped there.
+ */
+function isForeign(s: CorrelatorState, f: Float64Array, at: number, iface: number): boolean {
+  const packetType = f[at + Row.PACKET_TYPE]!;
+  if (packetType === PacketType.OTHERHOST) return true;
+  // Only once this capture showed frames of the gateway's MAC: an ip addr taken elsewhere names MACs no frame carries.
+  if (packetType !== PacketType.UNKNOWN || !macKnown(s, iface) || iface >= 256 || s.macSeen[iface] !== 1) return false;
+  const srcMac = f[at + Row.SRC_MAC]!;
+  const dstMac = f[at + Row.DST_MAC]!;
+  // The group bit (the lowest of the first octet): broadcast and multicast frames are everyone's.
+  if (srcMac === 0 || Math.floor(dstMac / 2 ** 40) % 2 === 1) return false;
+  const all = s.options.gatewayMacs;
+  return all !== undefined && all.size > 0 && !all.has(srcMac) && !all.has(dstMac);
+}
+
 /**
  * Feed one decoded packet. Packets must come in time order across all captures (merge them first).
  * It is written as a row (packet-row.ts) and pushed as one: see `pushRow`.
@@ -169,6 +211,8 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
     if (oldest >= 0 && ring.f[oldest * Slot.STRIDE + Slot.T]! < t - s.options.windowNs) expire(s, t - s.options.windowNs);
   }
 
+  // Any frame of the gateway's MAC (ARP, IPv6 too) shows that MAC is this capture's (see isForeign).
+  if (iface < 256 && s.macSeen[iface] === 0) noteGatewayMac(s, f, at, iface);
   const net = f[at + Row.NET]!;
   if (net === Net.ARP) {
     observeArp(s.arp, iface, f[at + Row.ARP_OP]!, f[at + Row.ARP_SPA]!, f[at + Row.ARP_TPA]!, { file, frame: f[at + Row.FRAME]!, tsSec, tsNsec: f[at + Row.TS_NSEC]! });
@@ -195,6 +239,11 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
     return;
   }
   const arrival = arrivalDirection(s, f, at, iface);
+  if ((arrival === Dir.UNKNOWN || f[at + Row.PACKET_TYPE] === PacketType.OTHERHOST) && isForeign(s, f, at, iface)) {
+    s.ignored.foreign++;
+    s.foreignByIface[iface] = (s.foreignByIface[iface] ?? 0) + 1;
+    return;
+  }
   const proto = f[at + Row.PROTO]!;
   const icmp = proto === Proto.ICMP;
   const icmpType = f[at + Row.ICMP_TYPE]!;

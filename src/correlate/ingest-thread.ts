@@ -65,6 +65,8 @@ export type IngestMessage =
   | { readonly type: 'warning'; readonly warning: InputWarning }
   /** Each capture's clock shift (clock-skew.ts), before the first packet. */
   | { readonly type: 'clock'; readonly shifts: number[] }
+  /** Interfaces whose captures showed their gateway MAC (interface-by-mac.ts), before the first packet. */
+  | { readonly type: 'own-mac'; readonly ifaces: string[] }
   | { readonly type: 'end'; readonly windows: CaptureWindow[]; readonly aliases: [string, string][] }
   | { readonly type: 'error'; readonly error: SerializedError };
 
@@ -126,6 +128,8 @@ export interface IngestHandlers {
   onWarning(w: InputWarning): void;
   /** Each capture's clock shift (ns to add to its timestamps), before the first row. */
   onClockShifts?(shifts: readonly number[]): void;
+  /** Interfaces whose captures showed their gateway MAC, before the first row. */
+  onOwnMacSeen?(ifaces: readonly string[]): void;
   progress?(packets: number, bytesRead: number): void;
 }
 
@@ -264,6 +268,9 @@ function consume(
             break;
           case 'error':
             throw reviveError(m.error);
+          case 'own-mac':
+            handlers.onOwnMacSeen?.(m.ifaces);
+            break;
           case 'clock':
             clockShiftNs = m.shifts;
             handlers.onClockShifts?.(m.shifts);

@@ -26,6 +26,11 @@ export interface CapturedInterfaces {
    * on its interface by the MACs it carries (cooked-interface.ts).
    */
   readonly merged: Set<string>;
+  /**
+   * Gateway interfaces (by the name they go by after `aliases`) whose captures showed frames from or to their own
+   * MAC in the packets looked at: the snapshot's MAC is that capture's (correlator.ts, isForeign).
+   */
+  readonly ownMacSeen: Set<string>;
 }
 
 /**
@@ -49,13 +54,16 @@ export function interfacesByMac(
 ): CapturedInterfaces {
   const aliases = new Map<string, string>();
   const merged = new Set<string>();
-  const none = { aliases, merged };
+  const ownMacSeen = new Set<string>();
+  const none = { aliases, merged, ownMacSeen };
   const known = new Set(snapshot?.host.interfaces.map((i) => i.name) ?? []);
   const own = macOwners(snapshot?.host.interfaces.map((i) => [i.mac, i.name] as const) ?? []);
   const vote = own.size > 0;
   if (!vote && !look) return none;
 
   const votes = new Map<string, { file: string; n: number; to: Map<string, number>; first: number; last: number }>();
+  /** Captured name → gateway interfaces whose MAC its frames carried. */
+  const owners = new Map<string, Set<string>>();
   const seenNames = new Set<string>();
   paths.forEach((path, index) => {
     // Standard input can be read once only: it keeps its name.
@@ -68,6 +76,12 @@ export function interfacesByMac(
           look?.(index, rec, d);
           if (!vote) return;
           seenNames.add(iface);
+          const owner = own.get(d.srcMac) || own.get(d.dstMac);
+          if (owner) {
+            let o = owners.get(iface);
+            if (!o) owners.set(iface, (o = new Set()));
+            o.add(owner);
+          }
           if (known.has(iface)) return;
           let v = votes.get(iface);
           if (!v) votes.set(iface, (v = { file: path, n: 0, to: new Map(), first: Infinity, last: -Infinity }));
@@ -121,5 +135,11 @@ export function interfacesByMac(
       message: `the gateway's ${to} is not named in this capture (it says ${name}): its frames carry ${to}'s MAC ${mac}, so they are taken as ${to}'s`,
     });
   }
-  return { aliases, merged };
+  // A capture shows its own MAC when frames of the interface it is taken for carry it; a merged one, for each
+  // interface its frames are placed on.
+  for (const [name, o] of owners) {
+    const as = aliases.get(name) ?? name;
+    for (const owner of o) if (owner === as || merged.has(name)) ownMacSeen.add(owner);
+  }
+  return { aliases, merged, ownMacSeen };
 }

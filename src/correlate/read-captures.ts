@@ -22,14 +22,17 @@ export function readCaptures(
     digestFiles?: boolean;
     /** Told each capture's clock shift (ns to add to its timestamps) before the first packet. */
     onClockShifts?: (shifts: readonly number[]) => void;
+    /** Told, before the first packet, which interfaces' captures showed their gateway MAC (interface-by-mac.ts). */
+    onOwnMacSeen?: (ifaces: readonly string[]) => void;
   },
   visitor: MergeVisitor,
 ): { windows: CaptureWindow[]; aliases: Map<string, string>; clockShiftNs: number[] } {
   const cooked = cookedInterfaceResolver(snapshot);
   const clocks = paths.length > 1 ? new ClockLook(paths.length) : null;
-  const { aliases, merged } = interfacesByMac(paths, snapshot, { interfaceNames: options.interfaceNames, cookedInterface: cooked }, options.onWarning, clocks ? (i, rec, d) => clocks.visit(i, rec, d) : undefined);
+  const { aliases, merged, ownMacSeen } = interfacesByMac(paths, snapshot, { interfaceNames: options.interfaceNames, cookedInterface: cooked }, options.onWarning, clocks ? (i, rec, d) => clocks.visit(i, rec, d) : undefined);
   const clockShiftNs = clocks ? clocks.shifts(paths, options.onWarning) : paths.map(() => 0);
   options.onClockShifts?.(clockShiftNs);
+  options.onOwnMacSeen?.([...ownMacSeen]);
   const windows = mergeCaptures(paths, { ...options, cookedInterface: cooked, aliases, merged, clockShiftNs }, visitor);
   return { windows, aliases, clockShiftNs };
 }

@@ -16,8 +16,8 @@ import { editedBundle, pcapShifted } from '../support/bundle-edit.js';
 import { fieldSets, REPO } from '../support/field.js';
 import { cookedAny, mergedEthernet } from '../support/cooked-capture.mjs';
 import { Row, writeRow } from '../../src/correlate/packet-row.js';
+import { DIST, dist, runReadOn, sameOnThread } from '../support/thread-analysis.js';
 
-const DIST = join(REPO, 'dist');
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-ingest-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const saved = process.env.NATLENS_READER_THREAD;
@@ -26,32 +26,7 @@ afterEach(() => {
   else process.env.NATLENS_READER_THREAD = saved;
 });
 
-async function dist<T>(module: string): Promise<T> {
-  const path = join(DIST, module);
-  if (!existsSync(path)) throw new Error(`${path} is missing: run the tests with npm test, which builds dist/ first`);
-  return (await import(path)) as T;
-}
-
-type Analyze = (paths: string[]) => Promise<unknown>;
-
-/** The analysis as JSON, or the error it stopped with: read on the thread (1) or in place (0). */
-async function run(dir: string, thread: '0' | '1'): Promise<string> {
-  const { analyze } = await dist<{ analyze: Analyze }>('index.js');
-  process.env.NATLENS_READER_THREAD = thread;
-  try {
-    return JSON.stringify(await analyze([dir]));
-  } catch (e) {
-    const x = e as { name: string; code?: string; file?: string; offset?: number; message: string };
-    return JSON.stringify({ error: x.name, code: x.code, file: x.file, offset: x.offset, message: x.message });
-  }
-}
-
-/** The analysis read on the thread, once checked to be, byte for byte, the one read in place. */
-async function sameOnThread<T = { warnings: { code: string }[]; findings: { check: string }[]; summary: { verdict: string } }>(dir: string): Promise<T> {
-  const threaded = await run(dir, '1');
-  expect(threaded).toBe(await run(dir, '0'));
-  return JSON.parse(threaded) as T;
-}
+const run = runReadOn;
 
 /** Field set `dir` with its pcaps replaced by `add(pcaps)` (file name → content), as bundle `name`. */
 function withCaptures(dir: string, name: string, add: (pcaps: string[]) => Record<string, Uint8Array>): string {
