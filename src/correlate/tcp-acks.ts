@@ -29,7 +29,9 @@ export function segmentEnd(seq: number, payloadLength: number, flags: number): n
 /** Record what a TCP packet (`flags`, `seq`, `ack`, `payloadLength`) of connection row `row`, direction `dir`, shows (ack, sequence end, retransmission). */
 export function observeTcp(f: Float64Array, row: number, dir: 0 | 1, flags: number, seq: number, ack: number, payloadLength: number, t: number): void {
   let seen = f[row + ConnField.TCP_SEEN]!;
-  if (flags & TcpFlag.ACK) {
+  // A reset's acknowledgment vouches for nothing: `REJECT --reject-with tcp-reset` answers a SYN with a RST+ACK
+  // in the far end's name without forwarding anything (ipt_REJECT / nf_send_reset).
+  if (flags & TcpFlag.ACK && !(flags & TcpFlag.RST)) {
     const k = row + ConnField.ACK_MAX + dir;
     if (!(seen & (ACK_SEEN << dir)) || after(ack, f[k]!)) f[k] = ack;
     seen |= ACK_SEEN << dir;

@@ -31,6 +31,7 @@ export interface LabPacket {
   dport: number | null;
   syn: boolean;
   ack: boolean;
+  rst: boolean;
 }
 
 export interface LabBundle {
@@ -47,7 +48,7 @@ export interface LabBundle {
 const FIELDS = [
   'frame.number', 'frame.interface_name', 'sll.ifindex', 'sll.pkttype', 'sll.src.eth', 'eth.src', 'arp.opcode',
   'arp.src.proto_ipv4', 'arp.dst.proto_ipv4', 'ip.src', 'ip.dst', 'ip.proto', 'ip.len', 'ip.ttl', 'icmp.type',
-  'icmp.code', 'icmp.mtu', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'udp.srcport',
+  'icmp.code', 'icmp.mtu', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.flags.reset', 'udp.srcport',
   'udp.dstport',
 ] as const;
 
@@ -121,6 +122,7 @@ export function loadLabBundle(dir: string): LabBundle {
         dport: proto === 6 ? num(f('tcp.dstport')) : proto === 17 ? num(f('udp.dstport')) : null,
         syn: proto === 6 && bool(f('tcp.flags.syn')),
         ack: proto === 6 && bool(f('tcp.flags.ack')),
+        rst: proto === 6 && bool(f('tcp.flags.reset')),
       });
     }
   }

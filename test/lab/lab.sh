@@ -21,6 +21,7 @@ ALL_SCENARIOS=(
   healthy healthy-lan ip-forward-disabled forward-chain-drop forward-chain-reject intermittent-drop
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
+  forward-chain-tcp-reset
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -48,6 +49,7 @@ scenario_spec() {
     rate-limit) echo "intermittent-drop|lan|pcapng" ;;
     iface-forwarding-off) echo "ip-forward-disabled|vpc|any" ;;
     forward-one-way) echo "forward-chain-drop|lan|pcap-nano" ;;
+    forward-chain-tcp-reset) echo "forward-chain-drop|lan|pcap" ;;
     *) return 1 ;;
   esac
 }
@@ -364,6 +366,11 @@ run_scenario() { # outdir scenario index
       gw sysctl -qw net.ipv4.ip_forward=0 ;;
     forward-chain-drop) ipt -P FORWARD DROP ;;
     forward-chain-reject) ipt -A FORWARD -d "$REMOTE/32" -j REJECT --reject-with icmp-port-unreachable ;;
+    forward-chain-tcp-reset)
+      # REJECT answers TCP with a reset that the gateway sends in the remote's name (its address, the gateway's
+      # MAC) and everything else with an ICMP error: the app sees "connection refused", not silence.
+      ipt -A FORWARD -d "$REMOTE/32" -p tcp -j REJECT --reject-with tcp-reset
+      ipt -A FORWARD -d "$REMOTE/32" -j REJECT --reject-with icmp-host-prohibited ;;
     intermittent-drop)
       ipt -A FORWARD -m statistic --mode random --probability 0.3 -j DROP
       PING_COUNT=40 PING_INTERVAL=0.1 TCP_TIMEOUT=8 TCP_CONNECT=6 ;;

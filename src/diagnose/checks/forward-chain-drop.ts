@@ -1,7 +1,10 @@
 import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { errorEvidence, policyEvidence, ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
+import { errorEvidence, frameEvidence, policyEvidence, ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
+import { ipv4ToString } from '../../model/address.js';
+import { Proto, TcpFlag } from '../../model/packet.js';
+import { Dir, type PacketInfo } from '../../correlate/packet-info.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { NFTABLES_REASON } from '../../gateway/sniff.js';
 import { droppedBy, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
@@ -9,6 +12,15 @@ import { droppedBy, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence }
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
 function isRejectError(type: number, code: number): boolean {
   return type === 3 && (code === 1 || code === 2 || code === 3 || code === 9 || code === 10 || code === 13);
+}
+
+/**
+ * TCP resets that left by the flow's ingress side without having come in by the other: `REJECT --reject-with
+ * tcp-reset` answering in the far end's name (nf_send_reset: its address, the gateway's MAC), not the far end.
+ */
+function gatewayResets(f: AssembledFlow): PacketInfo[] {
+  if (f.proto !== Proto.TCP) return [];
+  return f.ingress.samples.filter((p) => (p.tcpFlags & TcpFlag.RST) !== 0 && p.dir === Dir.OUT && !p.match && p.connDir === 1);
 }
 
 export const forwardChainDrop: Check = {
@@ -47,9 +59,13 @@ export const forwardChainDrop: Check = {
         }
       }
       for (const e of f.errors) if (e.fromGateway && isRejectError(e.type, e.code)) evidence.push(errorEvidence(ctx, e, `REJECT answer for ${f.id}`));
+      for (const p of gatewayResets(f)) evidence.push(frameEvidence(ctx, p, `REJECT answer for ${f.id}: a TCP reset the gateway sent in ${ipv4ToString(p.src)}'s name`));
     }
     fixes.push('iptables-save > /etc/iptables/rules.v4  # persist where the distribution restores rules at boot');
-    const rejected = flows.some((f) => f.errors.some((e) => e.fromGateway && isRejectError(e.type, e.code)));
+    const icmpRejected = flows.some((f) => f.errors.some((e) => e.fromGateway && isRejectError(e.type, e.code)));
+    const resetRejected = flows.some((f) => gatewayResets(f).length > 0);
+    const rejected = icmpRejected || resetRejected;
+    const answers = [icmpRejected ? 'ICMP errors' : '', resetRejected ? 'TCP resets' : ''].filter(Boolean).join(' and ');
     return [
       finding(
         'forward-chain-drop',
@@ -57,7 +73,7 @@ export const forwardChainDrop: Check = {
         'confirmed',
         'The filter FORWARD chain drops the traffic',
         (stopped.length
-          ? `${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} dropped in filter FORWARD${rejected ? ' (REJECT: ICMP errors went back on the ingress side)' : ', silently'}.`
+          ? `${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} dropped in filter FORWARD${rejected ? ` (REJECT: ${answers} went back on the ingress side)` : ', silently'}.`
           : '') +
           (repliesStopped.length
             ? `${stopped.length ? ' ' : ''}${plural(repliesStopped.length, 'flow')} ${repliesStopped.length === 1 ? 'was' : 'were'} forwarded, but ${repliesStopped.length === 1 ? 'its replies were' : 'their replies were'} dropped in filter FORWARD on their way back.`
