@@ -1,6 +1,6 @@
 import type { Evidence } from '../model/analysis.js';
 import type { DropReason, RuleRef, Trace } from '../model/trace.js';
-import { Proto } from '../model/packet.js';
+import { Proto, TcpFlag } from '../model/packet.js';
 import { simulate } from '../simulate/simulate.js';
 import type { AssembledFlow } from '../correlate/flow-assembly.js';
 import { Dir, type PacketInfo } from '../correlate/packet-info.js';
@@ -105,3 +105,13 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 export function forwardable(f: AssembledFlow): boolean {
   return f.ingressIface >= 0 && f.trace?.disposition.kind !== 'local' && f.disposition !== 'local';
 }
+
+/**
+ * TCP resets that left by the flow's ingress side without having come in by the other: `REJECT --reject-with
+ * tcp-reset` answering in the far end's name (nf_send_reset: its address, the gateway's MAC), not the far end.
+ */
+export function gatewayResets(f: AssembledFlow): PacketInfo[] {
+  if (f.proto !== Proto.TCP) return [];
+  return f.ingress.samples.filter((p) => (p.tcpFlags & TcpFlag.RST) !== 0 && p.dir === Dir.OUT && !p.match && p.connDir === 1);
+}
+

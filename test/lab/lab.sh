@@ -368,9 +368,10 @@ run_scenario() { # outdir scenario index
     forward-chain-reject) ipt -A FORWARD -d "$REMOTE/32" -j REJECT --reject-with icmp-port-unreachable ;;
     forward-chain-tcp-reset)
       # REJECT answers TCP with a reset that the gateway sends in the remote's name (its address, the gateway's
-      # MAC) and everything else with an ICMP error: the app sees "connection refused", not silence.
+      # MAC) and everything else with ICMP net-unreachable — what a missing route also sends, so only the rule tells
+      # the two apart. The app sees "connection refused" or "network unreachable", not silence.
       ipt -A FORWARD -d "$REMOTE/32" -p tcp -j REJECT --reject-with tcp-reset
-      ipt -A FORWARD -d "$REMOTE/32" -j REJECT --reject-with icmp-host-prohibited ;;
+      ipt -A FORWARD -d "$REMOTE/32" -j REJECT --reject-with icmp-net-unreachable ;;
     intermittent-drop)
       ipt -A FORWARD -m statistic --mode random --probability 0.3 -j DROP
       PING_COUNT=40 PING_INTERVAL=0.1 TCP_TIMEOUT=8 TCP_CONNECT=6 ;;

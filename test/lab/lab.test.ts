@@ -249,11 +249,12 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
   'forward-chain-tcp-reset': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     // The app's connection attempts to the remote get a reset back out of the inside interface, in the remote's
-    // name (its address and port as source), and never leave outside; pings get ICMP host-prohibited (code 10).
+    // name (its address and port as source), and never leave outside; pings get ICMP net-unreachable (code 0), as
+    // if there were no route.
     const syns = count(b, on(I, 'in'), (p) => p.syn && !p.ack && p.src === a.app && p.dst === a.remote && p.dport === ports.remoteTcp);
     expect(syns).toBeGreaterThanOrEqual(1);
     expect(count(b, on(I, 'out'), (p) => p.rst && p.src === a.remote && p.sport === ports.remoteTcp && p.dst === a.app)).toBe(syns);
-    expect(count(b, on(I, 'out'), (p) => p.icmpType === 3 && p.icmpCode === 10 && p.dst === a.app)).toBeGreaterThanOrEqual(1);
+    expect(count(b, on(I, 'out'), (p) => p.icmpType === 3 && p.icmpCode === 0 && p.dst === a.app)).toBeGreaterThanOrEqual(1);
     expect(count(b, on(E), (p) => p.dst === a.remote)).toBe(0);
     expectClientToEipDelivered(b);
     expect(counters(b, `-A FORWARD -d ${a.remote}/32 -p tcp -j REJECT --reject-with tcp-reset`)[0]).toBe(syns);

@@ -3,24 +3,13 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, policyEvidence, ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { ipv4ToString } from '../../model/address.js';
-import { Proto, TcpFlag } from '../../model/packet.js';
-import { Dir, type PacketInfo } from '../../correlate/packet-info.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { NFTABLES_REASON } from '../../gateway/sniff.js';
-import { droppedBy, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
+import { droppedBy, gatewayResets, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
 function isRejectError(type: number, code: number): boolean {
   return type === 3 && (code === 1 || code === 2 || code === 3 || code === 9 || code === 10 || code === 13);
-}
-
-/**
- * TCP resets that left by the flow's ingress side without having come in by the other: `REJECT --reject-with
- * tcp-reset` answering in the far end's name (nf_send_reset: its address, the gateway's MAC), not the far end.
- */
-function gatewayResets(f: AssembledFlow): PacketInfo[] {
-  if (f.proto !== Proto.TCP) return [];
-  return f.ingress.samples.filter((p) => (p.tcpFlags & TcpFlag.RST) !== 0 && p.dir === Dir.OUT && !p.match && p.connDir === 1);
 }
 
 export const forwardChainDrop: Check = {
@@ -122,6 +111,12 @@ function unexplainedStops(ctx: CheckContext, flows: readonly AssembledFlow[]): R
   for (const f of ctx.snapshot?.files ?? []) if (f.reason === NFTABLES_REASON) evidence.push({ kind: 'note', text: `${f.path}: ${NFTABLES_REASON} — a drop in one of its forward chains would look like this` });
   const stopped = flows.filter((f) => f.disposition === 'stopped-at-gateway');
   const replies = flows.filter((f) => f.disposition === 'reply-not-returned');
+  // Resets the gateway sent in the far end's name: a REJECT (--reject-with tcp-reset) the snapshot does not hold.
+  const resets = flows.flatMap((f) => gatewayResets(f).map((p) => ({ f, p })));
+  for (const { f, p } of resets.slice(0, 4)) evidence.push(frameEvidence(ctx, p, `${f.id}: a TCP reset the gateway sent in ${ipv4ToString(p.src)}'s name, as REJECT --reject-with tcp-reset does`));
+  // ICMP errors the gateway sent for destinations its own routes reach: REJECT's answers (--reject-with icmp-…).
+  const rejects = flows.flatMap((f) => f.errors.filter((e) => e.fromGateway && e.type === 3).map((e) => ({ f, e })));
+  for (const { f, e } of rejects.slice(0, 4)) evidence.push(errorEvidence(ctx, e, `${f.id}: an ICMP error from the gateway, as REJECT --reject-with icmp-… sends`));
   const confidence = missing && haveSysctls ? 'likely' : 'possible';
   const what: string[] = [];
   if (stopped.length) what.push(`${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} not forwarded`);
@@ -142,7 +137,7 @@ function unexplainedStops(ctx: CheckContext, flows: readonly AssembledFlow[]): R
       'error',
       confidence,
       'Dropped at the gateway by something the snapshot does not show, most likely filter FORWARD',
-      `${sentence[0]!.toUpperCase()}${sentence.slice(1)}. ${why}${timing}`,
+      `${sentence[0]!.toUpperCase()}${sentence.slice(1)}. ${why}${timing}${resets.length ? ' The gateway answered TCP with resets in the far end\'s name without forwarding anything: a REJECT --reject-with tcp-reset.' : ''}${rejects.length ? ' It answered with ICMP errors too, though its routes reach the destination: a REJECT answers so.' : ''}`,
       uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
       [
         'iptables-save -c  # every table with counters: the rule whose counter grows with the lost packets is the one',

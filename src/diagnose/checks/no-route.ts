@@ -3,7 +3,8 @@ import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, uniqueEvidence } from '../evidence.js';
-import { droppedBy, plural, stoppedFrameEvidence } from '../flow-facts.js';
+import { droppedBy, gatewayResets, plural, stoppedFrameEvidence } from '../flow-facts.js';
+import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 
 /**
  * ICMP destination unreachable, net (code 0): what Linux sends when no route matches (ENETUNREACH).
@@ -11,6 +12,11 @@ import { droppedBy, plural, stoppedFrameEvidence } from '../flow-facts.js';
  */
 function isUnreachable(type: number, code: number): boolean {
   return type === 3 && code === 0;
+}
+
+/** The snapshot's own routes (not an assumption) send the flow on. */
+function routedBySnapshot(f: AssembledFlow): boolean {
+  return f.trace?.steps.some((s) => s.stage === 'routing' && s.verdict === 'forward' && !s.unsure) ?? false;
 }
 
 export const noRoute: Check = {
@@ -22,13 +28,20 @@ export const noRoute: Check = {
       (f) =>
         f.forwarded === 0 &&
         f.ingressIface >= 0 &&
+        // `REJECT --reject-with icmp-net-unreachable` sends the same ICMP: the rule, not routing, explains it —
+        // and where the snapshot's routing table routes the destination, a rule it lacks is likelier than no route.
+        !droppedBy(f, 'forward-chain') &&
+        !routedBySnapshot(f) &&
         (droppedBy(f, 'no-route') || f.errors.some((e) => e.fromGateway && isUnreachable(e.type, e.code) && e.iface === f.ingressIface)),
     );
     // The kernel rate-limits its ICMP errors (icmp_ratelimit, per destination): flows silently stopped on their way
     // to a destination the gateway called unreachable for another flow met the same missing route.
     const unreachable = new Set(answered.map((f) => f.original.dst));
     const flows = ctx.flows.filter(
-      (f) => answered.includes(f) || (f.disposition === 'stopped-at-gateway' && f.ingressIface >= 0 && unreachable.has(f.original.dst) && f.trace?.disposition.kind !== 'dropped'),
+      (f) =>
+        answered.includes(f) ||
+        // A flow the gateway answered with a reset in the far end's name was REJECTed, not routed nowhere.
+        (f.disposition === 'stopped-at-gateway' && f.ingressIface >= 0 && unreachable.has(f.original.dst) && f.trace?.disposition.kind !== 'dropped' && !gatewayResets(f).length),
     );
     if (!flows.length) return [];
     const evidence: Evidence[] = [];
