@@ -27,7 +27,6 @@ const PARTS: Record<string, readonly string[]> = {
 
 /** [scenario, part]: what is said instead, and why nothing better can be. */
 const UNTELLABLE: Record<string, { warning?: string; why: string }> = {
-  'dnat-backend-unreachable|every iptables listing': { why: 'the DNAT target is only in the rules; the snapshot is said to lack them (snapshot-backend-mismatch)' },
   'stale-conntrack|every iptables listing': { why: 'stale means "not what the rules say now": without rules, nothing to compare with' },
   'iface-forwarding-off|ip addr': { warning: 'sll2-unnamed', why: 'an -i any capture names interfaces by index only; ip addr is what names them' },
   'rp-filter-drop|ip route': { why: 'the route back to the source is the proof; without routes the stop stays unexplained (forward-chain-drop, possible)' },

@@ -7,6 +7,8 @@ import { arpEvidence, isUnresolvedState, neighbour, unansweredArp } from '../arp
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { NatRewrite } from '../../model/trace.js';
+import { natRulesPresent } from '../../gateway/nat-rules-present.js';
+import type { ArpQuestion } from '../../correlate/arp-tracker.js';
 
 export const dnatBackendUnreachable: Check = {
   id: 'dnat-backend-unreachable',
@@ -31,6 +33,7 @@ export const dnatBackendUnreachable: Check = {
       g.flows.push(f);
       byBackend.set(backend, g);
     }
+    if (!byBackend.size && !natRulesPresent(ctx.snapshot?.rules ?? null)) return withoutRules(ctx);
     const out = [];
     for (const [backend, g] of byBackend) {
       const e = ctx.ifaceIndex(g.egress);
@@ -60,3 +63,50 @@ export const dnatBackendUnreachable: Check = {
     return out;
   },
 };
+
+/** How long after a request arrives the gateway's ARP for where it sends it may start (ns). */
+const ARP_AFTER_NS = 1e9;
+
+/**
+ * The same stop when the snapshot holds no nat rules to name the target: requests to one of the gateway's own
+ * addresses (an EIP) get no answer at all — the kernel answers what is really local — while the gateway keeps
+ * asking by ARP, on another interface, for an address nobody has, starting as they arrive: it was sending them
+ * on to that address. Possible; the nat rules (iptables-save -t nat) confirm it.
+ */
+function withoutRules(ctx: CheckContext): ReturnType<Check['run']> {
+  const state = ctx.correlation.state;
+  const local = state.options.localAddresses;
+  const tOf = (q: ArpQuestion): number => (q.firstFrame.tsSec - state.baseSec) * 1e9 + q.firstFrame.tsNsec;
+  const out = [];
+  const byTarget = new Map<number, { q: ArpQuestion; flows: AssembledFlow[] }>();
+  for (const f of ctx.flows) {
+    if (f.ingressIface < 0 || f.replies > 0 || f.requests === 0 || !local.has(f.original.dst)) continue;
+    const q = [...state.arp.questions.values()].find(
+      (x) => x.iface !== f.ingressIface && x.replies === 0 && [...x.askers].some((a) => local.has(a)) && !local.has(x.target) && tOf(x) >= f.firstT && tOf(x) <= f.firstT + ARP_AFTER_NS,
+    );
+    if (!q) continue;
+    const g = byTarget.get(q.target) ?? { q, flows: [] };
+    g.flows.push(f);
+    byTarget.set(q.target, g);
+  }
+  for (const [target, g] of byTarget) {
+    const eips = [...new Set(g.flows.map((f) => ipv4ToString(f.original.dst)))].join(', ');
+    const on = ctx.ifaceName(g.q.iface);
+    out.push(
+      finding(
+        'dnat-backend-unreachable',
+        'error',
+        'possible',
+        `Possibly DNAT sends ${eips} to ${ipv4ToString(target)}, which does not answer`,
+        `${plural(g.flows.length, 'flow')} to ${eips}, the gateway's own address, got no answer at all, while the gateway kept asking on ${on} by ARP for ${ipv4ToString(target)}, which nobody has, from the moment they arrived: it was sending them on there, as a DNAT rule does. The snapshot holds no nat rules to confirm which: take iptables-save -t nat -c.`,
+        uniqueEvidence([...arpEvidence(ctx, g.q, `the gateway asks for ${ipv4ToString(target)} on ${on} as the requests for ${eips} arrive; no reply`), ...stoppedFrameEvidence(ctx, g.flows)], 16),
+        [
+          'iptables-save -t nat -c  # the DNAT rule for the address, and its counter',
+          `# find the address the service really has (Kube-OVN: kubectl get iptables-fip-rules,iptables-dnat-rules -A -o wide; kubectl get pod -o wide), then correct the rule for ${eips}`,
+        ],
+        g.flows,
+      ),
+    );
+  }
+  return out;
+}
