@@ -4,7 +4,8 @@ import type { Snapshot } from './model/snapshot.js';
 import { isoNs } from './model/time.js';
 import { discoverInputs } from './ingest/discover-inputs.js';
 import { fileDigest } from './ingest/file-digest.js';
-import { captureBytes } from './ingest/gzip-source.js';
+import { captureBytes, captureHead } from './ingest/gzip-source.js';
+import { unreadCompression, unreadCompressionMessage } from './ingest/unread-compression.js';
 import { digestInBackground } from './ingest/background-digest.js';
 import { packetTextFile } from './ingest/packet-text.js';
 import { loadSnapshot } from './gateway/load-snapshot.js';
@@ -30,7 +31,9 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
     const hint = printed.length
       ? `; ${printed.map((o) => o.path).join(', ')} ${printed.length === 1 ? 'is' : 'are'} ${printed[0]!.tool}'s text output, which lacks what matching needs (IP ids, payloads, exact times): give the capture it was printed from, or capture each interface with tcpdump -i IFACE -w IFACE.pcap`
       : '';
-    throw new InputError('no-captures', paths.join(' '), `no capture (pcap or pcapng) among the inputs${hint}`);
+    const packed = discovered.others.map((o) => ({ path: o.path, c: unreadCompression(captureHead(o.path, 8).bytes) })).filter((o) => o.c !== null);
+    const packedHint = packed.map((o) => `; ${o.path} is ${unreadCompressionMessage(o.c!, o.path)}`).join('');
+    throw new InputError('no-captures', paths.join(' '), `no capture (pcap or pcapng) among the inputs${packedHint}${hint}`);
   }
   const bytesTotal = discovered.captures.reduce((n, p) => n + (p === '-' ? 0 : captureBytes(p)), 0);
   // Large captures are read on a second thread, started now so that it loads while the snapshot does

@@ -8,6 +8,7 @@
 import { statSync } from 'node:fs';
 import { captureHead } from '../ingest/gzip-source.js';
 import { readText } from '../ingest/read-text.js';
+import { unreadCompression, unreadCompressionMessage } from '../ingest/unread-compression.js';
 import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
 import type { ConntrackEntry, HostInterface, Neighbour, Route, Sysctl } from '../model/host.js';
@@ -155,6 +156,15 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
     }
     if (sniffCaptureFormat(head) !== null) {
       files.push({ path, kind: 'capture' });
+      continue;
+    }
+    const packed = unreadCompression(head);
+    if (packed) {
+      // Most likely a capture (a snapshot is a few KB of text): named for what it is, never read as text.
+      const message = unreadCompressionMessage(packed, path);
+      if (explicit) throw new InputError('not-a-capture', path, message, { offset: 0 });
+      files.push({ path, kind: 'ignored', reason: message });
+      warnings.push({ code: 'compressed-unread', file: path, offset: 0, message });
       continue;
     }
     if (size > MAX_SNAPSHOT_BYTES) {
