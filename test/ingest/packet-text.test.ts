@@ -8,8 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyze } from '../../src/index.js';
-import { InputError } from '../../src/model/errors.js';
+import { analyzeError } from '../support/input-error.js';
 import { packetTextTool } from '../../src/ingest/packet-text.js';
 import { sniffDetail } from '../../src/gateway/sniff.js';
 import { fieldSets } from '../support/field.js';
@@ -26,15 +25,6 @@ function run(cmd: string, args: string[]): string {
   return r.stdout;
 }
 
-async function noCapturesError(paths: string[]): Promise<InputError> {
-  try {
-    await analyze(paths);
-  } catch (e) {
-    if (e instanceof InputError) return e;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe.skipIf(!set || !HAVE_TCPDUMP)('tcpdump text output of a real capture', () => {
   for (const flags of [['-nn'], ['-nn', '-e'], ['-nn', '-tttt'], ['-nn', '-v']]) {
@@ -50,7 +40,7 @@ describe.skipIf(!set || !HAVE_TCPDUMP)('tcpdump text output of a real capture', 
     mkdirSync(dir);
     writeFileSync(join(dir, 'eth0.txt'), run('tcpdump', ['-nn', '-r', join(set!.dir, 'eth0.pcap')]));
     writeFileSync(join(dir, 'notes.txt'), 'pings stopped at 03:12, see captures\n');
-    const e = await noCapturesError([dir]);
+    const e = await analyzeError([dir]);
     expect(e.code).toBe('no-captures');
     expect(e.message).toContain(join(dir, 'eth0.txt'));
     expect(e.message).not.toContain('notes.txt');

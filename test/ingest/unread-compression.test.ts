@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
-import { InputError } from '../../src/model/errors.js';
+import { analyzeError } from '../support/input-error.js';
 import { unreadCompression } from '../../src/ingest/unread-compression.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
@@ -26,15 +26,6 @@ function compress(tool: string, bytes: Buffer): Buffer {
   return r.stdout;
 }
 
-async function thrown(paths: string[]): Promise<InputError> {
-  try {
-    await analyze(paths);
-  } catch (e) {
-    if (e instanceof InputError) return e;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('unreadCompression', () => {
   it('knows the magics, and not gzip (read) or a capture', () => {
@@ -58,10 +49,10 @@ describe.skipIf(!set || TOOLS.length === 0)('captures compressed by the real too
       expect(w[0]!.message).toContain(`${tool} -d ${join(dir, name)}`);
       const alone = join(tmp, `${tool}-alone`);
       editedBundle(dir, alone, { 'net1.pcap': null });
-      const e = await thrown([alone]);
+      const e = await analyzeError([alone]);
       expect(e.code).toBe('no-captures');
       expect(e.message).toContain(`${join(alone, name)} is ${tool}-compressed`);
-      const x = await thrown([join(dir, name), join(dir, 'net1.pcap')]);
+      const x = await analyzeError([join(dir, name), join(dir, 'net1.pcap')]);
       expect([x.code, x.file, x.offset]).toEqual(['not-a-capture', join(dir, name), 0]);
     });
   }
