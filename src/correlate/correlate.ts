@@ -8,7 +8,7 @@ import { natRulesPresent } from '../gateway/nat-rules-present.js';
 import { assembleFlows, egressCaptured, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
 import type { CaptureWindow } from './capture-merge.js';
 import { shiftWindow } from './clock-skew.js';
-import { readCaptures } from './read-captures.js';
+import { readCaptures, type CaptureLook } from './read-captures.js';
 import { finishCorrelator, markOwnMacSeen, newCorrelator, pushPacket, pushRow, setClockShifts, type CorrelatorState } from './correlator.js';
 import { decideRoles, type InterfaceRoles } from './interface-roles.js';
 import type { ReaderThread } from './ingest-thread.js';
@@ -155,12 +155,13 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   // else here: the same packets in the same order either way.
   const host = snapshot?.host ?? null;
   const onClockShifts = (shifts: readonly number[]): void => setClockShifts(state, shifts);
-  const onOwnMacSeen = (seen: readonly string[]): void => {
-    for (const n of seen) ownMacSeen.add(n);
+  const onLook = (look: CaptureLook): void => {
+    for (const n of look.ownMacSeen) ownMacSeen.add(n);
+    if (look.sharedLink) state.recentOn = true;
   };
-  const threaded = options.reader?.read({ interfaceNames: names, host }, { row, onWarning: options.onWarning, onClockShifts, onOwnMacSeen, progress: options.onProgress }) ?? null;
+  const threaded = options.reader?.read({ interfaceNames: names, host }, { row, onWarning: options.onWarning, onClockShifts, onLook, progress: options.onProgress }) ?? null;
   const { windows: ownWindows, aliases, clockShiftNs } =
-    threaded ?? readCaptures(captures, snapshot, { interfaceNames: names, onWarning: options.onWarning, onClockShifts, onOwnMacSeen }, { packet, progress: options.onProgress });
+    threaded ?? readCaptures(captures, snapshot, { interfaceNames: names, onWarning: options.onWarning, onClockShifts, onLook }, { packet, progress: options.onProgress });
   // The captures' windows on the first capture's clock, as the packets were matched (clock-skew.ts).
   const windows = ownWindows.map((w, i) => shiftWindow(w, clockShiftNs[i] ?? 0));
   finishCorrelator(state);

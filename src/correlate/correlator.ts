@@ -69,6 +69,35 @@ export interface CorrelatorState {
   clockShiftNs: Float64Array;
   /** `pushPacket`'s row (a decoded packet becomes one before it is pushed). */
   readonly scratch: Float64Array;
+  /**
+   * Packets matched lately (`recentlyMatched`), direct-mapped by fingerprint and interface; kept only while
+   * `recentOn` (some interface is fed by more than one capture: the only way a matched packet shows up again).
+   */
+  readonly recent: RecentMatches;
+  recentOn: boolean;
+}
+
+/** The last matched packet per fingerprint bucket: its fingerprint, time, interface, TTL and addresses. */
+interface RecentMatches {
+  readonly key: Float64Array;
+  readonly t: Float64Array;
+  readonly iface: Int32Array;
+  readonly ttl: Int32Array;
+  readonly src: Float64Array;
+  readonly dst: Float64Array;
+}
+
+const RECENT_SIZE = 4096;
+
+function newRecentMatches(): RecentMatches {
+  return {
+    key: new Float64Array(RECENT_SIZE),
+    t: new Float64Array(RECENT_SIZE),
+    iface: new Int32Array(RECENT_SIZE).fill(-1),
+    ttl: new Int32Array(RECENT_SIZE),
+    src: new Float64Array(RECENT_SIZE),
+    dst: new Float64Array(RECENT_SIZE),
+  };
 }
 
 export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
@@ -96,6 +125,8 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     baseSec: -1,
     clockShiftNs: new Float64Array(0),
     scratch: new Float64Array(Row.STRIDE),
+    recent: newRecentMatches(),
+    recentOn: false,
   };
 }
 
@@ -260,7 +291,7 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   const tcpAck = f[at + Row.TCP_ACK]!;
   const payloadLength = f[at + Row.PAYLOAD_LENGTH]!;
   const j = scanPending(s, f, at, iface, arrival, icmp);
-  if (j === DUPLICATE) {
+  if (j === DUPLICATE || (j < 0 && s.recentOn && recentlyMatched(s, f, at, iface))) {
     s.ignored.duplicates++;
     return;
   }
@@ -331,6 +362,38 @@ function addSample(s: CorrelatorState, id: number, kept: number): void {
  * Left in, the second copy would wait for a copy of its own and be counted lost.
  */
 const DUPLICATE_NS = 1e6;
+
+/**
+ * A packet captured twice on one interface whose first copy was matched already: the second finds no pending
+ * copy to be a duplicate of (a departure seen by two captures of one link — the gateway's eth0 and its veth's host
+ * end — is matched by its first copy the moment it comes). Same fingerprint, interface, TTL and addresses within
+ * DUPLICATE_NS of the matched one.
+ */
+function recentlyMatched(s: CorrelatorState, p: Float64Array, at: number, iface: number): boolean {
+  const r = s.recent;
+  const key = p[at + Row.KEY]!;
+  const k = recentSlot(key, iface);
+  if (r.iface[k] !== iface || r.key[k] !== key) return false;
+  const dt = p[at + Row.T]! - r.t[k]!;
+  return dt >= 0 && dt <= DUPLICATE_NS && r.ttl[k] === p[at + Row.TTL] && r.src[k] === p[at + Row.SRC] && r.dst[k] === p[at + Row.DST];
+}
+
+/** A packet and its copy share a fingerprint: each interface's has its own place. */
+function recentSlot(key: number, iface: number): number {
+  return ((key ^ Math.imul(iface + 1, 0x9e3779b1)) >>> 0) & (RECENT_SIZE - 1);
+}
+
+/** Remember a matched packet (`key`, time, interface, TTL, addresses) for `recentlyMatched`. */
+function rememberMatch(s: CorrelatorState, key: number, t: number, iface: number, ttl: number, src: number, dst: number): void {
+  const r = s.recent;
+  const k = recentSlot(key, iface);
+  r.key[k] = key;
+  r.t[k] = t;
+  r.iface[k] = iface;
+  r.ttl[k] = ttl;
+  r.src[k] = src;
+  r.dst[k] = dst;
+}
 
 /** `scanPending`'s answer for a packet captured twice on one interface. */
 const DUPLICATE = -2;
@@ -430,6 +493,11 @@ function pairWithPending(
   const rf = r.f;
   const q = j * Slot.STRIDE;
   unlinkPending(r, j, SlotState.MATCHED);
+  // Both packets of the pair: a second capture of either link may show its copy after the match (recentlyMatched).
+  if (s.recentOn) {
+    rememberMatch(s, p[at + Row.KEY]!, t, iface, p[at + Row.TTL]!, p[at + Row.SRC]!, p[at + Row.DST]!);
+    rememberMatch(s, rf[q + Slot.KEY]!, rf[q + Slot.T]!, rf[q + Slot.IFACE]!, rf[q + Slot.TTL]!, rf[q + Slot.SRC]!, rf[q + Slot.DST]!);
+  }
   const pendingInbound = rf[q + Slot.TTL] === p[at + Row.TTL]! + 1;
   const qId = rf[q + Slot.CONN_ID]!;
   const qConnDir = rf[q + Slot.CONN_DIR]! as 0 | 1;

@@ -4,6 +4,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { InputError, type InputErrorCode, type InputWarning } from '../model/errors.js';
 import type { HostState } from '../model/host.js';
 import type { CaptureWindow } from './capture-merge.js';
+import type { CaptureLook } from './read-captures.js';
 import { workerExecArgv } from '../ingest/worker-options.js';
 import { Row, RowKind } from './packet-row.js';
 
@@ -65,8 +66,8 @@ export type IngestMessage =
   | { readonly type: 'warning'; readonly warning: InputWarning }
   /** Each capture's clock shift (clock-skew.ts), before the first packet. */
   | { readonly type: 'clock'; readonly shifts: number[] }
-  /** Interfaces whose captures showed their gateway MAC (interface-by-mac.ts), before the first packet. */
-  | { readonly type: 'own-mac'; readonly ifaces: string[] }
+  /** What the look at the captures' beginning found (read-captures.ts), before the first packet. */
+  | { readonly type: 'look'; readonly look: CaptureLook }
   | { readonly type: 'end'; readonly windows: CaptureWindow[]; readonly aliases: [string, string][] }
   | { readonly type: 'error'; readonly error: SerializedError };
 
@@ -128,8 +129,8 @@ export interface IngestHandlers {
   onWarning(w: InputWarning): void;
   /** Each capture's clock shift (ns to add to its timestamps), before the first row. */
   onClockShifts?(shifts: readonly number[]): void;
-  /** Interfaces whose captures showed their gateway MAC, before the first row. */
-  onOwnMacSeen?(ifaces: readonly string[]): void;
+  /** What the look at the captures' beginning found, before the first row. */
+  onLook?(look: CaptureLook): void;
   progress?(packets: number, bytesRead: number): void;
 }
 
@@ -268,8 +269,8 @@ function consume(
             break;
           case 'error':
             throw reviveError(m.error);
-          case 'own-mac':
-            handlers.onOwnMacSeen?.(m.ifaces);
+          case 'look':
+            handlers.onLook?.(m.look);
             break;
           case 'clock':
             clockShiftNs = m.shifts;

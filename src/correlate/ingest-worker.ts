@@ -30,7 +30,7 @@ function run(data: IngestWorkerData): void {
         interfaceNames: setup.interfaceNames,
         onWarning: (warning) => out.control({ type: 'warning', warning }),
         onClockShifts: (shifts) => out.control({ type: 'clock', shifts: [...shifts] }),
-        onOwnMacSeen: (ifaces) => out.control({ type: 'own-mac', ifaces: [...ifaces] }),
+        onLook: (look) => out.control({ type: 'look', look }),
         // The bytes pass through this thread anyway: hashing them here spares reading every file twice.
         digestFiles: true,
       },

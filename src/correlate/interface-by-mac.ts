@@ -5,6 +5,7 @@ import type { Snapshot } from '../model/snapshot.js';
 import { mergeCaptures } from './capture-merge.js';
 import type { CookedInterface } from './cooked-interface.js';
 import { macOwners } from './mac.js';
+import { SameLinkLook } from './same-link.js';
 
 /** How many packets of each capture are looked at. */
 const LOOK = 5000;
@@ -59,7 +60,8 @@ export function interfacesByMac(
   const known = new Set(snapshot?.host.interfaces.map((i) => i.name) ?? []);
   const own = macOwners(snapshot?.host.interfaces.map((i) => [i.mac, i.name] as const) ?? []);
   const vote = own.size > 0;
-  if (!vote && !look) return none;
+  if (!vote && !look && known.size === 0) return none;
+  const sameLink = new SameLinkLook();
 
   const votes = new Map<string, { file: string; n: number; to: Map<string, number>; first: number; last: number }>();
   /** Captured name → gateway interfaces whose MAC its frames carried. */
@@ -74,6 +76,7 @@ export function interfacesByMac(
       {
         packet(rec, d, _file, iface) {
           look?.(index, rec, d);
+          sameLink.visit(path, iface, d);
           if (!vote) return;
           seenNames.add(iface);
           const owner = own.get(d.srcMac) || own.get(d.dstMac);
@@ -135,6 +138,9 @@ export function interfacesByMac(
       message: `the gateway's ${to} is not named in this capture (it says ${name}): its frames carry ${to}'s MAC ${mac}, so they are taken as ${to}'s`,
     });
   }
+  // A capture repeating a gateway interface's capture on the same link is that interface's too.
+  const repeats = sameLink.aliases((n) => (known.has(n) ? n : (aliases.get(n) ?? null)), onWarning);
+  for (const [n, to] of repeats) if (!merged.has(n)) aliases.set(n, to);
   // A capture shows its own MAC when frames of the interface it is taken for carry it; a merged one, for each
   // interface its frames are placed on.
   for (const [name, o] of owners) {

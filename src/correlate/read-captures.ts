@@ -5,6 +5,14 @@ import { ClockLook } from './clock-skew.js';
 import { cookedInterfaceResolver } from './cooked-interface.js';
 import { interfacesByMac } from './interface-by-mac.js';
 
+/** What the look at the captures' beginning found that the correlator uses. */
+export interface CaptureLook {
+  /** Interfaces whose captures showed their gateway MAC (interface-by-mac.ts; correlator.ts, isForeign). */
+  readonly ownMacSeen: string[];
+  /** Some capture was taken for an interface by another name: one interface may be fed twice (correlator.ts, recentlyMatched). */
+  readonly sharedLink: boolean;
+}
+
 /**
  * The captures read for the correlator, in time order: first a look at their beginning — which gateway
  * interface each capture holds (interface-by-mac.ts) and whether their clocks agree (clock-skew.ts) —
@@ -22,8 +30,8 @@ export function readCaptures(
     digestFiles?: boolean;
     /** Told each capture's clock shift (ns to add to its timestamps) before the first packet. */
     onClockShifts?: (shifts: readonly number[]) => void;
-    /** Told, before the first packet, which interfaces' captures showed their gateway MAC (interface-by-mac.ts). */
-    onOwnMacSeen?: (ifaces: readonly string[]) => void;
+    /** Told, before the first packet, what the look at the captures' beginning found that the correlator uses. */
+    onLook?: (look: CaptureLook) => void;
   },
   visitor: MergeVisitor,
 ): { windows: CaptureWindow[]; aliases: Map<string, string>; clockShiftNs: number[] } {
@@ -32,7 +40,8 @@ export function readCaptures(
   const { aliases, merged, ownMacSeen } = interfacesByMac(paths, snapshot, { interfaceNames: options.interfaceNames, cookedInterface: cooked }, options.onWarning, clocks ? (i, rec, d) => clocks.visit(i, rec, d) : undefined);
   const clockShiftNs = clocks ? clocks.shifts(paths, options.onWarning) : paths.map(() => 0);
   options.onClockShifts?.(clockShiftNs);
-  options.onOwnMacSeen?.([...ownMacSeen]);
+  // A capture taken for another's interface (by MAC, or repeating it on the same link) may show its packets twice.
+  options.onLook?.({ ownMacSeen: [...ownMacSeen], sharedLink: aliases.size > 0 });
   const windows = mergeCaptures(paths, { ...options, cookedInterface: cooked, aliases, merged, clockShiftNs }, visitor);
   return { windows, aliases, clockShiftNs };
 }
