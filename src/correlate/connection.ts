@@ -96,6 +96,18 @@ export interface Connection {
 }
 
 export const MAX_SAMPLES = 16;
+/**
+ * Connections past the first SAMPLED_CONNECTIONS keep only FEW_SAMPLES first packets: a capture of tens of
+ * thousands of connections would otherwise keep ~10 KB of packets for each (a sample and its copy, 320 bytes a
+ * row), more than the rest of the analysis together. Their unmatched arrivals are still sampled (MAX_UNMATCHED_SAMPLES).
+ */
+export const SAMPLED_CONNECTIONS = 8192;
+export const FEW_SAMPLES = 4;
+
+/** How many first packets connection `id` (numbered in order of appearance) keeps. */
+export function samplesKept(id: number): number {
+  return id < SAMPLED_CONNECTIONS ? MAX_SAMPLES : FEW_SAMPLES;
+}
 export const MAX_UNMATCHED_SAMPLES = 8;
 export const TAIL = 32;
 export const MAX_LATENCIES = 64;

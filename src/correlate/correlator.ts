@@ -2,7 +2,7 @@ import { Row, writeRow, type RowRecord } from './packet-row.js';
 import type { DecodedPacket } from '../model/packet.js';
 import { Net, PacketType, Proto, TcpFlag } from '../model/packet.js';
 import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
-import { MAX_LATENCIES, MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, slot, TAIL, type Connection, type QuotedError, type UnmatchedTimes } from './connection.js';
+import { MAX_LATENCIES, MAX_UNMATCHED_SAMPLES, samplesKept, slot, TAIL, type Connection, type QuotedError, type UnmatchedTimes } from './connection.js';
 import { ConnField, findConnection, insertFound, newConnectionTable, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
 import { acknowledged, observeTcp } from './tcp-acks.js';
 import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
@@ -320,7 +320,7 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
     if (connDir === 0 && (tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) cf[row + ConnField.SAW_SYN] = 1;
     observeTcp(cf, row, connDir, tcpFlags, tcpSeq, tcpAck, payloadLength, t);
   }
-  if (cf[row + ConnField.SAMPLES]! < MAX_SAMPLES) {
+  if (cf[row + ConnField.SAMPLES]! < samplesKept(id)) {
     if (kept < 0) kept = keepRow(s.store, f, at, iface, arrival, id, connDir);
     addSample(s, id, kept);
   }

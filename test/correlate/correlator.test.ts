@@ -3,7 +3,7 @@ import type { CaptureRecord } from '../../src/model/capture.js';
 import { LinkType } from '../../src/model/capture.js';
 import { Net, PacketType, Proto, TcpFlag, newDecodedPacket, type DecodedPacket } from '../../src/model/packet.js';
 import { finishCorrelator, findRoot, newCorrelator, pushPacket, type CorrelatorState } from '../../src/correlate/correlator.js';
-import { MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, slot, type Connection } from '../../src/correlate/connection.js';
+import { FEW_SAMPLES, MAX_SAMPLES, MAX_UNMATCHED_SAMPLES, SAMPLED_CONNECTIONS, samplesKept, slot, type Connection } from '../../src/correlate/connection.js';
 import { Dir } from '../../src/correlate/packet-info.js';
 import { fingerprint } from '../../src/correlate/fingerprint.js';
 
@@ -480,6 +480,29 @@ describe('correlator: matching a packet with its copy on the other interface', (
     expect(lan.unmatchedInHead).toHaveLength(Math.min(32, lostFrames.length));
     expect(lan.last.t).toBe((n - 1) * MS);
     expect([...lan.latencies]).toHaveLength(Math.min(64, n - lostFrames.length));
+  });
+
+  test('connections past the first SAMPLED_CONNECTIONS keep FEW_SAMPLES first packets (memory for captures of very many)', () => {
+    const f = new Feeder({ macs: [[LAN, GW_LAN_MAC], [WAN, GW_WAN_MAC]] });
+    // Each flow (one UDP connection on LAN, one on WAN) opens two connections; every flow sends 10 requests.
+    const flows = SAMPLED_CONNECTIONS / 2 + 10;
+    let k = 0;
+    for (let r = 0; r < 10; r++) {
+      for (let i = 0; i < flows; i++) {
+        const [a, b] = request(k, k * 1000, { sport: 1024 + i, mapped: 1024 + i, ipId: k & 0xffff });
+        f.push(a);
+        f.push(b);
+        k++;
+      }
+    }
+    const s = f.finish();
+    expect(s.connections.length).toBe(2 * flows);
+    const kept = s.connections.map((c) => c.samples.length);
+    expect(kept.slice(0, SAMPLED_CONNECTIONS).every((n) => n === 10)).toBe(true);
+    expect(kept.slice(SAMPLED_CONNECTIONS).every((n) => n === FEW_SAMPLES)).toBe(true);
+    expect(samplesKept(SAMPLED_CONNECTIONS - 1)).toBe(MAX_SAMPLES);
+    // Counting does not depend on sampling.
+    expect(s.connections.every((c) => count(c, 0, c.iface === LAN ? Dir.IN : Dir.OUT, true) === 10)).toBe(true);
   });
 
   test('a sampled packet matched by an unsampled one gets its partner materialised (and vice versa)', () => {
