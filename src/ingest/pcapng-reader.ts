@@ -34,6 +34,11 @@ interface SectionInterface {
   /** File-wide index (interfaces of later sections continue the count, as Wireshark numbers them). */
   readonly globalId: number;
   readonly name: string;
+  /**
+   * The name its records carry: its own, but none for a Linux cooked v2 capture of the `any` pseudo-device
+   * (`dumpcap -i any -y LINUX_SLL2`): each record names its interface by index (LINUX_SLL2), never "any".
+   */
+  readonly recordName: string;
   readonly linkType: number;
   readonly snaplen: number;
   readonly scale: TimeScale;
@@ -187,7 +192,8 @@ class PcapngRecords extends RecordIterator {
             });
           }
           const s = scale ?? MICROSECONDS;
-          this.section.push({ globalId, name, linkType, snaplen, scale: s, usable });
+          const recordName = linkType === LinkType.LINUX_SLL2 && name === 'any' ? '' : name;
+          this.section.push({ globalId, name, recordName, linkType, snaplen, scale: s, usable });
           interfaces.push({ id: globalId, name, linkType, snaplen, tsresol: s.label });
           break;
         }
@@ -213,7 +219,7 @@ class PcapngRecords extends RecordIterator {
             rec.view = input.view;
           }
           rec.dataOffset = p + 28;
-          rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(input.buf, p + 28, caplen, names) || iface.name : iface.name;
+          rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(input.buf, p + 28, caplen, names) || iface.recordName : iface.recordName;
           input.advance(len);
           return true;
         }
@@ -240,7 +246,7 @@ class PcapngRecords extends RecordIterator {
             rec.view = input.view;
           }
           rec.dataOffset = p + 12;
-          rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(input.buf, p + 12, caplen, names) || iface.name : iface.name;
+          rec.interfaceName = names !== null && iface.linkType === LinkType.LINUX_SLL2 ? sll2InterfaceName(input.buf, p + 12, caplen, names) || iface.recordName : iface.recordName;
           input.advance(len);
           return true;
         }
