@@ -92,10 +92,9 @@ export function interfacesByMac(
           if (t < v.first) v.first = t;
           if (t > v.last) v.last = t;
           // Only frames from or to a gateway interface say anything (neighbours' multicast and broadcast do not).
-          const a = own.get(d.srcMac) || own.get(d.dstMac);
-          if (!a) return;
+          if (!owner) return;
           v.n++;
-          v.to.set(a, (v.to.get(a) ?? 0) + 1);
+          v.to.set(owner, (v.to.get(owner) ?? 0) + 1);
         },
       },
     );
