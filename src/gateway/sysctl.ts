@@ -17,6 +17,14 @@ export function slashKeyToDotted(k: string): string {
     .join('.');
 }
 
+/**
+ * The `net.ipv4.conf.<iface>.<leaf>` key as sysctl(8) reads it: a dot inside the interface name (a VLAN device
+ * `eth0.100`) is written as a slash (`net.ipv4.conf.eth0/100.rp_filter`), as slashKeyToDotted reads it back.
+ */
+export function confKey(iface: string, leaf: string): string {
+  return `net.ipv4.conf.${iface.replace(/\./g, '/')}.${leaf}`;
+}
+
 export function sysctlLineMatches(line: string): boolean {
   return DOTTED_RE.test(line) || PROC_RE.test(line);
 }

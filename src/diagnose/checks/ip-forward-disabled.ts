@@ -4,6 +4,7 @@ import { finding } from '../check.js';
 import { ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { droppedBy, forwardable, natRules, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
+import { confKey } from '../../gateway/sysctl.js';
 
 /**
  * With forwarding off the kernel drops every packet for another host after PREROUTING, silently (no ICMP):
@@ -111,7 +112,7 @@ function oneInterfaceOff(ctx: CheckContext, stopped: readonly AssembledFlow[], s
   if (!ctx.flows.some((f) => f.ingressIface >= 0 && f.ingressIface !== iface && f.forwarded > 0)) return [];
   if (requests.some((f) => f.trace?.disposition.kind === 'dropped')) return [];
   const name = ctx.ifaceName(iface);
-  const key = `net.ipv4.conf.${name.replace(/\./g, '/')}.forwarding`;
+  const key = confKey(name, 'forwarding');
   const filterKnown = !!ctx.snapshot?.rules?.tables.filter;
   const flows = [...requests, ...replies].sort((a, b) => a.firstT - b.firstT);
   return [

@@ -5,6 +5,7 @@ import { finding } from '../check.js';
 import { sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { droppedBy, plural, stoppedFrameEvidence } from '../flow-facts.js';
 import { hostView } from '../../simulate/host-view.js';
+import { confKey } from '../../gateway/sysctl.js';
 import { haveRoutes, lookupRoute } from '../../simulate/route-lookup.js';
 
 export const rpFilterDrop: Check = {
@@ -27,7 +28,7 @@ export const rpFilterDrop: Check = {
     }
     const sources = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
     // sysctl names a VLAN device eth0.100 as eth0/100 (a dot would be read as a separator).
-    const key = (i: string): string => `net.ipv4.conf.${i.replace(/\./g, '/')}.rp_filter`;
+    const key = (i: string): string => confKey(i, 'rp_filter');
     const fix = [...ifaces].flatMap((i) => [`sysctl -w ${key(i)}=2  # loose mode; or add a route for ${sources.join(', ')} via ${i}`]);
     fix.push(`printf '${[...ifaces].map((i) => `${key(i)} = 2`).join('\\n')}\\n' > /etc/sysctl.d/99-nat-gateway-rp-filter.conf  # survives a reboot`);
     fix.push('sysctl --system');
@@ -71,7 +72,7 @@ function withoutSysctls(ctx: CheckContext): ReturnType<Check['run']> {
   if (!flows.length) return [];
   const ifaces = [...new Set(flows.map((f) => ctx.ifaceName(f.ingressIface)))];
   const sources = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
-  const keys = ifaces.flatMap((i) => [`net.ipv4.conf.${i.replace(/\./g, '/')}.rp_filter`]);
+  const keys = ifaces.map((i) => confKey(i, 'rp_filter'));
   return [
     finding(
       'rp-filter-drop',
