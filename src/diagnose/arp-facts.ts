@@ -45,6 +45,13 @@ export function isUnresolvedState(states: readonly string[]): boolean {
   return states.some((s) => s === 'FAILED' || s === 'INCOMPLETE');
 }
 
+/** Whether the gateway itself (one of its own addresses, `ip addr`) was among those asking `q`. */
+export function askedByGateway(ctx: CheckContext, q: ArpQuestion): boolean {
+  const local = ctx.correlation.state.options.localAddresses;
+  for (const a of q.askers) if (local.has(a)) return true;
+  return false;
+}
+
 /** Whether captured interface `iface` is, in the snapshot, a NOARP interface holding `address`: nobody outside can resolve it. */
 export function noarpHolds(ctx: CheckContext, iface: number, address: number): boolean {
   const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === ctx.ifaceName(iface));

@@ -3,7 +3,7 @@ import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { ruleEvidence, uniqueEvidence } from '../evidence.js';
-import { arpEvidence, isUnresolvedState, neighbour, unansweredArp } from '../arp-facts.js';
+import { arpEvidence, askedByGateway, isUnresolvedState, neighbour, unansweredArp } from '../arp-facts.js';
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { NatRewrite } from '../../model/trace.js';
@@ -82,7 +82,7 @@ function withoutRules(ctx: CheckContext): ReturnType<Check['run']> {
   for (const f of ctx.flows) {
     if (f.ingressIface < 0 || f.replies > 0 || f.requests === 0 || !local.has(f.original.dst)) continue;
     const q = [...state.arp.questions.values()].find(
-      (x) => x.iface !== f.ingressIface && x.replies === 0 && [...x.askers].some((a) => local.has(a)) && !local.has(x.target) && tOf(x) >= f.firstT && tOf(x) <= f.firstT + ARP_AFTER_NS,
+      (x) => x.iface !== f.ingressIface && x.replies === 0 && askedByGateway(ctx, x) && !local.has(x.target) && tOf(x) >= f.firstT && tOf(x) <= f.firstT + ARP_AFTER_NS,
     );
     if (!q) continue;
     const g = byTarget.get(q.target) ?? { q, flows: [] };

@@ -3,7 +3,7 @@ import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { uniqueEvidence } from '../evidence.js';
-import { arpEvidence, isUnresolvedState, neighbour, unansweredArp } from '../arp-facts.js';
+import { arpEvidence, askedByGateway, isUnresolvedState, neighbour, unansweredArp } from '../arp-facts.js';
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 
@@ -13,11 +13,10 @@ import type { AssembledFlow } from '../../correlate/flow-assembly.js';
  */
 function askedForByGateway(ctx: CheckContext, egress: string): number | null {
   const e = ctx.ifaceIndex(egress);
-  const local = ctx.correlation.state.options.localAddresses;
   let best: number | null = null;
   let most = 0;
   for (const q of ctx.correlation.state.arp.questions.values()) {
-    if (q.iface !== e || q.replies > 0 || q.requests <= most || ![...q.askers].some((a) => local.has(a))) continue;
+    if (q.iface !== e || q.replies > 0 || q.requests <= most || !askedByGateway(ctx, q)) continue;
     best = q.target;
     most = q.requests;
   }
