@@ -7,7 +7,8 @@ import { fileDigest } from './ingest/file-digest.js';
 import { captureBytes, captureHead } from './ingest/gzip-source.js';
 import { unreadCompression, unreadCompressionMessage } from './ingest/unread-compression.js';
 import { digestInBackground } from './ingest/background-digest.js';
-import { packetTextFile } from './ingest/packet-text.js';
+import { PACKET_TEXT_HEAD_BYTES, packetTextTool } from './ingest/packet-text.js';
+import { decodeText } from './ingest/read-text.js';
 import { loadSnapshot } from './gateway/load-snapshot.js';
 import { simulate } from './simulate/simulate.js';
 import { correlate } from './correlate/correlate.js';
@@ -26,14 +27,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   const discovered = discoverInputs(paths);
   const warnings: InputWarning[] = [...discovered.warnings];
   if (!discovered.captures.length) {
-    // Text a packet tool printed is what people often have at hand: say so, and what to capture instead.
-    const printed = discovered.others.map((o) => ({ path: o.path, tool: packetTextFile(o.path) })).filter((o) => o.tool !== null);
-    const hint = printed.length
-      ? `; ${printed.map((o) => o.path).join(', ')} ${printed.length === 1 ? 'is' : 'are'} ${printed[0]!.tool}'s text output, which lacks what matching needs (IP ids, payloads, exact times): give the capture it was printed from, or capture each interface with tcpdump -i IFACE -w IFACE.pcap`
-      : '';
-    const packed = discovered.others.map((o) => ({ path: o.path, c: unreadCompression(captureHead(o.path, 8).bytes) })).filter((o) => o.c !== null);
-    const packedHint = packed.map((o) => `; ${o.path} is ${unreadCompressionMessage(o.c!, o.path)}`).join('');
-    throw new InputError('no-captures', paths.join(' '), `no capture (pcap or pcapng) among the inputs${packedHint}${hint}`);
+    throw new InputError('no-captures', paths.join(' '), `no capture (pcap or pcapng) among the inputs${insteadOfCaptures(discovered.others.map((o) => o.path))}`);
   }
   const bytesTotal = discovered.captures.reduce((n, p) => n + (p === '-' ? 0 : captureBytes(p)), 0);
   // Large captures are read on a second thread, started now so that it loads while the snapshot does
@@ -47,6 +41,30 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
     reader?.stop();
     digests.stop();
   }
+}
+
+/**
+ * What inputs that are no capture hold instead, for the no-captures error (each file's beginning read once):
+ * captures compressed in a format natlens does not unpack, and text a packet tool printed, which is what people
+ * often have at hand — with what to give instead.
+ */
+function insteadOfCaptures(others: readonly string[]): string {
+  const packed: string[] = [];
+  const printed: { path: string; tool: string }[] = [];
+  for (const path of others) {
+    const head = captureHead(path, PACKET_TEXT_HEAD_BYTES).bytes;
+    const c = unreadCompression(head);
+    if (c) {
+      packed.push(`; ${path} is ${unreadCompressionMessage(c, path)}`);
+      continue;
+    }
+    const tool = packetTextTool(decodeText(head));
+    if (tool) printed.push({ path, tool });
+  }
+  const hint = printed.length
+    ? `; ${printed.map((o) => o.path).join(', ')} ${printed.length === 1 ? 'is' : 'are'} ${printed[0]!.tool}'s text output, which lacks what matching needs (IP ids, payloads, exact times): give the capture it was printed from, or capture each interface with tcpdump -i IFACE -w IFACE.pcap`
+    : '';
+  return packed.join('') + hint;
 }
 
 async function analyzeInputs(

@@ -1,6 +1,3 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-import { decodeText } from './read-text.js';
-
 /**
  * Text a packet tool printed (`tcpdump -nn -r eth0.pcap > eth0.txt`, tshark's one line per packet) rather than
  * the packets: what people paste into tickets. It cannot be analysed — NAT correlation needs IP ids, payloads and
@@ -29,17 +26,5 @@ export function packetTextTool(text: string): 'tcpdump' | 'tshark' | null {
   return null;
 }
 
-/** `packetTextTool` of a file's first 64 KB (any text encoding, read-text.ts); null for unreadable files. */
-export function packetTextFile(path: string): 'tcpdump' | 'tshark' | null {
-  let fd = -1;
-  try {
-    fd = openSync(path, 'r');
-    const b = Buffer.alloc(64 * 1024);
-    const n = readSync(fd, b, 0, b.length, 0);
-    return packetTextTool(decodeText(b.subarray(0, n)));
-  } catch {
-    return null;
-  } finally {
-    if (fd >= 0) closeSync(fd);
-  }
-}
+/** How much of a file's beginning `packetTextTool` needs to see (its first lines). */
+export const PACKET_TEXT_HEAD_BYTES = 64 * 1024;
