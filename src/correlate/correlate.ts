@@ -9,7 +9,7 @@ import { assembleFlows, egressCaptured, type AssembledFlow, type JudgeWindow } f
 import type { CaptureWindow } from './capture-merge.js';
 import { shiftWindow } from './clock-skew.js';
 import { readCaptures, type CaptureLook } from './read-captures.js';
-import { finishCorrelator, markOwnMacSeen, newCorrelator, pushPacket, pushRow, setClockShifts, type CorrelatorState } from './correlator.js';
+import { finishCorrelator, keepRecentMatches, markOwnMacSeen, newCorrelator, pushPacket, pushRow, setClockShifts, type CorrelatorState } from './correlator.js';
 import { decideRoles, type InterfaceRoles } from './interface-roles.js';
 import type { ReaderThread } from './ingest-thread.js';
 import type { RowRecord } from './packet-row.js';
@@ -157,7 +157,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   const onClockShifts = (shifts: readonly number[]): void => setClockShifts(state, shifts);
   const onLook = (look: CaptureLook): void => {
     for (const n of look.ownMacSeen) ownMacSeen.add(n);
-    if (look.sharedLink) state.recentOn = true;
+    if (look.sharedLink) keepRecentMatches(state);
   };
   const threaded = options.reader?.read({ interfaceNames: names, host }, { row, onWarning: options.onWarning, onClockShifts, onLook, progress: options.onProgress }) ?? null;
   const { windows: ownWindows, aliases, clockShiftNs } =

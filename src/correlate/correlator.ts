@@ -70,11 +70,10 @@ export interface CorrelatorState {
   /** `pushPacket`'s row (a decoded packet becomes one before it is pushed). */
   readonly scratch: Float64Array;
   /**
-   * Packets matched lately (`recentlyMatched`), direct-mapped by fingerprint and interface; kept only while
-   * `recentOn` (some interface is fed by more than one capture: the only way a matched packet shows up again).
+   * Packets matched lately (`recentlyMatched`), direct-mapped by fingerprint and interface; null unless some
+   * interface is fed by more than one capture, the only way a matched packet shows up again (`keepRecentMatches`).
    */
-  readonly recent: RecentMatches;
-  recentOn: boolean;
+  recent: RecentMatches | null;
 }
 
 /** The last matched packet per fingerprint bucket: its fingerprint, time, interface, TTL and addresses. */
@@ -89,8 +88,9 @@ interface RecentMatches {
 
 const RECENT_SIZE = 4096;
 
-function newRecentMatches(): RecentMatches {
-  return {
+/** Some interface is fed by more than one capture: remember matched packets from now on (`recentlyMatched`). */
+export function keepRecentMatches(s: CorrelatorState): void {
+  s.recent ??= {
     key: new Float64Array(RECENT_SIZE),
     t: new Float64Array(RECENT_SIZE),
     iface: new Int32Array(RECENT_SIZE).fill(-1),
@@ -125,8 +125,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     baseSec: -1,
     clockShiftNs: new Float64Array(0),
     scratch: new Float64Array(Row.STRIDE),
-    recent: newRecentMatches(),
-    recentOn: false,
+    recent: null,
   };
 }
 
@@ -291,7 +290,7 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   const tcpAck = f[at + Row.TCP_ACK]!;
   const payloadLength = f[at + Row.PAYLOAD_LENGTH]!;
   const j = scanPending(s, f, at, iface, arrival, icmp);
-  if (j === DUPLICATE || (j < 0 && s.recentOn && recentlyMatched(s, f, at, iface))) {
+  if (j === DUPLICATE || (j < 0 && s.recent !== null && recentlyMatched(s.recent, f, at, iface))) {
     s.ignored.duplicates++;
     return;
   }
@@ -369,8 +368,7 @@ const DUPLICATE_NS = 1e6;
  * end — is matched by its first copy the moment it comes). Same fingerprint, interface, TTL and addresses within
  * DUPLICATE_NS of the matched one.
  */
-function recentlyMatched(s: CorrelatorState, p: Float64Array, at: number, iface: number): boolean {
-  const r = s.recent;
+function recentlyMatched(r: RecentMatches, p: Float64Array, at: number, iface: number): boolean {
   const key = p[at + Row.KEY]!;
   const k = recentSlot(key, iface);
   if (r.iface[k] !== iface || r.key[k] !== key) return false;
@@ -384,8 +382,7 @@ function recentSlot(key: number, iface: number): number {
 }
 
 /** Remember a matched packet (`key`, time, interface, TTL, addresses) for `recentlyMatched`. */
-function rememberMatch(s: CorrelatorState, key: number, t: number, iface: number, ttl: number, src: number, dst: number): void {
-  const r = s.recent;
+function rememberMatch(r: RecentMatches, key: number, t: number, iface: number, ttl: number, src: number, dst: number): void {
   const k = recentSlot(key, iface);
   r.key[k] = key;
   r.t[k] = t;
@@ -494,9 +491,10 @@ function pairWithPending(
   const q = j * Slot.STRIDE;
   unlinkPending(r, j, SlotState.MATCHED);
   // Both packets of the pair: a second capture of either link may show its copy after the match (recentlyMatched).
-  if (s.recentOn) {
-    rememberMatch(s, p[at + Row.KEY]!, t, iface, p[at + Row.TTL]!, p[at + Row.SRC]!, p[at + Row.DST]!);
-    rememberMatch(s, rf[q + Slot.KEY]!, rf[q + Slot.T]!, rf[q + Slot.IFACE]!, rf[q + Slot.TTL]!, rf[q + Slot.SRC]!, rf[q + Slot.DST]!);
+  const recent = s.recent;
+  if (recent !== null) {
+    rememberMatch(recent, p[at + Row.KEY]!, t, iface, p[at + Row.TTL]!, p[at + Row.SRC]!, p[at + Row.DST]!);
+    rememberMatch(recent, rf[q + Slot.KEY]!, rf[q + Slot.T]!, rf[q + Slot.IFACE]!, rf[q + Slot.TTL]!, rf[q + Slot.SRC]!, rf[q + Slot.DST]!);
   }
   const pendingInbound = rf[q + Slot.TTL] === p[at + Row.TTL]! + 1;
   const qId = rf[q + Slot.CONN_ID]!;
