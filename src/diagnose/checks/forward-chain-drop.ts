@@ -73,7 +73,7 @@ export const forwardChainDrop: Check = {
       ),
     ];
   },
-  unexplained: unexplainedStops,
+  unexplained: unexplainedStopFinding,
 };
 
 /**
@@ -84,7 +84,7 @@ export const forwardChainDrop: Check = {
  * table, which hook forward all the same. Likely when the snapshot holds no filter table and the sysctls say
  * forwarding is on; possible otherwise (its FORWARD chain would accept them).
  */
-function unexplainedStops(ctx: CheckContext, flows: readonly AssembledFlow[]): ReturnType<Check['run']> {
+function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow[]): ReturnType<Check['run']> {
   const rules = ctx.snapshot?.rules ?? null;
   const filter = rules?.tables.filter ?? null;
   const haveSysctls = ctx.snapshot?.host.have.sysctls ?? false;
