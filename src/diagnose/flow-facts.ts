@@ -51,6 +51,11 @@ export function replyTrace(ctx: CheckContext, f: AssembledFlow): Trace | null {
   return t;
 }
 
+/** A flow whose replies arrived and were not forwarded back, though the rules (as far as the snapshot holds them) would let them through. */
+export function repliesStoppedUnruled(ctx: CheckContext, f: AssembledFlow): boolean {
+  return f.disposition === 'reply-not-returned' && replyTrace(ctx, f)?.disposition.kind !== 'dropped';
+}
+
 /** A flow whose replies arrived and were not forwarded back, and the rules say why: `reason`. */
 export function repliesDroppedBy(ctx: CheckContext, f: AssembledFlow, reason: DropReason): boolean {
   if (f.disposition !== 'reply-not-returned') return false;

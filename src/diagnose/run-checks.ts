@@ -2,7 +2,7 @@ import type { Finding, Severity } from '../model/analysis.js';
 import type { Check, CheckContext } from './check.js';
 import { CHECKS } from './checks/index.js';
 import type { AssembledFlow } from '../correlate/flow-assembly.js';
-import { replyTrace } from './flow-facts.js';
+import { repliesStoppedUnruled } from './flow-facts.js';
 
 /**
  * Flows that stopped at the gateway (requests, or replies on their way back) that no error finding names,
@@ -14,8 +14,7 @@ function unexplainedStops(ctx: CheckContext, findings: readonly Finding[]): Asse
   return ctx.flows.filter((f) => {
     if (named.has(f.id)) return false;
     if (f.disposition === 'stopped-at-gateway') return f.trace?.disposition.kind !== 'dropped' && f.trace?.disposition.kind !== 'local';
-    if (f.disposition === 'reply-not-returned') return replyTrace(ctx, f)?.disposition.kind !== 'dropped';
-    return false;
+    return repliesStoppedUnruled(ctx, f);
   });
 }
 

@@ -2,7 +2,7 @@ import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
-import { droppedBy, forwardable, natRules, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
+import { droppedBy, forwardable, natRules, plural, repliesDroppedBy, repliesStoppedUnruled, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { confKey } from '../../gateway/sysctl.js';
 
@@ -103,7 +103,7 @@ export const ipForwardDisabled: Check = {
  */
 function oneInterfaceOff(ctx: CheckContext, stopped: readonly AssembledFlow[], sysctlFix: (keys: string[]) => string[]): ReturnType<Check['run']> {
   const requests = stopped.filter(forwardable);
-  const replies = ctx.flows.filter((f) => f.disposition === 'reply-not-returned' && f.egress && replyTrace(ctx, f)?.disposition.kind !== 'dropped');
+  const replies = ctx.flows.filter((f) => f.egress && repliesStoppedUnruled(ctx, f));
   const arrivedOn = new Set([...requests.map((f) => f.ingressIface), ...replies.map((f) => f.egress!.iface)]);
   if (arrivedOn.size !== 1) return [];
   const iface = [...arrivedOn][0]!;
