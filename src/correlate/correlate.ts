@@ -238,6 +238,15 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
       message: `${n} IPv4 frame${n === 1 ? '' : 's'} on ${ifaces[i]} went neither from nor to the gateway (none of its MACs in ip addr): the capture was taken on a link others share — the parent NIC of a macvlan interface, a bridge, a mirror port — and ${n === 1 ? 'it was' : 'they were'} left out`,
     });
   });
+  state.cut.mergedOn.forEach((n, i) => {
+    if (!n) return;
+    const out = state.cut.piecesOn.flatMap((m, o) => (m && o !== i ? [`${ifaces[o]} cut into ${m} smaller ones`] : []));
+    options.onWarning({
+      code: 'segmentation-offload',
+      file: captures.join(', '),
+      message: `${n} TCP segment${n === 1 ? '' : 's'} arrived on ${ifaces[i]} merged — by receive offload (GRO/LRO), or unsegmented from a sender on the same host (TSO/GSO over a veth) — and left by ${out.join(', ') || 'the other interface cut into smaller ones'} (segmentation offload off there). Each was matched to its pieces: the interfaces' packet counts differ for that reason, not because packets were lost`,
+    });
+  });
   if (state.unseenCopies > 0 && overlap) {
     const n = state.unseenCopies;
     options.onWarning({

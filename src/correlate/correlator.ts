@@ -7,8 +7,9 @@ import { ConnField, findConnection, insertFound, newConnectionTable, rootOf, uni
 import { acknowledged, observeTcp } from './tcp-acks.js';
 import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
 import { Dir, forwardableIpv4, isEcho, isIcmpError, type DirId } from './packet-info.js';
-import { keepRow, keepSlot, Kept, keptGet, keptSet, newPacketStore, writePacketFields, type PacketStore } from './packet-store.js';
+import { Cut, keepRow, keepSlot, Kept, keptGet, keptSet, newPacketStore, writePacketFields, type PacketStore } from './packet-store.js';
 import { StoredConnection } from './stored-connection.js';
+import { countPiece, expectPiece, newResegmenting, notAfter, sameCutFlags, seqSlot, usePiece, type Resegmenting } from './resegment.js';
 
 export interface CorrelatorOptions {
   /** The gateway's own IPv4 addresses (from the snapshot). */
@@ -74,6 +75,8 @@ export interface CorrelatorState {
    * interface is fed by more than one capture, the only way a matched packet shows up again (`keepRecentMatches`).
    */
   recent: RecentMatches | null;
+  /** TCP segments that left cut into smaller ones (segmentation offload): how they are found (resegment.ts). */
+  readonly cut: Resegmenting;
 }
 
 /** The last matched packet per fingerprint bucket: its fingerprint, time, interface, TTL and addresses. */
@@ -126,6 +129,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     clockShiftNs: new Float64Array(0),
     scratch: new Float64Array(Row.STRIDE),
     recent: null,
+    cut: newResegmenting(),
   };
 }
 
@@ -325,13 +329,100 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   }
 
   if (j >= 0) {
-    pairWithPending(s, j, f, at, iface, arrival, id, connDir, kept);
+    pairWithPending(s, j, f, at, iface, arrival, id, connDir, kept, false);
     return;
   }
+  const data = proto === Proto.TCP && payloadLength > 0;
+  if (data && cutApart(s, f, at, iface, arrival, id, connDir, kept)) return;
   const i = claimSlot(ring);
   writePacketFields(ring.f, i * Slot.STRIDE, f, at, iface, arrival, id, connDir);
   ring.kept[i] = kept;
   linkPending(ring, i);
+  if (data) s.cut.pendingBySeq[seqSlot(tcpSeq, tcpAck)] = i;
+}
+
+/**
+ * A TCP segment with data that found no copy of its own length: segmentation offload (resegment.ts) may have
+ * made it the first piece of a larger pending arrival (or, captured before it, made that arrival its own), or
+ * the next piece of a run already paired. Then it is paired or counted as such, and true is returned.
+ */
+function cutApart(s: CorrelatorState, p: Float64Array, at: number, iface: number, arrival: DirId, id: number, connDir: 0 | 1, kept: number): boolean {
+  const r = s.cut;
+  const seq = p[at + Row.TCP_SEQ]!;
+  const ack = p[at + Row.TCP_ACK]!;
+  const k = seqSlot(seq, ack);
+  const j = r.pendingBySeq[k]!;
+  if (j >= 0 && isFirstPiece(s, j, p, at, iface, arrival)) {
+    const rf = s.ring.f;
+    const q = j * Slot.STRIDE;
+    // The piece is the later one, a TTL lower.
+    const pendingMerged = rf[q + Slot.TTL] === p[at + Row.TTL]! + 1;
+    const len = p[at + Row.PAYLOAD_LENGTH]!;
+    const qLen = rf[q + Slot.PAYLOAD_LENGTH]!;
+    const pieceEnd = (seq + (pendingMerged ? len : qLen)) >>> 0;
+    const runEnd = (seq + (pendingMerged ? qLen : len)) >>> 0;
+    const pieceIface = pendingMerged ? iface : rf[q + Slot.IFACE]!;
+    const pieceTtl = pendingMerged ? p[at + Row.TTL]! : rf[q + Slot.TTL]!;
+    const pieceT = pendingMerged ? p[at + Row.T]! : rf[q + Slot.T]!;
+    const ipId = p[at + Row.IP_ID]!;
+    countPiece(r, pieceIface, pendingMerged ? rf[q + Slot.IFACE]! : iface);
+    r.pendingBySeq[k] = -1;
+    const mergedKept = pairWithPending(s, j, p, at, iface, arrival, id, connDir, kept, true);
+    expectPiece(r, pieceEnd, ack, runEnd, pieceIface, pieceTtl, ipId, pieceT, mergedKept);
+    return true;
+  }
+  if (r.open === 0 || r.nextIface[k] !== iface || r.nextSeq[k] !== seq || r.nextAck[k] !== ack || arrival === Dir.IN) return false;
+  const ttl = p[at + Row.TTL]!;
+  const ipId = p[at + Row.IP_ID]!;
+  const last = r.nextIpId[k]!;
+  const end = (seq + p[at + Row.PAYLOAD_LENGTH]!) >>> 0;
+  const runEnd = r.nextEnd[k]!;
+  const t = p[at + Row.T]!;
+  if (r.nextTtl[k] !== ttl || (ipId !== last && ipId !== ((last + 1) & 0xffff)) || t - r.nextT[k]! > s.options.windowNs || !notAfter(end, runEnd)) return false;
+  const mergedKept = r.nextMerged[k]!;
+  usePiece(r, k);
+  countPiece(r, iface, -1);
+  const cf = s.table.f;
+  const row = id * ConnField.STRIDE;
+  cf[row + ConnField.COUNTS + slot(connDir, Dir.OUT, true)]!++;
+  if (kept >= 0) {
+    const store = s.store;
+    keptSet(store, kept, Kept.DIR, Dir.OUT);
+    keptSet(store, kept, Kept.MATCH, mergedKept);
+    keptSet(store, kept, Kept.CUT, Cut.PIECE);
+    if (kept === cf[row + ConnField.FIRST_ROW]) cf[row + ConnField.FIRST_DIR] = Dir.OUT;
+  }
+  if (end !== runEnd) expectPiece(r, end, ack, runEnd, iface, ttl, ipId, t, mergedKept);
+  return true;
+}
+
+/**
+ * Pending slot `j` and the packet being pushed (row `p` at `at`) are a TCP segment that arrived and the
+ * first, smaller piece it left as (in either order): same sequence, acknowledgment, IP ID and first payload
+ * bytes, flags alike but for those GSO moves to the last piece, on two interfaces, TTL one apart, the larger
+ * the one that arrived, within the window.
+ */
+function isFirstPiece(s: CorrelatorState, j: number, p: Float64Array, at: number, iface: number, arrival: DirId): boolean {
+  const f = s.ring.f;
+  const q = j * Slot.STRIDE;
+  if (f[q + Slot.STATE] !== SlotState.PENDING || f[q + Slot.PROTO] !== Proto.TCP || f[q + Slot.IFACE] === iface) return false;
+  if (f[q + Slot.TCP_SEQ] !== p[at + Row.TCP_SEQ] || f[q + Slot.TCP_ACK] !== p[at + Row.TCP_ACK] || f[q + Slot.IP_ID] !== p[at + Row.IP_ID]) return false;
+  if (!sameCutFlags(f[q + Slot.TCP_FLAGS]!, p[at + Row.TCP_FLAGS]!)) return false;
+  const len = p[at + Row.PAYLOAD_LENGTH]!;
+  const qLen = f[q + Slot.PAYLOAD_LENGTH]!;
+  const ttl = p[at + Row.TTL]!;
+  const qttl = f[q + Slot.TTL]!;
+  const qarrival = f[q + Slot.ARRIVAL]!;
+  if (qttl === ttl + 1) {
+    if (!(qLen > len) || qarrival === Dir.OUT || arrival === Dir.IN) return false;
+  } else if (ttl === qttl + 1) {
+    if (!(len > qLen) || arrival === Dir.OUT || qarrival === Dir.IN) return false;
+  } else {
+    return false;
+  }
+  if (Math.abs(p[at + Row.T]! - f[q + Slot.T]!) > s.options.windowNs) return false;
+  // The first payload bytes are the same where both hashes cover as many.
+  return f[q + Slot.PAYLOAD_HASHED] !== p[at + Row.PAYLOAD_HASHED] || f[q + Slot.PAYLOAD_HASH] === p[at + Row.PAYLOAD_HASH];
 }
 
 /** Each capture file's clock shift (clock-skew.ts), before its first packet is pushed. */
@@ -472,7 +563,8 @@ function scanPending(s: CorrelatorState, p: Float64Array, at: number, iface: num
 
 /**
  * The packet being pushed (its row `p` at `at`; connection `id`; `kept` its packet-store row, -1 if not
- * kept) and pending slot `j` are one packet before and after the gateway.
+ * kept) and pending slot `j` are one packet before and after the gateway — with `cut`, the arrival and the
+ * first of the smaller segments it left as (resegment.ts). Returns the arrival's packet-store row, -1 if not kept.
  */
 function pairWithPending(
   s: CorrelatorState,
@@ -484,7 +576,8 @@ function pairWithPending(
   id: number,
   connDir: 0 | 1,
   kept: number,
-): void {
+  cut: boolean,
+): number {
   const r = s.ring;
   const t = p[at + Row.T]!;
   const rf = r.f;
@@ -517,16 +610,21 @@ function pairWithPending(
   const peerField = inConnDir === 0 ? ConnField.PEER_ROW : ConnField.REPLY_PEER_ROW;
   const wantsPeer = cf[inRow + peerField]! < 0;
   let qKept = r.kept[j]!;
+  let inKept = -1;
   if (kept >= 0 || qKept >= 0 || wantsPeer) {
     const store = s.store;
     if (kept < 0) kept = keepRow(store, p, at, iface, arrival, id, connDir);
     if (qKept < 0) qKept = keepSlot(store, rf, q);
     keptSet(store, kept, Kept.MATCH, qKept);
     keptSet(store, qKept, Kept.MATCH, kept);
-    const inKept = pendingInbound ? qKept : kept;
+    inKept = pendingInbound ? qKept : kept;
     const outKept = pendingInbound ? kept : qKept;
     keptSet(store, inKept, Kept.DIR, Dir.IN);
     keptSet(store, outKept, Kept.DIR, Dir.OUT);
+    if (cut) {
+      keptSet(store, inKept, Kept.CUT, Cut.MERGED);
+      keptSet(store, outKept, Kept.CUT, Cut.PIECE);
+    }
     if (wantsPeer) cf[inRow + peerField] = outKept;
     if (inKept === cf[inRow + ConnField.FIRST_ROW]) cf[inRow + ConnField.FIRST_DIR] = Dir.IN;
     if (outKept === cf[outRow + ConnField.FIRST_ROW]) cf[outRow + ConnField.FIRST_DIR] = Dir.OUT;
@@ -553,6 +651,7 @@ function pairWithPending(
 
   cf[inRow + ConnField.COUNTS + slot(inConnDir, Dir.IN, true)]!++;
   cf[outRow + ConnField.COUNTS + slot(outConnDir, Dir.OUT, true)]!++;
+  return inKept;
 }
 
 /**

@@ -50,6 +50,11 @@ export interface PacketInfo {
   match: PacketInfo | null;
   /** No copy was captured, but the far end acknowledged it (TCP): the capture missed the copy (tcp-acks.ts). */
   copyUnseen: boolean;
+  /**
+   * Segmentation offload (resegment.ts): 'merged', an arrival larger than the segments it left as (its `match`
+   * is the first of them); 'piece', one of those segments (its `match` is the arrival, when it was kept); else null.
+   */
+  offload: 'merged' | 'piece' | null;
   /** Index in its connection's sample list, -1 when not sampled. */
   sample: number;
 }

@@ -26,7 +26,18 @@ export const enum Kept {
   SAMPLE = 36,
   /** Next row in its connection's sample list, -1 at the end. */
   NEXT_SAMPLE = 37,
+  /**
+   * Offload (resegment.ts): Cut.MERGED, an arrival that left as several smaller segments (MATCH: the first);
+   * Cut.PIECE, one of those (MATCH: the arrival, when it was kept); 0 otherwise.
+   */
+  CUT = 38,
   STRIDE = 40,
+}
+
+export const enum Cut {
+  NONE = 0,
+  MERGED = 1,
+  PIECE = 2,
 }
 
 /**
@@ -196,6 +207,8 @@ class StoredPacket implements PacketInfo {
     this.connDir = f[at + Slot.CONN_DIR]! as 0 | 1;
     this.connId = f[at + Slot.CONN_ID]!;
     this.copyUnseen = f[at + Kept.COPY_UNSEEN] === 1;
+    const cut = f[at + Kept.CUT]!;
+    this.offload = cut === Cut.MERGED ? 'merged' : cut === Cut.PIECE ? 'piece' : null;
     this.sample = f[at + Kept.SAMPLE]!;
     this.#store = s;
     this.#matchRow = f[at + Kept.MATCH]!;

@@ -131,11 +131,20 @@ function flowEvidence(samples: readonly FlowPacket[]): Evidence[] {
     frame: s.frame,
     time: s.time,
     summary: s.match
-      ? `${s.summary} — copy: ${s.match.iface} frame ${s.match.frame}`
-      : s.copyNotCaptured
+      ? `${s.summary} — ${copyText(s, s.match)}`
+      : s.offload === 'piece'
+        ? `${s.summary} — a piece of a larger segment that arrived merged (segmentation offload)`
+        : s.copyNotCaptured
         ? `${s.summary} — no copy captured, but the far end acknowledged it: the capture missed the copy`
         : `${s.summary} — no copy on the other side`,
   }));
+}
+
+/** What a sample's match is to it: its copy, or with segmentation offload the first piece it was cut into / the segment it is a piece of. */
+function copyText(s: FlowPacket, m: NonNullable<FlowPacket['match']>): string {
+  if (s.offload === 'merged') return `left cut into smaller segments (segmentation offload), the first: ${m.iface} frame ${m.frame}`;
+  if (s.offload === 'piece') return `a piece of ${m.iface} frame ${m.frame}, cut by segmentation offload`;
+  return `copy: ${m.iface} frame ${m.frame}`;
 }
 
 function toFlowPacket(p: PacketInfo, direction: 'request' | 'reply', corr: Correlation, files: readonly string[], judgedFlow: boolean): FlowPacket {
@@ -152,6 +161,7 @@ function toFlowPacket(p: PacketInfo, direction: 'request' | 'reply', corr: Corre
     summary: describePacket(p),
     match: m ? { file: files[m.file]!, iface: corr.ifaces[m.iface] ?? `if${m.iface}`, frame: m.frame, latencyNs: Math.abs(m.t - p.t) } : null,
     copyNotCaptured: p.copyUnseen,
+    ...(p.offload ? { offload: p.offload } : {}),
     judged: judgedFlow && p.t >= corr.judge.from && p.t <= corr.judge.to,
   };
 }

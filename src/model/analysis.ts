@@ -117,6 +117,11 @@ export interface FlowPacket {
   readonly match: { readonly file: string; readonly iface: string; readonly frame: number; readonly latencyNs: number } | null;
   /** No copy was captured, but the far end's TCP acknowledgment proves it was forwarded (the capture missed it). */
   readonly copyNotCaptured: boolean;
+  /**
+   * Segmentation offload: 'merged', an arrival that left cut into smaller segments (`match` is the first of
+   * them); 'piece', one of those segments (`match` is the arrival, null when it was not sampled). Absent otherwise.
+   */
+  readonly offload?: 'merged' | 'piece';
   /** Inside the window both captures cover, in a flow that could be judged (packets of outside-capture flows never are). */
   readonly judged: boolean;
 }

@@ -60,7 +60,13 @@ export function evidenceComments(analysis: Analysis): Map<string, Map<number, Wa
       put(p.file, p.frame, { iface: p.iface, comment: `${head}: ${describe(analysis, flow, p, rel)}${because}; from ${rel(p.file)} frame ${p.frame}` });
       if (p.match) {
         const copy = p.match;
-        put(copy.file, copy.frame, { iface: copy.iface, comment: `${head}: ${sameAs(flow, p.direction, p.iface, p.frame, copy.latencyNs, rel)}${because}; from ${rel(copy.file)} frame ${copy.frame}` });
+        const what =
+          p.offload === 'merged'
+            ? `the first piece of ${p.iface} frame ${p.frame}, which arrived merged and left cut into smaller segments (segmentation offload), ${durationNs(copy.latencyNs)}`
+            : p.offload === 'piece'
+              ? `arrived merged (receive offload) and left ${p.iface} cut into smaller segments, frame ${p.frame} among them`
+              : sameAs(flow, p.direction, p.iface, p.frame, copy.latencyNs, rel);
+        put(copy.file, copy.frame, { iface: copy.iface, comment: `${head}: ${what}${because}; from ${rel(copy.file)} frame ${copy.frame}` });
       }
     }
   }
@@ -68,6 +74,14 @@ export function evidenceComments(analysis: Analysis): Map<string, Map<number, Wa
 }
 
 function describe(a: Analysis, flow: Flow, p: FlowPacket, rel: (p: string) => string): string {
+  if (p.match && p.offload === 'merged') {
+    return `arrived merged (receive offload); left ${p.match.iface} cut into smaller segments, the first: frame ${p.match.frame} (${durationNs(p.match.latencyNs)})`;
+  }
+  if (p.offload === 'piece') {
+    return p.match
+      ? `a piece of ${p.match.iface} frame ${p.match.frame} (segmentation offload: it arrived merged and left cut), ${durationNs(p.match.latencyNs)}`
+      : `left ${p.iface} as a piece of a larger segment that arrived merged (segmentation offload)`;
+  }
   if (p.match) return sameAs(flow, p.direction, p.match.iface, p.match.frame, p.match.latencyNs, rel);
   if (!p.judged) return `seen on ${p.iface}, not judged (outside the window both captures cover)`;
   if (p.copyNotCaptured) return `arrived on ${p.iface}; its copy was not captured, but the far end acknowledged it: forwarded, missed by the capture`;

@@ -738,3 +738,119 @@ describe('correlator: packets whose TTL ran out at the gateway', () => {
     expect(lan.unmatchedInHead).toEqual([2 * MS]);
   });
 });
+
+describe('correlator: segmentation offload (a segment that arrived merged and left cut into pieces)', () => {
+  // The app's data on LAN as one merged segment (GRO, or TSO over a veth: TTL 64), and what left WAN: pieces of
+  // MSS bytes (TTL 63), the first with the merged segment's IP ID, sequence number and first bytes, each next
+  // one where the last ended, IP ID one higher; PSH only on the last. No acknowledgment is captured at all:
+  // the pairing must not lean on TCP's (tcp-acks.ts).
+  const MSS = 1448;
+  const FIRST_BYTES = 0x5eed;
+  const data = (iface: number, t: number, seq: number, len: number, ipId: number, o: Partial<Pkt> = {}): Pkt => ({
+    iface,
+    t,
+    proto: Proto.TCP,
+    src: iface === LAN ? APP : EIP,
+    dst: REMOTE,
+    sport: iface === LAN ? 30000 : 40000,
+    dport: 80,
+    ttl: iface === LAN ? 64 : 63,
+    ipId,
+    payloadLength: len,
+    payloadHash: seq === 1000 ? FIRST_BYTES : (seq * 2654435761) >>> 0,
+    tcpSeq: seq,
+    tcpAck: 5000,
+    tcpFlags: TcpFlag.ACK,
+    srcMac: iface === LAN ? APP_MAC : GW_LAN_MAC,
+    dstMac: iface === LAN ? GW_LAN_MAC : UP_MAC,
+    ...o,
+  });
+  const macs: [number, number][] = [[LAN, GW_LAN_MAC], [WAN, GW_WAN_MAC]];
+  /** The merged segment (3 × MSS from seq 1000) and its three pieces. */
+  const merged = (t: number, o: Partial<Pkt> = {}): Pkt => data(LAN, t, 1000, 3 * MSS, 700, { tcpFlags: TcpFlag.ACK | TcpFlag.PSH, ...o });
+  const piece = (k: number, t: number, o: Partial<Pkt> = {}): Pkt =>
+    data(WAN, t, 1000 + k * MSS, MSS, 700 + k, { tcpFlags: k === 2 ? TcpFlag.ACK | TcpFlag.PSH : TcpFlag.ACK, srcMac: GW_WAN_MAC, ...o });
+
+  test('the merged arrival is matched to its first piece, the other pieces count as forwarded with it', () => {
+    const f = new Feeder({ macs });
+    const m = f.push(merged(0));
+    const p0 = f.push(piece(0, 20_000));
+    f.push(piece(1, 21_000));
+    const p2 = f.push(piece(2, 22_000));
+    const s = f.finish();
+    const lan = conn(s, LAN, APP, 30000);
+    const wan = conn(s, WAN, EIP, 40000);
+    expect(count(lan, 0, Dir.IN, true)).toBe(1);
+    expect(count(lan, 0, Dir.IN, false)).toBe(0);
+    expect(count(wan, 0, Dir.OUT, true)).toBe(3);
+    expect(count(wan, 0, Dir.OUT, false)).toBe(0);
+    expect(s.unseenCopies).toBe(0);
+    expect(findRoot(s, lan.id)).toBe(findRoot(s, wan.id));
+    expect(s.cut.mergedOn[LAN]).toBe(1);
+    expect(s.cut.piecesOn[WAN]).toBe(3);
+    const arrival = lan.samples.find((p) => p.frame === m)!;
+    expect(arrival.offload).toBe('merged');
+    expect(arrival.match?.frame).toBe(p0);
+    const last = wan.samples.find((p) => p.frame === p2)!;
+    expect(last.offload).toBe('piece');
+    expect(last.match?.frame).toBe(m);
+    expect(lan.latencies[0]).toBe(20_000);
+  });
+
+  test('the first piece captured before the merged arrival (clocks a little apart) is paired all the same', () => {
+    const f = new Feeder({ macs });
+    f.push(piece(0, 0));
+    f.push(merged(5_000));
+    f.push(piece(1, 21_000));
+    f.push(piece(2, 22_000));
+    const s = f.finish();
+    expect(count(conn(s, LAN, APP, 30000), 0, Dir.IN, false)).toBe(0);
+    expect(count(conn(s, WAN, EIP, 40000), 0, Dir.OUT, true)).toBe(3);
+  });
+
+  test('fixed-ID GSO (every piece with the merged IP ID) is followed too', () => {
+    const f = new Feeder({ macs });
+    f.push(merged(0));
+    for (let k = 0; k < 3; k++) f.push(piece(k, 20_000 + k * 1_000, { ipId: 700 }));
+    const s = f.finish();
+    expect(count(conn(s, WAN, EIP, 40000), 0, Dir.OUT, true)).toBe(3);
+  });
+
+  test.each([
+    ['other first bytes', { payloadHash: 0xbad }],
+    ['another IP ID', { ipId: 999 }],
+    ['another acknowledgment number', { tcpAck: 5001 }],
+    ['a TTL two lower', { ttl: 62 }],
+    ['the same interface', { iface: LAN, ttl: 63, srcMac: GW_LAN_MAC, dstMac: APP_MAC }],
+    ['a reset flag', { tcpFlags: TcpFlag.ACK | TcpFlag.RST }],
+  ])('a smaller segment with %s is no piece of it: the arrival stays unmatched', (_what, o) => {
+    const f = new Feeder({ macs });
+    f.push(merged(0));
+    f.push(piece(0, 20_000, o as Partial<Pkt>));
+    const s = f.finish();
+    expect(count(conn(s, LAN, APP, 30000), 0, Dir.IN, false)).toBe(1);
+    expect(s.cut.mergedOn[LAN]).toBeUndefined();
+  });
+
+  test('a later segment that does not start where the last piece ended, or runs past the merged end, is not taken for a piece', () => {
+    const f = new Feeder({ macs });
+    f.push(merged(0));
+    f.push(piece(0, 20_000));
+    f.push(piece(1, 21_000, { tcpSeq: 1000 + MSS + 1 })); // a gap: not the next piece
+    f.push(data(WAN, 22_000, 1000 + MSS, 3 * MSS, 701, { srcMac: GW_WAN_MAC })); // beyond the merged end
+    const s = f.finish();
+    const wan = conn(s, WAN, EIP, 40000);
+    expect(count(wan, 0, Dir.OUT, true)).toBe(1);
+    expect(count(wan, 0, Dir.OUT, false)).toBe(2);
+  });
+
+  test('a segment that arrived as large as it left is matched as itself, not as a merged one', () => {
+    const f = new Feeder({ macs });
+    f.push(merged(0));
+    f.push(data(WAN, 20_000, 1000, 3 * MSS, 700, { tcpFlags: TcpFlag.ACK | TcpFlag.PSH, srcMac: GW_WAN_MAC }));
+    const s = f.finish();
+    expect(s.matchedPairs).toBe(1);
+    expect(s.cut.mergedOn[LAN]).toBeUndefined();
+    expect(conn(s, LAN, APP, 30000).samples[0]!.offload).toBeNull();
+  });
+});

@@ -15,6 +15,7 @@ export interface AnalysisJsonSubset {
     original: { src: string; dst: string; sport: number | null; dport: number | null };
     disposition: string;
   }>;
+  warnings?: ReadonlyArray<{ code: string }>;
 }
 
 export function selectFlows(
@@ -68,6 +69,9 @@ export function compareWithScenario(
       }
     }
   }
+  const codes = new Set((analysis.warnings ?? []).map((w) => w.code));
+  for (const code of expected.warnings ?? []) if (!codes.has(code)) problems.push(`expected warning ${code}, got [${[...codes].join(', ')}]`);
+  for (const code of expected.noWarnings ?? []) if (codes.has(code)) problems.push(`unexpected warning ${code}`);
   for (const want of expected.flows) {
     const label = `${want.proto} ${want.src} > ${want.dst}${want.dport ? `:${want.dport}` : ''}`;
     const flows = selectFlows(analysis, lab, want);

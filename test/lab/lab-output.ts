@@ -20,7 +20,7 @@ export const SCENARIOS_FILE = join(here, 'scenarios.json');
 
 const TOOLS = [
   'ip', 'tcpdump', 'dumpcap', 'tshark', 'socat', 'conntrack', 'iptables-legacy', 'iptables-legacy-save',
-  'iptables-nft', 'iptables-nft-save', 'ping', 'timeout', 'ss', 'sysctl',
+  'iptables-nft', 'iptables-nft-save', 'ping', 'timeout', 'ss', 'sysctl', 'ethtool',
 ];
 
 /**
@@ -163,7 +163,7 @@ export interface LabJson {
 export type AddressRole =
   | 'gatewayInside' | 'app' | 'app2' | 'insideCidr' | 'eip' | 'eip2' | 'nexthop' | 'client' | 'remote' | 'remote2'
   | 'spoof' | 'ghostInside' | 'ghostOutside';
-export type PortRole = 'remoteTcp' | 'remoteUdp' | 'forwardTcp' | 'app2Tcp' | 'forwardUdp' | 'app2Udp';
+export type PortRole = 'remoteTcp' | 'remoteUdp' | 'forwardTcp' | 'app2Tcp' | 'forwardUdp' | 'app2Udp' | 'bulkTcp' | 'bulkForwardTcp';
 
 export function readLabJson(bundle: string): LabJson {
   return JSON.parse(readFileSync(join(bundle, 'lab.json'), 'utf8')) as LabJson;
@@ -188,6 +188,10 @@ export interface ScenarioExpectation {
   capture: LabJson['capture'];
   everyFlow?: string;
   flows: ExpectedFlow[];
+  /** Warning codes the analysis must give. */
+  warnings?: string[];
+  /** Warning codes it must not give. */
+  noWarnings?: string[];
 }
 
 export function readScenarios(): Record<string, ScenarioExpectation> {

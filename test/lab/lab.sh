@@ -21,7 +21,7 @@ ALL_SCENARIOS=(
   healthy healthy-lan ip-forward-disabled forward-chain-drop forward-chain-reject intermittent-drop
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
-  forward-chain-tcp-reset
+  forward-chain-tcp-reset segmentation-offload
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -50,6 +50,7 @@ scenario_spec() {
     iface-forwarding-off) echo "ip-forward-disabled|vpc|any" ;;
     forward-one-way) echo "forward-chain-drop|lan|pcap-nano" ;;
     forward-chain-tcp-reset) echo "forward-chain-drop|lan|pcap" ;;
+    segmentation-offload) echo "-|lan|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -65,14 +66,14 @@ load_plan() {
       IN_CIDR=172.22.8.0/24 IN_LEN=24 GW_IN=172.22.8.1 APP=172.22.8.10 APP2=172.22.8.11 GHOST_IN=172.22.8.99
       OUT_LEN=24 EIP=198.18.40.21 EIP2=198.18.40.22 NEXTHOP=198.18.40.1 CLIENT=198.18.40.5 GHOST_OUT=198.18.40.9
       REMOTE=192.0.2.80 REMOTE2=192.0.2.81 SPOOF=198.18.41.7 SPOOF_NET=198.18.41.0/24
-      TCP_PORT=80 UDP_PORT=53 FWD_TCP=8080 APP2_TCP=80 FWD_UDP=5353 APP2_UDP=5353
+      TCP_PORT=80 UDP_PORT=53 FWD_TCP=8080 APP2_TCP=80 FWD_UDP=5353 APP2_UDP=5353 BULK_TCP=5001 BULK_FWD_TCP=5002
       ;;
     lan)
       IN_IF=lan1 OUT_IF=wan9.7
       IN_CIDR=10.77.0.0/16 IN_LEN=16 GW_IN=10.77.255.254 APP=10.77.3.10 APP2=10.77.3.20 GHOST_IN=10.77.9.9
       OUT_LEN=24 EIP=100.64.9.33 EIP2=100.64.9.34 NEXTHOP=100.64.9.254 CLIENT=100.64.9.77 GHOST_OUT=100.64.9.200
       REMOTE=198.19.7.7 REMOTE2=198.19.7.8 SPOOF=100.65.0.7 SPOOF_NET=100.65.0.0/24
-      TCP_PORT=443 UDP_PORT=123 FWD_TCP=9443 APP2_TCP=443 FWD_UDP=10053 APP2_UDP=53
+      TCP_PORT=443 UDP_PORT=123 FWD_TCP=9443 APP2_TCP=443 FWD_UDP=10053 APP2_UDP=53 BULK_TCP=8081 BULK_FWD_TCP=8082
       ;;
     *) return 1 ;;
   esac
@@ -335,10 +336,10 @@ snapshot() { # dir backend
 write_lab_json() { # dir scenario check format snapshot-backend
   local check=null
   [[ $3 != - ]] && check="\"$3\""
-  printf '{"scenario":"%s","check":%s,"backend":"iptables-legacy","snapshotBackend":"%s","plan":"%s","inside":"%s","outside":"%s","capture":"%s","addresses":{"gatewayInside":"%s","app":"%s","app2":"%s","insideCidr":"%s","eip":"%s","eip2":"%s","nexthop":"%s","client":"%s","remote":"%s","remote2":"%s","spoof":"%s","ghostInside":"%s","ghostOutside":"%s"},"ports":{"remoteTcp":%s,"remoteUdp":%s,"forwardTcp":%s,"app2Tcp":%s,"forwardUdp":%s,"app2Udp":%s}}\n' \
+  printf '{"scenario":"%s","check":%s,"backend":"iptables-legacy","snapshotBackend":"%s","plan":"%s","inside":"%s","outside":"%s","capture":"%s","addresses":{"gatewayInside":"%s","app":"%s","app2":"%s","insideCidr":"%s","eip":"%s","eip2":"%s","nexthop":"%s","client":"%s","remote":"%s","remote2":"%s","spoof":"%s","ghostInside":"%s","ghostOutside":"%s"},"ports":{"remoteTcp":%s,"remoteUdp":%s,"forwardTcp":%s,"app2Tcp":%s,"forwardUdp":%s,"app2Udp":%s,"bulkTcp":%s,"bulkForwardTcp":%s}}\n' \
     "$2" "$check" "$5" "$PLAN" "$IN_IF" "$OUT_IF" "$4" "$GW_IN" "$APP" "$APP2" "$IN_CIDR" "$EIP" "$EIP2" "$NEXTHOP" \
     "$CLIENT" "$REMOTE" "$REMOTE2" "$SPOOF" "$GHOST_IN" "$GHOST_OUT" "$TCP_PORT" "$UDP_PORT" "$FWD_TCP" "$APP2_TCP" "$FWD_UDP" \
-    "$APP2_UDP" >"$1/lab.json"
+    "$APP2_UDP" "$BULK_TCP" "$BULK_FWD_TCP" >"$1/lab.json"
 }
 
 # ---------------------------------------------------------------------------------------------- scenarios
@@ -422,6 +423,20 @@ run_scenario() { # outdir scenario index
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
       gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
+    segmentation-offload)
+      # Healthy, with bulk TCP both ways and segmentation offload off on both gateway interfaces: a sender's TSO
+      # over the veth hands the gateway segments of many MSS each (as GRO/LRO would on a NIC); the gateway must
+      # cut them into MSS-sized pieces before they leave, so the capture shows one large segment arriving and
+      # several smaller ones leaving for it.
+      gw ethtool -K "$IN_IF" tso off gso off
+      gw ethtool -K "$OUT_IF" tso off gso off
+      bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'head -c 2000000 /dev/urandom'
+      bg_in "$NS_APP2" socat -u "TCP-LISTEN:$BULK_FWD_TCP,reuseaddr,fork" OPEN:/dev/null
+      ipt -t nat -A SHARED_DNAT -d "$EIP2/32" -p tcp -m tcp --dport "$BULK_FWD_TCP" -j DNAT --to-destination "$APP2:$BULK_FWD_TCP"
+      for _ in $(seq 50); do
+        if rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && app2 ss -Hltn "sport = :$BULK_FWD_TCP" | grep -q .; then break; fi
+        sleep 0.1
+      done ;;
     upstream-no-reply)
       # The remote drops the requests itself; nothing on the gateway is wrong.
       rt iptables-legacy -A INPUT -d "$REMOTE/32" -j DROP ;;
@@ -450,6 +465,12 @@ run_scenario() { # outdir scenario index
       standard_traffic
       spawn ping_from "$NS_RT" -c 5 -i 0.2 -I "$SPOOF" "$EIP"
       spawn tcp_req "$NS_RT" "$EIP2" "$FWD_TCP" "spoof-1" "$SPOOF"
+      join ;;
+    segmentation-offload)
+      standard_traffic
+      # A download through the SNAT and an upload through the port forward, 2 MB each.
+      spawn bash -c "timeout 10 ip netns exec '$NS_APP' socat -u 'TCP:$REMOTE:$BULK_TCP' /dev/null || true"
+      spawn bash -c "head -c 2000000 /dev/urandom | timeout 10 ip netns exec '$NS_RT' socat -u - 'TCP:$EIP2:$BULK_FWD_TCP,bind=$CLIENT' || true"
       join ;;
     *) standard_traffic ;;
   esac
@@ -484,7 +505,7 @@ main() {
   [[ $# -ge 1 ]] || { echo "usage: $0 OUTDIR [SCENARIO...] | --list" >&2; exit 2; }
   [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, iptables, tcpdump)"
   local tool
-  for tool in ip tcpdump dumpcap socat conntrack iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save ping timeout ss sysctl; do
+  for tool in ip tcpdump dumpcap socat conntrack ethtool iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save ping timeout ss sysctl; do
     command -v "$tool" >/dev/null || die "missing tool: $tool"
   done
   local out=$1

@@ -438,6 +438,20 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, (p) => p.icmpType === 5)).toBe(0);
   },
 
+  'segmentation-offload': (b) => {
+    // Healthy, and bulk TCP both ways: each sender's TSO over its veth hands the gateway segments far larger than
+    // the 1500-byte MTU; with segmentation offload off on both gateway interfaces they leave cut to MSS size.
+    expectHealthy(b);
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    const download = (p: LabPacket) => p.proto === 6 && p.src === a.remote && p.sport === ports.bulkTcp;
+    const upload = (p: LabPacket) => p.proto === 6 && p.src === a.client && p.sport !== null && (p.dport === ports.bulkForwardTcp);
+    const large = (p: LabPacket) => (p.ipLen ?? 0) > 1500;
+    expect(count(b, (p) => on(E, 'in')(p) && download(p) && large(p))).toBeGreaterThan(0);
+    expect(count(b, (p) => on(E, 'in')(p) && upload(p) && large(p))).toBeGreaterThan(0);
+    expect(count(b, (p) => on(I, 'out')(p) && (p.sport === ports.bulkTcp || p.dport === ports.bulkForwardTcp) && large(p))).toBe(0);
+    expect(count(b, (p) => on(I, 'out')(p) && p.dst === a.app2 && p.dport === ports.bulkForwardTcp && p.ipLen === 1500)).toBeGreaterThan(0);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

@@ -21,6 +21,8 @@ export interface LaneRow {
   readonly matched: boolean;
   /** No copy captured, but TCP's acknowledgment proves it was forwarded. */
   readonly copyNotCaptured: boolean;
+  /** One of the segments a merged arrival was cut into (segmentation offload). */
+  readonly piece: boolean;
   readonly latencyNs: number | null;
   readonly judged: boolean;
 }
@@ -53,7 +55,9 @@ export function laneRows(f: Flow, left: string): LaneRow[] {
     if (used.has(k)) continue;
     used.add(k);
     const onLeft = p.iface === left;
-    const copy = p.match ? byKey.get(key(p.match.iface, p.match.frame)) ?? null : null;
+    // The pieces of one merged arrival (segmentation offload) after the first: the arrival is shown once, by its frame after that.
+    const shown = p.offload === 'piece' && p.match !== null && used.has(key(p.match.iface, p.match.frame));
+    const copy = p.match && !shown ? byKey.get(key(p.match.iface, p.match.frame)) ?? null : null;
     if (copy) used.add(key(copy.iface, copy.frame));
     const copyFrame = p.match && !copy ? p.match.frame : null;
     rows.push({
@@ -64,6 +68,7 @@ export function laneRows(f: Flow, left: string): LaneRow[] {
       from: onLeft ? 'left' : 'right',
       matched: p.match !== null,
       copyNotCaptured: p.copyNotCaptured === true,
+      piece: p.offload === 'piece' || copy?.offload === 'piece',
       latencyNs: p.match ? Math.abs(p.match.latencyNs) : null,
       judged: p.judged,
     });
@@ -90,6 +95,11 @@ function joiner(r: LaneRow, width: number): Seg {
     // Forwarded (the far end acknowledged it), its copy missed by the capture.
     const s = r.from === 'left' ? '─ unseen ▷'.padEnd(width) : '◁ unseen ─'.padStart(width);
     return seg(truncate(s, width), { color: 'yellow' });
+  }
+  if (!r.matched && r.piece) {
+    // A piece of a merged arrival that was not sampled: forwarded, its arrival not among the packets shown.
+    const s = r.from === 'left' ? '─ piece ▷'.padEnd(width) : '◁ piece ─'.padStart(width);
+    return seg(truncate(s, width), { color: 'green' });
   }
   if (!r.matched) {
     const t = r.judged ? ' no copy ' : ' not judged ';
