@@ -16,7 +16,7 @@ export interface LaneRow {
   /** Frame number of a copy that is matched but not among the samples. */
   readonly leftFrame: number | null;
   readonly rightFrame: number | null;
-  /** Which side the packet was seen on first (the copy follows on the other side). */
+  /** The side a matched packet crossed from (requests: left, the flow's ingress; replies: right); else the packet's own side. */
   readonly from: 'left' | 'right';
   readonly matched: boolean;
   /** No copy captured, but TCP's acknowledgment proves it was forwarded. */
@@ -65,7 +65,9 @@ export function laneRows(f: Flow, left: string): LaneRow[] {
       right: onLeft ? copy : p,
       leftFrame: onLeft ? null : copyFrame,
       rightFrame: onLeft ? copyFrame : null,
-      from: onLeft ? 'left' : 'right',
+      // A crossing goes the flow's way for requests (in on the left lane, out on the right) and back for replies;
+      // a packet without a copy stays on its own side. (The sample may be the later of the two: its copy not kept.)
+      from: p.match || p.offload === 'piece' ? (p.direction === 'request' ? 'left' : 'right') : onLeft ? 'left' : 'right',
       matched: p.match !== null,
       copyNotCaptured: p.copyNotCaptured === true,
       piece: p.offload === 'piece' || copy?.offload === 'piece',

@@ -39,6 +39,44 @@ describe('flow lanes', () => {
     expect(lines.find((l) => l.includes('#50 '))).not.toContain('no copy');
   });
 
+  it('points a crossing the flow\'s way even when only the later copy was kept (its partner shown by frame number)', () => {
+    const h1 = b.flows.find((f) => f.id === 'h1')!;
+    // Only net1's packets kept: a request there is the copy of an eth0 arrival, a reply there the arrival.
+    const onlyNet1 = { ...h1, samples: h1.samples.filter((p) => p.iface === 'net1') };
+    const rows = laneRows(onlyNet1, 'eth0');
+    expect(rows.every((r) => r.left === null && r.leftFrame !== null)).toBe(true);
+    expect(rows.map((r) => [r.right!.direction, r.from])).toEqual(rows.map((r) => [r.right!.direction, r.right!.direction === 'request' ? 'left' : 'right']));
+    const text = buildFlowDetail(b, onlyNet1, 100);
+    const lines = Array.from({ length: text.size }, (_, i) => lineText(text.line(i)));
+    expect(lines.find((l) => l.includes('#12 '))).toMatch(/#24 .*▶ #12 /);
+  });
+
+  it('shows the pieces a merged arrival left as (segmentation offload) joined to it, the arrival once', () => {
+    const h1 = b.flows.find((f) => f.id === 'h1')!;
+    const req = h1.samples.find((p) => p.iface === 'eth0' && p.direction === 'request' && p.match)!;
+    const copy = h1.samples.find((p) => p.iface === req.match!.iface && p.frame === req.match!.frame)!;
+    const back = { file: req.file, iface: req.iface, frame: req.frame, latencyNs: 12000 };
+    const later = (ns: number, frame: number) => ({ ...copy, frame, time: copy.time.replace(/\d{3}Z$/, `${ns}Z`), offload: 'piece' as const, match: back });
+    const cut = {
+      ...h1,
+      samples: [
+        { ...req, offload: 'merged' as const },
+        { ...copy, offload: 'piece' as const },
+        later(901, 501),
+        later(902, 502),
+        { ...later(903, 503), match: null },
+      ],
+    };
+    const rows = laneRows(cut, 'eth0');
+    expect(rows.filter((r) => r.left?.frame === req.frame)).toHaveLength(1);
+    expect(rows.filter((r) => r.leftFrame === req.frame).map((r) => r.right!.frame)).toEqual([501, 502]);
+    const text = buildFlowDetail(b, cut, 100);
+    const lines = Array.from({ length: text.size }, (_, i) => lineText(text.line(i)));
+    expect(lines.find((l) => l.includes('#501 '))).toMatch(new RegExp(`#${req.frame} .*▶ #501 `));
+    expect(lines.find((l) => l.includes('#503 '))).toContain('piece ▷');
+    expect(lines.find((l) => l.includes('#503 '))).not.toContain('no copy');
+  });
+
   it('puts the ingress interface on the left', () => {
     const f03 = a.flows.find((f) => f.id === 'f03')!;
     expect(flowLanes(a, f03)).toEqual({ left: 'net1', right: 'eth0' });
