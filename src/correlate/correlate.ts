@@ -247,6 +247,15 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
       message: `${n} TCP segment${n === 1 ? '' : 's'} arrived on ${ifaces[i]} merged — by receive offload (GRO/LRO), or unsegmented from a sender on the same host (TSO/GSO over a veth) — and left by ${out.join(', ') || 'the other interface cut into smaller ones'} (segmentation offload off there). Each was matched to its pieces: the interfaces' packet counts differ for that reason, not because packets were lost`,
     });
   });
+  state.cut.refragmentedOn.forEach((n, o) => {
+    if (!n) return;
+    const mtu = snapshot?.host.interfaces.find((x) => x.name === ifaces[o])?.mtu;
+    options.onWarning({
+      code: 'refragmented',
+      file: captures.join(', '),
+      message: `${n} datagram${n === 1 ? '' : 's'} without DF left by ${ifaces[o]} in smaller fragments than ${n === 1 ? 'it' : 'they'} arrived in: ${ifaces[o]}'s MTU${mtu ? ` (${mtu})` : ''} is smaller than the other side's, so the gateway fragmented ${n === 1 ? 'it' : 'them'} again. Each was matched by its first fragment; the same traffic with DF set would get ICMP "fragmentation needed" instead (mtu-exceeded)`,
+    });
+  });
   if (state.unseenCopies > 0 && overlap) {
     const n = state.unseenCopies;
     options.onWarning({

@@ -9,7 +9,7 @@ import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldes
 import { Dir, forwardableIpv4, isEcho, isIcmpError, type DirId } from './packet-info.js';
 import { Cut, keepRow, keepSlot, Kept, keptGet, keptSet, newPacketStore, writePacketFields, type PacketStore } from './packet-store.js';
 import { StoredConnection } from './stored-connection.js';
-import { countPiece, expectPiece, newResegmenting, notAfter, sameCutFlags, seqSlot, usePiece, type Resegmenting } from './resegment.js';
+import { countPiece, expectPiece, idSlot, newResegmenting, notAfter, sameCutFlags, seqSlot, usePiece, type Resegmenting } from './resegment.js';
 
 export interface CorrelatorOptions {
   /** The gateway's own IPv4 addresses (from the snapshot). */
@@ -334,11 +334,41 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   }
   const data = proto === Proto.TCP && payloadLength > 0;
   if (data && cutApart(s, f, at, iface, arrival, id, connDir, kept)) return;
+  // A first fragment (no transport header follows a non-zero offset: those were left out above).
+  if (f[at + Row.FRAGMENT] === 1 && refragmented(s, f, at, iface, arrival, id, connDir, kept)) return;
   const i = claimSlot(ring);
   writePacketFields(ring.f, i * Slot.STRIDE, f, at, iface, arrival, id, connDir);
   ring.kept[i] = kept;
   linkPending(ring, i);
   if (data) s.cut.pendingBySeq[seqSlot(tcpSeq, tcpAck)] = i;
+  else if (proto !== Proto.TCP && f[at + Row.DF] === 0) s.cut.pendingById[idSlot(f[at + Row.IP_ID]!, proto)] = i;
+}
+
+/**
+ * A first fragment that found no copy of its own length: the first piece of a datagram without DF that
+ * arrived larger (whole, or in larger fragments) and was fragmented again to a smaller MTU as it left
+ * (resegment.ts). Same IP ID, protocol, ICMP type/code/sequence and first payload bytes, on another
+ * interface, TTL one lower, within the window: then the two are paired, and true is returned.
+ */
+function refragmented(s: CorrelatorState, p: Float64Array, at: number, iface: number, arrival: DirId, id: number, connDir: 0 | 1, kept: number): boolean {
+  const r = s.cut;
+  const proto = p[at + Row.PROTO]!;
+  const k = idSlot(p[at + Row.IP_ID]!, proto);
+  const j = r.pendingById[k]!;
+  if (j < 0 || arrival === Dir.IN) return false;
+  const f = s.ring.f;
+  const q = j * Slot.STRIDE;
+  if (f[q + Slot.STATE] !== SlotState.PENDING || f[q + Slot.PROTO] !== proto || f[q + Slot.IP_ID] !== p[at + Row.IP_ID] || f[q + Slot.IFACE] === iface) return false;
+  if (f[q + Slot.TTL] !== p[at + Row.TTL]! + 1 || f[q + Slot.ARRIVAL] === Dir.OUT || f[q + Slot.DF] !== 0) return false;
+  if (!(f[q + Slot.PAYLOAD_LENGTH]! > p[at + Row.PAYLOAD_LENGTH]!)) return false;
+  const icmp = proto === Proto.ICMP;
+  if (icmp && (f[q + Slot.ICMP_TYPE] !== p[at + Row.ICMP_TYPE] || f[q + Slot.ICMP_CODE] !== p[at + Row.ICMP_CODE] || f[q + Slot.ICMP_SEQ] !== p[at + Row.ICMP_SEQ])) return false;
+  if (f[q + Slot.PAYLOAD_HASHED] === p[at + Row.PAYLOAD_HASHED] && f[q + Slot.PAYLOAD_HASH] !== p[at + Row.PAYLOAD_HASH]) return false;
+  if (p[at + Row.T]! - f[q + Slot.T]! > s.options.windowNs) return false;
+  r.pendingById[k] = -1;
+  r.refragmentedOn[iface] = (r.refragmentedOn[iface] ?? 0) + 1;
+  pairWithPending(s, j, p, at, iface, arrival, id, connDir, kept, false);
+  return true;
 }
 
 /**

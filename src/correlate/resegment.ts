@@ -16,6 +16,12 @@ import { TcpFlag } from '../model/packet.js';
  * segment paired with its first piece, where the next piece must start. A newer entry takes an older one's
  * place: a collision loses a pairing (the acknowledgments still vouch for the segment, tcp-acks.ts), never
  * makes a wrong one, as every field is compared.
+ *
+ * IP fragmentation is the other way a packet leaves in pieces: a datagram without DF that arrived whole, or
+ * in fragments larger than the outgoing interface's MTU, leaves in smaller fragments (conntrack reassembles it
+ * first; ip_fragment cuts it again to the MTU). The first fragment keeps the IP ID, the transport header and
+ * the first payload bytes; only its length differs. A third table, keyed by (IP ID, protocol), holds the pending
+ * packets without DF that are not TCP, where an unmatched first fragment looks for the datagram it began.
  */
 export interface Resegmenting {
   /** Pending-ring slot of a pending TCP segment with data, by its (seq, ack); -1 empty. */
@@ -30,6 +36,10 @@ export interface Resegmenting {
   readonly nextT: Float64Array;
   /** The merged segment's packet-store row, -1 when it was not kept. */
   readonly nextMerged: Int32Array;
+  /** Pending-ring slot of a pending datagram without DF (not TCP), by (IP ID, protocol); -1 empty. */
+  readonly pendingById: Int32Array;
+  /** Per interface index: datagrams that left by it in smaller fragments than they arrived in. */
+  readonly refragmentedOn: number[];
   /** Runs with pieces still expected (entries not yet used up; some may have gone stale). */
   open: number;
   /** Per interface index: merged arrivals on it paired with the run of segments they left as. */
@@ -43,6 +53,8 @@ const SIZE = 8192;
 export function newResegmenting(): Resegmenting {
   return {
     pendingBySeq: new Int32Array(SIZE).fill(-1),
+    pendingById: new Int32Array(SIZE).fill(-1),
+    refragmentedOn: [],
     nextSeq: new Float64Array(SIZE),
     nextAck: new Float64Array(SIZE),
     nextEnd: new Float64Array(SIZE),
@@ -60,6 +72,13 @@ export function newResegmenting(): Resegmenting {
 /** The table entry for a segment's (seq, ack). */
 export function seqSlot(seq: number, ack: number): number {
   let h = Math.imul(seq | 0, 0x9e3779b1) ^ Math.imul((ack | 0) ^ 0x5bd1e995, 0x85ebca6b);
+  h ^= h >>> 15;
+  return (h >>> 0) & (SIZE - 1);
+}
+
+/** The table entry for a datagram's (IP ID, protocol). */
+export function idSlot(ipId: number, proto: number): number {
+  let h = Math.imul(ipId | (proto << 16), 0x9e3779b1);
   h ^= h >>> 15;
   return (h >>> 0) & (SIZE - 1);
 }

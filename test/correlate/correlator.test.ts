@@ -43,6 +43,9 @@ interface Pkt {
   srcMac?: number;
   dstMac?: number;
   packetType?: number;
+  /** IP fragmentation: a first fragment (MF set, offset 0), and DF. */
+  firstFragment?: boolean;
+  df?: boolean;
 }
 
 const BASE_SEC = 1_795_687_113;
@@ -78,7 +81,8 @@ class Feeder {
     this.rec.tsNsec = p.t % 1e9;
     d.net = Net.IPV4;
     d.truncatedAt = 0;
-    d.fragment = false;
+    d.fragment = p.firstFragment === true;
+    d.mf = p.firstFragment === true;
     d.fragOffset = 0;
     d.proto = p.proto ?? Proto.UDP;
     d.src = p.src;
@@ -90,7 +94,7 @@ class Feeder {
     d.payloadLength = p.payloadLength ?? 32;
     d.payloadHash = p.payloadHash ?? 0x1234567;
     d.ipTotalLength = 28 + d.payloadLength;
-    d.df = false;
+    d.df = p.df === true;
     d.tcpSeq = p.tcpSeq ?? 0;
     d.tcpAck = p.tcpAck ?? 0;
     d.tcpFlags = p.tcpFlags ?? 0;
@@ -852,5 +856,66 @@ describe('correlator: segmentation offload (a segment that arrived merged and le
     expect(s.matchedPairs).toBe(1);
     expect(s.cut.mergedOn[LAN]).toBeUndefined();
     expect(conn(s, LAN, APP, 30000).samples[0]!.offload).toBeNull();
+  });
+});
+
+describe('correlator: a datagram fragmented again to a smaller MTU as it left', () => {
+  // An echo request of 3000 bytes without DF from outside (WAN, TTL 64) to the EIP, in 1500-byte fragments, DNATed
+  // to the app and fragmented again to LAN's 1280 (TTL 63). Only first fragments carry the ICMP header (the rest
+  // are left out); the first fragments' lengths differ, their IP ID, ICMP type, sequence and first bytes do not.
+  const first = (iface: number, t: number, payload: number, o: Partial<Pkt> = {}): Pkt => ({
+    iface,
+    t,
+    proto: Proto.ICMP,
+    src: REMOTE,
+    dst: iface === WAN ? EIP : APP,
+    ttl: iface === WAN ? 64 : 63,
+    ipId: 4242,
+    payloadLength: payload,
+    payloadHash: 0xf1257,
+    icmpType: 8,
+    icmpId: 77,
+    icmpSeq: 1,
+    firstFragment: true,
+    srcMac: iface === WAN ? UP_MAC : GW_LAN_MAC,
+    dstMac: iface === WAN ? GW_WAN_MAC : APP_MAC,
+    ...o,
+  });
+  const macs: [number, number][] = [[LAN, GW_LAN_MAC], [WAN, GW_WAN_MAC]];
+
+  test('the first fragment that left is matched with the larger one that arrived', () => {
+    const f = new Feeder({ macs, local: [EIP] });
+    const a = f.push(first(WAN, 0, 1472));
+    const b = f.push(first(LAN, 30_000, 1252));
+    const s = f.finish();
+    const wan = conn(s, WAN, REMOTE, 77);
+    expect(count(wan, 0, Dir.IN, true)).toBe(1);
+    expect(count(wan, 0, Dir.IN, false)).toBe(0);
+    expect(s.cut.refragmentedOn[LAN]).toBe(1);
+    expect(wan.samples.find((p) => p.frame === a)!.match?.frame).toBe(b);
+  });
+
+  test('a datagram that arrived whole and left fragmented is matched by its first fragment', () => {
+    const f = new Feeder({ macs, local: [EIP] });
+    f.push(first(WAN, 0, 1400, { firstFragment: false }));
+    f.push(first(LAN, 30_000, 1252));
+    const s = f.finish();
+    expect(count(conn(s, WAN, REMOTE, 77), 0, Dir.IN, true)).toBe(1);
+  });
+
+  test.each([
+    ['DF set on the arrival (it could not have been fragmented: mtu-exceeded territory)', { df: true }, {}],
+    ['another IP ID', {}, { ipId: 4243 }],
+    ['other first bytes', {}, { payloadHash: 0xbad }],
+    ['another echo sequence', {}, { icmpSeq: 2 }],
+    ['a TTL two lower', {}, { ttl: 62 }],
+    ['a larger first fragment than the arrival', {}, { payloadLength: 1500 }],
+  ])('no pairing with %s', (_what, arrivalChange, leftChange) => {
+    const f = new Feeder({ macs, local: [EIP] });
+    f.push(first(WAN, 0, 1472, arrivalChange as Partial<Pkt>));
+    f.push(first(LAN, 30_000, 1252, leftChange as Partial<Pkt>));
+    const s = f.finish();
+    expect(count(conn(s, WAN, REMOTE, 77), 0, Dir.IN, false)).toBe(1);
+    expect(s.cut.refragmentedOn[LAN]).toBeUndefined();
   });
 });

@@ -32,6 +32,9 @@ export interface LabPacket {
   syn: boolean;
   ack: boolean;
   rst: boolean;
+  /** IP fragmentation: more fragments follow / this fragment's offset (bytes). */
+  mf: boolean;
+  fragOffset: number | null;
 }
 
 export interface LabBundle {
@@ -49,7 +52,7 @@ const FIELDS = [
   'frame.number', 'frame.interface_name', 'sll.ifindex', 'sll.pkttype', 'sll.src.eth', 'eth.src', 'arp.opcode',
   'arp.src.proto_ipv4', 'arp.dst.proto_ipv4', 'ip.src', 'ip.dst', 'ip.proto', 'ip.len', 'ip.ttl', 'icmp.type',
   'icmp.code', 'icmp.mtu', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.flags.reset', 'udp.srcport',
-  'udp.dstport',
+  'udp.dstport', 'ip.flags.mf', 'ip.frag_offset',
 ] as const;
 
 interface IpAddrEntry {
@@ -123,6 +126,8 @@ export function loadLabBundle(dir: string): LabBundle {
         syn: proto === 6 && bool(f('tcp.flags.syn')),
         ack: proto === 6 && bool(f('tcp.flags.ack')),
         rst: proto === 6 && bool(f('tcp.flags.reset')),
+        mf: bool(f('ip.flags.mf')),
+        fragOffset: num(f('ip.frag_offset')),
       });
     }
   }

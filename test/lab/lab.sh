@@ -21,7 +21,7 @@ ALL_SCENARIOS=(
   healthy healthy-lan ip-forward-disabled forward-chain-drop forward-chain-reject intermittent-drop
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
-  forward-chain-tcp-reset segmentation-offload
+  forward-chain-tcp-reset segmentation-offload refragment
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -51,6 +51,7 @@ scenario_spec() {
     forward-one-way) echo "forward-chain-drop|lan|pcap-nano" ;;
     forward-chain-tcp-reset) echo "forward-chain-drop|lan|pcap" ;;
     segmentation-offload) echo "-|lan|pcapng" ;;
+    refragment) echo "-|vpc|any" ;;
     *) return 1 ;;
   esac
 }
@@ -437,6 +438,15 @@ run_scenario() { # outdir scenario index
         if rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && app2 ss -Hltn "sport = :$BULK_FWD_TCP" | grep -q .; then break; fi
         sleep 0.1
       done ;;
+    refragment)
+      # Healthy, with the VPC side's MTU lower than the outside's (an overlay: Kube-OVN's Geneve pods get 100
+      # bytes less than the node): datagrams without DF that are larger than it arrive outside whole or in
+      # 1500-byte fragments and leave the inside in smaller ones; the inside's own fragments pass as they are.
+      local l
+      for l in "$IN_IF"; do gw ip link set "$l" mtu 1280; done
+      for l in to-gw to-app to-app2 br0; do ip -n "$NS_SW" link set "$l" mtu 1280; done
+      app ip link set eth0 mtu 1280
+      app2 ip link set eth0 mtu 1280 ;;
     upstream-no-reply)
       # The remote drops the requests itself; nothing on the gateway is wrong.
       rt iptables-legacy -A INPUT -d "$REMOTE/32" -j DROP ;;
@@ -471,6 +481,14 @@ run_scenario() { # outdir scenario index
       # A download through the SNAT and an upload through the port forward, 2 MB each.
       spawn bash -c "timeout 10 ip netns exec '$NS_APP' socat -u 'TCP:$REMOTE:$BULK_TCP' /dev/null || true"
       spawn bash -c "head -c 2000000 /dev/urandom | timeout 10 ip netns exec '$NS_RT' socat -u - 'TCP:$EIP2:$BULK_FWD_TCP,bind=$CLIENT' || true"
+      join ;;
+    refragment)
+      standard_traffic
+      # Large pings without DF both ways, and large UDP requests whose answers come back as large.
+      spawn ping_from "$NS_APP" -c 3 -i 0.2 -M dont -s 3000 "$REMOTE"
+      spawn ping_from "$NS_RT" -c 3 -i 0.2 -M dont -s 3000 -I "$CLIENT" "$EIP"
+      spawn bash -c "head -c 2500 /dev/zero | tr '\\0' x | timeout 3 ip netns exec '$NS_APP' socat -t 1 -T 1 - 'UDP:$REMOTE:$UDP_PORT' >/dev/null || true"
+      spawn bash -c "head -c 2500 /dev/zero | tr '\\0' y | timeout 3 ip netns exec '$NS_RT' socat -t 1 -T 1 - 'UDP:$EIP2:$FWD_UDP,bind=$CLIENT' >/dev/null || true"
       join ;;
     *) standard_traffic ;;
   esac
