@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { editedBundle, flowKeys } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
-import { LAB_AVAILABLE, labOutput } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
 import { sameOnThread } from '../support/thread-analysis.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-foreign-'));
@@ -53,7 +53,7 @@ describe.skipIf(!LAB_AVAILABLE || !set('healthy') || !set('ip-forward-off'))('fr
   let foreign = Buffer.alloc(0);
   beforeAll(async () => {
     foreign = readFileSync(join(await labOutput(), 'healthy', 'ext2.pcap'));
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   for (const name of ['healthy', 'ip-forward-off']) {
     it(`${name}: net1 sharing its link (foreign frames from its first microsecond on) gives the original's flows and findings`, async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../../src/index.js';
-import { LAB_AVAILABLE, labOutput, readLabJson } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
 import { editedBundle } from '../support/bundle-edit.js';
 
 /** A little-endian pcapng without its `frame`-th packet block, its interface statistics saying `ifdrop` dropped. */
@@ -54,7 +54,7 @@ describe.skipIf(!LAB_AVAILABLE)('capture drops (pcapng interface statistics) on 
     // The outside copy of a forwarded request from the middle of a ping flow.
     const f = a.flows.find((x) => x.proto === 'icmp' && x.ingress === inside && x.samples.filter((p) => p.iface === inside && p.direction === 'request' && p.match).length >= 3)!;
     frame = f.samples.filter((p) => p.iface === inside && p.direction === 'request' && p.match)[1]!.match!.frame;
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   const bundle = (name: string, ifdrop: number): string =>
     editedBundle(source, join(tmp, name), { [`${outside}.pcapng`]: (b) => editPcapng(b, frame, ifdrop) });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
-import { LAB_AVAILABLE, labOutput, readScenarios } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readScenarios } from '../lab/lab-output.js';
 import { bundleFilteredByTshark, HAVE_TSHARK } from '../support/tshark.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-no-arp-'));
@@ -21,7 +21,7 @@ describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('lab captures taken without ARP'
   let out = '';
   beforeAll(async () => {
     out = await labOutput();
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   for (const [name, s] of Object.entries(readScenarios())) {
     it(`${name}: ${s.check ?? 'no error finding'} first${s.check && PROVED_BY_ARP.has(s.check) ? ', likely' : ''}`, async () => {

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/diagnose/checks/index.js';
 import { CHECK_IDS } from '../../src/model/analysis.js';
 import { analyze, type Analysis } from '../../src/index.js';
-import { LAB_AVAILABLE, labOutput, readScenarios } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readScenarios } from '../lab/lab-output.js';
 import { REPO } from '../support/field.js';
 
 describe('the check catalogue', () => {
@@ -36,7 +36,7 @@ describe.skipIf(!LAB_AVAILABLE)('each check on real lab captures', () => {
   };
   beforeAll(async () => {
     out = await labOutput();
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   const healthy = Object.entries(scenarios)
     .filter(([, s]) => s.check === null)

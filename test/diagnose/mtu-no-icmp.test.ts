@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
-import { LAB_AVAILABLE, labOutput } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
 import { bundleFilteredByTshark, HAVE_TSHARK } from '../support/tshark.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-mtu-no-icmp-'));
@@ -19,7 +19,7 @@ describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('mtu-exceeded without the ICMP a
   let out = '';
   beforeAll(async () => {
     out = await labOutput();
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   it('is still mtu-exceeded, confirmed by the egress MTU, and the fix looks for the missing ICMP', async () => {
     const from = join(out, 'mtu-exceeded');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
-import { LAB_AVAILABLE, labOutput, readScenarios } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readScenarios } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-partial-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -42,7 +42,7 @@ describe.skipIf(!LAB_AVAILABLE)('lab bundles with one part of the snapshot left 
   let out = '';
   beforeAll(async () => {
     out = await labOutput();
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   for (const [name, s] of Object.entries(readScenarios())) {
     it(`${name}: ${s.check ?? 'healthy'}, whichever part is missing`, async () => {

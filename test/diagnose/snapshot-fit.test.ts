@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
-import { LAB_AVAILABLE, labOutput } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-snapshot-fit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -58,7 +58,7 @@ describe.skipIf(!LAB_AVAILABLE || !set('ip-forward-off'))('ip addr of another ga
   let out = '';
   beforeAll(async () => {
     out = await labOutput();
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   it('warned, naming the interface the captures and the rules share that it lacks', async () => {
     const lab = join(out, 'healthy');

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets, REPO } from '../support/field.js';
-import { LAB_AVAILABLE, labOutput } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-unexplained-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -110,7 +110,7 @@ describe.skipIf(!LAB_AVAILABLE)('stops the snapshot does not explain, on the lab
   let out = '';
   beforeAll(async () => {
     out = await labOutput();
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   it('forward-chain-drop with its snapshot cut to the nat table: likely, every stopped flow named', async () => {
     const dir = editedBundle(join(out, 'forward-chain-drop'), join(tmp, 'lab-nat-only'), { 'iptables-save.txt': natTableOnly, 'iptables-filter-L.txt': null });

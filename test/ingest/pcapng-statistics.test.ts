@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mergeCaptures } from '../../src/correlate/capture-merge.js';
 import { openCapture } from '../../src/ingest/open-capture.js';
-import { LAB_AVAILABLE, labOutput } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
 import { pcapngFile } from '../support/capture-writer.mjs';
 import { ethernetFrame, icmpEcho, ipv4, ipv4Packet } from '../support/frames.mjs';
 import { writeFileSync, mkdtempSync } from 'node:fs';
@@ -85,7 +85,7 @@ describe.skipIf(!LAB_AVAILABLE)('pcapng interface statistics written by dumpcap 
   let out = '';
   beforeAll(async () => {
     out = await labOutput();
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   it('every lab pcapng: one block per interface, counting its packets, no drops, a run around its packets', () => {
     const files = readdirSync(out).flatMap((d) => {

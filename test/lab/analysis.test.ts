@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { compareWithScenario } from './expectations.js';
-import { LAB_AVAILABLE, labOutput, readLabJson, readScenarios } from './lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson, readScenarios } from './lab-output.js';
 
 const scenarios = readScenarios();
 
@@ -15,7 +15,7 @@ describe.skipIf(!LAB_AVAILABLE)('natlens analyze on the netns lab bundles', () =
   let out = '';
   beforeAll(async () => {
     out = await labOutput();
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   it('rp-filter-drop: the fix names the outside interface as sysctl spells it (the lan plan\'s wan9.7 is wan9/7)', async () => {
     const dir = join(out, 'rp-filter-drop');

@@ -104,10 +104,18 @@ function runLab(out: string, timeoutMs: number): Promise<void> {
 }
 
 /**
+ * How long one lab run may take: 23 scenarios take about 3 minutes on the 2-core development machine; a slower
+ * CI machine gets twice that. A test file's hook that waits for the lab (`beforeAll(labOutput)`) gets
+ * LAB_WAIT_MS, a little more, so that the lab's own timeout, which names the scenario it was at, fires first.
+ */
+export const LAB_RUN_MS = 420_000;
+export const LAB_WAIT_MS = LAB_RUN_MS + 30_000;
+
+/**
  * The directory holding one bundle per scenario (OUT/<scenario>/, OUT/<scenario>.log), running the lab
  * first if no complete run exists. Throws with the lab's stderr when it fails.
  */
-export async function labOutput(timeoutMs = 280_000): Promise<string> {
+export async function labOutput(timeoutMs = LAB_RUN_MS): Promise<string> {
   const out = process.env.NATLENS_LAB_OUT ?? defaultOutputDir();
   const complete = join(out, 'complete.json');
   const lock = `${out}.lock`;

@@ -11,7 +11,7 @@ import {
   count, echoReply, echoRequest, arpReplyFrom, arpRequestFor, loadLabBundle, on, tcpSyn, type LabBundle,
   type LabPacket,
 } from './lab-captures.js';
-import { LAB_AVAILABLE, labMissing, labOutput, labScenarioNames, readLabJson, readScenarios } from './lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labMissing, labOutput, labScenarioNames, readLabJson, readScenarios } from './lab-output.js';
 
 /** An interface's name as sysctl spells it in a key: a VLAN-style eth0.100 is eth0/100. */
 const sysctlName = (iface: string): string => iface.replace(/\./g, '/');
@@ -58,7 +58,7 @@ describe.skipIf(!LAB_AVAILABLE)('netns lab captures', () => {
 
   beforeAll(async () => {
     out = await labOutput();
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   it.each(Object.keys(scenarios))('%s: a bundle laid out like the field, with its plan and format', (name) => {
     const b = bundle(name);

@@ -12,7 +12,7 @@ import { analyze } from '../../src/index.js';
 import { evidenceComments } from '../../src/present/evidence-pcapng.js';
 import type { Analysis } from '../../src/model/analysis.js';
 import { REPO } from '../support/field.js';
-import { LAB_AVAILABLE, labOutput, readLabJson } from './lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from './lab-output.js';
 
 describe.skipIf(!LAB_AVAILABLE)('segmentation offload on real captures (lab scenario segmentation-offload)', () => {
   let a: Analysis;
@@ -20,7 +20,7 @@ describe.skipIf(!LAB_AVAILABLE)('segmentation offload on real captures (lab scen
   beforeAll(async () => {
     dir = join(await labOutput(), 'segmentation-offload');
     a = await analyze([dir]);
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   it('pairs each sampled merged arrival with a smaller first piece on the other interface, and each piece with its arrival', () => {
     const lab = readLabJson(dir);

@@ -11,7 +11,7 @@ import type { Snapshot } from '../../src/model/snapshot.js';
 import type { SimPacket, Trace } from '../../src/model/trace.js';
 import { simPacket } from '../../src/simulate/sim-packet.js';
 import { simulate } from '../../src/simulate/simulate.js';
-import { LAB_AVAILABLE, labOutput, readLabJson, type LabJson } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson, type LabJson } from '../lab/lab-output.js';
 import { checkBundleAgainstCaptures, hasTshark, load } from './capture-oracle.js';
 
 interface Lab {
@@ -43,7 +43,7 @@ describe.skipIf(!LAB_AVAILABLE)('simulate on the netns lab bundles', () => {
 
   beforeAll(async () => {
     out = await labOutput();
-  }, 300_000);
+  }, LAB_WAIT_MS);
 
   it.skipIf(!hasTshark()).each(['healthy', 'healthy-lan'])('%s: every connection the captures show is translated as predicted', (name) => {
     const l = lab(name);
