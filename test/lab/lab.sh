@@ -21,7 +21,7 @@ ALL_SCENARIOS=(
   healthy healthy-lan ip-forward-disabled forward-chain-drop forward-chain-reject intermittent-drop
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
-  forward-chain-tcp-reset segmentation-offload refragment
+  forward-chain-tcp-reset segmentation-offload refragment upstream-reject
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -52,6 +52,7 @@ scenario_spec() {
     forward-chain-tcp-reset) echo "forward-chain-drop|lan|pcap" ;;
     segmentation-offload) echo "-|lan|pcapng" ;;
     refragment) echo "-|vpc|any" ;;
+    upstream-reject) echo "upstream-no-reply|lan|pcap-nano" ;;
     *) return 1 ;;
   esac
 }
@@ -447,6 +448,10 @@ run_scenario() { # outdir scenario index
       for l in to-gw to-app to-app2 br0; do ip -n "$NS_SW" link set "$l" mtu 1280; done
       app ip link set eth0 mtu 1280
       app2 ip link set eth0 mtu 1280 ;;
+    upstream-reject)
+      # The remote refuses the requests itself with ICMP host unreachable, which the gateway relays back to the
+      # senders; the remote rate-limits its errors, so some requests get no answer at all.
+      rt iptables-legacy -A INPUT -d "$REMOTE/32" -j REJECT --reject-with icmp-host-unreachable ;;
     upstream-no-reply)
       # The remote drops the requests itself; nothing on the gateway is wrong.
       rt iptables-legacy -A INPUT -d "$REMOTE/32" -j DROP ;;

@@ -474,6 +474,20 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip && p.dst === a.remote && fragment(p))).toBe(outbound.length);
   },
 
+  'upstream-reject': (b) => {
+    // The remote answers with ICMP host unreachable instead of replies; the gateway relays the errors back to
+    // the senders with the NAT undone. Nothing on the gateway is wrong.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    const refusals = count(b, (p) => on(E, 'in')(p) && p.src === a.remote && p.icmpType === 3 && p.icmpCode === 1);
+    expect(refusals).toBeGreaterThanOrEqual(10);
+    expect(count(b, (p) => on(I, 'out')(p) && p.src === a.remote && (p.dst === a.app || p.dst === a.app2) && p.icmpType === 3 && p.icmpCode === 1)).toBe(refusals);
+    expect(count(b, on(E, 'in'), echoReply(a.remote, a.eip))).toBe(0);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app, a.remote)));
+    expectClientToEipDelivered(b);
+    expect(sysctl(b, 'net.ipv4.ip_forward')).toBe('1');
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/:FORWARD DROP|-j (DROP|REJECT)/);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

@@ -2,9 +2,47 @@ import type { Evidence } from '../../model/analysis.js';
 import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { frameEvidence, uniqueEvidence } from '../evidence.js';
+import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
 import { plural } from '../flow-facts.js';
 import { gatewayOwnAddresses, noarpHolds, unansweredArp } from '../arp-facts.js';
+import type { AssembledFlow } from '../../correlate/flow-assembly.js';
+import type { QuotedError } from '../../correlate/connection.js';
+import { Dir } from '../../correlate/packet-info.js';
+
+/** What an ICMP error a host beyond the gateway sent says, in words (RFC 792, RFC 1122, RFC 1812 codes). */
+export function icmpErrorName(type: number, code: number): string {
+  if (type === 3) {
+    const names: Record<number, string> = {
+      0: 'network unreachable',
+      1: 'host unreachable',
+      2: 'protocol unreachable',
+      3: 'port unreachable',
+      4: 'fragmentation needed',
+      6: 'network unknown',
+      7: 'host unknown',
+      9: 'network administratively prohibited',
+      10: 'host administratively prohibited',
+      13: 'communication administratively prohibited',
+    };
+    return names[code] ?? `destination unreachable (code ${code})`;
+  }
+  if (type === 11) return code === 1 ? 'fragment reassembly time exceeded' : 'time exceeded (TTL)';
+  if (type === 12) return 'parameter problem';
+  if (type === 4) return 'source quench';
+  if (type === 5) return 'redirect';
+  return `ICMP type ${type} code ${code}`;
+}
+
+/**
+ * ICMP errors about a flow that a host beyond the gateway sent (not one of the gateway's addresses): arriving on
+ * the flow's egress, and their copies the gateway relayed back out its ingress (the NAT undone).
+ */
+function upstreamErrors(f: AssembledFlow, own: ReadonlySet<number>): { arrived: QuotedError[]; relayed: QuotedError[] } {
+  const egress = f.egress?.iface ?? -1;
+  const arrived = f.errors.filter((e) => !own.has(e.src) && e.iface === egress && e.dir === Dir.IN);
+  const relayed = f.errors.filter((e) => !own.has(e.src) && e.iface === f.ingressIface && e.dir === Dir.OUT);
+  return { arrived, relayed };
+}
 
 export const upstreamNoReply: Check = {
   id: 'upstream-no-reply',
@@ -21,21 +59,59 @@ export const upstreamNoReply: Check = {
       return true;
     });
     if (!flows.length) return [];
+    const errors = new Map(flows.map((f) => [f, upstreamErrors(f, local)]));
+    const refused = flows.filter((f) => errors.get(f)!.arrived.length > 0);
+    const silent = flows.filter((f) => errors.get(f)!.arrived.length === 0);
     const evidence: Evidence[] = [];
-    for (const f of flows.slice(0, 8)) {
+    // Refusals first: what the far side said, and (where captured) the gateway relaying it back.
+    for (const f of refused.slice(0, 6)) {
+      const { arrived, relayed } = errors.get(f)!;
+      const e = arrived[0]!;
+      evidence.push(errorEvidence(ctx, e, `${ipv4ToString(e.src)} answered ${f.id} with ${icmpErrorName(e.type, e.code)}`));
+      const back = relayed[0];
+      if (back) evidence.push(errorEvidence(ctx, back, `the gateway relayed it back to ${ipv4ToString(f.original.src)}, NAT undone`));
+    }
+    for (const f of silent.slice(0, 8)) {
       if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} translated as expected; no reply came back`));
     }
+    for (const f of refused.slice(0, 4)) {
+      if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} translated as expected`));
+    }
     const dsts = [...new Set(flows.map((f) => ipv4ToString(f.observed!.dst)))];
+    const refusedDsts = [...new Set(refused.map((f) => ipv4ToString(f.observed!.dst)))];
+    const kinds = [...new Set(refused.flatMap((f) => errors.get(f)!.arrived.map((e) => icmpErrorName(e.type, e.code))))];
+    const senders = [...new Set(refused.flatMap((f) => errors.get(f)!.arrived.map((e) => ipv4ToString(e.src))))];
+    const list = (xs: string[]): string => `${xs.slice(0, 3).join(', ')}${xs.length > 3 ? '…' : ''}`;
+    const relayedAll = refused.length > 0 && refused.every((f) => errors.get(f)!.relayed.length > 0);
+    // Hosts rate-limit their ICMP errors (icmp_ratelimit, per destination): flows to a destination that refused
+    // others and got no answer at all were most likely refused too.
+    const unanswered = silent.filter((f) => !refusedDsts.includes(ipv4ToString(f.observed!.dst)));
+    const title = !refused.length
+      ? `No reply comes back from ${list(dsts)}`
+      : !unanswered.length
+        ? `${list(refusedDsts)} ${refusedDsts.length === 1 ? 'is' : 'are'} refused beyond the gateway: ${kinds.join(', ')} comes back instead of replies`
+        : `No reply comes back from ${list(dsts)}; ${list(senders)} answers some with ${kinds.join(', ')}`;
+    const refusedText = refused.length
+      ? ` Instead of replies to ${plural(refused.length, 'flow')}, ${list(senders)} sent ICMP ${kinds.join(', ')}${relayedAll ? ', which the gateway relayed back to the senders with the NAT undone' : ''}: the gateway forwarded the requests and ${senders.some((x) => refusedDsts.includes(x)) ? 'the destination refuses them (a firewall REJECT there, or nothing serving)' : 'a router or firewall beyond it refuses them'}.`
+      : '';
+    const rateLimited = silent.length - unanswered.length;
+    const silentText =
+      (rateLimited ? ` ${plural(rateLimited, 'flow')} to the same destination got no answer at all: hosts rate-limit their ICMP errors, so ${rateLimited === 1 ? 'it was' : 'they were'} most likely refused too.` : '') +
+      (unanswered.length ? ` ${plural(unanswered.length, 'flow')} got nothing back at all while the captures ran.` : '');
     return [
       finding(
         'upstream-no-reply',
         'error',
-        'likely',
-        `No reply comes back from ${dsts.slice(0, 3).join(', ')}${dsts.length > 3 ? '…' : ''}`,
-        `${plural(flows.length, 'flow')} left the gateway correctly translated and nothing came back while the captures ran. The gateway did its part: the stop is upstream (the remote host, a firewall on the way, or routing back to the gateway's address).`,
-        uniqueEvidence(evidence, 12),
+        refused.length && !unanswered.length ? 'confirmed' : 'likely',
+        title,
+        (refused.length
+          ? `${plural(flows.length, 'flow')} left the gateway correctly translated.${refusedText}${silentText}`
+          : `${plural(flows.length, 'flow')} left the gateway correctly translated and nothing came back while the captures ran.`) +
+          ` The gateway did its part: the stop is upstream (the remote host, a firewall on the way, or routing back to the gateway's address).`,
+        uniqueEvidence(evidence, 14),
         [
-          `# from the gateway: ping -c 3 ${dsts[0]}; traceroute -n ${dsts[0]}`,
+          ...(refused.length ? [`# ${list(senders)} refuses with ICMP ${kinds.join(', ')}: check the firewall there and that the service listens (from the gateway: ping -c 3 ${refusedDsts[0]}; nc -vz ${refusedDsts[0]} <port>)`] : []),
+          ...(unanswered.length ? [`# from the gateway: ping -c 3 ${ipv4ToString(unanswered[0]!.observed!.dst)}; traceroute -n ${ipv4ToString(unanswered[0]!.observed!.dst)}`] : []),
           '# check that the upstream routes the EIPs back to this gateway and that no firewall on the way drops them',
         ],
         flows,
