@@ -21,7 +21,7 @@ ALL_SCENARIOS=(
   healthy healthy-lan ip-forward-disabled forward-chain-drop forward-chain-reject intermittent-drop
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
-  forward-chain-tcp-reset segmentation-offload refragment upstream-reject
+  forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -53,6 +53,7 @@ scenario_spec() {
     segmentation-offload) echo "-|lan|pcapng" ;;
     refragment) echo "-|vpc|any" ;;
     upstream-reject) echo "upstream-no-reply|lan|pcap-nano" ;;
+    backend-refuses) echo "upstream-no-reply|vpc|any-v1" ;;
     *) return 1 ;;
   esac
 }
@@ -448,6 +449,15 @@ run_scenario() { # outdir scenario index
       for l in to-gw to-app to-app2 br0; do ip -n "$NS_SW" link set "$l" mtu 1280; done
       app ip link set eth0 mtu 1280
       app2 ip link set eth0 mtu 1280 ;;
+    backend-refuses)
+      # The port forward's backend refuses: app2's UDP server is gone (the kernel answers port unreachable) and
+      # a REJECT on app2 itself answers its TCP port the same way. The gateway DNATs the requests and relays the
+      # errors back, their outer source translated back to the EIP.
+      local pid
+      for pid in $(ip netns pids "$NS_APP2"); do
+        if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "UDP-RECVFROM:$APP2_UDP"; then kill "$pid"; fi
+      done
+      app2 iptables-legacy -A INPUT -p tcp --dport "$APP2_TCP" -j REJECT --reject-with icmp-port-unreachable ;;
     upstream-reject)
       # The remote refuses the requests itself with ICMP host unreachable, which the gateway relays back to the
       # senders; the remote rate-limits its errors, so some requests get no answer at all.

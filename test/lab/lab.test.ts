@@ -488,6 +488,19 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).not.toMatch(/:FORWARD DROP|-j (DROP|REJECT)/);
   },
 
+  'backend-refuses': (b) => {
+    // The port forward's backend answers ICMP port unreachable (no UDP server; a REJECT for its TCP port); the
+    // gateway DNATs the requests to it and relays the errors back out, their source the EIP again.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, ports.app2Tcp))).toBe(2);
+    const refusals = count(b, (p) => on(I, 'in')(p) && p.src === a.app2 && p.dst === a.client && p.icmpType === 3 && p.icmpCode === 3);
+    expect(refusals).toBe(4);
+    expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip2 && p.dst === a.client && p.icmpType === 3 && p.icmpCode === 3)).toBe(refusals);
+    expect(count(b, (p) => on(I, 'in')(p) && p.src === a.app2 && p.dst === a.client && p.proto !== 1)).toBe(0);
+    expectClientToEipDelivered(b);
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/:FORWARD DROP|-j (DROP|REJECT)/);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

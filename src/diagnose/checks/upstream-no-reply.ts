@@ -40,7 +40,11 @@ export function icmpErrorName(type: number, code: number): string {
 function upstreamErrors(f: AssembledFlow, own: ReadonlySet<number>): { arrived: QuotedError[]; relayed: QuotedError[] } {
   const egress = f.egress?.iface ?? -1;
   const arrived = f.errors.filter((e) => !own.has(e.src) && e.iface === egress && e.dir === Dir.IN);
-  const relayed = f.errors.filter((e) => !own.has(e.src) && e.iface === f.ingressIface && e.dir === Dir.OUT);
+  if (!arrived.length) return { arrived, relayed: [] };
+  // What left the ingress after the first one came in: the relayed copies. Their source is the far side's, or
+  // (a DNATed flow's) the EIP: the NAT is undone on the error's own header too.
+  const from = arrived[0]!.t;
+  const relayed = f.errors.filter((e) => e.iface === f.ingressIface && e.dir === Dir.OUT && e.t >= from);
   return { arrived, relayed };
 }
 
@@ -81,7 +85,11 @@ export const upstreamNoReply: Check = {
     const refusedDsts = [...new Set(refused.map((f) => ipv4ToString(f.observed!.dst)))];
     const kinds = [...new Set(refused.flatMap((f) => errors.get(f)!.arrived.map((e) => icmpErrorName(e.type, e.code))))];
     const senders = [...new Set(refused.flatMap((f) => errors.get(f)!.arrived.map((e) => ipv4ToString(e.src))))];
+    // DNATed flows leave by the inside: what does not answer is a backend in the VPC, not the internet.
+    const inside = ctx.correlation.roles.inside;
+    const vpcSide = inside !== null && flows.every((f) => ctx.ifaceName(f.egress!.iface) === inside);
     const list = (xs: string[]): string => `${xs.slice(0, 3).join(', ')}${xs.length > 3 ? '…' : ''}`;
+    const dstRefuses = senders.every((x) => refusedDsts.includes(x));
     const relayedAll = refused.length > 0 && refused.every((f) => errors.get(f)!.relayed.length > 0);
     // Hosts rate-limit their ICMP errors (icmp_ratelimit, per destination): flows to a destination that refused
     // others and got no answer at all were most likely refused too.
@@ -89,10 +97,12 @@ export const upstreamNoReply: Check = {
     const title = !refused.length
       ? `No reply comes back from ${list(dsts)}`
       : !unanswered.length
-        ? `${list(refusedDsts)} ${refusedDsts.length === 1 ? 'is' : 'are'} refused beyond the gateway: ${kinds.join(', ')} comes back instead of replies`
+        ? dstRefuses
+          ? `${list(refusedDsts)} ${refusedDsts.length === 1 ? 'refuses' : 'refuse'} the flows the gateway forwards: ${kinds.join(', ')} comes back instead of replies`
+          : `${list(senders)} beyond the gateway ${senders.length === 1 ? 'answers' : 'answer'} ${kinds.join(', ')} for ${list(refusedDsts)}: the flows go no further`
         : `No reply comes back from ${list(dsts)}; ${list(senders)} answers some with ${kinds.join(', ')}`;
     const refusedText = refused.length
-      ? ` Instead of replies to ${plural(refused.length, 'flow')}, ${list(senders)} sent ICMP ${kinds.join(', ')}${relayedAll ? ', which the gateway relayed back to the senders with the NAT undone' : ''}: the gateway forwarded the requests and ${senders.some((x) => refusedDsts.includes(x)) ? 'the destination refuses them (a firewall REJECT there, or nothing serving)' : 'a router or firewall beyond it refuses them'}.`
+      ? ` Instead of replies to ${plural(refused.length, 'flow')}, ${list(senders)} sent ICMP ${kinds.join(', ')}${relayedAll ? ', which the gateway relayed back to the senders with the NAT undone' : ''}: the gateway forwarded the requests and ${dstRefuses ? 'the destination refuses them (a firewall REJECT there, or nothing serving)' : 'a router or firewall beyond it refuses them'}.`
       : '';
     const rateLimited = silent.length - unanswered.length;
     const silentText =
@@ -107,7 +117,9 @@ export const upstreamNoReply: Check = {
         (refused.length
           ? `${plural(flows.length, 'flow')} left the gateway correctly translated.${refusedText}${silentText}`
           : `${plural(flows.length, 'flow')} left the gateway correctly translated and nothing came back while the captures ran.`) +
-          ` The gateway did its part: the stop is upstream (the remote host, a firewall on the way, or routing back to the gateway's address).`,
+          (vpcSide
+            ? ' The gateway did its part: the stop is beyond it on the VPC side (the backend, a firewall on it, or its route back through the gateway).'
+            : " The gateway did its part: the stop is upstream (the remote host, a firewall on the way, or routing back to the gateway's address)."),
         uniqueEvidence(evidence, 14),
         [
           ...(refused.length ? [`# ${list(senders)} refuses with ICMP ${kinds.join(', ')}: check the firewall there and that the service listens (from the gateway: ping -c 3 ${refusedDsts[0]}; nc -vz ${refusedDsts[0]} <port>)`] : []),
