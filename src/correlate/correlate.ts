@@ -5,7 +5,7 @@ import type { SimulateOptions } from '../simulate/simulate.js';
 import { isoNs } from '../model/time.js';
 import { parseMac } from './mac.js';
 import { natRulesPresent } from '../gateway/nat-rules-present.js';
-import { assembleFlows, egressCaptured, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
+import { assembleFlows, isProbe, egressCaptured, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
 import type { CaptureWindow } from './capture-merge.js';
 import { shiftWindow } from './clock-skew.js';
 import { readCaptures, type CaptureLook } from './read-captures.js';
@@ -238,6 +238,14 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
       message: `${n} IPv4 frame${n === 1 ? '' : 's'} on ${ifaces[i]} went neither from nor to the gateway (none of its MACs in ip addr): the capture was taken on a link others share — the parent NIC of a macvlan interface, a bridge, a mirror port — and ${n === 1 ? 'it was' : 'they were'} left out`,
     });
   });
+  const probes = flows.filter((f) => f.forwarded > 0 && isProbe(f)).length;
+  if (probes > 0) {
+    options.onWarning({
+      code: 'traceroute-probes',
+      file: captures.join(', '),
+      message: `${probes} flow${probes === 1 ? ' was a traceroute probe' : 's were traceroute probes'} (UDP to ports 33434–33534, or TTL run out beyond the gateway: ICMP time exceeded came back): the gateway forwarded ${probes === 1 ? 'it' : 'them'}; an ICMP answer, or none from a silent hop, is what a probe expects, so ${probes === 1 ? 'it counts' : 'they count'} as delivered`,
+    });
+  }
   state.cut.mergedOn.forEach((n, i) => {
     if (!n) return;
     const out = state.cut.piecesOn.flatMap((m, o) => (m && o !== i ? [`${ifaces[o]} cut into ${m} smaller ones`] : []));

@@ -266,9 +266,24 @@ export function egressCaptured(t: Trace | null, captured: ReadonlySet<string>): 
 }
 
 function expectsReply(f: Draft): boolean {
+  if (isProbe(f)) return false;
   if (f.proto === Proto.ICMP) return f.first.icmpType === 8;
   if (f.proto === Proto.TCP) return (f.first.tcpFlags & TcpFlag.RST) === 0;
   return f.proto === Proto.UDP;
+}
+
+/** traceroute's (and mtr's) UDP probes go to 33434 and up: one port per probe, 3 probes a hop, 30 hops. */
+const TRACEROUTE_PORTS = { from: 33434, to: 33534 } as const;
+
+/**
+ * A traceroute probe: a UDP datagram to traceroute's ports, or any packet whose TTL ran out beyond the gateway
+ * (an ICMP time exceeded came back in by its egress). What such a probe expects is an ICMP answer, or none from
+ * a hop that stays silent: it wants no reply of its own kind, and none missing says nothing about the gateway.
+ */
+export function isProbe(f: Pick<Draft, 'proto' | 'original' | 'errors' | 'egress'>): boolean {
+  if (f.proto === Proto.UDP && f.original.dport >= TRACEROUTE_PORTS.from && f.original.dport <= TRACEROUTE_PORTS.to) return true;
+  const egress = f.egress?.iface ?? -1;
+  return f.errors.some((e) => e.type === 11 && e.code === 0 && e.iface === egress && e.dir === Dir.IN);
 }
 
 function sameAddresses(a: FlowTuple, b: FlowTuple): boolean {
@@ -293,6 +308,8 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   }
   const t = f.trace;
   if (f.forwarded === 0 && (t?.disposition.kind === 'local' || (!t && local.has(f.original.dst)))) return 'local';
+  // Every request arrived with its TTL run out (traceroute's first hop): the gateway itself was where they ended.
+  if (f.forwarded === 0 && f.requestsJudged === 0 && f.ingress.expiredIn[0]! > 0 && f.ingress.expiredIn[0]! === f.requests) return 'local';
   if (f.requestsJudged === 0 && f.forwarded === 0) return 'outside-capture';
   if (f.forwarded === 0) {
     // Nothing left by a captured interface. When the rules say the flow leaves by one nobody captured (or only

@@ -21,7 +21,7 @@ ALL_SCENARIOS=(
   healthy healthy-lan ip-forward-disabled forward-chain-drop forward-chain-reject intermittent-drop
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
-  forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses
+  forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -54,6 +54,7 @@ scenario_spec() {
     refragment) echo "-|vpc|any" ;;
     upstream-reject) echo "upstream-no-reply|lan|pcap-nano" ;;
     backend-refuses) echo "upstream-no-reply|vpc|any-v1" ;;
+    traceroute) echo "-|lan|pcap" ;;
     *) return 1 ;;
   esac
 }
@@ -68,14 +69,14 @@ load_plan() {
       IN_IF=vpc0 OUT_IF=ext2
       IN_CIDR=172.22.8.0/24 IN_LEN=24 GW_IN=172.22.8.1 APP=172.22.8.10 APP2=172.22.8.11 GHOST_IN=172.22.8.99
       OUT_LEN=24 EIP=198.18.40.21 EIP2=198.18.40.22 NEXTHOP=198.18.40.1 CLIENT=198.18.40.5 GHOST_OUT=198.18.40.9
-      REMOTE=192.0.2.80 REMOTE2=192.0.2.81 SPOOF=198.18.41.7 SPOOF_NET=198.18.41.0/24
+      REMOTE=192.0.2.80 REMOTE2=192.0.2.81 SPOOF=198.18.41.7 SPOOF_NET=198.18.41.0/24 FAR=198.51.100.7 FAR_NET=198.51.100.0/24
       TCP_PORT=80 UDP_PORT=53 FWD_TCP=8080 APP2_TCP=80 FWD_UDP=5353 APP2_UDP=5353 BULK_TCP=5001 BULK_FWD_TCP=5002
       ;;
     lan)
       IN_IF=lan1 OUT_IF=wan9.7
       IN_CIDR=10.77.0.0/16 IN_LEN=16 GW_IN=10.77.255.254 APP=10.77.3.10 APP2=10.77.3.20 GHOST_IN=10.77.9.9
       OUT_LEN=24 EIP=100.64.9.33 EIP2=100.64.9.34 NEXTHOP=100.64.9.254 CLIENT=100.64.9.77 GHOST_OUT=100.64.9.200
-      REMOTE=198.19.7.7 REMOTE2=198.19.7.8 SPOOF=100.65.0.7 SPOOF_NET=100.65.0.0/24
+      REMOTE=198.19.7.7 REMOTE2=198.19.7.8 SPOOF=100.65.0.7 SPOOF_NET=100.65.0.0/24 FAR=203.0.113.7 FAR_NET=203.0.113.0/24
       TCP_PORT=443 UDP_PORT=123 FWD_TCP=9443 APP2_TCP=443 FWD_UDP=10053 APP2_UDP=53 BULK_TCP=8081 BULK_FWD_TCP=8082
       ;;
     *) return 1 ;;
@@ -339,9 +340,9 @@ snapshot() { # dir backend
 write_lab_json() { # dir scenario check format snapshot-backend
   local check=null
   [[ $3 != - ]] && check="\"$3\""
-  printf '{"scenario":"%s","check":%s,"backend":"iptables-legacy","snapshotBackend":"%s","plan":"%s","inside":"%s","outside":"%s","capture":"%s","addresses":{"gatewayInside":"%s","app":"%s","app2":"%s","insideCidr":"%s","eip":"%s","eip2":"%s","nexthop":"%s","client":"%s","remote":"%s","remote2":"%s","spoof":"%s","ghostInside":"%s","ghostOutside":"%s"},"ports":{"remoteTcp":%s,"remoteUdp":%s,"forwardTcp":%s,"app2Tcp":%s,"forwardUdp":%s,"app2Udp":%s,"bulkTcp":%s,"bulkForwardTcp":%s}}\n' \
+  printf '{"scenario":"%s","check":%s,"backend":"iptables-legacy","snapshotBackend":"%s","plan":"%s","inside":"%s","outside":"%s","capture":"%s","addresses":{"gatewayInside":"%s","app":"%s","app2":"%s","insideCidr":"%s","eip":"%s","eip2":"%s","nexthop":"%s","client":"%s","remote":"%s","remote2":"%s","spoof":"%s","ghostInside":"%s","ghostOutside":"%s","far":"%s"},"ports":{"remoteTcp":%s,"remoteUdp":%s,"forwardTcp":%s,"app2Tcp":%s,"forwardUdp":%s,"app2Udp":%s,"bulkTcp":%s,"bulkForwardTcp":%s}}\n' \
     "$2" "$check" "$5" "$PLAN" "$IN_IF" "$OUT_IF" "$4" "$GW_IN" "$APP" "$APP2" "$IN_CIDR" "$EIP" "$EIP2" "$NEXTHOP" \
-    "$CLIENT" "$REMOTE" "$REMOTE2" "$SPOOF" "$GHOST_IN" "$GHOST_OUT" "$TCP_PORT" "$UDP_PORT" "$FWD_TCP" "$APP2_TCP" "$FWD_UDP" \
+    "$CLIENT" "$REMOTE" "$REMOTE2" "$SPOOF" "$GHOST_IN" "$GHOST_OUT" "$FAR" "$TCP_PORT" "$UDP_PORT" "$FWD_TCP" "$APP2_TCP" "$FWD_UDP" \
     "$APP2_UDP" "$BULK_TCP" "$BULK_FWD_TCP" >"$1/lab.json"
 }
 
@@ -458,6 +459,15 @@ run_scenario() { # outdir scenario index
         if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "UDP-RECVFROM:$APP2_UDP"; then kill "$pid"; fi
       done
       app2 iptables-legacy -A INPUT -p tcp --dport "$APP2_TCP" -j REJECT --reject-with icmp-port-unreachable ;;
+    traceroute)
+      # Healthy, and the app traces routes through the gateway: the router forwards FAR_NET on (out a veth
+      # whose far end answers nothing), so probes whose TTL runs out there get ICMP time exceeded from it; a UDP
+      # probe that reaches the remote gets port unreachable; one with TTL 1 expires at the gateway itself.
+      rt sysctl -qw net.ipv4.ip_forward=1
+      ip -n "$NS_RT" link add far0 type veth peer name far1
+      ip -n "$NS_RT" link set far0 up
+      ip -n "$NS_RT" link set far1 up
+      ip -n "$NS_RT" route add "$FAR_NET" dev far0 ;;
     upstream-reject)
       # The remote refuses the requests itself with ICMP host unreachable, which the gateway relays back to the
       # senders; the remote rate-limits its errors, so some requests get no answer at all.
@@ -496,6 +506,16 @@ run_scenario() { # outdir scenario index
       # A download through the SNAT and an upload through the port forward, 2 MB each.
       spawn bash -c "timeout 10 ip netns exec '$NS_APP' socat -u 'TCP:$REMOTE:$BULK_TCP' /dev/null || true"
       spawn bash -c "head -c 2000000 /dev/urandom | timeout 10 ip netns exec '$NS_RT' socat -u - 'TCP:$EIP2:$BULK_FWD_TCP,bind=$CLIENT' || true"
+      join ;;
+    traceroute)
+      standard_traffic
+      # As traceroute does: UDP probes to 33434 and up, one port per probe, the TTL growing; and ICMP probes.
+      local ttl
+      for ttl in 1 2; do
+        spawn bash -c "echo probe | timeout 3 ip netns exec '$NS_APP' socat -t 0.5 -T 1 - 'UDP:$FAR:$((33433 + ttl)),ttl=$ttl' >/dev/null 2>&1 || true"
+      done
+      spawn bash -c "echo probe | timeout 3 ip netns exec '$NS_APP' socat -t 0.5 -T 1 - 'UDP:$REMOTE:33440,ttl=3' >/dev/null 2>&1 || true"
+      spawn ping_from "$NS_APP2" -c 2 -i 0.2 -t 2 "$FAR"
       join ;;
     refragment)
       standard_traffic

@@ -501,6 +501,21 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).not.toMatch(/:FORWARD DROP|-j (DROP|REJECT)/);
   },
 
+  traceroute: (b) => {
+    // Healthy, and traceroute through it: the probe with TTL 1 gets time exceeded from the gateway itself; those
+    // with TTL 2 leave translated with TTL 1 and get time exceeded from the next hop, which the gateway relays
+    // back; the probe that reaches the remote gets port unreachable.
+    expectHealthy(b);
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    const exceeded = (src: string) => (p: LabPacket) => p.icmpType === 11 && p.icmpCode === 0 && p.src === src;
+    expect(count(b, (p) => on(I, 'out')(p) && exceeded(a.gatewayInside)(p) && p.dst === a.app)).toBe(1);
+    const fromHop = count(b, (p) => on(E, 'in')(p) && exceeded(a.nexthop)(p));
+    expect(fromHop).toBe(3);
+    expect(count(b, (p) => on(I, 'out')(p) && exceeded(a.nexthop)(p))).toBe(fromHop);
+    expect(count(b, (p) => on(E, 'out')(p) && p.dst === a.far && p.ttl === 1)).toBe(fromHop);
+    expect(count(b, (p) => on(E, 'in')(p) && p.src === a.remote && p.icmpType === 3 && p.icmpCode === 3)).toBe(1);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));
