@@ -110,6 +110,7 @@ async function analyzeInputs(
       message: `${dups} packet${dups === 1 ? ' was' : 's were'} captured twice on the same interface within 1 ms and counted once`,
     });
   }
+  warnings.push(...leftOutWarnings(correlation.state.ignored, discovered.captures));
   progress?.({ phase: 'diagnose', bytesRead: bytesTotal, bytesTotal, packets: correlation.state.packets });
 
   const ifaceIndex = new Map(correlation.ifaces.map((n, i) => [n, i]));
@@ -167,4 +168,31 @@ async function analyzeInputs(
   const analysis = buildAnalysis({ correlation, snapshot, findings, inputs, captureFiles: discovered.captures, warnings });
   progress?.({ phase: 'done', bytesRead: bytesTotal, bytesTotal, packets: correlation.state.packets });
   return analysis;
+}
+
+/**
+ * Packets the correlation could not follow, said where they may matter: IPv6 (natlens follows IPv4 through the
+ * iptables nat table; a problem with IPv6 traffic would otherwise meet "no packets stop" over flows that do not
+ * include it) and packets cut before their IP header was whole (a snaplen too short to read them).
+ */
+function leftOutWarnings(ignored: { ipv6: number; truncated: number }, captures: readonly string[]): InputWarning[] {
+  const out: InputWarning[] = [];
+  const file = captures.join(', ');
+  if (ignored.ipv6 > 0) {
+    const n = ignored.ipv6;
+    out.push({
+      code: 'ipv6-not-followed',
+      file,
+      message: `${n} IPv6 packet${n === 1 ? ' was' : 's were'} left out: natlens follows IPv4 through the gateway's NAT (the iptables nat table); if the traffic in question is IPv6, these findings do not cover it`,
+    });
+  }
+  if (ignored.truncated > 0) {
+    const n = ignored.truncated;
+    out.push({
+      code: 'cut-short',
+      file,
+      message: `${n} packet${n === 1 ? ' was' : 's were'} cut before the end of ${n === 1 ? 'its' : 'their'} IP header and could not be followed: capture with a larger snaplen (tcpdump -s 0)`,
+    });
+  }
+  return out;
 }

@@ -253,7 +253,10 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
     return;
   }
   if (net !== Net.IPV4) {
-    if (net === Net.IPV6) s.ignored.ipv6++;
+    // Routable IPv6 only (packet-row.ts): link-local chatter is in every capture and means nothing here.
+    if (net === Net.IPV6) {
+      if (f[at + Row.DST] === 1) s.ignored.ipv6++;
+    }
     else s.ignored.nonIp++;
     return;
   }

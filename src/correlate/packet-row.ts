@@ -1,4 +1,4 @@
-import type { DecodedPacket } from '../model/packet.js';
+import { Net, type DecodedPacket } from '../model/packet.js';
 import { PAYLOAD_HASH_LIMIT } from '../decode/payload.js';
 import { fingerprint } from './fingerprint.js';
 
@@ -98,7 +98,9 @@ export function writeRow(f: Float64Array, at: number, rec: RowRecord, d: Decoded
   f[at + Row.DST_MAC] = d.dstMac;
   f[at + Row.PROTO] = d.proto;
   f[at + Row.SRC] = d.src;
-  f[at + Row.DST] = d.dst;
+  // IPv6 is not followed, only counted where it is traffic of its own: DST says whether it is routable (1) or
+  // link-local chatter — neighbour discovery, MLD, router solicitations — that every capture holds (0).
+  f[at + Row.DST] = d.net === Net.IPV6 ? (routableIpv6(d.dst6) ? 1 : 0) : d.dst;
   f[at + Row.SPORT] = d.sport;
   f[at + Row.DPORT] = d.dport;
   f[at + Row.IP_ID] = d.ipId;
@@ -128,4 +130,10 @@ export function writeRow(f: Float64Array, at: number, rec: RowRecord, d: Decoded
   f[at + Row.ARP_SPA] = d.arpSpa;
   f[at + Row.ARP_TPA] = d.arpTpa;
   f[at + Row.KEY] = fingerprint(d);
+}
+
+/** Global unicast (2000::/3) or unique local (fc00::/7): an address a gateway forwards to, unlike link-local or multicast. */
+function routableIpv6(a: Uint32Array): boolean {
+  const top = a[0]! >>> 25;
+  return top >>> 4 === 1 || top === 0x7e;
 }

@@ -587,11 +587,17 @@ describe('correlator: matching a packet with its copy on the other interface', (
     expect(s.orphanErrors.map((e) => e.frame)).toEqual([10]);
   });
 
-  test('what is not followed is counted: IPv6, non-IP, multicast, later fragments', () => {
+  test('what is not followed is counted: IPv6 (routable only), non-IP, multicast, later fragments', () => {
     const f = new Feeder();
     const d = newDecodedPacket();
     const rec = { file: 'x', frame: 1, offset: 0, tsSec: BASE_SEC, tsNsec: 0, caplen: 0, origLen: 0, linkType: 1, interfaceId: 0, interfaceName: '', data: new Uint8Array(0) };
     d.net = Net.IPV6;
+    d.dst6.set([0x20010db8, 0, 0, 1]);
+    pushPacket(f.s, rec, d, 0, 0);
+    // Link-local (neighbour discovery) and multicast IPv6: in every capture, not counted.
+    d.dst6.set([0xfe800000, 0, 0, 1]);
+    pushPacket(f.s, rec, d, 0, 0);
+    d.dst6.set([0xff020000, 0, 0, 1]);
     pushPacket(f.s, rec, d, 0, 0);
     d.net = Net.OTHER;
     pushPacket(f.s, rec, d, 0, 0);
@@ -602,7 +608,7 @@ describe('correlator: matching a packet with its copy on the other interface', (
     const s = f.finish();
     expect(s.ignored).toMatchObject({ ipv6: 1, nonIp: 1, multicast: 1, fragments: 1 });
     expect(s.connections).toHaveLength(0);
-    expect(s.packets).toBe(4);
+    expect(s.packets).toBe(6);
   });
 });
 
