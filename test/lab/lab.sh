@@ -22,6 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
+  snat-wrong-interface
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -55,6 +56,7 @@ scenario_spec() {
     upstream-reject) echo "upstream-no-reply|lan|pcap-nano" ;;
     backend-refuses) echo "upstream-no-reply|vpc|any-v1" ;;
     traceroute) echo "-|lan|pcap" ;;
+    snat-wrong-interface) echo "snat-missing|lan|pcap" ;;
     *) return 1 ;;
   esac
 }
@@ -182,7 +184,7 @@ build_topology() {
 
 # The Kube-OVN VPC NAT gateway shape: floating IP (EXCLUSIVE_*) for app, shared SNAT for the subnet with
 # --random-fully, a TCP and a UDP port forward on EIP2 to app2. $1: DNAT target of the floating IP;
-# $2: "nosnat" leaves both SNAT chains empty.
+# $2: "nosnat" leaves both SNAT chains empty, "wrongif" writes the shared SNAT for an outside interface named net1.
 install_rules() {
   local fip_target=$1 snat=${2:-snat} c
   for c in DNAT_FILTER EXCLUSIVE_DNAT SHARED_DNAT SNAT_FILTER EXCLUSIVE_SNAT SHARED_SNAT; do ipt -t nat -N "$c"; done
@@ -198,6 +200,11 @@ install_rules() {
   if [[ $snat == snat ]]; then
     ipt -t nat -A EXCLUSIVE_SNAT -s "$APP/32" -j SNAT --to-source "$EIP"
     ipt -t nat -A SHARED_SNAT -s "$IN_CIDR" -o "$OUT_IF" -j SNAT --to-source "$EIP2" --random-fully
+  elif [[ $snat == wrongif ]]; then
+    # The shared SNAT written for another outside interface name (the field's net1, where this gateway's is
+    # another): the floating IP's own SNAT has no -o and still works, the subnet's leaves untranslated.
+    ipt -t nat -A EXCLUSIVE_SNAT -s "$APP/32" -j SNAT --to-source "$EIP"
+    ipt -t nat -A SHARED_SNAT -s "$IN_CIDR" -o net1 -j SNAT --to-source "$EIP2" --random-fully
   fi
 }
 
@@ -360,6 +367,7 @@ run_scenario() { # outdir scenario index
   local fip_target=$APP snat=snat backend=iptables-legacy
   [[ $name == dnat-backend-unreachable ]] && fip_target=$GHOST_IN
   [[ $name == snat-missing ]] && snat=nosnat
+  [[ $name == snat-wrong-interface ]] && snat=wrongif
   install_rules "$fip_target" "$snat"
   start_servers
   PING_COUNT=5 PING_INTERVAL=0.2 TCP_TIMEOUT=4 TCP_CONNECT=2

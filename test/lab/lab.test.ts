@@ -516,6 +516,16 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, (p) => on(E, 'in')(p) && p.src === a.remote && p.icmpType === 3 && p.icmpCode === 3)).toBe(1);
   },
 
+  'snat-wrong-interface': (b) => {
+    // app2 (no floating IP) leaves E with its private source: the subnet's SNAT names an interface this
+    // gateway does not have, and its counter stays 0; app, with its floating IP's SNAT, leaves as the EIP.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(E, 'out'), echoRequest(a.app2, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app2, a.remote)));
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app, a.remote)));
+    expect(count(b, on(E, 'in'), echoReply(a.remote, a.app2))).toBe(0);
+    expect(file(b, 'iptables-save.txt')).toMatch(/\[0:0\] -A SHARED_SNAT -s \S+ -o net1 -j SNAT/);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

@@ -1,9 +1,63 @@
 import type { Evidence } from '../../model/analysis.js';
-import { ipv4ToString } from '../../model/address.js';
+import { cidrContains, cidrToString, ipv4ToString } from '../../model/address.js';
+import type { Rule } from '../../model/ruleset.js';
+import type { AssembledFlow } from '../../correlate/flow-assembly.js';
+import { ifaceMatches } from '../../simulate/match-rule.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, uniqueEvidence } from '../evidence.js';
 import { plural } from '../flow-facts.js';
+
+const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
+
+/**
+ * Why a SNAT/MASQUERADE rule did not take the packets of `f` as they left by `egress` (their source still the
+ * private one): the first of its address, interface, protocol and port matches that fails, in words, with the
+ * rule as it should read; null when those all hold (then something else kept it from them: its chain not
+ * reached, a match natlens does not model).
+ */
+function whyNot(r: Rule, f: AssembledFlow, egress: string, knownIfaces: ReadonlySet<string>): { why: string; fixed: string | null } | null {
+  const src = f.original.src;
+  const dst = f.observed?.dst ?? f.original.dst;
+  const misses: { why: string; fixed: string | null }[] = [];
+  for (const m of r.matches) {
+    switch (m.kind) {
+      case 'src':
+        if (m.addr.cidr && cidrContains(m.addr.cidr, src) === m.addr.negate) misses.push({ why: `its -s ${m.addr.negate ? '! ' : ''}${cidrToString(m.addr.cidr)} does not take ${ipv4ToString(src)}`, fixed: null });
+        break;
+      case 'dst':
+        if (m.addr.cidr && cidrContains(m.addr.cidr, dst) === m.addr.negate) misses.push({ why: `its -d ${m.addr.negate ? '! ' : ''}${cidrToString(m.addr.cidr)} does not take ${ipv4ToString(dst)}`, fixed: null });
+        break;
+      case 'out':
+        if (ifaceMatches(m.name, egress) === m.negate) {
+          const absent = knownIfaces.size > 0 && !m.negate && !m.name.endsWith('+') && !knownIfaces.has(m.name) ? ` (the gateway has no interface ${m.name})` : '';
+          misses.push({
+            why: `it takes only packets leaving ${m.negate ? 'by any interface but ' : ''}${m.name}${absent}; these leave by ${egress}`,
+            fixed: m.negate ? null : r.text.replace(new RegExp(`(^|\\s)-o ${m.name.replace(/[.+]/g, '\\$&')}(?=\\s|$)`), `$1-o ${egress}`),
+          });
+        }
+        break;
+      case 'proto':
+        if (m.proto !== 0 && (f.proto === m.proto) === m.negate) misses.push({ why: `its -p ${m.negate ? '! ' : ''}${PROTO_NAMES[m.proto] ?? m.proto} does not take ${PROTO_NAMES[f.proto] ?? f.proto}`, fixed: null });
+        break;
+      case 'sport':
+      case 'dport': {
+        if (f.proto !== 6 && f.proto !== 17) {
+          misses.push({ why: `its --${m.kind} takes only TCP/UDP`, fixed: null });
+          break;
+        }
+        const port = m.kind === 'sport' ? f.original.sport : (f.observed?.dport ?? f.original.dport);
+        if (m.ranges.some((x) => port >= x.lo && port <= x.hi) === m.negate) misses.push({ why: `its --${m.kind} does not take port ${port}`, fixed: null });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (!misses.length) return null;
+  // Rewriting the output interface fixes the rule only when that is all it misses.
+  return { why: misses.map((x) => x.why).join('; '), fixed: misses.length === 1 ? misses[0]!.fixed : null };
+}
 
 export const snatMissing: Check = {
   id: 'snat-missing',
@@ -18,8 +72,25 @@ export const snatMissing: Check = {
     }
     const nat = ctx.snapshot?.rules?.tables.nat;
     const snatRules = (nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE');
-    for (const r of snatRules.slice(0, 6)) {
+    const sourcesEgress = flows[0]!.egress ? ctx.ifaceName(flows[0]!.egress.iface) : (ctx.correlation.roles.outside ?? '<outside-interface>');
+    const knownIfaces = new Set((ctx.snapshot?.host.interfaces ?? []).map((i) => i.name));
+    // The rules that come closest: for each, why it did not take these packets (the first flow it misses).
+    const near: { r: Rule; why: string; fixed: string | null }[] = [];
+    for (const r of snatRules) {
       evidence.push({ kind: 'rule', file: r.source.file, line: r.source.line, table: 'nat', chain: r.chain, text: r.text, counters: r.counters });
+      for (const f of flows) {
+        const w = whyNot(r, f, f.egress ? ctx.ifaceName(f.egress.iface) : sourcesEgress, knownIfaces);
+        if (w) {
+          near.push({ r, ...w });
+          break;
+        }
+      }
+      if (evidence.length >= 12) break;
+    }
+    // A rule whose only miss is its output interface is the one meant for these packets.
+    const misnamed = near.filter((n) => n.fixed !== null);
+    for (const n of misnamed.length ? misnamed : near.slice(0, 3)) {
+      evidence.push({ kind: 'note', text: `${n.r.chain} rule at ${n.r.source.file}:${n.r.source.line} did not translate them: ${n.why}` });
     }
     const post = nat?.chains.find((c) => c.name === 'POSTROUTING');
     if (!snatRules.length) evidence.push({ kind: 'note', text: nat ? 'the nat table has no SNAT or MASQUERADE rule at all' : 'the snapshot has no nat table' });
@@ -31,10 +102,12 @@ export const snatMissing: Check = {
         'error',
         ctx.snapshot?.rules ? 'confirmed' : 'likely',
         `Traffic from ${sources.join(', ')} leaves ${egress} untranslated`,
-        `${plural(flows.length, 'flow')} left ${egress} with the private source address ${sources.join(', ')}: no SNAT rule matched${post ? '' : ' (no nat POSTROUTING chain)'}, and no reply came back.`,
+        `${plural(flows.length, 'flow')} left ${egress} with the private source address ${sources.join(', ')}: no SNAT rule matched${post ? '' : ' (no nat POSTROUTING chain)'}, and no reply came back.` +
+          (misnamed.length ? ` The SNAT rule at ${misnamed[0]!.r.source.file}:${misnamed[0]!.r.source.line} would translate them, but ${misnamed[0]!.why}.` : ''),
         uniqueEvidence(evidence, 16),
         [
-          ...sources.map((s) => `iptables -t nat -A POSTROUTING -s ${s}/32 -o ${egress} -j SNAT --to-source <EIP>`),
+          ...misnamed.map((n) => `iptables -t nat -R ${n.r.chain} ${n.r.index} ${n.fixed!.replace(/^-A\s+\S+\s+/, '')}`),
+          ...(misnamed.length ? [] : sources.map((s) => `iptables -t nat -A POSTROUTING -s ${s}/32 -o ${egress} -j SNAT --to-source <EIP>`)),
           '# Kube-OVN: create or fix the IptablesSnatRule / IptablesFIPRule for this source (the controller restores the rule after restarts)',
         ],
         flows,
