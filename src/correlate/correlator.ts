@@ -344,8 +344,12 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   ring.kept[i] = kept;
   linkPending(ring, i);
   if (data) s.cut.pendingBySeq[seqSlot(tcpSeq, tcpAck)] = i;
-  else if (proto !== Proto.TCP && f[at + Row.DF] === 0) s.cut.pendingById[idSlot(f[at + Row.IP_ID]!, proto)] = i;
+  // Only what a smaller MTU could cut: every link carries 576 bytes (RFC 791), so a smaller datagram never is.
+  else if (proto !== Proto.TCP && f[at + Row.DF] === 0 && f[at + Row.IP_TOTAL_LENGTH]! > MIN_REASSEMBLY) s.cut.pendingById[idSlot(f[at + Row.IP_ID]!, proto)] = i;
 }
+
+/** RFC 791: every host accepts datagrams of 576 bytes; no link in use has a smaller MTU. */
+const MIN_REASSEMBLY = 576;
 
 /**
  * A first fragment that found no copy of its own length: the first piece of a datagram without DF that
