@@ -12,15 +12,28 @@ export interface ArpQuestion {
   replyFrame: { file: number; frame: number; tsSec: number; tsNsec: number } | null;
 }
 
+/** A host that spoke for an address by ARP (a reply, or an announcement: gratuitous ARP), from one MAC. */
+export interface ArpClaim {
+  readonly iface: number;
+  readonly address: number;
+  readonly mac: number;
+  count: number;
+  readonly firstFrame: { file: number; frame: number; tsSec: number; tsNsec: number };
+}
+
 export interface ArpTracker {
   /** Keyed by `${iface}|${target}`. */
   readonly questions: Map<string, ArpQuestion>;
+  /** Keyed by `${iface}|${address}|${mac}`; at most MAX_CLAIMS (an ARP scan must not grow it without bound). */
+  readonly claims: Map<string, ArpClaim>;
   requests: number;
   replies: number;
 }
 
+const MAX_CLAIMS = 4096;
+
 export function newArpTracker(): ArpTracker {
-  return { questions: new Map(), requests: 0, replies: 0 };
+  return { questions: new Map(), claims: new Map(), requests: 0, replies: 0 };
 }
 
 const REQUEST = 1;
@@ -33,10 +46,15 @@ export function observeArp(
   spa: number,
   tpa: number,
   at: { file: number; frame: number; tsSec: number; tsNsec: number },
+  /** The frame's source MAC (0 where the link has none). */
+  srcMac = 0,
 ): void {
   if (op === REQUEST) {
     // Gratuitous ARP (sender = target) announces, it does not ask.
-    if (spa === tpa) return;
+    if (spa === tpa) {
+      claim(t, iface, spa, srcMac, at);
+      return;
+    }
     t.requests++;
     const k = `${iface}|${tpa}`;
     let q = t.questions.get(k);
@@ -49,10 +67,19 @@ export function observeArp(
     q.lastFrame = at;
   } else if (op === REPLY) {
     t.replies++;
+    claim(t, iface, spa, srcMac, at);
     const q = t.questions.get(`${iface}|${spa}`);
     if (q) {
       q.replies++;
       if (!q.replyFrame) q.replyFrame = at;
     }
   }
+}
+
+function claim(t: ArpTracker, iface: number, address: number, mac: number, at: ArpClaim['firstFrame']): void {
+  if (mac === 0 || address === 0) return;
+  const k = `${iface}|${address}|${mac}`;
+  const c = t.claims.get(k);
+  if (c) c.count++;
+  else if (t.claims.size < MAX_CLAIMS) t.claims.set(k, { iface, address, mac, count: 1, firstFrame: at });
 }

@@ -249,7 +249,7 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   if (iface < 256 && s.macSeen[iface] === 0) noteGatewayMac(s, f, at, iface);
   const net = f[at + Row.NET]!;
   if (net === Net.ARP) {
-    observeArp(s.arp, iface, f[at + Row.ARP_OP]!, f[at + Row.ARP_SPA]!, f[at + Row.ARP_TPA]!, { file, frame: f[at + Row.FRAME]!, tsSec, tsNsec: f[at + Row.TS_NSEC]! });
+    observeArp(s.arp, iface, f[at + Row.ARP_OP]!, f[at + Row.ARP_SPA]!, f[at + Row.ARP_TPA]!, { file, frame: f[at + Row.FRAME]!, tsSec, tsNsec: f[at + Row.TS_NSEC]! }, f[at + Row.SRC_MAC]!);
     return;
   }
   if (net !== Net.IPV4) {

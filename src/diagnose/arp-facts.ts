@@ -2,7 +2,7 @@ import type { Evidence } from '../model/analysis.js';
 import { natOwnAddresses } from '../gateway/nat-addresses.js';
 import { ipv4ToString } from '../model/address.js';
 import { isoNs } from '../model/time.js';
-import type { ArpQuestion } from '../correlate/arp-tracker.js';
+import type { ArpClaim, ArpQuestion } from '../correlate/arp-tracker.js';
 import type { CheckContext } from './check.js';
 
 /** ARP requests for `target` on interface `iface` that nobody answered. */
@@ -65,4 +65,20 @@ export function noarpHolds(ctx: CheckContext, iface: number, address: number): b
 export function gatewayOwnAddresses(ctx: CheckContext): ReadonlySet<number> {
   const known = ctx.correlation.state.options.localAddresses;
   return ctx.snapshot?.host.have.addresses ? known : new Set([...known, ...natOwnAddresses(ctx.snapshot?.rules ?? null)]);
+}
+
+/**
+ * Hosts other than the gateway that spoke for `address` by ARP on interface `iface` (replied for it, or announced
+ * it): an address conflict. The router then sends what is for the gateway to them. The gateway's own MACs are the
+ * snapshot's and the one its matched packets showed on that interface; with neither known, nothing is claimed.
+ */
+export function foreignClaims(ctx: CheckContext, iface: number, address: number): ArpClaim[] {
+  const state = ctx.correlation.state;
+  const own = new Set(state.options.gatewayMacs ?? []);
+  const learned = state.options.macs.get(iface);
+  if (learned !== undefined) own.add(learned);
+  if (own.size === 0) return [];
+  const out: ArpClaim[] = [];
+  for (const c of state.arp.claims.values()) if (c.iface === iface && c.address === address && !own.has(c.mac)) out.push(c);
+  return out;
 }

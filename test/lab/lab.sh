@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface
+  snat-wrong-interface eip-conflict
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -57,6 +57,7 @@ scenario_spec() {
     backend-refuses) echo "upstream-no-reply|vpc|any-v1" ;;
     traceroute) echo "-|lan|pcap" ;;
     snat-wrong-interface) echo "snat-missing|lan|pcap" ;;
+    eip-conflict) echo "upstream-no-reply|vpc|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -234,6 +235,18 @@ tcp_req() { # ns dst port tag [bind]
 udp_req() { # ns dst port tag [bind]
   local bind=${5:+,bind=$5}
   printf 'query-%s\n' "$4" | timeout 3 ip netns exec "$1" socat -t 1 -T 1 - "UDP:$2:$3$bind" || true
+}
+
+# A gratuitous ARP (a request for the sender's own address, broadcast) for $3 from interface $2 of namespace $1,
+# written as a raw frame through a packet socket (socat INTERFACE), as arping -U would send it.
+garp() { # ns iface address
+  local mac hexmac ip frame
+  mac=$(ip netns exec "$1" cat "/sys/class/net/$2/address")
+  hexmac=$(printf '%s' "$mac" | sed 's/:/\\x/g; s/^/\\x/')
+  ip=$(printf '%s' "$3" | awk -F. '{printf "\\x%02x\\x%02x\\x%02x\\x%02x", $1, $2, $3, $4}')
+  frame="\xff\xff\xff\xff\xff\xff${hexmac}\x08\x06\x00\x01\x08\x00\x06\x04\x00\x01${hexmac}${ip}\x00\x00\x00\x00\x00\x00${ip}"
+  # shellcheck disable=SC2059
+  printf "$frame" | ip netns exec "$1" socat -u - "INTERFACE:$2" || true
 }
 
 TRAFFIC_PIDS=()
@@ -476,6 +489,11 @@ run_scenario() { # outdir scenario index
       ip -n "$NS_RT" link set far0 up
       ip -n "$NS_RT" link set far1 up
       ip -n "$NS_RT" route add "$FAR_NET" dev far0 ;;
+    eip-conflict)
+      # An address conflict: the upstream router holds EIP2 itself (configured on its own interface, as a stale
+      # host or a second gateway would), so what comes back for EIP2 stays there; it announces the address with
+      # a gratuitous ARP during the capture (garp below). The gateway's EIP2 traffic leaves and gets no reply.
+      rt ip addr add "$EIP2/32" dev up0 ;;
     upstream-reject)
       # The remote refuses the requests itself with ICMP host unreachable, which the gateway relays back to the
       # senders; the remote rate-limits its errors, so some requests get no answer at all.
@@ -515,6 +533,9 @@ run_scenario() { # outdir scenario index
       spawn bash -c "timeout 10 ip netns exec '$NS_APP' socat -u 'TCP:$REMOTE:$BULK_TCP' /dev/null || true"
       spawn bash -c "head -c 2000000 /dev/urandom | timeout 10 ip netns exec '$NS_RT' socat -u - 'TCP:$EIP2:$BULK_FWD_TCP,bind=$CLIENT' || true"
       join ;;
+    eip-conflict)
+      garp "$NS_RT" up0 "$EIP2"
+      standard_traffic ;;
     traceroute)
       standard_traffic
       # As traceroute does: UDP probes to 33434 and up, one port per probe, the TTL growing; and ICMP probes.

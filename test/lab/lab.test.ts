@@ -526,6 +526,16 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).toMatch(/\[0:0\] -A SHARED_SNAT -s \S+ -o net1 -j SNAT/);
   },
 
+  'eip-conflict': (b) => {
+    // The router holds EIP2 itself and announces it (a gratuitous ARP from its own MAC, seen on E): app2's requests
+    // leave SNATed to EIP2 and nothing comes back; app's, SNATed to the EIP, are answered.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, (p) => on(E, 'in')(p) && p.arpOp === 1 && p.arpSender === a.eip2 && p.arpTarget === a.eip2)).toBe(1);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip2, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app2, a.remote)));
+    expect(count(b, on(E, 'in'), echoReply(a.remote, a.eip2))).toBe(0);
+    expect(count(b, on(E, 'in'), echoReply(a.remote, a.eip))).toBeGreaterThanOrEqual(5);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

@@ -4,7 +4,9 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
 import { plural } from '../flow-facts.js';
-import { gatewayOwnAddresses, noarpHolds, unansweredArp } from '../arp-facts.js';
+import { foreignClaims, gatewayOwnAddresses, noarpHolds, unansweredArp } from '../arp-facts.js';
+import { macToString } from '../../model/address.js';
+import { isoNs } from '../../model/time.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { QuotedError } from '../../correlate/connection.js';
 import { Dir } from '../../correlate/packet-info.js';
@@ -66,7 +68,30 @@ export const upstreamNoReply: Check = {
     const errors = new Map(flows.map((f) => [f, upstreamErrors(f, local)]));
     const refused = flows.filter((f) => errors.get(f)!.arrived.length > 0);
     const silent = flows.filter((f) => errors.get(f)!.arrived.length === 0);
+    const refusedDsts = [...new Set(refused.map((f) => ipv4ToString(f.observed!.dst)))];
+    // Hosts rate-limit their ICMP errors (icmp_ratelimit, per destination): flows to a destination that refused
+    // others and got no answer at all were most likely refused too.
+    const unanswered = silent.filter((f) => !refusedDsts.includes(ipv4ToString(f.observed!.dst)));
     const evidence: Evidence[] = [];
+    // Another host speaking for the address the replies must come back to (an address conflict: a stale VM, a second
+    // gateway holding the same EIP): the router's ARP cache may send them there.
+    const conflicts = new Map<string, { address: number; iface: number; claims: ReturnType<typeof foreignClaims> }>();
+    for (const f of unanswered) {
+      const claims = foreignClaims(ctx, f.egress!.iface, f.observed!.src);
+      if (claims.length) conflicts.set(`${f.egress!.iface}|${f.observed!.src}`, { address: f.observed!.src, iface: f.egress!.iface, claims });
+    }
+    for (const c of conflicts.values()) {
+      for (const k of c.claims.slice(0, 2)) {
+        evidence.push({
+          kind: 'frame',
+          file: ctx.files[k.firstFrame.file]!,
+          iface: ctx.ifaceName(k.iface),
+          frame: k.firstFrame.frame,
+          time: isoNs(k.firstFrame.tsSec, k.firstFrame.tsNsec),
+          summary: `ARP: ${ipv4ToString(k.address)} is-at ${macToString(k.mac)} — another host speaks for the gateway's address (${k.count} time${k.count === 1 ? '' : 's'})`,
+        });
+      }
+    }
     // Refusals first: what the far side said, and (where captured) the gateway relaying it back.
     for (const f of refused.slice(0, 6)) {
       const { arrived, relayed } = errors.get(f)!;
@@ -82,7 +107,6 @@ export const upstreamNoReply: Check = {
       if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} translated as expected`));
     }
     const dsts = [...new Set(flows.map((f) => ipv4ToString(f.observed!.dst)))];
-    const refusedDsts = [...new Set(refused.map((f) => ipv4ToString(f.observed!.dst)))];
     const kinds = [...new Set(refused.flatMap((f) => errors.get(f)!.arrived.map((e) => icmpErrorName(e.type, e.code))))];
     const senders = [...new Set(refused.flatMap((f) => errors.get(f)!.arrived.map((e) => ipv4ToString(e.src))))];
     // DNATed flows leave by the inside: what does not answer is a backend in the VPC, not the internet.
@@ -91,10 +115,13 @@ export const upstreamNoReply: Check = {
     const list = (xs: string[]): string => `${xs.slice(0, 3).join(', ')}${xs.length > 3 ? '…' : ''}`;
     const dstRefuses = senders.every((x) => refusedDsts.includes(x));
     const relayedAll = refused.length > 0 && refused.every((f) => errors.get(f)!.relayed.length > 0);
-    // Hosts rate-limit their ICMP errors (icmp_ratelimit, per destination): flows to a destination that refused
-    // others and got no answer at all were most likely refused too.
-    const unanswered = silent.filter((f) => !refusedDsts.includes(ipv4ToString(f.observed!.dst)));
-    const title = !refused.length
+    const conflict = [...conflicts.values()];
+    const conflictText = conflict
+      .map((c) => `${ipv4ToString(c.address)} is also claimed on ${ctx.ifaceName(c.iface)} by ${c.claims.map((k) => macToString(k.mac)).join(', ')}`)
+      .join('; ');
+    const title = conflict.length
+      ? `Another host answers for ${list(conflict.map((c) => ipv4ToString(c.address)))}: the replies go to it, not to the gateway`
+      : !refused.length
       ? `No reply comes back from ${list(dsts)}`
       : !unanswered.length
         ? dstRefuses
@@ -112,16 +139,20 @@ export const upstreamNoReply: Check = {
       finding(
         'upstream-no-reply',
         'error',
-        refused.length && !unanswered.length ? 'confirmed' : 'likely',
+        refused.length && !unanswered.length && !conflict.length ? 'confirmed' : 'likely',
         title,
         (refused.length
           ? `${plural(flows.length, 'flow')} left the gateway correctly translated.${refusedText}${silentText}`
           : `${plural(flows.length, 'flow')} left the gateway correctly translated and nothing came back while the captures ran.`) +
+          (conflict.length
+            ? ` An address conflict explains it: ${conflictText} (ARP from a MAC that is none of the gateway's), so the upstream's ARP cache may send the replies there.`
+            : '') +
           (vpcSide
             ? ' The gateway did its part: the stop is beyond it on the VPC side (the backend, a firewall on it, or its route back through the gateway).'
             : " The gateway did its part: the stop is upstream (the remote host, a firewall on the way, or routing back to the gateway's address)."),
         uniqueEvidence(evidence, 14),
         [
+          ...conflict.map((c) => `# find the other holder of ${ipv4ToString(c.address)} (${c.claims.map((k) => macToString(k.mac)).join(', ')}): arping -D -c 3 -I ${ctx.ifaceName(c.iface)} ${ipv4ToString(c.address)}; ip neigh show ${ipv4ToString(c.address)} on the router; remove the address there (or give this gateway another EIP)`),
           ...(refused.length ? [`# ${list(senders)} refuses with ICMP ${kinds.join(', ')}: check the firewall there and that the service listens (from the gateway: ping -c 3 ${refusedDsts[0]}; nc -vz ${refusedDsts[0]} <port>)`] : []),
           ...(unanswered.length ? [`# from the gateway: ping -c 3 ${ipv4ToString(unanswered[0]!.observed!.dst)}; traceroute -n ${ipv4ToString(unanswered[0]!.observed!.dst)}`] : []),
           '# check that the upstream routes the EIPs back to this gateway and that no firewall on the way drops them',
