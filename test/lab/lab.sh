@@ -493,7 +493,12 @@ run_scenario() { # outdir scenario index
       # An address conflict: the upstream router holds EIP2 itself (configured on its own interface, as a stale
       # host or a second gateway would), so what comes back for EIP2 stays there; it announces the address with
       # a gratuitous ARP during the capture (garp below). The gateway's EIP2 traffic leaves and gets no reply.
-      rt ip addr add "$EIP2/32" dev up0 ;;
+      rt ip addr add "$EIP2/32" dev up0
+      # The gateway knows its next hop already (as in steady state, before the conflict): left to ARP for it with
+      # EIP2 as the sender, it would get no answer from a router that holds EIP2 itself, and stop there instead.
+      local rmac
+      rmac=$(rt cat /sys/class/net/up0/address)
+      gw ip neigh replace "$NEXTHOP" lladdr "$rmac" dev "$OUT_IF" nud permanent ;;
     upstream-reject)
       # The remote refuses the requests itself with ICMP host unreachable, which the gateway relays back to the
       # senders; the remote rate-limits its errors, so some requests get no answer at all.
