@@ -243,7 +243,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     options.onWarning({
       code: 'traceroute-probes',
       file: captures.join(', '),
-      message: `${probes} flow${probes === 1 ? ' was a traceroute probe' : 's were traceroute probes'} (UDP to ports 33434–33534, or TTL run out beyond the gateway: ICMP time exceeded came back): the gateway forwarded ${probes === 1 ? 'it' : 'them'}; an ICMP answer, or none from a silent hop, is what a probe expects, so ${probes === 1 ? 'it counts' : 'they count'} as delivered`,
+      message: `${probes} flow${probes === 1 ? ' was a traceroute probe' : 's were traceroute probes'} (UDP to ports 33434–33534, or a TTL of a few hops run out beyond the gateway: ICMP time exceeded came back): the gateway forwarded ${probes === 1 ? 'it' : 'them'}; an ICMP answer, or none from a silent hop, is what a probe expects, so ${probes === 1 ? 'it counts' : 'they count'} as delivered`,
     });
   }
   state.cut.mergedOn.forEach((n, i) => {

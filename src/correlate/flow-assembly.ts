@@ -276,15 +276,21 @@ function expectsReply(f: Draft): boolean {
 const TRACEROUTE_PORTS = { from: 33434, to: 33534 } as const;
 
 /**
- * A traceroute probe: a UDP datagram to traceroute's ports, or any packet whose TTL ran out beyond the gateway
- * (an ICMP time exceeded came back in by its egress). What such a probe expects is an ICMP answer, or none from
+ * A traceroute probe: a UDP datagram to traceroute's ports, or a packet that arrived with a TTL of a few hops and
+ * ran out beyond the gateway (an ICMP time exceeded came back in by its egress). What such a probe expects is an ICMP answer, or none from
  * a hop that stays silent: it wants no reply of its own kind, and none missing says nothing about the gateway.
  */
-export function isProbe(f: Pick<Draft, 'proto' | 'original' | 'errors' | 'egress'>): boolean {
+export function isProbe(f: Pick<Draft, 'proto' | 'original' | 'errors' | 'egress' | 'first'>): boolean {
   if (f.proto === Proto.UDP && f.original.dport >= TRACEROUTE_PORTS.from && f.original.dport <= TRACEROUTE_PORTS.to) return true;
+  // A probe starts with a TTL of a few hops; ordinary traffic with 64, 128 or 255 that runs out beyond the gateway
+  // met a routing loop there, which is a stop, not an answer.
+  if (f.first.ttl > PROBE_TTL) return false;
   const egress = f.egress?.iface ?? -1;
   return f.errors.some((e) => e.type === 11 && e.code === 0 && e.iface === egress && e.dir === Dir.IN);
 }
+
+/** The highest TTL a probe arrives with: traceroute and mtr go up to 30 hops by default. */
+const PROBE_TTL = 32;
 
 function sameAddresses(a: FlowTuple, b: FlowTuple): boolean {
   return a.src === b.src && a.dst === b.dst;

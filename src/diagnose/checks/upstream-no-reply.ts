@@ -129,7 +129,8 @@ export const upstreamNoReply: Check = {
           : `${list(senders)} beyond the gateway ${senders.length === 1 ? 'answers' : 'answer'} ${kinds.join(', ')} for ${list(refusedDsts)}: the flows go no further`
         : `No reply comes back from ${list(dsts)}; ${list(senders)} answers some with ${kinds.join(', ')}`;
     const refusedText = refused.length
-      ? ` Instead of replies to ${plural(refused.length, 'flow')}, ${list(senders)} sent ICMP ${kinds.join(', ')}${relayedAll ? ', which the gateway relayed back to the senders with the NAT undone' : ''}: the gateway forwarded the requests and ${dstRefuses ? 'the destination refuses them (a firewall REJECT there, or nothing serving)' : 'a router or firewall beyond it refuses them'}.`
+      ? ` Instead of replies to ${plural(refused.length, 'flow')}, ${list(senders)} sent ICMP ${kinds.join(', ')}${relayedAll ? ', which the gateway relayed back to the senders with the NAT undone' : ''}: the gateway forwarded the requests and ${dstRefuses ? 'the destination refuses them (a firewall REJECT there, or nothing serving)' : 'a router or firewall beyond it refuses them'}.` +
+        (refused.some((f) => errors.get(f)!.arrived.some((e) => e.type === 11 && e.code === 0)) ? ' Time exceeded for packets that left with a full TTL means a routing loop beyond the gateway.' : '')
       : '';
     const rateLimited = silent.length - unanswered.length;
     const silentText =
