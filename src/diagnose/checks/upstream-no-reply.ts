@@ -1,13 +1,13 @@
 import type { Evidence } from '../../model/analysis.js';
-import { ipv4ToString } from '../../model/address.js';
+import { ipv4ToString, macToString } from '../../model/address.js';
+import { isoNs } from '../../model/time.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
 import { plural } from '../flow-facts.js';
 import { foreignClaims, gatewayOwnAddresses, noarpHolds, unansweredArp } from '../arp-facts.js';
-import { macToString } from '../../model/address.js';
-import { isoNs } from '../../model/time.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
+import type { ArpClaim } from '../../correlate/arp-tracker.js';
 import type { QuotedError } from '../../correlate/connection.js';
 import { Dir } from '../../correlate/packet-info.js';
 
@@ -50,6 +50,158 @@ function upstreamErrors(f: AssembledFlow, own: ReadonlySet<number>): { arrived: 
   return { arrived, relayed };
 }
 
+/** Another host that spoke by ARP for the address a flow's replies must come back to, on the interface they come by. */
+interface Conflict {
+  readonly address: number;
+  readonly iface: number;
+  readonly claims: readonly ArpClaim[];
+}
+
+/** What the flows that got no reply show, sorted out once for the finding's title, detail, evidence and fix. */
+interface Facts {
+  readonly flows: readonly AssembledFlow[];
+  readonly errors: ReadonlyMap<AssembledFlow, { arrived: QuotedError[]; relayed: QuotedError[] }>;
+  /** Answered by ICMP errors from beyond instead of replies. */
+  readonly refused: readonly AssembledFlow[];
+  /** Given no answer at all: to a destination that refused others (ICMP rate limits), and the rest. */
+  readonly rateLimited: readonly AssembledFlow[];
+  readonly unanswered: readonly AssembledFlow[];
+  readonly refusedDsts: readonly string[];
+  /** Who sent the errors, and what they said. */
+  readonly senders: readonly string[];
+  readonly kinds: readonly string[];
+  readonly conflicts: readonly Conflict[];
+  /** Every flow leaves by the inside (DNATed to a backend): the far side is the VPC's. */
+  readonly vpcSide: boolean;
+}
+
+function factsOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: ReadonlySet<number>): Facts {
+  const errors = new Map(flows.map((f) => [f, upstreamErrors(f, own)]));
+  const refused = flows.filter((f) => errors.get(f)!.arrived.length > 0);
+  const refusedDsts = [...new Set(refused.map((f) => ipv4ToString(f.observed!.dst)))];
+  const silent = flows.filter((f) => errors.get(f)!.arrived.length === 0);
+  // Hosts rate-limit their ICMP errors (icmp_ratelimit, per destination): flows to a destination that refused
+  // others and got no answer at all were most likely refused too.
+  const rateLimited = silent.filter((f) => refusedDsts.includes(ipv4ToString(f.observed!.dst)));
+  const unanswered = silent.filter((f) => !rateLimited.includes(f));
+  // Another host speaking for the address the replies must come back to (an address conflict: a stale VM, a second
+  // gateway holding the same EIP): the router's ARP cache may send them there.
+  const conflicts = new Map<string, Conflict>();
+  for (const f of unanswered) {
+    const claims = foreignClaims(ctx, f.egress!.iface, f.observed!.src);
+    if (claims.length) conflicts.set(`${f.egress!.iface}|${f.observed!.src}`, { address: f.observed!.src, iface: f.egress!.iface, claims });
+  }
+  const arrived = refused.flatMap((f) => errors.get(f)!.arrived);
+  const inside = ctx.correlation.roles.inside;
+  return {
+    flows,
+    errors,
+    refused,
+    rateLimited,
+    unanswered,
+    refusedDsts,
+    senders: [...new Set(arrived.map((e) => ipv4ToString(e.src)))],
+    kinds: [...new Set(arrived.map((e) => icmpErrorName(e.type, e.code)))],
+    conflicts: [...conflicts.values()],
+    vpcSide: inside !== null && flows.every((f) => ctx.ifaceName(f.egress!.iface) === inside),
+  };
+}
+
+const list = (xs: readonly string[]): string => `${xs.slice(0, 3).join(', ')}${xs.length > 3 ? '…' : ''}`;
+const macs = (c: Conflict): string => c.claims.map((k) => macToString(k.mac)).join(', ');
+
+/** The far side that refused is the destination itself (not a router or firewall on the way). */
+function destinationRefuses(x: Facts): boolean {
+  return x.senders.every((s) => x.refusedDsts.includes(s));
+}
+
+function titleOf(x: Facts): string {
+  if (x.conflicts.length) return `Another host answers for ${list(x.conflicts.map((c) => ipv4ToString(c.address)))}: the replies go to it, not to the gateway`;
+  const dsts = [...new Set(x.flows.map((f) => ipv4ToString(f.observed!.dst)))];
+  if (!x.refused.length) return `No reply comes back from ${list(dsts)}`;
+  const kinds = x.kinds.join(', ');
+  if (x.unanswered.length) return `No reply comes back from ${list(dsts)}; ${list(x.senders)} answers some with ${kinds}`;
+  if (destinationRefuses(x)) return `${list(x.refusedDsts)} ${x.refusedDsts.length === 1 ? 'refuses' : 'refuse'} the flows the gateway forwards: ${kinds} comes back instead of replies`;
+  return `${list(x.senders)} beyond the gateway ${x.senders.length === 1 ? 'answers' : 'answer'} ${kinds} for ${list(x.refusedDsts)}: the flows go no further`;
+}
+
+function detailOf(ctx: CheckContext, x: Facts): string {
+  const n = plural(x.flows.length, 'flow');
+  let text: string;
+  if (!x.refused.length) {
+    text = `${n} left the gateway correctly translated and nothing came back while the captures ran.`;
+  } else {
+    const relayedAll = x.refused.every((f) => x.errors.get(f)!.relayed.length > 0);
+    const loop = x.refused.some((f) => x.errors.get(f)!.arrived.some((e) => e.type === 11 && e.code === 0));
+    text =
+      `${n} left the gateway correctly translated. Instead of replies to ${plural(x.refused.length, 'flow')}, ${list(x.senders)} sent ICMP ${x.kinds.join(', ')}` +
+      `${relayedAll ? ', which the gateway relayed back to the senders with the NAT undone' : ''}: the gateway forwarded the requests and ` +
+      `${destinationRefuses(x) ? 'the destination refuses them (a firewall REJECT there, or nothing serving)' : 'a router or firewall beyond it refuses them'}.` +
+      (loop ? ' Time exceeded for packets that left with a full TTL means a routing loop beyond the gateway.' : '');
+    const r = x.rateLimited.length;
+    if (r) text += ` ${plural(r, 'flow')} to the same destination got no answer at all: hosts rate-limit their ICMP errors, so ${r === 1 ? 'it was' : 'they were'} most likely refused too.`;
+    if (x.unanswered.length) text += ` ${plural(x.unanswered.length, 'flow')} got nothing back at all while the captures ran.`;
+  }
+  if (x.conflicts.length) {
+    const claimed = x.conflicts.map((c) => `${ipv4ToString(c.address)} is also claimed on ${ctx.ifaceName(c.iface)} by ${macs(c)}`).join('; ');
+    text += ` An address conflict explains it: ${claimed} (ARP from a MAC that is none of the gateway's), so the upstream's ARP cache may send the replies there.`;
+  }
+  return (
+    text +
+    (x.vpcSide
+      ? ' The gateway did its part: the stop is beyond it on the VPC side (the backend, a firewall on it, or its route back through the gateway).'
+      : " The gateway did its part: the stop is upstream (the remote host, a firewall on the way, or routing back to the gateway's address).")
+  );
+}
+
+function evidenceOf(ctx: CheckContext, x: Facts): Evidence[] {
+  const evidence: Evidence[] = [];
+  for (const c of x.conflicts) {
+    for (const k of c.claims.slice(0, 2)) {
+      evidence.push({
+        kind: 'frame',
+        file: ctx.files[k.firstFrame.file]!,
+        iface: ctx.ifaceName(k.iface),
+        frame: k.firstFrame.frame,
+        time: isoNs(k.firstFrame.tsSec, k.firstFrame.tsNsec),
+        summary: `ARP: ${ipv4ToString(k.address)} is-at ${macToString(k.mac)} — another host speaks for the gateway's address (${k.count} time${k.count === 1 ? '' : 's'})`,
+      });
+    }
+  }
+  // Refusals first: what the far side said, and (where captured) the gateway relaying it back.
+  for (const f of x.refused.slice(0, 6)) {
+    const { arrived, relayed } = x.errors.get(f)!;
+    const e = arrived[0]!;
+    evidence.push(errorEvidence(ctx, e, `${ipv4ToString(e.src)} answered ${f.id} with ${icmpErrorName(e.type, e.code)}`));
+    const back = relayed[0];
+    if (back) evidence.push(errorEvidence(ctx, back, `the gateway relayed it back to ${ipv4ToString(f.original.src)}, NAT undone`));
+  }
+  for (const f of [...x.rateLimited, ...x.unanswered].slice(0, 8)) {
+    if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} translated as expected; no reply came back`));
+  }
+  for (const f of x.refused.slice(0, 4)) {
+    if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} translated as expected`));
+  }
+  return uniqueEvidence(evidence, 14);
+}
+
+function fixesOf(ctx: CheckContext, x: Facts): string[] {
+  const fixes = x.conflicts.map(
+    (c) =>
+      `# find the other holder of ${ipv4ToString(c.address)} (${macs(c)}): arping -D -c 3 -I ${ctx.ifaceName(c.iface)} ${ipv4ToString(c.address)}; ip neigh show ${ipv4ToString(c.address)} on the router; remove the address there (or give this gateway another EIP)`,
+  );
+  if (x.refused.length) {
+    const dst = x.refusedDsts[0];
+    fixes.push(`# ${list(x.senders)} refuses with ICMP ${x.kinds.join(', ')}: check the firewall there and that the service listens (from the gateway: ping -c 3 ${dst}; nc -vz ${dst} <port>)`);
+  }
+  if (x.unanswered.length) {
+    const dst = ipv4ToString(x.unanswered[0]!.observed!.dst);
+    fixes.push(`# from the gateway: ping -c 3 ${dst}; traceroute -n ${dst}`);
+  }
+  fixes.push('# check that the upstream routes the EIPs back to this gateway and that no firewall on the way drops them');
+  return fixes;
+}
+
 export const upstreamNoReply: Check = {
   id: 'upstream-no-reply',
   description: 'Requests leave the gateway correctly translated but no reply ever comes back: the stop is beyond the gateway.',
@@ -65,101 +217,9 @@ export const upstreamNoReply: Check = {
       return true;
     });
     if (!flows.length) return [];
-    const errors = new Map(flows.map((f) => [f, upstreamErrors(f, local)]));
-    const refused = flows.filter((f) => errors.get(f)!.arrived.length > 0);
-    const silent = flows.filter((f) => errors.get(f)!.arrived.length === 0);
-    const refusedDsts = [...new Set(refused.map((f) => ipv4ToString(f.observed!.dst)))];
-    // Hosts rate-limit their ICMP errors (icmp_ratelimit, per destination): flows to a destination that refused
-    // others and got no answer at all were most likely refused too.
-    const unanswered = silent.filter((f) => !refusedDsts.includes(ipv4ToString(f.observed!.dst)));
-    const evidence: Evidence[] = [];
-    // Another host speaking for the address the replies must come back to (an address conflict: a stale VM, a second
-    // gateway holding the same EIP): the router's ARP cache may send them there.
-    const conflicts = new Map<string, { address: number; iface: number; claims: ReturnType<typeof foreignClaims> }>();
-    for (const f of unanswered) {
-      const claims = foreignClaims(ctx, f.egress!.iface, f.observed!.src);
-      if (claims.length) conflicts.set(`${f.egress!.iface}|${f.observed!.src}`, { address: f.observed!.src, iface: f.egress!.iface, claims });
-    }
-    for (const c of conflicts.values()) {
-      for (const k of c.claims.slice(0, 2)) {
-        evidence.push({
-          kind: 'frame',
-          file: ctx.files[k.firstFrame.file]!,
-          iface: ctx.ifaceName(k.iface),
-          frame: k.firstFrame.frame,
-          time: isoNs(k.firstFrame.tsSec, k.firstFrame.tsNsec),
-          summary: `ARP: ${ipv4ToString(k.address)} is-at ${macToString(k.mac)} — another host speaks for the gateway's address (${k.count} time${k.count === 1 ? '' : 's'})`,
-        });
-      }
-    }
-    // Refusals first: what the far side said, and (where captured) the gateway relaying it back.
-    for (const f of refused.slice(0, 6)) {
-      const { arrived, relayed } = errors.get(f)!;
-      const e = arrived[0]!;
-      evidence.push(errorEvidence(ctx, e, `${ipv4ToString(e.src)} answered ${f.id} with ${icmpErrorName(e.type, e.code)}`));
-      const back = relayed[0];
-      if (back) evidence.push(errorEvidence(ctx, back, `the gateway relayed it back to ${ipv4ToString(f.original.src)}, NAT undone`));
-    }
-    for (const f of silent.slice(0, 8)) {
-      if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} translated as expected; no reply came back`));
-    }
-    for (const f of refused.slice(0, 4)) {
-      if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} translated as expected`));
-    }
-    const dsts = [...new Set(flows.map((f) => ipv4ToString(f.observed!.dst)))];
-    const kinds = [...new Set(refused.flatMap((f) => errors.get(f)!.arrived.map((e) => icmpErrorName(e.type, e.code))))];
-    const senders = [...new Set(refused.flatMap((f) => errors.get(f)!.arrived.map((e) => ipv4ToString(e.src))))];
-    // DNATed flows leave by the inside: what does not answer is a backend in the VPC, not the internet.
-    const inside = ctx.correlation.roles.inside;
-    const vpcSide = inside !== null && flows.every((f) => ctx.ifaceName(f.egress!.iface) === inside);
-    const list = (xs: string[]): string => `${xs.slice(0, 3).join(', ')}${xs.length > 3 ? '…' : ''}`;
-    const dstRefuses = senders.every((x) => refusedDsts.includes(x));
-    const relayedAll = refused.length > 0 && refused.every((f) => errors.get(f)!.relayed.length > 0);
-    const conflict = [...conflicts.values()];
-    const conflictText = conflict
-      .map((c) => `${ipv4ToString(c.address)} is also claimed on ${ctx.ifaceName(c.iface)} by ${c.claims.map((k) => macToString(k.mac)).join(', ')}`)
-      .join('; ');
-    const title = conflict.length
-      ? `Another host answers for ${list(conflict.map((c) => ipv4ToString(c.address)))}: the replies go to it, not to the gateway`
-      : !refused.length
-      ? `No reply comes back from ${list(dsts)}`
-      : !unanswered.length
-        ? dstRefuses
-          ? `${list(refusedDsts)} ${refusedDsts.length === 1 ? 'refuses' : 'refuse'} the flows the gateway forwards: ${kinds.join(', ')} comes back instead of replies`
-          : `${list(senders)} beyond the gateway ${senders.length === 1 ? 'answers' : 'answer'} ${kinds.join(', ')} for ${list(refusedDsts)}: the flows go no further`
-        : `No reply comes back from ${list(dsts)}; ${list(senders)} answers some with ${kinds.join(', ')}`;
-    const refusedText = refused.length
-      ? ` Instead of replies to ${plural(refused.length, 'flow')}, ${list(senders)} sent ICMP ${kinds.join(', ')}${relayedAll ? ', which the gateway relayed back to the senders with the NAT undone' : ''}: the gateway forwarded the requests and ${dstRefuses ? 'the destination refuses them (a firewall REJECT there, or nothing serving)' : 'a router or firewall beyond it refuses them'}.` +
-        (refused.some((f) => errors.get(f)!.arrived.some((e) => e.type === 11 && e.code === 0)) ? ' Time exceeded for packets that left with a full TTL means a routing loop beyond the gateway.' : '')
-      : '';
-    const rateLimited = silent.length - unanswered.length;
-    const silentText =
-      (rateLimited ? ` ${plural(rateLimited, 'flow')} to the same destination got no answer at all: hosts rate-limit their ICMP errors, so ${rateLimited === 1 ? 'it was' : 'they were'} most likely refused too.` : '') +
-      (unanswered.length ? ` ${plural(unanswered.length, 'flow')} got nothing back at all while the captures ran.` : '');
-    return [
-      finding(
-        'upstream-no-reply',
-        'error',
-        refused.length && !unanswered.length && !conflict.length ? 'confirmed' : 'likely',
-        title,
-        (refused.length
-          ? `${plural(flows.length, 'flow')} left the gateway correctly translated.${refusedText}${silentText}`
-          : `${plural(flows.length, 'flow')} left the gateway correctly translated and nothing came back while the captures ran.`) +
-          (conflict.length
-            ? ` An address conflict explains it: ${conflictText} (ARP from a MAC that is none of the gateway's), so the upstream's ARP cache may send the replies there.`
-            : '') +
-          (vpcSide
-            ? ' The gateway did its part: the stop is beyond it on the VPC side (the backend, a firewall on it, or its route back through the gateway).'
-            : " The gateway did its part: the stop is upstream (the remote host, a firewall on the way, or routing back to the gateway's address)."),
-        uniqueEvidence(evidence, 14),
-        [
-          ...conflict.map((c) => `# find the other holder of ${ipv4ToString(c.address)} (${c.claims.map((k) => macToString(k.mac)).join(', ')}): arping -D -c 3 -I ${ctx.ifaceName(c.iface)} ${ipv4ToString(c.address)}; ip neigh show ${ipv4ToString(c.address)} on the router; remove the address there (or give this gateway another EIP)`),
-          ...(refused.length ? [`# ${list(senders)} refuses with ICMP ${kinds.join(', ')}: check the firewall there and that the service listens (from the gateway: ping -c 3 ${refusedDsts[0]}; nc -vz ${refusedDsts[0]} <port>)`] : []),
-          ...(unanswered.length ? [`# from the gateway: ping -c 3 ${ipv4ToString(unanswered[0]!.observed!.dst)}; traceroute -n ${ipv4ToString(unanswered[0]!.observed!.dst)}`] : []),
-          '# check that the upstream routes the EIPs back to this gateway and that no firewall on the way drops them',
-        ],
-        flows,
-      ),
-    ];
+    const x = factsOf(ctx, flows, local);
+    // The errors prove a refusal; silence, or a conflict that may send the replies elsewhere, is inferred.
+    const confirmed = x.refused.length > 0 && !x.unanswered.length && !x.conflicts.length;
+    return [finding('upstream-no-reply', 'error', confirmed ? 'confirmed' : 'likely', titleOf(x), detailOf(ctx, x), evidenceOf(ctx, x), fixesOf(ctx, x), flows)];
   },
 };
