@@ -6,6 +6,8 @@ export interface ArpQuestion {
   requests: number;
   /** Senders (protocol addresses) that asked. */
   readonly askers: Set<number>;
+  /** Askers a reply was addressed to (its target protocol address): a host may answer some askers and not others. */
+  readonly answered: Set<number>;
   readonly firstFrame: { file: number; frame: number; tsSec: number; tsNsec: number };
   lastFrame: { file: number; frame: number; tsSec: number; tsNsec: number };
   replies: number;
@@ -59,7 +61,7 @@ export function observeArp(
     const k = `${iface}|${tpa}`;
     let q = t.questions.get(k);
     if (!q) {
-      q = { iface, target: tpa, requests: 0, askers: new Set(), firstFrame: at, lastFrame: at, replies: 0, replyFrame: null };
+      q = { iface, target: tpa, requests: 0, askers: new Set(), answered: new Set(), firstFrame: at, lastFrame: at, replies: 0, replyFrame: null };
       t.questions.set(k, q);
     }
     q.requests++;
@@ -71,6 +73,7 @@ export function observeArp(
     const q = t.questions.get(`${iface}|${spa}`);
     if (q) {
       q.replies++;
+      q.answered.add(tpa);
       if (!q.replyFrame) q.replyFrame = at;
     }
   }

@@ -2,7 +2,8 @@
  * Captures taken with a filter that leaves ARP out (`tcpdump -i net1 icmp or tcp`, `host 203.0.113.9`) are common.
  * Every lab scenario, its captures re-written without ARP by tshark, must still name its cause first; the two
  * causes ARP proves (arp-disabled, egress-neighbor-unresolved) become likely, from the snapshot (NOARP, the
- * neighbour table) — never another cause, and never "no packets stop".
+ * neighbour table) — never another cause, and never "no packets stop" (which is all that is left where ARP is the
+ * only proof: UNTELLABLE).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,12 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const PROVED_BY_ARP = new Set(['arp-disabled', 'egress-neighbor-unresolved']);
 
+/** Scenarios whose only proof is ARP, with nothing in the snapshot to stand in for it: their stop is still said. */
+const UNTELLABLE: Record<string, string> = {
+  'eip-conflict-arp':
+    'the conflicting announcement and the unanswered requests are the proof, and the router answered by the time the snapshot was taken: the stop stays unexplained (forward-chain-drop, possible)',
+};
+
 describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('lab captures taken without ARP', () => {
   let out = '';
   beforeAll(async () => {
@@ -29,6 +36,10 @@ describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('lab captures taken without ARP'
       const errors = a.findings.filter((f) => f.severity === 'error');
       if (s.check === null) {
         expect(errors.map((f) => f.check)).toEqual([]);
+        return;
+      }
+      if (UNTELLABLE[name]) {
+        expect(a.summary.verdict, UNTELLABLE[name]).toBe('packets-stop');
         return;
       }
       // First among the findings of its severity (snapshot-backend-mismatch is a warning: the gateway is fine).

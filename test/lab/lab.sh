@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict
+  snat-wrong-interface eip-conflict eip-conflict-arp
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -58,6 +58,7 @@ scenario_spec() {
     traceroute) echo "-|lan|pcap" ;;
     snat-wrong-interface) echo "snat-missing|lan|pcap" ;;
     eip-conflict) echo "upstream-no-reply|vpc|pcapng" ;;
+    eip-conflict-arp) echo "egress-neighbor-unresolved|lan|pcap-nano" ;;
     *) return 1 ;;
   esac
 }
@@ -499,6 +500,12 @@ run_scenario() { # outdir scenario index
       local rmac
       rmac=$(rt cat /sys/class/net/up0/address)
       gw ip neigh replace "$NEXTHOP" lladdr "$rmac" dev "$OUT_IF" nud permanent ;;
+    eip-conflict-arp)
+      # The other face of the conflict: the router holds EIP2 and the gateway does not know its next hop yet. It
+      # asks for it from EIP2 (the source its SNATed packets leave with), and the router does not answer a sender
+      # it takes for its own address: app2's packets never leave. Only app2 sends through the next hop here; the
+      # outside client's pings are answered through a neighbour entry of their own.
+      rt ip addr add "$EIP2/32" dev up0 ;;
     upstream-reject)
       # The remote refuses the requests itself with ICMP host unreachable, which the gateway relays back to the
       # senders; the remote rate-limits its errors, so some requests get no answer at all.
@@ -541,6 +548,11 @@ run_scenario() { # outdir scenario index
     eip-conflict)
       garp "$NS_RT" up0 "$EIP2"
       standard_traffic ;;
+    eip-conflict-arp)
+      garp "$NS_RT" up0 "$EIP2"
+      spawn ping_from "$NS_APP2" -c 5 -i 0.2 "$REMOTE"
+      spawn ping_from "$NS_RT" -c 5 -i 0.2 -I "$CLIENT" "$EIP"
+      join ;;
     traceroute)
       standard_traffic
       # As traceroute does: UDP probes to 33434 and up, one port per probe, the TTL growing; and ICMP probes.

@@ -536,6 +536,19 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, on(E, 'in'), echoReply(a.remote, a.eip))).toBeGreaterThanOrEqual(5);
   },
 
+  'eip-conflict-arp': (b) => {
+    // The router holds EIP2 and announces it; the gateway asks for its next hop from EIP2 and gets no answer, so
+    // app2's requests do not leave while the captures hold them (the router's own ARP at the very end lets the
+    // gateway learn its MAC, and the queued requests go out seconds late). The outside client's pings pass.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, (p) => on(E, 'in')(p) && p.arpOp === 1 && p.arpSender === a.eip2 && p.arpTarget === a.eip2)).toBe(1);
+    const asks = count(b, (p) => on(E, 'out')(p) && p.arpOp === 1 && p.arpSender === a.eip2 && p.arpTarget === a.nexthop);
+    expect(asks).toBeGreaterThanOrEqual(2);
+    expect(count(b, (p) => on(E, 'in')(p) && p.arpOp === 2 && p.arpSender === a.nexthop)).toBe(0);
+    expect(count(b, on(I, 'in'), echoRequest(a.app2, a.remote))).toBe(5);
+    expectClientToEipDelivered(b);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

@@ -1,9 +1,11 @@
 import type { Evidence } from '../../model/analysis.js';
-import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { uniqueEvidence } from '../evidence.js';
-import { arpEvidence, askedByGateway, isUnresolvedState, neighbour, unansweredArp } from '../arp-facts.js';
+import { arpEvidence, askedByGateway, foreignClaims, isUnresolvedState, neighbour, unansweredArp } from '../arp-facts.js';
+import { ipv4ToString as ip, macToString } from '../../model/address.js';
+import { isoNs } from '../../model/time.js';
+import type { ArpClaim } from '../../correlate/arp-tracker.js';
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 
@@ -23,12 +25,31 @@ function askedForByGateway(ctx: CheckContext, egress: string): number | null {
   return best;
 }
 
+/** The source address a flow's packets leave with after SNAT (or MASQUERADE), as the simulator predicts; null without one. */
+function snatSource(f: AssembledFlow): number | null {
+  const r = f.trace?.rewrites.find((x) => x.kind === 'SNAT' || x.kind === 'MASQUERADE');
+  return r ? r.after.src : null;
+}
+
+/**
+ * The other face of an address conflict: the gateway asks for its next hop from the address its packets leave with
+ * (their SNAT source), and the hop answers the gateway's other addresses but never that one — because another MAC
+ * claims it (a router will not answer a sender it takes for its own address, or for a host it knows by another MAC).
+ */
+function conflictingAsker(ctx: CheckContext, f: AssembledFlow, e: number, hop: number): { asker: number; claims: ArpClaim[] } | null {
+  const asker = snatSource(f);
+  const q = ctx.correlation.state.arp.questions.get(`${e}|${hop}`);
+  if (asker === null || !q || !q.askers.has(asker) || q.answered.has(asker)) return null;
+  const claims = foreignClaims(ctx, e, asker);
+  return claims.length ? { asker, claims } : null;
+}
+
 export const egressNeighborUnresolved: Check = {
   id: 'egress-neighbor-unresolved',
   description: 'Translated packets never leave: the gateway asks by ARP for the next hop on the egress side and nobody answers.',
   rank: 2,
   run(ctx: CheckContext) {
-    const byHop = new Map<number, { flows: AssembledFlow[]; egress: string; inferred: boolean }>();
+    const byHop = new Map<number, { flows: AssembledFlow[]; egress: string; inferred: boolean; conflict: { asker: number; claims: ArpClaim[] } | null }>();
     for (const f of ctx.flows) {
       if (f.disposition !== 'stopped-at-gateway') continue;
       const d = f.trace?.disposition;
@@ -41,13 +62,20 @@ export const egressNeighborUnresolved: Check = {
       const e = ctx.ifaceIndex(d.egress);
       const unanswered = e >= 0 ? unansweredArp(ctx, e, hop) : null;
       const n = neighbour(ctx, hop);
-      if (!unanswered && !(n && isUnresolvedState(n.states))) continue;
-      const g = byHop.get(hop) ?? { flows: [], egress: d.egress, inferred: d.nextHop === null };
+      // A conflict over the address the gateway asks from explains the silence better than a hop that is down.
+      const conflict = e >= 0 ? conflictingAsker(ctx, f, e, hop) : null;
+      if (!unanswered && !(n && isUnresolvedState(n.states)) && !conflict) continue;
+      const g = byHop.get(hop) ?? { flows: [], egress: d.egress, inferred: d.nextHop === null, conflict: null };
       g.flows.push(f);
+      g.conflict ??= conflict;
       byHop.set(hop, g);
     }
     const out = [];
     for (const [hop, g] of byHop) {
+      if (g.conflict) {
+        out.push(conflictFinding(ctx, hop, g.egress, g.flows, g.conflict));
+        continue;
+      }
       const e = ctx.ifaceIndex(g.egress);
       const q = e >= 0 ? unansweredArp(ctx, e, hop) : null;
       const n = neighbour(ctx, hop);
@@ -61,12 +89,12 @@ export const egressNeighborUnresolved: Check = {
           'egress-neighbor-unresolved',
           'error',
           q && !g.inferred ? 'confirmed' : 'likely',
-          `The next hop ${ipv4ToString(hop)} on ${g.egress} does not answer ARP`,
-          `${plural(g.flows.length, 'flow')} should leave by ${g.egress} via ${ipv4ToString(hop)}, but ${q ? `the gateway's ${plural(q.requests, 'ARP request')} for it went unanswered` : 'its neighbour entry is unresolved'}, so the translated packets never left.` +
-            (g.inferred ? ` The snapshot has no routes: ${ipv4ToString(hop)} is taken for the next hop because it is the address the gateway kept asking for on ${g.egress}; \`ip route\` confirms it.` : ''),
+          `The next hop ${ip(hop)} on ${g.egress} does not answer ARP`,
+          `${plural(g.flows.length, 'flow')} should leave by ${g.egress} via ${ip(hop)}, but ${q ? `the gateway's ${plural(q.requests, 'ARP request')} for it went unanswered` : 'its neighbour entry is unresolved'}, so the translated packets never left.` +
+            (g.inferred ? ` The snapshot has no routes: ${ip(hop)} is taken for the next hop because it is the address the gateway kept asking for on ${g.egress}; \`ip route\` confirms it.` : ''),
           uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, g.flows)], 16),
           [
-            `ip neigh show ${ipv4ToString(hop)} dev ${g.egress}; arping -I ${g.egress} -c 3 ${ipv4ToString(hop)}  # is the upstream gateway up?`,
+            `ip neigh show ${ip(hop)} dev ${g.egress}; arping -I ${g.egress} -c 3 ${ip(hop)}  # is the upstream gateway up?`,
             `# if the default route names the wrong address: ip route replace default via <correct-gateway> dev ${g.egress}`,
           ],
           g.flows,
@@ -76,3 +104,35 @@ export const egressNeighborUnresolved: Check = {
     return out;
   },
 };
+
+function conflictFinding(ctx: CheckContext, hop: number, egress: string, flows: AssembledFlow[], c: { asker: number; claims: ArpClaim[] }) {
+  const e = ctx.ifaceIndex(egress);
+  const q = ctx.correlation.state.arp.questions.get(`${e}|${hop}`)!;
+  const macs = c.claims.map((k) => macToString(k.mac)).join(', ');
+  const evidence: Evidence[] = [
+    ...arpEvidence(ctx, q, `the gateway asks for its next hop on ${egress}; answered for ${[...q.answered].map(ip).join(', ') || 'none of its addresses'}, never for ${ip(c.asker)}`),
+    ...c.claims.slice(0, 2).map(
+      (k): Evidence => ({
+        kind: 'frame',
+        file: ctx.files[k.firstFrame.file]!,
+        iface: egress,
+        frame: k.firstFrame.frame,
+        time: isoNs(k.firstFrame.tsSec, k.firstFrame.tsNsec),
+        summary: `ARP: ${ip(k.address)} is-at ${macToString(k.mac)} — another host speaks for the gateway's address (${k.count} time${k.count === 1 ? '' : 's'})`,
+      }),
+    ),
+  ];
+  return finding(
+    'egress-neighbor-unresolved',
+    'error',
+    'likely',
+    `The next hop ${ip(hop)} does not answer the gateway asking from ${ip(c.asker)}: another host claims that address`,
+    `${plural(flows.length, 'flow')} SNATed to ${ip(c.asker)} should leave by ${egress} via ${ip(hop)}, but the gateway's ARP requests for it sent from ${ip(c.asker)} got no answer${q.answered.size ? `, while those from ${[...q.answered].map(ip).join(', ')} did` : q.askers.size > 1 ? ', nor did those from its other addresses' : ''}. ${ip(c.asker)} is also claimed on ${egress} by ${macs} (ARP from a MAC that is none of the gateway's): an address conflict, and ${ip(hop)} will not answer a sender it knows by another MAC, or takes for its own address. The packets wait for a next hop and are dropped.`,
+    uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
+    [
+      `# find the other holder of ${ip(c.asker)} (${macs}): arping -D -c 3 -I ${egress} ${ip(c.asker)}; ip neigh show ${ip(c.asker)} on ${ip(hop)}; remove the address there (or give this gateway another EIP)`,
+      `ip neigh show ${ip(hop)} dev ${egress}  # the gateway's view of its next hop`,
+    ],
+    flows,
+  );
+}
