@@ -86,7 +86,9 @@ export function headline(a: Analysis): { readonly kind: 'stop' | 'ok' | 'unjudge
 
 export function reportFacts(analysis: Analysis): ReportFacts {
   const baseDir = commonDir(analysis.inputs.map((i) => i.path));
-  const rel = (p: string): string => (baseDir && p.startsWith(baseDir) ? p.slice(baseDir.length) : p);
+  const one = (p: string): string => (baseDir && p.startsWith(baseDir) ? p.slice(baseDir.length) : p);
+  // A warning about several files names them all, joined by ", ": each is shortened.
+  const rel = (p: string): string => p.split(', ').map(one).join(', ');
   const errors = analysis.findings.filter((f) => f.severity === 'error');
   const rootCause = errors[0] ?? analysis.findings.find((f) => f.severity === 'warning') ?? null;
   const otherFindings = analysis.findings.filter((f) => f !== rootCause);

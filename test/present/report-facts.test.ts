@@ -39,6 +39,8 @@ describe('reportFacts on the ip-forward-off analysis', () => {
     expect(f.neverFired.map((r) => r.line)).toEqual([14, 18, 20, 21, 22, 23]);
     expect(f.overallLoss).toEqual({ judged: 28, lost: 28 });
     expect(f.rel('/bundle/ip-forward-off/eth0.pcap')).toBe('eth0.pcap');
+    // A warning about both captures names both: each is shortened.
+    expect(f.rel('/bundle/ip-forward-off/eth0.pcap, /bundle/ip-forward-off/net1.pcap')).toBe('eth0.pcap, net1.pcap');
     expect(f.ifaces).toEqual(['eth0', 'net1']);
   });
 });
