@@ -25,7 +25,9 @@ export function commonDir(paths: readonly string[]): string {
 export function buildInputs(a: Analysis, width: number): ViewBody {
   const lines: Line[] = [];
   const dir = commonDir(a.inputs.map((f) => f.path));
-  const short = (p: string) => (dir && p.startsWith(dir) ? p.slice(dir.length) : p);
+  const one = (p: string) => (dir && p.startsWith(dir) ? p.slice(dir.length) : p);
+  // A warning about several files names them all, joined by ", ": each is shortened.
+  const short = (p: string) => p.split(', ').map(one).join(', ');
   const hashW = width >= 150 ? 64 : 12;
   const pathW = Math.max(12, width - 2 - 9 - 1 - 13 - 1 - 10 - 1 - 9 - 1 - hashW - 1);
   lines.push([seg('Files', { bold: true }), seg(dir ? `  in ${dir}` : '', { dim: true })]);
