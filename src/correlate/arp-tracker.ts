@@ -33,6 +33,9 @@ export interface ArpTracker {
 }
 
 const MAX_CLAIMS = 4096;
+/** Targets asked for, and askers kept per target: what a capture of an ARP scan or flood may hold is bounded. */
+const MAX_QUESTIONS = 16384;
+const MAX_ASKERS = 64;
 
 export function newArpTracker(): ArpTracker {
   return { questions: new Map(), claims: new Map(), requests: 0, replies: 0 };
@@ -61,11 +64,13 @@ export function observeArp(
     const k = `${iface}|${tpa}`;
     let q = t.questions.get(k);
     if (!q) {
+      // An ARP scan asks for every address of a subnet: past MAX_QUESTIONS targets, new ones are only counted.
+      if (t.questions.size >= MAX_QUESTIONS) return;
       q = { iface, target: tpa, requests: 0, askers: new Set(), answered: new Set(), firstFrame: at, lastFrame: at, replies: 0, replyFrame: null };
       t.questions.set(k, q);
     }
     q.requests++;
-    q.askers.add(spa);
+    if (q.askers.size < MAX_ASKERS) q.askers.add(spa);
     q.lastFrame = at;
   } else if (op === REPLY) {
     t.replies++;
@@ -73,7 +78,7 @@ export function observeArp(
     const q = t.questions.get(`${iface}|${spa}`);
     if (q) {
       q.replies++;
-      q.answered.add(tpa);
+      if (q.answered.size < MAX_ASKERS) q.answered.add(tpa);
       if (!q.replyFrame) q.replyFrame = at;
     }
   }

@@ -843,8 +843,16 @@ function quoteError(s: CorrelatorState, f: Float64Array, at: number, iface: numb
     fromGateway,
     dir: arrival === Dir.UNKNOWN ? (fromGateway ? Dir.OUT : Dir.IN) : arrival,
   };
-  if (id >= 0) (s.errors[id] ??= []).push(e);
+  if (id >= 0) keepError((s.errors[id] ??= []), e);
   else if (s.orphanErrors.length < 1000) s.orphanErrors.push(e);
+}
+
+/** ICMP errors kept per connection: a flood of them (port unreachable for every datagram of a UDP stream) must not grow without bound. */
+const MAX_ERRORS = 256;
+
+/** Keep `e` unless the connection has MAX_ERRORS already; even then, a kind of error not among them yet (type, code, interface, direction). */
+function keepError(list: QuotedError[], e: QuotedError): void {
+  if (list.length < MAX_ERRORS || !list.some((x) => x.type === e.type && x.code === e.code && x.iface === e.iface && x.dir === e.dir)) list.push(e);
 }
 
 /** The flow (union-find root connection id) connection `id` belongs to. */
