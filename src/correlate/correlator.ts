@@ -4,12 +4,12 @@ import { Net, PacketType, Proto, TcpFlag } from '../model/packet.js';
 import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
 import { MAX_LATENCIES, MAX_UNMATCHED_SAMPLES, samplesKept, slot, TAIL, type Connection, type QuotedError, type UnmatchedTimes } from './connection.js';
 import { ConnField, findConnection, insertFound, newConnectionTable, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
-import { acknowledged, observeTcp } from './tcp-acks.js';
+import { acknowledged, after, observeTcp } from './tcp-acks.js';
 import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
 import { Dir, forwardableIpv4, isEcho, isIcmpError, type DirId } from './packet-info.js';
 import { Cut, keepRow, keepSlot, Kept, keptGet, keptSet, newPacketStore, writePacketFields, type PacketStore } from './packet-store.js';
 import { StoredConnection } from './stored-connection.js';
-import { countPiece, expectPiece, idSlot, newResegmenting, notAfter, sameCutFlags, seqSlot, usePiece, type Resegmenting } from './resegment.js';
+import { countPiece, expectPiece, idSlot, newResegmenting, sameCutFlags, seqSlot, usePiece, type Resegmenting } from './resegment.js';
 
 export interface CorrelatorOptions {
   /** The gateway's own IPv4 addresses (from the snapshot). */
@@ -415,7 +415,7 @@ function cutApart(s: CorrelatorState, p: Float64Array, at: number, iface: number
   const end = (seq + p[at + Row.PAYLOAD_LENGTH]!) >>> 0;
   const runEnd = r.nextEnd[k]!;
   const t = p[at + Row.T]!;
-  if (r.nextTtl[k] !== ttl || (ipId !== last && ipId !== ((last + 1) & 0xffff)) || t - r.nextT[k]! > s.options.windowNs || !notAfter(end, runEnd)) return false;
+  if (r.nextTtl[k] !== ttl || (ipId !== last && ipId !== ((last + 1) & 0xffff)) || t - r.nextT[k]! > s.options.windowNs || after(end, runEnd)) return false;
   const mergedKept = r.nextMerged[k]!;
   usePiece(r, k);
   countPiece(r, iface, -1);

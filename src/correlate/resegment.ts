@@ -90,11 +90,6 @@ export function sameCutFlags(a: number, b: number): boolean {
   return (a & KEPT_FLAGS) === (b & KEPT_FLAGS);
 }
 
-/** `a` is at or before `b` in sequence space (RFC 9293 §3.4: modulo 2^32). */
-export function notAfter(a: number, b: number): boolean {
-  return ((b - a) | 0) >= 0;
-}
-
 /** Expect the piece after one that ended at `seq` (exclusive), of a run on `iface` ending at `end`. */
 export function expectPiece(r: Resegmenting, seq: number, ack: number, end: number, iface: number, ttl: number, ipId: number, t: number, mergedKept: number): void {
   const k = seqSlot(seq, ack);

@@ -17,7 +17,7 @@ const END_SEEN = 4;
 const RETRANS_SEEN = 16;
 
 /** a is after b in sequence space (RFC 9293 §3.4: modulo 2^32). */
-function after(a: number, b: number): boolean {
+export function after(a: number, b: number): boolean {
   return ((a - b) | 0) > 0;
 }
 
