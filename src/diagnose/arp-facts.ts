@@ -1,6 +1,6 @@
 import type { Evidence } from '../model/analysis.js';
 import { natOwnAddresses } from '../gateway/nat-addresses.js';
-import { ipv4ToString } from '../model/address.js';
+import { ipv4ToString, macToString } from '../model/address.js';
 import { isoNs } from '../model/time.js';
 import type { ArpClaim, ArpQuestion } from '../correlate/arp-tracker.js';
 import type { CheckContext } from './check.js';
@@ -81,4 +81,27 @@ export function foreignClaims(ctx: CheckContext, iface: number, address: number)
   const out: ArpClaim[] = [];
   for (const c of state.arp.claims.values()) if (c.iface === iface && c.address === address && !own.has(c.mac)) out.push(c);
   return out;
+}
+
+/** A conflicting claim's first frame as evidence: another MAC speaking for one of the gateway's addresses. */
+export function claimEvidence(ctx: CheckContext, k: ArpClaim): Evidence {
+  return {
+    kind: 'frame',
+    file: ctx.files[k.firstFrame.file]!,
+    iface: ctx.ifaceName(k.iface),
+    frame: k.firstFrame.frame,
+    time: isoNs(k.firstFrame.tsSec, k.firstFrame.tsNsec),
+    summary: `ARP: ${ipv4ToString(k.address)} is-at ${macToString(k.mac)} — another host speaks for the gateway's address (${k.count} time${k.count === 1 ? '' : 's'})`,
+  };
+}
+
+/** The MACs of conflicting claims, for a finding's text. */
+export function claimMacs(claims: readonly ArpClaim[]): string {
+  return claims.map((k) => macToString(k.mac)).join(', ');
+}
+
+/** The fix for an address conflict over `address` on `iface`: find the other holder (`where` to look at its ARP cache) and take the address away from it. */
+export function otherHolderFix(ctx: CheckContext, iface: number, address: number, claims: readonly ArpClaim[], where: string): string {
+  const a = ipv4ToString(address);
+  return `# find the other holder of ${a} (${claimMacs(claims)}): arping -D -c 3 -I ${ctx.ifaceName(iface)} ${a}; ip neigh show ${a} on ${where}; remove the address there (or give this gateway another EIP)`;
 }

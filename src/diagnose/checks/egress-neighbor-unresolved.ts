@@ -2,9 +2,8 @@ import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { uniqueEvidence } from '../evidence.js';
-import { arpEvidence, askedByGateway, foreignClaims, isUnresolvedState, neighbour, unansweredArp } from '../arp-facts.js';
-import { ipv4ToString as ip, macToString } from '../../model/address.js';
-import { isoNs } from '../../model/time.js';
+import { arpEvidence, askedByGateway, claimEvidence, claimMacs, foreignClaims, isUnresolvedState, neighbour, otherHolderFix, unansweredArp } from '../arp-facts.js';
+import { ipv4ToString as ip } from '../../model/address.js';
 import type { ArpClaim } from '../../correlate/arp-tracker.js';
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
@@ -108,19 +107,10 @@ export const egressNeighborUnresolved: Check = {
 function conflictFinding(ctx: CheckContext, hop: number, egress: string, flows: AssembledFlow[], c: { asker: number; claims: ArpClaim[] }) {
   const e = ctx.ifaceIndex(egress);
   const q = ctx.correlation.state.arp.questions.get(`${e}|${hop}`)!;
-  const macs = c.claims.map((k) => macToString(k.mac)).join(', ');
+  const macs = claimMacs(c.claims);
   const evidence: Evidence[] = [
     ...arpEvidence(ctx, q, `the gateway asks for its next hop on ${egress}; answered for ${[...q.answered].map(ip).join(', ') || 'none of its addresses'}, never for ${ip(c.asker)}`),
-    ...c.claims.slice(0, 2).map(
-      (k): Evidence => ({
-        kind: 'frame',
-        file: ctx.files[k.firstFrame.file]!,
-        iface: egress,
-        frame: k.firstFrame.frame,
-        time: isoNs(k.firstFrame.tsSec, k.firstFrame.tsNsec),
-        summary: `ARP: ${ip(k.address)} is-at ${macToString(k.mac)} — another host speaks for the gateway's address (${k.count} time${k.count === 1 ? '' : 's'})`,
-      }),
-    ),
+    ...c.claims.slice(0, 2).map((k) => claimEvidence(ctx, k)),
   ];
   return finding(
     'egress-neighbor-unresolved',
@@ -130,7 +120,7 @@ function conflictFinding(ctx: CheckContext, hop: number, egress: string, flows: 
     `${plural(flows.length, 'flow')} SNATed to ${ip(c.asker)} should leave by ${egress} via ${ip(hop)}, but the gateway's ARP requests for it sent from ${ip(c.asker)} got no answer${q.answered.size ? `, while those from ${[...q.answered].map(ip).join(', ')} did` : q.askers.size > 1 ? ', nor did those from its other addresses' : ''}. ${ip(c.asker)} is also claimed on ${egress} by ${macs} (ARP from a MAC that is none of the gateway's): an address conflict, and ${ip(hop)} will not answer a sender it knows by another MAC, or takes for its own address. The packets wait for a next hop and are dropped.`,
     uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
     [
-      `# find the other holder of ${ip(c.asker)} (${macs}): arping -D -c 3 -I ${egress} ${ip(c.asker)}; ip neigh show ${ip(c.asker)} on ${ip(hop)}; remove the address there (or give this gateway another EIP)`,
+      otherHolderFix(ctx, e, c.asker, c.claims, ip(hop)),
       `ip neigh show ${ip(hop)} dev ${egress}  # the gateway's view of its next hop`,
     ],
     flows,

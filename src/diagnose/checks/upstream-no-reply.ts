@@ -1,11 +1,10 @@
 import type { Evidence } from '../../model/analysis.js';
-import { ipv4ToString, macToString } from '../../model/address.js';
-import { isoNs } from '../../model/time.js';
+import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
 import { plural } from '../flow-facts.js';
-import { foreignClaims, gatewayOwnAddresses, noarpHolds, unansweredArp } from '../arp-facts.js';
+import { claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { ArpClaim } from '../../correlate/arp-tracker.js';
 import type { QuotedError } from '../../correlate/connection.js';
@@ -108,7 +107,6 @@ function factsOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: Readon
 }
 
 const list = (xs: readonly string[]): string => `${xs.slice(0, 3).join(', ')}${xs.length > 3 ? '…' : ''}`;
-const macs = (c: Conflict): string => c.claims.map((k) => macToString(k.mac)).join(', ');
 
 /** The far side that refused is the destination itself (not a router or firewall on the way). */
 function destinationRefuses(x: Facts): boolean {
@@ -143,7 +141,7 @@ function detailOf(ctx: CheckContext, x: Facts): string {
     if (x.unanswered.length) text += ` ${plural(x.unanswered.length, 'flow')} got nothing back at all while the captures ran.`;
   }
   if (x.conflicts.length) {
-    const claimed = x.conflicts.map((c) => `${ipv4ToString(c.address)} is also claimed on ${ctx.ifaceName(c.iface)} by ${macs(c)}`).join('; ');
+    const claimed = x.conflicts.map((c) => `${ipv4ToString(c.address)} is also claimed on ${ctx.ifaceName(c.iface)} by ${claimMacs(c.claims)}`).join('; ');
     text += ` An address conflict explains it: ${claimed} (ARP from a MAC that is none of the gateway's), so the upstream's ARP cache may send the replies there.`;
   }
   return (
@@ -156,18 +154,7 @@ function detailOf(ctx: CheckContext, x: Facts): string {
 
 function evidenceOf(ctx: CheckContext, x: Facts): Evidence[] {
   const evidence: Evidence[] = [];
-  for (const c of x.conflicts) {
-    for (const k of c.claims.slice(0, 2)) {
-      evidence.push({
-        kind: 'frame',
-        file: ctx.files[k.firstFrame.file]!,
-        iface: ctx.ifaceName(k.iface),
-        frame: k.firstFrame.frame,
-        time: isoNs(k.firstFrame.tsSec, k.firstFrame.tsNsec),
-        summary: `ARP: ${ipv4ToString(k.address)} is-at ${macToString(k.mac)} — another host speaks for the gateway's address (${k.count} time${k.count === 1 ? '' : 's'})`,
-      });
-    }
-  }
+  for (const c of x.conflicts) evidence.push(...c.claims.slice(0, 2).map((k) => claimEvidence(ctx, k)));
   // Refusals first: what the far side said, and (where captured) the gateway relaying it back.
   for (const f of x.refused.slice(0, 6)) {
     const { arrived, relayed } = x.errors.get(f)!;
@@ -186,10 +173,7 @@ function evidenceOf(ctx: CheckContext, x: Facts): Evidence[] {
 }
 
 function fixesOf(ctx: CheckContext, x: Facts): string[] {
-  const fixes = x.conflicts.map(
-    (c) =>
-      `# find the other holder of ${ipv4ToString(c.address)} (${macs(c)}): arping -D -c 3 -I ${ctx.ifaceName(c.iface)} ${ipv4ToString(c.address)}; ip neigh show ${ipv4ToString(c.address)} on the router; remove the address there (or give this gateway another EIP)`,
-  );
+  const fixes = x.conflicts.map((c) => otherHolderFix(ctx, c.iface, c.address, c.claims, 'the router'));
   if (x.refused.length) {
     const dst = x.refusedDsts[0];
     fixes.push(`# ${list(x.senders)} refuses with ICMP ${x.kinds.join(', ')}: check the firewall there and that the service listens (from the gateway: ping -c 3 ${dst}; nc -vz ${dst} <port>)`);
