@@ -647,10 +647,12 @@ describe('correlator: duplicates captured on one interface', () => {
   });
 });
 
-describe('correlator: TCP acknowledgments vouch for copies the capture missed', () => {
-  // The app's segment on LAN (TTL 64) and its SNATed copy on WAN (TTL 63); the server's ACK arrives on WAN
-  // and is forwarded to LAN. Sequence numbers as the app and the server use them (NAT keeps them).
-  const seg = (iface: number, t: number, seq: number, len: number, ipId: number): Pkt => ({
+/**
+ * A segment of the app's TCP connection to REMOTE:80 as it arrives on LAN (TTL 64), or its SNATed copy on WAN
+ * (TTL 63, from the EIP); the payload hash follows the sequence number. Acknowledges 5000.
+ */
+function appSegment(iface: number, t: number, seq: number, len: number, ipId: number): Pkt {
+  return {
     iface,
     t,
     proto: Proto.TCP,
@@ -667,7 +669,12 @@ describe('correlator: TCP acknowledgments vouch for copies the capture missed', 
     tcpFlags: TcpFlag.ACK | TcpFlag.PSH,
     srcMac: iface === LAN ? APP_MAC : GW_WAN_MAC,
     dstMac: iface === LAN ? GW_LAN_MAC : UP_MAC,
-  });
+  };
+}
+
+describe('correlator: TCP acknowledgments vouch for copies the capture missed', () => {
+  // The app's segment on LAN (TTL 64) and its SNATed copy on WAN (TTL 63); the server's ACK arrives on WAN
+  // and is forwarded to LAN. Sequence numbers as the app and the server use them (NAT keeps them).
   const ack = (iface: number, t: number, ackNo: number, ipId: number): Pkt => ({
     iface,
     t,
@@ -690,10 +697,10 @@ describe('correlator: TCP acknowledgments vouch for copies the capture missed', 
 
   test('a segment with no captured copy that the server acknowledged (no retransmission) was forwarded', () => {
     const f = new Feeder({ macs });
-    f.push(seg(LAN, 0, 1000, 100, 1));
-    f.push(seg(WAN, 30_000, 1000, 100, 1));
+    f.push(appSegment(LAN, 0, 1000, 100, 1));
+    f.push(appSegment(WAN, 30_000, 1000, 100, 1));
     // The second segment's copy is missing from the WAN capture; the server acknowledges both.
-    f.push(seg(LAN, 1 * MS, 1100, 100, 2));
+    f.push(appSegment(LAN, 1 * MS, 1100, 100, 2));
     f.push(ack(WAN, 2 * MS, 1200, 77));
     f.push(ack(LAN, 2 * MS + 30_000, 1200, 77));
     const s = f.finish();
@@ -708,11 +715,11 @@ describe('correlator: TCP acknowledgments vouch for copies the capture missed', 
 
   test('a segment the gateway dropped and the app retransmitted stays lost, though the retransmission was acknowledged', () => {
     const f = new Feeder({ macs });
-    f.push(seg(LAN, 0, 1000, 100, 1));
-    f.push(seg(WAN, 30_000, 1000, 100, 1));
-    f.push(seg(LAN, 1 * MS, 1100, 100, 2)); // dropped at the gateway
-    f.push(seg(LAN, 201 * MS, 1100, 100, 3)); // retransmitted (RTO), forwarded
-    f.push(seg(WAN, 201 * MS + 30_000, 1100, 100, 3));
+    f.push(appSegment(LAN, 0, 1000, 100, 1));
+    f.push(appSegment(WAN, 30_000, 1000, 100, 1));
+    f.push(appSegment(LAN, 1 * MS, 1100, 100, 2)); // dropped at the gateway
+    f.push(appSegment(LAN, 201 * MS, 1100, 100, 3)); // retransmitted (RTO), forwarded
+    f.push(appSegment(WAN, 201 * MS + 30_000, 1100, 100, 3));
     f.push(ack(WAN, 202 * MS, 1200, 78));
     f.push(ack(LAN, 202 * MS + 30_000, 1200, 78));
     const s = f.finish();
@@ -723,7 +730,7 @@ describe('correlator: TCP acknowledgments vouch for copies the capture missed', 
 
   test('an acknowledgment that does not reach the segment end, or a bare ACK, vouches for nothing', () => {
     const f = new Feeder({ macs });
-    f.push(seg(LAN, 0, 1000, 100, 1));
+    f.push(appSegment(LAN, 0, 1000, 100, 1));
     f.push(ack(WAN, 1 * MS, 1050, 79)); // partial: bytes 1050..1099 not acknowledged
     f.push(ack(LAN, 1 * MS + 30_000, 1050, 79));
     f.push({ ...ack(LAN, 2 * MS, 9000, 80), src: APP, dst: REMOTE, sport: 30000, dport: 80, ttl: 64, tcpSeq: 1100, srcMac: APP_MAC, dstMac: GW_LAN_MAC });
@@ -757,22 +764,10 @@ describe('correlator: segmentation offload (a segment that arrived merged and le
   const MSS = 1448;
   const FIRST_BYTES = 0x5eed;
   const data = (iface: number, t: number, seq: number, len: number, ipId: number, o: Partial<Pkt> = {}): Pkt => ({
-    iface,
-    t,
-    proto: Proto.TCP,
-    src: iface === LAN ? APP : EIP,
-    dst: REMOTE,
-    sport: iface === LAN ? 30000 : 40000,
-    dport: 80,
-    ttl: iface === LAN ? 64 : 63,
-    ipId,
-    payloadLength: len,
+    ...appSegment(iface, t, seq, len, ipId),
     payloadHash: seq === 1000 ? FIRST_BYTES : (seq * 2654435761) >>> 0,
-    tcpSeq: seq,
-    tcpAck: 5000,
     tcpFlags: TcpFlag.ACK,
     srcMac: iface === LAN ? APP_MAC : GW_LAN_MAC,
-    dstMac: iface === LAN ? GW_LAN_MAC : UP_MAC,
     ...o,
   });
   const macs: [number, number][] = [[LAN, GW_LAN_MAC], [WAN, GW_WAN_MAC]];
