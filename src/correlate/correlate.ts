@@ -118,6 +118,8 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     }
   }
   const ifaces: string[] = [];
+  // The warnings about the captures as a whole name them all.
+  const allCaptures = captures.join(', ');
   const ifaceIndex = new Map<string, number>();
   const ownMacSeen = new Set<string>();
   const windowNs = options.windowNs ?? 2.5e8;
@@ -188,7 +190,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
       const ran = covered.map((c) => `${c.name} ${isoNs(c.from.sec, c.from.nsec).slice(11, 23)}–${isoNs(c.to.sec, c.to.nsec).slice(11, 23)}`);
       options.onWarning({
         code: 'no-overlap',
-        file: captures.join(', '),
+        file: allCaptures,
         message: `the captures do not overlap in time (${ran.join(', ')} UTC): no packet can be followed from one to the other; capture both interfaces at the same time`,
       });
     }
@@ -234,7 +236,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     if (!n) return;
     options.onWarning({
       code: 'foreign-frames',
-      file: captures.join(', '),
+      file: allCaptures,
       message: `${n} IPv4 frame${n === 1 ? '' : 's'} on ${ifaces[i]} went neither from nor to the gateway (none of its MACs in ip addr): the capture was taken on a link others share — the parent NIC of a macvlan interface, a bridge, a mirror port — and ${n === 1 ? 'it was' : 'they were'} left out`,
     });
   });
@@ -242,7 +244,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   if (probes > 0) {
     options.onWarning({
       code: 'traceroute-probes',
-      file: captures.join(', '),
+      file: allCaptures,
       message: `${probes} flow${probes === 1 ? ' was a traceroute probe' : 's were traceroute probes'} (UDP to ports 33434–33534, or a TTL of a few hops run out beyond the gateway: ICMP time exceeded came back): the gateway forwarded ${probes === 1 ? 'it' : 'them'}; an ICMP answer, or none from a silent hop, is what a probe expects, so ${probes === 1 ? 'it counts' : 'they count'} as delivered`,
     });
   }
@@ -251,7 +253,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     const out = state.cut.piecesOn.flatMap((m, o) => (m && o !== i ? [`${ifaces[o]} cut into ${m} smaller ones`] : []));
     options.onWarning({
       code: 'segmentation-offload',
-      file: captures.join(', '),
+      file: allCaptures,
       message: `${n} TCP segment${n === 1 ? '' : 's'} arrived on ${ifaces[i]} merged — by receive offload (GRO/LRO), or unsegmented from a sender on the same host (TSO/GSO over a veth) — and left by ${out.join(', ') || 'the other interface cut into smaller ones'} (segmentation offload off there). Each was matched to its pieces: the interfaces' packet counts differ for that reason, not because packets were lost`,
     });
   });
@@ -260,7 +262,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     const mtu = snapshot?.host.interfaces.find((x) => x.name === ifaces[o])?.mtu;
     options.onWarning({
       code: 'refragmented',
-      file: captures.join(', '),
+      file: allCaptures,
       message: `${n} datagram${n === 1 ? '' : 's'} without DF left by ${ifaces[o]} in smaller fragments than ${n === 1 ? 'it' : 'they'} arrived in: ${ifaces[o]}'s MTU${mtu ? ` (${mtu})` : ''} is smaller than the other side's, so the gateway fragmented ${n === 1 ? 'it' : 'them'} again. Each was matched by its first fragment; the same traffic with DF set would get ICMP "fragmentation needed" instead (mtu-exceeded)`,
     });
   });
@@ -268,7 +270,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     const n = state.unseenCopies;
     options.onWarning({
       code: 'copies-not-captured',
-      file: captures.join(', '),
+      file: allCaptures,
       message: `${n} TCP segment${n === 1 ? '' : 's'} arrived with no copy captured on the other side, but the far end acknowledged ${n === 1 ? 'it' : 'them'} before any retransmission: the capture missed ${n === 1 ? 'the copy' : 'those copies'}, the gateway forwarded ${n === 1 ? 'it' : 'them'} (counted as forwarded)`,
     });
   }
@@ -282,7 +284,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   for (const [name, n] of missing) {
     options.onWarning({
       code: 'egress-not-captured',
-      file: captures.join(', '),
+      file: allCaptures,
       message: name
         ? `no capture holds ${name}: ${n} flow${n === 1 ? '' : 's'} the rules send out by it cannot be followed through the gateway (capture it too: tcpdump -i ${name} -w ${name}.pcap)`
         : `only ${[...captured].join(', ')} was captured: ${n} flow${n === 1 ? '' : 's'} cannot be followed through the gateway (capture its other interface too, or give the snapshot so the rules name it)`,

@@ -277,8 +277,9 @@ const TRACEROUTE_PORTS = { from: 33434, to: 33534 } as const;
 
 /**
  * A traceroute probe: a UDP datagram to traceroute's ports, or a packet that arrived with a TTL of a few hops and
- * ran out beyond the gateway (an ICMP time exceeded came back in by its egress). What such a probe expects is an ICMP answer, or none from
- * a hop that stays silent: it wants no reply of its own kind, and none missing says nothing about the gateway.
+ * ran out beyond the gateway (an ICMP time exceeded came back in by its egress). What such a probe expects is an
+ * ICMP answer, or none from a hop that stays silent: it wants no reply of its own kind, and none missing says
+ * nothing about the gateway.
  */
 export function isProbe(f: Pick<Draft, 'proto' | 'original' | 'errors' | 'egress' | 'first'>): boolean {
   if (f.proto === Proto.UDP && f.original.dport >= TRACEROUTE_PORTS.from && f.original.dport <= TRACEROUTE_PORTS.to) return true;
