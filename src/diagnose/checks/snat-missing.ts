@@ -3,12 +3,12 @@ import { cidrContains, cidrToString, ipv4ToString } from '../../model/address.js
 import type { Rule } from '../../model/ruleset.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { ifaceMatches } from '../../simulate/match-rule.js';
+import { hasPorts } from '../../simulate/packet-state.js';
+import { protoName } from '../../gateway/protocols.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, uniqueEvidence } from '../evidence.js';
 import { plural } from '../flow-facts.js';
-
-const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
 
 /**
  * Why a SNAT/MASQUERADE rule did not take the packets of `f` as they left by `egress` (their source still the
@@ -38,12 +38,13 @@ function whyNot(r: Rule, f: AssembledFlow, egress: string, knownIfaces: Readonly
         }
         break;
       case 'proto':
-        if (m.proto !== 0 && (f.proto === m.proto) === m.negate) misses.push({ why: `its -p ${m.negate ? '! ' : ''}${PROTO_NAMES[m.proto] ?? m.proto} does not take ${PROTO_NAMES[f.proto] ?? f.proto}`, fixed: null });
+        if (m.proto !== 0 && (f.proto === m.proto) === m.negate) misses.push({ why: `its -p ${m.negate ? '! ' : ''}${protoName(m.proto)} does not take ${protoName(f.proto)}`, fixed: null });
         break;
       case 'sport':
       case 'dport': {
-        if (f.proto !== 6 && f.proto !== 17) {
-          misses.push({ why: `its --${m.kind} takes only TCP/UDP`, fixed: null });
+        // As the simulator reads it (match-rule.ts): port matches look only at protocols that carry ports.
+        if (!hasPorts(f.proto)) {
+          misses.push({ why: `its --${m.kind} takes only protocols with ports`, fixed: null });
           break;
         }
         const port = m.kind === 'sport' ? f.original.sport : (f.observed?.dport ?? f.original.dport);
@@ -72,14 +73,14 @@ export const snatMissing: Check = {
     }
     const nat = ctx.snapshot?.rules?.tables.nat;
     const snatRules = (nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE');
-    const sourcesEgress = flows[0]!.egress ? ctx.ifaceName(flows[0]!.egress.iface) : (ctx.correlation.roles.outside ?? '<outside-interface>');
+    const egress = flows[0]!.egress ? ctx.ifaceName(flows[0]!.egress.iface) : (ctx.correlation.roles.outside ?? '<outside-interface>');
     const knownIfaces = new Set((ctx.snapshot?.host.interfaces ?? []).map((i) => i.name));
     // The rules that come closest: for each, why it did not take these packets (the first flow it misses).
     const near: { r: Rule; why: string; fixed: string | null }[] = [];
     for (const r of snatRules) {
       evidence.push({ kind: 'rule', file: r.source.file, line: r.source.line, table: 'nat', chain: r.chain, text: r.text, counters: r.counters });
       for (const f of flows) {
-        const w = whyNot(r, f, f.egress ? ctx.ifaceName(f.egress.iface) : sourcesEgress, knownIfaces);
+        const w = whyNot(r, f, f.egress ? ctx.ifaceName(f.egress.iface) : egress, knownIfaces);
         if (w) {
           near.push({ r, ...w });
           break;
@@ -95,7 +96,6 @@ export const snatMissing: Check = {
     const post = nat?.chains.find((c) => c.name === 'POSTROUTING');
     if (!snatRules.length) evidence.push({ kind: 'note', text: nat ? 'the nat table has no SNAT or MASQUERADE rule at all' : 'the snapshot has no nat table' });
     const sources = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
-    const egress = flows[0]!.egress ? ctx.ifaceName(flows[0]!.egress.iface) : (ctx.correlation.roles.outside ?? '<outside-interface>');
     return [
       finding(
         'snat-missing',
