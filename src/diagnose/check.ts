@@ -26,9 +26,10 @@ export interface Check {
   readonly rank: number;
   readonly run: (ctx: CheckContext) => Finding[];
   /**
-   * Flows that stopped at the gateway although the snapshot would forward them, and that no finding
-   * explains (the cause is not in the snapshot): a check may name itself their most likely cause, never
-   * confirmed. The runner calls it once, after every check ran, so that such stops are never reported as none.
+   * Flows that stopped at the gateway although the snapshot's rules and sysctls would forward them, and that
+   * no finding explains: a check may name itself their cause — confirmed only by state outside the simulated
+   * path (a conntrack table at its limit), else likely or possible. The runner asks the checks in order, once,
+   * after every check ran, and takes the first that answers, so that such stops are never reported as none.
    */
   readonly unexplained?: (ctx: CheckContext, flows: readonly AssembledFlow[]) => Finding[];
 }

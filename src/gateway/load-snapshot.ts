@@ -11,9 +11,11 @@ import { readText } from '../ingest/read-text.js';
 import { unreadCompression, unreadCompressionMessage } from '../ingest/unread-compression.js';
 import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
-import type { ConntrackEntry, HostInterface, Neighbour, Route, Sysctl } from '../model/host.js';
+import type { ConntrackEntry, ConntrackStats, HostInterface, KernelMessage, Neighbour, Route, Sysctl } from '../model/host.js';
 import type { Snapshot, SnapshotFile, SnapshotFileKind } from '../model/snapshot.js';
 import { parseConntrack } from './conntrack.js';
+import { parseConntrackStats } from './conntrack-stats.js';
+import { parseKernelLog } from './kernel-log.js';
 import { parseIpAddr } from './ip-addr.js';
 import { parseIpNeigh } from './ip-neigh.js';
 import { parseIpRoute } from './ip-route.js';
@@ -46,6 +48,8 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   const routes: Route[] = [];
   const neighbours: Neighbour[] = [];
   let conntrack: ConntrackEntry[] | null = null;
+  let conntrackStats: ConntrackStats | null = null;
+  const kernelMessages: KernelMessage[] = [];
   const have = { sysctls: false, addresses: false, routes: false, neighbours: false, conntrack: false };
 
   /** Parse `text` (of `path`) as `kind` into what the snapshot gathers. */
@@ -116,6 +120,21 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
         warnings.push(...r.warnings);
         conntrack = [...(conntrack ?? []), ...r.entries];
         have.conntrack = true;
+        break;
+      }
+      case 'conntrack-stats': {
+        const r = parseConntrackStats(text, path);
+        warnings.push(...r.warnings);
+        // Two listings of one moment (conntrack -S and /proc/net/stat/nf_conntrack) count the same drops: the first is kept.
+        conntrackStats ??= r.stats;
+        break;
+      }
+      case 'kernel-log': {
+        for (const m of parseKernelLog(text, path)) {
+          const k = kernelMessages.findIndex((x) => x.kind === m.kind);
+          if (k < 0) kernelMessages.push(m);
+          else kernelMessages[k] = { kind: m.kind, count: kernelMessages[k]!.count + m.count, lines: [...kernelMessages[k]!.lines, ...m.lines] };
+        }
         break;
       }
     }
@@ -222,7 +241,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   return {
     rules: v4.rules,
     rules6: v6.rules,
-    host: { sysctls, interfaces, routes, neighbours, conntrack, have },
+    host: { sysctls, interfaces, routes, neighbours, conntrack, conntrackStats, kernelMessages, have },
     files,
     disagreements: [...v4.disagreements, ...v6.disagreements],
     warnings,

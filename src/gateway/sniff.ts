@@ -9,6 +9,8 @@ import { ROUTE_LINE_RE } from './ip-route.js';
 import { detectFamily } from './iptables-save.js';
 import { parseJsonArray } from './json-lines.js';
 import { sysctlLineMatches } from './sysctl.js';
+import { isConntrackStatsLine } from './conntrack-stats.js';
+import { isKernelLogLine } from './kernel-log.js';
 import { packetTextTool } from '../ingest/packet-text.js';
 
 export interface SniffResult {
@@ -42,7 +44,8 @@ export function sniffDetail(text: string): SniffResult {
   if (nul >= 0) return { kind: 'ignored', reason: 'binary content (NUL bytes)', line: text.slice(0, nul).split('\n').length };
   const trimmed = text.trimStart();
   if (trimmed === '') return { kind: 'ignored', reason: 'empty file', line: 1 };
-  if (trimmed.startsWith('[') || trimmed.startsWith('{')) return sniffJson(text);
+  // dmesg's lines open with a bracket too: `[ 8123.456789] …`, `[Sun Dec  6 17:12:05 2026] …`.
+  if ((trimmed.startsWith('[') && !isKernelLogLine(trimmed.split('\n', 1)[0]!)) || trimmed.startsWith('{')) return sniffJson(text);
   if (/^\*(?:raw|mangle|nat|filter|security)\s*$/m.test(text) && /^(?::\S+ (?:ACCEPT|DROP|-)|COMMIT\s*$|(?:\[\d+:\d+\] )?-A \S+)/m.test(text)) {
     return { kind: detectFamily(text) === 6 ? 'ip6tables-save' : 'iptables-save' };
   }
@@ -70,6 +73,8 @@ export function sniffDetail(text: string): SniffResult {
   const neigh = count((l) => NEIGH_LINE_RE.test(l.t));
   const ct = count((l) => CONNTRACK_LINE_RE.test(l.t) || /^conntrack v[\d.]+ \(conntrack-tools\):/.test(l.t));
   const sys = count((l) => sysctlLineMatches(l.t) || l.t.startsWith('sysctl: '));
+  const ctStats = count((l) => isConntrackStatsLine(l.t));
+  const kernelLog = count((l) => isKernelLogLine(l.t));
   // Neighbour lines also read as host routes; a neighbour table is one whose lines carry NUD states.
   const candidates: [SnapshotFileKind, number][] = [
     ['iptables-S', spec],
@@ -78,6 +83,8 @@ export function sniffDetail(text: string): SniffResult {
     ['ip-route', route],
     ['conntrack', ct],
     ['sysctl', sys],
+    ['conntrack-stats', ctStats],
+    ['kernel-log', kernelLog],
   ];
   candidates.sort((a, b) => b[1] - a[1]);
   const [kind, best] = candidates[0]!;
@@ -88,7 +95,7 @@ export function sniffDetail(text: string): SniffResult {
   if (tool) return { kind: 'ignored', reason: `${tool}'s text output, not a capture: natlens reads the packets themselves (pcap, pcapng: tcpdump -w)`, line: first?.no ?? 1 };
   return {
     kind: 'ignored',
-    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, sysctl, ip addr/route/neigh, conntrack)',
+    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, sysctl, ip addr/route/neigh, conntrack -L/-S, dmesg)',
     line: first?.no ?? 1,
   };
 }

@@ -21,6 +21,8 @@ export const CHECK_IDS = [
   'stale-conntrack',
   'snapshot-backend-mismatch',
   'upstream-no-reply',
+  // Beyond FAILURES.md's catalogue: the cause an engineer checks first when a busy gateway drops new connections.
+  'conntrack-table-full',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
@@ -62,7 +64,7 @@ export type Evidence =
     }
   | { readonly kind: 'policy'; readonly file: string; readonly line: number; readonly table: TableName; readonly chain: string; readonly policy: string; readonly counters: Counters | null }
   | { readonly kind: 'sysctl'; readonly file: string; readonly line: number; readonly key: string; readonly value: string }
-  | { readonly kind: 'route' | 'neighbour' | 'address' | 'conntrack' | 'interface'; readonly file: string; readonly line: number; readonly text: string }
+  | { readonly kind: 'route' | 'neighbour' | 'address' | 'conntrack' | 'interface' | 'log'; readonly file: string; readonly line: number; readonly text: string }
   | { readonly kind: 'note'; readonly text: string };
 
 export interface Finding {

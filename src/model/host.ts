@@ -87,6 +87,29 @@ export interface ConntrackEntry {
   readonly source: SourceRef;
 }
 
+/** conntrack's counters (`conntrack -S`, /proc/net/stat/nf_conntrack), summed over the CPUs. */
+export interface ConntrackStats {
+  readonly cpus: number;
+  /** Packets conntrack dropped: a full table's among them (no entry for a new connection, none to evict). */
+  readonly drop: number;
+  /** Entries evicted to make room for a new connection: the table was full. */
+  readonly earlyDrop: number;
+  readonly insertFailed: number;
+  /** The first lines (CPUs) that count drops, as written. */
+  readonly dropLines: readonly { readonly line: number; readonly text: string }[];
+  /** The first CPU's line. */
+  readonly source: SourceRef;
+}
+
+export type KernelMessageKind = 'conntrack-table-full';
+
+/** Kernel log messages of one kind: how many, and the first few and the last, with their lines. */
+export interface KernelMessage {
+  readonly kind: KernelMessageKind;
+  readonly count: number;
+  readonly lines: readonly { readonly file: string; readonly line: number; readonly text: string }[];
+}
+
 export interface HostState {
   /** Keyed by the dotted key (`net.ipv4.ip_forward`; slashes normalised to dots). */
   readonly sysctls: ReadonlyMap<string, Sysctl>;
@@ -94,6 +117,9 @@ export interface HostState {
   readonly routes: readonly Route[];
   readonly neighbours: readonly Neighbour[];
   readonly conntrack: readonly ConntrackEntry[] | null;
+  readonly conntrackStats: ConntrackStats | null;
+  /** Messages from the kernel log that name why packets were dropped. */
+  readonly kernelMessages: readonly KernelMessage[];
   /** Which kinds of host state the snapshot held (missing kinds make the simulator assume, and say so). */
   readonly have: {
     readonly sysctls: boolean;

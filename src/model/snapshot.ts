@@ -13,6 +13,10 @@ export type SnapshotFileKind =
   | 'ip-route'
   | 'ip-neigh'
   | 'conntrack'
+  /** `conntrack -S`, /proc/net/stat/nf_conntrack. */
+  | 'conntrack-stats'
+  /** dmesg, journalctl -k, kern.log. */
+  | 'kernel-log'
   | 'capture'
   | 'ignored'
   /** Several commands' output in one file, each under a heading naming its command (gateway/sections.ts). */

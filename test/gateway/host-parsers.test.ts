@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConntrack } from '../../src/gateway/conntrack.js';
+import { parseConntrackStats } from '../../src/gateway/conntrack-stats.js';
+import { parseKernelLog } from '../../src/gateway/kernel-log.js';
 import { parseIpAddr } from '../../src/gateway/ip-addr.js';
 import { parseIpNeigh } from '../../src/gateway/ip-neigh.js';
 import { parseIpRoute } from '../../src/gateway/ip-route.js';
@@ -174,5 +176,68 @@ describe('parseSysctl', () => {
 
   it('reads the lab sysctl dump', () => {
     expect(parseSysctl(lab('sysctl.txt'), 's').sysctls.get('net.ipv4.conf.lan0.rp_filter')?.value).toBe('0');
+  });
+});
+
+describe('parseConntrackStats', () => {
+  it('sums conntrack -S over the CPUs and cites the lines that count drops', () => {
+    const r = parseConntrackStats(
+      'cpu=0   \tfound=3 invalid=1 insert=0 insert_failed=2 drop=0 early_drop=5 error=0 search_restart=0 clash_resolve=0 chaintoolong=0 \n' +
+        'cpu=1   \tfound=0 invalid=0 insert=0 insert_failed=0 drop=14 early_drop=0 error=0 search_restart=0 clash_resolve=0 chaintoolong=0 \n',
+      's',
+    );
+    expect(r.warnings).toEqual([]);
+    expect(r.stats).toMatchObject({ cpus: 2, drop: 14, earlyDrop: 5, insertFailed: 2, source: { file: 's', line: 1 } });
+    expect(r.stats!.dropLines).toEqual([{ line: 2, text: expect.stringMatching(/^cpu=1 found=0 .* drop=14 early_drop=0 /) }]);
+  });
+
+  it('reads /proc/net/stat/nf_conntrack (a header, then a hexadecimal row per CPU)', () => {
+    const r = parseConntrackStats(
+      'entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart\n' +
+        '00000008  00000000 00000000 00000000 00000000 0000002a 00000000 00000000 00000000 00000000 0000000e 00000001 00000000  00000000 00000000 00000000 00000000\n' +
+        '00000008  00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000010 00000000 00000000  00000000 00000000 00000000 00000000\n',
+      'p',
+    );
+    expect(r.warnings).toEqual([]);
+    expect(r.stats).toMatchObject({ cpus: 2, drop: 14 + 16, earlyDrop: 1, source: { line: 2 } });
+    expect(r.stats!.dropLines.map((l) => l.line)).toEqual([2, 3]);
+  });
+
+  it('has nothing to say of a file without a CPU line, and names the lines it cannot read', () => {
+    const r = parseConntrackStats('cpu=0 found=0 drop=2\nsomething else\n', 'x');
+    expect(r.stats!.drop).toBe(2);
+    expect(r.warnings).toEqual([{ code: 'parse', file: 'x', line: 2, message: expect.stringContaining('something else') }]);
+    expect(parseConntrackStats('\n# nothing\n', 'x').stats).toBeNull();
+  });
+});
+
+describe('parseKernelLog', () => {
+  it('finds "table full" in dmesg, dmesg -T, --time-format iso, journalctl -k and kern.log alike', () => {
+    const lines = [
+      '[ 8123.456789] nf_conntrack: nf_conntrack: table full, dropping packet',
+      '[Sun Dec  6 17:12:05 2026] nf_conntrack: table full, dropping packet',
+      '2026-12-06T17:12:05,123456+00:00 nf_conntrack: nf_conntrack: table full, dropping packet',
+      'Dec 06 17:12:05 gw-node kernel: nf_conntrack: nf_conntrack: table full, dropping packet',
+      'Dec  6 17:12:05 gw-node kernel: [ 8123.456789] nf_conntrack: nf_conntrack: table full, dropping packet',
+    ];
+    for (const l of lines) {
+      expect(sniffSnapshot(`${l}\n`), l).toBe('kernel-log');
+      expect(parseKernelLog(`${l}\n`, 'k'), l).toEqual([{ kind: 'conntrack-table-full', count: 1, lines: [{ file: 'k', line: 1, text: l }] }]);
+    }
+  });
+
+  it('counts every message and keeps the first five and the last', () => {
+    const text = Array.from({ length: 40 }, (_, k) => `[ ${8000 + k}.000001] nf_conntrack: nf_conntrack: table full, dropping packet`).join('\n');
+    const [m] = parseKernelLog(`[ 7999.1] eth0: link up\n${text}\n`, 'k');
+    expect(m!.count).toBe(40);
+    expect(m!.lines.map((l) => l.line)).toEqual([2, 3, 4, 5, 6, 41]);
+  });
+
+  it('a log without such messages gives none; other files are not taken for one', () => {
+    expect(parseKernelLog('[ 1.000] Linux version 6.18\n[ 2.000] eth0: link up\n', 'k')).toEqual([]);
+    expect(sniffSnapshot('[ 1.000] Linux version 6.18\n[ 2.000] eth0: link up\n')).toBe('kernel-log');
+    expect(sniffSnapshot('[{"ifname":"eth0","ifindex":2,"addr_info":[]}]\n')).toBe('ip-addr');
+    expect(sniffSnapshot('net.netfilter.nf_conntrack_count = 8\nnet.netfilter.nf_conntrack_max = 8\n')).toBe('sysctl');
+    expect(sniffSnapshot('cpu=0 found=0 invalid=0 drop=1\ncpu=1 found=0 invalid=0 drop=0\n')).toBe('conntrack-stats');
   });
 });

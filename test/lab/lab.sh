@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict eip-conflict-arp
+  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -59,6 +59,7 @@ scenario_spec() {
     snat-wrong-interface) echo "snat-missing|lan|pcap" ;;
     eip-conflict) echo "upstream-no-reply|vpc|pcapng" ;;
     eip-conflict-arp) echo "egress-neighbor-unresolved|lan|pcap-nano" ;;
+    conntrack-full) echo "conntrack-table-full|vpc|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -109,7 +110,10 @@ teardown() {
   for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   NAMESPACES=() BG_PIDS=() CAP_PIDS=()
+  # conntrack-full lowers the kernel's conntrack limit, which is global (each namespace's table is held to it).
+  if [[ -n $CT_MAX_SAVED ]]; then echo "$CT_MAX_SAVED" >/proc/sys/net/netfilter/nf_conntrack_max || true; CT_MAX_SAVED=; fi
 }
+CT_MAX_SAVED=
 CURRENT_LOG=
 # fd 3 keeps the caller's stderr: the EXIT trap may run while a scenario's output is redirected to its log.
 exec 3>&2
@@ -348,7 +352,7 @@ snapshot() { # dir backend
     gw iptables-legacy -t filter -L -n -v >"$dir/iptables-filter-L.txt"
   fi
   gw sysctl -a 2>/dev/null |
-    grep -E '^net\.ipv4\.(ip_forward|conf\.[^.]+\.(forwarding|rp_filter|arp_filter|arp_ignore) )' |
+    grep -E '^net\.(ipv4\.(ip_forward|conf\.[^.]+\.(forwarding|rp_filter|arp_filter|arp_ignore) )|netfilter\.nf_conntrack_(count|max) )' |
     grep -v '^net\.ipv4\.conf\.lo\.' >"$dir/sysctl.txt"
   gw ip -j addr >"$dir/ip-addr.json"
   gw ip addr >"$dir/ip-addr.txt"
@@ -356,6 +360,7 @@ snapshot() { # dir backend
   gw ip route >"$dir/ip-route.txt"
   gw ip -j neigh >"$dir/ip-neigh.json"
   gw conntrack -L >"$dir/conntrack.txt" 2>/dev/null || true
+  gw conntrack -S >"$dir/conntrack-stats.txt" 2>/dev/null || true
 }
 
 write_lab_json() { # dir scenario check format snapshot-backend
@@ -506,6 +511,24 @@ run_scenario() { # outdir scenario index
       # it takes for its own address: app2's packets never leave. Only app2 sends through the next hop here; the
       # outside client's pings are answered through a neighbour entry of their own.
       rt ip addr add "$EIP2/32" dev up0 ;;
+    conntrack-full)
+      # The conntrack table is full: eight long-lived TCP connections from app2 to the remote (established, so
+      # assured: early drop may not evict them) hold every entry the limit allows, and each new connection's
+      # first packet is dropped where conntrack would make its entry, before the nat table sees it ("nf_conntrack:
+      # table full, dropping packet"). The eight go on ticking through the capture on their entries; nothing new
+      # passes. nf_conntrack_max is global and writable only from the initial namespace: lowered to the
+      # gateway's count here, restored by teardown.
+      bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'cat >/dev/null'
+      for _ in $(seq 50); do rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && break; sleep 0.1; done
+      local k
+      for k in $(seq 8); do
+        bg_in "$NS_APP2" bash -c "for i in \$(seq 60); do echo hold-$k-\$i; sleep 0.4; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
+      done
+      for _ in $(seq 50); do [[ $(gw conntrack -C) -ge 8 ]] && break; sleep 0.1; done
+      sleep 0.3
+      CT_MAX_SAVED=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
+      gw conntrack -C >/proc/sys/net/netfilter/nf_conntrack_max
+      log "nf_conntrack_max lowered from $CT_MAX_SAVED to $(cat /proc/sys/net/netfilter/nf_conntrack_max)" ;;
     upstream-reject)
       # The remote refuses the requests itself with ICMP host unreachable, which the gateway relays back to the
       # senders; the remote rate-limits its errors, so some requests get no answer at all.

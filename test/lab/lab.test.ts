@@ -549,6 +549,26 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'conntrack-full': (b) => {
+    // The table is at its limit, held by app2's eight established connections to the remote's bulk port: their
+    // packets keep leaving E (SNATed to EIP2), every new connection's first packet arrives and goes nowhere, with
+    // no ICMP back, and — dropped by conntrack before the nat table — the DNAT rules count none of them.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(sysctl(b, 'net.netfilter.nf_conntrack_count')).toBe(sysctl(b, 'net.netfilter.nf_conntrack_max'));
+    const entries = file(b, 'conntrack.txt').trim().split('\n');
+    expect(entries).toHaveLength(Number(sysctl(b, 'net.netfilter.nf_conntrack_max')));
+    for (const e of entries) expect(e).toMatch(new RegExp(`ESTABLISHED src=${a.app2.replace(/\./g, '\\.')} dst=.* dport=${ports.bulkTcp} .*\\[ASSURED\\]`));
+    const drops = [...file(b, 'conntrack-stats.txt').matchAll(/\bdrop=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(drops).toBeGreaterThan(0);
+    expect(count(b, on(E, 'out'), (p) => p.src === a.eip2 && p.dst === a.remote && p.dport === ports.bulkTcp)).toBeGreaterThan(20);
+    expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBe(5);
+    expect(count(b, on(E, 'out'), (p) => p.icmpType === 8)).toBe(0);
+    expect(count(b, on(E, 'in'), echoRequest(a.client, a.eip))).toBe(5);
+    expect(count(b, on(I, 'out'), (p) => p.icmpType === 8 || p.syn)).toBe(0);
+    expect(count(b, (p) => p.icmpType === 3)).toBe(0);
+    expect(counters(b, `-A EXCLUSIVE_DNAT -d ${a.eip}/32`)[0]).toBe(0);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

@@ -212,6 +212,8 @@ export function snapshot(o: SnapSpec = {}): Snapshot {
     routes,
     neighbours: o.neighbours ?? [],
     conntrack: o.conntrack ?? null,
+    conntrackStats: null,
+    kernelMessages: [],
     have: {
       sysctls: o.sysctls !== null,
       addresses: o.interfaces !== null,

@@ -117,6 +117,13 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
   // ICMP errors the gateway sent for destinations its own routes reach: REJECT's answers (--reject-with icmp-…).
   const rejects = flows.flatMap((f) => f.errors.filter((e) => e.fromGateway && e.type === 3).map((e) => ({ f, e })));
   for (const { f, e } of rejects.slice(0, 4)) evidence.push(errorEvidence(ctx, e, `${f.id}: an ICMP error from the gateway, as REJECT --reject-with icmp-… sends`));
+  // conntrack's own drops (conntrack -S, counted since boot): a table full at the time drops new connections so.
+  const ctStats = ctx.snapshot?.host.conntrackStats ?? null;
+  const ctDrops = ctStats && ctStats.drop > 0 ? ctStats : null;
+  if (ctDrops) {
+    evidence.push({ kind: 'conntrack', file: ctDrops.source.file, line: ctDrops.dropLines[0]?.line ?? ctDrops.source.line, text: ctDrops.dropLines[0]?.text ?? `drop=${ctDrops.drop}` });
+    evidence.push({ kind: 'note', text: `conntrack counted ${ctDrops.drop} dropped packet${ctDrops.drop === 1 ? '' : 's'} since boot: a conntrack table full while the captures ran drops new connections just so (the snapshot's table has room)` });
+  }
   const confidence = missing && haveSysctls ? 'likely' : 'possible';
   const what: string[] = [];
   if (stopped.length) what.push(`${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} not forwarded`);
@@ -145,6 +152,7 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
         'nft list ruleset  # native nftables tables hook forward too',
         ...(haveSysctls && !timing ? [] : ['sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding  # forwarding now, and in /etc/sysctl.d at boot']),
         'iptables -L FORWARD -n -v --line-numbers  # then: iptables -D FORWARD <number> of the rule that drops them',
+        ...(ctDrops ? ["conntrack -S; dmesg | grep 'table full'  # drop= growing while new connections stop: the conntrack table fills (net.netfilter.nf_conntrack_count vs nf_conntrack_max)"] : []),
       ],
       flows,
     ),

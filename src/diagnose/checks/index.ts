@@ -1,5 +1,6 @@
 import type { Check } from '../check.js';
 import { arpDisabled } from './arp-disabled.js';
+import { conntrackTableFull } from './conntrack-table-full.js';
 import { dnatBackendUnreachable } from './dnat-backend-unreachable.js';
 import { egressNeighborUnresolved } from './egress-neighbor-unresolved.js';
 import { forwardChainDrop } from './forward-chain-drop.js';
@@ -16,6 +17,8 @@ import { upstreamNoReply } from './upstream-no-reply.js';
 /** Every check, listed explicitly (no registry filled by import side effects). */
 export const CHECKS: readonly Check[] = [
   ipForwardDisabled,
+  // Before forward-chain-drop: both explain stops the rules would not cause, and a full table is the surer.
+  conntrackTableFull,
   forwardChainDrop,
   intermittentDrop,
   rpFilterDrop,
