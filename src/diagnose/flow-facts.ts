@@ -5,6 +5,8 @@ import { simulate } from '../simulate/simulate.js';
 import type { AssembledFlow } from '../correlate/flow-assembly.js';
 import { Dir, type PacketInfo } from '../correlate/packet-info.js';
 import type { CheckContext } from './check.js';
+import { cidrContains } from '../model/address.js';
+import type { InterfaceAddress } from '../model/host.js';
 import { frameEvidence, ruleEvidence } from './evidence.js';
 
 export function droppedBy(f: AssembledFlow, reason: DropReason): boolean {
@@ -120,3 +122,22 @@ export function gatewayResets(f: AssembledFlow): PacketInfo[] {
   return f.ingress.samples.filter((p) => (p.tcpFlags & TcpFlag.RST) !== 0 && p.dir === Dir.OUT && !p.match && p.connDir === 1);
 }
 
+
+/**
+ * NAT loopback without its SNAT: a flow that came in by an interface and left by the same one, DNATed to a host
+ * on that link but still from its own source, got no reply through the gateway. The DNAT target answers the source
+ * directly, on the link they share, and the source drops an answer from an address it did not ask. `subnet`: the
+ * gateway's address on that interface whose prefix holds both (the proof they share the link), or null when the
+ * snapshot does not say (then the same interface in and out is all there is).
+ */
+export function hairpinUnmasqueraded(ctx: CheckContext, f: AssembledFlow): { readonly subnet: InterfaceAddress | null } | null {
+  const o = f.observed;
+  if (f.disposition !== 'no-reply' || !f.egress || !o || f.ingressIface < 0 || f.egress.iface !== f.ingressIface) return null;
+  if (o.src !== f.original.src || o.dst === f.original.dst) return null;
+  const name = ctx.ifaceName(f.egress.iface);
+  const link = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
+  const subnet = link?.addresses.find((a) => a.family === 4 && cidrContains({ addr: a.v4, prefix: a.prefix }, o.src) && cidrContains({ addr: a.v4, prefix: a.prefix }, o.dst)) ?? null;
+  // Addresses known for the interface and neither holds both: they do not share a link, and the reply is routed.
+  if (link && link.addresses.some((a) => a.family === 4) && !subnet) return null;
+  return { subnet };
+}

@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full
+  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -60,6 +60,7 @@ scenario_spec() {
     eip-conflict) echo "upstream-no-reply|vpc|pcapng" ;;
     eip-conflict-arp) echo "egress-neighbor-unresolved|lan|pcap-nano" ;;
     conntrack-full) echo "conntrack-table-full|vpc|pcapng" ;;
+    hairpin-no-snat) echo "snat-missing|lan|any" ;;
     *) return 1 ;;
   esac
 }
@@ -454,6 +455,12 @@ run_scenario() { # outdir scenario index
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
       gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
+    hairpin-no-snat)
+      # NAT loopback without its masquerade: app2 reaches app through app's floating IP from inside; DNAT sends the
+      # packet back out the inside interface with app2's own source, so app answers app2 directly, past the gateway,
+      # and app2 drops an answer from an address it did not ask (the reply never comes back through the gateway).
+      gw sysctl -qw net.ipv4.conf.all.send_redirects=0
+      gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
     segmentation-offload)
       # Healthy, with bulk TCP both ways and segmentation offload off on both gateway interfaces: a sender's TSO
       # over the veth hands the gateway segments of many MSS each (as GRO/LRO would on a NIC); the gateway must
@@ -553,7 +560,7 @@ run_scenario() { # outdir scenario index
       spawn ping_from "$NS_APP" -c 3 -i 0.3 -M "do" -s 1400 "$REMOTE2"
       spawn ping_from "$NS_APP2" -c 3 -i 0.3 -s 1000 "$REMOTE2"
       join ;;
-    hairpin)
+    hairpin | hairpin-no-snat)
       standard_traffic
       spawn ping_from "$NS_APP2" -c 5 -i 0.2 "$EIP"
       join ;;

@@ -549,6 +549,19 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'hairpin-no-snat': (b) => {
+    // NAT loopback without the masquerade: app2's pings to app's floating IP arrive on I and leave I DNATed to app,
+    // still from app2; app answers app2 directly on their link, so no reply (nor an ICMP redirect) passes the gateway.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(I, 'in'), echoRequest(a.app2, a.eip))).toBe(5);
+    expect(count(b, on(I, 'out'), echoRequest(a.app2, a.app))).toBe(5);
+    expect(count(b, on(I), echoReply(a.app, a.app2))).toBe(0);
+    expect(count(b, on(I, 'out'), echoReply(a.eip, a.app2))).toBe(0);
+    expect(count(b, on(E), (p) => p.src === a.app2 || p.dst === a.app2 || p.dst === a.app)).toBe(0);
+    expect(count(b, (p) => p.icmpType === 5)).toBe(0);
+    expect(file(b, 'iptables-save.txt')).not.toContain('MASQUERADE');
+  },
+
   'conntrack-full': (b) => {
     // The table is at its limit, held by app2's eight established connections to the remote's bulk port: their
     // packets keep leaving E (SNATed to EIP2), every new connection's first packet arrives and goes nowhere, with

@@ -1,4 +1,4 @@
-import type { Evidence } from '../../model/analysis.js';
+import type { Evidence, Finding } from '../../model/analysis.js';
 import { cidrContains, cidrToString, ipv4ToString } from '../../model/address.js';
 import type { Rule } from '../../model/ruleset.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
@@ -7,8 +7,8 @@ import { hasPorts } from '../../simulate/packet-state.js';
 import { protoName } from '../../gateway/protocols.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { frameEvidence, uniqueEvidence } from '../evidence.js';
-import { plural } from '../flow-facts.js';
+import { frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
+import { hairpinUnmasqueraded, natRules, plural } from '../flow-facts.js';
 
 /**
  * Why a SNAT/MASQUERADE rule did not take the packets of `f` as they left by `egress` (their source still the
@@ -65,53 +65,102 @@ export const snatMissing: Check = {
   description: 'Packets leave the outside interface with their private source address: no SNAT rule matched them, so no reply can come back.',
   rank: 2,
   run(ctx: CheckContext) {
-    const flows = ctx.flows.filter((f) => f.disposition === 'forwarded-untranslated');
-    if (!flows.length) return [];
-    const evidence: Evidence[] = [];
-    for (const f of flows.slice(0, 6)) {
-      if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} with its private source, untranslated`));
-    }
-    const nat = ctx.snapshot?.rules?.tables.nat;
-    const snatRules = (nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE');
-    const egress = flows[0]!.egress ? ctx.ifaceName(flows[0]!.egress.iface) : (ctx.correlation.roles.outside ?? '<outside-interface>');
-    const knownIfaces = new Set((ctx.snapshot?.host.interfaces ?? []).map((i) => i.name));
-    // The rules that come closest: for each, why it did not take these packets (the first flow it misses).
-    const near: { r: Rule; why: string; fixed: string | null }[] = [];
-    for (const r of snatRules) {
-      evidence.push({ kind: 'rule', file: r.source.file, line: r.source.line, table: 'nat', chain: r.chain, text: r.text, counters: r.counters });
-      for (const f of flows) {
-        const w = whyNot(r, f, f.egress ? ctx.ifaceName(f.egress.iface) : egress, knownIfaces);
-        if (w) {
-          near.push({ r, ...w });
-          break;
-        }
-      }
-      if (evidence.length >= 12) break;
-    }
-    // A rule whose only miss is its output interface is the one meant for these packets.
-    const misnamed = near.filter((n) => n.fixed !== null);
-    for (const n of misnamed.length ? misnamed : near.slice(0, 3)) {
-      evidence.push({ kind: 'note', text: `${n.r.chain} rule at ${n.r.source.file}:${n.r.source.line} did not translate them: ${n.why}` });
-    }
-    const post = nat?.chains.find((c) => c.name === 'POSTROUTING');
-    if (!snatRules.length) evidence.push({ kind: 'note', text: nat ? 'the nat table has no SNAT or MASQUERADE rule at all' : 'the snapshot has no nat table' });
-    const sources = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
-    return [
-      finding(
-        'snat-missing',
-        'error',
-        ctx.snapshot?.rules ? 'confirmed' : 'likely',
-        `Traffic from ${sources.join(', ')} leaves ${egress} untranslated`,
-        `${plural(flows.length, 'flow')} left ${egress} with the private source address ${sources.join(', ')}: no SNAT rule matched${post ? '' : ' (no nat POSTROUTING chain)'}, and no reply came back.` +
-          (misnamed.length ? ` The SNAT rule at ${misnamed[0]!.r.source.file}:${misnamed[0]!.r.source.line} would translate them, but ${misnamed[0]!.why}.` : ''),
-        uniqueEvidence(evidence, 16),
-        [
-          ...misnamed.map((n) => `iptables -t nat -R ${n.r.chain} ${n.r.index} ${n.fixed!.replace(/^-A\s+\S+\s+/, '')}`),
-          ...(misnamed.length ? [] : sources.map((s) => `iptables -t nat -A POSTROUTING -s ${s}/32 -o ${egress} -j SNAT --to-source <EIP>`)),
-          '# Kube-OVN: create or fix the IptablesSnatRule / IptablesFIPRule for this source (the controller restores the rule after restarts)',
-        ],
-        flows,
-      ),
-    ];
+    return [...untranslatedFinding(ctx), ...hairpinFinding(ctx)];
   },
 };
+
+/** Flows that left the outside interface with their private source. */
+function untranslatedFinding(ctx: CheckContext): Finding[] {
+  const flows = ctx.flows.filter((f) => f.disposition === 'forwarded-untranslated');
+  if (!flows.length) return [];
+  const evidence: Evidence[] = [];
+  for (const f of flows.slice(0, 6)) {
+    if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} with its private source, untranslated`));
+  }
+  const nat = ctx.snapshot?.rules?.tables.nat;
+  const snatRules = (nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE');
+  const egress = flows[0]!.egress ? ctx.ifaceName(flows[0]!.egress.iface) : (ctx.correlation.roles.outside ?? '<outside-interface>');
+  const knownIfaces = new Set((ctx.snapshot?.host.interfaces ?? []).map((i) => i.name));
+  // The rules that come closest: for each, why it did not take these packets (the first flow it misses).
+  const near: { r: Rule; why: string; fixed: string | null }[] = [];
+  for (const r of snatRules) {
+    evidence.push({ kind: 'rule', file: r.source.file, line: r.source.line, table: 'nat', chain: r.chain, text: r.text, counters: r.counters });
+    for (const f of flows) {
+      const w = whyNot(r, f, f.egress ? ctx.ifaceName(f.egress.iface) : egress, knownIfaces);
+      if (w) {
+        near.push({ r, ...w });
+        break;
+      }
+    }
+    if (evidence.length >= 12) break;
+  }
+  // A rule whose only miss is its output interface is the one meant for these packets.
+  const misnamed = near.filter((n) => n.fixed !== null);
+  for (const n of misnamed.length ? misnamed : near.slice(0, 3)) {
+    evidence.push({ kind: 'note', text: `${n.r.chain} rule at ${n.r.source.file}:${n.r.source.line} did not translate them: ${n.why}` });
+  }
+  const post = nat?.chains.find((c) => c.name === 'POSTROUTING');
+  if (!snatRules.length) evidence.push({ kind: 'note', text: nat ? 'the nat table has no SNAT or MASQUERADE rule at all' : 'the snapshot has no nat table' });
+  const sources = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
+  return [
+    finding(
+      'snat-missing',
+      'error',
+      ctx.snapshot?.rules ? 'confirmed' : 'likely',
+      `Traffic from ${sources.join(', ')} leaves ${egress} untranslated`,
+      `${plural(flows.length, 'flow')} left ${egress} with the private source address ${sources.join(', ')}: no SNAT rule matched${post ? '' : ' (no nat POSTROUTING chain)'}, and no reply came back.` +
+        (misnamed.length ? ` The SNAT rule at ${misnamed[0]!.r.source.file}:${misnamed[0]!.r.source.line} would translate them, but ${misnamed[0]!.why}.` : ''),
+      uniqueEvidence(evidence, 16),
+      [
+        ...misnamed.map((n) => `iptables -t nat -R ${n.r.chain} ${n.r.index} ${n.fixed!.replace(/^-A\s+\S+\s+/, '')}`),
+        ...(misnamed.length ? [] : sources.map((s) => `iptables -t nat -A POSTROUTING -s ${s}/32 -o ${egress} -j SNAT --to-source <EIP>`)),
+        '# Kube-OVN: create or fix the IptablesSnatRule / IptablesFIPRule for this source (the controller restores the rule after restarts)',
+      ],
+      flows,
+    ),
+  ];
+}
+
+/**
+ * NAT loopback without its SNAT (hairpinUnmasqueraded): a VPC host reaches another through an EIP; DNAT sends it
+ * back out the interface it came in by with the client's own source, the backend answers the client directly on
+ * their shared link, and the client drops an answer from an address it did not ask. A MASQUERADE (or SNAT to the
+ * gateway's address) for what leaves by the interface it came in by brings the replies back through the gateway.
+ */
+function hairpinFinding(ctx: CheckContext): Finding[] {
+  const found = ctx.flows.map((f) => ({ f, h: hairpinUnmasqueraded(ctx, f) })).filter((x) => x.h !== null);
+  if (!found.length) return [];
+  const flows = found.map((x) => x.f);
+  const first = flows[0]!;
+  const iface = ctx.ifaceName(first.egress!.iface);
+  const subnet = found.find((x) => x.h!.subnet)?.h!.subnet ?? null;
+  const eips = [...new Set(flows.map((f) => ipv4ToString(f.original.dst)))];
+  const backends = [...new Set(flows.map((f) => ipv4ToString(f.observed!.dst)))];
+  const clients = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
+  const evidence: Evidence[] = [];
+  for (const f of flows.slice(0, 6)) {
+    if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${iface}, the way it came in, DNATed to ${ipv4ToString(f.observed!.dst)} but still from ${ipv4ToString(f.original.src)}; no reply came back through the gateway`));
+  }
+  for (const r of natRules(flows)) evidence.push(ruleEvidence(r));
+  if (subnet) evidence.push({ kind: 'address', file: subnet.source.file, line: subnet.source.line, text: `${subnet.address}/${subnet.prefix} on ${iface}: ${clients.join(', ')} and ${backends.join(', ')} share this link` });
+  const cidr = subnet ? `${ipv4ToString((subnet.v4 & (subnet.prefix ? (0xffffffff << (32 - subnet.prefix)) >>> 0 : 0)) >>> 0)}/${subnet.prefix}` : null;
+  return [
+    finding(
+      'snat-missing',
+      'error',
+      subnet && ctx.snapshot?.rules ? 'confirmed' : 'likely',
+      `Hairpin traffic to ${eips.join(', ')} is not masqueraded: ${backends.join(', ')} answers ${clients.join(', ')} directly`,
+      `${plural(flows.length, 'flow')} from the VPC side reached ${eips.join(', ')}, which DNAT maps back to the VPC side (NAT loopback): ` +
+        `${flows.length === 1 ? 'it' : 'they'} left ${iface}, the way ${flows.length === 1 ? 'it' : 'they'} came in, to ${backends.join(', ')} but still from ${clients.join(', ')}${subnet ? `, on the same link (${cidr})` : ''}. ` +
+        `So the backend answers the client directly, past the gateway, and the client drops an answer from an address it did not ask; no reply came back through the gateway. ` +
+        `No SNAT or MASQUERADE rule takes what leaves by the interface it came in by.`,
+      uniqueEvidence(evidence, 12),
+      [
+        `iptables -t nat -A POSTROUTING -s ${cidr ?? '<vpc-cidr>'} -d ${cidr ?? '<vpc-cidr>'} -o ${iface} -j MASQUERADE  # the backend answers the gateway, which undoes both translations`,
+        'iptables-save > /etc/iptables/rules.v4  # persist where the distribution restores rules at boot',
+        '# or have VPC hosts reach each other by their own addresses, not through the EIP',
+      ],
+      flows,
+    ),
+  ];
+}

@@ -3,7 +3,7 @@ import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
-import { plural } from '../flow-facts.js';
+import { hairpinUnmasqueraded, plural } from '../flow-facts.js';
 import { claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { ArpClaim } from '../../correlate/arp-tracker.js';
@@ -198,6 +198,8 @@ export const upstreamNoReply: Check = {
       if (local.has(f.observed.src) && unansweredArp(ctx, f.egress.iface, f.observed.src)) return false;
       // So is one to an address held on an interface that answers no ARP at all (NOARP).
       if (noarpHolds(ctx, f.egress.iface, f.observed.src)) return false;
+      // NAT loopback without SNAT: the reply goes past the gateway, snat-missing's hairpin face.
+      if (hairpinUnmasqueraded(ctx, f)) return false;
       return true;
     });
     if (!flows.length) return [];
