@@ -68,6 +68,21 @@ export function gatewayOwnAddresses(ctx: CheckContext): ReadonlySet<number> {
 }
 
 /**
+ * Addresses the gateway translates to and from — the nat rules' EIPs (SNAT --to-source, DNAT -d) and the sources
+ * its packets were seen leaving with, translated — that no interface of the gateway holds, by the snapshot's
+ * `ip addr`: the gateway answers no ARP for them, so nothing addressed to them reaches it. Empty without `ip addr`
+ * (then the rules' addresses stand in for its own instead).
+ */
+export function unassignedNatAddresses(ctx: CheckContext): ReadonlySet<number> {
+  if (!ctx.snapshot?.host.have.addresses) return new Set();
+  const held = new Set<number>();
+  for (const i of ctx.snapshot.host.interfaces) for (const a of i.addresses) if (a.family === 4) held.add(a.v4 >>> 0);
+  const used = natOwnAddresses(ctx.snapshot.rules);
+  for (const f of ctx.flows) if (f.egress && f.observed && f.observed.src !== f.original.src) used.add(f.observed.src >>> 0);
+  return new Set([...used].filter((a) => !held.has(a)));
+}
+
+/**
  * Hosts other than the gateway that spoke for `address` by ARP on interface `iface` (replied for it, or announced
  * it): an address conflict. The router then sends what is for the gateway to them. The gateway's own MACs are the
  * snapshot's and the one its matched packets showed on that interface; with neither known, nothing is claimed.

@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat
+  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -61,6 +61,7 @@ scenario_spec() {
     eip-conflict-arp) echo "egress-neighbor-unresolved|lan|pcap-nano" ;;
     conntrack-full) echo "conntrack-table-full|vpc|pcapng" ;;
     hairpin-no-snat) echo "snat-missing|lan|any" ;;
+    eip-unassigned) echo "arp-disabled|vpc|pcap-nano" ;;
     *) return 1 ;;
   esac
 }
@@ -455,6 +456,12 @@ run_scenario() { # outdir scenario index
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
       gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
+    eip-unassigned)
+      # The rules use EIP2 but the outside interface no longer holds it (a restart that re-applied the rules but not
+      # the address): SNATed packets leave from EIP2 and the upstream asks by ARP who has EIP2 for the replies;
+      # nobody answers. The router forgets its neighbours first, as after the address went away.
+      gw ip addr del "$EIP2/$OUT_LEN" dev "$OUT_IF"
+      rt ip neigh flush dev up0 ;;
     hairpin-no-snat)
       # NAT loopback without its masquerade: app2 reaches app through app's floating IP from inside; DNAT sends the
       # packet back out the inside interface with app2's own source, so app answers app2 directly, past the gateway,

@@ -562,6 +562,23 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).not.toContain('MASQUERADE');
   },
 
+  'eip-unassigned': (b) => {
+    // The rules still use EIP2, the outside interface no longer holds it: app2's pings leave SNATed to EIP2, and
+    // the router's and the client's ARP requests for EIP2 go unanswered, so no reply comes back and the client's
+    // port-forward requests never reach the gateway (their DNAT rules count nothing).
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(file(b, 'ip-addr.txt')).not.toContain(`inet ${a.eip2}/`);
+    expect(file(b, 'iptables-save.txt')).toContain(`--to-source ${a.eip2}`);
+    expect(count(b, on(E, 'out'), arpRequestFor(a.eip2))).toBe(0);
+    expect(count(b, on(E, 'in'), arpRequestFor(a.eip2))).toBeGreaterThanOrEqual(2);
+    expect(count(b, arpReplyFrom(a.eip2))).toBe(0);
+    expect(count(b, on(I, 'in'), echoRequest(a.app2, a.remote))).toBe(5);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip2, a.remote))).toBe(5);
+    expect(count(b, on(E, 'in'), (p) => p.dst === a.eip2 && p.proto !== null)).toBe(0);
+    expect(counters(b, `-A SHARED_DNAT -d ${a.eip2}/32 -p tcp`)[0]).toBe(0);
+    expectClientToEipDelivered(b);
+  },
+
   'conntrack-full': (b) => {
     // The table is at its limit, held by app2's eight established connections to the remote's bulk port: their
     // packets keep leaving E (SNATed to EIP2), every new connection's first packet arrives and goes nowhere, with

@@ -3,7 +3,8 @@ import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, uniqueEvidence } from '../evidence.js';
-import { arpEvidence, gatewayOwnAddresses, noarpHolds } from '../arp-facts.js';
+import { arpEvidence, gatewayOwnAddresses, noarpHolds, unassignedNatAddresses } from '../arp-facts.js';
+import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { plural } from '../flow-facts.js';
 import type { ArpQuestion } from '../../correlate/arp-tracker.js';
 
@@ -14,7 +15,7 @@ import type { ArpQuestion } from '../../correlate/arp-tracker.js';
  */
 export const arpDisabled: Check = {
   id: 'arp-disabled',
-  description: "The outside asks by ARP for the gateway's own address (an EIP) and gets no answer: the interface has NOARP.",
+  description: "The outside asks by ARP for the gateway's own address (an EIP) and gets no answer: the interface has NOARP, or no interface holds the EIP the rules translate to.",
   rank: 1,
   run(ctx: CheckContext) {
     const local = gatewayOwnAddresses(ctx);
@@ -24,7 +25,7 @@ export const arpDisabled: Check = {
       if ([...q.askers].every((a) => local.has(a))) continue;
       questions.push(q);
     }
-    if (!questions.length) return noarpWithoutArpCaptured(ctx);
+    if (!questions.length) return [...noarpWithoutArpCaptured(ctx), ...unassignedEips(ctx)];
     const out = [];
     const byIface = new Map<number, ArpQuestion[]>();
     for (const q of questions) byIface.set(q.iface, [...(byIface.get(q.iface) ?? []), q]);
@@ -33,12 +34,7 @@ export const arpDisabled: Check = {
       const targets = new Set(qs.map((q) => q.target));
       const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
       const noarp = itf?.flags.includes('NOARP') ?? false;
-      const flows = ctx.flows.filter(
-        (f) =>
-          (f.observed && targets.has(f.observed.src) && f.replies === 0) ||
-          (targets.has(f.original.dst) && f.forwarded === 0) ||
-          (f.egress && f.observed && targets.has(f.observed.src) && f.repliesReturned === 0 && f.disposition !== 'delivered'),
-      );
+      const flows = flowsOf(ctx, targets);
       const evidence: Evidence[] = [];
       for (const q of qs) evidence.push(...arpEvidence(ctx, q, `asks for the gateway's own address ${ipv4ToString(q.target)}; no reply`));
       if (itf) evidence.unshift({ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${itf.name}: <${itf.flags.join(',')}> mtu ${itf.mtu}` });
@@ -62,9 +58,90 @@ export const arpDisabled: Check = {
         ),
       );
     }
-    return out;
+    return [...out, ...unassignedEips(ctx)];
   },
 };
+
+/** Flows whose replies (or requests) for `targets` could not reach the gateway. */
+function flowsOf(ctx: CheckContext, targets: ReadonlySet<number>): AssembledFlow[] {
+  return ctx.flows.filter(
+    (f) =>
+      (f.observed && targets.has(f.observed.src) && f.replies === 0) ||
+      (targets.has(f.original.dst) && f.forwarded === 0) ||
+      (f.egress && f.observed && targets.has(f.observed.src) && f.repliesReturned === 0 && f.disposition !== 'delivered'),
+  );
+}
+
+/**
+ * The other face: an EIP the gateway translates to and from that it does not hold at all (a restart re-applied the
+ * rules but not the address, or it was removed by hand). Packets leave translated to it, the outside asks by ARP
+ * who has it, and nobody answers: nothing addressed to it comes back, and on-link clients cannot even start a
+ * connection. Confirmed by the unanswered ARP; likely, from the snapshot, when the capture of that interface holds
+ * no ARP at all (taken with a filter) and flows translated to it got no reply.
+ */
+function unassignedEips(ctx: CheckContext): ReturnType<Check['run']> {
+  const unassigned = unassignedNatAddresses(ctx);
+  if (!unassigned.size) return [];
+  const asked = new Map<number, ArpQuestion[]>();
+  const arpSeen = new Set<number>();
+  for (const q of ctx.correlation.state.arp.questions.values()) {
+    arpSeen.add(q.iface);
+    if (q.replies > 0 || !unassigned.has(q.target)) continue;
+    asked.set(q.iface, [...(asked.get(q.iface) ?? []), q]);
+  }
+  // Interfaces whose capture holds no ARP, and flows that left them translated to such an address, unanswered.
+  const unseen = new Map<number, Set<number>>();
+  for (const f of ctx.flows) {
+    const e = f.egress?.iface;
+    if (e === undefined || !f.observed || !unassigned.has(f.observed.src) || f.replies > 0 || f.forwarded === 0 || arpSeen.has(e)) continue;
+    unseen.set(e, (unseen.get(e) ?? new Set()).add(f.observed.src));
+  }
+  const out = [];
+  for (const iface of new Set([...asked.keys(), ...unseen.keys()])) {
+    const qs = asked.get(iface) ?? [];
+    const name = ctx.ifaceName(iface);
+    const targets = new Set([...qs.map((q) => q.target), ...(unseen.get(iface) ?? [])]);
+    const addrs = [...targets].map(ipv4ToString).join(', ');
+    const them = targets.size === 1 ? 'it' : 'them';
+    const flows = flowsOf(ctx, targets);
+    const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
+    // The prefix of the interface's address whose subnet holds the EIP (as its siblings are configured), else /32.
+    const prefixOf = (a: number): number => itf?.addresses.find((x) => x.family === 4 && x.prefix > 0 && ((x.v4 ^ a) >>> (32 - x.prefix)) === 0)?.prefix ?? 32;
+    const rules = (ctx.snapshot?.rules?.tables.nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => {
+      if (r.target.kind === 'SNAT') return r.target.to.some((t) => [...targets].some((a) => a >= t.addrLo >>> 0 && a <= t.addrHi >>> 0));
+      return r.target.kind === 'DNAT' && r.matches.some((m) => m.kind === 'dst' && !m.addr.negate && m.addr.cidr?.prefix === 32 && targets.has(m.addr.cidr.addr >>> 0));
+    });
+    const askers = [...new Set(qs.flatMap((q) => [...q.askers]))].map(ipv4ToString);
+    const evidence: Evidence[] = [];
+    for (const q of qs) evidence.push(...arpEvidence(ctx, q, `asks for ${ipv4ToString(q.target)}, which the gateway translates to; no reply`));
+    if (itf) evidence.push({ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${itf.name}: ${itf.addresses.filter((a) => a.family === 4).map((a) => `${a.address}/${a.prefix}`).join(', ') || 'no IPv4 address'} — not ${addrs}` });
+    for (const r of rules.slice(0, 4)) evidence.push({ kind: 'rule', file: r.source.file, line: r.source.line, table: 'nat', chain: r.chain, text: r.text, counters: r.counters });
+    for (const f of flows.slice(0, 3)) if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left translated to ${ipv4ToString(f.observed?.src ?? f.original.dst)}; no reply can come back`));
+    const uses = rules.length ? `The nat rules translate to and from ${addrs}` : `The gateway's packets leave ${name} translated to ${addrs}`;
+    const heard = qs.length
+      ? `${askers.join(', ')} asked ${plural(qs.reduce((n, q) => n + q.requests, 0), 'time')} on ${name} and got no answer`
+      : `the ${name} capture holds no ARP at all (taken with a filter?), so the unanswered requests are not shown: capture ARP too to confirm`;
+    out.push(
+      finding(
+        'arp-disabled',
+        'error',
+        qs.length ? 'confirmed' : 'likely',
+        `${addrs} ${targets.size === 1 ? 'is' : 'are'} not assigned on ${name}: nobody answers ARP for ${them}`,
+        `${uses}, but no interface of the gateway holds ${them} (ip addr), so the gateway answers no ARP for ${them}: ${heard}. ` +
+          `Packets the gateway sends out from ${addrs} leave, but nothing addressed to ${them} can come back` +
+          `${flows.length ? `: ${plural(flows.length, 'flow')} got no reply` : ''}, and clients on ${name}'s link cannot even start a connection to ${them}.`,
+        uniqueEvidence(evidence, 16),
+        [
+          ...[...targets].map((a) => `ip addr add ${ipv4ToString(a)}/${prefixOf(a)} dev ${name}`),
+          ...[...targets].map((a) => `arping -U -c 3 -I ${name} ${ipv4ToString(a)}  # tell the neighbours at once`),
+          "# persist: Kube-OVN puts a gateway's EIPs on its external interface from the IptablesEIP resources (kubectl get iptables-eips): check the EIP's status and restart the gateway pod; elsewhere add the address to the interface's network configuration",
+        ],
+        flows,
+      ),
+    );
+  }
+  return out;
+}
 
 /**
  * The same cause when the captures hold no ARP to show it — taken with a filter (`tcpdump -i net1 icmp`, `host …`),

@@ -4,7 +4,7 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
 import { hairpinUnmasqueraded, plural } from '../flow-facts.js';
-import { claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp } from '../arp-facts.js';
+import { claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { ArpClaim } from '../../correlate/arp-tracker.js';
 import type { QuotedError } from '../../correlate/connection.js';
@@ -192,10 +192,11 @@ export const upstreamNoReply: Check = {
   rank: 9,
   run(ctx: CheckContext) {
     const local = gatewayOwnAddresses(ctx);
+    const unassigned = unassignedNatAddresses(ctx);
     const flows = ctx.flows.filter((f) => {
       if (f.disposition !== 'no-reply' || !f.egress || !f.observed) return false;
       // A reply to an address the outside cannot resolve is arp-disabled's, not upstream's.
-      if (local.has(f.observed.src) && unansweredArp(ctx, f.egress.iface, f.observed.src)) return false;
+      if ((local.has(f.observed.src) || unassigned.has(f.observed.src)) && unansweredArp(ctx, f.egress.iface, f.observed.src)) return false;
       // So is one to an address held on an interface that answers no ARP at all (NOARP).
       if (noarpHolds(ctx, f.egress.iface, f.observed.src)) return false;
       // NAT loopback without SNAT: the reply goes past the gateway, snat-missing's hairpin face.
