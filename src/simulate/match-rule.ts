@@ -185,7 +185,10 @@ export function matchRule(rule: Rule, s: PacketState, view: HostView): MatchResu
   }
   if (rule.unsure.length > 0) {
     prob = null;
-    whys.push(`not modelled: ${rule.unsure.join(' ')}`);
+    // Options already said by an unmodelled match (`-m set --match-set s dst`) are not said twice.
+    const said = whys.join(' ');
+    const rest = rule.unsure.join(' ');
+    if (!said.includes(rest)) whys.push(`not modelled: ${rest}`);
   }
   if (whys.length === 0) return YES;
   return maybe(prob, whys.join('; '));

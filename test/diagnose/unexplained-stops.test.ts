@@ -125,3 +125,32 @@ describe.skipIf(!LAB_AVAILABLE)('stops the snapshot does not explain, on the lab
     }
   });
 });
+
+describe.skipIf(!LAB_AVAILABLE)('a drop behind a match natlens cannot evaluate (lab forward-unmodelled-match: -m recent)', () => {
+  let out = '';
+  beforeAll(async () => {
+    out = await labOutput();
+  }, LAB_WAIT_MS);
+
+  it('the REJECT whose ICMP answer the captures show: confirmed, the rule first in the evidence, how to read its list', async () => {
+    const a = await analyze([join(out, 'forward-unmodelled-match')]);
+    const f = a.findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['forward-chain-drop', 'confirmed']);
+    expect(f.title).toMatch(/^The FORWARD rule at .*iptables-save\.txt:\d+ rejects the traffic$/);
+    expect(f.flows).toEqual(stoppedIds(a));
+    expect(f.evidence[0]).toMatchObject({ kind: 'rule', chain: 'FORWARD', text: expect.stringContaining('-m recent') });
+    expect(f.detail).toContain('(code 10): it matched them');
+    expect(f.fix[0]).toBe('cat /proc/net/xt_recent/blocklist  # the addresses the recent match holds');
+    expect(f.fix[1]).toMatch(/^iptables -t filter -D FORWARD -m recent .* -j REJECT --reject-with icmp-host-prohibited {2}# if it is the one/);
+  });
+
+  it('the same rule as a DROP (no answer to prove it matched): likely, still named', async () => {
+    const drop = (b: Buffer): Buffer => Buffer.from(b.toString('utf8').replace(/-j REJECT --reject-with icmp-host-prohibited/g, '-j DROP'));
+    const dir = editedBundle(join(out, 'forward-unmodelled-match'), join(tmp, 'unmodelled-drop'), { 'iptables-save.txt': drop, 'iptables-filter-L.txt': drop });
+    const a = await analyze([dir]);
+    const f = a.findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['forward-chain-drop', 'likely']);
+    expect(f.title).toMatch(/most likely by the FORWARD rule at .*, whose match natlens cannot evaluate$/);
+    expect(f.flows).toEqual(stoppedIds(a));
+  });
+});

@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned
+  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -62,6 +62,7 @@ scenario_spec() {
     conntrack-full) echo "conntrack-table-full|vpc|pcapng" ;;
     hairpin-no-snat) echo "snat-missing|lan|any" ;;
     eip-unassigned) echo "arp-disabled|vpc|pcap-nano" ;;
+    forward-unmodelled-match) echo "forward-chain-drop|lan|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -456,6 +457,12 @@ run_scenario() { # outdir scenario index
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
       gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
+    forward-unmodelled-match)
+      # A FORWARD REJECT behind a match whose state lives outside the ruleset (a blocklist kept by -m recent, as
+      # ipset sets are kept outside it): the remote is on the list, so what goes to it is rejected with ICMP
+      # host-prohibited; everything else passes. The snapshot shows the rule, not the list.
+      ipt -A FORWARD -m recent --name blocklist --rdest --rcheck -j REJECT --reject-with icmp-host-prohibited
+      gw sh -c "echo +$REMOTE > /proc/net/xt_recent/blocklist" ;;
     eip-unassigned)
       # The rules use EIP2 but the outside interface no longer holds it (a restart that re-applied the rules but not
       # the address): SNATed packets leave from EIP2 and the upstream asks by ARP who has EIP2 for the replies;

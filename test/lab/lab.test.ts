@@ -579,6 +579,18 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'forward-unmodelled-match': (b) => {
+    // A REJECT behind -m recent's blocklist, which holds the remote: what goes to it is answered from the gateway's
+    // inside address with ICMP host-prohibited (code 10) and never leaves; the outside client's traffic passes.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(file(b, 'iptables-save.txt')).toMatch(/-A FORWARD -m recent --rcheck --name blocklist .*--rdest -j REJECT --reject-with icmp-host-prohibited/);
+    const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));
+    expect(sent).toBe(5);
+    expect(count(b, on(E, 'out'), (p) => p.dst === a.remote)).toBe(0);
+    expect(count(b, on(I, 'out'), (p) => p.src === a.gatewayInside && p.icmpType === 3 && p.icmpCode === 10)).toBeGreaterThanOrEqual(sent);
+    expectClientToEipDelivered(b);
+  },
+
   'conntrack-full': (b) => {
     // The table is at its limit, held by app2's eight established connections to the remote's bulk port: their
     // packets keep leaving E (SNATed to EIP2), every new connection's first packet arrives and goes nowhere, with

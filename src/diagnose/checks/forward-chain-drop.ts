@@ -6,6 +6,7 @@ import { ipv4ToString } from '../../model/address.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { NFTABLES_REASON } from '../../gateway/sniff.js';
 import { droppedBy, gatewayResets, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
+import type { MayMatch } from '../../model/trace.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
 function isRejectError(type: number, code: number): boolean {
@@ -124,12 +125,31 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
     evidence.push({ kind: 'conntrack', file: ctDrops.source.file, line: ctDrops.dropLines[0]?.line ?? ctDrops.source.line, text: ctDrops.dropLines[0]?.text ?? `drop=${ctDrops.drop}` });
     evidence.push({ kind: 'note', text: `conntrack counted ${ctDrops.drop} dropped packet${ctDrops.drop === 1 ? '' : 's'} since boot: a conntrack table full while the captures ran drops new connections just so (the snapshot's table has room)` });
   }
-  const confidence = missing && haveSysctls ? 'likely' : 'possible';
+  // Rules on the flows' way that drop what they match, and whose matching natlens cannot decide (-m set, -m
+  // recent, an option not modelled): the snapshot holds the drop after all, behind a match it cannot evaluate.
+  const suspects = new Map<string, MayMatch>();
+  for (const f of flows) {
+    const t = f.disposition === 'reply-not-returned' ? replyTrace(ctx, f) : f.trace;
+    for (const m of t?.mayMatch ?? []) if (m.drops && m.probability === null) suspects.set(`${m.rule.file}:${m.rule.line}`, m);
+  }
+  for (const m of suspects.values()) {
+    evidence.unshift({ kind: 'note', text: `${m.rule.table} ${m.rule.chain} rule at ${m.rule.file}:${m.rule.line} ${m.target === 'REJECT' ? 'rejects' : 'drops'} what it matches; whether it matches these packets is not known: ${m.why}` });
+    evidence.unshift(ruleEvidence(m.rule));
+  }
+  const suspect = [...suspects.values()][0] ?? null;
+  // The gateway's own ICMP errors for these flows, of the kind the suspect REJECT sends: it did match them.
+  const code = suspect ? rejectCode(suspect) : null;
+  const proven = code !== null && flows.some((f) => f.errors.some((e) => e.fromGateway && e.type === 3 && e.code === code));
+  const confidence = proven ? 'confirmed' : suspect || (missing && haveSysctls) ? 'likely' : 'possible';
   const what: string[] = [];
   if (stopped.length) what.push(`${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} not forwarded`);
   if (replies.length) what.push(`the replies of ${plural(replies.length, 'flow')} arrived and ${replies.length === 1 ? 'was' : 'were'} not forwarded back`);
   const sentence = what.join(', and ');
-  const why = missing
+  const why = suspect
+    ? `The snapshot holds a rule that would drop them, behind a match natlens cannot evaluate: the ${suspect.rule.chain} rule at ${suspect.rule.file}:${suspect.rule.line} (${suspect.rule.text}${suspect.rule.counters ? `; ${suspect.rule.counters.packets} packets counted` : ''}) — ${suspect.why}.` +
+      (proven ? ` The gateway answered them with the very ICMP error it rejects with (code ${code}): it matched them.` : '') +
+      (suspects.size > 1 ? ` ${suspects.size - 1} more such rule${suspects.size > 2 ? 's' : ''} in the evidence.` : '')
+    : missing
     ? `${haveSysctls ? 'The forwarding sysctls are on, and ' : 'The snapshot has no forwarding sysctls, and '}${missing}: a DROP or REJECT in filter FORWARD is the most likely cause.`
     : 'The snapshot would forward them (forwarding sysctls on, its FORWARD chain accepts them): what drops them is not in it — rules in the other iptables backend (legacy / nf_tables) or in a native nftables table, or rules changed since it was taken.';
   // Nothing at all forwarded, either way: also what forwarding off looks like. A snapshot taken after the fix
@@ -143,10 +163,15 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
       'forward-chain-drop',
       'error',
       confidence,
-      'Dropped at the gateway by something the snapshot does not show, most likely filter FORWARD',
-      `${sentence[0]!.toUpperCase()}${sentence.slice(1)}. ${why}${timing}${resets.length ? ' The gateway answered TCP with resets in the far end\'s name without forwarding anything: a REJECT --reject-with tcp-reset.' : ''}${rejects.length ? ' It answered with ICMP errors too, though its routes reach the destination: a REJECT answers so.' : ''}`,
+      suspect
+        ? proven
+          ? `The ${suspect.rule.chain} rule at ${suspect.rule.file}:${suspect.rule.line} rejects the traffic`
+          : `Dropped at the gateway, most likely by the ${suspect.rule.chain} rule at ${suspect.rule.file}:${suspect.rule.line}, whose match natlens cannot evaluate`
+        : 'Dropped at the gateway by something the snapshot does not show, most likely filter FORWARD',
+      `${sentence[0]!.toUpperCase()}${sentence.slice(1)}. ${why}${timing}${resets.length ? ' The gateway answered TCP with resets in the far end\'s name without forwarding anything: a REJECT --reject-with tcp-reset.' : ''}${rejects.length && !proven ? ' It answered with ICMP errors too, though its routes reach the destination: a REJECT answers so.' : ''}`,
       uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
       [
+        ...[...suspects.values()].flatMap((m) => suspectFixes(m)),
         'iptables-save -c  # every table with counters: the rule whose counter grows with the lost packets is the one',
         'iptables-legacy-save -c; iptables-nft-save -c  # both backends: rules in either one apply',
         'nft list ruleset  # native nftables tables hook forward too',
@@ -157,4 +182,24 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
       flows,
     ),
   ];
+}
+
+/** The ICMP destination-unreachable code a REJECT rule sends (`--reject-with`, port-unreachable by default); null for others. */
+function rejectCode(m: MayMatch): number | null {
+  if (m.target !== 'REJECT') return null;
+  const w = /--reject-with\s+(\S+)/.exec(m.rule.text)?.[1] ?? 'icmp-port-unreachable';
+  const codes: Record<string, number> = {
+    'icmp-net-unreachable': 0, 'icmp-host-unreachable': 1, 'icmp-proto-unreachable': 2, 'icmp-port-unreachable': 3,
+    'icmp-net-prohibited': 9, 'icmp-host-prohibited': 10, 'icmp-admin-prohibited': 13,
+  };
+  return codes[w] ?? null;
+}
+
+/** How to settle a rule natlens could not evaluate: look at what its match depends on, then remove the rule. */
+function suspectFixes(m: MayMatch): string[] {
+  const out: string[] = [];
+  for (const x of m.rule.text.matchAll(/--match-set\s+(\S+)\s+(\S+)/g)) out.push(`ipset list ${x[1]}  # are these flows' ${x[2]} addresses in the set? then remove them: ipset del ${x[1]} <address>`);
+  for (const x of m.rule.text.matchAll(/-m recent\b.*?--name\s+(\S+)/g)) out.push(`cat /proc/net/xt_recent/${x[1]}  # the addresses the recent match holds`);
+  out.push(`iptables -t ${m.rule.table} -D ${m.rule.text.replace(/^-A\s+/, '')}  # if it is the one: its counter grows with the lost packets`);
+  return out;
 }
