@@ -253,8 +253,9 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow {
     last: ingress.last,
   };
   flow.disposition = decideDisposition(flow, input);
-  // A flow that could not be judged has no loss rate (its packets may have left unseen).
-  if (flow.disposition === 'outside-capture') flow.lossRate = null;
+  // A flow that could not be judged has no loss rate (its packets may have left unseen); nor has one for the
+  // gateway itself, which was never to leave (a broadcast to the subnet, a ping of the gateway).
+  if (flow.disposition === 'outside-capture' || flow.disposition === 'local') flow.lossRate = null;
   return flow;
 }
 
