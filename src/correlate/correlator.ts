@@ -271,6 +271,14 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
     s.ignored.multicast++;
     return;
   }
+  // A frame sent to a link-layer group address (broadcast, multicast) is never forwarded, whatever its IP
+  // destination (a subnet's directed broadcast): the kernel forwards only what came to its own MAC (ip_forward
+  // drops all but PACKET_HOST). The group bit is the lowest of the destination MAC's first octet.
+  const linkType = f[at + Row.PACKET_TYPE]!;
+  if (linkType === PacketType.BROADCAST || linkType === PacketType.MULTICAST || (linkType === PacketType.UNKNOWN && ((f[at + Row.DST_MAC]! / 1099511627776) & 1) === 1)) {
+    s.ignored.multicast++;
+    return;
+  }
   if (f[at + Row.FRAGMENT] === 1 && f[at + Row.FRAG_OFFSET]! > 0) {
     s.ignored.fragments++;
     return;

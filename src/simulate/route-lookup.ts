@@ -32,6 +32,9 @@ export function lookupRoute(view: HostView, dst: number): RouteResult {
   if (own) return { kind: 'local', why: `address of ${own.iface.name}`, broadcast: false, route: null, iface: own.iface.name };
   if (dst === 0xffffffff) return { kind: 'local', why: 'limited broadcast 255.255.255.255', broadcast: true, route: null, iface: null };
   if (view.broadcastAddrs.has(dst)) return { kind: 'local', why: 'subnet broadcast address', broadcast: true, route: null, iface: null };
+  // The input path hands multicast to the host's own listeners (or a multicast router, ip_mr_input); unicast
+  // routing never forwards it.
+  if (dst >>> 28 === 0xe) return { kind: 'local', why: 'multicast 224.0.0.0/4: for the host\'s own listeners, never forwarded as unicast', broadcast: false, route: null, iface: null };
   const localTable = view.tables.get('local');
   if (localTable) {
     for (const r of localTable) {

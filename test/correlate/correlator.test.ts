@@ -605,10 +605,21 @@ describe('correlator: matching a packet with its copy on the other interface', (
     pushPacket(f.s, rec, d, 0, 0);
     Object.assign(d, { net: Net.IPV4, src: APP, dst: REMOTE, fragment: true, fragOffset: 1480 });
     pushPacket(f.s, rec, d, 0, 0);
+    // Unicast IP in a link-layer broadcast or multicast frame (a subnet's directed broadcast the snapshot does not
+    // name): never forwarded, as the kernel forwards only what came to its own MAC. Ethernet's group bit, and the
+    // cooked captures' packet types.
+    Object.assign(d, { net: Net.IPV4, src: APP, dst: 0x0a4dffff, fragment: false, fragOffset: 0, dstMac: 0xffffffffffff, packetType: PacketType.UNKNOWN });
+    pushPacket(f.s, rec, d, 0, 0);
+    Object.assign(d, { dstMac: 0x01005e000001 });
+    pushPacket(f.s, rec, d, 0, 0);
+    Object.assign(d, { dstMac: 0, packetType: PacketType.BROADCAST });
+    pushPacket(f.s, rec, d, 0, 0);
+    Object.assign(d, { packetType: PacketType.MULTICAST });
+    pushPacket(f.s, rec, d, 0, 0);
     const s = f.finish();
-    expect(s.ignored).toMatchObject({ ipv6: 1, nonIp: 1, multicast: 1, fragments: 1 });
+    expect(s.ignored).toMatchObject({ ipv6: 1, nonIp: 1, multicast: 1 + 4, fragments: 1 });
     expect(s.connections).toHaveLength(0);
-    expect(s.packets).toBe(6);
+    expect(s.packets).toBe(10);
   });
 });
 

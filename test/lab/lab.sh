@@ -75,14 +75,14 @@ load_plan() {
   case "$1" in
     vpc)
       IN_IF=vpc0 OUT_IF=ext2
-      IN_CIDR=172.22.8.0/24 IN_LEN=24 GW_IN=172.22.8.1 APP=172.22.8.10 APP2=172.22.8.11 GHOST_IN=172.22.8.99
+      IN_CIDR=172.22.8.0/24 IN_LEN=24 IN_BCAST=172.22.8.255 GW_IN=172.22.8.1 APP=172.22.8.10 APP2=172.22.8.11 GHOST_IN=172.22.8.99
       OUT_LEN=24 EIP=198.18.40.21 EIP2=198.18.40.22 NEXTHOP=198.18.40.1 CLIENT=198.18.40.5 GHOST_OUT=198.18.40.9
       REMOTE=192.0.2.80 REMOTE2=192.0.2.81 SPOOF=198.18.41.7 SPOOF_NET=198.18.41.0/24 FAR=198.51.100.7 FAR_NET=198.51.100.0/24
       TCP_PORT=80 UDP_PORT=53 FWD_TCP=8080 APP2_TCP=80 FWD_UDP=5353 APP2_UDP=5353 BULK_TCP=5001 BULK_FWD_TCP=5002
       ;;
     lan)
       IN_IF=lan1 OUT_IF=wan9.7
-      IN_CIDR=10.77.0.0/16 IN_LEN=16 GW_IN=10.77.255.254 APP=10.77.3.10 APP2=10.77.3.20 GHOST_IN=10.77.9.9
+      IN_CIDR=10.77.0.0/16 IN_LEN=16 IN_BCAST=10.77.255.255 GW_IN=10.77.255.254 APP=10.77.3.10 APP2=10.77.3.20 GHOST_IN=10.77.9.9
       OUT_LEN=24 EIP=100.64.9.33 EIP2=100.64.9.34 NEXTHOP=100.64.9.254 CLIENT=100.64.9.77 GHOST_OUT=100.64.9.200
       REMOTE=198.19.7.7 REMOTE2=198.19.7.8 SPOOF=100.65.0.7 SPOOF_NET=100.65.0.0/24 FAR=203.0.113.7 FAR_NET=203.0.113.0/24
       TCP_PORT=443 UDP_PORT=123 FWD_TCP=9443 APP2_TCP=443 FWD_UDP=10053 APP2_UDP=53 BULK_TCP=8081 BULK_FWD_TCP=8082
@@ -277,6 +277,17 @@ standard_traffic() {
     spawn udp_req "$NS_RT" "$EIP2" "$FWD_UDP" "client-$n" "$CLIENT"
     join
   done
+}
+
+# What a LAN side carries besides the flows a gateway forwards: multicast discovery (mDNS, SSDP, an IGMP join),
+# a subnet broadcast and a limited broadcast (as NetBIOS and DHCP send them). None of it is the gateway's to forward.
+chatter() {
+  spawn bash -c "echo q | timeout 2 ip netns exec '$NS_APP' socat -u - 'UDP-DATAGRAM:224.0.0.251:5353,ip-multicast-ttl=255' || true"
+  spawn bash -c "printf 'M-SEARCH * HTTP/1.1\r\n\r\n' | timeout 2 ip netns exec '$NS_APP' socat -u - 'UDP-DATAGRAM:239.255.255.250:1900,ip-multicast-ttl=4' || true"
+  spawn bash -c "timeout 1 ip netns exec '$NS_APP' socat -u 'UDP-RECV:5000,ip-add-membership=239.1.2.3:eth0' /dev/null || true"
+  spawn bash -c "echo nb | timeout 2 ip netns exec '$NS_APP2' socat -u - 'UDP-DATAGRAM:$IN_BCAST:137,broadcast' || true"
+  spawn bash -c "echo dhcp | timeout 2 ip netns exec '$NS_APP2' socat -u - 'UDP-DATAGRAM:255.255.255.255:67,broadcast' || true"
+  join
 }
 
 # ---------------------------------------------------------------------------------------------- capture
@@ -574,6 +585,9 @@ run_scenario() { # outdir scenario index
       spawn ping_from "$NS_APP" -c 3 -i 0.3 -M "do" -s 1400 "$REMOTE2"
       spawn ping_from "$NS_APP2" -c 3 -i 0.3 -s 1000 "$REMOTE2"
       join ;;
+    healthy-lan)
+      chatter
+      standard_traffic ;;
     hairpin | hairpin-no-snat)
       standard_traffic
       spawn ping_from "$NS_APP2" -c 5 -i 0.2 "$EIP"

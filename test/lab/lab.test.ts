@@ -219,7 +219,14 @@ function onlyOutsideForwarded(b: LabBundle): void {
 
 const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
   healthy: expectHealthy,
-  'healthy-lan': expectHealthy,
+  'healthy-lan': (b) => {
+    // Healthy, with a LAN side's chatter arriving on I: mDNS, SSDP, an IGMP join, a subnet and a limited broadcast.
+    expectHealthy(b);
+    const { inside: I, addresses: a } = b.lab;
+    for (const group of ['224.0.0.251', '239.255.255.250', '224.0.0.22']) expect(count(b, on(I, 'in'), (p) => p.dst === group), group).toBeGreaterThan(0);
+    expect(count(b, on(I, 'in'), (p) => p.dst === '255.255.255.255' && p.dport === 67)).toBe(1);
+    expect(count(b, on(I, 'in'), (p) => p.src === a.app2 && p.dport === 137 && p.dst.endsWith('.255'))).toBe(1);
+  },
 
   'ip-forward-disabled': (b) => {
     expectSilentStop(b);

@@ -590,10 +590,16 @@ describe('simulate: next hop and local delivery', () => {
     ]);
   });
 
-  it('local addresses, 127/8 and subnet broadcasts are delivered locally', () => {
+  it('local addresses, 127/8, subnet broadcasts and multicast are delivered locally', () => {
     expect(run(snapshot(), pkt({ dst: A('100.64.9.2') })).disposition.kind).toBe('local');
     expect(run(snapshot(), pkt({ dst: A('127.0.0.5') })).disposition.kind).toBe('local');
     expect(run(snapshot(), pkt({ dst: A('192.168.7.255') })).disposition.kind).toBe('local');
+    // Multicast (SSDP, mDNS) is never unicast-forwarded, though the default route would take 239/8.
+    for (const group of ['239.255.255.250', '224.0.0.251']) {
+      const tr = run(snapshot(), pkt({ dst: A(group) }));
+      expect(tr.disposition.kind, group).toBe('local');
+      expect(tr.steps.some((x) => x.stage === 'routing' && /multicast/.test(x.note)), group).toBe(true);
+    }
   });
 
   it('nat INPUT SNAT applies to locally delivered new connections', () => {
