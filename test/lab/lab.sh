@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match
+  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -63,6 +63,7 @@ scenario_spec() {
     hairpin-no-snat) echo "snat-missing|lan|any" ;;
     eip-unassigned) echo "arp-disabled|vpc|pcap-nano" ;;
     forward-unmodelled-match) echo "forward-chain-drop|lan|pcapng" ;;
+    mss-clamp) echo "-|vpc|pcap" ;;
     *) return 1 ;;
   esac
 }
@@ -468,6 +469,15 @@ run_scenario() { # outdir scenario index
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
       gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
+    mss-clamp)
+      # Healthy, with a smaller MTU outside (a tunnel's) and the usual remedy for it: mangle FORWARD clamps the MSS
+      # of every forwarded SYN to the path's MTU, so the SYNs leave with another MSS option than they came with,
+      # and the bulk transfers' segments fit without fragmentation needed.
+      gw ip link set "$OUT_IF" mtu 1400
+      rt ip link set up0 mtu 1400
+      ipt -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
+      bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'head -c 300000 /dev/urandom'
+      for _ in $(seq 50); do rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && break; sleep 0.1; done ;;
     forward-unmodelled-match)
       # A FORWARD REJECT behind a match whose state lives outside the ruleset (a blocklist kept by -m recent, as
       # ipset sets are kept outside it): the remote is on the list, so what goes to it is rejected with ICMP
@@ -588,6 +598,10 @@ run_scenario() { # outdir scenario index
     healthy-lan)
       chatter
       standard_traffic ;;
+    mss-clamp)
+      standard_traffic
+      spawn bash -c "timeout 10 ip netns exec '$NS_APP' socat -u 'TCP:$REMOTE:$BULK_TCP' /dev/null || true"
+      join ;;
     hairpin | hairpin-no-snat)
       standard_traffic
       spawn ping_from "$NS_APP2" -c 5 -i 0.2 "$EIP"

@@ -508,6 +508,17 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).not.toMatch(/:FORWARD DROP|-j (DROP|REJECT)/);
   },
 
+  'mss-clamp': (b) => {
+    // Healthy, the SYNs' MSS clamped in mangle FORWARD to the smaller outside MTU (the options change, nothing else).
+    expectHealthy(b);
+    const [clamped] = counters(b, '-j TCPMSS --clamp-mss-to-pmtu');
+    expect(clamped).toBeGreaterThanOrEqual(4);
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(count(b, on(I, 'in'), tcpSyn(a.app, a.remote, ports.bulkTcp))).toBe(1);
+    expect(count(b, on(E, 'out'), tcpSyn(a.eip, a.remote, ports.bulkTcp))).toBe(1);
+    expect(count(b, on(I, 'out'), (p) => p.src === a.remote && p.sport === ports.bulkTcp)).toBeGreaterThan(10);
+  },
+
   traceroute: (b) => {
     // Healthy, and traceroute through it: the probe with TTL 1 gets time exceeded from the gateway itself; those
     // with TTL 2 leave translated with TTL 1 and get time exceeded from the next hop, which the gateway relays
