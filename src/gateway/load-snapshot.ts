@@ -11,11 +11,12 @@ import { readText } from '../ingest/read-text.js';
 import { unreadCompression, unreadCompressionMessage } from '../ingest/unread-compression.js';
 import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
-import type { ConntrackEntry, ConntrackStats, HostInterface, KernelMessage, Neighbour, Route, Sysctl } from '../model/host.js';
+import type { ConntrackEntry, ConntrackStats, HostInterface, KernelMessage, Neighbour, Qdisc, Route, Sysctl } from '../model/host.js';
 import type { Snapshot, SnapshotFile, SnapshotFileKind } from '../model/snapshot.js';
 import { parseConntrack } from './conntrack.js';
 import { parseConntrackStats } from './conntrack-stats.js';
 import { parseKernelLog } from './kernel-log.js';
+import { parseTcQdisc } from './tc-qdisc.js';
 import { parseIpAddr } from './ip-addr.js';
 import { parseIpNeigh } from './ip-neigh.js';
 import { parseIpRoute } from './ip-route.js';
@@ -50,6 +51,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   let conntrack: ConntrackEntry[] | null = null;
   let conntrackStats: ConntrackStats | null = null;
   const kernelMessages: KernelMessage[] = [];
+  const qdiscs: Qdisc[] = [];
   const have = { sysctls: false, addresses: false, routes: false, neighbours: false, conntrack: false };
 
   /** Parse `text` (of `path`) as `kind` into what the snapshot gathers. */
@@ -127,6 +129,12 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
         warnings.push(...r.warnings);
         // Two listings of one moment (conntrack -S and /proc/net/stat/nf_conntrack) count the same drops: the first is kept.
         conntrackStats ??= r.stats;
+        break;
+      }
+      case 'tc-qdisc': {
+        const r = parseTcQdisc(text, path);
+        warnings.push(...r.warnings);
+        qdiscs.push(...r.qdiscs);
         break;
       }
       case 'kernel-log': {
@@ -241,7 +249,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   return {
     rules: v4.rules,
     rules6: v6.rules,
-    host: { sysctls, interfaces, routes, neighbours, conntrack, conntrackStats, kernelMessages, have },
+    host: { sysctls, interfaces, routes, neighbours, conntrack, conntrackStats, kernelMessages, qdiscs, have },
     files,
     disagreements: [...v4.disagreements, ...v6.disagreements],
     warnings,

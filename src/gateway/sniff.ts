@@ -11,6 +11,7 @@ import { parseJsonArray } from './json-lines.js';
 import { sysctlLineMatches } from './sysctl.js';
 import { isConntrackStatsLine } from './conntrack-stats.js';
 import { isKernelLogLine } from './kernel-log.js';
+import { isQdiscDetail, isQdiscHeader } from './tc-qdisc.js';
 import { packetTextTool } from '../ingest/packet-text.js';
 
 export interface SniffResult {
@@ -75,6 +76,9 @@ export function sniffDetail(text: string): SniffResult {
   const sys = count((l) => sysctlLineMatches(l.t) || l.t.startsWith('sysctl: '));
   const ctStats = count((l) => isConntrackStatsLine(l.t));
   const kernelLog = count((l) => isKernelLogLine(l.t));
+  // tc's blocks: a header line, then indented options and statistics.
+  const qdiscHeaders = count((l) => isQdiscHeader(l.t));
+  const qdisc = qdiscHeaders > 0 ? count((l) => isQdiscHeader(l.t) || isQdiscDetail(l.raw)) : 0;
   // Neighbour lines also read as host routes; a neighbour table is one whose lines carry NUD states.
   const candidates: [SnapshotFileKind, number][] = [
     ['iptables-S', spec],
@@ -85,6 +89,7 @@ export function sniffDetail(text: string): SniffResult {
     ['sysctl', sys],
     ['conntrack-stats', ctStats],
     ['kernel-log', kernelLog],
+    ['tc-qdisc', qdisc],
   ];
   candidates.sort((a, b) => b[1] - a[1]);
   const [kind, best] = candidates[0]!;
@@ -95,7 +100,7 @@ export function sniffDetail(text: string): SniffResult {
   if (tool) return { kind: 'ignored', reason: `${tool}'s text output, not a capture: natlens reads the packets themselves (pcap, pcapng: tcpdump -w)`, line: first?.no ?? 1 };
   return {
     kind: 'ignored',
-    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, sysctl, ip addr/route/neigh, conntrack -L/-S, dmesg)',
+    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, sysctl, ip addr/route/neigh, conntrack -L/-S, tc -s qdisc, dmesg)',
     line: first?.no ?? 1,
   };
 }

@@ -101,6 +101,26 @@ export interface ConntrackStats {
   readonly source: SourceRef;
 }
 
+/** A queueing discipline (`tc -s qdisc show`) and what it dropped: drops outside netfilter. */
+export interface Qdisc {
+  /** null when the listing named no device (`tc -s qdisc show dev X` names it). */
+  readonly dev: string | null;
+  /** tbf, htb, fq_codel, ingress, clsact, noqueue, … */
+  readonly kind: string;
+  readonly handle: string;
+  /** `root`, `ingress`, or `parent <id>`. */
+  readonly parent: string;
+  /** The header line as printed. */
+  readonly text: string;
+  readonly sentPackets: number | null;
+  readonly dropped: number | null;
+  readonly overlimits: number | null;
+  /** The header line. */
+  readonly source: SourceRef;
+  /** The `Sent … (dropped …)` line. */
+  readonly statsLine: number | null;
+}
+
 export type KernelMessageKind = 'conntrack-table-full';
 
 /** Kernel log messages of one kind: how many, and the first few and the last, with their lines. */
@@ -120,6 +140,8 @@ export interface HostState {
   readonly conntrackStats: ConntrackStats | null;
   /** Messages from the kernel log that name why packets were dropped. */
   readonly kernelMessages: readonly KernelMessage[];
+  /** Queueing disciplines (`tc -s qdisc show`). */
+  readonly qdiscs: readonly Qdisc[];
   /** Which kinds of host state the snapshot held (missing kinds make the simulator assume, and say so). */
   readonly have: {
     readonly sysctls: boolean;

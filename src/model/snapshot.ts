@@ -17,6 +17,8 @@ export type SnapshotFileKind =
   | 'conntrack-stats'
   /** dmesg, journalctl -k, kern.log. */
   | 'kernel-log'
+  /** `tc -s qdisc show`. */
+  | 'tc-qdisc'
   | 'capture'
   | 'ignored'
   /** Several commands' output in one file, each under a heading naming its command (gateway/sections.ts). */

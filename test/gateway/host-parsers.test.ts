@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConntrack } from '../../src/gateway/conntrack.js';
 import { parseConntrackStats } from '../../src/gateway/conntrack-stats.js';
 import { parseKernelLog } from '../../src/gateway/kernel-log.js';
+import { parseTcQdisc } from '../../src/gateway/tc-qdisc.js';
 import { parseIpAddr } from '../../src/gateway/ip-addr.js';
 import { parseIpNeigh } from '../../src/gateway/ip-neigh.js';
 import { parseIpRoute } from '../../src/gateway/ip-route.js';
@@ -10,6 +11,8 @@ import { sniffSnapshot } from '../../src/gateway/sniff.js';
 import { parseIpv4 } from '../../src/model/address.js';
 import { LAB, lab } from './helpers.js';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { loadSnapshot } from '../../src/gateway/load-snapshot.js';
 
 const ip = parseIpv4;
@@ -239,5 +242,55 @@ describe('parseKernelLog', () => {
     expect(sniffSnapshot('[{"ifname":"eth0","ifindex":2,"addr_info":[]}]\n')).toBe('ip-addr');
     expect(sniffSnapshot('net.netfilter.nf_conntrack_count = 8\nnet.netfilter.nf_conntrack_max = 8\n')).toBe('sysctl');
     expect(sniffSnapshot('cpu=0 found=0 invalid=0 drop=1\ncpu=1 found=0 invalid=0 drop=0\n')).toBe('conntrack-stats');
+  });
+});
+
+describe('parseTcQdisc', () => {
+  const listing = [
+    'qdisc noqueue 0: dev lo root refcnt 2 ',
+    ' Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0) ',
+    ' backlog 0b 0p requeues 0',
+    'qdisc tbf 8001: dev lan1 root refcnt 3 rate 2Mbit burst 16Kb lat 0us ',
+    ' Sent 2095070 bytes 1431 pkt (dropped 78, overlimits 453 requeues 0) ',
+    ' backlog 0b 0p requeues 0',
+    'qdisc fq_codel 0: dev eth0 parent :1 limit 10240p flows 1024 quantum 1514 target 5ms interval 100ms memory_limit 32Mb ecn drop_batch 64 ',
+    ' Sent 9000 bytes 90 pkt (dropped 0, overlimits 0 requeues 0) ',
+    ' backlog 0b 0p requeues 0',
+    '  maxpacket 0 drop_overlimit 0 new_flow_count 0 ecn_mark 0',
+    '  new_flows_len 0 old_flows_len 0',
+    'qdisc ingress ffff: dev net1 parent ffff:fff1 ---------------- ',
+    ' Sent 5200 bytes 60 pkt (dropped 12, overlimits 0 requeues 0) ',
+    ' backlog 0b 0p requeues 0',
+    '',
+  ].join('\n');
+
+  it('reads each qdisc with its device, place and drops, cited at its header and statistics lines', () => {
+    const r = parseTcQdisc(listing, 'tc');
+    expect(r.warnings).toEqual([]);
+    expect(r.qdiscs.map((q) => [q.dev, q.kind, q.parent, q.sentPackets, q.dropped, q.source.line, q.statsLine])).toEqual([
+      ['lo', 'noqueue', 'root', 0, 0, 1, 2],
+      ['lan1', 'tbf', 'root', 1431, 78, 4, 5],
+      ['eth0', 'fq_codel', 'parent :1', 90, 0, 7, 8],
+      ['net1', 'ingress', 'parent ffff:fff1', 60, 12, 12, 13],
+    ]);
+    expect(r.qdiscs[3]!.text).toBe('qdisc ingress ffff: dev net1 parent ffff:fff1');
+    expect(sniffSnapshot(listing)).toBe('tc-qdisc');
+  });
+
+  it('a qdisc listed without statistics (tc qdisc show, no -s) has no drop count', () => {
+    const r = parseTcQdisc('qdisc htb 1: dev eth0 root refcnt 2 r2q 10 default 0x10 direct_packets_stat 0\n', 'tc');
+    expect(r.qdiscs).toMatchObject([{ dev: 'eth0', kind: 'htb', dropped: null, statsLine: null }]);
+  });
+
+  it('one combined file with a `$ tc -s qdisc show` heading reads its section as tc', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natlens-tc-'));
+    try {
+      writeFileSync(join(dir, 'state.txt'), `$ sysctl net.ipv4.ip_forward\nnet.ipv4.ip_forward = 1\n$ tc -s qdisc show\n${listing}`);
+      const snap = loadSnapshot([join(dir, 'state.txt')], { explicit: true });
+      expect(snap.files[0]).toMatchObject({ kind: 'combined', sections: ['sysctl', 'tc-qdisc'] });
+      expect(snap.host.qdiscs.find((q) => q.kind === 'tbf')).toMatchObject({ dev: 'lan1', dropped: 78, source: { line: 7 } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp
+  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -64,6 +64,7 @@ scenario_spec() {
     eip-unassigned) echo "arp-disabled|vpc|pcap-nano" ;;
     forward-unmodelled-match) echo "forward-chain-drop|lan|pcapng" ;;
     mss-clamp) echo "-|vpc|pcap" ;;
+    tc-shaper) echo "intermittent-drop|lan|any" ;;
     *) return 1 ;;
   esac
 }
@@ -376,6 +377,7 @@ snapshot() { # dir backend
   gw ip -j neigh >"$dir/ip-neigh.json"
   gw conntrack -L >"$dir/conntrack.txt" 2>/dev/null || true
   gw conntrack -S >"$dir/conntrack-stats.txt" 2>/dev/null || true
+  gw tc -s qdisc show >"$dir/tc-qdisc.txt"
 }
 
 write_lab_json() { # dir scenario check format snapshot-backend
@@ -469,6 +471,13 @@ run_scenario() { # outdir scenario index
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
       gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
+    tc-shaper)
+      # A rate limit outside netfilter: a tc token bucket (tbf) shaping the inside interface's egress to 2 Mbit/s with
+      # a short queue, as a QoS setup would. tcpdump sees egress after the qdisc, so what it drops was forwarded and
+      # never shows leaving; the pings and small requests stay under the rate, a 2 MB download does not.
+      gw tc qdisc add dev "$IN_IF" root tbf rate 2mbit burst 16k limit 16k
+      bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'head -c 2000000 /dev/urandom'
+      for _ in $(seq 50); do rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && break; sleep 0.1; done ;;
     mss-clamp)
       # Healthy, with a smaller MTU outside (a tunnel's) and the usual remedy for it: mangle FORWARD clamps the MSS
       # of every forwarded SYN to the path's MTU, so the SYNs leave with another MSS option than they came with,
@@ -598,7 +607,7 @@ run_scenario() { # outdir scenario index
     healthy-lan)
       chatter
       standard_traffic ;;
-    mss-clamp)
+    mss-clamp | tc-shaper)
       standard_traffic
       spawn bash -c "timeout 10 ip netns exec '$NS_APP' socat -u 'TCP:$REMOTE:$BULK_TCP' /dev/null || true"
       join ;;

@@ -519,6 +519,21 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, on(I, 'out'), (p) => p.src === a.remote && p.sport === ports.bulkTcp)).toBeGreaterThan(10);
   },
 
+  'tc-shaper': (b) => {
+    // A tbf shaper on the inside interface's egress: the download's segments arrive on E and some never leave I
+    // (tcpdump sees egress after the qdisc); tc counted the drops, iptables did not; the small flows pass.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    const tc = file(b, 'tc-qdisc.txt');
+    expect(tc).toMatch(new RegExp(`^qdisc tbf \\S+ dev ${I.replace(/\./g, '\\.')} root .*rate 2Mbit`, 'm'));
+    expect(Number(/^ Sent \d+ bytes \d+ pkt \(dropped (\d+),/m.exec(tc.slice(tc.indexOf('qdisc tbf')))![1])).toBeGreaterThan(0);
+    const inBytes = b.packets.filter((p) => on(E, 'in')(p) && p.src === a.remote && p.sport === ports.bulkTcp).reduce((n, p) => n + (p.ipLen ?? 0), 0);
+    const outBytes = b.packets.filter((p) => on(I, 'out')(p) && p.src === a.remote && p.sport === ports.bulkTcp).reduce((n, p) => n + (p.ipLen ?? 0), 0);
+    expect(outBytes).toBeLessThan(inBytes);
+    expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBe(5);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
+    expectClientToEipDelivered(b);
+  },
+
   traceroute: (b) => {
     // Healthy, and traceroute through it: the probe with TTL 1 gets time exceeded from the gateway itself; those
     // with TTL 2 leave translated with TTL 1 and get time exceeded from the next hop, which the gateway relays

@@ -214,6 +214,7 @@ export function snapshot(o: SnapSpec = {}): Snapshot {
     conntrack: o.conntrack ?? null,
     conntrackStats: null,
     kernelMessages: [],
+    qdiscs: [],
     have: {
       sysctls: o.sysctls !== null,
       addresses: o.interfaces !== null,

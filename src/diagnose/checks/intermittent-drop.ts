@@ -3,6 +3,7 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { pct, plural, stoppedFrameEvidence } from '../flow-facts.js';
+import { qdiscDrops, where } from '../qdisc-facts.js';
 
 export const intermittentDrop: Check = {
   id: 'intermittent-drop',
@@ -66,6 +67,13 @@ export const intermittentDrop: Check = {
       }
       evidence.push({ kind: 'note', text: `${gate.rule.chain} rule at ${k} accepts only some packets (${gate.why}); ${rest}` });
     }
+    // Drops outside netfilter, on the flows' interfaces: a shaper's queue or a policer in tc (tc -s qdisc).
+    const shapers = explained ? [] : qdiscDrops(ctx, flows);
+    const tcDropped = shapers.reduce((n, q) => n + q.dropped!, 0);
+    for (const q of shapers) {
+      evidence.push({ kind: 'interface', file: q.source.file, line: q.source.line, text: q.text });
+      evidence.push({ kind: 'note', text: `the ${q.kind} qdisc on ${where(q)} dropped ${q.dropped} packet${q.dropped === 1 ? '' : 's'} (${q.source.file}:${q.statsLine ?? q.source.line}): tc drops are outside netfilter, and no iptables counter shows them` });
+    }
     for (const f of flows) {
       evidence.push({
         kind: 'note',
@@ -81,9 +89,16 @@ export const intermittentDrop: Check = {
     for (const w of ctx.correlation.windows) {
       if (w.dropped) evidence.push({ kind: 'note', text: `${w.file}: the capture itself lost ${w.dropped} packet${w.dropped === 1 ? '' : 's'} (interface statistics)` });
     }
-    const maybeCapture = !explained && captureDrops > 0;
+    const maybeCapture = !explained && !shapers.length && captureDrops > 0;
     const dropKeys = [...seen].filter((k) => flows.some((f) => (f.trace?.mayMatch ?? []).some((m) => m.drops && `${m.rule.file}:${m.rule.line}` === k)));
-    const fixes = explained
+    const tcFixes = shapers.flatMap((q) => [
+      `tc -s qdisc show dev ${q.dev}  # the ${q.kind} qdisc on ${where(q)}: its dropped count grows with the lost packets`,
+      q.parent === 'ingress' || q.kind === 'clsact'
+        ? `tc -s filter show dev ${q.dev} ingress  # the policer that drops: raise its rate and burst, or remove it (tc qdisc del dev ${q.dev} ingress)`
+        : `# raise the shaper's rate, burst or queue limit (tc qdisc change dev ${q.dev} ${q.parent || 'root'} ${q.kind} …), or remove it: tc qdisc del dev ${q.dev} ${q.parent || 'root'}`,
+    ]);
+    if (shapers.length) tcFixes.push("# Kube-OVN: an EIP's or a NAT gateway's QoS policy sets these (kubectl get qos-policies; the EIP's qosPolicy)");
+    const fixes = shapers.length ? tcFixes : explained
       ? dropKeys.map((k) => `# remove or correct the rule at ${k}`).concat(gateFixes,
           flows
             .flatMap((f) => f.trace?.mayMatch ?? [])
@@ -97,14 +112,16 @@ export const intermittentDrop: Check = {
       finding(
         'intermittent-drop',
         maybeCapture && captureDrops >= lost ? 'warning' : 'error',
-        explained ? 'confirmed' : 'possible',
+        explained || (shapers.length && tcDropped >= lost) ? 'confirmed' : shapers.length ? 'likely' : 'possible',
         'Some packets stop at the gateway, the rest pass',
         `${plural(flows.length, 'flow')} lost ${lost} of ${judged} packets at the gateway (${pct(judged ? lost / judged : 0)} overall); the packets that passed were translated as expected.` +
           (explained
             ? gateFixes.length
               ? ' A rule accepts only some of them (a rate limit or a random match) and a drop after it takes the rest.'
               : ' A rule that matches only some packets drops them.'
-            : ' No rule in the snapshot explains it.') +
+            : shapers.length
+              ? ` No iptables rule drops them; tc does: ${shapers.map((q) => `the ${q.kind} qdisc on ${where(q)} dropped ${q.dropped}`).join(', ')} — a rate limit outside netfilter. ${shapers.every((q) => where(q).startsWith('egress')) ? 'tcpdump sees a packet leave only after the qdisc, so the dropped ones never show leaving' : 'tcpdump sees a packet arrive before ingress tc, so the dropped ones show arriving and go nowhere'}.`
+              : ' No rule in the snapshot explains it.') +
           (maybeCapture ? ` The captures themselves lost ${captureDrops} packet${captureDrops === 1 ? '' : 's'}: ${captureDrops >= lost ? 'that could be all of the loss' : 'part of the loss may be theirs'}.` : ''),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows, 2, 6)], 20),
         fixes,
@@ -113,3 +130,4 @@ export const intermittentDrop: Check = {
     ];
   },
 };
+

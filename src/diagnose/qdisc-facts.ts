@@ -1,0 +1,25 @@
+/**
+ * What `tc -s qdisc show` says about packets lost at the gateway: queueing disciplines on a flow's interfaces that
+ * counted drops (a shaper's queue on egress, a policer's shots on an ingress or clsact qdisc), outside netfilter.
+ */
+import type { Qdisc } from '../model/host.js';
+import type { AssembledFlow } from '../correlate/flow-assembly.js';
+import type { CheckContext } from './check.js';
+
+/** Where a qdisc acts: `ingress of lan1`, `egress of lan1`. */
+export function where(q: Qdisc): string {
+  return `${q.parent === 'ingress' || q.kind === 'ingress' || q.kind === 'clsact' ? 'ingress' : 'egress'} of ${q.dev}`;
+}
+
+/**
+ * Qdiscs on the lossy flows' interfaces that counted drops: a lost request goes in by the flow's ingress and out
+ * by its egress, a lost reply the other way, so every queue on either interface is on a lost packet's way.
+ */
+export function qdiscDrops(ctx: CheckContext, flows: readonly AssembledFlow[]): Qdisc[] {
+  const ifaces = new Set<string>();
+  for (const f of flows) {
+    if (f.ingressIface >= 0) ifaces.add(ctx.ifaceName(f.ingressIface));
+    if (f.egress) ifaces.add(ctx.ifaceName(f.egress.iface));
+  }
+  return (ctx.snapshot?.host.qdiscs ?? []).filter((q) => q.dev !== null && ifaces.has(q.dev) && (q.dropped ?? 0) > 0);
+}
