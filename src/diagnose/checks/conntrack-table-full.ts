@@ -55,10 +55,7 @@ function composition(entries: readonly ConntrackEntry[]): string | null {
   const top = [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 3);
   const [src, n] = [...sources].sort((a, b) => b[1] - a[1])[0]!;
   const file = entries[0]!.source.file;
-  return (
-    `${file} lists ${plural(entries.length, 'entry', 'entries')}: ${top.map(([k, c]) => `${c} ${k} (${pct(c / entries.length)})`).join(', ')}` +
-    `; ${src >= 0 ? `${n} of them from ${ipv4ToString(src)}` : ''}`
-  ).replace(/; $/, '');
+  return `${file} lists ${plural(entries.length, 'entry', 'entries')}: ${top.map(([k, c]) => `${c} ${k} (${pct(c / entries.length)})`).join(', ')}; ${n} of them from ${ipv4ToString(src)}`;
 }
 
 /**
@@ -112,7 +109,7 @@ function tableFullFinding(ctx: CheckContext, flows: readonly AssembledFlow[]): F
     (passed.length
       ? ` Connections that already had an entry pass: ${plural(passed.length, 'flow')} ${passed.length === 1 ? 'was' : 'were'} forwarded${older.length ? `, ${older.length === passed.length ? 'all' : older.length} begun before the captures` : ''}.`
       : '') +
-    ' The DNAT counters do not move for these packets, as they do when forwarding is off.';
+    ' Unlike when forwarding is off, the DNAT rules do not count these packets: conntrack drops them first.';
 
   const limit = t.limit ?? null;
   const fixes = [

@@ -124,7 +124,7 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
   const ctDrops = ctStats && ctStats.drop > 0 ? ctStats : null;
   if (ctDrops) {
     evidence.push({ kind: 'conntrack', file: ctDrops.source.file, line: ctDrops.dropLines[0]?.line ?? ctDrops.source.line, text: ctDrops.dropLines[0]?.text ?? `drop=${ctDrops.drop}` });
-    evidence.push({ kind: 'note', text: `conntrack counted ${ctDrops.drop} dropped packet${ctDrops.drop === 1 ? '' : 's'} since boot: a conntrack table full while the captures ran drops new connections just so (the snapshot's table has room)` });
+    evidence.push({ kind: 'note', text: `conntrack counted ${ctDrops.drop} dropped packet${ctDrops.drop === 1 ? '' : 's'} since boot: a conntrack table full while the captures ran drops new connections just so` });
   }
   // Rules on the flows' way that drop what they match, and whose matching natlens cannot decide (-m set, -m
   // recent, an option not modelled): the snapshot holds the drop after all, behind a match it cannot evaluate.
