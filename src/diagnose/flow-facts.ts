@@ -1,5 +1,5 @@
 import type { Evidence } from '../model/analysis.js';
-import type { DropReason, RuleRef, Trace } from '../model/trace.js';
+import type { DropReason, RuleRef, Trace, TraceStep } from '../model/trace.js';
 import { Proto, TcpFlag } from '../model/packet.js';
 import { simulate } from '../simulate/simulate.js';
 import type { AssembledFlow } from '../correlate/flow-assembly.js';
@@ -140,4 +140,31 @@ export function hairpinUnmasqueraded(ctx: CheckContext, f: AssembledFlow): { rea
   // Addresses known for the interface and neither holds both: they do not share a link, and the reply is routed.
   if (link && link.addresses.some((a) => a.family === 4) && !subnet) return null;
   return { subnet };
+}
+
+/** Whether `address` lies in a subnet of the gateway's own addresses on interface `name` (its link). */
+export function onLink(ctx: CheckContext, name: string, address: number): boolean {
+  const link = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
+  return link?.addresses.some((a) => a.family === 4 && cidrContains({ addr: a.v4, prefix: a.prefix }, address)) ?? false;
+}
+
+/**
+ * A flow routed back out the interface it came in by, to a destination that does not live on that link, with no
+ * DNAT to explain the turn (NAT loopback turns back on purpose): the route for it leads back where it came from —
+ * a default route pointing into the VPC, or a VPC subnet without its route, which the default route sends out the
+ * outside. Seen (its copy left that interface) or predicted (the snapshot's route says so, and it never showed
+ * leaving the other). `route`: the snapshot's routing step for it, when there is one. Only for a gateway whose two
+ * sides are known and differ (a one-armed router turns everything back by design).
+ */
+export function uTurned(ctx: CheckContext, f: AssembledFlow): { readonly route: TraceStep | null } | null {
+  const roles = ctx.correlation.roles;
+  if (f.ingressIface < 0 || !roles.inside || !roles.outside || roles.inside === roles.outside) return null;
+  const name = ctx.ifaceName(f.ingressIface);
+  if (f.egress && f.egress.iface !== f.ingressIface) return null;
+  const t = f.trace;
+  const seen = f.egress !== null && f.observed !== null && f.observed.dst === f.original.dst;
+  const predicted = f.egress === null && t?.disposition.kind === 'forwarded' && t.disposition.egress === name && !t.rewrites.some((r) => r.kind === 'DNAT');
+  if (!seen && !predicted) return null;
+  if (onLink(ctx, name, f.original.dst)) return null;
+  return { route: t?.steps.find((x) => x.stage === 'routing' && x.source !== null) ?? null };
 }

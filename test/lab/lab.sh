@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper
+  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -65,6 +65,7 @@ scenario_spec() {
     forward-unmodelled-match) echo "forward-chain-drop|lan|pcapng" ;;
     mss-clamp) echo "-|vpc|pcap" ;;
     tc-shaper) echo "intermittent-drop|lan|any" ;;
+    default-route-inside) echo "no-route|vpc|pcap" ;;
     *) return 1 ;;
   esac
 }
@@ -471,6 +472,12 @@ run_scenario() { # outdir scenario index
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
       gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
+    default-route-inside)
+      # The default route points back into the VPC (a restart that left the VPC side's route as the default): what
+      # the apps send to the remote is routed out the inside interface again, toward app2, which does not forward
+      # it; the SNAT rules (-o OUT_IF, or for app's floating IP) still translate what leaves — but it leaves by the
+      # wrong side. Inbound flows to the EIPs still pass, their replies going back the way they came.
+      gw ip route replace default via "$APP2" dev "$IN_IF" ;;
     tc-shaper)
       # A rate limit outside netfilter: a tc token bucket (tbf) shaping the inside interface's egress to 2 Mbit/s with
       # a short queue, as a QoS setup would. tcpdump sees egress after the qdisc, so what it drops was forwarded and

@@ -534,6 +534,19 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'default-route-inside': (b) => {
+    // The default route points into the VPC (via app2): the apps' requests to the remote leave I again — app's
+    // SNATed to the EIP by its floating-IP rule (no -o), app2's untranslated (the shared SNAT is -o E) — with ICMP
+    // redirects from the gateway, and none leaves E; the outside client's flows still pass.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(file(b, 'ip-route.txt')).toMatch(new RegExp(`^default via ${a.app2.replace(/\./g, '\\.')} dev ${I} `, 'm'));
+    expect(count(b, on(I, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
+    expect(count(b, on(I, 'out'), echoRequest(a.app2, a.remote))).toBe(5);
+    expect(count(b, on(E, 'out'), (p) => p.dst === a.remote)).toBe(0);
+    expect(count(b, on(I, 'out'), (p) => p.src === a.gatewayInside && p.icmpType === 5)).toBeGreaterThan(0);
+    expectClientToEipDelivered(b);
+  },
+
   traceroute: (b) => {
     // Healthy, and traceroute through it: the probe with TTL 1 gets time exceeded from the gateway itself; those
     // with TTL 2 leave translated with TTL 1 and get time exceeded from the next hop, which the gateway relays

@@ -1,9 +1,9 @@
-import type { Evidence } from '../../model/analysis.js';
+import type { Evidence, Finding } from '../../model/analysis.js';
 import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { errorEvidence, uniqueEvidence } from '../evidence.js';
-import { droppedBy, gatewayResets, plural, stoppedFrameEvidence } from '../flow-facts.js';
+import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
+import { droppedBy, gatewayResets, plural, stoppedFrameEvidence, uTurned } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 
 /**
@@ -21,56 +21,112 @@ function routedBySnapshot(f: AssembledFlow): boolean {
 
 export const noRoute: Check = {
   id: 'no-route',
-  description: 'The gateway has no route for the destination: ICMP net-unreachable goes back out the ingress interface.',
+  description: 'The gateway has no route for the destination: ICMP net-unreachable goes back out the ingress interface; or its route leads back out the interface the traffic came in by.',
   rank: 1,
   run(ctx: CheckContext) {
-    const answered = ctx.flows.filter(
-      (f) =>
-        f.forwarded === 0 &&
-        f.ingressIface >= 0 &&
-        // `REJECT --reject-with icmp-net-unreachable` sends the same ICMP: the rule, not routing, explains it —
-        // and where the snapshot's routing table routes the destination, a rule it lacks is likelier than no route.
-        !droppedBy(f, 'forward-chain') &&
-        !routedBySnapshot(f) &&
-        (droppedBy(f, 'no-route') || f.errors.some((e) => e.fromGateway && isUnreachable(e.type, e.code) && e.iface === f.ingressIface)),
-    );
-    // The kernel rate-limits its ICMP errors (icmp_ratelimit, per destination): flows silently stopped on their way
-    // to a destination the gateway called unreachable for another flow met the same missing route.
-    const unreachable = new Set(answered.map((f) => f.original.dst));
-    const flows = ctx.flows.filter(
-      (f) =>
-        answered.includes(f) ||
-        // A flow the gateway answered with a reset in the far end's name was REJECTed, not routed nowhere.
-        (f.disposition === 'stopped-at-gateway' && f.ingressIface >= 0 && unreachable.has(f.original.dst) && f.trace?.disposition.kind !== 'dropped' && !gatewayResets(f).length),
-    );
-    if (!flows.length) return [];
-    const evidence: Evidence[] = [];
-    for (const f of flows) {
-      const e = f.errors.find((x) => x.fromGateway && isUnreachable(x.type, x.code));
-      if (e) evidence.push(errorEvidence(ctx, e, `the gateway answered ${f.id} with "network unreachable"`));
-      const step = f.trace?.steps.find((s) => s.stage === 'routing');
-      if (step && step.source) evidence.push({ kind: 'note', text: `routing for ${ipv4ToString(f.original.dst)}: ${step.note}` });
-    }
-    const confirmedBySnapshot = flows.some((f) => droppedBy(f, 'no-route'));
-    const dsts = [...new Set(flows.map((f) => ipv4ToString(f.original.dst)))];
-    const routes = ctx.snapshot?.host.routes.filter((r) => r.family === 4) ?? [];
-    const haveRoutes = ctx.snapshot?.host.have.routes ?? false;
-    const hasDefault = routes.some((r) => r.dst === null && r.type === 'unicast');
-    for (const r of routes.slice(0, 4)) evidence.push({ kind: 'route', file: r.source.file, line: r.source.line, text: r.text });
-    return [
-      finding(
-        'no-route',
-        'error',
-        confirmedBySnapshot ? 'confirmed' : 'likely',
-        'The gateway has no route to the destination',
-        `${plural(flows.length, 'flow')} to ${dsts.join(', ')} stopped at the gateway${flows.some((f) => f.errors.length) ? ', which sent ICMP network unreachable back' : ''}: no route matches${haveRoutes && !hasDefault ? ' (the routing table has no default route)' : ''}.`,
-        uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
-        [
-          `ip route add default via <upstream-gateway> dev ${ctx.correlation.roles.outside ?? '<outside-interface>'}  # or a route for ${dsts.join(', ')}`,
-          '# persist it where the gateway is configured (Kube-OVN: the VpcNatGateway / its external subnet gateway)',
-        ],
-        flows,
-      ),
-    ];
+    return [...unreachableFinding(ctx), ...uTurnFinding(ctx)];
   },
 };
+
+/**
+ * Routes that lead back: flows turned around out the interface they came in by (uTurned), toward a destination that
+ * is not on that link. What leaves that way never reaches the other side; a SNAT rule written for the outside
+ * interface does not take it, and the ICMP redirects the gateway may send say the same.
+ */
+function uTurnFinding(ctx: CheckContext): Finding[] {
+  const found = ctx.flows.map((f) => ({ f, u: uTurned(ctx, f) })).filter((x) => x.u !== null);
+  if (!found.length) return [];
+  const flows = found.map((x) => x.f);
+  const iface = ctx.ifaceName(flows[0]!.ingressIface);
+  const other = ctx.correlation.roles.inside === iface ? ctx.correlation.roles.outside! : ctx.correlation.roles.inside!;
+  const dsts = [...new Set(flows.map((f) => ipv4ToString(f.original.dst)))];
+  const evidence: Evidence[] = [];
+  const routeLines = new Map<string, { file: string; line: number; text: string }>();
+  for (const { u } of found) {
+    const src = u!.route?.source;
+    if (!src) continue;
+    const r = ctx.snapshot?.host.routes.find((x) => x.source.file === src.file && x.source.line === src.line);
+    routeLines.set(`${src.file}:${src.line}`, { file: src.file, line: src.line, text: r?.text ?? u!.route!.note });
+  }
+  for (const r of routeLines.values()) evidence.push({ kind: 'route', ...r });
+  for (const f of flows.slice(0, 4)) {
+    const p = f.ingress.peer;
+    if (p) evidence.push(frameEvidence(ctx, p, `${f.id} left ${iface} again, the way it came in, toward ${ipv4ToString(f.original.dst)}`));
+  }
+  // ICMP redirects the gateway sent the senders: it forwarded out the interface the packet came in by.
+  const redirects = flows.flatMap((f) => f.errors.filter((e) => e.fromGateway && e.type === 5)).slice(0, 2);
+  for (const e of redirects) evidence.push(errorEvidence(ctx, e, 'an ICMP redirect from the gateway: it sends this traffic back out the interface it came in by'));
+  const viaRoute = [...routeLines.values()][0];
+  const neighbours = (ctx.snapshot?.host.neighbours ?? []).filter((n) => n.family === 4 && n.dev === other && n.lladdr).map((n) => n.address);
+  const confirmed = routeLines.size > 0;
+  return [
+    finding(
+      'no-route',
+      'error',
+      confirmed ? 'confirmed' : 'likely',
+      `The route to ${dsts.join(', ')} leads back out ${iface}, not out ${other}`,
+      `${plural(flows.length, 'flow')} to ${dsts.join(', ')} arrived on ${iface} and ${confirmed ? 'are routed' : 'were sent'} back out ${iface}${viaRoute ? ` (${viaRoute.text.trim()})` : ''}: ` +
+        `the destination is not on ${iface}'s link, so it never reaches ${other}, and what a SNAT rule written for ${other} would translate leaves untranslated. ` +
+        `The gateway has no route that sends it out ${other}: most likely its default route points into ${iface === ctx.correlation.roles.inside ? 'the VPC' : 'the outside'} (a route for a subnet behind ${other} missing, or the default route replaced).`,
+      uniqueEvidence(evidence, 14),
+      [
+        `ip route replace default via <next hop on ${other}> dev ${other}${neighbours.length ? `  # ${other}'s neighbours: ${neighbours.slice(0, 4).join(', ')}` : ''}`,
+        `ip route get ${dsts[0]}  # afterwards: dev ${other}`,
+        '# persist it where the gateway is configured (Kube-OVN: the VpcNatGateway\'s external subnet gateway, and routes for every VPC subnet via the VPC side)',
+      ],
+      flows,
+    ),
+  ];
+}
+
+/** The destination has no route: ICMP net-unreachable back, or the snapshot's routing table ends there. */
+function unreachableFinding(ctx: CheckContext): Finding[] {
+  const answered = ctx.flows.filter(
+    (f) =>
+      f.forwarded === 0 &&
+      f.ingressIface >= 0 &&
+      // `REJECT --reject-with icmp-net-unreachable` sends the same ICMP: the rule, not routing, explains it —
+      // and where the snapshot's routing table routes the destination, a rule it lacks is likelier than no route.
+      !droppedBy(f, 'forward-chain') &&
+      !routedBySnapshot(f) &&
+      (droppedBy(f, 'no-route') || f.errors.some((e) => e.fromGateway && isUnreachable(e.type, e.code) && e.iface === f.ingressIface)),
+  );
+  // The kernel rate-limits its ICMP errors (icmp_ratelimit, per destination): flows silently stopped on their way
+  // to a destination the gateway called unreachable for another flow met the same missing route.
+  const unreachable = new Set(answered.map((f) => f.original.dst));
+  const flows = ctx.flows.filter(
+    (f) =>
+      answered.includes(f) ||
+      // A flow the gateway answered with a reset in the far end's name was REJECTed, not routed nowhere.
+      (f.disposition === 'stopped-at-gateway' && f.ingressIface >= 0 && unreachable.has(f.original.dst) && f.trace?.disposition.kind !== 'dropped' && !gatewayResets(f).length),
+  );
+  if (!flows.length) return [];
+  const evidence: Evidence[] = [];
+  for (const f of flows) {
+    const e = f.errors.find((x) => x.fromGateway && isUnreachable(x.type, x.code));
+    if (e) evidence.push(errorEvidence(ctx, e, `the gateway answered ${f.id} with "network unreachable"`));
+    const step = f.trace?.steps.find((s) => s.stage === 'routing');
+    if (step && step.source) evidence.push({ kind: 'note', text: `routing for ${ipv4ToString(f.original.dst)}: ${step.note}` });
+  }
+  const confirmedBySnapshot = flows.some((f) => droppedBy(f, 'no-route'));
+  const dsts = [...new Set(flows.map((f) => ipv4ToString(f.original.dst)))];
+  const routes = ctx.snapshot?.host.routes.filter((r) => r.family === 4) ?? [];
+  const haveRoutes = ctx.snapshot?.host.have.routes ?? false;
+  const hasDefault = routes.some((r) => r.dst === null && r.type === 'unicast');
+  for (const r of routes.slice(0, 4)) evidence.push({ kind: 'route', file: r.source.file, line: r.source.line, text: r.text });
+  return [
+    finding(
+      'no-route',
+      'error',
+      confirmedBySnapshot ? 'confirmed' : 'likely',
+      'The gateway has no route to the destination',
+      `${plural(flows.length, 'flow')} to ${dsts.join(', ')} stopped at the gateway${flows.some((f) => f.errors.length) ? ', which sent ICMP network unreachable back' : ''}: no route matches${haveRoutes && !hasDefault ? ' (the routing table has no default route)' : ''}.`,
+      uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
+      [
+        `ip route add default via <upstream-gateway> dev ${ctx.correlation.roles.outside ?? '<outside-interface>'}  # or a route for ${dsts.join(', ')}`,
+        '# persist it where the gateway is configured (Kube-OVN: the VpcNatGateway / its external subnet gateway)',
+      ],
+      flows,
+    ),
+  ];
+}

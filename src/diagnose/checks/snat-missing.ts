@@ -8,7 +8,7 @@ import { protoName } from '../../gateway/protocols.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
-import { hairpinUnmasqueraded, natRules, plural } from '../flow-facts.js';
+import { hairpinUnmasqueraded, natRules, plural, uTurned } from '../flow-facts.js';
 
 /**
  * Why a SNAT/MASQUERADE rule did not take the packets of `f` as they left by `egress` (their source still the
@@ -71,7 +71,8 @@ export const snatMissing: Check = {
 
 /** Flows that left the outside interface with their private source. */
 function untranslatedFinding(ctx: CheckContext): Finding[] {
-  const flows = ctx.flows.filter((f) => f.disposition === 'forwarded-untranslated');
+  // A flow turned back out the interface it came in by is no-route's: the SNAT rule was right, the route was not.
+  const flows = ctx.flows.filter((f) => f.disposition === 'forwarded-untranslated' && !uTurned(ctx, f));
   if (!flows.length) return [];
   const evidence: Evidence[] = [];
   for (const f of flows.slice(0, 6)) {

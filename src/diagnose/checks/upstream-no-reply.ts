@@ -3,7 +3,7 @@ import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
-import { hairpinUnmasqueraded, plural } from '../flow-facts.js';
+import { hairpinUnmasqueraded, plural, uTurned } from '../flow-facts.js';
 import { claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { ArpClaim } from '../../correlate/arp-tracker.js';
@@ -201,6 +201,8 @@ export const upstreamNoReply: Check = {
       if (noarpHolds(ctx, f.egress.iface, f.observed.src)) return false;
       // NAT loopback without SNAT: the reply goes past the gateway, snat-missing's hairpin face.
       if (hairpinUnmasqueraded(ctx, f)) return false;
+      // So is one routed back out the interface it came in by: it never went upstream (no-route's).
+      if (uTurned(ctx, f)) return false;
       return true;
     });
     if (!flows.length) return [];
