@@ -127,7 +127,9 @@ function evidenceRow(ev: Evidence, f: ReportFacts): string {
   }
   if (ev.kind === 'sysctl') return `<tr><td>sysctl</td><td class="mono nowrap">${e(t.where)}</td><td><code>${e(ev.key)} = ${e(ev.value)}</code></td></tr>`;
   if (ev.kind === 'note') return `<tr><td>note</td><td></td><td>${e(ev.text)}</td></tr>`;
-  return `<tr><td>${e(ev.kind)}</td><td class="mono nowrap">${e(t.where)}</td><td><code>${e(t.what)}</code></td></tr>`;
+  // The kind has its own column: the line's text alone beside it.
+  const what = 'text' in ev ? ev.text : t.what;
+  return `<tr><td>${e(ev.kind)}</td><td class="mono nowrap">${e(t.where)}</td><td><code>${e(what)}</code></td></tr>`;
 }
 
 function timeline(a: Analysis, f: ReportFacts): string {

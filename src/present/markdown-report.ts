@@ -91,7 +91,8 @@ function finding(out: string[], x: Finding, f: ReportFacts, h: string): void {
       const t = evidenceText(e, f.rel);
       if (e.kind === 'frame') out.push(`- ${e.kind} ${code(t.where)} at ${clockNs(e.time)} on ${code(e.iface)}: ${text(e.summary)}`);
       else if (e.kind === 'note') out.push(`- ${text(t.what)}`);
-      else out.push(`- ${e.kind} ${code(t.where)}: ${code(t.what)}`);
+      // The kind leads the line: the line's text alone after it (rules keep their table and chain).
+      else out.push(`- ${e.kind} ${code(t.where)}: ${code(e.kind !== 'rule' && 'text' in e ? e.text : t.what)}`);
     }
     out.push('');
   }

@@ -46,6 +46,18 @@ describe('renderMarkdown (fixture analyses of the field bundles)', () => {
     expect(md).toMatch(/^\| f1 \| icmp \|.*\| 23 µs \|$/m);
   });
 
+  it('says a line-of-a-file evidence kind once: the kind, where, then the line (a kernel log line, a route)', () => {
+    const a = clone(loadFixture('ip-forward-off', DIR)) as { -readonly [K in keyof Analysis]: Analysis[K] } & Record<string, unknown>;
+    const f = a.findings[0] as { evidence: unknown[] };
+    f.evidence = [
+      { kind: 'log', file: `${DIR}/dmesg.txt`, line: 2, text: '[ 8123.4] nf_conntrack: table full, dropping packet' },
+      { kind: 'route', file: `${DIR}/ip-route.txt`, line: 1, text: 'default via 10.0.0.1 dev net1' },
+    ];
+    const md = renderMarkdown(a as Analysis, { now: FIXED_NOW });
+    expect(md).toContain('- log `dmesg.txt:2`: `[ 8123.4] nf_conntrack: table full, dropping packet`');
+    expect(md).toContain('- route `ip-route.txt:1`: `default via 10.0.0.1 dev net1`');
+  });
+
   it('cannot be broken by input-derived text: no raw HTML, pipes escaped in tables', () => {
     const a = clone(loadFixture('ip-forward-off', DIR)) as { -readonly [K in keyof Analysis]: Analysis[K] } & Record<string, unknown>;
     const evil = '<script>alert(1)</script> | x `y`';
