@@ -139,7 +139,22 @@ export function hairpinUnmasqueraded(ctx: CheckContext, f: AssembledFlow): { rea
   const subnet = link?.addresses.find((a) => a.family === 4 && cidrContains({ addr: a.v4, prefix: a.prefix }, o.src) && cidrContains({ addr: a.v4, prefix: a.prefix }, o.dst)) ?? null;
   // Addresses known for the interface and neither holds both: they do not share a link, and the reply is routed.
   if (link && link.addresses.some((a) => a.family === 4) && !subnet) return null;
+  // Without them, a route through a router to the DNAT target says the same.
+  if (!subnet && linkOf(ctx, name, o.dst, f.trace) === 'off') return null;
   return { subnet };
+}
+
+/**
+ * Whether `address` lives on interface `name`'s link: from the gateway's addresses there (a subnet holding it);
+ * without them, from the route the snapshot's walk took (`trace`): a next hop other than the address itself is a
+ * router, so the address is off the link.
+ */
+export function linkOf(ctx: CheckContext, name: string, address: number, trace: Trace | null): 'on' | 'off' | 'unknown' {
+  const link = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
+  if (link?.addresses.some((a) => a.family === 4)) return onLink(ctx, name, address) ? 'on' : 'off';
+  const d = trace?.disposition;
+  if (d?.kind === 'forwarded' && d.egress === name && d.out.dst === address && d.nextHop !== null) return d.nextHop === address ? 'on' : 'off';
+  return 'unknown';
 }
 
 /** Whether `address` lies in a subnet of the gateway's own addresses on interface `name` (its link). */
@@ -149,22 +164,27 @@ export function onLink(ctx: CheckContext, name: string, address: number): boolea
 }
 
 /**
- * A flow routed back out the interface it came in by, to a destination that does not live on that link, with no
- * DNAT to explain the turn (NAT loopback turns back on purpose): the route for it leads back where it came from —
- * a default route pointing into the VPC, or a VPC subnet without its route, which the default route sends out the
- * outside. Seen (its copy left that interface) or predicted (the snapshot's route says so, and it never showed
- * leaving the other). `route`: the snapshot's routing step for it, when there is one. Only for a gateway whose two
- * sides are known and differ (a one-armed router turns everything back by design).
+ * A flow that did not get through, routed back out the interface it came in by to a destination (after DNAT)
+ * that does not live on that link — NAT loopback turns back on purpose, to a host on the link: the route for it
+ * leads back where it came from — a default route pointing into the VPC, or a VPC subnet without its route, which
+ * the default route sends out the outside. Seen (its copy left that interface) or predicted (the snapshot's route
+ * says so, and it never showed leaving the other). `route`: the snapshot's routing step for it, when there is one;
+ * `dst`: where it was sent.
+ * Only for a gateway whose two sides are known and differ (a one-armed router turns everything back by design).
  */
-export function uTurned(ctx: CheckContext, f: AssembledFlow): { readonly route: TraceStep | null } | null {
+export function uTurned(ctx: CheckContext, f: AssembledFlow): { readonly route: TraceStep | null; readonly dst: number } | null {
   const roles = ctx.correlation.roles;
+  if (f.disposition === 'delivered' || f.disposition === 'local') return null;
   if (f.ingressIface < 0 || !roles.inside || !roles.outside || roles.inside === roles.outside) return null;
   const name = ctx.ifaceName(f.ingressIface);
   if (f.egress && f.egress.iface !== f.ingressIface) return null;
   const t = f.trace;
-  const seen = f.egress !== null && f.observed !== null && f.observed.dst === f.original.dst;
-  const predicted = f.egress === null && t?.disposition.kind === 'forwarded' && t.disposition.egress === name && !t.rewrites.some((r) => r.kind === 'DNAT');
-  if (!seen && !predicted) return null;
-  if (onLink(ctx, name, f.original.dst)) return null;
-  return { route: t?.steps.find((x) => x.stage === 'routing' && x.source !== null) ?? null };
+  // Where it went: the destination its copy left with, or the one the snapshot's walk gives it.
+  const dst = f.egress && f.observed ? f.observed.dst : !f.egress && t?.disposition.kind === 'forwarded' && t.disposition.egress === name ? t.disposition.out.dst : null;
+  if (dst === null) return null;
+  // A destination on that link is a loopback or a forward between neighbours, not a wrong route. When that cannot
+  // be told, a DNATed one may be NAT loopback: only the untranslated are taken then.
+  const where = linkOf(ctx, name, dst, t);
+  if (where === 'on' || (where === 'unknown' && dst !== f.original.dst)) return null;
+  return { route: t?.steps.find((x) => x.stage === 'routing' && x.source !== null) ?? null, dst };
 }

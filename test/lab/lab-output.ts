@@ -104,7 +104,7 @@ function runLab(out: string, timeoutMs: number): Promise<void> {
 }
 
 /**
- * How long one lab run may take: 36 scenarios take about 4½ minutes on the 2-core development machine; a slower
+ * How long one lab run may take: 37 scenarios take about 4½ minutes on the 2-core development machine; a slower
  * CI machine gets twice that. A test file's hook that waits for the lab (`beforeAll(labOutput)`) gets
  * LAB_WAIT_MS, a little more, so that the lab's own timeout, which names the scenario it was at, fires first.
  */
@@ -170,7 +170,7 @@ export interface LabJson {
 
 export type AddressRole =
   | 'gatewayInside' | 'app' | 'app2' | 'insideCidr' | 'eip' | 'eip2' | 'nexthop' | 'client' | 'remote' | 'remote2'
-  | 'spoof' | 'ghostInside' | 'ghostOutside' | 'far';
+  | 'spoof' | 'ghostInside' | 'ghostOutside' | 'far' | 'behind';
 export type PortRole = 'remoteTcp' | 'remoteUdp' | 'forwardTcp' | 'app2Tcp' | 'forwardUdp' | 'app2Udp' | 'bulkTcp' | 'bulkForwardTcp';
 
 export function readLabJson(bundle: string): LabJson {

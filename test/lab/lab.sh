@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside
+  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -66,6 +66,7 @@ scenario_spec() {
     mss-clamp) echo "-|vpc|pcap" ;;
     tc-shaper) echo "intermittent-drop|lan|any" ;;
     default-route-inside) echo "no-route|vpc|pcap" ;;
+    vpc-route-missing) echo "no-route|lan|pcap-nano" ;;
     *) return 1 ;;
   esac
 }
@@ -81,6 +82,7 @@ load_plan() {
       IN_CIDR=172.22.8.0/24 IN_LEN=24 IN_BCAST=172.22.8.255 GW_IN=172.22.8.1 APP=172.22.8.10 APP2=172.22.8.11 GHOST_IN=172.22.8.99
       OUT_LEN=24 EIP=198.18.40.21 EIP2=198.18.40.22 NEXTHOP=198.18.40.1 CLIENT=198.18.40.5 GHOST_OUT=198.18.40.9
       REMOTE=192.0.2.80 REMOTE2=192.0.2.81 SPOOF=198.18.41.7 SPOOF_NET=198.18.41.0/24 FAR=198.51.100.7 FAR_NET=198.51.100.0/24
+      BEHIND=172.22.9.11 BEHIND_NET=172.22.9.0/24
       TCP_PORT=80 UDP_PORT=53 FWD_TCP=8080 APP2_TCP=80 FWD_UDP=5353 APP2_UDP=5353 BULK_TCP=5001 BULK_FWD_TCP=5002
       ;;
     lan)
@@ -88,6 +90,7 @@ load_plan() {
       IN_CIDR=10.77.0.0/16 IN_LEN=16 IN_BCAST=10.77.255.255 GW_IN=10.77.255.254 APP=10.77.3.10 APP2=10.77.3.20 GHOST_IN=10.77.9.9
       OUT_LEN=24 EIP=100.64.9.33 EIP2=100.64.9.34 NEXTHOP=100.64.9.254 CLIENT=100.64.9.77 GHOST_OUT=100.64.9.200
       REMOTE=198.19.7.7 REMOTE2=198.19.7.8 SPOOF=100.65.0.7 SPOOF_NET=100.65.0.0/24 FAR=203.0.113.7 FAR_NET=203.0.113.0/24
+      BEHIND=10.78.3.20 BEHIND_NET=10.78.0.0/16
       TCP_PORT=443 UDP_PORT=123 FWD_TCP=9443 APP2_TCP=443 FWD_UDP=10053 APP2_UDP=53 BULK_TCP=8081 BULK_FWD_TCP=8082
       ;;
     *) return 1 ;;
@@ -384,9 +387,9 @@ snapshot() { # dir backend
 write_lab_json() { # dir scenario check format snapshot-backend
   local check=null
   [[ $3 != - ]] && check="\"$3\""
-  printf '{"scenario":"%s","check":%s,"backend":"iptables-legacy","snapshotBackend":"%s","plan":"%s","inside":"%s","outside":"%s","capture":"%s","addresses":{"gatewayInside":"%s","app":"%s","app2":"%s","insideCidr":"%s","eip":"%s","eip2":"%s","nexthop":"%s","client":"%s","remote":"%s","remote2":"%s","spoof":"%s","ghostInside":"%s","ghostOutside":"%s","far":"%s"},"ports":{"remoteTcp":%s,"remoteUdp":%s,"forwardTcp":%s,"app2Tcp":%s,"forwardUdp":%s,"app2Udp":%s,"bulkTcp":%s,"bulkForwardTcp":%s}}\n' \
+  printf '{"scenario":"%s","check":%s,"backend":"iptables-legacy","snapshotBackend":"%s","plan":"%s","inside":"%s","outside":"%s","capture":"%s","addresses":{"gatewayInside":"%s","app":"%s","app2":"%s","insideCidr":"%s","eip":"%s","eip2":"%s","nexthop":"%s","client":"%s","remote":"%s","remote2":"%s","spoof":"%s","ghostInside":"%s","ghostOutside":"%s","far":"%s","behind":"%s"},"ports":{"remoteTcp":%s,"remoteUdp":%s,"forwardTcp":%s,"app2Tcp":%s,"forwardUdp":%s,"app2Udp":%s,"bulkTcp":%s,"bulkForwardTcp":%s}}\n' \
     "$2" "$check" "$5" "$PLAN" "$IN_IF" "$OUT_IF" "$4" "$GW_IN" "$APP" "$APP2" "$IN_CIDR" "$EIP" "$EIP2" "$NEXTHOP" \
-    "$CLIENT" "$REMOTE" "$REMOTE2" "$SPOOF" "$GHOST_IN" "$GHOST_OUT" "$FAR" "$TCP_PORT" "$UDP_PORT" "$FWD_TCP" "$APP2_TCP" "$FWD_UDP" \
+    "$CLIENT" "$REMOTE" "$REMOTE2" "$SPOOF" "$GHOST_IN" "$GHOST_OUT" "$FAR" "$BEHIND" "$TCP_PORT" "$UDP_PORT" "$FWD_TCP" "$APP2_TCP" "$FWD_UDP" \
     "$APP2_UDP" "$BULK_TCP" "$BULK_FWD_TCP" >"$1/lab.json"
 }
 
@@ -403,6 +406,7 @@ run_scenario() { # outdir scenario index
 
   local fip_target=$APP snat=snat backend=iptables-legacy
   [[ $name == dnat-backend-unreachable ]] && fip_target=$GHOST_IN
+  [[ $name == vpc-route-missing ]] && fip_target=$BEHIND
   [[ $name == snat-missing ]] && snat=nosnat
   [[ $name == snat-wrong-interface ]] && snat=wrongif
   install_rules "$fip_target" "$snat"
@@ -472,6 +476,14 @@ run_scenario() { # outdir scenario index
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
       gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
+    vpc-route-missing)
+      # A VPC with a second subnet behind a VPC router (app2 stands in for both: BEHIND on its loopback, forwarding
+      # on), and the floating IP DNATed to a host there; the gateway lacks the route for that subnet via the VPC
+      # side, so the default route takes the DNATed packets back out the outside interface, to the upstream router,
+      # which has no route for them either.
+      app2 sysctl -qw net.ipv4.ip_forward=1
+      app2 ip addr add "$BEHIND/32" dev lo
+      log "the gateway has no route for $BEHIND_NET (it would be: via $APP2 dev $IN_IF)" ;;
     default-route-inside)
       # The default route points back into the VPC (a restart that left the VPC side's route as the default): what
       # the apps send to the remote is routed out the inside interface again, toward app2, which does not forward

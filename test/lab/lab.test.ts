@@ -547,6 +547,18 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'vpc-route-missing': (b) => {
+    // The floating IP is DNATed to a host in a VPC subnet the gateway has no route for: the client's pings arrive on
+    // E and leave E again, DNATed, toward the upstream router; nothing reaches I, nothing comes back.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(file(b, 'iptables-save.txt')).toContain(`-j DNAT --to-destination ${a.behind}`);
+    expect(file(b, 'ip-route.txt')).not.toContain(a.behind.split('.').slice(0, 2).join('.') + '.');
+    expect(count(b, on(E, 'in'), echoRequest(a.client, a.eip))).toBe(5);
+    expect(count(b, on(E, 'out'), echoRequest(a.client, a.behind))).toBe(5);
+    expect(count(b, on(I), (p) => p.dst === a.behind || p.src === a.behind)).toBe(0);
+    expect(count(b, (p) => p.src === a.behind)).toBe(0);
+  },
+
   traceroute: (b) => {
     // Healthy, and traceroute through it: the probe with TTL 1 gets time exceeded from the gateway itself; those
     // with TTL 2 leave translated with TTL 1 and get time exceeded from the next hop, which the gateway relays

@@ -39,7 +39,8 @@ function uTurnFinding(ctx: CheckContext): Finding[] {
   const flows = found.map((x) => x.f);
   const iface = ctx.ifaceName(flows[0]!.ingressIface);
   const other = ctx.correlation.roles.inside === iface ? ctx.correlation.roles.outside! : ctx.correlation.roles.inside!;
-  const dsts = [...new Set(flows.map((f) => ipv4ToString(f.original.dst)))];
+  // Where they were sent: the DNAT target where there was one.
+  const dsts = [...new Set(found.map(({ f, u }) => (u!.dst === f.original.dst ? ipv4ToString(u!.dst) : `${ipv4ToString(u!.dst)} (DNAT of ${ipv4ToString(f.original.dst)})`)))];
   const evidence: Evidence[] = [];
   const routeLines = new Map<string, { file: string; line: number; text: string }>();
   for (const { u } of found) {
@@ -51,7 +52,7 @@ function uTurnFinding(ctx: CheckContext): Finding[] {
   for (const r of routeLines.values()) evidence.push({ kind: 'route', ...r });
   for (const f of flows.slice(0, 4)) {
     const p = f.ingress.peer;
-    if (p) evidence.push(frameEvidence(ctx, p, `${f.id} left ${iface} again, the way it came in, toward ${ipv4ToString(f.original.dst)}`));
+    if (p) evidence.push(frameEvidence(ctx, p, `${f.id} left ${iface} again, the way it came in, toward ${ipv4ToString(p.dst)}`));
   }
   // ICMP redirects the gateway sent the senders: it forwarded out the interface the packet came in by.
   const redirects = flows.flatMap((f) => f.errors.filter((e) => e.fromGateway && e.type === 5)).slice(0, 2);
@@ -64,14 +65,18 @@ function uTurnFinding(ctx: CheckContext): Finding[] {
       'no-route',
       'error',
       confirmed ? 'confirmed' : 'likely',
-      `The route to ${dsts.join(', ')} leads back out ${iface}, not out ${other}`,
-      `${plural(flows.length, 'flow')} to ${dsts.join(', ')} arrived on ${iface} and ${confirmed ? 'are routed' : 'were sent'} back out ${iface}${viaRoute ? ` (${viaRoute.text.trim()})` : ''}: ` +
-        `the destination is not on ${iface}'s link, so it never reaches ${other}, and what a SNAT rule written for ${other} would translate leaves untranslated. ` +
-        `The gateway has no route that sends it out ${other}: most likely its default route points into ${iface === ctx.correlation.roles.inside ? 'the VPC' : 'the outside'} (a route for a subnet behind ${other} missing, or the default route replaced).`,
+      `The route to ${[...new Set(found.map(({ u }) => ipv4ToString(u!.dst)))].join(', ')} leads back out ${iface}, not out ${other}`,
+      `${plural(flows.length, 'flow')} to ${dsts.join(', ')} arrived on ${iface} and ${confirmed ? (flows.length === 1 ? 'is routed' : 'are routed') : flows.length === 1 ? 'was sent' : 'were sent'} back out ${iface}${viaRoute ? ` (${viaRoute.text.trim()})` : ''}: ` +
+        `the destination is not on ${iface}'s link, so it never reaches ${other}${iface === ctx.correlation.roles.inside ? `, and what a SNAT rule written for ${other} would translate leaves untranslated` : ''}. ` +
+        (iface === ctx.correlation.roles.inside
+          ? `The gateway has no route that sends it out ${other}: most likely its default route points into the VPC (replaced, or a route for the outside missing).`
+          : `The gateway has no route that sends it out ${other}: most likely a route for a subnet behind ${other} is missing, so the default route takes it out ${iface} again.`),
       uniqueEvidence(evidence, 14),
       [
-        `ip route replace default via <next hop on ${other}> dev ${other}${neighbours.length ? `  # ${other}'s neighbours: ${neighbours.slice(0, 4).join(', ')}` : ''}`,
-        `ip route get ${dsts[0]}  # afterwards: dev ${other}`,
+        iface === ctx.correlation.roles.inside
+          ? `ip route replace default via <next hop on ${other}> dev ${other}${neighbours.length ? `  # ${other}'s neighbours: ${neighbours.slice(0, 4).join(', ')}` : ''}`
+          : `ip route add <subnet of ${ipv4ToString(found[0]!.u!.dst)}> via <router on ${other}> dev ${other}${neighbours.length ? `  # ${other}'s neighbours: ${neighbours.slice(0, 4).join(', ')}` : ''}`,
+        `ip route get ${ipv4ToString(found[0]!.u!.dst)}  # afterwards: dev ${other}`,
         '# persist it where the gateway is configured (Kube-OVN: the VpcNatGateway\'s external subnet gateway, and routes for every VPC subnet via the VPC side)',
       ],
       flows,
