@@ -345,6 +345,13 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   } else if (sameAddresses(observed, f.original) && f.replies === 0 && expectsReply(f) && isPrivateIpv4(f.original.src)) {
     return 'forwarded-untranslated';
   }
+  // Replies that went back, but not as the inverse of the request's translation: they leave from the address the
+  // request was sent to inside (the DNAT target, not the EIP), so the client drops them — NAT did not see them
+  // (a conntrack entry missing, NOTRACK in raw). A private source leaving so is untranslated; another, a mismatch.
+  const back = f.egress?.replyPeer ?? null;
+  if (back && (back.src !== f.original.dst || back.dst !== f.original.src)) {
+    return back.src === observed.dst && isPrivateIpv4(back.src) ? 'forwarded-untranslated' : 'translation-mismatch';
+  }
   if (f.lossRate !== null && f.lossRate > 0) return 'partial';
   if (expectsReply(f)) {
     if (f.replies === 0) return 'no-reply';

@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing
+  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -67,6 +67,7 @@ scenario_spec() {
     tc-shaper) echo "intermittent-drop|lan|any" ;;
     default-route-inside) echo "no-route|vpc|pcap" ;;
     vpc-route-missing) echo "no-route|lan|pcap-nano" ;;
+    notrack) echo "snat-missing|vpc|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -476,6 +477,10 @@ run_scenario() { # outdir scenario index
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
       gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
+    notrack)
+      # A raw-table rule exempts app2 from connection tracking (as one written to spare a busy service the
+      # conntrack table would): NAT works on conntrack entries, so app2's packets are forwarded untranslated.
+      ipt -t raw -A PREROUTING -s "$APP2/32" -j CT --notrack ;;
     vpc-route-missing)
       # A VPC with a second subnet behind a VPC router (app2 stands in for both: BEHIND on its loopback, forwarding
       # on), and the floating IP DNATed to a host there; the gateway lacks the route for that subnet via the VPC

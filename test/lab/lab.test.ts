@@ -559,6 +559,19 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, (p) => p.src === a.behind)).toBe(0);
   },
 
+  notrack: (b) => {
+    // raw PREROUTING exempts app2 from conntrack: its pings leave E untranslated, and its answers to the port
+    // forwards leave E from app2's own address, not EIP2 (the DNAT is not undone); the rest is translated.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(file(b, 'iptables-save.txt')).toMatch(new RegExp(`^\\[[1-9]\\d*:\\d+\\] -A PREROUTING -s ${a.app2.replace(/\./g, '\\.')}/32 -j CT --notrack$`, 'm'));
+    expect(count(b, on(E, 'out'), echoRequest(a.app2, a.remote))).toBe(5);
+    expect(count(b, on(I, 'in'), (p) => p.src === a.app2 && p.sport === ports.app2Tcp && p.syn && p.ack)).toBeGreaterThan(0);
+    expect(count(b, on(E, 'out'), (p) => p.src === a.app2 && p.sport === ports.app2Tcp && p.syn && p.ack)).toBeGreaterThan(0);
+    expect(count(b, on(E, 'out'), (p) => p.src === a.eip2 && p.sport === ports.forwardTcp)).toBe(0);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
+    expectClientToEipDelivered(b);
+  },
+
   traceroute: (b) => {
     // Healthy, and traceroute through it: the probe with TTL 1 gets time exceeded from the gateway itself; those
     // with TTL 2 leave translated with TTL 1 and get time exceeded from the next hop, which the gateway relays

@@ -8,7 +8,8 @@ import { protoName } from '../../gateway/protocols.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
-import { hairpinUnmasqueraded, natRules, plural, uTurned } from '../flow-facts.js';
+import { hairpinUnmasqueraded, natRules, plural, replyTrace, uTurned } from '../flow-facts.js';
+import type { RuleRef } from '../../model/trace.js';
 
 /**
  * Why a SNAT/MASQUERADE rule did not take the packets of `f` as they left by `egress` (their source still the
@@ -65,14 +66,96 @@ export const snatMissing: Check = {
   description: 'Packets leave the outside interface with their private source address: no SNAT rule matched them, so no reply can come back.',
   rank: 2,
   run(ctx: CheckContext) {
-    return [...untranslatedFinding(ctx), ...hairpinFinding(ctx)];
+    // A flow turned back out the interface it came in by is no-route's: the SNAT rule was right, the route was not.
+    const all = ctx.flows.filter((f) => f.disposition === 'forwarded-untranslated' && !uTurned(ctx, f));
+    const exempt = all.filter((f) => notrackRule(ctx, f) !== null);
+    const rest = all.filter((f) => !exempt.includes(f));
+    return [
+      ...notrackFinding(ctx, exempt),
+      ...untranslatedFinding(ctx, rest.filter((f) => !repliesUntranslated(f))),
+      ...unNattedRepliesFinding(ctx, rest.filter(repliesUntranslated)),
+      ...hairpinFinding(ctx),
+    ];
   },
 };
 
+/** The flow's replies went back, but not from the address the request was sent to (the DNAT was not undone). */
+function repliesUntranslated(f: AssembledFlow): boolean {
+  const back = f.egress?.replyPeer ?? null;
+  return back !== null && (back.src !== f.original.dst || back.dst !== f.original.src);
+}
+
+/** The raw-table rule that exempted the flow (or its replies) from connection tracking, which NAT works on. */
+function notrackRule(ctx: CheckContext, f: AssembledFlow): RuleRef | null {
+  const steps = [...(f.trace?.steps ?? []), ...(repliesUntranslated(f) ? (replyTrace(ctx, f)?.steps ?? []) : [])];
+  return steps.find((x) => x.table === 'raw' && x.rule !== null && /(?:^|\s)(?:-j NOTRACK|--notrack)(?:\s|$)/.test(x.rule.text))?.rule ?? null;
+}
+
+/** Untranslated because a raw-table rule marks the packets NOTRACK: no conntrack entry, so the nat table never sees them. */
+function notrackFinding(ctx: CheckContext, flows: readonly AssembledFlow[]): Finding[] {
+  if (!flows.length) return [];
+  const rules = new Map<string, RuleRef>();
+  for (const f of flows) {
+    const r = notrackRule(ctx, f)!;
+    rules.set(`${r.file}:${r.line}`, r);
+  }
+  const requests = flows.filter((f) => !repliesUntranslated(f));
+  const replies = flows.filter(repliesUntranslated);
+  const sources = [...new Set([...requests.map((f) => f.original.src), ...replies.map((f) => f.egress!.replyPeer!.src)].map(ipv4ToString))];
+  const evidence: Evidence[] = [...rules.values()].map(ruleEvidence);
+  for (const f of requests.slice(0, 3)) if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} with its private source, untranslated`));
+  for (const f of replies.slice(0, 3)) {
+    const b = f.egress!.replyPeer!;
+    evidence.push(frameEvidence(ctx, b, `${f.id}'s reply left ${ctx.ifaceName(b.iface)} from ${ipv4ToString(b.src)}, not from ${ipv4ToString(f.original.dst)} as its client asked`));
+  }
+  const what: string[] = [];
+  if (requests.length) what.push(`${plural(requests.length, 'flow')} left with ${requests.length === 1 ? 'its' : 'their'} private source`);
+  if (replies.length) what.push(`the replies of ${plural(replies.length, 'flow')} left from the DNAT target instead of the address their clients asked (so the clients drop them)`);
+  const first = [...rules.values()][0]!;
+  return [
+    finding(
+      'snat-missing',
+      'error',
+      'confirmed',
+      `Traffic from ${sources.join(', ')} escapes NAT: the raw table exempts it from connection tracking`,
+      `${what.join(', and ')}: untranslated. The raw ${first.chain} rule at ${first.file}:${first.line} (${first.text}) marks ${sources.length === 1 ? 'it' : 'them'} NOTRACK, ` +
+        'and NAT works on conntrack entries: the nat table never sees untracked packets, whatever its rules say.',
+      uniqueEvidence(evidence, 12),
+      [
+        ...[...rules.values()].map((r) => `iptables -t raw -D ${r.text.replace(/^-A\s+/, '')}`),
+        '# if the exemption is wanted, narrow it to traffic that needs no NAT (e.g. add -d <a subnet the gateway serves directly>)',
+      ],
+      flows,
+    ),
+  ];
+}
+
+/** Replies that went back with the DNAT target's address, not by a NOTRACK the snapshot shows: conntrack had no entry to undo it. */
+function unNattedRepliesFinding(ctx: CheckContext, flows: readonly AssembledFlow[]): Finding[] {
+  if (!flows.length) return [];
+  const evidence: Evidence[] = [];
+  for (const f of flows.slice(0, 4)) {
+    const b = f.egress!.replyPeer!;
+    evidence.push(frameEvidence(ctx, b, `${f.id}'s reply left ${ctx.ifaceName(b.iface)} from ${ipv4ToString(b.src)}, not from ${ipv4ToString(f.original.dst)} as its client asked`));
+  }
+  const backends = [...new Set(flows.map((f) => ipv4ToString(f.egress!.replyPeer!.src)))];
+  return [
+    finding(
+      'snat-missing',
+      'error',
+      'likely',
+      `Replies from ${backends.join(', ')} leave untranslated`,
+      `The replies of ${plural(flows.length, 'flow')} left from ${backends.join(', ')}, the DNAT target, instead of the address their clients asked, so the clients drop them: ` +
+        'the gateway did not undo the DNAT, as it does for a connection conntrack tracks. Most likely the entries were gone (conntrack -F, a restart) or a NOTRACK rule the snapshot does not show exempted the replies.',
+      uniqueEvidence(evidence, 8),
+      ['iptables-save -t raw -c  # a NOTRACK / CT --notrack rule for these addresses', `conntrack -L -d ${backends[0]}  # their entries, if any`],
+      flows,
+    ),
+  ];
+}
+
 /** Flows that left the outside interface with their private source. */
-function untranslatedFinding(ctx: CheckContext): Finding[] {
-  // A flow turned back out the interface it came in by is no-route's: the SNAT rule was right, the route was not.
-  const flows = ctx.flows.filter((f) => f.disposition === 'forwarded-untranslated' && !uTurned(ctx, f));
+function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[]): Finding[] {
   if (!flows.length) return [];
   const evidence: Evidence[] = [];
   for (const f of flows.slice(0, 6)) {
