@@ -27,6 +27,17 @@ describe.skipIf(!LAB_AVAILABLE)('natlens analyze on the netns lab bundles', () =
     expect(f.evidence.some((e) => e.kind === 'sysctl' && e.key === key)).toBe(true);
   });
 
+  it('upstream-no-reply: among the fixes, a gratuitous ARP for the EIP the silent flows left with (a stale MAC upstream)', async () => {
+    const dir = join(out, 'upstream-no-reply');
+    const lab = readLabJson(dir);
+    const a = await analyze([dir]);
+    const f = a.findings.find((x) => x.check === 'upstream-no-reply')!;
+    expect(f.fix.some((c) => new RegExp(`^arping -U -c 3 -I ${lab.outside.replace(/\./g, '\\.')} (${lab.addresses.eip}|${lab.addresses.eip2}) `).test(c))).toBe(true);
+    // Not where the silence has another known cause: an address conflict names the other holder instead.
+    const conflict = await analyze([join(out, 'eip-conflict')]);
+    expect(conflict.findings.find((x) => x.check === 'upstream-no-reply')!.fix.some((c) => c.startsWith('arping -U'))).toBe(false);
+  });
+
   for (const [name, want] of Object.entries(scenarios)) {
     it(`${name}: ${want.check ?? 'no error finding'}`, async () => {
       const dir = join(out, name);

@@ -181,6 +181,12 @@ function fixesOf(ctx: CheckContext, x: Facts): string[] {
   if (x.unanswered.length) {
     const dst = ipv4ToString(x.unanswered[0]!.observed!.dst);
     fixes.push(`# from the gateway: ping -c 3 ${dst}; traceroute -n ${dst}`);
+    // Silence for what left translated to a gateway address: the upstream may hold a stale MAC for it.
+    const own = gatewayOwnAddresses(ctx);
+    const f = x.unanswered.find((u) => u.egress && u.observed && own.has(u.observed.src));
+    if (f && !x.conflicts.length) {
+      fixes.push(`arping -U -c 3 -I ${ctx.ifaceName(f.egress!.iface)} ${ipv4ToString(f.observed!.src)}  # if the gateway restarted or moved (a new MAC), the upstream may still send ${ipv4ToString(f.observed!.src)}'s replies to the old one`);
+    }
   }
   fixes.push('# check that the upstream routes the EIPs back to this gateway and that no firewall on the way drops them');
   return fixes;
