@@ -1,4 +1,5 @@
 import type { Snapshot } from '../model/snapshot.js';
+import { cidrContains, type Cidr4 } from '../model/address.js';
 
 export interface InterfaceRoles {
   readonly inside: string | null;
@@ -64,7 +65,43 @@ export function decideRoles(ifaces: readonly string[], snapshot: Snapshot | null
   }
   if (best) {
     const captured = ifaces.includes(best) ? '' : ' (not captured)';
-    return { inside: other(best), outside: best, how: `outside = ${best}${captured}: ${[...votes.get(best)!.why].join('; ')}` };
+    const inside = insideOf(ifaces, snapshot, best) ?? other(best);
+    return { inside, outside: best, how: `outside = ${best}${captured}: ${[...votes.get(best)!.why].join('; ')}` };
   }
   return { inside: null, outside: null, how: 'not decided: the snapshot does not say which interface faces outside (use --inside/--outside)' };
+}
+
+/**
+ * With more interfaces than the two NAT sides (a management network, -i any capturing them all), the inside is the
+ * one whose links (or the routes through it) hold what the nat rules translate: the DNAT targets, the SNAT rules'
+ * sources. Null when that does
+ * not single out one captured interface other than the outside (then any other will do).
+ */
+function insideOf(ifaces: readonly string[], snapshot: Snapshot | null, outside: string): string | null {
+  const candidates = ifaces.filter((i) => i !== outside);
+  if (candidates.length < 2 || !snapshot) return null;
+  const subnets = new Map<string, Cidr4[]>();
+  for (const i of snapshot.host.interfaces) {
+    if (!candidates.includes(i.name)) continue;
+    subnets.set(i.name, i.addresses.filter((a) => a.family === 4 && a.prefix < 32).map((a) => ({ addr: a.v4, prefix: a.prefix })));
+  }
+  const score = new Map<string, number>();
+  // Routes for subnets behind an interface (a VPC's other subnets, via its router) count as its links too.
+  for (const r of snapshot.host.routes) {
+    if (r.family === 4 && r.dst && r.dev && r.type === 'unicast' && subnets.has(r.dev)) subnets.get(r.dev)!.push(r.dst);
+  }
+  const credit = (address: number): void => {
+    for (const [name, nets] of subnets) if (nets.some((n) => cidrContains(n, address))) score.set(name, (score.get(name) ?? 0) + 1);
+  };
+  for (const chain of snapshot.rules?.tables.nat?.chains ?? []) {
+    for (const r of chain.rules) {
+      if (r.target.kind === 'DNAT') for (const to of r.target.to) credit(to.addrLo >>> 0);
+      if (r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') {
+        for (const m of r.matches) if (m.kind === 'src' && !m.addr.negate && m.addr.cidr) credit(m.addr.cidr.addr >>> 0);
+      }
+    }
+  }
+  const ranked = [...score].sort((a, b) => b[1] - a[1]);
+  if (!ranked.length || (ranked.length > 1 && ranked[0]![1] === ranked[1]![1])) return null;
+  return ranked[0]![0];
 }

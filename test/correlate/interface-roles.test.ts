@@ -19,6 +19,14 @@ describe.skipIf(!healthy)('interface roles from a real snapshot', () => {
     expect(decideRoles(['any', 'net1', 'eth0'], snapshot(), {})).toMatchObject({ inside: 'eth0', outside: 'net1' });
   });
 
+  it('a third captured interface (management) that the snapshot knows is not taken for the inside: the nat rules\' hosts live behind the inside', () => {
+    const base = snapshot();
+    const mgmt = { ...base.host.interfaces.find((i) => i.name === 'eth0')!, name: 'bmc0', ifindex: 99, addresses: [] };
+    const snap = { ...base, host: { ...base.host, interfaces: [mgmt, ...base.host.interfaces] } };
+    expect(decideRoles(['bmc0', 'eth0', 'net1'], snap, {})).toMatchObject({ inside: 'eth0', outside: 'net1' });
+    expect(decideRoles(['eth0', 'bmc0', 'net1'], snap, {})).toMatchObject({ inside: 'eth0', outside: 'net1' });
+  });
+
   it('the snapshot names the outside even when it was not captured', () => {
     const r = decideRoles(['eth0'], snapshot(), {});
     expect(r).toMatchObject({ inside: 'eth0', outside: 'net1' });

@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack
+  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -68,6 +68,7 @@ scenario_spec() {
     default-route-inside) echo "no-route|vpc|pcap" ;;
     vpc-route-missing) echo "no-route|lan|pcap-nano" ;;
     notrack) echo "snat-missing|vpc|pcapng" ;;
+    third-interface) echo "-|lan|any" ;;
     *) return 1 ;;
   esac
 }
@@ -477,6 +478,15 @@ run_scenario() { # outdir scenario index
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
       gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
+    third-interface)
+      # Healthy, on a gateway with a third interface (a management network, mgmt0) that an operator's host pings
+      # and queries the gateway over: -i any captures it too. It is neither side of the NAT, none of its traffic is
+      # forwarded, and it must not be taken for the inside.
+      ip link add name mgmt0 netns "$NS_GW" type veth peer name mgmt1 netns "$NS_RT"
+      gw ip addr add 10.250.0.1/24 dev mgmt0
+      gw ip link set mgmt0 up
+      rt ip addr add 10.250.0.2/24 dev mgmt1
+      rt ip link set mgmt1 up ;;
     notrack)
       # A raw-table rule exempts app2 from connection tracking (as one written to spare a busy service the
       # conntrack table would): NAT works on conntrack entries, so app2's packets are forwarded untranslated.
@@ -630,6 +640,10 @@ run_scenario() { # outdir scenario index
       join ;;
     healthy-lan)
       chatter
+      standard_traffic ;;
+    third-interface)
+      spawn ping_from "$NS_RT" -c 5 -i 0.2 -I 10.250.0.2 10.250.0.1
+      spawn bash -c "echo admin | timeout 3 ip netns exec '$NS_RT' socat -t 1 -T 1 - 'UDP:10.250.0.1:161,bind=10.250.0.2' >/dev/null 2>&1 || true"
       standard_traffic ;;
     mss-clamp | tc-shaper)
       standard_traffic

@@ -572,6 +572,13 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'third-interface': (b) => {
+    // Healthy, with a management interface the -i any capture holds too: pings and a query to the gateway there.
+    expectHealthy(b);
+    expect(count(b, on('mgmt0', 'in'), (p) => p.icmpType === 8)).toBe(5);
+    expect(count(b, on('mgmt0', 'out'), (p) => p.icmpType === 0)).toBe(5);
+  },
+
   traceroute: (b) => {
     // Healthy, and traceroute through it: the probe with TTL 1 gets time exceeded from the gateway itself; those
     // with TTL 2 leave translated with TTL 1 and get time exceeded from the next hop, which the gateway relays
