@@ -352,6 +352,8 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   if (back && (back.src !== f.original.dst || back.dst !== f.original.src)) {
     return back.src === observed.dst && isPrivateIpv4(back.src) ? 'forwarded-untranslated' : 'translation-mismatch';
   }
+  // Replies that went back out the interface they arrived on, not the flow's way in: they never reach its client.
+  if (back && f.egress && f.ingressIface >= 0 && back.iface !== f.ingressIface) return 'reply-not-returned';
   if (f.lossRate !== null && f.lossRate > 0) return 'partial';
   if (expectsReply(f)) {
     if (f.replies === 0) return 'no-reply';

@@ -168,14 +168,23 @@ export function onLink(ctx: CheckContext, name: string, address: number): boolea
  * that does not live on that link — NAT loopback turns back on purpose, to a host on the link: the route for it
  * leads back where it came from — a default route pointing into the VPC, or a VPC subnet without its route, which
  * the default route sends out the outside. Seen (its copy left that interface) or predicted (the snapshot's route
- * says so, and it never showed leaving the other). `route`: the snapshot's routing step for it, when there is one;
- * `dst`: where it was sent.
+ * says so, and it never showed leaving the other); or its replies turned back so (`replies`). `route`: the snapshot's
+ * routing step for it, when there is one; `dst`: where it was sent.
  * Only for a gateway whose two sides are known and differ (a one-armed router turns everything back by design).
  */
-export function uTurned(ctx: CheckContext, f: AssembledFlow): { readonly route: TraceStep | null; readonly dst: number } | null {
+export function uTurned(ctx: CheckContext, f: AssembledFlow): { readonly route: TraceStep | null; readonly dst: number; readonly replies: boolean } | null {
   const roles = ctx.correlation.roles;
   if (f.disposition === 'delivered' || f.disposition === 'local') return null;
   if (f.ingressIface < 0 || !roles.inside || !roles.outside || roles.inside === roles.outside) return null;
+  // The replies' face: forwarded one way, its replies sent back out the interface they arrived on (the way in
+  // for the request has no route back, so the default route takes them).
+  const back = f.egress?.replyPeer ?? null;
+  if (f.disposition === 'reply-not-returned' && f.egress && back && back.iface === f.egress.iface && f.egress.iface !== f.ingressIface) {
+    const where = linkOf(ctx, ctx.ifaceName(back.iface), back.dst, null);
+    if (where === 'on') return null;
+    const rt = replyTrace(ctx, f);
+    return { route: rt?.steps.find((x) => x.stage === 'routing' && x.source !== null) ?? null, dst: back.dst, replies: true };
+  }
   const name = ctx.ifaceName(f.ingressIface);
   if (f.egress && f.egress.iface !== f.ingressIface) return null;
   const t = f.trace;
@@ -186,5 +195,5 @@ export function uTurned(ctx: CheckContext, f: AssembledFlow): { readonly route: 
   // be told, a DNATed one may be NAT loopback: only the untranslated are taken then.
   const where = linkOf(ctx, name, dst, t);
   if (where === 'on' || (where === 'unknown' && dst !== f.original.dst)) return null;
-  return { route: t?.steps.find((x) => x.stage === 'routing' && x.source !== null) ?? null, dst };
+  return { route: t?.steps.find((x) => x.stage === 'routing' && x.source !== null) ?? null, dst, replies: false };
 }

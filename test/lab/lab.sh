@@ -498,6 +498,9 @@ run_scenario() { # outdir scenario index
       # which has no route for them either.
       app2 sysctl -qw net.ipv4.ip_forward=1
       app2 ip addr add "$BEHIND/32" dev lo
+      # The subnet is SNATed too: its own pings to the remote leave translated, and their replies, the SNAT undone,
+      # follow the default route back out the outside interface.
+      ipt -t nat -A SHARED_SNAT -s "$BEHIND_NET" -o "$OUT_IF" -j SNAT --to-source "$EIP2" --random-fully
       log "the gateway has no route for $BEHIND_NET (it would be: via $APP2 dev $IN_IF)" ;;
     default-route-inside)
       # The default route points back into the VPC (a restart that left the VPC side's route as the default): what
@@ -641,6 +644,10 @@ run_scenario() { # outdir scenario index
     healthy-lan)
       chatter
       standard_traffic ;;
+    vpc-route-missing)
+      standard_traffic
+      spawn ping_from "$NS_APP2" -c 5 -i 0.2 -I "$BEHIND" "$REMOTE"
+      join ;;
     third-interface)
       spawn ping_from "$NS_RT" -c 5 -i 0.2 -I 10.250.0.2 10.250.0.1
       spawn bash -c "echo admin | timeout 3 ip netns exec '$NS_RT' socat -t 1 -T 1 - 'UDP:10.250.0.1:161,bind=10.250.0.2' >/dev/null 2>&1 || true"

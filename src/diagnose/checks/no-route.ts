@@ -34,25 +34,37 @@ export const noRoute: Check = {
  * interface does not take it, and the ICMP redirects the gateway may send say the same.
  */
 function uTurnFinding(ctx: CheckContext): Finding[] {
-  const found = ctx.flows.map((f) => ({ f, u: uTurned(ctx, f) })).filter((x) => x.u !== null);
-  if (!found.length) return [];
+  const found = ctx.flows.map((f) => ({ f, u: uTurned(ctx, f)! })).filter((x) => x.u !== null);
+  // One finding per interface things turned back at (requests and replies alike).
+  const groups = new Map<string, typeof found>();
+  for (const x of found) {
+    const at = ctx.ifaceName(x.u.replies ? x.f.egress!.iface : x.f.ingressIface);
+    groups.set(at, [...(groups.get(at) ?? []), x]);
+  }
+  return [...groups].map(([at, g]) => turnFinding(ctx, at, g));
+}
+
+function turnFinding(ctx: CheckContext, iface: string, found: readonly { f: AssembledFlow; u: NonNullable<ReturnType<typeof uTurned>> }[]): Finding {
   const flows = found.map((x) => x.f);
-  const iface = ctx.ifaceName(flows[0]!.ingressIface);
-  const other = ctx.correlation.roles.inside === iface ? ctx.correlation.roles.outside! : ctx.correlation.roles.inside!;
+  const requests = found.filter((x) => !x.u.replies);
+  const replied = found.filter((x) => x.u.replies);
+  const roles = ctx.correlation.roles;
+  const other = roles.inside === iface ? roles.outside! : roles.inside!;
+  const targets = [...new Set(found.map(({ u }) => ipv4ToString(u.dst)))];
   // Where they were sent: the DNAT target where there was one.
-  const dsts = [...new Set(found.map(({ f, u }) => (u!.dst === f.original.dst ? ipv4ToString(u!.dst) : `${ipv4ToString(u!.dst)} (DNAT of ${ipv4ToString(f.original.dst)})`)))];
+  const dstsOf = (xs: typeof found): string[] => [...new Set(xs.map(({ f, u }) => (u.replies || u.dst === f.original.dst ? ipv4ToString(u.dst) : `${ipv4ToString(u.dst)} (DNAT of ${ipv4ToString(f.original.dst)})`)))];
   const evidence: Evidence[] = [];
   const routeLines = new Map<string, { file: string; line: number; text: string }>();
   for (const { u } of found) {
-    const src = u!.route?.source;
+    const src = u.route?.source;
     if (!src) continue;
     const r = ctx.snapshot?.host.routes.find((x) => x.source.file === src.file && x.source.line === src.line);
-    routeLines.set(`${src.file}:${src.line}`, { file: src.file, line: src.line, text: r?.text ?? u!.route!.note });
+    routeLines.set(`${src.file}:${src.line}`, { file: src.file, line: src.line, text: r?.text ?? u.route!.note });
   }
   for (const r of routeLines.values()) evidence.push({ kind: 'route', ...r });
-  for (const f of flows.slice(0, 4)) {
-    const p = f.ingress.peer;
-    if (p) evidence.push(frameEvidence(ctx, p, `${f.id} left ${iface} again, the way it came in, toward ${ipv4ToString(p.dst)}`));
+  for (const { f, u } of found.slice(0, 4)) {
+    const p = u.replies ? f.egress!.replyPeer : f.ingress.peer;
+    if (p) evidence.push(frameEvidence(ctx, p, `${f.id}${u.replies ? "'s reply" : ''} left ${iface} again, the way it came in, toward ${ipv4ToString(p.dst)}`));
   }
   // ICMP redirects the gateway sent the senders: it forwarded out the interface the packet came in by.
   const redirects = flows.flatMap((f) => f.errors.filter((e) => e.fromGateway && e.type === 5)).slice(0, 2);
@@ -60,28 +72,34 @@ function uTurnFinding(ctx: CheckContext): Finding[] {
   const viaRoute = [...routeLines.values()][0];
   const neighbours = (ctx.snapshot?.host.neighbours ?? []).filter((n) => n.family === 4 && n.dev === other && n.lladdr).map((n) => n.address);
   const confirmed = routeLines.size > 0;
-  return [
-    finding(
-      'no-route',
-      'error',
-      confirmed ? 'confirmed' : 'likely',
-      `The route to ${[...new Set(found.map(({ u }) => ipv4ToString(u!.dst)))].join(', ')} leads back out ${iface}, not out ${other}`,
-      `${plural(flows.length, 'flow')} to ${dsts.join(', ')} arrived on ${iface} and ${confirmed ? (flows.length === 1 ? 'is routed' : 'are routed') : flows.length === 1 ? 'was sent' : 'were sent'} back out ${iface}${viaRoute ? ` (${viaRoute.text.trim()})` : ''}: ` +
-        `the destination is not on ${iface}'s link, so it never reaches ${other}${iface === ctx.correlation.roles.inside ? `, and what a SNAT rule written for ${other} would translate leaves untranslated` : ''}. ` +
-        (iface === ctx.correlation.roles.inside
-          ? `The gateway has no route that sends it out ${other}: most likely its default route points into the VPC (replaced, or a route for the outside missing).`
-          : `The gateway has no route that sends it out ${other}: most likely a route for a subnet behind ${other} is missing, so the default route takes it out ${iface} again.`),
-      uniqueEvidence(evidence, 14),
-      [
-        iface === ctx.correlation.roles.inside
-          ? `ip route replace default via <next hop on ${other}> dev ${other}${neighbours.length ? `  # ${other}'s neighbours: ${neighbours.slice(0, 4).join(', ')}` : ''}`
-          : `ip route add <subnet of ${ipv4ToString(found[0]!.u!.dst)}> via <router on ${other}> dev ${other}${neighbours.length ? `  # ${other}'s neighbours: ${neighbours.slice(0, 4).join(', ')}` : ''}`,
-        `ip route get ${ipv4ToString(found[0]!.u!.dst)}  # afterwards: dev ${other}`,
-        '# persist it where the gateway is configured (Kube-OVN: the VpcNatGateway\'s external subnet gateway, and routes for every VPC subnet via the VPC side)',
-      ],
-      flows,
-    ),
-  ];
+  const what: string[] = [];
+  if (requests.length) what.push(`${plural(requests.length, 'flow')} to ${dstsOf(requests).join(', ')}`);
+  if (replied.length) what.push(`the replies of ${plural(replied.length, 'flow')}, to ${dstsOf(replied).join(', ')},`);
+  const one = requests.length === 1 && !replied.length;
+  const verb = confirmed ? (one ? 'is routed' : 'are routed') : one ? 'was sent' : 'were sent';
+  const sentence = what.join(' and ');
+  const inside = iface === roles.inside;
+  const lost = [requests.length ? `${requests.length === 1 ? 'it never reaches' : 'they never reach'} ${other}` : '', replied.length ? 'the replies never reach their clients' : ''].filter(Boolean).join(', and ');
+  return finding(
+    'no-route',
+    'error',
+    confirmed ? 'confirmed' : 'likely',
+    `The route to ${targets.join(', ')} leads back out ${iface}, not out ${other}`,
+    `${sentence[0]!.toUpperCase()}${sentence.slice(1)} arrived on ${iface} and ${verb} back out ${iface}${viaRoute ? ` (${viaRoute.text.trim()})` : ''}: ` +
+      `${targets.length === 1 ? `${targets[0]} is` : `${targets.join(', ')} are`} not on ${iface}'s link, so ${lost}${inside && requests.length ? `, and what a SNAT rule written for ${other} would translate leaves untranslated` : ''}. ` +
+      (inside
+        ? `The gateway has no route that sends it out ${other}: most likely its default route points into the VPC (replaced, or a route for the outside missing).`
+        : `The gateway has no route that sends it out ${other}: most likely a route for a subnet behind ${other} is missing, so the default route takes it out ${iface} again.`),
+    uniqueEvidence(evidence, 14),
+    [
+      inside
+        ? `ip route replace default via <next hop on ${other}> dev ${other}${neighbours.length ? `  # ${other}'s neighbours: ${neighbours.slice(0, 4).join(', ')}` : ''}`
+        : `ip route add <subnet of ${targets[0]}> via <router on ${other}> dev ${other}${neighbours.length ? `  # ${other}'s neighbours: ${neighbours.slice(0, 4).join(', ')}` : ''}`,
+      `ip route get ${targets[0]}  # afterwards: dev ${other}`,
+      "# persist it where the gateway is configured (Kube-OVN: the VpcNatGateway's external subnet gateway, and routes for every VPC subnet via the VPC side)",
+    ],
+    flows,
+  );
 }
 
 /** The destination has no route: ICMP net-unreachable back, or the snapshot's routing table ends there. */
