@@ -122,7 +122,6 @@ export function gatewayResets(f: AssembledFlow): PacketInfo[] {
   return f.ingress.samples.filter((p) => (p.tcpFlags & TcpFlag.RST) !== 0 && p.dir === Dir.OUT && !p.match && p.connDir === 1);
 }
 
-
 /**
  * NAT loopback without its SNAT: a flow that came in by an interface and left by the same one, DNATed to a host
  * on that link but still from its own source, got no reply through the gateway. The DNAT target answers the source
