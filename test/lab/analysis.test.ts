@@ -3,7 +3,9 @@
  * and every flow scenarios.json is sure of has its disposition (healthy: every flow delivered). Other
  * address plans, interface names and capture formats than the field's, so nothing can lean on those.
  */
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { compareWithScenario } from './expectations.js';
@@ -50,4 +52,18 @@ describe.skipIf(!LAB_AVAILABLE)('natlens analyze on the netns lab bundles', () =
       expect(a.interfaces).toMatchObject({ inside: lab.inside, outside: lab.outside });
     });
   }
+});
+
+// The bundled samples are the lab's bundles too (make-samples.sh): each must still get its scenario right, as
+// `npm start` and a first-time user see it. No root needed.
+const SAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'samples');
+const sampleDirs = existsSync(SAMPLES) ? readdirSync(SAMPLES).filter((d) => existsSync(join(SAMPLES, d, 'lab.json'))).sort() : [];
+
+describe('natlens analyze on the bundled samples', () => {
+  it.each(sampleDirs)('%s: its scenario\'s check and dispositions', async (name) => {
+    const dir = join(SAMPLES, name);
+    const lab = readLabJson(dir);
+    const a = await analyze([dir]);
+    expect(compareWithScenario(a, lab, scenarios[lab.scenario]!)).toEqual([]);
+  });
 });
