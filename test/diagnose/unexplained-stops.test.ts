@@ -67,6 +67,9 @@ describe.skipIf(!set('forward-drop'))('stops the snapshot does not explain, on t
     const a = await analyze([dir]);
     expectStopNamed(a, 'possible');
     expect(a.findings[0]!.evidence.some((e) => e.kind === 'policy' && e.chain === 'FORWARD' && e.policy === 'ACCEPT')).toBe(true);
+    // Drops before netfilter that tcpdump still sees: tc filters and XDP on the interfaces the flows came in by.
+    expect(a.findings[0]!.detail).toContain('a tc filter or an XDP/eBPF program on the way in');
+    expect(a.findings[0]!.fix.some((c) => /^tc -s filter show dev \S+ ingress; ip -d link show dev \S+ \| grep -i xdp/.test(c))).toBe(true);
   });
 
   it('without the sysctls either: ip-forward-disabled, likely, explains them all (nothing was forwarded)', async () => {

@@ -158,7 +158,7 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
       (suspects.size > 1 ? ` ${suspects.size - 1} more such rule${suspects.size > 2 ? 's' : ''} in the evidence.` : '')
     : missing
     ? `${haveSysctls ? 'The forwarding sysctls are on, and ' : 'The snapshot has no forwarding sysctls, and '}${missing}: a DROP or REJECT in filter FORWARD is the most likely cause.`
-    : 'The snapshot would forward them (forwarding sysctls on, its FORWARD chain accepts them): what drops them is not in it — rules in the other iptables backend (legacy / nf_tables) or in a native nftables table, or rules changed since it was taken.';
+    : 'The snapshot would forward them (forwarding sysctls on, its FORWARD chain accepts them): what drops them is not in it — rules in the other iptables backend (legacy / nf_tables) or in a native nftables table, a tc filter or an XDP/eBPF program on the way in (tcpdump sees packets before them), or rules changed since it was taken.';
   // Nothing at all forwarded, either way: also what forwarding off looks like. A snapshot taken after the fix
   // (or after the reboot that reset the sysctl back on) shows it on.
   const nothingForwarded = !ctx.flows.some((f) => f.forwarded > 0);
@@ -182,6 +182,7 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
         'iptables-save -c  # every table with counters: the rule whose counter grows with the lost packets is the one',
         'iptables-legacy-save -c; iptables-nft-save -c  # both backends: rules in either one apply',
         'nft list ruleset  # native nftables tables hook forward too',
+        ...[...new Set(flows.filter((f) => f.ingressIface >= 0).map((f) => ctx.ifaceName(f.ingressIface)))].slice(0, 2).map((i) => `tc -s filter show dev ${i} ingress; ip -d link show dev ${i} | grep -i xdp  # drops before netfilter, after tcpdump`),
         ...(haveSysctls && !timing ? [] : ['sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding  # forwarding now, and in /etc/sysctl.d at boot']),
         'iptables -L FORWARD -n -v --line-numbers  # then: iptables -D FORWARD <number> of the rule that drops them',
         ...shapers.map((q) => `tc -s qdisc show dev ${q.dev}; tc -s filter show dev ${q.dev}${where(q).startsWith('ingress') ? ' ingress' : ''}  # the ${q.kind} qdisc on ${where(q)} counted drops`),
