@@ -22,7 +22,7 @@ ALL_SCENARIOS=(
   rp-filter-drop no-route egress-neighbor-unresolved arp-disabled mtu-exceeded snat-missing
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
-  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface
+  snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -69,6 +69,7 @@ scenario_spec() {
     vpc-route-missing) echo "no-route|lan|pcap-nano" ;;
     notrack) echo "snat-missing|vpc|pcapng" ;;
     third-interface) echo "-|lan|any" ;;
+    masquerade) echo "-|vpc|pcap-nano" ;;
     *) return 1 ;;
   esac
 }
@@ -478,6 +479,10 @@ run_scenario() { # outdir scenario index
       ipt -t nat -A POSTROUTING -s "$IN_CIDR" -d "$IN_CIDR" -o "$IN_IF" -j MASQUERADE
       gw sysctl -qw net.ipv4.conf.all.send_redirects=0
       gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
+    masquerade)
+      # Healthy, the subnet's SNAT written as most Linux gateways write it: MASQUERADE, which takes the outside
+      # interface's primary address (the EIP, not EIP2) and remaps ports.
+      ipt -t nat -R SHARED_SNAT 1 -s "$IN_CIDR" -o "$OUT_IF" -j MASQUERADE --random-fully ;;
     third-interface)
       # Healthy, on a gateway with a third interface (a management network, mgmt0) that an operator's host pings
       # and queries the gateway over: -i any captures it too. It is neither side of the NAT, none of its traffic is

@@ -582,6 +582,20 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, on('mgmt0', 'out'), (p) => p.icmpType === 0)).toBe(5);
   },
 
+  masquerade: (b) => {
+    // Healthy, the subnet's SNAT a MASQUERADE: app2's pings leave as the outside interface's primary address (the
+    // EIP, as app's do through its floating IP), and every ping comes back; the port forward still reaches app2.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(counters(b, '-j MASQUERADE --random-fully')[0]).toBeGreaterThan(0);
+    const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote)) + count(b, on(I, 'in'), echoRequest(a.app2, a.remote));
+    expect(sent).toBe(10);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(sent);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip2, a.remote))).toBe(0);
+    expect(count(b, on(I, 'out'), echoReply(a.remote, a.app)) + count(b, on(I, 'out'), echoReply(a.remote, a.app2))).toBe(sent);
+    expectClientToEipDelivered(b);
+    expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, ports.app2Tcp))).toBe(count(b, on(E, 'in'), tcpSyn(a.client, a.eip2, ports.forwardTcp)));
+  },
+
   traceroute: (b) => {
     // Healthy, and traceroute through it: the probe with TTL 1 gets time exceeded from the gateway itself; those
     // with TTL 2 leave translated with TTL 1 and get time exceeded from the next hop, which the gateway relays
