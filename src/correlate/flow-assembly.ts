@@ -294,6 +294,12 @@ export function isProbe(f: Pick<Draft, 'proto' | 'original' | 'errors' | 'egress
 /** The highest TTL a probe arrives with: traceroute and mtr go up to 30 hops by default. */
 const PROBE_TTL = 32;
 
+/** The flow's replies went back, but not as the inverse of its request's translation (the DNAT was not undone). */
+export function repliesUntranslated(f: Pick<Draft, 'egress' | 'original'>): boolean {
+  const back = f.egress?.replyPeer ?? null;
+  return back !== null && (back.src !== f.original.dst || back.dst !== f.original.src);
+}
+
 function sameAddresses(a: FlowTuple, b: FlowTuple): boolean {
   return a.src === b.src && a.dst === b.dst;
 }
@@ -349,7 +355,7 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   // request was sent to inside (the DNAT target, not the EIP), so the client drops them — NAT did not see them
   // (a conntrack entry missing, NOTRACK in raw). A private source leaving so is untranslated; another, a mismatch.
   const back = f.egress?.replyPeer ?? null;
-  if (back && (back.src !== f.original.dst || back.dst !== f.original.src)) {
+  if (back && repliesUntranslated(f)) {
     return back.src === observed.dst && isPrivateIpv4(back.src) ? 'forwarded-untranslated' : 'translation-mismatch';
   }
   // Replies that went back out the interface they arrived on, not the flow's way in: they never reach its client.

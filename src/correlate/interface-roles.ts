@@ -74,8 +74,7 @@ export function decideRoles(ifaces: readonly string[], snapshot: Snapshot | null
 /**
  * With more interfaces than the two NAT sides (a management network, -i any capturing them all), the inside is the
  * one whose links (or the routes through it) hold what the nat rules translate: the DNAT targets, the SNAT rules'
- * sources. Null when that does
- * not single out one captured interface other than the outside (then any other will do).
+ * sources. Null when that does not single out one captured interface other than the outside (then any other will do).
  */
 function insideOf(ifaces: readonly string[], snapshot: Snapshot | null, outside: string): string | null {
   const candidates = ifaces.filter((i) => i !== outside);

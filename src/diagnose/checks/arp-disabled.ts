@@ -1,5 +1,5 @@
 import type { Evidence } from '../../model/analysis.js';
-import { ipv4ToString } from '../../model/address.js';
+import { cidrContains, ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, uniqueEvidence } from '../evidence.js';
@@ -106,7 +106,7 @@ function unassignedEips(ctx: CheckContext): ReturnType<Check['run']> {
     const flows = flowsOf(ctx, targets);
     const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
     // The prefix of the interface's address whose subnet holds the EIP (as its siblings are configured), else /32.
-    const prefixOf = (a: number): number => itf?.addresses.find((x) => x.family === 4 && x.prefix > 0 && ((x.v4 ^ a) >>> (32 - x.prefix)) === 0)?.prefix ?? 32;
+    const prefixOf = (a: number): number => itf?.addresses.find((x) => x.family === 4 && x.prefix > 0 && cidrContains({ addr: x.v4, prefix: x.prefix }, a))?.prefix ?? 32;
     const rules = (ctx.snapshot?.rules?.tables.nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => {
       if (r.target.kind === 'SNAT') return r.target.to.some((t) => [...targets].some((a) => a >= t.addrLo >>> 0 && a <= t.addrHi >>> 0));
       return r.target.kind === 'DNAT' && r.matches.some((m) => m.kind === 'dst' && !m.addr.negate && m.addr.cidr?.prefix === 32 && targets.has(m.addr.cidr.addr >>> 0));

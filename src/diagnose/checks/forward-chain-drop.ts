@@ -7,7 +7,7 @@ import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { NFTABLES_REASON } from '../../gateway/sniff.js';
 import { droppedBy, gatewayResets, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 import type { MayMatch } from '../../model/trace.js';
-import { qdiscDrops, where } from '../qdisc-facts.js';
+import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
 function isRejectError(type: number, code: number): boolean {
@@ -139,10 +139,7 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
   }
   // tc drops on the flows' interfaces (a policer on ingress, a shaper's queue on egress): outside netfilter.
   const shapers = qdiscDrops(ctx, flows);
-  for (const q of shapers) {
-    evidence.push({ kind: 'interface', file: q.source.file, line: q.source.line, text: q.text });
-    evidence.push({ kind: 'note', text: `the ${q.kind} qdisc on ${where(q)} dropped ${q.dropped} packet${q.dropped === 1 ? '' : 's'}: tc drops outside netfilter, where no iptables counter shows them` });
-  }
+  for (const q of shapers) evidence.push(...qdiscEvidence(q));
   const suspect = [...suspects.values()][0] ?? null;
   // The gateway's own ICMP errors for these flows, of the kind the suspect REJECT sends: it did match them.
   const code = suspect ? rejectCode(suspect) : null;
@@ -185,7 +182,7 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
         ...[...new Set(flows.filter((f) => f.ingressIface >= 0).map((f) => ctx.ifaceName(f.ingressIface)))].slice(0, 2).map((i) => `tc -s filter show dev ${i} ingress; ip -d link show dev ${i} | grep -i xdp  # drops before netfilter, after tcpdump`),
         ...(haveSysctls && !timing ? [] : ['sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding  # forwarding now, and in /etc/sysctl.d at boot']),
         'iptables -L FORWARD -n -v --line-numbers  # then: iptables -D FORWARD <number> of the rule that drops them',
-        ...shapers.map((q) => `tc -s qdisc show dev ${q.dev}; tc -s filter show dev ${q.dev}${where(q).startsWith('ingress') ? ' ingress' : ''}  # the ${q.kind} qdisc on ${where(q)} counted drops`),
+        ...shapers.map((q) => `tc -s qdisc show dev ${q.dev}; tc -s filter show dev ${q.dev}${actsOnIngress(q) ? ' ingress' : ''}  # the ${q.kind} qdisc on ${where(q)} counted drops`),
         ...(ctDrops ? ["conntrack -S; dmesg | grep 'table full'  # drop= growing while new connections stop: the conntrack table fills (net.netfilter.nf_conntrack_count vs nf_conntrack_max)"] : []),
       ],
       flows,

@@ -3,7 +3,7 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { pct, plural, stoppedFrameEvidence } from '../flow-facts.js';
-import { qdiscDrops, where } from '../qdisc-facts.js';
+import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 
 export const intermittentDrop: Check = {
   id: 'intermittent-drop',
@@ -70,10 +70,7 @@ export const intermittentDrop: Check = {
     // Drops outside netfilter, on the flows' interfaces: a shaper's queue or a policer in tc (tc -s qdisc).
     const shapers = explained ? [] : qdiscDrops(ctx, flows);
     const tcDropped = shapers.reduce((n, q) => n + q.dropped!, 0);
-    for (const q of shapers) {
-      evidence.push({ kind: 'interface', file: q.source.file, line: q.source.line, text: q.text });
-      evidence.push({ kind: 'note', text: `the ${q.kind} qdisc on ${where(q)} dropped ${q.dropped} packet${q.dropped === 1 ? '' : 's'} (${q.source.file}:${q.statsLine ?? q.source.line}): tc drops are outside netfilter, and no iptables counter shows them` });
-    }
+    for (const q of shapers) evidence.push(...qdiscEvidence(q));
     for (const f of flows) {
       evidence.push({
         kind: 'note',
@@ -120,7 +117,7 @@ export const intermittentDrop: Check = {
               ? ' A rule accepts only some of them (a rate limit or a random match) and a drop after it takes the rest.'
               : ' A rule that matches only some packets drops them.'
             : shapers.length
-              ? ` No iptables rule drops them; tc does: ${shapers.map((q) => `the ${q.kind} qdisc on ${where(q)} dropped ${q.dropped}`).join(', ')} — a rate limit outside netfilter. ${shapers.every((q) => where(q).startsWith('egress')) ? 'tcpdump sees a packet leave only after the qdisc, so the dropped ones never show leaving' : 'tcpdump sees a packet arrive before ingress tc, so the dropped ones show arriving and go nowhere'}.`
+              ? ` No iptables rule drops them; tc does: ${shapers.map((q) => `the ${q.kind} qdisc on ${where(q)} dropped ${q.dropped}`).join(', ')} — a rate limit outside netfilter. ${shapers.every((q) => !actsOnIngress(q)) ? 'tcpdump sees a packet leave only after the qdisc, so the dropped ones never show leaving' : 'tcpdump sees a packet arrive before ingress tc, so the dropped ones show arriving and go nowhere'}.`
               : ' No rule in the snapshot explains it.') +
           (maybeCapture ? ` The captures themselves lost ${captureDrops} packet${captureDrops === 1 ? '' : 's'}: ${captureDrops >= lost ? 'that could be all of the loss' : 'part of the loss may be theirs'}.` : ''),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows, 2, 6)], 20),
@@ -130,4 +127,3 @@ export const intermittentDrop: Check = {
     ];
   },
 };
-

@@ -1,7 +1,7 @@
 import type { Evidence, Finding } from '../../model/analysis.js';
 import { cidrContains, cidrToString, ipv4ToString } from '../../model/address.js';
 import type { Rule } from '../../model/ruleset.js';
-import type { AssembledFlow } from '../../correlate/flow-assembly.js';
+import { repliesUntranslated, type AssembledFlow } from '../../correlate/flow-assembly.js';
 import { ifaceMatches } from '../../simulate/match-rule.js';
 import { hasPorts } from '../../simulate/packet-state.js';
 import { protoName } from '../../gateway/protocols.js';
@@ -68,10 +68,11 @@ export const snatMissing: Check = {
   run(ctx: CheckContext) {
     // A flow turned back out the interface it came in by is no-route's: the SNAT rule was right, the route was not.
     const all = ctx.flows.filter((f) => f.disposition === 'forwarded-untranslated' && !uTurned(ctx, f));
-    const exempt = all.filter((f) => notrackRule(ctx, f) !== null);
-    const rest = all.filter((f) => !exempt.includes(f));
+    const notrack = new Map(all.map((f) => [f, notrackRule(ctx, f)] as const));
+    const exempt = all.filter((f) => notrack.get(f) !== null);
+    const rest = all.filter((f) => notrack.get(f) === null);
     return [
-      ...notrackFinding(ctx, exempt),
+      ...notrackFinding(ctx, exempt.map((f) => ({ f, rule: notrack.get(f)! }))),
       ...untranslatedFinding(ctx, rest.filter((f) => !repliesUntranslated(f))),
       ...unNattedRepliesFinding(ctx, rest.filter(repliesUntranslated)),
       ...hairpinFinding(ctx),
@@ -79,35 +80,35 @@ export const snatMissing: Check = {
   },
 };
 
-/** The flow's replies went back, but not from the address the request was sent to (the DNAT was not undone). */
-function repliesUntranslated(f: AssembledFlow): boolean {
-  const back = f.egress?.replyPeer ?? null;
-  return back !== null && (back.src !== f.original.dst || back.dst !== f.original.src);
-}
-
 /** The raw-table rule that exempted the flow (or its replies) from connection tracking, which NAT works on. */
 function notrackRule(ctx: CheckContext, f: AssembledFlow): RuleRef | null {
   const steps = [...(f.trace?.steps ?? []), ...(repliesUntranslated(f) ? (replyTrace(ctx, f)?.steps ?? []) : [])];
   return steps.find((x) => x.table === 'raw' && x.rule !== null && /(?:^|\s)(?:-j NOTRACK|--notrack)(?:\s|$)/.test(x.rule.text))?.rule ?? null;
 }
 
+/** A flow's request as it left, untranslated: its private source. */
+function untranslatedRequestEvidence(ctx: CheckContext, f: AssembledFlow): Evidence[] {
+  const p = f.ingress.peer;
+  return p ? [frameEvidence(ctx, p, `${f.id} left ${ctx.ifaceName(p.iface)} with its private source, untranslated`)] : [];
+}
+
+/** A flow's reply as it left from the DNAT target, not from the address its client asked. */
+function untranslatedReplyEvidence(ctx: CheckContext, f: AssembledFlow): Evidence {
+  const b = f.egress!.replyPeer!;
+  return frameEvidence(ctx, b, `${f.id}'s reply left ${ctx.ifaceName(b.iface)} from ${ipv4ToString(b.src)}, not from ${ipv4ToString(f.original.dst)} as its client asked`);
+}
+
 /** Untranslated because a raw-table rule marks the packets NOTRACK: no conntrack entry, so the nat table never sees them. */
-function notrackFinding(ctx: CheckContext, flows: readonly AssembledFlow[]): Finding[] {
-  if (!flows.length) return [];
-  const rules = new Map<string, RuleRef>();
-  for (const f of flows) {
-    const r = notrackRule(ctx, f)!;
-    rules.set(`${r.file}:${r.line}`, r);
-  }
+function notrackFinding(ctx: CheckContext, exempt: readonly { f: AssembledFlow; rule: RuleRef }[]): Finding[] {
+  if (!exempt.length) return [];
+  const flows = exempt.map((x) => x.f);
+  const rules = new Map(exempt.map(({ rule }) => [`${rule.file}:${rule.line}`, rule] as const));
   const requests = flows.filter((f) => !repliesUntranslated(f));
   const replies = flows.filter(repliesUntranslated);
   const sources = [...new Set([...requests.map((f) => f.original.src), ...replies.map((f) => f.egress!.replyPeer!.src)].map(ipv4ToString))];
   const evidence: Evidence[] = [...rules.values()].map(ruleEvidence);
-  for (const f of requests.slice(0, 3)) if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} with its private source, untranslated`));
-  for (const f of replies.slice(0, 3)) {
-    const b = f.egress!.replyPeer!;
-    evidence.push(frameEvidence(ctx, b, `${f.id}'s reply left ${ctx.ifaceName(b.iface)} from ${ipv4ToString(b.src)}, not from ${ipv4ToString(f.original.dst)} as its client asked`));
-  }
+  for (const f of requests.slice(0, 3)) evidence.push(...untranslatedRequestEvidence(ctx, f));
+  for (const f of replies.slice(0, 3)) evidence.push(untranslatedReplyEvidence(ctx, f));
   const what: string[] = [];
   if (requests.length) what.push(`${plural(requests.length, 'flow')} left with ${requests.length === 1 ? 'its' : 'their'} private source`);
   if (replies.length) what.push(`the replies of ${plural(replies.length, 'flow')} left from the DNAT target instead of the address their clients asked (so the clients drop them)`);
@@ -133,11 +134,7 @@ function notrackFinding(ctx: CheckContext, flows: readonly AssembledFlow[]): Fin
 /** Replies that went back with the DNAT target's address, not by a NOTRACK the snapshot shows: conntrack had no entry to undo it. */
 function unNattedRepliesFinding(ctx: CheckContext, flows: readonly AssembledFlow[]): Finding[] {
   if (!flows.length) return [];
-  const evidence: Evidence[] = [];
-  for (const f of flows.slice(0, 4)) {
-    const b = f.egress!.replyPeer!;
-    evidence.push(frameEvidence(ctx, b, `${f.id}'s reply left ${ctx.ifaceName(b.iface)} from ${ipv4ToString(b.src)}, not from ${ipv4ToString(f.original.dst)} as its client asked`));
-  }
+  const evidence = flows.slice(0, 4).map((f) => untranslatedReplyEvidence(ctx, f));
   const backends = [...new Set(flows.map((f) => ipv4ToString(f.egress!.replyPeer!.src)))];
   return [
     finding(
@@ -157,10 +154,7 @@ function unNattedRepliesFinding(ctx: CheckContext, flows: readonly AssembledFlow
 /** Flows that left the outside interface with their private source. */
 function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[]): Finding[] {
   if (!flows.length) return [];
-  const evidence: Evidence[] = [];
-  for (const f of flows.slice(0, 6)) {
-    if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} with its private source, untranslated`));
-  }
+  const evidence: Evidence[] = flows.slice(0, 6).flatMap((f) => untranslatedRequestEvidence(ctx, f));
   const nat = ctx.snapshot?.rules?.tables.nat;
   const snatRules = (nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE');
   const egress = flows[0]!.egress ? ctx.ifaceName(flows[0]!.egress.iface) : (ctx.correlation.roles.outside ?? '<outside-interface>');
