@@ -90,7 +90,7 @@ export const intermittentDrop: Check = {
     const dropKeys = [...seen].filter((k) => flows.some((f) => (f.trace?.mayMatch ?? []).some((m) => m.drops && `${m.rule.file}:${m.rule.line}` === k)));
     const tcFixes = shapers.flatMap((q) => [
       `tc -s qdisc show dev ${q.dev}  # the ${q.kind} qdisc on ${where(q)}: its dropped count grows with the lost packets`,
-      q.parent === 'ingress' || q.kind === 'clsact'
+      actsOnIngress(q)
         ? `tc -s filter show dev ${q.dev} ingress  # the policer that drops: raise its rate and burst, or remove it (tc qdisc del dev ${q.dev} ingress)`
         : `# raise the shaper's rate, burst or queue limit (tc qdisc change dev ${q.dev} ${q.parent || 'root'} ${q.kind} …), or remove it: tc qdisc del dev ${q.dev} ${q.parent || 'root'}`,
     ]);
