@@ -44,7 +44,7 @@ export function registerTrace(program: Command): void {
     .option('--icmp-id <n>', 'ICMP echo identifier (default 1)')
     .option('--size <bytes>', 'IP total length (default: a 64-byte ping, a bare TCP/UDP header)')
     .option('--df', 'the Don\'t Fragment bit is set')
-    .option('--state <state>', 'new (first packet of a connection) or established/related (a later packet: the snapshot\'s conntrack entry translates it)', 'new')
+    .option('--state <state>', 'new (first packet of a connection), established/related (a later packet: the snapshot\'s conntrack entry translates it) or invalid (no conntrack entry and not one to start one: not NATed, matched by --ctstate INVALID)', 'new')
     .option('--mark <n>', 'packet mark on arrival (default 0)')
     .option('--format <format>', 'text or json', 'text')
     .addHelpText('after', '\nExit status: 0 forwarded or delivered locally, 1 dropped, 2 unusable input or usage (or the snapshot cannot tell).\n')
@@ -76,7 +76,7 @@ export function packetFromOptions(opts: TraceOptions): SimPacket {
   if (proto === undefined) throw usage('--proto is required');
   const ported = proto === 6 || proto === 17 || proto === 132;
   const state = opts.state ?? 'new';
-  if (state !== 'new' && state !== 'established' && state !== 'related') throw usage(`--state ${JSON.stringify(state)}: use new, established or related`);
+  if (state !== 'new' && state !== 'established' && state !== 'related' && state !== 'invalid') throw usage(`--state ${JSON.stringify(state)}: use new, established, related or invalid`);
   if (!ported && (opts.sport !== undefined || opts.dport !== undefined)) throw usage('--sport/--dport apply to tcp, udp and sctp only');
   if (proto !== 1 && (opts.icmpType !== undefined || opts.icmpId !== undefined)) throw usage('--icmp-type/--icmp-id apply to icmp only');
   if (ported && opts.dport === undefined) throw usage(`--dport is required for ${protoText}`);

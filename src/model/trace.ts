@@ -19,8 +19,12 @@ export interface SimPacket {
   /** IP total length. */
   readonly size: number;
   readonly df: boolean;
-  /** First packet of a connection (walks nat), or a later/reply packet (uses conntrack). */
-  readonly state: 'new' | 'established' | 'related';
+  /**
+   * First packet of a connection (walks nat), or a later/reply packet (uses conntrack); or a packet conntrack
+   * calls INVALID (no entry and not one to start one, e.g. a TCP segment in mid-stream after the entry was lost
+   * with nf_conntrack_tcp_loose=0): not NATed, matched by `--ctstate INVALID`.
+   */
+  readonly state: 'new' | 'established' | 'related' | 'invalid';
   readonly mark: number;
 }
 

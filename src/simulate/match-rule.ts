@@ -99,10 +99,11 @@ function matchOne(m: Match, s: PacketState, view: HostView): MatchResult {
             if (s.ct === 'untracked') hit = true;
             break;
           case 'INVALID':
+            if (s.ct === 'invalid') hit = true;
             break;
           case 'DNAT':
           case 'SNAT': {
-            if (s.ct === 'untracked') break;
+            if (s.ct === 'untracked' || s.ct === 'invalid') break;
             // A new connection's NAT bits are known from this walk; a later packet's are not.
             if (s.ct !== 'new' && s.origSrc === null) unknown = true;
             else if (st === 'DNAT' ? s.dnatDone : s.snatDone) hit = true;
@@ -118,14 +119,14 @@ function matchOne(m: Match, s: PacketState, view: HostView): MatchResult {
     }
     case 'ctorigsrc':
     case 'ctorigdst': {
-      if (s.ct === 'untracked') return NO;
+      if (s.ct === 'untracked' || s.ct === 'invalid') return NO;
       const a = m.kind === 'ctorigsrc' ? s.origSrc : s.origDst;
       if (a === null) return maybe(null, `--${m.kind} of a connection whose original direction is unknown`);
       return bool(addrMatches(m.addr, a));
     }
     case 'ctreplsrc':
     case 'ctrepldst':
-      if (s.ct === 'untracked') return NO;
+      if (s.ct === 'untracked' || s.ct === 'invalid') return NO;
       return maybe(null, `--${m.kind} is not modelled`);
     case 'mark':
       return bool((((s.mark & m.mask) >>> 0) === (m.value >>> 0)) !== m.negate);

@@ -1,7 +1,7 @@
 import type { SimPacket, Tuple } from '../model/trace.js';
 
 /** Connection tracking state as the conntrack/state matches see it. */
-export type CtState = 'new' | 'established' | 'related' | 'untracked';
+export type CtState = 'new' | 'established' | 'related' | 'invalid' | 'untracked';
 
 /**
  * The packet as it moves through the walk. Private to one `simulate` call: the walk rewrites it in place

@@ -283,6 +283,10 @@ function conntrackStep(w: Walk, options: SimulateOptions): ReturnType<typeof fin
     w.steps.push(NEW_STEP);
     return null;
   }
+  if (s.ct === 'invalid') {
+    w.steps.push({ ...base, verdict: 'INVALID', note: 'no conntrack entry, and not a packet that starts one: the nat table is skipped and the addresses stay as they are', source: null });
+    return null;
+  }
   if (options.conntrack) {
     const hit = findConntrack(w);
     if (hit) {

@@ -43,6 +43,7 @@ describe('natlens trace: options', () => {
     expect(packetFromOptions({ in: 'x', proto: '6', src: '1.2.3.4', dst: '5.6.7.8', dport: '443' })).toMatchObject({ proto: 6, sport: 40000, dport: 443, size: 60 });
     expect(packetFromOptions({ in: 'x', proto: 'udp', src: '1.2.3.4', dst: '5.6.7.8', sport: '53', dport: '53', state: 'established' })).toMatchObject({ proto: 17, sport: 53, state: 'established' });
     expect(packetFromOptions({ in: 'x', proto: '47', src: '1.2.3.4', dst: '5.6.7.8' })).toMatchObject({ proto: 47, sport: 0, dport: 0 });
+    expect(packetFromOptions({ in: 'x', proto: 'tcp', src: '1.2.3.4', dst: '5.6.7.8', dport: '443', state: 'invalid' })).toMatchObject({ proto: 6, state: 'invalid' });
   });
 
   const bad: [string, TraceOptions][] = [

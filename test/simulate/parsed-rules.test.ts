@@ -40,6 +40,7 @@ COMMIT
 :INPUT ACCEPT [0:0]
 :FORWARD DROP [0:0]
 :OUTPUT ACCEPT [0:0]
+[0:0] -A FORWARD -m conntrack --ctstate INVALID -j DROP
 [0:0] -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 [0:0] -A FORWARD -p icmp -m icmp --icmp-type 13 -j REJECT --reject-with icmp-host-prohibited
 [0:0] -A FORWARD -m set --match-set blocked src -j DROP
@@ -113,6 +114,22 @@ describe('rules read by the real parser', () => {
     const tr = run({ ingress: 'wan9', src: ip('100.64.9.77'), dst: ip('192.168.7.30'), proto: 17, sport: 4789, dport: 4789 });
     expect(tr.disposition).toMatchObject({ kind: 'forwarded', egress: 'lan0', out: { src: ip('100.64.9.77') } });
     expect(tr.steps.find((s) => s.table === 'filter' && s.verdict === 'ACCEPT')?.rule?.line).toBe(line('UNTRACKED'));
+  });
+
+  it('an INVALID packet (no conntrack entry, not one to start one) is not NATed, and --ctstate INVALID drops it', () => {
+    const tr = run({ ingress: 'lan0', src: ip('192.168.7.20'), dst: ip('198.18.0.9'), proto: 6, sport: 5000, dport: 443, state: 'invalid' });
+    expect(tr.rewrites).toEqual([]);
+    expect(tr.steps.find((s) => s.stage === 'conntrack')?.verdict).toBe('INVALID');
+    expect(tr.disposition).toMatchObject({ kind: 'dropped', reason: 'forward-chain', rule: { line: line('--ctstate INVALID') } });
+    // A new packet of the same tuple is not INVALID: the rule leaves it to the rest of the chain.
+    const fresh = run({ ingress: 'lan0', src: ip('192.168.7.20'), dst: ip('198.18.0.9'), proto: 6, sport: 5000, dport: 443 });
+    expect(fresh.disposition).toMatchObject({ kind: 'forwarded', egress: 'wan9' });
+  });
+
+  it('an INVALID segment to a port forward is not DNATed: it is the gateway\'s own', () => {
+    const tr = run({ ingress: 'wan9', src: ip('100.64.9.77'), dst: ip('100.64.9.2'), proto: 6, sport: 4000, dport: 8042, state: 'invalid' });
+    expect(tr.rewrites).toEqual([]);
+    expect(tr.disposition).toMatchObject({ kind: 'local', out: { dst: ip('100.64.9.2'), dport: 8042 } });
   });
 
   it('an established packet is accepted by RELATED,ESTABLISHED and not translated', () => {
