@@ -48,6 +48,8 @@ export const enum ConnField {
   FIRST_ROW = 25,
   /** Final direction of the first packet (DirId). */
   FIRST_DIR = 26,
+  /** When its latest arrival that was matched (left again, either direction) arrived; -1 when none did. */
+  LAST_MATCHED_T = 27,
   // TCP, by the direction (connDir) of the packets that showed it: the highest acknowledgment number they
   // carried, the highest sequence end (seq + length + SYN + FIN), and when one last went back below that
   // end (a retransmission); TCP_SEEN says which of these are set (tcp-acks.ts).
@@ -196,6 +198,7 @@ export function insertFound(t: ConnectionTable, id: number, src: number, dst: nu
   f[row + ConnField.SAMPLE_TAIL] = -1;
   f[row + ConnField.PEER_ROW] = -1;
   f[row + ConnField.REPLY_PEER_ROW] = -1;
+  f[row + ConnField.LAST_MATCHED_T] = -1;
   t.slots[t.lastSlot] = id + 1;
   t.lastSlot = -1;
   t.count++;

@@ -62,6 +62,8 @@ export interface Connection {
   readonly lastT: number;
   /** When its latest packet was seen (a connection keeps no object per packet). */
   readonly last: PacketTime;
+  /** Relative time (ns) of its latest arrival that left again (matched), either direction; -1 when none did. */
+  readonly lastMatchedT: number;
   /** Final direction of the first packet (UNKNOWN until it is matched or expires). */
   readonly firstDir: DirId;
   /** Finalised packets by slot(connDir, dir, matched). */

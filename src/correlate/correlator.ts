@@ -696,6 +696,7 @@ function pairWithPending(
 
   cf[inRow + ConnField.COUNTS + slot(inConnDir, Dir.IN, true)]!++;
   cf[outRow + ConnField.COUNTS + slot(outConnDir, Dir.OUT, true)]!++;
+  if (inT > cf[inRow + ConnField.LAST_MATCHED_T]!) cf[inRow + ConnField.LAST_MATCHED_T] = inT;
   return inKept;
 }
 
@@ -745,16 +746,25 @@ function finalizeUnmatched(s: CorrelatorState, i: number): void {
     f[at + Slot.PROTO] === Proto.TCP &&
     acknowledged(cf, row, connDir, f[at + Slot.TCP_SEQ]!, f[at + Slot.PAYLOAD_LENGTH]!, f[at + Slot.TCP_FLAGS]!, f[at + Slot.T]!);
   cf[row + ConnField.COUNTS + slot(connDir, dir, acked)]!++;
-  if (acked) s.unseenCopies++;
+  if (acked) {
+    s.unseenCopies++;
+    if (f[at + Slot.T]! > cf[row + ConnField.LAST_MATCHED_T]!) cf[row + ConnField.LAST_MATCHED_T] = f[at + Slot.T]!;
+  }
   // TTL run out: the gateway may not forward it (RFC 1812 §5.3.1), whatever its rules say; not judged.
   const expired = dir === Dir.IN && !acked && f[at + Slot.TTL]! <= 1;
   if (expired) cf[row + ConnField.EXPIRED + connDir]!++;
   const store = s.store;
-  let kept = r.kept[i]!;
+  const kept = r.kept[i]!;
   if (kept >= 0) {
     keptSet(store, kept, Kept.DIR, dir);
     keptSet(store, kept, Kept.COPY_UNSEEN, acked ? 1 : 0);
     if (kept === cf[row + ConnField.FIRST_ROW]) cf[row + ConnField.FIRST_DIR] = dir;
+  }
+  // A reset leaving with no copy having arrived is the gateway's own (REJECT --reject-with tcp-reset, or a segment
+  // it took for itself): sampled even late in a connection, for the checks that cite it (gatewayResets).
+  if (dir === Dir.OUT && f[at + Slot.PROTO] === Proto.TCP && (f[at + Slot.TCP_FLAGS]! & TcpFlag.RST) !== 0) {
+    sampleUnmatched(s, i, id, kept, dir);
+    return;
   }
   if (dir !== Dir.IN || acked || expired) return;
   const t = f[at + Slot.T]!;
@@ -768,15 +778,22 @@ function finalizeUnmatched(s: CorrelatorState, i: number): void {
   if (head.length < TAIL) head.push(t);
   tail.push(t);
   if (tail.length > TAIL) tail.shift();
-  if ((kept < 0 || keptGet(store, kept, Kept.SAMPLE) < 0) && cf[row + ConnField.UNMATCHED_SAMPLED]! < MAX_UNMATCHED_SAMPLES) {
-    cf[row + ConnField.UNMATCHED_SAMPLED]!++;
-    if (kept < 0) {
-      kept = keepSlot(store, f, at);
-      keptSet(store, kept, Kept.DIR, dir);
-      r.kept[i] = kept;
-    }
-    addSample(s, id, kept);
+  sampleUnmatched(s, i, id, kept, dir);
+}
+
+/** Keep unmatched pending slot `i` (kept row `kept`, or -1) as a sample of connection `id`, while it keeps few. */
+function sampleUnmatched(s: CorrelatorState, i: number, id: number, kept: number, dir: DirId): void {
+  const store = s.store;
+  const cf = s.table.f;
+  const row = id * ConnField.STRIDE;
+  if ((kept >= 0 && keptGet(store, kept, Kept.SAMPLE) >= 0) || cf[row + ConnField.UNMATCHED_SAMPLED]! >= MAX_UNMATCHED_SAMPLES) return;
+  cf[row + ConnField.UNMATCHED_SAMPLED]!++;
+  if (kept < 0) {
+    kept = keepSlot(store, s.ring.f, i * Slot.STRIDE);
+    keptSet(store, kept, Kept.DIR, dir);
+    s.ring.kept[i] = kept;
   }
+  addSample(s, id, kept);
 }
 
 /** An unmatched packet's direction when the link layer did not say: by the gateway's own addresses. */

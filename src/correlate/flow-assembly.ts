@@ -106,7 +106,7 @@ function unjudgedArrivals(c: Connection, connDir: 0 | 1, judge: JudgeWindow): nu
   return n;
 }
 
-export function toSimPacket(p: PacketInfo, ingress: string, state: 'new' | 'established'): SimPacket {
+export function toSimPacket(p: PacketInfo, ingress: string, state: SimPacket['state']): SimPacket {
   const icmp = p.proto === Proto.ICMP;
   return {
     ingress,

@@ -67,6 +67,10 @@ export class StoredConnection implements Connection {
     return packetAt(this.#data.store, this.#row(ConnField.FIRST_ROW));
   }
 
+  get lastMatchedT(): number {
+    return this.#row(ConnField.LAST_MATCHED_T);
+  }
+
   get last(): PacketTime {
     const t = this.#row(ConnField.LAST_T);
     const pos = this.#row(ConnField.LAST_POS);

@@ -1,7 +1,9 @@
 /**
  * `conntrack -S` and /proc/net/stat/nf_conntrack → conntrack's own counters, summed over the CPUs. Of them, `drop`
  * counts the packets conntrack itself dropped — a full table's among them, when no entry could be evicted for a new
- * connection — and `early_drop` the entries evicted to make room for one: both say the table was full at some time.
+ * connection — and `early_drop` the entries evicted to make room for one: both say the table was full at some time;
+ * `invalid` the packets it could not place in a connection (in mid-stream with no entry, out of window), which
+ * `--ctstate INVALID` matches.
  *
  *   conntrack -S:  cpu=0   \tfound=0 invalid=0 insert=0 insert_failed=0 drop=14 early_drop=0 error=0 search_restart=0
  *   /proc:         entries  clashres  found  new  invalid  ignore  delete  chainlength  insert  insert_failed  drop  early_drop …
@@ -26,8 +28,10 @@ export function parseConntrackStats(text: string, file: string): { stats: Conntr
   let drop = 0;
   let earlyDrop = 0;
   let insertFailed = 0;
+  let invalid = 0;
   let firstLine = 0;
   const dropLines: { line: number; text: string }[] = [];
+  const invalidLines: { line: number; text: string }[] = [];
   text.split('\n').forEach((raw, k) => {
     const line = k + 1;
     const t = raw.replace(/\r$/, '').trim();
@@ -53,7 +57,10 @@ export function parseConntrackStats(text: string, file: string): { stats: Conntr
     earlyDrop += fields.get('early_drop') ?? 0;
     insertFailed += fields.get('insert_failed') ?? 0;
     if (d > 0 && dropLines.length < 4) dropLines.push({ line, text: t.replace(/\s+/g, ' ') });
+    const inv = fields.get('invalid') ?? 0;
+    invalid += inv;
+    if (inv > 0 && invalidLines.length < 4) invalidLines.push({ line, text: t.replace(/\s+/g, ' ') });
   });
   if (!cpus) return { stats: null, warnings };
-  return { stats: { cpus, drop, earlyDrop, insertFailed, dropLines, source: { file, line: firstLine } }, warnings };
+  return { stats: { cpus, drop, earlyDrop, insertFailed, invalid, dropLines, invalidLines, source: { file, line: firstLine } }, warnings };
 }

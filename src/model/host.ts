@@ -95,8 +95,12 @@ export interface ConntrackStats {
   /** Entries evicted to make room for a new connection: the table was full. */
   readonly earlyDrop: number;
   readonly insertFailed: number;
+  /** Packets conntrack could not place in a connection (no entry and not one to start one): `--ctstate INVALID`. */
+  readonly invalid: number;
   /** The first lines (CPUs) that count drops, as written. */
   readonly dropLines: readonly { readonly line: number; readonly text: string }[];
+  /** The first lines (CPUs) that count invalid packets. */
+  readonly invalidLines: readonly { readonly line: number; readonly text: string }[];
   /** The first CPU's line. */
   readonly source: SourceRef;
 }

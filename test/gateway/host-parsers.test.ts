@@ -190,19 +190,21 @@ describe('parseConntrackStats', () => {
       's',
     );
     expect(r.warnings).toEqual([]);
-    expect(r.stats).toMatchObject({ cpus: 2, drop: 14, earlyDrop: 5, insertFailed: 2, source: { file: 's', line: 1 } });
+    expect(r.stats).toMatchObject({ cpus: 2, drop: 14, earlyDrop: 5, insertFailed: 2, invalid: 1, source: { file: 's', line: 1 } });
     expect(r.stats!.dropLines).toEqual([{ line: 2, text: expect.stringMatching(/^cpu=1 found=0 .* drop=14 early_drop=0 /) }]);
+    expect(r.stats!.invalidLines).toEqual([{ line: 1, text: expect.stringMatching(/^cpu=0 found=3 invalid=1 /) }]);
   });
 
   it('reads /proc/net/stat/nf_conntrack (a header, then a hexadecimal row per CPU)', () => {
     const r = parseConntrackStats(
       'entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart\n' +
         '00000008  00000000 00000000 00000000 00000000 0000002a 00000000 00000000 00000000 00000000 0000000e 00000001 00000000  00000000 00000000 00000000 00000000\n' +
-        '00000008  00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000010 00000000 00000000  00000000 00000000 00000000 00000000\n',
+        '00000008  00000000 00000000 00000000 00000011 00000000 00000000 00000000 00000000 00000000 00000010 00000000 00000000  00000000 00000000 00000000 00000000\n',
       'p',
     );
     expect(r.warnings).toEqual([]);
-    expect(r.stats).toMatchObject({ cpus: 2, drop: 14 + 16, earlyDrop: 1, source: { line: 2 } });
+    expect(r.stats).toMatchObject({ cpus: 2, drop: 14 + 16, earlyDrop: 1, invalid: 0x11, source: { line: 2 } });
+    expect(r.stats!.invalidLines.map((l) => l.line)).toEqual([3]);
     expect(r.stats!.dropLines.map((l) => l.line)).toEqual([2, 3]);
   });
 
