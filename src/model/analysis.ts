@@ -23,6 +23,8 @@ export const CHECK_IDS = [
   'upstream-no-reply',
   // Beyond FAILURES.md's catalogue: the cause an engineer checks first when a busy gateway drops new connections.
   'conntrack-table-full',
+  // Beyond the catalogue too: established connections that break after a conntrack flush, restart or failover.
+  'conntrack-state-lost',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 

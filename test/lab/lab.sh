@@ -23,6 +23,7 @@ ALL_SCENARIOS=(
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
+  conntrack-flushed
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -70,6 +71,7 @@ scenario_spec() {
     notrack) echo "snat-missing|vpc|pcapng" ;;
     third-interface) echo "-|lan|any" ;;
     masquerade) echo "-|vpc|pcap-nano" ;;
+    conntrack-flushed) echo "conntrack-state-lost|lan|pcap" ;;
     *) return 1 ;;
   esac
 }
@@ -375,7 +377,7 @@ snapshot() { # dir backend
     gw iptables-legacy -t filter -L -n -v >"$dir/iptables-filter-L.txt"
   fi
   gw sysctl -a 2>/dev/null |
-    grep -E '^net\.(ipv4\.(ip_forward|conf\.[^.]+\.(forwarding|rp_filter|arp_filter|arp_ignore) )|netfilter\.nf_conntrack_(count|max) )' |
+    grep -E '^net\.(ipv4\.(ip_forward|conf\.[^.]+\.(forwarding|rp_filter|arp_filter|arp_ignore) )|netfilter\.nf_conntrack_(count|max|tcp_loose|tcp_be_liberal) )' |
     grep -v '^net\.ipv4\.conf\.lo\.' >"$dir/sysctl.txt"
   gw ip -j addr >"$dir/ip-addr.json"
   gw ip addr >"$dir/ip-addr.txt"
@@ -629,6 +631,24 @@ run_scenario() { # outdir scenario index
     upstream-no-reply)
       # The remote drops the requests itself; nothing on the gateway is wrong.
       rt iptables-legacy -A INPUT -d "$REMOTE/32" -j DROP ;;
+    conntrack-flushed)
+      # The conntrack table is flushed mid-capture (a gateway restart or failover, `conntrack -F`), and FORWARD drops
+      # what conntrack calls INVALID, as hardened gateways do. With nf_conntrack_tcp_loose=0 conntrack does not pick
+      # up a TCP connection in mid-stream: the established connections' next segments, both ways, are INVALID and
+      # dropped, while new connections pass. Two long-lived connections tick across the flush: app's to the remote
+      # (SNAT) and the outside client's to app2 through a port forward (DNAT).
+      ipt -A FORWARD -m conntrack --ctstate INVALID -j DROP
+      gw sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+      bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'cat >/dev/null'
+      bg_in "$NS_APP2" socat "TCP-LISTEN:$BULK_FWD_TCP,reuseaddr,fork" SYSTEM:'cat >/dev/null'
+      ipt -t nat -A SHARED_DNAT -d "$EIP2/32" -p tcp -m tcp --dport "$BULK_FWD_TCP" -j DNAT --to-destination "$APP2:$BULK_FWD_TCP"
+      for _ in $(seq 50); do
+        if rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && app2 ss -Hltn "sport = :$BULK_FWD_TCP" | grep -q .; then break; fi
+        sleep 0.1
+      done
+      bg_in "$NS_APP" bash -c "for i in \$(seq 40); do echo tick-\$i; sleep 0.3; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
+      bg_in "$NS_RT" bash -c "for i in \$(seq 40); do echo tock-\$i; sleep 0.3; done | socat -u - 'TCP:$EIP2:$BULK_FWD_TCP,bind=$CLIENT'"
+      sleep 0.5 ;;
     snapshot-backend-mismatch)
       # Another component on the node uses the nft backend, so an nft nat table exists (empty); Kube-OVN's own
       # rules live in legacy. iptables-nft then shows empty nat chains and only warns about legacy tables.
@@ -702,6 +722,12 @@ run_scenario() { # outdir scenario index
       spawn bash -c "head -c 2500 /dev/zero | tr '\\0' x | timeout 3 ip netns exec '$NS_APP' socat -t 1 -T 1 - 'UDP:$REMOTE:$UDP_PORT' >/dev/null || true"
       spawn bash -c "head -c 2500 /dev/zero | tr '\\0' y | timeout 3 ip netns exec '$NS_RT' socat -t 1 -T 1 - 'UDP:$EIP2:$FWD_UDP,bind=$CLIENT' >/dev/null || true"
       join ;;
+    conntrack-flushed)
+      standard_traffic
+      gw conntrack -F 2>/dev/null
+      log "conntrack table flushed"
+      standard_traffic
+      sleep 1 ;;
     *) standard_traffic ;;
   esac
   capture_stop "$dir"

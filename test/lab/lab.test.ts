@@ -706,6 +706,25 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(counters(b, `-A EXCLUSIVE_DNAT -d ${a.eip}/32`)[0]).toBe(0);
   },
 
+  'conntrack-flushed': (b) => {
+    // The conntrack table was flushed mid-capture with nf_conntrack_tcp_loose=0: app's long-lived connection to the
+    // remote left E SNATed until then, and after it its segments (no SYN among them) arrive on I and leave nowhere,
+    // counted by the INVALID rule; the client's connection through the port forward gets a reset from EIP2 itself
+    // (not DNATed, the segment was the gateway's); connections begun after the flush pass. conntrack -L holds neither.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(sysctl(b, 'net.netfilter.nf_conntrack_tcp_loose')).toBe('0');
+    expect(counters(b, '--ctstate INVALID -j DROP')[0]).toBeGreaterThan(0);
+    const bulkIn = (p: LabPacket): boolean => p.src === a.app && p.dport === ports.bulkTcp;
+    expect(count(b, on(I, 'in'), bulkIn)).toBeGreaterThan(count(b, on(E, 'out'), (p) => p.src === a.eip && p.dport === ports.bulkTcp));
+    expect(count(b, on(E, 'out'), (p) => p.src === a.eip && p.dport === ports.bulkTcp)).toBeGreaterThan(0);
+    expect(count(b, on(I, 'in'), (p) => bulkIn(p) && p.syn)).toBe(0);
+    expect(count(b, on(E, 'out'), (p) => p.src === a.eip2 && p.sport === ports.bulkForwardTcp && p.rst)).toBeGreaterThan(0);
+    expect(file(b, 'conntrack.txt')).not.toMatch(new RegExp(`dport=(${ports.bulkTcp}|${ports.bulkForwardTcp}) `));
+    expect(count(b, on(I, 'in'), tcpSyn(a.app, a.remote, ports.remoteTcp))).toBe(4);
+    expect(count(b, on(E, 'out'), tcpSyn(a.eip, a.remote, ports.remoteTcp))).toBe(4);
+    expect(count(b, (p) => p.icmpType === 3)).toBe(0);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

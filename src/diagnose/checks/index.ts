@@ -1,5 +1,6 @@
 import type { Check } from '../check.js';
 import { arpDisabled } from './arp-disabled.js';
+import { conntrackStateLost } from './conntrack-state-lost.js';
 import { conntrackTableFull } from './conntrack-table-full.js';
 import { dnatBackendUnreachable } from './dnat-backend-unreachable.js';
 import { egressNeighborUnresolved } from './egress-neighbor-unresolved.js';
@@ -19,6 +20,8 @@ export const CHECKS: readonly Check[] = [
   ipForwardDisabled,
   // Before forward-chain-drop: both explain stops the rules would not cause, and a full table is the surer.
   conntrackTableFull,
+  // Before forward-chain-drop and intermittent-drop: the INVALID rule it names drops only what conntrack lost.
+  conntrackStateLost,
   forwardChainDrop,
   intermittentDrop,
   rpFilterDrop,

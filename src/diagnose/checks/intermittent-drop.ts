@@ -3,6 +3,7 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { pct, plural, stoppedFrameEvidence } from '../flow-facts.js';
+import { lostConnection } from '../lost-connection.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 
 export const intermittentDrop: Check = {
@@ -12,12 +13,14 @@ export const intermittentDrop: Check = {
   run(ctx: CheckContext) {
     // Partly lost flows; and, once some are, flows whose few packets all fell to the same rule that only
     // sometimes matches (a one-packet UDP exchange whose reply was dropped).
-    const partial = ctx.flows.filter((f) => f.disposition === 'partial');
+    // A flow cut in mid-stream because conntrack lost it is conntrack-state-lost's, not a share lost.
+    const partial = ctx.flows.filter((f) => f.disposition === 'partial' && !lostConnection(ctx, f));
     if (!partial.length) return [];
     const flows = ctx.flows.filter(
       (f) =>
-        f.disposition === 'partial' ||
-        ((f.disposition === 'reply-not-returned' || f.disposition === 'stopped-at-gateway') && (f.trace?.mayMatch ?? []).some((m) => m.drops)),
+        !lostConnection(ctx, f) &&
+        (f.disposition === 'partial' ||
+          ((f.disposition === 'reply-not-returned' || f.disposition === 'stopped-at-gateway') && (f.trace?.mayMatch ?? []).some((m) => m.drops))),
     );
     let judged = 0;
     let lost = 0;

@@ -1,0 +1,116 @@
+/**
+ * Established connections that lost their conntrack entries: the lab's conntrack-flushed bundle (the table flushed
+ * under two live TCP connections, nf_conntrack_tcp_loose=0, FORWARD dropping INVALID), and the same captures with
+ * the snapshot or the captures changed as reality changes them: the sysctl not in the snapshot, pickup on, the
+ * INVALID rule gone, and captures begun only after the flush (the connections' SYNs never seen).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyze, type Analysis } from '../../src/index.js';
+import { matchesInvalid } from '../../src/diagnose/lost-connection.js';
+import { editedBundle, pcapSuffix } from '../support/bundle-edit.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'natlens-ct-lost-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const text = (edit: (t: string) => string) => (b: Buffer): Buffer => Buffer.from(edit(b.toString('utf8')));
+const withoutLine = (re: RegExp) => text((t) => t.split('\n').filter((l) => !re.test(l)).join('\n'));
+
+/** The ids of the flows to or from `port`. */
+const flowsOnPort = (a: Analysis, port: number): string[] =>
+  a.flows.filter((f) => f.proto === 'tcp' && (f.original.dport === port || f.original.sport === port)).map((f) => f.id);
+
+/** Records of a classic little-endian µs pcap before time `us` (µs since the epoch). */
+function recordsBefore(bytes: Buffer, us: number): number {
+  let n = 0;
+  for (let at = 24; at + 16 <= bytes.length; at += 16 + bytes.readUInt32LE(at + 8), n++) {
+    if (bytes.readUInt32LE(at) * 1e6 + bytes.readUInt32LE(at + 4) >= us) break;
+  }
+  return n;
+}
+
+describe('matchesInvalid', () => {
+  it('reads --ctstate and --state lists holding INVALID, not negated ones', () => {
+    expect(matchesInvalid('-A FORWARD -m conntrack --ctstate INVALID -j DROP')).toBe(true);
+    expect(matchesInvalid('-A FORWARD -m state --state INVALID -j DROP')).toBe(true);
+    expect(matchesInvalid('-A FORWARD -m conntrack --ctstate NEW,INVALID -j DROP')).toBe(true);
+    expect(matchesInvalid('-A FORWARD -m conntrack ! --ctstate INVALID -j ACCEPT')).toBe(false);
+    expect(matchesInvalid('-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT')).toBe(false);
+  });
+});
+
+describe.skipIf(!LAB_AVAILABLE)('conntrack-state-lost on the lab bundle', () => {
+  let dir = '';
+  let bulk = 0;
+  let bulkForward = 0;
+  beforeAll(async () => {
+    dir = join(await labOutput(), 'conntrack-flushed');
+    const lab = readLabJson(dir);
+    bulk = lab.ports.bulkTcp;
+    bulkForward = lab.ports.bulkForwardTcp;
+  }, LAB_WAIT_MS);
+
+  it('confirmed: both connections named, the INVALID rule and the sysctl cited, the gateway\'s reset shown, nothing called intermittent', async () => {
+    const a = await analyze([dir]);
+    const f = a.findings[0]!;
+    expect([f.check, f.severity, f.confidence]).toEqual(['conntrack-state-lost', 'error', 'confirmed']);
+    expect(f.flows.sort()).toEqual([...flowsOnPort(a, bulk), ...flowsOnPort(a, bulkForward)].sort());
+    expect(f.flows).toHaveLength(2);
+    expect(a.findings.map((x) => x.check)).not.toContain('intermittent-drop');
+    expect(a.findings.filter((x) => x.severity === 'error')).toHaveLength(1);
+    expect(f.evidence.some((e) => e.kind === 'rule' && e.chain === 'FORWARD' && e.text.includes('--ctstate INVALID -j DROP') && (e.counters?.packets ?? 0) > 0)).toBe(true);
+    expect(f.evidence.some((e) => e.kind === 'sysctl' && e.key === 'net.netfilter.nf_conntrack_tcp_loose' && e.value === '0')).toBe(true);
+    expect(f.evidence.some((e) => e.kind === 'frame' && / TCP \[R\] /.test(e.summary) && e.summary.includes('resets the connection'))).toBe(true);
+    expect(f.evidence.some((e) => e.kind === 'note' && e.text.includes('lists no entry for'))).toBe(true);
+    expect(f.detail).toMatch(/stopped in mid-stream, all within \d+ ms of /);
+    expect(f.fix.some((c) => c.startsWith('sysctl -w net.netfilter.nf_conntrack_tcp_loose=1') && c.includes('/etc/sysctl.d/'))).toBe(true);
+    // Connections begun after the flush pass: every other flow is delivered.
+    for (const x of a.flows) if (!f.flows.includes(x.id) && x.disposition !== 'local' && x.disposition !== 'outside-capture') expect(x.disposition, x.id).toBe('delivered');
+  });
+
+  it('without the sysctl in the snapshot: likely, and the detail says what decides it', async () => {
+    const d = editedBundle(dir, join(tmp, 'no-loose'), { 'sysctl.txt': withoutLine(/nf_conntrack_tcp_loose/), 'lab.json': null });
+    const f = (await analyze([d])).findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['conntrack-state-lost', 'likely']);
+    expect(f.detail).toContain('when net.netfilter.nf_conntrack_tcp_loose is 0 (the snapshot does not say)');
+  });
+
+  it('with pickup on (tcp_loose = 1): only possible, and no advice to turn on what is on', async () => {
+    const d = editedBundle(dir, join(tmp, 'loose'), { 'sysctl.txt': text((t) => t.replace(/(nf_conntrack_tcp_loose) = 0/, '$1 = 1')), 'lab.json': null });
+    const f = (await analyze([d])).findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['conntrack-state-lost', 'possible']);
+    expect(f.fix.some((c) => c.includes('nf_conntrack_tcp_loose=1'))).toBe(false);
+  });
+
+  it('without the INVALID rule, the dropped connection is not blamed on lost state; the reset one still is', async () => {
+    const d = editedBundle(dir, join(tmp, 'no-rule'), {
+      'iptables-save.txt': withoutLine(/--ctstate INVALID/),
+      'iptables-filter-L.txt': withoutLine(/ctstate INVALID/),
+      'lab.json': null,
+    });
+    const a = await analyze([d]);
+    const f = a.findings.find((x) => x.check === 'conntrack-state-lost')!;
+    expect(f.flows).toEqual(flowsOnPort(a, bulkForward));
+    expect(a.findings.some((x) => x.severity === 'error' && x.flows.includes(flowsOnPort(a, bulk)[0]!))).toBe(true);
+  });
+
+  it('captures begun after the flush (no SYN seen, nothing passes): still the lost state, the flows stopped', async () => {
+    const first = (await analyze([dir])).findings[0]!.evidence.find((e) => e.kind === 'frame')!;
+    if (first.kind !== 'frame') throw new Error('no frame');
+    const ms = Date.parse(first.time.replace(/(\.\d{3})\d*Z$/, '$1Z'));
+    const us = ms * 1000 + Number(/\.\d{3}(\d{3})/.exec(first.time)![1]);
+    const cut = (b: Buffer): Buffer => pcapSuffix(b, recordsBefore(b, us));
+    const lab = readLabJson(dir);
+    const d = editedBundle(dir, join(tmp, 'late'), { [`${lab.inside}.pcap`]: cut, [`${lab.outside}.pcap`]: cut, 'lab.json': null });
+    const a = await analyze([d]);
+    const f = a.findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['conntrack-state-lost', 'confirmed']);
+    const ids = [...flowsOnPort(a, bulk), ...flowsOnPort(a, bulkForward)];
+    expect(f.flows.sort()).toEqual(ids.sort());
+    expect(a.flows.find((x) => x.id === flowsOnPort(a, bulk)[0])!.disposition).toBe('stopped-at-gateway');
+    expect(readFileSync(join(d, `${lab.inside}.pcap`)).length).toBeLessThan(readFileSync(join(dir, `${lab.inside}.pcap`)).length);
+  });
+});
