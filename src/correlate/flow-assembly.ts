@@ -300,6 +300,23 @@ export function repliesUntranslated(f: Pick<Draft, 'egress' | 'original'>): bool
   return back !== null && (back.src !== f.original.dst || back.dst !== f.original.src);
 }
 
+/**
+ * A TCP connection translated anew in mid-stream: besides the connection its requests first left as, one on the
+ * same interface that began with no SYN, leaving from another address or port. One conntrack entry translates a
+ * connection one way for its life; two mean the entry was lost and made again from a segment in mid-stream
+ * (pickup, nf_conntrack_tcp_loose=1), which the nat table took for a new connection. The later one, or null.
+ */
+export function retranslated(f: Pick<Draft, 'proto' | 'egress' | 'ingress' | 'connections'>): Connection | null {
+  const e = f.egress;
+  if (f.proto !== Proto.TCP || !e || e.firstDir !== Dir.OUT) return null;
+  for (const c of f.connections) {
+    if (c === e || c === f.ingress || c.iface !== e.iface || c.firstDir !== Dir.OUT || c.firstT < e.firstT) continue;
+    if ((c.first.tcpFlags & TcpFlag.SYN) !== 0) continue;
+    if (c.src !== e.src || c.sport !== e.sport || c.dst !== e.dst || c.dport !== e.dport) return c;
+  }
+  return null;
+}
+
 function sameAddresses(a: FlowTuple, b: FlowTuple): boolean {
   return a.src === b.src && a.dst === b.dst;
 }
@@ -360,6 +377,8 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   }
   // Replies that went back out the interface they arrived on, not the flow's way in: they never reach its client.
   if (back && f.egress && f.ingressIface >= 0 && back.iface !== f.ingressIface) return 'reply-not-returned';
+  // Translated one way and then, in mid-stream, another: the far end knows only the first.
+  if (retranslated(f)) return 'translation-mismatch';
   if (f.lossRate !== null && f.lossRate > 0) return 'partial';
   if (expectsReply(f)) {
     if (f.replies === 0) return 'no-reply';

@@ -3,8 +3,8 @@ import type { ConntrackEntry, Sysctl } from '../model/host.js';
 import { Proto, TcpFlag } from '../model/packet.js';
 import type { RuleRef, Trace } from '../model/trace.js';
 import { simulate } from '../simulate/simulate.js';
-import { toSimPacket, type AssembledFlow } from '../correlate/flow-assembly.js';
-import type { PacketInfo } from '../correlate/packet-info.js';
+import { retranslated, toSimPacket, type AssembledFlow } from '../correlate/flow-assembly.js';
+import { Dir, type PacketInfo } from '../correlate/packet-info.js';
 import type { CheckContext } from './check.js';
 import { gatewayResets, unmatchedArrivals } from './flow-facts.js';
 
@@ -16,21 +16,30 @@ import { gatewayResets, unmatchedArrivals } from './flow-facts.js';
  * `--ctstate INVALID -j DROP` hardened gateways carry. Segments to an EIP's port forward, no longer DNATed,
  * are the gateway's own: it answers them with a reset.
  *
+ * With pickup on (`nf_conntrack_tcp_loose=1`, the default) the next segment makes a new entry instead, which the
+ * nat table takes for a new connection: a SNAT with `--random-fully` (or a port in use) gives it another port, and
+ * the far end, which knows only the first, resets it.
+ *
  * What the captures show: the flow's packets passed, translated, and from one moment on none passes, both
  * directions — a cut, not a share; or, when the entry was lost before the capture began, a connection without
  * its SYN none of whose packets passes. The snapshot explains it when the flow's stopped segment, walked as
- * INVALID, is dropped by a rule that matches INVALID, or is delivered to the gateway itself and the gateway reset
- * the connection.
+ * INVALID, is dropped by a rule that matches INVALID (`dropped`), or is delivered to the gateway itself and the
+ * gateway reset the connection (`reset`). Or the connection left translated one way and then, from a segment that
+ * was no SYN, another (`retranslated`): the captures prove that alone.
  */
 export interface LostConnection {
-  /** The first segment that stopped. */
+  readonly face: 'dropped' | 'reset' | 'retranslated';
+  /** The first segment that stopped, or that left translated anew. */
   readonly packet: PacketInfo;
-  /** The walk of that segment as INVALID: dropped by `rule`, or delivered locally. */
-  readonly trace: Trace;
-  /** The rule that drops it (matches INVALID); null when it was delivered to the gateway itself. */
+  /** dropped/reset: the walk of that segment as INVALID (dropped by `rule`, or delivered locally). */
+  readonly trace: Trace | null;
+  /** dropped: the rule that drops it (matches INVALID); retranslated: the NAT rule that translated it anew, if known. */
   readonly rule: RuleRef | null;
-  /** Resets the gateway sent on the flow's ingress side, in its own name, after the segment stopped. */
+  /** reset: the gateway's, in its own name, after the segment stopped; retranslated: the far end's, on the new translation. */
   readonly resets: readonly PacketInfo[];
+  /** retranslated: how the connection left before, and after (address and port). */
+  readonly before: { readonly src: number; readonly sport: number } | null;
+  readonly after: { readonly src: number; readonly sport: number } | null;
   /** Whether the snapshot's `conntrack -L` holds an entry for the connection (null without one). */
   readonly listed: boolean | null;
 }
@@ -47,8 +56,25 @@ export function lostConnection(ctx: CheckContext, f: AssembledFlow): LostConnect
 }
 
 function find(ctx: CheckContext, f: AssembledFlow): LostConnection | null {
+  if (f.proto !== Proto.TCP || f.ingressIface < 0) return null;
+  const again = f.disposition === 'translation-mismatch' ? retranslated(f) : null;
+  if (again && f.egress) {
+    // The far end's resets on the new translation (arriving in reply, whether or not they went on).
+    const resets = again.samples.filter((p) => (p.tcpFlags & TcpFlag.RST) !== 0 && p.dir === Dir.IN && p.connDir === 1);
+    const rule = f.trace?.rewrites.find((r) => r.kind === 'SNAT' || r.kind === 'MASQUERADE')?.rule ?? null;
+    return {
+      face: 'retranslated',
+      packet: again.first,
+      trace: null,
+      rule,
+      resets,
+      before: { src: f.egress.src, sport: f.egress.sport },
+      after: { src: again.src, sport: again.sport },
+      listed: listed(ctx, f),
+    };
+  }
   const snap = ctx.snapshot;
-  if (!snap || f.proto !== Proto.TCP || f.ingressIface < 0) return null;
+  if (!snap) return null;
   if (f.disposition !== 'partial' && f.disposition !== 'stopped-at-gateway' && f.disposition !== 'reply-not-returned') return null;
   const stopped = unmatchedArrivals(f);
   const first = stopped[0];
@@ -65,7 +91,7 @@ function find(ctx: CheckContext, f: AssembledFlow): LostConnection | null {
   if (d.kind === 'dropped' && d.rule && matchesInvalid(d.rule.text)) rule = d.rule;
   else if (d.kind === 'local') resets = gatewayResets(f).filter((p) => p.t >= first.t);
   if (!rule && !resets.length) return null;
-  return { packet: first, trace, rule, resets, listed: listed(ctx, f) };
+  return { face: rule ? 'dropped' : 'reset', packet: first, trace, rule, resets, before: null, after: null, listed: listed(ctx, f) };
 }
 
 /** `-m conntrack --ctstate …INVALID…` or `-m state --state …INVALID…`, not negated. */

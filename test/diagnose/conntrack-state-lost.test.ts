@@ -65,7 +65,7 @@ describe.skipIf(!LAB_AVAILABLE)('conntrack-state-lost on the lab bundle', () => 
     expect(f.evidence.some((e) => e.kind === 'sysctl' && e.key === 'net.netfilter.nf_conntrack_tcp_loose' && e.value === '0')).toBe(true);
     expect(f.evidence.some((e) => e.kind === 'frame' && / TCP \[R\] /.test(e.summary) && e.summary.includes('resets the connection'))).toBe(true);
     expect(f.evidence.some((e) => e.kind === 'note' && e.text.includes('lists no entry for'))).toBe(true);
-    expect(f.detail).toMatch(/stopped in mid-stream, all within \d+ ms of /);
+    expect(f.detail).toMatch(/broke in mid-stream, all within \d+ ms of .*while new connections passed/);
     expect(f.fix.some((c) => c.startsWith('sysctl -w net.netfilter.nf_conntrack_tcp_loose=1') && c.includes('/etc/sysctl.d/'))).toBe(true);
     // Connections begun after the flush pass: every other flow is delivered.
     for (const x of a.flows) if (!f.flows.includes(x.id) && x.disposition !== 'local' && x.disposition !== 'outside-capture') expect(x.disposition, x.id).toBe('delivered');
@@ -112,5 +112,45 @@ describe.skipIf(!LAB_AVAILABLE)('conntrack-state-lost on the lab bundle', () => 
     expect(f.flows.sort()).toEqual(ids.sort());
     expect(a.flows.find((x) => x.id === flowsOnPort(a, bulk)[0])!.disposition).toBe('stopped-at-gateway');
     expect(readFileSync(join(d, `${lab.inside}.pcap`)).length).toBeLessThan(readFileSync(join(dir, `${lab.inside}.pcap`)).length);
+  });
+});
+
+describe.skipIf(!LAB_AVAILABLE)('conntrack-state-lost, pickup on: a connection translated anew (lab conntrack-flushed-loose)', () => {
+  let dir = '';
+  let bulk = 0;
+  beforeAll(async () => {
+    dir = join(await labOutput(), 'conntrack-flushed-loose');
+    bulk = readLabJson(dir).ports.bulkTcp;
+  }, LAB_WAIT_MS);
+
+  const app2Bulk = (a: Analysis) => {
+    const { app2 } = readLabJson(dir).addresses;
+    return a.flows.find((f) => f.proto === 'tcp' && f.original.src === app2 && f.original.dport === bulk)!;
+  };
+
+  it('confirmed: the flow a translation mismatch, both translations and the far end\'s reset shown, the SNAT rule named; not stale-conntrack', async () => {
+    const a = await analyze([dir]);
+    const f = a.findings[0]!;
+    expect([f.check, f.severity, f.confidence]).toEqual(['conntrack-state-lost', 'error', 'confirmed']);
+    const flow = app2Bulk(a);
+    expect(f.flows).toEqual([flow.id]);
+    expect(flow.disposition).toBe('translation-mismatch');
+    expect(a.findings.map((x) => x.check)).not.toContain('stale-conntrack');
+    expect(f.detail).toMatch(new RegExp(`${flow.id} left as ${flow.observed!.src.replace(/\./g, '\\.')}:${flow.observed!.sport} and then, from a segment in mid-stream, as ${flow.observed!.src.replace(/\./g, '\\.')}:\\d+`));
+    expect(f.detail).toContain('--random-fully picks a new port');
+    expect(f.evidence.some((e) => e.kind === 'rule' && e.chain === 'SHARED_SNAT')).toBe(true);
+    expect(f.evidence.some((e) => e.kind === 'frame' && / TCP \[R\] /.test(e.summary) && e.summary.includes('the far end resets'))).toBe(true);
+    // Pickup is on: no advice to turn it on.
+    expect(f.fix.some((c) => c.includes('nf_conntrack_tcp_loose=1'))).toBe(false);
+    // app's connection, SNATed without --random-fully, kept its port when taken up again: delivered.
+    const { app } = readLabJson(dir).addresses;
+    expect(a.flows.find((x) => x.proto === 'tcp' && x.original.src === app && x.original.dport === bulk)!.disposition).toBe('delivered');
+  });
+
+  it('the captures alone prove it', async () => {
+    const lab = readLabJson(dir);
+    const a = await analyze([join(dir, `${lab.inside}.pcapng`), join(dir, `${lab.outside}.pcapng`)]);
+    expect([a.findings[0]!.check, a.findings[0]!.confidence]).toEqual(['conntrack-state-lost', 'confirmed']);
+    expect(a.findings[0]!.flows).toEqual([app2Bulk(a).id]);
   });
 });

@@ -725,6 +725,25 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, (p) => p.icmpType === 3)).toBe(0);
   },
 
+  'conntrack-flushed-loose': (b) => {
+    // The table flushed with pickup on (nf_conntrack_tcp_loose=1) and no INVALID rule: app2's long-lived connection
+    // leaves E from EIP2 and one port, then, from a segment that is no SYN, from another (--random-fully), and the
+    // remote resets that one; app's, SNATed by its floating IP's rule without --random-fully, keeps its port.
+    const { outside: E, addresses: a, ports } = b.lab;
+    expect(sysctl(b, 'net.netfilter.nf_conntrack_tcp_loose')).toBe('1');
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/INVALID/);
+    const out2 = b.packets.filter((p) => on(E, 'out')(p) && p.src === a.eip2 && p.dport === ports.bulkTcp);
+    const portsUsed = [...new Set(out2.map((p) => p.sport))];
+    expect(portsUsed).toHaveLength(2);
+    const later = out2.filter((p) => p.sport === portsUsed[1]);
+    expect(later.some((p) => p.syn)).toBe(false);
+    expect(count(b, on(E, 'in'), (p) => p.src === a.remote && p.sport === ports.bulkTcp && p.dport === portsUsed[1] && p.rst)).toBeGreaterThan(0);
+    const out1 = b.packets.filter((p) => on(E, 'out')(p) && p.src === a.eip && p.dport === ports.bulkTcp);
+    expect(out1.length).toBeGreaterThan(10);
+    expect(new Set(out1.map((p) => p.sport)).size).toBe(1);
+    expect(count(b, (p) => p.rst && p.dport === out1[0]!.sport)).toBe(0);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

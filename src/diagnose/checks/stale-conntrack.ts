@@ -1,3 +1,4 @@
+import { lostConnection } from '../lost-connection.js';
 import type { Evidence } from '../../model/analysis.js';
 import { ipv4ToString } from '../../model/address.js';
 import type { ConntrackEntry } from '../../model/host.js';
@@ -32,7 +33,8 @@ export const staleConntrack: Check = {
   description: "A flow is translated, but not as the snapshot's rules would translate it now: an old conntrack entry keeps the old mapping.",
   rank: 3,
   run(ctx: CheckContext) {
-    const flows = ctx.flows.filter((f) => f.disposition === 'translation-mismatch' && f.observed && f.trace?.disposition.kind === 'forwarded');
+    // A connection translated anew in mid-stream is conntrack-state-lost's: its entry was lost, not kept too long.
+    const flows = ctx.flows.filter((f) => f.disposition === 'translation-mismatch' && f.observed && f.trace?.disposition.kind === 'forwarded' && !lostConnection(ctx, f));
     if (!flows.length) return [];
     const entries = ctx.snapshot?.host.conntrack ?? [];
     const evidence: Evidence[] = [];
