@@ -377,8 +377,9 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   }
   // Replies that went back out the interface they arrived on, not the flow's way in: they never reach its client.
   if (back && f.egress && f.ingressIface >= 0 && back.iface !== f.ingressIface) return 'reply-not-returned';
-  // Translated one way and then, in mid-stream, another: the far end knows only the first.
-  if (retranslated(f)) return 'translation-mismatch';
+  // Translated one way and then, in mid-stream, another (or not at all: its own address): the far end knows only the first.
+  const again = retranslated(f);
+  if (again) return again.src === f.original.src && again.sport === f.original.sport ? 'forwarded-untranslated' : 'translation-mismatch';
   if (f.lossRate !== null && f.lossRate > 0) return 'partial';
   if (expectsReply(f)) {
     if (f.replies === 0) return 'no-reply';

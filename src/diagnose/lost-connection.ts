@@ -25,10 +25,11 @@ import { gatewayResets, unmatchedArrivals } from './flow-facts.js';
  * its SYN none of whose packets passes. The snapshot explains it when the flow's stopped segment, walked as
  * INVALID, is dropped by a rule that matches INVALID (`dropped`), or is delivered to the gateway itself and the
  * gateway reset the connection (`reset`). Or the connection left translated one way and then, from a segment that
- * was no SYN, another (`retranslated`): the captures prove that alone.
+ * was no SYN, another (`retranslated`), or untranslated, from its own address (`untranslated`: INVALID, and no
+ * rule dropped it): the captures prove that alone.
  */
 export interface LostConnection {
-  readonly face: 'dropped' | 'reset' | 'retranslated';
+  readonly face: 'dropped' | 'reset' | 'retranslated' | 'untranslated';
   /** The first segment that stopped, or that left translated anew. */
   readonly packet: PacketInfo;
   /** dropped/reset: the walk of that segment as INVALID (dropped by `rule`, or delivered locally). */
@@ -57,13 +58,13 @@ export function lostConnection(ctx: CheckContext, f: AssembledFlow): LostConnect
 
 function find(ctx: CheckContext, f: AssembledFlow): LostConnection | null {
   if (f.proto !== Proto.TCP || f.ingressIface < 0) return null;
-  const again = f.disposition === 'translation-mismatch' ? retranslated(f) : null;
+  const again = f.disposition === 'translation-mismatch' || f.disposition === 'forwarded-untranslated' ? retranslated(f) : null;
   if (again && f.egress) {
     // The far end's resets on the new translation (arriving in reply, whether or not they went on).
     const resets = again.samples.filter((p) => (p.tcpFlags & TcpFlag.RST) !== 0 && p.dir === Dir.IN && p.connDir === 1);
     const rule = f.trace?.rewrites.find((r) => r.kind === 'SNAT' || r.kind === 'MASQUERADE')?.rule ?? null;
     return {
-      face: 'retranslated',
+      face: again.src === f.original.src && again.sport === f.original.sport ? 'untranslated' : 'retranslated',
       packet: again.first,
       trace: null,
       rule,

@@ -110,6 +110,27 @@ describe('a TCP connection translated anew in mid-stream (captures only)', () =>
     expect(f.evidence.some((e) => e.kind === 'frame' && e.summary.startsWith('192.0.2.9.443 > 203.0.113.50.50777: TCP [R]'))).toBe(true);
   });
 
+  it('untranslated from a segment in mid-stream (INVALID, let through): conntrack-state-lost, forwarded untranslated', async () => {
+    const c = established();
+    // Its own address and port on the outside: not NATed (the copy written by hand, as out() writes the EIP's).
+    c.out({ sport: 40000, seq: 1015, ack: 7001, flags: ACK | PSH, id: 5, data: 'tick-3\n' }, 50001);
+    const leaked = new Captures();
+    leaked.inside.push(...c.inside.slice(1));
+    const last = c.outside.pop()!;
+    leaked.outside.push(...c.outside.slice(1));
+    // Rewrite the last copy's source (EIP:50001 → CLIENT:40000), keeping its time.
+    const rec = Buffer.from(last);
+    const ip = 16 + 14;
+    rec.writeUInt32BE(CLIENT, ip + 12);
+    rec.writeUInt16BE(40000, ip + 20);
+    leaked.outside.push(rec);
+    const a = await analyze(leaked.write('leaked'), { inside: 'in7', outside: 'up3' });
+    const tcp = a.flows.filter((f) => f.proto === 'tcp');
+    expect(tcp.map((f) => f.disposition)).toEqual(['forwarded-untranslated']);
+    expect([a.findings[0]!.check, a.findings[0]!.confidence]).toEqual(['conntrack-state-lost', 'confirmed']);
+    expect(a.findings.map((f) => f.check)).not.toContain('snat-missing');
+  });
+
   it('a new connection from the same client port (a new SYN) translated to another port is no mismatch', async () => {
     const c = established();
     c.out({ sport: 40000, seq: 1015, ack: 7001, flags: ACK | 0x01, id: 5 }, 50001);

@@ -154,3 +154,23 @@ describe.skipIf(!LAB_AVAILABLE)('conntrack-state-lost, pickup on: a connection t
     expect(a.findings[0]!.flows).toEqual([app2Bulk(a).id]);
   });
 });
+
+describe.skipIf(!LAB_AVAILABLE)('conntrack-state-lost, no INVALID rule: a connection leaking untranslated (lab conntrack-flushed-leak)', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = join(await labOutput(), 'conntrack-flushed-leak');
+  }, LAB_WAIT_MS);
+
+  it('confirmed: forwarded untranslated after the flush, not a missing SNAT; the fix drops INVALID and turns pickup on', async () => {
+    const a = await analyze([dir]);
+    const lab = readLabJson(dir);
+    const flow = a.flows.find((f) => f.proto === 'tcp' && f.original.src === lab.addresses.app && f.original.dport === lab.ports.bulkTcp)!;
+    expect(flow.disposition).toBe('forwarded-untranslated');
+    const f = a.findings[0]!;
+    expect([f.check, f.confidence, f.flows]).toEqual(['conntrack-state-lost', 'confirmed', [flow.id]]);
+    expect(a.findings.map((x) => x.check)).not.toContain('snat-missing');
+    expect(f.detail).toContain(`untranslated, from its own address ${lab.addresses.app}: no rule drops INVALID packets`);
+    expect(f.fix).toContain('iptables -I FORWARD -m conntrack --ctstate INVALID -j DROP  # what conntrack cannot place is never NATed: drop it rather than let private addresses out');
+    expect(f.fix.some((c) => c.startsWith('sysctl -w net.netfilter.nf_conntrack_tcp_loose=1'))).toBe(true);
+  });
+});

@@ -23,7 +23,7 @@ ALL_SCENARIOS=(
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
-  conntrack-flushed conntrack-flushed-loose
+  conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -73,6 +73,7 @@ scenario_spec() {
     masquerade) echo "-|vpc|pcap-nano" ;;
     conntrack-flushed) echo "conntrack-state-lost|lan|pcap" ;;
     conntrack-flushed-loose) echo "conntrack-state-lost|vpc|pcapng" ;;
+    conntrack-flushed-leak) echo "conntrack-state-lost|lan|any" ;;
     *) return 1 ;;
   esac
 }
@@ -662,6 +663,15 @@ run_scenario() { # outdir scenario index
       bg_in "$NS_APP" bash -c "for i in \$(seq 40); do echo tick-\$i; sleep 0.3; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
       bg_in "$NS_APP2" bash -c "for i in \$(seq 40); do echo tock-\$i; sleep 0.3; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
       sleep 0.5 ;;
+    conntrack-flushed-leak)
+      # The conntrack table is flushed under live connections with nf_conntrack_tcp_loose=0 and no INVALID rule: the
+      # established connections' next segments are INVALID, never NATed, and FORWARD lets them through — app's
+      # leave the outside interface from its private address, which the remote cannot answer.
+      gw sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+      bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'cat >/dev/null'
+      for _ in $(seq 50); do rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && break; sleep 0.1; done
+      bg_in "$NS_APP" bash -c "for i in \$(seq 40); do echo tick-\$i; sleep 0.3; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
+      sleep 0.5 ;;
     snapshot-backend-mismatch)
       # Another component on the node uses the nft backend, so an nft nat table exists (empty); Kube-OVN's own
       # rules live in legacy. iptables-nft then shows empty nat chains and only warns about legacy tables.
@@ -735,7 +745,7 @@ run_scenario() { # outdir scenario index
       spawn bash -c "head -c 2500 /dev/zero | tr '\\0' x | timeout 3 ip netns exec '$NS_APP' socat -t 1 -T 1 - 'UDP:$REMOTE:$UDP_PORT' >/dev/null || true"
       spawn bash -c "head -c 2500 /dev/zero | tr '\\0' y | timeout 3 ip netns exec '$NS_RT' socat -t 1 -T 1 - 'UDP:$EIP2:$FWD_UDP,bind=$CLIENT' >/dev/null || true"
       join ;;
-    conntrack-flushed | conntrack-flushed-loose)
+    conntrack-flushed | conntrack-flushed-loose | conntrack-flushed-leak)
       standard_traffic
       gw conntrack -F 2>/dev/null
       log "conntrack table flushed"

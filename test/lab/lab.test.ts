@@ -744,6 +744,21 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, (p) => p.rst && p.dport === out1[0]!.sport)).toBe(0);
   },
 
+  'conntrack-flushed-leak': (b) => {
+    // The table flushed with nf_conntrack_tcp_loose=0 and no INVALID rule: app's long-lived connection leaves E from
+    // the EIP until the flush, then from app's own private address (INVALID, not NATed, not dropped).
+    const { outside: E, addresses: a, ports } = b.lab;
+    expect(sysctl(b, 'net.netfilter.nf_conntrack_tcp_loose')).toBe('0');
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/INVALID/);
+    const natted = b.packets.filter((p) => on(E, 'out')(p) && p.src === a.eip && p.dport === ports.bulkTcp);
+    const leaked = b.packets.filter((p) => on(E, 'out')(p) && p.src === a.app && p.dport === ports.bulkTcp);
+    expect(natted.length).toBeGreaterThan(0);
+    expect(leaked.length).toBeGreaterThan(0);
+    expect(leaked.some((p) => p.syn)).toBe(false);
+    expect(Math.min(...leaked.map((p) => p.frame))).toBeGreaterThan(Math.max(...natted.map((p) => p.frame)));
+    expect(file(b, 'conntrack.txt')).not.toMatch(new RegExp(`dport=${ports.bulkTcp} `));
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

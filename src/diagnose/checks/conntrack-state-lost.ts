@@ -7,7 +7,7 @@ import { finding } from '../check.js';
 import { frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
 import { invalidFacts, lostConnection, type LostConnection } from '../lost-connection.js';
-import type { AssembledFlow } from '../../correlate/flow-assembly.js';
+import { isPrivateIpv4, type AssembledFlow } from '../../correlate/flow-assembly.js';
 
 function endpoint(e: { readonly src: number; readonly sport: number }): string {
   return `${ipv4ToString(e.src)}:${e.sport}`;
@@ -32,7 +32,8 @@ export const conntrackStateLost: Check = {
     const dropped = hits.filter((h) => h.l.face === 'dropped');
     const reset = hits.filter((h) => h.l.face === 'reset');
     const again = hits.filter((h) => h.l.face === 'retranslated');
-    const invalid = [...dropped, ...reset];
+    const leaked = hits.filter((h) => h.l.face === 'untranslated');
+    const invalid = [...dropped, ...reset, ...leaked];
     const rules = new Map<string, RuleRef>();
     for (const { l } of dropped) rules.set(`${l.rule!.file}:${l.rule!.line}`, l.rule!);
     const counted = [...rules.values()].some((r) => (r.counters?.packets ?? 0) > 0);
@@ -46,6 +47,10 @@ export const conntrackStateLost: Check = {
       evidence.push({ kind: 'note', text: `${file} lists no entry for ${unlisted.map((h) => h.f.id).join(', ')}: conntrack no longer tracks ${unlisted.length === 1 ? 'that connection' : 'those connections'}` });
     }
     for (const { f, l } of hits) {
+      if (l.face === 'untranslated') {
+        evidence.push(frameEvidence(ctx, l.packet, `${f.id}: in mid-stream, untranslated (INVALID, not NATed): it left as ${endpoint(l.before!)} until now`));
+        continue;
+      }
       if (l.face === 'retranslated') {
         if (l.rule) evidence.push(ruleEvidence(l.rule));
         evidence.push(frameEvidence(ctx, l.packet, `${f.id}: in mid-stream, translated anew: it left as ${endpoint(l.before!)} until now`));
@@ -63,7 +68,7 @@ export const conntrackStateLost: Check = {
     const atOnce = hits.length > 1 && spreadNs <= AT_ONCE_NS;
     const newPassed = ctx.flows.some((f) => f.sawSyn && f.disposition === 'delivered');
     // Two translations of one connection are proof in the captures; INVALID needs the sysctl to be sure.
-    const confidence = again.length
+    const confidence = again.length || leaked.length
       ? 'confirmed'
       : facts.looseValue === null ? 'likely' : facts.looseValue !== 0 ? 'possible' : counted || (facts.invalid ?? 0) > 0 || reset.length ? 'confirmed' : 'likely';
     const randomPorts = hits.some(({ f }) => (f.trace?.rewrites ?? []).some((r) => r.portsMayChange));
@@ -101,6 +106,11 @@ export const conntrackStateLost: Check = {
           `. The far end knows only the first${l.resets.length ? ' and reset the connection' : ''}.`,
       );
     }
+    for (const { f, l } of leaked) {
+      detail.push(
+        `${f.id} left as ${endpoint(l.before!)} and then, from a segment in mid-stream, untranslated, from its own address ${ipv4ToString(l.after!.src)}: no rule drops INVALID packets, so it went out as it came. The far end ${isPrivateIpv4(l.after!.src) ? 'cannot answer a private address' : 'knows only the first'}.`,
+      );
+    }
     if (facts.invalid) detail.push(`conntrack -S counts ${facts.invalid} INVALID packet${facts.invalid === 1 ? '' : 's'} since boot.`);
 
     const addrs = [...new Set(hits.map(({ f }) => ipv4ToString(f.original.src)))].slice(0, 3);
@@ -111,10 +121,11 @@ export const conntrackStateLost: Check = {
             "sysctl -w net.netfilter.nf_conntrack_tcp_loose=1; echo 'net.netfilter.nf_conntrack_tcp_loose = 1' > /etc/sysctl.d/90-conntrack-loose.conf  # take up established connections in mid-stream again (the kernel's default)",
           ]
         : []),
+      ...(leaked.length ? ['iptables -I FORWARD -m conntrack --ctstate INVALID -j DROP  # what conntrack cannot place is never NATed: drop it rather than let private addresses out'] : []),
       `# the clients must reconnect: a new connection's SYN makes a new entry and is NATed as it should be${randomPorts && invalid.length ? ' (with --random-fully SNAT, a connection taken up in mid-stream may leave from another port and be reset by the far end anyway)' : ''}`,
       '# next time, delete only the entries meant (conntrack -D -d <address>), not the whole table (conntrack -F); a failover pair keeps established connections only with conntrack state synced to the standby (conntrackd)',
     ];
-    const faces = [dropped.length ? 'dropped at the gateway' : '', reset.length ? 'reset by the gateway' : '', again.length ? 'translated anew and reset by the far end' : ''].filter(Boolean);
+    const faces = [dropped.length ? 'dropped at the gateway' : '', reset.length ? 'reset by the gateway' : '', again.length ? 'translated anew and reset by the far end' : '', leaked.length ? 'leaving untranslated' : ''].filter(Boolean);
     return [
       finding(
         'conntrack-state-lost',

@@ -1,3 +1,4 @@
+import { lostConnection } from '../lost-connection.js';
 import type { Evidence, Finding } from '../../model/analysis.js';
 import { cidrContains, cidrToString, ipv4ToString } from '../../model/address.js';
 import type { Rule } from '../../model/ruleset.js';
@@ -67,7 +68,8 @@ export const snatMissing: Check = {
   rank: 2,
   run(ctx: CheckContext) {
     // A flow turned back out the interface it came in by is no-route's: the SNAT rule was right, the route was not.
-    const all = ctx.flows.filter((f) => f.disposition === 'forwarded-untranslated' && !uTurned(ctx, f));
+    // A connection that left translated and then, its conntrack entry lost, untranslated is conntrack-state-lost's.
+    const all = ctx.flows.filter((f) => f.disposition === 'forwarded-untranslated' && !uTurned(ctx, f) && !lostConnection(ctx, f));
     const notrack = new Map(all.map((f) => [f, notrackRule(ctx, f)] as const));
     const exempt = all.filter((f) => notrack.get(f) !== null);
     const rest = all.filter((f) => notrack.get(f) === null);
