@@ -163,7 +163,7 @@ export interface LabJson {
   plan: string;
   inside: string;
   outside: string;
-  capture: 'pcap' | 'pcap-nano' | 'pcapng' | 'any' | 'any-v1';
+  capture: 'pcap' | 'pcap-nano' | 'pcapng' | 'pcapng-multi' | 'any' | 'any-v1';
   addresses: Record<AddressRole, string>;
   ports: Record<PortRole, number>;
 }

@@ -28,7 +28,8 @@ ALL_SCENARIOS=(
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
 # interface with the interface name in the IDB), any (tcpdump -i any → LINUX_SLL2, one any.pcap), any-v1
-# (tcpdump -i any -y LINUX_SLL, as tcpdump before 4.99 wrote it: no interface index, one any.pcap).
+# (tcpdump -i any -y LINUX_SLL, as tcpdump before 4.99 wrote it: no interface index, one any.pcap), pcapng-multi
+# (one dumpcap on both interfaces: one gateway.pcapng, an interface description block per interface).
 scenario_spec() {
   case "$1" in
     healthy) echo "-|vpc|pcap" ;;
@@ -47,7 +48,7 @@ scenario_spec() {
     stale-conntrack) echo "stale-conntrack|vpc|pcap" ;;
     snapshot-backend-mismatch) echo "snapshot-backend-mismatch|lan|any" ;;
     upstream-no-reply) echo "upstream-no-reply|vpc|pcap" ;;
-    hairpin) echo "-|lan|pcap" ;;
+    hairpin) echo "-|lan|pcapng-multi" ;;
     rate-limit) echo "intermittent-drop|lan|pcapng" ;;
     iface-forwarding-off) echo "ip-forward-disabled|vpc|any" ;;
     forward-one-way) echo "forward-chain-drop|lan|pcap-nano" ;;
@@ -320,6 +321,11 @@ capture_start() { # dir format
         ip netns exec "$NS_GW" dumpcap -q -i "$if" -w "$dir/$if.pcapng" 2>"$dir.cap-$if.err" &
         CAP_PIDS+=("$!")
       done
+      ;;
+    pcapng-multi)
+      # One dumpcap for both interfaces, one file: an IDB per interface, each packet naming its own.
+      ip netns exec "$NS_GW" dumpcap -q -i "$IN_IF" -i "$OUT_IF" -w "$dir/gateway.pcapng" 2>"$dir.cap-multi.err" &
+      CAP_PIDS+=("$!")
       ;;
     any | any-v1)
       local cooked=()

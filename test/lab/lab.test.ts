@@ -37,7 +37,7 @@ describe('lab scenario catalogue', () => {
   it('varies the plan and the capture formats, never the field names', () => {
     const all = Object.values(scenarios);
     expect(new Set(all.map((s) => s.plan)).size).toBeGreaterThanOrEqual(2);
-    for (const fmt of ['pcap', 'pcap-nano', 'pcapng', 'any', 'any-v1']) expect(all.some((s) => s.capture === fmt)).toBe(true);
+    for (const fmt of ['pcap', 'pcap-nano', 'pcapng', 'pcapng-multi', 'any', 'any-v1']) expect(all.some((s) => s.capture === fmt)).toBe(true);
   });
 });
 
@@ -78,6 +78,7 @@ describe.skipIf(!LAB_AVAILABLE)('netns lab captures', () => {
       pcap: [[`${b.lab.inside}.pcap`, 'd4c3b2a1'], [`${b.lab.outside}.pcap`, 'd4c3b2a1']],
       'pcap-nano': [[`${b.lab.inside}.pcap`, '4d3cb2a1'], [`${b.lab.outside}.pcap`, '4d3cb2a1']],
       pcapng: [[`${b.lab.inside}.pcapng`, '0a0d0d0a'], [`${b.lab.outside}.pcapng`, '0a0d0d0a']],
+      'pcapng-multi': [['gateway.pcapng', '0a0d0d0a']],
       any: [['any.pcap', 'd4c3b2a1']],
       'any-v1': [['any.pcap', 'd4c3b2a1']],
     }[b.lab.capture];
@@ -85,6 +86,12 @@ describe.skipIf(!LAB_AVAILABLE)('netns lab captures', () => {
     if (b.lab.capture === 'pcapng') {
       // dumpcap records the interface name in the IDB.
       for (const p of b.packets) expect(p.pcapngIfName).toBe(p.file.replace('.pcapng', ''));
+    }
+    if (b.lab.capture === 'pcapng-multi') {
+      // One file, an IDB per interface: each packet names its own, and both sides are there.
+      for (const p of b.packets) expect([b.lab.inside, b.lab.outside]).toContain(p.pcapngIfName);
+      expect(count(b, on(b.lab.inside))).toBeGreaterThan(0);
+      expect(count(b, on(b.lab.outside))).toBeGreaterThan(0);
     }
     // LINUX_SLL2 for -i any, LINUX_SLL (v1) for -i any -y LINUX_SLL, Ethernet per interface.
     for (const [f, type] of Object.entries(b.linkType)) expect(type, f).toBe(b.lab.capture === 'any' ? 276 : b.lab.capture === 'any-v1' ? 113 : 1);
