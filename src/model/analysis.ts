@@ -25,6 +25,8 @@ export const CHECK_IDS = [
   'conntrack-table-full',
   // Beyond the catalogue too: established connections that break after a conntrack flush, restart or failover.
   'conntrack-state-lost',
+  // And a busy gateway's: a SNAT rule with too few source ports for the connections to one destination.
+  'snat-ports-exhausted',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 

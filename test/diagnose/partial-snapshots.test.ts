@@ -29,6 +29,7 @@ const PARTS: Record<string, readonly string[]> = {
 const UNTELLABLE: Record<string, { warning?: string; why: string }> = {
   'stale-conntrack|every iptables listing': { why: 'stale means "not what the rules say now": without rules, nothing to compare with' },
   'iface-forwarding-off|ip addr': { warning: 'sll2-unnamed', why: 'an -i any capture names interfaces by index only; ip addr is what names them' },
+  'snat-ports-exhausted|every iptables listing': { why: 'the SNAT rule\'s port range is the proof: without rules, the stop stays unexplained (forward-chain-drop, likely)' },
   'rp-filter-drop|ip route': { why: 'the route back to the source is the proof; without routes the stop stays unexplained (forward-chain-drop, possible)' },
 };
 

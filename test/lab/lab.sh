@@ -23,7 +23,7 @@ ALL_SCENARIOS=(
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
-  conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak
+  conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -75,6 +75,8 @@ scenario_spec() {
     conntrack-flushed) echo "conntrack-state-lost|lan|pcap" ;;
     conntrack-flushed-loose) echo "conntrack-state-lost|vpc|pcapng" ;;
     conntrack-flushed-leak) echo "conntrack-state-lost|lan|any" ;;
+    snat-ports-exhausted) echo "snat-ports-exhausted|vpc|pcap" ;;
+    backend-route-elsewhere) echo "upstream-no-reply|lan|pcap-nano" ;;
     *) return 1 ;;
   esac
 }
@@ -678,6 +680,21 @@ run_scenario() { # outdir scenario index
       for _ in $(seq 50); do rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && break; sleep 0.1; done
       bg_in "$NS_APP" bash -c "for i in \$(seq 40); do echo tick-\$i; sleep 0.3; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
       sleep 0.5 ;;
+    snat-ports-exhausted)
+      # The subnet's SNAT may use two ports only, and app2 holds both with long-lived connections to the remote's
+      # bulk port: a third connection to the same remote port has no free tuple left.
+      ipt -t nat -I SHARED_SNAT 1 -s "$IN_CIDR" -o "$OUT_IF" -p tcp -j SNAT --to-source "$EIP2:40000-40001"
+      bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'cat >/dev/null'
+      for _ in $(seq 50); do rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && break; sleep 0.1; done
+      local k
+      for k in 1 2; do
+        bg_in "$NS_APP2" bash -c "for i in \$(seq 40); do echo hold-$k-\$i; sleep 0.4; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
+      done
+      sleep 0.5 ;;
+    backend-route-elsewhere)
+      # app2, the port forward's backend, routes back through another router (GHOST_IN, which nobody holds): its
+      # answers to the outside client never come back through the gateway.
+      app2 ip route replace default via "$GHOST_IN" dev eth0 ;;
     snapshot-backend-mismatch)
       # Another component on the node uses the nft backend, so an nft nat table exists (empty); Kube-OVN's own
       # rules live in legacy. iptables-nft then shows empty nat chains and only warns about legacy tables.
@@ -757,6 +774,10 @@ run_scenario() { # outdir scenario index
       log "conntrack table flushed"
       standard_traffic
       sleep 1 ;;
+    snat-ports-exhausted)
+      standard_traffic
+      spawn bash -c "echo more | timeout 4 ip netns exec '$NS_APP2' socat -T 2 - 'TCP:$REMOTE:$BULK_TCP,connect-timeout=3' || true"
+      join ;;
     *) standard_traffic ;;
   esac
   capture_stop "$dir"

@@ -766,6 +766,34 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'conntrack.txt')).not.toMatch(new RegExp(`dport=${ports.bulkTcp} `));
   },
 
+  'snat-ports-exhausted': (b) => {
+    // The subnet's SNAT may give two ports (EIP2:40000-40001), and app2's two long-lived connections to the remote's
+    // bulk port hold both: its third connection's SYNs arrive on I and never leave E, no ICMP back; conntrack counts
+    // the failed insert. The connections that hold the ports go on; the rest of the traffic passes.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(file(b, 'iptables-save.txt')).toMatch(new RegExp(`-j SNAT --to-source ${a.eip2.replace(/\./g, '\\.')}:40000-40001$`, 'm'));
+    const held = new Set(b.packets.filter((p) => on(E, 'out')(p) && p.src === a.eip2 && p.dport === ports.bulkTcp).map((p) => p.sport));
+    expect([...held].sort()).toEqual([40000, 40001]);
+    const syns = b.packets.filter((p) => on(I, 'in')(p) && p.src === a.app2 && p.dport === ports.bulkTcp && p.syn && !p.ack);
+    expect(syns.length).toBeGreaterThan(0);
+    expect(count(b, on(E, 'out'), (p) => p.dport === ports.bulkTcp && p.syn && !p.ack)).toBe(0);
+    expect(count(b, (p) => p.icmpType === 3)).toBe(0);
+    const failed = [...file(b, 'conntrack-stats.txt').matchAll(/\binsert_failed=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(failed).toBeGreaterThan(0);
+    expectClientToEipDelivered(b);
+  },
+
+  'backend-route-elsewhere': (b) => {
+    // app2, the port forward's backend, routes back via GHOST_IN, which nobody holds: the DNATed requests leave I and
+    // nothing comes back; app2 asks by ARP for GHOST_IN, unanswered; its own default route is not the gateway.
+    const { inside: I, addresses: a, ports } = b.lab;
+    expect(count(b, on(I, 'out'), (p) => p.dst === a.app2 && p.dport === ports.app2Tcp && p.syn)).toBeGreaterThan(0);
+    expect(count(b, on(I, 'in'), (p) => p.src === a.app2 && p.proto !== null)).toBe(0);
+    expect(count(b, (p) => p.arpOp === 1 && p.arpSender === a.app2 && p.arpTarget === a.ghostInside)).toBeGreaterThan(0);
+    expect(count(b, (p) => p.arpOp === 2 && p.arpSender === a.ghostInside)).toBe(0);
+    expectClientToEipDelivered(b);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

@@ -12,6 +12,7 @@ import { noRoute } from './no-route.js';
 import { rpFilterDrop } from './rp-filter-drop.js';
 import { snapshotBackendMismatch } from './snapshot-backend-mismatch.js';
 import { snatMissing } from './snat-missing.js';
+import { snatPortsExhausted } from './snat-ports-exhausted.js';
 import { staleConntrack } from './stale-conntrack.js';
 import { upstreamNoReply } from './upstream-no-reply.js';
 
@@ -22,6 +23,7 @@ export const CHECKS: readonly Check[] = [
   conntrackTableFull,
   // Before forward-chain-drop and intermittent-drop: the INVALID rule it names drops only what conntrack lost.
   conntrackStateLost,
+  snatPortsExhausted,
   forwardChainDrop,
   intermittentDrop,
   rpFilterDrop,

@@ -4,9 +4,9 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
 import { hairpinUnmasqueraded, plural, uTurned } from '../flow-facts.js';
-import { claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
+import { arpEvidence, claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
-import type { ArpClaim } from '../../correlate/arp-tracker.js';
+import type { ArpClaim, ArpQuestion } from '../../correlate/arp-tracker.js';
 import type { QuotedError } from '../../correlate/connection.js';
 import { Dir } from '../../correlate/packet-info.js';
 
@@ -72,6 +72,34 @@ interface Facts {
   readonly conflicts: readonly Conflict[];
   /** Every flow leaves by the inside (DNATed to a backend): the far side is the VPC's. */
   readonly vpcSide: boolean;
+  /** Hosts the flows went to that asked by ARP for another next hop than the gateway: their route back avoids it. */
+  readonly detours: readonly Detour[];
+}
+
+/** A host a flow went to that asked, on the interface the flow left by, for an address that is not the gateway's. */
+interface Detour {
+  readonly host: number;
+  readonly q: ArpQuestion;
+  readonly answered: boolean;
+}
+
+/**
+ * Where the hosts that got the flows and answered nothing send what they send: on the link they share with the
+ * gateway, a host that asks by ARP for an address that is none of the gateway's (nor the flow's source, which a
+ * host on that link would ask for itself) is resolving its next hop for the replies — a route back that does
+ * not go through the gateway, whose conntrack alone could undo the NAT. Unanswered, the replies go nowhere at all.
+ */
+function detoursOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: ReadonlySet<number>): Detour[] {
+  const out = new Map<string, Detour>();
+  for (const f of flows) {
+    const host = f.observed!.dst;
+    const iface = f.egress!.iface;
+    for (const q of ctx.correlation.state.arp.questions.values()) {
+      if (q.iface !== iface || !q.askers.has(host) || own.has(q.target) || q.target === f.observed!.src) continue;
+      out.set(`${host}|${q.target}`, { host, q, answered: q.answered.has(host) });
+    }
+  }
+  return [...out.values()].sort((a, b) => Number(a.answered) - Number(b.answered));
 }
 
 function factsOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: ReadonlySet<number>): Facts {
@@ -103,6 +131,7 @@ function factsOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: Readon
     kinds: [...new Set(arrived.map((e) => icmpErrorName(e.type, e.code)))],
     conflicts: [...conflicts.values()],
     vpcSide: inside !== null && flows.every((f) => ctx.ifaceName(f.egress!.iface) === inside),
+    detours: detoursOf(ctx, unanswered, own),
   };
 }
 
@@ -116,6 +145,11 @@ function destinationRefuses(x: Facts): boolean {
 function titleOf(x: Facts): string {
   if (x.conflicts.length) return `Another host answers for ${list(x.conflicts.map((c) => ipv4ToString(c.address)))}: the replies go to it, not to the gateway`;
   const dsts = [...new Set(x.flows.map((f) => ipv4ToString(f.observed!.dst)))];
+  const d = x.detours[0];
+  if (!x.refused.length && d && x.flows.every((f) => x.detours.some((e) => e.host === f.observed!.dst))) {
+    const hosts = [...new Set(x.detours.map((e) => ipv4ToString(e.host)))];
+    return `${list(hosts)} ${hosts.length === 1 ? 'sends its' : 'send their'} replies via ${ipv4ToString(d.q.target)}, not back through the gateway`;
+  }
   if (!x.refused.length) return `No reply comes back from ${list(dsts)}`;
   const kinds = x.kinds.join(', ');
   if (x.unanswered.length) return `No reply comes back from ${list(dsts)}; ${list(x.senders)} answers some with ${kinds}`;
@@ -144,6 +178,12 @@ function detailOf(ctx: CheckContext, x: Facts): string {
     const claimed = x.conflicts.map((c) => `${ipv4ToString(c.address)} is also claimed on ${ctx.ifaceName(c.iface)} by ${claimMacs(c.claims)}`).join('; ');
     text += ` An address conflict explains it: ${claimed} (ARP from a MAC that is none of the gateway's), so the upstream's ARP cache may send the replies there.`;
   }
+  if (x.detours.length) {
+    text += ` ${x.detours
+      .slice(0, 3)
+      .map((d) => `${ipv4ToString(d.host)} asked by ARP who has ${ipv4ToString(d.q.target)}${d.answered ? '' : ` and nobody answered (${plural(d.q.requests, 'request')} for it)`}`)
+      .join('; ')}: its route back goes that way, not through the gateway, whose conntrack alone can undo the NAT${x.detours.some((d) => !d.answered) ? ' — and it leads nowhere' : ''}.`;
+  }
   return (
     text +
     (x.vpcSide
@@ -155,6 +195,7 @@ function detailOf(ctx: CheckContext, x: Facts): string {
 function evidenceOf(ctx: CheckContext, x: Facts): Evidence[] {
   const evidence: Evidence[] = [];
   for (const c of x.conflicts) evidence.push(...c.claims.slice(0, 2).map((k) => claimEvidence(ctx, k)));
+  for (const d of x.detours.slice(0, 2)) evidence.push(...arpEvidence(ctx, d.q, `${ipv4ToString(d.host)} resolves its next hop for the replies: not the gateway`));
   // Refusals first: what the far side said, and (where captured) the gateway relaying it back.
   for (const f of x.refused.slice(0, 6)) {
     const { arrived, relayed } = x.errors.get(f)!;
@@ -188,8 +229,23 @@ function fixesOf(ctx: CheckContext, x: Facts): string[] {
       fixes.push(`arping -U -c 3 -I ${ctx.ifaceName(f.egress!.iface)} ${ipv4ToString(f.observed!.src)}  # if the gateway restarted or moved (a new MAC), the upstream may still send ${ipv4ToString(f.observed!.src)}'s replies to the old one`);
     }
   }
-  fixes.push('# check that the upstream routes the EIPs back to this gateway and that no firewall on the way drops them');
+  const gw = gatewayAddressOn(ctx, x.flows[0]!.egress!.iface);
+  for (const d of x.detours.slice(0, 2)) {
+    const client = x.flows.find((f) => f.observed!.dst === d.host)!.observed!.src;
+    fixes.push(`# on ${ipv4ToString(d.host)}: ip route get ${ipv4ToString(client)} — it goes via ${ipv4ToString(d.q.target)}; route it back via the gateway${gw !== null ? ` (${ipv4ToString(gw)})` : ''}, e.g. ip route replace default via ${gw !== null ? ipv4ToString(gw) : '<gateway>'}`);
+  }
+  fixes.push(
+    x.vpcSide
+      ? '# check that the backends route their replies back through this gateway (their default route, or a VPC static route) and that no firewall on them drops the requests'
+      : '# check that the upstream routes the EIPs back to this gateway and that no firewall on the way drops them',
+  );
   return fixes;
+}
+
+/** The gateway's own address on captured interface `iface` (from ip addr), or null. */
+function gatewayAddressOn(ctx: CheckContext, iface: number): number | null {
+  const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === ctx.ifaceName(iface));
+  return itf?.addresses.find((a) => a.family === 4)?.v4 ?? null;
 }
 
 export const upstreamNoReply: Check = {
