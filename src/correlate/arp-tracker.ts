@@ -28,6 +28,11 @@ export interface ArpTracker {
   readonly questions: Map<string, ArpQuestion>;
   /** Keyed by `${iface}|${address}|${mac}`; at most MAX_CLAIMS (an ARP scan must not grow it without bound). */
   readonly claims: Map<string, ArpClaim>;
+  /**
+   * Who asked from which MAC (a request's sender address and the frame's source MAC), keyed as claims and as bounded:
+   * a request says where its sender is without claiming anything, which is how a host's MAC shows when nobody asks for it.
+   */
+  readonly senders: Map<string, ArpClaim>;
   requests: number;
   replies: number;
 }
@@ -38,7 +43,7 @@ const MAX_QUESTIONS = 16384;
 const MAX_ASKERS = 64;
 
 export function newArpTracker(): ArpTracker {
-  return { questions: new Map(), claims: new Map(), requests: 0, replies: 0 };
+  return { questions: new Map(), claims: new Map(), senders: new Map(), requests: 0, replies: 0 };
 }
 
 const REQUEST = 1;
@@ -61,6 +66,7 @@ export function observeArp(
       return;
     }
     t.requests++;
+    record(t.senders, iface, spa, srcMac, at);
     const k = `${iface}|${tpa}`;
     let q = t.questions.get(k);
     if (!q) {
@@ -85,9 +91,13 @@ export function observeArp(
 }
 
 function claim(t: ArpTracker, iface: number, address: number, mac: number, at: ArpClaim['firstFrame']): void {
+  record(t.claims, iface, address, mac, at);
+}
+
+function record(m: Map<string, ArpClaim>, iface: number, address: number, mac: number, at: ArpClaim['firstFrame']): void {
   if (mac === 0 || address === 0) return;
   const k = `${iface}|${address}|${mac}`;
-  const c = t.claims.get(k);
+  const c = m.get(k);
   if (c) c.count++;
-  else if (t.claims.size < MAX_CLAIMS) t.claims.set(k, { iface, address, mac, count: 1, firstFrame: at });
+  else if (m.size < MAX_CLAIMS) m.set(k, { iface, address, mac, count: 1, firstFrame: at });
 }

@@ -4,6 +4,8 @@ import { ipv4ToString, macToString } from '../model/address.js';
 import { isoNs } from '../model/time.js';
 import type { ArpClaim, ArpQuestion } from '../correlate/arp-tracker.js';
 import type { CheckContext } from './check.js';
+import type { AssembledFlow } from '../correlate/flow-assembly.js';
+import type { PacketInfo } from '../correlate/packet-info.js';
 
 /** ARP requests for `target` on interface `iface` that nobody answered. */
 export function unansweredArp(ctx: CheckContext, iface: number, target: number): ArpQuestion | null {
@@ -89,9 +91,7 @@ export function unassignedNatAddresses(ctx: CheckContext): ReadonlySet<number> {
  */
 export function foreignClaims(ctx: CheckContext, iface: number, address: number): ArpClaim[] {
   const state = ctx.correlation.state;
-  const own = new Set(state.options.gatewayMacs ?? []);
-  const learned = state.options.macs.get(iface);
-  if (learned !== undefined) own.add(learned);
+  const own = ownMacs(ctx, iface);
   if (own.size === 0) return [];
   const out: ArpClaim[] = [];
   for (const c of state.arp.claims.values()) if (c.iface === iface && c.address === address && !own.has(c.mac)) out.push(c);
@@ -119,4 +119,62 @@ export function claimMacs(claims: readonly ArpClaim[]): string {
 export function otherHolderFix(ctx: CheckContext, iface: number, address: number, claims: readonly ArpClaim[], where: string): string {
   const a = ipv4ToString(address);
   return `# find the other holder of ${a} (${claimMacs(claims)}): arping -D -c 3 -I ${ctx.ifaceName(iface)} ${a}; ip neigh show ${a} on ${where}; remove the address there (or give this gateway another EIP)`;
+}
+
+/** The gateway's own MACs on captured interface `iface`: the snapshot's, and the one its matched packets showed there. */
+function ownMacs(ctx: CheckContext, iface: number): Set<number> {
+  const state = ctx.correlation.state;
+  const own = new Set(state.options.gatewayMacs ?? []);
+  const learned = state.options.macs.get(iface);
+  if (learned !== undefined) own.add(learned);
+  return own;
+}
+
+/** MACs other than the gateway's that `address` spoke from by ARP on `iface`: its answers, announcements and requests. */
+export function macsSpeakingFor(ctx: CheckContext, iface: number, address: number): ArpClaim[] {
+  const own = ownMacs(ctx, iface);
+  const arp = ctx.correlation.state.arp;
+  const out: ArpClaim[] = [];
+  for (const m of [arp.claims, arp.senders]) for (const c of m.values()) if (c.iface === iface && c.address === address && !own.has(c.mac)) out.push(c);
+  return out;
+}
+
+/**
+ * A flow that left translated, addressed at the link layer to a MAC its next hop does not speak from: the gateway's
+ * neighbour entry for the hop is stale (a static one left from a replaced router, a cache that outlived a failover).
+ * The hop's own ARP (a request it sent, an answer, an announcement) shows its MAC; the frames for the old one are
+ * nobody's, so nothing comes back. Null unless the captures show the hop speaking, and never from the MAC used.
+ */
+export function staleNextHopMac(ctx: CheckContext, f: AssembledFlow): { readonly hop: number; readonly sentTo: number; readonly spoke: readonly ArpClaim[]; readonly out: PacketInfo } | null {
+  const hop = nextHopSentTo(ctx, f);
+  if (!hop) return null;
+  const heard = macsSpeakingFor(ctx, hop.out.iface, hop.address);
+  if (!heard.length || heard.some((c) => c.mac === hop.out.dstMac)) return null;
+  return { hop: hop.address, sentTo: hop.out.dstMac, spoke: heard, out: hop.out };
+}
+
+/**
+ * The next hop a flow that left translated was sent to, and its copy as it left: the route's, or — a snapshot
+ * without routes — the neighbour entry on the egress interface that holds the MAC the copy was addressed to.
+ */
+export function nextHopSentTo(ctx: CheckContext, f: AssembledFlow): { readonly address: number; readonly out: PacketInfo } | null {
+  const d = f.trace?.disposition;
+  const out = f.ingress.peer;
+  if (!d || d.kind !== 'forwarded' || !out || out.dstMac === 0) return null;
+  if (d.nextHop !== null) return { address: d.nextHop, out };
+  const mac = macToString(out.dstMac);
+  const dev = ctx.ifaceName(out.iface);
+  const n = ctx.snapshot?.host.neighbours.find((x) => x.family === 4 && x.dev === dev && x.lladdr?.toLowerCase() === mac);
+  return n ? { address: n.v4, out } : null;
+}
+
+/**
+ * The snapshot's static (PERMANENT) neighbour entry for the hop a flow was sent to, holding the MAC it was sent to,
+ * when the captures do not show the hop's own MAC (no ARP from it): a suspect, not a proof. Null otherwise.
+ */
+export function staticNextHopEntry(ctx: CheckContext, f: AssembledFlow) {
+  const hop = nextHopSentTo(ctx, f);
+  if (!hop || macsSpeakingFor(ctx, hop.out.iface, hop.address).length) return null;
+  const n = neighbour(ctx, hop.address);
+  return n && n.states.includes('PERMANENT') && n.lladdr?.toLowerCase() === macToString(hop.out.dstMac) ? n : null;
 }

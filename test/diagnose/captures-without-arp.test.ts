@@ -20,6 +20,8 @@ const PROVED_BY_ARP = new Set(['arp-disabled', 'egress-neighbor-unresolved']);
 
 /** Scenarios whose only proof is ARP, with nothing in the snapshot to stand in for it: their stop is still said. */
 const UNTELLABLE: Record<string, string> = {
+  'nexthop-stale-mac':
+    "the next hop's own ARP is the only sign of its real MAC: without it, no reply comes back (upstream-no-reply, likely), which names the static neighbour entry as the suspect",
   'eip-conflict-arp':
     'the conflicting announcement and the unanswered requests are the proof, and the router answered by the time the snapshot was taken: the stop stays unexplained (forward-chain-drop, possible)',
 };

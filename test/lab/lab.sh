@@ -23,7 +23,7 @@ ALL_SCENARIOS=(
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
-  conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere
+  conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -77,6 +77,7 @@ scenario_spec() {
     conntrack-flushed-leak) echo "conntrack-state-lost|lan|any" ;;
     snat-ports-exhausted) echo "snat-ports-exhausted|vpc|pcap" ;;
     backend-route-elsewhere) echo "upstream-no-reply|lan|pcap-nano" ;;
+    nexthop-stale-mac) echo "egress-neighbor-unresolved|vpc|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -695,6 +696,11 @@ run_scenario() { # outdir scenario index
       # app2, the port forward's backend, routes back through another router (GHOST_IN, which nobody holds): its
       # answers to the outside client never come back through the gateway.
       app2 ip route replace default via "$GHOST_IN" dev eth0 ;;
+    nexthop-stale-mac)
+      # The gateway's neighbour entry for its next hop is a permanent one left from the router it replaced: the
+      # MAC is no longer there. What the gateway routes through the next hop leaves addressed to that MAC and the
+      # router ignores it (not its address); on-link hosts, resolved by ARP as usual, are reached.
+      gw ip neigh replace "$NEXTHOP" lladdr 02:00:5e:00:53:99 nud permanent dev "$OUT_IF" ;;
     snapshot-backend-mismatch)
       # Another component on the node uses the nft backend, so an nft nat table exists (empty); Kube-OVN's own
       # rules live in legacy. iptables-nft then shows empty nat chains and only warns about legacy tables.

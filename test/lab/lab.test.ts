@@ -794,6 +794,21 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'nexthop-stale-mac': (b) => {
+    // A permanent neighbour entry gives the next hop a MAC nobody has: what goes upstream leaves E translated and
+    // nothing comes back, while the router, asking by ARP from the next hop's address, shows its real MAC; the
+    // on-link client, resolved by ARP, is answered.
+    const { outside: E, addresses: a } = b.lab;
+    const neigh = JSON.parse(file(b, 'ip-neigh.json')) as { dst: string; lladdr?: string; state?: string[] }[];
+    const entry = neigh.find((n) => n.dst === a.nexthop)!;
+    expect(entry.state).toContain('PERMANENT');
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
+    expect(count(b, on(E, 'in'), (p) => p.src === a.remote)).toBe(0);
+    expect(count(b, (p) => p.arpOp === 1 && p.arpSender === a.nexthop)).toBeGreaterThan(0);
+    expect(count(b, (p) => p.arpOp !== null && p.arpSender === a.nexthop && p.ifName === E)).toBe(count(b, (p) => p.arpOp !== null && p.arpSender === a.nexthop));
+    expectClientToEipDelivered(b);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

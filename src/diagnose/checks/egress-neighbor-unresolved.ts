@@ -1,9 +1,12 @@
 import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { uniqueEvidence } from '../evidence.js';
-import { arpEvidence, askedByGateway, claimEvidence, claimMacs, foreignClaims, isUnresolvedState, neighbour, otherHolderFix, unansweredArp } from '../arp-facts.js';
-import { ipv4ToString as ip } from '../../model/address.js';
+import { frameEvidence, uniqueEvidence } from '../evidence.js';
+import { ipv4ToString as ip, macToString } from '../../model/address.js';
+import { isoNs } from '../../model/time.js';
+import {
+  arpEvidence, askedByGateway, claimEvidence, claimMacs, foreignClaims, isUnresolvedState, neighbour, otherHolderFix, staleNextHopMac, unansweredArp,
+} from '../arp-facts.js';
 import type { ArpClaim } from '../../correlate/arp-tracker.js';
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
@@ -45,64 +48,119 @@ function conflictingAsker(ctx: CheckContext, f: AssembledFlow, e: number, hop: n
 
 export const egressNeighborUnresolved: Check = {
   id: 'egress-neighbor-unresolved',
-  description: 'Translated packets never leave: the gateway asks by ARP for the next hop on the egress side and nobody answers.',
+  description:
+    'Translated packets never leave: the gateway asks by ARP for the next hop on the egress side and nobody answers. Or they leave addressed to a MAC the next hop does not speak from (a stale or static neighbour entry), and nothing comes back.',
   rank: 2,
   run(ctx: CheckContext) {
-    const byHop = new Map<number, { flows: AssembledFlow[]; egress: string; inferred: boolean; conflict: { asker: number; claims: ArpClaim[] } | null }>();
-    for (const f of ctx.flows) {
-      if (f.disposition !== 'stopped-at-gateway') continue;
-      const d = f.trace?.disposition;
-      if (!d || d.kind !== 'forwarded') continue;
-      // Without routes in the snapshot the next hop is unknown: the address the gateway itself kept asking for there.
-      const hop = d.nextHop ?? askedForByGateway(ctx, d.egress);
-      if (hop === null) continue;
-      // A DNAT backend that does not answer is dnat-backend-unreachable's.
-      if (f.trace!.rewrites.some((r) => r.kind === 'DNAT' && r.after.dst === hop)) continue;
-      const e = ctx.ifaceIndex(d.egress);
-      const unanswered = e >= 0 ? unansweredArp(ctx, e, hop) : null;
-      const n = neighbour(ctx, hop);
-      // A conflict over the address the gateway asks from explains the silence better than a hop that is down.
-      const conflict = e >= 0 ? conflictingAsker(ctx, f, e, hop) : null;
-      if (!unanswered && !(n && isUnresolvedState(n.states)) && !conflict) continue;
-      const g = byHop.get(hop) ?? { flows: [], egress: d.egress, inferred: d.nextHop === null, conflict: null };
-      g.flows.push(f);
-      g.conflict ??= conflict;
-      byHop.set(hop, g);
-    }
-    const out = [];
-    for (const [hop, g] of byHop) {
-      if (g.conflict) {
-        out.push(conflictFinding(ctx, hop, g.egress, g.flows, g.conflict));
-        continue;
-      }
-      const e = ctx.ifaceIndex(g.egress);
-      const q = e >= 0 ? unansweredArp(ctx, e, hop) : null;
-      const n = neighbour(ctx, hop);
-      const evidence: Evidence[] = [];
-      if (q) evidence.push(...arpEvidence(ctx, q, `the gateway asks for its next hop on ${g.egress}; no reply`));
-      if (n) evidence.push({ kind: 'neighbour', file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.lladdr ?? ''} ${n.states.join(',')}`.replace(/\s+/g, ' ') });
-      const route = ctx.snapshot?.host.routes.find((r) => r.family === 4 && r.via === hop);
-      if (route) evidence.push({ kind: 'route', file: route.source.file, line: route.source.line, text: route.text });
-      out.push(
-        finding(
-          'egress-neighbor-unresolved',
-          'error',
-          q && !g.inferred ? 'confirmed' : 'likely',
-          `The next hop ${ip(hop)} on ${g.egress} does not answer ARP`,
-          `${plural(g.flows.length, 'flow')} should leave by ${g.egress} via ${ip(hop)}, but ${q ? `the gateway's ${plural(q.requests, 'ARP request')} for it went unanswered` : 'its neighbour entry is unresolved'}, so the translated packets never left.` +
-            (g.inferred ? ` The snapshot has no routes: ${ip(hop)} is taken for the next hop because it is the address the gateway kept asking for on ${g.egress}; \`ip route\` confirms it.` : ''),
-          uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, g.flows)], 16),
-          [
-            `ip neigh show ${ip(hop)} dev ${g.egress}; arping -I ${g.egress} -c 3 ${ip(hop)}  # is the upstream gateway up?`,
-            `# if the default route names the wrong address: ip route replace default via <correct-gateway> dev ${g.egress}`,
-          ],
-          g.flows,
-        ),
-      );
-    }
-    return out;
+    return [...unresolvedFindings(ctx), ...staleMacFindings(ctx)];
   },
 };
+
+/** Flows that left for a next hop at a MAC it does not speak from (`staleNextHopMac`), by hop and MAC. */
+function staleMacFindings(ctx: CheckContext) {
+  const groups = new Map<string, { hop: number; sentTo: number; spoke: readonly ArpClaim[]; egress: number; flows: AssembledFlow[] }>();
+  for (const f of ctx.flows) {
+    if (f.disposition !== 'no-reply') continue;
+    const s = staleNextHopMac(ctx, f);
+    if (!s) continue;
+    const k = `${s.hop}|${s.sentTo}`;
+    const g = groups.get(k) ?? { hop: s.hop, sentTo: s.sentTo, spoke: s.spoke, egress: s.out.iface, flows: [] };
+    g.flows.push(f);
+    groups.set(k, g);
+  }
+  return [...groups.values()].map((g) => {
+    const egress = ctx.ifaceName(g.egress);
+    const right = g.spoke[0]!;
+    const n = neighbour(ctx, g.hop);
+    const fixed = n?.states.includes('PERMANENT') ?? false;
+    const evidence: Evidence[] = [];
+    if (n) evidence.push({ kind: 'neighbour', file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.lladdr ?? ''} ${n.states.join(',')}`.replace(/\s+/g, ' ') });
+    for (const c of g.spoke.slice(0, 2)) {
+      evidence.push({
+        kind: 'frame',
+        file: ctx.files[c.firstFrame.file]!,
+        iface: egress,
+        frame: c.firstFrame.frame,
+        time: isoNs(c.firstFrame.tsSec, c.firstFrame.tsNsec),
+        summary: `ARP from ${ip(g.hop)} at ${macToString(c.mac)} — the next hop's own MAC (${plural(c.count, 'frame')})`,
+      });
+    }
+    for (const f of g.flows.slice(0, 4)) evidence.push(frameEvidence(ctx, f.ingress.peer!, `${f.id} left for ${ip(g.hop)} addressed to ${macToString(g.sentTo)}; nothing came back`));
+    return finding(
+      'egress-neighbor-unresolved',
+      'error',
+      'confirmed',
+      `The gateway sends what goes via ${ip(g.hop)} to ${macToString(g.sentTo)}, but ${ip(g.hop)} is at ${macToString(right.mac)}`,
+      `${plural(g.flows.length, 'flow')} left ${egress} translated, addressed at the link layer to ${macToString(g.sentTo)} for the next hop ${ip(g.hop)}; ` +
+        `${ip(g.hop)} itself speaks from ${g.spoke.map((c) => macToString(c.mac)).join(', ')} (its own ARP on ${egress}). The frames for ${macToString(g.sentTo)} are nobody's, so the next hop never takes them and nothing comes back.` +
+        (n
+          ? ` The gateway's neighbour entry for ${ip(g.hop)} holds ${n.lladdr ?? 'no address'} (${n.states.join(', ')})${fixed ? ': a static entry, which ARP never corrects — left from a router that was replaced, or written for another one' : ': a stale entry the kernel has not yet replaced'}.`
+          : ' The snapshot has no neighbour table to show the entry (ip neigh).'),
+      uniqueEvidence(evidence, 12),
+      [
+        `ip neigh replace ${ip(g.hop)} lladdr ${macToString(right.mac)} dev ${egress}  # or let ARP resolve it: ip neigh del ${ip(g.hop)} dev ${egress}`,
+        ...(fixed ? ['# a static entry comes back at boot from wherever it was configured (netplan, /etc/network/interfaces, a script): remove it there too'] : []),
+      ],
+      g.flows,
+    );
+  });
+}
+
+function unresolvedFindings(ctx: CheckContext) {
+  const byHop = new Map<number, { flows: AssembledFlow[]; egress: string; inferred: boolean; conflict: { asker: number; claims: ArpClaim[] } | null }>();
+  for (const f of ctx.flows) {
+    if (f.disposition !== 'stopped-at-gateway') continue;
+    const d = f.trace?.disposition;
+    if (!d || d.kind !== 'forwarded') continue;
+    // Without routes in the snapshot the next hop is unknown: the address the gateway itself kept asking for there.
+    const hop = d.nextHop ?? askedForByGateway(ctx, d.egress);
+    if (hop === null) continue;
+    // A DNAT backend that does not answer is dnat-backend-unreachable's.
+    if (f.trace!.rewrites.some((r) => r.kind === 'DNAT' && r.after.dst === hop)) continue;
+    const e = ctx.ifaceIndex(d.egress);
+    const unanswered = e >= 0 ? unansweredArp(ctx, e, hop) : null;
+    const n = neighbour(ctx, hop);
+    // A conflict over the address the gateway asks from explains the silence better than a hop that is down.
+    const conflict = e >= 0 ? conflictingAsker(ctx, f, e, hop) : null;
+    if (!unanswered && !(n && isUnresolvedState(n.states)) && !conflict) continue;
+    const g = byHop.get(hop) ?? { flows: [], egress: d.egress, inferred: d.nextHop === null, conflict: null };
+    g.flows.push(f);
+    g.conflict ??= conflict;
+    byHop.set(hop, g);
+  }
+  const out = [];
+  for (const [hop, g] of byHop) {
+    if (g.conflict) {
+      out.push(conflictFinding(ctx, hop, g.egress, g.flows, g.conflict));
+      continue;
+    }
+    const e = ctx.ifaceIndex(g.egress);
+    const q = e >= 0 ? unansweredArp(ctx, e, hop) : null;
+    const n = neighbour(ctx, hop);
+    const evidence: Evidence[] = [];
+    if (q) evidence.push(...arpEvidence(ctx, q, `the gateway asks for its next hop on ${g.egress}; no reply`));
+    if (n) evidence.push({ kind: 'neighbour', file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.lladdr ?? ''} ${n.states.join(',')}`.replace(/\s+/g, ' ') });
+    const route = ctx.snapshot?.host.routes.find((r) => r.family === 4 && r.via === hop);
+    if (route) evidence.push({ kind: 'route', file: route.source.file, line: route.source.line, text: route.text });
+    out.push(
+      finding(
+        'egress-neighbor-unresolved',
+        'error',
+        q && !g.inferred ? 'confirmed' : 'likely',
+        `The next hop ${ip(hop)} on ${g.egress} does not answer ARP`,
+        `${plural(g.flows.length, 'flow')} should leave by ${g.egress} via ${ip(hop)}, but ${q ? `the gateway's ${plural(q.requests, 'ARP request')} for it went unanswered` : 'its neighbour entry is unresolved'}, so the translated packets never left.` +
+          (g.inferred ? ` The snapshot has no routes: ${ip(hop)} is taken for the next hop because it is the address the gateway kept asking for on ${g.egress}; \`ip route\` confirms it.` : ''),
+        uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, g.flows)], 16),
+        [
+          `ip neigh show ${ip(hop)} dev ${g.egress}; arping -I ${g.egress} -c 3 ${ip(hop)}  # is the upstream gateway up?`,
+          `# if the default route names the wrong address: ip route replace default via <correct-gateway> dev ${g.egress}`,
+        ],
+        g.flows,
+      ),
+    );
+  }
+  return out;
+}
 
 function conflictFinding(ctx: CheckContext, hop: number, egress: string, flows: AssembledFlow[], c: { asker: number; claims: ArpClaim[] }) {
   const e = ctx.ifaceIndex(egress);

@@ -4,7 +4,8 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
 import { hairpinUnmasqueraded, plural, uTurned } from '../flow-facts.js';
-import { arpEvidence, claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
+import type { Neighbour } from '../../model/host.js';
+import { arpEvidence, staleNextHopMac, staticNextHopEntry, claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { ArpClaim, ArpQuestion } from '../../correlate/arp-tracker.js';
 import type { QuotedError } from '../../correlate/connection.js';
@@ -74,6 +75,8 @@ interface Facts {
   readonly vpcSide: boolean;
   /** Hosts the flows went to that asked by ARP for another next hop than the gateway: their route back avoids it. */
   readonly detours: readonly Detour[];
+  /** A static neighbour entry the flows were sent by: if the next hop changed its MAC, the entry still holds the old one. */
+  readonly staticHop: Neighbour | null;
 }
 
 /** A host a flow went to that asked, on the interface the flow left by, for an address that is not the gateway's. */
@@ -132,6 +135,7 @@ function factsOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: Readon
     conflicts: [...conflicts.values()],
     vpcSide: inside !== null && flows.every((f) => ctx.ifaceName(f.egress!.iface) === inside),
     detours: detoursOf(ctx, unanswered, own),
+    staticHop: unanswered.map((f) => staticNextHopEntry(ctx, f)).find((n) => n !== null) ?? null,
   };
 }
 
@@ -184,6 +188,9 @@ function detailOf(ctx: CheckContext, x: Facts): string {
       .map((d) => `${ipv4ToString(d.host)} asked by ARP who has ${ipv4ToString(d.q.target)}${d.answered ? '' : ` and nobody answered (${plural(d.q.requests, 'request')} for it)`}`)
       .join('; ')}: its route back goes that way, not through the gateway, whose conntrack alone can undo the NAT${x.detours.some((d) => !d.answered) ? ' — and it leads nowhere' : ''}.`;
   }
+  if (x.staticHop) {
+    text += ` The gateway reaches its next hop ${x.staticHop.address} through a static neighbour entry (${x.staticHop.lladdr}, PERMANENT): if that router was replaced or its MAC changed, the frames go to nobody — the captures hold no ARP to tell.`;
+  }
   return (
     text +
     (x.vpcSide
@@ -196,6 +203,8 @@ function evidenceOf(ctx: CheckContext, x: Facts): Evidence[] {
   const evidence: Evidence[] = [];
   for (const c of x.conflicts) evidence.push(...c.claims.slice(0, 2).map((k) => claimEvidence(ctx, k)));
   for (const d of x.detours.slice(0, 2)) evidence.push(...arpEvidence(ctx, d.q, `${ipv4ToString(d.host)} resolves its next hop for the replies: not the gateway`));
+  const n = x.staticHop;
+  if (n) evidence.push({ kind: 'neighbour', file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.lladdr ?? ''} ${n.states.join(',')}`.replace(/\s+/g, ' ') });
   // Refusals first: what the far side said, and (where captured) the gateway relaying it back.
   for (const f of x.refused.slice(0, 6)) {
     const { arrived, relayed } = x.errors.get(f)!;
@@ -228,6 +237,10 @@ function fixesOf(ctx: CheckContext, x: Facts): string[] {
     if (f && !x.conflicts.length) {
       fixes.push(`arping -U -c 3 -I ${ctx.ifaceName(f.egress!.iface)} ${ipv4ToString(f.observed!.src)}  # if the gateway restarted or moved (a new MAC), the upstream may still send ${ipv4ToString(f.observed!.src)}'s replies to the old one`);
     }
+  }
+  if (x.staticHop) {
+    const n = x.staticHop;
+    fixes.push(`arping -c 3 -I ${n.dev} ${n.address}  # the MAC that answers: is it ${n.lladdr}? if not, ip neigh replace ${n.address} lladdr <that MAC> dev ${n.dev} (or ip neigh del ${n.address} dev ${n.dev})`);
   }
   const gw = gatewayAddressOn(ctx, x.flows[0]!.egress!.iface);
   for (const d of x.detours.slice(0, 2)) {
@@ -265,6 +278,8 @@ export const upstreamNoReply: Check = {
       if (hairpinUnmasqueraded(ctx, f)) return false;
       // So is one routed back out the interface it came in by: it never went upstream (no-route's).
       if (uTurned(ctx, f)) return false;
+      // And one sent to a MAC its next hop does not speak from: a stale neighbour entry (egress-neighbor-unresolved's).
+      if (staleNextHopMac(ctx, f)) return false;
       return true;
     });
     if (!flows.length) return [];
