@@ -274,6 +274,17 @@ garp() { # ns iface address
   printf "$frame" | ip netns exec "$1" socat -u - "INTERFACE:$2" || true
 }
 
+# A sink on the remote's bulk port for long-lived connections (what arrives is read and thrown away); returns once it listens.
+remote_sink() {
+  bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'cat >/dev/null'
+  for _ in $(seq 50); do rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && break; sleep 0.1; done
+}
+
+# A long-lived TCP connection from namespace $1 in the background: $3 lines "$2-<n>", one every $4 s, to socat address $5.
+ticker() { # ns tag count interval address
+  bg_in "$1" bash -c "for i in \$(seq $3); do echo $2-\$i; sleep $4; done | socat -u - '$5'"
+}
+
 TRAFFIC_PIDS=()
 spawn() { "$@" & TRAFFIC_PIDS+=("$!"); }
 join() { local p; for p in "${TRAFFIC_PIDS[@]}"; do wait "$p" || true; done; TRAFFIC_PIDS=(); }
@@ -624,11 +635,10 @@ run_scenario() { # outdir scenario index
       # table full, dropping packet"). The eight go on ticking through the capture on their entries; nothing new
       # passes. nf_conntrack_max is global and writable only from the initial namespace: lowered to the
       # gateway's count here, restored by teardown.
-      bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'cat >/dev/null'
-      for _ in $(seq 50); do rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && break; sleep 0.1; done
+      remote_sink
       local k
       for k in $(seq 8); do
-        bg_in "$NS_APP2" bash -c "for i in \$(seq 60); do echo hold-$k-\$i; sleep 0.4; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
+        ticker "$NS_APP2" "hold-$k" 60 0.4 "TCP:$REMOTE:$BULK_TCP"
       done
       for _ in $(seq 50); do [[ $(gw conntrack -C) -ge 8 ]] && break; sleep 0.1; done
       sleep 0.3
@@ -657,8 +667,8 @@ run_scenario() { # outdir scenario index
         if rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && app2 ss -Hltn "sport = :$BULK_FWD_TCP" | grep -q .; then break; fi
         sleep 0.1
       done
-      bg_in "$NS_APP" bash -c "for i in \$(seq 40); do echo tick-\$i; sleep 0.3; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
-      bg_in "$NS_RT" bash -c "for i in \$(seq 40); do echo tock-\$i; sleep 0.3; done | socat -u - 'TCP:$EIP2:$BULK_FWD_TCP,bind=$CLIENT'"
+      ticker "$NS_APP" tick 40 0.3 "TCP:$REMOTE:$BULK_TCP"
+      ticker "$NS_RT" tock 40 0.3 "TCP:$EIP2:$BULK_FWD_TCP,bind=$CLIENT"
       sleep 0.5 ;;
     conntrack-flushed-loose)
       # The conntrack table is flushed under live connections on a gateway that takes connections up in mid-stream
@@ -667,29 +677,26 @@ run_scenario() { # outdir scenario index
       # port and goes on; app2's, SNATed by the subnet's rule with --random-fully, leaves from another port, which the
       # remote knows nothing of: it answers with a reset, and app2's connection is gone.
       gw sysctl -qw net.netfilter.nf_conntrack_tcp_loose=1
-      bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'cat >/dev/null'
-      for _ in $(seq 50); do rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && break; sleep 0.1; done
-      bg_in "$NS_APP" bash -c "for i in \$(seq 40); do echo tick-\$i; sleep 0.3; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
-      bg_in "$NS_APP2" bash -c "for i in \$(seq 40); do echo tock-\$i; sleep 0.3; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
+      remote_sink
+      ticker "$NS_APP" tick 40 0.3 "TCP:$REMOTE:$BULK_TCP"
+      ticker "$NS_APP2" tock 40 0.3 "TCP:$REMOTE:$BULK_TCP"
       sleep 0.5 ;;
     conntrack-flushed-leak)
       # The conntrack table is flushed under live connections with nf_conntrack_tcp_loose=0 and no INVALID rule: the
       # established connections' next segments are INVALID, never NATed, and FORWARD lets them through — app's
       # leave the outside interface from its private address, which the remote cannot answer.
       gw sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
-      bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'cat >/dev/null'
-      for _ in $(seq 50); do rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && break; sleep 0.1; done
-      bg_in "$NS_APP" bash -c "for i in \$(seq 40); do echo tick-\$i; sleep 0.3; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
+      remote_sink
+      ticker "$NS_APP" tick 40 0.3 "TCP:$REMOTE:$BULK_TCP"
       sleep 0.5 ;;
     snat-ports-exhausted)
       # The subnet's SNAT may use two ports only, and app2 holds both with long-lived connections to the remote's
       # bulk port: a third connection to the same remote port has no free tuple left.
       ipt -t nat -I SHARED_SNAT 1 -s "$IN_CIDR" -o "$OUT_IF" -p tcp -j SNAT --to-source "$EIP2:40000-40001"
-      bg_in "$NS_RT" socat "TCP-LISTEN:$BULK_TCP,bind=$REMOTE,reuseaddr,fork" SYSTEM:'cat >/dev/null'
-      for _ in $(seq 50); do rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && break; sleep 0.1; done
+      remote_sink
       local k
       for k in 1 2; do
-        bg_in "$NS_APP2" bash -c "for i in \$(seq 40); do echo hold-$k-\$i; sleep 0.4; done | socat -u - 'TCP:$REMOTE:$BULK_TCP'"
+        ticker "$NS_APP2" "hold-$k" 40 0.4 "TCP:$REMOTE:$BULK_TCP"
       done
       sleep 0.5 ;;
     backend-route-elsewhere)
