@@ -8,6 +8,8 @@ import type { CheckContext } from './check.js';
 import { cidrContains } from '../model/address.js';
 import type { InterfaceAddress } from '../model/host.js';
 import { frameEvidence, ruleEvidence } from './evidence.js';
+import { gatewayOwnAddresses } from './arp-facts.js';
+import type { QuotedError } from '../correlate/connection.js';
 
 export function droppedBy(f: AssembledFlow, reason: DropReason): boolean {
   return f.trace?.disposition.kind === 'dropped' && f.trace.disposition.reason === reason;
@@ -51,6 +53,51 @@ export function replyTrace(ctx: CheckContext, f: AssembledFlow): Trace | null {
   }
   replyTraces.set(f, t);
   return t;
+}
+
+const errorTraces = new WeakMap<AssembledFlow, { readonly error: QuotedError; readonly trace: Trace } | null>();
+
+/**
+ * An ICMP error about the flow from a host beyond the gateway (fragmentation needed, unreachable, time exceeded) that
+ * arrived on its egress and never left by its ingress, and what the gateway does to it: conntrack finds the flow's
+ * connection in the error's quoted header (RELATED), undoes the NAT on it, and routes it to the flow's source, so
+ * FORWARD sees it from the host that sent it. Null when there is none, or it was relayed; worked out once per flow.
+ */
+export function unrelayedErrorTrace(ctx: CheckContext, f: AssembledFlow): { readonly error: QuotedError; readonly trace: Trace } | null {
+  const known = errorTraces.get(f);
+  if (known !== undefined) return known;
+  let v: { error: QuotedError; trace: Trace } | null = null;
+  const e = unrelayedError(ctx, f);
+  if (ctx.snapshot && e) {
+    const trace = simulate(
+      { ingress: ctx.ifaceName(e.iface), src: e.src, dst: f.original.src, proto: Proto.ICMP, sport: 0, dport: 0, icmpType: e.type, icmpCode: e.code, icmpId: -1, size: 576, df: false, state: 'related', mark: 0 },
+      ctx.snapshot,
+      { assumeEgress: ctx.ifaceName(f.ingressIface), assumeEgressWhy: 'the way the flow came in' },
+    );
+    v = { error: e, trace };
+  }
+  errorTraces.set(f, v);
+  return v;
+}
+
+/** The first ICMP error about the flow from a host beyond the gateway that arrived on its egress and never left by its ingress. */
+export function unrelayedError(ctx: CheckContext, f: AssembledFlow): QuotedError | null {
+  const egress = f.egress?.iface ?? -1;
+  if (egress < 0 || f.ingressIface < 0 || egress === f.ingressIface) return null;
+  const own = gatewayOwnAddresses(ctx);
+  const e = f.errors.find((x) => !own.has(x.src) && x.iface === egress && x.dir === Dir.IN);
+  return e && !f.errors.some((x) => x.iface === f.ingressIface && x.dir === Dir.OUT && x.t >= e.t) ? e : null;
+}
+
+/** An ICMP error about the flow came from beyond and the gateway did not relay it, and the snapshot does not say why. */
+export function errorSwallowedUnruled(ctx: CheckContext, f: AssembledFlow): boolean {
+  return unrelayedError(ctx, f) !== null && !errorsDroppedInForward(ctx, f);
+}
+
+/** The flow's ICMP errors from beyond were dropped in filter FORWARD (RELATED not accepted): the sender never hears of them. */
+export function errorsDroppedInForward(ctx: CheckContext, f: AssembledFlow): boolean {
+  const d = unrelayedErrorTrace(ctx, f)?.trace.disposition;
+  return d?.kind === 'dropped' && d.reason === 'forward-chain';
 }
 
 /** A flow whose replies arrived and were not forwarded back, though the rules (as far as the snapshot holds them) would let them through. */

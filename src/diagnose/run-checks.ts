@@ -2,11 +2,11 @@ import type { Finding, Severity } from '../model/analysis.js';
 import type { Check, CheckContext } from './check.js';
 import { CHECKS } from './checks/index.js';
 import type { AssembledFlow } from '../correlate/flow-assembly.js';
-import { repliesStoppedUnruled } from './flow-facts.js';
+import { errorSwallowedUnruled, repliesStoppedUnruled } from './flow-facts.js';
 
 /**
- * Flows that stopped at the gateway (requests, or replies on their way back) that no error finding names,
- * and that the snapshot would have forwarded: their trace (the replies' too) ends forwarded, or there is none.
+ * Flows that stopped at the gateway (requests, replies on their way back, or ICMP errors about them from beyond) that
+ * no error finding names, and that the snapshot would have forwarded: their trace (the replies' too) ends forwarded, or there is none.
  */
 function unexplainedStops(ctx: CheckContext, findings: readonly Finding[]): AssembledFlow[] {
   const named = new Set<string>();
@@ -14,7 +14,7 @@ function unexplainedStops(ctx: CheckContext, findings: readonly Finding[]): Asse
   return ctx.flows.filter((f) => {
     if (named.has(f.id)) return false;
     if (f.disposition === 'stopped-at-gateway') return f.trace?.disposition.kind !== 'dropped' && f.trace?.disposition.kind !== 'local';
-    return repliesStoppedUnruled(ctx, f);
+    return repliesStoppedUnruled(ctx, f) || errorSwallowedUnruled(ctx, f);
   });
 }
 

@@ -23,7 +23,7 @@ ALL_SCENARIOS=(
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
-  conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac
+  conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -78,6 +78,7 @@ scenario_spec() {
     snat-ports-exhausted) echo "snat-ports-exhausted|vpc|pcap" ;;
     backend-route-elsewhere) echo "upstream-no-reply|lan|pcap-nano" ;;
     nexthop-stale-mac) echo "egress-neighbor-unresolved|vpc|pcapng" ;;
+    pmtu-blackhole) echo "forward-chain-drop|lan|pcap" ;;
     *) return 1 ;;
   esac
 }
@@ -708,6 +709,26 @@ run_scenario() { # outdir scenario index
       # MAC is no longer there. What the gateway routes through the next hop leaves addressed to that MAC and the
       # router ignores it (not its address); on-link hosts, resolved by ARP as usual, are reached.
       gw ip neigh replace "$NEXTHOP" lladdr 02:00:5e:00:53:99 nud permanent dev "$OUT_IF" ;;
+    pmtu-blackhole)
+      # A path MTU black hole: FORWARD (policy DROP) lets the inside out, port forwards in, and ESTABLISHED back —
+      # not RELATED. A host beyond the router (FAR, in a namespace of its own) sits behind a 1280-byte link: the
+      # router answers large DF packets for it with ICMP fragmentation needed, which the gateway, as RELATED, drops.
+      # The app never learns the path's MTU; small packets pass.
+      local ns_far="${NS_GW%-gw}-far"
+      ip netns add "$ns_far"
+      NAMESPACES+=("$ns_far")
+      ip -n "$ns_far" link set lo up
+      ip link add name far0 netns "$NS_RT" mtu 1280 type veth peer name eth0 netns "$ns_far" mtu 1280
+      rt sysctl -qw net.ipv4.ip_forward=1
+      rt ip addr add "${FAR%.*}.1/24" dev far0
+      rt ip link set far0 up
+      ip -n "$ns_far" addr add "$FAR/24" dev eth0
+      ip -n "$ns_far" link set eth0 up
+      ip -n "$ns_far" route add default via "${FAR%.*}.1"
+      ipt -P FORWARD DROP
+      ipt -A FORWARD -i "$IN_IF" -o "$OUT_IF" -j ACCEPT
+      ipt -A FORWARD -m conntrack --ctstate DNAT -j ACCEPT
+      ipt -A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT ;;
     snapshot-backend-mismatch)
       # Another component on the node uses the nft backend, so an nft nat table exists (empty); Kube-OVN's own
       # rules live in legacy. iptables-nft then shows empty nat chains and only warns about legacy tables.
@@ -790,6 +811,11 @@ run_scenario() { # outdir scenario index
     snat-ports-exhausted)
       standard_traffic
       spawn bash -c "echo more | timeout 4 ip netns exec '$NS_APP2' socat -T 2 - 'TCP:$REMOTE:$BULK_TCP,connect-timeout=3' || true"
+      join ;;
+    pmtu-blackhole)
+      standard_traffic
+      spawn ping_from "$NS_APP" -c 3 -i 0.3 -s 56 "$FAR"
+      spawn ping_from "$NS_APP2" -c 3 -i 0.3 -M "do" -s 1400 "$FAR"
       join ;;
     *) standard_traffic ;;
   esac

@@ -809,6 +809,20 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'pmtu-blackhole': (b) => {
+    // FORWARD (policy DROP) accepts ESTABLISHED, not RELATED: the router's fragmentation needed (mtu 1280) for app2's
+    // large DF pings to FAR arrives on E and never leaves I; app's small pings to FAR are answered.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(file(b, 'iptables-save.txt')).toMatch(/^:FORWARD DROP/m);
+    expect(file(b, 'iptables-save.txt')).toMatch(/--ctstate ESTABLISHED -j ACCEPT$/m);
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/RELATED/);
+    expect(count(b, on(E, 'in'), (p) => p.icmpType === 3 && p.icmpCode === 4 && p.icmpMtu === 1280 && p.src === a.nexthop)).toBeGreaterThan(0);
+    expect(count(b, on(I, 'out'), (p) => p.icmpType === 3)).toBe(0);
+    expect(count(b, on(I, 'in'), (p) => p.src === a.app2 && p.dst === a.far && p.icmpType === 8 && (p.ipLen ?? 0) > 1280)).toBe(3);
+    expect(count(b, on(I, 'out'), echoReply(a.far, a.app))).toBe(3);
+    expectClientToEipDelivered(b);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

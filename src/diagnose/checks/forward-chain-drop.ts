@@ -5,7 +5,7 @@ import { errorEvidence, frameEvidence, policyEvidence, ruleEvidence, sysctlAt, s
 import { ipv4ToString } from '../../model/address.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { NFTABLES_REASON } from '../../gateway/sniff.js';
-import { droppedBy, gatewayResets, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
+import { droppedBy, errorsDroppedInForward, gatewayResets, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
 import type { MayMatch } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 
@@ -22,13 +22,17 @@ export const forwardChainDrop: Check = {
     const stopped = ctx.flows.filter((f) => f.disposition === 'stopped-at-gateway' && droppedBy(f, 'forward-chain'));
     // Flows forwarded one way whose replies FORWARD drops (a rule for one direction, `-i <if> -j DROP`).
     const repliesStopped = ctx.flows.filter((f) => repliesDroppedBy(ctx, f, 'forward-chain'));
-    const flows = [...stopped, ...repliesStopped].sort((a, b) => a.firstT - b.firstT);
+    // Flows forwarded whose ICMP errors from beyond (fragmentation needed above all) FORWARD drops: RELATED not accepted.
+    const errorsStopped = ctx.flows.filter((f) => !stopped.includes(f) && !repliesStopped.includes(f) && errorsDroppedInForward(ctx, f));
+    const flows = [...stopped, ...repliesStopped, ...errorsStopped].sort((a, b) => a.firstT - b.firstT);
     if (!flows.length) return [];
     const evidence: Evidence[] = [];
     const fixes: string[] = [];
     const seen = new Set<string>();
     for (const f of flows) {
-      const t = f.disposition === 'reply-not-returned' ? replyTrace(ctx, f)! : f.trace!;
+      const related = errorsStopped.includes(f) ? unrelayedErrorTrace(ctx, f)! : null;
+      if (related) evidence.push(errorEvidence(ctx, related.error, `about ${f.id}, from beyond the gateway: never relayed to ${ipv4ToString(f.original.src)} — FORWARD drops it (RELATED)`));
+      const t = related ? related.trace : f.disposition === 'reply-not-returned' ? replyTrace(ctx, f)! : f.trace!;
       const d = t.disposition;
       if (d.kind !== 'dropped') continue;
       if (d.rule) {
@@ -52,6 +56,7 @@ export const forwardChainDrop: Check = {
       for (const e of f.errors) if (e.fromGateway && isRejectError(e.type, e.code)) evidence.push(errorEvidence(ctx, e, `REJECT answer for ${f.id}`));
       for (const p of gatewayResets(f)) evidence.push(frameEvidence(ctx, p, `REJECT answer for ${f.id}: a TCP reset the gateway sent in ${ipv4ToString(p.src)}'s name`));
     }
+    if (errorsStopped.length) fixes.unshift('iptables -I FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT  # ICMP errors about tracked connections (RELATED) pass, fragmentation needed among them');
     fixes.push('iptables-save > /etc/iptables/rules.v4  # persist where the distribution restores rules at boot');
     const icmpRejected = flows.some((f) => f.errors.some((e) => e.fromGateway && isRejectError(e.type, e.code)));
     const resetRejected = flows.some((f) => gatewayResets(f).length > 0);
@@ -62,13 +67,18 @@ export const forwardChainDrop: Check = {
         'forward-chain-drop',
         'error',
         'confirmed',
-        'The filter FORWARD chain drops the traffic',
+        stopped.length || repliesStopped.length
+          ? 'The filter FORWARD chain drops the traffic'
+          : errorsStopped.some((f) => unrelayedErrorTrace(ctx, f)!.error.type === 3 && unrelayedErrorTrace(ctx, f)!.error.code === 4)
+            ? 'The filter FORWARD chain drops fragmentation needed (RELATED): a path MTU black hole'
+            : 'The filter FORWARD chain drops the ICMP errors about the flows (RELATED)',
         (stopped.length
           ? `${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} dropped in filter FORWARD${rejected ? ` (REJECT: ${answers} went back on the ingress side)` : ', silently'}.`
           : '') +
           (repliesStopped.length
             ? `${stopped.length ? ' ' : ''}${plural(repliesStopped.length, 'flow')} ${repliesStopped.length === 1 ? 'was' : 'were'} forwarded, but ${repliesStopped.length === 1 ? 'its replies were' : 'their replies were'} dropped in filter FORWARD on their way back.`
-            : ''),
+            : '') +
+          (errorsStopped.length ? ` ${relatedSentence(ctx, errorsStopped)}` : ''),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
         fixes,
         flows,
@@ -113,6 +123,8 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
   for (const f of ctx.snapshot?.files ?? []) if (f.reason === NFTABLES_REASON) evidence.push({ kind: 'note', text: `${f.path}: ${NFTABLES_REASON} — a drop in one of its forward chains would look like this` });
   const stopped = flows.filter((f) => f.disposition === 'stopped-at-gateway');
   const replies = flows.filter((f) => f.disposition === 'reply-not-returned');
+  const swallowed = flows.filter((f) => f.disposition !== 'stopped-at-gateway' && f.disposition !== 'reply-not-returned' && unrelayedError(ctx, f));
+  for (const f of swallowed.slice(0, 4)) evidence.push(errorEvidence(ctx, unrelayedError(ctx, f)!, `about ${f.id}, from beyond the gateway: never relayed to ${ipv4ToString(f.original.src)}`));
   // Resets the gateway sent in the far end's name: a REJECT (--reject-with tcp-reset) the snapshot does not hold.
   const resets = flows.flatMap((f) => gatewayResets(f).map((p) => ({ f, p })));
   for (const { f, p } of resets.slice(0, 4)) evidence.push(frameEvidence(ctx, p, `${f.id}: a TCP reset the gateway sent in ${ipv4ToString(p.src)}'s name, as REJECT --reject-with tcp-reset does`));
@@ -148,6 +160,7 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
   const what: string[] = [];
   if (stopped.length) what.push(`${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} not forwarded`);
   if (replies.length) what.push(`the replies of ${plural(replies.length, 'flow')} arrived and ${replies.length === 1 ? 'was' : 'were'} not forwarded back`);
+  if (swallowed.length) what.push(`the ICMP errors about ${plural(swallowed.length, 'flow')} (${[...new Set(swallowed.map((f) => icmpWords(unrelayedError(ctx, f)!)))].join(', ')}) arrived from beyond and were not relayed back`);
   const sentence = what.join(', and ');
   const why = suspect
     ? `The snapshot holds a rule that would drop them, behind a match natlens cannot evaluate: the ${suspect.rule.chain} rule at ${suspect.rule.file}:${suspect.rule.line} (${suspect.rule.text}${suspect.rule.counters ? `; ${suspect.rule.counters.packets} packets counted` : ''}) — ${suspect.why}.` +
@@ -176,6 +189,7 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
       uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
       [
         ...[...suspects.values()].flatMap((m) => suspectFixes(m)),
+        ...(swallowed.length ? ['iptables -I FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT  # ICMP errors about tracked connections are RELATED: a FORWARD that accepts ESTABLISHED only drops them'] : []),
         'iptables-save -c  # every table with counters: the rule whose counter grows with the lost packets is the one',
         'iptables-legacy-save -c; iptables-nft-save -c  # both backends: rules in either one apply',
         'nft list ruleset  # native nftables tables hook forward too',
@@ -188,6 +202,24 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
       flows,
     ),
   ];
+}
+
+function icmpWords(e: { readonly type: number; readonly code: number; readonly mtu: number }): string {
+  return e.type === 3 && e.code === 4 ? `fragmentation needed${e.mtu ? `, mtu ${e.mtu}` : ''}` : `ICMP type ${e.type} code ${e.code}`;
+}
+
+/** What dropping the flows' ICMP errors (RELATED) means: for fragmentation needed, a path MTU black hole. */
+function relatedSentence(ctx: CheckContext, flows: readonly AssembledFlow[]): string {
+  const errors = flows.map((f) => unrelayedErrorTrace(ctx, f)!.error);
+  const senders = [...new Set(errors.map((e) => ipv4ToString(e.src)))].slice(0, 3).join(', ');
+  const fragNeeded = errors.filter((e) => e.type === 3 && e.code === 4);
+  const mtus = [...new Set(fragNeeded.map((e) => e.mtu).filter((m) => m > 0))];
+  return (
+    `${plural(flows.length, 'flow')} ${flows.length === 1 ? 'was' : 'were'} forwarded, and the ICMP errors ${senders} sent about ${flows.length === 1 ? 'it' : 'them'} were dropped in filter FORWARD: they are RELATED to the flows' connections, and FORWARD accepts ESTABLISHED packets but not RELATED ones.` +
+    (fragNeeded.length
+      ? ` Among them fragmentation needed${mtus.length ? ` (mtu ${mtus.join(', ')})` : ''}: the senders never learn the path's MTU and their large packets never get through — a path MTU black hole (small ones pass).`
+      : '')
+  );
 }
 
 /** The ICMP destination-unreachable code a REJECT rule sends (`--reject-with`, port-unreachable by default); null for others. */

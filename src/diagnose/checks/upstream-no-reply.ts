@@ -3,7 +3,7 @@ import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
-import { hairpinUnmasqueraded, plural, uTurned } from '../flow-facts.js';
+import { hairpinUnmasqueraded, plural, unrelayedError, uTurned } from '../flow-facts.js';
 import type { Neighbour } from '../../model/host.js';
 import { arpEvidence, staleNextHopMac, staticNextHopEntry, claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
@@ -280,6 +280,9 @@ export const upstreamNoReply: Check = {
       if (uTurned(ctx, f)) return false;
       // And one sent to a MAC its next hop does not speak from: a stale neighbour entry (egress-neighbor-unresolved's).
       if (staleNextHopMac(ctx, f)) return false;
+      // One whose ICMP error from beyond the gateway did not relay stopped at the gateway: forward-chain-drop's
+      // (RELATED not accepted), or a stop the snapshot does not explain.
+      if (unrelayedError(ctx, f)) return false;
       return true;
     });
     if (!flows.length) return [];
