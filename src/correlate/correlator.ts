@@ -58,6 +58,11 @@ export interface CorrelatorState {
   ignored: { ipv6: number; nonIp: number; multicast: number; fragments: number; truncated: number; duplicates: number; foreign: number };
   /** Per interface index, frames left out as not the gateway's (`isForeign`). */
   readonly foreignByIface: number[];
+  /**
+   * Of those, by `${iface}|${IPv4 destination}`: the MAC they were addressed to, how many, and the first. Frames for
+   * one of the gateway's own addresses sent to another MAC are a neighbour's stale ARP entry (bounded: FOREIGN_TO_MAX).
+   */
+  readonly foreignTo: Map<string, ForeignDelivery>;
   /** Per interface index, 1 once a frame from or to the gateway's MAC there was seen: that MAC is this capture's. */
   readonly macSeen: Uint8Array;
   packets: number;
@@ -91,6 +96,22 @@ interface RecentMatches {
 
 const RECENT_SIZE = 4096;
 
+/** IPv4 frames left out as another host's (`isForeign`), to one destination on one interface. */
+export interface ForeignDelivery {
+  readonly iface: number;
+  readonly dst: number;
+  /** The MAC the first was addressed to, and its source address. */
+  readonly mac: number;
+  readonly src: number;
+  count: number;
+  readonly file: number;
+  readonly frame: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
+}
+
+const FOREIGN_TO_MAX = 1024;
+
 /** Some interface is fed by more than one capture: remember matched packets from now on (`recentlyMatched`). */
 export function keepRecentMatches(s: CorrelatorState): void {
   s.recent ??= {
@@ -123,6 +144,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     unseenCopies: 0,
     ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0, duplicates: 0, foreign: 0 },
     foreignByIface: [],
+    foreignTo: new Map(),
     macSeen: new Uint8Array(256),
     packets: 0,
     baseSec: -1,
@@ -287,6 +309,7 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   if ((arrival === Dir.UNKNOWN || f[at + Row.PACKET_TYPE] === PacketType.OTHERHOST) && isForeign(s, f, at, iface)) {
     s.ignored.foreign++;
     s.foreignByIface[iface] = (s.foreignByIface[iface] ?? 0) + 1;
+    noteForeign(s, f, at, iface);
     return;
   }
   const proto = f[at + Row.PROTO]!;
@@ -794,6 +817,27 @@ function sampleUnmatched(s: CorrelatorState, i: number, id: number, kept: number
     s.ring.kept[i] = kept;
   }
   addSample(s, id, kept);
+}
+
+/** Count a foreign IPv4 frame by interface and destination (`foreignTo`). */
+function noteForeign(s: CorrelatorState, f: Float64Array, at: number, iface: number): void {
+  const dst = f[at + Row.DST]!;
+  const k = `${iface}|${dst}`;
+  const d = s.foreignTo.get(k);
+  if (d) d.count++;
+  else if (s.foreignTo.size < FOREIGN_TO_MAX) {
+    s.foreignTo.set(k, {
+      iface,
+      dst,
+      mac: f[at + Row.DST_MAC]!,
+      src: f[at + Row.SRC]!,
+      count: 1,
+      file: f[at + Row.FILE]!,
+      frame: f[at + Row.FRAME]!,
+      tsSec: f[at + Row.TS_SEC]!,
+      tsNsec: f[at + Row.TS_NSEC]!,
+    });
+  }
 }
 
 /** An unmatched packet's direction when the link layer did not say: by the gateway's own addresses. */

@@ -30,6 +30,7 @@ const UNTELLABLE: Record<string, { warning?: string; why: string }> = {
   'stale-conntrack|every iptables listing': { why: 'stale means "not what the rules say now": without rules, nothing to compare with' },
   'iface-forwarding-off|ip addr': { warning: 'sll2-unnamed', why: 'an -i any capture names interfaces by index only; ip addr is what names them' },
   'snat-ports-exhausted|every iptables listing': { why: 'the SNAT rule\'s port range is the proof: without rules, the stop stays unexplained (forward-chain-drop, likely)' },
+  'eip-stale-arp-upstream|ip addr': { why: 'ip addr names the gateway\'s MACs: without it the frames sent to the old MAC are not told from its own, and the stop stays unexplained (forward-chain-drop, possible)' },
   'rp-filter-drop|ip route': { why: 'the route back to the source is the proof; without routes the stop stays unexplained (forward-chain-drop, possible)' },
 };
 

@@ -57,3 +57,18 @@ describe.skipIf(!LAB_AVAILABLE)('egress-neighbor-unresolved: a next hop at a MAC
     expect(f.fix).toContain(`arping -c 3 -I ${lab.outside} ${lab.addresses.nexthop}  # the MAC that answers: is it ${STALE}? if not, ip neigh replace ${lab.addresses.nexthop} lladdr <that MAC> dev ${lab.outside} (or ip neigh del ${lab.addresses.nexthop} dev ${lab.outside})`);
   });
 });
+
+describe.skipIf(!LAB_AVAILABLE)('upstream-no-reply: the upstream holds an old MAC for the EIP (lab eip-stale-arp-upstream)', () => {
+  it('confirmed by the frames that came back addressed to another MAC; the gratuitous ARP first in the fix', async () => {
+    const dir = join(await labOutput(), 'eip-stale-arp-upstream');
+    const lab = readLabJson(dir);
+    const a = await analyze([dir]);
+    const f = a.findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['upstream-no-reply', 'confirmed']);
+    expect(f.title).toBe(`What comes back for ${lab.addresses.eip} is addressed to 02:00:5e:00:53:aa, not to the gateway: the upstream's ARP entry for it is stale`);
+    expect(f.evidence.some((e) => e.kind === 'frame' && e.summary.startsWith(`${lab.addresses.remote} > ${lab.addresses.eip} addressed to 02:00:5e:00:53:aa`))).toBe(true);
+    expect(f.fix[0]!.startsWith(`arping -U -c 3 -I ${lab.outside} ${lab.addresses.eip}  # announce`)).toBe(true);
+    // Only the flows through that EIP.
+    for (const id of f.flows) expect(a.flows.find((x) => x.id === id)!.observed!.src).toBe(lab.addresses.eip);
+  });
+});

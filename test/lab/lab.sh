@@ -23,7 +23,7 @@ ALL_SCENARIOS=(
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
-  conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole
+  conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -79,6 +79,7 @@ scenario_spec() {
     backend-route-elsewhere) echo "upstream-no-reply|lan|pcap-nano" ;;
     nexthop-stale-mac) echo "egress-neighbor-unresolved|vpc|pcapng" ;;
     pmtu-blackhole) echo "forward-chain-drop|lan|pcap" ;;
+    eip-stale-arp-upstream) echo "upstream-no-reply|vpc|pcap-nano" ;;
     *) return 1 ;;
   esac
 }
@@ -729,6 +730,11 @@ run_scenario() { # outdir scenario index
       ipt -A FORWARD -i "$IN_IF" -o "$OUT_IF" -j ACCEPT
       ipt -A FORWARD -m conntrack --ctstate DNAT -j ACCEPT
       ipt -A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT ;;
+    eip-stale-arp-upstream)
+      # The router's ARP entry for EIP holds a MAC the gateway no longer has (its interface got a new one: a restarted
+      # NAT gateway pod's macvlan), kept as a permanent entry for the test's length, as a router with a long ARP timeout
+      # would: what it sends to EIP arrives addressed to the old MAC, and the gateway's kernel drops it.
+      rt ip neigh replace "$EIP" lladdr 02:00:5e:00:53:aa dev up0 nud permanent ;;
     snapshot-backend-mismatch)
       # Another component on the node uses the nft backend, so an nft nat table exists (empty); Kube-OVN's own
       # rules live in legacy. iptables-nft then shows empty nat chains and only warns about legacy tables.

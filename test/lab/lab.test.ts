@@ -823,6 +823,20 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'eip-stale-arp-upstream': (b) => {
+    // The router holds an old MAC for EIP: what app sends through its floating IP leaves E, and what comes back for EIP
+    // (replies, the client's pings) arrives on E addressed to that MAC, which is none of the gateway's: nothing of it
+    // leaves I. EIP2's traffic, resolved by ARP, passes.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
+    expect(count(b, (p) => p.ifName === E && p.dst === a.eip && p.src === a.remote)).toBeGreaterThan(0);
+    expect(count(b, on(I, 'out'), (p) => p.src === a.remote && p.dst === a.app)).toBe(0);
+    const addr = JSON.parse(file(b, 'ip-addr.json')) as { ifname: string; address: string }[];
+    expect(addr.find((x) => x.ifname === E)!.address).not.toBe('02:00:5e:00:53:aa');
+    expect(count(b, on(E, 'out'), echoRequest(a.eip2, a.remote))).toBe(5);
+    expect(count(b, on(I, 'out'), echoReply(a.remote, a.app2))).toBe(5);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

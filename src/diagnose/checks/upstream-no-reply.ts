@@ -1,5 +1,7 @@
 import type { Evidence } from '../../model/analysis.js';
-import { ipv4ToString } from '../../model/address.js';
+import { ipv4ToString, macToString } from '../../model/address.js';
+import { isoNs } from '../../model/time.js';
+import type { ForeignDelivery } from '../../correlate/correlator.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
@@ -77,6 +79,8 @@ interface Facts {
   readonly detours: readonly Detour[];
   /** A static neighbour entry the flows were sent by: if the next hop changed its MAC, the entry still holds the old one. */
   readonly staticHop: Neighbour | null;
+  /** Frames for the addresses the replies must come back to, captured arriving addressed to a MAC that is not the gateway's. */
+  readonly misaddressed: readonly ForeignDelivery[];
 }
 
 /** A host a flow went to that asked, on the interface the flow left by, for an address that is not the gateway's. */
@@ -103,6 +107,22 @@ function detoursOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: Read
     }
   }
   return [...out.values()].sort((a, b) => Number(a.answered) - Number(b.answered));
+}
+
+/**
+ * What came back for the flows' translated source addresses addressed to another MAC than the gateway's: the frames a
+ * promiscuous capture holds and the kernel drops (not for this host). The upstream's ARP entry for the address is
+ * stale — the gateway's interface got a new MAC (a restarted Kube-OVN NAT gateway pod's macvlan net1, a replaced
+ * NIC) and the router still sends to the old one until its cache expires.
+ */
+function misaddressedOf(ctx: CheckContext, flows: readonly AssembledFlow[]): ForeignDelivery[] {
+  const out = new Map<string, ForeignDelivery>();
+  for (const f of flows) {
+    const k = `${f.egress!.iface}|${f.observed!.src}`;
+    const d = ctx.correlation.state.foreignTo.get(k);
+    if (d) out.set(k, d);
+  }
+  return [...out.values()];
 }
 
 function factsOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: ReadonlySet<number>): Facts {
@@ -136,6 +156,7 @@ function factsOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: Readon
     vpcSide: inside !== null && flows.every((f) => ctx.ifaceName(f.egress!.iface) === inside),
     detours: detoursOf(ctx, unanswered, own),
     staticHop: unanswered.map((f) => staticNextHopEntry(ctx, f)).find((n) => n !== null) ?? null,
+    misaddressed: misaddressedOf(ctx, unanswered),
   };
 }
 
@@ -147,6 +168,8 @@ function destinationRefuses(x: Facts): boolean {
 }
 
 function titleOf(x: Facts): string {
+  const m = x.misaddressed[0];
+  if (m) return `What comes back for ${ipv4ToString(m.dst)} is addressed to ${macToString(m.mac)}, not to the gateway: the upstream's ARP entry for it is stale`;
   if (x.conflicts.length) return `Another host answers for ${list(x.conflicts.map((c) => ipv4ToString(c.address)))}: the replies go to it, not to the gateway`;
   const dsts = [...new Set(x.flows.map((f) => ipv4ToString(f.observed!.dst)))];
   const d = x.detours[0];
@@ -182,6 +205,9 @@ function detailOf(ctx: CheckContext, x: Facts): string {
     const claimed = x.conflicts.map((c) => `${ipv4ToString(c.address)} is also claimed on ${ctx.ifaceName(c.iface)} by ${claimMacs(c.claims)}`).join('; ');
     text += ` An address conflict explains it: ${claimed} (ARP from a MAC that is none of the gateway's), so the upstream's ARP cache may send the replies there.`;
   }
+  for (const m of x.misaddressed.slice(0, 2)) {
+    text += ` ${plural(m.count, 'frame')} for ${ipv4ToString(m.dst)} did arrive on ${ctx.ifaceName(m.iface)}, addressed to ${macToString(m.mac)}, which is none of the gateway's MACs: the kernel takes them for another host's and drops them. The upstream's ARP cache holds an old MAC for ${ipv4ToString(m.dst)} — the interface got a new one (a restarted NAT gateway pod's macvlan, a replaced NIC) and the router sends there until its entry expires.`;
+  }
   if (x.detours.length) {
     text += ` ${x.detours
       .slice(0, 3)
@@ -201,6 +227,16 @@ function detailOf(ctx: CheckContext, x: Facts): string {
 
 function evidenceOf(ctx: CheckContext, x: Facts): Evidence[] {
   const evidence: Evidence[] = [];
+  for (const m of x.misaddressed.slice(0, 2)) {
+    evidence.push({
+      kind: 'frame',
+      file: ctx.files[m.file]!,
+      iface: ctx.ifaceName(m.iface),
+      frame: m.frame,
+      time: isoNs(m.tsSec, m.tsNsec),
+      summary: `${ipv4ToString(m.src)} > ${ipv4ToString(m.dst)} addressed to ${macToString(m.mac)} — not the gateway's MAC: left out by the kernel (${plural(m.count, 'frame')})`,
+    });
+  }
   for (const c of x.conflicts) evidence.push(...c.claims.slice(0, 2).map((k) => claimEvidence(ctx, k)));
   for (const d of x.detours.slice(0, 2)) evidence.push(...arpEvidence(ctx, d.q, `${ipv4ToString(d.host)} resolves its next hop for the replies: not the gateway`));
   const n = x.staticHop;
@@ -223,7 +259,10 @@ function evidenceOf(ctx: CheckContext, x: Facts): Evidence[] {
 }
 
 function fixesOf(ctx: CheckContext, x: Facts): string[] {
-  const fixes = x.conflicts.map((c) => otherHolderFix(ctx, c.iface, c.address, c.claims, 'the router'));
+  const fixes = x.misaddressed.map(
+    (m) => `arping -U -c 3 -I ${ctx.ifaceName(m.iface)} ${ipv4ToString(m.dst)}  # announce ${ipv4ToString(m.dst)} at the gateway's MAC: the upstream updates its ARP entry (or clear it on the router: ip neigh del ${ipv4ToString(m.dst)} dev <its interface>)`,
+  );
+  fixes.push(...x.conflicts.map((c) => otherHolderFix(ctx, c.iface, c.address, c.claims, 'the router')));
   if (x.refused.length) {
     const dst = x.refusedDsts[0];
     fixes.push(`# ${list(x.senders)} refuses with ICMP ${x.kinds.join(', ')}: check the firewall there and that the service listens (from the gateway: ping -c 3 ${dst}; nc -vz ${dst} <port>)`);
@@ -234,7 +273,7 @@ function fixesOf(ctx: CheckContext, x: Facts): string[] {
     // Silence for what left translated to a gateway address: the upstream may hold a stale MAC for it.
     const own = gatewayOwnAddresses(ctx);
     const f = x.unanswered.find((u) => u.egress && u.observed && own.has(u.observed.src));
-    if (f && !x.conflicts.length) {
+    if (f && !x.conflicts.length && !x.misaddressed.length) {
       fixes.push(`arping -U -c 3 -I ${ctx.ifaceName(f.egress!.iface)} ${ipv4ToString(f.observed!.src)}  # if the gateway restarted or moved (a new MAC), the upstream may still send ${ipv4ToString(f.observed!.src)}'s replies to the old one`);
     }
   }
@@ -288,7 +327,7 @@ export const upstreamNoReply: Check = {
     if (!flows.length) return [];
     const x = factsOf(ctx, flows, local);
     // The errors prove a refusal; silence, or a conflict that may send the replies elsewhere, is inferred.
-    const confirmed = x.refused.length > 0 && !x.unanswered.length && !x.conflicts.length;
+    const confirmed = (x.refused.length > 0 && !x.unanswered.length && !x.conflicts.length) || x.misaddressed.length > 0;
     return [finding('upstream-no-reply', 'error', confirmed ? 'confirmed' : 'likely', titleOf(x), detailOf(ctx, x), evidenceOf(ctx, x), fixesOf(ctx, x), flows)];
   },
 };
