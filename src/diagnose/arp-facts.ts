@@ -2,7 +2,7 @@ import type { Evidence } from '../model/analysis.js';
 import { natOwnAddresses } from '../gateway/nat-addresses.js';
 import { ipv4ToString, macToString } from '../model/address.js';
 import { isoNs } from '../model/time.js';
-import type { ArpClaim, ArpQuestion } from '../correlate/arp-tracker.js';
+import type { ArpClaim, ArpQuestion, ArpTracker } from '../correlate/arp-tracker.js';
 import type { CheckContext } from './check.js';
 import type { AssembledFlow } from '../correlate/flow-assembly.js';
 import type { PacketInfo } from '../correlate/packet-info.js';
@@ -130,13 +130,30 @@ function ownMacs(ctx: CheckContext, iface: number): Set<number> {
   return own;
 }
 
+const spokeIndex = new WeakMap<ArpTracker, Map<string, ArpClaim[]>>();
+
+/** Every MAC an address spoke from by ARP, by `${iface}|${address}` (made once per capture set: checks ask per flow). */
+function spoken(arp: ArpTracker): Map<string, ArpClaim[]> {
+  let m = spokeIndex.get(arp);
+  if (!m) {
+    m = new Map();
+    for (const src of [arp.claims, arp.senders]) {
+      for (const c of src.values()) {
+        const k = `${c.iface}|${c.address}`;
+        const list = m.get(k);
+        if (list) list.push(c);
+        else m.set(k, [c]);
+      }
+    }
+    spokeIndex.set(arp, m);
+  }
+  return m;
+}
+
 /** MACs other than the gateway's that `address` spoke from by ARP on `iface`: its answers, announcements and requests. */
 export function macsSpeakingFor(ctx: CheckContext, iface: number, address: number): ArpClaim[] {
   const own = ownMacs(ctx, iface);
-  const arp = ctx.correlation.state.arp;
-  const out: ArpClaim[] = [];
-  for (const m of [arp.claims, arp.senders]) for (const c of m.values()) if (c.iface === iface && c.address === address && !own.has(c.mac)) out.push(c);
-  return out;
+  return (spoken(ctx.correlation.state.arp).get(`${iface}|${address}`) ?? []).filter((c) => !own.has(c.mac));
 }
 
 /**

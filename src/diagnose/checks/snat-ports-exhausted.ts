@@ -86,7 +86,35 @@ interface Hit {
   readonly held: number;
 }
 
-function exhaustion(ctx: CheckContext, f: AssembledFlow): Hit | null {
+/** What holds tuples to each destination (`${proto}|${address}|${port}`): translated flows, and conntrack -L's reply tuples. */
+interface Holders {
+  readonly flows: Map<string, AssembledFlow[]>;
+  readonly entries: Map<string, { readonly addr: number; readonly port: number }[]>;
+}
+
+function holdersByDestination(ctx: CheckContext): Holders {
+  const flows = new Map<string, AssembledFlow[]>();
+  for (const g of ctx.flows) {
+    const o = g.observed;
+    if (!o || (g.proto !== Proto.TCP && g.proto !== Proto.UDP)) continue;
+    const k = `${g.proto}|${o.dst}|${o.dport}`;
+    const list = flows.get(k);
+    if (list) list.push(g);
+    else flows.set(k, [g]);
+  }
+  const entries = new Map<string, { addr: number; port: number }[]>();
+  for (const e of ctx.snapshot?.host.conntrack ?? []) {
+    const r = e.reply;
+    if ((e.protoNum !== Proto.TCP && e.protoNum !== Proto.UDP) || r.sport === null || r.dport === null) continue;
+    const k = `${e.protoNum}|${r.src}|${r.sport}`;
+    const list = entries.get(k);
+    if (list) list.push({ addr: r.dst, port: r.dport });
+    else entries.set(k, [{ addr: r.dst, port: r.dport }]);
+  }
+  return { flows, entries };
+}
+
+function exhaustion(ctx: CheckContext, f: AssembledFlow, index: () => Holders): Hit | null {
   if (f.disposition !== 'stopped-at-gateway' || !startsConnection(f)) return null;
   const t = f.trace;
   if (!t || t.disposition.kind !== 'forwarded') return null;
@@ -102,18 +130,15 @@ function exhaustion(ctx: CheckContext, f: AssembledFlow): Hit | null {
   const dport = rw.after.dport;
   const held = new Set<string>();
   const holders: AssembledFlow[] = [];
-  for (const g of ctx.flows) {
-    const o = g.observed;
-    if (g === f || !o || g.proto !== f.proto || o.dst !== dst || o.dport !== dport || !inPool(o.src, o.sport)) continue;
-    if (g.firstT > f.firstT || f.firstT - g.lastT > HOLD_NS) continue;
+  const k = `${f.proto}|${dst}|${dport}`;
+  const { flows, entries } = index();
+  for (const g of flows.get(k) ?? []) {
+    const o = g.observed!;
+    if (g === f || !inPool(o.src, o.sport) || g.firstT > f.firstT || f.firstT - g.lastT > HOLD_NS) continue;
     holders.push(g);
     held.add(`${o.src}:${o.sport}`);
   }
-  for (const e of ctx.snapshot?.host.conntrack ?? []) {
-    const r = e.reply;
-    if (e.protoNum !== f.proto || r.src !== dst || r.sport !== dport || r.dport === null || !inPool(r.dst, r.dport)) continue;
-    held.add(`${r.dst}:${r.dport}`);
-  }
+  for (const e of entries.get(k) ?? []) if (inPool(e.addr, e.port)) held.add(`${e.addr}:${e.port}`);
   const insertFailed = (ctx.snapshot?.host.conntrackStats?.insertFailed ?? 0) > 0;
   if (held.size >= pool.capacity || (pool.explicit && insertFailed && held.size > 0 && held.size * 2 >= pool.capacity)) {
     return { f, rw, pool, holders, held: held.size };
@@ -128,8 +153,11 @@ export const snatPortsExhausted: Check = {
   rank: 1,
   run(ctx: CheckContext) {
     const hits: Hit[] = [];
+    // Indexed once, on the first stopped flow that asks: a capture of many stopped connections must not scan every flow for each.
+    let holders: Holders | null = null;
+    const index = (): Holders => (holders ??= holdersByDestination(ctx));
     for (const f of ctx.flows) {
-      const h = exhaustion(ctx, f);
+      const h = exhaustion(ctx, f, index);
       if (h) hits.push(h);
     }
     if (!hits.length) return [];

@@ -98,11 +98,20 @@ interface Detour {
  */
 function detoursOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: ReadonlySet<number>): Detour[] {
   const out = new Map<string, Detour>();
+  // The questions by interface and asker, once: many flows may have gone unanswered.
+  const asked = new Map<string, ArpQuestion[]>();
+  for (const q of ctx.correlation.state.arp.questions.values()) {
+    for (const a of q.askers) {
+      const k = `${q.iface}|${a}`;
+      const list = asked.get(k);
+      if (list) list.push(q);
+      else asked.set(k, [q]);
+    }
+  }
   for (const f of flows) {
     const host = f.observed!.dst;
-    const iface = f.egress!.iface;
-    for (const q of ctx.correlation.state.arp.questions.values()) {
-      if (q.iface !== iface || !q.askers.has(host) || own.has(q.target) || q.target === f.observed!.src) continue;
+    for (const q of asked.get(`${f.egress!.iface}|${host}`) ?? []) {
+      if (own.has(q.target) || q.target === f.observed!.src) continue;
       out.set(`${host}|${q.target}`, { host, q, answered: q.answered.has(host) });
     }
   }
