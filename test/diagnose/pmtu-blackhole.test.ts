@@ -53,3 +53,15 @@ describe.skipIf(!LAB_AVAILABLE)('a path MTU black hole: FORWARD drops RELATED (l
     expect(a.findings.map((x) => x.check)).not.toContain('upstream-no-reply');
   });
 });
+
+describe.skipIf(!LAB_AVAILABLE)('mtu-exceeded into the VPC (lab mtu-exceeded-inbound)', () => {
+  it('the inside interface\'s MTU named, and the overlay\'s advice rather than the external network\'s', async () => {
+    const dir = join(await labOutput(), 'mtu-exceeded-inbound');
+    const lab = readLabJson(dir);
+    const f = (await analyze([dir])).findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['mtu-exceeded', 'confirmed']);
+    expect(f.evidence.some((e) => e.kind === 'interface' && e.text === `${lab.inside}: mtu 1280`)).toBe(true);
+    expect(f.fix.some((c) => c.startsWith("# an overlay's smaller MTU on the VPC side is by design"))).toBe(true);
+    expect(f.fix.some((c) => c.includes('external subnet'))).toBe(false);
+  }, LAB_WAIT_MS);
+});

@@ -23,7 +23,7 @@ ALL_SCENARIOS=(
   dnat-backend-unreachable stale-conntrack snapshot-backend-mismatch upstream-no-reply hairpin rate-limit iface-forwarding-off forward-one-way
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
-  conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream
+  conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -80,6 +80,8 @@ scenario_spec() {
     nexthop-stale-mac) echo "egress-neighbor-unresolved|vpc|pcapng" ;;
     pmtu-blackhole) echo "forward-chain-drop|lan|pcap" ;;
     eip-stale-arp-upstream) echo "upstream-no-reply|vpc|pcap-nano" ;;
+    eip-on-inside) echo "-|lan|pcapng" ;;
+    mtu-exceeded-inbound) echo "mtu-exceeded|vpc|any" ;;
     *) return 1 ;;
   esac
 }
@@ -587,10 +589,12 @@ run_scenario() { # outdir scenario index
         if rt ss -Hltn "sport = :$BULK_TCP" | grep -q . && app2 ss -Hltn "sport = :$BULK_FWD_TCP" | grep -q .; then break; fi
         sleep 0.1
       done ;;
-    refragment)
-      # Healthy, with the VPC side's MTU lower than the outside's (an overlay: Kube-OVN's Geneve pods get 100
+    refragment | mtu-exceeded-inbound)
+      # refragment: healthy, with the VPC side's MTU lower than the outside's (an overlay: Kube-OVN's Geneve pods get 100
       # bytes less than the node): datagrams without DF that are larger than it arrive outside whole or in
       # 1500-byte fragments and leave the inside in smaller ones; the inside's own fragments pass as they are.
+      # mtu-exceeded-inbound: the same MTUs, and the outside client's large pings to the floating IP carry DF: the
+      # gateway cannot forward them into the VPC and answers fragmentation needed (mtu 1280) back out the outside.
       local l
       for l in "$IN_IF"; do gw ip link set "$l" mtu 1280; done
       for l in to-gw to-app to-app2 br0; do ip -n "$NS_SW" link set "$l" mtu 1280; done
@@ -735,6 +739,16 @@ run_scenario() { # outdir scenario index
       # NAT gateway pod's macvlan), kept as a permanent entry for the test's length, as a router with a long ARP timeout
       # would: what it sends to EIP arrives addressed to the old MAC, and the gateway's kernel drops it.
       rt ip neigh replace "$EIP" lladdr 02:00:5e:00:53:aa dev up0 nud permanent ;;
+    eip-on-inside)
+      # Healthy, though it looks broken: EIP2 is held by the inside interface instead of the outside one (an address
+      # applied to the wrong device), and the gateway answers ARP only for addresses of the interface asked on
+      # (arp_ignore=1). Yet the router learns EIP2's MAC from the gateway's own ARP request for the next hop, sent from
+      # EIP2 (the source its SNATed packets leave with), and never has to ask: everything passes.
+      gw ip addr del "$EIP2/$OUT_LEN" dev "$OUT_IF"
+      gw ip addr add "$EIP2/32" dev "$IN_IF"
+      gw sysctl -qw net.ipv4.conf.all.arp_ignore=1
+      gw sysctl -qw "net.ipv4.conf.${OUT_IF//./\/}.arp_ignore=1"
+      rt ip neigh flush dev up0 ;;
     snapshot-backend-mismatch)
       # Another component on the node uses the nft backend, so an nft nat table exists (empty); Kube-OVN's own
       # rules live in legacy. iptables-nft then shows empty nat chains and only warns about legacy tables.
@@ -822,6 +836,10 @@ run_scenario() { # outdir scenario index
       standard_traffic
       spawn ping_from "$NS_APP" -c 3 -i 0.3 -s 56 "$FAR"
       spawn ping_from "$NS_APP2" -c 3 -i 0.3 -M "do" -s 1400 "$FAR"
+      join ;;
+    mtu-exceeded-inbound)
+      standard_traffic
+      spawn ping_from "$NS_RT" -c 3 -i 0.3 -M "do" -s 1400 -I "$CLIENT" "$EIP"
       join ;;
     *) standard_traffic ;;
   esac

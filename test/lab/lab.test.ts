@@ -837,6 +837,32 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, on(I, 'out'), echoReply(a.remote, a.app2))).toBe(5);
   },
 
+  'eip-on-inside': (b) => {
+    // Healthy: EIP2 sits on the inside interface and the outside answers no ARP for it (arp_ignore=1), yet the router
+    // learns it from the gateway's own ARP request sent from EIP2, so every EIP2 flow passes.
+    const { outside: E, addresses: a } = b.lab;
+    const addr = JSON.parse(file(b, 'ip-addr.json')) as { ifname: string; addr_info: { local: string }[] }[];
+    expect(addr.find((x) => x.ifname === b.lab.inside)!.addr_info.map((i) => i.local)).toContain(a.eip2);
+    expect(addr.find((x) => x.ifname === E)!.addr_info.map((i) => i.local)).not.toContain(a.eip2);
+    expect(sysctl(b, `net.ipv4.conf.${sysctlName(E)}.arp_ignore`)).toBe('1');
+    expect(count(b, (p) => p.arpOp === 1 && p.arpSender === a.eip2 && p.ifName === E)).toBeGreaterThan(0);
+    expectHealthy(b);
+  },
+
+  'mtu-exceeded-inbound': (b) => {
+    // The VPC side's MTU is 1280: the outside client's 1428-byte DF pings to the floating IP arrive on E and get
+    // fragmentation needed (mtu 1280) from the gateway back out E (after the first, the client knows the path MTU and
+    // sends no more that large); nothing that large leaves I; the small pings pass.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    const big = (p: LabPacket): boolean => p.icmpType === 8 && p.src === a.client && (p.ipLen ?? 0) > 1280;
+    expect(count(b, on(E, 'in'), big)).toBeGreaterThan(0);
+    expect(count(b, on(I, 'out'), (p) => p.icmpType === 8 && (p.ipLen ?? 0) > 1280)).toBe(0);
+    expect(count(b, on(E, 'out'), (p) => p.icmpType === 3 && p.icmpCode === 4 && p.icmpMtu === 1280 && p.dst === a.client)).toBeGreaterThan(0);
+    const small = count(b, on(E, 'in'), (p) => echoRequest(a.client, a.eip)(p) && !big(p));
+    expect(small).toBe(5);
+    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(small);
+  },
+
   'upstream-no-reply': (b) => {
     const { inside: I, outside: E, addresses: a, ports } = b.lab;
     const sent = count(b, on(I, 'in'), echoRequest(a.app, a.remote));

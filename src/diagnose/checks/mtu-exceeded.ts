@@ -51,7 +51,9 @@ export const mtuExceeded: Check = {
         [
           `ip link set dev ${egress} mtu ${Math.max(sizes, 1500)}  # if the link can carry it; otherwise lower the senders' MTU`,
           'iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu  # TCP adapts; make sure ICMP type 3 code 4 reaches the senders',
-          '# persist the MTU in the interface configuration (Kube-OVN: the external subnet / NetworkAttachmentDefinition mtu)',
+          egress === ctx.correlation.roles.inside
+            ? "# an overlay's smaller MTU on the VPC side is by design (Kube-OVN's Geneve takes 100 bytes): the senders outside must learn it — let fragmentation needed reach them, or clamp TCP's MSS as above"
+            : '# persist the MTU in the interface configuration (Kube-OVN: the external subnet / NetworkAttachmentDefinition mtu)',
           ...(answered ? [] : ['iptables -L OUTPUT -n -v; sysctl net.ipv4.icmp_ratelimit net.ipv4.icmp_ratemask  # let ICMP type 3 code 4 out to the senders']),
         ],
         flows,
