@@ -1,6 +1,6 @@
 /**
- * The evidence capture: the packets of the affected flows (and their copies on the other interface),
- * fetched again from the original captures, merged in time order into one pcapng with one interface
+ * The evidence capture: the packets of the affected flows (and their copies on the other interface), and the
+ * frames the findings cite besides (ICMP errors, ARP, resets), fetched again from the original captures, merged in time order into one pcapng with one interface
  * block per capture interface (its real name and link type; LINUX_SLL2 frames of an `-i any` capture
  * stay SLL2) and a packet comment on each saying what natlens concluded. Wireshark shows the comments
  * as `frame.comment` (pkt_comment).
@@ -68,6 +68,13 @@ export function evidenceComments(analysis: Analysis): Map<string, Map<number, Wa
               : sameAs(flow, p.direction, p.iface, p.frame, copy.latencyNs, rel);
         put(copy.file, copy.frame, { iface: copy.iface, comment: `${head}: ${what}${because}; from ${rel(copy.file)} frame ${copy.frame}` });
       }
+    }
+  }
+  // What the findings cite that is no flow's packet — an ICMP error, an ARP request, a reset, a frame sent to
+  // another MAC — goes in too: the proof of a finding belongs in its evidence file.
+  for (const f of analysis.findings) {
+    for (const e of f.evidence) {
+      if (e.kind === 'frame') put(e.file, e.frame, { iface: e.iface, comment: `natlens ${f.check} (${f.confidence}): ${e.summary}; from ${rel(e.file)} frame ${e.frame}` });
     }
   }
   return wanted;

@@ -10,6 +10,8 @@ import { pcapFile } from '../support/capture-writer.mjs';
 import { ethernetFrame, icmpEcho, ipv4, ipv4Packet, sll2Frame } from '../support/frames.mjs';
 import { HAVE_TSHARK, tsharkFields } from '../support/tshark.js';
 import { FIELD, HAVE_FIELD, loadFixture } from './report-fixtures.js';
+import { analyze } from '../../src/index.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'natlens-evidence-'));
 
@@ -175,4 +177,19 @@ describe.skipIf(!HAVE_FIELD || !HAVE_TSHARK)('writeEvidencePcapng on the field i
     // The first packet is eth0 frame 19 (IP ID 57207 = 0xdf77), the first one forwarding dropped.
     expect(rows[0]!.slice(3)).toEqual(['0xdf77', '1795687122.116213000']);
   });
+});
+
+describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('writeEvidencePcapng: the frames a finding cites that are no flow\'s packet (lab pmtu-blackhole)', () => {
+  it('holds the ICMP error the finding rests on, commented with the check', async () => {
+    const dir = join(await labOutput(), 'pmtu-blackhole');
+    const a = await analyze([dir]);
+    const cited = a.findings[0]!.evidence.find((e) => e.kind === 'frame' && e.summary.includes('ICMP type 3 code 4'));
+    expect(cited).toBeDefined();
+    const out = join(tmp(), 'evidence.pcapng');
+    await writeEvidencePcapng(a, out);
+    const rows = tsharkFields(out, ['frame.comment', 'icmp.type', 'icmp.code', 'frame.interface_name']);
+    const row = rows.find((r) => r[0]!.startsWith('natlens forward-chain-drop (confirmed): ') && r[0]!.includes('ICMP type 3 code 4 (mtu 1280)'));
+    expect(row).toBeDefined();
+    expect(row!.slice(1)).toEqual(['3', '4', readLabJson(dir).outside]);
+  }, LAB_WAIT_MS);
 });
