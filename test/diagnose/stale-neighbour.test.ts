@@ -1,5 +1,5 @@
 /**
- * A next hop the gateway sends to at a MAC it does not have: the lab's nexthop-stale-mac bundle (a permanent
+ * ARP gone wrong on the way back: a next hop the gateway sends to at a MAC it does not have: the lab's nexthop-stale-mac bundle (a permanent
  * neighbour entry left with a MAC nobody holds), and the same bundle as reality trims it: without routes (the next
  * hop then named by the neighbour entry holding that MAC), and captures without ARP (only a suspect is left).
  */
@@ -71,4 +71,21 @@ describe.skipIf(!LAB_AVAILABLE)('upstream-no-reply: the upstream holds an old MA
     // Only the flows through that EIP.
     for (const id of f.flows) expect(a.flows.find((x) => x.id === id)!.observed!.src).toBe(lab.addresses.eip);
   });
+});
+
+describe.skipIf(!LAB_AVAILABLE)('arp-disabled: an EIP held by the inside interface, arp_ignore=1 (lab eip-on-inside)', () => {
+  it('confirmed: the holder, the sysctl, the unanswered ARP; the fix moves the address; without ARP in the captures, likely', async () => {
+    const dir = join(await labOutput(), 'eip-on-inside');
+    const lab = readLabJson(dir);
+    const f = (await analyze([dir])).findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['arp-disabled', 'confirmed']);
+    expect(f.title).toBe(`${lab.addresses.eip2} is held by ${lab.inside}, not ${lab.outside}: nobody answers ARP for it on ${lab.outside}`);
+    expect(f.evidence.some((e) => e.kind === 'sysctl' && e.key.endsWith('.arp_ignore') && e.value === '1')).toBe(true);
+    expect(f.fix[0]).toBe(`ip addr del ${lab.addresses.eip2}/32 dev ${lab.inside}; ip addr add ${lab.addresses.eip2}/24 dev ${lab.outside}  # the EIP belongs on the outside interface`);
+    expect(f.fix.some((c) => c.includes('arp on'))).toBe(false);
+    if (HAVE_TSHARK) {
+      const g = (await analyze([bundleFilteredByTshark(dir, join(tmp, 'eip-on-inside-no-arp'), 'not arp')])).findings[0]!;
+      expect([g.check, g.confidence, g.title]).toEqual(['arp-disabled', 'likely', f.title]);
+    }
+  }, LAB_WAIT_MS);
 });

@@ -80,7 +80,7 @@ scenario_spec() {
     nexthop-stale-mac) echo "egress-neighbor-unresolved|vpc|pcapng" ;;
     pmtu-blackhole) echo "forward-chain-drop|lan|pcap" ;;
     eip-stale-arp-upstream) echo "upstream-no-reply|vpc|pcap-nano" ;;
-    eip-on-inside) echo "-|lan|pcapng" ;;
+    eip-on-inside) echo "arp-disabled|lan|pcapng" ;;
     mtu-exceeded-inbound) echo "mtu-exceeded|vpc|any" ;;
     *) return 1 ;;
   esac
@@ -740,14 +740,18 @@ run_scenario() { # outdir scenario index
       # would: what it sends to EIP arrives addressed to the old MAC, and the gateway's kernel drops it.
       rt ip neigh replace "$EIP" lladdr 02:00:5e:00:53:aa dev up0 nud permanent ;;
     eip-on-inside)
-      # Healthy, though it looks broken: EIP2 is held by the inside interface instead of the outside one (an address
-      # applied to the wrong device), and the gateway answers ARP only for addresses of the interface asked on
-      # (arp_ignore=1). Yet the router learns EIP2's MAC from the gateway's own ARP request for the next hop, sent from
-      # EIP2 (the source its SNATed packets leave with), and never has to ask: everything passes.
+      # EIP2 is held by the inside interface instead of the outside one (an address applied to the wrong device), and the
+      # gateway answers ARP only for addresses of the interface asked on (arp_ignore=1): the router's who-has for EIP2 on
+      # the outside goes unanswered, so what comes back for EIP2 never arrives; EIP, on the outside, is answered. The
+      # gateway knows its next hop already (as in steady state): left to ARP for it from EIP2, it would teach the router
+      # EIP2's MAC itself, which is what makes this fault come and go on a real gateway.
       gw ip addr del "$EIP2/$OUT_LEN" dev "$OUT_IF"
       gw ip addr add "$EIP2/32" dev "$IN_IF"
       gw sysctl -qw net.ipv4.conf.all.arp_ignore=1
       gw sysctl -qw "net.ipv4.conf.${OUT_IF//./\/}.arp_ignore=1"
+      local rmac
+      rmac=$(rt cat /sys/class/net/up0/address)
+      gw ip neigh replace "$NEXTHOP" lladdr "$rmac" dev "$OUT_IF" nud permanent
       rt ip neigh flush dev up0 ;;
     snapshot-backend-mismatch)
       # Another component on the node uses the nft backend, so an nft nat table exists (empty); Kube-OVN's own

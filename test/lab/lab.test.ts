@@ -838,15 +838,18 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
   },
 
   'eip-on-inside': (b) => {
-    // Healthy: EIP2 sits on the inside interface and the outside answers no ARP for it (arp_ignore=1), yet the router
-    // learns it from the gateway's own ARP request sent from EIP2, so every EIP2 flow passes.
-    const { outside: E, addresses: a } = b.lab;
+    // EIP2 sits on the inside interface and the gateway answers no ARP for it on the outside (arp_ignore=1): the
+    // router's who-has for EIP2 goes unanswered and app2's SNATed pings get nothing back; EIP's traffic passes.
+    const { inside: I, outside: E, addresses: a } = b.lab;
     const addr = JSON.parse(file(b, 'ip-addr.json')) as { ifname: string; addr_info: { local: string }[] }[];
     expect(addr.find((x) => x.ifname === b.lab.inside)!.addr_info.map((i) => i.local)).toContain(a.eip2);
     expect(addr.find((x) => x.ifname === E)!.addr_info.map((i) => i.local)).not.toContain(a.eip2);
     expect(sysctl(b, `net.ipv4.conf.${sysctlName(E)}.arp_ignore`)).toBe('1');
-    expect(count(b, (p) => p.arpOp === 1 && p.arpSender === a.eip2 && p.ifName === E)).toBeGreaterThan(0);
-    expectHealthy(b);
+    expect(count(b, (p) => p.arpOp === 1 && p.arpTarget === a.eip2 && p.ifName === E)).toBeGreaterThan(0);
+    expect(count(b, (p) => p.arpOp === 2 && p.arpSender === a.eip2)).toBe(0);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip2, a.remote))).toBe(5);
+    expect(count(b, on(I, 'out'), echoReply(a.remote, a.app2))).toBe(0);
+    expectClientToEipDelivered(b);
   },
 
   'mtu-exceeded-inbound': (b) => {

@@ -2,7 +2,8 @@ import type { Evidence } from '../../model/analysis.js';
 import { cidrContains, ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { frameEvidence, uniqueEvidence } from '../evidence.js';
+import { frameEvidence, sysctlEvidence, uniqueEvidence } from '../evidence.js';
+import type { Sysctl } from '../../model/host.js';
 import { arpEvidence, gatewayOwnAddresses, noarpHolds, unassignedNatAddresses } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { plural } from '../flow-facts.js';
@@ -15,7 +16,7 @@ import type { ArpQuestion } from '../../correlate/arp-tracker.js';
  */
 export const arpDisabled: Check = {
   id: 'arp-disabled',
-  description: "The outside asks by ARP for the gateway's own address (an EIP) and gets no answer: the interface has NOARP, or no interface holds the EIP the rules translate to.",
+  description: "The outside asks by ARP for the gateway's own address (an EIP) and gets no answer: the interface has NOARP, the EIP is held by another interface (with arp_ignore), or no interface holds the EIP the rules translate to.",
   rank: 1,
   run(ctx: CheckContext) {
     const local = gatewayOwnAddresses(ctx);
@@ -25,12 +26,17 @@ export const arpDisabled: Check = {
       if ([...q.askers].every((a) => local.has(a))) continue;
       questions.push(q);
     }
-    if (!questions.length) return [...noarpWithoutArpCaptured(ctx), ...unassignedEips(ctx)];
+    if (!questions.length) return [...noarpWithoutArpCaptured(ctx), ...heldElsewhereWithoutArpCaptured(ctx), ...unassignedEips(ctx)];
     const out = [];
     const byIface = new Map<number, ArpQuestion[]>();
     for (const q of questions) byIface.set(q.iface, [...(byIface.get(q.iface) ?? []), q]);
-    for (const [iface, qs] of byIface) {
+    for (const [iface, all] of byIface) {
       const name = ctx.ifaceName(iface);
+      // Addresses another interface holds: with arp_ignore ≥ 1 the gateway answers on this one only for its own.
+      const elsewhere = all.filter((q) => holderOf(ctx, q.target) !== null && holderOf(ctx, q.target)!.name !== name);
+      if (elsewhere.length) out.push(heldElsewhereFinding(ctx, iface, elsewhere));
+      const qs = all.filter((q) => !elsewhere.includes(q));
+      if (!qs.length) continue;
       const targets = new Set(qs.map((q) => q.target));
       const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
       const noarp = itf?.flags.includes('NOARP') ?? false;
@@ -61,6 +67,83 @@ export const arpDisabled: Check = {
     return [...out, ...unassignedEips(ctx)];
   },
 };
+
+/** The gateway's interface that holds `address` (ip addr), or null. */
+function holderOf(ctx: CheckContext, address: number) {
+  return ctx.snapshot?.host.interfaces.find((i) => i.addresses.some((a) => a.family === 4 && a.v4 === address)) ?? null;
+}
+
+/** net.ipv4.conf.<name>.arp_ignore as the kernel applies it (the larger of `all` and the interface's), with its lines. */
+function arpIgnore(ctx: CheckContext, name: string): { value: number | null; lines: Sysctl[] } {
+  const s = ctx.snapshot?.host.sysctls;
+  const lines = [s?.get('net.ipv4.conf.all.arp_ignore'), s?.get(`net.ipv4.conf.${name}.arp_ignore`) ?? s?.get(`net.ipv4.conf.${name.replace(/\./g, '/')}.arp_ignore`)].filter((x): x is Sysctl => !!x);
+  const values = lines.map((l) => Number(l.value)).filter((v) => Number.isInteger(v));
+  return { value: values.length ? Math.max(...values) : null, lines };
+}
+
+/**
+ * The outside asks on `iface` for an address the gateway holds on another interface (an EIP applied to the wrong
+ * device) and gets no answer: with arp_ignore ≥ 1 on `iface` the kernel answers there only for addresses held there.
+ * Packets the gateway sends from the address still leave — and teach the next hop the address's MAC when the gateway
+ * asks for it from that source, which makes the fault come and go.
+ */
+function heldElsewhereFinding(ctx: CheckContext, iface: number, qs: readonly ArpQuestion[], unasked: readonly number[] = []) {
+  const name = ctx.ifaceName(iface);
+  const targets = new Set([...qs.map((q) => q.target), ...unasked]);
+  const addrs = [...targets].map(ipv4ToString).join(', ');
+  const holders = [...new Set([...targets].map((a) => holderOf(ctx, a)!.name))];
+  const ignore = arpIgnore(ctx, name);
+  const flows = flowsOf(ctx, targets);
+  const evidence: Evidence[] = [];
+  for (const h of holders) {
+    const itf = ctx.snapshot!.host.interfaces.find((i) => i.name === h)!;
+    evidence.push({ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${itf.name}: ${itf.addresses.filter((a) => a.family === 4).map((a) => `${a.address}/${a.prefix}`).join(', ')}` });
+  }
+  for (const l of ignore.lines) evidence.push(sysctlEvidence(l));
+  for (const q of qs) evidence.push(...arpEvidence(ctx, q, `asks on ${name} for ${ipv4ToString(q.target)}, which the gateway holds on ${holderOf(ctx, q.target)!.name}; no reply`));
+  for (const f of flows.slice(0, 3)) if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left translated; no reply can come back`));
+  const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
+  const prefixOf = (a: number): number => itf?.addresses.find((x) => x.family === 4 && x.prefix > 0 && cidrContains({ addr: x.v4, prefix: x.prefix }, a))?.prefix ?? 32;
+  const heard = qs.length
+    ? `The outside asked ${plural(qs.reduce((n, q) => n + q.requests, 0), 'time')} on ${name} by ARP for ${addrs} and never got an answer`
+    : `The ${name} capture holds no ARP (taken with a filter?), so the outside's requests for ${addrs} are not shown; most likely none was answered`;
+  return finding(
+    'arp-disabled',
+    'error',
+    qs.length && ignore.value !== null && ignore.value >= 1 ? 'confirmed' : 'likely',
+    `${addrs} ${targets.size === 1 ? 'is' : 'are'} held by ${holders.join(', ')}, not ${name}: nobody answers ARP for ${targets.size === 1 ? 'it' : 'them'} on ${name}`,
+    `${heard}: the gateway holds ${targets.size === 1 ? 'it' : 'them'} on ${holders.join(', ')}` +
+      (ignore.value !== null && ignore.value >= 1
+        ? `, and with arp_ignore = ${ignore.value} it answers on ${name} only for addresses held on ${name}.`
+        : `, and answers no ARP for ${targets.size === 1 ? 'it' : 'them'} on ${name} (arp_ignore or arp_filter, which the snapshot does not show as set).`) +
+      ` Packets the gateway sends out from ${addrs} leave, but nothing addressed to ${targets.size === 1 ? 'it' : 'them'} can come back${flows.length ? `: ${plural(flows.length, 'flow')} got no reply` : ''}` +
+      ` — unless the gateway itself asks for its next hop from ${addrs}, which teaches the router the MAC: the fault comes and goes with the neighbour caches.`,
+    uniqueEvidence(evidence, 16),
+    [
+      ...[...targets].map((a) => `ip addr del ${ipv4ToString(a)}/${holderOf(ctx, a)!.addresses.find((x) => x.family === 4 && x.v4 === a)!.prefix} dev ${holderOf(ctx, a)!.name}; ip addr add ${ipv4ToString(a)}/${prefixOf(a)} dev ${name}  # the EIP belongs on the outside interface`),
+      `# or answer ARP on ${name} for every local address: sysctl -w net.ipv4.conf.${name.replace(/\./g, '/')}.arp_ignore=0 net.ipv4.conf.all.arp_ignore=0`,
+    ],
+    flows,
+  );
+}
+
+/**
+ * An EIP held by another interface, with arp_ignore ≥ 1 where the flows translated to it left, a capture of that
+ * interface that holds no ARP at all (taken with a filter), and no reply: likely, from the snapshot.
+ */
+function heldElsewhereWithoutArpCaptured(ctx: CheckContext): ReturnType<Check['run']> {
+  const arpSeen = new Set([...ctx.correlation.state.arp.questions.values()].map((q) => q.iface));
+  const byIface = new Map<number, Set<number>>();
+  for (const f of ctx.flows) {
+    const e = f.egress?.iface;
+    if (e === undefined || !f.observed || f.forwarded === 0 || f.replies > 0 || arpSeen.has(e)) continue;
+    const holder = holderOf(ctx, f.observed.src);
+    const name = ctx.ifaceName(e);
+    if (!holder || holder.name === name || (arpIgnore(ctx, name).value ?? 0) < 1) continue;
+    byIface.set(e, (byIface.get(e) ?? new Set()).add(f.observed.src));
+  }
+  return [...byIface].map(([iface, addrs]) => heldElsewhereFinding(ctx, iface, [], [...addrs]));
+}
 
 /** Flows whose replies (or requests) for `targets` could not reach the gateway. */
 function flowsOf(ctx: CheckContext, targets: ReadonlySet<number>): AssembledFlow[] {
