@@ -1,7 +1,7 @@
 import type { Evidence } from '../model/analysis.js';
 import { natOwnAddresses } from '../gateway/nat-addresses.js';
 import { ipv4ToString, macToString } from '../model/address.js';
-import { isoNs } from '../model/time.js';
+import { frameAtEvidence } from './evidence.js';
 import type { ArpClaim, ArpQuestion, ArpTracker } from '../correlate/arp-tracker.js';
 import type { CheckContext } from './check.js';
 import type { AssembledFlow } from '../correlate/flow-assembly.js';
@@ -15,25 +15,9 @@ export function unansweredArp(ctx: CheckContext, iface: number, target: number):
 
 export function arpEvidence(ctx: CheckContext, q: ArpQuestion, note: string): Evidence[] {
   const askers = [...q.askers].map(ipv4ToString).join(', ');
-  const out: Evidence[] = [
-    {
-      kind: 'frame',
-      file: ctx.files[q.firstFrame.file]!,
-      iface: ctx.ifaceName(q.iface),
-      frame: q.firstFrame.frame,
-      time: isoNs(q.firstFrame.tsSec, q.firstFrame.tsNsec),
-      summary: `ARP who-has ${ipv4ToString(q.target)} tell ${askers} — ${note}`,
-    },
-  ];
+  const out: Evidence[] = [frameAtEvidence(ctx, q.firstFrame, q.iface, `ARP who-has ${ipv4ToString(q.target)} tell ${askers} — ${note}`)];
   if (q.requests > 1) {
-    out.push({
-      kind: 'frame',
-      file: ctx.files[q.lastFrame.file]!,
-      iface: ctx.ifaceName(q.iface),
-      frame: q.lastFrame.frame,
-      time: isoNs(q.lastFrame.tsSec, q.lastFrame.tsNsec),
-      summary: `ARP who-has ${ipv4ToString(q.target)} tell ${askers} — request ${q.requests} of ${q.requests}, still unanswered`,
-    });
+    out.push(frameAtEvidence(ctx, q.lastFrame, q.iface, `ARP who-has ${ipv4ToString(q.target)} tell ${askers} — request ${q.requests} of ${q.requests}, still unanswered`));
   }
   return out;
 }
@@ -100,14 +84,7 @@ export function foreignClaims(ctx: CheckContext, iface: number, address: number)
 
 /** A conflicting claim's first frame as evidence: another MAC speaking for one of the gateway's addresses. */
 export function claimEvidence(ctx: CheckContext, k: ArpClaim): Evidence {
-  return {
-    kind: 'frame',
-    file: ctx.files[k.firstFrame.file]!,
-    iface: ctx.ifaceName(k.iface),
-    frame: k.firstFrame.frame,
-    time: isoNs(k.firstFrame.tsSec, k.firstFrame.tsNsec),
-    summary: `ARP: ${ipv4ToString(k.address)} is-at ${macToString(k.mac)} — another host speaks for the gateway's address (${k.count} time${k.count === 1 ? '' : 's'})`,
-  };
+  return frameAtEvidence(ctx, k.firstFrame, k.iface, `ARP: ${ipv4ToString(k.address)} is-at ${macToString(k.mac)} — another host speaks for the gateway's address (${k.count} time${k.count === 1 ? '' : 's'})`);
 }
 
 /** The MACs of conflicting claims, for a finding's text. */

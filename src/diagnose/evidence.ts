@@ -1,7 +1,7 @@
 import type { Evidence } from '../model/analysis.js';
 import type { RuleRef } from '../model/trace.js';
 import type { Chain, TableName } from '../model/ruleset.js';
-import type { Sysctl } from '../model/host.js';
+import type { ConntrackStats, Neighbour, Sysctl } from '../model/host.js';
 import type { SourceRef } from '../model/source.js';
 import { ipv4ToString } from '../model/address.js';
 import { isoNs } from '../model/time.js';
@@ -76,6 +76,22 @@ export function sysctlAt(ctx: CheckContext, src: SourceRef | null): Sysctl | nul
   if (!src || !ctx.snapshot) return null;
   for (const s of ctx.snapshot.host.sysctls.values()) if (s.source.file === src.file && s.source.line === src.line) return s;
   return null;
+}
+
+/** A captured frame known by where it is (file, frame, time), not as a packet: an ARP, a frame left out. */
+export function frameAtEvidence(ctx: CheckContext, at: { readonly file: number; readonly frame: number; readonly tsSec: number; readonly tsNsec: number }, iface: number, summary: string): Evidence {
+  return { kind: 'frame', file: ctx.files[at.file]!, iface: ctx.ifaceName(iface), frame: at.frame, time: isoNs(at.tsSec, at.tsNsec), summary };
+}
+
+/** A neighbour table entry (ip neigh): address, device, link-layer address, states. */
+export function neighbourEvidence(n: Neighbour): Evidence {
+  return { kind: 'neighbour', file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.lladdr ?? ''} ${n.states.join(',')}`.replace(/\s+/g, ' ') };
+}
+
+/** conntrack -S: the first of `lines` (the CPUs that count what is asked), else its first line with `fallback`. */
+export function conntrackStatsEvidence(stats: ConntrackStats, lines: ConntrackStats['dropLines'], fallback: string): Evidence {
+  const l = lines[0];
+  return { kind: 'conntrack', file: stats.source.file, line: l?.line ?? stats.source.line, text: l?.text ?? fallback };
 }
 
 /** Up to `n` evidence items, without repeats (same file and line/frame). */

@@ -11,6 +11,11 @@ import { frameEvidence, ruleEvidence } from './evidence.js';
 import { gatewayOwnAddresses } from './arp-facts.js';
 import type { QuotedError } from '../correlate/connection.js';
 
+/** ICMP destination unreachable, fragmentation needed (RFC 1191): what a router answers a DF packet above its MTU with. */
+export function isFragNeeded(type: number, code: number): boolean {
+  return type === 3 && code === 4;
+}
+
 export function droppedBy(f: AssembledFlow, reason: DropReason): boolean {
   return f.trace?.disposition.kind === 'dropped' && f.trace.disposition.reason === reason;
 }
@@ -80,13 +85,24 @@ export function unrelayedErrorTrace(ctx: CheckContext, f: AssembledFlow): { read
   return v;
 }
 
-/** The first ICMP error about the flow from a host beyond the gateway that arrived on its egress and never left by its ingress. */
+const unrelayed = new WeakMap<AssembledFlow, QuotedError | null>();
+
+/**
+ * The first ICMP error about the flow from a host beyond the gateway that arrived on its egress and never left by its
+ * ingress. Worked out once per flow: the runner asks it of every flow, and checks again of theirs.
+ */
 export function unrelayedError(ctx: CheckContext, f: AssembledFlow): QuotedError | null {
+  const known = unrelayed.get(f);
+  if (known !== undefined) return known;
+  let v: QuotedError | null = null;
   const egress = f.egress?.iface ?? -1;
-  if (egress < 0 || f.ingressIface < 0 || egress === f.ingressIface) return null;
-  const own = gatewayOwnAddresses(ctx);
-  const e = f.errors.find((x) => !own.has(x.src) && x.iface === egress && x.dir === Dir.IN);
-  return e && !f.errors.some((x) => x.iface === f.ingressIface && x.dir === Dir.OUT && x.t >= e.t) ? e : null;
+  if (egress >= 0 && f.ingressIface >= 0 && egress !== f.ingressIface && f.errors.length) {
+    const own = gatewayOwnAddresses(ctx);
+    const e = f.errors.find((x) => !own.has(x.src) && x.iface === egress && x.dir === Dir.IN);
+    if (e && !f.errors.some((x) => x.iface === f.ingressIface && x.dir === Dir.OUT && x.t >= e.t)) v = e;
+  }
+  unrelayed.set(f, v);
+  return v;
 }
 
 /** An ICMP error about the flow came from beyond and the gateway did not relay it, and the snapshot does not say why. */

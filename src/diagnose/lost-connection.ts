@@ -7,6 +7,8 @@ import { retranslated, toSimPacket, type AssembledFlow } from '../correlate/flow
 import { Dir, type PacketInfo } from '../correlate/packet-info.js';
 import type { CheckContext } from './check.js';
 import { gatewayResets, unmatchedArrivals } from './flow-facts.js';
+import { conntrackStatsEvidence, sysctlEvidence } from './evidence.js';
+import { sysctlInt } from '../simulate/host-view.js';
 
 /**
  * A TCP connection whose conntrack entry is gone while it goes on: a flush (`conntrack -F`), a gateway restart,
@@ -130,13 +132,9 @@ export interface InvalidFacts {
 export function invalidFacts(ctx: CheckContext): InvalidFacts {
   const host = ctx.snapshot?.host;
   const loose = host?.sysctls.get('net.netfilter.nf_conntrack_tcp_loose') ?? null;
-  const looseValue = loose && /^\d+$/.test(loose.value.trim()) ? Number(loose.value.trim()) : null;
   const stats = host?.conntrackStats ?? null;
   const evidence: Evidence[] = [];
-  if (loose) evidence.push({ kind: 'sysctl', file: loose.source.file, line: loose.source.line, key: loose.key, value: loose.value });
-  if (stats && stats.invalid > 0) {
-    const l = stats.invalidLines[0];
-    evidence.push({ kind: 'conntrack', file: stats.source.file, line: l?.line ?? stats.source.line, text: l?.text ?? `invalid=${stats.invalid}` });
-  }
-  return { loose, looseValue, invalid: stats ? stats.invalid : null, evidence };
+  if (loose) evidence.push(sysctlEvidence(loose));
+  if (stats && stats.invalid > 0) evidence.push(conntrackStatsEvidence(stats, stats.invalidLines, `invalid=${stats.invalid}`));
+  return { loose, looseValue: sysctlInt(loose ?? undefined), invalid: stats ? stats.invalid : null, evidence };
 }

@@ -1,8 +1,8 @@
 /**
  * The evidence capture: the packets of the affected flows (and their copies on the other interface), and the
- * frames the findings cite besides (ICMP errors, ARP, resets), fetched again from the original captures, merged in time order into one pcapng with one interface
- * block per capture interface (its real name and link type; LINUX_SLL2 frames of an `-i any` capture
- * stay SLL2) and a packet comment on each saying what natlens concluded. Wireshark shows the comments
+ * frames the findings cite besides (ICMP errors, ARP, resets), fetched again from the original captures, merged
+ * in time order into one pcapng with one interface block per capture interface (its real name and link type;
+ * LINUX_SLL2 frames of an `-i any` capture stay SLL2) and a packet comment on each saying what natlens concluded. Wireshark shows the comments
  * as `frame.comment` (pkt_comment).
  *
  * Memory stays bounded: every capture is streamed once, side by side (a k-way merge that holds one

@@ -3,7 +3,8 @@ import { cidrContains, ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, sysctlEvidence, uniqueEvidence } from '../evidence.js';
-import type { Sysctl } from '../../model/host.js';
+import type { HostInterface, Sysctl } from '../../model/host.js';
+import { hostView, sysctl, sysctlInt } from '../../simulate/host-view.js';
 import { arpEvidence, gatewayOwnAddresses, noarpHolds, unassignedNatAddresses } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { plural } from '../flow-facts.js';
@@ -33,7 +34,7 @@ export const arpDisabled: Check = {
     for (const [iface, all] of byIface) {
       const name = ctx.ifaceName(iface);
       // Addresses another interface holds: with arp_ignore ≥ 1 the gateway answers on this one only for its own.
-      const elsewhere = all.filter((q) => holderOf(ctx, q.target) !== null && holderOf(ctx, q.target)!.name !== name);
+      const elsewhere = all.filter((q) => (holderOf(ctx, q.target)?.name ?? name) !== name);
       if (elsewhere.length) out.push(heldElsewhereFinding(ctx, iface, elsewhere));
       const qs = all.filter((q) => !elsewhere.includes(q));
       if (!qs.length) continue;
@@ -75,10 +76,16 @@ function holderOf(ctx: CheckContext, address: number) {
 
 /** net.ipv4.conf.<name>.arp_ignore as the kernel applies it (the larger of `all` and the interface's), with its lines. */
 function arpIgnore(ctx: CheckContext, name: string): { value: number | null; lines: Sysctl[] } {
-  const s = ctx.snapshot?.host.sysctls;
-  const lines = [s?.get('net.ipv4.conf.all.arp_ignore'), s?.get(`net.ipv4.conf.${name}.arp_ignore`) ?? s?.get(`net.ipv4.conf.${name.replace(/\./g, '/')}.arp_ignore`)].filter((x): x is Sysctl => !!x);
-  const values = lines.map((l) => Number(l.value)).filter((v) => Number.isInteger(v));
+  if (!ctx.snapshot) return { value: null, lines: [] };
+  const view = hostView(ctx.snapshot);
+  const lines = [sysctl(view, 'net.ipv4.conf.all.arp_ignore'), sysctl(view, `net.ipv4.conf.${name}.arp_ignore`)].filter((x): x is Sysctl => !!x);
+  const values = lines.map((l) => sysctlInt(l)).filter((v): v is number => v !== null);
   return { value: values.length ? Math.max(...values) : null, lines };
+}
+
+/** The prefix of `itf`'s address whose subnet holds `a` (as its siblings are configured), else /32. */
+function prefixOn(itf: HostInterface | undefined, a: number): number {
+  return itf?.addresses.find((x) => x.family === 4 && x.prefix > 0 && cidrContains({ addr: x.v4, prefix: x.prefix }, a))?.prefix ?? 32;
 }
 
 /**
@@ -91,7 +98,8 @@ function heldElsewhereFinding(ctx: CheckContext, iface: number, qs: readonly Arp
   const name = ctx.ifaceName(iface);
   const targets = new Set([...qs.map((q) => q.target), ...unasked]);
   const addrs = [...targets].map(ipv4ToString).join(', ');
-  const holders = [...new Set([...targets].map((a) => holderOf(ctx, a)!.name))];
+  const holderBy = new Map([...targets].map((a) => [a, holderOf(ctx, a)!] as const));
+  const holders = [...new Set([...holderBy.values()].map((h) => h.name))];
   const ignore = arpIgnore(ctx, name);
   const flows = flowsOf(ctx, targets);
   const evidence: Evidence[] = [];
@@ -100,10 +108,9 @@ function heldElsewhereFinding(ctx: CheckContext, iface: number, qs: readonly Arp
     evidence.push({ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${itf.name}: ${itf.addresses.filter((a) => a.family === 4).map((a) => `${a.address}/${a.prefix}`).join(', ')}` });
   }
   for (const l of ignore.lines) evidence.push(sysctlEvidence(l));
-  for (const q of qs) evidence.push(...arpEvidence(ctx, q, `asks on ${name} for ${ipv4ToString(q.target)}, which the gateway holds on ${holderOf(ctx, q.target)!.name}; no reply`));
+  for (const q of qs) evidence.push(...arpEvidence(ctx, q, `asks on ${name} for ${ipv4ToString(q.target)}, which the gateway holds on ${holderBy.get(q.target)!.name}; no reply`));
   for (const f of flows.slice(0, 3)) if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left translated; no reply can come back`));
   const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
-  const prefixOf = (a: number): number => itf?.addresses.find((x) => x.family === 4 && x.prefix > 0 && cidrContains({ addr: x.v4, prefix: x.prefix }, a))?.prefix ?? 32;
   const heard = qs.length
     ? `The outside asked ${plural(qs.reduce((n, q) => n + q.requests, 0), 'time')} on ${name} by ARP for ${addrs} and never got an answer`
     : `The ${name} capture holds no ARP (taken with a filter?), so the outside's requests for ${addrs} are not shown; most likely none was answered`;
@@ -120,7 +127,7 @@ function heldElsewhereFinding(ctx: CheckContext, iface: number, qs: readonly Arp
       ` — unless the gateway itself asks for its next hop from ${addrs}, which teaches the router the MAC: the fault comes and goes with the neighbour caches.`,
     uniqueEvidence(evidence, 16),
     [
-      ...[...targets].map((a) => `ip addr del ${ipv4ToString(a)}/${holderOf(ctx, a)!.addresses.find((x) => x.family === 4 && x.v4 === a)!.prefix} dev ${holderOf(ctx, a)!.name}; ip addr add ${ipv4ToString(a)}/${prefixOf(a)} dev ${name}  # the EIP belongs on the outside interface`),
+      ...[...holderBy].map(([a, h]) => `ip addr del ${ipv4ToString(a)}/${h.addresses.find((x) => x.family === 4 && x.v4 === a)!.prefix} dev ${h.name}; ip addr add ${ipv4ToString(a)}/${prefixOn(itf, a)} dev ${name}  # the EIP belongs on the outside interface`),
       `# or answer ARP on ${name} for every local address: sysctl -w net.ipv4.conf.${name.replace(/\./g, '/')}.arp_ignore=0 net.ipv4.conf.all.arp_ignore=0`,
     ],
     flows,
@@ -188,8 +195,6 @@ function unassignedEips(ctx: CheckContext): ReturnType<Check['run']> {
     const them = targets.size === 1 ? 'it' : 'them';
     const flows = flowsOf(ctx, targets);
     const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
-    // The prefix of the interface's address whose subnet holds the EIP (as its siblings are configured), else /32.
-    const prefixOf = (a: number): number => itf?.addresses.find((x) => x.family === 4 && x.prefix > 0 && cidrContains({ addr: x.v4, prefix: x.prefix }, a))?.prefix ?? 32;
     const rules = (ctx.snapshot?.rules?.tables.nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => {
       if (r.target.kind === 'SNAT') return r.target.to.some((t) => [...targets].some((a) => a >= t.addrLo >>> 0 && a <= t.addrHi >>> 0));
       return r.target.kind === 'DNAT' && r.matches.some((m) => m.kind === 'dst' && !m.addr.negate && m.addr.cidr?.prefix === 32 && targets.has(m.addr.cidr.addr >>> 0));
@@ -215,7 +220,7 @@ function unassignedEips(ctx: CheckContext): ReturnType<Check['run']> {
           `${flows.length ? `: ${plural(flows.length, 'flow')} got no reply` : ''}, and clients on ${name}'s link cannot even start a connection to ${them}.`,
         uniqueEvidence(evidence, 16),
         [
-          ...[...targets].map((a) => `ip addr add ${ipv4ToString(a)}/${prefixOf(a)} dev ${name}`),
+          ...[...targets].map((a) => `ip addr add ${ipv4ToString(a)}/${prefixOn(itf, a)} dev ${name}`),
           ...[...targets].map((a) => `arping -U -c 3 -I ${name} ${ipv4ToString(a)}  # tell the neighbours at once`),
           "# persist: Kube-OVN puts a gateway's EIPs on its external interface from the IptablesEIP resources (kubectl get iptables-eips): check the EIP's status and restart the gateway pod; elsewhere add the address to the interface's network configuration",
         ],

@@ -1,9 +1,8 @@
 import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { frameEvidence, uniqueEvidence } from '../evidence.js';
+import { frameAtEvidence, frameEvidence, neighbourEvidence, uniqueEvidence } from '../evidence.js';
 import { ipv4ToString as ip, macToString } from '../../model/address.js';
-import { isoNs } from '../../model/time.js';
 import {
   arpEvidence, askedByGateway, claimEvidence, claimMacs, foreignClaims, isUnresolvedState, neighbour, otherHolderFix, staleNextHopMac, unansweredArp,
 } from '../arp-facts.js';
@@ -74,16 +73,9 @@ function staleMacFindings(ctx: CheckContext) {
     const n = neighbour(ctx, g.hop);
     const fixed = n?.states.includes('PERMANENT') ?? false;
     const evidence: Evidence[] = [];
-    if (n) evidence.push({ kind: 'neighbour', file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.lladdr ?? ''} ${n.states.join(',')}`.replace(/\s+/g, ' ') });
+    if (n) evidence.push(neighbourEvidence(n));
     for (const c of g.spoke.slice(0, 2)) {
-      evidence.push({
-        kind: 'frame',
-        file: ctx.files[c.firstFrame.file]!,
-        iface: egress,
-        frame: c.firstFrame.frame,
-        time: isoNs(c.firstFrame.tsSec, c.firstFrame.tsNsec),
-        summary: `ARP from ${ip(g.hop)} at ${macToString(c.mac)} — the next hop's own MAC (${plural(c.count, 'frame')})`,
-      });
+      evidence.push(frameAtEvidence(ctx, c.firstFrame, g.egress, `ARP from ${ip(g.hop)} at ${macToString(c.mac)} — the next hop's own MAC (${plural(c.count, 'frame')})`));
     }
     for (const f of g.flows.slice(0, 4)) evidence.push(frameEvidence(ctx, f.ingress.peer!, `${f.id} left for ${ip(g.hop)} addressed to ${macToString(g.sentTo)}; nothing came back`));
     return finding(
@@ -139,7 +131,7 @@ function unresolvedFindings(ctx: CheckContext) {
     const n = neighbour(ctx, hop);
     const evidence: Evidence[] = [];
     if (q) evidence.push(...arpEvidence(ctx, q, `the gateway asks for its next hop on ${g.egress}; no reply`));
-    if (n) evidence.push({ kind: 'neighbour', file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.lladdr ?? ''} ${n.states.join(',')}`.replace(/\s+/g, ' ') });
+    if (n) evidence.push(neighbourEvidence(n));
     const route = ctx.snapshot?.host.routes.find((r) => r.family === 4 && r.via === hop);
     if (route) evidence.push({ kind: 'route', file: route.source.file, line: route.source.line, text: route.text });
     out.push(

@@ -1,11 +1,11 @@
 import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { errorEvidence, frameEvidence, policyEvidence, ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
+import { conntrackStatsEvidence, errorEvidence, frameEvidence, policyEvidence, ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { ipv4ToString } from '../../model/address.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { NFTABLES_REASON } from '../../gateway/sniff.js';
-import { droppedBy, errorsDroppedInForward, gatewayResets, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
+import { droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
 import type { MayMatch } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 
@@ -69,7 +69,7 @@ export const forwardChainDrop: Check = {
         'confirmed',
         stopped.length || repliesStopped.length
           ? 'The filter FORWARD chain drops the traffic'
-          : errorsStopped.some((f) => unrelayedErrorTrace(ctx, f)!.error.type === 3 && unrelayedErrorTrace(ctx, f)!.error.code === 4)
+          : errorsStopped.map((f) => unrelayedErrorTrace(ctx, f)!.error).some((e) => isFragNeeded(e.type, e.code))
             ? 'The filter FORWARD chain drops fragmentation needed (RELATED): a path MTU black hole'
             : 'The filter FORWARD chain drops the ICMP errors about the flows (RELATED)',
         (stopped.length
@@ -135,7 +135,7 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
   const ctStats = ctx.snapshot?.host.conntrackStats ?? null;
   const ctDrops = ctStats && ctStats.drop > 0 ? ctStats : null;
   if (ctDrops) {
-    evidence.push({ kind: 'conntrack', file: ctDrops.source.file, line: ctDrops.dropLines[0]?.line ?? ctDrops.source.line, text: ctDrops.dropLines[0]?.text ?? `drop=${ctDrops.drop}` });
+    evidence.push(conntrackStatsEvidence(ctDrops, ctDrops.dropLines, `drop=${ctDrops.drop}`));
     evidence.push({ kind: 'note', text: `conntrack counted ${ctDrops.drop} dropped packet${ctDrops.drop === 1 ? '' : 's'} since boot: a conntrack table full while the captures ran drops new connections just so` });
   }
   // Rules on the flows' way that drop what they match, and whose matching natlens cannot decide (-m set, -m
@@ -205,14 +205,14 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
 }
 
 function icmpWords(e: { readonly type: number; readonly code: number; readonly mtu: number }): string {
-  return e.type === 3 && e.code === 4 ? `fragmentation needed${e.mtu ? `, mtu ${e.mtu}` : ''}` : `ICMP type ${e.type} code ${e.code}`;
+  return isFragNeeded(e.type, e.code) ? `fragmentation needed${e.mtu ? `, mtu ${e.mtu}` : ''}` : `ICMP type ${e.type} code ${e.code}`;
 }
 
 /** What dropping the flows' ICMP errors (RELATED) means: for fragmentation needed, a path MTU black hole. */
 function relatedSentence(ctx: CheckContext, flows: readonly AssembledFlow[]): string {
   const errors = flows.map((f) => unrelayedErrorTrace(ctx, f)!.error);
   const senders = [...new Set(errors.map((e) => ipv4ToString(e.src)))].slice(0, 3).join(', ');
-  const fragNeeded = errors.filter((e) => e.type === 3 && e.code === 4);
+  const fragNeeded = errors.filter((e) => isFragNeeded(e.type, e.code));
   const mtus = [...new Set(fragNeeded.map((e) => e.mtu).filter((m) => m > 0))];
   return (
     `${plural(flows.length, 'flow')} ${flows.length === 1 ? 'was' : 'were'} forwarded, and the ICMP errors ${senders} sent about ${flows.length === 1 ? 'it' : 'them'} were dropped in filter FORWARD: they are RELATED to the flows' connections, and FORWARD accepts ESTABLISHED packets but not RELATED ones.` +

@@ -2,12 +2,7 @@ import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, uniqueEvidence } from '../evidence.js';
-import { droppedBy, plural, stoppedFrameEvidence } from '../flow-facts.js';
-
-/** ICMP fragmentation needed (type 3 code 4, RFC 1191) carries the next-hop MTU. */
-function isFragNeeded(type: number, code: number): boolean {
-  return type === 3 && code === 4;
-}
+import { droppedBy, isFragNeeded, plural, stoppedFrameEvidence } from '../flow-facts.js';
 
 export const mtuExceeded: Check = {
   id: 'mtu-exceeded',

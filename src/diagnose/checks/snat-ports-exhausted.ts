@@ -6,7 +6,7 @@ import type { NatRewrite } from '../../model/trace.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
+import { conntrackStatsEvidence, frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
 
 /**
@@ -45,9 +45,7 @@ function defaultPorts(sport: number): [number, number] {
   return [1024, 65535];
 }
 
-function poolOf(ctx: CheckContext, rw: NatRewrite, sport: number): Pool | null {
-  const rule = ruleOf(ctx, rw);
-  if (!rule) return null;
+function poolOf(rule: Rule, rw: NatRewrite, sport: number): Pool | null {
   const t = rule.target;
   let addresses = 1;
   let lo = 0;
@@ -120,9 +118,9 @@ function exhaustion(ctx: CheckContext, f: AssembledFlow, index: () => Holders): 
   if (!t || t.disposition.kind !== 'forwarded') return null;
   const rw = t.rewrites.find((r) => r.kind === 'SNAT' || r.kind === 'MASQUERADE');
   if (!rw) return null;
-  const pool = poolOf(ctx, rw, f.original.sport);
-  if (!pool) return null;
-  const rule = ruleOf(ctx, rw)!;
+  const rule = ruleOf(ctx, rw);
+  const pool = rule ? poolOf(rule, rw, f.original.sport) : null;
+  if (!rule || !pool) return null;
   const to = rule.target.kind === 'SNAT' ? rule.target.to : null;
   const inPool = (addr: number, port: number): boolean =>
     port >= pool.portLo && port <= pool.portHi && (to ? to.some((r) => addr >>> 0 >= r.addrLo >>> 0 && addr >>> 0 <= r.addrHi >>> 0) : addr === rw.after.src);
@@ -176,10 +174,7 @@ export const snatPortsExhausted: Check = {
         evidence.push(frameEvidence(ctx, g.first, `${g.id} holds ${ipv4ToString(g.observed!.src)}:${g.observed!.sport} to ${ipv4ToString(g.observed!.dst)}:${g.observed!.dport}`));
       }
     }
-    if (stats && (stats.insertFailed > 0 || stats.drop > 0)) {
-      const l = stats.dropLines[0];
-      evidence.push({ kind: 'conntrack', file: stats.source.file, line: l?.line ?? stats.source.line, text: l?.text ?? `insert_failed=${stats.insertFailed} drop=${stats.drop}` });
-    }
+    if (stats && (stats.insertFailed > 0 || stats.drop > 0)) evidence.push(conntrackStatsEvidence(stats, stats.dropLines, `insert_failed=${stats.insertFailed} drop=${stats.drop}`));
     const dests = [...new Set(hits.map((h) => `${ipv4ToString(h.rw.after.dst)}:${h.rw.after.dport}`))];
     const h0 = hits[0]!;
     const detail =

@@ -1,10 +1,9 @@
 import type { Evidence } from '../../model/analysis.js';
 import { ipv4ToString, macToString } from '../../model/address.js';
-import { isoNs } from '../../model/time.js';
 import type { ForeignDelivery } from '../../correlate/correlator.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
+import { errorEvidence, frameAtEvidence, frameEvidence, neighbourEvidence, uniqueEvidence } from '../evidence.js';
 import { hairpinUnmasqueraded, plural, unrelayedError, uTurned } from '../flow-facts.js';
 import type { Neighbour } from '../../model/host.js';
 import { arpEvidence, staleNextHopMac, staticNextHopEntry, claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
@@ -237,19 +236,12 @@ function detailOf(ctx: CheckContext, x: Facts): string {
 function evidenceOf(ctx: CheckContext, x: Facts): Evidence[] {
   const evidence: Evidence[] = [];
   for (const m of x.misaddressed.slice(0, 2)) {
-    evidence.push({
-      kind: 'frame',
-      file: ctx.files[m.file]!,
-      iface: ctx.ifaceName(m.iface),
-      frame: m.frame,
-      time: isoNs(m.tsSec, m.tsNsec),
-      summary: `${ipv4ToString(m.src)} > ${ipv4ToString(m.dst)} addressed to ${macToString(m.mac)} — not the gateway's MAC: left out by the kernel (${plural(m.count, 'frame')})`,
-    });
+    evidence.push(frameAtEvidence(ctx, m, m.iface, `${ipv4ToString(m.src)} > ${ipv4ToString(m.dst)} addressed to ${macToString(m.mac)} — not the gateway's MAC: left out by the kernel (${plural(m.count, 'frame')})`));
   }
   for (const c of x.conflicts) evidence.push(...c.claims.slice(0, 2).map((k) => claimEvidence(ctx, k)));
   for (const d of x.detours.slice(0, 2)) evidence.push(...arpEvidence(ctx, d.q, `${ipv4ToString(d.host)} resolves its next hop for the replies: not the gateway`));
   const n = x.staticHop;
-  if (n) evidence.push({ kind: 'neighbour', file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.lladdr ?? ''} ${n.states.join(',')}`.replace(/\s+/g, ' ') });
+  if (n) evidence.push(neighbourEvidence(n));
   // Refusals first: what the far side said, and (where captured) the gateway relaying it back.
   for (const f of x.refused.slice(0, 6)) {
     const { arrived, relayed } = x.errors.get(f)!;
