@@ -354,8 +354,16 @@ export function mergeCaptures(
 const PLAUSIBLE_NS = 86_400e9;
 
 /**
+ * How far a capture's recorded start may fall after its first packet (or its end before its last): dumpcap reads
+ * the clock for isb_starttime after the capture opened, and the kernel may have stamped the first packet a few
+ * hundred microseconds before. The run is then taken to begin with that packet.
+ */
+const CLOCK_SLACK_NS = 1e9;
+
+/**
  * The capture's run (interface statistics start/end, the reading of each that fits the packets: a start no
- * later than the first packet, an end no earlier than the last, within a day) and what it lost.
+ * later than the first packet, an end no earlier than the last, within a day, give or take CLOCK_SLACK_NS, and
+ * never inside the packets) and what it lost.
  */
 function runTimes(c: Cursor): Pick<CaptureWindow, 'ranFrom' | 'ranTo' | 'dropped'> {
   const stats = c.capture.statistics;
@@ -369,9 +377,10 @@ function runTimes(c: Cursor): Pick<CaptureWindow, 'ranFrom' | 'ranTo' | 'dropped
     let bestGap = Infinity;
     for (const r of readings) {
       const gap = before ? (sec - r.sec) * 1e9 + (nsec - r.nsec) : (r.sec - sec) * 1e9 + (r.nsec - nsec);
-      if (gap >= 0 && gap <= PLAUSIBLE_NS && gap < bestGap) {
-        best = r;
-        bestGap = gap;
+      if (gap >= -CLOCK_SLACK_NS && gap <= PLAUSIBLE_NS && Math.abs(gap) < bestGap) {
+        // A reading a moment inside the packets is the packet's own time.
+        best = gap < 0 ? { sec, nsec } : r;
+        bestGap = Math.abs(gap);
       }
     }
     return best;

@@ -74,6 +74,26 @@ describe('pcapng interface statistics', () => {
     expect(w!.dropped).toBe(0);
   });
 
+  it('a start read a moment after the first packet (dumpcap reads its clock after opening): the run begins with that packet', () => {
+    const sec = 1_796_594_501n;
+    const bytes = pcapngFile([
+      {
+        blocks: [
+          { type: 'idb', name: 'wan9.7', tsresol: 9 },
+          { type: 'epb', ts: sec * 1_000_000_000n + 4_277_811n, data: frame },
+          { type: 'epb', ts: (sec + 6n) * 1_000_000_000n, data: frame },
+          // µs counts: the start 201 µs after the first packet, as a real dumpcap run wrote it; the end after the last.
+          { type: 'isb', ts: 0n, start: sec * 1_000_000n + 4_479n, end: (sec + 6n) * 1_000_000n + 500_000n, ifdrop: 0n },
+        ],
+      },
+    ]);
+    const { path } = statsOf(bytes);
+    const [w] = mergeCaptures([path], { interfaceNames: new Map(), onWarning: () => {} }, { packet: () => {} });
+    expect(w!.ranFrom).toEqual(w!.first);
+    expect(w!.ranFrom).toEqual({ sec: Number(sec), nsec: 4_277_811 });
+    expect(w!.ranTo).toEqual({ sec: Number(sec) + 6, nsec: 500_000_000 });
+  });
+
   it('a classic pcap says nothing of its run or its drops', () => {
     const [w] = mergeCaptures([join(__dirname, '../../samples/healthy', readdirSync(join(__dirname, '../../samples/healthy')).find((f) => f.endsWith('.pcap'))!)], { interfaceNames: new Map(), onWarning: () => {} }, { packet: () => {} });
     expect(w!.ranFrom).toBeNull();
