@@ -104,7 +104,7 @@ function runLab(out: string, timeoutMs: number): Promise<void> {
 }
 
 /**
- * How long one lab run may take: 50 scenarios take about 6¼ minutes on the 2-core development machine; a slower
+ * How long one lab run may take: 52 scenarios take about 6½ minutes on the 2-core development machine; a slower
  * CI machine gets twice that, and a little more (raise it with the scenarios). A test file's hook that waits for the lab (`beforeAll(labOutput)`) gets
  * LAB_WAIT_MS, a little more, so that the lab's own timeout, which names the scenario it was at, fires first.
  */
@@ -158,7 +158,8 @@ function readFileSafe(path: string): string {
 export interface LabJson {
   scenario: string;
   check: string | null;
-  backend: 'iptables-legacy';
+  /** The backend the gateway's rules were installed with (scenarios named *-nft: iptables-nft). */
+  backend: 'iptables-legacy' | 'iptables-nft';
   snapshotBackend: 'iptables-legacy' | 'iptables-nft';
   plan: string;
   inside: string;

@@ -24,6 +24,7 @@ ALL_SCENARIOS=(
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
+  ip-forward-disabled-nft snapshot-backend-mismatch-nft
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -35,6 +36,8 @@ scenario_spec() {
     healthy) echo "-|vpc|pcap" ;;
     healthy-lan) echo "-|lan|pcapng" ;;
     ip-forward-disabled) echo "ip-forward-disabled|vpc|pcap" ;;
+    ip-forward-disabled-nft) echo "ip-forward-disabled|lan|pcapng-multi" ;;
+    snapshot-backend-mismatch-nft) echo "snapshot-backend-mismatch|vpc|pcap-nano" ;;
     forward-chain-drop) echo "forward-chain-drop|lan|pcap-nano" ;;
     forward-chain-reject) echo "forward-chain-drop|vpc|pcapng" ;;
     intermittent-drop) echo "intermittent-drop|vpc|any-v1" ;;
@@ -158,7 +161,10 @@ gw() { in_ns "$NS_GW" "$@"; }
 rt() { in_ns "$NS_RT" "$@"; }
 app() { in_ns "$NS_APP" "$@"; }
 app2() { in_ns "$NS_APP2" "$@"; }
-ipt() { gw iptables-legacy "$@"; }
+# The gateway's own rules: iptables-legacy (what Kube-OVN's script prefers), or iptables-nft for the scenarios
+# named *-nft (what `iptables` is on most distributions now); RULES_BACKEND is set per scenario.
+RULES_BACKEND=iptables-legacy
+ipt() { gw "$RULES_BACKEND" "$@"; }
 # Background servers and captures run ip netns exec directly (no shell function in between), so $! is the
 # server/capture process itself and signals reach it.
 bg_in() { local ns=$1; shift; ip netns exec "$ns" "$@" & BG_PIDS+=("$!"); }
@@ -418,8 +424,8 @@ snapshot() { # dir backend
 write_lab_json() { # dir scenario check format snapshot-backend
   local check=null
   [[ $3 != - ]] && check="\"$3\""
-  printf '{"scenario":"%s","check":%s,"backend":"iptables-legacy","snapshotBackend":"%s","plan":"%s","inside":"%s","outside":"%s","capture":"%s","addresses":{"gatewayInside":"%s","app":"%s","app2":"%s","insideCidr":"%s","eip":"%s","eip2":"%s","nexthop":"%s","client":"%s","remote":"%s","remote2":"%s","spoof":"%s","ghostInside":"%s","ghostOutside":"%s","far":"%s","behind":"%s"},"ports":{"remoteTcp":%s,"remoteUdp":%s,"forwardTcp":%s,"app2Tcp":%s,"forwardUdp":%s,"app2Udp":%s,"bulkTcp":%s,"bulkForwardTcp":%s}}\n' \
-    "$2" "$check" "$5" "$PLAN" "$IN_IF" "$OUT_IF" "$4" "$GW_IN" "$APP" "$APP2" "$IN_CIDR" "$EIP" "$EIP2" "$NEXTHOP" \
+  printf '{"scenario":"%s","check":%s,"backend":"%s","snapshotBackend":"%s","plan":"%s","inside":"%s","outside":"%s","capture":"%s","addresses":{"gatewayInside":"%s","app":"%s","app2":"%s","insideCidr":"%s","eip":"%s","eip2":"%s","nexthop":"%s","client":"%s","remote":"%s","remote2":"%s","spoof":"%s","ghostInside":"%s","ghostOutside":"%s","far":"%s","behind":"%s"},"ports":{"remoteTcp":%s,"remoteUdp":%s,"forwardTcp":%s,"app2Tcp":%s,"forwardUdp":%s,"app2Udp":%s,"bulkTcp":%s,"bulkForwardTcp":%s}}\n' \
+    "$2" "$check" "$RULES_BACKEND" "$5" "$PLAN" "$IN_IF" "$OUT_IF" "$4" "$GW_IN" "$APP" "$APP2" "$IN_CIDR" "$EIP" "$EIP2" "$NEXTHOP" \
     "$CLIENT" "$REMOTE" "$REMOTE2" "$SPOOF" "$GHOST_IN" "$GHOST_OUT" "$FAR" "$BEHIND" "$TCP_PORT" "$UDP_PORT" "$FWD_TCP" "$APP2_TCP" "$FWD_UDP" \
     "$APP2_UDP" "$BULK_TCP" "$BULK_FWD_TCP" >"$1/lab.json"
 }
@@ -436,6 +442,8 @@ run_scenario() { # outdir scenario index
   build_topology "nl$$s$idx"
 
   local fip_target=$APP snat=snat backend=iptables-legacy
+  RULES_BACKEND=iptables-legacy
+  if [[ $name == *-nft ]]; then RULES_BACKEND=iptables-nft backend=iptables-nft; fi
   [[ $name == dnat-backend-unreachable ]] && fip_target=$GHOST_IN
   [[ $name == vpc-route-missing ]] && fip_target=$BEHIND
   [[ $name == snat-missing ]] && snat=nosnat
@@ -446,8 +454,9 @@ run_scenario() { # outdir scenario index
 
   # Faults that exist before the capture starts.
   case "$name" in
-    ip-forward-disabled)
+    ip-forward-disabled | ip-forward-disabled-nft)
       # The seed incident: a reboot reset the sysctl. Writing ip_forward=0 also resets every conf.*.forwarding.
+      # (-nft: the same with the rules in nf_tables, listed by iptables-nft: its own header and listing.)
       gw sysctl -qw net.ipv4.ip_forward=0 ;;
     forward-chain-drop) ipt -P FORWARD DROP ;;
     forward-chain-reject) ipt -A FORWARD -d "$REMOTE/32" -j REJECT --reject-with icmp-port-unreachable ;;
@@ -759,6 +768,12 @@ run_scenario() { # outdir scenario index
       gw iptables-nft -t nat -N NATLENS_PROBE
       gw iptables-nft -t nat -X NATLENS_PROBE
       backend=iptables-nft ;;
+    snapshot-backend-mismatch-nft)
+      # The other way round: the rules live in nf_tables, and the snapshot is taken with iptables-legacy (a
+      # host whose `iptables` is the legacy one). Listing a legacy table makes it exist, empty.
+      gw iptables-legacy -t nat -L -n >/dev/null
+      gw iptables-legacy -t filter -L -n >/dev/null
+      backend=iptables-legacy ;;
   esac
 
   log "scenario $name: plan=$plan format=$fmt inside=$IN_IF outside=$OUT_IF ns=nl$$s$idx"

@@ -30,7 +30,16 @@ export const snapshotBackendMismatch: Check = {
         evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id}: ${ipv4ToString(f.original.src)} → ${ipv4ToString(f.original.dst)} was translated to ${ipv4ToString(f.observed!.src)} → ${ipv4ToString(f.observed!.dst)}`));
       }
     }
-    const other = rules?.backend === 'legacy' ? 'nft' : 'legacy';
+    // An empty file does not say which backend wrote it: then the fix names both, the one with the rules wins.
+    const backend = rules?.backend ?? 'unknown';
+    const other = backend === 'legacy' ? 'nft' : 'legacy';
+    const fix =
+      backend === 'unknown'
+        ? [
+            'iptables-legacy-save -c > iptables-legacy-save.txt; iptables-nft-save -c > iptables-nft-save.txt  # keep the one that lists the DNAT/SNAT rules',
+            'iptables -V  # says which backend plain `iptables` uses: (legacy) or (nf_tables)',
+          ]
+        : [`iptables-${other}-save -c > iptables-save.txt`, `iptables-${other} -t nat -L -n -v > iptables-nat-L.txt  # then run natlens again`];
     return [
       finding(
         'snapshot-backend-mismatch',
@@ -40,7 +49,7 @@ export const snapshotBackendMismatch: Check = {
         `${plural(translated.length, 'flow')} ${translated.length === 1 ? 'is' : 'are'} visibly translated, but the snapshot's nat table has no rule that could do it` +
           `${rules?.legacyTablesPresent ? ' and it says legacy tables are present' : ''}: the rules live in the other backend. The packet path could not be checked against the rules.`,
         uniqueEvidence(evidence, 12),
-        [`iptables-${other}-save -c > iptables-save.txt`, `iptables-${other} -t nat -L -n -v > iptables-nat-L.txt  # then run natlens again`],
+        fix,
         translated,
       ),
     ];
