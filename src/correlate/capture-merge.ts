@@ -342,12 +342,24 @@ export function mergeCaptures(
     packets: c.packets,
     // The file's bytes (a compressed capture's compressed size), as hashed; else what the reader took from it.
     bytes: c.digesting?.digest()?.bytes ?? c.capture.bytesRead(),
-    interfaces: [...c.ifaces].sort(),
+    interfaces: c.packets ? [...c.ifaces].sort() : quietInterfaces(c, aliases),
     first: c.packets ? { sec: c.firstSec, nsec: c.firstNsec } : null,
     last: c.packets ? { sec: c.lastSec, nsec: c.lastNsec } : null,
     sha256: c.digesting?.digest()?.sha256 ?? null,
     spans: c.spans ? [...c.spans.values()].sort((a, b) => (a.iface < b.iface ? -1 : 1)) : null,
   }));
+}
+
+/**
+ * The interfaces a capture without a single packet was taken on, as the file names them (pcapng if_name, else the
+ * file's name: `net1.pcap` → net1): a capture of a link that carried nothing. Nothing for `-i any` captures, whose
+ * records alone name their interfaces.
+ */
+function quietInterfaces(c: Cursor, aliases: ReadonlyMap<string, string> | null): string[] {
+  const declared = c.capture.interfaces.filter((i) => i.linkType !== LinkType.LINUX_SLL && i.linkType !== LinkType.LINUX_SLL2);
+  if (declared.length !== c.capture.interfaces.length) return [];
+  const names = declared.map((i) => i.name || (declared.length === 1 ? c.base : `${c.base}#${i.id}`));
+  return [...new Set(names.map((n) => aliases?.get(n) ?? n))].sort();
 }
 
 /** A day: an interface statistics time further than this from the packets is a misreading, not a quiet link. */

@@ -197,7 +197,9 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   }
   // Names the user gave may be the captures' own (--inside a): they mean the interface it was taken for.
   const alias = (n: string | undefined): string | undefined => (n === undefined ? undefined : (aliases.get(n) ?? n));
-  const roles = decideRoles(ifaces, snapshot, { inside: alias(options.inside), outside: alias(options.outside) });
+  // Interfaces captured without a single packet count among the captured ones (capture-merge.ts, quietInterfaces).
+  const quiet = windows.flatMap((w) => (w.packets === 0 ? w.interfaces.filter((n) => !ifaces.includes(n)) : []));
+  const roles = decideRoles([...ifaces, ...quiet], snapshot, { inside: alias(options.inside), outside: alias(options.outside) });
   let clockOffsetNs: number | null = null;
   if (roles.inside && roles.outside) {
     const ii = ifaceIndex.get(roles.inside);
@@ -221,8 +223,19 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   const judge: JudgeWindow = overlap ? { from: rel(overlap.from), to: rel(overlap.to) - margin } : { from: Infinity, to: -Infinity };
 
   const sim = options.simulate && snapshot ? options.simulate : null;
-  // Interfaces whose captures held IPv4 connections (not merely ARP or IPv6 noise).
+  // Interfaces whose captures held IPv4 connections (not merely ARP or IPv6 noise), and those whose capture held
+  // nothing at all: the link carried nothing while the others ran, which is what the flows are judged by.
   const captured = new Set(state.connections.map((c) => ifaces[c.iface]!));
+  for (const w of windows) {
+    if (w.packets > 0 || !w.interfaces.length) continue;
+    for (const name of w.interfaces) captured.add(name);
+    const names = w.interfaces.join(', ');
+    options.onWarning({
+      code: 'empty-capture',
+      file: w.file,
+      message: `this capture of ${names} holds no packet: nothing was sent or received on ${names} while it ran. The file does not say when that was; it is taken to have run while the other captures did, so what should have left by ${names} and is not there counts as stopped`,
+    });
+  }
   const flows = assembleFlows({
     state,
     snapshot,

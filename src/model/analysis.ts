@@ -27,6 +27,8 @@ export const CHECK_IDS = [
   'conntrack-state-lost',
   // And a busy gateway's: a SNAT rule with too few source ports for the connections to one destination.
   'snat-ports-exhausted',
+  // And the link's: the interface the traffic should leave by has no carrier, or is set down.
+  'interface-down',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 

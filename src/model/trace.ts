@@ -85,7 +85,8 @@ export type DropReason =
   | 'no-route'
   | 'route-blackhole'
   | 'mtu-exceeded'
-  | 'invalid-state';
+  | 'invalid-state'
+  | 'link-down';
 
 export type TraceDisposition =
   | {
@@ -106,6 +107,8 @@ export type TraceDisposition =
       /** What the kernel sends back, if anything (REJECT, net-unreachable, frag-needed). */
       readonly icmpBack: { readonly type: number; readonly code: number; readonly mtu: number } | null;
       readonly note: string;
+      /** The interface it was to leave by, where the drop is that interface's (link-down). */
+      readonly egress?: string;
     }
   | { readonly kind: 'unknown'; readonly why: string };
 

@@ -3,6 +3,7 @@ import type { Route } from '../model/host.js';
 import type { TableName } from '../model/ruleset.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { SourceRef } from '../model/source.js';
+import { linkState, linkStateText } from '../gateway/link-state.js';
 import type { DropReason, SimPacket, StepStage, Trace, TraceDisposition, TraceStep } from '../model/trace.js';
 import { applyConntrackDst, applyConntrackSrc, findConntrack } from './conntrack-lookup.js';
 import { checkForwarding } from './forwarding-gate.js';
@@ -122,11 +123,12 @@ function dropped(
   stage: StepStage,
   reason: DropReason,
   note: string,
-  extra: { rule?: ReturnType<typeof ruleRef> | null; source?: SourceRef | null; icmpBack?: { type: number; code: number; mtu: number } | null } = {},
+  extra: { rule?: ReturnType<typeof ruleRef> | null; source?: SourceRef | null; icmpBack?: { type: number; code: number; mtu: number } | null; egress?: string } = {},
 ): TraceDisposition {
   // RFC 1122 3.2.2: the kernel never answers an ICMP error with an ICMP error.
   const icmpBack = extra.icmpBack && !isIcmpError(w.s.proto, w.s.icmpType) ? extra.icmpBack : null;
-  return { kind: 'dropped', stage, reason, rule: extra.rule ?? null, source: extra.source ?? null, icmpBack, note };
+  const d = { kind: 'dropped' as const, stage, reason, rule: extra.rule ?? null, source: extra.source ?? null, icmpBack, note };
+  return extra.egress !== undefined ? { ...d, egress: extra.egress } : d;
 }
 
 function fromHook(w: Walk, o: HookOutcome, table: TableName, hookName: string): TraceDisposition | null {
@@ -251,6 +253,15 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
   if (ct) applyConntrackSrc(w, ct);
 
   neighbourStep(w, egress!, nextHop);
+  // An interface without carrier has its queue deactivated and its neighbour entries flushed: what is sent there
+  // (after POSTROUTING: the connection is confirmed, its SNAT counted) waits for an ARP that cannot leave, and when
+  // that times out the kernel drops it with ICMP host unreachable — no capture on the interface sees any of it.
+  const itf = w.view.interfaces.get(egress!);
+  if (itf && linkState(itf) !== 'up') {
+    const state = linkState(itf) === 'no-carrier' ? 'has no carrier' : 'is down';
+    w.steps.push({ stage: 'neighbour', table: null, chain: null, rule: null, verdict: 'DROP', note: `${egress} ${state} (${linkStateText(itf)}): what the kernel sends there is dropped, the next hop never resolved`, unsure: false, source: itf.source });
+    return dropped(w, 'neighbour', 'link-down', `${egress} ${state}`, { source: itf.source, egress: egress!, icmpBack: { type: 3, code: 1, mtu: 0 } });
+  }
   return { kind: 'forwarded', egress: egress!, out: tupleOf(s), nextHop, portsMayChange: w.portsMayChange };
 }
 

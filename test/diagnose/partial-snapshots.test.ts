@@ -26,11 +26,13 @@ const PARTS: Record<string, readonly string[]> = {
 };
 
 /** [scenario, part]: what is said instead, and why nothing better can be. */
-const UNTELLABLE: Record<string, { warning?: string; why: string }> = {
+const UNTELLABLE: Record<string, { warning?: string; instead?: string; why: string }> = {
   'stale-conntrack|every iptables listing': { why: 'stale means "not what the rules say now": without rules, nothing to compare with' },
   'iface-forwarding-off|ip addr': { warning: 'sll2-unnamed', why: 'an -i any capture names interfaces by index only; ip addr is what names them' },
   'snat-ports-exhausted|every iptables listing': { why: 'the SNAT rule\'s port range is the proof: without rules, the stop stays unexplained (forward-chain-drop, likely)' },
   'eip-stale-arp-upstream|ip addr': { why: 'ip addr names the gateway\'s MACs: without it the frames sent to the old MAC are not told from its own, and the stop stays unexplained (forward-chain-drop, possible)' },
+  'outside-no-carrier|ip addr': { instead: 'egress-neighbor-unresolved', why: 'ip addr is where NO-CARRIER shows: without it, the unresolved next hop (ip neigh FAILED, host unreachable back) is what shows (egress-neighbor-unresolved)' },
+  'outside-link-down|ip addr': { instead: 'no-route', why: 'ip addr is where a down interface shows: without it, the missing route is what shows (no-route, confirmed)' },
   'rp-filter-drop|ip route': { why: 'the route back to the source is the proof; without routes the stop stays unexplained (forward-chain-drop, possible)' },
 };
 
@@ -54,6 +56,7 @@ describe.skipIf(!LAB_AVAILABLE)('lab bundles with one part of the snapshot left 
         const untellable = UNTELLABLE[`${name}|${part}`];
         if (untellable) {
           if (untellable.warning) expect(a.warnings.map((w) => w.code), `${name} without ${part}`).toContain(untellable.warning);
+          if (untellable.instead) expect(errors[0]?.check, `${name} without ${part}`).toBe(untellable.instead);
           continue;
         }
         if (s.check === null) {

@@ -24,7 +24,7 @@ ALL_SCENARIOS=(
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
-  ip-forward-disabled-nft snapshot-backend-mismatch-nft
+  ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -85,6 +85,8 @@ scenario_spec() {
     eip-stale-arp-upstream) echo "upstream-no-reply|vpc|pcap-nano" ;;
     eip-on-inside) echo "arp-disabled|lan|pcapng" ;;
     mtu-exceeded-inbound) echo "mtu-exceeded|vpc|any" ;;
+    outside-no-carrier) echo "interface-down|vpc|pcap" ;;
+    outside-link-down) echo "interface-down|lan|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -330,18 +332,22 @@ chatter() {
 
 # ---------------------------------------------------------------------------------------------- capture
 capture_start() { # dir format
-  local dir=$1 fmt=$2 if
+  local dir=$1 fmt=$2 if ifs=()
+  # An interface set down cannot be captured (libpcap refuses it), as the user who met it found: only the others are.
+  for if in "$IN_IF" "$OUT_IF"; do
+    if gw ip link show "$if" | grep -Eq '<([^>]*,)?UP[,>]'; then ifs+=("$if"); else log "not capturing $if: it is down"; fi
+  done
   case "$fmt" in
     pcap | pcap-nano)
       local prec=()
       [[ $fmt == pcap-nano ]] && prec=(--time-stamp-precision=nano)
-      for if in "$IN_IF" "$OUT_IF"; do
+      for if in "${ifs[@]}"; do
         ip netns exec "$NS_GW" tcpdump -Z root -n -U -i "$if" "${prec[@]}" -w "$dir/$if.pcap" 2>"$dir.cap-$if.err" &
         CAP_PIDS+=("$!")
       done
       ;;
     pcapng)
-      for if in "$IN_IF" "$OUT_IF"; do
+      for if in "${ifs[@]}"; do
         ip netns exec "$NS_GW" dumpcap -q -i "$if" -w "$dir/$if.pcapng" 2>"$dir.cap-$if.err" &
         CAP_PIDS+=("$!")
       done
@@ -768,6 +774,14 @@ run_scenario() { # outdir scenario index
       gw iptables-nft -t nat -N NATLENS_PROBE
       gw iptables-nft -t nat -X NATLENS_PROBE
       backend=iptables-nft ;;
+    outside-no-carrier)
+      # The outside link lost its carrier (the cable, the switch port, the macvlan's parent NIC): the router's end
+      # goes down, the gateway's outside interface stays up without a carrier (NO-CARRIER, LOWER_UP gone). Its
+      # routes stay; what is sent there is dropped before any capture sees it.
+      rt ip link set up0 down ;;
+    outside-link-down)
+      # The outside interface set down (ip link set … down, by hand or by a tool): its addresses stay, its routes go.
+      gw ip link set "$OUT_IF" down ;;
     snapshot-backend-mismatch-nft)
       # The other way round: the rules live in nf_tables, and the snapshot is taken with iptables-legacy (a
       # host whose `iptables` is the legacy one). Listing a legacy table makes it exist, empty.

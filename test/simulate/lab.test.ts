@@ -127,6 +127,20 @@ describe.skipIf(!LAB_AVAILABLE)('simulate on the netns lab bundles', () => {
     expect(clientPing(l).disposition).toMatchObject({ kind: 'forwarded', egress: l.json.inside, out: { dst: l.a('ghostInside') } });
   });
 
+  it('outside-no-carrier: translated, then dropped at the interface without carrier, host unreachable back', () => {
+    const l = lab('outside-no-carrier');
+    const t = appPing(l);
+    expect(t.disposition).toMatchObject({ kind: 'dropped', stage: 'neighbour', reason: 'link-down', egress: l.json.outside, icmpBack: { type: 3, code: 1 } });
+    // After POSTROUTING: the SNAT rule took it (its counter moved), as the kernel's would.
+    expect(t.rewrites.some((n) => n.kind === 'SNAT')).toBe(true);
+    expect(t.steps.at(-1)!.note).toContain(`${l.json.outside} has no carrier (<NO-CARRIER,`);
+  });
+
+  it('outside-link-down: the routes went with the interface: no route, net unreachable back', () => {
+    const l = lab('outside-link-down');
+    expect(appPing(l).disposition).toMatchObject({ kind: 'dropped', reason: 'no-route', icmpBack: { type: 3, code: 0 } });
+  });
+
   it('snapshot-backend-mismatch: the trace says the legacy rules are missing', () => {
     const l = lab('snapshot-backend-mismatch');
     const tr = appPing(l);

@@ -5,6 +5,7 @@ import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
 import { droppedBy, gatewayResets, plural, stoppedFrameEvidence, uTurned } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
+import { downLinkOf } from '../link-facts.js';
 
 /**
  * ICMP destination unreachable, net (code 0): what Linux sends when no route matches (ENETUNREACH).
@@ -104,9 +105,11 @@ function turnFinding(ctx: CheckContext, iface: string, found: readonly { f: Asse
 
 /** The destination has no route: ICMP net-unreachable back, or the snapshot's routing table ends there. */
 function unreachableFinding(ctx: CheckContext): Finding[] {
+  // Routes gone because the interface they led through is set down: interface-down names that, and its fix.
   const answered = ctx.flows.filter(
     (f) =>
       f.forwarded === 0 &&
+      downLinkOf(ctx, f) === null &&
       f.ingressIface >= 0 &&
       // `REJECT --reject-with icmp-net-unreachable` sends the same ICMP: the rule, not routing, explains it —
       // and where the snapshot's routing table routes the destination, a rule it lacks is likelier than no route.
@@ -121,7 +124,7 @@ function unreachableFinding(ctx: CheckContext): Finding[] {
     (f) =>
       answered.includes(f) ||
       // A flow the gateway answered with a reset in the far end's name was REJECTed, not routed nowhere.
-      (f.disposition === 'stopped-at-gateway' && f.ingressIface >= 0 && unreachable.has(f.original.dst) && f.trace?.disposition.kind !== 'dropped' && !gatewayResets(f).length),
+      (f.disposition === 'stopped-at-gateway' && f.ingressIface >= 0 && unreachable.has(f.original.dst) && f.trace?.disposition.kind !== 'dropped' && !gatewayResets(f).length && downLinkOf(ctx, f) === null),
   );
   if (!flows.length) return [];
   const evidence: Evidence[] = [];
