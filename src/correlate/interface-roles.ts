@@ -65,10 +65,19 @@ export function decideRoles(ifaces: readonly string[], snapshot: Snapshot | null
   }
   if (best) {
     const captured = ifaces.includes(best) ? '' : ' (not captured)';
-    const inside = insideOf(ifaces, snapshot, best) ?? other(best);
+    const inside = insideOf(ifaces, snapshot, best) ?? other(best) ?? uncapturedInside(snapshot, best);
     return { inside, outside: best, how: `outside = ${best}${captured}: ${[...votes.get(best)!.why].join('; ')}` };
   }
   return { inside: null, outside: null, how: 'not decided: the snapshot does not say which interface faces outside (use --inside/--outside)' };
+}
+
+/**
+ * No other interface was captured (nothing crossed it: an `-i any` capture holds no packet of it): the snapshot's
+ * other interface, or the one of several that holds what the nat rules translate.
+ */
+function uncapturedInside(snapshot: Snapshot | null, outside: string): string | null {
+  const names = (snapshot?.host.interfaces ?? []).filter((i) => i.name !== outside && !i.flags.includes('LOOPBACK')).map((i) => i.name);
+  return names.length === 1 ? names[0]! : insideOf(names, snapshot, outside);
 }
 
 /**

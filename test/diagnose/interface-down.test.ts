@@ -73,6 +73,17 @@ describe.skipIf(!LAB_AVAILABLE)('interface-down (lab outside-no-carrier, outside
     expect([f.check, f.confidence]).toEqual(['interface-down', 'confirmed']);
   });
 
+  it('no carrier on the inside: the DNAT targets named, the inside found without a packet of it, Kube-OVN\'s logical switch port', async () => {
+    const dir = join(out, 'inside-no-carrier');
+    const lab = readLabJson(dir);
+    const a = await analyze([dir]);
+    expect(a.interfaces).toMatchObject({ inside: lab.inside, outside: lab.outside });
+    const f = a.findings[0]!;
+    expect([f.check, f.confidence, f.title]).toEqual(['interface-down', 'confirmed', `${lab.inside} has no carrier: what leaves by it is dropped`]);
+    expect(f.detail).toContain(`${lab.addresses.app} (DNAT of ${lab.addresses.eip})`);
+    expect(f.fix.at(-1)).toContain("port on the VPC's logical switch");
+  });
+
   it('set down: confirmed, bring it up and put the default route back; no-route steps aside', async () => {
     const dir = join(out, 'outside-link-down');
     const lab = readLabJson(dir);

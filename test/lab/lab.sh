@@ -24,7 +24,7 @@ ALL_SCENARIOS=(
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
-  ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down
+  ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -87,6 +87,7 @@ scenario_spec() {
     mtu-exceeded-inbound) echo "mtu-exceeded|vpc|any" ;;
     outside-no-carrier) echo "interface-down|vpc|pcap" ;;
     outside-link-down) echo "interface-down|lan|pcapng" ;;
+    inside-no-carrier) echo "interface-down|lan|any" ;;
     *) return 1 ;;
   esac
 }
@@ -779,6 +780,10 @@ run_scenario() { # outdir scenario index
       # goes down, the gateway's outside interface stays up without a carrier (NO-CARRIER, LOWER_UP gone). Its
       # routes stay; what is sent there is dropped before any capture sees it.
       rt ip link set up0 down ;;
+    inside-no-carrier)
+      # The inside link without carrier (the switch's port to the gateway down: an OVN port, a veth peer): what
+      # comes in for the floating IP and the port forwards is DNATed and dropped there.
+      in_ns "$NS_SW" ip link set to-gw down ;;
     outside-link-down)
       # The outside interface set down (ip link set … down, by hand or by a tool): its addresses stay, its routes go.
       gw ip link set "$OUT_IF" down ;;

@@ -51,13 +51,21 @@ function downFinding(ctx: CheckContext, link: DownLink, flows: readonly Assemble
   const answered = flows.filter((f) => f.errors.some((x) => x.fromGateway && x.type === 3 && x.code === code));
   for (const f of answered.slice(0, 2)) {
     const e = f.errors.find((x) => x.fromGateway && x.type === 3 && x.code === code)!;
-    evidence.push(errorEvidence(ctx, e, code === 0 ? `the gateway answered ${f.id} with "network unreachable": no route is left through ${name}` : `the gateway answered ${f.id} with "host unreachable": its ARP for the next hop could not leave ${name}`));
+    evidence.push(errorEvidence(ctx, e, code === 0 ? `the gateway answered ${f.id} with "network unreachable": no route is left through ${name}` : `the gateway answered ${f.id} with "host unreachable": its ARP could not leave ${name}`));
   }
   evidence.push(...stoppedFrameEvidence(ctx, flows, 2, 6));
   const subnets = [...new Set(itf.addresses.filter((a) => a.family === 4).map((a) => `${ipv4ToString(a.v4 - (a.v4 % 2 ** (32 - a.prefix)))}/${a.prefix}`))];
-  const dsts = [...new Set(flows.map((f) => ipv4ToString(f.trace?.packet.dst ?? f.original.dst)))];
+  // Where they were going once translated: a DNAT target on the inside.
+  const dstOf = (f: AssembledFlow): string => {
+    const dnat = f.trace?.rewrites.find((r) => r.kind === 'DNAT');
+    return dnat && dnat.after.dst !== f.original.dst ? `${ipv4ToString(dnat.after.dst)} (DNAT of ${ipv4ToString(f.original.dst)})` : ipv4ToString(f.original.dst);
+  };
+  const dsts = [...new Set(flows.map(dstOf))];
   const what = `${plural(flows.length, 'flow')} to ${dsts.slice(0, 4).join(', ')}${dsts.length > 4 ? ', …' : ''} should leave by ${name}`;
-  const kubeOvn = `# Kube-OVN: ${name} of a NAT gateway pod is usually a macvlan on the node's NIC for the external network: check that NIC on the node running the pod (ip link, ethtool); restarting the pod re-creates ${name} with its routes`;
+  const inside = ctx.correlation.roles.inside === name;
+  const kubeOvn = inside
+    ? `# Kube-OVN: ${name} of a NAT gateway pod is its port on the VPC's logical switch: check that port (kubectl ko nbctl show <vpc subnet>, the pod's events); restarting the pod re-creates ${name} with its routes`
+    : `# Kube-OVN: ${name} of a NAT gateway pod is usually a macvlan on the node's NIC for the external network: check that NIC on the node running the pod (ip link, ethtool); restarting the pod re-creates ${name} with its routes`;
   if (link.state === 'no-carrier') {
     return finding(
       'interface-down',
@@ -65,7 +73,7 @@ function downFinding(ctx: CheckContext, link: DownLink, flows: readonly Assemble
       'confirmed',
       `${name} has no carrier: what leaves by it is dropped`,
       `${what}, and ${name} is up but has no carrier (${state}): the link beneath it is down — the cable or switch port, the peer of a veth, ` +
-        `the parent NIC of a macvlan. The kernel still routes and translates these packets, but its ARP for the next hop cannot leave ${name}: ` +
+        `the parent NIC of a macvlan. The kernel still routes and translates these packets, but the ARP that must come first cannot leave ${name}: ` +
         `they are dropped${answered.length ? ', and answered with ICMP host unreachable when the ARP times out' : ''}` +
         `${quiet.length ? `; the capture of ${name} holds not a single packet, not even that ARP` : ''}. Nothing comes back in by ${name} either.`,
       uniqueEvidence(evidence, 14),
