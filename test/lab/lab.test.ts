@@ -564,6 +564,17 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).not.toMatch(/:FORWARD DROP|-j (DROP|REJECT)/);
   },
 
+  'backend-silent': (b) => {
+    // The port forward's backend drops what the outside client sends, silently: the DNATed requests leave I, nothing
+    // comes back (no reset, no ICMP), while app2's own pings to the remote pass both ways.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, ports.app2Tcp))).toBeGreaterThanOrEqual(2);
+    expect(count(b, (p) => on(I, 'in')(p) && p.src === a.app2 && p.dst === a.client)).toBe(0);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip2, a.remote))).toBe(5);
+    expect(count(b, on(I, 'out'), echoReply(a.remote, a.app2))).toBe(5);
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/:FORWARD DROP|-j (DROP|REJECT)/);
+  },
+
   'backend-refuses': (b) => {
     // The port forward's backend answers ICMP port unreachable (no UDP server; a REJECT for its TCP port); the
     // gateway DNATs the requests to it and relays the errors back out, their source the EIP again.

@@ -80,6 +80,26 @@ interface Facts {
   readonly staticHop: Neighbour | null;
   /** Frames for the addresses the replies must come back to, captured arriving addressed to a MAC that is not the gateway's. */
   readonly misaddressed: readonly ForeignDelivery[];
+  /**
+   * Silent destinations that are up and reach back through the gateway all the same: a backend whose own traffic
+   * passes both ways through it (VPC side), or a far end that answers other flows to it from the same address. What
+   * drops these requests is then the destination's firewall, or a filter on the way by port or protocol.
+   */
+  readonly alive: readonly { readonly host: number; readonly flow: AssembledFlow }[];
+}
+
+function aliveOf(ctx: CheckContext, unanswered: readonly AssembledFlow[], vpcSide: boolean): Facts['alive'] {
+  const out = new Map<number, { host: number; flow: AssembledFlow }>();
+  for (const f of unanswered) {
+    const host = f.observed!.dst;
+    if (out.has(host)) continue;
+    const other = ctx.flows.find((g) =>
+      g.disposition === 'delivered' && g.observed !== null &&
+      (vpcSide ? g.original.src === host : g.observed.dst === host && g.observed.src === f.observed!.src),
+    );
+    if (other) out.set(host, { host, flow: other });
+  }
+  return [...out.values()];
 }
 
 /** A host a flow went to that asked, on the interface the flow left by, for an address that is not the gateway's. */
@@ -151,6 +171,7 @@ function factsOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: Readon
   }
   const arrived = refused.flatMap((f) => errors.get(f)!.arrived);
   const inside = ctx.correlation.roles.inside;
+  const vpcSide = inside !== null && flows.every((f) => ctx.ifaceName(f.egress!.iface) === inside);
   return {
     flows,
     errors,
@@ -161,10 +182,11 @@ function factsOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: Readon
     senders: [...new Set(arrived.map((e) => ipv4ToString(e.src)))],
     kinds: [...new Set(arrived.map((e) => icmpErrorName(e.type, e.code)))],
     conflicts: [...conflicts.values()],
-    vpcSide: inside !== null && flows.every((f) => ctx.ifaceName(f.egress!.iface) === inside),
+    vpcSide,
     detours: detoursOf(ctx, unanswered, own),
     staticHop: unanswered.map((f) => staticNextHopEntry(ctx, f)).find((n) => n !== null) ?? null,
     misaddressed: misaddressedOf(ctx, unanswered),
+    alive: aliveOf(ctx, unanswered, vpcSide),
   };
 }
 
@@ -222,13 +244,27 @@ function detailOf(ctx: CheckContext, x: Facts): string {
       .map((d) => `${ipv4ToString(d.host)} asked by ARP who has ${ipv4ToString(d.q.target)}${d.answered ? '' : ` and nobody answered (${plural(d.q.requests, 'request')} for it)`}`)
       .join('; ')}: its route back goes that way, not through the gateway, whose conntrack alone can undo the NAT${x.detours.some((d) => !d.answered) ? ' — and it leads nowhere' : ''}.`;
   }
+  const alive = x.detours.length || x.conflicts.length || x.misaddressed.length ? [] : x.alive;
+  if (alive.length) {
+    const hosts = list(alive.map((a) => ipv4ToString(a.host)));
+    const tcp = x.unanswered.some((f) => f.proto === 6 && alive.some((a) => a.host === f.observed!.dst));
+    text += x.vpcSide
+      ? ` ${hosts} ${alive.length === 1 ? 'is' : 'are'} up and route${alive.length === 1 ? 's' : ''} back through this gateway — ${alive.map((a) => `${a.flow.id}, from ${ipv4ToString(a.host)}, passes both ways`).join('; ')} —` +
+        ` so the requests reach ${alive.length === 1 ? 'it' : 'them'} and are dropped there: a firewall on the backend (a security group, a NetworkPolicy), or a service that ignores them.`
+      : ` ${hosts} ${alive.length === 1 ? 'answers' : 'answer'} other traffic from the same address (${alive.map((a) => a.flow.id).join(', ')}), so ${alive.length === 1 ? 'it is' : 'they are'} up and route${alive.length === 1 ? 's' : ''} back to the gateway: these requests are dropped by port or protocol, on ${alive.length === 1 ? 'it' : 'them'} or a firewall on the way.`;
+    if (tcp) text += ' A closed TCP port would have answered with a reset: something drops the segments silently.';
+  }
   if (x.staticHop) {
     text += ` The gateway reaches its next hop ${x.staticHop.address} through a static neighbour entry (${x.staticHop.lladdr}, PERMANENT): if that router was replaced or its MAC changed, the frames go to nobody — the captures hold no ARP to tell.`;
   }
+  // Every silent destination shown up and reaching back: the stop is on it (or, upstream, on the way by port).
+  const onHosts = alive.length > 0 && !x.refused.length && x.unanswered.every((f) => alive.some((a) => a.host === f.observed!.dst));
   return (
     text +
     (x.vpcSide
-      ? ' The gateway did its part: the stop is beyond it on the VPC side (the backend, a firewall on it, or its route back through the gateway).'
+      ? onHosts
+        ? ' The gateway did its part: the stop is on the backend.'
+        : ' The gateway did its part: the stop is beyond it on the VPC side (the backend, a firewall on it, or its route back through the gateway).'
       : " The gateway did its part: the stop is upstream (the remote host, a firewall on the way, or routing back to the gateway's address).")
   );
 }
@@ -250,6 +286,9 @@ function evidenceOf(ctx: CheckContext, x: Facts): Evidence[] {
     const back = relayed[0];
     if (back) evidence.push(errorEvidence(ctx, back, `the gateway relayed it back to ${ipv4ToString(f.original.src)}, NAT undone`));
   }
+  for (const a of x.alive.slice(0, 2)) {
+    evidence.push(frameEvidence(ctx, a.flow.first, `${a.flow.id}: ${ipv4ToString(a.host)} ${x.vpcSide ? 'sends its own traffic through the gateway' : 'answers this flow from the same address'}, both ways`));
+  }
   for (const f of [...x.rateLimited, ...x.unanswered].slice(0, 8)) {
     if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} translated as expected; no reply came back`));
   }
@@ -267,6 +306,10 @@ function fixesOf(ctx: CheckContext, x: Facts): string[] {
   if (x.refused.length) {
     const dst = x.refusedDsts[0];
     fixes.push(`# ${list(x.senders)} refuses with ICMP ${x.kinds.join(', ')}: check the firewall there and that the service listens (from the gateway: ping -c 3 ${dst}; nc -vz ${dst} <port>)`);
+  }
+  for (const a of x.vpcSide ? x.alive.slice(0, 2) : []) {
+    const ports = [...new Set(x.unanswered.filter((f) => f.observed!.dst === a.host && f.observed!.dport).map((f) => `${f.proto === 6 ? 'tcp' : f.proto === 17 ? 'udp' : f.proto}/${f.observed!.dport}`))];
+    fixes.push(`# on ${ipv4ToString(a.host)}: iptables -S INPUT; nft list ruleset; ss -lntu — what drops the requests${ports.length ? ` to ${ports.join(', ')}` : ''} (Kubernetes: its NetworkPolicies, Kube-OVN security groups)`);
   }
   if (x.unanswered.length) {
     const dst = ipv4ToString(x.unanswered[0]!.observed!.dst);
