@@ -97,6 +97,8 @@ export interface CaptureWindow {
   readonly ranTo: { sec: number; nsec: number } | null;
   /** Packets the capture itself lost (pcapng isb_ifdrop + isb_osdrop); null where the file does not say. */
   readonly dropped: number | null;
+  /** A capture of every interface at once (`tcpdump -i any`: Linux cooked link types): one it holds no packet of carried none. */
+  readonly everyInterface: boolean;
   /** SHA-256 computed while the input was read (standard input; files with `digestFiles`); null otherwise and for input the reader left before its end. */
   readonly sha256: string | null;
   /**
@@ -343,6 +345,7 @@ export function mergeCaptures(
     // The file's bytes (a compressed capture's compressed size), as hashed; else what the reader took from it.
     bytes: c.digesting?.digest()?.bytes ?? c.capture.bytesRead(),
     interfaces: c.packets ? [...c.ifaces].sort() : quietInterfaces(c, aliases),
+    everyInterface: c.capture.interfaces.some((i) => i.linkType === LinkType.LINUX_SLL || i.linkType === LinkType.LINUX_SLL2),
     first: c.packets ? { sec: c.firstSec, nsec: c.firstNsec } : null,
     last: c.packets ? { sec: c.lastSec, nsec: c.lastNsec } : null,
     sha256: c.digesting?.digest()?.sha256 ?? null,

@@ -4,6 +4,7 @@ import type { SimPacket, Trace } from '../model/trace.js';
 import type { SimulateOptions } from '../simulate/simulate.js';
 import { isoNs } from '../model/time.js';
 import { parseMac } from './mac.js';
+import { linkState } from '../gateway/link-state.js';
 import { natRulesPresent } from '../gateway/nat-rules-present.js';
 import { assembleFlows, isProbe, egressCaptured, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
 import type { CaptureWindow } from './capture-merge.js';
@@ -199,7 +200,12 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   const alias = (n: string | undefined): string | undefined => (n === undefined ? undefined : (aliases.get(n) ?? n));
   // Interfaces captured without a single packet count among the captured ones (capture-merge.ts, quietInterfaces).
   const quiet = windows.flatMap((w) => (w.packets === 0 ? w.interfaces.filter((n) => !ifaces.includes(n)) : []));
-  const roles = decideRoles([...ifaces, ...quiet], snapshot, { inside: alias(options.inside), outside: alias(options.outside) });
+  // So do the gateway's interfaces an `-i any` capture holds no packet of (not those set down: nothing captures them).
+  const anyCapture = windows.find((w) => w.everyInterface && w.packets > 0) ?? null;
+  const anyQuiet = anyCapture
+    ? (snapshot?.host.interfaces ?? []).filter((i) => !i.flags.includes('LOOPBACK') && linkState(i) !== 'admin-down' && !ifaces.includes(i.name) && !quiet.includes(i.name)).map((i) => i.name)
+    : [];
+  const roles = decideRoles([...ifaces, ...quiet, ...anyQuiet], snapshot, { inside: alias(options.inside), outside: alias(options.outside) });
   let clockOffsetNs: number | null = null;
   if (roles.inside && roles.outside) {
     const ii = ifaceIndex.get(roles.inside);
@@ -226,6 +232,15 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   // Interfaces whose captures held IPv4 connections (not merely ARP or IPv6 noise), and those whose capture held
   // nothing at all: the link carried nothing while the others ran, which is what the flows are judged by.
   const captured = new Set(state.connections.map((c) => ifaces[c.iface]!));
+  for (const name of anyQuiet) {
+    captured.add(name);
+    if (name !== roles.inside && name !== roles.outside) continue;
+    options.onWarning({
+      code: 'empty-capture',
+      file: anyCapture!.file,
+      message: `this -i any capture holds no packet of ${name}: nothing was sent or received on ${name} while it ran, so what should have left by it and is not there counts as stopped`,
+    });
+  }
   for (const w of windows) {
     if (w.packets > 0 || !w.interfaces.length) continue;
     for (const name of w.interfaces) captured.add(name);
