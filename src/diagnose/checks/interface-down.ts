@@ -12,8 +12,8 @@ import type { AssembledFlow } from '../../correlate/flow-assembly.js';
  * The interface a flow should leave by is down (beyond FAILURES.md's catalogue: the link an engineer checks first).
  * Two faces, both from `ip addr`:
  * - no carrier (NO-CARRIER, state DOWN / LOWERLAYERDOWN): the cable, the switch port, a veth's peer, a macvlan's
- *   parent NIC. Routes stay (`linkdown`); the kernel routes, NATs and drops at the device, silently: the capture on
- *   that interface stays empty, and no ARP leaves it.
+ *   parent NIC. Routes stay (`linkdown`); the kernel routes and NATs, but no ARP leaves the interface, so the packets
+ *   are dropped (with ICMP host unreachable back when the ARP times out) and a capture on it stays empty.
  * - set down (no UP flag): the kernel removed every route through it, so what should leave there meets "no route"
  *   (ICMP net unreachable back) — the no-route check steps aside for these flows: adding a route fails while the
  *   interface is down, and bringing it up brings back only its connected route.

@@ -172,6 +172,8 @@ function factsOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: Readon
   const arrived = refused.flatMap((f) => errors.get(f)!.arrived);
   const inside = ctx.correlation.roles.inside;
   const vpcSide = inside !== null && flows.every((f) => ctx.ifaceName(f.egress!.iface) === inside);
+  const detours = detoursOf(ctx, unanswered, own);
+  const misaddressed = misaddressedOf(ctx, unanswered);
   return {
     flows,
     errors,
@@ -183,10 +185,11 @@ function factsOf(ctx: CheckContext, flows: readonly AssembledFlow[], own: Readon
     kinds: [...new Set(arrived.map((e) => icmpErrorName(e.type, e.code)))],
     conflicts: [...conflicts.values()],
     vpcSide,
-    detours: detoursOf(ctx, unanswered, own),
+    detours,
     staticHop: unanswered.map((f) => staticNextHopEntry(ctx, f)).find((n) => n !== null) ?? null,
-    misaddressed: misaddressedOf(ctx, unanswered),
-    alive: aliveOf(ctx, unanswered, vpcSide),
+    misaddressed,
+    // Where the replies are shown going elsewhere, that is the story, not the destination's own filter.
+    alive: detours.length || conflicts.size || misaddressed.length ? [] : aliveOf(ctx, unanswered, vpcSide),
   };
 }
 
@@ -244,7 +247,7 @@ function detailOf(ctx: CheckContext, x: Facts): string {
       .map((d) => `${ipv4ToString(d.host)} asked by ARP who has ${ipv4ToString(d.q.target)}${d.answered ? '' : ` and nobody answered (${plural(d.q.requests, 'request')} for it)`}`)
       .join('; ')}: its route back goes that way, not through the gateway, whose conntrack alone can undo the NAT${x.detours.some((d) => !d.answered) ? ' — and it leads nowhere' : ''}.`;
   }
-  const alive = x.detours.length || x.conflicts.length || x.misaddressed.length ? [] : x.alive;
+  const alive = x.alive;
   if (alive.length) {
     const hosts = list(alive.map((a) => ipv4ToString(a.host)));
     const tcp = x.unanswered.some((f) => f.proto === 6 && alive.some((a) => a.host === f.observed!.dst));
