@@ -155,6 +155,8 @@ function parseIpRouteJson(text: string, file: string): { routes: Route[]; warnin
     if (str(o.scope)) parts.push(`scope ${str(o.scope)}`);
     if (prefsrc) parts.push(`src ${prefsrc}`);
     if (num(o.metric) !== null) parts.push(`metric ${num(o.metric)}`);
+    // As `ip route` prints them: linkdown (the interface has no carrier), onlink, dead.
+    if (Array.isArray(o.flags)) for (const f of o.flags) if (typeof f === 'string' && /^[a-z]+$/.test(f)) parts.push(f);
     routes.push({
       table,
       type,

@@ -253,16 +253,26 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
   if (ct) applyConntrackSrc(w, ct);
 
   neighbourStep(w, egress!, nextHop);
-  // An interface without carrier has its queue deactivated and its neighbour entries flushed: what is sent there
-  // (after POSTROUTING: the connection is confirmed, its SNAT counted) waits for an ARP that cannot leave, and when
-  // that times out the kernel drops it with ICMP host unreachable — no capture on the interface sees any of it.
-  const itf = w.view.interfaces.get(egress!);
-  if (itf && linkState(itf) !== 'up') {
-    const state = linkState(itf) === 'no-carrier' ? 'has no carrier' : 'is down';
-    w.steps.push({ stage: 'neighbour', table: null, chain: null, rule: null, verdict: 'DROP', note: `${egress} ${state} (${linkStateText(itf)}): what the kernel sends there is dropped, the next hop never resolved`, unsure: false, source: itf.source });
-    return dropped(w, 'neighbour', 'link-down', `${egress} ${state}`, { source: itf.source, egress: egress!, icmpBack: { type: 3, code: 1, mtu: 0 } });
-  }
+  d = stop(checkLink(w, egress!, route));
+  if (d) return d;
   return { kind: 'forwarded', egress: egress!, out: tupleOf(s), nextHop, portsMayChange: w.portsMayChange };
+}
+
+/**
+ * An interface without carrier has its queue deactivated and its neighbour entries flushed: what is sent there
+ * (after POSTROUTING: the connection is confirmed, its SNAT counted) waits for an ARP that cannot leave, and when that
+ * times out the kernel drops it with ICMP host unreachable — no capture on the interface sees any of it. `ip addr`
+ * says so (NO-CARRIER); without it, the route the packet took does (the kernel marks it `linkdown`).
+ */
+function checkLink(w: Walk, egress: string, route: Route | null): TraceDisposition | null {
+  const itf = w.view.interfaces.get(egress);
+  const state = itf ? linkState(itf) : route && /\blinkdown\b/.test(route.text) ? 'no-carrier' : 'up';
+  if (state === 'up') return null;
+  const what = state === 'no-carrier' ? 'has no carrier' : 'is down';
+  const why = itf ? linkStateText(itf) : `its route is marked linkdown: ${route!.text}`;
+  const source = itf?.source ?? route!.source;
+  w.steps.push({ stage: 'neighbour', table: null, chain: null, rule: null, verdict: 'DROP', note: `${egress} ${what} (${why}): what the kernel sends there is dropped, the next hop never resolved`, unsure: false, source });
+  return dropped(w, 'neighbour', 'link-down', `${egress} ${what}`, { source, egress, icmpBack: { type: 3, code: 1, mtu: 0 } });
 }
 
 function devOfVia(view: HostView, via: number | null): string | null {

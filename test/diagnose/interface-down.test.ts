@@ -84,6 +84,16 @@ describe.skipIf(!LAB_AVAILABLE)('interface-down (lab outside-no-carrier, outside
     expect(f.fix.at(-1)).toContain("port on the VPC's logical switch");
   });
 
+  it('no carrier, without ip addr: the routes the kernel marked linkdown say it', async () => {
+    const dir = join(out, 'outside-no-carrier');
+    const lab = readLabJson(dir);
+    const d = editedBundle(dir, join(tmp, 'no-carrier-no-addr'), { 'ip-addr.json': null, 'ip-addr.txt': null, 'lab.json': null });
+    const f = (await analyze([d])).findings[0]!;
+    expect([f.check, f.confidence, f.title]).toEqual(['interface-down', 'confirmed', `${lab.outside} has no carrier: what leaves by it is dropped`]);
+    expect(f.detail).toContain(`${lab.outside} has no carrier (its routes marked linkdown)`);
+    expect(f.evidence.some((e) => e.kind === 'route' && e.text === `default via ${lab.addresses.nexthop} dev ${lab.outside} linkdown`)).toBe(true);
+  });
+
   it('set down: confirmed, bring it up and put the default route back; no-route steps aside', async () => {
     const dir = join(out, 'outside-link-down');
     const lab = readLabJson(dir);

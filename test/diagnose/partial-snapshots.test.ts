@@ -31,7 +31,6 @@ const UNTELLABLE: Record<string, { warning?: string; instead?: string; why: stri
   'iface-forwarding-off|ip addr': { warning: 'sll2-unnamed', why: 'an -i any capture names interfaces by index only; ip addr is what names them' },
   'snat-ports-exhausted|every iptables listing': { why: 'the SNAT rule\'s port range is the proof: without rules, the stop stays unexplained (forward-chain-drop, likely)' },
   'eip-stale-arp-upstream|ip addr': { why: 'ip addr names the gateway\'s MACs: without it the frames sent to the old MAC are not told from its own, and the stop stays unexplained (forward-chain-drop, possible)' },
-  'outside-no-carrier|ip addr': { instead: 'egress-neighbor-unresolved', why: 'ip addr is where NO-CARRIER shows: without it, the unresolved next hop (ip neigh FAILED, host unreachable back) is what shows (egress-neighbor-unresolved)' },
   'inside-no-carrier|ip addr': { warning: 'sll2-unnamed', why: 'an -i any capture names interfaces by index only, and ip addr is also where NO-CARRIER shows' },
   'inside-no-carrier|every iptables listing': { why: 'every request was to an EIP: without the DNAT rules they are the gateway\'s own (local), and only the rules say they were to cross to the inside at all' },
   'outside-link-down|ip addr': { instead: 'no-route', why: 'ip addr is where a down interface shows: without it, the missing route is what shows (no-route, confirmed)' },

@@ -27,9 +27,9 @@ export const interfaceDown: Check = {
     for (const f of ctx.flows) {
       const link = downLinkOf(ctx, f);
       if (!link) continue;
-      const g = by.get(link.itf.name) ?? { link, flows: [] };
+      const g = by.get(link.name) ?? { link, flows: [] };
       g.flows.push(f);
-      by.set(link.itf.name, g);
+      by.set(link.name, g);
     }
     return [...by.values()].map(({ link, flows }) => downFinding(ctx, link, flows));
   },
@@ -37,10 +37,11 @@ export const interfaceDown: Check = {
 
 function downFinding(ctx: CheckContext, link: DownLink, flows: readonly AssembledFlow[]) {
   const itf = link.itf;
-  const name = itf.name;
-  const state = linkStateText(itf);
-  const evidence: Evidence[] = [{ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${name}: ${state} mtu ${itf.mtu}` }];
+  const name = link.name;
   const routes = (ctx.snapshot?.host.routes ?? []).filter((r) => r.family === 4 && r.dev === name);
+  // Without ip addr, the routes the kernel marked linkdown say it.
+  const state = itf ? linkStateText(itf) : 'its routes marked linkdown';
+  const evidence: Evidence[] = itf ? [{ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${name}: ${state} mtu ${itf.mtu}` }] : [];
   for (const r of routes.slice(0, 3)) evidence.push({ kind: 'route', file: r.source.file, line: r.source.line, text: r.text });
   for (const n of (ctx.snapshot?.host.neighbours ?? []).filter((x) => x.family === 4 && x.dev === name).slice(0, 2)) evidence.push(neighbourEvidence(n));
   const quiet = ctx.correlation.windows.filter((w) => w.packets === 0 && w.interfaces.includes(name));
@@ -54,7 +55,7 @@ function downFinding(ctx: CheckContext, link: DownLink, flows: readonly Assemble
     evidence.push(errorEvidence(ctx, e, code === 0 ? `the gateway answered ${f.id} with "network unreachable": no route is left through ${name}` : `the gateway answered ${f.id} with "host unreachable": its ARP could not leave ${name}`));
   }
   evidence.push(...stoppedFrameEvidence(ctx, flows, 2, 6));
-  const subnets = [...new Set(itf.addresses.filter((a) => a.family === 4).map((a) => `${ipv4ToString(a.v4 - (a.v4 % 2 ** (32 - a.prefix)))}/${a.prefix}`))];
+  const subnets = [...new Set((itf?.addresses ?? []).filter((a) => a.family === 4).map((a) => `${ipv4ToString(a.v4 - (a.v4 % 2 ** (32 - a.prefix)))}/${a.prefix}`))];
   // Where they were going once translated: a DNAT target on the inside.
   const dstOf = (f: AssembledFlow): string => {
     const dnat = f.trace?.rewrites.find((r) => r.kind === 'DNAT');
@@ -72,7 +73,7 @@ function downFinding(ctx: CheckContext, link: DownLink, flows: readonly Assemble
       'error',
       'confirmed',
       `${name} has no carrier: what leaves by it is dropped`,
-      `${what}, and ${name} is up but has no carrier (${state}): the link beneath it is down — the cable or switch port, the peer of a veth, ` +
+      `${what}, and ${name} ${itf ? 'is up but has' : 'has'} no carrier (${state}): the link beneath it is down — the cable or switch port, the peer of a veth, ` +
         `the parent NIC of a macvlan. The kernel still routes and translates these packets, but the ARP that must come first cannot leave ${name}: ` +
         `they are dropped${answered.length ? ', and answered with ICMP host unreachable when the ARP times out' : ''}` +
         `${quiet.length ? `; the capture of ${name} holds not a single packet, not even that ARP` : ''}. Nothing comes back in by ${name} either.`,
