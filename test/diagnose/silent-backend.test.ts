@@ -1,7 +1,8 @@
 /**
  * upstream-no-reply when the destination is up and reaches back through the gateway (lab backend-silent): the
  * backend's own traffic passes both ways, so the silence is the backend dropping the requests, not its route back.
- * Without that traffic in the captures, the same silence keeps the general wording.
+ * And the backend that refuses with a TCP reset (lab port-forward-wrong-port): the gateway delivered the packets, so a
+ * warning that names the port forward's rule, not an error.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,4 +40,27 @@ describe.skipIf(!LAB_AVAILABLE)('a backend that drops in silence (lab backend-si
     const a = await analyze([dir]);
     expect(a.findings[0]!.flows.every((id) => a.flows.find((x) => x.id === id)!.observed!.dst === lab.addresses.app2)).toBe(true);
   });
+});
+
+describe.skipIf(!LAB_AVAILABLE)('a port forward to a port nothing listens on (lab port-forward-wrong-port)', () => {
+  it('a confirmed warning naming the backend, its port and the DNAT rule; the verdict stays "ok"', async () => {
+    const dir = join(await labOutput(), 'port-forward-wrong-port');
+    const lab = readLabJson(dir);
+    const a = await analyze([dir]);
+    expect(a.summary.verdict).toBe('ok');
+    const wrong = lab.ports.app2Tcp + 1;
+    const f = a.findings[0]!;
+    expect([f.check, f.severity, f.confidence, f.title]).toEqual(['upstream-no-reply', 'warning', 'confirmed', `${lab.addresses.app2} refuses connections to port ${wrong} (TCP reset)`]);
+    const fwd = a.flows.filter((x) => x.proto === 'tcp' && x.original.dst === lab.addresses.eip2 && x.original.dport === lab.ports.forwardTcp);
+    expect(fwd.length).toBe(2);
+    expect(f.flows.sort()).toEqual(fwd.map((x) => x.id).sort());
+    expect(f.evidence[0]).toMatchObject({ kind: 'rule', chain: 'SHARED_DNAT' });
+    expect(f.evidence.filter((e) => e.kind === 'frame' && e.summary.includes('with a reset')).length).toBe(2);
+    expect(f.fix[1]).toBe(`iptables -t nat -S SHARED_DNAT  # the port forward: --to-destination ${lab.addresses.app2}:<the port the service listens on>`);
+  }, LAB_WAIT_MS);
+
+  it('healthy bundles hold no such warning: a reset after a SYN-ACK is not a refusal', async () => {
+    const a = await analyze([join(await labOutput(), 'conntrack-flushed-loose')]);
+    expect(a.findings.filter((x) => x.check === 'upstream-no-reply' && x.title.includes('refuses connections'))).toEqual([]);
+  }, LAB_WAIT_MS);
 });

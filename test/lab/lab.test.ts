@@ -575,6 +575,20 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).not.toMatch(/:FORWARD DROP|-j (DROP|REJECT)/);
   },
 
+  'port-forward-wrong-port': (b) => {
+    // The TCP port forward points one port past app2's service: app2 resets the DNATed SYNs, the gateway relays the
+    // resets back from EIP2; no SYN-ACK ever comes. The UDP port forward and everything else pass.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    const wrong = ports.app2Tcp + 1;
+    expect(file(b, 'iptables-save.txt')).toContain(`--dport ${ports.forwardTcp} -j DNAT --to-destination ${a.app2}:${wrong}`);
+    expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, wrong))).toBe(2);
+    const resets = count(b, (p) => on(I, 'in')(p) && p.src === a.app2 && p.sport === wrong && p.proto === 6 && p.rst);
+    expect(resets).toBe(2);
+    expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip2 && p.sport === ports.forwardTcp && p.rst)).toBe(resets);
+    expect(count(b, (p) => p.proto === 6 && p.syn && p.ack && p.src === a.app2)).toBe(0);
+    expectClientToEipDelivered(b);
+  },
+
   'backend-refuses': (b) => {
     // The port forward's backend answers ICMP port unreachable (no UDP server; a REJECT for its TCP port); the
     // gateway DNATs the requests to it and relays the errors back out, their source the EIP again.

@@ -3,14 +3,15 @@ import { ipv4ToString, macToString } from '../../model/address.js';
 import type { ForeignDelivery } from '../../correlate/correlator.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { errorEvidence, frameAtEvidence, frameEvidence, neighbourEvidence, uniqueEvidence } from '../evidence.js';
+import { errorEvidence, frameAtEvidence, frameEvidence, neighbourEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { hairpinUnmasqueraded, plural, unrelayedError, uTurned } from '../flow-facts.js';
 import type { Neighbour } from '../../model/host.js';
 import { arpEvidence, staleNextHopMac, staticNextHopEntry, claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { ArpClaim, ArpQuestion } from '../../correlate/arp-tracker.js';
 import type { QuotedError } from '../../correlate/connection.js';
-import { Dir } from '../../correlate/packet-info.js';
+import { Dir, type PacketInfo } from '../../correlate/packet-info.js';
+import { Proto, TcpFlag } from '../../model/packet.js';
 
 /** What an ICMP error a host beyond the gateway sent says, in words (RFC 792, RFC 1122, RFC 1812 codes). */
 export function icmpErrorName(type: number, code: number): string {
@@ -371,10 +372,69 @@ export const upstreamNoReply: Check = {
       if (unrelayedError(ctx, f)) return false;
       return true;
     });
-    if (!flows.length) return [];
+    const refusals = resetFindings(ctx);
+    if (!flows.length) return refusals;
     const x = factsOf(ctx, flows, local);
     // The errors prove a refusal; silence, or a conflict that may send the replies elsewhere, is inferred.
     const confirmed = (x.refused.length > 0 && !x.unanswered.length && !x.conflicts.length) || x.misaddressed.length > 0;
-    return [finding('upstream-no-reply', 'error', confirmed ? 'confirmed' : 'likely', titleOf(x), detailOf(ctx, x), evidenceOf(ctx, x), fixesOf(ctx, x), flows)];
+    return [finding('upstream-no-reply', 'error', confirmed ? 'confirmed' : 'likely', titleOf(x), detailOf(ctx, x), evidenceOf(ctx, x), fixesOf(ctx, x), flows), ...refusals];
   },
 };
+
+/**
+ * The far end's reset that answered a connection's SYN, arriving where the flow left and relayed back by the
+ * gateway (matched), when no SYN-ACK ever came: the connection was refused beyond the gateway. Null otherwise.
+ */
+function refusingReset(f: AssembledFlow): PacketInfo | null {
+  if (f.proto !== Proto.TCP || !f.sawSyn || !f.egress || f.disposition !== 'delivered') return null;
+  const back = f.egress.samples.filter((p) => p.connDir === 1 && p.dir === Dir.IN);
+  if (back.some((p) => (p.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK))) return null;
+  return back.find((p) => (p.tcpFlags & TcpFlag.RST) !== 0 && p.match !== null) ?? null;
+}
+
+/**
+ * TCP connections the gateway forwarded and relayed back as it should, but that the far end refused with a reset
+ * (nothing listens on the port, or a firewall rejects in its name): the packets did not stop at the gateway, so a
+ * warning, not an error — one per destination and port, with the DNAT rule where one chose the port (a port forward
+ * to the wrong inside port looks just like this).
+ */
+function resetFindings(ctx: CheckContext) {
+  const by = new Map<string, { dst: number; dport: number; flows: AssembledFlow[]; resets: PacketInfo[] }>();
+  for (const f of ctx.flows) {
+    const rst = refusingReset(f);
+    if (!rst || !f.observed) continue;
+    const k = `${f.observed.dst}:${f.observed.dport}`;
+    const g = by.get(k) ?? { dst: f.observed.dst, dport: f.observed.dport, flows: [], resets: [] };
+    g.flows.push(f);
+    g.resets.push(rst);
+    by.set(k, g);
+  }
+  return [...by.values()].map(({ dst, dport, flows, resets }) => {
+    const host = ipv4ToString(dst);
+    const evidence: Evidence[] = [];
+    const dnat = flows.map((f) => f.trace?.rewrites.find((r) => r.kind === 'DNAT')).find((r) => r !== undefined);
+    if (dnat) evidence.push(ruleEvidence(dnat.rule));
+    for (const r of resets.slice(0, 3)) {
+      evidence.push(frameEvidence(ctx, r, `${host} answered the SYN of ${flows[resets.indexOf(r)]!.id} with a reset`));
+      if (r.match) evidence.push(frameEvidence(ctx, r.match, 'the gateway relayed it back, NAT undone'));
+    }
+    const inside = ctx.correlation.roles.inside !== null && flows.every((f) => ctx.ifaceName(f.egress!.iface) === ctx.correlation.roles.inside);
+    const forwarded = dnat ? `, DNATed by ${dnat.rule.chain} (${dnat.rule.file}:${dnat.rule.line}) to port ${dport}` : '';
+    return finding(
+      'upstream-no-reply',
+      'warning',
+      'confirmed',
+      `${host} refuses connections to port ${dport} (TCP reset)`,
+      `${plural(flows.length, 'TCP connection')} left the gateway translated as expected${forwarded}, and ${host} answered ${flows.length === 1 ? 'its SYN' : 'their SYNs'} with a reset, ` +
+        `which the gateway relayed back: nothing listens on ${host}:${dport}, or a firewall there rejects them. The packets did not stop at the gateway.` +
+        (dnat ? ` If the service listens on another port, the port forward's rule points at the wrong one.` : ''),
+      uniqueEvidence(evidence, 8),
+      [
+        `# on ${host}: ss -lnt 'sport = :${dport}'; iptables -S INPUT — does anything listen on port ${dport}, and is it allowed in?`,
+        ...(dnat ? [`iptables -t nat -S ${dnat.rule.chain}  # the port forward: --to-destination ${host}:<the port the service listens on>`] : []),
+        ...(inside ? [] : [`# from the gateway: nc -vz ${host} ${dport}`]),
+      ],
+      flows,
+    );
+  });
+}
