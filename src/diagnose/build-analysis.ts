@@ -28,6 +28,21 @@ const WORDS: Record<FlowDisposition, string> = {
   'outside-capture': 'outside the captures',
 };
 
+/**
+ * Error findings after `top` that explain flows no finding before them does: other causes, each to be fixed in its
+ * own right (a symptom of a cause already named, such as upstream-no-reply after arp-disabled, explains no new flow).
+ */
+function otherCauses(findings: readonly Finding[], top: Finding): Finding[] {
+  const named = new Set(top.flows);
+  const out: Finding[] = [];
+  for (const f of findings) {
+    if (f === top || f.severity !== 'error') continue;
+    if (f.flows.some((id) => !named.has(id))) out.push(f);
+    for (const id of f.flows) named.add(id);
+  }
+  return out;
+}
+
 function sentence(findings: readonly Finding[], byDisposition: Partial<Record<FlowDisposition, number>>, flows: number, warnings: readonly InputWarning[]): string {
   const top = findings.find((f) => f.severity === 'error');
   const counts = Object.entries(byDisposition)
@@ -35,7 +50,11 @@ function sentence(findings: readonly Finding[], byDisposition: Partial<Record<Fl
     .sort((a, b) => b[1] - a[1])
     .map(([d, n]) => `${n} ${WORDS[d as FlowDisposition]}`)
     .join(', ');
-  if (top) return `Packets stop: ${top.title}${top.confidence === 'confirmed' ? '' : ` (${top.confidence})`} — ${flows} flows: ${counts}.`;
+  if (top) {
+    const more = otherCauses(findings, top);
+    const also = more.length ? `; also: ${more[0]!.title}${more.length > 1 ? ` (and ${more.length - 1} more)` : ''}` : '';
+    return `Packets stop: ${top.title}${top.confidence === 'confirmed' ? '' : ` (${top.confidence})`}${also} — ${flows} flows: ${counts}.`;
+  }
   if (!flows) return 'No IPv4 flows to judge in the captures.';
   if ((byDisposition['outside-capture'] ?? 0) + (byDisposition.local ?? 0) === flows) {
     const why = warnings.find((w) => w.code === 'no-overlap') ?? warnings.find((w) => w.code === 'egress-not-captured');

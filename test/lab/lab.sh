@@ -24,7 +24,7 @@ ALL_SCENARIOS=(
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
-  ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port
+  ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -90,6 +90,7 @@ scenario_spec() {
     inside-no-carrier) echo "interface-down|lan|any" ;;
     backend-silent) echo "upstream-no-reply|vpc|pcapng" ;;
     port-forward-wrong-port) echo "upstream-no-reply|lan|pcap" ;;
+    two-faults) echo "forward-chain-drop|vpc|pcap" ;;
     *) return 1 ;;
   esac
 }
@@ -455,7 +456,7 @@ run_scenario() { # outdir scenario index
   if [[ $name == *-nft ]]; then RULES_BACKEND=iptables-nft backend=iptables-nft; fi
   [[ $name == dnat-backend-unreachable ]] && fip_target=$GHOST_IN
   [[ $name == vpc-route-missing ]] && fip_target=$BEHIND
-  [[ $name == snat-missing ]] && snat=nosnat
+  [[ $name == snat-missing || $name == two-faults ]] && snat=nosnat
   [[ $name == snat-wrong-interface ]] && snat=wrongif
   install_rules "$fip_target" "$snat"
   start_servers
@@ -673,6 +674,10 @@ run_scenario() { # outdir scenario index
       # The remote refuses the requests itself with ICMP host unreachable, which the gateway relays back to the
       # senders; the remote rate-limits its errors, so some requests get no answer at all.
       rt iptables-legacy -A INPUT -d "$REMOTE/32" -j REJECT --reject-with icmp-host-unreachable ;;
+    two-faults)
+      # Two faults at once, as real incidents have them: no SNAT rule at all (snat-missing's), and a FORWARD rule that
+      # drops everything from app2 (forward-chain-drop's). Each explains flows the other does not: both must be named.
+      ipt -A FORWARD -s "$APP2/32" -j DROP ;;
     port-forward-wrong-port)
       # The TCP port forward written for the wrong inside port (one more than the service's): app2 answers the
       # DNATed SYNs with a reset, which the gateway relays back. Nothing stops at the gateway: a warning, not an error.

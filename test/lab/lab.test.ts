@@ -589,6 +589,18 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'two-faults': (b) => {
+    // No SNAT rule at all, and FORWARD drops everything from app2: app leaves untranslated, app2's requests and its
+    // answers to the port forwards stop; the floating IP's inbound pings (DNAT only) pass.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(E, 'out'), echoRequest(a.app, a.remote))).toBe(5);
+    expect(count(b, on(I, 'in'), echoRequest(a.app2, a.remote))).toBe(5);
+    expect(count(b, on(E), (p) => p.src === a.app2 || p.src === a.eip2)).toBe(0);
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/-j (SNAT|MASQUERADE)( |$)/m);
+    expect(file(b, 'iptables-save.txt')).toContain(`-A FORWARD -s ${a.app2}/32 -j DROP`);
+    expectClientToEipDelivered(b);
+  },
+
   'backend-refuses': (b) => {
     // The port forward's backend answers ICMP port unreachable (no UDP server; a REJECT for its TCP port); the
     // gateway DNATs the requests to it and relays the errors back out, their source the EIP again.
