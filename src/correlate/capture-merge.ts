@@ -314,8 +314,10 @@ export function mergeCaptures(
         message: `${c.mergedUnplaced} IPv4/ARP frame${c.mergedUnplaced === 1 ? '' : 's'} of this capture of several interfaces carry no MAC of the gateway or of a neighbour it knows (ip addr, ip neigh) and no route places them: they keep the name the capture gives them`,
       });
     }
-    if (c.unnamedIfIndexes.size > 0) {
-      const idx = [...c.unnamedIfIndexes].sort((a, b) => a - b);
+    // Indexes the nat rules' addresses named (interface-by-address.ts) are named.
+    const unnamed = [...c.unnamedIfIndexes].filter((i) => !aliases?.has(`ifindex${i}`));
+    if (unnamed.length > 0) {
+      const idx = unnamed.sort((a, b) => a - b);
       options.onWarning({
         code: 'sll2-unnamed',
         file,

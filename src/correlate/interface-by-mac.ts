@@ -6,6 +6,7 @@ import { mergeCaptures } from './capture-merge.js';
 import type { CookedInterface } from './cooked-interface.js';
 import { macOwners } from './mac.js';
 import { SameLinkLook } from './same-link.js';
+import { AddressLook } from './interface-by-address.js';
 
 /** How many packets of each capture are looked at. */
 const LOOK = 5000;
@@ -60,8 +61,11 @@ export function interfacesByMac(
   const known = new Set(snapshot?.host.interfaces.map((i) => i.name) ?? []);
   const own = macOwners(snapshot?.host.interfaces.map((i) => [i.mac, i.name] as const) ?? []);
   const vote = own.size > 0;
-  if (!vote && !look && known.size === 0) return none;
+  // Without ip addr (no MACs), the nat rules' addresses tell a capture's side (interface-by-address.ts).
+  const byAddress = AddressLook.of(snapshot);
+  if (!vote && !look && known.size === 0 && !byAddress) return none;
   const sameLink = new SameLinkLook();
+  const allSeen = new Set<string>();
 
   const votes = new Map<string, { file: string; n: number; to: Map<string, number>; first: number; last: number }>();
   /** Captured name → gateway interfaces whose MAC its frames carried. */
@@ -77,6 +81,10 @@ export function interfacesByMac(
         packet(rec, d, _file, iface) {
           look?.(index, rec, d);
           sameLink.visit(path, iface, d);
+          if (byAddress) {
+            allSeen.add(iface);
+            byAddress.visit(path, iface, d);
+          }
           if (!vote) return;
           seenNames.add(iface);
           const owner = own.get(d.srcMac) || own.get(d.dstMac);
@@ -136,6 +144,10 @@ export function interfacesByMac(
       file: votes.get(name)!.file,
       message: `the gateway's ${to} is not named in this capture (it says ${name}): its frames carry ${to}'s MAC ${mac}, so they are taken as ${to}'s`,
     });
+  }
+  if (byAddress) {
+    const captured = new Set([...[...allSeen].filter((n) => !aliases.has(n)), ...aliases.values()]);
+    for (const [n, to] of byAddress.aliases(captured, onWarning)) if (!aliases.has(n) && !merged.has(n)) aliases.set(n, to);
   }
   // A capture repeating a gateway interface's capture on the same link is that interface's too.
   const repeats = sameLink.aliases((n) => (known.has(n) ? n : (aliases.get(n) ?? null)), onWarning);

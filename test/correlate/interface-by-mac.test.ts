@@ -63,9 +63,16 @@ describe.skipIf(!have('healthy') || !have('ip-forward-off'))('interfaces named b
     expect(a.inputs.filter((i) => i.path.includes('veth-')).map((i) => i.interfaces)).toEqual([['veth-a'], ['veth-b']]);
   });
 
-  it('without the interfaces MACs (no ip addr) names stay as the captures give them', async () => {
+  it('without the interfaces\' MACs (no ip addr) not by MAC: by the nat rules\' addresses (interface-by-address.test.ts)', async () => {
     const a = await analyze([copySet('healthy', 'nomac', { 'eth0.pcap': 'a.pcap', 'net1.pcap': 'b.pcap', 'ip-addr.json': null, 'ip-addr.txt': null })]);
     expect(a.warnings.map((w) => w.code)).not.toContain('interface-by-mac');
+    expect(a.warnings.filter((w) => w.code === 'interface-by-address')).toHaveLength(2);
+    expect(a.inputs.filter((i) => i.kind === 'capture').map((i) => i.interfaces)).toEqual([['eth0'], ['net1']]);
+  });
+
+  it('without MACs nor nat rules, names stay as the captures give them', async () => {
+    const a = await analyze([copySet('healthy', 'nomac-norules', { 'eth0.pcap': 'a.pcap', 'net1.pcap': 'b.pcap', 'ip-addr.json': null, 'ip-addr.txt': null, 'iptables-save.txt': null, 'iptables-nat-L.txt': null, 'iptables-filter-L.txt': null })]);
+    expect(a.warnings.map((w) => w.code)).not.toContain('interface-by-address');
     expect(a.inputs.filter((i) => i.kind === 'capture').map((i) => i.interfaces)).toEqual([['a'], ['b']]);
   });
 });

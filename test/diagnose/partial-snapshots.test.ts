@@ -28,10 +28,8 @@ const PARTS: Record<string, readonly string[]> = {
 /** [scenario, part]: what is said instead, and why nothing better can be. */
 const UNTELLABLE: Record<string, { warning?: string; instead?: string; present?: boolean; why: string }> = {
   'stale-conntrack|every iptables listing': { why: 'stale means "not what the rules say now": without rules, nothing to compare with' },
-  'iface-forwarding-off|ip addr': { warning: 'sll2-unnamed', why: 'an -i any capture names interfaces by index only; ip addr is what names them' },
   'snat-ports-exhausted|every iptables listing': { why: 'the SNAT rule\'s port range is the proof: without rules, the stop stays unexplained (forward-chain-drop, likely)' },
   'eip-stale-arp-upstream|ip addr': { why: 'ip addr names the gateway\'s MACs: without it the frames sent to the old MAC are not told from its own, and the stop stays unexplained (forward-chain-drop, possible)' },
-  'inside-no-carrier|ip addr': { warning: 'sll2-unnamed', why: 'an -i any capture names interfaces by index only, and ip addr is also where NO-CARRIER shows' },
   'inside-no-carrier|every iptables listing': { why: 'every request was to an EIP: without the DNAT rules they are the gateway\'s own (local), and only the rules say they were to cross to the inside at all' },
   'port-forward-wrong-port|every iptables listing': { present: true, why: 'without rules the translation itself is unexplained: snapshot-backend-mismatch, a warning too, comes first; the refusal is still named' },
   'outside-link-down|ip addr': { instead: 'no-route', why: 'ip addr is where a down interface shows: without it, the missing route is what shows (no-route, confirmed)' },

@@ -38,13 +38,22 @@ describe.skipIf(!set)('an -i any capture as dumpcap writes it in pcapng (LINUX_S
     expect(a.findings.map((f) => [f.check, f.confidence, f.flows])).toEqual(original.findings.map((f) => [f.check, f.confidence, f.flows]));
   });
 
-  it('without ip addr: interfaces by index with the sll2-unnamed warning, as the classic pcap, not one "any"', async () => {
+  it('without ip addr: interfaces by index, named by the nat rules\' addresses, as the classic pcap, not one "any"', async () => {
     const plain = await analyze([editedBundle(set!.dir, join(tmp, 'plain-no-addr'), { 'ip-addr.txt': null, 'ip-addr.json': null })]);
     const dir = editedBundle(set!.dir, join(tmp, 'pcapng-no-addr'), { 'any.pcap': null, 'ip-addr.txt': null, 'ip-addr.json': null }, { 'any.pcapng': asPcapng(readFileSync(join(set!.dir, 'any.pcap')), 'any') });
     const a = await analyze([dir]);
     const ifaces = a.inputs.find((i) => i.path.endsWith('any.pcapng'))!.interfaces;
     expect(ifaces).toEqual(plain.inputs.find((i) => i.path.endsWith('any.pcap'))!.interfaces);
-    expect(ifaces.every((n) => /^ifindex\d+$/.test(n))).toBe(true);
+    expect(ifaces).toEqual(['eth0', 'net1']);
+    expect(a.warnings.filter((w) => w.code === 'interface-by-address').map((w) => w.message.match(/^the gateway's (\S+) is not named in this capture \(it says (ifindex\d+)\)/)?.[1])).toEqual(['net1', 'eth0']);
+    expect(a.warnings.map((w) => w.code)).not.toContain('sll2-unnamed');
+    expect(a.findings[0]?.check).toBe('ip-forward-disabled');
+  });
+
+  it('without ip addr nor nat rules: interfaces by index with the sll2-unnamed warning', async () => {
+    const dir = editedBundle(set!.dir, join(tmp, 'pcapng-bare'), { 'any.pcap': null, 'ip-addr.txt': null, 'ip-addr.json': null, 'iptables-save.txt': null, 'iptables-nat-L.txt': null, 'iptables-filter-L.txt': null }, { 'any.pcapng': asPcapng(readFileSync(join(set!.dir, 'any.pcap')), 'any') });
+    const a = await analyze([dir]);
+    expect(a.inputs.find((i) => i.path.endsWith('any.pcapng'))!.interfaces.every((n) => /^ifindex\d+$/.test(n))).toBe(true);
     expect(a.warnings.map((w) => w.code)).toContain('sll2-unnamed');
   });
 });
