@@ -414,10 +414,10 @@ function resetFindings(ctx: CheckContext) {
     const evidence: Evidence[] = [];
     const dnat = flows.map((f) => f.trace?.rewrites.find((r) => r.kind === 'DNAT')).find((r) => r !== undefined);
     if (dnat) evidence.push(ruleEvidence(dnat.rule));
-    for (const r of resets.slice(0, 3)) {
-      evidence.push(frameEvidence(ctx, r, `${host} answered the SYN of ${flows[resets.indexOf(r)]!.id} with a reset`));
+    resets.slice(0, 3).forEach((r, k) => {
+      evidence.push(frameEvidence(ctx, r, `${host} answered the SYN of ${flows[k]!.id} with a reset`));
       if (r.match) evidence.push(frameEvidence(ctx, r.match, 'the gateway relayed it back, NAT undone'));
-    }
+    });
     const inside = ctx.correlation.roles.inside !== null && flows.every((f) => ctx.ifaceName(f.egress!.iface) === ctx.correlation.roles.inside);
     const forwarded = dnat ? `, DNATed by ${dnat.rule.chain} (${dnat.rule.file}:${dnat.rule.line}) to port ${dport}` : '';
     return finding(
