@@ -6,6 +6,7 @@ import type { Correlation } from '../correlate/correlate.js';
 import { toPublicFlow } from './public-flow.js';
 import { VERSION } from '../version.js';
 import { TABLE_NAMES } from '../model/ruleset.js';
+import { independentCauses } from '../model/causes.js';
 
 export interface BuildInput {
   readonly correlation: Correlation;
@@ -28,30 +29,14 @@ const WORDS: Record<FlowDisposition, string> = {
   'outside-capture': 'outside the captures',
 };
 
-/**
- * Error findings after `top` that explain flows no finding before them does: other causes, each to be fixed in its
- * own right (a symptom of a cause already named, such as upstream-no-reply after arp-disabled, explains no new flow).
- */
-function otherCauses(findings: readonly Finding[], top: Finding): Finding[] {
-  const named = new Set(top.flows);
-  const out: Finding[] = [];
-  for (const f of findings) {
-    if (f === top || f.severity !== 'error') continue;
-    if (f.flows.some((id) => !named.has(id))) out.push(f);
-    for (const id of f.flows) named.add(id);
-  }
-  return out;
-}
-
 function sentence(findings: readonly Finding[], byDisposition: Partial<Record<FlowDisposition, number>>, flows: number, warnings: readonly InputWarning[]): string {
-  const top = findings.find((f) => f.severity === 'error');
+  const [top, ...more] = independentCauses(findings);
   const counts = Object.entries(byDisposition)
     .filter(([, n]) => n)
     .sort((a, b) => b[1] - a[1])
     .map(([d, n]) => `${n} ${WORDS[d as FlowDisposition]}`)
     .join(', ');
   if (top) {
-    const more = otherCauses(findings, top);
     const also = more.length ? `; also: ${more[0]!.title}${more.length > 1 ? ` (and ${more.length - 1} more)` : ''}` : '';
     return `Packets stop: ${top.title}${top.confidence === 'confirmed' ? '' : ` (${top.confidence})`}${also} — ${flows} flows: ${counts}.`;
   }

@@ -51,7 +51,7 @@ export function renderHtml(analysis: Analysis, options: { readonly now?: Date } 
 function toc(f: ReportFacts): string {
   const items: [string, string][] = [
     ['summary', 'Summary'],
-    ['root-cause', 'Root cause'],
+    ['root-cause', f.rootCauses.length > 1 ? 'Root causes' : 'Root cause'],
     ...(f.otherFindings.length ? ([['other-findings', 'Other findings']] as [string, string][]) : []),
     ['timeline', 'Timeline'],
     ['flows', 'Flows'],
@@ -78,10 +78,11 @@ function summaryCards(a: Analysis, f: ReportFacts): string {
 }
 
 function rootCause(a: Analysis, f: ReportFacts): string {
-  const out: string[] = ['<section id="root-cause"><h2>2. Root cause</h2>'];
+  const title = f.rootCauses.length > 1 ? `2. Root causes (${f.rootCauses.length}, each with its own fix)` : '2. Root cause';
+  const out: string[] = [`<section id="root-cause"><h2>${title}</h2>`];
   if (!f.rootCause) {
     out.push(`<p class="none">${a.findings.length === 0 ? 'No finding: nothing stops packets at the gateway in these captures.' : 'No error or warning finding.'}</p>`);
-  } else out.push(findingHtml(f.rootCause, f, true));
+  } else for (const x of f.rootCauses) out.push(findingHtml(x, f, true));
   out.push('</section>');
   if (f.otherFindings.length) {
     out.push('<section id="other-findings"><h2>Other findings</h2>');

@@ -62,13 +62,13 @@ function summaryLine(a: Analysis, f: ReportFacts): string {
 }
 
 function rootCauseSection(out: string[], a: Analysis, f: ReportFacts): void {
-  out.push('## Root cause');
+  out.push(f.rootCauses.length > 1 ? `## Root causes (${f.rootCauses.length}, each with its own fix)` : '## Root cause');
   out.push('');
   if (!f.rootCause) {
     out.push(a.findings.length === 0 ? 'No finding: nothing stops packets at the gateway in these captures.' : 'No error or warning finding.');
     out.push('');
   } else {
-    finding(out, f.rootCause, f, '###');
+    for (const x of f.rootCauses) finding(out, x, f, '###');
   }
   if (f.otherFindings.length > 0) {
     out.push('## Other findings');

@@ -5,6 +5,7 @@
  */
 import type { Analysis, Evidence, Finding, Flow, FlowDisposition, FlowEndpoint, FlowPacket, RuleUsage } from '../model/analysis.js';
 import { ipv4ToString } from '../model/address.js';
+import { independentCauses } from '../model/causes.js';
 import { isoToNs } from './format-time.js';
 
 export interface Burst {
@@ -41,6 +42,8 @@ export interface ReportFacts {
   readonly baseDir: string;
   readonly rel: (path: string) => string;
   readonly rootCause: Finding | null;
+  /** The root cause and, with two faults at once, each other cause in its own right (causes.ts). */
+  readonly rootCauses: readonly Finding[];
   readonly otherFindings: readonly Finding[];
   readonly fixes: ReadonlyMap<Finding, FixPlan>;
   /** Findings about a sysctl whose fix does not already say where it goes in Kube-OVN: the report adds the note. */
@@ -89,9 +92,11 @@ export function reportFacts(analysis: Analysis): ReportFacts {
   const one = (p: string): string => (baseDir && p.startsWith(baseDir) ? p.slice(baseDir.length) : p);
   // A warning about several files names them all, joined by ", ": each is shortened.
   const rel = (p: string): string => p.split(', ').map(one).join(', ');
-  const errors = analysis.findings.filter((f) => f.severity === 'error');
-  const rootCause = errors[0] ?? analysis.findings.find((f) => f.severity === 'warning') ?? null;
-  const otherFindings = analysis.findings.filter((f) => f !== rootCause);
+  // Two faults at once: each cause that explains flows the ones before it do not is a root cause too.
+  const causes = independentCauses(analysis.findings);
+  const rootCause = causes[0] ?? analysis.findings.find((f) => f.severity === 'warning') ?? null;
+  const rootCauses = causes.length ? causes : rootCause ? [rootCause] : [];
+  const otherFindings = analysis.findings.filter((f) => !rootCauses.includes(f));
   const fixes = new Map<Finding, FixPlan>();
   const sysctlFindings = new Set<Finding>();
   for (const f of analysis.findings) {
@@ -123,6 +128,7 @@ export function reportFacts(analysis: Analysis): ReportFacts {
     baseDir,
     rel,
     rootCause,
+    rootCauses,
     otherFindings,
     fixes,
     sysctlFindings,

@@ -6,6 +6,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
+import { reportFacts } from '../../src/present/report-facts.js';
+import { renderMarkdown } from '../../src/present/markdown-report.js';
 import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
 
 describe.skipIf(!LAB_AVAILABLE)('two faults at once (lab two-faults)', () => {
@@ -21,6 +23,13 @@ describe.skipIf(!LAB_AVAILABLE)('two faults at once (lab two-faults)', () => {
     expect(drop.flows.every((id) => byId.get(id)!.original.src === lab.addresses.app2 || byId.get(id)!.observed?.dst === lab.addresses.app2)).toBe(true);
     expect(snat.flows.every((id) => byId.get(id)!.original.src === lab.addresses.app)).toBe(true);
     expect(a.summary.sentence).toMatch(new RegExp(`^Packets stop: ${drop.title}; also: ${snat.title} — `));
+    // The postmortem puts both under its root causes, each with its fix.
+    const f = reportFacts(a);
+    expect(f.rootCauses.map((x) => x.check)).toEqual(['forward-chain-drop', 'snat-missing']);
+    expect(f.otherFindings.map((x) => x.check)).not.toContain('snat-missing');
+    const md = renderMarkdown(a);
+    expect(md).toContain('## Root causes (2, each with its own fix)');
+    expect(md.indexOf(`### ${snat.title}`)).toBeLessThan(md.indexOf('## Timeline'));
   }, LAB_WAIT_MS);
 
   it('one cause and its symptoms: no "also" (arp-disabled, whose flows upstream-no-reply would also name)', async () => {
