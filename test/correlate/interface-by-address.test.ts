@@ -1,13 +1,14 @@
 /**
  * Captures named after anything but the gateway's interfaces, in a bundle without `ip addr` (no MACs to tell them
  * by): the nat rules' own addresses tell which side each capture is (interface-by-address.ts). Real field captures,
- * renamed, with the ip addr/route/neigh files left out.
+ * renamed, with the ip addr/route/neigh files left out; and every lab scenario captured in classic pcap, renamed.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyze } from '../../src/index.js';
+import { analyze, type Analysis } from '../../src/index.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readScenarios } from '../lab/lab-output.js';
 import { editedBundle, flowKeys } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
 
@@ -53,4 +54,30 @@ describe.skipIf(!have('healthy') || !have('dnat-wrong-backend'))('interfaces tol
     expect(a.warnings.map((w) => w.code)).not.toContain('interface-by-address');
     expect(a.warnings.filter((w) => w.code === 'interface-by-mac')).toHaveLength(2);
   });
+});
+
+describe.skipIf(!LAB_AVAILABLE)('every lab scenario captured per interface in classic pcap, renamed, without ip addr/neigh', () => {
+  it('gives the causes and dispositions of the same bundle with its captures named', async () => {
+    const out = await labOutput();
+    const key = (a: Analysis): string =>
+      JSON.stringify({ causes: a.findings.filter((f) => f.severity === 'error').map((f) => [f.check, f.confidence]), flows: Object.entries(a.summary.byDisposition).sort() });
+    let compared = 0;
+    for (const [name, s] of Object.entries(readScenarios())) {
+      if (s.capture !== 'pcap' && s.capture !== 'pcap-nano') continue;
+      const from = join(out, name);
+      const files = readdirSync(from).filter((f) => f !== 'lab.json' && !/^ip-(addr|neigh)/.test(f));
+      const named = join(tmp, `lab-${name}-named`);
+      const renamed = join(tmp, `lab-${name}-renamed`);
+      mkdirSync(named);
+      mkdirSync(renamed);
+      let k = 0;
+      for (const f of files) {
+        copyFileSync(join(from, f), join(named, f));
+        copyFileSync(join(from, f), join(renamed, f.endsWith('.pcap') ? `capture-${String.fromCharCode(97 + k++)}.pcap` : f));
+      }
+      expect(key(await analyze([renamed])), name).toBe(key(await analyze([named])));
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(20);
+  }, LAB_WAIT_MS);
 });
