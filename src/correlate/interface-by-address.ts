@@ -4,6 +4,7 @@ import type { InputWarning } from '../model/errors.js';
 import { Net, type DecodedPacket } from '../model/packet.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { natOwnAddresses } from '../gateway/nat-addresses.js';
+import { decideRoles } from './interface-roles.js';
 
 /**
  * The gateway's interface names when the snapshot has no `ip addr` (so no MACs, see interface-by-mac.ts) and the
@@ -47,14 +48,15 @@ export class AddressLook {
   }
 
   /**
-   * Captured names the snapshot does not use → the gateway interface each is, for the outside (the interface the SNAT
-   * rules leave by, else the default route's) and the inside (the one other name the snapshot uses), each taken by one
+   * Captured names the snapshot does not use → the gateway interface each is, for the outside (interface-roles.ts:
+   * the interface the SNAT rules leave by, the default route's) and the inside (the one other name the snapshot uses), each taken by one
    * capture only and not captured under its own name.
    */
   aliases(captured: ReadonlySet<string>, onWarning: (w: InputWarning) => void): Map<string, string> {
     const names = snapshotNames(this.snapshot);
     const out = new Map<string, string>();
-    const outside = outsideName(this.snapshot);
+    // The outside as the roles are decided everywhere (SNAT rules' -o, the default route), no capture named yet.
+    const outside = decideRoles([], this.snapshot, {}).outside;
     const others = [...names].filter((n) => n !== outside);
     const inside = others.length === 1 ? others[0]! : null;
     const unknown = [...this.counts].filter(([n]) => !names.has(n));
@@ -91,15 +93,4 @@ function snapshotNames(snapshot: Snapshot): Set<string> {
   }
   for (const n of ['lo', 'all', 'default']) names.delete(n);
   return names;
-}
-
-/** The outside: the interface the SNAT rules leave by (`-o`), else the one the default route leaves by. */
-function outsideName(snapshot: Snapshot): string | null {
-  for (const chain of snapshot.rules?.tables.nat?.chains ?? []) {
-    for (const r of chain.rules) {
-      if (r.target.kind !== 'SNAT' && r.target.kind !== 'MASQUERADE') continue;
-      for (const m of r.matches) if (m.kind === 'out' && !m.negate && !m.name.endsWith('+')) return m.name;
-    }
-  }
-  return snapshot.host.routes.find((r) => r.family === 4 && r.dst === null && r.dev)?.dev ?? null;
 }
