@@ -199,7 +199,8 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   // Names the user gave may be the captures' own (--inside a): they mean the interface it was taken for.
   const alias = (n: string | undefined): string | undefined => (n === undefined ? undefined : (aliases.get(n) ?? n));
   // Interfaces captured without a single packet count among the captured ones (capture-merge.ts, quietInterfaces).
-  const quiet = windows.flatMap((w) => (w.packets === 0 ? w.interfaces.filter((n) => !ifaces.includes(n)) : []));
+  const quietWindows = windows.filter((w) => w.packets === 0 && w.interfaces.length > 0);
+  const quiet = quietWindows.flatMap((w) => w.interfaces.filter((n) => !ifaces.includes(n)));
   // So do the gateway's interfaces an `-i any` capture holds no packet of (not those set down: nothing captures them).
   const anyCapture = windows.find((w) => w.everyInterface && w.packets > 0) ?? null;
   const anyQuiet = anyCapture
@@ -241,8 +242,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
       message: `this -i any capture holds no packet of ${name}: nothing was sent or received on ${name} while it ran, so what should have left by it and is not there counts as stopped`,
     });
   }
-  for (const w of windows) {
-    if (w.packets > 0 || !w.interfaces.length) continue;
+  for (const w of quietWindows) {
     for (const name of w.interfaces) captured.add(name);
     const names = w.interfaces.join(', ');
     options.onWarning({
