@@ -90,14 +90,20 @@ interface Facts {
 }
 
 function aliveOf(ctx: CheckContext, unanswered: readonly AssembledFlow[], vpcSide: boolean): Facts['alive'] {
+  // The delivered flows, indexed once by what shows a host up: its own source (VPC side), or destination and the
+  // address the flow left from (upstream). The first delivered flow of each key, as a scan in order would find it.
+  const keyOf = (host: number, from: number): string => (vpcSide ? `${host}` : `${host}|${from}`);
+  const delivered = new Map<string, AssembledFlow>();
+  for (const g of ctx.flows) {
+    if (g.disposition !== 'delivered' || g.observed === null) continue;
+    const k = vpcSide ? keyOf(g.original.src, 0) : keyOf(g.observed.dst, g.observed.src);
+    if (!delivered.has(k)) delivered.set(k, g);
+  }
   const out = new Map<number, { host: number; flow: AssembledFlow }>();
   for (const f of unanswered) {
     const host = f.observed!.dst;
     if (out.has(host)) continue;
-    const other = ctx.flows.find((g) =>
-      g.disposition === 'delivered' && g.observed !== null &&
-      (vpcSide ? g.original.src === host : g.observed.dst === host && g.observed.src === f.observed!.src),
-    );
+    const other = delivered.get(keyOf(host, f.observed!.src));
     if (other) out.set(host, { host, flow: other });
   }
   return [...out.values()];
