@@ -4,10 +4,10 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mergeCaptures } from '../../src/correlate/capture-merge.js';
 import { openCapture } from '../../src/ingest/open-capture.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, useLabOutput } from '../lab/lab-output.js';
 import { pcapngFile } from '../support/capture-writer.mjs';
 import { ethernetFrame, icmpEcho, ipv4, ipv4Packet } from '../support/frames.mjs';
 import { writeFileSync, mkdtempSync } from 'node:fs';
@@ -23,6 +23,11 @@ function statsOf(bytes: Uint8Array) {
   let packets = 0;
   for (const _ of c.records()) packets++;
   return { packets, stats: c.statistics, path };
+}
+
+/** The capture window mergeCaptures gives the file at `path` (its run, its drops). */
+function windowOf(path: string) {
+  return mergeCaptures([path], { interfaceNames: new Map(), onWarning: () => {} }, { packet: () => {} })[0]!;
 }
 
 describe('pcapng interface statistics', () => {
@@ -68,10 +73,10 @@ describe('pcapng interface statistics', () => {
       },
     ]);
     const { path } = statsOf(bytes);
-    const [w] = mergeCaptures([path], { interfaceNames: new Map(), onWarning: () => {} }, { packet: () => {} });
-    expect(w!.ranFrom).toEqual({ sec: Number(sec), nsec: 300_000_000 });
-    expect(w!.ranTo).toEqual({ sec: Number(sec) + 1, nsec: 300_000_000 });
-    expect(w!.dropped).toBe(0);
+    const w = windowOf(path);
+    expect(w.ranFrom).toEqual({ sec: Number(sec), nsec: 300_000_000 });
+    expect(w.ranTo).toEqual({ sec: Number(sec) + 1, nsec: 300_000_000 });
+    expect(w.dropped).toBe(0);
   });
 
   it('a start read a moment after the first packet (dumpcap reads its clock after opening): the run begins with that packet', () => {
@@ -88,30 +93,27 @@ describe('pcapng interface statistics', () => {
       },
     ]);
     const { path } = statsOf(bytes);
-    const [w] = mergeCaptures([path], { interfaceNames: new Map(), onWarning: () => {} }, { packet: () => {} });
-    expect(w!.ranFrom).toEqual(w!.first);
-    expect(w!.ranFrom).toEqual({ sec: Number(sec), nsec: 4_277_811 });
-    expect(w!.ranTo).toEqual({ sec: Number(sec) + 6, nsec: 500_000_000 });
+    const w = windowOf(path);
+    expect(w.ranFrom).toEqual(w.first);
+    expect(w.ranFrom).toEqual({ sec: Number(sec), nsec: 4_277_811 });
+    expect(w.ranTo).toEqual({ sec: Number(sec) + 6, nsec: 500_000_000 });
   });
 
   it('a classic pcap says nothing of its run or its drops', () => {
-    const [w] = mergeCaptures([join(__dirname, '../../samples/healthy', readdirSync(join(__dirname, '../../samples/healthy')).find((f) => f.endsWith('.pcap'))!)], { interfaceNames: new Map(), onWarning: () => {} }, { packet: () => {} });
-    expect(w!.ranFrom).toBeNull();
-    expect(w!.dropped).toBeNull();
+    const w = windowOf(join(__dirname, '../../samples/healthy', readdirSync(join(__dirname, '../../samples/healthy')).find((f) => f.endsWith('.pcap'))!));
+    expect(w.ranFrom).toBeNull();
+    expect(w.dropped).toBeNull();
   });
 });
 
 describe.skipIf(!LAB_AVAILABLE)('pcapng interface statistics written by dumpcap in the lab', () => {
-  let out = '';
-  beforeAll(async () => {
-    out = await labOutput();
-  }, LAB_WAIT_MS);
+  const out = useLabOutput();
 
   it('every lab pcapng: one block per interface, counting its packets, no drops, a run around its packets', () => {
     // One dumpcap per interface writes one interface per file; one for both (pcapng-multi), two in one file.
-    const files = readdirSync(out).flatMap((d) => {
+    const files = readdirSync(out()).flatMap((d) => {
       try {
-        return readdirSync(join(out, d)).filter((f) => f.endsWith('.pcapng')).map((f) => join(out, d, f));
+        return readdirSync(join(out(), d)).filter((f) => f.endsWith('.pcapng')).map((f) => join(out(), d, f));
       } catch {
         return [];
       }
@@ -123,16 +125,16 @@ describe.skipIf(!LAB_AVAILABLE)('pcapng interface statistics written by dumpcap 
       for (const r of c.records()) packets.set(r.interfaceId, (packets.get(r.interfaceId) ?? 0) + 1);
       expect(c.statistics.map((s) => s.interfaceId).sort(), path).toEqual([...packets.keys()].sort());
       for (const s of c.statistics) expect(s.received, path).toBe(packets.get(s.interfaceId));
-      const [w] = mergeCaptures([path], { interfaceNames: new Map(), onWarning: () => {} }, { packet: () => {} });
-      expect(w!.dropped, path).toBe(0);
+      const w = windowOf(path);
+      expect(w.dropped, path).toBe(0);
       const ns = (t: { sec: number; nsec: number }) => t.sec * 1e9 + t.nsec;
-      expect(w!.ranFrom, path).not.toBeNull();
-      expect(w!.ranTo, path).not.toBeNull();
-      expect(ns(w!.ranFrom!)).toBeLessThanOrEqual(ns(w!.first!));
-      expect(ns(w!.ranTo!)).toBeGreaterThanOrEqual(ns(w!.last!));
+      expect(w.ranFrom, path).not.toBeNull();
+      expect(w.ranTo, path).not.toBeNull();
+      expect(ns(w.ranFrom!)).toBeLessThanOrEqual(ns(w.first!));
+      expect(ns(w.ranTo!)).toBeGreaterThanOrEqual(ns(w.last!));
       // dumpcap starts before the lab's traffic and stops within seconds of it.
-      expect(ns(w!.first!) - ns(w!.ranFrom!)).toBeLessThan(10e9);
-      expect(ns(w!.ranTo!) - ns(w!.last!)).toBeLessThan(10e9);
+      expect(ns(w.first!) - ns(w.ranFrom!)).toBeLessThan(10e9);
+      expect(ns(w.ranTo!) - ns(w.last!)).toBeLessThan(10e9);
     }
   });
 });
