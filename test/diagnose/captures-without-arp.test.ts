@@ -8,9 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readScenarios } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, readScenarios, useLabOutput } from '../lab/lab-output.js';
 import { bundleFilteredByTshark, HAVE_TSHARK } from '../support/tshark.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-no-arp-'));
@@ -27,14 +27,11 @@ const UNTELLABLE: Record<string, string> = {
 };
 
 describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('lab captures taken without ARP', () => {
-  let out = '';
-  beforeAll(async () => {
-    out = await labOutput();
-  }, LAB_WAIT_MS);
+  const out = useLabOutput();
 
   for (const [name, s] of Object.entries(readScenarios())) {
     it(`${name}: ${s.check ?? 'no error finding'} first${s.check && PROVED_BY_ARP.has(s.check) ? ', likely' : ''}`, async () => {
-      const a = await analyze([bundleFilteredByTshark(join(out, name), join(tmp, name), 'not arp')]);
+      const a = await analyze([bundleFilteredByTshark(join(out(), name), join(tmp, name), 'not arp')]);
       const errors = a.findings.filter((f) => f.severity === 'error');
       if (s.check === null) {
         expect(errors.map((f) => f.check)).toEqual([]);

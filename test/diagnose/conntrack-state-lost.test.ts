@@ -12,7 +12,7 @@ import { analyze, type Analysis } from '../../src/index.js';
 import { matchesInvalid } from '../../src/diagnose/lost-connection.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { bundleFilteredByTshark, HAVE_TSHARK } from '../support/tshark.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-ct-lost-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -154,14 +154,11 @@ describe.skipIf(!LAB_AVAILABLE)('conntrack-state-lost, pickup on: a connection t
 });
 
 describe.skipIf(!LAB_AVAILABLE)('conntrack-state-lost, no INVALID rule: a connection leaking untranslated (lab conntrack-flushed-leak)', () => {
-  let dir = '';
-  beforeAll(async () => {
-    dir = join(await labOutput(), 'conntrack-flushed-leak');
-  }, LAB_WAIT_MS);
+  const dir = useLabOutput('conntrack-flushed-leak');
 
   it('confirmed: forwarded untranslated after the flush, not a missing SNAT; the fix drops INVALID and turns pickup on', async () => {
-    const a = await analyze([dir]);
-    const lab = readLabJson(dir);
+    const a = await analyze([dir()]);
+    const lab = readLabJson(dir());
     const flow = a.flows.find((f) => f.proto === 'tcp' && f.original.src === lab.addresses.app && f.original.dport === lab.ports.bulkTcp)!;
     expect(flow.disposition).toBe('forwarded-untranslated');
     const f = a.findings[0]!;

@@ -7,11 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { FIELD } from '../support/field.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, readLabJson, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-ifdown-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -45,13 +45,10 @@ describe('a capture that holds no packet', () => {
 });
 
 describe.skipIf(!LAB_AVAILABLE)('interface-down (lab outside-no-carrier, outside-link-down)', () => {
-  let out = '';
-  beforeAll(async () => {
-    out = await labOutput();
-  }, LAB_WAIT_MS);
+  const out = useLabOutput();
 
   it('no carrier: confirmed from ip addr, with the empty capture, the kept route and the host unreachable the gateway sent', async () => {
-    const dir = join(out, 'outside-no-carrier');
+    const dir = join(out(), 'outside-no-carrier');
     const lab = readLabJson(dir);
     const a = await analyze([dir]);
     const f = a.findings[0]!;
@@ -66,7 +63,7 @@ describe.skipIf(!LAB_AVAILABLE)('interface-down (lab outside-no-carrier, outside
   });
 
   it('no carrier, and no capture of that interface at all: the snapshot alone still says so', async () => {
-    const dir = join(out, 'outside-no-carrier');
+    const dir = join(out(), 'outside-no-carrier');
     const lab = readLabJson(dir);
     const d = editedBundle(dir, join(tmp, 'no-carrier-uncaptured'), { [`${lab.outside}.pcap`]: null, 'lab.json': null });
     const f = (await analyze([d])).findings[0]!;
@@ -74,7 +71,7 @@ describe.skipIf(!LAB_AVAILABLE)('interface-down (lab outside-no-carrier, outside
   });
 
   it('no carrier on the inside: the DNAT targets named, the inside found without a packet of it, Kube-OVN\'s logical switch port', async () => {
-    const dir = join(out, 'inside-no-carrier');
+    const dir = join(out(), 'inside-no-carrier');
     const lab = readLabJson(dir);
     const a = await analyze([dir]);
     expect(a.interfaces).toMatchObject({ inside: lab.inside, outside: lab.outside });
@@ -85,7 +82,7 @@ describe.skipIf(!LAB_AVAILABLE)('interface-down (lab outside-no-carrier, outside
   });
 
   it('no carrier, without ip addr: the routes the kernel marked linkdown say it', async () => {
-    const dir = join(out, 'outside-no-carrier');
+    const dir = join(out(), 'outside-no-carrier');
     const lab = readLabJson(dir);
     const d = editedBundle(dir, join(tmp, 'no-carrier-no-addr'), { 'ip-addr.json': null, 'ip-addr.txt': null, 'lab.json': null });
     const f = (await analyze([d])).findings[0]!;
@@ -95,7 +92,7 @@ describe.skipIf(!LAB_AVAILABLE)('interface-down (lab outside-no-carrier, outside
   });
 
   it('set down: confirmed, bring it up and put the default route back; no-route steps aside', async () => {
-    const dir = join(out, 'outside-link-down');
+    const dir = join(out(), 'outside-link-down');
     const lab = readLabJson(dir);
     const a = await analyze([dir]);
     const f = a.findings[0]!;

@@ -7,22 +7,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, useLabOutput } from '../lab/lab-output.js';
 import { bundleFilteredByTshark, HAVE_TSHARK } from '../support/tshark.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-mtu-no-icmp-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('mtu-exceeded without the ICMP answer (lab, lan plan)', () => {
-  let out = '';
-  beforeAll(async () => {
-    out = await labOutput();
-  }, LAB_WAIT_MS);
+  const out = useLabOutput();
 
   it('is still mtu-exceeded, confirmed by the egress MTU, and the fix looks for the missing ICMP', async () => {
-    const from = join(out, 'mtu-exceeded');
+    const from = join(out(), 'mtu-exceeded');
     const dir = bundleFilteredByTshark(from, join(tmp, 'mtu-no-icmp'), 'not (icmp.type == 3 && icmp.code == 4)');
     const original = await analyze([from]);
     const a = await analyze([dir]);

@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, readLabJson, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-notrack-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -24,14 +24,11 @@ function withoutRaw(b: Buffer): Buffer {
 }
 
 describe.skipIf(!LAB_AVAILABLE)('NOTRACK in raw (lab notrack)', () => {
-  let dir = '';
-  beforeAll(async () => {
-    dir = join(await labOutput(), 'notrack');
-  }, LAB_WAIT_MS);
+  const dir = useLabOutput('notrack');
 
   it('names the raw rule: one finding for app2\'s own traffic and its untranslated answers, confirmed, the rule deleted as the fix', async () => {
-    const a = await analyze([dir]);
-    const app2 = readLabJson(dir).addresses.app2;
+    const a = await analyze([dir()]);
+    const app2 = readLabJson(dir()).addresses.app2;
     const f = a.findings[0]!;
     expect([f.check, f.confidence]).toEqual(['snat-missing', 'confirmed']);
     expect(a.findings.filter((x) => x.severity === 'error')).toHaveLength(1);
@@ -44,7 +41,7 @@ describe.skipIf(!LAB_AVAILABLE)('NOTRACK in raw (lab notrack)', () => {
   });
 
   it('a snapshot without the raw table: the untranslated answers said as such, likely, with where to look', async () => {
-    const d = editedBundle(dir, join(tmp, 'no-raw'), { 'iptables-save.txt': withoutRaw, 'lab.json': null });
+    const d = editedBundle(dir(), join(tmp, 'no-raw'), { 'iptables-save.txt': withoutRaw, 'lab.json': null });
     const a = await analyze([d]);
     const replies = a.findings.find((x) => x.title.startsWith('Replies from'))!;
     expect([replies.check, replies.confidence]).toEqual(['snat-missing', 'likely']);

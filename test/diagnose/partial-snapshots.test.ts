@@ -7,9 +7,9 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readScenarios } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, readScenarios, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-partial-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -43,15 +43,12 @@ function without(from: string, to: string, files: readonly string[]): string {
 }
 
 describe.skipIf(!LAB_AVAILABLE)('lab bundles with one part of the snapshot left out', () => {
-  let out = '';
-  beforeAll(async () => {
-    out = await labOutput();
-  }, LAB_WAIT_MS);
+  const out = useLabOutput();
 
   for (const [name, s] of Object.entries(readScenarios())) {
     it(`${name}: ${s.check ?? 'healthy'}, whichever part is missing`, async () => {
       for (const [part, files] of Object.entries(PARTS)) {
-        const a = await analyze([without(join(out, name), join(tmp, `${name}-${part.replace(/\W+/g, '-')}`), files)]);
+        const a = await analyze([without(join(out(), name), join(tmp, `${name}-${part.replace(/\W+/g, '-')}`), files)]);
         const errors = a.findings.filter((f) => f.severity === 'error');
         const untellable = UNTELLABLE[`${name}|${part}`];
         if (untellable) {

@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-pmtu-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -17,14 +17,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const RELATED_FIX = 'iptables -I FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT';
 
 describe.skipIf(!LAB_AVAILABLE)('a path MTU black hole: FORWARD drops RELATED (lab pmtu-blackhole)', () => {
-  let dir = '';
-  beforeAll(async () => {
-    dir = join(await labOutput(), 'pmtu-blackhole');
-  }, LAB_WAIT_MS);
+  const dir = useLabOutput('pmtu-blackhole');
 
   it('confirmed: the error that was never relayed, the policy that drops it, RELATED in the fix; not "upstream refuses"', async () => {
-    const lab = readLabJson(dir);
-    const a = await analyze([dir]);
+    const lab = readLabJson(dir());
+    const a = await analyze([dir()]);
     const f = a.findings[0]!;
     expect([f.check, f.confidence, f.title]).toEqual(['forward-chain-drop', 'confirmed', 'The filter FORWARD chain drops fragmentation needed (RELATED): a path MTU black hole']);
     const flow = a.flows.find((x) => x.original.src === lab.addresses.app2 && x.original.dst === lab.addresses.far)!;
@@ -37,7 +34,7 @@ describe.skipIf(!LAB_AVAILABLE)('a path MTU black hole: FORWARD drops RELATED (l
   });
 
   it('without rules in the snapshot: still the gateway (likely), with RELATED among the fixes', async () => {
-    const d = editedBundle(dir, join(tmp, 'no-rules'), { 'iptables-save.txt': null, 'iptables-nat-L.txt': null, 'iptables-filter-L.txt': null, 'lab.json': null });
+    const d = editedBundle(dir(), join(tmp, 'no-rules'), { 'iptables-save.txt': null, 'iptables-nat-L.txt': null, 'iptables-filter-L.txt': null, 'lab.json': null });
     const f = (await analyze([d])).findings[0]!;
     expect([f.check, f.confidence]).toEqual(['forward-chain-drop', 'likely']);
     expect(f.detail).toContain('fragmentation needed, mtu 1280) arrived from beyond and were not relayed back');
@@ -46,7 +43,7 @@ describe.skipIf(!LAB_AVAILABLE)('a path MTU black hole: FORWARD drops RELATED (l
 
   it('with rules that would relay it: a stop the snapshot does not explain, never "upstream"', async () => {
     const related = (b: Buffer): Buffer => Buffer.from(b.toString('utf8').replace(/^(\[\d+:\d+\] )?-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT$/m, '$1-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'));
-    const d = editedBundle(dir, join(tmp, 'related'), { 'iptables-save.txt': related, 'iptables-filter-L.txt': null, 'lab.json': null });
+    const d = editedBundle(dir(), join(tmp, 'related'), { 'iptables-save.txt': related, 'iptables-filter-L.txt': null, 'lab.json': null });
     const a = await analyze([d]);
     const f = a.findings[0]!;
     expect([f.check, f.confidence]).toEqual(['forward-chain-drop', 'possible']);

@@ -7,22 +7,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-silent-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe.skipIf(!LAB_AVAILABLE)('a backend that drops in silence (lab backend-silent)', () => {
-  let dir = '';
-  beforeAll(async () => {
-    dir = join(await labOutput(), 'backend-silent');
-  }, LAB_WAIT_MS);
+  const dir = useLabOutput('backend-silent');
 
   it('names the backend as up and reaching back, with its own flow as evidence, and what to look at on it', async () => {
-    const lab = readLabJson(dir);
-    const a = await analyze([dir]);
+    const lab = readLabJson(dir());
+    const a = await analyze([dir()]);
     const f = a.findings[0]!;
     expect([f.check, f.confidence]).toEqual(['upstream-no-reply', 'likely']);
     const own = a.flows.find((x) => x.proto === 'icmp' && x.original.src === lab.addresses.app2 && x.original.dst === lab.addresses.remote)!;
@@ -36,8 +33,8 @@ describe.skipIf(!LAB_AVAILABLE)('a backend that drops in silence (lab backend-si
 
   it('names only the silent backend\'s flows: the floating IP\'s, to another backend, stay delivered', async () => {
     // The floating IP's backend (app) is not the silent one: its flows stay delivered, and no finding names it.
-    const lab = readLabJson(dir);
-    const a = await analyze([dir]);
+    const lab = readLabJson(dir());
+    const a = await analyze([dir()]);
     expect(a.findings[0]!.flows.every((id) => a.flows.find((x) => x.id === id)!.observed!.dst === lab.addresses.app2)).toBe(true);
   });
 });

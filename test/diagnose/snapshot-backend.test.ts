@@ -7,19 +7,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, readLabJson, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-backend-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe.skipIf(!LAB_AVAILABLE)('which iptables backend holds the rules', () => {
-  let out = '';
-  beforeAll(async () => {
-    out = await labOutput();
-  }, LAB_WAIT_MS);
+  const out = useLabOutput();
 
   const mismatch = async (dir: string) => {
     const a = await analyze([dir]);
@@ -30,13 +27,13 @@ describe.skipIf(!LAB_AVAILABLE)('which iptables backend holds the rules', () => 
   };
 
   it('rules in legacy, snapshot from nft (its legacy-tables warning): confirmed, take it with iptables-legacy', async () => {
-    const f = await mismatch(join(out, 'snapshot-backend-mismatch'));
+    const f = await mismatch(join(out(), 'snapshot-backend-mismatch'));
     expect(f.confidence).toBe('confirmed');
     expect(f.fix[0]).toBe('iptables-legacy-save -c > iptables-save.txt');
   });
 
   it('rules in nf_tables, snapshot from legacy (its header): take it with iptables-nft', async () => {
-    const dir = join(out, 'snapshot-backend-mismatch-nft');
+    const dir = join(out(), 'snapshot-backend-mismatch-nft');
     expect(readLabJson(dir).backend).toBe('iptables-nft');
     const f = await mismatch(dir);
     expect(f.fix[0]).toBe('iptables-nft-save -c > iptables-save.txt');
@@ -45,7 +42,7 @@ describe.skipIf(!LAB_AVAILABLE)('which iptables backend holds the rules', () => 
 
   it('empty rule files say nothing of the backend: both are named, and `iptables -V`', async () => {
     const empty = () => Buffer.alloc(0);
-    const d = editedBundle(join(out, 'snapshot-backend-mismatch-nft'), join(tmp, 'empty'), {
+    const d = editedBundle(join(out(), 'snapshot-backend-mismatch-nft'), join(tmp, 'empty'), {
       'iptables-save.txt': empty,
       'iptables-nat-L.txt': empty,
       'iptables-filter-L.txt': empty,
@@ -59,7 +56,7 @@ describe.skipIf(!LAB_AVAILABLE)('which iptables backend holds the rules', () => 
   });
 
   it('rules in nf_tables, listed by iptables-nft: the seed incident is read as from legacy, counters and all', async () => {
-    const dir = join(out, 'ip-forward-disabled-nft');
+    const dir = join(out(), 'ip-forward-disabled-nft');
     const lab = readLabJson(dir);
     expect(lab.backend).toBe('iptables-nft');
     const a = await analyze([dir]);

@@ -5,11 +5,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-snapshot-fit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -55,13 +55,10 @@ describe.skipIf(!set('ip-forward-off') || !set('healthy'))('ip addr of another n
 });
 
 describe.skipIf(!LAB_AVAILABLE || !set('ip-forward-off'))('ip addr of another gateway (the lab’s) with the field captures and rules', () => {
-  let out = '';
-  beforeAll(async () => {
-    out = await labOutput();
-  }, LAB_WAIT_MS);
+  const out = useLabOutput();
 
   it('warned, naming the interface the captures and the rules share that it lacks', async () => {
-    const lab = join(out, 'healthy');
+    const lab = join(out(), 'healthy');
     const dir = editedBundle(
       set('ip-forward-off')!.dir,
       join(tmp, 'other-gateway'),

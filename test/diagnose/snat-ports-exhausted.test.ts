@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-snat-ports-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -18,19 +18,16 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const text = (edit: (t: string) => string) => (b: Buffer): Buffer => Buffer.from(edit(b.toString('utf8')));
 
 describe.skipIf(!LAB_AVAILABLE)('snat-ports-exhausted on the lab bundle', () => {
-  let dir = '';
-  beforeAll(async () => {
-    dir = join(await labOutput(), 'snat-ports-exhausted');
-  }, LAB_WAIT_MS);
+  const dir = useLabOutput('snat-ports-exhausted');
 
   /** app2's connections to the remote's bulk port: the two that hold the ports, and the one that stopped. */
   const bulk = (a: Analysis) => {
-    const lab = readLabJson(dir);
+    const lab = readLabJson(dir());
     return a.flows.filter((f) => f.proto === 'tcp' && f.original.src === lab.addresses.app2 && f.original.dport === lab.ports.bulkTcp);
   };
 
   it('confirmed: the stopped connection named, the rule and its two ports, the holders shown, the range widened in the fix', async () => {
-    const a = await analyze([dir]);
+    const a = await analyze([dir()]);
     const f = a.findings[0]!;
     expect([f.check, f.severity, f.confidence]).toEqual(['snat-ports-exhausted', 'error', 'confirmed']);
     const flows = bulk(a);
@@ -46,14 +43,14 @@ describe.skipIf(!LAB_AVAILABLE)('snat-ports-exhausted on the lab bundle', () => 
   });
 
   it('without conntrack\'s counters the captures still prove it', async () => {
-    const d = editedBundle(dir, join(tmp, 'no-stats'), { 'conntrack-stats.txt': null, 'lab.json': null });
+    const d = editedBundle(dir(), join(tmp, 'no-stats'), { 'conntrack-stats.txt': null, 'lab.json': null });
     const f = (await analyze([d])).findings[0]!;
     expect([f.check, f.confidence]).toEqual(['snat-ports-exhausted', 'confirmed']);
   });
 
   it('a rule with room to spare (a hundred ports, two held) is not called exhausted', async () => {
     const roomy = text((t) => t.replace(/:40000-40001/g, ':40000-40100'));
-    const d = editedBundle(dir, join(tmp, 'roomy'), { 'iptables-save.txt': roomy, 'iptables-nat-L.txt': roomy, 'lab.json': null });
+    const d = editedBundle(dir(), join(tmp, 'roomy'), { 'iptables-save.txt': roomy, 'iptables-nat-L.txt': roomy, 'lab.json': null });
     const a = await analyze([d]);
     expect(a.findings.map((x) => x.check)).not.toContain('snat-ports-exhausted');
     // The stop is still named (something the snapshot does not explain).

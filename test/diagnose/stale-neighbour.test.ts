@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { bundleFilteredByTshark, HAVE_TSHARK } from '../support/tshark.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-stale-neigh-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -18,14 +18,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const STALE = '02:00:5e:00:53:99';
 
 describe.skipIf(!LAB_AVAILABLE)('egress-neighbor-unresolved: a next hop at a MAC it does not have (lab nexthop-stale-mac)', () => {
-  let dir = '';
-  beforeAll(async () => {
-    dir = join(await labOutput(), 'nexthop-stale-mac');
-  }, LAB_WAIT_MS);
+  const dir = useLabOutput('nexthop-stale-mac');
 
   it('confirmed from the router\'s own ARP: both MACs, the static entry, the fix with the right MAC; not "upstream"', async () => {
-    const lab = readLabJson(dir);
-    const a = await analyze([dir]);
+    const lab = readLabJson(dir());
+    const a = await analyze([dir()]);
     const f = a.findings[0]!;
     expect([f.check, f.severity, f.confidence]).toEqual(['egress-neighbor-unresolved', 'error', 'confirmed']);
     const m = new RegExp(`^The gateway sends what goes via ${lab.addresses.nexthop.replace(/\./g, '\\.')} to ${STALE}, but ${lab.addresses.nexthop.replace(/\./g, '\\.')} is at ([0-9a-f:]{17})$`).exec(f.title);
@@ -42,15 +39,15 @@ describe.skipIf(!LAB_AVAILABLE)('egress-neighbor-unresolved: a next hop at a MAC
   });
 
   it('without routes in the snapshot: the next hop is the neighbour entry holding that MAC', async () => {
-    const d = editedBundle(dir, join(tmp, 'no-routes'), { 'ip-route.json': null, 'ip-route.txt': null, 'lab.json': null });
+    const d = editedBundle(dir(), join(tmp, 'no-routes'), { 'ip-route.json': null, 'ip-route.txt': null, 'lab.json': null });
     const f = (await analyze([d])).findings[0]!;
     expect([f.check, f.confidence]).toEqual(['egress-neighbor-unresolved', 'confirmed']);
     expect(f.title).toContain(`to ${STALE}, but `);
   });
 
   it.skipIf(!HAVE_TSHARK)('captures without ARP: upstream-no-reply, with the static entry as the suspect and how to check it', async () => {
-    const lab = readLabJson(dir);
-    const a = await analyze([bundleFilteredByTshark(dir, join(tmp, 'no-arp'), 'not arp')]);
+    const lab = readLabJson(dir());
+    const a = await analyze([bundleFilteredByTshark(dir(), join(tmp, 'no-arp'), 'not arp')]);
     const f = a.findings[0]!;
     expect([f.check, f.confidence]).toEqual(['upstream-no-reply', 'likely']);
     expect(f.detail).toContain(`through a static neighbour entry (${STALE}, PERMANENT)`);

@@ -6,23 +6,20 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, readLabJson, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-tc-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe.skipIf(!LAB_AVAILABLE)('intermittent-drop explained by tc (lab tc-shaper)', () => {
-  let dir = '';
-  beforeAll(async () => {
-    dir = join(await labOutput(), 'tc-shaper');
-  }, LAB_WAIT_MS);
+  const dir = useLabOutput('tc-shaper');
 
   it('a shaper on egress: confirmed, the qdisc cited, the shaper\'s own fix', async () => {
-    const inside = readLabJson(dir).inside;
-    const f = (await analyze([dir])).findings[0]!;
+    const inside = readLabJson(dir()).inside;
+    const f = (await analyze([dir()])).findings[0]!;
     expect([f.check, f.confidence]).toEqual(['intermittent-drop', 'confirmed']);
     expect(f.evidence.some((e) => e.kind === 'interface' && e.text.startsWith(`qdisc tbf `) && e.text.includes(`dev ${inside} root`))).toBe(true);
     expect(f.fix).toContain(`tc -s qdisc show dev ${inside}  # the tbf qdisc on egress of ${inside}: its dropped count grows with the lost packets`);
@@ -30,14 +27,14 @@ describe.skipIf(!LAB_AVAILABLE)('intermittent-drop explained by tc (lab tc-shape
   });
 
   it('an ingress policer (qdisc ingress, parent ffff:fff1): the policer\'s fix, not a shaper\'s', async () => {
-    const outside = readLabJson(dir).outside;
-    const listing = readFileSync(join(dir, 'tc-qdisc.txt'), 'utf8');
+    const outside = readLabJson(dir()).outside;
+    const listing = readFileSync(join(dir(), 'tc-qdisc.txt'), 'utf8');
     const dropped = Number(/dropped (\d+)/.exec(listing.slice(listing.indexOf('qdisc tbf')))![1]);
     const ingress = Buffer.from(
       `qdisc noqueue 0: dev ${outside} root refcnt 2 \n Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0) \n backlog 0b 0p requeues 0\n` +
         `qdisc ingress ffff: dev ${outside} parent ffff:fff1 ---------------- \n Sent 90000 bytes 300 pkt (dropped ${dropped}, overlimits 0 requeues 0) \n backlog 0b 0p requeues 0\n`,
     );
-    const d = editedBundle(dir, join(tmp, 'ingress'), { 'tc-qdisc.txt': () => ingress, 'lab.json': null });
+    const d = editedBundle(dir(), join(tmp, 'ingress'), { 'tc-qdisc.txt': () => ingress, 'lab.json': null });
     const f = (await analyze([d])).findings[0]!;
     expect([f.check, f.confidence]).toEqual(['intermittent-drop', 'confirmed']);
     expect(f.detail).toContain(`the ingress qdisc on ingress of ${outside} dropped ${dropped}`);

@@ -7,11 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets, REPO } from '../support/field.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
+import { LAB_AVAILABLE, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-unexplained-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -110,19 +110,16 @@ describe.skipIf(!set('ip-forward-off'))('the seed incident with a snapshot taken
 });
 
 describe.skipIf(!LAB_AVAILABLE)('stops the snapshot does not explain, on the lab (lan plan, outside wan9.7)', () => {
-  let out = '';
-  beforeAll(async () => {
-    out = await labOutput();
-  }, LAB_WAIT_MS);
+  const out = useLabOutput();
 
   it('forward-chain-drop with its snapshot cut to the nat table: likely, every stopped flow named', async () => {
-    const dir = editedBundle(join(out, 'forward-chain-drop'), join(tmp, 'lab-nat-only'), { 'iptables-save.txt': natTableOnly, 'iptables-filter-L.txt': null });
+    const dir = editedBundle(join(out(), 'forward-chain-drop'), join(tmp, 'lab-nat-only'), { 'iptables-save.txt': natTableOnly, 'iptables-filter-L.txt': null });
     expectStopNamed(await analyze([dir]), 'likely');
   });
 
   it('healthy bundles with the same cut stay healthy', async () => {
     for (const name of ['healthy', 'healthy-lan', 'hairpin']) {
-      const dir = editedBundle(join(out, name), join(tmp, `lab-${name}-nat-only`), { 'iptables-save.txt': natTableOnly, 'iptables-filter-L.txt': null });
+      const dir = editedBundle(join(out(), name), join(tmp, `lab-${name}-nat-only`), { 'iptables-save.txt': natTableOnly, 'iptables-filter-L.txt': null });
       const a = await analyze([dir]);
       expect(a.findings.filter((f) => f.severity === 'error'), name).toEqual([]);
     }
@@ -130,13 +127,10 @@ describe.skipIf(!LAB_AVAILABLE)('stops the snapshot does not explain, on the lab
 });
 
 describe.skipIf(!LAB_AVAILABLE)('a drop behind a match natlens cannot evaluate (lab forward-unmodelled-match: -m recent)', () => {
-  let out = '';
-  beforeAll(async () => {
-    out = await labOutput();
-  }, LAB_WAIT_MS);
+  const out = useLabOutput();
 
   it('the REJECT whose ICMP answer the captures show: confirmed, the rule first in the evidence, how to read its list', async () => {
-    const a = await analyze([join(out, 'forward-unmodelled-match')]);
+    const a = await analyze([join(out(), 'forward-unmodelled-match')]);
     const f = a.findings[0]!;
     expect([f.check, f.confidence]).toEqual(['forward-chain-drop', 'confirmed']);
     expect(f.title).toMatch(/^The FORWARD rule at .*iptables-save\.txt:\d+ rejects the traffic$/);
@@ -149,7 +143,7 @@ describe.skipIf(!LAB_AVAILABLE)('a drop behind a match natlens cannot evaluate (
 
   it('the same rule as a DROP (no answer to prove it matched): likely, still named', async () => {
     const drop = (b: Buffer): Buffer => Buffer.from(b.toString('utf8').replace(/-j REJECT --reject-with icmp-host-prohibited/g, '-j DROP'));
-    const dir = editedBundle(join(out, 'forward-unmodelled-match'), join(tmp, 'unmodelled-drop'), { 'iptables-save.txt': drop, 'iptables-filter-L.txt': drop });
+    const dir = editedBundle(join(out(), 'forward-unmodelled-match'), join(tmp, 'unmodelled-drop'), { 'iptables-save.txt': drop, 'iptables-filter-L.txt': drop });
     const a = await analyze([dir]);
     const f = a.findings[0]!;
     expect([f.check, f.confidence]).toEqual(['forward-chain-drop', 'likely']);

@@ -6,21 +6,18 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { compareWithScenario } from './expectations.js';
-import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson, readScenarios } from './lab-output.js';
+import { LAB_AVAILABLE, readLabJson, readScenarios, useLabOutput } from './lab-output.js';
 
 const scenarios = readScenarios();
 
 describe.skipIf(!LAB_AVAILABLE)('natlens analyze on the netns lab bundles', () => {
-  let out = '';
-  beforeAll(async () => {
-    out = await labOutput();
-  }, LAB_WAIT_MS);
+  const out = useLabOutput();
 
   it('rp-filter-drop: the fix names the outside interface as sysctl spells it (the lan plan\'s wan9.7 is wan9/7)', async () => {
-    const dir = join(out, 'rp-filter-drop');
+    const dir = join(out(), 'rp-filter-drop');
     const lab = readLabJson(dir);
     const a = await analyze([dir]);
     const f = a.findings.find((x) => x.check === 'rp-filter-drop')!;
@@ -30,19 +27,19 @@ describe.skipIf(!LAB_AVAILABLE)('natlens analyze on the netns lab bundles', () =
   });
 
   it('upstream-no-reply: among the fixes, a gratuitous ARP for the EIP the silent flows left with (a stale MAC upstream)', async () => {
-    const dir = join(out, 'upstream-no-reply');
+    const dir = join(out(), 'upstream-no-reply');
     const lab = readLabJson(dir);
     const a = await analyze([dir]);
     const f = a.findings.find((x) => x.check === 'upstream-no-reply')!;
     expect(f.fix.some((c) => new RegExp(`^arping -U -c 3 -I ${lab.outside.replace(/\./g, '\\.')} (${lab.addresses.eip}|${lab.addresses.eip2}) `).test(c))).toBe(true);
     // Not where the silence has another known cause: an address conflict names the other holder instead.
-    const conflict = await analyze([join(out, 'eip-conflict')]);
+    const conflict = await analyze([join(out(), 'eip-conflict')]);
     expect(conflict.findings.find((x) => x.check === 'upstream-no-reply')!.fix.some((c) => c.startsWith('arping -U'))).toBe(false);
   });
 
   for (const [name, want] of Object.entries(scenarios)) {
     it(`${name}: ${want.check ?? 'no error finding'}`, async () => {
-      const dir = join(out, name);
+      const dir = join(out(), name);
       const a = await analyze([dir]);
       expect(compareWithScenario(a, readLabJson(dir), want)).toEqual([]);
       expect(a.summary.verdict).toBe(a.findings.some((f) => f.severity === 'error') ? 'packets-stop' : 'ok');

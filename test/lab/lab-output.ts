@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { beforeAll } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const LAB_SCRIPT = join(here, 'lab.sh');
@@ -144,6 +145,19 @@ export async function labOutput(timeoutMs = LAB_RUN_MS): Promise<string> {
       rmSync(lock, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * In a describe block: the lab's output folder, or one scenario's bundle in it (`scenario`), once the lab has run —
+ * before the block's tests (the lab runs once for all test files). Read it in the tests: `dir()`.
+ */
+export function useLabOutput(scenario?: string): () => string {
+  let dir = '';
+  beforeAll(async () => {
+    const out = await labOutput();
+    dir = scenario === undefined ? out : join(out, scenario);
+  }, LAB_WAIT_MS);
+  return () => dir;
 }
 
 function readFileSafe(path: string): string {
