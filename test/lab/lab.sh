@@ -665,8 +665,13 @@ run_scenario() { # outdir scenario index
       for k in $(seq 8); do
         ticker "$NS_APP2" "hold-$k" 60 0.4 "TCP:$REMOTE:$BULK_TCP"
       done
-      for _ in $(seq 50); do [[ $(gw conntrack -C) -ge 8 ]] && break; sleep 0.1; done
-      sleep 0.3
+      # Wait until all eight are ASSURED (handshake done): an entry still in SYN_SENT/SYN_RECV is one the kernel's
+      # early drop may evict to make room for a new connection once the table is full, and its connection would
+      # then stop mid-capture on a loaded machine.
+      for _ in $(seq 100); do
+        [[ $(gw conntrack -L -p tcp --dport "$BULK_TCP" 2>/dev/null | grep -c ASSURED) -ge 8 ]] && break
+        sleep 0.1
+      done
       CT_MAX_SAVED=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
       gw conntrack -C >/proc/sys/net/netfilter/nf_conntrack_max
       log "nf_conntrack_max lowered from $CT_MAX_SAVED to $(cat /proc/sys/net/netfilter/nf_conntrack_max)" ;;
