@@ -67,15 +67,16 @@ describe('pcapng interface statistics', () => {
           { type: 'idb', name: 'lan1', tsresol: 9 },
           { type: 'epb', ts: sec * 1_000_000_000n + 500_000_000n, data: frame },
           { type: 'epb', ts: (sec + 1n) * 1_000_000_000n, data: frame },
-          // µs counts, as dumpcap writes them: 0.2 s before the first packet, 0.3 s after the last.
-          { type: 'isb', ts: 0n, start: sec * 1_000_000n + 300_000n, end: (sec + 1n) * 1_000_000n + 300_000n, ifdrop: 0n },
+          // µs counts, as dumpcap writes them: 0.2 s before the first packet, 2.3 s after the last.
+          { type: 'isb', ts: 0n, start: sec * 1_000_000n + 300_000n, end: (sec + 3n) * 1_000_000n + 300_000n, ifdrop: 0n },
         ],
       },
     ]);
     const { path } = statsOf(bytes);
     const w = windowOf(path);
     expect(w.ranFrom).toEqual({ sec: Number(sec), nsec: 300_000_000 });
-    expect(w.ranTo).toEqual({ sec: Number(sec) + 1, nsec: 300_000_000 });
+    // The recorded end less the second a stopped dumpcap may not have written.
+    expect(w.ranTo).toEqual({ sec: Number(sec) + 2, nsec: 300_000_000 });
     expect(w.dropped).toBe(0);
   });
 
@@ -88,7 +89,7 @@ describe('pcapng interface statistics', () => {
           { type: 'epb', ts: sec * 1_000_000_000n + 4_277_811n, data: frame },
           { type: 'epb', ts: (sec + 6n) * 1_000_000_000n, data: frame },
           // µs counts: the start 201 µs after the first packet, as a real dumpcap run wrote it; the end after the last.
-          { type: 'isb', ts: 0n, start: sec * 1_000_000n + 4_479n, end: (sec + 6n) * 1_000_000n + 500_000n, ifdrop: 0n },
+          { type: 'isb', ts: 0n, start: sec * 1_000_000n + 4_479n, end: (sec + 7n) * 1_000_000n + 500_000n, ifdrop: 0n },
         ],
       },
     ]);
@@ -97,6 +98,24 @@ describe('pcapng interface statistics', () => {
     expect(w.ranFrom).toEqual(w.first);
     expect(w.ranFrom).toEqual({ sec: Number(sec), nsec: 4_277_811 });
     expect(w.ranTo).toEqual({ sec: Number(sec) + 6, nsec: 500_000_000 });
+  });
+
+  it('a stop recorded less than a second after the last packet: the run ends with that packet (the last block may be unwritten)', () => {
+    const sec = 1_796_606_785n;
+    const bytes = pcapngFile([
+      {
+        blocks: [
+          { type: 'idb', name: 'net1', tsresol: 9 },
+          { type: 'epb', ts: sec * 1_000_000_000n, data: frame },
+          { type: 'epb', ts: sec * 1_000_000_000n + 134_579_905n, data: frame },
+          // As a real dumpcap run wrote it, stopped by SIGINT during a ping every 50 ms: 0.26 s after the last packet written.
+          { type: 'isb', ts: 0n, start: sec * 1_000_000n - 100_000n, end: sec * 1_000_000n + 393_935n, ifrecv: 2n, ifdrop: 0n },
+        ],
+      },
+    ]);
+    const w = windowOf(statsOf(bytes).path);
+    expect(w.ranTo).toEqual(w.last);
+    expect(w.ranFrom).toEqual({ sec: Number(sec) - 1, nsec: 900_000_000 });
   });
 
   it('a classic pcap says nothing of its run or its drops', () => {
