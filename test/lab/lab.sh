@@ -148,11 +148,30 @@ teardown() {
 }
 CT_MAX_SAVED=
 CURRENT_LOG=
+LAB_LOCK=/tmp/natlens-lab.lock
+HOLDS_LOCK=
+take_lab_lock() {
+  local waited=0 holder
+  until mkdir "$LAB_LOCK" 2>/dev/null; do
+    holder=$(cat "$LAB_LOCK/pid" 2>/dev/null || true)
+    if [[ -n $holder ]] && ! kill -0 "$holder" 2>/dev/null; then
+      rm -rf "$LAB_LOCK"
+      continue
+    fi
+    ((waited % 30 == 0)) && log "another lab run (pid ${holder:-?}) holds $LAB_LOCK: waiting for it"
+    ((waited < 1200)) || die "gave up waiting for $LAB_LOCK after ${waited} s"
+    sleep 1
+    waited=$((waited + 1))
+  done
+  echo $$ >"$LAB_LOCK/pid"
+  HOLDS_LOCK=1
+}
 # fd 3 keeps the caller's stderr: the EXIT trap may run while a scenario's output is redirected to its log.
 exec 3>&2
 on_exit() {
   local rc=$?
   teardown
+  if [[ -n $HOLDS_LOCK ]]; then rm -rf "$LAB_LOCK"; HOLDS_LOCK=; fi
   if [[ $rc != 0 && -n $CURRENT_LOG && -f $CURRENT_LOG ]]; then
     echo "lab.sh: failed (exit $rc); last lines of $CURRENT_LOG:" >&3
     tail -n 20 "$CURRENT_LOG" >&3
@@ -941,6 +960,10 @@ main() {
   [[ ${#scenarios[@]} -gt 0 ]] || scenarios=("${ALL_SCENARIOS[@]}")
   local s
   for s in "${scenarios[@]}"; do scenario_spec "$s" >/dev/null || die "unknown scenario $s (try --list)"; done
+  # One lab at a time on a machine: the namespaces are per run, but some of what scenarios change is the
+  # machine's own (nf_conntrack_max, lowered by conntrack-full, holds every namespace's table; the CPU the
+  # timing-sensitive faults count on). A second run waits for the first; a lock whose run is gone is taken over.
+  take_lab_lock
   mkdir -p "$out"
   out=$(cd "$out" && pwd)
   local idx=0
