@@ -29,6 +29,8 @@ export const CHECK_IDS = [
   'snat-ports-exhausted',
   // And the link's: the interface the traffic should leave by has no carrier, or is set down.
   'interface-down',
+  // And the inbound face of a gateway that lost rules: a port forward or floating IP whose DNAT rule is gone.
+  'dnat-missing',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 

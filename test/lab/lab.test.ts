@@ -589,6 +589,20 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'port-forward-missing': (b) => {
+    // The port forwards' DNAT rules are gone, EIP2 still on E: the client's requests to it are the gateway's own, and
+    // the gateway refuses them itself — a reset from EIP2 for TCP, ICMP port unreachable for UDP; nothing reaches I.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(file(b, 'iptables-save.txt')).not.toContain(`--dport ${ports.forwardTcp} -j DNAT`);
+    expect(file(b, 'iptables-save.txt')).not.toContain(`--dport ${ports.forwardUdp} -j DNAT`);
+    expect(file(b, 'ip-addr.txt')).toContain(`inet ${a.eip2}/`);
+    expect(count(b, on(E, 'in'), tcpSyn(a.client, a.eip2, ports.forwardTcp))).toBe(2);
+    expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip2 && p.sport === ports.forwardTcp && p.rst)).toBe(2);
+    expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip2 && p.dst === a.client && p.icmpType === 3 && p.icmpCode === 3)).toBe(2);
+    expect(count(b, on(I, 'out'), (p) => p.src === a.client && p.proto !== 1)).toBe(0);
+    expectClientToEipDelivered(b);
+  },
+
   'two-faults': (b) => {
     // No SNAT rule at all, and FORWARD drops everything from app2: app leaves untranslated, app2's requests and its
     // answers to the port forwards stop; the floating IP's inbound pings (DNAT only) pass.

@@ -3,6 +3,7 @@ import { arpDisabled } from './arp-disabled.js';
 import { conntrackStateLost } from './conntrack-state-lost.js';
 import { conntrackTableFull } from './conntrack-table-full.js';
 import { dnatBackendUnreachable } from './dnat-backend-unreachable.js';
+import { dnatMissing } from './dnat-missing.js';
 import { egressNeighborUnresolved } from './egress-neighbor-unresolved.js';
 import { forwardChainDrop } from './forward-chain-drop.js';
 import { interfaceDown } from './interface-down.js';
@@ -36,6 +37,7 @@ export const CHECKS: readonly Check[] = [
   mtuExceeded,
   snatMissing,
   dnatBackendUnreachable,
+  dnatMissing,
   staleConntrack,
   snapshotBackendMismatch,
   upstreamNoReply,

@@ -1,0 +1,77 @@
+/**
+ * dnat-missing (lab port-forward-missing): the port forwards' DNAT rules are gone while their EIP stays on the outside
+ * interface, so the client's connections are the gateway's own and it refuses them itself — a TCP reset, ICMP port
+ * unreachable. Before this check the flows were `local` and the analysis said nothing stops.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyze } from '../../src/index.js';
+import { LAB_AVAILABLE, readLabJson, useLabOutput } from '../lab/lab-output.js';
+import { editedBundle } from '../support/bundle-edit.js';
+import { bundleFilteredByTshark, HAVE_TSHARK } from '../support/tshark.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'natlens-dnat-missing-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe.skipIf(!LAB_AVAILABLE)('a port forward without its DNAT rule (lab port-forward-missing)', () => {
+  const dir = useLabOutput('port-forward-missing');
+
+  it('names the refused services, the EIP on the outside interface, the refusals, and the rule to add', async () => {
+    const lab = readLabJson(dir());
+    const { eip2 } = lab.addresses;
+    const { forwardTcp, forwardUdp } = lab.ports;
+    const a = await analyze([dir()]);
+    expect(a.summary.verdict).toBe('packets-stop');
+    const f = a.findings[0]!;
+    expect([f.check, f.severity, f.confidence]).toEqual(['dnat-missing', 'error', 'confirmed']);
+    // Every connection the client made to EIP2's forwarded ports, and nothing else.
+    const refused = a.flows.filter((x) => x.original.dst === eip2 && x.proto !== 'icmp');
+    expect(refused.map((x) => x.disposition)).toEqual(['local', 'local', 'local', 'local']);
+    expect([...f.flows].sort()).toEqual(refused.map((x) => x.id).sort());
+    expect(f.title).toContain(eip2);
+    expect(f.title).toContain(`tcp/${forwardTcp}`);
+    expect(f.title).toContain(`udp/${forwardUdp}`);
+    expect(f.detail).toContain('No DNAT rule in the nat table names this address at all');
+    expect(f.evidence.some((e) => e.kind === 'address' && e.text.startsWith(`${lab.outside}: inet ${eip2}/`))).toBe(true);
+    expect(f.evidence.some((e) => e.kind === 'frame' && e.summary.includes(`> ${eip2}.${forwardTcp}: TCP [S]`))).toBe(true);
+    expect(f.evidence.some((e) => e.kind === 'frame' && e.summary.startsWith(`${eip2}.${forwardTcp} > `) && e.summary.includes('[R.]'))).toBe(true);
+    expect(f.evidence.some((e) => e.kind === 'frame' && e.summary.startsWith(`${eip2}: ICMP type 3 code 3`))).toBe(true);
+    // The forwards go back where the others were: the chain PREROUTING reaches that the flush left empty.
+    expect(f.fix).toContain(`iptables -t nat -A SHARED_DNAT -d ${eip2}/32 -p tcp -m tcp --dport ${forwardTcp} -j DNAT --to-destination <inside-address>:<port>  # the backend is not in the snapshot`);
+    expect(f.fix.some((x) => x.startsWith(`conntrack -D -p udp --orig-dst ${eip2} --orig-port-dst ${forwardUdp}`))).toBe(true);
+    // The other flows pass: only the port forwards are gone.
+    expect(a.flows.filter((x) => !refused.includes(x)).every((x) => x.disposition === 'delivered')).toBe(true);
+  });
+
+  it('without ip addr, tells the EIP by the SNAT rule that uses it and the gateway\'s own answers', async () => {
+    const lab = readLabJson(dir());
+    const a = await analyze([editedBundle(dir(), join(tmp, 'no-addr'), { 'ip-addr.json': null, 'ip-addr.txt': null })]);
+    const f = a.findings.find((x) => x.check === 'dnat-missing')!;
+    expect([f.severity, f.confidence, f.flows.length]).toEqual(['error', 'confirmed', 4]);
+    expect(f.evidence[0]).toMatchObject({ kind: 'rule', table: 'nat' });
+    expect((f.evidence[0] as { text: string }).text).toContain(`--to-source ${lab.addresses.eip2}`);
+  });
+
+  it.skipIf(!HAVE_TSHARK)('a service tried once only is a warning: a missing forward, or a probe every public address gets', async () => {
+    const a = await analyze([dir()]);
+    const f = a.findings[0]!;
+    // Keep each service's first connection only: leave out the others' frames, ICMP errors quoting them included.
+    const byService = new Map<string, (typeof a.flows)[number][]>();
+    for (const id of f.flows) {
+      const x = a.flows.find((y) => y.id === id)!;
+      const k = `${x.proto}/${x.original.dport}`;
+      byService.set(k, [...(byService.get(k) ?? []), x]);
+    }
+    const later = [...byService.values()].flatMap((xs) => xs.slice(1));
+    expect(later).toHaveLength(2);
+    const filter = later.map((x) => `!(${x.proto}.srcport == ${x.original.sport} || ${x.proto}.dstport == ${x.original.sport})`).join(' && ');
+    const b = await analyze([bundleFilteredByTshark(dir(), join(tmp, 'once'), filter)]);
+    const w = b.findings.find((x) => x.check === 'dnat-missing')!;
+    expect([w.severity, w.confidence, w.flows.length]).toEqual(['warning', 'confirmed', 2]);
+    expect(w.title).toMatch(/refused by the gateway itself \(no DNAT rule; tried once\)$/);
+    expect(b.summary.verdict).toBe('ok');
+    expect(b.summary.sentence).toContain(`note: ${w.title}`);
+  });
+});
