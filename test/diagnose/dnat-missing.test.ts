@@ -75,3 +75,23 @@ describe.skipIf(!LAB_AVAILABLE)('a port forward without its DNAT rule (lab port-
     expect(b.summary.sentence).toContain(`note: ${w.title}`);
   });
 });
+
+describe.skipIf(!LAB_AVAILABLE)('a gateway that lost every NAT rule (lab rules-lost)', () => {
+  const dir = useLabOutput('rules-lost');
+
+  it('names both halves: the traffic out untranslated first, the port forwards the gateway refuses as the verdict\'s "also"', async () => {
+    const lab = readLabJson(dir());
+    const a = await analyze([dir()]);
+    expect(a.findings.filter((f) => f.severity === 'error').map((f) => f.check)).toEqual(['snat-missing', 'dnat-missing']);
+    const d = a.findings[1]!;
+    expect(d.title).toContain(lab.addresses.eip2);
+    expect(a.summary.sentence).toContain(`; also: ${d.title}`);
+    // Two chains PREROUTING reaches were emptied (the floating IPs' and the port forwards'): which one held this
+    // forward the snapshot cannot say, so the rule goes in PREROUTING itself.
+    expect(d.fix[0]).toMatch(/^iptables -t nat -A PREROUTING -d /);
+    // The floating IP's pings, answered by the gateway itself, are not a refusal.
+    const pings = a.flows.find((f) => f.proto === 'icmp' && f.original.dst === lab.addresses.eip)!;
+    expect(pings.disposition).toBe('local');
+    expect(d.flows).not.toContain(pings.id);
+  });
+});

@@ -24,7 +24,7 @@ ALL_SCENARIOS=(
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
-  ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing
+  ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -92,6 +92,7 @@ scenario_spec() {
     port-forward-wrong-port) echo "upstream-no-reply|lan|pcap" ;;
     two-faults) echo "forward-chain-drop|vpc|pcap" ;;
     port-forward-missing) echo "dnat-missing|lan|any" ;;
+    rules-lost) echo "snat-missing|lan|pcapng-multi" ;;
     *) return 1 ;;
   esac
 }
@@ -707,6 +708,11 @@ run_scenario() { # outdir scenario index
       # The TCP port forward written for the wrong inside port (one more than the service's): app2 answers the
       # DNATed SYNs with a reset, which the gateway relays back. Nothing stops at the gateway: a warning, not an error.
       ipt -t nat -R SHARED_DNAT 1 -d "$EIP2/32" -p tcp -m tcp --dport "$FWD_TCP" -j DNAT --to-destination "$APP2:$((APP2_TCP + 1))" ;;
+    rules-lost)
+      # The gateway restarted and its init ran (the chains are there, PREROUTING and POSTROUTING jump to them) but
+      # the controller has not re-added a single rule yet: no floating IP, no port forward, no SNAT.
+      local c
+      for c in EXCLUSIVE_DNAT SHARED_DNAT EXCLUSIVE_SNAT SHARED_SNAT; do ipt -t nat -F "$c"; done ;;
     port-forward-missing)
       # The port forwards' DNAT rules are gone (a controller that deleted them, or never added them after a restart),
       # the EIP still on the outside interface: the client's requests are the gateway's own now; nothing listens on

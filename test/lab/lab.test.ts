@@ -603,6 +603,20 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'rules-lost': (b) => {
+    // Every NAT chain flushed, the jumps to them kept: the apps' traffic leaves E untranslated and gets no reply; the
+    // floating IP's pings are answered by the gateway itself; the port forwards are refused by it (reset, port unreachable).
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/-j (DNAT|SNAT|MASQUERADE)( |$)/m);
+    expect(file(b, 'iptables-save.txt')).toContain('-A PREROUTING -j DNAT_FILTER');
+    expect(count(b, on(E, 'out'), echoRequest(a.app, a.remote))).toBe(5);
+    expect(count(b, on(E, 'in'), echoReply(a.remote, a.app))).toBe(0);
+    expect(count(b, on(E, 'out'), echoReply(a.eip, a.client))).toBe(5);
+    expect(count(b, on(I), (p) => p.src === a.client || p.dst === a.client)).toBe(0);
+    expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip2 && p.sport === ports.forwardTcp && p.rst)).toBe(2);
+    expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip2 && p.dst === a.client && p.icmpType === 3 && p.icmpCode === 3)).toBe(2);
+  },
+
   'two-faults': (b) => {
     // No SNAT rule at all, and FORWARD drops everything from app2: app leaves untranslated, app2's requests and its
     // answers to the port forwards stop; the floating IP's inbound pings (DNAT only) pass.
