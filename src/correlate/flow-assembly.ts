@@ -339,6 +339,8 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   }
   const t = f.trace;
   if (f.forwarded === 0 && (t?.disposition.kind === 'local' || (!t && local.has(f.original.dst)))) return 'local';
+  // For the gateway itself and dropped by its own INPUT chain: its own firewall's business, nothing it was to forward.
+  if (f.forwarded === 0 && t?.disposition.kind === 'dropped' && t.disposition.reason === 'input-chain') return 'local';
   // Every request arrived with its TTL run out (traceroute's first hop): the gateway itself was where they ended.
   if (f.forwarded === 0 && f.requestsJudged === 0 && f.ingress.expiredIn[0]! > 0 && f.ingress.expiredIn[0]! === f.requests) return 'local';
   if (f.requestsJudged === 0 && f.forwarded === 0) return 'outside-capture';

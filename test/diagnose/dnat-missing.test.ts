@@ -95,3 +95,24 @@ describe.skipIf(!LAB_AVAILABLE)('a gateway that lost every NAT rule (lab rules-l
     expect(d.flows).not.toContain(pings.id);
   });
 });
+
+describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('a port forward without its DNAT rule on a gateway whose INPUT policy is DROP', () => {
+  const dir = useLabOutput('port-forward-missing');
+
+  it('the requests are dropped in silence by the gateway\'s own INPUT: still the missing forward, with the policy as evidence', async () => {
+    // What the lab's gateway shows with `iptables -P INPUT DROP`: the same requests, no reset or port unreachable.
+    const lab = readLabJson(dir());
+    const { eip2 } = lab.addresses;
+    const quiet = bundleFilteredByTshark(dir(), join(tmp, 'input-drop-captures'), `!(ip.src == ${eip2} && (tcp.flags.reset == 1 || icmp.type == 3))`);
+    const b = editedBundle(quiet, join(tmp, 'input-drop'), {
+      'iptables-filter-L.txt': (x) => Buffer.from(x.toString().replace('Chain INPUT (policy ACCEPT 0 packets, 0 bytes)', 'Chain INPUT (policy DROP 4 packets, 206 bytes)')),
+    });
+    const a = await analyze([b]);
+    const f = a.findings[0]!;
+    expect([f.check, f.severity, f.confidence, f.flows.length]).toEqual(['dnat-missing', 'error', 'confirmed', 4]);
+    expect(f.detail).toContain("the gateway's own INPUT chain dropped them in silence (its policy)");
+    expect(f.evidence).toContainEqual(expect.objectContaining({ kind: 'policy', table: 'filter', chain: 'INPUT', policy: 'DROP' }));
+    // Dropped by the gateway's own firewall on their way to the gateway itself: local, not a forwarding stop.
+    expect(f.flows.map((id) => a.flows.find((x) => x.id === id)!.disposition)).toEqual(['local', 'local', 'local', 'local']);
+  });
+});

@@ -2,6 +2,7 @@ import type { Evidence, Finding } from '../../model/analysis.js';
 import { cidrContains, ipv4ToString } from '../../model/address.js';
 import { Proto, TcpFlag } from '../../model/packet.js';
 import type { Rule } from '../../model/ruleset.js';
+import type { RuleRef } from '../../model/trace.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { QuotedError } from '../../correlate/connection.js';
 import { Dir, type PacketInfo } from '../../correlate/packet-info.js';
@@ -9,7 +10,7 @@ import { protoName } from '../../gateway/protocols.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
-import { errorEvidence, frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
+import { errorEvidence, frameEvidence, policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { gatewayResets, plural } from '../flow-facts.js';
 
 /**
@@ -18,13 +19,19 @@ import { gatewayResets, plural } from '../flow-facts.js';
  * unreachable for UDP. The flows are `local`; without this check the analysis would say nothing stops.
  */
 
-/** What the gateway sent back itself: its reset, or its ICMP destination unreachable about the request. */
+/**
+ * What the gateway did with the request itself: sent back its reset, or its ICMP destination unreachable, or (`drop`)
+ * dropped it in silence by its INPUT chain — the rule, or the policy (null).
+ */
 interface Refusal {
   readonly reset: PacketInfo | null;
   readonly error: QuotedError | null;
+  readonly drop?: { readonly rule: RuleRef | null };
 }
 
 function refusalOf(f: AssembledFlow): Refusal | null {
+  const d = f.trace?.disposition;
+  if (d?.kind === 'dropped' && d.reason === 'input-chain' && !d.icmpBack) return { reset: null, error: null, drop: { rule: d.rule } };
   if (f.proto === Proto.TCP) {
     // A connection met in mid-stream that the gateway resets is one whose conntrack entry was lost (conntrack-state-lost's).
     if (!f.sawSyn) return null;
@@ -74,7 +81,8 @@ function eipEvidence(ctx: CheckContext, addr: number): Evidence | null {
  */
 function tookAsOwn(ctx: CheckContext, f: AssembledFlow): boolean {
   if (f.ingressIface < 0 || f.forwarded > 0) return false;
-  if (f.disposition === 'local' && f.trace?.disposition.kind === 'local') return true;
+  const d = f.trace?.disposition;
+  if (f.disposition === 'local' && (d?.kind === 'local' || (d?.kind === 'dropped' && d.reason === 'input-chain'))) return true;
   return ctx.snapshot?.host.have.addresses === false && f.disposition === 'stopped-at-gateway' && !f.trace?.rewrites.some((r) => r.kind === 'DNAT');
 }
 
@@ -125,6 +133,13 @@ function forwardChain(ctx: CheckContext, rules: readonly Rule[], addr: number): 
   );
 }
 
+/** The INPUT rule that dropped the request, or the INPUT policy that did. */
+function inputDropEvidence(ctx: CheckContext, rule: RuleRef | null): Evidence[] {
+  if (rule) return [ruleEvidence(rule)];
+  const input = ctx.snapshot?.rules?.tables.filter?.chains.find((c) => c.name === 'INPUT');
+  return input?.policy ? [policyEvidence('filter', input)] : [];
+}
+
 function serviceName(s: Service): string {
   return `${ipv4ToString(s.dst)} ${protoName(s.proto)}/${s.dport}`;
 }
@@ -143,7 +158,7 @@ function servicesText(services: readonly Service[]): string {
 export const dnatMissing: Check = {
   id: 'dnat-missing',
   description:
-    'Connections to an EIP held by the outside interface match no DNAT rule, so the gateway takes them as its own and refuses them itself (TCP reset, ICMP port unreachable): a port forward or floating IP is missing from the nat table.',
+    'Connections to an EIP held by the outside interface match no DNAT rule, so the gateway takes them as its own and refuses them itself (TCP reset, ICMP port unreachable, or a silent drop in its INPUT chain): a port forward or floating IP is missing from the nat table.',
   rank: 2,
   run(ctx: CheckContext) {
     if (!ctx.snapshot?.rules?.tables.nat) return [];
@@ -183,11 +198,18 @@ function refusedFinding(ctx: CheckContext, services: readonly Service[], severit
     if (first) evidence.push(frameEvidence(ctx, first, `${f.id} to ${serviceName(s)}: no DNAT rule matched, delivered to the gateway itself`));
     if (r.reset) evidence.push(frameEvidence(ctx, r.reset, `the gateway refused ${f.id} itself: a reset from ${ipv4ToString(s.dst)}`));
     if (r.error) evidence.push(errorEvidence(ctx, r.error, `the gateway refused ${f.id} itself: ${r.error.code === 3 ? 'port unreachable' : 'destination unreachable'}`));
+    if (r.drop) evidence.push(...inputDropEvidence(ctx, r.drop.rule));
   }
   const listed = servicesText(services);
+  const answered = services.flatMap((s) => s.refusals).filter((r) => !r.drop);
   const how = [
-    services.some((s) => s.proto === Proto.TCP) ? 'TCP with a reset' : null,
-    services.some((s) => s.proto === Proto.UDP) ? 'UDP with ICMP port unreachable' : null,
+    answered.some((r) => r.reset) ? 'TCP with a reset' : null,
+    answered.some((r) => r.error) ? 'UDP with ICMP port unreachable' : null,
+  ].filter((x) => x !== null);
+  const dropped = services.flatMap((s) => s.refusals).find((r) => r.drop)?.drop;
+  const refused = [
+    how.length ? `nothing listens there, and the gateway refused them itself (${how.join(', ')})` : null,
+    dropped ? `the gateway's own INPUT chain dropped ${how.length ? 'the others' : 'them'} in silence (${dropped.rule ? `${dropped.rule.chain} ${dropped.rule.file}:${dropped.rule.line}` : 'its policy'})` : null,
   ].filter((x) => x !== null);
   const stillForwarded = kept.length
     ? ` The nat table still DNATs ${kept.length === 1 ? 'one other forward' : `${kept.length} other forwards`} for ${eips.length === 1 ? 'this address' : 'these addresses'} (${kept
@@ -197,7 +219,7 @@ function refusedFinding(ctx: CheckContext, services: readonly Service[], severit
     : ` No DNAT rule in the nat table names ${eips.length === 1 ? 'this address' : 'these addresses'} at all.`;
   const detail =
     `${plural(flows.length, 'connection')} to ${listed} arrived, matched no DNAT rule, and so were delivered to the gateway itself, which holds the address: ` +
-    `nothing listens there, and the gateway refused them itself (${how.join(', ')}).${stillForwarded} ` +
+    `${refused.join('; ')}.${stillForwarded} ` +
     (severity === 'error'
       ? 'A port forward or floating IP its clients use is missing from the rules: deleted, or not restored after the gateway restarted.'
       : 'Each was tried once: a port forward that is missing, or a probe of a port nobody forwards (every public address gets those).');
