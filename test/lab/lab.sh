@@ -24,7 +24,7 @@ ALL_SCENARIOS=(
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
-  ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost
+  ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -93,6 +93,8 @@ scenario_spec() {
     two-faults) echo "forward-chain-drop|vpc|pcap" ;;
     port-forward-missing) echo "dnat-missing|lan|any" ;;
     rules-lost) echo "snat-missing|lan|pcapng-multi" ;;
+    raw-blocklist) echo "forward-chain-drop|vpc|pcap-nano" ;;
+    null-route) echo "no-route|lan|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -708,6 +710,14 @@ run_scenario() { # outdir scenario index
       # The TCP port forward written for the wrong inside port (one more than the service's): app2 answers the
       # DNATed SYNs with a reset, which the gateway relays back. Nothing stops at the gateway: a warning, not an error.
       ipt -t nat -R SHARED_DNAT 1 -d "$EIP2/32" -p tcp -m tcp --dport "$FWD_TCP" -j DNAT --to-destination "$APP2:$((APP2_TCP + 1))" ;;
+    raw-blocklist)
+      # A blocklist in the raw table, before conntrack and NAT see anything: app2's address is on it (a DDoS or
+      # abuse list that caught a VPC host). Its requests stop silently; so do its answers to the port forwards.
+      ipt -t raw -A PREROUTING -s "$APP2/32" -j DROP ;;
+    null-route)
+      # A null route for the remote (a DDoS mitigation or a routing daemon that left it): every request to it stops
+      # silently at the routing decision, whatever the default route says; traffic to the EIPs passes.
+      gw ip route add blackhole "$REMOTE/32" ;;
     rules-lost)
       # The gateway restarted and its init ran (the chains are there, PREROUTING and POSTROUTING jump to them) but
       # the controller has not re-added a single rule yet: no floating IP, no port forward, no SNAT.

@@ -603,6 +603,31 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'raw-blocklist': (b) => {
+    // app2's address on a raw-table blocklist: its pings stop silently on I, and so do its answers to the port forwards
+    // (the requests cross, DNATed; the answers never leave E). app's traffic passes.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(file(b, 'iptables-save.txt')).toContain(`-A PREROUTING -s ${a.app2}/32 -j DROP`);
+    expect(count(b, on(I, 'in'), echoRequest(a.app2, a.remote))).toBe(5);
+    expect(count(b, on(E), (p) => p.src === a.app2 || (p.src === a.eip2 && p.dst === a.remote))).toBe(0);
+    expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, ports.app2Tcp))).toBeGreaterThanOrEqual(2);
+    expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip2 && p.dst === a.client)).toBe(0);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
+    expectClientToEipDelivered(b);
+  },
+
+  'null-route': (b) => {
+    // A blackhole route for the remote: every request to it stops on I in silence (no ICMP), the default route
+    // notwithstanding; the outside client's traffic to the EIPs passes.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(file(b, 'ip-route.txt')).toContain(`blackhole ${a.remote}`);
+    expect(file(b, 'ip-route.txt')).toMatch(/^default via /m);
+    expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBe(5);
+    expect(count(b, on(E), (p) => p.dst === a.remote)).toBe(0);
+    expect(count(b, on(I, 'out'), (p) => p.icmpType === 3)).toBe(0);
+    expectClientToEipDelivered(b);
+  },
+
   'rules-lost': (b) => {
     // Every NAT chain flushed, the jumps to them kept: the apps' traffic leaves E untranslated and gets no reply; the
     // floating IP's pings are answered by the gateway itself; the port forwards are refused by it (reset, port unreachable).

@@ -6,7 +6,7 @@ import { ipv4ToString } from '../../model/address.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { NFTABLES_REASON } from '../../gateway/sniff.js';
 import { droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
-import type { MayMatch } from '../../model/trace.js';
+import type { DropReason, MayMatch, Trace } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
@@ -14,14 +14,26 @@ function isRejectError(type: number, code: number): boolean {
   return type === 3 && (code === 1 || code === 2 || code === 3 || code === 9 || code === 10 || code === 13);
 }
 
+/** Drops by a rule or policy on the forwarding path: filter FORWARD, and raw/mangle/nat PREROUTING or POSTROUTING (a blocklist). */
+const CHAIN_DROPS: readonly DropReason[] = ['forward-chain', 'prerouting-chain', 'postrouting-chain'];
+const HOOK: Partial<Record<DropReason, string>> = { 'forward-chain': 'FORWARD', 'prerouting-chain': 'PREROUTING', 'postrouting-chain': 'POSTROUTING' };
+
+/** Where a drop happened, as "filter FORWARD", "raw PREROUTING": the table and the hook whose walk reached it. */
+function placeOf(t: Trace): string {
+  const d = t.disposition;
+  if (d.kind !== 'dropped') return 'filter FORWARD';
+  const table = d.rule?.table ?? [...t.steps].reverse().find((s) => s.table && s.chain)?.table ?? 'filter';
+  return `${table} ${HOOK[d.reason] ?? 'FORWARD'}`;
+}
+
 export const forwardChainDrop: Check = {
   id: 'forward-chain-drop',
-  description: 'The filter FORWARD chain (its policy or a DROP/REJECT rule) drops the flow; REJECT sends an ICMP error back on the ingress side. Also (likely or possible) the stops the snapshot would not cause, when it lacks the filter table or its rules would forward them.',
+  description: 'The filter FORWARD chain (its policy or a DROP/REJECT rule) drops the flow, or a DROP rule in raw/mangle/nat PREROUTING or POSTROUTING on its path (a blocklist); REJECT sends an ICMP error back on the ingress side. Also (likely or possible) the stops the snapshot would not cause, when it lacks the filter table or its rules would forward them.',
   rank: 1,
   run(ctx: CheckContext) {
-    const stopped = ctx.flows.filter((f) => f.disposition === 'stopped-at-gateway' && droppedBy(f, 'forward-chain'));
+    const stopped = ctx.flows.filter((f) => f.disposition === 'stopped-at-gateway' && CHAIN_DROPS.some((r) => droppedBy(f, r)));
     // Flows forwarded one way whose replies FORWARD drops (a rule for one direction, `-i <if> -j DROP`).
-    const repliesStopped = ctx.flows.filter((f) => repliesDroppedBy(ctx, f, 'forward-chain'));
+    const repliesStopped = ctx.flows.filter((f) => CHAIN_DROPS.some((r) => repliesDroppedBy(ctx, f, r)));
     // Flows forwarded whose ICMP errors from beyond (fragmentation needed above all) FORWARD drops: RELATED not accepted.
     const errorsStopped = ctx.flows.filter((f) => !stopped.includes(f) && !repliesStopped.includes(f) && errorsDroppedInForward(ctx, f));
     const flows = [...stopped, ...repliesStopped, ...errorsStopped].sort((a, b) => a.firstT - b.firstT);
@@ -29,12 +41,14 @@ export const forwardChainDrop: Check = {
     const evidence: Evidence[] = [];
     const fixes: string[] = [];
     const seen = new Set<string>();
+    const places = new Set<string>();
     for (const f of flows) {
       const related = errorsStopped.includes(f) ? unrelayedErrorTrace(ctx, f)! : null;
       if (related) evidence.push(errorEvidence(ctx, related.error, `about ${f.id}, from beyond the gateway: never relayed to ${ipv4ToString(f.original.src)} — FORWARD drops it (RELATED)`));
       const t = related ? related.trace : f.disposition === 'reply-not-returned' ? replyTrace(ctx, f)! : f.trace!;
       const d = t.disposition;
       if (d.kind !== 'dropped') continue;
+      if (!related) places.add(placeOf(t));
       if (d.rule) {
         const k = `${d.rule.file}:${d.rule.line}`;
         if (!seen.has(k)) {
@@ -43,13 +57,14 @@ export const forwardChainDrop: Check = {
           fixes.push(`iptables -t ${d.rule.table} -D ${d.rule.text.replace(/^-A\s+/, '')}`);
         }
       } else {
-        const step = [...t.steps].reverse().find((s) => s.table === 'filter' && s.chain);
+        const step = [...t.steps].reverse().find((s) => s.table && s.chain);
+        const table = step?.table ?? 'filter';
         const chainName = step?.chain ?? 'FORWARD';
-        const chain = ctx.snapshot?.rules?.tables.filter?.chains.find((c) => c.name === chainName);
-        const k = `policy:${chainName}`;
+        const chain = ctx.snapshot?.rules?.tables[table]?.chains.find((c) => c.name === chainName);
+        const k = `policy:${table}:${chainName}`;
         if (!seen.has(k) && chain) {
           seen.add(k);
-          evidence.push(policyEvidence('filter', chain));
+          evidence.push(policyEvidence(table, chain));
           fixes.push(`iptables -P ${chain.name} ACCEPT  # or allow the flows explicitly, e.g. iptables -I ${chain.name} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
         }
       }
@@ -68,15 +83,15 @@ export const forwardChainDrop: Check = {
         'error',
         'confirmed',
         stopped.length || repliesStopped.length
-          ? 'The filter FORWARD chain drops the traffic'
+          ? `The ${[...places].join(' and ')} chain${places.size > 1 ? 's drop' : ' drops'} the traffic`
           : errorsStopped.map((f) => unrelayedErrorTrace(ctx, f)!.error).some((e) => isFragNeeded(e.type, e.code))
             ? 'The filter FORWARD chain drops fragmentation needed (RELATED): a path MTU black hole'
             : 'The filter FORWARD chain drops the ICMP errors about the flows (RELATED)',
         (stopped.length
-          ? `${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} dropped in filter FORWARD${rejected ? ` (REJECT: ${answers} went back on the ingress side)` : ', silently'}.`
+          ? `${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} dropped in ${[...new Set(stopped.map((f) => placeOf(f.trace!)))].join(' and ')}${rejected ? ` (REJECT: ${answers} went back on the ingress side)` : ', silently'}.`
           : '') +
           (repliesStopped.length
-            ? `${stopped.length ? ' ' : ''}${plural(repliesStopped.length, 'flow')} ${repliesStopped.length === 1 ? 'was' : 'were'} forwarded, but ${repliesStopped.length === 1 ? 'its replies were' : 'their replies were'} dropped in filter FORWARD on their way back.`
+            ? `${stopped.length ? ' ' : ''}${plural(repliesStopped.length, 'flow')} ${repliesStopped.length === 1 ? 'was' : 'were'} forwarded, but ${repliesStopped.length === 1 ? 'its replies were' : 'their replies were'} dropped in ${[...new Set(repliesStopped.map((f) => placeOf(replyTrace(ctx, f)!)))].join(' and ')} on their way back.`
             : '') +
           (errorsStopped.length ? ` ${relatedSentence(ctx, errorsStopped)}` : ''),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),

@@ -1,5 +1,5 @@
 import type { Evidence, Finding } from '../../model/analysis.js';
-import { ipv4ToString } from '../../model/address.js';
+import { cidrContains, ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
@@ -25,9 +25,57 @@ export const noRoute: Check = {
   description: 'The gateway has no route for the destination: ICMP net-unreachable goes back out the ingress interface; or its route leads back out the interface the traffic came in by.',
   rank: 1,
   run(ctx: CheckContext) {
-    return [...unreachableFinding(ctx), ...uTurnFinding(ctx)];
+    return [...unreachableFinding(ctx), ...blackholeFinding(ctx), ...uTurnFinding(ctx)];
   },
 };
+
+/**
+ * A route that exists to refuse: `blackhole` (silent), `unreachable` (ICMP host unreachable) or `prohibit` (ICMP
+ * administratively prohibited) for the destination — a null route left by a DDoS mitigation, a BGP daemon, a
+ * decommissioned prefix. The route line is the proof.
+ */
+const REFUSING: ReadonlySet<string> = new Set(['blackhole', 'unreachable', 'prohibit']);
+
+function blackholeFinding(ctx: CheckContext): Finding[] {
+  const flows = ctx.flows.filter((f) => f.ingressIface >= 0 && f.forwarded === 0 && f.disposition === 'stopped-at-gateway' && droppedBy(f, 'route-blackhole'));
+  if (!flows.length) return [];
+  const routes = ctx.snapshot?.host.routes ?? [];
+  const evidence: Evidence[] = [];
+  const used = new Map<string, (typeof routes)[number]>();
+  for (const f of flows) {
+    const d = f.trace!.disposition;
+    // The refusing route the walk met: a line of `ip route` (one route a line), or of `ip -j route` (all on one line),
+    // so among that line's refusing routes, the one for the destination.
+    const here = d.kind === 'dropped' && d.source ? routes.filter((x) => REFUSING.has(x.type) && x.source.file === d.source!.file && x.source.line === d.source!.line) : [];
+    const dst = f.observed?.dst ?? f.trace!.rewrites.findLast((w) => w.kind === 'DNAT')?.after.dst ?? f.original.dst;
+    const r = here.filter((x) => x.dst === null || cidrContains(x.dst, dst)).sort((a, b) => (b.dst?.prefix ?? 0) - (a.dst?.prefix ?? 0))[0] ?? here[0];
+    if (r && !used.has(`${r.source.file}:${r.source.line}`)) {
+      used.set(`${r.source.file}:${r.source.line}`, r);
+      evidence.push({ kind: 'route', file: r.source.file, line: r.source.line, text: r.text });
+    }
+    const e = f.errors.find((x) => x.fromGateway && x.type === 3);
+    if (e) evidence.push(errorEvidence(ctx, e, `the gateway answered ${f.id}: ${e.code === 13 ? 'administratively prohibited' : 'host unreachable'}`));
+  }
+  const types = [...new Set([...used.values()].map((r) => r.type))];
+  const dsts = [...new Set(flows.map((f) => ipv4ToString(f.original.dst)))];
+  return [
+    finding(
+      'no-route',
+      'error',
+      'confirmed',
+      `A ${types.join('/') || 'blackhole'} route drops the traffic to ${dsts.slice(0, 3).join(', ')}${dsts.length > 3 ? ` and ${dsts.length - 3} more` : ''}`,
+      `${plural(flows.length, 'flow')} to ${dsts.join(', ')} stopped at the gateway: the route that matches ${dsts.length === 1 ? 'it' : 'them'} is a ${types.join('/') || 'blackhole'} route, which ${
+        types.length === 1 && types[0] === 'blackhole' ? 'discards the packets in silence' : 'refuses the packets with an ICMP error'
+      }, whatever the other routes say.`,
+      uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
+      [
+        ...[...used.values()].map((r) => `ip route del ${r.text}  # and wherever it comes from (a routing daemon, a DDoS mitigation, the network configuration)`),
+        ...(used.size ? [] : [`ip route show match ${dsts[0]}  # the blackhole, unreachable or prohibit route that takes it`]),
+      ],
+      flows,
+    ),
+  ];
+}
 
 /**
  * Routes that lead back: flows turned around out the interface they came in by (uTurned), toward a destination that
