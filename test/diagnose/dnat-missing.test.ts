@@ -116,3 +116,23 @@ describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('a port forward without its DNAT
     expect(f.flows.map((id) => a.flows.find((x) => x.id === id)!.disposition)).toEqual(['local', 'local', 'local', 'local']);
   });
 });
+
+describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('a gateway that lost every NAT rule, its INPUT policy DROP', () => {
+  const dir = useLabOutput('rules-lost');
+
+  it('the port forwards dropped in INPUT are the missing forwards; the floating IP\'s pings dropped there are the gateway\'s own business', async () => {
+    const lab = readLabJson(dir());
+    const { eip, eip2 } = lab.addresses;
+    // What the gateway shows with `iptables -P INPUT DROP`: no echo reply from the floating IP, no refusal from EIP2.
+    const quiet = bundleFilteredByTshark(dir(), join(tmp, 'lost-input-drop-captures'), `!(ip.src == ${eip} || ip.src == ${eip2}) || ip.dst != ${lab.addresses.client}`);
+    const b = editedBundle(quiet, join(tmp, 'lost-input-drop'), {
+      'iptables-filter-L.txt': (x) => Buffer.from(x.toString().replace(/Chain INPUT \(policy ACCEPT [^)]*\)/, 'Chain INPUT (policy DROP 9 packets, 700 bytes)')),
+    });
+    const a = await analyze([b]);
+    const d = a.findings.find((f) => f.check === 'dnat-missing')!;
+    expect([d.severity, d.flows.length]).toEqual(['error', 4]);
+    const pings = a.flows.find((f) => f.proto === 'icmp' && f.original.dst === eip)!;
+    expect(pings.disposition).toBe('local');
+    expect(a.findings.flatMap((f) => f.flows)).not.toContain(pings.id);
+  });
+});

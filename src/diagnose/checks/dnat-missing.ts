@@ -30,6 +30,8 @@ interface Refusal {
 }
 
 function refusalOf(f: AssembledFlow): Refusal | null {
+  // Services: what a port forward carries. Pings to an EIP the gateway answers, or drops, are its own business.
+  if (f.proto !== Proto.TCP && f.proto !== Proto.UDP) return null;
   const d = f.trace?.disposition;
   if (d?.kind === 'dropped' && d.reason === 'input-chain' && !d.icmpBack) return { reset: null, error: null, drop: { rule: d.rule } };
   if (f.proto === Proto.TCP) {
@@ -40,7 +42,6 @@ function refusalOf(f: AssembledFlow): Refusal | null {
     const reset = gatewayResets(f)[0];
     return reset ? { reset, error: null } : null;
   }
-  if (f.proto !== Proto.UDP) return null;
   const error = f.errors.find((e) => e.fromGateway && e.type === 3 && e.dir === Dir.OUT);
   return error ? { reset: null, error } : null;
 }
@@ -83,7 +84,8 @@ function tookAsOwn(ctx: CheckContext, f: AssembledFlow): boolean {
   if (f.ingressIface < 0 || f.forwarded > 0) return false;
   const d = f.trace?.disposition;
   if (f.disposition === 'local' && (d?.kind === 'local' || (d?.kind === 'dropped' && d.reason === 'input-chain'))) return true;
-  return ctx.snapshot?.host.have.addresses === false && f.disposition === 'stopped-at-gateway' && !f.trace?.rewrites.some((r) => r.kind === 'DNAT');
+  // (A flow the rules drop on its way through — a FORWARD REJECT answering with a reset — is that rule's.)
+  return ctx.snapshot?.host.have.addresses === false && f.disposition === 'stopped-at-gateway' && d?.kind !== 'dropped' && !f.trace?.rewrites.some((r) => r.kind === 'DNAT');
 }
 
 function natDnatRules(ctx: CheckContext): Rule[] {
