@@ -6,7 +6,7 @@ import { isoNs } from '../model/time.js';
 import { parseMac } from './mac.js';
 import { linkState } from '../gateway/link-state.js';
 import { natRulesPresent } from '../gateway/nat-rules-present.js';
-import { assembleFlows, isProbe, egressCaptured, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
+import { answeredUnseen, assembleFlows, isProbe, egressCaptured, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
 import type { CaptureWindow } from './capture-merge.js';
 import { shiftWindow } from './clock-skew.js';
 import { readCaptures, type CaptureLook } from './read-captures.js';
@@ -300,6 +300,20 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
       code: 'copies-not-captured',
       file: allCaptures,
       message: `${n} TCP segment${n === 1 ? '' : 's'} arrived with no copy captured on the other side, but the far end acknowledged ${n === 1 ? 'it' : 'them'} before any retransmission: the capture missed ${n === 1 ? 'the copy' : 'those copies'}, the gateway forwarded ${n === 1 ? 'it' : 'them'} (counted as forwarded)`,
+    });
+  }
+  // Flows answered through the gateway that the egress side's capture holds nothing of: that capture missed them.
+  const unseen = new Map<string, number>();
+  for (const f of flows) {
+    if (f.disposition !== 'outside-capture' || f.forwarded > 0 || f.requestsJudged === 0 || !egressCaptured(f.trace, captured) || !answeredUnseen(f)) continue;
+    const name = f.trace?.disposition.kind === 'forwarded' ? f.trace.disposition.egress : [...captured].find((n) => n !== ifaces[f.ingress.iface]) ?? '';
+    unseen.set(name, (unseen.get(name) ?? 0) + 1);
+  }
+  for (const [name, n] of unseen) {
+    options.onWarning({
+      code: 'answered-not-captured',
+      file: allCaptures,
+      message: `${n} flow${n === 1 ? ' was' : 's were'} answered through the gateway — the far end's replies left by the way in — though the capture of ${name || 'the other interface'} holds none of ${n === 1 ? 'its' : 'their'} packets: that capture missed them (a capture filter that does not take the translated addresses, such as \`host <private address>\` on the outside; another interface or namespace). Not judged: capture ${name || 'it'} without such a filter`,
     });
   }
   // Say which interfaces were missing, once each, with the flows that could not be followed.

@@ -331,6 +331,18 @@ export function isPrivateIpv4(a: number): boolean {
   return false;
 }
 
+/**
+ * A flow none of whose packets the egress side's capture holds, but whose far end answered: replies from the address
+ * the requests were sent to left by the interface they came in by (not resets, which a REJECT sends in its name).
+ * The gateway forwarded the requests and the replies; the capture of the other side missed them.
+ */
+export function answeredUnseen(f: Pick<AssembledFlow, 'egress' | 'ingress' | 'proto' | 'original'>): boolean {
+  if (f.egress !== null) return false;
+  return f.ingress.samples.some(
+    (p) => p.connDir === 1 && p.dir === Dir.OUT && !p.match && p.src === f.original.dst && (f.proto !== Proto.TCP || (p.tcpFlags & TcpFlag.RST) === 0),
+  );
+}
+
 function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   const local = input.state.options.localAddresses;
   if (f.ingressIface < 0) {
@@ -349,6 +361,9 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
     // one interface was captured at all), its packets may have left unseen: not judged — unless the rules
     // themselves stop it at the gateway (forwarding off, a FORWARD drop…), which the snapshot proves.
     if (t?.disposition.kind !== 'dropped' && !egressCaptured(t, input.captured)) return 'outside-capture';
+    // Answered, though the egress capture holds none of it: the far end's replies left by the way in, so the
+    // requests crossed and came back — the capture missed them (a filter on the private address, another interface).
+    if (t?.disposition.kind !== 'dropped' && answeredUnseen(f)) return 'outside-capture';
     return 'stopped-at-gateway';
   }
   // Forwarded, as the far end's TCP acknowledgments prove, but no copy was captured: what left is unknown.

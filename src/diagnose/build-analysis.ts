@@ -42,7 +42,7 @@ function sentence(findings: readonly Finding[], byDisposition: Partial<Record<Fl
   }
   if (!flows) return 'No IPv4 flows to judge in the captures.';
   if ((byDisposition['outside-capture'] ?? 0) + (byDisposition.local ?? 0) === flows) {
-    const why = warnings.find((w) => w.code === 'no-overlap') ?? warnings.find((w) => w.code === 'egress-not-captured');
+    const why = warnings.find((w) => w.code === 'no-overlap') ?? warnings.find((w) => w.code === 'egress-not-captured') ?? warnings.find((w) => w.code === 'answered-not-captured');
     return `No flow could be followed through the gateway — ${flows} flows: ${counts}${why ? `; ${why.message}` : ''}.`;
   }
   const warn = findings.find((f) => f.severity === 'warning');
