@@ -310,10 +310,14 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     unseen.set(name, (unseen.get(name) ?? 0) + 1);
   }
   for (const [name, n] of unseen) {
+    const filter =
+      name && name === roles.inside
+        ? `\`host <EIP>\` on the inside, where the packets carry the private addresses`
+        : `\`host <private address>\` on the outside, where the packets carry the EIPs`;
     options.onWarning({
       code: 'answered-not-captured',
       file: allCaptures,
-      message: `${n} flow${n === 1 ? ' was' : 's were'} answered through the gateway — the far end's replies left by the way in — though the capture of ${name || 'the other interface'} holds none of ${n === 1 ? 'its' : 'their'} packets: that capture missed them (a capture filter that does not take the translated addresses, such as \`host <private address>\` on the outside; another interface or namespace). Not judged: capture ${name || 'it'} without such a filter`,
+      message: `${n} flow${n === 1 ? ' was' : 's were'} answered through the gateway — the far end's replies left by the way in — though the capture of ${name || 'the other interface'} holds none of ${n === 1 ? 'its' : 'their'} packets: that capture missed them (a capture filter that does not take the addresses as they are on that side, such as ${filter}; another interface or namespace). Not judged: capture ${name || 'it'} without such a filter`,
     });
   }
   // Say which interfaces were missing, once each, with the flows that could not be followed.

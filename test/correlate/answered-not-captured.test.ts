@@ -35,6 +35,17 @@ describe.skipIf(!healthy)('flows answered through the gateway that the other cap
     expect(answered.length - tcp.length).toBeGreaterThanOrEqual(2);
     expect(w.message).toMatch(new RegExp(`^${answered.length - tcp.length} flows were answered through the gateway .* the capture of net1 holds none of their packets`));
     if (tcp.length) expect(a.warnings.map((x) => x.code)).toContain('copies-not-captured');
+    expect(w.message).toContain('such as `host <private address>` on the outside, where the packets carry the EIPs');
+  });
+
+  it('an inside capture that holds nothing (filtered on the EIP): the outside client\'s answered pings are not judged, and the filter named for that side', async () => {
+    const b = editedBundle(healthy!.dir, join(tmp, 'empty-inside'), { 'eth0.pcap': (x) => x.subarray(0, 24) });
+    const a = await analyze([b]);
+    expect(a.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(a.flows.some((f) => f.disposition === 'stopped-at-gateway' || f.disposition === 'partial')).toBe(false);
+    const w = a.warnings.find((x) => x.code === 'answered-not-captured')!;
+    expect(w.message).toMatch(/^1 flow was answered through the gateway .* the capture of eth0 holds none of its packets/);
+    expect(w.message).toContain('such as `host <EIP>` on the inside, where the packets carry the private addresses');
     expect(a.summary.sentence).toContain(w.message);
   });
 
