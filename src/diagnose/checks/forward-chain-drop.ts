@@ -65,7 +65,8 @@ export const forwardChainDrop: Check = {
         if (!seen.has(k) && chain) {
           seen.add(k);
           evidence.push(policyEvidence(table, chain));
-          fixes.push(`iptables -P ${chain.name} ACCEPT  # or allow the flows explicitly, e.g. iptables -I ${chain.name} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+          const inTable = table === 'filter' ? '' : `-t ${table} `;
+          fixes.push(`iptables ${inTable}-P ${chain.name} ACCEPT  # or allow the flows explicitly, e.g. iptables ${inTable}-I ${chain.name} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
         }
       }
       for (const e of f.errors) if (e.fromGateway && isRejectError(e.type, e.code)) evidence.push(errorEvidence(ctx, e, `REJECT answer for ${f.id}`));

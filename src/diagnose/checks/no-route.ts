@@ -29,13 +29,13 @@ export const noRoute: Check = {
   },
 };
 
+const REFUSING: ReadonlySet<string> = new Set(['blackhole', 'unreachable', 'prohibit']);
+
 /**
  * A route that exists to refuse: `blackhole` (silent), `unreachable` (ICMP host unreachable) or `prohibit` (ICMP
  * administratively prohibited) for the destination — a null route left by a DDoS mitigation, a BGP daemon, a
  * decommissioned prefix. The route line is the proof.
  */
-const REFUSING: ReadonlySet<string> = new Set(['blackhole', 'unreachable', 'prohibit']);
-
 function blackholeFinding(ctx: CheckContext): Finding[] {
   const flows = ctx.flows.filter((f) => f.ingressIface >= 0 && f.forwarded === 0 && f.disposition === 'stopped-at-gateway' && droppedBy(f, 'route-blackhole'));
   if (!flows.length) return [];
@@ -49,8 +49,8 @@ function blackholeFinding(ctx: CheckContext): Finding[] {
     const here = d.kind === 'dropped' && d.source ? routes.filter((x) => REFUSING.has(x.type) && x.source.file === d.source!.file && x.source.line === d.source!.line) : [];
     const dst = f.observed?.dst ?? f.trace!.rewrites.findLast((w) => w.kind === 'DNAT')?.after.dst ?? f.original.dst;
     const r = here.filter((x) => x.dst === null || cidrContains(x.dst, dst)).sort((a, b) => (b.dst?.prefix ?? 0) - (a.dst?.prefix ?? 0))[0] ?? here[0];
-    if (r && !used.has(`${r.source.file}:${r.source.line}`)) {
-      used.set(`${r.source.file}:${r.source.line}`, r);
+    if (r && !used.has(`${r.source.file}:${r.source.line}:${r.text}`)) {
+      used.set(`${r.source.file}:${r.source.line}:${r.text}`, r);
       evidence.push({ kind: 'route', file: r.source.file, line: r.source.line, text: r.text });
     }
     const e = f.errors.find((x) => x.fromGateway && x.type === 3);
