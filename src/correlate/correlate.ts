@@ -294,12 +294,18 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
       message: `${n} datagram${n === 1 ? '' : 's'} without DF left by ${ifaces[o]} in smaller fragments than ${n === 1 ? 'it' : 'they'} arrived in: ${ifaces[o]}'s MTU${mtu ? ` (${mtu})` : ''} is smaller than the other side's, so the gateway fragmented ${n === 1 ? 'it' : 'them'} again. Each was matched by its first fragment; the same traffic with DF set would get ICMP "fragmentation needed" instead (mtu-exceeded)`,
     });
   });
-  if (state.unseenCopies > 0 && overlap) {
+  if ((state.unseenCopies > 0 || state.unseenEchoes > 0) && overlap) {
     const n = state.unseenCopies;
+    const e = state.unseenEchoes;
+    const what = [
+      n ? `${n} TCP segment${n === 1 ? '' : 's'} the far end acknowledged before any retransmission` : '',
+      e ? `${e} echo request${e === 1 ? '' : 's'} whose reply the gateway relayed back` : '',
+    ].filter(Boolean);
+    const k = n + e;
     options.onWarning({
       code: 'copies-not-captured',
       file: allCaptures,
-      message: `${n} TCP segment${n === 1 ? '' : 's'} arrived with no copy captured on the other side, but the far end acknowledged ${n === 1 ? 'it' : 'them'} before any retransmission: the capture missed ${n === 1 ? 'the copy' : 'those copies'}, the gateway forwarded ${n === 1 ? 'it' : 'them'} (counted as forwarded)`,
+      message: `${what.join(' and ')} arrived with no copy captured on the other side: the capture missed ${k === 1 ? 'the copy' : 'those copies'}, the gateway forwarded ${k === 1 ? 'it' : 'them'} (counted as forwarded)`,
     });
   }
   // Flows answered through the gateway that the egress side's capture holds nothing of: that capture missed them.

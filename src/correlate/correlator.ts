@@ -5,6 +5,7 @@ import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
 import { MAX_LATENCIES, MAX_UNMATCHED_SAMPLES, samplesKept, slot, TAIL, type Connection, type QuotedError, type UnmatchedTimes } from './connection.js';
 import { ConnField, findConnection, insertFound, newConnectionTable, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
 import { acknowledged, after, observeTcp } from './tcp-acks.js';
+import { echoAnswered, observeEchoReply } from './icmp-echoes.js';
 import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
 import { Dir, forwardableIpv4, isEcho, isIcmpError, type DirId } from './packet-info.js';
 import { Cut, keepRow, keepSlot, Kept, keptGet, keptSet, newPacketStore, writePacketFields, type PacketStore } from './packet-store.js';
@@ -55,6 +56,8 @@ export interface CorrelatorState {
   matchedPairs: number;
   /** TCP arrivals with no copy captured that the far end acknowledged (counted as forwarded; tcp-acks.ts). */
   unseenCopies: number;
+  /** ICMP echo requests with no copy captured whose reply the gateway relayed back (counted as forwarded; icmp-echoes.ts). */
+  unseenEchoes: number;
   ignored: { ipv6: number; nonIp: number; multicast: number; fragments: number; truncated: number; duplicates: number; foreign: number };
   /** Per interface index, frames left out as not the gateway's (`isForeign`). */
   readonly foreignByIface: number[];
@@ -142,6 +145,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     macCache: new Float64Array(16).fill(-1),
     matchedPairs: 0,
     unseenCopies: 0,
+    unseenEchoes: 0,
     ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0, duplicates: 0, foreign: 0 },
     foreignByIface: [],
     foreignTo: new Map(),
@@ -720,6 +724,8 @@ function pairWithPending(
   cf[inRow + ConnField.COUNTS + slot(inConnDir, Dir.IN, true)]!++;
   cf[outRow + ConnField.COUNTS + slot(outConnDir, Dir.OUT, true)]!++;
   if (inT > cf[inRow + ConnField.LAST_MATCHED_T]!) cf[inRow + ConnField.LAST_MATCHED_T] = inT;
+  // An echo reply relayed back: its request got through, whatever the capture kept of it (icmp-echoes.ts).
+  if (p[at + Row.PROTO] === Proto.ICMP && p[at + Row.ICMP_TYPE] === 0) observeEchoReply(cf, outRow, outConnDir, p[at + Row.ICMP_SEQ]!);
   return inKept;
 }
 
@@ -763,14 +769,17 @@ function finalizeUnmatched(s: CorrelatorState, i: number): void {
   const f = r.f;
   const cf = s.table.f;
   const row = id * ConnField.STRIDE;
-  // A TCP segment the far end acknowledged got through: the capture missed its copy, the gateway passed it.
+  // A TCP segment the far end acknowledged got through: the capture missed its copy, the gateway passed it. So did
+  // an echo request whose reply the gateway relayed back.
+  const proto = f[at + Slot.PROTO]!;
   const acked =
     dir === Dir.IN &&
-    f[at + Slot.PROTO] === Proto.TCP &&
-    acknowledged(cf, row, connDir, f[at + Slot.TCP_SEQ]!, f[at + Slot.PAYLOAD_LENGTH]!, f[at + Slot.TCP_FLAGS]!, f[at + Slot.T]!);
+    ((proto === Proto.TCP && acknowledged(cf, row, connDir, f[at + Slot.TCP_SEQ]!, f[at + Slot.PAYLOAD_LENGTH]!, f[at + Slot.TCP_FLAGS]!, f[at + Slot.T]!)) ||
+      (proto === Proto.ICMP && f[at + Slot.ICMP_TYPE] === 8 && echoAnswered(cf, row, connDir === 0 ? 1 : 0, f[at + Slot.ICMP_SEQ]!)));
   cf[row + ConnField.COUNTS + slot(connDir, dir, acked)]!++;
   if (acked) {
-    s.unseenCopies++;
+    if (proto === Proto.ICMP) s.unseenEchoes++;
+    else s.unseenCopies++;
     if (f[at + Slot.T]! > cf[row + ConnField.LAST_MATCHED_T]!) cf[row + ConnField.LAST_MATCHED_T] = f[at + Slot.T]!;
   }
   // TTL run out: the gateway may not forward it (RFC 1812 §5.3.1), whatever its rules say; not judged.
