@@ -1,7 +1,8 @@
 /**
  * A packet the capture dropped looks exactly like one the gateway dropped. When the captures say they lost
  * packets (pcapng interface statistics), a loss no rule explains is reported as what it may be: the
- * capture's. Real dumpcap captures from the lab, with one forwarded packet taken out of the outside one.
+ * capture's. Real dumpcap captures from the lab, with one forwarded ping taken out of the outside one: the request's
+ * copy and the reply that answered it (a reply relayed back would vouch for the request: copies-not-captured).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +12,8 @@ import { analyze, type Analysis } from '../../src/index.js';
 import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput, readLabJson } from '../lab/lab-output.js';
 import { editedBundle } from '../support/bundle-edit.js';
 
-/** A little-endian pcapng without its `frame`-th packet block, its interface statistics saying `ifdrop` dropped. */
-function editPcapng(bytes: Buffer, frame: number, ifdrop: number): Buffer {
+/** A little-endian pcapng without the packet blocks numbered in `frames`, its interface statistics saying `ifdrop` dropped. */
+function editPcapng(bytes: Buffer, frames: readonly number[], ifdrop: number): Buffer {
   const parts: Buffer[] = [];
   let packets = 0;
   for (let at = 0; at < bytes.length; ) {
@@ -20,7 +21,7 @@ function editPcapng(bytes: Buffer, frame: number, ifdrop: number): Buffer {
     const len = bytes.readUInt32LE(at + 4);
     const block = Buffer.from(bytes.subarray(at, at + len));
     at += len;
-    if (type === 6 && ++packets === frame) continue;
+    if (type === 6 && frames.includes(++packets)) continue;
     if (type === 5) {
       // Options after interface id and timestamp: rewrite isb_ifdrop (code 5) in place.
       for (let q = 20; q + 4 <= len - 4; ) {
@@ -40,7 +41,7 @@ describe.skipIf(!LAB_AVAILABLE)('capture drops (pcapng interface statistics) on 
   let source = '';
   let inside = '';
   let outside = '';
-  let frame = 0;
+  let frames: number[] = [];
   const tmp = mkdtempSync(join(tmpdir(), 'natlens-drops-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -51,13 +52,16 @@ describe.skipIf(!LAB_AVAILABLE)('capture drops (pcapng interface statistics) on 
     inside = lab.inside;
     outside = lab.outside;
     const a = await analyze([source]);
-    // The outside copy of a forwarded request from the middle of a ping flow.
+    // The outside copy of a forwarded request from the middle of a ping flow, and the reply to it arriving there.
     const f = a.flows.find((x) => x.proto === 'icmp' && x.ingress === inside && x.samples.filter((p) => p.iface === inside && p.direction === 'request' && p.match).length >= 3)!;
-    frame = f.samples.filter((p) => p.iface === inside && p.direction === 'request' && p.match)[1]!.match!.frame;
+    const request = f.samples.filter((p) => p.iface === inside && p.direction === 'request' && p.match)[1]!;
+    const seq = / seq (\d+),/.exec(request.summary)![1];
+    const reply = f.samples.find((p) => p.iface === outside && p.direction === 'reply' && p.summary.includes(`echo reply id `) && p.summary.includes(` seq ${seq},`))!;
+    frames = [request.match!.frame, reply.frame];
   }, LAB_WAIT_MS);
 
   const bundle = (name: string, ifdrop: number): string =>
-    editedBundle(source, join(tmp, name), { [`${outside}.pcapng`]: (b) => editPcapng(b, frame, ifdrop) });
+    editedBundle(source, join(tmp, name), { [`${outside}.pcapng`]: (b) => editPcapng(b, frames, ifdrop) });
   const drop = (a: Analysis) => a.findings.find((f) => f.check === 'intermittent-drop');
 
   it('a lost packet the capture does not account for is an error at the gateway', async () => {
