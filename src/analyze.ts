@@ -5,7 +5,7 @@ import { isoNs } from './model/time.js';
 import { discoverInputs } from './ingest/discover-inputs.js';
 import { fileDigest } from './ingest/file-digest.js';
 import { captureBytes, captureHead } from './ingest/gzip-source.js';
-import { unreadCompression, unreadCompressionMessage } from './ingest/unread-compression.js';
+import { isTarArchive, TAR_HEAD_BYTES, tarArchiveMessage, unreadCompression, unreadCompressionMessage } from './ingest/unread-compression.js';
 import { digestInBackground } from './ingest/background-digest.js';
 import { PACKET_TEXT_HEAD_BYTES, packetTextTool } from './ingest/packet-text.js';
 import { decodeText } from './ingest/read-text.js';
@@ -52,10 +52,14 @@ function insteadOfCaptures(others: readonly string[]): string {
   const packed: string[] = [];
   const printed: { path: string; tool: string }[] = [];
   for (const path of others) {
-    const head = captureHead(path, PACKET_TEXT_HEAD_BYTES).bytes;
+    const head = captureHead(path, Math.max(PACKET_TEXT_HEAD_BYTES, TAR_HEAD_BYTES)).bytes;
     const c = unreadCompression(head);
     if (c) {
       packed.push(`; ${path} is ${unreadCompressionMessage(c, path)}`);
+      continue;
+    }
+    if (isTarArchive(head)) {
+      packed.push(`; ${path} is ${tarArchiveMessage(path)}`);
       continue;
     }
     const tool = packetTextTool(decodeText(head));

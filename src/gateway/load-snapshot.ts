@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { captureHead } from '../ingest/gzip-source.js';
 import { readText } from '../ingest/read-text.js';
-import { unreadCompression, unreadCompressionMessage } from '../ingest/unread-compression.js';
+import { isTarArchive, TAR_HEAD_BYTES, tarArchiveMessage, unreadCompression, unreadCompressionMessage } from '../ingest/unread-compression.js';
 import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
 import type { ConntrackEntry, ConntrackStats, HostInterface, KernelMessage, Neighbour, Qdisc, Route, Sysctl } from '../model/host.js';
@@ -175,7 +175,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
     }
     let head: Uint8Array;
     try {
-      head = captureHead(path, 16).bytes;
+      head = captureHead(path, TAR_HEAD_BYTES).bytes;
     } catch (e) {
       // An InputError from opening the file says "cannot read" itself.
       ignore(e instanceof InputError ? e.message : `cannot read: ${(e as Error).message}`, 'io');
@@ -192,6 +192,10 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
       if (explicit) throw new InputError('not-a-capture', path, message, { offset: 0 });
       files.push({ path, kind: 'ignored', reason: message });
       warnings.push({ code: 'compressed-unread', file: path, offset: 0, message });
+      continue;
+    }
+    if (isTarArchive(head)) {
+      ignore(tarArchiveMessage(path), 'not-a-snapshot');
       continue;
     }
     if (size > MAX_SNAPSHOT_BYTES) {

@@ -22,3 +22,20 @@ export function unreadCompression(head: Uint8Array): { name: string; unpack: str
 export function unreadCompressionMessage(c: { name: string; unpack: string }, path: string): string {
   return `${c.name}-compressed: natlens reads captures plain or gzip-compressed; unpack it first (${c.unpack} ${path}), or compress with gzip`;
 }
+
+/** Bytes of a file's (decompressed) beginning that tell a tar archive: its first header's ustar magic ends at 262. */
+export const TAR_HEAD_BYTES = 263;
+
+/**
+ * A tar archive (`tar czf bundle.tar.gz …`, POSIX ustar or GNU: "ustar" at offset 257 of its first header), given
+ * where a capture or snapshot file was expected: the bundle folder packed for the trip, which the CLI does not
+ * unpack (the upload service does).
+ */
+export function isTarArchive(head: Uint8Array): boolean {
+  return head.length >= 262 && head[257] === 0x75 && head[258] === 0x73 && head[259] === 0x74 && head[260] === 0x61 && head[261] === 0x72;
+}
+
+/** What to say of a tar archive given as an input. */
+export function tarArchiveMessage(path: string): string {
+  return `a tar archive: natlens reads a bundle folder and the files in it; unpack it first (tar xf ${path}) and give the folder — natlens serve takes the archive as it is`;
+}

@@ -57,3 +57,19 @@ describe.skipIf(!set || TOOLS.length === 0)('captures compressed by the real too
     });
   }
 });
+
+describe.skipIf(!set || spawnSync('tar', ['--version'], { stdio: 'ignore' }).status !== 0)('a bundle packed with tar, given to the CLI', () => {
+  for (const z of ['', 'z'] as const) {
+    it(`tar c${z}f: named for what it is, with the command that unpacks it — alone (no-captures) or beside the captures (exit 2)`, async () => {
+      const archive = join(tmp, `bundle.tar${z ? '.gz' : ''}`);
+      const r = spawnSync('tar', [`c${z}f`, archive, '-C', join(set!.dir, '..'), set!.name]);
+      expect(r.status).toBe(0);
+      const alone = await analyzeError([archive]);
+      expect(alone.code).toBe('no-captures');
+      expect(alone.message).toContain(`${archive} is a tar archive: natlens reads a bundle folder and the files in it; unpack it first (tar xf ${archive}) and give the folder`);
+      const beside = await analyzeError([join(set!.dir, 'eth0.pcap'), join(set!.dir, 'net1.pcap'), archive]);
+      expect([beside.code, beside.file]).toEqual(['not-a-snapshot', archive]);
+      expect(beside.message).toContain('a tar archive');
+    });
+  }
+});
