@@ -5,7 +5,7 @@ import { frameAtEvidence } from './evidence.js';
 import type { ArpClaim, ArpQuestion, ArpTracker } from '../correlate/arp-tracker.js';
 import type { CheckContext } from './check.js';
 import type { AssembledFlow } from '../correlate/flow-assembly.js';
-import type { PacketInfo } from '../correlate/packet-info.js';
+import { Dir, type PacketInfo } from '../correlate/packet-info.js';
 
 /** ARP requests for `target` on interface `iface` that nobody answered. */
 export function unansweredArp(ctx: CheckContext, iface: number, target: number): ArpQuestion | null {
@@ -139,12 +139,48 @@ export function macsSpeakingFor(ctx: CheckContext, iface: number, address: numbe
  * The hop's own ARP (a request it sent, an answer, an announcement) shows its MAC; the frames for the old one are
  * nobody's, so nothing comes back. Null unless the captures show the hop speaking, and never from the MAC used.
  */
-export function staleNextHopMac(ctx: CheckContext, f: AssembledFlow): { readonly hop: number; readonly sentTo: number; readonly spoke: readonly ArpClaim[]; readonly out: PacketInfo } | null {
+export function staleNextHopMac(
+  ctx: CheckContext,
+  f: AssembledFlow,
+): { readonly hop: number; readonly sentTo: number; readonly spoke: readonly ArpClaim[]; readonly byPackets: boolean; readonly out: PacketInfo } | null {
   const hop = nextHopSentTo(ctx, f);
   if (!hop) return null;
   const heard = macsSpeakingFor(ctx, hop.out.iface, hop.address);
-  if (!heard.length || heard.some((c) => c.mac === hop.out.dstMac)) return null;
-  return { hop: hop.address, sentTo: hop.out.dstMac, spoke: heard, out: hop.out };
+  // Without its ARP, a host the packets were for (a DNAT backend on the link) speaks by its own IP packets: those it
+  // sends through the gateway arrive from its MAC. (A router's are others' packets, from whatever MAC it forwards
+  // them: only its ARP tells.)
+  const own = heard.length || f.observed?.dst !== hop.address ? [] : macsSendingFrom(ctx, hop.out.iface, hop.address);
+  const spoke = heard.length ? heard : own;
+  if (!spoke.length || spoke.some((c) => c.mac === hop.out.dstMac)) return null;
+  return { hop: hop.address, sentTo: hop.out.dstMac, spoke, byPackets: !heard.length, out: hop.out };
+}
+
+const senderIndex = new WeakMap<readonly AssembledFlow[], Map<string, ArpClaim[]>>();
+
+/**
+ * MACs other than the gateway's that IP packets from `address` arrived on `iface` from: the host's own traffic through
+ * the gateway (its flows' first packets and samples), as claims counted by packet. Indexed once per analysis.
+ */
+function macsSendingFrom(ctx: CheckContext, iface: number, address: number): ArpClaim[] {
+  let m = senderIndex.get(ctx.flows);
+  if (!m) {
+    m = new Map();
+    for (const f of ctx.flows) {
+      if (f.ingressIface < 0) continue;
+      for (const p of f.ingress.samples) {
+        if (p.dir !== Dir.IN || p.connDir !== 0 || p.src !== f.original.src || p.srcMac === 0) continue;
+        const k = `${p.iface}|${p.src}`;
+        const list = m.get(k) ?? [];
+        const c = list.find((x) => x.mac === p.srcMac);
+        if (c) c.count++;
+        else list.push({ iface: p.iface, address: p.src, mac: p.srcMac, count: 1, firstFrame: { file: p.file, frame: p.frame, tsSec: p.tsSec, tsNsec: p.tsNsec } });
+        m.set(k, list);
+      }
+    }
+    senderIndex.set(ctx.flows, m);
+  }
+  const own = ownMacs(ctx, iface);
+  return (m.get(`${iface}|${address}`) ?? []).filter((c) => !own.has(c.mac));
 }
 
 /**

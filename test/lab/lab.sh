@@ -24,7 +24,7 @@ ALL_SCENARIOS=(
   forward-chain-tcp-reset segmentation-offload refragment upstream-reject backend-refuses traceroute
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
-  ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route
+  ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -95,6 +95,7 @@ scenario_spec() {
     rules-lost) echo "snat-missing|lan|pcapng-multi" ;;
     raw-blocklist) echo "forward-chain-drop|vpc|pcap-nano" ;;
     null-route) echo "no-route|lan|pcapng" ;;
+    backend-stale-mac) echo "egress-neighbor-unresolved|vpc|pcap" ;;
     *) return 1 ;;
   esac
 }
@@ -714,6 +715,11 @@ run_scenario() { # outdir scenario index
       # A blocklist in the raw table, before conntrack and NAT see anything: app2's address is on it (a DDoS or
       # abuse list that caught a VPC host). Its requests stop silently; so do its answers to the port forwards.
       ipt -t raw -A PREROUTING -s "$APP2/32" -j DROP ;;
+    backend-stale-mac)
+      # The gateway's neighbour entry for the port forwards' backend (app2) is a static one with a MAC app2 no longer
+      # has (a pod that came back with a new interface, an entry written by hand): what the gateway sends app2 — the
+      # DNATed requests, the replies to app2's own traffic — leaves addressed to that MAC and never reaches it.
+      gw ip neigh replace "$APP2" lladdr 02:00:5e:00:53:77 nud permanent dev "$IN_IF" ;;
     null-route)
       # A null route for the remote (a DDoS mitigation or a routing daemon that left it): every request to it stops
       # silently at the routing decision, whatever the default route says; traffic to the EIPs passes.

@@ -603,6 +603,18 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'backend-stale-mac': (b) => {
+    // A static neighbour entry for app2 with a MAC it does not have: the DNATed requests leave I addressed to that MAC
+    // and app2 never answers; app2's own pings leave and are answered, the replies sent back to the same wrong MAC.
+    const { inside: I, addresses: a, ports } = b.lab;
+    expect(file(b, 'ip-neigh.json')).toContain('02:00:5e:00:53:77');
+    const syns = b.packets.filter((p) => on(I, 'out')(p) && tcpSyn(a.client, a.app2, ports.app2Tcp)(p));
+    expect(syns.length).toBeGreaterThanOrEqual(2);
+    expect(count(b, (p) => on(I, 'in')(p) && p.src === a.app2 && p.dst === a.client)).toBe(0);
+    expect(count(b, on(I, 'out'), echoReply(a.remote, a.app2))).toBe(5);
+    expectClientToEipDelivered(b);
+  },
+
   'raw-blocklist': (b) => {
     // app2's address on a raw-table blocklist: its pings stop silently on I, and so do its answers to the port forwards
     // (the requests cross, DNATed; the answers never leave E). app's traffic passes.

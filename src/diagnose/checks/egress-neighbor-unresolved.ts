@@ -48,7 +48,7 @@ function conflictingAsker(ctx: CheckContext, f: AssembledFlow, e: number, hop: n
 export const egressNeighborUnresolved: Check = {
   id: 'egress-neighbor-unresolved',
   description:
-    'Translated packets never leave: the gateway asks by ARP for the next hop on the egress side and nobody answers. Or they leave addressed to a MAC the next hop does not speak from (a stale or static neighbour entry), and nothing comes back.',
+    'Translated packets never leave: the gateway asks by ARP for the next hop on the egress side and nobody answers. Or they leave addressed to a MAC the next hop (or the DNAT backend on the link) does not speak from — its ARP or its own packets show the real one — (a stale or static neighbour entry), and nothing comes back.',
   rank: 2,
   run(ctx: CheckContext) {
     return [...unresolvedFindings(ctx), ...staleMacFindings(ctx)];
@@ -57,15 +57,23 @@ export const egressNeighborUnresolved: Check = {
 
 /** Flows that left for a next hop at a MAC it does not speak from (`staleNextHopMac`), by hop and MAC. */
 function staleMacFindings(ctx: CheckContext) {
-  const groups = new Map<string, { hop: number; sentTo: number; spoke: readonly ArpClaim[]; egress: number; flows: AssembledFlow[] }>();
+  const groups = new Map<string, { hop: number; sentTo: number; spoke: readonly ArpClaim[]; byPackets: boolean; egress: number; flows: AssembledFlow[]; replies: AssembledFlow[] }>();
   for (const f of ctx.flows) {
     if (f.disposition !== 'no-reply') continue;
     const s = staleNextHopMac(ctx, f);
     if (!s) continue;
     const k = `${s.hop}|${s.sentTo}`;
-    const g = groups.get(k) ?? { hop: s.hop, sentTo: s.sentTo, spoke: s.spoke, egress: s.out.iface, flows: [] };
+    const g = groups.get(k) ?? { hop: s.hop, sentTo: s.sentTo, spoke: s.spoke, byPackets: s.byPackets, egress: s.out.iface, flows: [], replies: [] };
     g.flows.push(f);
     groups.set(k, g);
+  }
+  // The same host's own flows: their replies go back to it through the same entry, to the same MAC, and are lost as
+  // surely — though, having left the gateway, the flows count as delivered.
+  for (const f of ctx.flows) {
+    const back = f.egress?.replyPeer;
+    if (!back || f.ingressIface < 0) continue;
+    const g = groups.get(`${f.original.src}|${back.dstMac}`);
+    if (g && back.iface === g.egress && f.first.srcMac !== back.dstMac) g.replies.push(f);
   }
   return [...groups.values()].map((g) => {
     const egress = ctx.ifaceName(g.egress);
@@ -75,16 +83,29 @@ function staleMacFindings(ctx: CheckContext) {
     const evidence: Evidence[] = [];
     if (n) evidence.push(neighbourEvidence(n));
     for (const c of g.spoke.slice(0, 2)) {
-      evidence.push(frameAtEvidence(ctx, c.firstFrame, g.egress, `ARP from ${ip(g.hop)} at ${macToString(c.mac)} — the next hop's own MAC (${plural(c.count, 'frame')})`));
+      evidence.push(
+        frameAtEvidence(
+          ctx,
+          c.firstFrame,
+          g.egress,
+          g.byPackets
+            ? `${ip(g.hop)}'s own packet from ${macToString(c.mac)} — its MAC (${plural(c.count, 'packet')} sampled)`
+            : `ARP from ${ip(g.hop)} at ${macToString(c.mac)} — the next hop's own MAC (${plural(c.count, 'frame')})`,
+        ),
+      );
     }
     for (const f of g.flows.slice(0, 4)) evidence.push(frameEvidence(ctx, f.ingress.peer!, `${f.id} left for ${ip(g.hop)} addressed to ${macToString(g.sentTo)}; nothing came back`));
+    for (const f of g.replies.slice(0, 2)) evidence.push(frameEvidence(ctx, f.egress!.replyPeer!, `a reply of ${f.id}, ${ip(g.hop)}'s own flow, left for it addressed to ${macToString(g.sentTo)}`));
     return finding(
       'egress-neighbor-unresolved',
       'error',
       'confirmed',
       `The gateway sends what goes via ${ip(g.hop)} to ${macToString(g.sentTo)}, but ${ip(g.hop)} is at ${macToString(right.mac)}`,
       `${plural(g.flows.length, 'flow')} left ${egress} translated, addressed at the link layer to ${macToString(g.sentTo)} for the next hop ${ip(g.hop)}; ` +
-        `${ip(g.hop)} itself speaks from ${g.spoke.map((c) => macToString(c.mac)).join(', ')} (its own ARP on ${egress}). The frames for ${macToString(g.sentTo)} are nobody's, so the next hop never takes them and nothing comes back.` +
+        `${ip(g.hop)} itself speaks from ${g.spoke.map((c) => macToString(c.mac)).join(', ')} (${g.byPackets ? 'the packets it sends through the gateway' : 'its own ARP'} on ${egress}). The frames for ${macToString(g.sentTo)} are nobody's, so ${g.byPackets ? ip(g.hop) : 'the next hop'} never takes them and nothing comes back.` +
+        (g.replies.length
+          ? ` The replies to ${ip(g.hop)}'s own traffic (${g.replies.map((f) => f.id).join(', ')}) leave for it addressed to ${macToString(g.sentTo)} too: they never reach it, though its requests pass.`
+          : '') +
         (n
           ? ` The gateway's neighbour entry for ${ip(g.hop)} holds ${n.lladdr ?? 'no address'} (${n.states.join(', ')})${fixed ? ': a static entry, which ARP never corrects — left from a router that was replaced, or written for another one' : ': a stale entry the kernel has not yet replaced'}.`
           : ' The snapshot has no neighbour table to show the entry (ip neigh).'),
