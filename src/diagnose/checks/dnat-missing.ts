@@ -6,6 +6,7 @@ import type { RuleRef } from '../../model/trace.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { QuotedError } from '../../correlate/connection.js';
 import { Dir, type PacketInfo } from '../../correlate/packet-info.js';
+import { natOwnAddressRule } from '../../gateway/nat-addresses.js';
 import { protoName } from '../../gateway/protocols.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
 import type { Check, CheckContext } from '../check.js';
@@ -57,7 +58,7 @@ interface Service {
 
 /**
  * What says `addr` is an EIP of this gateway: the outside interface's address line, where `ip addr` was given;
- * without it, a nat rule that uses the address as one (SNAT to it, DNAT from it).
+ * without it, the nat rule that names the address among the gateway's own (natOwnAddresses: SNAT to it, DNAT for it).
  */
 function eipEvidence(ctx: CheckContext, addr: number): Evidence | null {
   const host = ctx.snapshot?.host;
@@ -67,13 +68,8 @@ function eipEvidence(ctx: CheckContext, addr: number): Evidence | null {
     const a = itf?.addresses.find((x) => x.family === 4 && x.v4 === addr);
     return itf && a ? { kind: 'address', file: a.source.file, line: a.source.line, text: `${itf.name}: inet ${a.address}/${a.prefix} — the EIP is on the outside interface` } : null;
   }
-  for (const c of ctx.snapshot?.rules?.tables.nat?.chains ?? []) {
-    for (const r of c.rules) {
-      const t = r.target;
-      if ((t.kind === 'SNAT' && t.to.some((x) => x.addrLo <= addr && addr <= x.addrHi)) || (t.kind === 'DNAT' && takesAddress(r, addr))) return ruleEvidence(ruleRef(r));
-    }
-  }
-  return null;
+  const r = natOwnAddressRule(ctx.snapshot?.rules ?? null, addr);
+  return r ? ruleEvidence(ruleRef(r)) : null;
 }
 
 /**
