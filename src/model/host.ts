@@ -34,6 +34,11 @@ export interface HostInterface {
 
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'other';
 
+/** Routes that exist to refuse what they match: blackhole (silently), unreachable and prohibit (with an ICMP error). */
+export function isRefusingRoute(type: RouteType): boolean {
+  return type === 'blackhole' || type === 'unreachable' || type === 'prohibit';
+}
+
 export interface Route {
   readonly table: string;
   readonly type: RouteType;

@@ -1,5 +1,5 @@
 import { ipv4ToString } from '../model/address.js';
-import type { Route } from '../model/host.js';
+import { isRefusingRoute, type Route } from '../model/host.js';
 import type { TableName } from '../model/ruleset.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { SourceRef } from '../model/source.js';
@@ -212,7 +212,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
     // ip_error(): ENETUNREACH → ICMP net unreachable (RFC 792 type 3 code 0).
     return dropped(w, 'routing', 'no-route', `no route to ${ipv4ToString(s.dst)}`, { icmpBack: { type: 3, code: 0, mtu: 0 } });
   }
-  if (route && (route.type === 'blackhole' || route.type === 'unreachable' || route.type === 'prohibit')) {
+  if (route && isRefusingRoute(route.type)) {
     w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: route.type, note: routeNote, unsure: false, source: route.source });
     const fwd = stop(checkForwarding(w));
     if (fwd) return fwd;

@@ -1,5 +1,6 @@
 import type { Evidence, Finding } from '../../model/analysis.js';
 import { cidrContains, ipv4ToString } from '../../model/address.js';
+import { isRefusingRoute } from '../../model/host.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
@@ -29,8 +30,6 @@ export const noRoute: Check = {
   },
 };
 
-const REFUSING: ReadonlySet<string> = new Set(['blackhole', 'unreachable', 'prohibit']);
-
 /**
  * A route that exists to refuse: `blackhole` (silent), `unreachable` (ICMP host unreachable) or `prohibit` (ICMP
  * administratively prohibited) for the destination — a null route left by a DDoS mitigation, a BGP daemon, a
@@ -46,7 +45,7 @@ function blackholeFinding(ctx: CheckContext): Finding[] {
     const d = f.trace!.disposition;
     // The refusing route the walk met: a line of `ip route` (one route a line), or of `ip -j route` (all on one line),
     // so among that line's refusing routes, the one for the destination.
-    const here = d.kind === 'dropped' && d.source ? routes.filter((x) => REFUSING.has(x.type) && x.source.file === d.source!.file && x.source.line === d.source!.line) : [];
+    const here = d.kind === 'dropped' && d.source ? routes.filter((x) => isRefusingRoute(x.type) && x.source.file === d.source!.file && x.source.line === d.source!.line) : [];
     const dst = f.observed?.dst ?? f.trace!.rewrites.findLast((w) => w.kind === 'DNAT')?.after.dst ?? f.original.dst;
     const r = here.filter((x) => x.dst === null || cidrContains(x.dst, dst)).sort((a, b) => (b.dst?.prefix ?? 0) - (a.dst?.prefix ?? 0))[0] ?? here[0];
     if (r && !used.has(`${r.source.file}:${r.source.line}:${r.text}`)) {
