@@ -308,12 +308,18 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
       message: `${what.join(' and ')} arrived with no copy captured on the other side: the capture missed ${k === 1 ? 'the copy' : 'those copies'}, the gateway forwarded ${k === 1 ? 'it' : 'them'} (counted as forwarded)`,
     });
   }
-  // Flows answered through the gateway that the egress side's capture holds nothing of: that capture missed them.
+  // Flows not judged although their requests were: the interface they leave by was not captured (missing), or its
+  // capture holds nothing of them though they were answered through the gateway (unseen: that capture missed them).
+  const missing = new Map<string, number>();
   const unseen = new Map<string, number>();
   for (const f of flows) {
-    if (f.disposition !== 'outside-capture' || f.forwarded > 0 || f.requestsJudged === 0 || !egressCaptured(f.trace, captured) || !answeredUnseen(f)) continue;
-    const name = f.trace?.disposition.kind === 'forwarded' ? f.trace.disposition.egress : [...captured].find((n) => n !== ifaces[f.ingress.iface]) ?? '';
-    unseen.set(name, (unseen.get(name) ?? 0) + 1);
+    if (f.disposition !== 'outside-capture' || f.forwarded > 0 || f.requestsJudged === 0) continue;
+    const egress = f.trace?.disposition.kind === 'forwarded' ? f.trace.disposition.egress : '';
+    if (!egressCaptured(f.trace, captured)) missing.set(egress, (missing.get(egress) ?? 0) + 1);
+    else if (answeredUnseen(f)) {
+      const name = egress || ([...captured].find((n) => n !== ifaces[f.ingress.iface]) ?? '');
+      unseen.set(name, (unseen.get(name) ?? 0) + 1);
+    }
   }
   for (const [name, n] of unseen) {
     const filter =
@@ -327,12 +333,6 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     });
   }
   // Say which interfaces were missing, once each, with the flows that could not be followed.
-  const missing = new Map<string, number>();
-  for (const f of flows) {
-    if (f.disposition !== 'outside-capture' || f.forwarded > 0 || f.requestsJudged === 0 || egressCaptured(f.trace, captured)) continue;
-    const name = f.trace?.disposition.kind === 'forwarded' ? f.trace.disposition.egress : '';
-    missing.set(name, (missing.get(name) ?? 0) + 1);
-  }
   for (const [name, n] of missing) {
     options.onWarning({
       code: 'egress-not-captured',
