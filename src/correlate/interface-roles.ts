@@ -1,4 +1,5 @@
 import type { Snapshot } from '../model/snapshot.js';
+import { isLoopbackSnat } from '../gateway/nat-addresses.js';
 import { cidrContains, type Cidr4 } from '../model/address.js';
 
 export interface InterfaceRoles {
@@ -32,16 +33,20 @@ export function decideRoles(ifaces: readonly string[], snapshot: Snapshot | null
   if (snapshot) {
     const nat = snapshot.rules?.tables.nat;
     const dnatAddrs = new Set<number>();
+    // Each reason counts once per interface, however many rules give it: a gateway with a rule per EIP would
+    // otherwise outvote everything else with one kind of evidence.
+    const snatOut = new Set<string>();
     for (const chain of nat?.chains ?? []) {
       for (const r of chain.rules) {
-        if (r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') {
-          for (const m of r.matches) if (m.kind === 'out' && !m.negate) vote(m.name, 'SNAT rules leave by it', 3);
+        if ((r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') && !isLoopbackSnat(r, snapshot)) {
+          for (const m of r.matches) if (m.kind === 'out' && !m.negate) snatOut.add(m.name);
         }
         if (r.target.kind === 'DNAT') {
           for (const m of r.matches) if (m.kind === 'dst' && m.addr.cidr && m.addr.cidr.prefix === 32 && !m.addr.negate) dnatAddrs.add(m.addr.cidr.addr);
         }
       }
     }
+    for (const name of snatOut) vote(name, 'SNAT rules leave by it', 3);
     for (const i of snapshot.host.interfaces) {
       if (i.addresses.some((a) => a.family === 4 && dnatAddrs.has(a.v4))) vote(i.name, 'it holds the addresses DNAT rules match (EIPs)', 2);
     }

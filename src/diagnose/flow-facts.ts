@@ -7,6 +7,7 @@ import { Dir, type PacketInfo } from '../correlate/packet-info.js';
 import type { CheckContext } from './check.js';
 import { cidrContains } from '../model/address.js';
 import type { InterfaceAddress } from '../model/host.js';
+import type { Rule } from '../model/ruleset.js';
 import { frameEvidence, ruleEvidence } from './evidence.js';
 import { gatewayOwnAddresses } from './arp-facts.js';
 import type { QuotedError } from '../correlate/connection.js';
@@ -150,6 +151,12 @@ export function stoppedFrameEvidence(ctx: CheckContext, flows: readonly Assemble
     }
   }
   return out;
+}
+
+/** The snapshot's rule a trace step or NAT rewrite names (by its file and line). */
+export function ruleOf(ctx: CheckContext, ref: RuleRef): Rule | null {
+  const chain = ctx.snapshot?.rules?.tables[ref.table]?.chains.find((c) => c.name === ref.chain);
+  return chain?.rules.find((r) => r.source.file === ref.file && r.source.line === ref.line) ?? null;
 }
 
 /** NAT rules the flows' simulated paths went through (DNAT/SNAT rewrites). */

@@ -1,4 +1,6 @@
 import type { Rule, Ruleset } from '../model/ruleset.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { cidrContains } from '../model/address.js';
 
 /** Ranges wider than this are pools, not the gateway's own addresses one by one. */
 const MAX_RANGE = 256;
@@ -31,4 +33,28 @@ export function natOwnAddresses(rules: Ruleset | null): Set<number> {
 export function natOwnAddressRule(rules: Ruleset | null, address: number): Rule | null {
   for (const chain of rules?.tables.nat?.chains ?? []) for (const r of chain.rules) for (const a of ownAddressesOf(r)) if (a === address >>> 0) return r;
   return null;
+}
+
+/**
+ * A SNAT for NAT loopback (hairpin), which says nothing of which side is outside: a VPC host reaching another by
+ * its EIP is DNATed back out the VPC side, and a SNAT there makes the backend answer through the gateway. Told
+ * by what it takes — only DNATed connections (`--ctstate DNAT`, Kube-OVN's HAIRPIN_SNAT), or destinations on
+ * the `-o` interface's own link (`-d` its subnet) — or by where it translates to: addresses the snapshot puts on
+ * another interface than its `-o` (an EIP, held outside).
+ */
+export function isLoopbackSnat(r: Rule, snapshot: Snapshot): boolean {
+  const out = r.matches.find((m) => m.kind === 'out' && !m.negate);
+  if (!out || out.kind !== 'out') return false;
+  if (r.matches.some((m) => m.kind === 'ctstate' && !m.negate && m.states.length > 0 && m.states.every((x) => x === 'DNAT'))) return true;
+  const link = snapshot.host.interfaces.find((i) => i.name === out.name);
+  const subnets = (link?.addresses ?? []).filter((a) => a.family === 4 && a.prefix < 32).map((a) => ({ addr: a.v4, prefix: a.prefix }));
+  for (const m of r.matches) {
+    if (m.kind === 'dst' && !m.addr.negate && m.addr.cidr && subnets.some((n) => n.prefix <= m.addr.cidr!.prefix && cidrContains(n, m.addr.cidr!.addr))) return true;
+  }
+  if (r.target.kind === 'SNAT' && r.target.to.length > 0) {
+    const holder = (addr: number): string | undefined => snapshot.host.interfaces.find((i) => i.addresses.some((a) => a.family === 4 && a.v4 === addr))?.name;
+    const holders = r.target.to.map((t) => holder(t.addrLo >>> 0));
+    if (holders.every((h) => h !== undefined && h !== out.name)) return true;
+  }
+  return false;
 }

@@ -20,8 +20,8 @@ function opt(args: readonly string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-/** Apply `--set-xmark/--set-mark/--and-mark/--or-mark/--xor-mark` (xt_MARK semantics) to a mark value. */
-function applyMarkOp(args: readonly string[], cur: number): number | null {
+/** Apply `--set-xmark/--set-mark/--and-mark/--or-mark/--xor-mark` (xt_MARK semantics) to a mark value; null when not understood. */
+export function markAfter(args: readonly string[], cur: number): number | null {
   let vm = valueMask(opt(args, '--set-xmark'));
   if (vm) return (((cur & ~vm[1]) ^ vm[0]) >>> 0);
   vm = valueMask(opt(args, '--set-mark'));
@@ -46,7 +46,7 @@ const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
 /** MARK sets the packet mark. Non-terminating (XT_CONTINUE). */
 export function applyMark(args: readonly string[], s: PacketState): MarkEffect {
-  const next = applyMarkOp(args, s.mark);
+  const next = markAfter(args, s.mark);
   if (next === null) return { note: `MARK ${args.join(' ')}: arguments not understood; mark left at ${hex(s.mark)}`, unsure: true };
   const before = s.mark;
   s.mark = next;
@@ -67,7 +67,7 @@ export function applyConnmark(args: readonly string[], s: PacketState): MarkEffe
     s.mark = ((s.mark & ~mask) | (s.ctmark & mask)) >>> 0;
     return { note: `packet mark ← connection mark: ${hex(s.mark)}`, unsure: false };
   }
-  const next = applyMarkOp(args, s.ctmark ?? 0);
+  const next = markAfter(args, s.ctmark ?? 0);
   if (next === null) return { note: `CONNMARK ${args.join(' ')}: arguments not understood`, unsure: true };
   const before = s.ctmark;
   s.ctmark = next;

@@ -25,6 +25,7 @@ ALL_SCENARIOS=(
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
+  hairpin-mark hairpin-mark-lost
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -96,6 +97,8 @@ scenario_spec() {
     raw-blocklist) echo "forward-chain-drop|vpc|pcap-nano" ;;
     null-route) echo "no-route|lan|pcapng" ;;
     backend-stale-mac) echo "egress-neighbor-unresolved|vpc|pcap" ;;
+    hairpin-mark) echo "-|vpc|pcapng" ;;
+    hairpin-mark-lost) echo "snat-missing|vpc|pcap-nano" ;;
     *) return 1 ;;
   esac
 }
@@ -612,6 +615,24 @@ run_scenario() { # outdir scenario index
       # nobody answers. The router forgets its neighbours first, as after the address went away.
       gw ip addr del "$EIP2/$OUT_LEN" dev "$OUT_IF"
       rt ip neigh flush dev up0 ;;
+    hairpin-mark | hairpin-mark-lost)
+      # NAT loopback as Kube-OVN's gateway script has written it since its HAIRPIN_SNAT chain: mangle PREROUTING marks
+      # what comes in from the VPC side (VPC_MARK), and a SNAT per EIP in nat POSTROUTING takes what was DNATed to
+      # that EIP, came in marked and leaves by the VPC side again (-m mark, -o, --ctstate DNAT --ctorigdst); the
+      # default route is written onlink. app2 pings app's floating IP and asks its own port forward's EIP.
+      # hairpin-mark-lost: the nat rules were restored after a restart, the mangle mark was not (an empty VPC_MARK):
+      # the hairpin SNAT never matches, so the backend answers the client directly, past the gateway.
+      ipt -t mangle -N VPC_MARK
+      ipt -t mangle -A PREROUTING -j VPC_MARK
+      [[ $name == hairpin-mark ]] && ipt -t mangle -A VPC_MARK -i "$IN_IF" -j MARK --set-xmark 0x1/0x1
+      ipt -t nat -N HAIRPIN_SNAT
+      ipt -t nat -A SNAT_FILTER -j HAIRPIN_SNAT
+      for e in "$EIP" "$EIP2"; do
+        ipt -t nat -A HAIRPIN_SNAT -m mark --mark 0x1/0x1 -o "$IN_IF" -m conntrack --ctstate DNAT --ctorigdst "$e" -j SNAT --to-source "$e" --random-fully
+      done
+      gw ip route replace default via "$NEXTHOP" dev "$OUT_IF" onlink
+      gw sysctl -qw net.ipv4.conf.all.send_redirects=0
+      gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
     hairpin-no-snat)
       # NAT loopback without its masquerade: app2 reaches app through app's floating IP from inside; DNAT sends the
       # packet back out the inside interface with app2's own source, so app answers app2 directly, past the gateway,
@@ -889,6 +910,12 @@ run_scenario() { # outdir scenario index
     hairpin | hairpin-no-snat)
       standard_traffic
       spawn ping_from "$NS_APP2" -c 5 -i 0.2 "$EIP"
+      join ;;
+    hairpin-mark | hairpin-mark-lost)
+      standard_traffic
+      spawn ping_from "$NS_APP2" -c 5 -i 0.2 "$EIP"
+      spawn tcp_req "$NS_APP2" "$EIP2" "$FWD_TCP" "hairpin-1"
+      spawn tcp_req "$NS_APP" "$EIP2" "$FWD_TCP" "hairpin-2"
       join ;;
     rp-filter-drop)
       standard_traffic

@@ -815,6 +815,37 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'hairpin-mark': (b) => {
+    // Healthy, and NAT loopback as Kube-OVN writes it: mangle marks what comes in from the VPC side, and a SNAT per
+    // EIP takes what was DNATed to that EIP, came in marked and leaves by the VPC side again. app2's pings to app's
+    // floating IP leave I DNATed to app and SNATed to the EIP itself; app answers the EIP, through the gateway.
+    expectHealthy(b);
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(file(b, 'iptables-save.txt')).toContain('-A VPC_MARK -i ' + I + ' -j MARK --set-xmark 0x1/0x1');
+    const sent = count(b, on(I, 'in'), echoRequest(a.app2, a.eip));
+    expect(sent).toBe(5);
+    expect(count(b, on(I, 'out'), echoRequest(a.eip, a.app))).toBe(sent);
+    expect(count(b, on(I, 'in'), echoReply(a.app, a.eip))).toBe(sent);
+    expect(count(b, on(I, 'out'), echoReply(a.eip, a.app2))).toBe(sent);
+    expect(counters(b, `--ctorigdst ${a.eip} -j SNAT`)[0]).toBeGreaterThan(0);
+    expect(count(b, on(E), (p) => p.src === a.app2 || p.dst === a.app2 || p.dst === a.app || p.src === a.app)).toBe(0);
+    expect(file(b, 'ip-route.txt')).toMatch(/default via \S+ dev \S+ onlink/);
+  },
+
+  'hairpin-mark-lost': (b) => {
+    // The same rules, the mark lost (VPC_MARK empty): the hairpin SNAT never matches, so app2's pings leave I DNATed
+    // to app but still from app2, and app answers app2 directly, past the gateway. app's own hairpin connection is
+    // SNATed all the same, by its floating IP's SNAT (no -o), and passes.
+    const { inside: I, addresses: a } = b.lab;
+    expect(file(b, 'iptables-save.txt')).toContain(':VPC_MARK - ');
+    expect(file(b, 'iptables-save.txt')).not.toContain('-j MARK');
+    expect(count(b, on(I, 'in'), echoRequest(a.app2, a.eip))).toBe(5);
+    expect(count(b, on(I, 'out'), echoRequest(a.app2, a.app))).toBe(5);
+    expect(count(b, on(I), echoReply(a.app, a.app2))).toBe(0);
+    expect(counters(b, `--ctorigdst ${a.eip} -j SNAT`)[0]).toBe(0);
+    expect(counters(b, `--ctorigdst ${a.eip2} -j SNAT`)[0]).toBe(0);
+  },
+
   'hairpin-no-snat': (b) => {
     // NAT loopback without the masquerade: app2's pings to app's floating IP arrive on I and leave I DNATed to app,
     // still from app2; app answers app2 directly on their link, so no reply (nor an ICMP redirect) passes the gateway.

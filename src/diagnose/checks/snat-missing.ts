@@ -9,7 +9,10 @@ import { protoName } from '../../gateway/protocols.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
-import { hairpinUnmasqueraded, natRules, plural, replyTrace, uTurned } from '../flow-facts.js';
+import { hairpinUnmasqueraded, natRules, plural, replyTrace, ruleOf, uTurned } from '../flow-facts.js';
+import { isLoopbackSnat } from '../../gateway/nat-addresses.js';
+import { markAfter } from '../../simulate/mark-target.js';
+import { ruleRef } from '../../simulate/rule-ref.js';
 import type { RuleRef } from '../../model/trace.js';
 
 /**
@@ -201,6 +204,99 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
   ];
 }
 
+/** What keeps the loopback SNAT rules there are from a hairpin flow, and the commands that mend it. */
+interface LoopbackMisses {
+  /** Each loopback SNAT rule meant for the flows (its --ctorigdst, if any, takes them), with why it did not take them. */
+  readonly rules: readonly { readonly rule: Rule; readonly why: string; readonly fixed: string | null }[];
+  /** The packet mark those rules wait for, when the mark is all that keeps them from the flows. */
+  readonly mark: { readonly value: number; readonly mask: number } | null;
+}
+
+const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
+
+/**
+ * The packet mark a flow's first packet carried as it reached nat POSTROUTING: its walk's MARK steps replayed from
+ * 0 (a new connection's packet starts unmarked). Null when a step cannot be replayed (CONNMARK, arguments not understood).
+ */
+function markAtPostrouting(ctx: CheckContext, f: AssembledFlow): number | null {
+  let mark = 0;
+  for (const st of f.trace?.steps ?? []) {
+    if (st.verdict.startsWith('CONNMARK')) return null;
+    if (st.verdict !== 'MARK' || !st.rule) continue;
+    const r = ruleOf(ctx, st.rule);
+    const next = r?.target.kind === 'MARK' ? markAfter(r.target.args, mark) : null;
+    if (next === null) return null;
+    mark = next;
+  }
+  return mark;
+}
+
+/**
+ * Why the snapshot's loopback SNAT rules (isLoopbackSnat: Kube-OVN's HAIRPIN_SNAT, a masquerade for the VPC's own
+ * subnet) did not take the hairpin flows: for each flow, the rules meant for it — those whose --ctorigdst takes the
+ * address it asked — and the first of their matches that fails: addresses, interface, protocol, ports (whyNot) or
+ * the packet mark (`-m mark`), replayed from the flow's walk. Empty when there are none.
+ */
+function loopbackMisses(ctx: CheckContext, flows: readonly AssembledFlow[]): LoopbackMisses {
+  const snap = ctx.snapshot;
+  if (!snap?.rules) return { rules: [], mark: null };
+  const loopback = (snap.rules.tables.nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => (r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') && isLoopbackSnat(r, snap));
+  const known = new Set(snap.host.interfaces.map((i) => i.name));
+  // Marks are set in the mangle table: a snapshot without it (iptables-save -t nat) cannot tell what a packet carried.
+  const haveMangle = snap.rules.tables.mangle !== undefined;
+  const found = new Map<Rule, { why: string; fixed: string | null; markOnly: { value: number; mask: number } | null }>();
+  for (const f of flows) {
+    const egress = ctx.ifaceName(f.egress!.iface);
+    const mark = haveMangle ? markAtPostrouting(ctx, f) : null;
+    for (const r of loopback) {
+      if (found.has(r)) continue;
+      // Rules for another EIP's connections are not this flow's.
+      if (r.matches.some((m) => m.kind === 'ctorigdst' && m.addr.cidr && cidrContains(m.addr.cidr, f.original.dst) === m.addr.negate)) continue;
+      const base = whyNot(r, f, egress, known);
+      const misses = base ? [base.why] : [];
+      let markMiss: { value: number; mask: number } | null = null;
+      for (const m of r.matches) {
+        if (m.kind === 'mark' && !haveMangle) {
+          misses.push(`its -m mark ${m.negate ? '! ' : ''}--mark ${hex(m.value)}/${hex(m.mask)} reads a mark the mangle table sets, and the snapshot holds no mangle table (iptables-save -t mangle shows it)`);
+          continue;
+        }
+        if (m.kind !== 'mark' || mark === null || (((mark & m.mask) >>> 0) === m.value >>> 0) !== m.negate) continue;
+        misses.push(`its -m mark ${m.negate ? '! ' : ''}--mark ${hex(m.value)}/${hex(m.mask)} does not take these packets, whose mark is ${hex(mark)}`);
+        if (!m.negate) markMiss = { value: m.value >>> 0, mask: m.mask >>> 0 };
+      }
+      if (misses.length) found.set(r, { why: misses.join('; '), fixed: base && misses.length === 1 ? base.fixed : null, markOnly: !base && misses.length === 1 ? markMiss : null });
+    }
+  }
+  const rules = [...found].map(([rule, x]) => ({ rule, why: x.why, fixed: x.fixed }));
+  const marks = [...found.values()].map((x) => x.markOnly);
+  const mark = marks.length > 0 && marks.every((m) => m !== null && m.value === marks[0]!.value && m.mask === marks[0]!.mask) ? marks[0]! : null;
+  return { rules, mark };
+}
+
+/** The mangle rules that set a mark (`-j MARK`) the mask reads as `value`. */
+function markSetters(ctx: CheckContext, value: number, mask: number): Rule[] {
+  const out: Rule[] = [];
+  for (const c of ctx.snapshot?.rules?.tables.mangle?.chains ?? []) {
+    for (const r of c.rules) {
+      if (r.target.kind !== 'MARK') continue;
+      const after = markAfter(r.target.args, 0);
+      if (after !== null && ((after & mask) >>> 0) === value) out.push(r);
+    }
+  }
+  return out;
+}
+
+/**
+ * Where a mark for what comes in should be set: the one empty chain mangle PREROUTING jumps to (the chain a
+ * restart left empty, as Kube-OVN's VPC_MARK), else PREROUTING itself. The jump rule too, as evidence.
+ */
+function markChain(ctx: CheckContext): { chain: string; jump: Rule | null } {
+  const mangle = ctx.snapshot?.rules?.tables.mangle;
+  const pre = mangle?.chains.find((c) => c.name === 'PREROUTING');
+  const empty = (pre?.rules ?? []).filter((r) => r.target.kind === 'jump' && mangle!.chains.find((c) => c.name === (r.target as { chain: string }).chain)?.rules.length === 0);
+  return empty.length === 1 ? { chain: (empty[0]!.target as { chain: string }).chain, jump: empty[0]! } : { chain: 'PREROUTING', jump: null };
+}
+
 /**
  * NAT loopback without its SNAT (hairpinUnmasqueraded): a VPC host reaches another through an EIP; DNAT sends it
  * back out the interface it came in by with the client's own source, the backend answers the client directly on
@@ -224,19 +320,47 @@ function hairpinFinding(ctx: CheckContext): Finding[] {
   for (const r of natRules(flows)) evidence.push(ruleEvidence(r));
   if (subnet) evidence.push({ kind: 'address', file: subnet.source.file, line: subnet.source.line, text: `${subnet.address}/${subnet.prefix} on ${iface}: ${clients.join(', ')} and ${backends.join(', ')} share this link` });
   const cidr = subnet ? `${ipv4ToString((subnet.v4 & (subnet.prefix ? (0xffffffff << (32 - subnet.prefix)) >>> 0 : 0)) >>> 0)}/${subnet.prefix}` : null;
+  // The loopback SNAT rules there are, and what kept them from these flows.
+  const near = loopbackMisses(ctx, flows);
+  for (const x of near.rules) evidence.push(ruleEvidence(ruleRef(x.rule)));
+  let why = 'No SNAT or MASQUERADE rule takes what leaves by the interface it came in by.';
+  let fix = [`iptables -t nat -A POSTROUTING -s ${cidr ?? '<vpc-cidr>'} -d ${cidr ?? '<vpc-cidr>'} -o ${iface} -j MASQUERADE  # the backend answers the gateway, which undoes both translations`];
+  let cause = '';
+  if (near.rules.length) {
+    const lines = near.rules.map((x) => `${x.rule.source.file.split('/').pop()}:${x.rule.source.line} (${x.rule.chain})`);
+    why = `The hairpin SNAT ${near.rules.length === 1 ? 'rule' : 'rules'} ${lines.join(', ')} did not take them: ${near.rules.length === 1 ? '' : 'for each, '}${[...new Set(near.rules.map((x) => x.why))].join('; ')}.`;
+    const fixed = near.rules.filter((x) => x.fixed !== null);
+    if (fixed.length) fix = fixed.map((x) => `iptables -t nat -R ${x.rule.chain} ${x.rule.index} ${x.fixed!.replace(/^-A\s+\S+\s+/, '')}`);
+  }
+  if (near.mark) {
+    const { value, mask } = near.mark;
+    const setters = markSetters(ctx, value, mask);
+    const ingress = ctx.ifaceName(first.ingressIface);
+    if (setters.length) {
+      why += ` ${setters.length === 1 ? 'A rule sets' : 'Rules set'} that mark (${setters.map((r) => `${r.source.file.split('/').pop()}:${r.source.line}`).join(', ')}) but did not take these packets.`;
+      for (const r of setters) evidence.push(ruleEvidence(ruleRef(r)));
+      fix = [`# make the mangle rule that sets mark ${hex(value)}/${hex(mask)} take what comes in by ${ingress}`];
+    } else {
+      const at = markChain(ctx);
+      why += ` No rule in the mangle table sets that mark${at.jump ? ` (${at.chain}, which mangle PREROUTING jumps to, is empty)` : ''}: the rules that set it are gone, as after a restart that restored the nat table alone.`;
+      if (at.jump) evidence.push(ruleEvidence(ruleRef(at.jump)));
+      fix = [`iptables -t mangle -A ${at.chain} -i ${ingress} -j MARK --set-xmark ${hex(value)}/${hex(mask)}  # what comes in from the VPC side is marked, and the hairpin SNAT takes it`];
+    }
+    cause = `: the hairpin SNAT waits for mark ${hex(value)}/${hex(mask)}, which ${setters.length ? 'no rule gives these packets' : 'nothing sets'}`;
+  }
   return [
     finding(
       'snat-missing',
       'error',
       subnet && ctx.snapshot?.rules ? 'confirmed' : 'likely',
-      `Hairpin traffic to ${eips.join(', ')} is not masqueraded: ${backends.join(', ')} answers ${clients.join(', ')} directly`,
+      `Hairpin traffic to ${eips.join(', ')} is not masqueraded${cause || `: ${backends.join(', ')} ${backends.length === 1 ? 'answers' : 'answer'} ${clients.join(', ')} directly`}`,
       `${plural(flows.length, 'flow')} from the VPC side reached ${eips.join(', ')}, which DNAT maps back to the VPC side (NAT loopback): ` +
         `${flows.length === 1 ? 'it' : 'they'} left ${iface}, the way ${flows.length === 1 ? 'it' : 'they'} came in, to ${backends.join(', ')} but still from ${clients.join(', ')}${subnet ? `, on the same link (${cidr})` : ''}. ` +
         `So the backend answers the client directly, past the gateway, and the client drops an answer from an address it did not ask; no reply came back through the gateway. ` +
-        `No SNAT or MASQUERADE rule takes what leaves by the interface it came in by.`,
+        why,
       uniqueEvidence(evidence, 12),
       [
-        `iptables -t nat -A POSTROUTING -s ${cidr ?? '<vpc-cidr>'} -d ${cidr ?? '<vpc-cidr>'} -o ${iface} -j MASQUERADE  # the backend answers the gateway, which undoes both translations`,
+        ...fix,
         'iptables-save > /etc/iptables/rules.v4  # persist where the distribution restores rules at boot',
         '# or have VPC hosts reach each other by their own addresses, not through the EIP',
       ],

@@ -7,7 +7,7 @@ import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { conntrackStatsEvidence, frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
-import { plural, stoppedFrameEvidence } from '../flow-facts.js';
+import { plural, ruleOf, stoppedFrameEvidence } from '../flow-facts.js';
 
 /**
  * SNAT has run out of source ports for one destination. A connection's translated tuple must be unique, and it
@@ -31,11 +31,6 @@ interface Pool {
   readonly explicit: boolean;
   readonly capacity: number;
   readonly text: string;
-}
-
-function ruleOf(ctx: CheckContext, rw: NatRewrite): Rule | null {
-  const chain = ctx.snapshot?.rules?.tables[rw.rule.table]?.chains.find((c) => c.name === rw.rule.chain);
-  return chain?.rules.find((r) => r.source.file === rw.rule.file && r.source.line === rw.rule.line) ?? null;
 }
 
 /** nf_nat's default range for a source port (nf_nat_l4proto_unique_tuple): above 1023, 1024–65535. */
@@ -118,7 +113,7 @@ function exhaustion(ctx: CheckContext, f: AssembledFlow, index: () => Holders): 
   if (!t || t.disposition.kind !== 'forwarded') return null;
   const rw = t.rewrites.find((r) => r.kind === 'SNAT' || r.kind === 'MASQUERADE');
   if (!rw) return null;
-  const rule = ruleOf(ctx, rw);
+  const rule = ruleOf(ctx, rw.rule);
   const pool = rule ? poolOf(rule, rw, f.original.sport) : null;
   if (!rule || !pool) return null;
   const to = rule.target.kind === 'SNAT' ? rule.target.to : null;
