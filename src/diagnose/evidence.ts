@@ -99,7 +99,8 @@ export function uniqueEvidence(items: readonly Evidence[], n = 12): Evidence[] {
   const seen = new Set<string>();
   const out: Evidence[] = [];
   for (const e of items) {
-    const k = e.kind === 'frame' ? `f|${e.file}|${e.frame}` : e.kind === 'note' ? `n|${e.text}` : `${e.kind}|${e.file}|${e.line}`;
+    // Routes from `ip -j route` all share its one line: told apart by their text.
+    const k = e.kind === 'frame' ? `f|${e.file}|${e.frame}` : e.kind === 'note' ? `n|${e.text}` : e.kind === 'route' ? `r|${e.file}|${e.line}|${e.text}` : `${e.kind}|${e.file}|${e.line}`;
     if (seen.has(k)) continue;
     seen.add(k);
     out.push(e);

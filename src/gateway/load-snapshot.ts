@@ -11,7 +11,7 @@ import { readText } from '../ingest/read-text.js';
 import { isTarArchive, TAR_HEAD_BYTES, tarArchiveMessage, unreadCompression, unreadCompressionMessage } from '../ingest/unread-compression.js';
 import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
-import type { ConntrackEntry, ConntrackStats, HostInterface, KernelMessage, Neighbour, Qdisc, Route, Sysctl } from '../model/host.js';
+import type { ConntrackEntry, ConntrackStats, HostInterface, KernelMessage, Neighbour, PolicyRule, Qdisc, Route, Sysctl } from '../model/host.js';
 import type { Snapshot, SnapshotFile, SnapshotFileKind } from '../model/snapshot.js';
 import { parseConntrack } from './conntrack.js';
 import { parseConntrackStats } from './conntrack-stats.js';
@@ -20,6 +20,7 @@ import { parseTcQdisc } from './tc-qdisc.js';
 import { parseIpAddr } from './ip-addr.js';
 import { parseIpNeigh } from './ip-neigh.js';
 import { parseIpRoute } from './ip-route.js';
+import { parseIpRule } from './ip-rule.js';
 import { parseIptablesList } from './iptables-list.js';
 import { parseIptablesSave } from './iptables-save.js';
 import { parseIptablesRulesSpec } from './iptables-spec.js';
@@ -52,6 +53,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   let conntrackStats: ConntrackStats | null = null;
   const kernelMessages: KernelMessage[] = [];
   const qdiscs: Qdisc[] = [];
+  const policyRules: PolicyRule[] = [];
   const have = { sysctls: false, addresses: false, routes: false, neighbours: false, conntrack: false };
 
   /** Parse `text` (of `path`) as `kind` into what the snapshot gathers. */
@@ -129,6 +131,13 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
         warnings.push(...r.warnings);
         // Two listings of one moment (conntrack -S and /proc/net/stat/nf_conntrack) count the same drops: the first is kept.
         conntrackStats ??= r.stats;
+        break;
+      }
+      case 'ip-rule': {
+        const r = parseIpRule(text, path);
+        warnings.push(...r.warnings);
+        // `ip rule` text and `ip -j rule` of one moment give each rule twice.
+        for (const x of r.rules) if (x.family === 4 && !policyRules.some((y) => y.priority === x.priority && y.text.replace(/\s+/g, ' ') === x.text.replace(/\s+/g, ' '))) policyRules.push(x);
         break;
       }
       case 'tc-qdisc': {
@@ -250,14 +259,39 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   }
   const v4 = reconcileRulesets(rules4);
   const v6 = reconcileRulesets(rules6);
+  warnings.push(...policyWarnings(routes, policyRules));
   return {
     rules: v4.rules,
     rules6: v6.rules,
-    host: { sysctls, interfaces, routes, neighbours, conntrack, conntrackStats, kernelMessages, qdiscs, have },
+    host: { sysctls, interfaces, routes, neighbours, conntrack, conntrackStats, kernelMessages, qdiscs, policyRules: policyRules.sort((a, b) => a.priority - b.priority), have },
     files,
     disagreements: [...v4.disagreements, ...v6.disagreements],
     warnings,
   };
+}
+
+/**
+ * Policy routing half given: routes in tables only `ip rule` can select, with no `ip rule` list (natlens then routes by
+ * main alone); or rules that look up tables the routes do not hold (`ip route` shows main alone).
+ */
+function policyWarnings(routes: readonly Route[], rules: readonly PolicyRule[]): InputWarning[] {
+  const std = new Set(['main', 'local', 'default', '254', '255', '253']);
+  const out: InputWarning[] = [];
+  if (rules.length === 0) {
+    const other = routes.find((r) => r.family === 4 && !std.has(r.table));
+    if (other) {
+      const tables = [...new Set(routes.filter((r) => r.family === 4 && !std.has(r.table)).map((r) => r.table))];
+      out.push({ code: 'policy-rules-missing', file: other.source.file, line: other.source.line, message: `routes in table${tables.length > 1 ? 's' : ''} ${tables.join(', ')}, which only ip rules select, and no \`ip rule\` list: routed by the main table alone (give \`ip rule\` or \`ip -j rule\` with the bundle)` });
+    }
+    return out;
+  }
+  if (!routes.some((r) => r.family === 4)) return out;
+  const have = new Set(routes.filter((r) => r.family === 4).map((r) => r.table));
+  for (const r of rules) {
+    if (r.action !== 'lookup' || r.table === null || std.has(r.table) || have.has(r.table)) continue;
+    out.push({ code: 'policy-table-missing', file: r.source.file, line: r.source.line, message: `ip rule ${r.priority} looks up table ${r.table}, which the routes do not hold: taken as empty (give \`ip route show table all\`)` });
+  }
+  return out;
 }
 
 /** One link from two listings: the first's values, with what it lacks (ifindex, MTU, MAC, flags, addresses) from the second. */

@@ -6,6 +6,7 @@ import { CONNTRACK_LINE_RE } from './conntrack.js';
 import { IP_ADDR_HEADER_RE, isIpAddrShortLine } from './ip-addr.js';
 import { NEIGH_LINE_RE } from './ip-neigh.js';
 import { ROUTE_LINE_RE } from './ip-route.js';
+import { RULE_LINE_RE } from './ip-rule.js';
 import { detectFamily } from './iptables-save.js';
 import { parseJsonArray } from './json-lines.js';
 import { sysctlLineMatches } from './sysctl.js';
@@ -71,6 +72,7 @@ export function sniffDetail(text: string): SniffResult {
     (addrHeaders > 0 ? count((l) => IP_ADDR_HEADER_RE.test(l.t) || /^\s+(?:link\/|inet6? |valid_lft|altname|vf |[RT]X(?: errors)?:|\d[\d ]*$)/.test(l.raw)) : 0) ||
     count((l) => isIpAddrShortLine(l.t));
   const route = count((l) => ROUTE_LINE_RE.test(l.t) || /^nexthop\s/.test(l.t));
+  const rule = count((l) => RULE_LINE_RE.test(l.t));
   const neigh = count((l) => NEIGH_LINE_RE.test(l.t));
   const ct = count((l) => CONNTRACK_LINE_RE.test(l.t) || /^conntrack v[\d.]+ \(conntrack-tools\):/.test(l.t));
   const sys = count((l) => sysctlLineMatches(l.t) || l.t.startsWith('sysctl: '));
@@ -85,6 +87,7 @@ export function sniffDetail(text: string): SniffResult {
     ['ip-addr', addr],
     ['ip-neigh', neigh >= Math.max(1, route * 0.5) ? neigh : 0],
     ['ip-route', route],
+    ['ip-rule', rule],
     ['conntrack', ct],
     ['sysctl', sys],
     ['conntrack-stats', ctStats],
@@ -100,7 +103,7 @@ export function sniffDetail(text: string): SniffResult {
   if (tool) return { kind: 'ignored', reason: `${tool}'s text output, not a capture: natlens reads the packets themselves (pcap, pcapng: tcpdump -w)`, line: first?.no ?? 1 };
   return {
     kind: 'ignored',
-    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, sysctl, ip addr/route/neigh, conntrack -L/-S, tc -s qdisc, dmesg)',
+    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, sysctl, ip addr/route/rule/neigh, conntrack -L/-S, tc -s qdisc, dmesg)',
     line: first?.no ?? 1,
   };
 }
@@ -112,7 +115,9 @@ function sniffJson(text: string): SniffResult {
   if (objs.length === 0) return { kind: 'ignored', reason: 'an empty JSON array: cannot tell which command printed it', line: 1 };
   const o = objs[0]!;
   if ('ifname' in o) return { kind: 'ip-addr' };
+  // ip -j rule: a priority, and the selectors (a rule `to` an address has a dst too).
+  if ('priority' in o && ('src' in o || 'table' in o || 'action' in o)) return { kind: 'ip-rule' };
   if ('dst' in o && ('lladdr' in o || ('state' in o && !('gateway' in o) && !('protocol' in o)))) return { kind: 'ip-neigh' };
   if ('dst' in o) return { kind: 'ip-route' };
-  return { kind: 'ignored', reason: 'JSON without the fields of ip -j addr/route/neigh', line: arr.lines[0] ?? 1 };
+  return { kind: 'ignored', reason: 'JSON without the fields of ip -j addr/route/rule/neigh', line: arr.lines[0] ?? 1 };
 }

@@ -55,6 +55,34 @@ export interface Route {
   readonly source: SourceRef;
 }
 
+/** What a policy routing rule does with what it matches (`ip rule`: lookup TABLE, goto PRIO, blackhole, unreachable, prohibit, nop). */
+export type PolicyAction = 'lookup' | 'goto' | 'blackhole' | 'unreachable' | 'prohibit' | 'nop';
+
+/** A policy routing rule (`ip rule`): which packets it takes, and which table routes them. */
+export interface PolicyRule {
+  readonly family: 4 | 6;
+  readonly priority: number;
+  /** `not`: the rule takes what its selectors do not match. */
+  readonly not: boolean;
+  /** `from`/`to`; null for all. */
+  readonly from: Cidr4 | null;
+  readonly to: Cidr4 | null;
+  readonly iif: string | null;
+  readonly oif: string | null;
+  readonly fwmark: { readonly value: number; readonly mask: number } | null;
+  readonly action: PolicyAction;
+  /** For lookup: the table, as `ip rule` names it (main, local, default, 100…). */
+  readonly table: string | null;
+  /** For goto: the priority it jumps to. */
+  readonly goto: number | null;
+  /** `suppress_prefixlength N`: a route of prefix N or shorter found by this rule is refused, the next rule tried. */
+  readonly suppressPrefixLength: number | null;
+  /** Selectors natlens does not model (tos, ipproto, sport, dport, uidrange, l3mdev…): the rule is taken as not matching, and the walk says so. */
+  readonly unmodelled: readonly string[];
+  readonly text: string;
+  readonly source: SourceRef;
+}
+
 export interface Neighbour {
   readonly family: 4 | 6;
   readonly address: string;
@@ -151,6 +179,8 @@ export interface HostState {
   readonly kernelMessages: readonly KernelMessage[];
   /** Queueing disciplines (`tc -s qdisc show`). */
   readonly qdiscs: readonly Qdisc[];
+  /** Policy routing rules (`ip rule`), IPv4, in priority order; absent or empty when the snapshot has none (the kernel's defaults apply). */
+  readonly policyRules?: readonly PolicyRule[];
   /** Which kinds of host state the snapshot held (missing kinds make the simulator assume, and say so). */
   readonly have: {
     readonly sysctls: boolean;

@@ -11,6 +11,8 @@ export type SnapshotFileKind =
   | 'sysctl'
   | 'ip-addr'
   | 'ip-route'
+  /** `ip rule`: policy routing. */
+  | 'ip-rule'
   | 'ip-neigh'
   | 'conntrack'
   /** `conntrack -S`, /proc/net/stat/nf_conntrack. */

@@ -1,5 +1,5 @@
 import { cidrContains, ipv4ToString, prefixMask } from '../model/address.js';
-import type { HostInterface, InterfaceAddress, Neighbour, Route, Sysctl } from '../model/host.js';
+import type { HostInterface, InterfaceAddress, Neighbour, PolicyRule, Route, Sysctl } from '../model/host.js';
 import type { Chain, Table, TableName } from '../model/ruleset.js';
 import type { Snapshot } from '../model/snapshot.js';
 
@@ -23,6 +23,8 @@ export interface HostView {
   readonly chains: Readonly<Partial<Record<TableName, ReadonlyMap<string, Chain>>>>;
   /** Routing tables other than local, main and default (not consulted without `ip rule`), sorted. */
   readonly otherRouteTables: readonly string[];
+  /** The IPv4 `ip rule` list in priority order; null when the snapshot has none (the kernel's default rules apply). */
+  readonly policy: readonly PolicyRule[] | null;
   /**
    * What the simulator worked out once per snapshot and reuses for every packet (sysctl lookups by key,
    * the forwarding gate per interface…): thousands of flows ask the same questions. Keyed by purpose.
@@ -106,7 +108,9 @@ function buildView(snapshot: Snapshot): HostView {
     }
   }
   const otherRouteTables = [...tables.keys()].filter((t) => t !== 'main' && t !== 'local' && t !== 'default').sort();
-  return { snapshot, interfaces, localAddrs, broadcastAddrs, tables, derivedRoutes, neighbours, chains, otherRouteTables, memo: new Map() };
+  const v4rules = (host.policyRules ?? []).filter((r) => r.family === 4);
+  const policy = v4rules.length > 0 ? v4rules : null;
+  return { snapshot, interfaces, localAddrs, broadcastAddrs, tables, derivedRoutes, neighbours, chains, otherRouteTables, policy, memo: new Map() };
 }
 
 function routeOrder(a: Route, b: Route): number {

@@ -1,5 +1,6 @@
-import type { Route } from '../model/host.js';
-import { type HostView, routeMatches } from './host-view.js';
+import type { PolicyRule, Route } from '../model/host.js';
+import { cidrContains } from '../model/address.js';
+import { type HostView, routeMatches, tableName } from './host-view.js';
 
 /** What the FIB says about a destination (fib_lookup in net/ipv4/fib_rules.c with the default rules). */
 export type RouteResult =
@@ -12,8 +13,28 @@ export type RouteResult =
       /** Interface holding the address, when known. */
       readonly iface: string | null;
     }
-  | { readonly kind: 'route'; readonly route: Route; readonly table: string; readonly derived: boolean }
+  | {
+      readonly kind: 'route';
+      readonly route: Route;
+      readonly table: string;
+      readonly derived: boolean;
+      /** The `ip rule` that chose the table (or refused: blackhole, unreachable, prohibit); null with the default rules. */
+      readonly rule?: PolicyRule | null;
+    }
   | { readonly kind: 'none'; readonly derived: boolean };
+
+/**
+ * What the lookup knows of the packet besides its destination (struct flowi4): its source, the interface it came
+ * in by (`lo` for what the host sends itself) and its mark — what `ip rule` selectors read.
+ */
+export interface RouteKey {
+  readonly src: number;
+  readonly iif: string;
+  readonly mark: number;
+}
+
+/** A lookup for the destination alone: from no particular address, sent by the host, unmarked. */
+export const HOST_KEY: RouteKey = { src: 0, iif: 'lo', mark: 0 };
 
 /** Whether the snapshot holds IPv4 routes at all; without them the simulator falls back to connected routes. */
 export function haveRoutes(view: HostView): boolean {
@@ -26,7 +47,7 @@ export function haveRoutes(view: HostView): boolean {
  * equal prefixes go to the lowest metric. `throw` routes end the lookup in that table (RFC-less kernel
  * behaviour: fib_table_lookup returns -EAGAIN and the next rule is tried).
  */
-export function lookupRoute(view: HostView, dst: number): RouteResult {
+export function lookupRoute(view: HostView, dst: number, key: RouteKey = HOST_KEY): RouteResult {
   if (dst >>> 24 === 127) return { kind: 'local', why: '127.0.0.0/8 is loopback', broadcast: false, route: null, iface: 'lo' };
   const own = view.localAddrs.get(dst);
   if (own) return { kind: 'local', why: `address of ${own.iface.name}`, broadcast: false, route: null, iface: own.iface.name };
@@ -48,17 +69,89 @@ export function lookupRoute(view: HostView, dst: number): RouteResult {
     for (const r of view.derivedRoutes) if (routeMatches(r, dst)) return { kind: 'route', route: r, table: 'main', derived: true };
     return { kind: 'none', derived: true };
   }
+  if (view.policy !== null) return policyLookup(view, view.policy, dst, key);
   for (const t of ['main', 'default']) {
-    const list = view.tables.get(t);
-    if (!list) continue;
-    for (const r of list) {
-      if (!routeMatches(r, dst)) continue;
-      if (r.type === 'throw') break;
-      if (r.type === 'local' || r.type === 'broadcast') {
-        return { kind: 'local', why: `${r.type} route in table ${t}`, broadcast: r.type === 'broadcast', route: r, iface: r.dev };
-      }
-      return { kind: 'route', route: r, table: t, derived: false };
-    }
+    const found = searchTable(view, t, dst);
+    if (found) return found;
   }
   return { kind: 'none', derived: false };
+}
+
+/** The route table `t` gives `dst` (longest prefix, lowest metric); null when none does or a `throw` route ends the search. */
+function searchTable(view: HostView, t: string, dst: number): RouteResult | null {
+  const list = view.tables.get(t);
+  if (!list) return null;
+  for (const r of list) {
+    if (!routeMatches(r, dst)) continue;
+    if (r.type === 'throw') return null;
+    if (r.type === 'local' || r.type === 'broadcast') {
+      return { kind: 'local', why: `${r.type} route in table ${t}`, broadcast: r.type === 'broadcast', route: r, iface: r.dev };
+    }
+    return { kind: 'route', route: r, table: t, derived: false };
+  }
+  return null;
+}
+
+/**
+ * Whether an `ip rule` takes the packet (fib_rule_match): every selector it has must hold — `from`/`to` prefixes,
+ * `iif` (the interface it came in by; `lo` for the host's own), `oif` (never set for a forwarded packet), `fwmark`
+ * under its mask — and `not` inverts the whole. A rule with selectors natlens does not model takes nothing.
+ */
+export function policyMatches(r: PolicyRule, dst: number, key: RouteKey): boolean {
+  if (r.family !== 4 || r.unmodelled.length > 0) return false;
+  const hit =
+    (r.from === null || cidrContains(r.from, key.src)) &&
+    (r.to === null || cidrContains(r.to, dst)) &&
+    (r.iif === null || r.iif === key.iif) &&
+    r.oif === null &&
+    (r.fwmark === null || ((key.mark ^ r.fwmark.value) & r.fwmark.mask) >>> 0 === 0);
+  return hit !== r.not;
+}
+
+/**
+ * The kernel's walk of the `ip rule` list (fib_rules_lookup): rules in priority order; one that takes the packet
+ * looks up its table — no route there (or a `throw`), or one no longer than its `suppress_prefixlength`, and the
+ * next rule is tried —, jumps (`goto`), does nothing (`nop`), or refuses (`blackhole`, `unreachable`, `prohibit`:
+ * returned as a route of that type, so the walk treats it as one).
+ */
+function policyLookup(view: HostView, rules: readonly PolicyRule[], dst: number, key: RouteKey): RouteResult {
+  let budget = rules.length * 4;
+  for (let k = 0; k < rules.length && budget-- > 0; k++) {
+    const r = rules[k]!;
+    if (!policyMatches(r, dst, key)) continue;
+    if (r.action === 'nop') continue;
+    if (r.action === 'goto') {
+      const target = rules.findIndex((x) => x.priority === r.goto);
+      // An unresolved goto is passed over; a resolved one evaluates its target next (k++ brings it back to it).
+      if (target > k) k = target - 1;
+      continue;
+    }
+    if (r.action !== 'lookup') {
+      const route: Route = { table: `ip rule ${r.priority}`, type: r.action, dst: null, family: 4, via: null, dev: null, prefsrc: null, metric: 0, proto: null, scope: null, text: `ip rule ${r.text}`, source: r.source };
+      return { kind: 'route', route, table: `ip rule ${r.priority}`, derived: false, rule: r };
+    }
+    const found = searchTable(view, tableName(r.table ?? 'main'), dst);
+    if (!found) continue;
+    if (found.kind === 'route' && r.suppressPrefixLength !== null && (found.route.dst?.prefix ?? 0) <= r.suppressPrefixLength) continue;
+    return found.kind === 'route' ? { ...found, rule: r } : found;
+  }
+  return { kind: 'none', derived: false };
+}
+
+/** The tables the `ip rule` list looks up that the snapshot's routes do not hold (local and default may well be empty). */
+export function tablesMissing(view: HostView): string[] {
+  if (view.policy === null) return [];
+  const out = new Set<string>();
+  for (const r of view.policy) {
+    if (r.action !== 'lookup' || r.family !== 4) continue;
+    const t = tableName(r.table ?? 'main');
+    if (t !== 'local' && t !== 'default' && !view.tables.has(t)) out.add(t);
+  }
+  return [...out];
+}
+
+/** Whether a policy rule is the kernel's own (0 local, 32766 main, 32767 default): not worth naming on a route. */
+export function isDefaultPolicyRule(r: PolicyRule): boolean {
+  return !r.not && r.from === null && r.to === null && r.iif === null && r.oif === null && r.fwmark === null && r.action === 'lookup' &&
+    ((r.priority === 0 && tableName(r.table ?? '') === 'local') || (r.priority === 32766 && tableName(r.table ?? '') === 'main') || (r.priority === 32767 && tableName(r.table ?? '') === 'default'));
 }

@@ -46,7 +46,10 @@ export function checkRpFilter(w: Walk): TraceDisposition | null {
     assume(w, `rp_filter is ${rp.value} (${mode}) but the snapshot holds no routes: the reverse-path check was not made`);
     return null;
   }
-  const rev = lookupRoute(view, s.src);
+  // fib_validate_source: the reverse lookup is made as if the host sent to the source (iif lo), unmarked unless
+  // src_valid_mark is set — so `ip rule … iif <interface>` does not apply to it.
+  const validMark = sysctlInt(sysctl(view, `net.ipv4.conf.${s.inIface}.src_valid_mark`)) === 1 || sysctlInt(sysctl(view, 'net.ipv4.conf.all.src_valid_mark')) === 1;
+  const rev = lookupRoute(view, s.src, { src: s.dst, iif: 'lo', mark: validMark ? s.mark : 0 });
   const head = `rp_filter ${rp.value} (${mode}, ${rp.cite!.key} = ${rp.cite!.value}): route back to ${src}`;
   if (rev.kind === 'none') return drop(`${head}: none — no route back to the source`, rp.cite);
   if (rev.kind === 'local') return drop(`${head}: it is local (${rev.why}) — a martian source`, rp.cite);

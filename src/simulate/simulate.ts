@@ -9,7 +9,7 @@ import { applyConntrackDst, applyConntrackSrc, findConntrack } from './conntrack
 import { checkForwarding } from './forwarding-gate.js';
 import { hostView, memoOf, type HostView } from './host-view.js';
 import { checkRpFilter } from './rp-filter.js';
-import { haveRoutes, lookupRoute } from './route-lookup.js';
+import { haveRoutes, isDefaultPolicyRule, lookupRoute, tablesMissing } from './route-lookup.js';
 import { isIcmpError, rejectIcmp } from './reject-icmp.js';
 import { initialState, tupleOf } from './packet-state.js';
 import { ruleRef } from './rule-ref.js';
@@ -171,7 +171,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
 
   // Routing decision (ip_route_input_slow).
   const beforeRoute = tupleOf(s);
-  const r = lookupRoute(view, s.dst);
+  const r = lookupRoute(view, s.dst, { src: s.src, iif: s.inIface, mark: s.mark });
   if (!haveRoutes(view)) {
     assume(
       w,
@@ -181,9 +181,10 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
     );
   }
   const otherTables = view.otherRouteTables;
-  if (otherTables.length > 0) {
+  if (view.policy === null && otherTables.length > 0) {
     assume(w, `routes in table${otherTables.length > 1 ? 's' : ''} ${otherTables.join(', ')} were not used: the snapshot has no \`ip rule\` list, so only the default rules (local, main, default) were applied`);
   }
+  policyAssumptions(w);
   if (r.kind === 'local') {
     w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: 'local', note: `${ipv4ToString(s.dst)} is local (${r.why})`, unsure: false, source: r.route?.source ?? null });
     const rp = stop(checkRpFilter(w));
@@ -199,7 +200,8 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
     egress = options.assumeEgress;
     assume(w, `no route for ${ipv4ToString(s.dst)} in the snapshot: assumed it leaves by ${egress}, ${options.assumeEgressWhy ?? 'as asked'}`);
   }
-  const routeNote = route ? `${route.text} (table ${r.kind === 'route' ? r.table : 'main'})` : '';
+  const byRule = r.kind === 'route' && r.rule && !isDefaultPolicyRule(r.rule) ? r.rule : null;
+  const routeNote = route ? (byRule && byRule.action !== 'lookup' ? route.text : `${route.text} (table ${r.kind === 'route' ? r.table : 'main'}${byRule ? `, by ip rule ${byRule.text}` : ''})`) : '';
 
   if (route === null && egress === null) {
     // fib_lookup failed: with forwarding off the kernel turns the error into EHOSTUNREACH and stays silent.
@@ -208,7 +210,8 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
     if (!haveRoutes(view)) {
       return { kind: 'unknown', why: `the snapshot holds no routes and no connected subnet holds ${ipv4ToString(s.dst)}` };
     }
-    w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: 'no-route', note: `no route to ${ipv4ToString(s.dst)} in table main (and no default route)`, unsure: false, source: null });
+    const where = view.policy === null ? 'in table main (and no default route)' : 'in any table the ip rules look up for it (and no default route)';
+    w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: 'no-route', note: `no route to ${ipv4ToString(s.dst)} ${where}`, unsure: false, source: null });
     // ip_error(): ENETUNREACH → ICMP net unreachable (RFC 792 type 3 code 0).
     return dropped(w, 'routing', 'no-route', `no route to ${ipv4ToString(s.dst)}`, { icmpBack: { type: 3, code: 0, mtu: 0 } });
   }
@@ -218,7 +221,8 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
     if (fwd) return fwd;
     // fib_lookup errors: blackhole -EINVAL (silent), unreachable -EHOSTUNREACH (host unreachable),
     // prohibit -EACCES (ICMP type 3 code 13, communication administratively prohibited) — ip_error().
-    const icmpBack = route.type === 'blackhole' ? null : { type: 3, code: route.type === 'unreachable' ? 1 : 13, mtu: 0 };
+    // An ip rule's own refusals: unreachable is -ENETUNREACH there (net unreachable, code 0; fib4_rule_action).
+    const icmpBack = route.type === 'blackhole' ? null : { type: 3, code: route.type === 'unreachable' ? (byRule ? 0 : 1) : 13, mtu: 0 };
     return dropped(w, 'routing', 'route-blackhole', `${route.type} route for ${ipv4ToString(s.dst)}`, { source: route.source, icmpBack });
   }
   const nextHop = route ? (route.via ?? s.dst) : null;
@@ -273,6 +277,23 @@ function checkLink(w: Walk, egress: string, route: Route | null): TraceDispositi
   const source = itf?.source ?? route!.source;
   w.steps.push({ stage: 'neighbour', table: null, chain: null, rule: null, verdict: 'DROP', note: `${egress} ${what} (${why}): what the kernel sends there is dropped, the next hop never resolved`, unsure: false, source });
   return dropped(w, 'neighbour', 'link-down', `${egress} ${what}`, { source, egress, icmpBack: { type: 3, code: 1, mtu: 0 } });
+}
+
+/**
+ * What the `ip rule` list leaves to assumption, said once per walk: tables it looks up that the snapshot's routes do
+ * not hold (`ip route` shows main alone), and rules with selectors natlens does not model (taken as matching nothing).
+ */
+function policyAssumptions(w: Walk): void {
+  const view = w.view;
+  if (view.policy === null) return;
+  const missing = tablesMissing(view);
+  if (missing.length > 0) {
+    assume(w, `the ip rules look up table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the snapshot's routes do not hold: taken as empty (\`ip route show table all\` lists every table)`);
+  }
+  const odd = view.policy.filter((r) => r.unmodelled.length > 0);
+  if (odd.length > 0) {
+    assume(w, `ip rule ${odd.map((r) => `${r.priority} (${r.unmodelled.join(', ')})`).join(', ')}: selectors natlens does not model; taken as matching nothing`);
+  }
 }
 
 function devOfVia(view: HostView, via: number | null): string | null {

@@ -29,6 +29,9 @@ describe('headings of a combined state file', () => {
     '### ip r',
     '--- ip6tables-save ---',
     '% ip -4 -o addr show',
+    '$ ip rule',
+    '+ ip -j rule show',
+    '==> ip-rule.txt <==',
   ])('%s', (line) => expect(isSectionHeading(line)).toBe(true));
 
   it.each([

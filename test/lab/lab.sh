@@ -25,7 +25,7 @@ ALL_SCENARIOS=(
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
-  hairpin-mark hairpin-mark-lost
+  hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -99,6 +99,8 @@ scenario_spec() {
     backend-stale-mac) echo "egress-neighbor-unresolved|vpc|pcap" ;;
     hairpin-mark) echo "-|vpc|pcapng" ;;
     hairpin-mark-lost) echo "snat-missing|vpc|pcap-nano" ;;
+    policy-routing) echo "-|lan|pcap" ;;
+    policy-rule-lost) echo "no-route|vpc|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -450,8 +452,16 @@ snapshot() { # dir backend
     grep -v '^net\.ipv4\.conf\.lo\.' >"$dir/sysctl.txt"
   gw ip -j addr >"$dir/ip-addr.json"
   gw ip addr >"$dir/ip-addr.txt"
-  gw ip -j route >"$dir/ip-route.json"
-  gw ip route >"$dir/ip-route.txt"
+  if [[ ${POLICY_ROUTING:-0} == 1 ]]; then
+    # A gateway that routes by ip rule: every table, and the rules (text and JSON).
+    gw ip -j route show table all >"$dir/ip-route.json"
+    gw ip route show table all >"$dir/ip-route.txt"
+    gw ip -j rule >"$dir/ip-rule.json"
+  else
+    gw ip -j route >"$dir/ip-route.json"
+    gw ip route >"$dir/ip-route.txt"
+  fi
+  gw ip rule >"$dir/ip-rule.txt"
   gw ip -j neigh >"$dir/ip-neigh.json"
   gw conntrack -L >"$dir/conntrack.txt" 2>/dev/null || true
   gw conntrack -S >"$dir/conntrack-stats.txt" 2>/dev/null || true
@@ -478,7 +488,7 @@ run_scenario() { # outdir scenario index
   mkdir -p "$dir"
   build_topology "nl$$s$idx"
 
-  local fip_target=$APP snat=snat backend=iptables-legacy
+  local fip_target=$APP snat=snat backend=iptables-legacy POLICY_ROUTING=0
   RULES_BACKEND=iptables-legacy
   if [[ $name == *-nft ]]; then RULES_BACKEND=iptables-nft backend=iptables-nft; fi
   [[ $name == dnat-backend-unreachable ]] && fip_target=$GHOST_IN
@@ -581,6 +591,20 @@ run_scenario() { # outdir scenario index
       # follow the default route back out the outside interface.
       ipt -t nat -A SHARED_SNAT -s "$BEHIND_NET" -o "$OUT_IF" -j SNAT --to-source "$EIP2" --random-fully
       log "the gateway has no route for $BEHIND_NET (it would be: via $APP2 dev $IN_IF)" ;;
+    policy-routing | policy-rule-lost)
+      # Routing by ip rule, as Kube-OVN's gateway script did before it used the main table: the main table keeps the
+      # pod's own default route, into the VPC (via app2 here), and what comes in by either side is routed by table 100,
+      # which holds the VPC subnet and the default route out the outside interface. Healthy.
+      # policy-rule-lost: the rule for what comes in from the VPC side is gone (the rules are not persistent; a restart
+      # that re-added the routes but not that rule): what the apps send out is routed by main, back into the VPC.
+      POLICY_ROUTING=1
+      gw ip route replace default via "$APP2" dev "$IN_IF"
+      gw ip route add "$IN_CIDR" dev "$IN_IF" table 100
+      gw ip route add default via "$NEXTHOP" dev "$OUT_IF" table 100
+      gw ip rule add iif "$OUT_IF" table 100
+      [[ $name == policy-routing ]] && gw ip rule add iif "$IN_IF" table 100
+      gw sysctl -qw net.ipv4.conf.all.send_redirects=0
+      gw sysctl -qw "net.ipv4.conf.${IN_IF//./\/}.send_redirects=0" ;;
     default-route-inside)
       # The default route points back into the VPC (a restart that left the VPC side's route as the default): what
       # the apps send to the remote is routed out the inside interface again, toward app2, which does not forward

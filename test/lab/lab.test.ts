@@ -718,6 +718,31 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expectClientToEipDelivered(b);
   },
 
+  'policy-routing': (b) => {
+    // Healthy, routed by ip rule: main's default route points into the VPC (via app2), and what comes in by either
+    // side is routed by table 100 (the VPC subnet, the default route out E). Everything passes; no redirect is sent.
+    expectHealthy(b);
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(file(b, 'ip-route.txt')).toMatch(new RegExp(`^default via ${a.app2.replace(/\./g, '\\.')} dev ${I} `, 'm'));
+    expect(file(b, 'ip-route.txt')).toMatch(new RegExp(`^default via ${a.nexthop.replace(/\./g, '\\.')} dev ${E.replace(/\./g, '\\.')} table 100`, 'm'));
+    expect(file(b, 'ip-rule.txt')).toMatch(new RegExp(`from all iif ${I} lookup 100`));
+    expect(file(b, 'ip-rule.txt')).toMatch(new RegExp(`from all iif ${E.replace(/\./g, '\\.')} lookup 100`));
+    expect(JSON.parse(file(b, 'ip-rule.json')).length).toBe(5);
+    expect(count(b, on(I, 'out'), (p) => p.dst === a.remote)).toBe(0);
+    expect(count(b, (p) => p.icmpType === 5)).toBe(0);
+  },
+
+  'policy-rule-lost': (b) => {
+    // The rule for the VPC side is gone: the apps' requests to the remote are routed by main, whose default route
+    // points into the VPC; they leave I again and none leaves E. What comes in by E is still routed by table 100.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(file(b, 'ip-rule.txt')).not.toContain(`iif ${I} `);
+    expect(file(b, 'ip-rule.txt')).toMatch(new RegExp(`from all iif ${E} lookup 100`));
+    expect(count(b, on(I, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
+    expect(count(b, on(E, 'out'), (p) => p.dst === a.remote)).toBe(0);
+    expectClientToEipDelivered(b);
+  },
+
   'vpc-route-missing': (b) => {
     // The floating IP is DNATed to a host in a VPC subnet the gateway has no route for: the client's pings arrive on
     // E and leave E again, DNATed, toward the upstream router; nothing reaches I, nothing comes back.

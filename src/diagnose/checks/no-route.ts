@@ -1,6 +1,8 @@
 import type { Evidence, Finding } from '../../model/analysis.js';
 import { cidrContains, ipv4ToString } from '../../model/address.js';
-import { isRefusingRoute } from '../../model/host.js';
+import { isRefusingRoute, type PolicyRule, type Route } from '../../model/host.js';
+import { hostView, routeMatches, tableName } from '../../simulate/host-view.js';
+import { lookupRoute } from '../../simulate/route-lookup.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, uniqueEvidence } from '../evidence.js';
@@ -106,7 +108,9 @@ function turnFinding(ctx: CheckContext, iface: string, found: readonly { f: Asse
   for (const { u } of found) {
     const src = u.route?.source;
     if (!src) continue;
-    const r = ctx.snapshot?.host.routes.find((x) => x.source.file === src.file && x.source.line === src.line);
+    // `ip -j route` is one line: every route shares it, and the step's note names the one taken.
+    const same = ctx.snapshot?.host.routes.filter((x) => x.source.file === src.file && x.source.line === src.line) ?? [];
+    const r = same.length === 1 ? same[0] : same.find((x) => u.route!.note.includes(` via ${x.text} (table `));
     routeLines.set(`${src.file}:${src.line}`, { file: src.file, line: src.line, text: r?.text ?? u.route!.note });
   }
   for (const r of routeLines.values()) evidence.push({ kind: 'route', ...r });
@@ -120,6 +124,10 @@ function turnFinding(ctx: CheckContext, iface: string, found: readonly { f: Asse
   const viaRoute = [...routeLines.values()][0];
   const neighbours = (ctx.snapshot?.host.neighbours ?? []).filter((n) => n.family === 4 && n.dev === other && n.lladdr).map((n) => n.address);
   const confirmed = routeLines.size > 0;
+  // Policy routing: a table the ip rules do not look up for this side holds the route that would work.
+  const elsewhere = requests.length ? tableElsewhere(ctx, iface, other, requests[0]!.u.dst, requests[0]!.f.original.src) : null;
+  if (elsewhere) evidence.push({ kind: 'route', file: elsewhere.route.source.file, line: elsewhere.route.source.line, text: `${elsewhere.route.text} — table ${elsewhere.table}, which no ip rule looks up for what comes in by ${iface}` });
+  for (const r of elsewhere?.rules ?? []) evidence.push({ kind: 'route', file: r.source.file, line: r.source.line, text: `ip rule ${r.text}` });
   const what: string[] = [];
   if (requests.length) what.push(`${plural(requests.length, 'flow')} to ${dstsOf(requests).join(', ')}`);
   if (replied.length) what.push(`the replies of ${plural(replied.length, 'flow')}, to ${dstsOf(replied).join(', ')},`);
@@ -135,11 +143,18 @@ function turnFinding(ctx: CheckContext, iface: string, found: readonly { f: Asse
     `The route to ${targets.join(', ')} leads back out ${iface}, not out ${other}`,
     `${sentence[0]!.toUpperCase()}${sentence.slice(1)} arrived on ${iface} and ${verb} back out ${iface}${viaRoute ? ` (${viaRoute.text.trim()})` : ''}: ` +
       `${targets.length === 1 ? `${targets[0]} is` : `${targets.join(', ')} are`} not on ${iface}'s link, so ${lost}${inside && requests.length ? `, and what a SNAT rule written for ${other} would translate leaves untranslated` : ''}. ` +
-      (inside
-        ? `The gateway has no route that sends it out ${other}: most likely its default route points into the VPC (replaced, or a route for the outside missing).`
-        : `The gateway has no route that sends it out ${other}: most likely a route for a subnet behind ${other} is missing, so the default route takes it out ${iface} again.`),
+      (elsewhere
+        ? `Table ${elsewhere.table} holds the route that sends it out ${other} (${elsewhere.route.text.trim()}), but no ip rule looks that table up for what comes in by ${iface}` +
+          `${elsewhere.rules.length ? ` (${elsewhere.rules.map((r) => `rule ${r.priority} does for ${r.iif ? `what comes in by ${r.iif}` : r.text}`).join('; ')})` : ''}: the rule for ${iface} is missing — ip rules are not persistent, and a restart that re-added the routes did not re-add it.`
+        : inside
+          ? `The gateway has no route that sends it out ${other}: most likely its default route points into the VPC (replaced, or a route for the outside missing).`
+          : `The gateway has no route that sends it out ${other}: most likely a route for a subnet behind ${other} is missing, so the default route takes it out ${iface} again.`),
     uniqueEvidence(evidence, 14),
-    [
+    elsewhere ? [
+      `ip rule add iif ${iface} table ${elsewhere.table}  # what comes in by ${iface} is routed by table ${elsewhere.table}, as what comes in by ${elsewhere.rules[0]?.iif ?? other} is`,
+      `ip route get ${targets[0]} from ${ipv4ToString(requests[0]!.f.original.src)} iif ${iface}  # afterwards: dev ${other}`,
+      '# persist it where the gateway is configured (Kube-OVN: the gateway\'s init adds its ip rules; restarting the vpc-nat-gw pod runs it again)',
+    ] : [
       inside
         ? `ip route replace default via <next hop on ${other}> dev ${other}${neighbours.length ? `  # ${other}'s neighbours: ${neighbours.slice(0, 4).join(', ')}` : ''}`
         : `ip route add <subnet of ${targets[0]}> via <router on ${other}> dev ${other}${neighbours.length ? `  # ${other}'s neighbours: ${neighbours.slice(0, 4).join(', ')}` : ''}`,
@@ -148,6 +163,28 @@ function turnFinding(ctx: CheckContext, iface: string, found: readonly { f: Asse
     ],
     flows,
   );
+}
+
+/**
+ * Under policy routing (`ip rule`), a routing table the rules do not look up for what comes in by `iface` that would send
+ * `dst` out `other` (a unicast route by that device): the table a missing rule should select. With it, the rules that
+ * do look that table up (for another interface, say). Null without an `ip rule` list, or when no such table exists.
+ */
+function tableElsewhere(ctx: CheckContext, iface: string, other: string, dst: number, src: number): { table: string; route: Route; rules: PolicyRule[] } | null {
+  const snapshot = ctx.snapshot;
+  if (!snapshot) return null;
+  const view = hostView(snapshot);
+  if (view.policy === null) return null;
+  const used = lookupRoute(view, dst, { src, iif: iface, mark: 0 });
+  const usedTable = used.kind === 'route' ? used.table : null;
+  for (const [t, list] of view.tables) {
+    if (t === 'local' || t === usedTable) continue;
+    const route = list.find((x) => routeMatches(x, dst));
+    if (!route || route.type !== 'unicast' || route.dev !== other) continue;
+    const rules = view.policy.filter((r) => r.action === 'lookup' && tableName(r.table ?? 'main') === t);
+    return { table: t, route, rules };
+  }
+  return null;
 }
 
 /** The destination has no route: ICMP net-unreachable back, or the snapshot's routing table ends there. */

@@ -34,7 +34,13 @@ export const staleConntrack: Check = {
   rank: 3,
   run(ctx: CheckContext) {
     // A connection translated anew in mid-stream is conntrack-state-lost's: its entry was lost, not kept too long.
-    const flows = ctx.flows.filter((f) => f.disposition === 'translation-mismatch' && f.observed && f.trace?.disposition.kind === 'forwarded' && !lostConnection(ctx, f));
+    // A flow that left by another interface than the snapshot's walk sends it out was routed otherwise than the
+    // snapshot says (an `ip rule` the bundle lacks): its POSTROUTING rules differ too, so its translation proves nothing.
+    const flows = ctx.flows.filter(
+      (f) =>
+        f.disposition === 'translation-mismatch' && f.observed && f.trace?.disposition.kind === 'forwarded' && !lostConnection(ctx, f) &&
+        !(f.egress && ctx.ifaceName(f.egress.iface) !== f.trace.disposition.egress),
+    );
     if (!flows.length) return [];
     const entries = ctx.snapshot?.host.conntrack ?? [];
     const evidence: Evidence[] = [];
