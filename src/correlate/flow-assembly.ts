@@ -373,7 +373,10 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   if (t && t.disposition.kind === 'forwarded' && (input.natRulesKnown || sameAddresses(observed, f.original))) {
     const exp = t.disposition.out;
     const untranslated = sameAddresses(observed, f.original);
-    if (!sameAddresses(observed, exp) || (!t.disposition.portsMayChange && (observed.sport !== exp.sport || observed.dport !== exp.dport))) {
+    // A NAT rule the walk could not decide on (a mark the snapshot does not show, a match it does not model) may have
+    // given the translation seen: not a mismatch.
+    const mayTranslate = !untranslated && t.mayMatch.some((m) => /^(SNAT|DNAT|MASQUERADE|REDIRECT)\b/.test(m.target));
+    if (!mayTranslate && (!sameAddresses(observed, exp) || (!t.disposition.portsMayChange && (observed.sport !== exp.sport || observed.dport !== exp.dport)))) {
       if (untranslated) return 'forwarded-untranslated';
       return 'translation-mismatch';
     }

@@ -23,6 +23,11 @@ export interface HostView {
   readonly chains: Readonly<Partial<Record<TableName, ReadonlyMap<string, Chain>>>>;
   /** Routing tables other than local, main and default (not consulted without `ip rule`), sorted. */
   readonly otherRouteTables: readonly string[];
+  /**
+   * Whether the rules that set packet marks are known: the snapshot lists the mangle table, or a whole iptables-save
+   * (several tables) shows there is none. A listing of the nat table alone leaves every `-m mark` open.
+   */
+  readonly marksKnown: boolean;
   /** The IPv4 `ip rule` list in priority order; null when the snapshot has none (the kernel's default rules apply). */
   readonly policy: readonly PolicyRule[] | null;
   /**
@@ -110,7 +115,9 @@ function buildView(snapshot: Snapshot): HostView {
   const otherRouteTables = [...tables.keys()].filter((t) => t !== 'main' && t !== 'local' && t !== 'default').sort();
   const v4rules = (host.policyRules ?? []).filter((r) => r.family === 4);
   const policy = v4rules.length > 0 ? v4rules : null;
-  return { snapshot, interfaces, localAddrs, broadcastAddrs, tables, derivedRoutes, neighbours, chains, otherRouteTables, policy, memo: new Map() };
+  // A ruleset not read from files (built whole) states every rule there is.
+  const marksKnown = !rules || rules.sources.length === 0 || rules.tables.mangle !== undefined || rules.sources.some((x) => (x.format === 'iptables-save' || x.format === 'iptables-S') && x.tables.length > 1);
+  return { snapshot, interfaces, localAddrs, broadcastAddrs, tables, derivedRoutes, neighbours, chains, otherRouteTables, policy, marksKnown, memo: new Map() };
 }
 
 function routeOrder(a: Route, b: Route): number {

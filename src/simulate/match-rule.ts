@@ -129,6 +129,8 @@ function matchOne(m: Match, s: PacketState, view: HostView): MatchResult {
       if (s.ct === 'untracked' || s.ct === 'invalid') return NO;
       return maybe(null, `--${m.kind} is not modelled`);
     case 'mark':
+      // A listing of some tables only (iptables -t nat -L) does not show the rules that set marks.
+      if (!view.marksKnown) return maybe(null, 'the packet mark is set by rules the snapshot does not show (it lists no mangle table: iptables-save shows every table)');
       return bool((((s.mark & m.mask) >>> 0) === (m.value >>> 0)) !== m.negate);
     case 'connmark':
       if (s.ctmark === null) return maybe(null, 'connection mark of a connection the snapshot does not show');

@@ -13,6 +13,7 @@ import { hairpinUnmasqueraded, natRules, plural, replyTrace, ruleOf, uTurned } f
 import { isLoopbackSnat } from '../../gateway/nat-addresses.js';
 import { markAfter } from '../../simulate/mark-target.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
+import { hostView } from '../../simulate/host-view.js';
 import type { RuleRef } from '../../model/trace.js';
 
 /**
@@ -242,8 +243,8 @@ function loopbackMisses(ctx: CheckContext, flows: readonly AssembledFlow[]): Loo
   if (!snap?.rules) return { rules: [], mark: null };
   const loopback = (snap.rules.tables.nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => (r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') && isLoopbackSnat(r, snap));
   const known = new Set(snap.host.interfaces.map((i) => i.name));
-  // Marks are set in the mangle table: a snapshot without it (iptables-save -t nat) cannot tell what a packet carried.
-  const haveMangle = snap.rules.tables.mangle !== undefined;
+  // Marks are set by rules (the mangle table's, as a rule): a listing of the nat table alone cannot tell what a packet carried.
+  const haveMangle = hostView(snap).marksKnown;
   const found = new Map<Rule, { why: string; fixed: string | null; markOnly: { value: number; mask: number } | null }>();
   for (const f of flows) {
     const egress = ctx.ifaceName(f.egress!.iface);
@@ -257,7 +258,7 @@ function loopbackMisses(ctx: CheckContext, flows: readonly AssembledFlow[]): Loo
       let markMiss: { value: number; mask: number } | null = null;
       for (const m of r.matches) {
         if (m.kind === 'mark' && !haveMangle) {
-          misses.push(`its -m mark ${m.negate ? '! ' : ''}--mark ${hex(m.value)}/${hex(m.mask)} reads a mark the mangle table sets, and the snapshot holds no mangle table (iptables-save -t mangle shows it)`);
+          misses.push(`its -m mark ${m.negate ? '! ' : ''}--mark ${hex(m.value)}/${hex(m.mask)} reads a mark set by rules the snapshot does not show (it lists no mangle table: iptables-save shows every table)`);
           continue;
         }
         if (m.kind !== 'mark' || mark === null || (((mark & m.mask) >>> 0) === m.value >>> 0) !== m.negate) continue;
@@ -273,11 +274,11 @@ function loopbackMisses(ctx: CheckContext, flows: readonly AssembledFlow[]): Loo
   return { rules, mark };
 }
 
-/** The mangle rules that set a mark (`-j MARK`) the mask reads as `value`. */
+/** The rules that set a mark (`-j MARK`, the mangle table's as a rule, any table's) the mask reads as `value`. */
 function markSetters(ctx: CheckContext, value: number, mask: number): Rule[] {
   const out: Rule[] = [];
-  for (const c of ctx.snapshot?.rules?.tables.mangle?.chains ?? []) {
-    for (const r of c.rules) {
+  for (const t of Object.values(ctx.snapshot?.rules?.tables ?? {})) {
+    for (const r of (t?.chains ?? []).flatMap((c) => c.rules)) {
       if (r.target.kind !== 'MARK') continue;
       const after = markAfter(r.target.args, 0);
       if (after !== null && ((after & mask) >>> 0) === value) out.push(r);
