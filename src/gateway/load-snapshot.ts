@@ -11,7 +11,7 @@ import { readText } from '../ingest/read-text.js';
 import { isTarArchive, TAR_HEAD_BYTES, tarArchiveMessage, unreadCompression, unreadCompressionMessage } from '../ingest/unread-compression.js';
 import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
-import type { ConntrackEntry, ConntrackStats, HostInterface, KernelMessage, Neighbour, PolicyRule, Qdisc, Route, Sysctl } from '../model/host.js';
+import { policyTablesMissing, tableName, type ConntrackEntry, type ConntrackStats, type HostInterface, type KernelMessage, type Neighbour, type PolicyRule, type Qdisc, type Route, type Sysctl } from '../model/host.js';
 import type { Snapshot, SnapshotFile, SnapshotFileKind } from '../model/snapshot.js';
 import { parseConntrack } from './conntrack.js';
 import { parseConntrackStats } from './conntrack-stats.js';
@@ -275,20 +275,18 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
  * main alone); or rules that look up tables the routes do not hold (`ip route` shows main alone).
  */
 function policyWarnings(routes: readonly Route[], rules: readonly PolicyRule[]): InputWarning[] {
-  const std = new Set(['main', 'local', 'default', '254', '255', '253']);
   const out: InputWarning[] = [];
   if (rules.length === 0) {
-    const other = routes.find((r) => r.family === 4 && !std.has(r.table));
+    const ruled = routes.filter((r) => r.family === 4 && !['main', 'local', 'default'].includes(tableName(r.table)));
+    const other = ruled[0];
     if (other) {
-      const tables = [...new Set(routes.filter((r) => r.family === 4 && !std.has(r.table)).map((r) => r.table))];
+      const tables = [...new Set(ruled.map((r) => r.table))];
       out.push({ code: 'policy-rules-missing', file: other.source.file, line: other.source.line, message: `routes in table${tables.length > 1 ? 's' : ''} ${tables.join(', ')}, which only ip rules select, and no \`ip rule\` list: routed by the main table alone (give \`ip rule\` or \`ip -j rule\` with the bundle)` });
     }
     return out;
   }
   if (!routes.some((r) => r.family === 4)) return out;
-  const have = new Set(routes.filter((r) => r.family === 4).map((r) => r.table));
-  for (const r of rules) {
-    if (r.action !== 'lookup' || r.table === null || std.has(r.table) || have.has(r.table)) continue;
+  for (const r of policyTablesMissing(rules, new Set(routes.filter((x) => x.family === 4).map((x) => x.table)))) {
     out.push({ code: 'policy-table-missing', file: r.source.file, line: r.source.line, message: `ip rule ${r.priority} looks up table ${r.table}, which the routes do not hold: taken as empty (give \`ip route show table all\`)` });
   }
   return out;

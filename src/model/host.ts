@@ -83,6 +83,27 @@ export interface PolicyRule {
   readonly source: SourceRef;
 }
 
+/** `254` is main, `255` local, `253` default (rt_tables); the parsers may give either form. */
+export function tableName(t: string): string {
+  if (t === '' || t === '254') return 'main';
+  if (t === '255') return 'local';
+  if (t === '253') return 'default';
+  return t;
+}
+
+/**
+ * The IPv4 rules that look up a table the routes do not hold (`have`: the routes' table names; `ip route` shows main
+ * alone). The kernel's own tables are left out: local and default may well be empty, main always holds routes.
+ */
+export function policyTablesMissing(rules: readonly PolicyRule[], have: ReadonlySet<string>): PolicyRule[] {
+  const names = new Set([...have].map(tableName));
+  return rules.filter((r) => {
+    if (r.family !== 4 || r.action !== 'lookup' || r.table === null) return false;
+    const t = tableName(r.table);
+    return t !== 'main' && t !== 'local' && t !== 'default' && !names.has(t);
+  });
+}
+
 export interface Neighbour {
   readonly family: 4 | 6;
   readonly address: string;

@@ -1,5 +1,5 @@
 import { cidrContains, ipv4ToString, prefixMask } from '../model/address.js';
-import type { HostInterface, InterfaceAddress, Neighbour, PolicyRule, Route, Sysctl } from '../model/host.js';
+import { policyTablesMissing, tableName, type HostInterface, type InterfaceAddress, type Neighbour, type PolicyRule, type Route, type Sysctl } from '../model/host.js';
 import type { Chain, Table, TableName } from '../model/ruleset.js';
 import type { Snapshot } from '../model/snapshot.js';
 
@@ -30,6 +30,8 @@ export interface HostView {
   readonly marksKnown: boolean;
   /** The IPv4 `ip rule` list in priority order; null when the snapshot has none (the kernel's default rules apply). */
   readonly policy: readonly PolicyRule[] | null;
+  /** What that list leaves the simulator to assume, said on every walk: tables it looks up that the routes lack, selectors not modelled. */
+  readonly policyAssumptions: readonly string[];
   /**
    * What the simulator worked out once per snapshot and reuses for every packet (sysctl lookups by key,
    * the forwarding gate per interface…): thousands of flows ask the same questions. Keyed by purpose.
@@ -47,14 +49,6 @@ export function hostView(snapshot: Snapshot): HostView {
     cache.set(snapshot, v);
   }
   return v;
-}
-
-/** `254` is main, `255` local, `253` default (rt_tables); the parser may give either form. */
-export function tableName(t: string): string {
-  if (t === '' || t === '254') return 'main';
-  if (t === '255') return 'local';
-  if (t === '253') return 'default';
-  return t;
 }
 
 function buildView(snapshot: Snapshot): HostView {
@@ -115,9 +109,20 @@ function buildView(snapshot: Snapshot): HostView {
   const otherRouteTables = [...tables.keys()].filter((t) => t !== 'main' && t !== 'local' && t !== 'default').sort();
   const v4rules = (host.policyRules ?? []).filter((r) => r.family === 4);
   const policy = v4rules.length > 0 ? v4rules : null;
+  const policyAssumptions: string[] = [];
+  if (policy) {
+    const missing = [...new Set(policyTablesMissing(policy, new Set(tables.keys())).map((r) => tableName(r.table!)))];
+    if (missing.length > 0) {
+      policyAssumptions.push(`the ip rules look up table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the snapshot's routes do not hold: taken as empty (\`ip route show table all\` lists every table)`);
+    }
+    const odd = policy.filter((r) => r.unmodelled.length > 0);
+    if (odd.length > 0) {
+      policyAssumptions.push(`ip rule ${odd.map((r) => `${r.priority} (${r.unmodelled.join(', ')})`).join(', ')}: selectors natlens does not model; taken as matching nothing`);
+    }
+  }
   // A ruleset not read from files (built whole) states every rule there is.
   const marksKnown = !rules || rules.sources.length === 0 || rules.tables.mangle !== undefined || rules.sources.some((x) => (x.format === 'iptables-save' || x.format === 'iptables-S') && x.tables.length > 1);
-  return { snapshot, interfaces, localAddrs, broadcastAddrs, tables, derivedRoutes, neighbours, chains, otherRouteTables, policy, marksKnown, memo: new Map() };
+  return { snapshot, interfaces, localAddrs, broadcastAddrs, tables, derivedRoutes, neighbours, chains, otherRouteTables, policy, policyAssumptions, marksKnown, memo: new Map() };
 }
 
 function routeOrder(a: Route, b: Route): number {

@@ -1,6 +1,6 @@
-import type { PolicyRule, Route } from '../model/host.js';
+import { tableName, type PolicyRule, type Route } from '../model/host.js';
 import { cidrContains } from '../model/address.js';
-import { type HostView, routeMatches, tableName } from './host-view.js';
+import { type HostView, routeMatches } from './host-view.js';
 
 /** What the FIB says about a destination (fib_lookup in net/ipv4/fib_rules.c with the default rules). */
 export type RouteResult =
@@ -136,18 +136,6 @@ function policyLookup(view: HostView, rules: readonly PolicyRule[], dst: number,
     return found.kind === 'route' ? { ...found, rule: r } : found;
   }
   return { kind: 'none', derived: false };
-}
-
-/** The tables the `ip rule` list looks up that the snapshot's routes do not hold (local and default may well be empty). */
-export function tablesMissing(view: HostView): string[] {
-  if (view.policy === null) return [];
-  const out = new Set<string>();
-  for (const r of view.policy) {
-    if (r.action !== 'lookup' || r.family !== 4) continue;
-    const t = tableName(r.table ?? 'main');
-    if (t !== 'local' && t !== 'default' && !view.tables.has(t)) out.add(t);
-  }
-  return [...out];
 }
 
 /** Whether a policy rule is the kernel's own (0 local, 32766 main, 32767 default): not worth naming on a route. */

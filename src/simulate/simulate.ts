@@ -9,7 +9,7 @@ import { applyConntrackDst, applyConntrackSrc, findConntrack } from './conntrack
 import { checkForwarding } from './forwarding-gate.js';
 import { hostView, memoOf, type HostView } from './host-view.js';
 import { checkRpFilter } from './rp-filter.js';
-import { haveRoutes, isDefaultPolicyRule, lookupRoute, tablesMissing } from './route-lookup.js';
+import { haveRoutes, isDefaultPolicyRule, lookupRoute } from './route-lookup.js';
 import { isIcmpError, rejectIcmp } from './reject-icmp.js';
 import { initialState, tupleOf } from './packet-state.js';
 import { ruleRef } from './rule-ref.js';
@@ -184,7 +184,8 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
   if (view.policy === null && otherTables.length > 0) {
     assume(w, `routes in table${otherTables.length > 1 ? 's' : ''} ${otherTables.join(', ')} were not used: the snapshot has no \`ip rule\` list, so only the default rules (local, main, default) were applied`);
   }
-  policyAssumptions(w);
+  // What the ip rule list leaves open, worked out once per snapshot (host-view.ts).
+  for (const a of view.policyAssumptions) assume(w, a);
   if (r.kind === 'local') {
     w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: 'local', note: `${ipv4ToString(s.dst)} is local (${r.why})`, unsure: false, source: r.route?.source ?? null });
     const rp = stop(checkRpFilter(w));
@@ -277,23 +278,6 @@ function checkLink(w: Walk, egress: string, route: Route | null): TraceDispositi
   const source = itf?.source ?? route!.source;
   w.steps.push({ stage: 'neighbour', table: null, chain: null, rule: null, verdict: 'DROP', note: `${egress} ${what} (${why}): what the kernel sends there is dropped, the next hop never resolved`, unsure: false, source });
   return dropped(w, 'neighbour', 'link-down', `${egress} ${what}`, { source, egress, icmpBack: { type: 3, code: 1, mtu: 0 } });
-}
-
-/**
- * What the `ip rule` list leaves to assumption, said once per walk: tables it looks up that the snapshot's routes do
- * not hold (`ip route` shows main alone), and rules with selectors natlens does not model (taken as matching nothing).
- */
-function policyAssumptions(w: Walk): void {
-  const view = w.view;
-  if (view.policy === null) return;
-  const missing = tablesMissing(view);
-  if (missing.length > 0) {
-    assume(w, `the ip rules look up table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the snapshot's routes do not hold: taken as empty (\`ip route show table all\` lists every table)`);
-  }
-  const odd = view.policy.filter((r) => r.unmodelled.length > 0);
-  if (odd.length > 0) {
-    assume(w, `ip rule ${odd.map((r) => `${r.priority} (${r.unmodelled.join(', ')})`).join(', ')}: selectors natlens does not model; taken as matching nothing`);
-  }
 }
 
 function devOfVia(view: HostView, via: number | null): string | null {

@@ -1,7 +1,7 @@
 import type { Evidence, Finding } from '../../model/analysis.js';
 import { cidrContains, ipv4ToString } from '../../model/address.js';
-import { isRefusingRoute, type PolicyRule, type Route } from '../../model/host.js';
-import { hostView, routeMatches, tableName } from '../../simulate/host-view.js';
+import { isRefusingRoute, tableName, type PolicyRule, type Route } from '../../model/host.js';
+import { hostView, routeMatches } from '../../simulate/host-view.js';
 import { lookupRoute } from '../../simulate/route-lookup.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
