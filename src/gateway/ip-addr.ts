@@ -45,6 +45,7 @@ interface Draft {
   flags: string[];
   operState: string;
   mac: string | null;
+  link: string | null;
   addresses: InterfaceAddress[];
   line: number;
 }
@@ -63,7 +64,7 @@ export function parseIpAddr(text: string, file: string): { interfaces: HostInter
   const draftFor = (ifindex: number, name: string, lineNo: number): Draft => {
     const found = out.find((x) => x.name === name && (x.ifindex === ifindex || ifindex < 0));
     if (found) return found;
-    const d: Draft = { ifindex, name, mtu: 0, flags: [], operState: 'UNKNOWN', mac: null, addresses: [], line: lineNo };
+    const d: Draft = { ifindex, name, mtu: 0, flags: [], operState: 'UNKNOWN', mac: null, link: null, addresses: [], line: lineNo };
     out.push(d);
     return d;
   };
@@ -95,6 +96,7 @@ export function parseIpAddr(text: string, file: string): { interfaces: HostInter
         flags: h[3]! === '' ? [] : h[3]!.split(','),
         operState: state ? state[1]! : 'UNKNOWN',
         mac: null,
+        link: null,
         addresses: [],
         line: lineNo,
       };
@@ -128,6 +130,7 @@ export function parseIpAddr(text: string, file: string): { interfaces: HostInter
   function detail(d: Draft, t: string, lineNo: number): void {
     const words = t.split(/\s+/);
     if (words[0]!.startsWith('link/')) {
+      d.link = words[0]!.slice(5);
       if (words[1] !== undefined && /^[0-9a-f]{2}(:[0-9a-f]{2})+$/i.test(words[1])) d.mac = words[1].toLowerCase();
       return;
     }
@@ -168,6 +171,7 @@ export function parseIpAddr(text: string, file: string): { interfaces: HostInter
       flags: d.flags,
       operState: d.operState,
       mac: d.mac,
+      link: d.link,
       addresses: d.addresses,
       source: { file, line: d.line },
     })),
@@ -200,7 +204,7 @@ function parseIpAddrJson(text: string, file: string): { interfaces: HostInterfac
         address: local,
         v4,
         // With a peer (`address` set), the prefix is the peer's; the local address itself is a host address.
-        prefix: num(a.prefixlen) ?? (fam === 'inet' ? 32 : 128),
+        prefix: str(a.address) !== null ? (fam === 'inet' ? 32 : 128) : (num(a.prefixlen) ?? (fam === 'inet' ? 32 : 128)),
         secondary: a.secondary === true || a.temporary === true,
         scope: str(a.scope) ?? 'global',
         source: { file, line },
@@ -214,6 +218,7 @@ function parseIpAddrJson(text: string, file: string): { interfaces: HostInterfac
       flags: strs(o.flags),
       operState: str(o.operstate) ?? 'UNKNOWN',
       mac: mac !== null && /^[0-9a-f]{2}(:[0-9a-f]{2})+$/i.test(mac) ? mac.toLowerCase() : null,
+      link: str(o.link_type),
       addresses,
       source: { file, line },
     });

@@ -292,7 +292,7 @@ function policyWarnings(routes: readonly Route[], rules: readonly PolicyRule[]):
   return out;
 }
 
-/** One link from two listings: the first's values, with what it lacks (ifindex, MTU, MAC, flags, addresses) from the second. */
+/** One link from two listings: the first's values, with what it lacks (ifindex, MTU, MAC, link type, flags, addresses) from the second. */
 function mergeInterface(a: HostInterface, b: HostInterface): HostInterface {
   return {
     ifindex: a.ifindex >= 0 ? a.ifindex : b.ifindex,
@@ -301,6 +301,7 @@ function mergeInterface(a: HostInterface, b: HostInterface): HostInterface {
     flags: a.flags.length ? a.flags : b.flags,
     operState: a.operState !== 'UNKNOWN' ? a.operState : b.operState,
     mac: a.mac ?? b.mac,
+    link: a.link ?? b.link ?? null,
     addresses: [...a.addresses, ...b.addresses.filter((x) => !a.addresses.some((y) => y.family === x.family && y.address === x.address && y.prefix === x.prefix))],
     source: a.source,
   };

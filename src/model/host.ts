@@ -28,8 +28,28 @@ export interface HostInterface {
   readonly flags: readonly string[];
   readonly operState: string;
   readonly mac: string | null;
+  /**
+   * The link type as `ip addr` names it (`link/ether` → ether; none for tun and WireGuard, ppp, ipip, gre,
+   * loopback, …; JSON `link_type`); null when the listing does not say (`ip -br addr`, `ip -o addr`).
+   */
+  readonly link?: string | null;
   readonly addresses: readonly InterfaceAddress[];
   readonly source: SourceRef;
+}
+
+/** Link types that resolve their neighbours by ARP (an Ethernet-like broadcast medium). */
+const ARP_LINKS = new Set(['ether', 'infiniband', 'ieee802', 'ieee802.11', 'fddi', 'hippi', 'arcnet']);
+
+/**
+ * Whether ARP is switched off on an interface that would otherwise use it: NOARP on an Ethernet-like link
+ * (`ip link set dev X arp off`, as Kube-OVN's gateway did to its external interface until an EIP was added).
+ * A link without ARP by its nature — point-to-point (tun, WireGuard, ppp), IP-in-IP and GRE tunnels, which
+ * carry the NOARP flag and no link-layer address — reaches its peer without it: nothing is off there.
+ */
+export function arpSwitchedOff(itf: HostInterface): boolean {
+  if (!itf.flags.includes('NOARP') || itf.flags.includes('LOOPBACK') || itf.flags.includes('POINTOPOINT')) return false;
+  // A listing that does not say the link type (`ip -br addr`) leaves NOARP on a broadcast link taken as set.
+  return itf.link === undefined || itf.link === null || ARP_LINKS.has(itf.link);
 }
 
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'other';

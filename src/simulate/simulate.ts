@@ -1,5 +1,5 @@
 import { ipv4ToString } from '../model/address.js';
-import { isRefusingRoute, type Route } from '../model/host.js';
+import { arpSwitchedOff, isRefusingRoute, type Route } from '../model/host.js';
 import type { TableName } from '../model/ruleset.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { SourceRef } from '../model/source.js';
@@ -397,11 +397,16 @@ function mtuOutcome(w: Walk, egress: string): MtuOutcome {
 function neighbourStep(w: Walk, egress: string, nextHop: number | null): void {
   const view = w.view;
   const itf = view.interfaces.get(egress);
-  const noarp = itf?.flags.includes('NOARP') ?? false;
+  const noarp = itf ? arpSwitchedOff(itf) : false;
   const parts: string[] = [];
   let verdict = 'next hop';
   let source: SourceRef | null = null;
-  if (nextHop === null) {
+  if (itf && !noarp && itf.flags.includes('NOARP')) {
+    // tun, WireGuard, ppp, IP-in-IP: no link-layer address to resolve.
+    parts.push(`${egress} is a link without ARP (${itf.flags.includes('POINTOPOINT') ? 'point-to-point' : `link/${itf.link ?? 'none'}`}): the packet goes to the other end without resolving a next hop`);
+    verdict = 'no ARP';
+    source = itf.source;
+  } else if (nextHop === null) {
     parts.push('next hop unknown');
   } else {
     const nh = ipv4ToString(nextHop);

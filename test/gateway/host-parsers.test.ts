@@ -9,6 +9,7 @@ import { parseIpRoute } from '../../src/gateway/ip-route.js';
 import { parseSysctl } from '../../src/gateway/sysctl.js';
 import { sniffSnapshot } from '../../src/gateway/sniff.js';
 import { parseIpv4 } from '../../src/model/address.js';
+import { arpSwitchedOff, type HostInterface } from '../../src/model/host.js';
 import { LAB, lab } from './helpers.js';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,6 +73,47 @@ describe('parseIpAddr (lab)', () => {
     );
     expect(r.interfaces[0]).toMatchObject({ ifindex: 5, name: 'tun0', mtu: 1400, flags: ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP'], mac: null });
     expect(r.interfaces[0]!.addresses[0]).toMatchObject({ address: '10.8.0.1', v4: ip('10.8.0.1'), prefix: 32, source: { file: 'x', line: 3 } });
+    expect(r.interfaces[0]!.link).toBe('none');
+  });
+
+  it('reads the link type (text link/TYPE, JSON link_type); a peer address is a host address in JSON as in text', () => {
+    const text = parseIpAddr(
+      '2: eth0: <BROADCAST,MULTICAST,NOARP,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP\n    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff\n' +
+        '3: ppp0: <POINTOPOINT,MULTICAST,NOARP,UP,LOWER_UP> mtu 1492 qdisc fq_codel state UNKNOWN\n    link/ppp \n    inet 100.70.1.2 peer 100.70.0.1/32 scope global ppp0\n' +
+        '4: gre1@NONE: <NOARP,UP,LOWER_UP> mtu 1476 qdisc noqueue state UNKNOWN\n    link/gre 192.0.2.1 peer 192.0.2.9\n',
+      'x',
+    );
+    expect(text.interfaces.map((i) => [i.name, i.link, i.mac])).toEqual([
+      ['eth0', 'ether', '02:00:00:00:00:01'],
+      ['ppp0', 'ppp', null],
+      ['gre1', 'gre', null],
+    ]);
+    const json = parseIpAddr(
+      JSON.stringify([
+        { ifindex: 7, ifname: 'wg0', flags: ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP'], mtu: 1420, operstate: 'UNKNOWN', link_type: 'none',
+          addr_info: [{ family: 'inet', local: '10.9.0.1', address: '10.9.0.2', prefixlen: 30, scope: 'global' }] },
+        { ifindex: 8, ifname: 'net1', flags: ['BROADCAST', 'NOARP', 'UP'], mtu: 1500, operstate: 'UP', link_type: 'ether', address: '02:00:00:00:00:02',
+          addr_info: [{ family: 'inet', local: '203.0.113.5', prefixlen: 24, scope: 'global' }] },
+      ]),
+      'j',
+    );
+    expect(json.interfaces.map((i) => [i.name, i.link, i.addresses[0]!.prefix])).toEqual([['wg0', 'none', 32], ['net1', 'ether', 24]]);
+  });
+});
+
+describe('arpSwitchedOff', () => {
+  const itf = (flags: string[], link?: string | null): HostInterface => ({
+    ifindex: 1, name: 'x', mtu: 1500, flags, operState: 'UP', mac: null, link, addresses: [], source: { file: 'f', line: 1 },
+  });
+  it('is NOARP on a link that resolves by ARP (Ethernet, or a listing that does not say), not on a link without ARP by nature', () => {
+    expect(arpSwitchedOff(itf(['BROADCAST', 'MULTICAST', 'NOARP', 'UP'], 'ether'))).toBe(true);
+    expect(arpSwitchedOff(itf(['BROADCAST', 'NOARP', 'UP'], null))).toBe(true);
+    expect(arpSwitchedOff(itf(['BROADCAST', 'NOARP', 'UP']))).toBe(true);
+    expect(arpSwitchedOff(itf(['BROADCAST', 'MULTICAST', 'UP'], 'ether'))).toBe(false);
+    expect(arpSwitchedOff(itf(['POINTOPOINT', 'NOARP', 'UP'], 'none'))).toBe(false);
+    expect(arpSwitchedOff(itf(['POINTOPOINT', 'NOARP', 'UP'], null))).toBe(false);
+    expect(arpSwitchedOff(itf(['NOARP', 'UP'], 'ipip'))).toBe(false);
+    expect(arpSwitchedOff(itf(['LOOPBACK', 'UP'], 'loopback'))).toBe(false);
   });
 });
 

@@ -44,7 +44,7 @@ export interface LabBundle {
   packets: LabPacket[];
   /** Each capture file's first 4 bytes, hex (format magic). */
   magic: Record<string, string>;
-  /** Each classic pcap file's link type from its header (1 Ethernet, 276 LINUX_SLL2); pcapng: from tshark. */
+  /** Each classic pcap file's link type from its header (1 Ethernet, 101 raw IP, 276 LINUX_SLL2); pcapng: from tshark. */
   linkType: Record<string, number>;
 }
 
@@ -59,6 +59,7 @@ interface IpAddrEntry {
   ifindex: number;
   ifname: string;
   address?: string;
+  addr_info?: { family: string; local: string }[];
 }
 
 const num = (s: string | undefined): number | null => (s === undefined || s === '' ? null : Number(s));
@@ -70,6 +71,7 @@ export function loadLabBundle(dir: string): LabBundle {
   const byIndex = new Map(links.map((l) => [l.ifindex, l]));
   const macOf = new Map(links.map((l) => [l.ifname, (l.address ?? '').toLowerCase()]));
   const ownByMac = new Map(links.map((l) => [(l.address ?? '').toLowerCase(), l.ifname]));
+  const ownAddresses = new Map(links.map((l) => [l.ifname, new Set((l.addr_info ?? []).map((a) => a.local))]));
   const neighbours = JSON.parse(readFileSync(join(dir, 'ip-neigh.json'), 'utf8')) as { dev: string; lladdr?: string }[];
   const neighbourByMac = new Map(neighbours.filter((n) => n.lladdr).map((n) => [n.lladdr!.toLowerCase(), n.dev]));
   const captureFiles = readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort();
@@ -100,7 +102,10 @@ export function loadLabBundle(dir: string): LabBundle {
         ifName = (dir === 'out' ? ownByMac.get(mac) : neighbourByMac.get(mac)) ?? fileIf;
       } else {
         if (f('frame.interface_name') !== '') ifName = f('frame.interface_name');
-        dir = f('eth.src').toLowerCase() === macOf.get(ifName) ? 'out' : 'in';
+        // Raw IP (a point-to-point link has no MAC): the gateway sent what carries one of the interface's own
+        // addresses as source — translated requests, replies with the DNAT undone, its own packets.
+        if (f('eth.src') === '' && f('ip.src') !== '') dir = ownAddresses.get(ifName)?.has(f('ip.src')) ? 'out' : 'in';
+        else dir = f('eth.src').toLowerCase() === macOf.get(ifName) ? 'out' : 'in';
       }
       const proto = num(f('ip.proto'));
       packets.push({

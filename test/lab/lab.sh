@@ -25,7 +25,7 @@ ALL_SCENARIOS=(
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
-  hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost
+  hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -101,6 +101,8 @@ scenario_spec() {
     hairpin-mark-lost) echo "snat-missing|vpc|pcap-nano" ;;
     policy-routing) echo "-|lan|pcap" ;;
     policy-rule-lost) echo "no-route|vpc|pcapng" ;;
+    point-to-point) echo "upstream-no-reply|lan|pcap" ;;
+    point-to-point-forward-off) echo "ip-forward-disabled|vpc|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -223,15 +225,31 @@ build_topology() {
   for port in to-gw to-app to-app2; do ip -n "$NS_SW" link set "$port" master br0 up; done
   ip -n "$NS_SW" link set br0 up
 
-  # The external network: the gateway's outside interface faces the upstream router.
-  ip link add name "$OUT_IF" netns "$NS_GW" type veth peer name up0 netns "$NS_RT"
-
   ip -n "$NS_GW" addr add "$GW_IN/$IN_LEN" dev "$IN_IF"
-  ip -n "$NS_GW" addr add "$EIP/$OUT_LEN" dev "$OUT_IF"
-  ip -n "$NS_GW" addr add "$EIP2/$OUT_LEN" dev "$OUT_IF"
   ip -n "$NS_GW" link set "$IN_IF" up
-  ip -n "$NS_GW" link set "$OUT_IF" up
-  ip -n "$NS_GW" route add default via "$NEXTHOP" dev "$OUT_IF"
+  if [[ $OUT_LINK == tun ]]; then
+    # The external network is a point-to-point link, as a VPN (tun, WireGuard) or PPPoE uplink is: no MAC, no
+    # ARP (the NOARP flag comes with the link), captured as raw IP. Two tun devices joined by one socat, made
+    # here and moved into the gateway's and the router's namespaces (they keep working there).
+    local tun_up=$pfx-up
+    socat "TUN,tun-name=$OUT_IF,iff-no-pi" "TUN,tun-name=$tun_up,iff-no-pi" 2>/dev/null &
+    BG_PIDS+=("$!")
+    for _ in $(seq 50); do ip link show "$tun_up" >/dev/null 2>&1 && ip link show "$OUT_IF" >/dev/null 2>&1 && break; sleep 0.1; done
+    ip link set "$OUT_IF" netns "$NS_GW"
+    ip link set "$tun_up" netns "$NS_RT"
+    ip -n "$NS_RT" link set "$tun_up" name up0
+    ip -n "$NS_GW" addr add "$EIP" peer "$NEXTHOP/32" dev "$OUT_IF"
+    ip -n "$NS_GW" addr add "$EIP2/32" dev "$OUT_IF"
+    ip -n "$NS_GW" link set "$OUT_IF" up
+    ip -n "$NS_GW" route add default dev "$OUT_IF"
+  else
+    # The external network: the gateway's outside interface faces the upstream router.
+    ip link add name "$OUT_IF" netns "$NS_GW" type veth peer name up0 netns "$NS_RT"
+    ip -n "$NS_GW" addr add "$EIP/$OUT_LEN" dev "$OUT_IF"
+    ip -n "$NS_GW" addr add "$EIP2/$OUT_LEN" dev "$OUT_IF"
+    ip -n "$NS_GW" link set "$OUT_IF" up
+    ip -n "$NS_GW" route add default via "$NEXTHOP" dev "$OUT_IF"
+  fi
 
   ip -n "$NS_APP" addr add "$APP/$IN_LEN" dev eth0
   ip -n "$NS_APP" link set eth0 up
@@ -242,8 +260,16 @@ build_topology() {
 
   # The router owns the next hop and, as a secondary address, the on-link outside client; the remote server
   # sits beyond it (on its loopback). It has no route to the VPC's private subnet, like the real internet.
-  ip -n "$NS_RT" addr add "$NEXTHOP/$OUT_LEN" dev up0
-  ip -n "$NS_RT" addr add "$CLIENT/$OUT_LEN" dev up0
+  if [[ $OUT_LINK == tun ]]; then
+    # The router's end of the link, and the routes to the gateway's addresses; the outside client is its own.
+    ip -n "$NS_RT" addr add "$NEXTHOP" peer "$EIP/32" dev up0
+    ip -n "$NS_RT" addr add "$CLIENT/32" dev lo
+    ip -n "$NS_RT" link set up0 up
+    ip -n "$NS_RT" route add "$EIP2/32" dev up0
+  else
+    ip -n "$NS_RT" addr add "$NEXTHOP/$OUT_LEN" dev up0
+    ip -n "$NS_RT" addr add "$CLIENT/$OUT_LEN" dev up0
+  fi
   ip -n "$NS_RT" addr add "$REMOTE/32" dev lo
   ip -n "$NS_RT" addr add "$REMOTE2/32" dev lo
   ip -n "$NS_RT" link set up0 up
@@ -420,7 +446,12 @@ capture_stop() {
   local a r
   app ping -c 1 -W 1 "$GHOST_IN" >/dev/null 2>&1 &
   a=$!
-  rt ping -c 1 -W 1 "$GHOST_OUT" >/dev/null 2>&1 &
+  if [[ $OUT_LINK == tun ]]; then
+    # A point-to-point link has no ARP: the router pings every node on the link (IPv6, link-local) instead.
+    rt ping -6 -c 1 -W 1 -I up0 ff02::1 >/dev/null 2>&1 &
+  else
+    rt ping -c 1 -W 1 "$GHOST_OUT" >/dev/null 2>&1 &
+  fi
   r=$!
   wait "$a" "$r" || true
   # The capture ring hands packets to tcpdump/dumpcap in blocks retired by a timeout: give the last block
@@ -486,6 +517,8 @@ run_scenario() { # outdir scenario index
   local dir=$out/$name
   rm -rf "$dir"
   mkdir -p "$dir"
+  OUT_LINK=veth
+  [[ $name == point-to-point* ]] && OUT_LINK=tun
   build_topology "nl$$s$idx"
 
   local fip_target=$APP snat=snat backend=iptables-legacy POLICY_ROUTING=0
@@ -501,7 +534,7 @@ run_scenario() { # outdir scenario index
 
   # Faults that exist before the capture starts.
   case "$name" in
-    ip-forward-disabled | ip-forward-disabled-nft)
+    ip-forward-disabled | ip-forward-disabled-nft | point-to-point-forward-off)
       # The seed incident: a reboot reset the sysctl. Writing ip_forward=0 also resets every conf.*.forwarding.
       # (-nft: the same with the rules in nf_tables, listed by iptables-nft: its own header and listing.)
       gw sysctl -qw net.ipv4.ip_forward=0 ;;
@@ -786,6 +819,10 @@ run_scenario() { # outdir scenario index
     upstream-no-reply)
       # The remote drops the requests itself; nothing on the gateway is wrong.
       rt iptables-legacy -A INPUT -d "$REMOTE/32" -j DROP ;;
+    point-to-point)
+      # Over a point-to-point uplink (no ARP by nature), the remote drops what comes to its UDP service: those
+      # requests get no reply, which is the remote's doing, not ARP's (the link has the NOARP flag and needs none).
+      rt iptables-legacy -A INPUT -d "$REMOTE/32" -p udp -j DROP ;;
     conntrack-flushed)
       # The conntrack table is flushed mid-capture (a gateway restart or failover, `conntrack -F`), and FORWARD drops
       # what conntrack calls INVALID, as hardened gateways do. With nf_conntrack_tcp_loose=0 conntrack does not pick

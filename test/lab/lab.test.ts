@@ -94,7 +94,11 @@ describe.skipIf(!LAB_AVAILABLE)('netns lab captures', () => {
       expect(count(b, on(b.lab.outside))).toBeGreaterThan(0);
     }
     // LINUX_SLL2 for -i any, LINUX_SLL (v1) for -i any -y LINUX_SLL, Ethernet per interface.
-    for (const [f, type] of Object.entries(b.linkType)) expect(type, f).toBe(b.lab.capture === 'any' ? 276 : b.lab.capture === 'any-v1' ? 113 : 1);
+    // Raw IP (101) for the outside of the point-to-point scenarios: a tun link has no link-layer header.
+    const pointToPoint = name.startsWith('point-to-point');
+    for (const [f, type] of Object.entries(b.linkType)) {
+      expect(type, f).toBe(b.lab.capture === 'any' ? 276 : b.lab.capture === 'any-v1' ? 113 : pointToPoint && f.startsWith(`${b.lab.outside}.`) ? 101 : 1);
+    }
     if (b.lab.capture === 'any' || b.lab.capture === 'any-v1') {
       // Both gateway interfaces resolved: from the SLL2 ifindex, or the v1 link-layer address, through the snapshot
       // (but one whose link carried nothing).
@@ -716,6 +720,34 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, on(E, 'out'), (p) => p.dst === a.remote)).toBe(0);
     expect(count(b, on(I, 'out'), (p) => p.src === a.gatewayInside && p.icmpType === 5)).toBeGreaterThan(0);
     expectClientToEipDelivered(b);
+  },
+
+  'point-to-point': (b) => {
+    // The outside is a point-to-point tun link: NOARP by nature, no MAC, raw IP on the wire, no ARP at all.
+    // Everything passes but what the remote drops itself: its UDP service, which never answers.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    const link = (JSON.parse(file(b, 'ip-addr.json')) as { ifname: string; flags: string[]; link_type: string }[]).find((l) => l.ifname === E)!;
+    expect(link.flags).toEqual(expect.arrayContaining(['POINTOPOINT', 'NOARP']));
+    expect(link.link_type).toBe('none');
+    expect(count(b, (p) => p.arpOp !== null)).toBe(count(b, on(I), (p) => p.arpOp !== null));
+    const fromApp = count(b, on(I, 'in'), echoRequest(a.app, a.remote));
+    expect(fromApp).toBe(5);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(fromApp);
+    expect(count(b, on(E, 'in'), echoReply(a.remote, a.eip))).toBe(fromApp);
+    expectClientToEipDelivered(b);
+    const udpOut = count(b, on(E, 'out'), (p) => p.proto === 17 && p.dst === a.remote && p.dport === ports.remoteUdp);
+    expect(udpOut).toBe(2);
+    expect(count(b, on(E, 'in'), (p) => p.proto === 17 && p.src === a.remote)).toBe(0);
+    expect(count(b, (p) => p.icmpType === 3)).toBe(0);
+    expect(file(b, 'ip-route.txt')).toMatch(new RegExp(`^default dev ${E.replace(/\./g, '\\.')} `, 'm'));
+  },
+
+  'point-to-point-forward-off': (b) => {
+    // The seed incident over a point-to-point uplink: nothing forwarded either way, silence.
+    expectSilentStop(b);
+    expect(sysctl(b, 'net.ipv4.ip_forward')).toBe('0');
+    const link = (JSON.parse(file(b, 'ip-addr.json')) as { ifname: string; flags: string[] }[]).find((l) => l.ifname === b.lab.outside)!;
+    expect(link.flags).toContain('POINTOPOINT');
   },
 
   'policy-routing': (b) => {

@@ -145,7 +145,7 @@ export function ruleset(spec: TablesSpec, extra: Partial<Ruleset> = {}): Ruleset
 let hostLine = 0;
 const src = (file: string) => ({ file, line: ++hostLine });
 
-export function iface(name: string, addrs: string[], o: { mtu?: number; flags?: string[]; secondary?: string[] } = {}): HostInterface {
+export function iface(name: string, addrs: string[], o: { mtu?: number; flags?: string[]; secondary?: string[]; link?: string } = {}): HostInterface {
   const mk = (a: string, secondary: boolean) => {
     const [address, prefix] = a.split('/');
     return { family: 4 as const, address: address!, v4: ip(address!), prefix: Number(prefix ?? 32), secondary, scope: 'global', source: src('ip-addr.txt') };
@@ -157,6 +157,7 @@ export function iface(name: string, addrs: string[], o: { mtu?: number; flags?: 
     flags: o.flags ?? ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
     operState: 'UP',
     mac: null,
+    ...(o.link !== undefined ? { link: o.link } : {}),
     addresses: [...addrs.map((a) => mk(a, false)), ...(o.secondary ?? []).map((a) => mk(a, true))],
     source: src('ip-addr.txt'),
   };

@@ -590,6 +590,18 @@ describe('simulate: next hop and local delivery', () => {
     ]);
   });
 
+  it('a link without ARP by nature (point-to-point tun, WireGuard, ppp) resolves no next hop and is no NOARP fault', () => {
+    const s = snapshot({
+      interfaces: [iface('lan0', ['192.168.7.1/24']), iface('wan9', ['100.64.9.2/32'], { flags: ['POINTOPOINT', 'MULTICAST', 'NOARP', 'UP', 'LOWER_UP'], link: 'none' })],
+      routes: [route('192.168.7.0/24', { dev: 'lan0' }), route('default', { dev: 'wan9' })],
+    });
+    const tr = run(s);
+    fwd(tr);
+    expect(tr.steps.at(-1)).toMatchObject({ stage: 'neighbour', verdict: 'no ARP' });
+    expect(tr.steps.at(-1)!.note).toMatch(/wan9 is a link without ARP \(point-to-point\)/);
+    expect(tr.steps.some((x) => x.verdict === 'NOARP')).toBe(false);
+  });
+
   it('local addresses, 127/8, subnet broadcasts and multicast are delivered locally', () => {
     expect(run(snapshot(), pkt({ dst: A('100.64.9.2') })).disposition.kind).toBe('local');
     expect(run(snapshot(), pkt({ dst: A('127.0.0.5') })).disposition.kind).toBe('local');

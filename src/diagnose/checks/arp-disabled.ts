@@ -3,9 +3,9 @@ import { cidrContains, ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { frameEvidence, sysctlEvidence, uniqueEvidence } from '../evidence.js';
-import type { HostInterface, Sysctl } from '../../model/host.js';
+import { arpSwitchedOff, type HostInterface, type Sysctl } from '../../model/host.js';
 import { hostView, sysctl, sysctlInt } from '../../simulate/host-view.js';
-import { arpEvidence, gatewayOwnAddresses, noarpHolds, unassignedNatAddresses } from '../arp-facts.js';
+import { arpEvidence, gatewayOwnAddresses, linkWithoutArp, noarpHolds, unassignedNatAddresses } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { plural } from '../flow-facts.js';
 import type { ArpQuestion } from '../../correlate/arp-tracker.js';
@@ -40,7 +40,7 @@ export const arpDisabled: Check = {
       if (!qs.length) continue;
       const targets = new Set(qs.map((q) => q.target));
       const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
-      const noarp = itf?.flags.includes('NOARP') ?? false;
+      const noarp = itf ? arpSwitchedOff(itf) : false;
       const flows = flowsOf(ctx, targets);
       const evidence: Evidence[] = [];
       for (const q of qs) evidence.push(...arpEvidence(ctx, q, `asks for the gateway's own address ${ipv4ToString(q.target)}; no reply`));
@@ -143,7 +143,7 @@ function heldElsewhereWithoutArpCaptured(ctx: CheckContext): ReturnType<Check['r
   const byIface = new Map<number, Set<number>>();
   for (const f of ctx.flows) {
     const e = f.egress?.iface;
-    if (e === undefined || !f.observed || f.forwarded === 0 || f.replies > 0 || arpSeen.has(e)) continue;
+    if (e === undefined || !f.observed || f.forwarded === 0 || f.replies > 0 || arpSeen.has(e) || linkWithoutArp(ctx, e)) continue;
     const holder = holderOf(ctx, f.observed.src);
     const name = ctx.ifaceName(e);
     if (!holder || holder.name === name || (arpIgnore(ctx, name).value ?? 0) < 1) continue;
@@ -183,7 +183,9 @@ function unassignedEips(ctx: CheckContext): ReturnType<Check['run']> {
   const unseen = new Map<number, Set<number>>();
   for (const f of ctx.flows) {
     const e = f.egress?.iface;
-    if (e === undefined || !f.observed || !unassigned.has(f.observed.src) || f.replies > 0 || f.forwarded === 0 || arpSeen.has(e)) continue;
+    // A link without ARP (point-to-point) reaches the gateway by routing alone: an address it does not hold is
+    // no fault there when the other end routes it back.
+    if (e === undefined || !f.observed || !unassigned.has(f.observed.src) || f.replies > 0 || f.forwarded === 0 || arpSeen.has(e) || linkWithoutArp(ctx, e)) continue;
     unseen.set(e, (unseen.get(e) ?? new Set()).add(f.observed.src));
   }
   const out = [];
@@ -239,7 +241,7 @@ function unassignedEips(ctx: CheckContext): ReturnType<Check['run']> {
 function noarpWithoutArpCaptured(ctx: CheckContext): ReturnType<Check['run']> {
   const out = [];
   for (const itf of ctx.snapshot?.host.interfaces ?? []) {
-    if (!itf.flags.includes('NOARP') || itf.flags.includes('LOOPBACK')) continue;
+    if (!arpSwitchedOff(itf)) continue;
     const flows = ctx.flows.filter((f) => f.egress && f.observed && f.forwarded > 0 && f.replies === 0 && ctx.ifaceName(f.egress.iface) === itf.name && noarpHolds(ctx, f.egress.iface, f.observed.src));
     if (!flows.length) continue;
     const index = ctx.ifaceIndex(itf.name);
