@@ -20,7 +20,8 @@ import { addMacOwner, macOwners } from './mac.js';
  *   interface's own MAC (`ip addr`); an Ethernet frame sent to it carries the receiving interface's as destination;
  * - a packet it received carries the sender's MAC, a neighbour on the receiving interface (`ip neigh`);
  * - failing those, the route: an outgoing packet left by the route to its destination, an incoming one
- *   came in where the route back to its source points (what rp_filter also assumes, RFC 3704).
+ *   came in where the route back to its source points (what rp_filter also assumes, RFC 3704) — with `ip rule`s
+ *   that select by input interface, the route forwarded packets take, when every interface's agree.
  * Returns null when the snapshot cannot tell.
  */
 export type CookedInterface = (d: DecodedPacket) => string | null;
@@ -43,6 +44,27 @@ export function cookedInterfaceResolver(snapshot: Snapshot | null): CookedInterf
     }
     return dev;
   };
+  // With `ip rule`s that select by input interface (Kube-OVN's older gateways: `iif eth0/net1 lookup 100`), the
+  // host's own lookup (iif lo, main table) can point elsewhere than where forwarded traffic goes — main's default
+  // route into the VPC, table 100's out the outside. The route back to a source is then the one every interface's
+  // forwarded packets would take to it, when they agree; so is the way out to a destination.
+  const ifaceNames = host.interfaces.filter((i) => !i.flags.includes('LOOPBACK')).map((i) => i.name);
+  const byIif = view?.policy?.some((r) => r.iif !== null && r.iif !== 'lo') ? new Map<number, string | null>() : null;
+  const forwardedDev = (a: number): string | null => {
+    if (!byIif || !view) return routeDev(a);
+    let dev = byIif.get(a);
+    if (dev === undefined) {
+      const devs = new Set(
+        ifaceNames.map((iif) => {
+          const r = lookupRoute(view, a, { src: 0, iif, mark: 0 });
+          return r.kind === 'route' ? r.route.dev : null;
+        }),
+      );
+      dev = devs.size === 1 ? [...devs][0]! : routeDev(a);
+      byIif.set(a, dev);
+    }
+    return dev;
+  };
   if (!own.size && !neighbours.size && !view) return null;
   // What the routes placed teaches the MACs: a later packet from the same MAC that has no IPv4 address to
   // route by (IPv6 neighbour discovery, LLDP) lands on the same interface. A MAC seen on two is left out.
@@ -62,7 +84,7 @@ export function cookedInterfaceResolver(snapshot: Snapshot | null): CookedInterf
     const byMac = (outgoing ? own : neighbours).get(d.srcMac);
     if (byMac) return byMac;
     const ip = d.net === Net.IPV4 ? (outgoing ? d.dst : d.src) : d.net === Net.ARP ? (outgoing ? d.arpTpa : d.arpSpa) : -1;
-    const dev = ip >= 0 ? routeDev(ip) : null;
+    const dev = ip >= 0 ? forwardedDev(ip) : null;
     const learned = outgoing ? learnedOwn : learnedNeighbours;
     if (dev) {
       addMacOwner(learned, d.srcMac, dev);

@@ -4,7 +4,7 @@
  * state (own MACs, neighbours, routes). Real field captures, merged as the kernel would have written
  * them, must give the same flows as the per-interface captures they came from.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { analyze } from '../../src/index.js';
 import { editedBundle, flowKeys } from '../support/bundle-edit.js';
 import { cookedInterfaceResolver } from '../../src/correlate/cooked-interface.js';
 import { loadSnapshotFromInputs } from '../../src/gateway/load-snapshot.js';
+import { LinkType } from '../../src/model/capture.js';
 import { Net, newDecodedPacket, PacketType } from '../../src/model/packet.js';
 import { fieldSets } from '../support/field.js';
 import { cookedAny } from '../support/cooked-capture.mjs';
@@ -69,6 +70,41 @@ describe.skipIf(!healthy)('Linux cooked v1 (-i any before tcpdump 4.99) on real 
     const a = await analyze([dir]);
     expect(a.warnings.map((w) => w.code)).toContain('cooked-v1-unsplit');
     expect(a.warnings.find((w) => w.code === 'cooked-v1-unsplit')!.file).toBe(join(dir, 'any.pcap'));
+  });
+
+  it('places by the route forwarded packets take when ip rules select by input interface (main routing into the VPC)', () => {
+    // Kube-OVN's older gateway script: main's default route points into the VPC, what comes in by either side is
+    // routed by table 100. The host's own lookup (main) would put the internet behind the inside interface.
+    const dir = join(tmp, 'policy');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'ip-addr.txt'),
+      '2: vpcside: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1400 state UP\n    inet 10.40.0.254/24 scope global vpcside\n' +
+        '3: uplink: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP\n    inet 192.0.2.10/24 scope global uplink\n',
+    );
+    writeFileSync(
+      join(dir, 'ip-route.txt'),
+      'default via 10.40.0.1 dev vpcside\n10.40.0.0/24 dev vpcside proto kernel scope link src 10.40.0.254\n' +
+        '192.0.2.0/24 dev uplink proto kernel scope link src 192.0.2.10\n' +
+        'default via 192.0.2.1 dev uplink table 100\n10.40.0.0/24 dev vpcside table 100\n',
+    );
+    writeFileSync(join(dir, 'ip-rule.txt'), '0:\tfrom all lookup local\n31764:\tfrom all iif uplink lookup 100\n31765:\tfrom all iif vpcside lookup 100\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n');
+    const place = cookedInterfaceResolver(loadSnapshotFromInputs([dir]))!;
+    const d = newDecodedPacket();
+    const packet = (type: number, src: number, dst: number): string | null => {
+      d.linkType = LinkType.LINUX_SLL;
+      d.packetType = type;
+      d.srcMac = 0x02bb00000001 + type;
+      d.net = Net.IPV4;
+      d.src = src;
+      d.dst = dst;
+      return place(d);
+    };
+    // From the internet to the EIP: came in by the uplink; to the internet: left by it.
+    expect(packet(PacketType.HOST, 0xcb007107, 0xc000020a)).toBe('uplink'); // 203.0.113.7 → 192.0.2.10
+    expect(packet(PacketType.OUTGOING, 0xc000020a, 0xcb007108)).toBe('uplink');
+    // The VPC side stays the VPC side.
+    expect(packet(PacketType.HOST, 0x0a280005, 0xcb007107)).toBe('vpcside');
   });
 
   it('learns a neighbour MAC from the packets it routed, for the ones it cannot route (IPv6), and gives up on a MAC seen on both sides', () => {
