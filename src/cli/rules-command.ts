@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadSnapshotFromInputs } from '../gateway/load-snapshot.js';
 import { InputError } from '../model/errors.js';
+import type { NftRuleset } from '../model/nftables.js';
 import type { Ruleset, TableName } from '../model/ruleset.js';
 import { TABLE_NAMES } from '../model/ruleset.js';
 import { renderRulesText } from '../present/rules-text.js';
@@ -16,7 +17,7 @@ export function registerRules(program: Command): void {
   program
     .command('rules')
     .description('show the netfilter ruleset a snapshot holds: per table and chain, with policies, counters and file:line; forms that disagree are reported')
-    .argument('<inputs...>', 'a bundle directory, or snapshot files (iptables-save, iptables -L -n -v, iptables -S)')
+    .argument('<inputs...>', 'a bundle directory, or snapshot files (iptables-save, iptables -L -n -v, iptables -S, nft list ruleset)')
     .option('--format <format>', 'text or json', 'text')
     .option('--table <table>', `only this table (${TABLE_NAMES.join(', ')})`)
     .action(action((inputs: string[], opts: RulesOptions) => runRules(inputs, opts)));
@@ -39,8 +40,8 @@ export function runRules(inputs: readonly string[], opts: RulesOptions): number 
     table = opts.table as TableName;
   }
   const snap = loadSnapshotFromInputs(inputs);
-  if (snap.rules === null && snap.rules6 === null) {
-    throw new InputError('no-input', inputs[0] ?? 'rules', 'no iptables rules found (iptables-save, iptables -L -n -v or iptables -S output)');
+  if (snap.rules === null && snap.rules6 === null && !snap.nft?.baseChains.length) {
+    throw new InputError('no-input', inputs[0] ?? 'rules', 'no rules found (iptables-save, iptables -L -n -v, iptables -S or nft list ruleset output)');
   }
   const rules = onlyTable(snap.rules, table);
   const rules6 = onlyTable(snap.rules6, table);
@@ -49,9 +50,20 @@ export function runRules(inputs: readonly string[], opts: RulesOptions): number 
   }
   const disagreements = snap.disagreements.filter((d) => table === undefined || d.table === table);
   if (format === 'json') {
-    process.stdout.write(`${JSON.stringify({ rules, rules6, disagreements, files: snap.files, warnings: snap.warnings }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ rules, rules6, nft: nftJson(snap.nft ?? null), disagreements, files: snap.files, warnings: snap.warnings }, null, 2)}\n`);
   } else {
-    process.stdout.write(renderRulesText({ rules, rules6, disagreements, files: snap.files, warnings: snap.warnings, ...(table ? { table } : {}) }));
+    process.stdout.write(renderRulesText({ rules, rules6, nft: table ? null : (snap.nft ?? null), disagreements, files: snap.files, warnings: snap.warnings, ...(table ? { table } : {}) }));
   }
   return EXIT.OK;
+}
+
+/** The nftables base chains for JSON: each with its table's chains as a list (a Map does not serialise). */
+function nftJson(nft: NftRuleset | null): unknown {
+  if (!nft) return null;
+  return {
+    file: nft.file,
+    baseChains: nft.baseChains.map((b) => ({ family: b.family, table: b.table, type: b.type, hook: b.hook, priority: b.priority, stage: b.stage, chain: b.chain.name })),
+    chains: [...new Map(nft.baseChains.flatMap((b) => [...b.chains])).values()],
+    skippedTables: nft.skippedTables,
+  };
 }

@@ -257,7 +257,9 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     judge,
     simulate: sim ? (p, egress) => sim(p, snapshot!, egress ? { assumeEgress: egress.name, assumeEgressWhy: egress.why } : {}) : null,
     ifaceName: (i) => ifaces[i] ?? `if${i}`,
-    natRulesKnown: natRulesPresent(snapshot?.rules ?? null),
+    // nftables' NAT rules count as known only beside an iptables listing: alone, they leave open what iptables
+    // (legacy, which nft does not list) translates.
+    natRulesKnown: natRulesPresent(snapshot?.rules ?? null, snapshot?.rules ? snapshot.nft : null),
     captured,
   });
   state.foreignByIface.forEach((n, i) => {

@@ -27,7 +27,7 @@ export class AddressLook {
   }
 
   private constructor(private readonly snapshot: Snapshot) {
-    this.outside = natOwnAddresses(snapshot.rules);
+    this.outside = natOwnAddresses(snapshot.rules, snapshot.nft);
     this.inside = new Set();
     for (const chain of snapshot.rules?.tables.nat?.chains ?? []) {
       for (const r of chain.rules) {

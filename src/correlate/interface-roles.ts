@@ -1,5 +1,6 @@
 import type { Snapshot } from '../model/snapshot.js';
 import { isLoopbackSnat } from '../gateway/nat-addresses.js';
+import { natChainsOf } from '../gateway/nat-rules-present.js';
 import { cidrContains, type Cidr4 } from '../model/address.js';
 
 export interface InterfaceRoles {
@@ -31,12 +32,11 @@ export function decideRoles(ifaces: readonly string[], snapshot: Snapshot | null
     votes.set(name, v);
   };
   if (snapshot) {
-    const nat = snapshot.rules?.tables.nat;
     const dnatAddrs = new Set<number>();
     // Each reason counts once per interface, however many rules give it: a gateway with a rule per EIP would
     // otherwise outvote everything else with one kind of evidence.
     const snatOut = new Set<string>();
-    for (const chain of nat?.chains ?? []) {
+    for (const chain of natChainsOf(snapshot.rules, snapshot.nft)) {
       for (const r of chain.rules) {
         if ((r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') && !isLoopbackSnat(r, snapshot)) {
           for (const m of r.matches) if (m.kind === 'out' && !m.negate) snatOut.add(m.name);
@@ -106,7 +106,7 @@ function insideOf(ifaces: readonly string[], snapshot: Snapshot | null, outside:
   const credit = (address: number): void => {
     for (const [name, nets] of subnets) if (nets.some((n) => cidrContains(n, address))) score.set(name, (score.get(name) ?? 0) + 1);
   };
-  for (const chain of snapshot.rules?.tables.nat?.chains ?? []) {
+  for (const chain of natChainsOf(snapshot.rules, snapshot.nft)) {
     for (const r of chain.rules) {
       if (r.target.kind === 'DNAT') for (const to of r.target.to) credit(to.addrLo >>> 0);
       if (r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') {

@@ -60,7 +60,7 @@ export function noarpHolds(ctx: CheckContext, iface: number, address: number): b
  */
 export function gatewayOwnAddresses(ctx: CheckContext): ReadonlySet<number> {
   const known = ctx.correlation.state.options.localAddresses;
-  return ctx.snapshot?.host.have.addresses ? known : new Set([...known, ...natOwnAddresses(ctx.snapshot?.rules ?? null)]);
+  return ctx.snapshot?.host.have.addresses ? known : new Set([...known, ...natOwnAddresses(ctx.snapshot?.rules ?? null, ctx.snapshot?.nft)]);
 }
 
 /**
@@ -73,7 +73,7 @@ export function unassignedNatAddresses(ctx: CheckContext): ReadonlySet<number> {
   if (!ctx.snapshot?.host.have.addresses) return new Set();
   const held = new Set<number>();
   for (const i of ctx.snapshot.host.interfaces) for (const a of i.addresses) if (a.family === 4) held.add(a.v4 >>> 0);
-  const used = natOwnAddresses(ctx.snapshot.rules);
+  const used = natOwnAddresses(ctx.snapshot.rules, ctx.snapshot.nft);
   for (const f of ctx.flows) if (f.egress && f.observed && f.observed.src !== f.original.src) used.add(f.observed.src >>> 0);
   return new Set([...used].filter((a) => !held.has(a)));
 }

@@ -12,6 +12,7 @@ import { isTarArchive, TAR_HEAD_BYTES, tarArchiveMessage, unreadCompression, unr
 import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
 import { policyTablesMissing, tableName, type ConntrackEntry, type ConntrackStats, type HostInterface, type KernelMessage, type Neighbour, type PolicyRule, type Qdisc, type Route, type Sysctl } from '../model/host.js';
+import type { NftRuleset } from '../model/nftables.js';
 import type { Snapshot, SnapshotFile, SnapshotFileKind } from '../model/snapshot.js';
 import { parseConntrack } from './conntrack.js';
 import { parseConntrackStats } from './conntrack-stats.js';
@@ -24,6 +25,7 @@ import { parseIpRule } from './ip-rule.js';
 import { parseIptablesList } from './iptables-list.js';
 import { parseIptablesSave } from './iptables-save.js';
 import { parseIptablesRulesSpec } from './iptables-spec.js';
+import { parseNftRuleset } from './nft-ruleset.js';
 import { reconcileRulesets, type RulesetInput } from './reconcile.js';
 import { listBundle } from './list-bundle.js';
 import { splitSections } from './sections.js';
@@ -54,6 +56,8 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   const kernelMessages: KernelMessage[] = [];
   const qdiscs: Qdisc[] = [];
   const policyRules: PolicyRule[] = [];
+  /** `nft list ruleset` texts: read once every file is in (iptables-nft's own tables are left to the iptables rules). */
+  const nftTexts: { text: string; path: string }[] = [];
   const have = { sysctls: false, addresses: false, routes: false, neighbours: false, conntrack: false };
 
   /** Parse `text` (of `path`) as `kind` into what the snapshot gathers. */
@@ -140,6 +144,9 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
         for (const x of r.rules) if (x.family === 4 && !policyRules.some((y) => y.priority === x.priority && y.text.replace(/\s+/g, ' ') === x.text.replace(/\s+/g, ' '))) policyRules.push(x);
         break;
       }
+      case 'nftables':
+        nftTexts.push({ text, path });
+        break;
       case 'tc-qdisc': {
         const r = parseTcQdisc(text, path);
         warnings.push(...r.warnings);
@@ -243,12 +250,6 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
       }
     }
     const sniff = sniffDetail(text);
-    if (sniff.unsimulated) {
-      // Given on purpose or not, it is the gateway's state all the same: set aside with a warning, never refused.
-      files.push({ path, kind: 'ignored', reason: sniff.reason });
-      warnings.push({ code: sniff.unsimulated, file: path, line: sniff.line, message: `${sniff.reason}; if the gateway's rules are iptables-nft, give iptables-nft-save -c instead` });
-      continue;
-    }
     if (sniff.kind === 'ignored' || sniff.kind === 'capture' || sniff.kind === 'combined') {
       const binary = text.includes('\0');
       ignore(sniff.reason ?? 'not a snapshot file', binary ? 'binary-file' : sniff.reason === 'empty file' ? 'empty-file' : 'not-a-snapshot', sniff.line);
@@ -260,9 +261,16 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   const v4 = reconcileRulesets(rules4);
   const v6 = reconcileRulesets(rules6);
   warnings.push(...policyWarnings(routes, policyRules));
+  let nft: NftRuleset | null = null;
+  for (const { text, path } of nftTexts) {
+    const r = parseNftRuleset(text, path, { iptablesGiven: v4.rules !== null });
+    warnings.push(...r.warnings);
+    nft = nft ? { file: nft.file, baseChains: [...nft.baseChains, ...r.ruleset.baseChains], skippedTables: [...nft.skippedTables, ...r.ruleset.skippedTables] } : r.ruleset;
+  }
   return {
     rules: v4.rules,
     rules6: v6.rules,
+    nft,
     host: { sysctls, interfaces, routes, neighbours, conntrack, conntrackStats, kernelMessages, qdiscs, policyRules: policyRules.sort((a, b) => a.priority - b.priority), have },
     files,
     disagreements: [...v4.disagreements, ...v6.disagreements],

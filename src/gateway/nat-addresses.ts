@@ -1,4 +1,6 @@
+import type { NftRuleset } from '../model/nftables.js';
 import type { Rule, Ruleset } from '../model/ruleset.js';
+import { natChainsOf } from './nat-rules-present.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { cidrContains } from '../model/address.js';
 
@@ -23,15 +25,15 @@ function* ownAddressesOf(r: Rule): Generator<number> {
  * leaves with) and each DNAT rule's single destination (`-d 203.0.113.9/32`, the EIPs traffic arrives for).
  * With `ip addr` missing from the snapshot, they stand in for the gateway's own addresses on the outside.
  */
-export function natOwnAddresses(rules: Ruleset | null): Set<number> {
+export function natOwnAddresses(rules: Ruleset | null, nft?: NftRuleset | null): Set<number> {
   const out = new Set<number>();
-  for (const chain of rules?.tables.nat?.chains ?? []) for (const r of chain.rules) for (const a of ownAddressesOf(r)) out.add(a);
+  for (const chain of natChainsOf(rules, nft)) for (const r of chain.rules) for (const a of ownAddressesOf(r)) out.add(a);
   return out;
 }
 
 /** The first nat rule that names `address` among the gateway's own (natOwnAddresses): what says so. */
-export function natOwnAddressRule(rules: Ruleset | null, address: number): Rule | null {
-  for (const chain of rules?.tables.nat?.chains ?? []) for (const r of chain.rules) for (const a of ownAddressesOf(r)) if (a === address >>> 0) return r;
+export function natOwnAddressRule(rules: Ruleset | null, address: number, nft?: NftRuleset | null): Rule | null {
+  for (const chain of natChainsOf(rules, nft)) for (const r of chain.rules) for (const a of ownAddressesOf(r)) if (a === address >>> 0) return r;
   return null;
 }
 

@@ -1,8 +1,25 @@
-import type { Ruleset } from '../model/ruleset.js';
+import type { NftRuleset } from '../model/nftables.js';
+import type { Chain, Ruleset } from '../model/ruleset.js';
+
+/**
+ * The chains that decide NAT: the iptables nat table's, and the nftables chains of type nat with the chains they
+ * reach (their rules are told as nat ones).
+ */
+export function natChainsOf(rules: Ruleset | null, nft?: NftRuleset | null): Chain[] {
+  const out = [...(rules?.tables.nat?.chains ?? [])];
+  const seen = new Set<Chain>();
+  for (const b of nft?.baseChains ?? []) {
+    if (b.type !== 'nat') continue;
+    for (const c of b.chains.values()) {
+      if (seen.has(c) || (c !== b.chain && !c.rules.some((r) => r.table === 'nat'))) continue;
+      seen.add(c);
+      out.push(c);
+    }
+  }
+  return out;
+}
 
 /** Does the ruleset hold any rule that translates (DNAT, SNAT, MASQUERADE, REDIRECT)? */
-export function natRulesPresent(rules: Ruleset | null): boolean {
-  const nat = rules?.tables.nat;
-  if (!nat) return false;
-  return nat.chains.some((c) => c.rules.some((r) => r.target.kind === 'DNAT' || r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE' || r.target.kind === 'REDIRECT'));
+export function natRulesPresent(rules: Ruleset | null, nft?: NftRuleset | null): boolean {
+  return natChainsOf(rules, nft).some((c) => c.rules.some((r) => r.target.kind === 'DNAT' || r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE' || r.target.kind === 'REDIRECT'));
 }

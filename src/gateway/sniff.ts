@@ -21,18 +21,10 @@ export interface SniffResult {
   readonly reason?: string;
   /** 1-based line that decided against the file (for the explicit-file error). */
   readonly line?: number;
-  /**
-   * A file natlens cannot use but should not refuse either, even named explicitly: said in a warning with this
-   * code (an nftables ruleset, which it does not simulate).
-   */
-  readonly unsimulated?: 'nftables-not-simulated';
 }
 
 /** `nft list ruleset`: the first `table <family> <name> {` line. */
 const NFT_TABLE_RE = /^table (?:ip|ip6|inet|arp|bridge|netdev) \S+ \{/m;
-
-/** Why an nftables ruleset is set aside (also what the warning and the checks say of it). */
-export const NFTABLES_REASON = 'an nftables ruleset (nft list ruleset): natlens simulates iptables rules only, so these rules are not walked';
 
 /** How many meaningful lines the line-based sniffers look at. */
 const SAMPLE = 400;
@@ -53,7 +45,7 @@ export function sniffDetail(text: string): SniffResult {
   }
   if (/^Chain \S+ \((?:policy \S+|\d+ references?)/m.test(text)) return { kind: 'iptables-list' };
   const nft = NFT_TABLE_RE.exec(text);
-  if (nft) return { kind: 'ignored', reason: NFTABLES_REASON, line: text.slice(0, nft.index).split('\n').length, unsimulated: 'nftables-not-simulated' };
+  if (nft) return { kind: 'nftables' };
 
   const lines: { t: string; raw: string; no: number }[] = [];
   const all = text.split('\n');

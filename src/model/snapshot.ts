@@ -1,5 +1,6 @@
 import type { InputWarning } from './errors.js';
 import type { HostState } from './host.js';
+import type { NftRuleset } from './nftables.js';
 import type { Ruleset, RulesetDisagreement } from './ruleset.js';
 
 /** What a bundle file turned out to be (content-sniffed, never by name). */
@@ -21,6 +22,8 @@ export type SnapshotFileKind =
   | 'kernel-log'
   /** `tc -s qdisc show`. */
   | 'tc-qdisc'
+  /** `nft list ruleset`. */
+  | 'nftables'
   | 'capture'
   | 'ignored'
   /** Several commands' output in one file, each under a heading naming its command (gateway/sections.ts). */
@@ -40,6 +43,8 @@ export interface Snapshot {
   /** IPv4 rules, reconciled from every form the bundle holds; null when the bundle has none. */
   readonly rules: Ruleset | null;
   readonly rules6: Ruleset | null;
+  /** The nftables base chains (`nft list ruleset`), walked beside the iptables rules; absent or null without one. */
+  readonly nft?: NftRuleset | null;
   readonly host: HostState;
   readonly files: readonly SnapshotFile[];
   readonly disagreements: readonly RulesetDisagreement[];

@@ -10,6 +10,7 @@ import { quoteToken } from '../gateway/tokenize.js';
 import type { Chain, Rule, Ruleset, RulesetDisagreement, Table, TableName, Target } from '../model/ruleset.js';
 import { isRateLimit, TABLE_NAMES } from '../model/ruleset.js';
 import type { InputWarning } from '../model/errors.js';
+import type { NftRuleset } from '../model/nftables.js';
 import type { SnapshotFile } from '../model/snapshot.js';
 import type { Counters, SourceRef } from '../model/source.js';
 
@@ -91,6 +92,8 @@ export interface RulesTextInput {
   readonly files: readonly SnapshotFile[];
   readonly warnings: readonly InputWarning[];
   readonly table?: TableName;
+  /** nftables base chains (`nft list ruleset`). */
+  readonly nft?: NftRuleset | null;
 }
 
 export function renderRulesText(input: RulesTextInput): string {
@@ -117,6 +120,24 @@ export function renderRulesText(input: RulesTextInput): string {
     }
     out.push('');
   }
+  const nft = input.nft;
+  if (nft && nft.baseChains.length > 0 && input.table === undefined) {
+    // Each nftables table once, its base chains headed by where they hook in.
+    const tables = new Map<string, { chains: Chain[]; hooks: Map<string, string> }>();
+    for (const b of nft.baseChains) {
+      const key = `${b.family} ${b.table}`;
+      let t = tables.get(key);
+      if (!t) tables.set(key, (t = { chains: [...b.chains.values()], hooks: new Map() }));
+      t.hooks.set(b.chain.name, `type ${b.type} hook ${b.hook.toLowerCase()} priority ${b.priority}`);
+    }
+    out.push(`nftables rules (${[...new Set(nft.baseChains.map((b) => b.chain.source.file))].join(', ')})`);
+    for (const [name, t] of tables) {
+      out.push('');
+      out.push(...renderTable({ name: `nft ${name}` as TableName, chains: t.chains }, loc, (c) => t.hooks.get(c.name) ?? ''));
+    }
+    for (const x of nft.skippedTables) out.push(...wrap(`- not walked: ${x.name} (${loc(x.source)}): ${x.why}`, '  '));
+    out.push('');
+  }
   const dis = input.disagreements.filter((d) => input.table === undefined || d.table === input.table);
   if (dis.length > 0) {
     out.push(`Forms disagree (${dis.length}):`);
@@ -137,7 +158,7 @@ export function renderRulesText(input: RulesTextInput): string {
   return `${out.join('\n').replace(/\n+$/, '')}\n`;
 }
 
-function renderTable(t: Table, loc: (s: SourceRef) => string): string[] {
+function renderTable(t: Table, loc: (s: SourceRef) => string, hookOf: (c: Chain) => string = () => ''): string[] {
   const out: string[] = [];
   const byName = new Map(t.chains.map((c) => [c.name, c]));
   const shown = new Set<string>();
@@ -147,7 +168,7 @@ function renderTable(t: Table, loc: (s: SourceRef) => string): string[] {
   const chain = (c: Chain, indent: string, depth: number): void => {
     shown.add(c.name);
     const head = c.builtin
-      ? `${indent}${c.name}  policy ${c.policy ?? '?'}${c.policyCounters ? `  ${counters(c.policyCounters)}` : ''}`
+      ? `${indent}${c.name}  ${hookOf(c) ? `${hookOf(c)}, ` : ''}policy ${c.policy ?? '?'}${c.policyCounters ? `  ${counters(c.policyCounters)}` : ''}`
       : `${indent}${c.name}`;
     out.push(...withRight(head, loc(c.source)));
     if (c.rules.length === 0) out.push(`${indent}  (no rules)`);

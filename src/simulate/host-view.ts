@@ -1,6 +1,7 @@
 import { cidrContains, ipv4ToString, prefixMask } from '../model/address.js';
 import { policyTablesMissing, tableName, type HostInterface, type InterfaceAddress, type Neighbour, type PolicyRule, type Route, type Sysctl } from '../model/host.js';
 import type { Chain, Table, TableName } from '../model/ruleset.js';
+import type { NftBaseChain, NftHook } from '../model/nftables.js';
 import type { Snapshot } from '../model/snapshot.js';
 
 /**
@@ -32,6 +33,8 @@ export interface HostView {
   readonly policy: readonly PolicyRule[] | null;
   /** What that list leaves the simulator to assume, said on every walk: tables it looks up that the routes lack, selectors not modelled. */
   readonly policyAssumptions: readonly string[];
+  /** The nftables base chains by hook, each hook's in priority order (`nft list ruleset`); empty without one. */
+  readonly nftHooks: ReadonlyMap<NftHook, readonly NftBaseChain[]>;
   /**
    * What the simulator worked out once per snapshot and reuses for every packet (sysctl lookups by key,
    * the forwarding gate per interface…): thousands of flows ask the same questions. Keyed by purpose.
@@ -122,7 +125,15 @@ function buildView(snapshot: Snapshot): HostView {
   }
   // A ruleset not read from files (built whole) states every rule there is.
   const marksKnown = !rules || rules.sources.length === 0 || rules.tables.mangle !== undefined || rules.sources.some((x) => (x.format === 'iptables-save' || x.format === 'iptables-S') && x.tables.length > 1);
-  return { snapshot, interfaces, localAddrs, broadcastAddrs, tables, derivedRoutes, neighbours, chains, otherRouteTables, policy, policyAssumptions, marksKnown, memo: new Map() };
+  const nftHooks = new Map<NftHook, NftBaseChain[]>();
+  for (const b of snapshot.nft?.baseChains ?? []) {
+    if (b.type === 'route') continue;
+    let list = nftHooks.get(b.hook);
+    if (!list) nftHooks.set(b.hook, (list = []));
+    list.push(b);
+  }
+  for (const list of nftHooks.values()) list.sort((a, b) => a.priority - b.priority);
+  return { snapshot, interfaces, localAddrs, broadcastAddrs, tables, derivedRoutes, neighbours, chains, otherRouteTables, policy, policyAssumptions, nftHooks, marksKnown, memo: new Map() };
 }
 
 function routeOrder(a: Route, b: Route): number {

@@ -167,6 +167,7 @@ function matchOne(m: Match, s: PacketState, view: HostView): MatchResult {
     case 'unknown':
       // A rate limit matches while packets come slower than its rate: some packets of a flow, not others.
       if (isRateLimit(m.module)) return maybe(null, `a rate limit (${m.module.replace(/:$/, '')} ${m.args.join(' ')}): it matches only while packets come slower than that`);
+      if (m.module === 'nft') return maybe(null, `${m.args.join(' ')} (nftables) is not modelled`);
       return maybe(null, `-m ${m.module}${m.args.length ? ' ' + m.args.join(' ') : ''} is not modelled`);
   }
 }

@@ -1,5 +1,6 @@
 import { ipv4ToString } from '../model/address.js';
 import { arpSwitchedOff, isRefusingRoute, type Route } from '../model/host.js';
+import type { NftHook } from '../model/nftables.js';
 import type { TableName } from '../model/ruleset.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { SourceRef } from '../model/source.js';
@@ -13,7 +14,7 @@ import { haveRoutes, isDefaultPolicyRule, lookupRoute } from './route-lookup.js'
 import { isIcmpError, rejectIcmp } from './reject-icmp.js';
 import { initialState, tupleOf } from './packet-state.js';
 import { ruleRef } from './rule-ref.js';
-import { tupleText, walkHook, type HookOutcome } from './walk-chain.js';
+import { tupleText, walkChain, walkHook, type HookOutcome } from './walk-chain.js';
 import { assume, type Walk } from './walk.js';
 
 export interface SimulateOptions {
@@ -86,6 +87,7 @@ function noteRulesetGaps(w: Walk): void {
   }
   const rules = w.view.snapshot.rules;
   if (!rules) {
+    if (w.view.snapshot.nft?.baseChains.length) return;
     assume(w, 'the snapshot holds no iptables rules: assumed every chain empty with policy ACCEPT, so no filtering and no NAT');
     return;
   }
@@ -101,6 +103,8 @@ function noteRulesetGaps(w: Walk): void {
 function needTable(w: Walk, table: TableName): void {
   const rules = w.view.snapshot.rules;
   if (!rules || w.view.chains[table]) return;
+  // Rules kept in nftables' own tables stand in for the iptables table the snapshot lacks.
+  if ([...(w.view.nftHooks?.values() ?? [])].some((l) => l.some((b) => (table === 'nat') === (b.type === 'nat')))) return;
   if (table === 'nat') {
     assume(
       w,
@@ -141,11 +145,51 @@ function fromHook(w: Walk, o: HookOutcome, table: TableName, hookName: string): 
   return dropped(w, table, chainDropReason(hookName), note, { rule: o.rule ? ruleRef(o.rule) : null, source, icmpBack });
 }
 
-/** Run the hooks of one netfilter hook point in priority order (raw −300, mangle −150, nat ±100, filter 0, security 50). */
+/** iptables' tables' priorities (raw −300, mangle −150, filter 0, security 50; nat −100 where it rewrites the destination, 100 the source). */
+function tablePriority(table: TableName, hookName: string): number {
+  if (table === 'nat') return hookName === 'PREROUTING' || hookName === 'OUTPUT' ? -100 : 100;
+  return table === 'raw' ? -300 : table === 'mangle' ? -150 : table === 'filter' ? 0 : 50;
+}
+
+/** Conntrack's place in PREROUTING and OUTPUT: what runs before it (raw) sees no connection yet. */
+const CONNTRACK_PRIORITY = -200;
+
+/**
+ * Run the chains of one netfilter hook point in priority order: the iptables tables given, and the nftables base
+ * chains of that hook whose priority falls in the same stretch (before conntrack with raw, after it with the rest).
+ * Every NAT chain — iptables' nat table and nftables' type nat chains — runs in the nat core's one slot, by its own
+ * priority, and only until one of them has set the connection's mapping (nf_nat_inet_fn); nothing NATs a packet
+ * that is not a connection's first.
+ */
 function hooks(w: Walk, tables: readonly TableName[], hookName: string): TraceDisposition | null {
-  for (const t of tables) {
-    if (t === 'nat' && w.s.ct !== 'new') continue;
-    const d = fromHook(w, hook(w, t, hookName), t, hookName);
+  const nft = w.view.nftHooks?.get(hookName as NftHook) ?? [];
+  if (nft.length === 0) {
+    for (const t of tables) {
+      if (t === 'nat' && w.s.ct !== 'new') continue;
+      const d = fromHook(w, hook(w, t, hookName), t, hookName);
+      if (d) return d;
+    }
+    return null;
+  }
+  const prios = tables.map((t) => tablePriority(t, hookName));
+  const beforeConntrack = (hookName === 'PREROUTING' || hookName === 'OUTPUT') && prios.every((p) => p < CONNTRACK_PRIORITY);
+  const afterConntrack = (hookName === 'PREROUTING' || hookName === 'OUTPUT') && prios.every((p) => p > CONNTRACK_PRIORITY);
+  const natSlot = tablePriority('nat', hookName);
+  type Entry = { prio: number; run: () => HookOutcome; stage: TableName; nat: boolean };
+  const entries: Entry[] = tables.map((t) => ({ prio: tablePriority(t, hookName), run: () => hook(w, t, hookName), stage: t, nat: t === 'nat' }));
+  for (const b of nft) {
+    // A type nat chain runs at the nat slot, wherever its own priority puts it among the nat chains.
+    const at = b.type === 'nat' ? natSlot : b.priority;
+    if (b.type === 'nat' && !tables.includes('nat')) continue;
+    if (b.type !== 'nat' && ((beforeConntrack && at >= CONNTRACK_PRIORITY) || (afterConntrack && at < CONNTRACK_PRIORITY))) continue;
+    entries.push({ prio: at + (b.type === 'nat' ? (b.priority - natSlot) / 1e6 : 0), run: () => walkChain(w, b.stage, b.chains, b.chain), stage: b.stage, nat: b.type === 'nat' });
+  }
+  // Stable: at equal priority iptables' table keeps its place before an nftables chain.
+  entries.sort((a, b) => a.prio - b.prio);
+  const manipDst = hookName === 'PREROUTING' || hookName === 'OUTPUT';
+  for (const e of entries) {
+    if (e.nat && (w.s.ct !== 'new' || (manipDst ? w.s.dnatDone : w.s.snatDone))) continue;
+    const d = fromHook(w, e.run(), e.stage, hookName);
     if (d) return d;
   }
   return null;

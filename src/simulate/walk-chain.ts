@@ -59,6 +59,16 @@ export function walkHook(w: Walk, table: TableName, hook: string): HookOutcome {
   const chains = w.view.chains[table];
   const start = chains?.get(hook);
   if (!chains || !start) return ACCEPT;
+  return walkChain(w, table, chains, start);
+}
+
+/**
+ * Walk from built-in (base) chain `start` with `chains` for its jumps: an iptables table's chain for a hook, or an
+ * nftables base chain (its table's chains; `table` is the iptables table whose place it takes in the trace). The
+ * semantics are the same for both: accept ends this chain's walk (the next table or base chain of the hook runs),
+ * drop ends the packet, the end of the base chain applies its policy.
+ */
+export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string, Chain>, start: Chain): HookOutcome {
   const stage: StepStage = table;
   const s = w.s;
   const stack: { chain: Chain; pos: number }[] = [{ chain: start, pos: 0 }];
@@ -150,6 +160,10 @@ export function walkHook(w: Walk, table: TableName, hook: string): HookOutcome {
           return { kind: 'drop', rule, chain: f.chain, rejectWith: null, note: eff.failed };
         }
         const after = tupleOf(s);
+        if (t.kind === 'DNAT' && t.to.length > 1) {
+          // One of several backends (nftables numgen, several --to-destination): the first is a guess; any may be seen.
+          w.mayMatch.push({ rule: ref, probability: null, target: 'DNAT', drops: false, why: `DNAT picks one of ${t.to.length} destinations per connection` });
+        }
         if (t.kind === 'DNAT' || t.kind === 'REDIRECT') s.dnatDone = true;
         else s.snatDone = true;
         const rw: NatRewrite = { kind: t.kind, rule: ref, before, after, portsMayChange: eff.portsMayChange };

@@ -88,14 +88,18 @@ describe.skipIf(!set('forward-drop'))('stops the snapshot does not explain, on t
 });
 
 describe.skipIf(!set('forward-drop'))('an nftables ruleset beside the iptables one', () => {
-  it('is set aside with a warning, even named explicitly, and the unexplained stop points at it', async () => {
+  it('is walked: the drop in its forward chain, which the iptables rules do not hold, is confirmed and named', async () => {
     const nft = join(REPO, 'test/fixtures/gateway/nft/nft-list-ruleset.txt');
     const dir = editedBundle(set('forward-drop')!.dir, join(tmp, 'nft'), { 'iptables-save.txt': forwardAccepts, 'iptables-filter-L.txt': forwardAccepts, 'lab.json': null });
     const a = await analyze([dir, nft]);
-    expect(a.warnings.filter((w) => w.code === 'nftables-not-simulated').map((w) => [w.file, w.line])).toEqual([[nft, 1]]);
-    expect(a.inputs.find((i) => i.path === nft)?.kind).toBe('ignored');
-    expectStopNamed(a, 'possible');
-    expect(a.findings[0]!.evidence.some((e) => e.kind === 'note' && e.text.startsWith(`${nft}: an nftables ruleset`))).toBe(true);
+    expect(a.warnings.map((w) => w.code)).not.toContain('parse');
+    expect(a.inputs.find((i) => i.path === nft)).toMatchObject({ kind: 'snapshot', format: 'nftables' });
+    const f = a.findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['forward-chain-drop', 'confirmed']);
+    // `iifname "eth0" counter packets 25 bytes 2100 drop` in `table inet filter`, chain forward (line 11).
+    const rule = f.evidence.find((e) => e.kind === 'rule');
+    expect(rule).toMatchObject({ file: nft, line: 11, chain: 'inet filter forward', text: 'iifname "eth0" counter packets 25 bytes 2100 drop', counters: { packets: 25, bytes: 2100 } });
+    expect(f.fix[0]).toBe('nft -a list chain inet filter forward  # the rule\'s handle, then: nft delete rule inet filter forward handle <handle>');
   });
 });
 

@@ -25,7 +25,7 @@ ALL_SCENARIOS=(
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
-  hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off
+  hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off nft-share-dnat nft-share-dnat-unreachable nft-native nft-native-forward-drop
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -103,6 +103,10 @@ scenario_spec() {
     policy-rule-lost) echo "no-route|vpc|pcapng" ;;
     point-to-point) echo "upstream-no-reply|lan|pcap" ;;
     point-to-point-forward-off) echo "ip-forward-disabled|vpc|pcapng" ;;
+    nft-share-dnat) echo "-|lan|pcap" ;;
+    nft-share-dnat-unreachable) echo "dnat-backend-unreachable|vpc|pcapng" ;;
+    nft-native) echo "-|vpc|pcap-nano" ;;
+    nft-native-forward-drop) echo "forward-chain-drop|lan|any" ;;
     *) return 1 ;;
   esac
 }
@@ -497,6 +501,8 @@ snapshot() { # dir backend
   gw conntrack -L >"$dir/conntrack.txt" 2>/dev/null || true
   gw conntrack -S >"$dir/conntrack-stats.txt" 2>/dev/null || true
   gw tc -s qdisc show >"$dir/tc-qdisc.txt"
+  # Rules kept in nftables' own tables (not iptables'), where a scenario has them.
+  if [[ -n $(gw nft list tables 2>/dev/null | grep -v -E '^table ip (nat|filter|mangle|raw)$') ]]; then gw nft list ruleset >"$dir/nft-ruleset.txt"; fi
 }
 
 write_lab_json() { # dir scenario check format snapshot-backend
@@ -672,6 +678,54 @@ run_scenario() { # outdir scenario index
       # nobody answers. The router forgets its neighbours first, as after the address went away.
       gw ip addr del "$EIP2/$OUT_LEN" dev "$OUT_IF"
       rt ip neigh flush dev up0 ;;
+    nft-share-dnat | nft-share-dnat-unreachable)
+      # Kube-OVN's share DNAT in nftables (its newest gateway script, like kube-proxy's nftables mode): the TCP port
+      # forward is no iptables rule but an nft table kube-ovn whose nat prerouting chain (priority -150, before
+      # iptables' nat at -100) dispatches EIP . protocol . port through a verdict map to a chain per identity that
+      # DNATs to its backends (numgen random). The iptables SHARED_DNAT rule for it is gone.
+      # -unreachable: the backend is an address nobody holds (the pod behind it is gone).
+      local backend=$APP2
+      [[ $name == nft-share-dnat-unreachable ]] && backend=$GHOST_IN
+      ipt -t nat -D SHARED_DNAT -d "$EIP2/32" -p tcp -m tcp --dport "$FWD_TCP" -j DNAT --to-destination "$APP2:$APP2_TCP"
+      gw nft -f - <<NFT
+add table ip kube-ovn
+add chain ip kube-ovn prerouting { type nat hook prerouting priority -150 ; }
+add map ip kube-ovn service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; }
+add rule ip kube-ovn prerouting ip daddr . meta l4proto . th dport vmap @service-ips
+add chain ip kube-ovn dnat-5f3c0a9b21de
+add rule ip kube-ovn dnat-5f3c0a9b21de meta l4proto tcp dnat ip addr . port to numgen random mod 1 map { 0 : $backend . $APP2_TCP }
+add element ip kube-ovn service-ips { $EIP2 . tcp . $FWD_TCP : goto dnat-5f3c0a9b21de }
+NFT
+      ;;
+    nft-native | nft-native-forward-drop)
+      # A gateway whose rules are all nftables' own (as firewalld or a hand-written nftables.conf makes them): the
+      # same NAT as the Kube-OVN chains, written as nft rules in a table of its own, and no iptables rule at all
+      # (iptables-save shows empty tables). -forward-drop: its forward chain drops what app2 sends.
+      ipt -t nat -F
+      ipt -t nat -X
+      gw nft -f - <<NFT
+table ip natgw {
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr $EIP counter dnat to $APP
+    ip daddr $EIP2 tcp dport $FWD_TCP counter dnat to $APP2:$APP2_TCP
+    ip daddr $EIP2 udp dport $FWD_UDP counter dnat to $APP2:$APP2_UDP
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr $APP counter snat to $EIP
+    oifname "$OUT_IF" ip saddr $IN_CIDR counter snat to $EIP2 fully-random
+  }
+}
+table inet filter {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    ct state established,related counter accept
+  }
+}
+NFT
+      if [[ $name == nft-native-forward-drop ]]; then gw nft insert rule inet filter forward ip saddr "$APP2" counter drop; fi
+      ;;
     hairpin-mark | hairpin-mark-lost)
       # NAT loopback as Kube-OVN's gateway script has written it since its HAIRPIN_SNAT chain: mangle PREROUTING marks
       # what comes in from the VPC side (VPC_MARK), and a SNAT per EIP in nat POSTROUTING takes what was DNATed to
@@ -1067,7 +1121,7 @@ main() {
   [[ $# -ge 1 ]] || { echo "usage: $0 OUTDIR [SCENARIO...] | --list" >&2; exit 2; }
   [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, iptables, tcpdump)"
   local tool
-  for tool in ip tcpdump dumpcap socat conntrack ethtool iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save ping timeout ss sysctl; do
+  for tool in ip tcpdump dumpcap socat conntrack ethtool nft iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save ping timeout ss sysctl; do
     command -v "$tool" >/dev/null || die "missing tool: $tool"
   done
   local out=$1

@@ -750,6 +750,49 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(link.flags).toContain('POINTOPOINT');
   },
 
+  'nft-share-dnat': (b) => {
+    // Healthy; the TCP port forward is Kube-OVN's nftables share DNAT (a vmap dispatching EIP . protocol . port to a
+    // chain that DNATs to its backends), not an iptables rule: the client's SYNs reach app2 all the same.
+    expectHealthy(b);
+    const { addresses: a, ports } = b.lab;
+    const nft = file(b, 'nft-ruleset.txt');
+    expect(nft).toMatch(/type nat hook prerouting priority (mangle|-150)/);
+    expect(nft).toContain(`${a.eip2} . tcp . ${ports.forwardTcp} : goto dnat-`);
+    expect(nft).toMatch(new RegExp(`dnat ip to numgen random mod 1 map \\{ 0 : ${a.app2.replace(/\./g, '\\.')} \\. ${ports.app2Tcp} \\}`));
+    expect(file(b, 'iptables-save.txt')).not.toMatch(new RegExp(`--dport ${ports.forwardTcp} -j DNAT`));
+  },
+
+  'nft-share-dnat-unreachable': (b) => {
+    // The share DNAT's backend is an address nobody holds: the client's SYNs arrive and never leave the inside; the
+    // gateway asks by ARP for the backend on the inside and nobody answers.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    const syns = count(b, on(E, 'in'), tcpSyn(a.client, a.eip2, ports.forwardTcp));
+    expect(syns).toBeGreaterThanOrEqual(2);
+    expect(count(b, on(I, 'out'), (p) => p.proto === 6 && p.dst === a.ghostInside)).toBe(0);
+    expect(count(b, on(I, 'out'), (p) => p.arpOp === 1 && p.arpTarget === a.ghostInside)).toBeGreaterThanOrEqual(1);
+    expect(file(b, 'nft-ruleset.txt')).toContain(`0 : ${a.ghostInside} . ${ports.app2Tcp}`);
+    expectClientToEipDelivered(b);
+  },
+
+  'nft-native': (b) => {
+    // Healthy, every NAT rule nftables' own (table ip natgw); iptables-save shows an empty nat table.
+    expectHealthy(b);
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/-j (DNAT|SNAT|MASQUERADE)/);
+    expect(file(b, 'nft-ruleset.txt')).toMatch(/^table ip natgw \{/m);
+    expect(file(b, 'nft-ruleset.txt')).toMatch(/snat to [\d.]+ fully-random/);
+  },
+
+  'nft-native-forward-drop': (b) => {
+    // nftables' forward chain drops what app2 sends: its requests never leave, the outside client's requests to its
+    // port forward reach it and its answers never leave either. app's traffic passes.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(I, 'in'), echoRequest(a.app2, a.remote))).toBe(5);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip2, a.remote))).toBe(0);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app, a.remote)));
+    expect(file(b, 'nft-ruleset.txt')).toMatch(new RegExp(`ip saddr ${a.app2.replace(/\./g, '\\.')} counter packets [1-9]\\d* bytes \\d+ drop`));
+    expect(file(b, 'iptables-save.txt')).not.toMatch(/-j (DROP|REJECT)/);
+  },
+
   'policy-routing': (b) => {
     // Healthy, routed by ip rule: main's default route points into the VPC (via app2), and what comes in by either
     // side is routed by table 100 (the VPC subnet, the default route out E). Everything passes; no redirect is sent.

@@ -9,6 +9,7 @@ import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { NatRewrite } from '../../model/trace.js';
 import { natRulesPresent } from '../../gateway/nat-rules-present.js';
 import type { ArpQuestion } from '../../correlate/arp-tracker.js';
+import { replaceRuleCommand } from '../rule-commands.js';
 
 export const dnatBackendUnreachable: Check = {
   id: 'dnat-backend-unreachable',
@@ -33,7 +34,7 @@ export const dnatBackendUnreachable: Check = {
       g.flows.push(f);
       byBackend.set(backend, g);
     }
-    if (!byBackend.size && !natRulesPresent(ctx.snapshot?.rules ?? null)) return withoutRules(ctx);
+    if (!byBackend.size && !natRulesPresent(ctx.snapshot?.rules ?? null, ctx.snapshot?.nft)) return withoutRules(ctx);
     const out = [];
     for (const [backend, g] of byBackend) {
       const e = ctx.ifaceIndex(g.egress);
@@ -53,7 +54,7 @@ export const dnatBackendUnreachable: Check = {
           uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, g.flows)], 16),
           [
             `# find the address the service really has (Kube-OVN: kubectl get iptables-fip-rules,iptables-dnat-rules -A -o wide; kubectl get pod -o wide)`,
-            `iptables -t nat -R ${g.rewrite.rule.chain} ${g.rewrite.rule.index} ${g.rewrite.rule.text.replace(/^-A\s+\S+\s+/, '').replace(ipv4ToString(backend), '<backend-ip>')}`,
+            replaceRuleCommand(g.rewrite.rule, (body) => body.replace(ipv4ToString(backend), '<backend-ip>')),
             '# in Kube-OVN correct the IptablesFIPRule / IptablesDnatRule (the controller rewrites the rule and keeps it across restarts)',
           ],
           g.flows,

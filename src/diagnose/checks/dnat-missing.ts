@@ -68,7 +68,7 @@ function eipEvidence(ctx: CheckContext, addr: number): Evidence | null {
     const a = itf?.addresses.find((x) => x.family === 4 && x.v4 === addr);
     return itf && a ? { kind: 'address', file: a.source.file, line: a.source.line, text: `${itf.name}: inet ${a.address}/${a.prefix} — the EIP is on the outside interface` } : null;
   }
-  const r = natOwnAddressRule(ctx.snapshot?.rules ?? null, addr);
+  const r = natOwnAddressRule(ctx.snapshot?.rules ?? null, addr, ctx.snapshot?.nft);
   return r ? ruleEvidence(ruleRef(r)) : null;
 }
 

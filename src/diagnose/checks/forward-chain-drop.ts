@@ -4,10 +4,10 @@ import { finding } from '../check.js';
 import { conntrackStatsEvidence, errorEvidence, frameEvidence, policyEvidence, ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { ipv4ToString } from '../../model/address.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
-import { NFTABLES_REASON } from '../../gateway/sniff.js';
 import { droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
 import type { DropReason, MayMatch, Trace } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
+import { deleteRuleCommand, isNftRule } from '../rule-commands.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
 function isRejectError(type: number, code: number): boolean {
@@ -22,7 +22,11 @@ const HOOK: Partial<Record<DropReason, string>> = { 'forward-chain': 'FORWARD', 
 function placeOf(t: Trace): string {
   const d = t.disposition;
   if (d.kind !== 'dropped') return 'filter FORWARD';
-  const table = d.rule?.table ?? [...t.steps].reverse().find((s) => s.table && s.chain)?.table ?? 'filter';
+  const step = [...t.steps].reverse().find((s) => s.table && s.chain);
+  // An nftables chain is named as nft names it: `inet filter forward`.
+  const nftChain = d.rule && isNftRule(d.rule) ? d.rule.chain : !d.rule && step?.chain && isNftRule({ chain: step.chain }) ? step.chain : null;
+  if (nftChain) return `nftables ${nftChain}`;
+  const table = d.rule?.table ?? step?.table ?? 'filter';
   return `${table} ${HOOK[d.reason] ?? 'FORWARD'}`;
 }
 
@@ -54,7 +58,7 @@ export const forwardChainDrop: Check = {
         if (!seen.has(k)) {
           seen.add(k);
           evidence.push(ruleEvidence(d.rule));
-          fixes.push(`iptables -t ${d.rule.table} -D ${d.rule.text.replace(/^-A\s+/, '')}`);
+          fixes.push(deleteRuleCommand(d.rule));
         }
       } else {
         const step = [...t.steps].reverse().find((s) => s.table && s.chain);
@@ -73,7 +77,8 @@ export const forwardChainDrop: Check = {
       for (const p of gatewayResets(f)) evidence.push(frameEvidence(ctx, p, `REJECT answer for ${f.id}: a TCP reset the gateway sent in ${ipv4ToString(p.src)}'s name`));
     }
     if (errorsStopped.length) fixes.unshift('iptables -I FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT  # ICMP errors about tracked connections (RELATED) pass, fragmentation needed among them');
-    fixes.push('iptables-save > /etc/iptables/rules.v4  # persist where the distribution restores rules at boot');
+    if ([...places].some((p) => p.startsWith('nftables '))) fixes.push('nft list ruleset > /etc/nftables.conf  # persist where nftables.service restores it at boot (firewalld: firewall-cmd --runtime-to-permanent)');
+    if ([...places].some((p) => !p.startsWith('nftables '))) fixes.push('iptables-save > /etc/iptables/rules.v4  # persist where the distribution restores rules at boot');
     const icmpRejected = flows.some((f) => f.errors.some((e) => e.fromGateway && isRejectError(e.type, e.code)));
     const resetRejected = flows.some((f) => gatewayResets(f).length > 0);
     const rejected = icmpRejected || resetRejected;
@@ -135,8 +140,6 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
         ? `the snapshot holds no filter table (${rules.sources.map((s) => `${s.file}: ${s.tables.join(', ') || 'no table'}`).join('; ')})`
         : null;
   if (missing) evidence.push({ kind: 'note', text: `${missing}: the FORWARD chain that decides what is forwarded is not known` });
-  // An nftables ruleset given beside the iptables one: its forward hooks are where to look.
-  for (const f of ctx.snapshot?.files ?? []) if (f.reason === NFTABLES_REASON) evidence.push({ kind: 'note', text: `${f.path}: ${NFTABLES_REASON} — a drop in one of its forward chains would look like this` });
   const stopped = flows.filter((f) => f.disposition === 'stopped-at-gateway');
   const replies = flows.filter((f) => f.disposition === 'reply-not-returned');
   const swallowed = flows.filter((f) => f.disposition !== 'stopped-at-gateway' && f.disposition !== 'reply-not-returned' && unrelayedError(ctx, f));
@@ -254,6 +257,6 @@ function suspectFixes(m: MayMatch): string[] {
   const out: string[] = [];
   for (const x of m.rule.text.matchAll(/--match-set\s+(\S+)\s+(\S+)/g)) out.push(`ipset list ${x[1]}  # are these flows' ${x[2]} addresses in the set? then remove them: ipset del ${x[1]} <address>`);
   for (const x of m.rule.text.matchAll(/-m recent\b.*?--name\s+(\S+)/g)) out.push(`cat /proc/net/xt_recent/${x[1]}  # the addresses the recent match holds`);
-  out.push(`iptables -t ${m.rule.table} -D ${m.rule.text.replace(/^-A\s+/, '')}  # if it is the one: its counter grows with the lost packets`);
+  out.push(`${deleteRuleCommand(m.rule)}  # if it is the one: its counter grows with the lost packets`);
   return out;
 }

@@ -5,6 +5,7 @@ import { policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { pct, plural, stoppedFrameEvidence } from '../flow-facts.js';
 import { lostConnection } from '../lost-connection.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
+import { deleteRuleCommand } from '../rule-commands.js';
 
 export const intermittentDrop: Check = {
   id: 'intermittent-drop',
@@ -61,7 +62,7 @@ export const intermittentDrop: Check = {
       if (d.rule) {
         evidence.push(ruleEvidence(d.rule));
         rest = `the ${d.rule.chain} rule at ${d.rule.file}:${d.rule.line} (${d.rule.text}) drops the rest`;
-        gateFixes.push(`iptables -t ${d.rule.table} -D ${d.rule.text.replace(/^-A\s+/, '')}  # or raise the limit of the rule at ${k}`);
+        gateFixes.push(`${deleteRuleCommand(d.rule)}  # or raise the limit of the rule at ${k}`);
       } else {
         const chain = ctx.snapshot?.rules?.tables[gate.rule.table]?.chains.find((c) => c.name === gate.rule.chain);
         if (chain) evidence.push(policyEvidence(gate.rule.table, chain));
@@ -103,7 +104,7 @@ export const intermittentDrop: Check = {
           flows
             .flatMap((f) => f.trace?.mayMatch ?? [])
             .filter((m) => m.drops)
-            .map((m) => `iptables -t ${m.rule.table} -D ${m.rule.text.replace(/^-A\s+/, '')}`)
+            .map((m) => deleteRuleCommand(m.rule))
             .filter((x, i, a) => a.indexOf(x) === i),
         )
       : ['# no rule explains the loss: check rate limits and drops on the gateway: nstat -az | grep -i drop; tc -s qdisc; ip -s link'];

@@ -17,7 +17,7 @@ export const snapshotBackendMismatch: Check = {
   rank: 4,
   run(ctx: CheckContext) {
     const rules = ctx.snapshot?.rules ?? null;
-    if (!ctx.snapshot || natRulesPresent(rules)) return [];
+    if (!ctx.snapshot || natRulesPresent(rules, ctx.snapshot.nft)) return [];
     const translated = ctx.flows.filter((f) => f.observed && (f.observed.src !== f.original.src || f.observed.dst !== f.original.dst));
     if (!translated.length) return [];
     const evidence: Evidence[] = [];

@@ -1,0 +1,193 @@
+/**
+ * `nft list ruleset` read into the rule model the simulator walks: base chains by hook and priority, rules with
+ * their matches, sets expanded, verdict maps dispatched, NAT statements as targets, counters and lines kept.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseNftRuleset } from '../../src/gateway/nft-ruleset.js';
+import { parseIpv4 } from '../../src/model/address.js';
+import type { Chain, Match, Rule } from '../../src/model/ruleset.js';
+
+const ip = parseIpv4;
+
+const RULESET = `table ip kube-ovn { # handle 7
+	map service-ips { # handle 2
+		type ipv4_addr . inet_proto . inet_service : verdict
+		elements = { 203.0.113.9 . tcp . 8080 : goto dnat-a,
+			     203.0.113.9 . udp . 53 : goto dnat-b }
+	}
+
+	chain prerouting { # handle 1
+		type nat hook prerouting priority mangle; policy accept;
+		ip daddr . meta l4proto . th dport vmap @service-ips # handle 4
+	}
+
+	chain dnat-a { # handle 5
+		meta l4proto tcp dnat ip to numgen random mod 2 map { 0 : 10.0.1.5 . 80, 1 : 10.0.1.6 . 80 } # handle 6
+	}
+
+	chain dnat-b {
+		meta l4proto udp dnat ip to 10.0.1.7:5353
+	}
+}
+table inet filter {
+	set blocked {
+		type ipv4_addr
+		flags interval
+		elements = { 198.51.100.0/24, 192.0.2.7 }
+	}
+
+	chain forward {
+		type filter hook forward priority filter - 10; policy drop;
+		ct state established,related counter packets 67 bytes 4548 accept
+		ct state invalid drop
+		ip saddr @blocked counter packets 3 bytes 180 drop
+		iifname "eth*" oifname != { "lo", "docker0" } tcp dport { 22, 8000-8100 } accept
+		ip protocol icmp icmp type echo-request limit rate 10/second accept
+		fib daddr type local jump local-in
+		reject with icmpx type admin-prohibited
+	}
+
+	chain local-in {
+		return
+	}
+
+	chain postrouting {
+		type nat hook postrouting priority srcnat + 5; policy accept;
+		oifname "net1" ip saddr != 10.0.0.0/8 masquerade fully-random
+		ip saddr 10.0.2.0/24 snat to 203.0.113.10-203.0.113.12:1024-65535 persistent
+		ip daddr 10.0.9.9 tcp dport 443 redirect to :8443
+	}
+}
+table ip6 filter6 {
+	chain forward {
+		type filter hook forward priority 0; policy drop;
+	}
+}
+table ip nat {
+	chain PREROUTING {
+		type nat hook prerouting priority dstnat; policy accept;
+		counter packets 0 bytes 0 jump DNAT_FILTER
+	}
+}
+`;
+
+const parsed = (iptablesGiven = true) => parseNftRuleset(RULESET, 'nft.txt', { iptablesGiven });
+const base = (name: string, iptablesGiven = true) => parsed(iptablesGiven).ruleset.baseChains.find((b) => b.chain.name === name)!;
+const chainOf = (name: string): Chain => {
+  for (const b of parsed().ruleset.baseChains) {
+    const c = b.chains.get(name);
+    if (c) return c;
+  }
+  throw new Error(`no chain ${name}`);
+};
+const kinds = (r: Rule): string[] => r.matches.map((m) => m.kind);
+const dst = (m: Match | undefined): number | undefined => (m?.kind === 'dst' ? m.addr.cidr?.addr : undefined);
+
+describe('parseNftRuleset', () => {
+  it('reads base chains with their hook, numeric priority (named, with arithmetic), policy and the iptables table they stand for', () => {
+    const { ruleset, warnings } = parsed();
+    expect(warnings).toEqual([]);
+    expect(ruleset.baseChains.map((b) => [b.chain.name, b.type, b.hook, b.priority, b.stage, b.chain.policy])).toEqual([
+      ['ip kube-ovn prerouting', 'nat', 'PREROUTING', -150, 'nat', 'ACCEPT'],
+      ['inet filter forward', 'filter', 'FORWARD', -10, 'filter', 'DROP'],
+      ['inet filter postrouting', 'nat', 'POSTROUTING', 105, 'nat', 'ACCEPT'],
+    ]);
+    expect(base('inet filter forward').chain.source).toEqual({ file: 'nft.txt', line: 28 });
+  });
+
+  it('leaves out the families that do not carry IPv4 and iptables-nft\'s own tables when the iptables rules are given', () => {
+    expect(parsed().ruleset.skippedTables.map((s) => s.name)).toEqual(['ip6 filter6', 'ip nat']);
+    // Without iptables rules, iptables-nft's table is all there is: walked.
+    expect(parsed(false).ruleset.baseChains.map((b) => b.chain.name)).toContain('ip nat PREROUTING');
+    expect(base('ip nat PREROUTING', false).chain.rules[0]!.target).toEqual({ kind: 'jump', chain: 'ip nat DNAT_FILTER' });
+  });
+
+  it('dispatches a verdict map into one rule per element, each matching its key (address . protocol . port)', () => {
+    const rules = base('ip kube-ovn prerouting').chain.rules;
+    expect(rules).toHaveLength(2);
+    expect(rules.map((r) => r.target)).toEqual([
+      { kind: 'goto', chain: 'ip kube-ovn dnat-a' },
+      { kind: 'goto', chain: 'ip kube-ovn dnat-b' },
+    ]);
+    expect(dst(rules[0]!.matches.find((m) => m.kind === 'dst'))).toBe(ip('203.0.113.9'));
+    expect(rules[1]!.matches).toContainEqual({ kind: 'proto', proto: 17, negate: false });
+    expect(rules[1]!.matches).toContainEqual({ kind: 'dport', ranges: [{ lo: 53, hi: 53 }], negate: false });
+    // One source line, the handle comment left out; both share the rule's position.
+    expect(rules.map((r) => [r.source.line, r.index, r.text])).toEqual([
+      [10, 1, 'ip daddr . meta l4proto . th dport vmap @service-ips'],
+      [10, 1, 'ip daddr . meta l4proto . th dport vmap @service-ips'],
+    ]);
+  });
+
+  it('reads DNAT to one of several backends (numgen), to one address and port, and tells the chains a nat chain reaches as nat', () => {
+    const a = chainOf('ip kube-ovn dnat-a').rules[0]!;
+    expect(a.table).toBe('nat');
+    expect(a.target).toEqual({
+      kind: 'DNAT',
+      to: [
+        { addrLo: ip('10.0.1.5'), addrHi: ip('10.0.1.5'), portLo: 80, portHi: 80 },
+        { addrLo: ip('10.0.1.6'), addrHi: ip('10.0.1.6'), portLo: 80, portHi: 80 },
+      ],
+      random: true,
+      persistent: false,
+    });
+    expect(chainOf('ip kube-ovn dnat-b').rules[0]!.target).toMatchObject({ kind: 'DNAT', to: [{ addrLo: ip('10.0.1.7'), portLo: 5353 }] });
+  });
+
+  it('reads a filter chain: ct state, named and anonymous sets (a rule per element, one rule for a negated set), counters, limits, reject', () => {
+    const rules = base('inet filter forward').chain.rules;
+    expect(rules[0]).toMatchObject({ index: 1, counters: { packets: 67, bytes: 4548 }, target: { kind: 'ACCEPT' }, matches: [{ kind: 'ctstate', states: ['ESTABLISHED', 'RELATED'], negate: false }] });
+    // @blocked: two elements, two rules with the same counters and line.
+    const blocked = rules.filter((r) => r.index === 3);
+    expect(blocked.map((r) => (r.matches[0]!.kind === 'src' ? r.matches[0]!.addr.cidr : null))).toEqual([
+      { addr: ip('198.51.100.0'), prefix: 24 },
+      { addr: ip('192.0.2.7'), prefix: 32 },
+    ]);
+    expect(blocked.every((r) => r.target.kind === 'DROP' && r.counters?.packets === 3)).toBe(true);
+    // iifname "eth*" → eth+; != { lo, docker0 } → both excluded in one rule; dport { 22, 8000-8100 } → two rules.
+    const ssh = rules.filter((r) => r.index === 4);
+    expect(ssh).toHaveLength(2);
+    expect(ssh[0]!.matches.filter((m) => m.kind === 'in' || m.kind === 'out')).toEqual([
+      { kind: 'in', name: 'eth+', negate: false },
+      { kind: 'out', name: 'lo', negate: true },
+      { kind: 'out', name: 'docker0', negate: true },
+    ]);
+    expect(ssh.map((r) => r.matches.find((m) => m.kind === 'dport'))).toEqual([
+      { kind: 'dport', ranges: [{ lo: 22, hi: 22 }], negate: false },
+      { kind: 'dport', ranges: [{ lo: 8000, hi: 8100 }], negate: false },
+    ]);
+    // A rate limit: matches only some packets (the walk says so).
+    const icmp = rules.find((r) => r.index === 5)!;
+    expect(kinds(icmp)).toEqual(['proto', 'proto', 'icmp-type', 'unknown']);
+    expect(icmp.matches[3]).toMatchObject({ kind: 'unknown', module: 'limit' });
+    // fib: not modelled, the rule may match; its jump keeps the table's chain name.
+    const fib = rules.find((r) => r.index === 6)!;
+    expect(fib.matches).toEqual([{ kind: 'unknown', module: 'nft', args: ['fib daddr type local'] }]);
+    expect(fib.target).toEqual({ kind: 'jump', chain: 'inet filter local-in' });
+    expect(rules.find((r) => r.index === 7)!.target).toEqual({ kind: 'REJECT', rejectWith: 'icmp-admin-prohibited' });
+  });
+
+  it('reads masquerade, SNAT to a range with ports, and redirect', () => {
+    const rules = base('inet filter postrouting').chain.rules;
+    expect(rules[0]).toMatchObject({
+      matches: [
+        { kind: 'out', name: 'net1', negate: false },
+        { kind: 'src', addr: { cidr: { addr: ip('10.0.0.0'), prefix: 8 }, negate: true } },
+      ],
+      target: { kind: 'MASQUERADE', ports: null, randomFully: true },
+    });
+    expect(rules[1]!.target).toEqual({
+      kind: 'SNAT',
+      to: [{ addrLo: ip('203.0.113.10'), addrHi: ip('203.0.113.12'), portLo: 1024, portHi: 65535 }],
+      random: false,
+      randomFully: false,
+      persistent: true,
+    });
+    expect(rules[2]!.target).toEqual({ kind: 'REDIRECT', ports: { lo: 8443, hi: 8443 } });
+  });
+
+  it('names a header it cannot read, with its line, and goes on', () => {
+    const r = parseNftRuleset('table ip\n\ttable inet t {\n chain c {\n type filter hook forward priority nonsense; policy accept;\n }\n}\n', 'bad.txt', { iptablesGiven: false });
+    expect(r.warnings.map((w) => [w.line, w.code])).toEqual([[1, 'parse'], [4, 'parse']]);
+  });
+});
