@@ -95,14 +95,18 @@ export function sniffDetail(text: string): SniffResult {
   if (tool) return { kind: 'ignored', reason: `${tool}'s text output, not a capture: natlens reads the packets themselves (pcap, pcapng: tcpdump -w)`, line: first?.no ?? 1 };
   return {
     kind: 'ignored',
-    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, sysctl, ip addr/route/rule/neigh, conntrack -L/-S, tc -s qdisc, dmesg)',
+    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, nft list ruleset, sysctl, ip addr/route/rule/neigh, conntrack -L/-S, tc -s qdisc, dmesg)',
     line: first?.no ?? 1,
   };
 }
 
 function sniffJson(text: string): SniffResult {
   const arr = parseJsonArray(text);
-  if (!arr) return { kind: 'ignored', reason: 'JSON that is not an array of objects', line: 1 };
+  if (!arr) {
+    // `nft -j list ruleset`: {"nftables": [...]}.
+    if (/^\s*\{\s*"nftables"\s*:/.test(text)) return { kind: 'ignored', reason: 'nftables JSON (nft -j list ruleset), which natlens does not read: give the text form, nft list ruleset', line: 1 };
+    return { kind: 'ignored', reason: 'JSON that is not an array of objects', line: 1 };
+  }
   const objs = arr.items.filter((o) => Object.keys(o).length > 0);
   if (objs.length === 0) return { kind: 'ignored', reason: 'an empty JSON array: cannot tell which command printed it', line: 1 };
   const o = objs[0]!;

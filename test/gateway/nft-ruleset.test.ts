@@ -2,7 +2,11 @@
  * `nft list ruleset` read into the rule model the simulator walks: base chains by hook and priority, rules with
  * their matches, sets expanded, verdict maps dispatched, NAT statements as targets, counters and lines kept.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadSnapshotFromInputs } from '../../src/gateway/load-snapshot.js';
 import { parseNftRuleset } from '../../src/gateway/nft-ruleset.js';
 import { parseIpv4 } from '../../src/model/address.js';
 import type { Chain, Match, Rule } from '../../src/model/ruleset.js';
@@ -189,5 +193,30 @@ describe('parseNftRuleset', () => {
   it('names a header it cannot read, with its line, and goes on', () => {
     const r = parseNftRuleset('table ip\n\ttable inet t {\n chain c {\n type filter hook forward priority nonsense; policy accept;\n }\n}\n', 'bad.txt', { iptablesGiven: false });
     expect(r.warnings.map((w) => [w.line, w.code])).toEqual([[1, 'parse'], [4, 'parse']]);
+  });
+});
+
+describe('nftables in a snapshot', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'natlens-nft-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const save = '*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o net1 -j MASQUERADE\nCOMMIT\n';
+
+  it('is read from its own file and from a section of a combined one, cited at that file\'s lines', () => {
+    writeFileSync(join(dir, 'nft.txt'), RULESET);
+    const alone = loadSnapshotFromInputs([join(dir, 'nft.txt')]);
+    expect(alone.files).toEqual([{ path: join(dir, 'nft.txt'), kind: 'nftables' }]);
+    // Without iptables rules, iptables-nft's own table is walked too.
+    expect(alone.nft!.baseChains.map((b) => b.chain.name)).toContain('ip nat PREROUTING');
+    writeFileSync(join(dir, 'state.log'), `$ iptables-save -c\n${save}\n$ nft list ruleset\n${RULESET}`);
+    const both = loadSnapshotFromInputs([join(dir, 'state.log')]);
+    expect(both.files).toEqual([{ path: join(dir, 'state.log'), kind: 'combined', sections: ['iptables-save', 'nftables'] }]);
+    expect(both.nft!.baseChains.map((b) => b.chain.name)).toEqual(['ip kube-ovn prerouting', 'inet filter forward', 'inet filter postrouting']);
+    // The forward chain's header is line 28 of the ruleset, which starts on line 9 of the combined file.
+    expect(both.nft!.baseChains[1]!.chain.source).toEqual({ file: join(dir, 'state.log'), line: 36 });
+  });
+
+  it('as JSON (nft -j) is refused, saying which form to give (set aside in a bundle)', () => {
+    writeFileSync(join(dir, 'nft.json'), '{"nftables": [{"metainfo": {"version": "1.0.6"}}]}\n');
+    expect(() => loadSnapshotFromInputs([join(dir, 'nft.json')])).toThrow(/nft -j list ruleset.*give the text form, nft list ruleset/);
   });
 });

@@ -32,6 +32,8 @@ describe('headings of a combined state file', () => {
     '$ ip rule',
     '+ ip -j rule show',
     '==> ip-rule.txt <==',
+    '$ nft list ruleset',
+    'root@gw:/# nft -a list ruleset',
   ])('%s', (line) => expect(isSectionHeading(line)).toBe(true));
 
   it.each([
@@ -45,6 +47,7 @@ describe('headings of a combined state file', () => {
     '-A POSTROUTING -j SNAT_FILTER',
     'tcp      6 119 TIME_WAIT src=10.0.4.10 dst=198.51.100.29 sport=51550 dport=80',
     '$ ls -l',
+    'table inet filter {',
   ])('not: %s', (line) => expect(isSectionHeading(line)).toBe(false));
 
   it('splits at headings, keeping every line where it was', () => {
