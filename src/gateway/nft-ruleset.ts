@@ -80,7 +80,9 @@ function lex(text: string): Tok[] {
 
 const PRIORITY_NAMES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100, out: 100, bridge: -200 };
 const HOOKS: Record<string, NftHook> = { prerouting: 'PREROUTING', input: 'INPUT', forward: 'FORWARD', output: 'OUTPUT', postrouting: 'POSTROUTING' };
-const PROTOS: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, sctp: 132, udplite: 136 };
+const PROTOS: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, 'ipv6-icmp': 58, icmpv6: 58, sctp: 132, udplite: 136 };
+/** What no IPv4 packet matches (`ip6 …`, `meta nfproto ipv6` in an inet table): `! -p all`. */
+const NEVER: Match = { kind: 'proto', proto: 0, negate: true };
 const ICMP_TYPES: Record<string, number> = {
   'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'router-advertisement': 9,
   'router-solicitation': 10, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14,
@@ -361,7 +363,7 @@ function selectorMatch(sel: string, v: string, negate: boolean): Match[] | null 
       return p === null ? null : [{ kind: 'proto', proto: p, negate }];
     }
     case 'meta nfproto':
-      return v === 'ipv4' ? [] : negate ? [] : null;
+      return (v === 'ipv4') !== negate ? [] : [NEVER];
     case 'ct state':
       return [{ kind: 'ctstate', states: v.split(',').map((x) => x.toUpperCase()), negate }];
     case 'ct status':
@@ -583,7 +585,8 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
         j++;
       } else if (w[j] === '==' || w[j] === 'eq') j++;
       const { values, next } = valuesAt(w, j, sets);
-      const per = values?.map((v) => selectorMatch(sel, v, negate)) ?? null;
+      // A set of conntrack states is one match on any of them, as `--ctstate A,B`.
+      const per = (sel === 'ct state' && values ? [values.join(',')] : values)?.map((v) => selectorMatch(sel, v, negate)) ?? null;
       if (!per || per.some((m) => m === null)) and([unknown(w.slice(i, next).join(' '))]);
       else if (negate || per.length === 1) and(per.flatMap((m) => m!));
       else or(per.map((m) => m!));
@@ -616,8 +619,10 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
       case 'reject': {
         let rejectWith = 'icmp-port-unreachable';
         if (w[i + 1] === 'with') {
+          // reject with tcp reset | icmp[x] [type] NAME (older nft prints `type`, newer leaves it out).
+          const name = w[i + 3] === 'type' ? w[i + 4] : w[i + 3];
           if (w[i + 2] === 'tcp' && w[i + 3] === 'reset') rejectWith = 'tcp-reset';
-          else if (w[i + 3] === 'type' && w[i + 4]) rejectWith = REJECT_NAMES[w[i + 4]!] ?? 'icmp-port-unreachable';
+          else if (name) rejectWith = REJECT_NAMES[name] ?? 'icmp-port-unreachable';
         }
         r.target = { kind: 'REJECT', rejectWith };
         i = w.length;
@@ -681,7 +686,27 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
       i = setAt + 2;
       continue;
     }
-    // Anything else: an expression natlens does not model (fib, numgen, meta mark, tcp flags, …) up to the next known word.
+    // IPv6 only (`ip6 daddr …`, `icmpv6 type …` in an inet table): no IPv4 packet matches.
+    if (word === 'ip6' || word === 'icmpv6') {
+      let j = i + 1;
+      while (j < w.length && !STATEMENTS.has(w[j]!) && !selectorAt(w, j) && w[j] !== 'vmap') j++;
+      and([NEVER]);
+      i = j;
+      continue;
+    }
+    // fib FLAG[ . FLAG…] RESULT [op] VALUE (a reverse-path or address-type lookup): not modelled, read whole so that
+    // its `iif`/`oif` words are not taken for interface matches.
+    if (word === 'fib') {
+      let j = i + 1;
+      while (w[j + 1] === '.') j += 2;
+      j += 2; // the last flag, the result (oif, oifname, type)
+      if (w[j] === '!=' || w[j] === '==') j++;
+      j = valuesAt(w, j, sets).next;
+      and([unknown(w.slice(i, j).join(' '))]);
+      i = j;
+      continue;
+    }
+    // Anything else: an expression natlens does not model (numgen, meta mark, tcp flags, …) up to the next known word.
     let j = i + 1;
     while (j < w.length && !STATEMENTS.has(w[j]!) && !selectorAt(w, j) && w[j] !== 'vmap') j++;
     // A lone unmodelled word before `vmap` is part of the key, handled above on the next turn only when every selector is known.

@@ -190,6 +190,27 @@ describe('parseNftRuleset', () => {
     expect(rules[2]!.target).toEqual({ kind: 'REDIRECT', ports: { lo: 8443, hi: 8443 } });
   });
 
+  it('reads firewalld\'s forms: a set of states as one match, IPv6-only rules as never matching IPv4, fib read whole, icmpx rejects', () => {
+    const text = `table inet firewalld {
+	chain filter_FORWARD {
+		type filter hook forward priority filter + 10; policy accept;
+		ct state { established, related } accept
+		ip6 daddr { ::/96, ::ffff:0.0.0.0/96 } reject with icmpv6 addr-unreachable
+		meta nfproto ipv6 fib saddr . mark . iif oif missing drop
+		fib saddr . iif oif missing drop
+		meta nfproto ipv4 iifname "wan0" reject with icmpx admin-prohibited
+	}
+}
+`;
+    const rules = parseNftRuleset(text, 'fw.txt', { iptablesGiven: false }).ruleset.baseChains[0]!.chain.rules;
+    expect(rules[0]!.matches).toEqual([{ kind: 'ctstate', states: ['ESTABLISHED', 'RELATED'], negate: false }]);
+    const never = { kind: 'proto', proto: 0, negate: true };
+    expect(rules[1]!.matches).toEqual([never]);
+    expect(rules[2]!.matches).toEqual([never, { kind: 'unknown', module: 'nft', args: ['fib saddr . mark . iif oif missing'] }]);
+    expect(rules[3]!.matches).toEqual([{ kind: 'unknown', module: 'nft', args: ['fib saddr . iif oif missing'] }]);
+    expect(rules[4]).toMatchObject({ matches: [{ kind: 'in', name: 'wan0', negate: false }], target: { kind: 'REJECT', rejectWith: 'icmp-admin-prohibited' } });
+  });
+
   it('names a header it cannot read, with its line, and goes on', () => {
     const r = parseNftRuleset('table ip\n\ttable inet t {\n chain c {\n type filter hook forward priority nonsense; policy accept;\n }\n}\n', 'bad.txt', { iptablesGiven: false });
     expect(r.warnings.map((w) => [w.line, w.code])).toEqual([[1, 'parse'], [4, 'parse']]);
