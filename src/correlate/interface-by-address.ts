@@ -5,6 +5,7 @@ import { Net, type DecodedPacket } from '../model/packet.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { natOwnAddresses } from '../gateway/nat-addresses.js';
 import { decideRoles } from './interface-roles.js';
+import { natChainsOf } from '../gateway/nat-rules-present.js';
 
 /**
  * The gateway's interface names when the snapshot has no `ip addr` (so no MACs, see interface-by-mac.ts) and the
@@ -29,7 +30,7 @@ export class AddressLook {
   private constructor(private readonly snapshot: Snapshot) {
     this.outside = natOwnAddresses(snapshot.rules, snapshot.nft);
     this.inside = new Set();
-    for (const chain of snapshot.rules?.tables.nat?.chains ?? []) {
+    for (const chain of natChainsOf(snapshot.rules, snapshot.nft)) {
       for (const r of chain.rules) {
         if (r.target.kind === 'DNAT') for (const to of r.target.to) if (to.addrLo === to.addrHi) this.inside.add(to.addrLo >>> 0);
         if (r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') {

@@ -17,6 +17,7 @@ export function deleteRuleCommand(rule: RuleRef): string {
 
 /** Replace `rule` by the same rule with `edit` applied to its text (the part after `-A CHAIN` for iptables). */
 export function replaceRuleCommand(rule: RuleRef, edit: (body: string) => string): string {
-  if (isNftRule(rule)) return `nft -a list chain ${rule.chain}  # the rule's handle, then: nft replace rule ${rule.chain} handle <handle> ${edit(rule.text)}`;
+  // The counters the listing printed are not carried over: `counter` starts a fresh one.
+  if (isNftRule(rule)) return `nft -a list chain ${rule.chain}  # the rule's handle, then: nft replace rule ${rule.chain} handle <handle> ${edit(rule.text).replace(/\bcounter packets \d+ bytes \d+/, 'counter')}`;
   return `iptables -t ${rule.table} -R ${rule.chain} ${rule.index} ${edit(rule.text.replace(/^-A\s+\S+\s+/, ''))}`;
 }

@@ -25,7 +25,7 @@ ALL_SCENARIOS=(
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
-  hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off nft-share-dnat nft-share-dnat-unreachable nft-native nft-native-forward-drop
+  hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off nft-share-dnat nft-share-dnat-unreachable nft-native nft-native-forward-drop nft-native-snat-wrong-interface
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -107,6 +107,7 @@ scenario_spec() {
     nft-share-dnat-unreachable) echo "dnat-backend-unreachable|vpc|pcapng" ;;
     nft-native) echo "-|vpc|pcap-nano" ;;
     nft-native-forward-drop) echo "forward-chain-drop|lan|any" ;;
+    nft-native-snat-wrong-interface) echo "snat-missing|lan|pcapng" ;;
     *) return 1 ;;
   esac
 }
@@ -697,10 +698,11 @@ add rule ip kube-ovn dnat-5f3c0a9b21de meta l4proto tcp dnat ip addr . port to n
 add element ip kube-ovn service-ips { $EIP2 . tcp . $FWD_TCP : goto dnat-5f3c0a9b21de }
 NFT
       ;;
-    nft-native | nft-native-forward-drop)
+    nft-native | nft-native-forward-drop | nft-native-snat-wrong-interface)
       # A gateway whose rules are all nftables' own (as firewalld or a hand-written nftables.conf makes them): the
       # same NAT as the Kube-OVN chains, written as nft rules in a table of its own, and no iptables rule at all
-      # (iptables-save shows empty tables). -forward-drop: its forward chain drops what app2 sends.
+      # (iptables-save shows empty tables). -forward-drop: its forward chain drops what app2 sends. -snat-wrong-interface:
+      # the subnet's SNAT written for an outside interface named net1, as in snat-wrong-interface.
       ipt -t nat -F
       ipt -t nat -X
       gw nft -f - <<NFT
@@ -714,7 +716,7 @@ table ip natgw {
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
     ip saddr $APP counter snat to $EIP
-    oifname "$OUT_IF" ip saddr $IN_CIDR counter snat to $EIP2 fully-random
+    oifname "$([[ $name == nft-native-snat-wrong-interface ]] && echo net1 || echo "$OUT_IF")" ip saddr $IN_CIDR counter snat to $EIP2 fully-random
   }
 }
 table inet filter {

@@ -793,6 +793,15 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).not.toMatch(/-j (DROP|REJECT)/);
   },
 
+  'nft-native-snat-wrong-interface': (b) => {
+    // nftables' SNAT for the subnet is written for net1, which this gateway does not have: app2's requests leave the
+    // outside with their private source; app's own SNAT (no oifname) still works.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(E, 'out'), echoRequest(a.app2, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app2, a.remote)));
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app, a.remote)));
+    expect(file(b, 'nft-ruleset.txt')).toMatch(/oifname "net1" ip saddr \S+ counter packets 0 bytes 0 snat to/);
+  },
+
   'policy-routing': (b) => {
     // Healthy, routed by ip rule: main's default route points into the VPC (via app2), and what comes in by either
     // side is routed by table 100 (the VPC subnet, the default route out E). Everything passes; no redirect is sent.

@@ -9,6 +9,7 @@ import { arpEvidence, gatewayOwnAddresses, linkWithoutArp, noarpHolds, unassigne
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { plural } from '../flow-facts.js';
 import type { ArpQuestion } from '../../correlate/arp-tracker.js';
+import { natChainsOf } from '../../gateway/nat-rules-present.js';
 
 /**
  * The outside asks for one of the gateway's own addresses (an EIP) and gets no answer: the interface has
@@ -197,7 +198,7 @@ function unassignedEips(ctx: CheckContext): ReturnType<Check['run']> {
     const them = targets.size === 1 ? 'it' : 'them';
     const flows = flowsOf(ctx, targets);
     const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
-    const rules = (ctx.snapshot?.rules?.tables.nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => {
+    const rules = natChainsOf(ctx.snapshot?.rules ?? null, ctx.snapshot?.nft).flatMap((c) => c.rules).filter((r) => {
       if (r.target.kind === 'SNAT') return r.target.to.some((t) => [...targets].some((a) => a >= t.addrLo >>> 0 && a <= t.addrHi >>> 0));
       return r.target.kind === 'DNAT' && r.matches.some((m) => m.kind === 'dst' && !m.addr.negate && m.addr.cidr?.prefix === 32 && targets.has(m.addr.cidr.addr >>> 0));
     });

@@ -13,6 +13,7 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { gatewayResets, plural } from '../flow-facts.js';
+import { natChainsOf } from '../../gateway/nat-rules-present.js';
 
 /**
  * A port forward (or floating IP) whose DNAT rule is gone while its EIP stays on the outside interface: the requests
@@ -85,7 +86,7 @@ function tookAsOwn(ctx: CheckContext, f: AssembledFlow): boolean {
 }
 
 function natDnatRules(ctx: CheckContext): Rule[] {
-  return (ctx.snapshot?.rules?.tables.nat?.chains ?? []).flatMap((c) => c.rules.filter((r) => r.target.kind === 'DNAT'));
+  return natChainsOf(ctx.snapshot?.rules ?? null, ctx.snapshot?.nft).flatMap((c) => c.rules.filter((r) => r.target.kind === 'DNAT'));
 }
 
 /** A DNAT rule's -d address match takes `addr`. */

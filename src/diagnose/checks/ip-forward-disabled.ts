@@ -5,6 +5,7 @@ import { ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evide
 import { droppedBy, forwardable, natRules, plural, repliesDroppedBy, repliesStoppedUnruled, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { confKey } from '../../gateway/sysctl.js';
+import { natChainsOf } from '../../gateway/nat-rules-present.js';
 
 /**
  * With forwarding off the kernel drops every packet for another host after PREROUTING, silently (no ICMP):
@@ -134,8 +135,7 @@ function oneInterfaceOff(ctx: CheckContext, stopped: readonly AssembledFlow[], s
 /** DNAT rules that counted the dropped packets, and SNAT rules that stayed at 0: the kernel fact behind the diagnosis. */
 function natCounterEvidence(ctx: CheckContext, flows: Parameters<typeof natRules>[0]): Evidence[] {
   const out: Evidence[] = natRules(flows).map(ruleEvidence);
-  const nat = ctx.snapshot?.rules?.tables.nat;
-  for (const chain of nat?.chains ?? []) {
+  for (const chain of natChainsOf(ctx.snapshot?.rules ?? null, ctx.snapshot?.nft)) {
     for (const r of chain.rules) {
       if ((r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') && r.counters && r.counters.packets === 0) {
         out.push({ kind: 'rule', file: r.source.file, line: r.source.line, table: 'nat', chain: r.chain, text: r.text, counters: r.counters });

@@ -15,6 +15,8 @@ import { markAfter } from '../../simulate/mark-target.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
 import { hostView } from '../../simulate/host-view.js';
 import type { RuleRef } from '../../model/trace.js';
+import { isNftRule, replaceRuleCommand } from '../rule-commands.js';
+import { natChainsOf } from '../../gateway/nat-rules-present.js';
 
 /**
  * Why a SNAT/MASQUERADE rule did not take the packets of `f` as they left by `egress` (their source still the
@@ -39,7 +41,11 @@ function whyNot(r: Rule, f: AssembledFlow, egress: string, knownIfaces: Readonly
           const absent = knownIfaces.size > 0 && !m.negate && !m.name.endsWith('+') && !knownIfaces.has(m.name) ? ` (the gateway has no interface ${m.name})` : '';
           misses.push({
             why: `it takes only packets leaving ${m.negate ? 'by any interface but ' : ''}${m.name}${absent}; these leave by ${egress}`,
-            fixed: m.negate ? null : r.text.replace(new RegExp(`(^|\\s)-o ${m.name.replace(/[.+]/g, '\\$&')}(?=\\s|$)`), `$1-o ${egress}`),
+            fixed: m.negate
+              ? null
+              : isNftRule(r)
+                ? r.text.replace(new RegExp(`(\\boifname\\s+)"?${m.name.replace(/\+$/, '*').replace(/[.*]/g, '\\$&')}"?(?=\\s|$)`), `$1"${egress}"`)
+                : r.text.replace(new RegExp(`(^|\\s)-o ${m.name.replace(/[.+]/g, '\\$&')}(?=\\s|$)`), `$1-o ${egress}`),
           });
         }
         break;
@@ -162,7 +168,8 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
   if (!flows.length) return [];
   const evidence: Evidence[] = flows.slice(0, 6).flatMap((f) => untranslatedRequestEvidence(ctx, f));
   const nat = ctx.snapshot?.rules?.tables.nat;
-  const snatRules = (nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE');
+  const natChains = natChainsOf(ctx.snapshot?.rules ?? null, ctx.snapshot?.nft);
+  const snatRules = natChains.flatMap((c) => c.rules).filter((r) => r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE');
   const egress = flows[0]!.egress ? ctx.ifaceName(flows[0]!.egress.iface) : (ctx.correlation.roles.outside ?? '<outside-interface>');
   const knownIfaces = new Set((ctx.snapshot?.host.interfaces ?? []).map((i) => i.name));
   // The rules that come closest: for each, why it did not take these packets (the first flow it misses).
@@ -183,8 +190,11 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
   for (const n of misnamed.length ? misnamed : near.slice(0, 3)) {
     evidence.push({ kind: 'note', text: `${n.r.chain} rule at ${n.r.source.file}:${n.r.source.line} did not translate them: ${n.why}` });
   }
-  const post = nat?.chains.find((c) => c.name === 'POSTROUTING');
-  if (!snatRules.length) evidence.push({ kind: 'note', text: nat ? 'the nat table has no SNAT or MASQUERADE rule at all' : 'the snapshot has no nat table' });
+  // The chain a new rule goes to: nftables' own postrouting nat chain when the NAT lives there, else iptables' POSTROUTING.
+  const nftPost = (ctx.snapshot?.nft?.baseChains ?? []).find((b) => b.type === 'nat' && b.hook === 'POSTROUTING') ?? null;
+  const post = nat?.chains.find((c) => c.name === 'POSTROUTING') ?? nftPost?.chain;
+  if (!snatRules.length) evidence.push({ kind: 'note', text: nat || nftPost ? 'the nat rules hold no SNAT or MASQUERADE rule at all' : 'the snapshot has no nat table' });
+  const natInNft = nftPost !== null && !(nat?.chains ?? []).some((c) => c.rules.some((r) => r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE' || r.target.kind === 'DNAT'));
   const sources = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
   return [
     finding(
@@ -196,8 +206,12 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
         (misnamed.length ? ` The SNAT rule at ${misnamed[0]!.r.source.file}:${misnamed[0]!.r.source.line} would translate them, but ${misnamed[0]!.why}.` : ''),
       uniqueEvidence(evidence, 16),
       [
-        ...misnamed.map((n) => `iptables -t nat -R ${n.r.chain} ${n.r.index} ${n.fixed!.replace(/^-A\s+\S+\s+/, '')}`),
-        ...(misnamed.length ? [] : sources.map((s) => `iptables -t nat -A POSTROUTING -s ${s}/32 -o ${egress} -j SNAT --to-source <EIP>`)),
+        ...misnamed.map((n) => replaceRuleCommand(ruleRef(n.r), () => (isNftRule(n.r) ? n.fixed! : n.fixed!.replace(/^-A\s+\S+\s+/, '')))),
+        ...(misnamed.length
+          ? []
+          : sources.map((s) =>
+              natInNft ? `nft add rule ${nftPost!.chain.name} ip saddr ${s} oifname "${egress}" snat to <EIP>` : `iptables -t nat -A POSTROUTING -s ${s}/32 -o ${egress} -j SNAT --to-source <EIP>`,
+            )),
         '# Kube-OVN: create or fix the IptablesSnatRule / IptablesFIPRule for this source (the controller restores the rule after restarts)',
       ],
       flows,
