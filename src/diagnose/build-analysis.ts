@@ -83,6 +83,17 @@ export function buildAnalysis(b: BuildInput): Analysis {
       }
     }
   }
+  // nftables' chains, each once (a rule a set expanded into several is one line of the listing).
+  const nftChains = new Set((b.snapshot?.nft?.baseChains ?? []).flatMap((x) => [...x.chains.values()]));
+  const listed = new Set<string>();
+  for (const chain of nftChains) {
+    for (const r of chain.rules) {
+      const k = `${r.source.file}:${r.source.line}`;
+      if (listed.has(k)) continue;
+      listed.add(k);
+      rules.push({ file: r.source.file, line: r.source.line, table: r.table, chain: r.chain, text: r.text, counters: r.counters, flows: [...(usage.get(k) ?? [])].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))) });
+    }
+  }
   const windows = c.windows.flatMap((w) =>
     (w.interfaces.length ? w.interfaces : ['']).map((iface) => {
       // An interface of a merged capture: its own frames' span.

@@ -49,7 +49,7 @@ export function buildRuleTree(a: Analysis, width: number): ViewBody {
   const targets: (OpenTarget | null)[] = [];
   const byId = new Map(a.flows.map((f) => [f.id, f]));
   if (a.rules.length === 0) {
-    lines.push([seg('No iptables rules in the snapshot.', { dim: true })]);
+    lines.push([seg('No iptables or nftables rules in the snapshot.', { dim: true })]);
     return staticBody([], lines);
   }
   const groups = groupRules(a.rules);
