@@ -309,8 +309,6 @@ interface Reading {
   alts: Match[][];
   target: Target;
   counters: Counters | null;
-  /** Statements read but without effect on the walk (log, counter, mark set): said in the text only. */
-  unmodelled: string[];
   /** A verdict map: per element, its matches and its verdict (the rule becomes one rule per element). */
   vmap: { matches: Match[]; target: Target }[] | null;
 }
@@ -408,15 +406,8 @@ function valuesAt(w: readonly string[], i: number, sets: ReadonlyMap<string, Ele
   const v = w[i];
   if (v === undefined) return { values: null, next: i };
   if (v === '{') {
-    let j = i + 1;
-    const inner: string[] = [];
-    let depth = 1;
-    for (; j < w.length; j++) {
-      if (w[j] === '{') depth++;
-      if (w[j] === '}' && --depth === 0) break;
-      inner.push(w[j]!);
-    }
-    return { values: elementsOf(inner).map((e) => e.key.join(' . ')), next: j + 1 };
+    const { values, next } = braceElements(w, i);
+    return { values: values.map((e) => e.key.join(' . ')), next };
   }
   if (v.startsWith('@')) {
     const s = sets.get(v.slice(1));
@@ -465,7 +456,7 @@ function natTarget(kind: 'DNAT' | 'SNAT', w: readonly string[], i: number, sets:
     let elements: Element[] | null = null;
     let next = w.length;
     if (open >= 0) {
-      const { values, next: n } = valuesAtMap(w, open);
+      const { values, next: n } = braceElements(w, open);
       elements = values;
       next = n;
     } else if (named) elements = sets.get(named.slice(1)) ?? null;
@@ -481,7 +472,7 @@ function natTarget(kind: 'DNAT' | 'SNAT', w: readonly string[], i: number, sets:
     let elements: Element[] | null = null;
     let next = w.length;
     if (w[at] === '{') {
-      const r = valuesAtMap(w, at);
+      const r = braceElements(w, at);
       elements = r.values;
       next = r.next;
     } else if (w[at]?.startsWith('@')) {
@@ -504,7 +495,8 @@ function natTarget(kind: 'DNAT' | 'SNAT', w: readonly string[], i: number, sets:
   return { target: mk([r]), alts: null, next };
 }
 
-function valuesAtMap(w: readonly string[], open: number): { values: Element[]; next: number } {
+/** The elements of the `{ … }` opening at `open` (an anonymous set or map), and the index after its `}`. */
+function braceElements(w: readonly string[], open: number): { values: Element[]; next: number } {
   let j = open + 1;
   const inner: string[] = [];
   let depth = 1;
@@ -526,7 +518,7 @@ function verdictTarget(words: readonly string[], chainName: (n: string) => strin
 }
 
 function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, chainName: (n: string) => string): Reading {
-  const r: Reading = { alts: [[]], target: { kind: 'none' }, counters: null, unmodelled: [], vmap: null };
+  const r: Reading = { alts: [[]], target: { kind: 'none' }, counters: null, vmap: null };
   const and = (ms: Match[]): void => {
     for (const a of r.alts) a.push(...ms);
   };
@@ -548,7 +540,7 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
       let elements: Element[] | null = null;
       let next = w.length;
       if (w[vm + 1] === '{') {
-        const x = valuesAtMap(w, vm + 1);
+        const x = braceElements(w, vm + 1);
         elements = x.values;
         next = x.next;
       } else if (w[vm + 1]?.startsWith('@')) {
@@ -637,24 +629,14 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
         i = w.length;
         continue;
       }
-      case 'masquerade': {
-        const rest = w.slice(i + 1);
-        const to = rest.indexOf('to');
-        const ports = to >= 0 ? natRange(rest[to + 1] ?? '') : null;
-        r.target = {
-          kind: 'MASQUERADE',
-          ports: ports && ports.portLo ? { lo: ports.portLo, hi: ports.portHi } : null,
-          random: rest.includes('random'),
-          randomFully: rest.includes('fully-random'),
-        };
-        i = w.length;
-        continue;
-      }
+      case 'masquerade':
       case 'redirect': {
+        // masquerade|redirect [to :PORT[-PORT]] [random] [fully-random] [persistent]
         const rest = w.slice(i + 1);
         const to = rest.indexOf('to');
-        const ports = to >= 0 ? natRange(rest[to + 1] ?? '') : null;
-        r.target = { kind: 'REDIRECT', ports: ports && ports.portLo ? { lo: ports.portLo, hi: ports.portHi } : null };
+        const range = to >= 0 ? natRange(rest[to + 1] ?? '') : null;
+        const ports = range && range.portLo ? { lo: range.portLo, hi: range.portHi } : null;
+        r.target = word === 'redirect' ? { kind: 'REDIRECT', ports } : { kind: 'MASQUERADE', ports, random: rest.includes('random'), randomFully: rest.includes('fully-random') };
         i = w.length;
         continue;
       }
@@ -666,7 +648,6 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
         // log [prefix "…"] [level x] [flags …] [group n]: its arguments run to the next statement.
         let j = i + 1;
         while (j < w.length && !STATEMENTS.has(w[j]!) && !selectorAt(w, j)) j++;
-        r.unmodelled.push(w.slice(i, j).join(' '));
         if (r.target.kind === 'none') r.target = { kind: 'LOG', args: w.slice(i + 1, j) };
         i = j;
         continue;
@@ -679,12 +660,25 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
         continue;
       }
     }
-    // `meta mark set …`, `ct mark set …`: marks the walk does not follow in nftables rules; harmless to it.
-    const setAt = w[i + 2] === 'set' ? i + 2 : w[i + 1] === 'set' ? i + 1 : -1;
-    if (setAt > 0 && (word === 'meta' || word === 'ct' || word === 'mark')) {
-      r.unmodelled.push(w.slice(i, setAt + 2).join(' '));
-      i = setAt + 2;
-      continue;
+    // Marks: `meta mark set V`, `… set meta mark | V` (or & ^), `ct mark set meta mark` and back; the match `meta mark
+    // [& M ==|!=] V`. A statement beside a verdict (`meta mark set 1 accept`) leaves the verdict as the rule's target.
+    const markWord = word === 'mark' ? i : (word === 'meta' || word === 'ct') && w[i + 1] === 'mark' ? i + 1 : -1;
+    if (markWord >= 0) {
+      const ct = word === 'ct';
+      if (w[markWord + 1] === 'set') {
+        let j = markWord + 2;
+        while (j < w.length && !STATEMENTS.has(w[j]!) && !selectorAt(w, j)) j++;
+        const t = markTarget(ct, w.slice(markWord + 2, j));
+        if (r.target.kind === 'none') r.target = t;
+        i = j;
+        continue;
+      }
+      const m = markMatch(ct, w, markWord + 1);
+      if (m) {
+        and([m.match]);
+        i = m.next;
+        continue;
+      }
     }
     // IPv6 only (`ip6 daddr …`, `icmpv6 type …` in an inet table): no IPv4 packet matches.
     if (word === 'ip6' || word === 'icmpv6') {
@@ -714,6 +708,48 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
     i = j;
   }
   return r;
+}
+
+function markValue(v: string | undefined): number | null {
+  if (v === undefined || !/^(0x[0-9a-f]+|\d+)$/i.test(v)) return null;
+  return Number(v) >>> 0;
+}
+
+/** What `meta mark set …` / `ct mark set …` does, as the MARK/CONNMARK target would. */
+function markTarget(ct: boolean, expr: readonly string[]): Target {
+  const v = markValue(expr[0]);
+  const kind = ct ? 'CONNMARK' : 'MARK';
+  if (expr.length === 1 && v !== null) return { kind, args: ['--set-xmark', `0x${v.toString(16)}/0xffffffff`] };
+  const own = ct ? ['ct', 'mark'] : ['meta', 'mark'];
+  // `meta mark set meta mark | 0x1` (nft prints `mark or 0x1` so)
+  if (expr.length === 4 && expr[0] === own[0] && expr[1] === own[1]) {
+    const x = markValue(expr[3]);
+    const op = { '|': '--or-mark', or: '--or-mark', '&': '--and-mark', and: '--and-mark', '^': '--xor-mark', xor: '--xor-mark' }[expr[2]!];
+    if (x !== null && op && !ct) return { kind: 'MARK', args: [op, `0x${x.toString(16)}`] };
+  }
+  if (expr.join(' ') === 'meta mark' && ct) return { kind: 'CONNMARK', args: ['--save-mark'] };
+  if (expr.join(' ') === 'ct mark' && !ct) return { kind: 'CONNMARK', args: ['--restore-mark'] };
+  return { kind: 'unknown', name: `${ct ? 'ct' : 'meta'} mark set`, args: [...expr] };
+}
+
+/** `[& M] [==|!=] V` after `meta mark` / `ct mark`, as `-m mark --mark V/M`; null when it is something else. */
+function markMatch(ct: boolean, w: readonly string[], i: number): { match: Match; next: number } | null {
+  let j = i;
+  let mask = 0xffffffff;
+  if (w[j] === '&' || w[j] === 'and') {
+    const m = markValue(w[j + 1]);
+    if (m === null) return null;
+    mask = m;
+    j += 2;
+  }
+  let negate = false;
+  if (w[j] === '!=' || w[j] === '==' || w[j] === 'eq' || w[j] === 'ne') {
+    negate = w[j] === '!=' || w[j] === 'ne';
+    j++;
+  }
+  const value = markValue(w[j]);
+  if (value === null) return null;
+  return { match: { kind: ct ? 'connmark' : 'mark', value, mask, negate }, next: j + 1 };
 }
 
 /** The nftables tables iptables-nft makes for iptables' rules (shown by iptables-nft-save too). */

@@ -211,6 +211,35 @@ describe('parseNftRuleset', () => {
     expect(rules[4]).toMatchObject({ matches: [{ kind: 'in', name: 'wan0', negate: false }], target: { kind: 'REJECT', rejectWith: 'icmp-admin-prohibited' } });
   });
 
+  it('reads marks as nft prints them: set, or-ed, saved to the connection; matched with a mask, negated, on the connection', () => {
+    const text = `table ip m {
+	chain pre {
+		type filter hook prerouting priority mangle; policy accept;
+		iifname "lan0" meta mark set 0x00000001
+		meta mark set meta mark | 0x00000002
+		ct mark set meta mark
+		meta mark & 0x00000001 == 0x00000001 counter packets 0 bytes 0 accept
+		meta mark != 0x00000004 accept
+		ct mark 0x00000007 accept
+	}
+}
+`;
+    const rules = parseNftRuleset(text, 'm.txt', { iptablesGiven: false }).ruleset.baseChains[0]!.chain.rules;
+    expect(rules.map((r) => r.target)).toEqual([
+      { kind: 'MARK', args: ['--set-xmark', '0x1/0xffffffff'] },
+      { kind: 'MARK', args: ['--or-mark', '0x2'] },
+      { kind: 'CONNMARK', args: ['--save-mark'] },
+      { kind: 'ACCEPT' },
+      { kind: 'ACCEPT' },
+      { kind: 'ACCEPT' },
+    ]);
+    expect(rules.slice(3).map((r) => r.matches)).toEqual([
+      [{ kind: 'mark', value: 1, mask: 1, negate: false }],
+      [{ kind: 'mark', value: 4, mask: 0xffffffff, negate: true }],
+      [{ kind: 'connmark', value: 7, mask: 0xffffffff, negate: false }],
+    ]);
+  });
+
   it('names a header it cannot read, with its line, and goes on', () => {
     const r = parseNftRuleset('table ip\n\ttable inet t {\n chain c {\n type filter hook forward priority nonsense; policy accept;\n }\n}\n', 'bad.txt', { iptablesGiven: false });
     expect(r.warnings.map((w) => [w.line, w.code])).toEqual([[1, 'parse'], [4, 'parse']]);
