@@ -341,6 +341,19 @@ function protoOf(v: string): number | null {
 /** The match a selector (`ip saddr`, `th dport`, `iifname`…) makes with one value; null when the selector is not modelled. */
 function selectorMatch(sel: string, v: string, negate: boolean): Match[] | null {
   switch (sel) {
+    case 'ct original saddr':
+    case 'ct original ip saddr':
+    case 'ct original daddr':
+    case 'ct original ip daddr':
+    case 'ct reply saddr':
+    case 'ct reply ip saddr':
+    case 'ct reply daddr':
+    case 'ct reply ip daddr': {
+      const c = parseCidr4(v.includes('/') ? v : `${v}/32`);
+      if (!c) return null;
+      const kind = `ct${sel.includes('original') ? 'orig' : 'repl'}${sel.endsWith('saddr') ? 'src' : 'dst'}` as 'ctorigsrc' | 'ctorigdst' | 'ctreplsrc' | 'ctrepldst';
+      return [{ kind, addr: { cidr: c, negate } }];
+    }
     case 'ip saddr':
       return [addrMatch('src', v, negate)];
     case 'ip daddr':
@@ -396,10 +409,15 @@ function selectorAt(w: readonly string[], i: number): string | null {
   if (/^(tcp|udp|sctp|th|udplite)$/.test(a) && (b === 'dport' || b === 'sport')) return `${a} ${b}`;
   if (a === 'ct' && (b === 'state' || b === 'status')) return `${a} ${b}`;
   if (a === 'icmp' && b === 'type') return `${a} ${b}`;
+  const c = w[i + 2];
+  if (a === 'ct' && (b === 'original' || b === 'reply') && (c === 'saddr' || c === 'daddr' || c === 'ip')) {
+    // `ct original daddr V` (iptables-nft's `--ctorigdst`), also `ct original ip daddr V`.
+    return c === 'ip' ? `ct ${b} ip ${w[i + 3]}` : `ct ${b} ${c}`;
+  }
   return null;
 }
 
-const STATEMENTS = new Set(['counter', 'accept', 'drop', 'reject', 'return', 'jump', 'goto', 'dnat', 'snat', 'masquerade', 'redirect', 'notrack', 'log', 'limit', 'continue', 'queue']);
+const STATEMENTS = new Set(['comment', 'counter', 'accept', 'drop', 'reject', 'return', 'jump', 'goto', 'dnat', 'snat', 'masquerade', 'redirect', 'notrack', 'log', 'limit', 'continue', 'queue']);
 
 /** The values a selector is compared with at `i`: one word, `{ … }` or `@set`; and the index after them. */
 function valuesAt(w: readonly string[], i: number, sets: ReadonlyMap<string, Element[]>): { values: string[] | null; next: number } {
@@ -608,6 +626,10 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
       case 'continue':
         i++;
         continue;
+      case 'comment':
+        // comment "…": a note, not a match.
+        i += 2;
+        continue;
       case 'reject': {
         let rejectWith = 'icmp-port-unreachable';
         if (w[i + 1] === 'with') {
@@ -720,12 +742,12 @@ function markTarget(ct: boolean, expr: readonly string[]): Target {
   const v = markValue(expr[0]);
   const kind = ct ? 'CONNMARK' : 'MARK';
   if (expr.length === 1 && v !== null) return { kind, args: ['--set-xmark', `0x${v.toString(16)}/0xffffffff`] };
-  const own = ct ? ['ct', 'mark'] : ['meta', 'mark'];
-  // `meta mark set meta mark | 0x1` (nft prints `mark or 0x1` so)
-  if (expr.length === 4 && expr[0] === own[0] && expr[1] === own[1]) {
-    const x = markValue(expr[3]);
-    const op = { '|': '--or-mark', or: '--or-mark', '&': '--and-mark', and: '--and-mark', '^': '--xor-mark', xor: '--xor-mark' }[expr[2]!];
-    if (x !== null && op && !ct) return { kind: 'MARK', args: [op, `0x${x.toString(16)}`] };
+  // `meta mark set meta mark | 0x1`, or as iptables-nft's listing prints it, `meta mark set mark or 0x1`.
+  const self = expr[0] === 'meta' && expr[1] === 'mark' ? 2 : expr[0] === 'mark' ? 1 : 0;
+  if (self > 0 && expr.length === self + 2 && !ct) {
+    const x = markValue(expr[self + 1]);
+    const op = { '|': '--or-mark', or: '--or-mark', '&': '--and-mark', and: '--and-mark', '^': '--xor-mark', xor: '--xor-mark' }[expr[self]!];
+    if (x !== null && op) return { kind: 'MARK', args: [op, `0x${x.toString(16)}`] };
   }
   if (expr.join(' ') === 'meta mark' && ct) return { kind: 'CONNMARK', args: ['--save-mark'] };
   if (expr.join(' ') === 'ct mark' && !ct) return { kind: 'CONNMARK', args: ['--restore-mark'] };

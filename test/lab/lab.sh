@@ -502,8 +502,11 @@ snapshot() { # dir backend
   gw conntrack -L >"$dir/conntrack.txt" 2>/dev/null || true
   gw conntrack -S >"$dir/conntrack-stats.txt" 2>/dev/null || true
   gw tc -s qdisc show >"$dir/tc-qdisc.txt"
-  # Rules kept in nftables' own tables (not iptables'), where a scenario has them.
-  if [[ -n $(gw nft list tables 2>/dev/null | grep -v -E '^table ip (nat|filter|mangle|raw)$') ]]; then gw nft list ruleset >"$dir/nft-ruleset.txt"; fi
+  # Rules kept in nftables' own tables (not iptables'), where a scenario has them; and iptables-nft's rules as nft
+  # lists them, where the snapshot was taken with iptables-nft (the same rules in nft's words).
+  if [[ $backend == iptables-nft || -n $(gw nft list tables 2>/dev/null | grep -v -E '^table ip (nat|filter|mangle|raw)$') ]]; then
+    gw nft list ruleset >"$dir/nft-ruleset.txt"
+  fi
 }
 
 write_lab_json() { # dir scenario check format snapshot-backend

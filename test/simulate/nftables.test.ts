@@ -3,13 +3,17 @@
  * an accept ends only its own chain (the next one still runs), a drop ends the packet; NAT chains of both kinds
  * share the nat core's slot, by priority, until one has set the connection's mapping.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseIptablesSave } from '../../src/gateway/iptables-save.js';
 import { parseNftRuleset } from '../../src/gateway/nft-ruleset.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
 import type { SimPacket, Trace } from '../../src/model/trace.js';
 import { simPacket } from '../../src/simulate/sim-packet.js';
 import { simulate } from '../../src/simulate/simulate.js';
-import { ip, m, r, ruleset, snapshot, t } from './builder.js';
+import { iface, ip, m, r, route, ruleset, snapshot, t } from './builder.js';
 
 /** An outside client to the EIP 100.64.9.2, TCP port 8080. */
 function inbound(o: Partial<SimPacket> = {}): SimPacket {
@@ -95,5 +99,32 @@ describe('simulate with nftables', () => {
     const tr = simulate(inbound(), withNft(snapshot(), nft));
     expect(dnatTo(tr)).toBe('192.168.7.30:80');
     expect(tr.mayMatch).toMatchObject([{ target: 'DNAT', drops: false, why: 'DNAT picks one of 2 destinations per connection' }]);
+  });
+});
+
+describe('the same rules listed by iptables-nft-save and by nft list ruleset', () => {
+  // Kube-OVN's chains (with VPC_MARK and HAIRPIN_SNAT) made with iptables-nft in a namespace, listed both ways.
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/gateway/nft');
+  const host = snapshot({
+    interfaces: [iface('eth0', ['10.0.1.254/24']), iface('net1', ['203.0.113.9/24'], { secondary: ['203.0.113.10/24'] })],
+    routes: [route('default', { via: '203.0.113.1', dev: 'net1' }), route('10.0.1.0/24', { dev: 'eth0' }), route('203.0.113.0/24', { dev: 'net1' })],
+    sysctls: { 'net.ipv4.ip_forward': '1' },
+  });
+  const bySave = { ...host, rules: parseIptablesSave(readFileSync(join(dir, 'kube-ovn-iptables-nft.save.txt'), 'utf8'), 'save.txt').ruleset };
+  const byNft = { ...host, nft: parseNftRuleset(readFileSync(join(dir, 'kube-ovn-iptables-nft.nft.txt'), 'utf8'), 'nft.txt', { iptablesGiven: false }).ruleset };
+  const packets: [string, SimPacket][] = [
+    ['floating IP in', simPacket({ ingress: 'net1', src: ip('198.51.100.7'), dst: ip('203.0.113.9'), proto: 1, icmpId: 9 })],
+    ['floating IP out', simPacket({ ingress: 'eth0', src: ip('10.0.1.5'), dst: ip('198.51.100.7'), proto: 6, sport: 40000, dport: 443 })],
+    ['port forward', simPacket({ ingress: 'net1', src: ip('198.51.100.7'), dst: ip('203.0.113.10'), proto: 6, sport: 40001, dport: 8080 })],
+    ['shared SNAT', simPacket({ ingress: 'eth0', src: ip('10.0.1.77'), dst: ip('198.51.100.7'), proto: 17, sport: 5000, dport: 53 })],
+    ['hairpin (marked, DNATed, back out eth0)', simPacket({ ingress: 'eth0', src: ip('10.0.1.6'), dst: ip('203.0.113.9'), proto: 6, sport: 40002, dport: 80 })],
+  ];
+  it.each(packets)('%s: the same fate and the same translation', (_name, p) => {
+    const a = simulate(p, bySave);
+    const b = simulate(p, byNft);
+    expect(b.disposition).toEqual(a.disposition);
+    expect(b.rewrites.map((w) => [w.kind, w.after])).toEqual(a.rewrites.map((w) => [w.kind, w.after]));
+    expect(b.steps.filter((s) => s.verdict === 'MARK').length).toBe(a.steps.filter((s) => s.verdict === 'MARK').length);
+    if (_name.startsWith('hairpin')) expect(b.rewrites.map((w) => w.kind)).toEqual(['DNAT', 'SNAT']);
   });
 });
