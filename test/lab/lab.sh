@@ -704,7 +704,8 @@ NFT
     nft-native | nft-native-forward-drop | nft-native-snat-wrong-interface)
       # A gateway whose rules are all nftables' own (as firewalld or a hand-written nftables.conf makes them): the
       # same NAT as the Kube-OVN chains, written as nft rules in a table of its own, and no iptables rule at all
-      # (iptables-save shows empty tables). -forward-drop: its forward chain drops what app2 sends. -snat-wrong-interface:
+      # (iptables-save shows empty tables); its forward chain drops by default and lets out what the VPC side sends, in
+      # what was DNATed, and the replies. -forward-drop: it also drops what app2 sends. -snat-wrong-interface:
       # the subnet's SNAT written for an outside interface named net1, as in snat-wrong-interface.
       ipt -t nat -F
       ipt -t nat -X
@@ -724,8 +725,11 @@ table ip natgw {
 }
 table inet filter {
   chain forward {
-    type filter hook forward priority filter; policy accept;
+    type filter hook forward priority filter; policy drop;
     ct state established,related counter accept
+    ct state invalid counter drop
+    iifname "$IN_IF" oifname "$OUT_IF" counter accept
+    iifname "$OUT_IF" ct status dnat counter accept
   }
 }
 NFT
