@@ -5,7 +5,7 @@ import type { SimulateOptions } from '../simulate/simulate.js';
 import { isoNs } from '../model/time.js';
 import { parseMac } from './mac.js';
 import { linkState } from '../gateway/link-state.js';
-import { natRulesPresent } from '../gateway/nat-rules-present.js';
+import { natRulesKnown } from '../gateway/nat-rules-present.js';
 import { answeredUnseen, assembleFlows, isProbe, egressCaptured, type AssembledFlow, type JudgeWindow } from './flow-assembly.js';
 import type { CaptureWindow } from './capture-merge.js';
 import { shiftWindow } from './clock-skew.js';
@@ -257,9 +257,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     judge,
     simulate: sim ? (p, egress) => sim(p, snapshot!, egress ? { assumeEgress: egress.name, assumeEgressWhy: egress.why } : {}) : null,
     ifaceName: (i) => ifaces[i] ?? `if${i}`,
-    // nftables' NAT rules count as known only beside an iptables listing: alone, they leave open what iptables
-    // (legacy, which nft does not list) translates.
-    natRulesKnown: natRulesPresent(snapshot?.rules ?? null, snapshot?.rules ? snapshot.nft : null),
+    natRulesKnown: natRulesKnown(snapshot),
     captured,
   });
   state.foreignByIface.forEach((n, i) => {

@@ -155,7 +155,10 @@ export function stoppedFrameEvidence(ctx: CheckContext, flows: readonly Assemble
 
 /** The snapshot's rule a trace step or NAT rewrite names (by its file and line). */
 export function ruleOf(ctx: CheckContext, ref: RuleRef): Rule | null {
-  const chain = ctx.snapshot?.rules?.tables[ref.table]?.chains.find((c) => c.name === ref.chain);
+  // An nftables rule: in the chains of the base chain's table (its chain is named `<family> <table> <chain>`).
+  const chain =
+    ctx.snapshot?.rules?.tables[ref.table]?.chains.find((c) => c.name === ref.chain) ??
+    (ctx.snapshot?.nft?.baseChains ?? []).map((b) => b.chains.get(ref.chain)).find((c) => c !== undefined);
   return chain?.rules.find((r) => r.source.file === ref.file && r.source.line === ref.line) ?? null;
 }
 

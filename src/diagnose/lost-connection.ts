@@ -6,7 +6,7 @@ import { simulate } from '../simulate/simulate.js';
 import { retranslated, toSimPacket, type AssembledFlow } from '../correlate/flow-assembly.js';
 import { Dir, type PacketInfo } from '../correlate/packet-info.js';
 import type { CheckContext } from './check.js';
-import { gatewayResets, unmatchedArrivals } from './flow-facts.js';
+import { gatewayResets, ruleOf, unmatchedArrivals } from './flow-facts.js';
 import { conntrackStatsEvidence, sysctlEvidence } from './evidence.js';
 import { sysctlInt } from '../simulate/host-view.js';
 
@@ -91,10 +91,17 @@ function find(ctx: CheckContext, f: AssembledFlow): LostConnection | null {
   const d = trace.disposition;
   let rule: RuleRef | null = null;
   let resets: PacketInfo[] = [];
-  if (d.kind === 'dropped' && d.rule && matchesInvalid(d.rule.text)) rule = d.rule;
+  if (d.kind === 'dropped' && d.rule && takesInvalid(ctx, d.rule)) rule = d.rule;
   else if (d.kind === 'local') resets = gatewayResets(f).filter((p) => p.t >= first.t);
   if (!rule && !resets.length) return null;
   return { face: rule ? 'dropped' : 'reset', packet: first, trace, rule, resets, before: null, after: null, listed: listed(ctx, f) };
+}
+
+/** A rule that takes INVALID packets, read from its matches (nft's `ct state invalid` too), or else from its text. */
+function takesInvalid(ctx: CheckContext, ref: RuleRef): boolean {
+  const rule = ruleOf(ctx, ref);
+  if (rule) return rule.matches.some((m) => m.kind === 'ctstate' && !m.negate && m.states.includes('INVALID'));
+  return matchesInvalid(ref.text);
 }
 
 /** `-m conntrack --ctstate …INVALID…` or `-m state --state …INVALID…`, not negated. */

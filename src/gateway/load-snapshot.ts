@@ -265,7 +265,9 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   for (const { text, path } of nftTexts) {
     const r = parseNftRuleset(text, path, { iptablesGiven: v4.rules !== null });
     warnings.push(...r.warnings);
-    nft = nft ? { file: nft.file, baseChains: [...nft.baseChains, ...r.ruleset.baseChains], skippedTables: [...nft.skippedTables, ...r.ruleset.skippedTables] } : r.ruleset;
+    nft = nft
+      ? { file: nft.file, baseChains: [...nft.baseChains, ...r.ruleset.baseChains], iptablesTables: [...nft.iptablesTables, ...r.ruleset.iptablesTables], skippedTables: [...nft.skippedTables, ...r.ruleset.skippedTables] }
+      : r.ruleset;
   }
   return {
     rules: v4.rules,

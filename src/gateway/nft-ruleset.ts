@@ -786,14 +786,18 @@ export function parseNftRuleset(text: string, file: string, options: NftParseOpt
   const warnings: InputWarning[] = [];
   const baseChains: NftBaseChain[] = [];
   const skippedTables: NftRuleset['skippedTables'][number][] = [];
+  const iptablesTables: string[] = [];
   for (const t of readTables(text, file, warnings)) {
     if (t.family !== 'ip' && t.family !== 'inet') {
       skippedTables.push({ name: `${t.family} ${t.name}`, why: `family ${t.family} does not see IPv4 routing`, source: { file, line: t.line } });
       continue;
     }
-    if (options.iptablesGiven && t.family === 'ip' && IPTABLES_NFT_TABLES.has(t.name) && t.chains.some((c) => c.hook !== null && c.name === c.name.toUpperCase())) {
-      skippedTables.push({ name: `${t.family} ${t.name}`, why: "iptables-nft's own table: read from the iptables rules given", source: { file, line: t.line } });
-      continue;
+    if (t.family === 'ip' && IPTABLES_NFT_TABLES.has(t.name) && t.chains.some((c) => c.hook !== null && c.name === c.name.toUpperCase())) {
+      if (options.iptablesGiven) {
+        skippedTables.push({ name: `${t.family} ${t.name}`, why: "iptables-nft's own table: read from the iptables rules given", source: { file, line: t.line } });
+        continue;
+      }
+      iptablesTables.push(t.name);
     }
     const full = (n: string): string => `${t.family} ${t.name} ${n}`;
     const readings = new Map(t.chains.map((c) => [c.name, c.rules.map((raw) => readRule(raw.toks, t.sets, full))] as const));
@@ -842,5 +846,5 @@ export function parseNftRuleset(text: string, file: string, options: NftParseOpt
       baseChains.push({ family: t.family, table: t.name, type, hook: HOOKS[b.raw.hook!]!, priority: b.raw.priority!, stage: stageOf(type, b.raw.priority!), chain: b.chain, chains });
     }
   }
-  return { ruleset: { file, baseChains, skippedTables }, warnings };
+  return { ruleset: { file, baseChains, iptablesTables, skippedTables }, warnings };
 }

@@ -27,6 +27,8 @@ export interface NftBaseChain {
 export interface NftRuleset {
   readonly file: string;
   readonly baseChains: readonly NftBaseChain[];
+  /** iptables-nft's own tables (`ip nat`, `ip filter`…) read here: the iptables rules themselves, in nft's words. */
+  readonly iptablesTables: readonly string[];
   /** Tables left out: IPv6-only, ARP, bridge and netdev families, and iptables-nft's own when iptables rules are given. */
   readonly skippedTables: readonly { readonly name: string; readonly why: string; readonly source: SourceRef }[];
 }

@@ -160,7 +160,7 @@ export const dnatMissing: Check = {
     'Connections to an EIP held by the outside interface match no DNAT rule, so the gateway takes them as its own and refuses them itself (TCP reset, ICMP port unreachable, or a silent drop in its INPUT chain): a port forward or floating IP is missing from the nat table.',
   rank: 2,
   run(ctx: CheckContext) {
-    if (!ctx.snapshot?.rules?.tables.nat) return [];
+    if (!ctx.snapshot?.rules?.tables.nat && !ctx.snapshot?.nft?.baseChains.some((b) => b.type === 'nat')) return [];
     const by = new Map<string, Service>();
     for (const f of ctx.flows) {
       if (!tookAsOwn(ctx, f) || !eipEvidence(ctx, f.original.dst)) continue;

@@ -4,10 +4,11 @@ import { finding } from '../check.js';
 import { conntrackStatsEvidence, errorEvidence, frameEvidence, policyEvidence, ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { ipv4ToString } from '../../model/address.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
-import { droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
+import { droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, ruleOf, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
 import type { DropReason, MayMatch, Trace } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 import { deleteRuleCommand, isNftRule } from '../rule-commands.js';
+import { rejectIcmp } from '../../simulate/reject-icmp.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
 function isRejectError(type: number, code: number): boolean {
@@ -173,7 +174,7 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
   for (const q of shapers) evidence.push(...qdiscEvidence(q));
   const suspect = [...suspects.values()][0] ?? null;
   // The gateway's own ICMP errors for these flows, of the kind the suspect REJECT sends: it did match them.
-  const code = suspect ? rejectCode(suspect) : null;
+  const code = suspect ? rejectCode(ctx, suspect) : null;
   const proven = code !== null && flows.some((f) => f.errors.some((e) => e.fromGateway && e.type === 3 && e.code === code));
   const confidence = proven ? 'confirmed' : suspect || (missing && haveSysctls) ? 'likely' : 'possible';
   const what: string[] = [];
@@ -241,15 +242,12 @@ function relatedSentence(ctx: CheckContext, flows: readonly AssembledFlow[]): st
   );
 }
 
-/** The ICMP destination-unreachable code a REJECT rule sends (`--reject-with`, port-unreachable by default); null for others. */
-function rejectCode(m: MayMatch): number | null {
+/** The ICMP destination-unreachable code a REJECT rule sends (`--reject-with`, nft's `reject with …`; port-unreachable by default); null for others. */
+function rejectCode(ctx: CheckContext, m: MayMatch): number | null {
   if (m.target !== 'REJECT') return null;
-  const w = /--reject-with\s+(\S+)/.exec(m.rule.text)?.[1] ?? 'icmp-port-unreachable';
-  const codes: Record<string, number> = {
-    'icmp-net-unreachable': 0, 'icmp-host-unreachable': 1, 'icmp-proto-unreachable': 2, 'icmp-port-unreachable': 3,
-    'icmp-net-prohibited': 9, 'icmp-host-prohibited': 10, 'icmp-admin-prohibited': 13,
-  };
-  return codes[w] ?? null;
+  const rule = ruleOf(ctx, m.rule);
+  const w = rule?.target.kind === 'REJECT' ? rule.target.rejectWith : (/--reject-with\s+(\S+)/.exec(m.rule.text)?.[1] ?? 'icmp-port-unreachable');
+  return rejectIcmp(w)?.code ?? null;
 }
 
 /** How to settle a rule natlens could not evaluate: look at what its match depends on, then remove the rule. */

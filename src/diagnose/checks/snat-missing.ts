@@ -15,8 +15,8 @@ import { markAfter } from '../../simulate/mark-target.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
 import { hostView } from '../../simulate/host-view.js';
 import type { RuleRef } from '../../model/trace.js';
-import { isNftRule, replaceRuleCommand } from '../rule-commands.js';
-import { natChainsOf } from '../../gateway/nat-rules-present.js';
+import { deleteRuleCommand, isNftRule, replaceRuleCommand } from '../rule-commands.js';
+import { natChainsOf, rulesListed } from '../../gateway/nat-rules-present.js';
 
 /**
  * Why a SNAT/MASQUERADE rule did not take the packets of `f` as they left by `egress` (their source still the
@@ -95,7 +95,7 @@ export const snatMissing: Check = {
 /** The raw-table rule that exempted the flow (or its replies) from connection tracking, which NAT works on. */
 function notrackRule(ctx: CheckContext, f: AssembledFlow): RuleRef | null {
   const steps = [...(f.trace?.steps ?? []), ...(repliesUntranslated(f) ? (replyTrace(ctx, f)?.steps ?? []) : [])];
-  return steps.find((x) => x.table === 'raw' && x.rule !== null && /(?:^|\s)(?:-j NOTRACK|--notrack)(?:\s|$)/.test(x.rule.text))?.rule ?? null;
+  return steps.find((x) => x.table === 'raw' && x.rule !== null && (x.verdict === 'NOTRACK' || x.verdict === 'CT --notrack'))?.rule ?? null;
 }
 
 /** A flow's request as it left, untranslated: its private source. */
@@ -130,12 +130,12 @@ function notrackFinding(ctx: CheckContext, exempt: readonly { f: AssembledFlow; 
       'snat-missing',
       'error',
       'confirmed',
-      `Traffic from ${sources.join(', ')} escapes NAT: the raw table exempts it from connection tracking`,
+      `Traffic from ${sources.join(', ')} escapes NAT: ${isNftRule(first) ? `nftables ${first.chain}` : 'the raw table'} exempts it from connection tracking`,
       `${what.join(', and ')}: untranslated. The raw ${first.chain} rule at ${first.file}:${first.line} (${first.text}) marks ${sources.length === 1 ? 'it' : 'them'} NOTRACK, ` +
         'and NAT works on conntrack entries: the nat table never sees untracked packets, whatever its rules say.',
       uniqueEvidence(evidence, 12),
       [
-        ...[...rules.values()].map((r) => `iptables -t raw -D ${r.text.replace(/^-A\s+/, '')}`),
+        ...[...rules.values()].map(deleteRuleCommand),
         '# if the exemption is wanted, narrow it to traffic that needs no NAT (e.g. add -d <a subnet the gateway serves directly>)',
       ],
       flows,
@@ -200,7 +200,7 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
     finding(
       'snat-missing',
       'error',
-      ctx.snapshot?.rules ? 'confirmed' : 'likely',
+      rulesListed(ctx.snapshot) ? 'confirmed' : 'likely',
       `Traffic from ${sources.join(', ')} leaves ${egress} untranslated`,
       `${plural(flows.length, 'flow')} left ${egress} with the private source address ${sources.join(', ')}: no SNAT rule matched${post ? '' : ' (no nat POSTROUTING chain)'}, and no reply came back.` +
         (misnamed.length ? ` The SNAT rule at ${misnamed[0]!.r.source.file}:${misnamed[0]!.r.source.line} would translate them, but ${misnamed[0]!.why}.` : ''),
@@ -367,7 +367,7 @@ function hairpinFinding(ctx: CheckContext): Finding[] {
     finding(
       'snat-missing',
       'error',
-      subnet && ctx.snapshot?.rules ? 'confirmed' : 'likely',
+      subnet && rulesListed(ctx.snapshot) ? 'confirmed' : 'likely',
       `Hairpin traffic to ${eips.join(', ')} is not masqueraded${cause || `: ${backends.join(', ')} ${backends.length === 1 ? 'answers' : 'answer'} ${clients.join(', ')} directly`}`,
       `${plural(flows.length, 'flow')} from the VPC side reached ${eips.join(', ')}, which DNAT maps back to the VPC side (NAT loopback): ` +
         `${flows.length === 1 ? 'it' : 'they'} left ${iface}, the way ${flows.length === 1 ? 'it' : 'they'} came in, to ${backends.join(', ')} but still from ${clients.join(', ')}${subnet ? `, on the same link (${cidr})` : ''}. ` +
