@@ -397,7 +397,7 @@ function selectorMatch(sel: string, v: string, negate: boolean): Match[] | null 
   return null;
 }
 
-/** How many words a selector takes at `i` (`ip saddr` 2, `iifname` 1…), or 0 when none starts there. */
+/** The selector that starts at `i` (`ip saddr`, `iifname`, `ct original daddr`…), or null when none does. */
 function selectorAt(w: readonly string[], i: number): string | null {
   const a = w[i];
   const b = w[i + 1];
