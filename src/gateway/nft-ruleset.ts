@@ -21,7 +21,7 @@
  * `meta l4proto/iifname/oifname/nfproto`, `tcp/udp/th/sctp dport/sport`, `ct state/status`, `icmp type` — each
  * against a value, a prefix, an anonymous `{ … }` or a named `@set`, `!=` negating — and the statements `counter`,
  * `accept`, `drop`, `reject`, `return`, `jump`, `goto`, `dnat`, `snat`, `masquerade`, `redirect`, `notrack`, `log`,
- * `limit`, `meta/ct mark set`; verdict maps (`A . B vmap @m`, `vmap { … }`) and `dnat … to numgen random mod N
+ * `limit`, `meta/ct mark set`, the stateless rewrites `ip saddr/daddr set`, `tcp/udp/th sport/dport set`; verdict maps (`A . B vmap @m`, `vmap { … }`) and `dnat … to numgen random mod N
  * map { … }` (one of several backends). A rule with a set becomes one rule per element (a negated set: one rule
  * with every element excluded). Anything else a rule holds is an unmodelled match: the rule "may match", and the
  * trace says so.
@@ -589,6 +589,16 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
     const sel = selectorAt(w, i);
     if (sel) {
       let j = i + sel.split(' ').length;
+      if (w[j] === 'set') {
+        // A stateless rewrite: `ip daddr set A`, `tcp dport set P` (Kube-OVN's stateless NAT, nft's own NAT without conntrack).
+        const field = /(saddr|daddr|sport|dport)$/.exec(sel)?.[1] as 'saddr' | 'daddr' | 'sport' | 'dport' | undefined;
+        const v = w[j + 1] ?? '';
+        const value = field === 'saddr' || field === 'daddr' ? parseIpv4(v) : /^\d+$/.test(v) ? Number(v) : -1;
+        if (field && value >= 0 && r.target.kind === 'none') r.target = { kind: 'SET', field, value };
+        else r.target = { kind: 'unknown', name: `${sel} set`, args: [v] };
+        i = j + 2;
+        continue;
+      }
       let negate = false;
       if (w[j] === '!=') {
         negate = true;

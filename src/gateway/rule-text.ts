@@ -123,6 +123,8 @@ export function targetText(t: Target): string {
         t.random ? '--random' : '',
         t.randomFully ? '--random-fully' : '',
       ].filter((s) => s !== '').join(' ');
+    case 'SET':
+      return `set ${t.field.endsWith('addr') ? `ip ${t.field} ${ipv4ToString(t.value)}` : `th ${t.field} ${t.value}`}`;
     case 'REDIRECT':
       return `-j REDIRECT${t.ports ? ` --to-ports ${t.ports.lo === t.ports.hi ? t.ports.lo : `${t.ports.lo}-${t.ports.hi}`}` : ''}`;
     case 'MARK':

@@ -81,6 +81,11 @@ export type Target =
   | { readonly kind: 'LOG' | 'NFLOG' | 'TRACE'; readonly args: readonly string[] }
   | { readonly kind: 'CT'; readonly notrack: boolean; readonly args: readonly string[] }
   | { readonly kind: 'NOTRACK' }
+  /**
+   * A stateless rewrite of one header field (nftables' `ip daddr set A`, `tcp dport set P`): the packet is changed
+   * where it is, every packet alike, with no conntrack mapping (so nothing is undone on the way back). Non-terminal.
+   */
+  | { readonly kind: 'SET'; readonly field: 'saddr' | 'daddr' | 'sport' | 'dport'; readonly value: number }
   /** A rule without `-j`: only counts. */
   | { readonly kind: 'none' }
   | { readonly kind: 'unknown'; readonly name: string; readonly args: readonly string[] };

@@ -5,6 +5,7 @@
  * and shared chains print once. Lines stay within 80 columns, wrapping the match text.
  */
 import { basename } from 'node:path';
+import { ipv4ToString } from '../model/address.js';
 import { matchText, natRangeText } from '../gateway/rule-text.js';
 import { quoteToken } from '../gateway/tokenize.js';
 import type { Chain, Rule, Ruleset, RulesetDisagreement, Table, TableName, Target } from '../model/ruleset.js';
@@ -48,6 +49,8 @@ function action(t: Target): string {
       return `SNAT to ${t.to.map(natRangeText).join(', ')}${t.randomFully ? ' random-fully' : t.random ? ' random' : ''}${t.persistent ? ' persistent' : ''}`;
     case 'MASQUERADE':
       return `MASQUERADE${t.ports ? ` ports ${t.ports.lo}-${t.ports.hi}` : ''}${t.randomFully ? ' random-fully' : t.random ? ' random' : ''}`;
+    case 'SET':
+      return `SET ${t.field} ${t.field.endsWith('addr') ? ipv4ToString(t.value) : t.value} (stateless)`;
     case 'REDIRECT':
       return `REDIRECT${t.ports ? ` to port ${t.ports.lo === t.ports.hi ? t.ports.lo : `${t.ports.lo}-${t.ports.hi}`}` : ''}`;
     case 'MARK':

@@ -172,6 +172,21 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
         step(t.kind, `${tupleText(before, s.proto)}  ⇒  ${tupleText(after, s.proto)}${eff.note ? `; ${eff.note}` : ''}`, eff.unsure);
         return ACCEPT;
       }
+      case 'SET': {
+        // A stateless rewrite: the field changes here and the walk goes on; no conntrack mapping remembers it.
+        const before = tupleOf(s);
+        if (t.field === 'saddr') s.src = t.value;
+        else if (t.field === 'daddr') s.dst = t.value;
+        else if (!hasPorts(s.proto)) {
+          step('SET', `${t.field} set ${t.value}: the packet has no ports; unchanged`);
+          continue;
+        } else if (t.field === 'sport') s.sport = t.value;
+        else s.dport = t.value;
+        const after = tupleOf(s);
+        w.rewrites.push({ kind: t.field === 'saddr' || t.field === 'sport' ? 'SNAT' : 'DNAT', rule: ref, before, after, portsMayChange: false });
+        step('SET', `${tupleText(before, s.proto)}  ⇒  ${tupleText(after, s.proto)}; stateless (no conntrack mapping: the way back needs its own rewrite)`);
+        continue;
+      }
       case 'MARK': {
         const e = applyMark(t.args, s);
         step('MARK', e.note, e.unsure);

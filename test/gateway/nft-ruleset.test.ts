@@ -240,6 +240,30 @@ describe('parseNftRuleset', () => {
     ]);
   });
 
+  it('reads stateless rewrites (ip daddr set, ip saddr set, th dport set) as the SET target, the rule\'s matches kept', () => {
+    const text = `table ip kube_ovn_stateless_nat {
+	chain prerouting {
+		type filter hook prerouting priority raw; policy accept;
+		ip daddr 203.0.113.9 notrack
+		ip daddr 203.0.113.9 ip daddr set 10.0.1.5
+		ip daddr 10.0.1.5 tcp dport 8080 tcp dport set 80
+	}
+	chain postrouting {
+		type filter hook postrouting priority 100; policy accept;
+		ip saddr 10.0.1.5 ip saddr set 203.0.113.9
+	}
+}
+`;
+    const [pre, post] = parseNftRuleset(text, 's.txt', { iptablesGiven: true }).ruleset.baseChains.map((b) => b.chain.rules);
+    expect(pre!.map((r) => r.target)).toEqual([
+      { kind: 'NOTRACK' },
+      { kind: 'SET', field: 'daddr', value: ip('10.0.1.5') },
+      { kind: 'SET', field: 'dport', value: 80 },
+    ]);
+    expect(pre![1]!.matches).toEqual([{ kind: 'dst', addr: { cidr: { addr: ip('203.0.113.9'), prefix: 32 }, negate: false } }]);
+    expect(post![0]!.target).toEqual({ kind: 'SET', field: 'saddr', value: ip('203.0.113.9') });
+  });
+
   it('names a header it cannot read, with its line, and goes on', () => {
     const r = parseNftRuleset('table ip\n\ttable inet t {\n chain c {\n type filter hook forward priority nonsense; policy accept;\n }\n}\n', 'bad.txt', { iptablesGiven: false });
     expect(r.warnings.map((w) => [w.line, w.code])).toEqual([[1, 'parse'], [4, 'parse']]);

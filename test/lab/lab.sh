@@ -25,7 +25,7 @@ ALL_SCENARIOS=(
   snat-wrong-interface eip-conflict eip-conflict-arp conntrack-full hairpin-no-snat eip-unassigned forward-unmodelled-match mss-clamp tc-shaper default-route-inside vpc-route-missing notrack third-interface masquerade
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
-  hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off nft-share-dnat nft-share-dnat-unreachable nft-native nft-native-forward-drop nft-native-snat-wrong-interface
+  hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off nft-share-dnat nft-share-dnat-unreachable nft-native nft-native-forward-drop nft-native-snat-wrong-interface nft-stateless-fip nft-stateless-fip-half
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -108,6 +108,8 @@ scenario_spec() {
     nft-native) echo "-|vpc|pcap-nano" ;;
     nft-native-forward-drop) echo "forward-chain-drop|lan|any" ;;
     nft-native-snat-wrong-interface) echo "snat-missing|lan|pcapng" ;;
+    nft-stateless-fip) echo "-|vpc|pcap" ;;
+    nft-stateless-fip-half) echo "snat-missing|lan|pcap-nano" ;;
     *) return 1 ;;
   esac
 }
@@ -700,6 +702,28 @@ add chain ip kube-ovn dnat-5f3c0a9b21de
 add rule ip kube-ovn dnat-5f3c0a9b21de meta l4proto tcp dnat ip addr . port to numgen random mod 1 map { 0 : $backend . $APP2_TCP }
 add element ip kube-ovn service-ips { $EIP2 . tcp . $FWD_TCP : goto dnat-5f3c0a9b21de }
 NFT
+      ;;
+    nft-stateless-fip | nft-stateless-fip-half)
+      # The floating IP as stateless NAT in nftables (Kube-OVN's script for HA gateways): no conntrack for it
+      # (notrack both ways in a raw-priority prerouting chain), the destination rewritten there and the source in
+      # postrouting, every packet alike; the iptables FIP rules are gone. -half: the source rewrite was never added,
+      # so what app sends, and its answers to the outside client, leave with its private address.
+      ipt -t nat -F EXCLUSIVE_DNAT
+      ipt -t nat -F EXCLUSIVE_SNAT
+      gw nft -f - <<NFT
+table ip kube_ovn_stateless_nat {
+  chain prerouting {
+    type filter hook prerouting priority raw; policy accept;
+    ip saddr $APP notrack
+    ip daddr $EIP notrack
+    ip daddr $EIP ip daddr set $APP
+  }
+  chain postrouting {
+    type filter hook postrouting priority 100; policy accept;
+  }
+}
+NFT
+      if [[ $name == nft-stateless-fip ]]; then gw nft insert rule ip kube_ovn_stateless_nat postrouting ip saddr "$APP" ip saddr set "$EIP"; fi
       ;;
     nft-native | nft-native-forward-drop | nft-native-snat-wrong-interface)
       # A gateway whose rules are all nftables' own (as firewalld or a hand-written nftables.conf makes them): the

@@ -169,7 +169,7 @@ function expectClientToEipDelivered(b: LabBundle): void {
   expect(count(b, on(E, 'out'), echoReply(a.eip, a.client))).toBe(sent);
 }
 
-function expectHealthy(b: LabBundle): void {
+function expectHealthy(b: LabBundle, o: { statelessFip?: boolean } = {}): void {
   const { inside: I, outside: E, addresses: a, ports } = b.lab;
   // The floating IP: app's requests leave E with the EIP as source, TTL one lower; replies come back.
   const fromApp = b.packets.filter((p) => on(I, 'in')(p) && echoRequest(a.app, a.remote)(p));
@@ -194,7 +194,8 @@ function expectHealthy(b: LabBundle): void {
   expect(count(b, on(E, 'out'), (p) => whole(p) && p.proto === 17 && p.src === a.eip2 && p.dst === a.client && p.sport === ports.forwardUdp)).toBe(2);
   // No private address ever leaves the outside interface.
   expect(privateOn(b, E)).toBe(0);
-  expect(file(b, 'conntrack.txt')).toContain(`dst=${a.eip}`);
+  // The floating IP's connections are tracked (but for a stateless one: nothing to track).
+  if (!o.statelessFip) expect(file(b, 'conntrack.txt')).toContain(`dst=${a.eip}`);
 }
 
 /** Everything forwarded stops: requests arrive, nothing leaves the other side, no ICMP error back. */
@@ -800,6 +801,27 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(count(b, on(E, 'out'), echoRequest(a.app2, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app2, a.remote)));
     expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app, a.remote)));
     expect(file(b, 'nft-ruleset.txt')).toMatch(/oifname "net1" ip saddr \S+ counter packets 0 bytes 0 snat to/);
+  },
+
+  'nft-stateless-fip': (b) => {
+    // Healthy, the floating IP as stateless NAT: no conntrack entry for it, both halves rewritten by nft rules.
+    expectHealthy(b, { statelessFip: true });
+    const { addresses: a } = b.lab;
+    expect(file(b, 'iptables-save.txt')).not.toContain(`--to-destination ${a.app}\n`);
+    const nft = file(b, 'nft-ruleset.txt');
+    expect(nft).toContain(`ip daddr ${a.eip} ip daddr set ${a.app}`);
+    expect(nft).toContain(`ip saddr ${a.app} ip saddr set ${a.eip}`);
+    expect(file(b, 'conntrack.txt')).not.toContain(`src=${a.app} `);
+  },
+
+  'nft-stateless-fip-half': (b) => {
+    // The source rewrite missing: app's requests leave with its private address, and its answers to the outside
+    // client leave from it too, while the inbound half still rewrites the EIP to app.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(E, 'out'), echoRequest(a.app, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app, a.remote)));
+    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(count(b, on(E, 'in'), echoRequest(a.client, a.eip)));
+    expect(count(b, on(E, 'out'), echoReply(a.app, a.client))).toBeGreaterThanOrEqual(5);
+    expect(file(b, 'nft-ruleset.txt')).not.toContain('ip saddr set');
   },
 
   'policy-routing': (b) => {

@@ -102,6 +102,26 @@ describe('simulate with nftables', () => {
   });
 });
 
+describe('stateless NAT in nftables', () => {
+  const nft = `table ip st {
+  chain prerouting {
+    type filter hook prerouting priority raw; policy accept;
+    ip daddr 100.64.9.2 notrack
+    ip daddr 100.64.9.2 ip daddr set 192.168.7.30
+    ip daddr 192.168.7.30 counter
+  }
+}`;
+  it('rewrites the destination where it stands, untracked, and the walk goes on (iptables\' nat is skipped)', () => {
+    const s = withNft(snapshot({ rules: ruleset({ nat: { PREROUTING: ['ACCEPT', [r(t.dnat('192.168.7.40:80'), m.dst('100.64.9.2/32'))]] } }) }), nft);
+    const tr = simulate(inbound(), s);
+    expect(dnatTo(tr)).toBe('192.168.7.30:8080');
+    expect(tr.rewrites.map((w) => [w.kind, w.rule.chain])).toEqual([['DNAT', 'ip st prerouting']]);
+    // The rule after the rewrite saw the new address.
+    expect(tr.steps.filter((x) => x.chain === 'ip st prerouting').map((x) => x.verdict)).toEqual(['NOTRACK', 'SET', 'continue', 'policy ACCEPT']);
+    expect(tr.steps.some((x) => x.stage === 'conntrack' && x.verdict === 'UNTRACKED')).toBe(true);
+  });
+});
+
 describe('the same rules listed by iptables-nft-save and by nft list ruleset', () => {
   // Kube-OVN's chains (with VPC_MARK and HAIRPIN_SNAT) made with iptables-nft in a namespace, listed both ways.
   const dir = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/gateway/nft');

@@ -125,6 +125,28 @@ function notrackFinding(ctx: CheckContext, exempt: readonly { f: AssembledFlow; 
   if (requests.length) what.push(`${plural(requests.length, 'flow')} left with ${requests.length === 1 ? 'its' : 'their'} private source`);
   if (replies.length) what.push(`the replies of ${plural(replies.length, 'flow')} left from the DNAT target instead of the address their clients asked (so the clients drop them)`);
   const first = [...rules.values()][0]!;
+  // Stateless NAT (nftables `ip daddr EIP ip daddr set A` with the traffic untracked on purpose): the exemption is
+  // meant; what is missing is the rewrite of the source on the way out, which nothing undoes otherwise.
+  const halves = sources.map((a) => statelessHalf(ctx, a)).filter((h) => h !== null);
+  if (halves.length === sources.length && halves.length > 0) {
+    for (const h of halves) evidence.unshift(ruleEvidence(ruleRef(h.inbound)));
+    return [
+      finding(
+        'snat-missing',
+        'error',
+        'confirmed',
+        `The stateless NAT of ${halves.map((h) => ipv4ToString(h.eip)).join(', ')} has no way out: ${sources.join(', ')} leave${sources.length === 1 ? 's' : ''} untranslated`,
+        `${what.join(', and ')}: untranslated. ${halves.map((h) => `${h.inbound.chain} rewrites what comes for ${ipv4ToString(h.eip)} to ${ipv4ToString(h.inside)} (${h.inbound.source.file}:${h.inbound.source.line}) without conntrack`).join('; ')}, ` +
+          'so nothing undoes it on the way back: the source must be rewritten by a rule of its own, and none does.',
+        uniqueEvidence(evidence, 12),
+        [
+          ...halves.map((h) => `nft insert rule ${h.outChain ?? `${h.inbound.chain.split(' ').slice(0, 2).join(' ')} <postrouting chain>`} ip saddr ${ipv4ToString(h.inside)} ip saddr set ${ipv4ToString(h.eip)}`),
+          '# Kube-OVN: re-create the stateless floating IP (its controller writes both halves)',
+        ],
+        flows,
+      ),
+    ];
+  }
   return [
     finding(
       'snat-missing',
@@ -141,6 +163,27 @@ function notrackFinding(ctx: CheckContext, exempt: readonly { f: AssembledFlow; 
       flows,
     ),
   ];
+}
+
+/**
+ * The inbound half of a stateless NAT for inside address `inside`: an nftables rule rewriting the destination of what
+ * comes for an EIP to it (`ip daddr EIP ip daddr set inside`), and the postrouting chain of its table, where the
+ * source rewrite belongs. Null when there is none.
+ */
+function statelessHalf(ctx: CheckContext, inside: string): { inbound: Rule; eip: number; inside: number; outChain: string | null } | null {
+  for (const b of ctx.snapshot?.nft?.baseChains ?? []) {
+    for (const c of b.chains.values()) {
+      for (const r of c.rules) {
+        if (r.target.kind !== 'SET' || r.target.field !== 'daddr' || ipv4ToString(r.target.value) !== inside) continue;
+        const dst = r.matches.find((m) => m.kind === 'dst' && !m.addr.negate && m.addr.cidr?.prefix === 32);
+        if (dst?.kind !== 'dst') continue;
+        const table = r.chain.split(' ').slice(0, 2).join(' ');
+        const out = ctx.snapshot!.nft!.baseChains.find((x) => x.hook === 'POSTROUTING' && x.type === 'filter' && x.chain.name.startsWith(`${table} `));
+        return { inbound: r, eip: dst.addr.cidr!.addr >>> 0, inside: r.target.value, outChain: out?.chain.name ?? null };
+      }
+    }
+  }
+  return null;
 }
 
 /** Replies that went back with the DNAT target's address, not by a NOTRACK the snapshot shows: conntrack had no entry to undo it. */
