@@ -308,6 +308,8 @@ function readChain(name: string, line: number, toks: Tok[], lines: readonly stri
 interface Reading {
   alts: Match[][];
   target: Target;
+  /** Statements before the last (a mark or a rewrite before a verdict), applied in order when the rule matches. */
+  pre: Target[];
   counters: Counters | null;
   /** A verdict map: per element, its matches and its verdict (the rule becomes one rule per element). */
   vmap: { matches: Match[]; target: Target }[] | null;
@@ -536,7 +538,12 @@ function verdictTarget(words: readonly string[], chainName: (n: string) => strin
 }
 
 function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, chainName: (n: string) => string): Reading {
-  const r: Reading = { alts: [[]], target: { kind: 'none' }, counters: null, vmap: null };
+  const r: Reading = { alts: [[]], target: { kind: 'none' }, pre: [], counters: null, vmap: null };
+  // A statement after one that lets the packet go on (a mark, a rewrite, notrack, log) keeps that one as a prelude.
+  const put = (t: Target): void => {
+    if (r.target.kind !== 'none' && r.target.kind !== 'LOG' && continues(r.target)) r.pre.push(r.target);
+    r.target = t;
+  };
   const and = (ms: Match[]): void => {
     for (const a of r.alts) a.push(...ms);
   };
@@ -594,8 +601,7 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
         const field = /(saddr|daddr|sport|dport)$/.exec(sel)?.[1] as 'saddr' | 'daddr' | 'sport' | 'dport' | undefined;
         const v = w[j + 1] ?? '';
         const value = field === 'saddr' || field === 'daddr' ? parseIpv4(v) : /^\d+$/.test(v) ? Number(v) : -1;
-        if (field && value >= 0 && r.target.kind === 'none') r.target = { kind: 'SET', field, value };
-        else r.target = { kind: 'unknown', name: `${sel} set`, args: [v] };
+        put(field && value >= 0 ? { kind: 'SET', field, value } : { kind: 'unknown', name: `${sel} set`, args: [v] });
         i = j + 2;
         continue;
       }
@@ -629,7 +635,7 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
       case 'jump':
       case 'goto': {
         const t = verdictTarget(w.slice(i, i + 2), chainName);
-        if (t) r.target = t;
+        if (t) put(t);
         i += word === 'jump' || word === 'goto' ? 2 : 1;
         continue;
       }
@@ -648,7 +654,7 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
           if (w[i + 2] === 'tcp' && w[i + 3] === 'reset') rejectWith = 'tcp-reset';
           else if (name) rejectWith = REJECT_NAMES[name] ?? 'icmp-port-unreachable';
         }
-        r.target = { kind: 'REJECT', rejectWith };
+        put({ kind: 'REJECT', rejectWith });
         i = w.length;
         continue;
       }
@@ -656,8 +662,7 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
       case 'snat': {
         const x = natTarget(word === 'dnat' ? 'DNAT' : 'SNAT', w, i + 1, sets);
         if (x.alts) r.vmap = x.alts;
-        else if (x.target) r.target = x.target;
-        else r.target = { kind: 'unknown', name: word, args: w.slice(i + 1) };
+        else put(x.target ?? { kind: 'unknown', name: word, args: w.slice(i + 1) });
         i = w.length;
         continue;
       }
@@ -668,12 +673,12 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
         const to = rest.indexOf('to');
         const range = to >= 0 ? natRange(rest[to + 1] ?? '') : null;
         const ports = range && range.portLo ? { lo: range.portLo, hi: range.portHi } : null;
-        r.target = word === 'redirect' ? { kind: 'REDIRECT', ports } : { kind: 'MASQUERADE', ports, random: rest.includes('random'), randomFully: rest.includes('fully-random') };
+        put(word === 'redirect' ? { kind: 'REDIRECT', ports } : { kind: 'MASQUERADE', ports, random: rest.includes('random'), randomFully: rest.includes('fully-random') });
         i = w.length;
         continue;
       }
       case 'notrack':
-        r.target = { kind: 'NOTRACK' };
+        put({ kind: 'NOTRACK' });
         i++;
         continue;
       case 'log': {
@@ -701,7 +706,7 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
         let j = markWord + 2;
         while (j < w.length && !STATEMENTS.has(w[j]!) && !selectorAt(w, j)) j++;
         const t = markTarget(ct, w.slice(markWord + 2, j));
-        if (r.target.kind === 'none') r.target = t;
+        put(t);
         i = j;
         continue;
       }
@@ -740,6 +745,11 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
     i = j;
   }
   return r;
+}
+
+/** Statements after which the packet goes on through the rule (and the chain). */
+function continues(t: Target): boolean {
+  return t.kind === 'MARK' || t.kind === 'CONNMARK' || t.kind === 'SET' || t.kind === 'NOTRACK' || t.kind === 'LOG' || t.kind === 'none';
 }
 
 function markValue(v: string | undefined): number | null {
@@ -838,7 +848,7 @@ export function parseNftRuleset(text: string, file: string, options: NftParseOpt
         const raw = c.rules[k]!;
         const base = { table: stage, chain: full(c.name), index: k + 1, counters: r.counters, source: { file, line: raw.line }, text: raw.text };
         const add = (matches: Match[], target: Target): void => {
-          rules.push({ ...base, matches, target, unsure: [] });
+          rules.push({ ...base, matches, target, unsure: [], ...(r.pre.length ? { pre: r.pre } : {}) });
         };
         if (r.vmap) {
           for (const alt of r.alts) for (const e of r.vmap) add([...alt, ...e.matches], e.target);

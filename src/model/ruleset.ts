@@ -103,6 +103,11 @@ export interface Rule {
   readonly text: string;
   /** Options we could not model: the simulator treats the rule as "may match" and says so. */
   readonly unsure: readonly string[];
+  /**
+   * Statements applied before `target` when the rule matches (nftables: `meta mark set 1 accept`, `ip daddr set A
+   * counter accept`): marks, rewrites, notrack — each lets the packet go on to the next. iptables rules have none.
+   */
+  readonly pre?: readonly Target[];
 }
 
 export interface Chain {

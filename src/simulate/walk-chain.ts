@@ -1,6 +1,6 @@
 import { ipv4ToString } from '../model/address.js';
 import type { Chain, Rule, TableName, Target } from '../model/ruleset.js';
-import type { NatRewrite, StepStage, Tuple } from '../model/trace.js';
+import type { NatRewrite, RuleRef, StepStage, Tuple } from '../model/trace.js';
 import { matchRule } from './match-rule.js';
 import { applyConnmark, applyMark } from './mark-target.js';
 import { applyDnat, applyMasquerade, applyRedirect, applySnat, type NatEffect } from './nat-target.js';
@@ -47,6 +47,20 @@ export function tupleText(t: Tuple, proto: number): string {
 
 function pct(p: number): string {
   return `${Math.round(p * 10000) / 100}%`;
+}
+
+/** A stateless rewrite (nftables `ip daddr set A`): the field changes here, no conntrack mapping remembers it. The step's note. */
+function applySet(w: Walk, t: Extract<Target, { kind: 'SET' }>, ref: RuleRef): string {
+  const s = w.s;
+  if ((t.field === 'sport' || t.field === 'dport') && !hasPorts(s.proto)) return `${t.field} set ${t.value}: the packet has no ports; unchanged`;
+  const before = tupleOf(s);
+  if (t.field === 'saddr') s.src = t.value;
+  else if (t.field === 'daddr') s.dst = t.value;
+  else if (t.field === 'sport') s.sport = t.value;
+  else s.dport = t.value;
+  const after = tupleOf(s);
+  w.rewrites.push({ kind: t.field === 'saddr' || t.field === 'sport' ? 'SNAT' : 'DNAT', rule: ref, before, after, portsMayChange: false });
+  return `${tupleText(before, s.proto)}  ⇒  ${tupleText(after, s.proto)}; stateless (no conntrack mapping: the way back needs its own rewrite)`;
 }
 
 /**
@@ -110,6 +124,16 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
       w.steps.push({ stage, table, chain: f.chain.name, rule: ref, verdict, note, unsure, source: rule.source });
       if (unsure) w.unsure = true;
     };
+    // An nftables rule's statements before its verdict (a mark, a rewrite, notrack), in order.
+    for (const p of rule.pre ?? []) {
+      if (p.kind === 'MARK') step('MARK', applyMark(p.args, s).note);
+      else if (p.kind === 'CONNMARK') step('CONNMARK', applyConnmark(p.args, s).note);
+      else if (p.kind === 'SET') step('SET', applySet(w, p, ref));
+      else if (p.kind === 'NOTRACK') {
+        s.ct = 'untracked';
+        step('NOTRACK', 'not tracked: no conntrack entry, so no NAT');
+      }
+    }
     switch (t.kind) {
       case 'ACCEPT':
         step('ACCEPT', `accepted in ${table} ${f.chain.name}`);
@@ -172,21 +196,9 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
         step(t.kind, `${tupleText(before, s.proto)}  ⇒  ${tupleText(after, s.proto)}${eff.note ? `; ${eff.note}` : ''}`, eff.unsure);
         return ACCEPT;
       }
-      case 'SET': {
-        // A stateless rewrite: the field changes here and the walk goes on; no conntrack mapping remembers it.
-        const before = tupleOf(s);
-        if (t.field === 'saddr') s.src = t.value;
-        else if (t.field === 'daddr') s.dst = t.value;
-        else if (!hasPorts(s.proto)) {
-          step('SET', `${t.field} set ${t.value}: the packet has no ports; unchanged`);
-          continue;
-        } else if (t.field === 'sport') s.sport = t.value;
-        else s.dport = t.value;
-        const after = tupleOf(s);
-        w.rewrites.push({ kind: t.field === 'saddr' || t.field === 'sport' ? 'SNAT' : 'DNAT', rule: ref, before, after, portsMayChange: false });
-        step('SET', `${tupleText(before, s.proto)}  ⇒  ${tupleText(after, s.proto)}; stateless (no conntrack mapping: the way back needs its own rewrite)`);
+      case 'SET':
+        step('SET', applySet(w, t, ref));
         continue;
-      }
       case 'MARK': {
         const e = applyMark(t.args, s);
         step('MARK', e.note, e.unsure);

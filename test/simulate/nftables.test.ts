@@ -122,6 +122,32 @@ describe('stateless NAT in nftables', () => {
   });
 });
 
+describe('an nftables rule with statements before its verdict', () => {
+  it('applies them in order, then the verdict: a mark set and accepted, a rewrite and accepted', () => {
+    const nft = `table inet fw {
+  chain pre {
+    type filter hook prerouting priority mangle; policy accept;
+    iifname "wan9" meta mark set 0x00000007 accept
+  }
+  chain st {
+    type filter hook prerouting priority raw; policy accept;
+    ip daddr 100.64.9.2 tcp dport 8080 notrack ip daddr set 192.168.7.30 counter accept
+  }
+  chain fwd {
+    type filter hook forward priority filter; policy drop;
+    meta mark 0x00000007 accept
+  }
+}`;
+    const { ruleset: parsed } = parseNftRuleset(nft, 'nft.txt', { iptablesGiven: false });
+    const st = parsed.baseChains.find((b) => b.chain.name === 'inet fw st')!.chain.rules[0]!;
+    expect([st.pre, st.target]).toEqual([[{ kind: 'NOTRACK' }, { kind: 'SET', field: 'daddr', value: ip('192.168.7.30') }], { kind: 'ACCEPT' }]);
+    const tr = simulate(inbound(), withNft(snapshot(), nft));
+    // Rewritten and untracked before routing; marked in mangle, so the forward chain's policy drop lets it through.
+    expect(dnatTo(tr)).toBe('192.168.7.30:8080');
+    expect(tr.steps.filter((x) => x.chain?.startsWith('inet fw ')).map((x) => x.verdict)).toEqual(['NOTRACK', 'SET', 'ACCEPT', 'MARK', 'ACCEPT', 'ACCEPT']);
+  });
+});
+
 describe('the same rules listed by iptables-nft-save and by nft list ruleset', () => {
   // Kube-OVN's chains (with VPC_MARK and HAIRPIN_SNAT) made with iptables-nft in a namespace, listed both ways.
   const dir = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/gateway/nft');
