@@ -1,4 +1,5 @@
 import type { RuleRef } from '../model/trace.js';
+import { isNftChain } from '../simulate/rule-ref.js';
 
 /**
  * The commands that change one rule the snapshot holds, in the tool that owns it: iptables (`-D` by its text, `-R`
@@ -6,7 +7,7 @@ import type { RuleRef } from '../model/trace.js';
  * rule is named `<family> <table> <chain>` — a chain name iptables would refuse (it has spaces).
  */
 export function isNftRule(rule: Pick<RuleRef, 'chain'>): boolean {
-  return rule.chain.includes(' ');
+  return isNftChain(rule.chain);
 }
 
 /** Remove `rule`. */
@@ -21,3 +22,4 @@ export function replaceRuleCommand(rule: RuleRef, edit: (body: string) => string
   if (isNftRule(rule)) return `nft -a list chain ${rule.chain}  # the rule's handle, then: nft replace rule ${rule.chain} handle <handle> ${edit(rule.text).replace(/\bcounter packets \d+ bytes \d+/, 'counter')}`;
   return `iptables -t ${rule.table} -R ${rule.chain} ${rule.index} ${edit(rule.text.replace(/^-A\s+\S+\s+/, ''))}`;
 }
+

@@ -7,6 +7,7 @@ import type { Analysis, Evidence, Finding, Flow, FlowDisposition, FlowEndpoint, 
 import { ipv4ToString } from '../model/address.js';
 import { independentCauses } from '../model/causes.js';
 import { isoToNs } from './format-time.js';
+import { chainLabel } from '../simulate/rule-ref.js';
 
 export interface Burst {
   readonly iface: string;
@@ -222,11 +223,11 @@ export function egressOf(flow: Flow, a: Pick<Analysis, 'interfaces'>): string | 
 export function expectedText(flow: Flow, rel: (p: string) => string): string | null {
   if (flow.expected) {
     const r = flow.expected.rule;
-    return `${natChange(flow.original, flow.expected, flow.proto)}${flow.expected.portsMayChange ? ', ports may change,' : ''}${r ? ` by ${r.table} ${r.chain} ${rel(r.file)}:${r.line}` : ''}`;
+    return `${natChange(flow.original, flow.expected, flow.proto)}${flow.expected.portsMayChange ? ', ports may change,' : ''}${r ? ` by ${chainLabel(r.table, r.chain)} ${rel(r.file)}:${r.line}` : ''}`;
   }
   if (!flow.trace) return null;
   const parts = flow.trace.rewrites.map(
-    (w) => `${w.kind} ${tupleChange(w.kind, w.before, w.after, flow.proto)} by ${w.rule.table} ${w.rule.chain} ${rel(w.rule.file)}:${w.rule.line}`,
+    (w) => `${w.kind} ${tupleChange(w.kind, w.before, w.after, flow.proto)} by ${chainLabel(w.rule.table, w.rule.chain)} ${rel(w.rule.file)}:${w.rule.line}`,
   );
   // The simulator's disposition names files by full path; shorten them like everything else.
   const end = flow.trace.disposition.replace(/(\/[^\s:()]+)+/g, (m) => rel(m));
@@ -335,9 +336,9 @@ export function evidenceText(e: Evidence, rel: (p: string) => string): { readonl
     case 'frame':
       return { where: `${rel(e.file)} frame ${e.frame}`, what: `${e.iface} · ${e.summary}` };
     case 'rule':
-      return { where: `${rel(e.file)}:${e.line}`, what: `${e.table} ${e.chain}: ${e.text}${counterText(e.counters)}` };
+      return { where: `${rel(e.file)}:${e.line}`, what: `${chainLabel(e.table, e.chain)}: ${e.text}${counterText(e.counters)}` };
     case 'policy':
-      return { where: `${rel(e.file)}:${e.line}`, what: `${e.table} ${e.chain} policy ${e.policy}${counterText(e.counters)}` };
+      return { where: `${rel(e.file)}:${e.line}`, what: `${chainLabel(e.table, e.chain)} policy ${e.policy}${counterText(e.counters)}` };
     case 'sysctl':
       return { where: `${rel(e.file)}:${e.line}`, what: `${e.key} = ${e.value}` };
     case 'note':

@@ -1,4 +1,5 @@
 import type { Analysis, Evidence, Flow, FlowEndpoint } from '../model/analysis.js';
+import { chainLabel } from '../simulate/rule-ref.js';
 
 /** `10.0.4.10:54824` / `10.0.4.10 id 20507` / `10.0.4.10`. */
 export function endpointText(e: FlowEndpoint, side: 'src' | 'dst', proto: Flow['proto']): string {
@@ -19,9 +20,9 @@ export function evidenceText(e: Evidence): string {
     case 'frame':
       return `${e.file} frame ${e.frame} (${e.iface}, ${e.time.slice(11, 29)}): ${e.summary}`;
     case 'rule':
-      return `${e.file}:${e.line} ${e.table}/${e.chain}${e.counters ? ` [${e.counters.packets} pkts, ${e.counters.bytes} bytes]` : ''}: ${e.text}`;
+      return `${e.file}:${e.line} ${chainLabel(e.table, e.chain, '/')}${e.counters ? ` [${e.counters.packets} pkts, ${e.counters.bytes} bytes]` : ''}: ${e.text}`;
     case 'policy':
-      return `${e.file}:${e.line} ${e.table}/${e.chain} policy ${e.policy}${e.counters ? ` [${e.counters.packets} pkts, ${e.counters.bytes} bytes]` : ''}`;
+      return `${e.file}:${e.line} ${chainLabel(e.table, e.chain, '/')} policy ${e.policy}${e.counters ? ` [${e.counters.packets} pkts, ${e.counters.bytes} bytes]` : ''}`;
     case 'sysctl':
       return `${e.file}:${e.line} ${e.key} = ${e.value}`;
     case 'note':

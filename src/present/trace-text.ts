@@ -1,6 +1,7 @@
 import { ipv4ToString } from '../model/address.js';
 import type { Counters } from '../model/source.js';
 import type { SimPacket, Trace, TraceStep, Tuple } from '../model/trace.js';
+import { chainLabel } from '../simulate/rule-ref.js';
 
 const PROTO: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
 
@@ -26,7 +27,7 @@ function packetText(p: SimPacket): string {
 }
 
 function where(s: TraceStep): string {
-  if (s.table && s.chain) return `${s.table} ${s.chain}`;
+  if (s.table && s.chain) return chainLabel(s.table, s.chain);
   return s.stage;
 }
 

@@ -13,3 +13,16 @@ export function ruleRef(rule: Rule): RuleRef {
     counters: rule.counters,
   };
 }
+
+/** An nftables chain, named `<family> <table> <chain>` as nft names it: a name iptables would refuse (it has spaces). */
+export function isNftChain(chain: string): boolean {
+  return chain.includes(' ');
+}
+
+/**
+ * How a rule's place reads in text: `nat POSTROUTING` for iptables (`/` as the separator where asked), `nft inet
+ * filter forward` for nftables, whose chain name says its table (the iptables table it stands for would mislead).
+ */
+export function chainLabel(table: string, chain: string, sep = ' '): string {
+  return isNftChain(chain) ? `nft ${chain}` : `${table}${sep}${chain}`;
+}

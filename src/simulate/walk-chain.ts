@@ -5,7 +5,7 @@ import { matchRule } from './match-rule.js';
 import { applyConnmark, applyMark } from './mark-target.js';
 import { applyDnat, applyMasquerade, applyRedirect, applySnat, type NatEffect } from './nat-target.js';
 import { hasPorts, tupleOf } from './packet-state.js';
-import { ruleRef } from './rule-ref.js';
+import { chainLabel, ruleRef } from './rule-ref.js';
 import { assume, type Walk } from './walk.js';
 
 /** How one table's hook chain ended for the packet. */
@@ -136,14 +136,14 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
     }
     switch (t.kind) {
       case 'ACCEPT':
-        step('ACCEPT', `accepted in ${table} ${f.chain.name}`);
+        step('ACCEPT', `accepted in ${chainLabel(table, f.chain.name)}`);
         return ACCEPT;
       case 'DROP':
-        step('DROP', `dropped by a rule in ${table} ${f.chain.name}`);
-        return { kind: 'drop', rule, chain: f.chain, rejectWith: null, note: `dropped by ${table} ${f.chain.name} rule ${rule.index}` };
+        step('DROP', `dropped by a rule in ${chainLabel(table, f.chain.name)}`);
+        return { kind: 'drop', rule, chain: f.chain, rejectWith: null, note: `dropped by ${chainLabel(table, f.chain.name)} rule ${rule.index}` };
       case 'REJECT':
         step('REJECT', `rejected with ${t.rejectWith || 'icmp-port-unreachable'}`);
-        return { kind: 'drop', rule, chain: f.chain, rejectWith: t.rejectWith || 'icmp-port-unreachable', note: `rejected by ${table} ${f.chain.name} rule ${rule.index}` };
+        return { kind: 'drop', rule, chain: f.chain, rejectWith: t.rejectWith || 'icmp-port-unreachable', note: `rejected by ${chainLabel(table, f.chain.name)} rule ${rule.index}` };
       case 'RETURN':
         step('RETURN', stack.length > 1 ? `back to ${stack[stack.length - 2]!.chain.name}` : `end of ${f.chain.name}: its policy applies`);
         stack.pop();
@@ -239,10 +239,10 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
     chain: start.name,
     rule: null,
     verdict: `policy ${policy}`,
-    note: `end of ${table} ${start.name}: policy ${policy}`,
+    note: `end of ${chainLabel(table, start.name)}: policy ${policy}`,
     unsure: false,
     source: start.source,
   });
-  if (policy === 'DROP') return { kind: 'drop', rule: null, chain: start, rejectWith: null, note: `${table} ${start.name} policy DROP` };
+  if (policy === 'DROP') return { kind: 'drop', rule: null, chain: start, rejectWith: null, note: `${chainLabel(table, start.name)} policy DROP` };
   return ACCEPT;
 }

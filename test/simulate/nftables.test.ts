@@ -12,6 +12,7 @@ import { parseNftRuleset } from '../../src/gateway/nft-ruleset.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
 import type { SimPacket, Trace } from '../../src/model/trace.js';
 import { simPacket } from '../../src/simulate/sim-packet.js';
+import { chainLabel } from '../../src/simulate/rule-ref.js';
 import { simulate } from '../../src/simulate/simulate.js';
 import { iface, ip, m, r, route, ruleset, snapshot, t } from './builder.js';
 
@@ -172,5 +173,25 @@ describe('the same rules listed by iptables-nft-save and by nft list ruleset', (
     expect(b.rewrites.map((w) => [w.kind, w.after])).toEqual(a.rewrites.map((w) => [w.kind, w.after]));
     expect(b.steps.filter((s) => s.verdict === 'MARK').length).toBe(a.steps.filter((s) => s.verdict === 'MARK').length);
     if (_name.startsWith('hairpin')) expect(b.rewrites.map((w) => w.kind)).toEqual(['DNAT', 'SNAT']);
+  });
+});
+
+describe('chainLabel', () => {
+  it('names an nftables chain as nft does, an iptables one by its table', () => {
+    expect(chainLabel('filter', 'inet filter forward')).toBe('nft inet filter forward');
+    expect(chainLabel('security', 'ip kube_ovn_stateless_nat postrouting', '/')).toBe('nft ip kube_ovn_stateless_nat postrouting');
+    expect(chainLabel('nat', 'POSTROUTING')).toBe('nat POSTROUTING');
+    expect(chainLabel('filter', 'FORWARD', '/')).toBe('filter/FORWARD');
+  });
+
+  it('is what the walk says of an nftables chain\'s end and drops', () => {
+    const nft = `table inet fw {
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+  }
+}`;
+    const tr = simulate(simPacket({ ingress: 'lan0', src: ip('192.168.7.20'), dst: ip('198.18.0.9'), proto: 1, icmpId: 7 }), withNft(snapshot(), nft));
+    expect(tr.steps.find((x) => x.chain === 'inet fw forward')!.note).toBe('end of nft inet fw forward: policy DROP');
+    expect(tr.disposition).toMatchObject({ kind: 'dropped', note: 'nft inet fw forward policy DROP' });
   });
 });

@@ -9,6 +9,7 @@ import { fmtCounters, fmtEndpoint, fmtPercent, fmtRelative, fmtTuple, baseName }
 import { dispositionTone, severityTone } from './tones.js';
 import { staticBody, type ViewBody } from './view-body.js';
 import { durationNs, isoToNs } from '../format-time.js';
+import { chainLabel } from '../../simulate/rule-ref.js';
 
 export interface LaneRow {
   readonly left: FlowPacket | null;
@@ -153,10 +154,10 @@ export function translationLines(f: Flow, width: number, otherIface: string): Li
   const ruleLine = (label: string, text: string, tone: Tone | undefined) =>
     wrapText(text, width - 13).forEach((t, i) => lines.push([seg(i === 0 ? padEnd(`  ${label}`, 13) : ' '.repeat(13), { dim: true }), seg(t, { color: tone })]));
   const rewrites = f.trace?.rewrites ?? [];
-  if (rule) ruleLine('NAT rule', `${baseName(rule.file)}:${rule.line} ${rule.table} ${rule.chain}  ${rule.text}`, 'cyan');
+  if (rule) ruleLine('NAT rule', `${baseName(rule.file)}:${rule.line} ${chainLabel(rule.table, rule.chain)}  ${rule.text}`, 'cyan');
   else if (rewrites.length > 0) {
     // The analysis did not name an expected translation, but the simulator's walk did rewrite: show those rules.
-    for (const r of rewrites) ruleLine(`${r.kind} rule`, `${baseName(r.rule.file)}:${r.rule.line} ${r.rule.table} ${r.rule.chain}  ${r.rule.text}`, 'cyan');
+    for (const r of rewrites) ruleLine(`${r.kind} rule`, `${baseName(r.rule.file)}:${r.rule.line} ${chainLabel(r.rule.table, r.rule.chain)}  ${r.rule.text}`, 'cyan');
   } else if (exp) ruleLine('NAT rule', 'none: the rules leave this flow untranslated', undefined);
   else if (f.trace && /drop/i.test(f.trace.disposition)) ruleLine('NAT rule', 'not reached: the simulated packet is dropped before NAT completes (see the trace)', 'yellow');
   else ruleLine('NAT rule', 'unknown: the simulator could not tell', 'yellow');
