@@ -163,14 +163,6 @@ const CONNTRACK_PRIORITY = -200;
  */
 function hooks(w: Walk, tables: readonly TableName[], hookName: string): TraceDisposition | null {
   const nft = w.view.nftHooks?.get(hookName as NftHook) ?? [];
-  if (nft.length === 0) {
-    for (const t of tables) {
-      if (t === 'nat' && w.s.ct !== 'new') continue;
-      const d = fromHook(w, hook(w, t, hookName), t, hookName);
-      if (d) return d;
-    }
-    return null;
-  }
   const prios = tables.map((t) => tablePriority(t, hookName));
   const beforeConntrack = (hookName === 'PREROUTING' || hookName === 'OUTPUT') && prios.every((p) => p < CONNTRACK_PRIORITY);
   const afterConntrack = (hookName === 'PREROUTING' || hookName === 'OUTPUT') && prios.every((p) => p > CONNTRACK_PRIORITY);

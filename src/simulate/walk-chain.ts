@@ -49,6 +49,39 @@ function pct(p: number): string {
   return `${Math.round(p * 10000) / 100}%`;
 }
 
+/**
+ * What a target after which the packet goes on does to it (MARK, CONNMARK, a stateless rewrite, NOTRACK, CT,
+ * logging, no target, one not modelled): the trace step it makes. Null for the targets that end the rule's walk.
+ */
+function goOn(w: Walk, t: Target, ref: RuleRef): { verdict: string; note: string; unsure: boolean } | null {
+  const s = w.s;
+  switch (t.kind) {
+    case 'SET':
+      return { verdict: 'SET', note: applySet(w, t, ref), unsure: false };
+    case 'MARK':
+      return { verdict: 'MARK', ...applyMark(t.args, s) };
+    case 'CONNMARK':
+      return { verdict: 'CONNMARK', ...applyConnmark(t.args, s) };
+    case 'LOG':
+    case 'NFLOG':
+    case 'TRACE':
+      return { verdict: t.kind, note: 'logged; the walk continues', unsure: false };
+    case 'CT':
+      if (!t.notrack) return { verdict: 'CT', note: `${t.args.join(' ')}: the walk continues`, unsure: false };
+      s.ct = 'untracked';
+      return { verdict: 'CT --notrack', note: 'not tracked: no conntrack entry, so no NAT', unsure: false };
+    case 'NOTRACK':
+      s.ct = 'untracked';
+      return { verdict: 'NOTRACK', note: 'not tracked: no conntrack entry, so no NAT', unsure: false };
+    case 'none':
+      return { verdict: 'continue', note: 'a rule without a target only counts', unsure: false };
+    case 'unknown':
+      return { verdict: t.name, note: `target ${t.name} is not modelled; assumed it lets the packet continue`, unsure: true };
+    default:
+      return null;
+  }
+}
+
 /** A stateless rewrite (nftables `ip daddr set A`): the field changes here, no conntrack mapping remembers it. The step's note. */
 function applySet(w: Walk, t: Extract<Target, { kind: 'SET' }>, ref: RuleRef): string {
   const s = w.s;
@@ -126,13 +159,8 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
     };
     // An nftables rule's statements before its verdict (a mark, a rewrite, notrack), in order.
     for (const p of rule.pre ?? []) {
-      if (p.kind === 'MARK') step('MARK', applyMark(p.args, s).note);
-      else if (p.kind === 'CONNMARK') step('CONNMARK', applyConnmark(p.args, s).note);
-      else if (p.kind === 'SET') step('SET', applySet(w, p, ref));
-      else if (p.kind === 'NOTRACK') {
-        s.ct = 'untracked';
-        step('NOTRACK', 'not tracked: no conntrack entry, so no NAT');
-      }
+      const e = goOn(w, p, ref);
+      if (e) step(e.verdict, e.note, e.unsure);
     }
     switch (t.kind) {
       case 'ACCEPT':
@@ -196,40 +224,12 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
         step(t.kind, `${tupleText(before, s.proto)}  ⇒  ${tupleText(after, s.proto)}${eff.note ? `; ${eff.note}` : ''}`, eff.unsure);
         return ACCEPT;
       }
-      case 'SET':
-        step('SET', applySet(w, t, ref));
-        continue;
-      case 'MARK': {
-        const e = applyMark(t.args, s);
-        step('MARK', e.note, e.unsure);
+      default: {
+        // Targets after which the packet goes on (marks, rewrites, notrack, logging, unmodelled ones).
+        const e = goOn(w, t, ref);
+        if (e) step(e.verdict, e.note, e.unsure);
         continue;
       }
-      case 'CONNMARK': {
-        const e = applyConnmark(t.args, s);
-        step('CONNMARK', e.note, e.unsure);
-        continue;
-      }
-      case 'LOG':
-      case 'NFLOG':
-      case 'TRACE':
-        step(t.kind, 'logged; the walk continues');
-        continue;
-      case 'CT':
-        if (t.notrack) {
-          s.ct = 'untracked';
-          step('CT --notrack', 'not tracked: no conntrack entry, so no NAT');
-        } else step('CT', `${t.args.join(' ')}: the walk continues`);
-        continue;
-      case 'NOTRACK':
-        s.ct = 'untracked';
-        step('NOTRACK', 'not tracked: no conntrack entry, so no NAT');
-        continue;
-      case 'none':
-        step('continue', 'a rule without a target only counts');
-        continue;
-      case 'unknown':
-        step(t.name, `target ${t.name} is not modelled; assumed it lets the packet continue`, true);
-        continue;
     }
   }
   const policy = start.policy ?? 'ACCEPT';
