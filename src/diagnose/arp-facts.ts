@@ -1,7 +1,7 @@
 import type { Evidence } from '../model/analysis.js';
 import { natOwnAddresses } from '../gateway/nat-addresses.js';
 import { ipv4ToString, macToString } from '../model/address.js';
-import { arpSwitchedOff } from '../model/host.js';
+import { arpSwitchedOff, linkWithoutArp } from '../model/host.js';
 import { frameAtEvidence } from './evidence.js';
 import type { ArpClaim, ArpQuestion, ArpTracker } from '../correlate/arp-tracker.js';
 import type { CheckContext } from './check.js';
@@ -43,9 +43,9 @@ export function askedByGateway(ctx: CheckContext, q: ArpQuestion): boolean {
  * Whether captured interface `iface` is, in the snapshot, a link without ARP by nature (point-to-point: tun,
  * WireGuard, ppp; IP tunnels): nothing on it is resolved or announced by ARP, so no ARP fix applies.
  */
-export function linkWithoutArp(ctx: CheckContext, iface: number): boolean {
+export function capturedLinkWithoutArp(ctx: CheckContext, iface: number): boolean {
   const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === ctx.ifaceName(iface));
-  return !!itf && itf.flags.includes('NOARP') && !itf.flags.includes('LOOPBACK') && !arpSwitchedOff(itf);
+  return !!itf && linkWithoutArp(itf);
 }
 
 /** Whether captured interface `iface` is, in the snapshot, an interface with ARP switched off holding `address`: nobody outside can resolve it. */

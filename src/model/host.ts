@@ -52,6 +52,11 @@ export function arpSwitchedOff(itf: HostInterface): boolean {
   return itf.link === undefined || itf.link === null || ARP_LINKS.has(itf.link);
 }
 
+/** A link without ARP by its nature (NOARP, not loopback, and not a link that would use ARP): tun, WireGuard, ppp, IP tunnels. */
+export function linkWithoutArp(itf: HostInterface): boolean {
+  return itf.flags.includes('NOARP') && !itf.flags.includes('LOOPBACK') && !arpSwitchedOff(itf);
+}
+
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'other';
 
 /** Routes that exist to refuse what they match: blackhole (silently), unreachable and prohibit (with an ICMP error). */

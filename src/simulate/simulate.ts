@@ -1,5 +1,5 @@
 import { ipv4ToString } from '../model/address.js';
-import { arpSwitchedOff, isRefusingRoute, type Route } from '../model/host.js';
+import { arpSwitchedOff, isRefusingRoute, linkWithoutArp, type Route } from '../model/host.js';
 import type { NftHook } from '../model/nftables.js';
 import type { TableName } from '../model/ruleset.js';
 import type { Snapshot } from '../model/snapshot.js';
@@ -437,7 +437,7 @@ function neighbourStep(w: Walk, egress: string, nextHop: number | null): void {
   const parts: string[] = [];
   let verdict = 'next hop';
   let source: SourceRef | null = null;
-  if (itf && !noarp && itf.flags.includes('NOARP')) {
+  if (itf && linkWithoutArp(itf)) {
     // tun, WireGuard, ppp, IP-in-IP: no link-layer address to resolve.
     parts.push(`${egress} is a link without ARP (${itf.flags.includes('POINTOPOINT') ? 'point-to-point' : `link/${itf.link ?? 'none'}`}): the packet goes to the other end without resolving a next hop`);
     verdict = 'no ARP';

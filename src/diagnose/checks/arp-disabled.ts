@@ -5,7 +5,7 @@ import { finding } from '../check.js';
 import { frameEvidence, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { arpSwitchedOff, type HostInterface, type Sysctl } from '../../model/host.js';
 import { hostView, sysctl, sysctlInt } from '../../simulate/host-view.js';
-import { arpEvidence, gatewayOwnAddresses, linkWithoutArp, noarpHolds, unassignedNatAddresses } from '../arp-facts.js';
+import { arpEvidence, gatewayOwnAddresses, capturedLinkWithoutArp, noarpHolds, unassignedNatAddresses } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { plural } from '../flow-facts.js';
 import type { ArpQuestion } from '../../correlate/arp-tracker.js';
@@ -144,7 +144,7 @@ function heldElsewhereWithoutArpCaptured(ctx: CheckContext): ReturnType<Check['r
   const byIface = new Map<number, Set<number>>();
   for (const f of ctx.flows) {
     const e = f.egress?.iface;
-    if (e === undefined || !f.observed || f.forwarded === 0 || f.replies > 0 || arpSeen.has(e) || linkWithoutArp(ctx, e)) continue;
+    if (e === undefined || !f.observed || f.forwarded === 0 || f.replies > 0 || arpSeen.has(e) || capturedLinkWithoutArp(ctx, e)) continue;
     const holder = holderOf(ctx, f.observed.src);
     const name = ctx.ifaceName(e);
     if (!holder || holder.name === name || (arpIgnore(ctx, name).value ?? 0) < 1) continue;
@@ -186,7 +186,7 @@ function unassignedEips(ctx: CheckContext): ReturnType<Check['run']> {
     const e = f.egress?.iface;
     // A link without ARP (point-to-point) reaches the gateway by routing alone: an address it does not hold is
     // no fault there when the other end routes it back.
-    if (e === undefined || !f.observed || !unassigned.has(f.observed.src) || f.replies > 0 || f.forwarded === 0 || arpSeen.has(e) || linkWithoutArp(ctx, e)) continue;
+    if (e === undefined || !f.observed || !unassigned.has(f.observed.src) || f.replies > 0 || f.forwarded === 0 || arpSeen.has(e) || capturedLinkWithoutArp(ctx, e)) continue;
     unseen.set(e, (unseen.get(e) ?? new Set()).add(f.observed.src));
   }
   const out = [];

@@ -6,7 +6,7 @@ import { finding } from '../check.js';
 import { errorEvidence, frameAtEvidence, frameEvidence, neighbourEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { hairpinUnmasqueraded, plural, unrelayedError, uTurned } from '../flow-facts.js';
 import type { Neighbour } from '../../model/host.js';
-import { arpEvidence, staleNextHopMac, staticNextHopEntry, claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, linkWithoutArp, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
+import { arpEvidence, staleNextHopMac, staticNextHopEntry, claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, capturedLinkWithoutArp, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { ArpClaim, ArpQuestion } from '../../correlate/arp-tracker.js';
 import type { QuotedError } from '../../correlate/connection.js';
@@ -327,7 +327,7 @@ function fixesOf(ctx: CheckContext, x: Facts): string[] {
     // Silence for what left translated to a gateway address: the upstream may hold a stale MAC for it.
     const own = gatewayOwnAddresses(ctx);
     const f = x.unanswered.find((u) => u.egress && u.observed && own.has(u.observed.src));
-    if (f && !x.conflicts.length && !x.misaddressed.length && !linkWithoutArp(ctx, f.egress!.iface)) {
+    if (f && !x.conflicts.length && !x.misaddressed.length && !capturedLinkWithoutArp(ctx, f.egress!.iface)) {
       fixes.push(`arping -U -c 3 -I ${ctx.ifaceName(f.egress!.iface)} ${ipv4ToString(f.observed!.src)}  # if the gateway restarted or moved (a new MAC), the upstream may still send ${ipv4ToString(f.observed!.src)}'s replies to the old one`);
     }
   }
