@@ -42,7 +42,8 @@ export interface MarkEffect {
   readonly unsure: boolean;
 }
 
-const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
+/** A mark as iptables prints it: 0x1. */
+export const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
 /** MARK sets the packet mark. Non-terminating (XT_CONTINUE). */
 export function applyMark(args: readonly string[], s: PacketState): MarkEffect {

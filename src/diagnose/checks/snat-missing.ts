@@ -11,7 +11,7 @@ import { finding } from '../check.js';
 import { frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { hairpinUnmasqueraded, natRules, plural, replyTrace, ruleOf, uTurned } from '../flow-facts.js';
 import { isLoopbackSnat } from '../../gateway/nat-addresses.js';
-import { markAfter } from '../../simulate/mark-target.js';
+import { hex, markAfter } from '../../simulate/mark-target.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
 import { hostView } from '../../simulate/host-view.js';
 import type { RuleRef } from '../../model/trace.js';
@@ -92,6 +92,11 @@ export const snatMissing: Check = {
   },
 };
 
+/** The command that puts `fixed` (the rule's text with whyNot's mend: `-A CHAIN …` for iptables, nft's own for nftables) in place of `rule`. */
+function fixedRuleCommand(rule: Rule, fixed: string): string {
+  return replaceRuleCommand(ruleRef(rule), () => (isNftRule(rule) ? fixed : fixed.replace(/^-A\s+\S+\s+/, '')));
+}
+
 /** The raw-table rule that exempted the flow (or its replies) from connection tracking, which NAT works on. */
 function notrackRule(ctx: CheckContext, f: AssembledFlow): RuleRef | null {
   const steps = [...(f.trace?.steps ?? []), ...(repliesUntranslated(f) ? (replyTrace(ctx, f)?.steps ?? []) : [])];
@@ -140,7 +145,7 @@ function notrackFinding(ctx: CheckContext, exempt: readonly { f: AssembledFlow; 
           'so nothing undoes it on the way back: the source must be rewritten by a rule of its own, and none does.',
         uniqueEvidence(evidence, 12),
         [
-          ...halves.map((h) => `nft insert rule ${h.outChain ?? `${h.inbound.chain.split(' ').slice(0, 2).join(' ')} <postrouting chain>`} ip saddr ${ipv4ToString(h.inside)} ip saddr set ${ipv4ToString(h.eip)}`),
+          ...halves.map((h) => `nft insert rule ${h.outChain ?? `${h.table} <postrouting chain>`} ip saddr ${ipv4ToString(h.inside)} ip saddr set ${ipv4ToString(h.eip)}`),
           '# Kube-OVN: re-create the stateless floating IP (its controller writes both halves)',
         ],
         flows,
@@ -170,7 +175,7 @@ function notrackFinding(ctx: CheckContext, exempt: readonly { f: AssembledFlow; 
  * comes for an EIP to it (`ip daddr EIP ip daddr set inside`), and the postrouting chain of its table, where the
  * source rewrite belongs. Null when there is none.
  */
-function statelessHalf(ctx: CheckContext, inside: string): { inbound: Rule; eip: number; inside: number; outChain: string | null } | null {
+function statelessHalf(ctx: CheckContext, inside: string): { inbound: Rule; eip: number; inside: number; table: string; outChain: string | null } | null {
   for (const b of ctx.snapshot?.nft?.baseChains ?? []) {
     for (const c of b.chains.values()) {
       for (const r of c.rules) {
@@ -179,7 +184,7 @@ function statelessHalf(ctx: CheckContext, inside: string): { inbound: Rule; eip:
         if (dst?.kind !== 'dst') continue;
         const table = r.chain.split(' ').slice(0, 2).join(' ');
         const out = ctx.snapshot!.nft!.baseChains.find((x) => x.hook === 'POSTROUTING' && x.type === 'filter' && x.chain.name.startsWith(`${table} `));
-        return { inbound: r, eip: dst.addr.cidr!.addr >>> 0, inside: r.target.value, outChain: out?.chain.name ?? null };
+        return { inbound: r, eip: dst.addr.cidr!.addr >>> 0, inside: r.target.value, table, outChain: out?.chain.name ?? null };
       }
     }
   }
@@ -249,7 +254,7 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
         (misnamed.length ? ` The SNAT rule at ${misnamed[0]!.r.source.file}:${misnamed[0]!.r.source.line} would translate them, but ${misnamed[0]!.why}.` : ''),
       uniqueEvidence(evidence, 16),
       [
-        ...misnamed.map((n) => replaceRuleCommand(ruleRef(n.r), () => (isNftRule(n.r) ? n.fixed! : n.fixed!.replace(/^-A\s+\S+\s+/, '')))),
+        ...misnamed.map((n) => fixedRuleCommand(n.r, n.fixed!)),
         ...(misnamed.length
           ? []
           : sources.map((s) =>
@@ -269,8 +274,6 @@ interface LoopbackMisses {
   /** The packet mark those rules wait for, when the mark is all that keeps them from the flows. */
   readonly mark: { readonly value: number; readonly mask: number } | null;
 }
-
-const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
 /**
  * The packet mark a flow's first packet carried as it reached nat POSTROUTING: its walk's MARK steps replayed from
@@ -351,8 +354,9 @@ function markSetters(ctx: CheckContext, value: number, mask: number): Rule[] {
 function markChain(ctx: CheckContext): { chain: string; jump: Rule | null } {
   const mangle = ctx.snapshot?.rules?.tables.mangle;
   const pre = mangle?.chains.find((c) => c.name === 'PREROUTING');
-  const empty = (pre?.rules ?? []).filter((r) => r.target.kind === 'jump' && mangle!.chains.find((c) => c.name === (r.target as { chain: string }).chain)?.rules.length === 0);
-  return empty.length === 1 ? { chain: (empty[0]!.target as { chain: string }).chain, jump: empty[0]! } : { chain: 'PREROUTING', jump: null };
+  const jumps = (pre?.rules ?? []).flatMap((r) => (r.target.kind === 'jump' ? [{ chain: r.target.chain, jump: r }] : []));
+  const empty = jumps.filter((j) => mangle!.chains.find((c) => c.name === j.chain)?.rules.length === 0);
+  return empty.length === 1 ? empty[0]! : { chain: 'PREROUTING', jump: null };
 }
 
 /**
@@ -388,7 +392,7 @@ function hairpinFinding(ctx: CheckContext): Finding[] {
     const lines = near.rules.map((x) => `${x.rule.source.file.split('/').pop()}:${x.rule.source.line} (${x.rule.chain})`);
     why = `The hairpin SNAT ${near.rules.length === 1 ? 'rule' : 'rules'} ${lines.join(', ')} did not take them: ${near.rules.length === 1 ? '' : 'for each, '}${[...new Set(near.rules.map((x) => x.why))].join('; ')}.`;
     const fixed = near.rules.filter((x) => x.fixed !== null);
-    if (fixed.length) fix = fixed.map((x) => `iptables -t nat -R ${x.rule.chain} ${x.rule.index} ${x.fixed!.replace(/^-A\s+\S+\s+/, '')}`);
+    if (fixed.length) fix = fixed.map((x) => fixedRuleCommand(x.rule, x.fixed!));
   }
   if (near.mark) {
     const { value, mask } = near.mark;
