@@ -683,30 +683,26 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
         continue;
       case 'log': {
         // log [prefix "…"] [level x] [flags …] [group n]: its arguments run to the next statement.
-        let j = i + 1;
-        while (j < w.length && !STATEMENTS.has(w[j]!) && !selectorAt(w, j)) j++;
+        const j = argsEnd(w, i + 1);
         if (r.target.kind === 'none') r.target = { kind: 'LOG', args: w.slice(i + 1, j) };
         i = j;
         continue;
       }
       case 'limit': {
-        let j = i + 1;
-        while (j < w.length && !STATEMENTS.has(w[j]!) && !selectorAt(w, j)) j++;
+        const j = argsEnd(w, i + 1);
         and([{ kind: 'unknown', module: 'limit', args: w.slice(i + 1, j) }]);
         i = j;
         continue;
       }
     }
     // Marks: `meta mark set V`, `… set meta mark | V` (or & ^), `ct mark set meta mark` and back; the match `meta mark
-    // [& M ==|!=] V`. A statement beside a verdict (`meta mark set 1 accept`) leaves the verdict as the rule's target.
+    // [& M ==|!=] V`. A mark set before a verdict (`meta mark set 1 accept`) is kept as the rule's prelude (put).
     const markWord = word === 'mark' ? i : (word === 'meta' || word === 'ct') && w[i + 1] === 'mark' ? i + 1 : -1;
     if (markWord >= 0) {
       const ct = word === 'ct';
       if (w[markWord + 1] === 'set') {
-        let j = markWord + 2;
-        while (j < w.length && !STATEMENTS.has(w[j]!) && !selectorAt(w, j)) j++;
-        const t = markTarget(ct, w.slice(markWord + 2, j));
-        put(t);
+        const j = argsEnd(w, markWord + 2);
+        put(markTarget(ct, w.slice(markWord + 2, j)));
         i = j;
         continue;
       }
@@ -719,8 +715,7 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
     }
     // IPv6 only (`ip6 daddr …`, `icmpv6 type …` in an inet table): no IPv4 packet matches.
     if (word === 'ip6' || word === 'icmpv6') {
-      let j = i + 1;
-      while (j < w.length && !STATEMENTS.has(w[j]!) && !selectorAt(w, j) && w[j] !== 'vmap') j++;
+      const j = argsEnd(w, i + 1, true);
       and([NEVER]);
       i = j;
       continue;
@@ -738,13 +733,22 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
       continue;
     }
     // Anything else: an expression natlens does not model (numgen, meta mark, tcp flags, …) up to the next known word.
-    let j = i + 1;
-    while (j < w.length && !STATEMENTS.has(w[j]!) && !selectorAt(w, j) && w[j] !== 'vmap') j++;
+    const j = argsEnd(w, i + 1, true);
     // A lone unmodelled word before `vmap` is part of the key, handled above on the next turn only when every selector is known.
     and([unknown(w.slice(i, j).join(' '))]);
     i = j;
   }
   return r;
+}
+
+/**
+ * Where the words from `from` (a statement's arguments, an expression not modelled) end: at the next statement or
+ * selector — or, for an expression, at `vmap`, whose key it may be.
+ */
+function argsEnd(w: readonly string[], from: number, expression = false): number {
+  let j = from;
+  while (j < w.length && !STATEMENTS.has(w[j]!) && !selectorAt(w, j) && !(expression && w[j] === 'vmap')) j++;
+  return j;
 }
 
 /** Statements after which the packet goes on through the rule (and the chain). */
