@@ -31,6 +31,7 @@ import type { InputWarning } from '../model/errors.js';
 import type { NftBaseChain, NftHook, NftRuleset } from '../model/nftables.js';
 import type { Chain, Match, NatRange, PortRange, Rule, TableName, Target } from '../model/ruleset.js';
 import type { Counters } from '../model/source.js';
+import { ruleText } from './rule-text.js';
 
 interface Tok {
   readonly t: string;
@@ -94,6 +95,27 @@ const REJECT_NAMES: Record<string, string> = {
 };
 /** Rules a set expands into, at most; beyond, the rule is kept whole and "may match". */
 const MAX_EXPANSION = 512;
+
+/**
+ * A rule of iptables-nft's own tables as `iptables -S` prints it after `-A CHAIN` (jumps by the bare chain names
+ * iptables uses), so that what changes it can be written in iptables' words; null when it cannot be written from
+ * what was read: a set, a verdict map, statements before the verdict, a match or statement natlens does not model.
+ */
+function iptablesSpec(r: Reading, chain: string, prefix: string): string | null {
+  if (r.alts.length !== 1 || r.vmap || r.pre.length) return null;
+  // A protocol said twice (`meta l4proto icmp icmp type …` reads as two) is one -p.
+  const matches = r.alts[0]!.filter((m, i, all) => m.kind !== 'proto' || all.findIndex((x) => x.kind === 'proto' && x.proto === m.proto && x.negate === m.negate) === i);
+  if (matches.some((m) => m.kind === 'unknown' || ((m.kind === 'src' || m.kind === 'dst') && !m.addr.cidr))) return null;
+  let target = r.target;
+  if (target.kind === 'unknown' || target.kind === 'SET') return null;
+  // nft's `notrack` is what iptables-nft makes of `-j CT --notrack`, as iptables-nft-save prints it.
+  if (target.kind === 'NOTRACK') target = { kind: 'CT', notrack: true, args: ['--notrack'] };
+  if (target.kind === 'jump' || target.kind === 'goto') {
+    if (!target.chain.startsWith(prefix)) return null;
+    target = { kind: target.kind, chain: target.chain.slice(prefix.length) };
+  }
+  return ruleText(chain, matches, target).slice(`-A ${chain}`.length).trimStart();
+}
 
 /** The iptables table a base chain stands in for in the trace. */
 function stageOf(type: string, priority: number): TableName {
@@ -823,6 +845,7 @@ export function parseNftRuleset(text: string, file: string, options: NftParseOpt
       }
       iptablesTables.push(t.name);
     }
+    const iptablesTable = iptablesTables.includes(t.name) && t.family === 'ip' ? (t.name as TableName) : null;
     const full = (n: string): string => `${t.family} ${t.name} ${n}`;
     const readings = new Map(t.chains.map((c) => [c.name, c.rules.map((raw) => readRule(raw.toks, t.sets, full))] as const));
     // A chain's rules are told as the table of the base chain that reaches it first (nat for a type nat chain's
@@ -851,8 +874,9 @@ export function parseNftRuleset(text: string, file: string, options: NftParseOpt
       readings.get(c.name)!.forEach((r, k) => {
         const raw = c.rules[k]!;
         const base = { table: stage, chain: full(c.name), index: k + 1, counters: r.counters, source: { file, line: raw.line }, text: raw.text };
+        const iptables = iptablesTable ? { iptables: { table: iptablesTable, chain: c.name, spec: iptablesSpec(r, c.name, full('')) } } : {};
         const add = (matches: Match[], target: Target): void => {
-          rules.push({ ...base, matches, target, unsure: [], ...(r.pre.length ? { pre: r.pre } : {}) });
+          rules.push({ ...base, matches, target, unsure: [], ...(r.pre.length ? { pre: r.pre } : {}), ...iptables });
         };
         if (r.vmap) {
           for (const alt of r.alts) for (const e of r.vmap) add([...alt, ...e.matches], e.target);

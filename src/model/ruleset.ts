@@ -90,6 +90,17 @@ export type Target =
   | { readonly kind: 'none' }
   | { readonly kind: 'unknown'; readonly name: string; readonly args: readonly string[] };
 
+/**
+ * Where iptables keeps a rule nft listed from a table iptables-nft made (`table ip nat` with its `PREROUTING`…):
+ * such rules are changed with iptables (nft would leave rules iptables-nft cannot read), by these names.
+ */
+export interface IptablesForm {
+  readonly table: TableName;
+  readonly chain: string;
+  /** The rule's options as `iptables -S` prints them after `-A CHAIN`; null when natlens cannot write them (a match it does not model). */
+  readonly spec: string | null;
+}
+
 export interface Rule {
   readonly table: TableName;
   readonly chain: string;
@@ -108,6 +119,8 @@ export interface Rule {
    * counter accept`): marks, rewrites, notrack — each lets the packet go on to the next. iptables rules have none.
    */
   readonly pre?: readonly Target[];
+  /** An nftables rule of one of iptables-nft's own tables: its iptables place and form. */
+  readonly iptables?: IptablesForm;
 }
 
 export interface Chain {

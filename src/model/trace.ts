@@ -1,5 +1,5 @@
 import type { Counters, SourceRef } from './source.js';
-import type { TableName } from './ruleset.js';
+import type { IptablesForm, TableName } from './ruleset.js';
 
 /** The packet the simulator walks through the gateway. IPv4 only (u32 addresses). */
 export interface SimPacket {
@@ -45,6 +45,8 @@ export interface RuleRef {
   readonly index: number;
   readonly text: string;
   readonly counters: Counters | null;
+  /** A rule nft listed from a table of iptables-nft's: where iptables keeps it (commands that change it are iptables'). */
+  readonly iptables?: IptablesForm;
 }
 
 export type StepStage = 'raw' | 'mangle' | 'nat' | 'filter' | 'security' | 'conntrack' | 'routing' | 'rp-filter' | 'forwarding' | 'mtu' | 'neighbour';

@@ -11,6 +11,7 @@ export function ruleRef(rule: Rule): RuleRef {
     index: rule.index,
     text: rule.text,
     counters: rule.counters,
+    ...(rule.iptables ? { iptables: rule.iptables } : {}),
   };
 }
 

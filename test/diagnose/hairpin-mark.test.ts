@@ -67,7 +67,7 @@ describe.skipIf(!LAB_AVAILABLE)('NAT loopback by mark (lab hairpin-mark, hairpin
     expect(f.check).toBe('snat-missing');
     expect(f.title).toContain('which no rule gives these packets');
     expect(f.evidence.some((e) => e.kind === 'rule' && (e as { text: string }).text === '-A VPC_MARK -i eth9 -j MARK --set-xmark 0x1/0x1')).toBe(true);
-    expect(f.fix[0]).toBe(`# make the mangle rule that sets mark 0x1/0x1 take what comes in by ${lab.inside}`);
+    expect(f.fix[0]).toBe(`# make the rule that sets mark 0x1/0x1 take what comes in by ${lab.inside}`);
   });
 
   it('a snapshot of the nat table alone (iptables-save -t nat) does not claim nothing sets the mark', async () => {

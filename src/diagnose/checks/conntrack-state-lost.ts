@@ -8,6 +8,7 @@ import { frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
 import { invalidFacts, lostConnection, type LostConnection } from '../lost-connection.js';
 import { isPrivateIpv4, type AssembledFlow } from '../../correlate/flow-assembly.js';
+import { addRuleCommand, hookChain } from '../rule-commands.js';
 
 function endpoint(e: { readonly src: number; readonly sport: number }): string {
   return `${ipv4ToString(e.src)}:${e.sport}`;
@@ -121,7 +122,9 @@ export const conntrackStateLost: Check = {
             "sysctl -w net.netfilter.nf_conntrack_tcp_loose=1; echo 'net.netfilter.nf_conntrack_tcp_loose = 1' > /etc/sysctl.d/90-conntrack-loose.conf  # take up established connections in mid-stream again (the kernel's default)",
           ]
         : []),
-      ...(leaked.length ? ['iptables -I FORWARD -m conntrack --ctstate INVALID -j DROP  # what conntrack cannot place is never NATed: drop it rather than let private addresses out'] : []),
+      ...(leaked.length
+        ? [`${addRuleCommand(hookChain(ctx.snapshot, 'filter', 'FORWARD'), { iptables: '-m conntrack --ctstate INVALID -j DROP', nft: 'ct state invalid drop' }, true)}  # what conntrack cannot place is never NATed: drop it rather than let private addresses out`]
+        : []),
       `# the clients must reconnect: a new connection's SYN makes a new entry and is NATed as it should be${randomPorts && invalid.length ? ' (with --random-fully SNAT, a connection taken up in mid-stream may leave from another port and be reset by the far end anyway)' : ''}`,
       '# next time, delete only the entries meant (conntrack -D -d <address>), not the whole table (conntrack -F); a failover pair keeps established connections only with conntrack state synced to the standby (conntrackd)',
     ];

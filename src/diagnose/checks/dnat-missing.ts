@@ -1,7 +1,7 @@
 import type { Evidence, Finding } from '../../model/analysis.js';
 import { cidrContains, ipv4ToString } from '../../model/address.js';
 import { Proto, TcpFlag } from '../../model/packet.js';
-import type { Rule } from '../../model/ruleset.js';
+import type { Chain, Rule } from '../../model/ruleset.js';
 import type { RuleRef } from '../../model/trace.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { QuotedError } from '../../correlate/connection.js';
@@ -14,6 +14,7 @@ import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { gatewayResets, plural } from '../flow-facts.js';
 import { natChainsOf } from '../../gateway/nat-rules-present.js';
+import { addRuleCommand, chainTool, natHookChain, nftNatTo, type ChainPlace } from '../rule-commands.js';
 
 /**
  * A port forward (or floating IP) whose DNAT rule is gone while its EIP stays on the outside interface: the requests
@@ -96,9 +97,15 @@ function takesAddress(r: Rule, addr: number): boolean {
 
 /** The nat chains PREROUTING reaches (by -j/-g, transitively) that hold no rule: where rules were, when they are gone. */
 function emptyChainsReached(ctx: CheckContext): string[] {
-  const chains = new Map((ctx.snapshot?.rules?.tables.nat?.chains ?? []).map((c) => [c.name, c] as const));
-  const seen = new Set<string>(['PREROUTING']);
+  // iptables' nat PREROUTING, and nftables' nat chains at prerouting (their chains named apart: `ip kube-ovn …`).
+  const chains = new Map<string, Chain>((ctx.snapshot?.rules?.tables.nat?.chains ?? []).map((c) => [c.name, c] as const));
   const queue = ['PREROUTING'];
+  for (const b of ctx.snapshot?.nft?.baseChains ?? []) {
+    if (b.type !== 'nat' || b.hook !== 'PREROUTING') continue;
+    for (const [name, c] of b.chains) chains.set(name, c);
+    queue.push(b.chain.name);
+  }
+  const seen = new Set<string>(queue);
   const empty: string[] = [];
   while (queue.length) {
     const c = chains.get(queue.shift()!);
@@ -119,17 +126,16 @@ function emptyChainsReached(ctx: CheckContext): string[] {
  * The chain a new port forward belongs in: where the other port forwards are (a DNAT rule with --dport), else the
  * one empty chain PREROUTING jumps to (flushed: where they were), else any DNAT rule's, else PREROUTING.
  */
-function forwardChain(ctx: CheckContext, rules: readonly Rule[], addr: number): string {
+function forwardChain(ctx: CheckContext, rules: readonly Rule[], addr: number): ChainPlace {
   const withPort = (r: Rule): boolean => r.matches.some((m) => m.kind === 'dport');
   const empty = emptyChainsReached(ctx);
-  return (
+  const chain =
     rules.find((r) => withPort(r) && takesAddress(r, addr))?.chain ??
     rules.find(withPort)?.chain ??
     (empty.length === 1 ? empty[0] : undefined) ??
     rules.find((r) => takesAddress(r, addr))?.chain ??
-    rules[0]?.chain ??
-    'PREROUTING'
-  );
+    rules[0]?.chain;
+  return chain ? chainTool(ctx.snapshot, 'nat', chain) : natHookChain(ctx.snapshot, 'PREROUTING');
 }
 
 /** The INPUT rule that dropped the request, or the INPUT policy that did. */
@@ -228,7 +234,10 @@ function refusedFinding(ctx: CheckContext, services: readonly Service[], severit
       .slice(0, 4)
       .map(
         (s) =>
-          `iptables -t nat -A ${chain} -d ${ipv4ToString(s.dst)}/32 -p ${protoName(s.proto)} -m ${protoName(s.proto)} --dport ${s.dport} -j DNAT --to-destination <inside-address>:<port>  # the backend is not in the snapshot`,
+          `${addRuleCommand(chain, {
+            iptables: `-d ${ipv4ToString(s.dst)}/32 -p ${protoName(s.proto)} -m ${protoName(s.proto)} --dport ${s.dport} -j DNAT --to-destination <inside-address>:<port>`,
+            nft: `ip daddr ${ipv4ToString(s.dst)} ${protoName(s.proto)} dport ${s.dport} ${nftNatTo(chain, 'dnat')} <inside-address>:<port>`,
+          })}  # the backend is not in the snapshot`,
       ),
     ...services
       .filter((s) => s.proto === Proto.UDP)

@@ -7,7 +7,8 @@ import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, ruleOf, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
 import type { DropReason, MayMatch, Trace } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
-import { deleteRuleCommand, isNftRule } from '../rule-commands.js';
+import { addRuleCommand, chainTool, deleteRuleCommand, persistCommands, type ChainPlace } from '../rule-commands.js';
+import type { TableName } from '../../model/ruleset.js';
 import { rejectIcmp } from '../../simulate/reject-icmp.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
@@ -19,16 +20,29 @@ function isRejectError(type: number, code: number): boolean {
 const CHAIN_DROPS: readonly DropReason[] = ['forward-chain', 'prerouting-chain', 'postrouting-chain'];
 const HOOK: Partial<Record<DropReason, string>> = { 'forward-chain': 'FORWARD', 'prerouting-chain': 'PREROUTING', 'postrouting-chain': 'POSTROUTING' };
 
-/** Where a drop happened, as "filter FORWARD", "raw PREROUTING": the table and the hook whose walk reached it. */
-function placeOf(t: Trace): string {
+/**
+ * Where a drop happened, as "filter FORWARD", "raw PREROUTING": the table and the hook whose walk reached it; an
+ * nftables chain as nft names it, "nftables inet filter forward" (iptables-nft's own chains as iptables does).
+ */
+function placeOf(ctx: CheckContext, t: Trace): string {
   const d = t.disposition;
   if (d.kind !== 'dropped') return 'filter FORWARD';
+  const at = dropChain(ctx, t);
+  return at.place.tool === 'nft' ? `nftables ${at.place.chain}` : `${at.table} ${HOOK[d.reason] ?? 'FORWARD'}`;
+}
+
+/** The chain whose rule or policy dropped a walk's packet (the last chain it walked), and who changes it. */
+function dropChain(ctx: CheckContext, t: Trace): { table: TableName; chain: string; place: ChainPlace } {
+  const d = t.disposition;
   const step = [...t.steps].reverse().find((s) => s.table && s.chain);
-  // An nftables chain is named as nft names it: `inet filter forward`.
-  const nftChain = d.rule && isNftRule(d.rule) ? d.rule.chain : !d.rule && step?.chain && isNftRule({ chain: step.chain }) ? step.chain : null;
-  if (nftChain) return `nftables ${nftChain}`;
-  const table = d.rule?.table ?? step?.table ?? 'filter';
-  return `${table} ${HOOK[d.reason] ?? 'FORWARD'}`;
+  const table = (d.kind === 'dropped' ? d.rule?.table : undefined) ?? step?.table ?? 'filter';
+  const chain = (d.kind === 'dropped' ? d.rule?.chain : undefined) ?? step?.chain ?? 'FORWARD';
+  return { table, chain, place: chainTool(ctx.snapshot, table, chain) };
+}
+
+/** The rule that lets ICMP errors about tracked connections (RELATED) through `place`, at its head. */
+function acceptRelated(place: ChainPlace): string {
+  return addRuleCommand(place, { iptables: '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', nft: 'ct state established,related accept' }, true);
 }
 
 export const forwardChainDrop: Check = {
@@ -47,13 +61,23 @@ export const forwardChainDrop: Check = {
     const fixes: string[] = [];
     const seen = new Set<string>();
     const places = new Set<string>();
+    // The tools whose rules the fixes change (to persist them), and the chains that drop the RELATED errors.
+    const tools = new Set<'iptables' | 'nft'>();
+    const relatedChains = new Map<string, ChainPlace>();
+    const relatedPlaces = new Set<string>();
     for (const f of flows) {
       const related = errorsStopped.includes(f) ? unrelayedErrorTrace(ctx, f)! : null;
       if (related) evidence.push(errorEvidence(ctx, related.error, `about ${f.id}, from beyond the gateway: never relayed to ${ipv4ToString(f.original.src)} — FORWARD drops it (RELATED)`));
       const t = related ? related.trace : f.disposition === 'reply-not-returned' ? replyTrace(ctx, f)! : f.trace!;
       const d = t.disposition;
       if (d.kind !== 'dropped') continue;
-      if (!related) places.add(placeOf(t));
+      if (!related) places.add(placeOf(ctx, t));
+      const at = dropChain(ctx, t);
+      if (related) {
+        relatedChains.set(at.chain, at.place);
+        relatedPlaces.add(placeOf(ctx, t));
+      }
+      tools.add(at.place.tool);
       if (d.rule) {
         const k = `${d.rule.file}:${d.rule.line}`;
         if (!seen.has(k)) {
@@ -62,24 +86,21 @@ export const forwardChainDrop: Check = {
           fixes.push(deleteRuleCommand(d.rule));
         }
       } else {
-        const step = [...t.steps].reverse().find((s) => s.table && s.chain);
-        const table = step?.table ?? 'filter';
-        const chainName = step?.chain ?? 'FORWARD';
-        const chain = ctx.snapshot?.rules?.tables[table]?.chains.find((c) => c.name === chainName);
+        const { table, chain: chainName, place } = at;
+        const chain = ctx.snapshot?.rules?.tables[table]?.chains.find((c) => c.name === chainName) ?? (ctx.snapshot?.nft?.baseChains ?? []).find((b) => b.chain.name === chainName)?.chain;
         const k = `policy:${table}:${chainName}`;
         if (!seen.has(k) && chain) {
           seen.add(k);
           evidence.push(policyEvidence(table, chain));
-          const inTable = table === 'filter' ? '' : `-t ${table} `;
-          fixes.push(`iptables ${inTable}-P ${chain.name} ACCEPT  # or allow the flows explicitly, e.g. iptables ${inTable}-I ${chain.name} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+          const policy = place.tool === 'nft' ? `nft chain ${place.chain} '{ policy accept; }'` : `iptables ${place.table === 'filter' ? '' : `-t ${place.table} `}-P ${place.chain} ACCEPT`;
+          fixes.push(`${policy}  # or allow the flows explicitly, e.g. ${acceptRelated(place)}`);
         }
       }
       for (const e of f.errors) if (e.fromGateway && isRejectError(e.type, e.code)) evidence.push(errorEvidence(ctx, e, `REJECT answer for ${f.id}`));
       for (const p of gatewayResets(f)) evidence.push(frameEvidence(ctx, p, `REJECT answer for ${f.id}: a TCP reset the gateway sent in ${ipv4ToString(p.src)}'s name`));
     }
-    if (errorsStopped.length) fixes.unshift('iptables -I FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT  # ICMP errors about tracked connections (RELATED) pass, fragmentation needed among them');
-    if ([...places].some((p) => p.startsWith('nftables '))) fixes.push('nft list ruleset > /etc/nftables.conf  # persist where nftables.service restores it at boot (firewalld: firewall-cmd --runtime-to-permanent)');
-    if ([...places].some((p) => !p.startsWith('nftables '))) fixes.push('iptables-save > /etc/iptables/rules.v4  # persist where the distribution restores rules at boot');
+    fixes.unshift(...[...relatedChains.values()].map((p) => `${acceptRelated(p)}  # ICMP errors about tracked connections (RELATED) pass, fragmentation needed among them`));
+    fixes.push(...persistCommands(tools));
     const icmpRejected = flows.some((f) => f.errors.some((e) => e.fromGateway && isRejectError(e.type, e.code)));
     const resetRejected = flows.some((f) => gatewayResets(f).length > 0);
     const rejected = icmpRejected || resetRejected;
@@ -92,15 +113,15 @@ export const forwardChainDrop: Check = {
         stopped.length || repliesStopped.length
           ? `The ${[...places].join(' and ')} chain${places.size > 1 ? 's drop' : ' drops'} the traffic`
           : errorsStopped.map((f) => unrelayedErrorTrace(ctx, f)!.error).some((e) => isFragNeeded(e.type, e.code))
-            ? 'The filter FORWARD chain drops fragmentation needed (RELATED): a path MTU black hole'
-            : 'The filter FORWARD chain drops the ICMP errors about the flows (RELATED)',
+            ? `The ${[...relatedPlaces].join(' and ')} chain drops fragmentation needed (RELATED): a path MTU black hole`
+            : `The ${[...relatedPlaces].join(' and ')} chain drops the ICMP errors about the flows (RELATED)`,
         (stopped.length
-          ? `${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} dropped in ${[...new Set(stopped.map((f) => placeOf(f.trace!)))].join(' and ')}${rejected ? ` (REJECT: ${answers} went back on the ingress side)` : ', silently'}.`
+          ? `${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} dropped in ${[...new Set(stopped.map((f) => placeOf(ctx, f.trace!)))].join(' and ')}${rejected ? ` (REJECT: ${answers} went back on the ingress side)` : ', silently'}.`
           : '') +
           (repliesStopped.length
-            ? `${stopped.length ? ' ' : ''}${plural(repliesStopped.length, 'flow')} ${repliesStopped.length === 1 ? 'was' : 'were'} forwarded, but ${repliesStopped.length === 1 ? 'its replies were' : 'their replies were'} dropped in ${[...new Set(repliesStopped.map((f) => placeOf(replyTrace(ctx, f)!)))].join(' and ')} on their way back.`
+            ? `${stopped.length ? ' ' : ''}${plural(repliesStopped.length, 'flow')} ${repliesStopped.length === 1 ? 'was' : 'were'} forwarded, but ${repliesStopped.length === 1 ? 'its replies were' : 'their replies were'} dropped in ${[...new Set(repliesStopped.map((f) => placeOf(ctx, replyTrace(ctx, f)!)))].join(' and ')} on their way back.`
             : '') +
-          (errorsStopped.length ? ` ${relatedSentence(ctx, errorsStopped)}` : ''),
+          (errorsStopped.length ? ` ${relatedSentence(ctx, errorsStopped, [...relatedPlaces].join(' and '))}` : ''),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
         fixes,
         flows,
@@ -229,13 +250,13 @@ function icmpWords(e: { readonly type: number; readonly code: number; readonly m
 }
 
 /** What dropping the flows' ICMP errors (RELATED) means: for fragmentation needed, a path MTU black hole. */
-function relatedSentence(ctx: CheckContext, flows: readonly AssembledFlow[]): string {
+function relatedSentence(ctx: CheckContext, flows: readonly AssembledFlow[], where: string): string {
   const errors = flows.map((f) => unrelayedErrorTrace(ctx, f)!.error);
   const senders = [...new Set(errors.map((e) => ipv4ToString(e.src)))].slice(0, 3).join(', ');
   const fragNeeded = errors.filter((e) => isFragNeeded(e.type, e.code));
   const mtus = [...new Set(fragNeeded.map((e) => e.mtu).filter((m) => m > 0))];
   return (
-    `${plural(flows.length, 'flow')} ${flows.length === 1 ? 'was' : 'were'} forwarded, and the ICMP errors ${senders} sent about ${flows.length === 1 ? 'it' : 'them'} were dropped in filter FORWARD: they are RELATED to the flows' connections, and FORWARD accepts ESTABLISHED packets but not RELATED ones.` +
+    `${plural(flows.length, 'flow')} ${flows.length === 1 ? 'was' : 'were'} forwarded, and the ICMP errors ${senders} sent about ${flows.length === 1 ? 'it' : 'them'} were dropped in ${where}: they are RELATED to the flows' connections, and the chain accepts ESTABLISHED packets but not RELATED ones.` +
     (fragNeeded.length
       ? ` Among them fragmentation needed${mtus.length ? ` (mtu ${mtus.join(', ')})` : ''}: the senders never learn the path's MTU and their large packets never get through — a path MTU black hole (small ones pass).`
       : '')

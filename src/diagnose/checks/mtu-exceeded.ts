@@ -3,6 +3,7 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, uniqueEvidence } from '../evidence.js';
 import { droppedBy, isFragNeeded, plural, stoppedFrameEvidence } from '../flow-facts.js';
+import { addRuleCommand, hookChain } from '../rule-commands.js';
 
 export const mtuExceeded: Check = {
   id: 'mtu-exceeded',
@@ -45,7 +46,7 @@ export const mtuExceeded: Check = {
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
         [
           `ip link set dev ${egress} mtu ${Math.max(sizes, 1500)}  # if the link can carry it; otherwise lower the senders' MTU`,
-          'iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu  # TCP adapts; make sure ICMP type 3 code 4 reaches the senders',
+          `${addRuleCommand(hookChain(ctx.snapshot, 'mangle', 'FORWARD'), { iptables: '-p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu', nft: 'tcp flags syn / syn,rst tcp option maxseg size set rt mtu' })}  # TCP adapts; make sure ICMP type 3 code 4 reaches the senders`,
           egress === ctx.correlation.roles.inside
             ? "# an overlay's smaller MTU on the VPC side is by design (Kube-OVN's Geneve takes 100 bytes): the senders outside must learn it — let fragmentation needed reach them, or clamp TCP's MSS as above"
             : '# persist the MTU in the interface configuration (Kube-OVN: the external subnet / NetworkAttachmentDefinition mtu)',

@@ -1,7 +1,7 @@
 import { lostConnection } from '../lost-connection.js';
 import type { Evidence, Finding } from '../../model/analysis.js';
 import { cidrContains, cidrToString, ipv4ToString } from '../../model/address.js';
-import type { Rule } from '../../model/ruleset.js';
+import type { Rule, Target } from '../../model/ruleset.js';
 import { repliesUntranslated, type AssembledFlow } from '../../correlate/flow-assembly.js';
 import { ifaceMatches } from '../../simulate/match-rule.js';
 import { hasPorts } from '../../simulate/packet-state.js';
@@ -12,11 +12,22 @@ import { frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { hairpinUnmasqueraded, natRules, plural, replyTrace, ruleOf, uTurned } from '../flow-facts.js';
 import { isLoopbackSnat } from '../../gateway/nat-addresses.js';
 import { hex, markAfter } from '../../simulate/mark-target.js';
-import { ruleRef } from '../../simulate/rule-ref.js';
+import { chainLabel, ruleRef } from '../../simulate/rule-ref.js';
 import { hostView } from '../../simulate/host-view.js';
 import type { RuleRef } from '../../model/trace.js';
-import { deleteRuleCommand, isNftRule, replaceRuleCommand } from '../rule-commands.js';
+import { addRuleCommand, chainTool, deleteRuleCommand, type ChainPlace, isNftRule, natHookChain, nftNatTo, persistCommands, replaceRuleCommand, type RuleSyntax } from '../rule-commands.js';
 import { natChainsOf, rulesListed } from '../../gateway/nat-rules-present.js';
+
+/** A change to a rule's text, in the syntax it is written in (rule-commands.ts says which). */
+type RuleEdit = (body: string, syntax: RuleSyntax) => string;
+
+/** The edit that makes a rule's output interface `from` read `to`: `-o` for iptables, `oifname` for nft. */
+function outputRenamed(from: string, to: string): RuleEdit {
+  return (body, syntax) =>
+    syntax === 'nft'
+      ? body.replace(new RegExp(`(\\boifname\\s+)"?${from.replace(/\+$/, '*').replace(/[.*]/g, '\\$&')}"?(?=\\s|$)`), `$1"${to}"`)
+      : body.replace(new RegExp(`(^|\\s)-o ${from.replace(/[.+]/g, '\\$&')}(?=\\s|$)`), `$1-o ${to}`);
+}
 
 /**
  * Why a SNAT/MASQUERADE rule did not take the packets of `f` as they left by `egress` (their source still the
@@ -24,10 +35,10 @@ import { natChainsOf, rulesListed } from '../../gateway/nat-rules-present.js';
  * rule as it should read; null when those all hold (then something else kept it from them: its chain not
  * reached, a match natlens does not model).
  */
-function whyNot(r: Rule, f: AssembledFlow, egress: string, knownIfaces: ReadonlySet<string>): { why: string; fixed: string | null } | null {
+function whyNot(r: Rule, f: AssembledFlow, egress: string, knownIfaces: ReadonlySet<string>): { why: string; fixed: RuleEdit | null } | null {
   const src = f.original.src;
   const dst = f.observed?.dst ?? f.original.dst;
-  const misses: { why: string; fixed: string | null }[] = [];
+  const misses: { why: string; fixed: RuleEdit | null }[] = [];
   for (const m of r.matches) {
     switch (m.kind) {
       case 'src':
@@ -41,11 +52,7 @@ function whyNot(r: Rule, f: AssembledFlow, egress: string, knownIfaces: Readonly
           const absent = knownIfaces.size > 0 && !m.negate && !m.name.endsWith('+') && !knownIfaces.has(m.name) ? ` (the gateway has no interface ${m.name})` : '';
           misses.push({
             why: `it takes only packets leaving ${m.negate ? 'by any interface but ' : ''}${m.name}${absent}; these leave by ${egress}`,
-            fixed: m.negate
-              ? null
-              : isNftRule(r)
-                ? r.text.replace(new RegExp(`(\\boifname\\s+)"?${m.name.replace(/\+$/, '*').replace(/[.*]/g, '\\$&')}"?(?=\\s|$)`), `$1"${egress}"`)
-                : r.text.replace(new RegExp(`(^|\\s)-o ${m.name.replace(/[.+]/g, '\\$&')}(?=\\s|$)`), `$1-o ${egress}`),
+            fixed: m.negate ? null : outputRenamed(m.name, egress),
           });
         }
         break;
@@ -92,9 +99,9 @@ export const snatMissing: Check = {
   },
 };
 
-/** The command that puts `fixed` (the rule's text with whyNot's mend: `-A CHAIN …` for iptables, nft's own for nftables) in place of `rule`. */
-function fixedRuleCommand(rule: Rule, fixed: string): string {
-  return replaceRuleCommand(ruleRef(rule), () => (isNftRule(rule) ? fixed : fixed.replace(/^-A\s+\S+\s+/, '')));
+/** The command that puts `rule`, mended by whyNot's edit, in its place. */
+function fixedRuleCommand(rule: Rule, fixed: RuleEdit): string {
+  return replaceRuleCommand(ruleRef(rule), fixed);
 }
 
 /** The raw-table rule that exempted the flow (or its replies) from connection tracking, which NAT works on. */
@@ -221,7 +228,7 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
   const egress = flows[0]!.egress ? ctx.ifaceName(flows[0]!.egress.iface) : (ctx.correlation.roles.outside ?? '<outside-interface>');
   const knownIfaces = new Set((ctx.snapshot?.host.interfaces ?? []).map((i) => i.name));
   // The rules that come closest: for each, why it did not take these packets (the first flow it misses).
-  const near: { r: Rule; why: string; fixed: string | null }[] = [];
+  const near: { r: Rule; why: string; fixed: RuleEdit | null }[] = [];
   for (const r of snatRules) {
     evidence.push({ kind: 'rule', file: r.source.file, line: r.source.line, table: 'nat', chain: r.chain, text: r.text, counters: r.counters });
     for (const f of flows) {
@@ -242,7 +249,7 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
   const nftPost = (ctx.snapshot?.nft?.baseChains ?? []).find((b) => b.type === 'nat' && b.hook === 'POSTROUTING') ?? null;
   const post = nat?.chains.find((c) => c.name === 'POSTROUTING') ?? nftPost?.chain;
   if (!snatRules.length) evidence.push({ kind: 'note', text: nat || nftPost ? 'the nat rules hold no SNAT or MASQUERADE rule at all' : 'the snapshot has no nat table' });
-  const natInNft = nftPost !== null && !(nat?.chains ?? []).some((c) => c.rules.some((r) => r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE' || r.target.kind === 'DNAT'));
+  const place = natHookChain(ctx.snapshot, 'POSTROUTING');
   const sources = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
   return [
     finding(
@@ -258,7 +265,7 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
         ...(misnamed.length
           ? []
           : sources.map((s) =>
-              natInNft ? `nft add rule ${nftPost!.chain.name} ip saddr ${s} oifname "${egress}" snat to <EIP>` : `iptables -t nat -A POSTROUTING -s ${s}/32 -o ${egress} -j SNAT --to-source <EIP>`,
+              addRuleCommand(place, { iptables: `-s ${s}/32 -o ${egress} -j SNAT --to-source <EIP>`, nft: `ip saddr ${s} oifname "${egress}" ${nftNatTo(place, 'snat')} <EIP>` }),
             )),
         '# Kube-OVN: create or fix the IptablesSnatRule / IptablesFIPRule for this source (the controller restores the rule after restarts)',
       ],
@@ -270,22 +277,30 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
 /** What keeps the loopback SNAT rules there are from a hairpin flow, and the commands that mend it. */
 interface LoopbackMisses {
   /** Each loopback SNAT rule meant for the flows (its --ctorigdst, if any, takes them), with why it did not take them. */
-  readonly rules: readonly { readonly rule: Rule; readonly why: string; readonly fixed: string | null }[];
+  readonly rules: readonly { readonly rule: Rule; readonly why: string; readonly fixed: RuleEdit | null }[];
   /** The packet mark those rules wait for, when the mark is all that keeps them from the flows. */
   readonly mark: { readonly value: number; readonly mask: number } | null;
 }
 
 /**
  * The packet mark a flow's first packet carried as it reached nat POSTROUTING: its walk's MARK steps replayed from
- * 0 (a new connection's packet starts unmarked). Null when a step cannot be replayed (CONNMARK, arguments not understood).
+ * 0 (a new connection's packet starts unmarked) — a rule's MARK target, or a mark an nftables rule sets before its
+ * verdict (one step each, in the rule's order). Null when a step cannot be replayed (CONNMARK, arguments not understood).
  */
 function markAtPostrouting(ctx: CheckContext, f: AssembledFlow): number | null {
   let mark = 0;
-  for (const st of f.trace?.steps ?? []) {
+  const steps = f.trace?.steps ?? [];
+  // How many MARK steps of the same rule came just before: the nth mark that rule sets.
+  let nth = 0;
+  for (let i = 0; i < steps.length; i++) {
+    const st = steps[i]!;
     if (st.verdict.startsWith('CONNMARK')) return null;
     if (st.verdict !== 'MARK' || !st.rule) continue;
+    const prev = steps[i - 1];
+    nth = prev?.verdict === 'MARK' && prev.rule?.file === st.rule.file && prev.rule.line === st.rule.line && prev.chain === st.chain ? nth + 1 : 0;
     const r = ruleOf(ctx, st.rule);
-    const next = r?.target.kind === 'MARK' ? markAfter(r.target.args, mark) : null;
+    const set = r ? [...(r.pre ?? []), r.target].filter((t) => t.kind === 'MARK')[nth] : undefined;
+    const next = set?.kind === 'MARK' ? markAfter(set.args, mark) : null;
     if (next === null) return null;
     mark = next;
   }
@@ -300,12 +315,12 @@ function markAtPostrouting(ctx: CheckContext, f: AssembledFlow): number | null {
  */
 function loopbackMisses(ctx: CheckContext, flows: readonly AssembledFlow[]): LoopbackMisses {
   const snap = ctx.snapshot;
-  if (!snap?.rules) return { rules: [], mark: null };
-  const loopback = (snap.rules.tables.nat?.chains ?? []).flatMap((c) => c.rules).filter((r) => (r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') && isLoopbackSnat(r, snap));
+  if (!snap) return { rules: [], mark: null };
+  const loopback = natChainsOf(snap.rules, snap.nft).flatMap((c) => c.rules).filter((r) => (r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE') && isLoopbackSnat(r, snap));
   const known = new Set(snap.host.interfaces.map((i) => i.name));
   // Marks are set by rules (the mangle table's, as a rule): a listing of the nat table alone cannot tell what a packet carried.
   const haveMangle = hostView(snap).marksKnown;
-  const found = new Map<Rule, { why: string; fixed: string | null; markOnly: { value: number; mask: number } | null }>();
+  const found = new Map<Rule, { why: string; fixed: RuleEdit | null; markOnly: { value: number; mask: number } | null }>();
   for (const f of flows) {
     const egress = ctx.ifaceName(f.egress!.iface);
     const mark = haveMangle ? markAtPostrouting(ctx, f) : null;
@@ -334,29 +349,37 @@ function loopbackMisses(ctx: CheckContext, flows: readonly AssembledFlow[]): Loo
   return { rules, mark };
 }
 
-/** The rules that set a mark (`-j MARK`, the mangle table's as a rule, any table's) the mask reads as `value`. */
+/** The rules that set a mark the mask reads as `value` (`-j MARK`, an nftables `meta mark set`), in any table: the mangle table's, as a rule. */
 function markSetters(ctx: CheckContext, value: number, mask: number): Rule[] {
+  const chains = [...Object.values(ctx.snapshot?.rules?.tables ?? {}).flatMap((t) => t?.chains ?? []), ...new Set((ctx.snapshot?.nft?.baseChains ?? []).flatMap((b) => [...b.chains.values()]))];
   const out: Rule[] = [];
-  for (const t of Object.values(ctx.snapshot?.rules?.tables ?? {})) {
-    for (const r of (t?.chains ?? []).flatMap((c) => c.rules)) {
-      if (r.target.kind !== 'MARK') continue;
-      const after = markAfter(r.target.args, 0);
-      if (after !== null && ((after & mask) >>> 0) === value) out.push(r);
-    }
+  for (const r of chains.flatMap((c) => c.rules)) {
+    const gives = (t: Target): boolean => {
+      const after = t.kind === 'MARK' ? markAfter(t.args, 0) : null;
+      return after !== null && ((after & mask) >>> 0) === value;
+    };
+    if (!out.includes(r) && [...(r.pre ?? []), r.target].some(gives)) out.push(r);
   }
   return out;
 }
 
 /**
- * Where a mark for what comes in should be set: the one empty chain mangle PREROUTING jumps to (the chain a
- * restart left empty, as Kube-OVN's VPC_MARK), else PREROUTING itself. The jump rule too, as evidence.
+ * Where a mark for what comes in should be set: the one empty chain the mangle prerouting chain jumps to (the
+ * chain a restart left empty, as Kube-OVN's VPC_MARK), else that prerouting chain itself — iptables' mangle
+ * PREROUTING, or, where the rules are nftables' alone, the prerouting filter chain of the NAT's table. The jump
+ * rule too, as evidence.
  */
-function markChain(ctx: CheckContext): { chain: string; jump: Rule | null } {
-  const mangle = ctx.snapshot?.rules?.tables.mangle;
-  const pre = mangle?.chains.find((c) => c.name === 'PREROUTING');
+function markChain(ctx: CheckContext): { place: ChainPlace; from: string; jump: Rule | null } {
+  const snap = ctx.snapshot;
+  const nftOnly = !(snap?.rules?.tables.mangle || snap?.rules?.tables.nat);
+  const nftPre = nftOnly ? (snap?.nft?.baseChains ?? []).filter((b) => b.hook === 'PREROUTING' && b.type === 'filter' && b.priority <= -150 && b.priority > -300) : [];
+  const base = nftPre[0];
+  const pre = base ? base.chain : snap?.rules?.tables.mangle?.chains.find((c) => c.name === 'PREROUTING');
+  const chains = base ? base.chains : new Map((snap?.rules?.tables.mangle?.chains ?? []).map((c) => [c.name, c] as const));
   const jumps = (pre?.rules ?? []).flatMap((r) => (r.target.kind === 'jump' ? [{ chain: r.target.chain, jump: r }] : []));
-  const empty = jumps.filter((j) => mangle!.chains.find((c) => c.name === j.chain)?.rules.length === 0);
-  return empty.length === 1 ? empty[0]! : { chain: 'PREROUTING', jump: null };
+  const empty = jumps.filter((j) => chains.get(j.chain)?.rules.length === 0);
+  const chain = empty.length === 1 ? empty[0]!.chain : (pre?.name ?? 'PREROUTING');
+  return { place: chainTool(snap, 'mangle', chain), from: chainLabel('mangle', pre?.name ?? 'PREROUTING'), jump: empty.length === 1 ? empty[0]!.jump : null };
 }
 
 /**
@@ -386,8 +409,13 @@ function hairpinFinding(ctx: CheckContext): Finding[] {
   const near = loopbackMisses(ctx, flows);
   for (const x of near.rules) evidence.push(ruleEvidence(ruleRef(x.rule)));
   let why = 'No SNAT or MASQUERADE rule takes what leaves by the interface it came in by.';
-  let fix = [`iptables -t nat -A POSTROUTING -s ${cidr ?? '<vpc-cidr>'} -d ${cidr ?? '<vpc-cidr>'} -o ${iface} -j MASQUERADE  # the backend answers the gateway, which undoes both translations`];
+  const vpc = cidr ?? '<vpc-cidr>';
+  let fix = [
+    `${addRuleCommand(natHookChain(ctx.snapshot, 'POSTROUTING'), { iptables: `-s ${vpc} -d ${vpc} -o ${iface} -j MASQUERADE`, nft: `ip saddr ${vpc} ip daddr ${vpc} oifname "${iface}" masquerade` })}  # the backend answers the gateway, which undoes both translations`,
+  ];
   let cause = '';
+  // The tools whose rules a fix changes without a command of its own here (to persist them).
+  const edited: ('nft' | 'iptables')[] = [];
   if (near.rules.length) {
     const lines = near.rules.map((x) => `${x.rule.source.file.split('/').pop()}:${x.rule.source.line} (${x.rule.chain})`);
     why = `The hairpin SNAT ${near.rules.length === 1 ? 'rule' : 'rules'} ${lines.join(', ')} did not take them: ${near.rules.length === 1 ? '' : 'for each, '}${[...new Set(near.rules.map((x) => x.why))].join('; ')}.`;
@@ -401,12 +429,17 @@ function hairpinFinding(ctx: CheckContext): Finding[] {
     if (setters.length) {
       why += ` ${setters.length === 1 ? 'A rule sets' : 'Rules set'} that mark (${setters.map((r) => `${r.source.file.split('/').pop()}:${r.source.line}`).join(', ')}) but did not take these packets.`;
       for (const r of setters) evidence.push(ruleEvidence(ruleRef(r)));
-      fix = [`# make the mangle rule that sets mark ${hex(value)}/${hex(mask)} take what comes in by ${ingress}`];
+      fix = [`# make the ${setters.length === 1 ? 'rule' : 'rules'} that set${setters.length === 1 ? 's' : ''} mark ${hex(value)}/${hex(mask)} take what comes in by ${ingress}`];
+      edited.push(...setters.map((r) => (isNftRule(r) ? 'nft' : 'iptables') as 'nft' | 'iptables'));
     } else {
       const at = markChain(ctx);
-      why += ` No rule in the mangle table sets that mark${at.jump ? ` (${at.chain}, which mangle PREROUTING jumps to, is empty)` : ''}: the rules that set it are gone, as after a restart that restored the nat table alone.`;
+      why += ` No rule sets that mark${at.jump ? ` (${at.place.chain}, which ${at.from} jumps to, is empty)` : ''}: the rules that set it are gone, as after a restart that restored the nat table alone.`;
       if (at.jump) evidence.push(ruleEvidence(ruleRef(at.jump)));
-      fix = [`iptables -t mangle -A ${at.chain} -i ${ingress} -j MARK --set-xmark ${hex(value)}/${hex(mask)}  # what comes in from the VPC side is marked, and the hairpin SNAT takes it`];
+      // In nft's words (and/or, not & and |, which a shell would take): the bits of the mask set to the value.
+      const nftMark = mask === 0xffffffff ? hex(value) : mask === value ? `meta mark or ${hex(value)}` : `meta mark and ${hex(~mask >>> 0)} or ${hex(value)}`;
+      fix = [
+        `${addRuleCommand(at.place, { iptables: `-i ${ingress} -j MARK --set-xmark ${hex(value)}/${hex(mask)}`, nft: `iifname "${ingress}" meta mark set ${nftMark}` })}  # what comes in from the VPC side is marked, and the hairpin SNAT takes it`,
+      ];
     }
     cause = `: the hairpin SNAT waits for mark ${hex(value)}/${hex(mask)}, which ${setters.length ? 'no rule gives these packets' : 'nothing sets'}`;
   }
@@ -423,7 +456,7 @@ function hairpinFinding(ctx: CheckContext): Finding[] {
       uniqueEvidence(evidence, 12),
       [
         ...fix,
-        'iptables-save > /etc/iptables/rules.v4  # persist where the distribution restores rules at boot',
+        ...persistCommands([...edited, ...fix.filter((c) => !c.startsWith('#')).map((c) => (c.startsWith('nft ') ? 'nft' : 'iptables') as 'nft' | 'iptables')]),
         '# or have VPC hosts reach each other by their own addresses, not through the EIP',
       ],
       flows,

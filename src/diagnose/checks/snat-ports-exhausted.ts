@@ -8,6 +8,7 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { conntrackStatsEvidence, frameEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { plural, ruleOf, stoppedFrameEvidence } from '../flow-facts.js';
+import { replaceRuleCommand, type RuleSyntax } from '../rule-commands.js';
 
 /**
  * SNAT has run out of source ports for one destination. A connection's translated tuple must be unique, and it
@@ -179,7 +180,7 @@ export const snatPortsExhausted: Check = {
       (stats && stats.insertFailed > 0 ? ` conntrack -S counts ${stats.insertFailed} failed insert${stats.insertFailed === 1 ? '' : 's'} since boot.` : '');
     const fix = [
       h0.pool.explicit
-        ? `# widen the rule's port range or give it more addresses: iptables -t nat -R ${h0.rw.rule.chain} ${h0.rw.rule.index} ${h0.rw.rule.text.replace(/^-A\s+\S+\s+/, '').replace(/(--to-source\s+\S+?):\d+-\d+/, '$1:1024-65535').replace(/--to-ports\s+\d+-\d+/, '--to-ports 1024-65535')}`
+        ? `# widen the rule's port range or give it more addresses: ${replaceRuleCommand(h0.rw.rule, widenedPorts)}`
         : '# give the SNAT rule more addresses (--to-source A-B) or spread the subnet over more EIPs: one address has 64,512 ports per destination',
       `conntrack -L -p ${h0.f.proto === Proto.TCP ? 'tcp' : 'udp'} --reply-src ${ipv4ToString(h0.rw.after.dst)} | wc -l  # connections holding a port to that destination, TIME_WAIT included`,
       'sysctl net.netfilter.nf_conntrack_tcp_timeout_time_wait  # closed connections hold their port this long (120 s): many short connections to one destination exhaust the range too',
@@ -199,3 +200,10 @@ export const snatPortsExhausted: Check = {
     ];
   },
 };
+
+/** A SNAT or MASQUERADE rule's port range made the whole unprivileged range, in iptables' words or nft's. */
+function widenedPorts(body: string, syntax: RuleSyntax): string {
+  return syntax === 'nft'
+    ? body.replace(/(\b(?:snat|masquerade)\b(?:\s+ip)?\s+to\s+\S*?):\d+-\d+/, '$1:1024-65535')
+    : body.replace(/(--to-source\s+\S+?):\d+-\d+/, '$1:1024-65535').replace(/--to-ports\s+\d+-\d+/, '--to-ports 1024-65535');
+}

@@ -12,6 +12,8 @@ import type { ArpClaim, ArpQuestion } from '../../correlate/arp-tracker.js';
 import type { QuotedError } from '../../correlate/connection.js';
 import { Dir, type PacketInfo } from '../../correlate/packet-info.js';
 import { Proto, TcpFlag } from '../../model/packet.js';
+import type { RuleRef } from '../../model/trace.js';
+import { chainTool, listChainCommand } from '../rule-commands.js';
 
 /** What an ICMP error a host beyond the gateway sent says, in words (RFC 792, RFC 1122, RFC 1812 codes). */
 export function icmpErrorName(type: number, code: number): string {
@@ -437,10 +439,16 @@ function resetFindings(ctx: CheckContext) {
       uniqueEvidence(evidence, 8),
       [
         `# on ${host}: ss -lnt 'sport = :${dport}'; iptables -S INPUT — does anything listen on port ${dport}, and is it allowed in?`,
-        ...(dnat ? [`iptables -t nat -S ${dnat.rule.chain}  # the port forward: --to-destination ${host}:<the port the service listens on>`] : []),
+        ...(dnat ? [portForwardCommand(ctx, dnat.rule, host)] : []),
         ...(inside ? [] : [`# from the gateway: nc -vz ${host} ${dport}`]),
       ],
       flows,
     );
   });
+}
+
+/** How to see the port forward `rule` and where its port is written, in the words of the tool that owns it. */
+function portForwardCommand(ctx: CheckContext, rule: RuleRef, host: string): string {
+  const place = chainTool(ctx.snapshot, rule.table, rule.chain);
+  return `${listChainCommand(place)}  # the port forward: ${place.tool === 'nft' ? 'dnat to' : '--to-destination'} ${host}:<the port the service listens on>`;
 }
