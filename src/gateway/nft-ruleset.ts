@@ -18,7 +18,8 @@
  *
  * What is read: tables of family ip and inet; sets and maps with their elements; base chains (type, hook,
  * priority, policy); rules made of the matches `ip saddr/daddr/protocol`, `iifname/oifname/iif/oif`,
- * `meta l4proto/iifname/oifname/nfproto`, `tcp/udp/th/sctp dport/sport`, `ct state/status`, `icmp type` — each
+ * `meta l4proto/iifname/oifname/nfproto`, `tcp/udp/th/sctp dport/sport`, `ct state/status`, `icmp type`, the
+ * address type of `fib saddr|daddr [. iif|oif] type` (as -m addrtype) — each
  * against a value, a prefix, an anonymous `{ … }` or a named `@set`, `!=` negating — and the statements `counter`,
  * `accept`, `drop`, `reject`, `return`, `jump`, `goto`, `dnat`, `snat`, `masquerade`, `redirect`, `notrack`, `log`,
  * `limit`, `meta/ct mark set`, the stateless rewrites `ip saddr/daddr set`, `tcp/udp/th sport/dport set`; verdict maps (`A . B vmap @m`, `vmap { … }`) and `dnat … to numgen random mod N
@@ -742,16 +743,22 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
       i = j;
       continue;
     }
-    // fib FLAG[ . FLAG…] RESULT [op] VALUE (a reverse-path or address-type lookup): not modelled, read whole so that
-    // its `iif`/`oif` words are not taken for interface matches.
+    // fib FLAG[ . FLAG…] RESULT [op] VALUE (a reverse-path or address-type lookup): the address type as -m addrtype;
+    // any other lookup not modelled, read whole so that its `iif`/`oif` words are not taken for interface matches.
     if (word === 'fib') {
       let j = i + 1;
-      while (w[j + 1] === '.') j += 2;
+      const flags = [w[j]];
+      while (w[j + 1] === '.') {
+        flags.push(w[j + 2]);
+        j += 2;
+      }
+      const result = w[j + 1];
       j += 2; // the last flag, the result (oif, oifname, type)
+      const negate = w[j] === '!=';
       if (w[j] === '!=' || w[j] === '==') j++;
-      j = valuesAt(w, j, sets).next;
-      and([unknown(w.slice(i, j).join(' '))]);
-      i = j;
+      const { values, next } = valuesAt(w, j, sets);
+      and([fibType(flags, result, values, negate) ?? unknown(w.slice(i, next).join(' '))]);
+      i = next;
       continue;
     }
     // Anything else: an expression natlens does not model (numgen, meta mark, tcp flags, …) up to the next known word.
@@ -761,6 +768,30 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
     i = j;
   }
   return r;
+}
+
+/** The address types `fib … type` compares with (nft's names), as `-m addrtype` names them. */
+const FIB_TYPES = new Set(['unspec', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit']);
+
+/**
+ * `fib saddr|daddr [. iif|oif] type [!=] T` — the address type a route lookup gives (iptables-nft's form of `-m
+ * addrtype`, Docker's `fib daddr type local`), as an addrtype match; null for the other lookups (`oif`, `mark`…).
+ */
+function fibType(flags: readonly (string | undefined)[], result: string | undefined, values: readonly string[] | null, negate: boolean): Match | null {
+  if (result !== 'type' || !values?.length || !values.every((v) => FIB_TYPES.has(v))) return null;
+  const addr = flags.filter((f) => f === 'saddr' || f === 'daddr');
+  const iface = flags.filter((f) => f === 'iif' || f === 'oif');
+  if (addr.length !== 1 || addr.length + iface.length !== flags.length || iface.length > 1) return null;
+  const types = values.map((v) => v.toUpperCase());
+  const src = addr[0] === 'saddr';
+  return {
+    kind: 'addrtype',
+    ...(src ? { srcType: types } : { dstType: types }),
+    negateSrc: src && negate,
+    negateDst: !src && negate,
+    limitIfaceIn: iface[0] === 'iif',
+    limitIfaceOut: iface[0] === 'oif',
+  };
 }
 
 /**

@@ -164,9 +164,9 @@ describe('parseNftRuleset', () => {
     const icmp = rules.find((r) => r.index === 5)!;
     expect(kinds(icmp)).toEqual(['proto', 'proto', 'icmp-type', 'unknown']);
     expect(icmp.matches[3]).toMatchObject({ kind: 'unknown', module: 'limit' });
-    // fib: not modelled, the rule may match; its jump keeps the table's chain name.
+    // fib's address type: -m addrtype's match; its jump keeps the table's chain name.
     const fib = rules.find((r) => r.index === 6)!;
-    expect(fib.matches).toEqual([{ kind: 'unknown', module: 'nft', args: ['fib daddr type local'] }]);
+    expect(fib.matches).toEqual([{ kind: 'addrtype', dstType: ['LOCAL'], negateSrc: false, negateDst: false, limitIfaceIn: false, limitIfaceOut: false }]);
     expect(fib.target).toEqual({ kind: 'jump', chain: 'inet filter local-in' });
     expect(rules.find((r) => r.index === 7)!.target).toEqual({ kind: 'REJECT', rejectWith: 'icmp-admin-prohibited' });
   });
@@ -292,5 +292,22 @@ describe('nftables in a snapshot', () => {
   it('as JSON (nft -j) is refused, saying which form to give (set aside in a bundle)', () => {
     writeFileSync(join(dir, 'nft.json'), '{"nftables": [{"metainfo": {"version": "1.0.6"}}]}\n');
     expect(() => loadSnapshotFromInputs([join(dir, 'nft.json')])).toThrow(/nft -j list ruleset.*give the text form, nft list ruleset/);
+  });
+});
+
+describe('fib address-type lookups', () => {
+  const rules = (line: string) => parseNftRuleset(`table inet t {\n chain c {\n type filter hook forward priority 0; policy accept;\n ${line}\n }\n}\n`, 'fib.txt', { iptablesGiven: false }).ruleset.baseChains[0]!.chain.rules;
+
+  it('reads `fib saddr|daddr [. iif|oif] type [!=] T` as -m addrtype does', () => {
+    expect(rules('fib daddr type local accept')[0]!.matches).toEqual([{ kind: 'addrtype', dstType: ['LOCAL'], negateSrc: false, negateDst: false, limitIfaceIn: false, limitIfaceOut: false }]);
+    expect(rules('fib saddr . oif type local masquerade')[0]!.matches).toEqual([{ kind: 'addrtype', srcType: ['LOCAL'], negateSrc: false, negateDst: false, limitIfaceIn: false, limitIfaceOut: true }]);
+    expect(rules('fib daddr . iif type != { broadcast, multicast } drop')[0]!.matches).toEqual([
+      { kind: 'addrtype', dstType: ['BROADCAST', 'MULTICAST'], negateSrc: false, negateDst: true, limitIfaceIn: true, limitIfaceOut: false },
+    ]);
+  });
+
+  it('leaves the other lookups unmodelled, read whole', () => {
+    expect(rules('fib saddr . iif oif missing drop')[0]!.matches).toEqual([{ kind: 'unknown', module: 'nft', args: ['fib saddr . iif oif missing'] }]);
+    expect(rules('fib daddr . mark type local accept')[0]!.matches).toEqual([{ kind: 'unknown', module: 'nft', args: ['fib daddr . mark type local'] }]);
   });
 });

@@ -50,6 +50,28 @@ describe('simulate with nftables', () => {
     expect(tr.rewrites[0]!.rule).toMatchObject({ file: 'nft.txt', line: 4, table: 'nat' });
   });
 
+  it("Docker's port forward in iptables-nft's words (fib daddr type local): DNATs what comes for the gateway's own address, not what passes through", () => {
+    const docker = `table ip nat {
+	chain PREROUTING {
+		type nat hook prerouting priority dstnat; policy accept;
+		fib daddr type local counter packets 0 bytes 0 jump DOCKER
+	}
+	chain DOCKER {
+		iifname "docker0" counter packets 0 bytes 0 return
+		iifname != "docker0" tcp dport 8080 counter packets 0 bytes 0 dnat to 192.168.7.30:80
+	}
+}`;
+    const s = withNft(snapshot({ rules: null }), docker);
+    const tr = simulate(inbound(), s);
+    expect(dnatTo(tr)).toBe('192.168.7.30:80');
+    expect(tr.unsure).toBe(false);
+    expect(tr.steps.find((x) => x.chain === 'ip nat PREROUTING')?.verdict).toBe('jump');
+    // To an address the gateway does not hold: no jump, no DNAT.
+    const through = simulate(inbound({ dst: ip('192.168.7.40') }), s);
+    expect(through.rewrites).toEqual([]);
+    expect(through.unsure).toBe(false);
+  });
+
   it('a nat chain of priority 0 comes after iptables\' (−100), whose DNAT wins', () => {
     const tr = simulate(inbound(), withNft(snapshot({ rules: iptablesDnat }), NAT_150.replace('priority -150', 'priority 0')));
     expect(dnatTo(tr)).toBe('192.168.7.40:80');
