@@ -26,6 +26,7 @@ ALL_SCENARIOS=(
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
   hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off nft-share-dnat nft-share-dnat-unreachable nft-native nft-native-forward-drop nft-native-snat-wrong-interface nft-stateless-fip nft-stateless-fip-half
+  docker-forward-drop
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -107,6 +108,7 @@ scenario_spec() {
     nft-share-dnat-unreachable) echo "dnat-backend-unreachable|vpc|pcapng" ;;
     nft-native) echo "-|vpc|pcap-nano" ;;
     nft-native-forward-drop) echo "forward-chain-drop|lan|any" ;;
+    docker-forward-drop) echo "forward-chain-drop|vpc|pcap" ;;
     nft-native-snat-wrong-interface) echo "snat-missing|lan|pcapng" ;;
     nft-stateless-fip) echo "-|vpc|pcap" ;;
     nft-stateless-fip-half) echo "snat-missing|lan|pcap-nano" ;;
@@ -551,6 +553,32 @@ run_scenario() { # outdir scenario index
       # (-nft: the same with the rules in nf_tables, listed by iptables-nft: its own header and listing.)
       gw sysctl -qw net.ipv4.ip_forward=0 ;;
     forward-chain-drop) ipt -P FORWARD DROP ;;
+    docker-forward-drop)
+      # The gateway also runs Docker. dockerd sets FORWARD's policy to DROP each time it starts and accepts only
+      # its containers' traffic (docker0), so the gateway forwards nothing of its own: the usual "Docker broke my
+      # router". Docker's rules as dockerd writes them (Engine 24), with a bridge of its own.
+      gw ip link add docker0 type bridge
+      gw ip addr add 172.17.0.1/16 dev docker0
+      gw ip link set docker0 up
+      local c
+      for c in DOCKER DOCKER-ISOLATION-STAGE-1 DOCKER-ISOLATION-STAGE-2 DOCKER-USER; do ipt -N "$c"; done
+      ipt -P FORWARD DROP
+      ipt -A FORWARD -j DOCKER-USER
+      ipt -A FORWARD -j DOCKER-ISOLATION-STAGE-1
+      ipt -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+      ipt -A FORWARD -o docker0 -j DOCKER
+      ipt -A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+      ipt -A FORWARD -i docker0 -o docker0 -j ACCEPT
+      ipt -A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+      ipt -A DOCKER-ISOLATION-STAGE-1 -j RETURN
+      ipt -A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+      ipt -A DOCKER-ISOLATION-STAGE-2 -j RETURN
+      ipt -A DOCKER-USER -j RETURN
+      ipt -t nat -N DOCKER
+      ipt -t nat -I PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+      ipt -t nat -I OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+      ipt -t nat -I POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+      ipt -t nat -A DOCKER -i docker0 -j RETURN ;;
     forward-chain-reject) ipt -A FORWARD -d "$REMOTE/32" -j REJECT --reject-with icmp-port-unreachable ;;
     forward-chain-tcp-reset)
       # REJECT answers TCP with a reset that the gateway sends in the remote's name (its address, the gateway's

@@ -794,6 +794,22 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).not.toMatch(/-j (DROP|REJECT)/);
   },
 
+  'docker-forward-drop': (b) => {
+    // Docker's FORWARD: policy DROP, its chains, a bridge of its own; nothing of the gateway's is forwarded (the
+    // gateway's own packets on docker0 — IGMP as the bridge comes up — go through nat POSTROUTING: not checked here).
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBeGreaterThanOrEqual(5);
+    expect(count(b, on(E), (p) => p.dst === a.remote || p.src === a.remote)).toBe(0);
+    expect(count(b, on(E, 'in'), echoRequest(a.client, a.eip))).toBeGreaterThanOrEqual(5);
+    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(0);
+    expect(count(b, on(E, 'in'), tcpSyn(a.client, a.eip2, ports.forwardTcp))).toBeGreaterThanOrEqual(2);
+    expect(count(b, on(I, 'out'), (p) => p.proto === 6)).toBe(0);
+    expect(count(b, (p) => p.icmpType === 3)).toBe(0);
+    expect(file(b, 'iptables-save.txt')).toMatch(/^:FORWARD DROP \[[1-9]\d*:\d+\]$/m);
+    expect(file(b, 'iptables-save.txt')).toMatch(/^\[\d+:\d+\] -A FORWARD -j DOCKER-USER$/m);
+    expect(file(b, 'iptables-save.txt')).toMatch(/-A POSTROUTING -s 172\.17\.0\.0\/16 ! -o docker0 -j MASQUERADE/);
+  },
+
   'nft-native-snat-wrong-interface': (b) => {
     // nftables' SNAT for the subnet is written for net1, which this gateway does not have: app2's requests leave the
     // outside with their private source; app's own SNAT (no oifname) still works.

@@ -8,7 +8,8 @@ import { droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural,
 import type { DropReason, MayMatch, Trace } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 import { addRuleCommand, chainTool, deleteRuleCommand, persistCommands, type ChainPlace } from '../rule-commands.js';
-import type { TableName } from '../../model/ruleset.js';
+import type { Rule, TableName } from '../../model/ruleset.js';
+import { ruleRef } from '../../simulate/rule-ref.js';
 import { rejectIcmp } from '../../simulate/reject-icmp.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
@@ -65,6 +66,9 @@ export const forwardChainDrop: Check = {
     const tools = new Set<'iptables' | 'nft'>();
     const relatedChains = new Map<string, ChainPlace>();
     const relatedPlaces = new Set<string>();
+    // Docker's FORWARD chain, whose policy dropped flows: the jump to DOCKER-USER, and those flows.
+    let docker: Rule | null = null;
+    const dockerFlows: AssembledFlow[] = [];
     for (const f of flows) {
       const related = errorsStopped.includes(f) ? unrelayedErrorTrace(ctx, f)! : null;
       if (related) evidence.push(errorEvidence(ctx, related.error, `about ${f.id}, from beyond the gateway: never relayed to ${ipv4ToString(f.original.src)} — FORWARD drops it (RELATED)`));
@@ -92,13 +96,22 @@ export const forwardChainDrop: Check = {
         if (!seen.has(k) && chain) {
           seen.add(k);
           evidence.push(policyEvidence(table, chain));
-          const policy = place.tool === 'nft' ? `nft chain ${place.chain} '{ policy accept; }'` : `iptables ${place.table === 'filter' ? '' : `-t ${place.table} `}-P ${place.chain} ACCEPT`;
-          fixes.push(`${policy}  # or allow the flows explicitly, e.g. ${acceptRelated(place)}`);
+          const jump = place.tool === 'iptables' && place.table === 'filter' && place.chain === 'FORWARD' ? chain.rules.find((r) => r.target.kind === 'jump' && chainTool(ctx.snapshot, 'filter', r.target.chain).chain === 'DOCKER-USER') : undefined;
+          if (jump) {
+            // Docker's: it sets the policy to DROP each time it starts; -P FORWARD ACCEPT would not last.
+            docker = jump;
+            evidence.push(ruleEvidence(ruleRef(jump)));
+          } else {
+            const policy = place.tool === 'nft' ? `nft chain ${place.chain} '{ policy accept; }'` : `iptables ${place.table === 'filter' ? '' : `-t ${place.table} `}-P ${place.chain} ACCEPT`;
+            fixes.push(`${policy}  # or allow the flows explicitly, e.g. ${acceptRelated(place)}`);
+          }
         }
+        if (docker && !related && place.tool === 'iptables' && place.table === 'filter' && place.chain === 'FORWARD') dockerFlows.push(f);
       }
       for (const e of f.errors) if (e.fromGateway && isRejectError(e.type, e.code)) evidence.push(errorEvidence(ctx, e, `REJECT answer for ${f.id}`));
       for (const p of gatewayResets(f)) evidence.push(frameEvidence(ctx, p, `REJECT answer for ${f.id}: a TCP reset the gateway sent in ${ipv4ToString(p.src)}'s name`));
     }
+    if (docker) fixes.unshift(...dockerUserFixes(ctx, dockerFlows));
     fixes.unshift(...[...relatedChains.values()].map((p) => `${acceptRelated(p)}  # ICMP errors about tracked connections (RELATED) pass, fragmentation needed among them`));
     fixes.push(...persistCommands(tools));
     const icmpRejected = flows.some((f) => f.errors.some((e) => e.fromGateway && isRejectError(e.type, e.code)));
@@ -121,7 +134,10 @@ export const forwardChainDrop: Check = {
           (repliesStopped.length
             ? `${stopped.length ? ' ' : ''}${plural(repliesStopped.length, 'flow')} ${repliesStopped.length === 1 ? 'was' : 'were'} forwarded, but ${repliesStopped.length === 1 ? 'its replies were' : 'their replies were'} dropped in ${[...new Set(repliesStopped.map((f) => placeOf(ctx, replyTrace(ctx, f)!)))].join(' and ')} on their way back.`
             : '') +
-          (errorsStopped.length ? ` ${relatedSentence(ctx, errorsStopped, [...relatedPlaces].join(' and '))}` : ''),
+          (errorsStopped.length ? ` ${relatedSentence(ctx, errorsStopped, [...relatedPlaces].join(' and '))}` : '') +
+          (docker
+            ? ` The FORWARD chain is Docker's (${docker.source.file.split('/').pop()}:${docker.source.line} jumps to DOCKER-USER): Docker sets its policy to DROP each time it starts, and forwards only its containers' traffic; DOCKER-USER is where it keeps the rules that let other traffic through.`
+            : ''),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
         fixes,
         flows,
@@ -278,4 +294,25 @@ function suspectFixes(m: MayMatch): string[] {
   for (const x of m.rule.text.matchAll(/-m recent\b.*?--name\s+(\S+)/g)) out.push(`cat /proc/net/xt_recent/${x[1]}  # the addresses the recent match holds`);
   out.push(`${deleteRuleCommand(m.rule)}  # if it is the one: its counter grows with the lost packets`);
   return out;
+}
+
+/**
+ * What lets a router's traffic through Docker's FORWARD chain: ACCEPT rules in DOCKER-USER for each way the
+ * flows went (in → out), and for their replies (ESTABLISHED, RELATED) — rules Docker leaves alone when it
+ * restarts, where it puts FORWARD's policy back to DROP.
+ */
+function dockerUserFixes(ctx: CheckContext, flows: readonly AssembledFlow[]): string[] {
+  const { inside, outside } = ctx.correlation.roles;
+  const pairs = new Map<string, [string, string]>();
+  for (const f of flows) {
+    const from = f.ingressIface >= 0 ? ctx.ifaceName(f.ingressIface) : null;
+    const to = from === inside ? outside : from === outside ? inside : null;
+    const pair: [string, string] = [from ?? '<in-interface>', to ?? '<out-interface>'];
+    pairs.set(pair.join(' '), pair);
+  }
+  // The replies' rule only where the other way is not accepted whole.
+  return [...pairs.values()].flatMap(([from, to]) => [
+    `iptables -I DOCKER-USER -i ${from} -o ${to} -j ACCEPT  # Docker keeps FORWARD's policy at DROP; rules in DOCKER-USER last across its restarts`,
+    ...(pairs.has(`${to} ${from}`) ? [] : [`iptables -I DOCKER-USER -i ${to} -o ${from} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT  # the replies`]),
+  ]);
 }
