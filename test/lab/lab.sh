@@ -26,7 +26,7 @@ ALL_SCENARIOS=(
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
   hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off nft-share-dnat nft-share-dnat-unreachable nft-native nft-native-forward-drop nft-native-snat-wrong-interface nft-stateless-fip nft-stateless-fip-half
-  docker-forward-drop
+  docker-forward-drop ufw-forward-drop
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -109,6 +109,7 @@ scenario_spec() {
     nft-native) echo "-|vpc|pcap-nano" ;;
     nft-native-forward-drop) echo "forward-chain-drop|lan|any" ;;
     docker-forward-drop) echo "forward-chain-drop|vpc|pcap" ;;
+    ufw-forward-drop) echo "forward-chain-drop|lan|pcapng" ;;
     nft-native-snat-wrong-interface) echo "snat-missing|lan|pcapng" ;;
     nft-stateless-fip) echo "-|vpc|pcap" ;;
     nft-stateless-fip-half) echo "snat-missing|lan|pcap-nano" ;;
@@ -474,6 +475,17 @@ capture_stop() {
   chmod 644 "$dir"/*.pcap* 2>/dev/null || true
 }
 
+# ufw enabled in the gateway's namespace, its configuration (/etc/ufw, /etc/default/ufw) bind-mounted from private
+# copies in a mount namespace of its own: what `ufw enable` writes there does not reach the host's.
+ufw_enable() {
+  local d
+  d=$(mktemp -d)
+  cp -a /etc/ufw "$d/ufw"
+  cp /etc/default/ufw "$d/default-ufw"
+  unshare -m bash -c "mount --make-rprivate / && mount --bind '$d/ufw' /etc/ufw && mount --bind '$d/default-ufw' /etc/default/ufw && ip netns exec '$NS_GW' ufw --force enable" >/dev/null
+  rm -rf "$d"
+}
+
 # ---------------------------------------------------------------------------------------------- snapshot
 snapshot() { # dir backend
   local dir=$1 backend=$2
@@ -538,6 +550,10 @@ run_scenario() { # outdir scenario index
   local fip_target=$APP snat=snat backend=iptables-legacy POLICY_ROUTING=0
   RULES_BACKEND=iptables-legacy
   if [[ $name == *-nft ]]; then RULES_BACKEND=iptables-nft backend=iptables-nft; fi
+  # ufw writes with plain `iptables`: the gateway's other rules go to the same backend.
+  if [[ $name == ufw-* ]]; then
+    if iptables -V | grep -q nf_tables; then RULES_BACKEND=iptables-nft backend=iptables-nft; fi
+  fi
   [[ $name == dnat-backend-unreachable ]] && fip_target=$GHOST_IN
   [[ $name == vpc-route-missing ]] && fip_target=$BEHIND
   [[ $name == snat-missing || $name == two-faults ]] && snat=nosnat
@@ -553,6 +569,12 @@ run_scenario() { # outdir scenario index
       # (-nft: the same with the rules in nf_tables, listed by iptables-nft: its own header and listing.)
       gw sysctl -qw net.ipv4.ip_forward=0 ;;
     forward-chain-drop) ipt -P FORWARD DROP ;;
+    ufw-forward-drop)
+      # The gateway's own firewall is ufw (Ubuntu's front end), enabled with its defaults: FORWARD's policy DROP
+      # (DEFAULT_FORWARD_POLICY), its before-forward rules accepting replies, ICMP errors and echo requests — so
+      # pings get through while TCP and UDP stop: "ping works, nothing else does". ufw itself writes the rules, on
+      # private copies of its configuration (the host's own is left as it was).
+      ufw_enable ;;
     docker-forward-drop)
       # The gateway also runs Docker. dockerd sets FORWARD's policy to DROP each time it starts and accepts only
       # its containers' traffic (docker0), so the gateway forwards nothing of its own: the usual "Docker broke my
@@ -1182,7 +1204,7 @@ main() {
   [[ $# -ge 1 ]] || { echo "usage: $0 OUTDIR [SCENARIO...] | --list" >&2; exit 2; }
   [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, iptables, tcpdump)"
   local tool
-  for tool in ip tcpdump dumpcap socat conntrack ethtool nft iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save ping timeout ss sysctl; do
+  for tool in ip tcpdump dumpcap socat conntrack ethtool nft ufw iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save ping timeout ss sysctl; do
     command -v "$tool" >/dev/null || die "missing tool: $tool"
   done
   local out=$1

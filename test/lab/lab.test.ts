@@ -810,6 +810,19 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).toMatch(/-A POSTROUTING -s 172\.17\.0\.0\/16 ! -o docker0 -j MASQUERADE/);
   },
 
+  'ufw-forward-drop': (b) => {
+    // ufw's defaults: pings pass both ways (its before-forward rules accept echo requests, and replies by state),
+    // TCP and UDP stop at the gateway's FORWARD policy.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBeGreaterThanOrEqual(5);
+    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBeGreaterThanOrEqual(5);
+    expect(count(b, on(I, 'in'), tcpSyn(a.app, a.remote, ports.remoteTcp))).toBeGreaterThanOrEqual(1);
+    expect(count(b, on(E, 'out'), (p) => p.proto === 6 || p.proto === 17)).toBe(0);
+    expect(count(b, on(I, 'out'), (p) => p.proto === 6 || p.proto === 17)).toBe(0);
+    expect(file(b, 'iptables-save.txt')).toMatch(/^:FORWARD DROP \[[1-9]\d*:\d+\]$/m);
+    expect(file(b, 'iptables-save.txt')).toMatch(/^\[\d+:\d+\] -A ufw-before-forward -p icmp -m icmp --icmp-type 8 -j ACCEPT$/m);
+  },
+
   'nft-native-snat-wrong-interface': (b) => {
     // nftables' SNAT for the subnet is written for net1, which this gateway does not have: app2's requests leave the
     // outside with their private source; app's own SNAT (no oifname) still works.

@@ -8,7 +8,7 @@ import { droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural,
 import type { DropReason, MayMatch, Trace } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 import { addRuleCommand, chainTool, deleteRuleCommand, persistCommands, type ChainPlace } from '../rule-commands.js';
-import type { Rule, TableName } from '../../model/ruleset.js';
+import type { Chain, Rule, TableName } from '../../model/ruleset.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
 import { rejectIcmp } from '../../simulate/reject-icmp.js';
 
@@ -66,9 +66,9 @@ export const forwardChainDrop: Check = {
     const tools = new Set<'iptables' | 'nft'>();
     const relatedChains = new Map<string, ChainPlace>();
     const relatedPlaces = new Set<string>();
-    // Docker's FORWARD chain, whose policy dropped flows: the jump to DOCKER-USER, and those flows.
-    let docker: Rule | null = null;
-    const dockerFlows: AssembledFlow[] = [];
+    // A front end's FORWARD chain (Docker's, ufw's) whose policy dropped flows: which, the jump that tells it, those flows.
+    let frontend: { readonly kind: Frontend; readonly jump: Rule } | null = null;
+    const frontendFlows: AssembledFlow[] = [];
     for (const f of flows) {
       const related = errorsStopped.includes(f) ? unrelayedErrorTrace(ctx, f)! : null;
       if (related) evidence.push(errorEvidence(ctx, related.error, `about ${f.id}, from beyond the gateway: never relayed to ${ipv4ToString(f.original.src)} — FORWARD drops it (RELATED)`));
@@ -96,23 +96,25 @@ export const forwardChainDrop: Check = {
         if (!seen.has(k) && chain) {
           seen.add(k);
           evidence.push(policyEvidence(table, chain));
-          const jump = place.tool === 'iptables' && place.table === 'filter' && place.chain === 'FORWARD' ? chain.rules.find((r) => r.target.kind === 'jump' && chainTool(ctx.snapshot, 'filter', r.target.chain).chain === 'DOCKER-USER') : undefined;
-          if (jump) {
-            // Docker's: it sets the policy to DROP each time it starts; -P FORWARD ACCEPT would not last.
-            docker = jump;
-            evidence.push(ruleEvidence(ruleRef(jump)));
+          const managed = place.tool === 'iptables' && place.table === 'filter' && place.chain === 'FORWARD' ? frontendOf(ctx, chain) : null;
+          if (managed) {
+            // The front end sets the policy itself: -P FORWARD ACCEPT would not last, its own way does.
+            frontend = managed;
+            evidence.push(ruleEvidence(ruleRef(managed.jump)));
           } else {
             const policy = place.tool === 'nft' ? `nft chain ${place.chain} '{ policy accept; }'` : `iptables ${place.table === 'filter' ? '' : `-t ${place.table} `}-P ${place.chain} ACCEPT`;
             fixes.push(`${policy}  # or allow the flows explicitly, e.g. ${acceptRelated(place)}`);
           }
         }
-        if (docker && !related && place.tool === 'iptables' && place.table === 'filter' && place.chain === 'FORWARD') dockerFlows.push(f);
+        if (frontend && !related && place.tool === 'iptables' && place.table === 'filter' && place.chain === 'FORWARD') frontendFlows.push(f);
       }
       for (const e of f.errors) if (e.fromGateway && isRejectError(e.type, e.code)) evidence.push(errorEvidence(ctx, e, `REJECT answer for ${f.id}`));
       for (const p of gatewayResets(f)) evidence.push(frameEvidence(ctx, p, `REJECT answer for ${f.id}: a TCP reset the gateway sent in ${ipv4ToString(p.src)}'s name`));
     }
-    if (docker) fixes.unshift(...dockerUserFixes(ctx, dockerFlows));
+    if (frontend) fixes.unshift(...frontendFixes(ctx, frontend.kind, frontendFlows));
     fixes.unshift(...[...relatedChains.values()].map((p) => `${acceptRelated(p)}  # ICMP errors about tracked connections (RELATED) pass, fragmentation needed among them`));
+    // ufw keeps its rules itself (iptables-save's file would fight it at boot).
+    if (frontend?.kind === 'ufw' && relatedChains.size === 0) tools.delete('iptables');
     fixes.push(...persistCommands(tools));
     const icmpRejected = flows.some((f) => f.errors.some((e) => e.fromGateway && isRejectError(e.type, e.code)));
     const resetRejected = flows.some((f) => gatewayResets(f).length > 0);
@@ -135,9 +137,7 @@ export const forwardChainDrop: Check = {
             ? `${stopped.length ? ' ' : ''}${plural(repliesStopped.length, 'flow')} ${repliesStopped.length === 1 ? 'was' : 'were'} forwarded, but ${repliesStopped.length === 1 ? 'its replies were' : 'their replies were'} dropped in ${[...new Set(repliesStopped.map((f) => placeOf(ctx, replyTrace(ctx, f)!)))].join(' and ')} on their way back.`
             : '') +
           (errorsStopped.length ? ` ${relatedSentence(ctx, errorsStopped, [...relatedPlaces].join(' and '))}` : '') +
-          (docker
-            ? ` The FORWARD chain is Docker's (${docker.source.file.split('/').pop()}:${docker.source.line} jumps to DOCKER-USER): Docker sets its policy to DROP each time it starts, and forwards only its containers' traffic; DOCKER-USER is where it keeps the rules that let other traffic through.`
-            : ''),
+          (frontend ? ` ${frontendSentence(frontend.kind, frontend.jump, ctx.flows.some((f) => f.proto === 1 && f.disposition === 'delivered'))}` : ''),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
         fixes,
         flows,
@@ -296,12 +296,37 @@ function suspectFixes(m: MayMatch): string[] {
   return out;
 }
 
+/** The firewall front ends that own a FORWARD chain and set its policy themselves. */
+type Frontend = 'docker' | 'ufw';
+
 /**
- * What lets a router's traffic through Docker's FORWARD chain: ACCEPT rules in DOCKER-USER for each way the
- * flows went (in → out), and for their replies (ESTABLISHED, RELATED) — rules Docker leaves alone when it
- * restarts, where it puts FORWARD's policy back to DROP.
+ * Whose FORWARD chain this is, told by a jump to a chain of theirs: Docker's (DOCKER-USER: dockerd puts the policy
+ * back to DROP at every start) or ufw's (ufw-before-forward: DEFAULT_FORWARD_POLICY). Null for a chain of one's own.
  */
-function dockerUserFixes(ctx: CheckContext, flows: readonly AssembledFlow[]): string[] {
+function frontendOf(ctx: CheckContext, chain: Chain): { kind: Frontend; jump: Rule } | null {
+  for (const r of chain.rules) {
+    if (r.target.kind !== 'jump') continue;
+    const to = chainTool(ctx.snapshot, 'filter', r.target.chain).chain;
+    if (to === 'DOCKER-USER') return { kind: 'docker', jump: r };
+    if (to === 'ufw-before-forward') return { kind: 'ufw', jump: r };
+  }
+  return null;
+}
+
+function frontendSentence(kind: Frontend, jump: Rule, pingsPass: boolean): string {
+  const at = `${jump.source.file.split('/').pop()}:${jump.source.line}`;
+  return kind === 'docker'
+    ? `The FORWARD chain is Docker's (${at} jumps to DOCKER-USER): Docker sets its policy to DROP each time it starts, and forwards only its containers' traffic; DOCKER-USER is where it keeps the rules that let other traffic through.`
+    : `The FORWARD chain is ufw's (${at} jumps to ufw-before-forward): its policy, ufw's DEFAULT_FORWARD_POLICY, drops what no \`ufw route\` rule allows; ufw's own rules let replies, ICMP errors and echo requests through${pingsPass ? ' — so ping works while the rest does not' : ''}.`;
+}
+
+/**
+ * What lets a router's traffic through a front end's FORWARD chain, for each way the flows went (in → out), in the
+ * front end's own terms, which last: Docker — ACCEPT rules in DOCKER-USER, which it leaves alone when it restarts
+ * (and for the replies, ESTABLISHED and RELATED, where the other way is not accepted whole); ufw — route rules,
+ * which it keeps in its own files.
+ */
+function frontendFixes(ctx: CheckContext, kind: Frontend, flows: readonly AssembledFlow[]): string[] {
   const { inside, outside } = ctx.correlation.roles;
   const pairs = new Map<string, [string, string]>();
   for (const f of flows) {
@@ -310,7 +335,12 @@ function dockerUserFixes(ctx: CheckContext, flows: readonly AssembledFlow[]): st
     const pair: [string, string] = [from ?? '<in-interface>', to ?? '<out-interface>'];
     pairs.set(pair.join(' '), pair);
   }
-  // The replies' rule only where the other way is not accepted whole.
+  if (kind === 'ufw') {
+    return [
+      ...[...pairs.values()].map(([from, to]) => `ufw route allow in on ${from} out on ${to}  # ufw keeps the rule across reboots; replies pass by its own rules`),
+      '# or: ufw default allow routed  # forward whatever no ufw rule denies',
+    ];
+  }
   return [...pairs.values()].flatMap(([from, to]) => [
     `iptables -I DOCKER-USER -i ${from} -o ${to} -j ACCEPT  # Docker keeps FORWARD's policy at DROP; rules in DOCKER-USER last across its restarts`,
     ...(pairs.has(`${to} ${from}`) ? [] : [`iptables -I DOCKER-USER -i ${to} -o ${from} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT  # the replies`]),
