@@ -176,5 +176,18 @@ describe.skipIf(!LAB_AVAILABLE || spawnSync('sh', ['-c', 'command -v nft && comm
         for (const f of b.findings) for (const c of f.fix.filter((x) => /^nft (replace|delete|insert|add) rule /.test(x))) expect(c).toMatch(/^nft \S+ rule ip \S+_native /);
       }, 60_000);
     }
+
+    it("hairpin by mark in nftables' own tables: the miss and the rule that sets the mark, in nft's words", async () => {
+      const dir = join(out(), 'hairpin-mark-lost');
+      const native = listedByNft(dir).replace(/^table ip (raw|mangle|nat|filter|security) \{/gm, 'table ip $1_native {');
+      const a = await analyze([withNftListing(dir, 'native-hairpin-words', native)]);
+      const f = a.findings[0]!;
+      const lab = readLabJson(dir);
+      expect(f.check).toBe('snat-missing');
+      expect(f.detail).toContain('its meta mark & 0x1 == 0x1 does not take these packets, whose mark is 0x0');
+      expect(f.detail).toContain('VPC_MARK, which nft ip mangle_native PREROUTING jumps to, is empty');
+      expect(f.fix[0]).toBe(`nft add rule ip mangle_native VPC_MARK iifname "${lab.inside}" meta mark set meta mark or 0x1  # what comes in from the VPC side is marked, and the hairpin SNAT takes it`);
+      expect(f.fix).toContain('nft list ruleset > /etc/nftables.conf  # persist where nftables.service restores it at boot (firewalld: firewall-cmd --runtime-to-permanent)');
+    }, 60_000);
   },
 );

@@ -39,13 +39,16 @@ function whyNot(r: Rule, f: AssembledFlow, egress: string, knownIfaces: Readonly
   const src = f.original.src;
   const dst = f.observed?.dst ?? f.original.dst;
   const misses: { why: string; fixed: RuleEdit | null }[] = [];
+  // The match as the rule's own listing writes it: iptables' options or nft's expressions.
+  const nft = isNftRule(r);
+  const words = (negate: boolean, ipt: string, nftWords: string): string => (nft ? `${nftWords}${negate ? ' !=' : ''}` : `${negate ? '! ' : ''}${ipt}`);
   for (const m of r.matches) {
     switch (m.kind) {
       case 'src':
-        if (m.addr.cidr && cidrContains(m.addr.cidr, src) === m.addr.negate) misses.push({ why: `its -s ${m.addr.negate ? '! ' : ''}${cidrToString(m.addr.cidr)} does not take ${ipv4ToString(src)}`, fixed: null });
+        if (m.addr.cidr && cidrContains(m.addr.cidr, src) === m.addr.negate) misses.push({ why: `its ${words(m.addr.negate, '-s', 'ip saddr')} ${cidrToString(m.addr.cidr)} does not take ${ipv4ToString(src)}`, fixed: null });
         break;
       case 'dst':
-        if (m.addr.cidr && cidrContains(m.addr.cidr, dst) === m.addr.negate) misses.push({ why: `its -d ${m.addr.negate ? '! ' : ''}${cidrToString(m.addr.cidr)} does not take ${ipv4ToString(dst)}`, fixed: null });
+        if (m.addr.cidr && cidrContains(m.addr.cidr, dst) === m.addr.negate) misses.push({ why: `its ${words(m.addr.negate, '-d', 'ip daddr')} ${cidrToString(m.addr.cidr)} does not take ${ipv4ToString(dst)}`, fixed: null });
         break;
       case 'out':
         if (ifaceMatches(m.name, egress) === m.negate) {
@@ -57,17 +60,17 @@ function whyNot(r: Rule, f: AssembledFlow, egress: string, knownIfaces: Readonly
         }
         break;
       case 'proto':
-        if (m.proto !== 0 && (f.proto === m.proto) === m.negate) misses.push({ why: `its -p ${m.negate ? '! ' : ''}${protoName(m.proto)} does not take ${protoName(f.proto)}`, fixed: null });
+        if (m.proto !== 0 && (f.proto === m.proto) === m.negate) misses.push({ why: `its ${words(m.negate, '-p', 'meta l4proto')} ${protoName(m.proto)} does not take ${protoName(f.proto)}`, fixed: null });
         break;
       case 'sport':
       case 'dport': {
         // As the simulator reads it (match-rule.ts): port matches look only at protocols that carry ports.
         if (!hasPorts(f.proto)) {
-          misses.push({ why: `its --${m.kind} takes only protocols with ports`, fixed: null });
+          misses.push({ why: `its ${nft ? `th ${m.kind}` : `--${m.kind}`} takes only protocols with ports`, fixed: null });
           break;
         }
         const port = m.kind === 'sport' ? f.original.sport : (f.observed?.dport ?? f.original.dport);
-        if (m.ranges.some((x) => port >= x.lo && port <= x.hi) === m.negate) misses.push({ why: `its --${m.kind} does not take port ${port}`, fixed: null });
+        if (m.ranges.some((x) => port >= x.lo && port <= x.hi) === m.negate) misses.push({ why: `its ${nft ? `th ${m.kind}` : `--${m.kind}`} does not take port ${port}`, fixed: null });
         break;
       }
       default:
@@ -307,6 +310,12 @@ function markAtPostrouting(ctx: CheckContext, f: AssembledFlow): number | null {
   return mark;
 }
 
+/** A mark match as the rule's listing writes it: `-m mark --mark V/M` (iptables), `meta mark & M == V` (nft). */
+function markWords(r: Rule, m: { readonly value: number; readonly mask: number; readonly negate: boolean }): string {
+  if (!isNftRule(r)) return `-m mark ${m.negate ? '! ' : ''}--mark ${hex(m.value)}/${hex(m.mask)}`;
+  return `meta mark${m.mask === 0xffffffff ? '' : ` & ${hex(m.mask)}`} ${m.negate ? '!=' : '=='} ${hex(m.value)}`;
+}
+
 /**
  * Why the snapshot's loopback SNAT rules (isLoopbackSnat: Kube-OVN's HAIRPIN_SNAT, a masquerade for the VPC's own
  * subnet) did not take the hairpin flows: for each flow, the rules meant for it — those whose --ctorigdst takes the
@@ -333,11 +342,11 @@ function loopbackMisses(ctx: CheckContext, flows: readonly AssembledFlow[]): Loo
       let markMiss: { value: number; mask: number } | null = null;
       for (const m of r.matches) {
         if (m.kind === 'mark' && !haveMangle) {
-          misses.push(`its -m mark ${m.negate ? '! ' : ''}--mark ${hex(m.value)}/${hex(m.mask)} reads a mark set by rules the snapshot does not show (it lists no mangle table: iptables-save shows every table)`);
+          misses.push(`its ${markWords(r, m)} reads a mark set by rules the snapshot does not show (it lists no mangle table: iptables-save shows every table)`);
           continue;
         }
         if (m.kind !== 'mark' || mark === null || (((mark & m.mask) >>> 0) === m.value >>> 0) !== m.negate) continue;
-        misses.push(`its -m mark ${m.negate ? '! ' : ''}--mark ${hex(m.value)}/${hex(m.mask)} does not take these packets, whose mark is ${hex(mark)}`);
+        misses.push(`its ${markWords(r, m)} does not take these packets, whose mark is ${hex(mark)}`);
         if (!m.negate) markMiss = { value: m.value >>> 0, mask: m.mask >>> 0 };
       }
       if (misses.length) found.set(r, { why: misses.join('; '), fixed: base && misses.length === 1 ? base.fixed : null, markOnly: !base && misses.length === 1 ? markMiss : null });
