@@ -20,14 +20,15 @@
  * priority, policy); rules made of the matches `ip saddr/daddr/protocol`, `iifname/oifname/iif/oif`,
  * `meta l4proto/iifname/oifname/nfproto`, `tcp/udp/th/sctp dport/sport`, `ct state/status`, `icmp type`, the
  * address type of `fib saddr|daddr [. iif|oif] type` (as -m addrtype) — each
- * against a value, a prefix, an anonymous `{ … }` or a named `@set`, `!=` negating — and the statements `counter`,
+ * against a value, a prefix, an address range (as the prefixes covering it), an anonymous `{ … }` or a named `@set`,
+ * `!=` negating — and the statements `counter`,
  * `accept`, `drop`, `reject`, `return`, `jump`, `goto`, `dnat`, `snat`, `masquerade`, `redirect`, `notrack`, `log`,
  * `limit`, `meta/ct mark set`, the stateless rewrites `ip saddr/daddr set`, `tcp/udp/th sport/dport set`; verdict maps (`A . B vmap @m`, `vmap { … }`) and `dnat … to numgen random mod N
  * map { … }` (one of several backends). A rule with a set becomes one rule per element (a negated set: one rule
  * with every element excluded). Anything else a rule holds is an unmodelled match: the rule "may match", and the
  * trace says so.
  */
-import { parseCidr4, parseIpv4 } from '../model/address.js';
+import { ipv4ToString, parseCidr4, parseIpv4 } from '../model/address.js';
 import type { InputWarning } from '../model/errors.js';
 import type { NftBaseChain, NftHook, NftRuleset } from '../model/nftables.js';
 import type { Chain, Match, NatRange, PortRange, Rule, TableName, Target } from '../model/ruleset.js';
@@ -352,6 +353,24 @@ function addrMatch(kind: 'src' | 'dst', v: string, negate: boolean): Match {
   return { kind, addr: { cidr: c, negate } };
 }
 
+/** `A-B` (IPv4 addresses) as the fewest prefixes that cover it exactly, `a.b.c.d/n`; null for anything else. */
+export function rangePrefixes(v: string): string[] | null {
+  const m = /^(\d+\.\d+\.\d+\.\d+)-(\d+\.\d+\.\d+\.\d+)$/.exec(v);
+  if (!m) return null;
+  let lo = parseIpv4(m[1]!);
+  const hi = parseIpv4(m[2]!);
+  if (lo < 0 || hi < 0 || lo > hi) return null;
+  const out: string[] = [];
+  while (lo <= hi) {
+    // The largest block aligned at lo that ends within the range (plain arithmetic: addresses go past 2^31).
+    let size = 1;
+    while (size < 2 ** 32 && lo % (size * 2) === 0 && lo + size * 2 - 1 <= hi) size *= 2;
+    out.push(`${ipv4ToString(lo)}/${32 - Math.log2(size)}`);
+    lo += size;
+  }
+  return out;
+}
+
 function portRange(v: string): PortRange | null {
   const m = /^(\d+)(?:-(\d+))?$/.exec(v);
   if (!m) return null;
@@ -633,7 +652,9 @@ function readRule(w: readonly string[], sets: ReadonlyMap<string, Element[]>, ch
         negate = true;
         j++;
       } else if (w[j] === '==' || w[j] === 'eq') j++;
-      const { values, next } = valuesAt(w, j, sets);
+      const { values: given, next } = valuesAt(w, j, sets);
+      // An address range (`10.0.0.1-10.0.0.9`, also in an interval set) is the prefixes that cover it.
+      const values = given && /(saddr|daddr)$/.test(sel) ? given.flatMap((v) => rangePrefixes(v) ?? [v]) : given;
       // A set of conntrack states is one match on any of them, as `--ctstate A,B`.
       const per = (sel === 'ct state' && values ? [values.join(',')] : values)?.map((v) => selectorMatch(sel, v, negate)) ?? null;
       if (!per || per.some((m) => m === null)) and([unknown(w.slice(i, next).join(' '))]);

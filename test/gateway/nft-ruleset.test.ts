@@ -311,3 +311,19 @@ describe('fib address-type lookups', () => {
     expect(rules('fib daddr . mark type local accept')[0]!.matches).toEqual([{ kind: 'unknown', module: 'nft', args: ['fib daddr . mark type local'] }]);
   });
 });
+
+describe('address ranges', () => {
+  const rules = (text: string) => parseNftRuleset(text, 'r.txt', { iptablesGiven: false }).ruleset.baseChains[0]!.chain.rules;
+  const chain = (body: string, sets = '') => `table inet t {\n${sets}\n chain c {\n type filter hook forward priority 0; policy accept;\n ${body}\n }\n}\n`;
+  const cidr = (m: Match) => (m.kind === 'src' || m.kind === 'dst' ? `${m.addr.negate ? '!' : ''}${m.kind} ${m.addr.cidr!.addr >>> 24}.${(m.addr.cidr!.addr >>> 16) & 255}.${(m.addr.cidr!.addr >>> 8) & 255}.${m.addr.cidr!.addr & 255}/${m.addr.cidr!.prefix}` : m.kind);
+
+  it('read as the prefixes that cover them: one rule per prefix, or one rule excluding them all', () => {
+    expect(rules(chain('ip saddr 10.0.0.1-10.0.0.9 accept')).map((r) => r.matches.map(cidr))).toEqual([['src 10.0.0.1/32'], ['src 10.0.0.2/31'], ['src 10.0.0.4/30'], ['src 10.0.0.8/31']]);
+    expect(rules(chain('ip daddr != 192.168.1.0-192.168.2.255 drop')).map((r) => r.matches.map(cidr))).toEqual([['!dst 192.168.1.0/24', '!dst 192.168.2.0/24']]);
+  });
+
+  it('in interval sets, beside prefixes and single addresses', () => {
+    const sets = ' set blocked {\n type ipv4_addr\n flags interval\n elements = { 10.9.0.0/24, 10.9.1.5-10.9.1.6, 10.9.2.7 }\n }';
+    expect(rules(chain('ip saddr @blocked drop', sets)).map((r) => r.matches.map(cidr))).toEqual([['src 10.9.0.0/24'], ['src 10.9.1.5/32'], ['src 10.9.1.6/32'], ['src 10.9.2.7/32']]);
+  });
+});
