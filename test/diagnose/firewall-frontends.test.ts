@@ -2,7 +2,9 @@
  * Firewall front ends that own the FORWARD chain and set its policy themselves, so that `-P FORWARD ACCEPT` would
  * not last: Docker (lab docker-forward-drop: dockerd puts the policy at DROP each time it starts; the fix is ACCEPT
  * rules in DOCKER-USER, which it leaves alone) and ufw (lab ufw-forward-drop, ufw itself enabled with its defaults:
- * the fix is `ufw route allow`, kept by ufw, not iptables-save's file).
+ * the fix is `ufw route allow`, kept by ufw, not iptables-save's file) and firewalld (lab firewalld-forward-reject,
+ * firewalld itself with the interfaces in zones internal and external: the fix is a firewalld policy between the
+ * zones, not an nft command firewalld's next reload would undo).
  */
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
@@ -54,5 +56,29 @@ describe.skipIf(!LAB_AVAILABLE)('ufw on the gateway (lab ufw-forward-drop)', () 
     const stopped = a.flows.filter((x) => f.flows.includes(x.id));
     expect(stopped.length).toBeGreaterThan(0);
     expect(stopped.every((x) => x.proto !== 'icmp')).toBe(true);
+  });
+});
+
+describe.skipIf(!LAB_AVAILABLE)('firewalld on the gateway (lab firewalld-forward-reject)', () => {
+  const bundle = useLabOutput('firewalld-forward-reject');
+
+  it("names firewalld's reject and mends it with a policy between the interfaces' zones, read from its rules", async () => {
+    const lab = readLabJson(bundle());
+    const a = await analyze([bundle()]);
+    const f = a.findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['forward-chain-drop', 'confirmed']);
+    expect(f.title).toMatch(/nftables inet firewalld filter_FWD_internal/);
+    expect(f.detail).toContain("The chain is firewalld's");
+    expect(f.evidence[0]).toMatchObject({ kind: 'rule', chain: 'inet firewalld filter_FWD_internal', text: 'reject with icmpx admin-prohibited' });
+    const { inside: I, outside: E } = lab;
+    expect(f.fix[0]).toBe(
+      'firewall-cmd --permanent --new-policy=internal-external && firewall-cmd --permanent --policy=internal-external --add-ingress-zone=internal && ' +
+        'firewall-cmd --permanent --policy=internal-external --add-egress-zone=external && firewall-cmd --permanent --policy=internal-external --set-target=ACCEPT && ' +
+        `firewall-cmd --reload  # ${I} is in zone internal, ${E} in external: a policy forwards from one to the other`,
+    );
+    // Not nft's commands (firewalld writes its rules anew at every reload), nor a file to persist them in.
+    expect(f.fix.some((c) => /^nft |nftables\.conf/.test(c))).toBe(false);
+    // The DNATed connections in passed (ct status dnat accept): only the VPC's own flows out are the finding's.
+    expect(a.flows.filter((x) => f.flows.includes(x.id)).every((x) => x.ingress === I)).toBe(true);
   });
 });

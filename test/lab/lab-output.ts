@@ -21,7 +21,7 @@ export const SCENARIOS_FILE = join(here, 'scenarios.json');
 
 const TOOLS = [
   'ip', 'tcpdump', 'dumpcap', 'tshark', 'socat', 'conntrack', 'iptables-legacy', 'iptables-legacy-save',
-  'iptables-nft', 'iptables-nft-save', 'ping', 'timeout', 'ss', 'sysctl', 'ethtool', 'nft', 'ufw',
+  'iptables-nft', 'iptables-nft-save', 'ping', 'timeout', 'ss', 'sysctl', 'ethtool', 'nft', 'ufw', 'firewalld', 'firewall-cmd', 'dbus-daemon',
 ];
 
 /**

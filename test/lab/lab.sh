@@ -26,7 +26,7 @@ ALL_SCENARIOS=(
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
   hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off nft-share-dnat nft-share-dnat-unreachable nft-native nft-native-forward-drop nft-native-snat-wrong-interface nft-stateless-fip nft-stateless-fip-half
-  docker-forward-drop ufw-forward-drop
+  docker-forward-drop ufw-forward-drop firewalld-forward-reject
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -110,6 +110,7 @@ scenario_spec() {
     nft-native-forward-drop) echo "forward-chain-drop|lan|any" ;;
     docker-forward-drop) echo "forward-chain-drop|vpc|pcap" ;;
     ufw-forward-drop) echo "forward-chain-drop|lan|pcapng" ;;
+    firewalld-forward-reject) echo "forward-chain-drop|vpc|pcap-nano" ;;
     nft-native-snat-wrong-interface) echo "snat-missing|lan|pcapng" ;;
     nft-stateless-fip) echo "-|vpc|pcap" ;;
     nft-stateless-fip-half) echo "snat-missing|lan|pcap-nano" ;;
@@ -486,6 +487,21 @@ ufw_enable() {
   rm -rf "$d"
 }
 
+# firewalld in the gateway's namespace, on a D-Bus of its own (a session bus on a private socket, which firewalld takes
+# for the system bus): it reads the host's configuration and changes nothing of it (runtime changes only). Teardown
+# stops it with the namespace's processes, and the bus with the background ones.
+firewalld_start() {
+  FW_BUS=$(mktemp -u /tmp/natlens-fw-XXXXXX.sock)
+  dbus-daemon --session --address="unix:path=$FW_BUS" --nofork --nopidfile >/dev/null 2>&1 &
+  BG_PIDS+=("$!")
+  local i
+  for i in $(seq 50); do [[ -S $FW_BUS ]] && break; sleep 0.1; done
+  bg_in "$NS_GW" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$FW_BUS" firewalld --nofork --nopid
+  for i in $(seq 100); do [[ $(fwc --state 2>/dev/null) == running ]] && return 0; sleep 0.2; done
+  die "firewalld did not start in $NS_GW"
+}
+fwc() { gw env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$FW_BUS" firewall-cmd "$@"; }
+
 # ---------------------------------------------------------------------------------------------- snapshot
 snapshot() { # dir backend
   local dir=$1 backend=$2
@@ -569,6 +585,14 @@ run_scenario() { # outdir scenario index
       # (-nft: the same with the rules in nf_tables, listed by iptables-nft: its own header and listing.)
       gw sysctl -qw net.ipv4.ip_forward=0 ;;
     forward-chain-drop) ipt -P FORWARD DROP ;;
+    firewalld-forward-reject)
+      # The gateway's firewall is firewalld (RHEL, Fedora), nftables backend, run for real: the inside interface in
+      # zone internal, the outside in zone external (which masquerades). firewalld 1.x forwards between zones only
+      # where a policy says so, and there is none: its filter_FORWARD accepts replies and DNATed connections (the
+      # port forwards work) and rejects the rest with admin-prohibited — the VPC's own traffic out.
+      firewalld_start
+      fwc --zone=internal --change-interface="$IN_IF" >/dev/null
+      fwc --zone=external --change-interface="$OUT_IF" >/dev/null ;;
     ufw-forward-drop)
       # The gateway's own firewall is ufw (Ubuntu's front end), enabled with its defaults: FORWARD's policy DROP
       # (DEFAULT_FORWARD_POLICY), its before-forward rules accepting replies, ICMP errors and echo requests — so
@@ -1204,7 +1228,7 @@ main() {
   [[ $# -ge 1 ]] || { echo "usage: $0 OUTDIR [SCENARIO...] | --list" >&2; exit 2; }
   [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, iptables, tcpdump)"
   local tool
-  for tool in ip tcpdump dumpcap socat conntrack ethtool nft ufw iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save ping timeout ss sysctl; do
+  for tool in ip tcpdump dumpcap socat conntrack ethtool nft ufw firewalld firewall-cmd dbus-daemon iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save ping timeout ss sysctl; do
     command -v "$tool" >/dev/null || die "missing tool: $tool"
   done
   local out=$1

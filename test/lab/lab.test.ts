@@ -810,6 +810,18 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).toMatch(/-A POSTROUTING -s 172\.17\.0\.0\/16 ! -o docker0 -j MASQUERADE/);
   },
 
+  'firewalld-forward-reject': (b) => {
+    // firewalld's filter_FORWARD: the VPC's own traffic out is rejected (admin prohibited, back on the inside);
+    // connections to the port forwards, DNATed, pass (ct status dnat accept).
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBeGreaterThanOrEqual(5);
+    expect(count(b, on(E), (p) => p.dst === a.remote || p.src === a.remote)).toBe(0);
+    expect(count(b, on(I, 'out'), (p) => p.icmpType === 3 && p.icmpCode === 13)).toBeGreaterThanOrEqual(5);
+    expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, ports.app2Tcp))).toBeGreaterThanOrEqual(1);
+    expect(file(b, 'nft-ruleset.txt')).toMatch(/^table inet firewalld \{$/m);
+    expect(file(b, 'nft-ruleset.txt')).toMatch(/reject with icmpx admin-prohibited/);
+  },
+
   'ufw-forward-drop': (b) => {
     // ufw's defaults: pings pass both ways (its before-forward rules accept echo requests, and replies by state),
     // TCP and UDP stop at the gateway's FORWARD policy.

@@ -67,7 +67,7 @@ export const forwardChainDrop: Check = {
     const relatedChains = new Map<string, ChainPlace>();
     const relatedPlaces = new Set<string>();
     // A front end's FORWARD chain (Docker's, ufw's) whose policy dropped flows: which, the jump that tells it, those flows.
-    let frontend: { readonly kind: Frontend; readonly jump: Rule } | null = null;
+    let frontend: { readonly kind: Frontend; readonly jump: Rule | null } | null = null;
     const frontendFlows: AssembledFlow[] = [];
     for (const f of flows) {
       const related = errorsStopped.includes(f) ? unrelayedErrorTrace(ctx, f)! : null;
@@ -81,14 +81,18 @@ export const forwardChainDrop: Check = {
         relatedChains.set(at.chain, at.place);
         relatedPlaces.add(placeOf(ctx, t));
       }
-      tools.add(at.place.tool);
+      const firewalld = isFirewalldChain(at.chain);
+      if (!firewalld) tools.add(at.place.tool);
       if (d.rule) {
         const k = `${d.rule.file}:${d.rule.line}`;
         if (!seen.has(k)) {
           seen.add(k);
           evidence.push(ruleEvidence(d.rule));
-          fixes.push(deleteRuleCommand(d.rule));
+          // firewalld's rules are its own: it writes them anew at every reload; zones and policies change them.
+          if (firewalld) frontend ??= { kind: 'firewalld', jump: null };
+          else fixes.push(deleteRuleCommand(d.rule));
         }
+        if (firewalld && !related) frontendFlows.push(f);
       } else {
         const { table, chain: chainName, place } = at;
         const chain = ctx.snapshot?.rules?.tables[table]?.chains.find((c) => c.name === chainName) ?? (ctx.snapshot?.nft?.baseChains ?? []).find((b) => b.chain.name === chainName)?.chain;
@@ -296,8 +300,30 @@ function suspectFixes(m: MayMatch): string[] {
   return out;
 }
 
-/** The firewall front ends that own a FORWARD chain and set its policy themselves. */
-type Frontend = 'docker' | 'ufw';
+/** The firewall front ends that own a FORWARD chain and set its policy (firewalld: its rules) themselves. */
+type Frontend = 'docker' | 'ufw' | 'firewalld';
+
+/** A chain of firewalld's nftables table (`inet firewalld`), which firewalld writes anew at every reload. */
+function isFirewalldChain(chain: string): boolean {
+  return chain.startsWith('inet firewalld ');
+}
+
+/**
+ * The firewalld zone an interface is in, as its nftables rules dispatch it (`iifname "X" goto filter_FWD_<zone>`
+ * or `filter_IN_<zone>`); null when the ruleset does not say.
+ */
+function firewalldZone(ctx: CheckContext, iface: string): string | null {
+  const chains = new Set((ctx.snapshot?.nft?.baseChains ?? []).filter((b) => isFirewalldChain(b.chain.name)).flatMap((b) => [...b.chains.values()]));
+  for (const c of chains) {
+    for (const r of c.rules) {
+      if (r.target.kind !== 'goto' && r.target.kind !== 'jump') continue;
+      const zone = /^inet firewalld filter_(?:FWD|IN)_(.+)$/.exec(r.target.chain)?.[1];
+      if (!zone || zone.startsWith('policy_') || /_(pre|post|log|deny|allow)$/.test(zone)) continue;
+      if (r.matches.some((m) => m.kind === 'in' && !m.negate && m.name === iface)) return zone;
+    }
+  }
+  return null;
+}
 
 /**
  * Whose FORWARD chain this is, told by a jump to a chain of theirs: Docker's (DOCKER-USER: dockerd puts the policy
@@ -313,8 +339,11 @@ function frontendOf(ctx: CheckContext, chain: Chain): { kind: Frontend; jump: Ru
   return null;
 }
 
-function frontendSentence(kind: Frontend, jump: Rule, pingsPass: boolean): string {
-  const at = `${jump.source.file.split('/').pop()}:${jump.source.line}`;
+function frontendSentence(kind: Frontend, jump: Rule | null, pingsPass: boolean): string {
+  const at = jump ? `${jump.source.file.split('/').pop()}:${jump.source.line}` : '';
+  if (kind === 'firewalld') {
+    return "The chain is firewalld's (table inet firewalld), which forwards between zones only where a policy says so and within a zone only where the zone's forward is on, and rejects the rest; it writes its rules anew at every reload, so they are changed through firewall-cmd, not nft.";
+  }
   return kind === 'docker'
     ? `The FORWARD chain is Docker's (${at} jumps to DOCKER-USER): Docker sets its policy to DROP each time it starts, and forwards only its containers' traffic; DOCKER-USER is where it keeps the rules that let other traffic through.`
     : `The FORWARD chain is ufw's (${at} jumps to ufw-before-forward): its policy, ufw's DEFAULT_FORWARD_POLICY, drops what no \`ufw route\` rule allows; ufw's own rules let replies, ICMP errors and echo requests through${pingsPass ? ' — so ping works while the rest does not' : ''}.`;
@@ -334,6 +363,19 @@ function frontendFixes(ctx: CheckContext, kind: Frontend, flows: readonly Assemb
     const to = from === inside ? outside : from === outside ? inside : null;
     const pair: [string, string] = [from ?? '<in-interface>', to ?? '<out-interface>'];
     pairs.set(pair.join(' '), pair);
+  }
+  if (kind === 'firewalld') {
+    const run = (cmds: string[]): string => [...cmds.map((c) => `firewall-cmd --permanent ${c}`), 'firewall-cmd --reload'].join(' && ');
+    const out = [...pairs.values()].map(([from, to]) => {
+      const [a, b] = [firewalldZone(ctx, from), firewalldZone(ctx, to)];
+      if (a && a === b) return `${run([`--zone=${a} --add-forward`])}  # ${from} and ${to} are both in zone ${a}: forward within it`;
+      const za = a ?? `<zone of ${from}>`;
+      const zb = b ?? `<zone of ${to}>`;
+      // firewalld takes policy names of at most 18 characters.
+      const name = a && b ? `${a.slice(0, 8)}-${b.slice(0, 9)}` : 'natgw-forward';
+      return `${run([`--new-policy=${name}`, `--policy=${name} --add-ingress-zone=${za}`, `--policy=${name} --add-egress-zone=${zb}`, `--policy=${name} --set-target=ACCEPT`])}  # ${from} is in zone ${za}, ${to} in ${zb}: a policy forwards from one to the other`;
+    });
+    return [...new Set(out), ...(out.some((c) => c.includes('<zone of')) ? ['firewall-cmd --get-active-zones  # which zone each interface is in'] : [])];
   }
   if (kind === 'ufw') {
     return [
