@@ -19,9 +19,8 @@
  * What is read: tables of family ip and inet; sets and maps with their elements; base chains (type, hook,
  * priority, policy); rules made of the matches `ip saddr/daddr/protocol`, `iifname/oifname/iif/oif`,
  * `meta l4proto/iifname/oifname/nfproto`, `tcp/udp/th/sctp dport/sport`, `ct state/status`, `icmp type`, the
- * address type of `fib saddr|daddr [. iif|oif] type` (as -m addrtype) — each
- * against a value, a prefix, an address range (as the prefixes covering it), an anonymous `{ … }` or a named `@set`,
- * `!=` negating — and the statements `counter`,
+ * address type of `fib saddr|daddr [. iif|oif] type` (as -m addrtype) — each against a value, a prefix, an address
+ * range (as the prefixes covering it), an anonymous `{ … }` or a named `@set`, `!=` negating — and the statements `counter`,
  * `accept`, `drop`, `reject`, `return`, `jump`, `goto`, `dnat`, `snat`, `masquerade`, `redirect`, `notrack`, `log`,
  * `limit`, `meta/ct mark set`, the stateless rewrites `ip saddr/daddr set`, `tcp/udp/th sport/dport set`; verdict maps (`A . B vmap @m`, `vmap { … }`) and `dnat … to numgen random mod N
  * map { … }` (one of several backends). A rule with a set becomes one rule per element (a negated set: one rule
@@ -354,7 +353,7 @@ function addrMatch(kind: 'src' | 'dst', v: string, negate: boolean): Match {
 }
 
 /** `A-B` (IPv4 addresses) as the fewest prefixes that cover it exactly, `a.b.c.d/n`; null for anything else. */
-export function rangePrefixes(v: string): string[] | null {
+function rangePrefixes(v: string): string[] | null {
   const m = /^(\d+\.\d+\.\d+\.\d+)-(\d+\.\d+\.\d+\.\d+)$/.exec(v);
   if (!m) return null;
   let lo = parseIpv4(m[1]!);

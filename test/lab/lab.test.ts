@@ -198,8 +198,12 @@ function expectHealthy(b: LabBundle, o: { statelessFip?: boolean } = {}): void {
   if (!o.statelessFip) expect(file(b, 'conntrack.txt')).toContain(`dst=${a.eip}`);
 }
 
-/** Everything forwarded stops: requests arrive, nothing leaves the other side, no ICMP error back. */
-function expectSilentStop(b: LabBundle): void {
+/**
+ * Everything forwarded stops: requests arrive, nothing leaves the other side, no ICMP error back. With `ownTraffic`
+ * the gateway sends packets of its own (Docker's bridge coming up): its nat counters and conntrack table are not
+ * the forwarded traffic's alone, and are not looked at.
+ */
+function expectSilentStop(b: LabBundle, o: { readonly ownTraffic?: boolean } = {}): void {
   const { inside: I, outside: E, addresses: a, ports } = b.lab;
   expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBeGreaterThanOrEqual(5);
   expect(count(b, on(I, 'in'), echoRequest(a.app2, a.remote))).toBeGreaterThanOrEqual(5);
@@ -209,6 +213,7 @@ function expectSilentStop(b: LabBundle): void {
   expect(count(b, on(E, 'in'), tcpSyn(a.client, a.eip2, ports.forwardTcp))).toBeGreaterThanOrEqual(2);
   expect(count(b, on(I, 'out'), (p) => p.proto === 6)).toBe(0);
   expect(count(b, (p) => p.icmpType === 3)).toBe(0);
+  if (o.ownTraffic) return;
   // Every retransmission walks PREROUTING again (no conntrack entry is confirmed), SNAT never runs.
   const [dnat] = counters(b, `-A EXCLUSIVE_DNAT -d ${a.eip}/32`);
   expect(dnat).toBeGreaterThanOrEqual(5);
@@ -796,15 +801,8 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
 
   'docker-forward-drop': (b) => {
     // Docker's FORWARD: policy DROP, its chains, a bridge of its own; nothing of the gateway's is forwarded (the
-    // gateway's own packets on docker0 — IGMP as the bridge comes up — go through nat POSTROUTING: not checked here).
-    const { inside: I, outside: E, addresses: a, ports } = b.lab;
-    expect(count(b, on(I, 'in'), echoRequest(a.app, a.remote))).toBeGreaterThanOrEqual(5);
-    expect(count(b, on(E), (p) => p.dst === a.remote || p.src === a.remote)).toBe(0);
-    expect(count(b, on(E, 'in'), echoRequest(a.client, a.eip))).toBeGreaterThanOrEqual(5);
-    expect(count(b, on(I, 'out'), echoRequest(a.client, a.app))).toBe(0);
-    expect(count(b, on(E, 'in'), tcpSyn(a.client, a.eip2, ports.forwardTcp))).toBeGreaterThanOrEqual(2);
-    expect(count(b, on(I, 'out'), (p) => p.proto === 6)).toBe(0);
-    expect(count(b, (p) => p.icmpType === 3)).toBe(0);
+    // gateway's own packets on docker0 — IGMP as the bridge comes up — go through nat POSTROUTING).
+    expectSilentStop(b, { ownTraffic: true });
     expect(file(b, 'iptables-save.txt')).toMatch(/^:FORWARD DROP \[[1-9]\d*:\d+\]$/m);
     expect(file(b, 'iptables-save.txt')).toMatch(/^\[\d+:\d+\] -A FORWARD -j DOCKER-USER$/m);
     expect(file(b, 'iptables-save.txt')).toMatch(/-A POSTROUTING -s 172\.17\.0\.0\/16 ! -o docker0 -j MASQUERADE/);

@@ -66,7 +66,8 @@ export const forwardChainDrop: Check = {
     const tools = new Set<'iptables' | 'nft'>();
     const relatedChains = new Map<string, ChainPlace>();
     const relatedPlaces = new Set<string>();
-    // A front end's FORWARD chain (Docker's, ufw's) whose policy dropped flows: which, the jump that tells it, those flows.
+    // A front end that owns the chain that dropped flows (Docker's or ufw's FORWARD policy, firewalld's rules): which,
+    // the jump that tells Docker's and ufw's apart, and those flows.
     let frontend: { readonly kind: Frontend; readonly jump: Rule | null } | null = null;
     const frontendFlows: AssembledFlow[] = [];
     for (const f of flows) {
@@ -353,7 +354,8 @@ function frontendSentence(kind: Frontend, jump: Rule | null, pingsPass: boolean)
  * What lets a router's traffic through a front end's FORWARD chain, for each way the flows went (in → out), in the
  * front end's own terms, which last: Docker — ACCEPT rules in DOCKER-USER, which it leaves alone when it restarts
  * (and for the replies, ESTABLISHED and RELATED, where the other way is not accepted whole); ufw — route rules,
- * which it keeps in its own files.
+ * which it keeps in its own files; firewalld — a policy from the zone of the way in to the zone of the way out (or
+ * forward within their one zone), made permanent and reloaded.
  */
 function frontendFixes(ctx: CheckContext, kind: Frontend, flows: readonly AssembledFlow[]): string[] {
   const { inside, outside } = ctx.correlation.roles;

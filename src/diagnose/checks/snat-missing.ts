@@ -361,12 +361,12 @@ function loopbackMisses(ctx: CheckContext, flows: readonly AssembledFlow[]): Loo
 /** The rules that set a mark the mask reads as `value` (`-j MARK`, an nftables `meta mark set`), in any table: the mangle table's, as a rule. */
 function markSetters(ctx: CheckContext, value: number, mask: number): Rule[] {
   const chains = [...Object.values(ctx.snapshot?.rules?.tables ?? {}).flatMap((t) => t?.chains ?? []), ...new Set((ctx.snapshot?.nft?.baseChains ?? []).flatMap((b) => [...b.chains.values()]))];
+  const gives = (t: Target): boolean => {
+    const after = t.kind === 'MARK' ? markAfter(t.args, 0) : null;
+    return after !== null && ((after & mask) >>> 0) === value;
+  };
   const out: Rule[] = [];
   for (const r of chains.flatMap((c) => c.rules)) {
-    const gives = (t: Target): boolean => {
-      const after = t.kind === 'MARK' ? markAfter(t.args, 0) : null;
-      return after !== null && ((after & mask) >>> 0) === value;
-    };
     if (!out.includes(r) && [...(r.pre ?? []), r.target].some(gives)) out.push(r);
   }
   return out;
@@ -375,8 +375,8 @@ function markSetters(ctx: CheckContext, value: number, mask: number): Rule[] {
 /**
  * Where a mark for what comes in should be set: the one empty chain the mangle prerouting chain jumps to (the
  * chain a restart left empty, as Kube-OVN's VPC_MARK), else that prerouting chain itself — iptables' mangle
- * PREROUTING, or, where the rules are nftables' alone, the prerouting filter chain of the NAT's table. The jump
- * rule too, as evidence.
+ * PREROUTING, or, where the rules are nftables' alone, the filter chain at prerouting that stands for mangle (its
+ * priority from −150 down to above −300). The jump rule too, as evidence.
  */
 function markChain(ctx: CheckContext): { place: ChainPlace; from: string; jump: Rule | null } {
   const snap = ctx.snapshot;
