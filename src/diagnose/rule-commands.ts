@@ -16,8 +16,27 @@ export function isNftRule(rule: Pick<RuleRef, 'chain' | 'iptables'>): boolean {
 /** The syntax a rule's text is edited in: iptables' options, or nft's statements. */
 export type RuleSyntax = 'iptables' | 'nft';
 
+/**
+ * Whose rules a chain holds when a firewall front end writes them anew (and so undoes what a command changes):
+ * firewalld (its table `inet firewalld`) or ufw (its `ufw-` chains); null for rules of one's own (and Docker's,
+ * which it leaves alone but for its own chains' contents).
+ */
+export function chainWriter(chain: string): 'firewalld' | 'ufw' | null {
+  if (chain.startsWith('inet firewalld ')) return 'firewalld';
+  if (/^(ip filter )?ufw-/.test(chain)) return 'ufw';
+  return null;
+}
+
 /** Remove `rule`. */
 export function deleteRuleCommand(rule: RuleRef): string {
+  // A front end's rule: through the front end, which would write it back.
+  const writer = chainWriter(rule.chain);
+  if (writer === 'firewalld') return "firewall-cmd --list-all-zones; firewall-cmd --list-all-policies  # the zone or policy that makes this rule: change it there (firewalld writes its nftables table anew at every reload)";
+  if (writer === 'ufw') {
+    return /(^| )ufw-user-/.test(rule.chain)
+      ? 'ufw status numbered  # the rule\'s number; then: ufw delete <number>'
+      : '# ufw writes this chain from /etc/ufw/before.rules or after.rules: remove the rule there, then: ufw reload';
+  }
   // By its options where natlens can write them (a number shifts as rules before it go), else by its number.
   if (rule.iptables) return `iptables -t ${rule.iptables.table} -D ${rule.iptables.chain} ${rule.iptables.spec ?? rule.index}`;
   if (isNftRule(rule)) return `nft -a list chain ${rule.chain}  # the rule's handle, then: nft delete rule ${rule.chain} handle <handle>`;
@@ -72,10 +91,10 @@ export function addRuleCommand(place: ChainPlace, spec: { readonly iptables: str
 /**
  * Where a new NAT rule at `hook` goes: nftables' nat chain at that hook when the NAT lives in nftables (no iptables
  * nat rule translates anything) — iptables' chain all the same when that chain is iptables-nft's — else iptables'
- * nat PREROUTING or POSTROUTING.
+ * nat PREROUTING or POSTROUTING. Never firewalld's chain, which it writes anew at every reload.
  */
 export function natHookChain(snapshot: Snapshot | null | undefined, hook: 'PREROUTING' | 'POSTROUTING'): ChainPlace {
-  const nftChain = (snapshot?.nft?.baseChains ?? []).find((b) => b.type === 'nat' && b.hook === hook);
+  const nftChain = (snapshot?.nft?.baseChains ?? []).find((b) => b.type === 'nat' && b.hook === hook && !chainWriter(b.chain.name));
   const iptablesNat = (snapshot?.rules?.tables.nat?.chains ?? []).some((c) => c.rules.some((r) => r.target.kind === 'SNAT' || r.target.kind === 'MASQUERADE' || r.target.kind === 'DNAT'));
   return nftChain && !iptablesNat ? chainTool(snapshot, 'nat', nftChain.chain.name) : { tool: 'iptables', table: 'nat', chain: hook };
 }
@@ -107,7 +126,8 @@ export function listChainCommand(place: ChainPlace): string {
 export function hookChain(snapshot: Snapshot | null | undefined, table: 'filter' | 'mangle', hook: 'PREROUTING' | 'FORWARD' | 'POSTROUTING'): ChainPlace {
   const ipt = { tool: 'iptables' as const, table, chain: hook };
   if ((snapshot?.rules?.tables[table]?.chains ?? []).some((c) => c.rules.length > 0)) return ipt;
-  const at = (snapshot?.nft?.baseChains ?? []).filter((b) => b.type === 'filter' && b.hook === hook);
+  // Not a front end's chain (firewalld's): it would undo the rule at its next reload.
+  const at = (snapshot?.nft?.baseChains ?? []).filter((b) => b.type === 'filter' && b.hook === hook && !chainWriter(b.chain.name));
   const b = at.find((x) => x.stage === table) ?? at[0];
   return b ? chainTool(snapshot, table, b.chain.name) : ipt;
 }

@@ -11,7 +11,7 @@ import { parseIptablesSave } from '../../src/gateway/iptables-save.js';
 import { parseNftRuleset } from '../../src/gateway/nft-ruleset.js';
 import type { Rule } from '../../src/model/ruleset.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
-import { addRuleCommand, chainTool, deleteRuleCommand, hookChain, isNftRule, listChainCommand, natHookChain, nftNatTo, persistCommands, replaceRuleCommand } from '../../src/diagnose/rule-commands.js';
+import { addRuleCommand, chainTool, chainWriter, deleteRuleCommand, hookChain, isNftRule, listChainCommand, natHookChain, nftNatTo, persistCommands, replaceRuleCommand } from '../../src/diagnose/rule-commands.js';
 import { ruleRef } from '../../src/simulate/rule-ref.js';
 import { snapshot } from '../simulate/builder.js';
 
@@ -112,5 +112,34 @@ describe("nftables' own rules", () => {
     expect(persistCommands(['nft'])).toEqual([expect.stringMatching(/^nft list ruleset > \/etc\/nftables\.conf /)]);
     expect(persistCommands(['iptables', 'iptables'])).toEqual([expect.stringMatching(/^iptables-save > \/etc\/iptables\/rules\.v4 /)]);
     expect(persistCommands([])).toEqual([]);
+  });
+});
+
+describe("rules a firewall front end writes", () => {
+  const ref = (chain: string, text: string) => ({ file: 'r.txt', line: 3, table: 'filter' as const, chain, index: 2, text, counters: null });
+
+  it('are removed through the front end, which would write them back', () => {
+    expect(chainWriter('inet firewalld filter_FWD_internal')).toBe('firewalld');
+    expect(chainWriter('ufw-user-forward')).toBe('ufw');
+    expect(chainWriter('ip filter ufw-before-forward')).toBe('ufw');
+    expect(chainWriter('DOCKER-USER')).toBeNull();
+    expect(chainWriter('inet filter forward')).toBeNull();
+    expect(deleteRuleCommand(ref('ufw-user-forward', '-A ufw-user-forward -i lan1 -o wan9 -j DROP'))).toBe("ufw status numbered  # the rule's number; then: ufw delete <number>");
+    expect(deleteRuleCommand(ref('ufw-before-forward', '-A ufw-before-forward -p icmp -j DROP'))).toMatch(/^# ufw writes this chain from \/etc\/ufw\/before\.rules/);
+    expect(deleteRuleCommand(ref('inet firewalld filter_FWD_internal', 'reject with icmpx admin-prohibited'))).toMatch(/^firewall-cmd --list-all-zones; firewall-cmd --list-all-policies /);
+  });
+
+  it("never take new rules in firewalld's chains: iptables' instead", () => {
+    const fw = withNft(`table inet firewalld {
+  chain filter_FORWARD {
+    type filter hook forward priority filter + 10; policy accept;
+    reject with icmpx admin-prohibited
+  }
+  chain nat_POSTROUTING {
+    type nat hook postrouting priority srcnat + 10; policy accept;
+  }
+}`);
+    expect(hookChain(fw, 'filter', 'FORWARD')).toEqual({ tool: 'iptables', table: 'filter', chain: 'FORWARD' });
+    expect(natHookChain(fw, 'POSTROUTING')).toEqual({ tool: 'iptables', table: 'nat', chain: 'POSTROUTING' });
   });
 });

@@ -7,7 +7,7 @@ import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, ruleOf, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
 import type { DropReason, MayMatch, Trace } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
-import { addRuleCommand, chainTool, deleteRuleCommand, persistCommands, type ChainPlace } from '../rule-commands.js';
+import { addRuleCommand, chainTool, chainWriter, deleteRuleCommand, persistCommands, type ChainPlace } from '../rule-commands.js';
 import type { Chain, Rule, TableName } from '../../model/ruleset.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
 import { rejectIcmp } from '../../simulate/reject-icmp.js';
@@ -82,8 +82,10 @@ export const forwardChainDrop: Check = {
         relatedChains.set(at.chain, at.place);
         relatedPlaces.add(placeOf(ctx, t));
       }
-      const firewalld = isFirewalldChain(at.chain);
-      if (!firewalld) tools.add(at.place.tool);
+      // A front end's own rules (firewalld's, ufw's) are persisted by it, not by saving the ruleset.
+      const writer = chainWriter(at.chain);
+      const firewalld = writer === 'firewalld';
+      if (!writer) tools.add(at.place.tool);
       if (d.rule) {
         const k = `${d.rule.file}:${d.rule.line}`;
         if (!seen.has(k)) {
@@ -304,17 +306,12 @@ function suspectFixes(m: MayMatch): string[] {
 /** The firewall front ends that own a FORWARD chain and set its policy (firewalld: its rules) themselves. */
 type Frontend = 'docker' | 'ufw' | 'firewalld';
 
-/** A chain of firewalld's nftables table (`inet firewalld`), which firewalld writes anew at every reload. */
-function isFirewalldChain(chain: string): boolean {
-  return chain.startsWith('inet firewalld ');
-}
-
 /**
  * The firewalld zone an interface is in, as its nftables rules dispatch it (`iifname "X" goto filter_FWD_<zone>`
  * or `filter_IN_<zone>`); null when the ruleset does not say.
  */
 function firewalldZone(ctx: CheckContext, iface: string): string | null {
-  const chains = new Set((ctx.snapshot?.nft?.baseChains ?? []).filter((b) => isFirewalldChain(b.chain.name)).flatMap((b) => [...b.chains.values()]));
+  const chains = new Set((ctx.snapshot?.nft?.baseChains ?? []).filter((b) => chainWriter(b.chain.name) === 'firewalld').flatMap((b) => [...b.chains.values()]));
   for (const c of chains) {
     for (const r of c.rules) {
       if (r.target.kind !== 'goto' && r.target.kind !== 'jump') continue;
