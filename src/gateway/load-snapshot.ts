@@ -263,7 +263,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   warnings.push(...policyWarnings(routes, policyRules));
   let nft: NftRuleset | null = null;
   for (const { text, path } of nftTexts) {
-    const r = parseNftRuleset(text, path, { iptablesGiven: v4.rules !== null });
+    const r = parseNftRuleset(text, path, { iptablesGiven: Object.keys(v4.rules?.tables ?? {}) });
     warnings.push(...r.warnings);
     nft = nft
       ? { file: nft.file, baseChains: [...nft.baseChains, ...r.ruleset.baseChains], iptablesTables: [...nft.iptablesTables, ...r.ruleset.iptablesTables], skippedTables: [...nft.skippedTables, ...r.ruleset.skippedTables] }

@@ -875,8 +875,11 @@ function markMatch(ct: boolean, w: readonly string[], i: number): { match: Match
 const IPTABLES_NFT_TABLES = new Set(['raw', 'mangle', 'nat', 'filter', 'security']);
 
 export interface NftParseOptions {
-  /** The snapshot also holds iptables rules: iptables-nft's own tables are read from those, not twice. */
-  readonly iptablesGiven: boolean;
+  /**
+   * The snapshot also holds iptables rules: iptables-nft's own tables are read from those, not twice — every one
+   * (true), or the tables named (an iptables listing of some tables: `iptables -t nat -L`, `iptables-save -t nat`).
+   */
+  readonly iptablesGiven: boolean | readonly string[];
 }
 
 export function parseNftRuleset(text: string, file: string, options: NftParseOptions): { ruleset: NftRuleset; warnings: InputWarning[] } {
@@ -890,7 +893,7 @@ export function parseNftRuleset(text: string, file: string, options: NftParseOpt
       continue;
     }
     if (t.family === 'ip' && IPTABLES_NFT_TABLES.has(t.name) && t.chains.some((c) => c.hook !== null && c.name === c.name.toUpperCase())) {
-      if (options.iptablesGiven) {
+      if (options.iptablesGiven === true || (Array.isArray(options.iptablesGiven) && options.iptablesGiven.includes(t.name))) {
         skippedTables.push({ name: `${t.family} ${t.name}`, why: "iptables-nft's own table: read from the iptables rules given", source: { file, line: t.line } });
         continue;
       }

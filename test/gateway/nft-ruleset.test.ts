@@ -289,6 +289,28 @@ describe('nftables in a snapshot', () => {
     expect(both.nft!.baseChains[1]!.chain.source).toEqual({ file: join(dir, 'state.log'), line: 36 });
   });
 
+  it("reads iptables-nft's tables the iptables rules given do not hold (a listing of the nat table alone)", () => {
+    const listing = `table ip nat {
+	chain POSTROUTING {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "net1" counter packets 0 bytes 0 masquerade
+	}
+}
+table ip filter {
+	chain FORWARD {
+		type filter hook forward priority filter; policy drop;
+	}
+}
+`;
+    writeFileSync(join(dir, 'nat-only.log'), `$ iptables-save -c -t nat\n${save}\n$ nft list ruleset\n${listing}`);
+    const s = loadSnapshotFromInputs([join(dir, 'nat-only.log')]);
+    // nat from iptables-save (not twice); filter, which it does not list, from nft — iptables' words for its fixes.
+    expect(s.nft!.baseChains.map((b) => b.chain.name)).toEqual(['ip filter FORWARD']);
+    expect(s.nft!.baseChains[0]!.chain.policy).toBe('DROP');
+    expect(s.nft!.iptablesTables).toEqual(['filter']);
+    expect(s.nft!.skippedTables.map((t) => t.name)).toEqual(['ip nat']);
+  });
+
   it('as JSON (nft -j) is refused, saying which form to give (set aside in a bundle)', () => {
     writeFileSync(join(dir, 'nft.json'), '{"nftables": [{"metainfo": {"version": "1.0.6"}}]}\n');
     expect(() => loadSnapshotFromInputs([join(dir, 'nft.json')])).toThrow(/nft -j list ruleset.*give the text form, nft list ruleset/);
