@@ -131,3 +131,20 @@ export function hookChain(snapshot: Snapshot | null | undefined, table: 'filter'
   const b = at.find((x) => x.stage === table) ?? at[0];
   return b ? chainTool(snapshot, table, b.chain.name) : ipt;
 }
+
+/**
+ * The firewalld zone an interface is in, as firewalld's nftables rules dispatch it (`iifname "X" goto
+ * filter_FWD_<zone>` or `filter_IN_<zone>`); null when there are none, or they do not say.
+ */
+export function firewalldZone(snapshot: Snapshot | null | undefined, iface: string): string | null {
+  const chains = new Set((snapshot?.nft?.baseChains ?? []).filter((b) => chainWriter(b.chain.name) === 'firewalld').flatMap((b) => [...b.chains.values()]));
+  for (const c of chains) {
+    for (const r of c.rules) {
+      if (r.target.kind !== 'goto' && r.target.kind !== 'jump') continue;
+      const zone = /^inet firewalld filter_(?:FWD|IN)_(.+)$/.exec(r.target.chain)?.[1];
+      if (!zone || zone.startsWith('policy_') || /_(pre|post|log|deny|allow)$/.test(zone)) continue;
+      if (r.matches.some((m) => m.kind === 'in' && !m.negate && m.name === iface)) return zone;
+    }
+  }
+  return null;
+}

@@ -82,3 +82,17 @@ describe.skipIf(!LAB_AVAILABLE)('firewalld on the gateway (lab firewalld-forward
     expect(a.flows.filter((x) => f.flows.includes(x.id)).every((x) => x.ingress === I)).toBe(true);
   });
 });
+
+describe.skipIf(!LAB_AVAILABLE)('firewalld without its masquerade (lab firewalld-snat-missing)', () => {
+  const bundle = useLabOutput('firewalld-snat-missing');
+
+  it("proposes firewalld's masquerade for the outside interface's zone, read from its rules, before an iptables rule", async () => {
+    const lab = readLabJson(bundle());
+    const a = await analyze([bundle()]);
+    const f = a.findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['snat-missing', 'confirmed']);
+    expect(f.fix[0]).toBe(`firewall-cmd --permanent --zone=external --add-masquerade && firewall-cmd --reload  # firewalld: masquerade what leaves by ${lab.outside} (zone external)`);
+    // Not into firewalld's own chains, which its reload rewrites.
+    expect(f.fix.some((c) => /^nft .* inet firewalld /.test(c))).toBe(false);
+  });
+});

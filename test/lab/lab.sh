@@ -26,7 +26,7 @@ ALL_SCENARIOS=(
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
   hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off nft-share-dnat nft-share-dnat-unreachable nft-native nft-native-forward-drop nft-native-snat-wrong-interface nft-stateless-fip nft-stateless-fip-half
-  docker-forward-drop ufw-forward-drop firewalld-forward-reject
+  docker-forward-drop ufw-forward-drop firewalld-forward-reject firewalld-snat-missing
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -111,6 +111,7 @@ scenario_spec() {
     docker-forward-drop) echo "forward-chain-drop|vpc|pcap" ;;
     ufw-forward-drop) echo "forward-chain-drop|lan|pcapng" ;;
     firewalld-forward-reject) echo "forward-chain-drop|vpc|pcap-nano" ;;
+    firewalld-snat-missing) echo "snat-missing|lan|pcapng" ;;
     nft-native-snat-wrong-interface) echo "snat-missing|lan|pcapng" ;;
     nft-stateless-fip) echo "-|vpc|pcap" ;;
     nft-stateless-fip-half) echo "snat-missing|lan|pcap-nano" ;;
@@ -166,10 +167,12 @@ teardown() {
   for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   NAMESPACES=() BG_PIDS=() CAP_PIDS=()
+  if [[ -n $FW_ETC ]]; then rm -rf "$FW_ETC" "$FW_BUS"; FW_ETC=; fi
   # conntrack-full lowers the kernel's conntrack limit, which is global (each namespace's table is held to it).
   if [[ -n $CT_MAX_SAVED ]]; then echo "$CT_MAX_SAVED" >/proc/sys/net/netfilter/nf_conntrack_max || true; CT_MAX_SAVED=; fi
 }
 CT_MAX_SAVED=
+FW_ETC= FW_BUS=
 CURRENT_LOG=
 LAB_LOCK=/tmp/natlens-lab.lock
 HOLDS_LOCK=
@@ -488,15 +491,18 @@ ufw_enable() {
 }
 
 # firewalld in the gateway's namespace, on a D-Bus of its own (a session bus on a private socket, which firewalld takes
-# for the system bus): it reads the host's configuration and changes nothing of it (runtime changes only). Teardown
-# stops it with the namespace's processes, and the bus with the background ones.
+# for the system bus), and with a private copy of /etc/firewalld bind-mounted in a mount namespace of its own: what
+# `firewall-cmd --permanent` writes stays there, the host's configuration is left as it was. Teardown stops it with
+# the namespace's processes, and the bus with the background ones.
 firewalld_start() {
   FW_BUS=$(mktemp -u /tmp/natlens-fw-XXXXXX.sock)
   dbus-daemon --session --address="unix:path=$FW_BUS" --nofork --nopidfile >/dev/null 2>&1 &
   BG_PIDS+=("$!")
   local i
   for i in $(seq 50); do [[ -S $FW_BUS ]] && break; sleep 0.1; done
-  bg_in "$NS_GW" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$FW_BUS" firewalld --nofork --nopid
+  FW_ETC=$(mktemp -d /tmp/natlens-fw-etc-XXXXXX)
+  cp -a /etc/firewalld/. "$FW_ETC/"
+  bg_in "$NS_GW" unshare -m sh -c "mount --make-rprivate / && mount --bind '$FW_ETC' /etc/firewalld && exec env DBUS_SYSTEM_BUS_ADDRESS='unix:path=$FW_BUS' firewalld --nofork --nopid"
   for i in $(seq 100); do [[ $(fwc --state 2>/dev/null) == running ]] && return 0; sleep 0.2; done
   die "firewalld did not start in $NS_GW"
 }
@@ -572,7 +578,7 @@ run_scenario() { # outdir scenario index
   fi
   [[ $name == dnat-backend-unreachable ]] && fip_target=$GHOST_IN
   [[ $name == vpc-route-missing ]] && fip_target=$BEHIND
-  [[ $name == snat-missing || $name == two-faults ]] && snat=nosnat
+  [[ $name == snat-missing || $name == two-faults || $name == firewalld-snat-missing ]] && snat=nosnat
   [[ $name == snat-wrong-interface ]] && snat=wrongif
   install_rules "$fip_target" "$snat"
   start_servers
@@ -593,6 +599,20 @@ run_scenario() { # outdir scenario index
       firewalld_start
       fwc --zone=internal --change-interface="$IN_IF" >/dev/null
       fwc --zone=external --change-interface="$OUT_IF" >/dev/null ;;
+    firewalld-snat-missing)
+      # A gateway whose NAT is firewalld's (the Kube-OVN SNAT rules gone): a policy forwards from zone internal (the
+      # inside) to zone external (the outside), but the external zone's masquerade was removed — what the VPC sends
+      # leaves with its private source. The policy is permanent (firewalld makes policies no other way), in
+      # firewalld's private copy of its configuration.
+      firewalld_start
+      fwc --permanent --new-policy=internal-external >/dev/null
+      fwc --permanent --policy=internal-external --add-ingress-zone=internal >/dev/null
+      fwc --permanent --policy=internal-external --add-egress-zone=external >/dev/null
+      fwc --permanent --policy=internal-external --set-target=ACCEPT >/dev/null
+      fwc --reload >/dev/null
+      fwc --zone=internal --change-interface="$IN_IF" >/dev/null
+      fwc --zone=external --change-interface="$OUT_IF" >/dev/null
+      fwc --zone=external --remove-masquerade >/dev/null ;;
     ufw-forward-drop)
       # The gateway's own firewall is ufw (Ubuntu's front end), enabled with its defaults: FORWARD's policy DROP
       # (DEFAULT_FORWARD_POLICY), its before-forward rules accepting replies, ICMP errors and echo requests — so

@@ -820,6 +820,15 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'nft-ruleset.txt')).toMatch(/reject with icmpx admin-prohibited/);
   },
 
+  'firewalld-snat-missing': (b) => {
+    // firewalld's policy forwards the VPC's traffic out, its zone no longer masquerades: private sources leave.
+    const { outside: E, addresses: a } = b.lab;
+    expect(count(b, on(E, 'out'), echoRequest(a.app, a.remote))).toBeGreaterThanOrEqual(5);
+    expect(count(b, on(E, 'out'), (p) => p.dst === a.remote && (p.src === a.eip || p.src === a.eip2))).toBe(0);
+    expect(file(b, 'nft-ruleset.txt')).toMatch(/chain filter_FWD_policy_internal-external \{/);
+    expect(file(b, 'nft-ruleset.txt')).not.toMatch(/oifname "[^"]+" .*masquerade/);
+  },
+
   'ufw-forward-drop': (b) => {
     // ufw's defaults: pings pass both ways (its before-forward rules accept echo requests, and replies by state),
     // TCP and UDP stop at the gateway's FORWARD policy.

@@ -7,7 +7,7 @@ import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, ruleOf, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
 import type { DropReason, MayMatch, Trace } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
-import { addRuleCommand, chainTool, chainWriter, deleteRuleCommand, persistCommands, type ChainPlace } from '../rule-commands.js';
+import { addRuleCommand, chainTool, chainWriter, deleteRuleCommand, firewalldZone, persistCommands, type ChainPlace } from '../rule-commands.js';
 import type { Chain, Rule, TableName } from '../../model/ruleset.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
 import { rejectIcmp } from '../../simulate/reject-icmp.js';
@@ -307,23 +307,6 @@ function suspectFixes(m: MayMatch): string[] {
 type Frontend = 'docker' | 'ufw' | 'firewalld';
 
 /**
- * The firewalld zone an interface is in, as its nftables rules dispatch it (`iifname "X" goto filter_FWD_<zone>`
- * or `filter_IN_<zone>`); null when the ruleset does not say.
- */
-function firewalldZone(ctx: CheckContext, iface: string): string | null {
-  const chains = new Set((ctx.snapshot?.nft?.baseChains ?? []).filter((b) => chainWriter(b.chain.name) === 'firewalld').flatMap((b) => [...b.chains.values()]));
-  for (const c of chains) {
-    for (const r of c.rules) {
-      if (r.target.kind !== 'goto' && r.target.kind !== 'jump') continue;
-      const zone = /^inet firewalld filter_(?:FWD|IN)_(.+)$/.exec(r.target.chain)?.[1];
-      if (!zone || zone.startsWith('policy_') || /_(pre|post|log|deny|allow)$/.test(zone)) continue;
-      if (r.matches.some((m) => m.kind === 'in' && !m.negate && m.name === iface)) return zone;
-    }
-  }
-  return null;
-}
-
-/**
  * Whose FORWARD chain this is, told by a jump to a chain of theirs: Docker's (DOCKER-USER: dockerd puts the policy
  * back to DROP at every start) or ufw's (ufw-before-forward: DEFAULT_FORWARD_POLICY). Null for a chain of one's own.
  */
@@ -366,7 +349,7 @@ function frontendFixes(ctx: CheckContext, kind: Frontend, flows: readonly Assemb
   if (kind === 'firewalld') {
     const run = (cmds: string[]): string => [...cmds.map((c) => `firewall-cmd --permanent ${c}`), 'firewall-cmd --reload'].join(' && ');
     const out = [...pairs.values()].map(([from, to]) => {
-      const [a, b] = [firewalldZone(ctx, from), firewalldZone(ctx, to)];
+      const [a, b] = [firewalldZone(ctx.snapshot, from), firewalldZone(ctx.snapshot, to)];
       if (a && a === b) return `${run([`--zone=${a} --add-forward`])}  # ${from} and ${to} are both in zone ${a}: forward within it`;
       const za = a ?? `<zone of ${from}>`;
       const zb = b ?? `<zone of ${to}>`;

@@ -15,7 +15,7 @@ import { hex, markAfter } from '../../simulate/mark-target.js';
 import { chainLabel, ruleRef } from '../../simulate/rule-ref.js';
 import { hostView } from '../../simulate/host-view.js';
 import type { RuleRef } from '../../model/trace.js';
-import { addRuleCommand, chainTool, deleteRuleCommand, type ChainPlace, isNftRule, natHookChain, nftNatTo, persistCommands, replaceRuleCommand, type RuleSyntax } from '../rule-commands.js';
+import { addRuleCommand, chainTool, deleteRuleCommand, firewalldZone, type ChainPlace, isNftRule, natHookChain, nftNatTo, persistCommands, replaceRuleCommand, type RuleSyntax } from '../rule-commands.js';
 import { natChainsOf, rulesListed } from '../../gateway/nat-rules-present.js';
 
 /** A change to a rule's text, in the syntax it is written in (rule-commands.ts says which). */
@@ -254,6 +254,10 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
   if (!snatRules.length) evidence.push({ kind: 'note', text: nat || nftPost ? 'the nat rules hold no SNAT or MASQUERADE rule at all' : 'the snapshot has no nat table' });
   const place = natHookChain(ctx.snapshot, 'POSTROUTING');
   const sources = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
+  // firewalld's way: masquerade in the zone of the interface the traffic leaves by.
+  const zone = firewalldZone(ctx.snapshot, egress);
+  const masqueradeZone = `firewall-cmd --permanent --zone=${zone} --add-masquerade && firewall-cmd --reload  # firewalld: masquerade what leaves by ${egress} (zone ${zone})`;
+  const iptablesNat = snatRules.some((r) => !isNftRule(r));
   return [
     finding(
       'snat-missing',
@@ -267,9 +271,14 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
         ...misnamed.map((n) => fixedRuleCommand(n.r, n.fixed!)),
         ...(misnamed.length
           ? []
-          : sources.map((s) =>
-              addRuleCommand(place, { iptables: `-s ${s}/32 -o ${egress} -j SNAT --to-source <EIP>`, nft: `ip saddr ${s} oifname "${egress}" ${nftNatTo(place, 'snat')} <EIP>` }),
-            )),
+          : [
+              // A gateway firewalld manages masquerades by zone: its way first where iptables holds no NAT of its own.
+              ...(zone && !iptablesNat ? [masqueradeZone] : []),
+              ...sources.map((s) =>
+                addRuleCommand(place, { iptables: `-s ${s}/32 -o ${egress} -j SNAT --to-source <EIP>`, nft: `ip saddr ${s} oifname "${egress}" ${nftNatTo(place, 'snat')} <EIP>` }),
+              ),
+              ...(zone && iptablesNat ? [masqueradeZone] : []),
+            ]),
         '# Kube-OVN: create or fix the IptablesSnatRule / IptablesFIPRule for this source (the controller restores the rule after restarts)',
       ],
       flows,
