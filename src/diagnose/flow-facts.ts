@@ -7,7 +7,7 @@ import { Dir, type PacketInfo } from '../correlate/packet-info.js';
 import type { CheckContext } from './check.js';
 import { cidrContains } from '../model/address.js';
 import type { InterfaceAddress } from '../model/host.js';
-import type { Rule } from '../model/ruleset.js';
+import type { Chain, Rule, TableName } from '../model/ruleset.js';
 import { frameEvidence, ruleEvidence } from './evidence.js';
 import { gatewayOwnAddresses } from './arp-facts.js';
 import type { QuotedError } from '../correlate/connection.js';
@@ -153,13 +153,21 @@ export function stoppedFrameEvidence(ctx: CheckContext, flows: readonly Assemble
   return out;
 }
 
+/**
+ * The snapshot's chain a trace step or rule names: iptables' in its table, or an nftables chain, in the chains of
+ * its base chain's table (named `<family> <table> <chain>`).
+ */
+export function chainOf(ctx: CheckContext, table: TableName, name: string): Chain | null {
+  return (
+    ctx.snapshot?.rules?.tables[table]?.chains.find((c) => c.name === name) ??
+    (ctx.snapshot?.nft?.baseChains ?? []).map((b) => b.chains.get(name)).find((c) => c !== undefined) ??
+    null
+  );
+}
+
 /** The snapshot's rule a trace step or NAT rewrite names (by its file and line). */
 export function ruleOf(ctx: CheckContext, ref: RuleRef): Rule | null {
-  // An nftables rule: in the chains of the base chain's table (its chain is named `<family> <table> <chain>`).
-  const chain =
-    ctx.snapshot?.rules?.tables[ref.table]?.chains.find((c) => c.name === ref.chain) ??
-    (ctx.snapshot?.nft?.baseChains ?? []).map((b) => b.chains.get(ref.chain)).find((c) => c !== undefined);
-  return chain?.rules.find((r) => r.source.file === ref.file && r.source.line === ref.line) ?? null;
+  return chainOf(ctx, ref.table, ref.chain)?.rules.find((r) => r.source.file === ref.file && r.source.line === ref.line) ?? null;
 }
 
 /** NAT rules the flows' simulated paths went through (DNAT/SNAT rewrites). */

@@ -4,7 +4,7 @@ import { finding } from '../check.js';
 import { conntrackStatsEvidence, errorEvidence, frameEvidence, policyEvidence, ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { ipv4ToString } from '../../model/address.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
-import { droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, ruleOf, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
+import { chainOf, droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, ruleOf, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
 import type { DropReason, MayMatch, Trace } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 import { addRuleCommand, chainTool, chainWriter, deleteRuleCommand, firewalldZone, persistCommands, type ChainPlace } from '../rule-commands.js';
@@ -98,7 +98,7 @@ export const forwardChainDrop: Check = {
         if (firewalld && !related) frontendFlows.push(f);
       } else {
         const { table, chain: chainName, place } = at;
-        const chain = ctx.snapshot?.rules?.tables[table]?.chains.find((c) => c.name === chainName) ?? (ctx.snapshot?.nft?.baseChains ?? []).find((b) => b.chain.name === chainName)?.chain;
+        const chain = chainOf(ctx, table, chainName);
         const k = `policy:${table}:${chainName}`;
         if (!seen.has(k) && chain) {
           seen.add(k);

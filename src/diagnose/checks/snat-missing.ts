@@ -256,7 +256,7 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
   const sources = [...new Set(flows.map((f) => ipv4ToString(f.original.src)))];
   // firewalld's way: masquerade in the zone of the interface the traffic leaves by.
   const zone = firewalldZone(ctx.snapshot, egress);
-  const masqueradeZone = `firewall-cmd --permanent --zone=${zone} --add-masquerade && firewall-cmd --reload  # firewalld: masquerade what leaves by ${egress} (zone ${zone})`;
+  const masqueradeZone = zone ? [`firewall-cmd --permanent --zone=${zone} --add-masquerade && firewall-cmd --reload  # firewalld: masquerade what leaves by ${egress} (zone ${zone})`] : [];
   const iptablesNat = snatRules.some((r) => !isNftRule(r));
   return [
     finding(
@@ -273,11 +273,11 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
           ? []
           : [
               // A gateway firewalld manages masquerades by zone: its way first where iptables holds no NAT of its own.
-              ...(zone && !iptablesNat ? [masqueradeZone] : []),
+              ...(iptablesNat ? [] : masqueradeZone),
               ...sources.map((s) =>
                 addRuleCommand(place, { iptables: `-s ${s}/32 -o ${egress} -j SNAT --to-source <EIP>`, nft: `ip saddr ${s} oifname "${egress}" ${nftNatTo(place, 'snat')} <EIP>` }),
               ),
-              ...(zone && iptablesNat ? [masqueradeZone] : []),
+              ...(iptablesNat ? masqueradeZone : []),
             ]),
         '# Kube-OVN: create or fix the IptablesSnatRule / IptablesFIPRule for this source (the controller restores the rule after restarts)',
       ],
