@@ -177,6 +177,30 @@ describe.skipIf(!LAB_AVAILABLE || spawnSync('sh', ['-c', 'command -v nft && comm
       }, 60_000);
     }
 
+    it('a rate limit in front of a policy DROP: the policy that takes the rest is cited, from iptables and from nftables\' own tables', async () => {
+      const dir = join(out(), 'rate-limit');
+      // The lab's ACCEPT-under-a-limit then DROP, with the DROP moved into the chain's policy (other traffic accepted first).
+      const policyDrop = (b: Buffer): Buffer =>
+        Buffer.from(
+          b
+            .toString()
+            .replace(/^:FORWARD ACCEPT/m, ':FORWARD DROP')
+            .replace(/^.*-A FORWARD -p icmp -m icmp --icmp-type 8 -j DROP\n/m, '')
+            .replace(/^(\S* ?)(-A FORWARD -p icmp)/m, '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A FORWARD -p tcp -j ACCEPT\n-A FORWARD -p udp -j ACCEPT\n$1$2'),
+        );
+      const edited = editedBundle(dir, join(tmp, 'rate-limit-policy'), { 'iptables-save.txt': policyDrop, 'iptables-filter-L.txt': null, 'lab.json': null });
+      const native = listedByNft(edited).replace(/^table ip (raw|mangle|nat|filter|security) \{/gm, 'table ip $1_native {');
+      for (const [bundle, chain] of [
+        [edited, 'FORWARD'],
+        [withNftListing(edited, 'rate-limit-policy-native', native), 'ip filter_native FORWARD'],
+      ] as const) {
+        const f = (await analyze([bundle])).findings[0]!;
+        expect(f.check).toBe('intermittent-drop');
+        expect(f.evidence).toContainEqual(expect.objectContaining({ kind: 'policy', table: 'filter', chain, policy: 'DROP' }));
+        expect(f.evidence).toContainEqual(expect.objectContaining({ kind: 'note', text: expect.stringMatching(/accepts only some packets \(a rate limit .*\); the rest fall to /) }));
+      }
+    }, 60_000);
+
     it("hairpin by mark in nftables' own tables: the miss and the rule that sets the mark, in nft's words", async () => {
       const dir = join(out(), 'hairpin-mark-lost');
       const native = listedByNft(dir).replace(/^table ip (raw|mangle|nat|filter|security) \{/gm, 'table ip $1_native {');
