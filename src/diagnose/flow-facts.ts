@@ -7,7 +7,8 @@ import { Dir, type PacketInfo } from '../correlate/packet-info.js';
 import type { CheckContext } from './check.js';
 import { cidrContains } from '../model/address.js';
 import type { InterfaceAddress } from '../model/host.js';
-import type { Chain, Rule, TableName } from '../model/ruleset.js';
+import { TABLE_NAMES, type Chain, type Rule, type TableName } from '../model/ruleset.js';
+import type { SourceRef } from '../model/source.js';
 import { frameEvidence, ruleEvidence } from './evidence.js';
 import { gatewayOwnAddresses } from './arp-facts.js';
 import type { QuotedError } from '../correlate/connection.js';
@@ -163,6 +164,18 @@ export function chainOf(ctx: CheckContext, table: TableName, name: string): Chai
     (ctx.snapshot?.nft?.baseChains ?? []).map((b) => b.chains.get(name)).find((c) => c !== undefined) ??
     null
   );
+}
+
+/** The chain whose head (the line with its policy) is at `src`: an iptables table's, or an nftables base chain, with its table. */
+export function chainAt(ctx: CheckContext, src: SourceRef | null): { table: TableName; chain: Chain } | null {
+  if (!src) return null;
+  const at = (c: Chain): boolean => c.source.file === src.file && c.source.line === src.line;
+  for (const t of TABLE_NAMES) {
+    const chain = ctx.snapshot?.rules?.tables[t]?.chains.find(at);
+    if (chain) return { table: t, chain };
+  }
+  const b = (ctx.snapshot?.nft?.baseChains ?? []).find((x) => at(x.chain));
+  return b ? { table: b.stage, chain: b.chain } : null;
 }
 
 /** The snapshot's rule a trace step or NAT rewrite names (by its file and line). */

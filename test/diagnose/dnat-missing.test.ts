@@ -11,6 +11,7 @@ import { analyze } from '../../src/index.js';
 import { LAB_AVAILABLE, readLabJson, useLabOutput } from '../lab/lab-output.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { bundleFilteredByTshark, HAVE_TSHARK } from '../support/tshark.js';
+import { asNativeTables, HAVE_NFT, listedByNft, withNftListing } from '../support/nft-listing.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-dnat-missing-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -114,6 +115,22 @@ describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('a port forward without its DNAT
     expect(f.evidence).toContainEqual(expect.objectContaining({ kind: 'policy', table: 'filter', chain: 'INPUT', policy: 'DROP' }));
     // Dropped by the gateway's own firewall on their way to the gateway itself: local, not a forwarding stop.
     expect(f.flows.map((id) => a.flows.find((x) => x.id === id)!.disposition)).toEqual(['local', 'local', 'local', 'local']);
+  });
+});
+
+describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK || !HAVE_NFT)('the same on a gateway whose rules are nftables\' own, its input chain\'s policy drop', () => {
+  const dir = useLabOutput('port-forward-missing');
+
+  it('the policy cited is the nft input chain\'s', async () => {
+    const { eip2 } = readLabJson(dir()).addresses;
+    const quiet = bundleFilteredByTshark(dir(), join(tmp, 'nft-input-drop-captures'), `!(ip.src == ${eip2} && (tcp.flags.reset == 1 || icmp.type == 3))`);
+    // The lab's nat rules as nftables' own, and a filter table whose input chain drops what it does not accept.
+    const listing = `${asNativeTables(listedByNft(quiet))}table ip filter_native {\n\tchain INPUT {\n\t\ttype filter hook input priority filter; policy drop;\n\t\tct state established,related accept\n\t}\n}\n`;
+    const a = await analyze([withNftListing(quiet, join(tmp, 'nft-input-drop'), listing)]);
+    const f = a.findings[0]!;
+    expect([f.check, f.flows.length]).toEqual(['dnat-missing', 4]);
+    expect(f.detail).toContain("the gateway's own INPUT chain dropped them in silence (its policy)");
+    expect(f.evidence).toContainEqual(expect.objectContaining({ kind: 'policy', table: 'filter', chain: 'ip filter_native INPUT', policy: 'DROP' }));
   });
 });
 

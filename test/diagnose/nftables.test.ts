@@ -5,7 +5,7 @@
  * commands that mend them.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { parseNftRuleset } from '../../src/gateway/nft-ruleset.js';
 import type { Analysis } from '../../src/model/analysis.js';
 import { LAB_AVAILABLE, readLabJson, readScenarios, useLabOutput } from '../lab/lab-output.js';
 import { editedBundle } from '../support/bundle-edit.js';
+import { asNativeTables, HAVE_NFT, listedByNft, withNftListing as nftListingBundle } from '../support/nft-listing.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-nftables-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -78,17 +79,9 @@ function advice(a: Analysis): string[][] {
   return a.findings.map((f) => [norm(f.title), ...f.fix.map(norm)]);
 }
 
-/** Every lab scenario's iptables rules, restored into iptables-nft in a namespace of its own (counters kept) and listed by nft. */
-function listedByNft(dir: string): string {
-  const listed = spawnSync('unshare', ['-n', 'sh', '-c', 'iptables-nft-restore -c && nft list ruleset'], { input: readFileSync(join(dir, 'iptables-save.txt')), encoding: 'utf8' });
-  expect(listed.status, listed.stderr).toBe(0);
-  return listed.stdout;
-}
-
-/** The bundle with its iptables files replaced by an nft listing. */
+/** The bundle with its iptables files replaced by an nft listing, in this file's scratch folder. */
 function withNftListing(dir: string, name: string, listing: string): string {
-  const edits = Object.fromEntries(readdirSync(dir).filter((f) => f.startsWith('iptables-') || f === 'lab.json').map((f) => [f, null]));
-  return editedBundle(dir, join(tmp, name), edits, { 'nft-ruleset.txt': Buffer.from(listing) });
+  return nftListingBundle(dir, join(tmp, name), listing);
 }
 
 const g = (x: Analysis): unknown => ({ findings: x.findings.map((f) => [f.check, f.severity, f.confidence]), flows: x.flows.map((f) => [f.id, f.disposition]) });
@@ -108,7 +101,7 @@ const NATIVE_SAYS_LESS: Record<string, string> = {
   'stale-conntrack': "nft does not list iptables-legacy's rules, which could translate as observed: a translation unlike nftables' rules is not called stale",
 };
 
-describe.skipIf(!LAB_AVAILABLE || spawnSync('sh', ['-c', 'command -v nft && command -v iptables-nft-restore && command -v unshare'], { stdio: 'ignore' }).status !== 0)(
+describe.skipIf(!LAB_AVAILABLE || !HAVE_NFT)(
   'every lab scenario with its iptables rules listed by nft instead',
   () => {
     const out = useLabOutput();
@@ -165,7 +158,7 @@ describe.skipIf(!LAB_AVAILABLE || spawnSync('sh', ['-c', 'command -v nft && comm
         const dir = join(out(), name);
         if (!existsSync(join(dir, 'iptables-save.txt')) || existsSync(join(dir, 'nft-ruleset.txt'))) return;
         // iptables-nft's tables renamed: the same rules, as a gateway configured in nftables would hold them.
-        const native = listedByNft(dir).replace(/^table ip (raw|mangle|nat|filter|security) \{/gm, 'table ip $1_native {');
+        const native = asNativeTables(listedByNft(dir));
         const b = await analyze([withNftListing(dir, `native-${name}`, native)]);
         const a = await analyze([dir]);
         if (NATIVE_SAYS_LESS[name]) expect(g(b), NATIVE_SAYS_LESS[name]).not.toEqual(g(a));
@@ -189,13 +182,19 @@ describe.skipIf(!LAB_AVAILABLE || spawnSync('sh', ['-c', 'command -v nft && comm
             .replace(/^(\S* ?)(-A FORWARD -p icmp)/m, '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A FORWARD -p tcp -j ACCEPT\n-A FORWARD -p udp -j ACCEPT\n$1$2'),
         );
       const edited = editedBundle(dir, join(tmp, 'rate-limit-policy'), { 'iptables-save.txt': policyDrop, 'iptables-filter-L.txt': null, 'lab.json': null });
-      const native = listedByNft(edited).replace(/^table ip (raw|mangle|nat|filter|security) \{/gm, 'table ip $1_native {');
-      for (const [bundle, chain] of [
-        [edited, 'FORWARD'],
-        [withNftListing(edited, 'rate-limit-policy-native', native), 'ip filter_native FORWARD'],
+      const native = asNativeTables(listedByNft(edited));
+      // The limit in a chain of its own, which returns what it does not accept to FORWARD, whose policy drops it.
+      const inOwnChain = editedBundle(edited, join(tmp, 'rate-limit-policy-chain'), {
+        'iptables-save.txt': (b) => Buffer.from(b.toString().replace(/^(\S* ?)-A FORWARD (-p icmp .*-m limit .*)$/m, '-A FORWARD -p icmp -j PINGS\n$1-A PINGS $2').replace(/^:FORWARD DROP.*$/m, '$&\n:PINGS - [0:0]')),
+      });
+      for (const [bundle, chain, gate] of [
+        [edited, 'FORWARD', 'FORWARD'],
+        [inOwnChain, 'FORWARD', 'PINGS'],
+        [withNftListing(edited, 'rate-limit-policy-native', native), 'ip filter_native FORWARD', 'ip filter_native FORWARD'],
       ] as const) {
         const f = (await analyze([bundle])).findings[0]!;
         expect(f.check).toBe('intermittent-drop');
+        expect(f.evidence).toContainEqual(expect.objectContaining({ kind: 'rule', chain: gate, text: expect.stringMatching(/limit/) }));
         expect(f.evidence).toContainEqual(expect.objectContaining({ kind: 'policy', table: 'filter', chain, policy: 'DROP' }));
         expect(f.evidence).toContainEqual(expect.objectContaining({ kind: 'note', text: expect.stringMatching(/accepts only some packets \(a rate limit .*\); the rest fall to /) }));
       }
@@ -203,7 +202,7 @@ describe.skipIf(!LAB_AVAILABLE || spawnSync('sh', ['-c', 'command -v nft && comm
 
     it("hairpin by mark in nftables' own tables: the miss and the rule that sets the mark, in nft's words", async () => {
       const dir = join(out(), 'hairpin-mark-lost');
-      const native = listedByNft(dir).replace(/^table ip (raw|mangle|nat|filter|security) \{/gm, 'table ip $1_native {');
+      const native = asNativeTables(listedByNft(dir));
       const a = await analyze([withNftListing(dir, 'native-hairpin-words', native)]);
       const f = a.findings[0]!;
       const lab = readLabJson(dir);

@@ -3,6 +3,7 @@ import { cidrContains, ipv4ToString } from '../../model/address.js';
 import { Proto, TcpFlag } from '../../model/packet.js';
 import type { Chain, Rule } from '../../model/ruleset.js';
 import type { RuleRef } from '../../model/trace.js';
+import type { SourceRef } from '../../model/source.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { QuotedError } from '../../correlate/connection.js';
 import { Dir, type PacketInfo } from '../../correlate/packet-info.js';
@@ -12,7 +13,7 @@ import { ruleRef } from '../../simulate/rule-ref.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameEvidence, policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
-import { gatewayResets, plural } from '../flow-facts.js';
+import { chainAt, gatewayResets, plural } from '../flow-facts.js';
 import { natChainsOf } from '../../gateway/nat-rules-present.js';
 import { addRuleCommand, chainTool, natHookChain, nftNatTo, type ChainPlace } from '../rule-commands.js';
 
@@ -29,14 +30,14 @@ import { addRuleCommand, chainTool, natHookChain, nftNatTo, type ChainPlace } fr
 interface Refusal {
   readonly reset: PacketInfo | null;
   readonly error: QuotedError | null;
-  readonly drop?: { readonly rule: RuleRef | null };
+  readonly drop?: { readonly rule: RuleRef | null; readonly source: SourceRef | null };
 }
 
 function refusalOf(f: AssembledFlow): Refusal | null {
   // Services: what a port forward carries. Pings to an EIP the gateway answers, or drops, are its own business.
   if (f.proto !== Proto.TCP && f.proto !== Proto.UDP) return null;
   const d = f.trace?.disposition;
-  if (d?.kind === 'dropped' && d.reason === 'input-chain' && !d.icmpBack) return { reset: null, error: null, drop: { rule: d.rule } };
+  if (d?.kind === 'dropped' && d.reason === 'input-chain' && !d.icmpBack) return { reset: null, error: null, drop: { rule: d.rule, source: d.source } };
   if (f.proto === Proto.TCP) {
     // A connection met in mid-stream that the gateway resets is one whose conntrack entry was lost (conntrack-state-lost's).
     if (!f.sawSyn) return null;
@@ -138,11 +139,11 @@ function forwardChain(ctx: CheckContext, rules: readonly Rule[], addr: number): 
   return chain ? chainTool(ctx.snapshot, 'nat', chain) : natHookChain(ctx.snapshot, 'PREROUTING');
 }
 
-/** The INPUT rule that dropped the request, or the INPUT policy that did. */
-function inputDropEvidence(ctx: CheckContext, rule: RuleRef | null): Evidence[] {
-  if (rule) return [ruleEvidence(rule)];
-  const input = ctx.snapshot?.rules?.tables.filter?.chains.find((c) => c.name === 'INPUT');
-  return input?.policy ? [policyEvidence('filter', input)] : [];
+/** The INPUT rule that dropped the request, or the policy of the input chain that did (iptables' or nftables'). */
+function inputDropEvidence(ctx: CheckContext, drop: NonNullable<Refusal['drop']>): Evidence[] {
+  if (drop.rule) return [ruleEvidence(drop.rule)];
+  const at = chainAt(ctx, drop.source);
+  return at?.chain.policy ? [policyEvidence(at.table, at.chain)] : [];
 }
 
 function serviceName(s: Service): string {
@@ -203,7 +204,7 @@ function refusedFinding(ctx: CheckContext, services: readonly Service[], severit
     if (first) evidence.push(frameEvidence(ctx, first, `${f.id} to ${serviceName(s)}: no DNAT rule matched, delivered to the gateway itself`));
     if (r.reset) evidence.push(frameEvidence(ctx, r.reset, `the gateway refused ${f.id} itself: a reset from ${ipv4ToString(s.dst)}`));
     if (r.error) evidence.push(errorEvidence(ctx, r.error, `the gateway refused ${f.id} itself: ${r.error.code === 3 ? 'port unreachable' : 'destination unreachable'}`));
-    if (r.drop) evidence.push(...inputDropEvidence(ctx, r.drop.rule));
+    if (r.drop) evidence.push(...inputDropEvidence(ctx, r.drop));
   }
   const listed = servicesText(services);
   const answered = services.flatMap((s) => s.refusals).filter((r) => !r.drop);

@@ -2,7 +2,7 @@ import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
-import { chainOf, pct, plural, stoppedFrameEvidence } from '../flow-facts.js';
+import { chainAt, pct, plural, stoppedFrameEvidence } from '../flow-facts.js';
 import { lostConnection } from '../lost-connection.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 import { deleteRuleCommand } from '../rule-commands.js';
@@ -64,8 +64,9 @@ export const intermittentDrop: Check = {
         rest = `the ${d.rule.chain} rule at ${d.rule.file}:${d.rule.line} (${d.rule.text}) drops the rest`;
         gateFixes.push(`${deleteRuleCommand(d.rule)}  # or raise the limit of the rule at ${k}`);
       } else {
-        const chain = chainOf(ctx, gate.rule.table, gate.rule.chain);
-        if (chain) evidence.push(policyEvidence(gate.rule.table, chain));
+        // The policy of the chain that dropped (the gate may sit in a chain of its own that returns to it).
+        const at = chainAt(ctx, d.source);
+        if (at) evidence.push(policyEvidence(at.table, at.chain));
         rest = `the rest fall to ${d.note}`;
         gateFixes.push(`# raise the limit of the rule at ${k}, or accept the flows before it (${gate.rule.text})`);
       }
