@@ -12,6 +12,7 @@ import { analyze, type Analysis } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets, REPO } from '../support/field.js';
 import { LAB_AVAILABLE, useLabOutput } from '../lab/lab-output.js';
+import { asNativeTables, HAVE_NFT, listedByNft, withNftListing } from '../support/nft-listing.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-unexplained-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -100,6 +101,22 @@ describe.skipIf(!set('forward-drop'))('an nftables ruleset beside the iptables o
     const rule = f.evidence.find((e) => e.kind === 'rule');
     expect(rule).toMatchObject({ file: nft, line: 11, chain: 'inet filter forward', text: 'iifname "eth0" counter packets 25 bytes 2100 drop', counters: { packets: 25, bytes: 2100 } });
     expect(f.fix[0]).toBe('nft -a list chain inet filter forward  # the rule\'s handle, then: nft delete rule inet filter forward handle <handle>');
+  });
+});
+
+describe.skipIf(!set('forward-drop') || !HAVE_NFT)('stops the snapshot does not explain, on a gateway whose rules are nftables\' own', () => {
+  it('its forward chain accepts them: possible, that chain\'s policy the evidence, and how to list it in nft\'s words', async () => {
+    const accepting = editedBundle(set('forward-drop')!.dir, join(tmp, 'nft-accepting-src'), { 'iptables-save.txt': forwardAccepts, 'lab.json': null });
+    const listing = asNativeTables(listedByNft(accepting));
+    expect(listing).toMatch(/type filter hook forward priority filter; policy accept;/);
+    const a = await analyze([withNftListing(accepting, join(tmp, 'nft-accepting'), listing)]);
+    expectStopNamed(a, 'possible');
+    const f = a.findings[0]!;
+    // The forward chain is known (nft listed it): not "the snapshot holds no iptables rules".
+    expect(f.evidence).toContainEqual(expect.objectContaining({ kind: 'policy', chain: 'ip filter_native FORWARD', policy: 'ACCEPT' }));
+    expect(f.evidence.some((e) => e.kind === 'note' && /not known/.test(e.text))).toBe(false);
+    expect(f.fix).toContain('nft -a list chain ip filter_native FORWARD  # then: nft delete rule ip filter_native FORWARD handle <handle> of the rule that drops them');
+    expect(f.fix.some((c) => c.startsWith('iptables -L FORWARD'))).toBe(false);
   });
 });
 

@@ -7,7 +7,7 @@ import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { chainOf, droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, ruleOf, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
 import type { DropReason, MayMatch, Trace } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
-import { addRuleCommand, chainTool, chainWriter, deleteRuleCommand, firewalldZone, persistCommands, type ChainPlace } from '../rule-commands.js';
+import { addRuleCommand, chainTool, chainWriter, deleteRuleCommand, firewalldZone, hookChain, persistCommands, type ChainPlace } from '../rule-commands.js';
 import type { Chain, Rule, TableName } from '../../model/ruleset.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
 import { rejectIcmp } from '../../simulate/reject-icmp.js';
@@ -177,9 +177,14 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
   }
   const forward = filter?.chains.find((c) => c.name === 'FORWARD');
   if (forward) evidence.push(policyEvidence('filter', forward));
+  // nftables' chains at the forward hook (iptables-nft's FORWARD among them, where nft listed it): what decides there.
+  const nftForward = (ctx.snapshot?.nft?.baseChains ?? []).filter((b) => b.type === 'filter' && b.hook === 'FORWARD');
+  for (const b of nftForward) evidence.push(policyEvidence(b.stage, b.chain));
   const missing = !ctx.snapshot
     ? 'there is no snapshot of the gateway'
-    : !rules
+    : nftForward.length
+      ? null
+      : !rules
       ? 'the snapshot holds no iptables rules'
       : !filter
         ? `the snapshot holds no filter table (${rules.sources.map((s) => `${s.file}: ${s.tables.join(', ') || 'no table'}`).join('; ')})`
@@ -221,6 +226,8 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
   const code = suspect ? rejectCode(ctx, suspect) : null;
   const proven = code !== null && flows.some((f) => f.errors.some((e) => e.fromGateway && e.type === 3 && e.code === code));
   const confidence = proven ? 'confirmed' : suspect || (missing && haveSysctls) ? 'likely' : 'possible';
+  // Where forwarding is decided, in the tool that owns it: iptables' FORWARD, or nftables' forward chain.
+  const forwardPlace = hookChain(ctx.snapshot, 'filter', 'FORWARD');
   const what: string[] = [];
   if (stopped.length) what.push(`${plural(stopped.length, 'flow')} reached the gateway and ${stopped.length === 1 ? 'was' : 'were'} not forwarded`);
   if (replies.length) what.push(`the replies of ${plural(replies.length, 'flow')} arrived and ${replies.length === 1 ? 'was' : 'were'} not forwarded back`);
@@ -253,13 +260,15 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
       uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
       [
         ...[...suspects.values()].flatMap((m) => suspectFixes(m)),
-        ...(swallowed.length ? ['iptables -I FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT  # ICMP errors about tracked connections are RELATED: a FORWARD that accepts ESTABLISHED only drops them'] : []),
+        ...(swallowed.length ? [`${acceptRelated(forwardPlace)}  # ICMP errors about tracked connections are RELATED: a FORWARD that accepts ESTABLISHED only drops them`] : []),
         'iptables-save -c  # every table with counters: the rule whose counter grows with the lost packets is the one',
         'iptables-legacy-save -c; iptables-nft-save -c  # both backends: rules in either one apply',
         'nft list ruleset  # native nftables tables hook forward too',
         ...[...new Set(flows.filter((f) => f.ingressIface >= 0).map((f) => ctx.ifaceName(f.ingressIface)))].slice(0, 2).map((i) => `tc -s filter show dev ${i} ingress; ip -d link show dev ${i} | grep -i xdp  # drops before netfilter, after tcpdump`),
         ...(haveSysctls && !timing ? [] : ['sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding  # forwarding now, and in /etc/sysctl.d at boot']),
-        'iptables -L FORWARD -n -v --line-numbers  # then: iptables -D FORWARD <number> of the rule that drops them',
+        forwardPlace.tool === 'nft'
+          ? `nft -a list chain ${forwardPlace.chain}  # then: nft delete rule ${forwardPlace.chain} handle <handle> of the rule that drops them`
+          : 'iptables -L FORWARD -n -v --line-numbers  # then: iptables -D FORWARD <number> of the rule that drops them',
         ...shapers.map((q) => `tc -s qdisc show dev ${q.dev}; tc -s filter show dev ${q.dev}${actsOnIngress(q) ? ' ingress' : ''}  # the ${q.kind} qdisc on ${where(q)} counted drops`),
         ...(ctDrops ? ["conntrack -S; dmesg | grep 'table full'  # drop= growing while new connections stop: the conntrack table fills (net.netfilter.nf_conntrack_count vs nf_conntrack_max)"] : []),
       ],
