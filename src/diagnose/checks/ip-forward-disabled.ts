@@ -114,7 +114,8 @@ function oneInterfaceOff(ctx: CheckContext, stopped: readonly AssembledFlow[], s
   if (requests.some((f) => f.trace?.disposition.kind === 'dropped')) return [];
   const name = ctx.ifaceName(iface);
   const key = confKey(name, 'forwarding');
-  const filterKnown = !!ctx.snapshot?.rules?.tables.filter;
+  // The forward chain that would otherwise be the suspect, as the snapshot shows it: iptables' filter table or nftables' forward chains.
+  const filterKnown = !!ctx.snapshot?.rules?.tables.filter || (ctx.snapshot?.nft?.baseChains ?? []).some((b) => b.type === 'filter' && b.hook === 'FORWARD');
   const flows = [...requests, ...replies].sort((a, b) => a.firstT - b.firstT);
   return [
     finding(
