@@ -123,7 +123,7 @@ export function listChainCommand(place: ChainPlace): string {
  * (or no nftables chain at the hook), else the nftables filter chain at the hook — the one standing for that table
  * (by priority) if there is one.
  */
-export function hookChain(snapshot: Snapshot | null | undefined, table: 'filter' | 'mangle', hook: 'PREROUTING' | 'FORWARD' | 'POSTROUTING'): ChainPlace {
+export function hookChain(snapshot: Snapshot | null | undefined, table: 'filter' | 'mangle', hook: 'PREROUTING' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING'): ChainPlace {
   const ipt = { tool: 'iptables' as const, table, chain: hook };
   if ((snapshot?.rules?.tables[table]?.chains ?? []).some((c) => c.rules.length > 0)) return ipt;
   // Not a front end's chain (firewalld's): it would undo the rule at its next reload.

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { LAB_AVAILABLE, readLabJson, useLabOutput } from '../lab/lab-output.js';
+import { asNativeTables, HAVE_NFT, listedByNft, withNftListing } from '../support/nft-listing.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-notrack-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -49,5 +50,14 @@ describe.skipIf(!LAB_AVAILABLE)('NOTRACK in raw (lab notrack)', () => {
     expect(replies.flows.length).toBeGreaterThanOrEqual(2);
     // The pings (requests untranslated) keep the SNAT-missing face.
     expect(a.findings.some((x) => x.check === 'snat-missing' && x.title.includes('leaves') && x.title.includes('untranslated'))).toBe(true);
+  });
+
+  it.skipIf(!HAVE_NFT)("the same on a gateway whose rules are nftables' own: where to look, in nft's words", async () => {
+    const bare = editedBundle(dir(), join(tmp, 'nft-no-raw-src'), { 'iptables-save.txt': withoutRaw, 'lab.json': null });
+    const a = await analyze([withNftListing(bare, join(tmp, 'nft-no-raw'), asNativeTables(listedByNft(bare)))]);
+    const replies = a.findings.find((x) => x.title.startsWith('Replies from'))!;
+    expect([replies.check, replies.confidence]).toEqual(['snat-missing', 'likely']);
+    expect(replies.fix[0]).toBe('nft list ruleset | grep -n notrack  # a notrack rule for these addresses');
+    expect(replies.fix.some((c) => c.startsWith('iptables'))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, uniqueEvidence } from '../evidence.js';
 import { droppedBy, isFragNeeded, plural, stoppedFrameEvidence } from '../flow-facts.js';
-import { addRuleCommand, hookChain } from '../rule-commands.js';
+import { addRuleCommand, hookChain, type ChainPlace } from '../rule-commands.js';
 
 export const mtuExceeded: Check = {
   id: 'mtu-exceeded',
@@ -50,10 +50,15 @@ export const mtuExceeded: Check = {
           egress === ctx.correlation.roles.inside
             ? "# an overlay's smaller MTU on the VPC side is by design (Kube-OVN's Geneve takes 100 bytes): the senders outside must learn it — let fragmentation needed reach them, or clamp TCP's MSS as above"
             : '# persist the MTU in the interface configuration (Kube-OVN: the external subnet / NetworkAttachmentDefinition mtu)',
-          ...(answered ? [] : ['iptables -L OUTPUT -n -v; sysctl net.ipv4.icmp_ratelimit net.ipv4.icmp_ratemask  # let ICMP type 3 code 4 out to the senders']),
+          ...(answered ? [] : [`${outputList(hookChain(ctx.snapshot, 'filter', 'OUTPUT'))}; sysctl net.ipv4.icmp_ratelimit net.ipv4.icmp_ratemask  # let ICMP type 3 code 4 out to the senders`]),
         ],
         flows,
       ),
     ];
   },
 };
+
+/** The gateway's own output chain with its counters, in the words of the tool that owns it. */
+function outputList(place: ChainPlace): string {
+  return place.tool === 'nft' ? `nft list chain ${place.chain}` : `iptables${place.table === 'filter' ? '' : ` -t ${place.table}`} -L ${place.chain} -n -v`;
+}

@@ -215,7 +215,12 @@ function unNattedRepliesFinding(ctx: CheckContext, flows: readonly AssembledFlow
       `The replies of ${plural(flows.length, 'flow')} left from ${backends.join(', ')}, the DNAT target, instead of the address their clients asked, so the clients drop them: ` +
         'the gateway did not undo the DNAT, as it does for a connection conntrack tracks. Most likely the entries were gone (conntrack -F, a restart) or a NOTRACK rule the snapshot does not show exempted the replies.',
       uniqueEvidence(evidence, 8),
-      ['iptables-save -t raw -c  # a NOTRACK / CT --notrack rule for these addresses', `conntrack -L -d ${backends[0]}  # their entries, if any`],
+      [
+        // Where a notrack rule could be: iptables' raw table, nftables' own tables (both, where the snapshot holds both).
+        ...(ctx.snapshot?.rules || !ctx.snapshot?.nft ? ['iptables-save -t raw -c  # a NOTRACK / CT --notrack rule for these addresses'] : []),
+        ...(ctx.snapshot?.nft ? ['nft list ruleset | grep -n notrack  # a notrack rule for these addresses'] : []),
+        `conntrack -L -d ${backends[0]}  # their entries, if any`,
+      ],
       flows,
     ),
   ];
