@@ -99,10 +99,10 @@ function withoutRules(ctx: CheckContext): ReturnType<Check['run']> {
         'error',
         'possible',
         `Possibly DNAT sends ${eips} to ${ipv4ToString(target)}, which does not answer`,
-        `${plural(g.flows.length, 'flow')} to ${eips}, the gateway's own address, got no answer at all, while the gateway kept asking on ${on} by ARP for ${ipv4ToString(target)}, which nobody has, from the moment they arrived: it was sending them on there, as a DNAT rule does. The snapshot holds no nat rules to confirm which: take iptables-save -t nat -c.`,
+        `${plural(g.flows.length, 'flow')} to ${eips}, the gateway's own address, got no answer at all, while the gateway kept asking on ${on} by ARP for ${ipv4ToString(target)}, which nobody has, from the moment they arrived: it was sending them on there, as a DNAT rule does. The snapshot holds no nat rules to confirm which: take iptables-save -t nat -c (and nft list ruleset, where nftables holds the NAT).`,
         uniqueEvidence([...arpEvidence(ctx, g.q, `the gateway asks for ${ipv4ToString(target)} on ${on} as the requests for ${eips} arrive; no reply`), ...stoppedFrameEvidence(ctx, g.flows)], 16),
         [
-          'iptables-save -t nat -c  # the DNAT rule for the address, and its counter',
+          'iptables-save -t nat -c; nft list ruleset  # the DNAT rule for the address, and its counter (in iptables, or in nftables\' own tables)',
           `# find the address the service really has (Kube-OVN: kubectl get iptables-fip-rules,iptables-dnat-rules -A -o wide; kubectl get pod -o wide), then correct the rule for ${eips}`,
         ],
         g.flows,
