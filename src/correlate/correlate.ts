@@ -259,6 +259,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     ifaceName: (i) => ifaces[i] ?? `if${i}`,
     natRulesKnown: natRulesKnown(snapshot),
     captured,
+    roles: { inside: roles.inside, outside: roles.outside },
   });
   state.foreignByIface.forEach((n, i) => {
     if (!n) return;

@@ -30,6 +30,11 @@ export interface AssembledFlow {
   readonly connections: readonly Connection[];
   /** Where the first packet entered; -1 when it was only seen leaving. */
   readonly ingressIface: number;
+  /**
+   * For a flow only seen leaving by the outside interface from a private source, the inside not captured: the
+   * interface it came in by, unseen (its request is then judged as it left: `observed`, `trace` from there).
+   */
+  readonly unseenIngress?: string;
   readonly original: FlowTuple;
   readonly observed: FlowTuple | null;
   readonly trace: Trace | null;
@@ -75,6 +80,8 @@ export interface AssemblyInput {
   readonly natRulesKnown: boolean;
   /** Interfaces the captures hold packets of: a flow that should leave by another cannot be followed. */
   readonly captured: ReadonlySet<string>;
+  /** The interfaces' roles (interface-roles.ts), where known. */
+  readonly roles?: { readonly inside: string | null; readonly outside: string | null };
 }
 
 function tupleOf(p: PacketInfo): FlowTuple {
@@ -219,7 +226,15 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow {
   const first = ingress.first;
   let trace: Trace | null = null;
   if (input.simulate && entered) trace = input.simulate(toSimPacket(first, input.ifaceName(ingress.iface), 'new'), egressHint(ingress, egress, input));
-  const observed = peer ? tupleOf(peer) : null;
+  let observed = peer ? tupleOf(peer) : null;
+  // Seen only leaving by the outside, from a private address not the gateway's, its way in not captured: the packet as
+  // it left is all there is of it — judged as a request that came in by the inside and left so.
+  const unseenIngress = entered ? null : unseenWayIn(ingress, input);
+  if (unseenIngress !== null) {
+    observed = tupleOf(first);
+    replies = countIn(ingress, 1, Dir.IN).total;
+    if (input.simulate) trace = input.simulate(toSimPacket(first, unseenIngress, 'new'), { name: input.ifaceName(ingress.iface), why: 'where the captures show it leaving' });
+  }
   // Loss at the gateway, both ways: judged requests without a copy on the egress side, and replies that
   // arrived on the egress side without a copy back on the ingress side (a DROP in FORWARD hits both).
   const judgedBoth = requestsJudged + (req.matched > 0 ? repliesJudged : 0);
@@ -251,6 +266,7 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow {
     lastT,
     first,
     last: ingress.last,
+    ...(unseenIngress !== null ? { unseenIngress } : {}),
   };
   flow.disposition = decideDisposition(flow, input);
   // A flow that could not be judged has no loss rate (its packets may have left unseen); nor has one for the
@@ -260,6 +276,36 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow {
 }
 
 type Draft = Omit<AssembledFlow, 'disposition'>;
+
+/**
+ * The inside interface a connection seen only leaving came in by, when that is all the captures can show: it left by
+ * the outside interface from a private address that is not the gateway's own, and the inside was not captured.
+ */
+function unseenWayIn(c: Connection, input: AssemblyInput): string | null {
+  const inside = input.roles?.inside ?? null;
+  const outside = input.roles?.outside ?? null;
+  if (inside === null || outside === null || input.captured.has(inside) || input.ifaceName(c.iface) !== outside) return null;
+  const src = c.first.src;
+  if (!isPrivateIpv4(src) || input.state.options.localAddresses.has(src)) return null;
+  // An answer to what came in by the outside (a reply the DNAT was not undone on, from the backend's own address) is
+  // not a request of its own: its destination sent a packet in from that very address and port.
+  return arrivedFrom(input).has(endpointKey(c.proto, c.iface, c.first.dst, c.first.dport)) ? null : inside;
+}
+
+function endpointKey(proto: number, iface: number, addr: number, port: number): string {
+  return `${proto}|${iface}|${addr}|${port}`;
+}
+
+/** Where the connections that began with an arrival came from (proto, interface, source address and port): built once. */
+const arrivals = new WeakMap<AssemblyInput, Set<string>>();
+function arrivedFrom(input: AssemblyInput): Set<string> {
+  let set = arrivals.get(input);
+  if (!set) {
+    set = new Set(input.state.connections.filter((x) => x.firstDir === Dir.IN).map((x) => endpointKey(x.proto, x.iface, x.first.src, x.first.sport)));
+    arrivals.set(input, set);
+  }
+  return set;
+}
 
 /** Whether the interface a flow should leave by was captured (without a trace: whether a second one was). */
 export function egressCaptured(t: Trace | null, captured: ReadonlySet<string>): boolean {
@@ -346,6 +392,8 @@ export function answeredUnseen(f: Pick<AssembledFlow, 'egress' | 'ingress' | 'pr
 function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   const local = input.state.options.localAddresses;
   if (f.ingressIface < 0) {
+    // Left by the outside with its private source and nothing came back: untranslated, whichever way it came in.
+    if (f.unseenIngress !== undefined && f.replies === 0 && expectsReply(f)) return 'forwarded-untranslated';
     // Only ever seen leaving: the gateway's own traffic, or copies whose originals the captures missed.
     return local.has(f.original.src) ? 'local' : 'outside-capture';
   }

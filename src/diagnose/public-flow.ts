@@ -71,7 +71,7 @@ export function toPublicFlow(f: AssembledFlow, corr: Correlation, files: readonl
       portsMayChange: d.portsMayChange,
     };
   }
-  const egress = f.egress ? name(f.egress.iface) : d && d.kind === 'forwarded' ? d.egress : null;
+  const egress = f.egress ? name(f.egress.iface) : f.unseenIngress !== undefined ? name(f.ingress.iface) : d && d.kind === 'forwarded' ? d.egress : null;
   let firstConn = f.connections[0]!;
   let lastConn = firstConn;
   for (const c of f.connections) {
@@ -86,7 +86,7 @@ export function toPublicFlow(f: AssembledFlow, corr: Correlation, files: readonl
     id: f.id,
     proto: protoName(f.proto),
     original: endpoint(f.original, f.proto),
-    ingress: f.ingressIface >= 0 ? name(f.ingressIface) : name(f.ingress.iface),
+    ingress: f.ingressIface >= 0 ? name(f.ingressIface) : (f.unseenIngress ?? name(f.ingress.iface)),
     egress,
     expected,
     observed: f.observed ? endpoint(f.observed, f.proto) : null,

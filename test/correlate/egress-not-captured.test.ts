@@ -7,7 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyze } from '../../src/index.js';
+import { analyze, type Analysis } from '../../src/index.js';
+import { LAB_AVAILABLE, readLabJson, readScenarios, useLabOutput } from '../lab/lab-output.js';
 import { editedBundle, pcapRecordOffset } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
 
@@ -66,4 +67,55 @@ describe.skipIf(!have('healthy') || !have('ip-forward-off'))('an interface the r
     expect(a.warnings.map((w) => w.code)).toEqual(['no-overlap']);
     expect(a.summary.sentence).toContain('do not overlap');
   });
+});
+
+describe.skipIf(!have('snat-missing') || !have('healthy'))('the outside captured alone (the real sets without eth0.pcap)', () => {
+  it('requests leaving net1 with their private source, nothing back: SNAT missing, told from the outside alone', async () => {
+    const full = await analyze([fieldSets().find((s) => s.name === 'snat-missing')!.dir]);
+    const a = await analyze([only('snat-missing', 'snat-net1', (f) => f !== 'eth0.pcap')]);
+    expect([a.findings[0]!.check, a.findings[0]!.confidence]).toEqual(['snat-missing', 'confirmed']);
+    expect(a.findings[0]!.title).toBe(full.findings[0]!.title);
+    expect(a.findings[0]!.fix).toEqual(full.findings[0]!.fix);
+    // The same flows as with both captures: requests in by eth0 (unseen), out by net1 as they came.
+    const key = (f: (typeof a.flows)[number]) => `${f.proto} ${f.original.src}:${f.original.sport ?? ''} > ${f.original.dst}:${f.original.dport ?? ''}`;
+    const untranslated = a.flows.filter((f) => f.disposition === 'forwarded-untranslated');
+    expect(untranslated.map(key).sort()).toEqual(full.flows.filter((f) => f.disposition === 'forwarded-untranslated').map(key).sort());
+    for (const f of untranslated) {
+      expect([f.ingress, f.egress]).toEqual(['eth0', 'net1']);
+      expect(f.observed).toEqual(f.original);
+    }
+    expect(a.findings[0]!.evidence.some((e) => e.kind === 'frame' && e.summary.endsWith('left net1 with its private source, untranslated (it came in by eth0, which was not captured)'))).toBe(true);
+  });
+
+  it('a healthy gateway seen from the outside: every source leaving is an EIP, nothing called untranslated', async () => {
+    const a = await analyze([only('healthy', 'healthy-net1', (f) => f !== 'eth0.pcap')]);
+    expect(a.flows.some((f) => f.disposition === 'forwarded-untranslated')).toBe(false);
+    expect(a.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+});
+
+describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its inside capture left out', () => {
+  const out = useLabOutput();
+  const key = (f: Analysis['flows'][number]) => `${f.proto} ${f.original.src}:${f.original.sport ?? ''} > ${f.original.dst}:${f.original.dport ?? ''}`;
+
+  for (const [name, s] of Object.entries(readScenarios())) {
+    // Per-interface captures only (an -i any or multi-interface file holds both sides).
+    if (s.capture !== 'pcap' && s.capture !== 'pcap-nano' && s.capture !== 'pcapng') continue;
+    it(`${name}: what is called untranslated from the outside alone is untranslated with both captures`, async () => {
+      const dir = join(out(), name);
+      const { inside } = readLabJson(dir);
+      const files = readdirSync(dir);
+      const insideCapture = files.find((f) => f === `${inside}.pcap` || f === `${inside}.pcapng`);
+      if (!insideCapture || files.length < 3) return;
+      const edits = Object.fromEntries([insideCapture, 'lab.json'].map((f) => [f, null]));
+      const oneSide = editedBundle(dir, join(tmp, `lab-${name}`), edits);
+      if (!readdirSync(oneSide).some((f) => /\.pcap(ng)?$/.test(f))) return;
+      const [a, full] = [await analyze([oneSide]), await analyze([dir])];
+      const fullUntranslated = new Set(full.flows.filter((f) => f.disposition === 'forwarded-untranslated').map(key));
+      expect(a.flows.filter((f) => f.disposition === 'forwarded-untranslated').map(key).filter((k) => !fullUntranslated.has(k))).toEqual([]);
+      if (a.findings.some((f) => f.check === 'snat-missing')) expect(full.findings.map((f) => f.check)).toContain('snat-missing');
+      // Scenarios whose requests leave untranslated by the outside are told so from there alone.
+      if (s.check === 'snat-missing' && s.flows?.some((f) => f.disposition === 'forwarded-untranslated')) expect(a.findings.map((f) => f.check)).toContain('snat-missing');
+    }, 60_000);
+  }
 });

@@ -115,8 +115,10 @@ function notrackRule(ctx: CheckContext, f: AssembledFlow): RuleRef | null {
 
 /** A flow's request as it left, untranslated: its private source. */
 function untranslatedRequestEvidence(ctx: CheckContext, f: AssembledFlow): Evidence[] {
-  const p = f.ingress.peer;
-  return p ? [frameEvidence(ctx, p, `${f.id} left ${ctx.ifaceName(p.iface)} with its private source, untranslated`)] : [];
+  // Seen only leaving (its way in not captured): the packet itself.
+  const p = f.ingress.peer ?? (f.unseenIngress !== undefined ? f.first : null);
+  const unseen = f.unseenIngress !== undefined ? ` (it came in by ${f.unseenIngress}, which was not captured)` : '';
+  return p ? [frameEvidence(ctx, p, `${f.id} left ${ctx.ifaceName(p.iface)} with its private source, untranslated${unseen}`)] : [];
 }
 
 /** A flow's reply as it left from the DNAT target, not from the address its client asked. */
