@@ -119,3 +119,36 @@ describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its inside capture left
     }, 60_000);
   }
 });
+
+describe.skipIf(!have('dnat-wrong-backend'))('the inside captured alone (the real dnat-wrong-backend set without net1.pcap)', () => {
+  it("the requests to the EIP are not seen, the gateway's unanswered ARP for the DNAT target is: likely, with the rule to correct", async () => {
+    const full = (await analyze([fieldSets().find((s) => s.name === 'dnat-wrong-backend')!.dir])).findings[0]!;
+    const a = await analyze([only('dnat-wrong-backend', 'dnat-eth0', (f) => f !== 'net1.pcap')]);
+    const f = a.findings[0]!;
+    expect([f.check, f.severity, f.confidence]).toEqual(['dnat-backend-unreachable', 'error', 'likely']);
+    expect(f.title).toBe(full.title);
+    expect(f.fix).toEqual(full.fix);
+    expect(f.detail).toMatch(/^net1 was not captured, so the requests to \S+ are not seen; but the gateway kept asking on eth0 by ARP for /);
+    expect(f.evidence.map((e) => e.kind)).toEqual(['rule', 'frame', 'frame', 'neighbour']);
+    expect(f.flows).toEqual([]);
+  });
+});
+
+describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its outside capture left out', () => {
+  const out = useLabOutput();
+  for (const [name, s] of Object.entries(readScenarios())) {
+    if (s.capture !== 'pcap' && s.capture !== 'pcap-nano' && s.capture !== 'pcapng') continue;
+    it(`${name}: a dead DNAT backend is named from the inside alone only where both captures name it`, async () => {
+      const dir = join(out(), name);
+      const { outside } = readLabJson(dir);
+      const files = readdirSync(dir);
+      const outsideCapture = files.find((f) => f === `${outside}.pcap` || f === `${outside}.pcapng`);
+      if (!outsideCapture) return;
+      const oneSide = editedBundle(dir, join(tmp, `lab-in-${name}`), Object.fromEntries([outsideCapture, 'lab.json'].map((f) => [f, null])));
+      if (!readdirSync(oneSide).some((f) => /\.pcap(ng)?$/.test(f))) return;
+      const [a, full] = [await analyze([oneSide]), await analyze([dir])];
+      if (a.findings.some((f) => f.check === 'dnat-backend-unreachable')) expect(full.findings.map((f) => f.check)).toContain('dnat-backend-unreachable');
+      if (s.check === 'dnat-backend-unreachable') expect(a.findings.map((f) => f.check)).toContain('dnat-backend-unreachable');
+    }, 60_000);
+  }
+});

@@ -7,7 +7,8 @@ import { arpEvidence, askedByGateway, isUnresolvedState, neighbour, unansweredAr
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { NatRewrite } from '../../model/trace.js';
-import { natRulesPresent } from '../../gateway/nat-rules-present.js';
+import { natChainsOf, natRulesPresent } from '../../gateway/nat-rules-present.js';
+import { ruleRef } from '../../simulate/rule-ref.js';
 import type { ArpQuestion } from '../../correlate/arp-tracker.js';
 import { replaceRuleCommand } from '../rule-commands.js';
 
@@ -35,6 +36,7 @@ export const dnatBackendUnreachable: Check = {
       byBackend.set(backend, g);
     }
     if (!byBackend.size && !natRulesPresent(ctx.snapshot?.rules ?? null, ctx.snapshot?.nft)) return withoutRules(ctx);
+    if (!byBackend.size) return outsideNotCaptured(ctx);
     const out = [];
     for (const [backend, g] of byBackend) {
       const e = ctx.ifaceIndex(g.egress);
@@ -108,6 +110,58 @@ function withoutRules(ctx: CheckContext): ReturnType<Check['run']> {
         g.flows,
       ),
     );
+  }
+  return out;
+}
+
+/**
+ * The same stop when only the inside was captured: the requests to the EIP are not in the captures, but the gateway's
+ * unanswered ARP for a DNAT rule's one target, on the inside, is — with the rule that counted packets sent there.
+ * Likely (the requests themselves are not seen); the flows it explains are not in the captures.
+ */
+function outsideNotCaptured(ctx: CheckContext): ReturnType<Check['run']> {
+  const { inside, outside } = ctx.correlation.roles;
+  if (!inside || !outside || ctx.correlation.ifaces.includes(outside) || !ctx.correlation.ifaces.includes(inside)) return [];
+  const at = ctx.ifaceIndex(inside);
+  const out: ReturnType<Check['run']> = [];
+  const seen = new Set<number>();
+  for (const chain of natChainsOf(ctx.snapshot?.rules ?? null, ctx.snapshot?.nft)) {
+    for (const r of chain.rules) {
+      if (r.target.kind !== 'DNAT' || r.target.to.length !== 1 || r.target.to[0]!.addrLo !== r.target.to[0]!.addrHi) continue;
+      if (r.counters && r.counters.packets === 0) continue;
+      const backend = r.target.to[0]!.addrLo;
+      const q = unansweredArp(ctx, at, backend);
+      if (!q || !askedByGateway(ctx, q) || seen.has(backend)) continue;
+      seen.add(backend);
+      const ref = ruleRef(r);
+      const n = neighbour(ctx, backend);
+      const dst = r.matches.find((m) => m.kind === 'dst' && !m.addr.negate);
+      const eip = dst && dst.kind === 'dst' && dst.addr.cidr ? ipv4ToString(dst.addr.cidr.addr) : 'its address';
+      const counted = r.counters ? ` (${plural(r.counters.packets, 'packet')} counted)` : '';
+      out.push(
+        finding(
+          'dnat-backend-unreachable',
+          'error',
+          'likely',
+          `DNAT sends ${eip} to ${ipv4ToString(backend)}, which does not answer`,
+          `${outside} was not captured, so the requests to ${eip} are not seen; but the gateway kept asking on ${inside} by ARP for ${ipv4ToString(backend)}, where the ${r.chain} rule at ${r.source.file}:${r.source.line}${counted} sends them, and nothing answered: the rule points at a wrong or dead backend. Capture ${outside} too to see the requests stop (tcpdump -i ${outside}).`,
+          uniqueEvidence(
+            [
+              ruleEvidence(ref),
+              ...arpEvidence(ctx, q, `the gateway asks for the DNAT backend on ${inside}; no reply`),
+              ...(n ? [{ kind: 'neighbour' as const, file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.states.join(',')}` }] : []),
+            ],
+            16,
+          ),
+          [
+            `# find the address the service really has (Kube-OVN: kubectl get iptables-fip-rules,iptables-dnat-rules -A -o wide; kubectl get pod -o wide)`,
+            replaceRuleCommand(ref, (body) => body.replace(ipv4ToString(backend), '<backend-ip>')),
+            '# in Kube-OVN correct the IptablesFIPRule / IptablesDnatRule (the controller rewrites the rule and keeps it across restarts)',
+          ],
+          [],
+        ),
+      );
+    }
   }
   return out;
 }
