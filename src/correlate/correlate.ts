@@ -340,7 +340,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
       file: allCaptures,
       message: name
         ? `no capture holds ${name}: ${n} flow${n === 1 ? '' : 's'} the rules send out by it cannot be followed through the gateway (capture it too: tcpdump -i ${name} -w ${name}.pcap)`
-        : `only ${[...captured].join(', ')} was captured: ${n} flow${n === 1 ? '' : 's'} cannot be followed through the gateway (capture its other interface too, or give the snapshot so the rules name it)`,
+        : `only ${[...captured].join(', ')} was captured: ${n} flow${n === 1 ? '' : 's'} cannot be followed through the gateway (capture its other interface too${snapshot ? '' : ', or give the snapshot so the rules name it'})`,
     });
   }
 

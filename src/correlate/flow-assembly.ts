@@ -411,7 +411,8 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
     if (t?.disposition.kind !== 'dropped' && !egressCaptured(t, input.captured)) return 'outside-capture';
     // Answered, though the egress capture holds none of it: the far end's replies left by the way in, so the
     // requests crossed and came back — the capture missed them (a filter on the private address, another interface).
-    if (t?.disposition.kind !== 'dropped' && answeredUnseen(f)) return 'outside-capture';
+    // So even where the rules would drop the first (a rate limit, a random match decides): some got through.
+    if (answeredUnseen(f)) return 'outside-capture';
     return 'stopped-at-gateway';
   }
   // Forwarded, as the far end's TCP acknowledgments prove, but no copy was captured: what left is unknown.

@@ -138,7 +138,7 @@ describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its outside capture lef
   const out = useLabOutput();
   for (const [name, s] of Object.entries(readScenarios())) {
     if (s.capture !== 'pcap' && s.capture !== 'pcap-nano' && s.capture !== 'pcapng') continue;
-    it(`${name}: a dead DNAT backend is named from the inside alone only where both captures name it`, async () => {
+    it(`${name}: a dead DNAT backend named from the inside alone only where both captures name it; no answered flow called stopped`, async () => {
       const dir = join(out(), name);
       const { outside } = readLabJson(dir);
       const files = readdirSync(dir);
@@ -148,6 +148,9 @@ describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its outside capture lef
       if (!readdirSync(oneSide).some((f) => /\.pcap(ng)?$/.test(f))) return;
       const [a, full] = [await analyze([oneSide]), await analyze([dir])];
       if (a.findings.some((f) => f.check === 'dnat-backend-unreachable')) expect(full.findings.map((f) => f.check)).toContain('dnat-backend-unreachable');
+      // A flow whose replies came back through the gateway was not stopped there, whatever the rules would do to its first packet.
+      const answered = a.flows.filter((f) => f.disposition === 'stopped-at-gateway' && f.proto !== 'tcp' && Object.values(f.packets).some((p) => p.reply > 0));
+      expect(answered.map((f) => `${f.id} ${JSON.stringify(f.packets)}`)).toEqual([]);
       if (s.check === 'dnat-backend-unreachable') expect(a.findings.map((f) => f.check)).toContain('dnat-backend-unreachable');
     }, 60_000);
   }
