@@ -277,6 +277,12 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow {
 
 type Draft = Omit<AssembledFlow, 'disposition'>;
 
+/** The TTL the gateway's own packets leave with: net.ipv4.ip_default_ttl, 64 unless the snapshot says otherwise. */
+function ownTtl(input: AssemblyInput): number {
+  const v = Number(input.snapshot?.host.sysctls.get('net.ipv4.ip_default_ttl')?.value ?? 64);
+  return Number.isInteger(v) && v > 0 && v < 256 ? v : 64;
+}
+
 /**
  * The inside interface a connection seen only leaving came in by, when that is all the captures can show: it left by
  * the outside interface from a private address that is not the gateway's own, and the inside was not captured.
@@ -394,8 +400,10 @@ function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   if (f.ingressIface < 0) {
     // Left by the outside with its private source and nothing came back: untranslated, whichever way it came in.
     if (f.unseenIngress !== undefined && f.replies === 0 && expectsReply(f)) return 'forwarded-untranslated';
-    // Only ever seen leaving: the gateway's own traffic, or copies whose originals the captures missed.
-    return local.has(f.original.src) ? 'local' : 'outside-capture';
+    // Only ever seen leaving: the gateway's own traffic, or copies whose originals the captures missed — from an
+    // address of its own too where they left with less than the TTL it gives its own packets: forwarded and
+    // source-NATed to that address (an EIP), their way in not seen.
+    return local.has(f.original.src) && f.first.ttl >= ownTtl(input) ? 'local' : 'outside-capture';
   }
   const t = f.trace;
   if (f.forwarded === 0 && (t?.disposition.kind === 'local' || (!t && local.has(f.original.dst)))) return 'local';

@@ -155,3 +155,18 @@ describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its outside capture lef
     }, 60_000);
   }
 });
+
+describe.skipIf(!have('healthy'))('what leaves from the gateway\'s own addresses, the inside not captured', () => {
+  it("traffic source-NATed to an EIP (TTL one below the sender's) is not the gateway's own: not judged, not local", async () => {
+    const a = await analyze([only('healthy', 'healthy-net1-ttl', (f) => f !== 'eth0.pcap')]);
+    const leaving = a.flows.filter((f) => f.ingress === 'net1' && f.egress === null && Object.values(f.packets).some((p) => p.request > 0));
+    expect(leaving.length).toBeGreaterThan(0);
+    expect(a.flows.filter((f) => f.disposition === 'local')).toEqual([]);
+  });
+
+  it('with ip_default_ttl set to what they left with, the snapshot says they are its own: local', async () => {
+    const sysctl = (b: Buffer): Buffer => Buffer.from(`${b.toString()}net.ipv4.ip_default_ttl = 63\n`);
+    const a = await analyze([only('healthy', 'healthy-net1-ttl63', (f) => f !== 'eth0.pcap', { 'sysctl.txt': sysctl })]);
+    expect(a.flows.some((f) => f.disposition === 'local')).toBe(true);
+  });
+});
