@@ -227,13 +227,18 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow {
   let trace: Trace | null = null;
   if (input.simulate && entered) trace = input.simulate(toSimPacket(first, input.ifaceName(ingress.iface), 'new'), egressHint(ingress, egress, input));
   let observed = peer ? tupleOf(peer) : null;
-  // Seen only leaving by the outside, from a private address not the gateway's, its way in not captured: the packet as
-  // it left is all there is of it — judged as a request that came in by the inside and left so.
+  // Seen only leaving by the outside, its way in not captured: forwarded from the inside (a private source not the
+  // gateway's, or one of its own addresses with less than its own packets' TTL: source-NATed to an EIP). The packet
+  // as it left is all there is of it: what left (`observed`, the flow's egress side), and what came back. An
+  // untranslated one is walked through the rules from the inside; a translated one's source before NAT is unknown.
   const unseenIngress = entered ? null : unseenWayIn(ingress, input);
   if (unseenIngress !== null) {
     observed = tupleOf(first);
+    egress = ingress;
     replies = countIn(ingress, 1, Dir.IN).total;
-    if (input.simulate) trace = input.simulate(toSimPacket(first, unseenIngress, 'new'), { name: input.ifaceName(ingress.iface), why: 'where the captures show it leaving' });
+    if (input.simulate && !input.state.options.localAddresses.has(first.src)) {
+      trace = input.simulate(toSimPacket(first, unseenIngress, 'new'), { name: input.ifaceName(ingress.iface), why: 'where the captures show it leaving' });
+    }
   }
   // Loss at the gateway, both ways: judged requests without a copy on the egress side, and replies that
   // arrived on the egress side without a copy back on the ingress side (a DROP in FORWARD hits both).
@@ -277,6 +282,11 @@ function judgeGroup(conns: Connection[], input: AssemblyInput): AssembledFlow {
 
 type Draft = Omit<AssembledFlow, 'disposition'>;
 
+/** The request's copy as it left the gateway: its matched copy, or for a flow only seen leaving, the packet itself. */
+export function leftAs(f: Pick<AssembledFlow, 'ingress' | 'unseenIngress' | 'first'>): PacketInfo | null {
+  return f.ingress.peer ?? (f.unseenIngress !== undefined ? f.first : null);
+}
+
 /** The TTL the gateway's own packets leave with: net.ipv4.ip_default_ttl, 64 unless the snapshot says otherwise. */
 function ownTtl(input: AssemblyInput): number {
   const v = Number(input.snapshot?.host.sysctls.get('net.ipv4.ip_default_ttl')?.value ?? 64);
@@ -285,14 +295,16 @@ function ownTtl(input: AssemblyInput): number {
 
 /**
  * The inside interface a connection seen only leaving came in by, when that is all the captures can show: it left by
- * the outside interface from a private address that is not the gateway's own, and the inside was not captured.
+ * the outside interface, the inside was not captured, and it was forwarded — from a private address that is not the
+ * gateway's own, or from one of its own addresses with less than the TTL its own packets leave with (source-NATed).
  */
 function unseenWayIn(c: Connection, input: AssemblyInput): string | null {
   const inside = input.roles?.inside ?? null;
   const outside = input.roles?.outside ?? null;
   if (inside === null || outside === null || input.captured.has(inside) || input.ifaceName(c.iface) !== outside) return null;
   const src = c.first.src;
-  if (!isPrivateIpv4(src) || input.state.options.localAddresses.has(src)) return null;
+  const own = input.state.options.localAddresses.has(src);
+  if (own ? c.first.ttl >= ownTtl(input) : !isPrivateIpv4(src)) return null;
   // An answer to what came in by the outside (a reply the DNAT was not undone on, from the backend's own address) is
   // not a request of its own: its destination sent a packet in from that very address and port.
   return arrivedFrom(input).has(endpointKey(c.proto, c.iface, c.first.dst, c.first.dport)) ? null : inside;
@@ -398,8 +410,12 @@ export function answeredUnseen(f: Pick<AssembledFlow, 'egress' | 'ingress' | 'pr
 function decideDisposition(f: Draft, input: AssemblyInput): FlowDisposition {
   const local = input.state.options.localAddresses;
   if (f.ingressIface < 0) {
-    // Left by the outside with its private source and nothing came back: untranslated, whichever way it came in.
-    if (f.unseenIngress !== undefined && f.replies === 0 && expectsReply(f)) return 'forwarded-untranslated';
+    // Left by the outside, nothing came back: with its private source, untranslated, whichever way it came in;
+    // translated to one of the gateway's addresses, no reply — where the capture ran on long enough to see one.
+    if (f.unseenIngress !== undefined && f.replies === 0 && expectsReply(f)) {
+      if (!local.has(f.original.src)) return 'forwarded-untranslated';
+      if (f.firstT < input.judge.to) return 'no-reply';
+    }
     // Only ever seen leaving: the gateway's own traffic, or copies whose originals the captures missed — from an
     // address of its own too where they left with less than the TTL it gives its own packets: forwarded and
     // source-NATed to that address (an EIP), their way in not seen.

@@ -7,6 +7,7 @@ import type { ArpClaim, ArpQuestion, ArpTracker } from '../correlate/arp-tracker
 import type { CheckContext } from './check.js';
 import type { AssembledFlow } from '../correlate/flow-assembly.js';
 import { Dir, type PacketInfo } from '../correlate/packet-info.js';
+import { leftAs } from '../correlate/flow-assembly.js';
 
 /** ARP requests for `target` on interface `iface` that nobody answered. */
 export function unansweredArp(ctx: CheckContext, iface: number, target: number): ArpQuestion | null {
@@ -199,9 +200,12 @@ function macsSendingFrom(ctx: CheckContext, iface: number, address: number): Arp
  */
 export function nextHopSentTo(ctx: CheckContext, f: AssembledFlow): { readonly address: number; readonly out: PacketInfo } | null {
   const d = f.trace?.disposition;
-  const out = f.ingress.peer;
-  if (!d || d.kind !== 'forwarded' || !out || out.dstMac === 0) return null;
-  if (d.nextHop !== null) return { address: d.nextHop, out };
+  // The copy that left; for a flow only seen leaving (its way in not captured), the packet itself — without a walk
+  // (translated: its source before NAT unknown), its hop told by the neighbour entry for the MAC it went to.
+  const out = leftAs(f);
+  if (!out || out.dstMac === 0) return null;
+  if (d ? d.kind !== 'forwarded' : f.unseenIngress === undefined) return null;
+  if (d?.kind === 'forwarded' && d.nextHop !== null) return { address: d.nextHop, out };
   const mac = macToString(out.dstMac);
   const dev = ctx.ifaceName(out.iface);
   const n = ctx.snapshot?.host.neighbours.find((x) => x.family === 4 && x.dev === dev && x.lladdr?.toLowerCase() === mac);

@@ -8,7 +8,7 @@ import {
 } from '../arp-facts.js';
 import type { ArpClaim } from '../../correlate/arp-tracker.js';
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
-import type { AssembledFlow } from '../../correlate/flow-assembly.js';
+import { leftAs, type AssembledFlow } from '../../correlate/flow-assembly.js';
 
 /**
  * The address the gateway itself (among others) asked for most on `egress` without an answer: the
@@ -94,7 +94,7 @@ function staleMacFindings(ctx: CheckContext) {
         ),
       );
     }
-    for (const f of g.flows.slice(0, 4)) evidence.push(frameEvidence(ctx, f.ingress.peer!, `${f.id} left for ${ip(g.hop)} addressed to ${macToString(g.sentTo)}; nothing came back`));
+    for (const f of g.flows.slice(0, 4)) evidence.push(frameEvidence(ctx, leftAs(f)!, `${f.id} left for ${ip(g.hop)} addressed to ${macToString(g.sentTo)}; nothing came back`));
     for (const f of g.replies.slice(0, 2)) evidence.push(frameEvidence(ctx, f.egress!.replyPeer!, `a reply of ${f.id}, ${ip(g.hop)}'s own flow, left for it addressed to ${macToString(g.sentTo)}`));
     return finding(
       'egress-neighbor-unresolved',

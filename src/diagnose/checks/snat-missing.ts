@@ -2,7 +2,7 @@ import { lostConnection } from '../lost-connection.js';
 import type { Evidence, Finding } from '../../model/analysis.js';
 import { cidrContains, cidrToString, ipv4ToString } from '../../model/address.js';
 import type { Rule, Target } from '../../model/ruleset.js';
-import { repliesUntranslated, type AssembledFlow } from '../../correlate/flow-assembly.js';
+import { leftAs, repliesUntranslated, type AssembledFlow } from '../../correlate/flow-assembly.js';
 import { ifaceMatches } from '../../simulate/match-rule.js';
 import { hasPorts } from '../../simulate/packet-state.js';
 import { protoName } from '../../gateway/protocols.js';
@@ -116,7 +116,7 @@ function notrackRule(ctx: CheckContext, f: AssembledFlow): RuleRef | null {
 /** A flow's request as it left, untranslated: its private source. */
 function untranslatedRequestEvidence(ctx: CheckContext, f: AssembledFlow): Evidence[] {
   // Seen only leaving (its way in not captured): the packet itself.
-  const p = f.ingress.peer ?? (f.unseenIngress !== undefined ? f.first : null);
+  const p = leftAs(f);
   const unseen = f.unseenIngress !== undefined ? ` (it came in by ${f.unseenIngress}, which was not captured)` : '';
   return p ? [frameEvidence(ctx, p, `${f.id} left ${ctx.ifaceName(p.iface)} with its private source, untranslated${unseen}`)] : [];
 }

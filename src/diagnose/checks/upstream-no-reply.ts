@@ -4,10 +4,10 @@ import type { ForeignDelivery } from '../../correlate/correlator.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { errorEvidence, frameAtEvidence, frameEvidence, neighbourEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
-import { hairpinUnmasqueraded, plural, unrelayedError, uTurned } from '../flow-facts.js';
+import { hairpinUnmasqueraded, isFragNeeded, plural, unrelayedError, uTurned } from '../flow-facts.js';
 import type { Neighbour } from '../../model/host.js';
 import { arpEvidence, staleNextHopMac, staticNextHopEntry, claimEvidence, claimMacs, foreignClaims, gatewayOwnAddresses, capturedLinkWithoutArp, noarpHolds, otherHolderFix, unansweredArp, unassignedNatAddresses } from '../arp-facts.js';
-import type { AssembledFlow } from '../../correlate/flow-assembly.js';
+import { leftAs, type AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { ArpClaim, ArpQuestion } from '../../correlate/arp-tracker.js';
 import type { QuotedError } from '../../correlate/connection.js';
 import { Dir, type PacketInfo } from '../../correlate/packet-info.js';
@@ -302,10 +302,12 @@ function evidenceOf(ctx: CheckContext, x: Facts): Evidence[] {
     evidence.push(frameEvidence(ctx, a.flow.first, `${a.flow.id}: ${ipv4ToString(a.host)} ${x.vpcSide ? 'sends its own traffic through the gateway' : 'answers this flow from the same address'}, both ways`));
   }
   for (const f of [...x.rateLimited, ...x.unanswered].slice(0, 8)) {
-    if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} translated as expected; no reply came back`));
+    const out = leftAs(f);
+    if (out) evidence.push(frameEvidence(ctx, out, `${f.id} left ${ctx.ifaceName(out.iface)} ${howLeft(f)}; no reply came back`));
   }
   for (const f of x.refused.slice(0, 4)) {
-    if (f.ingress.peer) evidence.push(frameEvidence(ctx, f.ingress.peer, `${f.id} left ${ctx.ifaceName(f.ingress.peer.iface)} translated as expected`));
+    const out = leftAs(f);
+    if (out) evidence.push(frameEvidence(ctx, out, `${f.id} left ${ctx.ifaceName(out.iface)} ${howLeft(f)}`));
   }
   return uniqueEvidence(evidence, 14);
 }
@@ -384,8 +386,15 @@ export const upstreamNoReply: Check = {
     if (!flows.length) return refusals;
     const x = factsOf(ctx, flows, local);
     // The errors prove a refusal; silence, or a conflict that may send the replies elsewhere, is inferred.
-    const confirmed = (x.refused.length > 0 && !x.unanswered.length && !x.conflicts.length) || x.misaddressed.length > 0;
-    return [finding('upstream-no-reply', 'error', confirmed ? 'confirmed' : 'likely', titleOf(x), detailOf(ctx, x), evidenceOf(ctx, x), fixesOf(ctx, x), flows), ...refusals];
+    // Fragmentation needed the sender must get to adapt: with the way in not captured, whether the gateway relayed it is not seen.
+    const relayUnseen = x.refused.filter((f) => f.unseenIngress !== undefined && f.errors.some((e) => isFragNeeded(e.type, e.code)));
+    const confirmed = ((x.refused.length > 0 && !x.unanswered.length && !x.conflicts.length) || x.misaddressed.length > 0) && !relayUnseen.length;
+    const evidence = evidenceOf(ctx, x);
+    if (relayUnseen.length) {
+      const way = relayUnseen[0]!.unseenIngress!;
+      evidence.unshift({ kind: 'note', text: `${way} was not captured: whether the gateway relayed the fragmentation needed back to the senders is not seen (a FORWARD chain that does not accept RELATED packets drops it: forward-chain-drop)` });
+    }
+    return [finding('upstream-no-reply', 'error', confirmed ? 'confirmed' : 'likely', titleOf(x), detailOf(ctx, x), evidence, fixesOf(ctx, x), flows), ...refusals];
   },
 };
 
@@ -451,4 +460,9 @@ function resetFindings(ctx: CheckContext) {
 function portForwardCommand(ctx: CheckContext, rule: RuleRef, host: string): string {
   const place = chainTool(ctx.snapshot, rule.table, rule.chain);
   return `${listChainCommand(place)}  # the port forward: ${place.tool === 'nft' ? 'dnat to' : '--to-destination'} ${host}:<the port the service listens on>`;
+}
+
+/** How a request left: as the rules say, or (its way in not captured) translated as all that can be said. */
+function howLeft(f: AssembledFlow): string {
+  return f.unseenIngress !== undefined ? `translated (its way in, ${f.unseenIngress}, was not captured)` : 'translated as expected';
 }
