@@ -92,14 +92,35 @@ async function analyzeInputs(
   }
 
   progress?.({ phase: 'captures', bytesRead: 0, bytesTotal, packets: 0 });
-  const correlation = correlate(discovered.captures, snapshot, {
-    inside: options.inside,
-    outside: options.outside,
-    simulate,
-    reader,
-    onWarning: (w) => warnings.push(w),
-    onProgress: (packets, bytesRead) => progress?.({ phase: 'captures', bytesRead, bytesTotal, packets }),
-  });
+  const before = warnings.length;
+  const correlateWith = (split: ReadonlyMap<number, readonly number[]> | null) =>
+    correlate(discovered.captures, snapshot, {
+      inside: options.inside,
+      outside: options.outside,
+      simulate,
+      reader: split ? null : reader,
+      onWarning: (w) => warnings.push(w),
+      onProgress: (packets, bytesRead) => progress?.({ phase: 'captures', bytesRead, bytesTotal, packets }),
+      ...(split ? { splitByInterface: split } : {}),
+    });
+  let correlation = correlateWith(null);
+  // Captures joined one after the other (pcapng sections from `cat`, `mergecap -a`): read again, each interface on
+  // its own, merged in time order — the first reading matched nothing across them.
+  const disordered = warnings.slice(before).filter((w) => w.code === 'out-of-time-order');
+  const split = new Map<number, readonly number[]>();
+  for (const w of disordered) {
+    const i = discovered.captures.indexOf(w.file);
+    const ids = correlation.windows[i]?.interfaceIds ?? [];
+    if (i >= 0 && ids.length > 1) split.set(i, ids);
+  }
+  if (split.size) {
+    warnings.length = before;
+    correlation = correlateWith(split);
+    for (const w of disordered) {
+      if (!split.has(discovered.captures.indexOf(w.file))) continue;
+      warnings.push({ ...w, message: `${w.message.replace(/ They are read as they come.*$/, '')} Each of its interfaces was read on its own and merged with the rest in time order` });
+    }
+  }
   for (const name of [options.inside, options.outside]) {
     if (name && !correlation.ifaces.includes(correlation.aliases.get(name) ?? name)) {
       throw new InputError('usage', name, `interface ${name} is not in the captures (they hold: ${correlation.ifaces.join(', ') || 'none'})`);

@@ -71,7 +71,19 @@ interface Cursor {
   mergedUnplaced: number;
   /** A merged capture's frames per interface they were placed on. */
   spans: Map<string, InterfaceSpan> | null;
+  /** Records that went back in time by more than OUT_OF_ORDER_NS (the file's packets not in time order), the first, the most. */
+  backSteps: number;
+  backFrame: number;
+  backMaxNs: number;
 }
+
+/**
+ * How far a record may go back in time and still count as in order: an `-i any` capture hands over the packets of
+ * several interfaces a little out of order (microseconds, a few milliseconds between CPUs). Beyond it — and well
+ * within the correlator's matching window (250 ms) — the file is several captures one after the other (pcapng
+ * sections from `cat`, `mergecap -a`), and packets the correlator must put side by side come apart.
+ */
+const OUT_OF_ORDER_NS = 1e8;
 
 /** When one interface's frames of a capture begin and end, and how many there are. */
 export interface InterfaceSpan {
@@ -107,6 +119,8 @@ export interface CaptureWindow {
    * began and ended when that interface's own capture did (mergecap joins captures taken apart); null otherwise.
    */
   readonly spans: readonly InterfaceSpan[] | null;
+  /** The file's interfaces by file-wide id (pcapng IDBs; 0 for a classic pcap): how a file read out of time order is split. */
+  readonly interfaceIds: readonly number[];
 }
 
 export interface MergeVisitor {
@@ -196,20 +210,27 @@ export function mergeCaptures(
      * clock-skew.ts). The packets keep their own timestamps.
      */
     clockShiftNs?: readonly number[];
+    /**
+     * Files whose packets are not in time order (out-of-time-order: captures joined one after the other), by index,
+     * with their interface ids: each interface is read on its own (the file once per interface) and merged with the
+     * rest in time order like a file of its own.
+     */
+    splitByInterface?: ReadonlyMap<number, readonly number[]>;
   },
   visitor: MergeVisitor,
 ): CaptureWindow[] {
   const cursors: Cursor[] = [];
-  const open = (path: string, index: number): Cursor => {
-    const digesting = path === '-' ? digestingSource(stdinSource()) : options.digestFiles ? digestingSource(openFileSource(path)) : null;
+  const open = (path: string, index: number, only: number | null = null, first = true): Cursor => {
+    const digesting = !first ? null : path === '-' ? digestingSource(stdinSource()) : options.digestFiles ? digestingSource(openFileSource(path)) : null;
     const source = digesting ?? openFileSource(path);
-    const capture = openCapture(path, { interfaceNames: options.interfaceNames, onWarning: options.onWarning, source });
+    // One interface's reading of a split file: the file's own warnings are told once, by the first.
+    const capture = openCapture(path, { interfaceNames: options.interfaceNames, onWarning: first ? options.onWarning : () => {}, source });
     const shift = options.clockShiftNs?.[index] ?? 0;
     return {
       index,
       capture,
       digesting,
-      it: capture.records(),
+      it: only === null ? capture.records() : recordsOf(capture.records(), only),
       decoded: newDecodedPacket(),
       shiftSec: Math.floor(shift / 1e9),
       shiftNsec: shift - Math.floor(shift / 1e9) * 1e9,
@@ -231,10 +252,17 @@ export function mergeCaptures(
       cookedSeen: false,
       mergedUnplaced: 0,
       spans: null,
+      backSteps: 0,
+      backFrame: 0,
+      backMaxNs: 0,
     };
   };
   try {
-    paths.forEach((path, index) => cursors.push(open(path, index)));
+    paths.forEach((path, index) => {
+      const ids = options.splitByInterface?.get(index);
+      if (ids?.length && path !== '-') ids.forEach((id, k) => cursors.push(open(path, index, id, k === 0)));
+      else cursors.push(open(path, index));
+    });
   } catch (e) {
     for (const c of cursors) c.capture.close();
     throw e;
@@ -292,13 +320,19 @@ export function mergeCaptures(
       if (pick.packets === 0 || pick.lastSec < pickSec || (pick.lastSec === pickSec && pick.lastNsec < pickNsec)) {
         pick.lastSec = pickSec;
         pick.lastNsec = pickNsec;
+      } else {
+        const back = (pick.lastSec - pickSec) * 1e9 + (pick.lastNsec - pickNsec);
+        if (back > OUT_OF_ORDER_NS) {
+          if (pick.backSteps++ === 0) pick.backFrame = rec.frame;
+          if (back > pick.backMaxNs) pick.backMaxNs = back;
+        }
       }
       pick.packets++;
       visitor.packet(rec, d, pick.index, iface);
       total++;
       if ((total & 0xffff) === 0 && visitor.progress) {
         let bytes = 0;
-        for (const c of cursors) bytes += c.capture.bytesRead();
+        for (let k = 0; k < cursors.length; k++) if (k === 0 || cursors[k - 1]!.index !== cursors[k]!.index) bytes += cursors[k]!.capture.bytesRead();
         visitor.progress(total, bytes);
       }
       advance(pick);
@@ -308,6 +342,13 @@ export function mergeCaptures(
   }
   for (const c of cursors) {
     const file = paths[c.index]!;
+    if (c.backSteps > 0) {
+      options.onWarning({
+        code: 'out-of-time-order',
+        file,
+        message: `the packets of this capture are not in time order: from frame ${c.backFrame} on, ${c.backSteps} go back in time, by up to ${formatSeconds(c.backMaxNs)} — captures joined one after the other (\`cat\` of pcapng files, \`mergecap -a\`). They are read as they come, so copies minutes apart in the file are not matched: merge them in time order (mergecap -w merged.pcapng <files>, without -a) or give the captures as separate files`,
+      });
+    }
     if (c.mergedUnplaced > 0) {
       options.onWarning({
         code: 'merged-capture-unplaced',
@@ -340,7 +381,8 @@ export function mergeCaptures(
       });
     }
   }
-  return cursors.map((c) => ({
+  // A split file's readings are one capture again: its window spans them all.
+  return joinSplit(cursors.map((c) => ({
     ...runTimes(c),
     file: paths[c.index]!,
     format: c.capture.gzip ? `${c.capture.format}+gzip` : c.capture.format,
@@ -353,7 +395,36 @@ export function mergeCaptures(
     last: c.packets ? { sec: c.lastSec, nsec: c.lastNsec } : null,
     sha256: c.digesting?.digest()?.sha256 ?? null,
     spans: c.spans ? [...c.spans.values()].sort((a, b) => (a.iface < b.iface ? -1 : 1)) : null,
-  }));
+    interfaceIds: c.capture.interfaces.map((i) => i.id),
+  })));
+}
+
+/** The records of one interface (file-wide id) of a capture read for it alone. */
+function* recordsOf(records: Generator<CaptureRecord, void, undefined>, id: number): Generator<CaptureRecord, void, undefined> {
+  for (const r of records) if (r.interfaceId === id) yield r;
+}
+
+const earlier = (a: { sec: number; nsec: number } | null, b: { sec: number; nsec: number } | null): boolean => a !== null && (b === null || a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec));
+
+/** Windows of the same file (a split file's readings, one per interface, in a row) joined into one. */
+function joinSplit(windows: CaptureWindow[]): CaptureWindow[] {
+  const out: CaptureWindow[] = [];
+  for (const w of windows) {
+    const prev = out[out.length - 1];
+    if (!prev || prev.file !== w.file) {
+      out.push(w);
+      continue;
+    }
+    out[out.length - 1] = {
+      ...prev,
+      packets: prev.packets + w.packets,
+      interfaces: [...new Set([...prev.interfaces, ...w.interfaces])].sort(),
+      first: earlier(w.first, prev.first) ? w.first : prev.first,
+      last: earlier(prev.last, w.last) ? w.last : prev.last,
+      spans: prev.spans || w.spans ? [...(prev.spans ?? []), ...(w.spans ?? [])].sort((a, b) => (a.iface < b.iface ? -1 : 1)) : null,
+    };
+  }
+  return out;
 }
 
 /**
@@ -426,4 +497,9 @@ function runTimes(c: Cursor): Pick<CaptureWindow, 'ranFrom' | 'ranTo' | 'dropped
     ranTo = cut <= 0 ? { sec: c.lastSec, nsec: c.lastNsec } : { sec: c.lastSec + Math.floor((c.lastNsec + cut) / 1e9), nsec: (c.lastNsec + cut) % 1e9 };
   }
   return { ranFrom, ranTo, dropped };
+}
+
+function formatSeconds(ns: number): string {
+  const s = ns / 1e9;
+  return s < 1 ? `${Math.round(ns / 1e6)} ms` : s >= 100 ? `${Math.round(s)} s` : `${Math.round(s * 10) / 10} s`;
 }

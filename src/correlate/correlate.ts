@@ -32,6 +32,8 @@ export interface CorrelateOptions {
   /** A reading thread started for these captures (ingest-thread.ts), or none: read them here. */
   readonly reader?: ReaderThread | null;
   readonly onWarning: (w: InputWarning) => void;
+  /** Files to read per interface (capture-merge.ts): their packets are not in time order. Read here, never on the reading thread. */
+  readonly splitByInterface?: ReadonlyMap<number, readonly number[]>;
 }
 
 export interface Correlation {
@@ -162,9 +164,11 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     for (const n of look.ownMacSeen) ownMacSeen.add(n);
     if (look.sharedLink) keepRecentMatches(state);
   };
-  const threaded = options.reader?.read({ interfaceNames: names, host }, { row, onWarning: options.onWarning, onClockShifts, onLook, progress: options.onProgress }) ?? null;
+  const split = options.splitByInterface;
+  const threaded = split ? null : (options.reader?.read({ interfaceNames: names, host }, { row, onWarning: options.onWarning, onClockShifts, onLook, progress: options.onProgress }) ?? null);
   const { windows: ownWindows, aliases, clockShiftNs } =
-    threaded ?? readCaptures(captures, snapshot, { interfaceNames: names, onWarning: options.onWarning, onClockShifts, onLook }, { packet, progress: options.onProgress });
+    threaded ??
+    readCaptures(captures, snapshot, { interfaceNames: names, onWarning: options.onWarning, onClockShifts, onLook, ...(split ? { splitByInterface: split } : {}) }, { packet, progress: options.onProgress });
   // The captures' windows on the first capture's clock, as the packets were matched (clock-skew.ts).
   const windows = ownWindows.map((w, i) => shiftWindow(w, clockShiftNs[i] ?? 0));
   finishCorrelator(state);

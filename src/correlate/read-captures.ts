@@ -32,6 +32,8 @@ export function readCaptures(
     onClockShifts?: (shifts: readonly number[]) => void;
     /** Told, before the first packet, what the look at the captures' beginning found that the correlator uses. */
     onLook?: (look: CaptureLook) => void;
+    /** Files to read per interface (capture-merge.ts). */
+    splitByInterface?: ReadonlyMap<number, readonly number[]>;
   },
   visitor: MergeVisitor,
 ): { windows: CaptureWindow[]; aliases: Map<string, string>; clockShiftNs: number[] } {
