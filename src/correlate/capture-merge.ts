@@ -78,12 +78,13 @@ interface Cursor {
 }
 
 /**
- * How far a record may go back in time and still count as in order: an `-i any` capture hands over the packets of
- * several interfaces a little out of order (microseconds, a few milliseconds between CPUs). Beyond it — and well
- * within the correlator's matching window (250 ms) — the file is several captures one after the other (pcapng
- * sections from `cat`, `mergecap -a`), and packets the correlator must put side by side come apart.
+ * How far a record may go back in time and still count as in order. An `-i any` capture hands over the packets of
+ * several interfaces a little out of order (microseconds to milliseconds between CPUs); dumpcap capturing several
+ * interfaces writes each one's packets as the kernel retires its blocks, up to a block timeout apart (129–201 ms
+ * measured in the lab's multi-interface captures) — disorder the correlator's matching window (250 ms) absorbs.
+ * Beyond a second, the file is captures joined one after the other (pcapng sections from `cat`, `mergecap -a`).
  */
-const OUT_OF_ORDER_NS = 1e8;
+const OUT_OF_ORDER_NS = 1e9;
 
 /** When one interface's frames of a capture begin and end, and how many there are. */
 export interface InterfaceSpan {

@@ -105,3 +105,15 @@ describe.skipIf(!LAB_AVAILABLE)('every lab scenario with per-interface pcapng ca
     }, 60_000);
   }
 });
+
+describe.skipIf(!LAB_AVAILABLE)('captures as tcpdump and dumpcap write them', () => {
+  const out = useLabOutput();
+  it("are in time order enough: dumpcap's multi-interface files (up to a block timeout apart) and -i any ones raise no warning", async () => {
+    const multi = Object.entries(readScenarios()).filter(([, s]) => s.capture === 'pcapng-multi' || s.capture === 'any' || s.capture === 'any-v1');
+    expect(multi.length).toBeGreaterThan(3);
+    for (const [name] of multi) {
+      const a = await analyze([join(out(), name)]);
+      expect(a.warnings.filter((w) => w.code === 'out-of-time-order').map((w) => `${name}: ${w.message}`)).toEqual([]);
+    }
+  }, 120_000);
+});
