@@ -113,6 +113,8 @@ async function analyzeInputs(
     const ids = correlation.windows[i]?.interfaceIds ?? [];
     if (i >= 0 && ids.length > 1) split.set(i, ids);
   }
+  // Standard input was read once and is gone: nothing is read again then.
+  if (discovered.captures.includes('-')) split.clear();
   if (split.size) {
     warnings.length = before;
     correlation = correlateWith(split);

@@ -347,7 +347,7 @@ export function mergeCaptures(
       options.onWarning({
         code: 'out-of-time-order',
         file,
-        message: `the packets of this capture are not in time order: from frame ${c.backFrame} on, ${c.backSteps} go back in time, by up to ${formatSeconds(c.backMaxNs)} — captures joined one after the other (\`cat\` of pcapng files, \`mergecap -a\`). They are read as they come, so copies minutes apart in the file are not matched: merge them in time order (mergecap -w merged.pcapng <files>, without -a) or give the captures as separate files`,
+        message: `the packets of this capture are not in time order: from frame ${c.backFrame} on, ${c.backSteps} go back in time, by up to ${formatSeconds(c.backMaxNs)} — captures joined one after the other (\`cat\` of pcapng files, \`mergecap -a\`). They are read as they come, so copies seconds or minutes apart in the file are not matched: merge them in time order (mergecap -w merged.pcapng <files>, without -a) or give the captures as separate files`,
       });
     }
     if (c.mergedUnplaced > 0) {

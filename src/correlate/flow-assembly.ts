@@ -24,15 +24,18 @@ export interface AssembledFlow {
   /** f1, f2… in order of the flows' first packets (set once all are judged). */
   id: string;
   readonly proto: number;
-  /** The connection on the interface the flow entered by (null for the gateway's own traffic seen leaving only). */
+  /** The connection on the interface the flow entered by; for a flow only seen leaving, the one it was seen on. */
   readonly ingress: Connection;
+  /** The connection on the interface it left by (for a flow only seen leaving by the outside, `unseenIngress`, the same as `ingress`); null where none was seen. */
   readonly egress: Connection | null;
   readonly connections: readonly Connection[];
   /** Where the first packet entered; -1 when it was only seen leaving. */
   readonly ingressIface: number;
   /**
-   * For a flow only seen leaving by the outside interface from a private source, the inside not captured: the
-   * interface it came in by, unseen (its request is then judged as it left: `observed`, `trace` from there).
+   * For a flow only seen leaving by the outside interface, the inside not captured, and forwarded (a private source
+   * not the gateway's, or one of its addresses with less than its own packets' TTL: source-NATed): the interface it
+   * came in by, unseen. Its request is judged as it left: `original` and `observed` the packet as it left, `egress`
+   * the connection seen (the same as `ingress`), `trace` walked from the inside where the source was not translated.
    */
   readonly unseenIngress?: string;
   readonly original: FlowTuple;

@@ -30,6 +30,14 @@ const WORDS: Record<FlowDisposition, string> = {
 };
 
 function sentence(findings: readonly Finding[], byDisposition: Partial<Record<FlowDisposition, number>>, flows: number, warnings: readonly InputWarning[]): string {
+  // A capture read out of time order (it could not be read again per interface: standard input, one interface): first.
+  const disorder = warnings.find((w) => w.code === 'out-of-time-order' && / They are read as they come/.test(w.message));
+  const s = judged(findings, byDisposition, flows, warnings);
+  if (!disorder) return s;
+  return `${disorder.file === '-' ? 'standard input' : disorder.file} is not in time order (captures joined one after the other), so copies across it were not matched: not to be trusted — ${s}`;
+}
+
+function judged(findings: readonly Finding[], byDisposition: Partial<Record<FlowDisposition, number>>, flows: number, warnings: readonly InputWarning[]): string {
   const [top, ...more] = independentCauses(findings);
   const counts = Object.entries(byDisposition)
     .filter(([, n]) => n)

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../../src/index.js';
 import { editedBundle, flowKeys, pcapRecordOffset } from '../support/bundle-edit.js';
-import { fieldSets } from '../support/field.js';
+import { fieldSets, REPO } from '../support/field.js';
 import { HAVE_TSHARK } from '../support/tshark.js';
 import { LAB_AVAILABLE, readLabJson, readScenarios, useLabOutput } from '../lab/lab-output.js';
 
@@ -75,6 +75,19 @@ describe.skipIf(!set('healthy'))('one interface out of time order (nothing to sp
     const w = a.warnings.find((x) => x.code === 'out-of-time-order')!;
     expect(w.file).toBe(join(d, 'eth0.pcap'));
     expect(w.message).toContain('merge them in time order (mergecap -w merged.pcapng <files>, without -a) or give the captures as separate files');
+    // The verdict says first that it cannot be trusted.
+    expect(a.summary.sentence).toMatch(new RegExp(`^${join(d, 'eth0.pcap').replace(/[.]/g, '\\.')} is not in time order \\(captures joined one after the other\\), so copies across it were not matched: not to be trusted — `));
+  });
+});
+
+describe.skipIf(!set('healthy-pcapng'))('captures joined and given on standard input (read once: not again per interface)', () => {
+  it('the verdict says first that it cannot be trusted', () => {
+    const dir = set('healthy-pcapng')!.dir;
+    const input = Buffer.concat([readFileSync(join(dir, 'eth0.pcap')), readFileSync(join(dir, 'net1.pcap'))]);
+    const r = spawnSync(process.execPath, [join(REPO, 'bin/natlens'), 'analyze', '-', '--format', 'json'], { input, encoding: 'utf8' });
+    const a = JSON.parse(r.stdout) as Analysis;
+    expect(a.summary.sentence).toMatch(/^standard input is not in time order \(captures joined one after the other\), so copies across it were not matched: not to be trusted — /);
+    expect(a.warnings.find((w) => w.code === 'out-of-time-order')!.message).toContain('They are read as they come');
   });
 });
 
