@@ -99,6 +99,8 @@ function describe(a: Analysis, flow: Flow, p: FlowPacket, rel: (p: string) => st
     return `arrived on ${p.iface}, no copy on ${egress ?? 'the other interface'}${what}`;
   }
   const other = p.iface === flow.ingress ? egress : flow.ingress;
+  // The other side not captured at all (a flow only seen leaving by the outside): nothing to have a copy on.
+  if (other && !a.capture.windows.some((w) => w.iface === other)) return `${p.direction} seen on ${p.iface}; ${other} was not captured`;
   return `${p.direction} seen on ${p.iface}${other ? `, no copy on ${other}` : ''}`;
 }
 

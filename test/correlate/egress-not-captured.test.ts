@@ -11,6 +11,8 @@ import { analyze, type Analysis } from '../../src/index.js';
 import { LAB_AVAILABLE, readLabJson, readScenarios, useLabOutput } from '../lab/lab-output.js';
 import { editedBundle, pcapRecordOffset } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
+import { writeEvidencePcapng } from '../../src/present/evidence-pcapng.js';
+import { HAVE_TSHARK, tsharkFields } from '../support/tshark.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-oneside-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -85,6 +87,14 @@ describe.skipIf(!have('snat-missing') || !have('healthy'))('the outside captured
       expect(f.observed).toEqual(f.original);
     }
     expect(a.findings[0]!.evidence.some((e) => e.kind === 'frame' && e.summary.endsWith('left net1 with its private source, untranslated (it came in by eth0, which was not captured)'))).toBe(true);
+    // The evidence pcapng's comments say the way in was not captured, not that its copy is missing there.
+    const out = join(tmp, 'snat-net1-evidence.pcapng');
+    await writeEvidencePcapng(a, out);
+    if (HAVE_TSHARK) {
+      const comments = tsharkFields(out, ['frame.comment']).map((r) => r[0] ?? '');
+      expect(comments.some((c) => c.includes('forwarded-untranslated: request seen on net1; eth0 was not captured'))).toBe(true);
+      expect(comments.some((c) => c.includes('no copy on eth0'))).toBe(false);
+    }
   });
 
   it('a healthy gateway seen from the outside: every source leaving is an EIP, nothing called untranslated', async () => {
