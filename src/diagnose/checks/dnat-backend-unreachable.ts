@@ -6,7 +6,7 @@ import { ruleEvidence, uniqueEvidence } from '../evidence.js';
 import { arpEvidence, askedByGateway, isUnresolvedState, neighbour, unansweredArp } from '../arp-facts.js';
 import { plural, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
-import type { NatRewrite } from '../../model/trace.js';
+import type { NatRewrite, RuleRef } from '../../model/trace.js';
 import { natChainsOf, natRulesPresent } from '../../gateway/nat-rules-present.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
 import type { ArpQuestion } from '../../correlate/arp-tracker.js';
@@ -54,11 +54,7 @@ export const dnatBackendUnreachable: Check = {
           `DNAT sends ${eip} to ${ipv4ToString(backend)}, which does not answer`,
           `${plural(g.flows.length, 'flow')} to ${eip} ${g.flows.length === 1 ? 'was' : 'were'} DNATed by ${g.rewrite.rule.chain} (${g.rewrite.rule.file}:${g.rewrite.rule.line}) to ${ipv4ToString(backend)} on ${g.egress}, but nothing there answers ARP: the rule points at a wrong or dead backend.`,
           uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, g.flows)], 16),
-          [
-            `# find the address the service really has (Kube-OVN: kubectl get iptables-fip-rules,iptables-dnat-rules -A -o wide; kubectl get pod -o wide)`,
-            replaceRuleCommand(g.rewrite.rule, (body) => body.replace(ipv4ToString(backend), '<backend-ip>')),
-            '# in Kube-OVN correct the IptablesFIPRule / IptablesDnatRule (the controller rewrites the rule and keeps it across restarts)',
-          ],
+          backendFixes(g.rewrite.rule, backend),
           g.flows,
         ),
       );
@@ -66,6 +62,15 @@ export const dnatBackendUnreachable: Check = {
     return out;
   },
 };
+
+/** How to point a DNAT rule at the backend that really serves: find it, put it in the rule (and in Kube-OVN's resource). */
+function backendFixes(rule: RuleRef, backend: number): string[] {
+  return [
+    `# find the address the service really has (Kube-OVN: kubectl get iptables-fip-rules,iptables-dnat-rules -A -o wide; kubectl get pod -o wide)`,
+    replaceRuleCommand(rule, (body) => body.replace(ipv4ToString(backend), '<backend-ip>')),
+    '# in Kube-OVN correct the IptablesFIPRule / IptablesDnatRule (the controller rewrites the rule and keeps it across restarts)',
+  ];
+}
 
 /** How long after a request arrives the gateway's ARP for where it sends it may start (ns). */
 const ARP_AFTER_NS = 1e9;
@@ -153,11 +158,7 @@ function outsideNotCaptured(ctx: CheckContext): ReturnType<Check['run']> {
             ],
             16,
           ),
-          [
-            `# find the address the service really has (Kube-OVN: kubectl get iptables-fip-rules,iptables-dnat-rules -A -o wide; kubectl get pod -o wide)`,
-            replaceRuleCommand(ref, (body) => body.replace(ipv4ToString(backend), '<backend-ip>')),
-            '# in Kube-OVN correct the IptablesFIPRule / IptablesDnatRule (the controller rewrites the rule and keeps it across restarts)',
-          ],
+          backendFixes(ref, backend),
           [],
         ),
       );
