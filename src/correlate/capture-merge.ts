@@ -75,6 +75,8 @@ interface Cursor {
   backSteps: number;
   backFrame: number;
   backMaxNs: number;
+  /** One interface's reading of a file read per interface: its frames' span is that interface's window (`spans`). */
+  readonly split: boolean;
 }
 
 /**
@@ -256,6 +258,7 @@ export function mergeCaptures(
       backSteps: 0,
       backFrame: 0,
       backMaxNs: 0,
+      split: only !== null,
     };
   };
   try {
@@ -309,7 +312,7 @@ export function mergeCaptures(
       if (merged !== null && merged.has(own)) {
         iface = placeMerged(pick, d, own, cooked!);
         if (iface !== own) noteSpan(pick, iface, pickSec, pickNsec);
-      }
+      } else if (pick.split) noteSpan(pick, iface, pickSec, pickNsec);
       if (iface !== pick.lastIface) {
         pick.ifaces.add(iface);
         pick.lastIface = iface;

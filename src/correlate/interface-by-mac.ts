@@ -49,7 +49,12 @@ function oneAfterAnother(spans: readonly { first: number; last: number }[]): boo
 export function interfacesByMac(
   paths: readonly string[],
   snapshot: Snapshot | null,
-  options: { interfaceNames: ReadonlyMap<number, string>; cookedInterface: CookedInterface | null },
+  options: {
+    interfaceNames: ReadonlyMap<number, string>;
+    cookedInterface: CookedInterface | null;
+    /** Files read per interface (capture-merge.ts): looked at the same way, each interface's beginning among the rest. */
+    splitByInterface?: ReadonlyMap<number, readonly number[]>;
+  },
   onWarning: (w: InputWarning) => void,
   /** Also shown every packet looked at (file index, record, decoded): one look serves clock-skew.ts too. */
   look?: (file: number, rec: CaptureRecord, d: DecodedPacket) => void,
@@ -74,9 +79,10 @@ export function interfacesByMac(
   paths.forEach((path, index) => {
     // Standard input can be read once only: it keeps its name.
     if (path === '-') return;
+    const ids = options.splitByInterface?.get(index);
     mergeCaptures(
       [path],
-      { ...options, onWarning: () => {}, maxPackets: LOOK },
+      { interfaceNames: options.interfaceNames, cookedInterface: options.cookedInterface, onWarning: () => {}, maxPackets: LOOK, ...(ids ? { splitByInterface: new Map([[0, ids]]) } : {}) },
       {
         packet(rec, d, _file, iface) {
           look?.(index, rec, d);

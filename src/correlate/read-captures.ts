@@ -39,7 +39,13 @@ export function readCaptures(
 ): { windows: CaptureWindow[]; aliases: Map<string, string>; clockShiftNs: number[] } {
   const cooked = cookedInterfaceResolver(snapshot);
   const clocks = paths.length > 1 ? new ClockLook(paths.length) : null;
-  const { aliases, merged, ownMacSeen } = interfacesByMac(paths, snapshot, { interfaceNames: options.interfaceNames, cookedInterface: cooked }, options.onWarning, clocks ? (i, rec, d) => clocks.visit(i, rec, d) : undefined);
+  const { aliases, merged, ownMacSeen } = interfacesByMac(
+    paths,
+    snapshot,
+    { interfaceNames: options.interfaceNames, cookedInterface: cooked, ...(options.splitByInterface ? { splitByInterface: options.splitByInterface } : {}) },
+    options.onWarning,
+    clocks ? (i, rec, d) => clocks.visit(i, rec, d) : undefined,
+  );
   const clockShiftNs = clocks ? clocks.shifts(paths, options.onWarning) : paths.map(() => 0);
   options.onClockShifts?.(clockShiftNs);
   // A capture taken for another's interface (by MAC, or repeating it on the same link) may show its packets twice.

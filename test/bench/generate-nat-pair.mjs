@@ -141,8 +141,9 @@ function emitReply(w, k, t, side) {
 }
 
 /**
- * Write `dir`/lan0.pcap, wan0.pcap and the snapshot; about `packets` packets per capture.
- * @param {string} dir @param {{packets: number}} o
+ * Write `dir`/lan0.pcap, wan0.pcap and the snapshot; about `packets` packets per capture, a tick (`tickUs`, 10 µs
+ * unless given) between one request and the next.
+ * @param {string} dir @param {{packets: number, tickUs?: number}} o
  */
 export function generateNatPair(dir, o) {
   mkdirSync(dir, { recursive: true });
@@ -151,7 +152,7 @@ export function generateNatPair(dir, o) {
   const steps = Math.ceil(o.packets / 2) + RETURN_TICKS;
   let lostCount = 0;
   for (let j = 0; j < steps; j++) {
-    const t = j * TICK_US;
+    const t = j * (o.tickUs ?? TICK_US);
     // In time order on each interface: lan0 gets request j and the returned reply of j−23;
     // wan0 gets the copy of j−3 and the remote's reply to j−20.
     if (j < steps - RETURN_TICKS) {
