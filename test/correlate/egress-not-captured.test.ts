@@ -165,7 +165,7 @@ describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its outside capture lef
   const out = useLabOutput();
   for (const [name, s] of Object.entries(readScenarios())) {
     if (s.capture !== 'pcap' && s.capture !== 'pcap-nano' && s.capture !== 'pcapng') continue;
-    it(`${name}: a dead DNAT backend named from the inside alone only where both captures name it; no answered flow called stopped`, async () => {
+    it(`${name}: an error (a dead DNAT backend, a rate limit) named from the inside alone only where both captures name it; no answered flow called stopped`, async () => {
       const dir = join(out(), name);
       const { outside } = readLabJson(dir);
       const files = readdirSync(dir);
@@ -179,6 +179,11 @@ describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its outside capture lef
       const answered = a.flows.filter((f) => f.disposition === 'stopped-at-gateway' && f.proto !== 'tcp' && Object.values(f.packets).some((p) => p.reply > 0));
       expect(answered.map((f) => `${f.id} ${JSON.stringify(f.packets)}`)).toEqual([]);
       if (s.check === 'dnat-backend-unreachable') expect(a.findings.map((f) => f.check)).toContain('dnat-backend-unreachable');
+      // What the inside alone calls an error, both captures call one too.
+      const errors = (x: Analysis) => x.findings.filter((f) => f.severity === 'error').map((f) => f.check);
+      for (const c of errors(a)) expect(errors(full), `${name}: ${c}`).toContain(c);
+      // A rate limit's share of the pings unanswered, the rule that lets some through: intermittent-drop, likely.
+      if (name === 'rate-limit') expect(a.findings.map((f) => [f.check, f.confidence])).toEqual([['intermittent-drop', 'likely']]);
     }, 60_000);
   }
 });

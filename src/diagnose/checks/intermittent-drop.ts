@@ -1,4 +1,7 @@
 import type { Evidence } from '../../model/analysis.js';
+import type { MayMatch } from '../../model/trace.js';
+import { Proto } from '../../model/packet.js';
+import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { policyEvidence, ruleEvidence, uniqueEvidence } from '../evidence.js';
@@ -16,7 +19,7 @@ export const intermittentDrop: Check = {
     // sometimes matches (a one-packet UDP exchange whose reply was dropped).
     // A flow cut in mid-stream because conntrack lost it is conntrack-state-lost's, not a share lost.
     const partial = ctx.flows.filter((f) => f.disposition === 'partial' && !lostConnection(ctx, f));
-    if (!partial.length) return [];
+    if (!partial.length) return oneSideOnly(ctx);
     const flows = ctx.flows.filter(
       (f) =>
         !lostConnection(ctx, f) &&
@@ -132,3 +135,54 @@ export const intermittentDrop: Check = {
     ];
   },
 };
+
+/**
+ * Only one interface captured, so no flow can be judged partly lost: flows that came in by it and got replies to some
+ * of their requests and not to others, whose walk meets a rule that lets only some packets pass (a rate limit's ACCEPT
+ * before a drop, a random drop). Likely: where the others stopped is not seen.
+ */
+function oneSideOnly(ctx: CheckContext): ReturnType<Check['run']> {
+  if (ctx.correlation.ifaces.length !== 1) return [];
+  const gated = (f: AssembledFlow): MayMatch[] => {
+    const t = f.trace;
+    if (!t) return [];
+    const random = t.mayMatch.filter((m) => m.drops && m.probability !== null);
+    const gate = t.disposition.kind === 'dropped' ? t.mayMatch.filter((m) => !m.drops && m.target === 'ACCEPT') : [];
+    return [...random, ...gate];
+  };
+  // Echo requests and datagrams, whose replies answer them one for one (TCP's do not).
+  const flows = ctx.flows.filter(
+    (f) => f.proto !== Proto.TCP && f.disposition === 'outside-capture' && f.ingressIface >= 0 && f.egress === null && f.replies > 0 && f.replies < f.requests && gated(f).length > 0,
+  );
+  if (!flows.length) return [];
+  const requests = flows.reduce((n, f) => n + f.requests, 0);
+  const answered = flows.reduce((n, f) => n + f.replies, 0);
+  const rules = new Map(flows.flatMap(gated).map((m) => [`${m.rule.file}:${m.rule.line}`, m] as const));
+  const evidence: Evidence[] = [];
+  for (const [k, m] of rules) {
+    evidence.push(ruleEvidence(m.rule));
+    evidence.push({ kind: 'note', text: `${m.rule.chain} rule at ${k} ${m.why}${m.probability !== null ? ` (drops with probability ${m.probability})` : ''}` });
+  }
+  for (const f of flows) {
+    const d = f.trace!.disposition;
+    if (d.kind === 'dropped' && d.rule) evidence.push(ruleEvidence(d.rule));
+  }
+  const captured = ctx.correlation.ifaces[0]!;
+  const drops = flows.map((f) => f.trace!.disposition).flatMap((d) => (d.kind === 'dropped' && d.rule ? [d.rule] : []));
+  return [
+    finding(
+      'intermittent-drop',
+      'error',
+      'likely',
+      'Some packets stop at the gateway, the rest pass',
+      `${plural(flows.length, 'flow')} that came in by ${captured} got replies to ${answered} of ${requests} requests (${pct((requests - answered) / requests)} unanswered). ` +
+        `Only ${captured} was captured, so where the others stopped is not seen; but the snapshot's rules let only some of these packets through (${[...rules.values()].map((m) => `the ${m.rule.chain} rule at ${m.rule.file}:${m.rule.line}`).join(', ')}): most likely they stop at the gateway. Capture the other interface too to see it.`,
+      uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows, 2, 6)], 20),
+      [
+        ...[...rules.values()].map((m) => (m.drops ? deleteRuleCommand(m.rule) : `# raise the limit of the rule at ${m.rule.file}:${m.rule.line}, or accept the flows before it (${m.rule.text})`)),
+        ...drops.map((r) => deleteRuleCommand(r)).filter((x, i, a) => a.indexOf(x) === i),
+      ],
+      flows,
+    ),
+  ];
+}
