@@ -43,8 +43,7 @@ export const intermittentDrop: Check = {
         const k = `${m.rule.file}:${m.rule.line}`;
         if (seen.has(k)) continue;
         seen.add(k);
-        evidence.push(ruleEvidence(m.rule));
-        evidence.push({ kind: 'note', text: `${m.rule.chain} rule at ${k} ${m.why}${m.probability !== null ? ` (drops with probability ${m.probability})` : ''}` });
+        evidence.push(...uncertainRuleEvidence(m));
       }
     }
     // A rule that accepts only some packets (a rate limit, -m statistic) in front of a drop: what it does not
@@ -136,6 +135,12 @@ export const intermittentDrop: Check = {
   },
 };
 
+/** A rule that matches only some packets: the rule, and what makes it uncertain. */
+function uncertainRuleEvidence(m: MayMatch): Evidence[] {
+  const at = `${m.rule.file}:${m.rule.line}`;
+  return [ruleEvidence(m.rule), { kind: 'note', text: `${m.rule.chain} rule at ${at} ${m.why}${m.probability !== null ? ` (drops with probability ${m.probability})` : ''}` }];
+}
+
 /**
  * Only one interface captured, so no flow can be judged partly lost: flows that came in by it and got replies to some
  * of their requests and not to others, whose walk meets a rule that lets only some packets pass (a rate limit's ACCEPT
@@ -159,10 +164,7 @@ function oneSideOnly(ctx: CheckContext): ReturnType<Check['run']> {
   const answered = flows.reduce((n, f) => n + f.replies, 0);
   const rules = new Map(flows.flatMap(gated).map((m) => [`${m.rule.file}:${m.rule.line}`, m] as const));
   const evidence: Evidence[] = [];
-  for (const [k, m] of rules) {
-    evidence.push(ruleEvidence(m.rule));
-    evidence.push({ kind: 'note', text: `${m.rule.chain} rule at ${k} ${m.why}${m.probability !== null ? ` (drops with probability ${m.probability})` : ''}` });
-  }
+  for (const m of rules.values()) evidence.push(...uncertainRuleEvidence(m));
   for (const f of flows) {
     const d = f.trace!.disposition;
     if (d.kind === 'dropped' && d.rule) evidence.push(ruleEvidence(d.rule));
