@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../../src/index.js';
 import { editedBundle, flowKeys, pcapRecordOffset } from '../support/bundle-edit.js';
 import { fieldSets, REPO } from '../support/field.js';
-import { HAVE_TSHARK } from '../support/tshark.js';
+import { HAVE_TSHARK, tsharkFields } from '../support/tshark.js';
 import { generateNatPair } from '../bench/generate-nat-pair.mjs';
 import { LAB_AVAILABLE, readLabJson, readScenarios, useLabOutput } from '../lab/lab-output.js';
 
@@ -55,10 +55,21 @@ describe.skipIf(!set('healthy-pcapng'))('the real pcapng set, its two captures j
     const dir = set('healthy-pcapng')!.dir;
     const first = (await analyze([join(dir, 'eth0.pcap')])).inputs[0]!.packets;
     const a = await analyze([joined(dir, 'cat-frames', ['eth0.pcap', 'net1.pcap'], 'both.pcapng')]);
-    const frames = a.flows.flatMap((f) => f.packets ? (f.evidence ?? []) : []).filter((e) => e.kind === 'frame');
+    const frames = a.flows.flatMap((f) => f.evidence ?? []).filter((e) => e.kind === 'frame');
     const net1 = frames.filter((e) => e.kind === 'frame' && e.iface === 'net1');
     expect(net1.length).toBeGreaterThan(0);
     for (const e of net1) if (e.kind === 'frame') expect(e.frame).toBeGreaterThan(first);
+    // Each cited frame is the packet Wireshark shows at that number in the joined file (its IP ID).
+    if (!HAVE_TSHARK) return;
+    const ids = new Map(tsharkFields(join(tmp, 'cat-frames', 'both.pcapng'), ['frame.number', 'ip.id']).map(([n, id]) => [Number(n), Number(id)] as const));
+    let checked = 0;
+    for (const e of frames) {
+      const id = e.kind === 'frame' ? /, id (\d+),/.exec(e.summary)?.[1] : undefined;
+      if (e.kind !== 'frame' || id === undefined) continue;
+      expect(ids.get(e.frame), `${e.iface} frame ${e.frame}: ${e.summary}`).toBe(Number(id));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
   });
 });
 
