@@ -13,6 +13,7 @@ import { loadSnapshot } from './gateway/load-snapshot.js';
 import { simulate } from './simulate/simulate.js';
 import { correlate } from './correlate/correlate.js';
 import { ReaderThread } from './correlate/ingest-thread.js';
+import { READ_AS_THEY_COME, READ_PER_INTERFACE } from './correlate/capture-merge.js';
 import { runChecks } from './diagnose/run-checks.js';
 import { buildAnalysis } from './diagnose/build-analysis.js';
 import { snapshotFitWarnings } from './diagnose/snapshot-fit.js';
@@ -120,7 +121,7 @@ async function analyzeInputs(
     correlation = correlateWith(split);
     for (const w of disordered) {
       if (!split.has(discovered.captures.indexOf(w.file))) continue;
-      warnings.push({ ...w, message: `${w.message.replace(/ They are read as they come.*$/, '')} Each of its interfaces was read on its own and merged with the rest in time order` });
+      warnings.push({ ...w, message: w.message.replace(READ_AS_THEY_COME, READ_PER_INTERFACE) });
     }
   }
   for (const name of [options.inside, options.outside]) {

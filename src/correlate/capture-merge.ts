@@ -88,6 +88,14 @@ interface Cursor {
  */
 const OUT_OF_ORDER_NS = 1e9;
 
+/**
+ * How an out-of-time-order warning ends while the capture is read as it comes; analyze.ts reads such a capture again
+ * per interface where it can and ends the warning with READ_PER_INTERFACE instead (the verdict tells them apart).
+ */
+export const READ_AS_THEY_COME =
+  ' They are read as they come, so copies seconds or minutes apart in the file are not matched: merge them in time order (mergecap -w merged.pcapng <files>, without -a) or give the captures as separate files';
+export const READ_PER_INTERFACE = ' Each of its interfaces was read on its own and merged with the rest in time order';
+
 /** When one interface's frames of a capture begin and end, and how many there are. */
 export interface InterfaceSpan {
   readonly iface: string;
@@ -350,7 +358,7 @@ export function mergeCaptures(
       options.onWarning({
         code: 'out-of-time-order',
         file,
-        message: `the packets of this capture are not in time order: from frame ${c.backFrame} on, ${c.backSteps} go back in time, by up to ${formatSeconds(c.backMaxNs)} — captures joined one after the other (\`cat\` of pcapng files, \`mergecap -a\`). They are read as they come, so copies seconds or minutes apart in the file are not matched: merge them in time order (mergecap -w merged.pcapng <files>, without -a) or give the captures as separate files`,
+        message: `the packets of this capture are not in time order: from frame ${c.backFrame} on, ${c.backSteps} go back in time, by up to ${formatSeconds(c.backMaxNs)} — captures joined one after the other (\`cat\` of pcapng files, \`mergecap -a\`).${READ_AS_THEY_COME}`,
       });
     }
     if (c.mergedUnplaced > 0) {

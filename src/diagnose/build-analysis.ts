@@ -7,6 +7,7 @@ import { toPublicFlow } from './public-flow.js';
 import { VERSION } from '../version.js';
 import { TABLE_NAMES } from '../model/ruleset.js';
 import { independentCauses } from '../model/causes.js';
+import { READ_AS_THEY_COME } from '../correlate/capture-merge.js';
 
 export interface BuildInput {
   readonly correlation: Correlation;
@@ -31,7 +32,7 @@ const WORDS: Record<FlowDisposition, string> = {
 
 function sentence(findings: readonly Finding[], byDisposition: Partial<Record<FlowDisposition, number>>, flows: number, warnings: readonly InputWarning[]): string {
   // A capture read out of time order (it could not be read again per interface: standard input, one interface): first.
-  const disorder = warnings.find((w) => w.code === 'out-of-time-order' && / They are read as they come/.test(w.message));
+  const disorder = warnings.find((w) => w.code === 'out-of-time-order' && w.message.endsWith(READ_AS_THEY_COME));
   const s = judged(findings, byDisposition, flows, warnings);
   if (!disorder) return s;
   return `${disorder.file === '-' ? 'standard input' : disorder.file} is not in time order (captures joined one after the other), so copies across it were not matched: not to be trusted — ${s}`;
