@@ -46,7 +46,7 @@ export const arpDisabled: Check = {
       const evidence: Evidence[] = [];
       for (const q of qs) evidence.push(...arpEvidence(ctx, q, `asks for the gateway's own address ${ipv4ToString(q.target)}; no reply`));
       if (itf) evidence.unshift({ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${itf.name}: <${itf.flags.join(',')}> mtu ${itf.mtu}` });
-      for (const f of flows.slice(0, 3)) if (leftAs(f)) evidence.push(frameEvidence(ctx, leftAs(f)!, `${f.id} left translated; no reply can come back`));
+      evidence.push(...leftEvidence(ctx, flows, (f) => `${f.id} left translated; no reply can come back`));
       const addrs = [...targets].map(ipv4ToString).join(', ');
       out.push(
         finding(
@@ -110,7 +110,7 @@ function heldElsewhereFinding(ctx: CheckContext, iface: number, qs: readonly Arp
   }
   for (const l of ignore.lines) evidence.push(sysctlEvidence(l));
   for (const q of qs) evidence.push(...arpEvidence(ctx, q, `asks on ${name} for ${ipv4ToString(q.target)}, which the gateway holds on ${holderBy.get(q.target)!.name}; no reply`));
-  for (const f of flows.slice(0, 3)) if (leftAs(f)) evidence.push(frameEvidence(ctx, leftAs(f)!, `${f.id} left translated; no reply can come back`));
+  evidence.push(...leftEvidence(ctx, flows, (f) => `${f.id} left translated; no reply can come back`));
   const itf = ctx.snapshot?.host.interfaces.find((i) => i.name === name);
   const heard = qs.length
     ? `The outside asked ${plural(qs.reduce((n, q) => n + q.requests, 0), 'time')} on ${name} by ARP for ${addrs} and never got an answer`
@@ -207,7 +207,7 @@ function unassignedEips(ctx: CheckContext): ReturnType<Check['run']> {
     for (const q of qs) evidence.push(...arpEvidence(ctx, q, `asks for ${ipv4ToString(q.target)}, which the gateway translates to; no reply`));
     if (itf) evidence.push({ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${itf.name}: ${itf.addresses.filter((a) => a.family === 4).map((a) => `${a.address}/${a.prefix}`).join(', ') || 'no IPv4 address'} — not ${addrs}` });
     for (const r of rules.slice(0, 4)) evidence.push({ kind: 'rule', file: r.source.file, line: r.source.line, table: 'nat', chain: r.chain, text: r.text, counters: r.counters });
-    for (const f of flows.slice(0, 3)) if (leftAs(f)) evidence.push(frameEvidence(ctx, leftAs(f)!, `${f.id} left translated to ${ipv4ToString(f.observed?.src ?? f.original.dst)}; no reply can come back`));
+    evidence.push(...leftEvidence(ctx, flows, (f) => `${f.id} left translated to ${ipv4ToString(f.observed?.src ?? f.original.dst)}; no reply can come back`));
     const uses = rules.length ? `The nat rules translate to and from ${addrs}` : `The gateway's packets leave ${name} translated to ${addrs}`;
     const heard = qs.length
       ? `${askers.join(', ')} asked ${plural(qs.reduce((n, q) => n + q.requests, 0), 'time')} on ${name} and got no answer`
@@ -249,7 +249,7 @@ function noarpWithoutArpCaptured(ctx: CheckContext): ReturnType<Check['run']> {
     const arpSeen = [...ctx.correlation.state.arp.questions.values()].some((q) => q.iface === index);
     const addrs = [...new Set(flows.map((f) => ipv4ToString(f.observed!.src)))].join(', ');
     const evidence: Evidence[] = [{ kind: 'interface', file: itf.source.file, line: itf.source.line, text: `${itf.name}: <${itf.flags.join(',')}> mtu ${itf.mtu}` }];
-    for (const f of flows.slice(0, 3)) if (leftAs(f)) evidence.push(frameEvidence(ctx, leftAs(f)!, `${f.id} left translated to ${ipv4ToString(f.observed!.src)}; no reply came back`));
+    evidence.push(...leftEvidence(ctx, flows, (f) => `${f.id} left translated to ${ipv4ToString(f.observed!.src)}; no reply came back`));
     out.push(
       finding(
         'arp-disabled',
@@ -269,4 +269,12 @@ function noarpWithoutArpCaptured(ctx: CheckContext): ReturnType<Check['run']> {
     );
   }
   return out;
+}
+
+/** The first flows' requests as they left the gateway (translated), each with what became of it. */
+function leftEvidence(ctx: CheckContext, flows: readonly AssembledFlow[], note: (f: AssembledFlow) => string): Evidence[] {
+  return flows.slice(0, 3).flatMap((f) => {
+    const out = leftAs(f);
+    return out ? [frameEvidence(ctx, out, note(f))] : [];
+  });
 }

@@ -1,4 +1,5 @@
 import type { Evidence } from '../../model/analysis.js';
+import type { Neighbour } from '../../model/host.js';
 import { ipv4ToString } from '../../model/address.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
@@ -44,7 +45,7 @@ export const dnatBackendUnreachable: Check = {
       const n = neighbour(ctx, backend);
       const evidence: Evidence[] = [ruleEvidence(g.rewrite.rule)];
       if (q) evidence.push(...arpEvidence(ctx, q, `the gateway asks for the DNAT backend on ${g.egress}; no reply`));
-      if (n) evidence.push({ kind: 'neighbour', file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.states.join(',')}` });
+      if (n) evidence.push(backendNeighbourEvidence(n));
       const eip = ipv4ToString(g.rewrite.before.dst);
       out.push(
         finding(
@@ -62,6 +63,11 @@ export const dnatBackendUnreachable: Check = {
     return out;
   },
 };
+
+/** The gateway's neighbour entry for the backend: its address, interface and state. */
+function backendNeighbourEvidence(n: Neighbour): Evidence {
+  return { kind: 'neighbour', file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.states.join(',')}` };
+}
 
 /** How to point a DNAT rule at the backend that really serves: find it, put it in the rule (and in Kube-OVN's resource). */
 function backendFixes(rule: RuleRef, backend: number): string[] {
@@ -154,7 +160,7 @@ function outsideNotCaptured(ctx: CheckContext): ReturnType<Check['run']> {
             [
               ruleEvidence(ref),
               ...arpEvidence(ctx, q, `the gateway asks for the DNAT backend on ${inside}; no reply`),
-              ...(n ? [{ kind: 'neighbour' as const, file: n.source.file, line: n.source.line, text: `${n.address} dev ${n.dev} ${n.states.join(',')}` }] : []),
+              ...(n ? [backendNeighbourEvidence(n)] : []),
             ],
             16,
           ),

@@ -1,5 +1,5 @@
 import type { Evidence } from '../../model/analysis.js';
-import type { MayMatch } from '../../model/trace.js';
+import type { MayMatch, RuleRef } from '../../model/trace.js';
 import { Proto } from '../../model/packet.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import type { Check, CheckContext } from '../check.js';
@@ -70,7 +70,7 @@ export const intermittentDrop: Check = {
         const at = chainAt(ctx, d.source);
         if (at) evidence.push(policyEvidence(at.table, at.chain));
         rest = `the rest fall to ${d.note}`;
-        gateFixes.push(`# raise the limit of the rule at ${k}, or accept the flows before it (${gate.rule.text})`);
+        gateFixes.push(raiseLimitFix(gate.rule));
       }
       evidence.push({ kind: 'note', text: `${gate.rule.chain} rule at ${k} accepts only some packets (${gate.why}); ${rest}` });
     }
@@ -135,6 +135,11 @@ export const intermittentDrop: Check = {
   },
 };
 
+/** What mends a rule that accepts only some packets (a rate limit) in front of a drop. */
+function raiseLimitFix(rule: RuleRef): string {
+  return `# raise the limit of the rule at ${rule.file}:${rule.line}, or accept the flows before it (${rule.text})`;
+}
+
 /** A rule that matches only some packets: the rule, and what makes it uncertain. */
 function uncertainRuleEvidence(m: MayMatch): Evidence[] {
   const at = `${m.rule.file}:${m.rule.line}`;
@@ -181,7 +186,7 @@ function oneSideOnly(ctx: CheckContext): ReturnType<Check['run']> {
         `Only ${captured} was captured, so where the others stopped is not seen; but the snapshot's rules let only some of these packets through (${[...rules.values()].map((m) => `the ${m.rule.chain} rule at ${m.rule.file}:${m.rule.line}`).join(', ')}): most likely they stop at the gateway. Capture the other interface too to see it.`,
       uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows, 2, 6)], 20),
       [
-        ...[...rules.values()].map((m) => (m.drops ? deleteRuleCommand(m.rule) : `# raise the limit of the rule at ${m.rule.file}:${m.rule.line}, or accept the flows before it (${m.rule.text})`)),
+        ...[...rules.values()].map((m) => (m.drops ? deleteRuleCommand(m.rule) : raiseLimitFix(m.rule))),
         ...drops.map((r) => deleteRuleCommand(r)).filter((x, i, a) => a.indexOf(x) === i),
       ],
       flows,
