@@ -9,6 +9,7 @@ import { cidrContains } from '../model/address.js';
 import type { InterfaceAddress } from '../model/host.js';
 import { TABLE_NAMES, type Chain, type Rule, type TableName } from '../model/ruleset.js';
 import type { SourceRef } from '../model/source.js';
+import type { NftBaseChain } from '../model/nftables.js';
 import { frameEvidence, ruleEvidence } from './evidence.js';
 import { gatewayOwnAddresses } from './arp-facts.js';
 import type { QuotedError } from '../correlate/connection.js';
@@ -164,6 +165,11 @@ export function chainOf(ctx: CheckContext, table: TableName, name: string): Chai
     (ctx.snapshot?.nft?.baseChains ?? []).map((b) => b.chains.get(name)).find((c) => c !== undefined) ??
     null
   );
+}
+
+/** nftables' filter chains at the forward hook (iptables-nft's FORWARD among them, where nft listed it): what decides forwarding there. */
+export function nftForwardChains(ctx: CheckContext): NftBaseChain[] {
+  return (ctx.snapshot?.nft?.baseChains ?? []).filter((b) => b.type === 'filter' && b.hook === 'FORWARD');
 }
 
 /** The chain whose head (the line with its policy) is at `src`: an iptables table's, or an nftables base chain, with its table. */

@@ -4,7 +4,7 @@ import { finding } from '../check.js';
 import { conntrackStatsEvidence, errorEvidence, frameEvidence, policyEvidence, ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { ipv4ToString } from '../../model/address.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
-import { chainOf, droppedBy, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, ruleOf, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
+import { chainOf, droppedBy, nftForwardChains, errorsDroppedInForward, isFragNeeded, gatewayResets, plural, repliesDroppedBy, replyTrace, ruleOf, stoppedFrameEvidence, unrelayedError, unrelayedErrorTrace } from '../flow-facts.js';
 import type { DropReason, MayMatch, Trace } from '../../model/trace.js';
 import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.js';
 import { addRuleCommand, chainTool, chainWriter, deleteRuleCommand, firewalldZone, hookChain, persistCommands, type ChainPlace } from '../rule-commands.js';
@@ -177,8 +177,7 @@ function unexplainedStopFinding(ctx: CheckContext, flows: readonly AssembledFlow
   }
   const forward = filter?.chains.find((c) => c.name === 'FORWARD');
   if (forward) evidence.push(policyEvidence('filter', forward));
-  // nftables' chains at the forward hook (iptables-nft's FORWARD among them, where nft listed it): what decides there.
-  const nftForward = (ctx.snapshot?.nft?.baseChains ?? []).filter((b) => b.type === 'filter' && b.hook === 'FORWARD');
+  const nftForward = nftForwardChains(ctx);
   for (const b of nftForward) evidence.push(policyEvidence(b.stage, b.chain));
   const missing = !ctx.snapshot
     ? 'there is no snapshot of the gateway'

@@ -2,7 +2,7 @@ import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
-import { droppedBy, forwardable, natRules, plural, repliesDroppedBy, repliesStoppedUnruled, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
+import { droppedBy, forwardable, natRules, nftForwardChains, plural, repliesDroppedBy, repliesStoppedUnruled, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { confKey } from '../../gateway/sysctl.js';
 import { natChainsOf } from '../../gateway/nat-rules-present.js';
@@ -115,7 +115,7 @@ function oneInterfaceOff(ctx: CheckContext, stopped: readonly AssembledFlow[], s
   const name = ctx.ifaceName(iface);
   const key = confKey(name, 'forwarding');
   // The forward chain that would otherwise be the suspect, as the snapshot shows it: iptables' filter table or nftables' forward chains.
-  const filterKnown = !!ctx.snapshot?.rules?.tables.filter || (ctx.snapshot?.nft?.baseChains ?? []).some((b) => b.type === 'filter' && b.hook === 'FORWARD');
+  const filterKnown = !!ctx.snapshot?.rules?.tables.filter || nftForwardChains(ctx).length > 0;
   const flows = [...requests, ...replies].sort((a, b) => a.firstT - b.firstT);
   return [
     finding(
