@@ -104,6 +104,18 @@ describe.skipIf(!have('snat-missing') || !have('healthy'))('the outside captured
   });
 });
 
+/** A copy of lab bundle `dir` without the capture of its `side` interface (per-interface captures): null where it has none. */
+function labWithout(dir: string, name: string, side: 'inside' | 'outside'): string | null {
+  const iface = readLabJson(dir)[side];
+  const capture = readdirSync(dir).find((f) => f === `${iface}.pcap` || f === `${iface}.pcapng`);
+  if (!capture) return null;
+  const copy = editedBundle(dir, join(tmp, name), { [capture]: null, 'lab.json': null });
+  return readdirSync(copy).some((f) => /\.pcap(ng)?$/.test(f)) ? copy : null;
+}
+
+/** The checks of an analysis's error findings, most important first. */
+const errors = (x: Analysis): string[] => x.findings.filter((f) => f.severity === 'error').map((f) => f.check);
+
 /** Scenarios the outside capture alone names as both captures do. */
 const OUTSIDE_ALONE_NAMES = ['upstream-no-reply', 'upstream-reject', 'eip-stale-arp-upstream', 'nexthop-stale-mac', 'eip-conflict', 'arp-disabled'];
 
@@ -124,13 +136,8 @@ describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its inside capture left
     if (s.capture !== 'pcap' && s.capture !== 'pcap-nano' && s.capture !== 'pcapng') continue;
     it(`${name}: what the outside alone calls untranslated, or an error, both captures do`, async () => {
       const dir = join(out(), name);
-      const { inside } = readLabJson(dir);
-      const files = readdirSync(dir);
-      const insideCapture = files.find((f) => f === `${inside}.pcap` || f === `${inside}.pcapng`);
-      if (!insideCapture || files.length < 3) return;
-      const edits = Object.fromEntries([insideCapture, 'lab.json'].map((f) => [f, null]));
-      const oneSide = editedBundle(dir, join(tmp, `lab-${name}`), edits);
-      if (!readdirSync(oneSide).some((f) => /\.pcap(ng)?$/.test(f))) return;
+      const oneSide = labWithout(dir, `lab-${name}`, 'inside');
+      if (!oneSide) return;
       const [a, full] = [await analyze([oneSide]), await analyze([dir])];
       const fullUntranslated = new Set(full.flows.filter((f) => f.disposition === 'forwarded-untranslated').map(key));
       expect(a.flows.filter((f) => f.disposition === 'forwarded-untranslated').map(key).filter((k) => !fullUntranslated.has(k))).toEqual([]);
@@ -138,7 +145,6 @@ describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its inside capture left
       // Scenarios whose requests leave untranslated by the outside are told so from there alone.
       if (s.check === 'snat-missing' && s.flows?.some((f) => f.disposition === 'forwarded-untranslated')) expect(a.findings.map((f) => f.check)).toContain('snat-missing');
       // What the outside alone calls an error, both captures call one too (or, where listed, say otherwise and why).
-      const errors = (x: Analysis) => x.findings.filter((f) => f.severity === 'error').map((f) => f.check);
       if (OUTSIDE_ALONE_SAYS_OTHERWISE[name]) expect(errors(a), OUTSIDE_ALONE_SAYS_OTHERWISE[name]).not.toEqual(errors(full));
       else for (const c of errors(a)) expect(errors(full)).toContain(c);
       // Stops beyond the gateway, and a stale next hop, show on the outside alone.
@@ -167,12 +173,8 @@ describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its outside capture lef
     if (s.capture !== 'pcap' && s.capture !== 'pcap-nano' && s.capture !== 'pcapng') continue;
     it(`${name}: an error (a dead DNAT backend, a rate limit) named from the inside alone only where both captures name it; no answered flow called stopped`, async () => {
       const dir = join(out(), name);
-      const { outside } = readLabJson(dir);
-      const files = readdirSync(dir);
-      const outsideCapture = files.find((f) => f === `${outside}.pcap` || f === `${outside}.pcapng`);
-      if (!outsideCapture) return;
-      const oneSide = editedBundle(dir, join(tmp, `lab-in-${name}`), Object.fromEntries([outsideCapture, 'lab.json'].map((f) => [f, null])));
-      if (!readdirSync(oneSide).some((f) => /\.pcap(ng)?$/.test(f))) return;
+      const oneSide = labWithout(dir, `lab-in-${name}`, 'outside');
+      if (!oneSide) return;
       const [a, full] = [await analyze([oneSide]), await analyze([dir])];
       if (a.findings.some((f) => f.check === 'dnat-backend-unreachable')) expect(full.findings.map((f) => f.check)).toContain('dnat-backend-unreachable');
       // A flow whose replies came back through the gateway was not stopped there, whatever the rules would do to its first packet.
@@ -180,7 +182,6 @@ describe.skipIf(!LAB_AVAILABLE)('every lab scenario with its outside capture lef
       expect(answered.map((f) => `${f.id} ${JSON.stringify(f.packets)}`)).toEqual([]);
       if (s.check === 'dnat-backend-unreachable') expect(a.findings.map((f) => f.check)).toContain('dnat-backend-unreachable');
       // What the inside alone calls an error, both captures call one too.
-      const errors = (x: Analysis) => x.findings.filter((f) => f.severity === 'error').map((f) => f.check);
       for (const c of errors(a)) expect(errors(full), `${name}: ${c}`).toContain(c);
       // A rate limit's share of the pings unanswered, the rule that lets some through: intermittent-drop, likely.
       if (name === 'rate-limit') expect(a.findings.map((f) => [f.check, f.confidence])).toEqual([['intermittent-drop', 'likely']]);
