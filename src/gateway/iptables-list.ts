@@ -367,6 +367,22 @@ export function parseExtras(
       matches.push({ kind: 'ctstate', states: take().split(',').map((x) => x.toUpperCase()), negate: n });
       continue;
     }
+    // libxt_set print: "match-set NAME src,dst", "! match-set NAME dst", then " return-nomatch", " ! update-counters".
+    if (t === 'match-set' && toks[i] !== undefined && /^(src|dst)(,(src|dst))*$/.test(toks[i + 1] ?? '')) {
+      flushUnknown();
+      const name = take();
+      const flags = take().split(',') as ('src' | 'dst')[];
+      let returnNomatch = false;
+      for (;;) {
+        if (toks[i] === 'return-nomatch') {
+          returnNomatch = true;
+          i++;
+        } else if (toks[i] === '!' && (toks[i + 1] === 'update-counters' || toks[i + 1] === 'update-subcounters')) i += 2;
+        else break;
+      }
+      matches.push({ kind: 'set', name, flags, negate: n, returnNomatch });
+      continue;
+    }
     if (t === 'ctorigsrc' || t === 'ctorigdst' || t === 'ctreplsrc' || t === 'ctrepldst') {
       flushUnknown();
       const w = take();

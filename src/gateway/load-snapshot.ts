@@ -19,6 +19,8 @@ import { parseConntrackStats } from './conntrack-stats.js';
 import { parseKernelLog } from './kernel-log.js';
 import { parseTcQdisc } from './tc-qdisc.js';
 import { parseIpAddr } from './ip-addr.js';
+import { parseIpset } from './ipset.js';
+import type { IpSet } from '../model/ipset.js';
 import { parseIpNeigh } from './ip-neigh.js';
 import { parseIpRoute } from './ip-route.js';
 import { parseIpRule } from './ip-rule.js';
@@ -58,6 +60,8 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   const policyRules: PolicyRule[] = [];
   /** `nft list ruleset` texts: read once every file is in (iptables-nft's own tables are left to the iptables rules). */
   const nftTexts: { text: string; path: string }[] = [];
+  /** ipset sets by name; null until an ipset listing is read. */
+  let ipsets: Map<string, IpSet> | null = null;
   const have = { sysctls: false, addresses: false, routes: false, neighbours: false, conntrack: false };
 
   /** Parse `text` (of `path`) as `kind` into what the snapshot gathers. */
@@ -147,6 +151,14 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
       case 'nftables':
         nftTexts.push({ text, path });
         break;
+      case 'ipset': {
+        const r = parseIpset(text, path);
+        warnings.push(...r.warnings);
+        ipsets ??= new Map();
+        // `ipset save` and `ipset list` of one moment list each set twice: the first is kept.
+        for (const set of r.sets) if (!ipsets.has(set.name)) ipsets.set(set.name, set);
+        break;
+      }
       case 'tc-qdisc': {
         const r = parseTcQdisc(text, path);
         warnings.push(...r.warnings);
@@ -273,7 +285,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
     rules: v4.rules,
     rules6: v6.rules,
     nft,
-    host: { sysctls, interfaces, routes, neighbours, conntrack, conntrackStats, kernelMessages, qdiscs, policyRules: policyRules.sort((a, b) => a.priority - b.priority), have },
+    host: { sysctls, interfaces, routes, neighbours, conntrack, conntrackStats, kernelMessages, qdiscs, policyRules: policyRules.sort((a, b) => a.priority - b.priority), ...(ipsets ? { ipsets } : {}), have },
     files,
     disagreements: [...v4.disagreements, ...v6.disagreements],
     warnings,

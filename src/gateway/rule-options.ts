@@ -307,6 +307,29 @@ export function parseRuleOptions(tokens: readonly string[], family: 4 | 6): Rule
       negate = false;
       return true;
     }
+    if (mod === 'set' && (opt === '--match-set' || opt === '--set')) {
+      // `--set` is the old spelling; `--match-set ! NAME` the old place of the negation.
+      const name = takeValue() ?? '';
+      const word = next() ?? '';
+      const flags = word.split(',');
+      const n = neg || negate;
+      negate = false;
+      if (name === '' || !flags.every((f) => f === 'src' || f === 'dst')) {
+        problems.push(`cannot read ${opt} ${name} ${word}`.trim());
+        unknownMatch(mod, [...(n ? ['!'] : []), opt, name, word]);
+      } else matches.push({ kind: 'set', name, flags: flags as ('src' | 'dst')[], negate: n, returnNomatch: false });
+      return true;
+    }
+    if (mod === 'set' && opt === '--return-nomatch') {
+      const at = matches.findLastIndex((m) => m.kind === 'set');
+      if (at >= 0) matches[at] = { ...(matches[at] as Extract<Match, { kind: 'set' }>), returnNomatch: true };
+      return true;
+    }
+    if (mod === 'set' && (opt === '--update-counters' || opt === '--update-subcounters')) {
+      // Whether the set's counters count the packet: nothing the match decides by.
+      negate = false;
+      return true;
+    }
     if (mod === 'comment' && opt === '--comment') {
       matches.push({ kind: 'comment', text: next() ?? '' });
       return true;
@@ -351,7 +374,7 @@ export function parseRuleOptions(tokens: readonly string[], family: 4 | 6): Rule
   }
 }
 
-const KNOWN_MODULES = new Set([...PORT_MODULES, 'multiport', 'icmp', 'conntrack', 'state', 'mark', 'connmark', 'comment', 'addrtype', 'statistic']);
+const KNOWN_MODULES = new Set([...PORT_MODULES, 'multiport', 'icmp', 'conntrack', 'state', 'mark', 'connmark', 'comment', 'addrtype', 'statistic', 'set']);
 
 /** Consecutive unknown options of one module become one unknown match (one "may match" reason). */
 function mergeUnknown(ms: readonly Match[]): Match[] {

@@ -81,6 +81,8 @@ export function matchText(m: Match, proto: number): string {
       if (m.packet !== undefined) parts.push(`--packet ${m.packet}`);
       return parts.join(' ');
     }
+    case 'set':
+      return `-m set ${neg(m.negate)}--match-set ${m.name} ${m.flags.join(',')}${m.returnNomatch ? ' --return-nomatch' : ''}`;
     case 'unknown':
       return `-m ${m.module}${m.args.length > 0 ? ' ' : ''}${m.args.map(quoteToken).join(' ')}`;
   }

@@ -13,7 +13,7 @@
 
 const MARKER = String.raw`(?:\S*[$#%>]|\+|={2,}>?|-{3,}|#{1,3}|\*{3,})`;
 const WRAPPER = String.raw`(?:sudo\s+(?:-\S+\s+)*|kubectl\s+(?:\S+\s+)*?exec\s+.*?--\s+|ip\s+netns\s+exec\s+\S+\s+|nsenter\s+.*?--\s+|docker\s+exec\s+.*?\s+|crictl\s+exec\s+.*?\s+)*`;
-const COMMAND = String.raw`(?:(?:ip6?tables)(?:-legacy|-nft)?(?:-save)?\b|nft\s+(?:-\S+\s+)*list\b|sysctl\b|conntrack\b|dmesg\b|journalctl\b|tc\s+(?:-\S+\s+)*(?:qdisc|q)\b|cat\s+/proc/net/stat/nf_conntrack\b|ip-(?:addr|route|rule|neigh|link)\b|ip\s+(?:-\S+\s+)*(?:a|ad|add|addr|addre|addres|address|r|ro|rou|rout|route|ru|rul|rule|n|ne|nei|neig|neigh|neighbor|neighbour|l|li|lin|link)\b)`;
+const COMMAND = String.raw`(?:(?:ip6?tables)(?:-legacy|-nft)?(?:-save)?\b|nft\s+(?:-\S+\s+)*list\b|ipset\s+(?:-\S+\s+)*(?:save|list|-L|-S)\b|sysctl\b|conntrack\b|dmesg\b|journalctl\b|tc\s+(?:-\S+\s+)*(?:qdisc|q)\b|cat\s+/proc/net/stat/nf_conntrack\b|ip-(?:addr|route|rule|neigh|link)\b|ip\s+(?:-\S+\s+)*(?:a|ad|add|addr|addre|addres|address|r|ro|rou|rout|route|ru|rul|rule|n|ne|nei|neig|neigh|neighbor|neighbour|l|li|lin|link)\b)`;
 const HEADING = new RegExp(String.raw`^\s*${MARKER}\s*${WRAPPER}${COMMAND}`);
 
 /** A heading line: where one command's output in a combined file begins. */

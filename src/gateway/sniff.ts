@@ -8,6 +8,7 @@ import { NEIGH_LINE_RE } from './ip-neigh.js';
 import { ROUTE_LINE_RE } from './ip-route.js';
 import { RULE_LINE_RE } from './ip-rule.js';
 import { detectFamily } from './iptables-save.js';
+import { IPSET_CREATE_RE, IPSET_TYPE_RE } from './ipset.js';
 import { parseJsonArray } from './json-lines.js';
 import { sysctlLineMatches } from './sysctl.js';
 import { isConntrackStatsLine } from './conntrack-stats.js';
@@ -46,6 +47,7 @@ export function sniffDetail(text: string): SniffResult {
   if (/^Chain \S+ \((?:policy \S+|\d+ references?)/m.test(text)) return { kind: 'iptables-list' };
   const nft = NFT_TABLE_RE.exec(text);
   if (nft) return { kind: 'nftables' };
+  if (IPSET_CREATE_RE.test(text) || (/^Name: \S+\s*$/m.test(text) && IPSET_TYPE_RE.test(text))) return { kind: 'ipset' };
 
   const lines: { t: string; raw: string; no: number }[] = [];
   const all = text.split('\n');

@@ -1,4 +1,5 @@
 import type { Cidr4 } from './address.js';
+import type { IpSet } from './ipset.js';
 import type { SourceRef } from './source.js';
 
 export interface Sysctl {
@@ -227,6 +228,8 @@ export interface HostState {
   readonly qdiscs: readonly Qdisc[];
   /** Policy routing rules (`ip rule`), IPv4, in priority order; absent or empty when the snapshot has none (the kernel's defaults apply). */
   readonly policyRules?: readonly PolicyRule[];
+  /** The ipset sets (`ipset save`, `ipset list`) by name; absent when the snapshot has no such listing. */
+  readonly ipsets?: ReadonlyMap<string, IpSet>;
   /** Which kinds of host state the snapshot held (missing kinds make the simulator assume, and say so). */
   readonly have: {
     readonly sysctls: boolean;

@@ -47,7 +47,13 @@ export type Match =
   /** A rule that matches only some packets. */
   | { readonly kind: 'statistic'; readonly mode: 'random' | 'nth'; readonly probability?: number; readonly every?: number; readonly packet?: number; readonly negate: boolean }
   | { readonly kind: 'fragment'; readonly negate: boolean }
-  /** Anything we do not model (`-m set`, `-m limit`, …): the rule "may match". */
+  /**
+   * `-m set --match-set NAME src,dst`: the packet looked up in an ipset set, one flag per dimension of the set;
+   * `--return-nomatch` makes a member marked nomatch count as a match. What the set holds comes from the snapshot's
+   * `ipset save` / `ipset list`; without it the rule "may match".
+   */
+  | { readonly kind: 'set'; readonly name: string; readonly flags: readonly ('src' | 'dst')[]; readonly negate: boolean; readonly returnNomatch: boolean }
+  /** Anything we do not model (`-m limit`, `-m recent`, …): the rule "may match". */
   | { readonly kind: 'unknown'; readonly module: string; readonly args: readonly string[] };
 
 /** `-m limit`, `-m hashlimit` (and their `-L` spelling, `limit:`): they match while packets come slower than a rate. */

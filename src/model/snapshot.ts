@@ -24,6 +24,8 @@ export type SnapshotFileKind =
   | 'tc-qdisc'
   /** `nft list ruleset`. */
   | 'nftables'
+  /** `ipset save`, `ipset list`. */
+  | 'ipset'
   | 'capture'
   | 'ignored'
   /** Several commands' output in one file, each under a heading naming its command (gateway/sections.ts). */

@@ -65,6 +65,20 @@ export interface TraceStep {
   readonly unsure: boolean;
   /** Sysctl or route line this step relied on. */
   readonly source: SourceRef | null;
+  /** The ipset lookups that made the rule match (`-m set --match-set`): what of the packet, and the member holding it. */
+  readonly sets?: readonly SetHit[];
+}
+
+/** An ipset lookup that made a rule match: the packet was in the set (a member holds it), or, under `! --match-set`, not. */
+export interface SetHit {
+  readonly set: string;
+  /** What the lookup took of the packet, in words (`dst 198.51.100.7`). */
+  readonly values: string;
+  readonly negate: boolean;
+  /** The member that holds it (`add blocked 198.51.100.0/24`, or one marked nomatch); null when none does. */
+  readonly member: { readonly text: string; readonly source: SourceRef } | null;
+  /** Where the set is listed (its `create` or `Name:` line). */
+  readonly setSource: SourceRef;
 }
 
 /** One NAT rewrite as a before/after diff. */

@@ -3,6 +3,8 @@ import type { AddrMatch, Match, Rule } from '../model/ruleset.js';
 import { isRateLimit } from '../model/ruleset.js';
 import type { HostView } from './host-view.js';
 import { hasPorts, type PacketState } from './packet-state.js';
+import type { SetHit } from '../model/trace.js';
+import { lookupSet } from './ipset-match.js';
 
 /** Does a rule match: yes, no, or maybe (with the chance when `-m statistic` says it). */
 export interface MatchResult {
@@ -11,6 +13,8 @@ export interface MatchResult {
   readonly probability: number | null;
   /** For 'maybe': what made it uncertain. */
   readonly why: string;
+  /** For 'yes': the ipset lookups the match relied on. */
+  readonly sets?: readonly SetHit[];
 }
 
 const YES: MatchResult = { verdict: 'yes', probability: 1, why: '' };
@@ -164,6 +168,16 @@ function matchOne(m: Match, s: PacketState, view: HostView): MatchResult {
     case 'fragment':
       // The simulated packet is a whole datagram (or a first fragment): `-f` never matches it.
       return bool(m.negate);
+    case 'set': {
+      const r = lookupSet(view.snapshot.host.ipsets, m.name, m.flags, s);
+      const words = `-m set ${m.negate ? '! ' : ''}--match-set ${m.name} ${m.flags.join(',')}`;
+      if (r.kind === 'unknown') return maybe(null, `${words}: ${r.why}`);
+      // A member marked nomatch is an exception: not in the set, unless --return-nomatch asks for it.
+      const inSet = r.kind === 'in' || (r.kind === 'nomatch' && m.returnNomatch);
+      if (inSet === m.negate) return NO;
+      const member = r.kind === 'out' ? null : { text: r.member.text, source: r.member.source };
+      return { verdict: 'yes', probability: 1, why: '', sets: [{ set: r.set.name, values: r.values, negate: m.negate, member, setSource: r.set.source }] };
+    }
     case 'unknown':
       // A rate limit matches while packets come slower than its rate: some packets of a flow, not others.
       if (isRateLimit(m.module)) return maybe(null, `a rate limit (${m.module.replace(/:$/, '')} ${m.args.join(' ')}): it matches only while packets come slower than that`);
@@ -179,9 +193,11 @@ function matchOne(m: Match, s: PacketState, view: HostView): MatchResult {
 export function matchRule(rule: Rule, s: PacketState, view: HostView): MatchResult {
   let prob: number | null = 1;
   const whys: string[] = [];
+  let sets: SetHit[] | null = null;
   for (const m of rule.matches) {
     const r = matchOne(m, s, view);
     if (r.verdict === 'no') return NO;
+    if (r.sets) (sets ??= []).push(...r.sets);
     if (r.verdict === 'maybe') {
       prob = prob === null || r.probability === null ? null : prob * r.probability;
       whys.push(r.why);
@@ -194,6 +210,6 @@ export function matchRule(rule: Rule, s: PacketState, view: HostView): MatchResu
     const rest = rule.unsure.join(' ');
     if (!said.includes(rest)) whys.push(`not modelled: ${rest}`);
   }
-  if (whys.length === 0) return YES;
+  if (whys.length === 0) return sets ? { ...YES, sets } : YES;
   return maybe(prob, whys.join('; '));
 }

@@ -2,6 +2,7 @@ import { ipv4ToString } from '../model/address.js';
 import type { Chain, Rule, TableName, Target } from '../model/ruleset.js';
 import type { NatRewrite, RuleRef, StepStage, Tuple } from '../model/trace.js';
 import { matchRule } from './match-rule.js';
+import { setHitsText } from './ipset-match.js';
 import { applyConnmark, applyMark } from './mark-target.js';
 import { applyDnat, applyMasquerade, applyRedirect, applySnat, type NatEffect } from './nat-target.js';
 import { hasPorts, tupleOf } from './packet-state.js';
@@ -154,7 +155,7 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
       continue;
     }
     const step = (verdict: string, note: string, unsure = false): void => {
-      w.steps.push({ stage, table, chain: f.chain.name, rule: ref, verdict, note, unsure, source: rule.source });
+      w.steps.push({ stage, table, chain: f.chain.name, rule: ref, verdict, note: m.sets ? `${note} (${setHitsText(m.sets)})` : note, unsure, source: rule.source, ...(m.sets ? { sets: m.sets } : {}) });
       if (unsure) w.unsure = true;
     };
     // An nftables rule's statements before its verdict (a mark, a rewrite, notrack), in order.

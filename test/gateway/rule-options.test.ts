@@ -81,17 +81,20 @@ describe('parseRuleOptions', () => {
   });
 
   it('keeps unknown matches and targets as "may match" with a problem, never failing', () => {
-    const r = parse('-m set --match-set blocklist src -m limit --limit 5/min -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu');
+    const r = parse('-m recent --name blocklist --rcheck -m limit --limit 5/min -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu');
     expect(r.matches.filter((m) => m.kind === 'unknown')).toEqual([
-      { kind: 'unknown', module: 'set', args: ['--match-set', 'blocklist', 'src'] },
+      { kind: 'unknown', module: 'recent', args: ['--name', 'blocklist', '--rcheck'] },
       { kind: 'unknown', module: 'limit', args: ['--limit', '5/min'] },
       { kind: 'unknown', module: 'tcp', args: ['--tcp-flags', 'SYN,RST', 'SYN'] },
     ]);
     // A rate limit is uncertain by nature, said by its own match; the others are not modelled at all.
-    expect(r.unsure).toEqual(['-m set --match-set blocklist src', '-m tcp --tcp-flags SYN,RST SYN']);
+    expect(r.unsure).toEqual(['-m recent --name blocklist --rcheck', '-m tcp --tcp-flags SYN,RST SYN']);
     expect(r.problems).toContain('match "limit" (--limit 5/min) is a rate limit: the rule matches only some packets, which cannot be told from the snapshot');
     expect(r.target).toEqual({ kind: 'unknown', name: 'TCPMSS', args: ['--clamp-mss-to-pmtu'] });
     expect(r.problems.length).toBeGreaterThanOrEqual(4);
+    // -m set is read (ipset sets); options of it natlens does not model still make the rule "may match".
+    expect(parse('-m set --match-set blocklist src -j DROP').matches).toEqual([{ kind: 'set', name: 'blocklist', flags: ['src'], negate: false, returnNomatch: false }]);
+    expect(parse('-m set --match-set blocklist src --packets-gt 5 -j DROP').unsure).toEqual(['-m set --packets-gt 5']);
     const s = parse('-m socket -j ACCEPT');
     expect(s.matches).toEqual([{ kind: 'unknown', module: 'socket', args: [] }]);
     expect(s.unsure).toEqual(['-m socket']);
