@@ -33,7 +33,7 @@ export function registerTrace(program: Command): void {
   program
     .command('trace')
     .description('what would the gateway do to this packet: every netfilter and routing step with its rule line, the NAT before → after, and where it goes')
-    .argument('<inputs...>', 'a bundle directory, or snapshot files (iptables-save, nft list ruleset, sysctl, ip addr/route/rule/neigh, conntrack)')
+    .argument('<inputs...>', 'a bundle directory, or snapshot files (iptables-save, nft list ruleset, ipset save, sysctl, ip addr/route/rule/neigh, conntrack)')
     .requiredOption('--in <iface>', 'interface the packet arrives on')
     .requiredOption('--proto <proto>', 'icmp, tcp, udp or an IP protocol number')
     .requiredOption('--src <addr>', 'source IPv4 address')

@@ -26,7 +26,7 @@ ALL_SCENARIOS=(
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
   hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off nft-share-dnat nft-share-dnat-unreachable nft-native nft-native-forward-drop nft-native-snat-wrong-interface nft-stateless-fip nft-stateless-fip-half
-  docker-forward-drop ufw-forward-drop firewalld-forward-reject firewalld-snat-missing
+  docker-forward-drop ufw-forward-drop firewalld-forward-reject firewalld-snat-missing ipset-blocklist ipset-snat-subnet
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -115,6 +115,8 @@ scenario_spec() {
     nft-native-snat-wrong-interface) echo "snat-missing|lan|pcapng" ;;
     nft-stateless-fip) echo "-|vpc|pcap" ;;
     nft-stateless-fip-half) echo "snat-missing|lan|pcap-nano" ;;
+    ipset-blocklist) echo "forward-chain-drop|vpc|pcapng" ;;
+    ipset-snat-subnet) echo "snat-missing|lan|pcap" ;;
     *) return 1 ;;
   esac
 }
@@ -537,6 +539,10 @@ snapshot() { # dir backend
   fi
   gw ip rule >"$dir/ip-rule.txt"
   gw ip -j neigh >"$dir/ip-neigh.json"
+  # The sets iptables' -m set rules look packets up in: `ipset save` for one plan, `ipset list` for the other (natlens reads both).
+  if [[ -n $(gw ipset list -n 2>/dev/null) ]]; then
+    if [[ $PLAN == vpc ]]; then gw ipset save >"$dir/ipset-save.txt"; else gw ipset list >"$dir/ipset-list.txt"; fi
+  fi
   gw conntrack -L >"$dir/conntrack.txt" 2>/dev/null || true
   gw conntrack -S >"$dir/conntrack-stats.txt" 2>/dev/null || true
   gw tc -s qdisc show >"$dir/tc-qdisc.txt"
@@ -772,6 +778,21 @@ run_scenario() { # outdir scenario index
       # host-prohibited; everything else passes. The snapshot shows the rule, not the list.
       ipt -A FORWARD -m recent --name blocklist --rdest --rcheck -j REJECT --reject-with icmp-host-prohibited
       gw sh -c "echo +$REMOTE > /proc/net/xt_recent/blocklist" ;;
+    ipset-blocklist)
+      # A FORWARD blocklist kept in an ipset set (an abuse list that caught a VPC host): app2's address is in it, beside
+      # a test network (MCAST-TEST-NET). app2's requests stop silently, and so do its answers to the port forwards; app's pass.
+      # The snapshot holds the set (ipset save): natlens names the member, not only the rule.
+      gw ipset create blocklist hash:net
+      gw ipset add blocklist 233.252.0.0/24
+      gw ipset add blocklist "$APP2"
+      ipt -A FORWARD -m set --match-set blocklist src -j DROP ;;
+    ipset-snat-subnet)
+      # The subnet's SNAT takes its sources from an ipset set (as Kube-OVN's node MASQUERADE takes ovn40subnets-nat),
+      # and the set lost the VPC's subnet (a controller that rebuilt it before it learnt the subnets): it holds another.
+      # app's floating IP still translates it; app2's traffic leaves untranslated. The snapshot lists the set (ipset list).
+      gw ipset create nat-subnets hash:net
+      gw ipset add nat-subnets 10.250.0.0/16
+      ipt -t nat -R SHARED_SNAT 1 -m set --match-set nat-subnets src -o "$OUT_IF" -j SNAT --to-source "$EIP2" --random-fully ;;
     eip-unassigned)
       # The rules use EIP2 but the outside interface no longer holds it (a restart that re-applied the rules but not
       # the address): SNATed packets leave from EIP2 and the upstream asks by ARP who has EIP2 for the replies;
@@ -1248,7 +1269,7 @@ main() {
   [[ $# -ge 1 ]] || { echo "usage: $0 OUTDIR [SCENARIO...] | --list" >&2; exit 2; }
   [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, iptables, tcpdump)"
   local tool
-  for tool in ip tcpdump dumpcap socat conntrack ethtool nft ufw firewalld firewall-cmd dbus-daemon iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save ping timeout ss sysctl; do
+  for tool in ip ipset tcpdump dumpcap socat conntrack ethtool nft ufw firewalld firewall-cmd dbus-daemon iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save ping timeout ss sysctl; do
     command -v "$tool" >/dev/null || die "missing tool: $tool"
   done
   local out=$1

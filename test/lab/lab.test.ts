@@ -971,6 +971,31 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'iptables-save.txt')).toMatch(/\[0:0\] -A SHARED_SNAT -s \S+ -o net1 -j SNAT/);
   },
 
+  'ipset-blocklist': (b) => {
+    // app2's address in an ipset blocklist FORWARD drops by: its pings stop silently on I, its answers to the port
+    // forwards never leave E (the requests cross, DNATed); app's traffic passes. The snapshot holds the set.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(file(b, 'iptables-save.txt')).toMatch(/\[[1-9]\d*:\d+\] -A FORWARD -m set --match-set blocklist src -j DROP/);
+    expect(file(b, 'ipset-save.txt')).toMatch(new RegExp(`^add blocklist ${a.app2.replace(/\./g, '\\.')}$`, 'm'));
+    expect(count(b, on(I, 'in'), echoRequest(a.app2, a.remote))).toBe(5);
+    expect(count(b, on(E), (p) => p.src === a.app2 || (p.src === a.eip2 && p.dst === a.remote))).toBe(0);
+    expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, ports.app2Tcp))).toBeGreaterThanOrEqual(2);
+    expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip2 && p.dst === a.client)).toBe(0);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
+    expectClientToEipDelivered(b);
+  },
+
+  'ipset-snat-subnet': (b) => {
+    // The subnet's SNAT takes its sources from an ipset set that holds another subnet: app2 leaves E with its private
+    // source, the rule's counter at 0; app, with its floating IP's SNAT, leaves as the EIP. The snapshot lists the set.
+    const { inside: I, outside: E, addresses: a } = b.lab;
+    expect(count(b, on(E, 'out'), echoRequest(a.app2, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app2, a.remote)));
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(count(b, on(I, 'in'), echoRequest(a.app, a.remote)));
+    expect(count(b, on(E, 'in'), echoReply(a.remote, a.app2))).toBe(0);
+    expect(file(b, 'iptables-save.txt')).toMatch(/\[0:0\] -A SHARED_SNAT -o \S+ -m set --match-set nat-subnets src -j SNAT/);
+    expect(file(b, 'ipset-list.txt')).toMatch(/^Name: nat-subnets\nType: hash:net\n[\s\S]*Members:\n10\.250\.0\.0\/16\n/m);
+  },
+
   'eip-conflict': (b) => {
     // The router holds EIP2 itself and announces it (a gratuitous ARP from its own MAC, seen on E): app2's requests
     // leave SNATed to EIP2 and nothing comes back; app's, SNATed to the EIP, are answered.

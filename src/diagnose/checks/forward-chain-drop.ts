@@ -10,6 +10,7 @@ import { actsOnIngress, qdiscDrops, qdiscEvidence, where } from '../qdisc-facts.
 import { addRuleCommand, chainTool, chainWriter, deleteRuleCommand, firewalldZone, hookChain, persistCommands, type ChainPlace } from '../rule-commands.js';
 import type { Chain, Rule, TableName } from '../../model/ruleset.js';
 import { ruleRef } from '../../simulate/rule-ref.js';
+import { IPSET_PERSIST, memberElement, setHitEvidence, setHitsAt } from '../ipset-facts.js';
 import { rejectIcmp } from '../../simulate/reject-icmp.js';
 
 /** Gateway-sent ICMP errors that REJECT produces (RFC 1812 admin-prohibited and the reject-with types). */
@@ -70,6 +71,8 @@ export const forwardChainDrop: Check = {
     // the jump that tells Docker's and ufw's apart, and those flows.
     let frontend: { readonly kind: Frontend; readonly jump: Rule | null } | null = null;
     const frontendFlows: AssembledFlow[] = [];
+    /** What the sets a dropping rule looks packets up in hold of these flows (`src 10.0.0.7 is in ipset set blocklist`). */
+    const heldBy: string[] = [];
     for (const f of flows) {
       const related = errorsStopped.includes(f) ? unrelayedErrorTrace(ctx, f)! : null;
       if (related) evidence.push(errorEvidence(ctx, related.error, `about ${f.id}, from beyond the gateway: never relayed to ${ipv4ToString(f.original.src)} — FORWARD drops it (RELATED)`));
@@ -85,15 +88,25 @@ export const forwardChainDrop: Check = {
       // A front end's own rules (firewalld's, ufw's) are persisted by it, not by saving the ruleset.
       const writer = chainWriter(at.chain);
       const firewalld = writer === 'firewalld';
-      if (!writer) tools.add(at.place.tool);
+      // A rule that drops by what an ipset set holds (a blocklist): the members that held these packets. Taking them
+      // off the set is the fix, not deleting the rule, which stays for the rest of the list.
+      const members = d.rule && !firewalld ? setHitsAt(t, d.rule).filter((h) => h.member !== null && !h.negate) : [];
+      if (!writer && !members.length) tools.add(at.place.tool);
       if (d.rule) {
+        for (const h of setHitsAt(t, d.rule)) evidence.push(setHitEvidence(h));
+        for (const h of members) {
+          const del = `ipset del ${h.set} ${memberElement(h.member!.text)}  # ${h.values} is in the set the rule at ${d.rule.file}:${d.rule.line} drops by`;
+          if (!fixes.includes(del)) fixes.push(del);
+          const held = `${h.values} is in ipset set ${h.set}`;
+          if (!heldBy.includes(held)) heldBy.push(held);
+        }
         const k = `${d.rule.file}:${d.rule.line}`;
         if (!seen.has(k)) {
           seen.add(k);
           evidence.push(ruleEvidence(d.rule));
           // firewalld's rules are its own: it writes them anew at every reload; zones and policies change them.
           if (firewalld) frontend ??= { kind: 'firewalld', jump: null };
-          else fixes.push(deleteRuleCommand(d.rule));
+          else if (!members.length) fixes.push(deleteRuleCommand(d.rule));
         }
         if (firewalld && !related) frontendFlows.push(f);
       } else {
@@ -123,6 +136,7 @@ export const forwardChainDrop: Check = {
     // ufw keeps its rules itself (iptables-save's file would fight it at boot).
     if (frontend?.kind === 'ufw' && relatedChains.size === 0) tools.delete('iptables');
     fixes.push(...persistCommands(tools));
+    if (heldBy.length) fixes.push(IPSET_PERSIST);
     const icmpRejected = flows.some((f) => f.errors.some((e) => e.fromGateway && isRejectError(e.type, e.code)));
     const resetRejected = flows.some((f) => gatewayResets(f).length > 0);
     const rejected = icmpRejected || resetRejected;
@@ -144,6 +158,7 @@ export const forwardChainDrop: Check = {
             ? `${stopped.length ? ' ' : ''}${plural(repliesStopped.length, 'flow')} ${repliesStopped.length === 1 ? 'was' : 'were'} forwarded, but ${repliesStopped.length === 1 ? 'its replies were' : 'their replies were'} dropped in ${[...new Set(repliesStopped.map((f) => placeOf(ctx, replyTrace(ctx, f)!)))].join(' and ')} on their way back.`
             : '') +
           (errorsStopped.length ? ` ${relatedSentence(ctx, errorsStopped, [...relatedPlaces].join(' and '))}` : '') +
+          (heldBy.length ? ` The rule drops what a set holds, and ${heldBy.slice(0, 3).join(', ')}${heldBy.length > 3 ? ` (and ${heldBy.length - 3} more)` : ''}.` : '') +
           (frontend ? ` ${frontendSentence(frontend.kind, frontend.jump, ctx.flows.some((f) => f.proto === 1 && f.disposition === 'delivered'))}` : ''),
         uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
         fixes,

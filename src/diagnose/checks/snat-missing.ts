@@ -14,6 +14,9 @@ import { isLoopbackSnat } from '../../gateway/nat-addresses.js';
 import { hex, markAfter } from '../../simulate/mark-target.js';
 import { chainLabel, ruleRef } from '../../simulate/rule-ref.js';
 import { hostView } from '../../simulate/host-view.js';
+import { lookupSet } from '../../simulate/ipset-match.js';
+import { IPSET_PERSIST, memberElement } from '../ipset-facts.js';
+import type { Cidr4 } from '../../model/address.js';
 import type { RuleRef } from '../../model/trace.js';
 import { addRuleCommand, chainTool, deleteRuleCommand, firewalldZone, type ChainPlace, isNftRule, natHookChain, nftNatTo, persistCommands, replaceRuleCommand, type RuleSyntax } from '../rule-commands.js';
 import { natChainsOf, rulesListed } from '../../gateway/nat-rules-present.js';
@@ -35,10 +38,10 @@ function outputRenamed(from: string, to: string): RuleEdit {
  * rule as it should read; null when those all hold (then something else kept it from them: its chain not
  * reached, a match natlens does not model).
  */
-function whyNot(r: Rule, f: AssembledFlow, egress: string, knownIfaces: ReadonlySet<string>): { why: string; fixed: RuleEdit | null } | null {
+function whyNot(ctx: CheckContext, r: Rule, f: AssembledFlow, egress: string, knownIfaces: ReadonlySet<string>): NearMiss | null {
   const src = f.original.src;
   const dst = f.observed?.dst ?? f.original.dst;
-  const misses: { why: string; fixed: RuleEdit | null }[] = [];
+  const misses: { why: string; fixed: RuleEdit | null; command?: string | null }[] = [];
   // The match as the rule's own listing writes it: iptables' options or nft's expressions.
   const nft = isNftRule(r);
   const words = (negate: boolean, ipt: string, nftWords: string): string => (nft ? `${nftWords}${negate ? ' !=' : ''}` : `${negate ? '! ' : ''}${ipt}`);
@@ -73,13 +76,85 @@ function whyNot(r: Rule, f: AssembledFlow, egress: string, knownIfaces: Readonly
         if (m.ranges.some((x) => port >= x.lo && port <= x.hi) === m.negate) misses.push({ why: `its ${nft ? `th ${m.kind}` : `--${m.kind}`} does not take port ${port}`, fixed: null });
         break;
       }
+      case 'set': {
+        const miss = setMiss(ctx, m, f, { src, dst, egress });
+        if (miss) misses.push(miss);
+        break;
+      }
       default:
         break;
     }
   }
   if (!misses.length) return null;
-  // Rewriting the output interface fixes the rule only when that is all it misses.
-  return { why: misses.map((x) => x.why).join('; '), fixed: misses.length === 1 ? misses[0]!.fixed : null };
+  // Rewriting the output interface, or adding the source to the set, fixes the rule only when that is all it misses.
+  const only = misses.length === 1 ? misses[0]! : null;
+  return { why: misses.map((x) => x.why).join('; '), fixed: only?.fixed ?? null, command: only?.command ?? null };
+}
+
+/** Why a rule, and how to mend it: an edit of its text, or a command that changes what it depends on (a set's members). */
+interface NearMiss {
+  readonly why: string;
+  readonly fixed: RuleEdit | null;
+  readonly command: string | null;
+}
+
+/**
+ * Why `-m set --match-set NAME flags` kept the flow's packets from a SNAT rule: the source not in the set the rule
+ * translates (Kube-OVN's node MASQUERADE takes the subnets of a set, ovn40subnets-nat) — mended by adding its subnet —,
+ * or the destination in a set the rule leaves out; null when the match holds or the set is not known.
+ */
+function setMiss(ctx: CheckContext, m: Extract<Rule['matches'][number], { kind: 'set' }>, f: AssembledFlow, at: { src: number; dst: number; egress: string }): { why: string; fixed: null; command: string | null } | null {
+  const p = f.trace?.packet;
+  const fields = {
+    src: at.src,
+    dst: at.dst,
+    proto: f.proto,
+    sport: f.original.sport,
+    dport: f.observed?.dport ?? f.original.dport,
+    icmpType: p?.icmpType ?? -1,
+    icmpCode: p?.icmpCode ?? -1,
+    inIface: p?.ingress ?? '',
+    outIface: at.egress,
+    mark: p?.mark ?? 0,
+  };
+  const r = lookupSet(ctx.snapshot?.host.ipsets, m.name, m.flags, fields);
+  const words = `${m.negate ? '! ' : ''}--match-set ${m.name} ${m.flags.join(',')}`;
+  const at1 = (s: { file: string; line: number }): string => `${s.file}:${s.line}`;
+  const addr = m.flags[0] === 'dst' ? at.dst : at.src;
+  if (r.kind === 'unknown') {
+    // The set is not listed: the one thing the rule may miss them by, to be looked at on the gateway.
+    if (m.negate || m.flags.length !== 1) return null;
+    return {
+      why: `its ${words} looks ${ipv4ToString(addr)} up in a set the snapshot does not show (${r.why})`,
+      fixed: null,
+      command: `ipset test ${m.name} ${ipv4ToString(addr)}  # in the set the SNAT rule translates? If not: ipset add ${m.name} ${routedSubnet(ctx, addr)}`,
+    };
+  }
+  const inSet = r.kind === 'in' || (r.kind === 'nomatch' && m.returnNomatch);
+  if (inSet !== m.negate) return null;
+  if (m.negate && r.kind !== 'out') return { why: `its ${words} leaves out ${r.values}: set ${m.name} holds it (${r.member.text} at ${at1(r.member.source)})`, fixed: null, command: null };
+  if (r.kind === 'nomatch') {
+    return { why: `its ${words} does not take ${r.values}: set ${m.name} makes an exception of it (${r.member.text} at ${at1(r.member.source)})`, fixed: null, command: `ipset del ${m.name} ${memberElement(r.member.text)}  # the exception that keeps ${r.values} from the SNAT rule` };
+  }
+  // One address dimension: the address (hash:ip), or the subnet the gateway routes it by (hash:net), goes in.
+  const set = r.set;
+  const single = set.dims.length === 1 && (set.dims[0] === 'ip' || set.dims[0] === 'net');
+  const element = set.dims[0] === 'net' ? routedSubnet(ctx, addr) : ipv4ToString(addr);
+  return {
+    why: `its ${words} does not take ${r.values}: set ${m.name} (${at1(set.source)}) holds no member for it`,
+    fixed: null,
+    command: single ? `ipset add ${m.name} ${element}  # ${ipv4ToString(addr)} into the set the SNAT rule translates` : null,
+  };
+}
+
+/** The subnet the gateway's routes hold `addr` in (its most specific route but the default), as a CIDR; else the address alone. */
+function routedSubnet(ctx: CheckContext, addr: number): string {
+  let best: Cidr4 | null = null;
+  for (const rt of ctx.snapshot?.host.routes ?? []) {
+    if (rt.family !== 4 || !rt.dst || rt.dst.prefix === 0 || rt.type !== 'unicast' || !cidrContains(rt.dst, addr)) continue;
+    if (!best || rt.dst.prefix > best.prefix) best = rt.dst;
+  }
+  return best ? cidrToString(best) : `${ipv4ToString(addr)}/32`;
 }
 
 export const snatMissing: Check = {
@@ -238,11 +313,11 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
   const egress = flows[0]!.egress ? ctx.ifaceName(flows[0]!.egress.iface) : (ctx.correlation.roles.outside ?? '<outside-interface>');
   const knownIfaces = new Set((ctx.snapshot?.host.interfaces ?? []).map((i) => i.name));
   // The rules that come closest: for each, why it did not take these packets (the first flow it misses).
-  const near: { r: Rule; why: string; fixed: RuleEdit | null }[] = [];
+  const near: ({ r: Rule } & NearMiss)[] = [];
   for (const r of snatRules) {
     evidence.push({ kind: 'rule', file: r.source.file, line: r.source.line, table: 'nat', chain: r.chain, text: r.text, counters: r.counters });
     for (const f of flows) {
-      const w = whyNot(r, f, f.egress ? ctx.ifaceName(f.egress.iface) : egress, knownIfaces);
+      const w = whyNot(ctx, r, f, f.egress ? ctx.ifaceName(f.egress.iface) : egress, knownIfaces);
       if (w) {
         near.push({ r, ...w });
         break;
@@ -250,8 +325,8 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
     }
     if (evidence.length >= 12) break;
   }
-  // A rule whose only miss is its output interface is the one meant for these packets.
-  const misnamed = near.filter((n) => n.fixed !== null);
+  // A rule whose only miss is its output interface, or a set it looks the source up in, is the one meant for these packets.
+  const misnamed = near.filter((n) => n.fixed !== null || n.command !== null);
   for (const n of misnamed.length ? misnamed : near.slice(0, 3)) {
     evidence.push({ kind: 'note', text: `${n.r.chain} rule at ${n.r.source.file}:${n.r.source.line} did not translate them: ${n.why}` });
   }
@@ -275,7 +350,8 @@ function untranslatedFinding(ctx: CheckContext, flows: readonly AssembledFlow[])
         (misnamed.length ? ` The SNAT rule at ${misnamed[0]!.r.source.file}:${misnamed[0]!.r.source.line} would translate them, but ${misnamed[0]!.why}.` : ''),
       uniqueEvidence(evidence, 16),
       [
-        ...misnamed.map((n) => fixedRuleCommand(n.r, n.fixed!)),
+        ...misnamed.map((n) => (n.fixed ? fixedRuleCommand(n.r, n.fixed) : n.command!)),
+        ...(misnamed.some((n) => n.command) ? [IPSET_PERSIST] : []),
         ...(misnamed.length
           ? []
           : [
@@ -353,7 +429,7 @@ function loopbackMisses(ctx: CheckContext, flows: readonly AssembledFlow[]): Loo
       if (found.has(r)) continue;
       // Rules for another EIP's connections are not this flow's.
       if (r.matches.some((m) => m.kind === 'ctorigdst' && m.addr.cidr && cidrContains(m.addr.cidr, f.original.dst) === m.addr.negate)) continue;
-      const base = whyNot(r, f, egress, known);
+      const base = whyNot(ctx, r, f, egress, known);
       const misses = base ? [base.why] : [];
       let markMiss: { value: number; mask: number } | null = null;
       for (const m of r.matches) {
