@@ -61,8 +61,13 @@ describe.skipIf(!LAB_AVAILABLE)('nftables in the lab', () => {
 });
 
 /** Scenarios whose nft listing tells less than iptables-nft-save: what differs, and why. */
+/** nft prints iptables' -m set as `xt match set`, without the set's name or flags: the rule may match, its set unknown. */
+const XT_MATCH_SET = "nft prints iptables' -m set as `xt match set`, without the set's name: the rule may match and the fixes cannot name the set";
+
 const NFT_LISTING_SAYS_LESS: Record<string, string> = {
   'snapshot-backend-mismatch': "iptables-nft-save's warning that legacy tables are present is what confirms it; nft list ruleset has no such line (likely)",
+  'ipset-blocklist': XT_MATCH_SET,
+  'ipset-snat-subnet': XT_MATCH_SET,
 };
 
 /** Scenarios whose fixes from the nft listing differ from iptables-nft-save's, and why. */
@@ -98,6 +103,7 @@ const NATIVE_IPTABLES_FIX: Record<string, string> = {
 
 /** Scenarios whose native-nftables form concludes otherwise, and why. */
 const NATIVE_SAYS_LESS: Record<string, string> = {
+  'ipset-blocklist': XT_MATCH_SET,
   'stale-conntrack': "nft does not list iptables-legacy's rules, which could translate as observed: a translation unlike nftables' rules is not called stale",
 };
 

@@ -7,13 +7,19 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { editedBundle } from './bundle-edit.js';
+import { parseIpset } from '../../src/gateway/ipset.js';
 
 /** nft, iptables-nft-restore and unshare are there (and may be run: root). */
 export const HAVE_NFT = spawnSync('sh', ['-c', 'command -v nft && command -v iptables-nft-restore && command -v unshare'], { stdio: 'ignore' }).status === 0;
 
-/** The bundle's iptables-save.txt restored into iptables-nft and listed by nft. */
+/** The bundle's iptables-save.txt restored into iptables-nft and listed by nft (the ipset sets its rules name made first, empty). */
 export function listedByNft(dir: string): string {
-  const listed = spawnSync('unshare', ['-n', 'sh', '-c', 'iptables-nft-restore -c && nft list ruleset'], { input: readFileSync(join(dir, 'iptables-save.txt')), encoding: 'utf8' });
+  const sets = readdirSync(dir)
+    .filter((f) => /^ipset-.*\.txt$/.test(f))
+    .flatMap((f) => parseIpset(readFileSync(join(dir, f), 'utf8'), f).sets)
+    .map((s) => `ipset create ${s.name} ${s.type}${s.family ? ` family ${s.family}` : ''}${s.type === 'bitmap:port' ? ' range 0-65535' : ''} && `)
+    .join('');
+  const listed = spawnSync('unshare', ['-n', 'sh', '-c', `${sets}iptables-nft-restore -c && nft list ruleset`], { input: readFileSync(join(dir, 'iptables-save.txt')), encoding: 'utf8' });
   if (listed.status !== 0) throw new Error(`iptables-nft-restore | nft list ruleset failed: ${listed.stderr}`);
   return listed.stdout;
 }
