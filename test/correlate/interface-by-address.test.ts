@@ -21,7 +21,7 @@ const IP_FILES = ['ip-addr.json', 'ip-addr.txt', 'ip-route.json', 'ip-route.txt'
 function bare(set: string, name: string, rename = true): string {
   const from = fieldSets().find((s) => s.name === set)!.dir;
   const drop = Object.fromEntries([...IP_FILES, 'lab.json', ...(rename ? ['eth0.pcap', 'net1.pcap'] : [])].map((f) => [f, null]));
-  const add = rename ? { 'capture-a.pcap': readFileSync(join(from, 'eth0.pcap')), 'capture-b.pcap': readFileSync(join(from, 'net1.pcap')) } : {};
+  const add: Record<string, Uint8Array> = rename ? { 'capture-a.pcap': readFileSync(join(from, 'eth0.pcap')), 'capture-b.pcap': readFileSync(join(from, 'net1.pcap')) } : {};
   return editedBundle(from, join(tmp, name), drop, add);
 }
 

@@ -72,6 +72,8 @@ describe('coverage', () => {
     packets: 1,
     bytes: 1,
     interfaces: [iface],
+    everyInterface: false,
+    interfaceIds: [],
     first: { sec: from, nsec: 0 },
     last: { sec: to, nsec: 0 },
     ranFrom: null,

@@ -55,7 +55,7 @@ describe.skipIf(!LAB_AVAILABLE)('conntrack-state-lost on the lab bundle', () => 
     const a = await analyze([dir]);
     const f = a.findings[0]!;
     expect([f.check, f.severity, f.confidence]).toEqual(['conntrack-state-lost', 'error', 'confirmed']);
-    expect(f.flows.sort()).toEqual([...flowsOnPort(a, bulk), ...flowsOnPort(a, bulkForward)].sort());
+    expect([...f.flows].sort()).toEqual([...flowsOnPort(a, bulk), ...flowsOnPort(a, bulkForward)].sort());
     expect(f.flows).toHaveLength(2);
     expect(a.findings.map((x) => x.check)).not.toContain('intermittent-drop');
     expect(a.findings.filter((x) => x.severity === 'error')).toHaveLength(1);
@@ -107,7 +107,7 @@ describe.skipIf(!LAB_AVAILABLE)('conntrack-state-lost on the lab bundle', () => 
     expect([f.check, f.confidence]).toEqual(['conntrack-state-lost', 'confirmed']);
     const ids = [...flowsOnPort(a, bulk), ...flowsOnPort(a, bulkForward)];
     expect(ids).toHaveLength(2);
-    expect(f.flows.sort()).toEqual(ids.sort());
+    expect([...f.flows].sort()).toEqual(ids.sort());
     expect(a.flows.find((x) => x.id === flowsOnPort(a, bulk)[0])!.disposition).toBe('stopped-at-gateway');
     expect(a.flows.find((x) => x.id === flowsOnPort(a, bulk)[0])!.samples.some((p) => p.summary.includes('TCP [S'))).toBe(false);
   });

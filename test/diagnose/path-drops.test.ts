@@ -41,7 +41,7 @@ describe.skipIf(!LAB_AVAILABLE)('a blackhole route beside the default route (lab
     it(`names the blackhole route, not the default one, and deletes it (${form})`, async () => {
       const lab = readLabJson(dir());
       // ip -j route puts every route on one line: the route is told by its type and destination, not its line.
-      const only = form === 'ip route' ? { 'ip-route.json': null } : { 'ip-route.txt': null };
+      const only: Record<string, null> = form === 'ip route' ? { 'ip-route.json': null } : { 'ip-route.txt': null };
       const a = await analyze([editedBundle(dir(), join(tmp, form.replace(/\W+/g, '-')), only)]);
       const f = a.findings[0]!;
       expect([f.check, f.severity, f.confidence]).toEqual(['no-route', 'error', 'confirmed']);

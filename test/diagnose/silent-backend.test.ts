@@ -50,7 +50,7 @@ describe.skipIf(!LAB_AVAILABLE)('a port forward to a port nothing listens on (la
     expect([f.check, f.severity, f.confidence, f.title]).toEqual(['upstream-no-reply', 'warning', 'confirmed', `${lab.addresses.app2} refuses connections to port ${wrong} (TCP reset)`]);
     const fwd = a.flows.filter((x) => x.proto === 'tcp' && x.original.dst === lab.addresses.eip2 && x.original.dport === lab.ports.forwardTcp);
     expect(fwd.length).toBe(2);
-    expect(f.flows.sort()).toEqual(fwd.map((x) => x.id).sort());
+    expect([...f.flows].sort()).toEqual(fwd.map((x) => x.id).sort());
     expect(f.evidence[0]).toMatchObject({ kind: 'rule', chain: 'SHARED_DNAT' });
     expect(f.evidence.filter((e) => e.kind === 'frame' && e.summary.includes('with a reset')).length).toBe(2);
     expect(f.fix[1]).toBe(`iptables -t nat -S SHARED_DNAT  # the port forward: --to-destination ${lab.addresses.app2}:<the port the service listens on>`);

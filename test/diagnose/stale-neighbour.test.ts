@@ -35,7 +35,7 @@ describe.skipIf(!LAB_AVAILABLE)('egress-neighbor-unresolved: a next hop at a MAC
     // Every flow that went upstream is named; the on-link client's are delivered.
     const upstream = a.flows.filter((x) => x.observed?.dst === lab.addresses.remote);
     expect(upstream.length).toBeGreaterThan(0);
-    expect(f.flows.sort()).toEqual(upstream.map((x) => x.id).sort());
+    expect([...f.flows].sort()).toEqual(upstream.map((x) => x.id).sort());
   });
 
   it('without routes in the snapshot: the next hop is the neighbour entry holding that MAC', async () => {

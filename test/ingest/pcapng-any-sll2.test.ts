@@ -19,7 +19,7 @@ const set = fieldSets().find((s) => s.name === 'ip-forward-off-any');
 
 /** A classic little-endian µs pcap as pcapng: one IDB named `name` with its link type, ns timestamps. */
 function asPcapng(pcap: Buffer, name: string): Uint8Array {
-  const blocks: object[] = [{ type: 'idb', linkType: pcap.readUInt32LE(20), name, tsresol: 9 }];
+  const blocks: Parameters<typeof pcapngFile>[0][number]['blocks'] = [{ type: 'idb', linkType: pcap.readUInt32LE(20), name, tsresol: 9 }];
   for (let at = 24; at + 16 <= pcap.length; at += 16 + pcap.readUInt32LE(at + 8)) {
     const caplen = pcap.readUInt32LE(at + 8);
     const ts = BigInt(pcap.readUInt32LE(at)) * 1_000_000_000n + BigInt(pcap.readUInt32LE(at + 4)) * 1000n;

@@ -28,7 +28,7 @@ function echo(src: string, dst: string, id: number, seq: number, ttl: number, ip
 }
 
 function sample(file: string, iface: string, frame: number, time: string, match: FlowPacket['match'], judged = true): FlowPacket {
-  return { file, iface, frame, time, direction: 'request', ttl: 64, ipId: frame, length: 44, summary: `frame ${frame}`, match, judged };
+  return { file, iface, frame, time, direction: 'request', ttl: 64, ipId: frame, length: 44, summary: `frame ${frame}`, match, judged, copyNotCaptured: false };
 }
 
 function flow(id: string, disposition: Flow['disposition'], ingress: string, egress: string | null, samples: FlowPacket[], observed: Flow['observed']): Flow {
@@ -65,6 +65,7 @@ function analysisOf(flows: Flow[], inside: string, outside: string): Analysis {
       packets: 0,
       first: null,
       last: null,
+      captureDrops: null,
     })),
     summary: { verdict: 'packets-stop', sentence: '', flows: flows.length, byDisposition: {} },
     findings: [{ check: 'intermittent-drop', severity: 'error', confidence: 'likely', title: 't', detail: 'd', evidence: [], fix: [], flows: flows.map((f) => f.id) }],

@@ -48,7 +48,7 @@ describe('renderMarkdown (fixture analyses of the field bundles)', () => {
 
   it('says a line-of-a-file evidence kind once: the kind, where, then the line (a kernel log line, a route)', () => {
     const a = clone(loadFixture('ip-forward-off', DIR)) as { -readonly [K in keyof Analysis]: Analysis[K] } & Record<string, unknown>;
-    const f = a.findings[0] as { evidence: unknown[] };
+    const f = a.findings[0] as unknown as { evidence: unknown[] };
     f.evidence = [
       { kind: 'log', file: `${DIR}/dmesg.txt`, line: 2, text: '[ 8123.4] nf_conntrack: table full, dropping packet' },
       { kind: 'route', file: `${DIR}/ip-route.txt`, line: 1, text: 'default via 10.0.0.1 dev net1' },

@@ -47,7 +47,7 @@ export function pcapShifted(bytes: Buffer, us: number): Buffer {
 export function pcapSnapped(bytes: Buffer, snaplen: number): Buffer {
   const head = Buffer.from(bytes.subarray(0, 24));
   head.writeUInt32LE(snaplen, 16);
-  const parts = [head];
+  const parts: Buffer[] = [head];
   for (let at = 24; at + 16 <= bytes.length; at += 16 + bytes.readUInt32LE(at + 8)) {
     const caplen = bytes.readUInt32LE(at + 8);
     const keep = Math.min(caplen, snaplen);

@@ -79,7 +79,7 @@ export async function start(dataDir: string, extra: Partial<ServeOptions> = {}):
 export function form(files: readonly { name: string; data: Uint8Array | string }[], fields: Record<string, string> = {}): FormData {
   const fd = new FormData();
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
-  for (const f of files) fd.append('files', new Blob([f.data]), f.name);
+  for (const f of files) fd.append('files', new Blob([f.data as BlobPart]), f.name);
   return fd;
 }
 

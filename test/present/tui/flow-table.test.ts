@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFlowTable, layoutColumns, matchesFilter, nextSortKey, selectFlows, SORT_KEYS, sortFlows } from '../../../src/present/tui/flow-table.js';
+import { buildFlowTable, layoutColumns, matchesFilter, nextSortKey, selectFlows, SORT_KEYS, sortFlows, type SortKey } from '../../../src/present/tui/flow-table.js';
 import { lineText } from '../../../src/present/tui/text-line.js';
 import { fixture } from './tui-fixtures.js';
 
@@ -32,7 +32,7 @@ describe('flow filter', () => {
 
 describe('flow sort', () => {
   it('cycles through every key and back', () => {
-    let k = SORT_KEYS[0]!;
+    let k: SortKey = SORT_KEYS[0]!;
     const seen = new Set<string>();
     for (let i = 0; i < SORT_KEYS.length; i++) {
       seen.add(k);
