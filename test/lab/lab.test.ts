@@ -169,6 +169,20 @@ function expectClientToEipDelivered(b: LabBundle): void {
   expect(count(b, on(E, 'out'), echoReply(a.eip, a.client))).toBe(sent);
 }
 
+/**
+ * app2 cut off by a blocklist (raw-blocklist, ipset-blocklist): its pings stop silently on I, its answers to the port
+ * forwards never leave E (the requests cross, DNATed); app's traffic and the client's to the EIP pass.
+ */
+function expectApp2CutOff(b: LabBundle): void {
+  const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(count(b, on(I, 'in'), echoRequest(a.app2, a.remote))).toBe(5);
+    expect(count(b, on(E), (p) => p.src === a.app2 || (p.src === a.eip2 && p.dst === a.remote))).toBe(0);
+    expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, ports.app2Tcp))).toBeGreaterThanOrEqual(2);
+    expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip2 && p.dst === a.client)).toBe(0);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
+    expectClientToEipDelivered(b);
+}
+
 function expectHealthy(b: LabBundle, o: { statelessFip?: boolean } = {}): void {
   const { inside: I, outside: E, addresses: a, ports } = b.lab;
   // The floating IP: app's requests leave E with the EIP as source, TTL one lower; replies come back.
@@ -628,14 +642,9 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
   'raw-blocklist': (b) => {
     // app2's address on a raw-table blocklist: its pings stop silently on I, and so do its answers to the port forwards
     // (the requests cross, DNATed; the answers never leave E). app's traffic passes.
-    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    const { addresses: a } = b.lab;
     expect(file(b, 'iptables-save.txt')).toContain(`-A PREROUTING -s ${a.app2}/32 -j DROP`);
-    expect(count(b, on(I, 'in'), echoRequest(a.app2, a.remote))).toBe(5);
-    expect(count(b, on(E), (p) => p.src === a.app2 || (p.src === a.eip2 && p.dst === a.remote))).toBe(0);
-    expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, ports.app2Tcp))).toBeGreaterThanOrEqual(2);
-    expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip2 && p.dst === a.client)).toBe(0);
-    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
-    expectClientToEipDelivered(b);
+    expectApp2CutOff(b);
   },
 
   'null-route': (b) => {
@@ -974,15 +983,10 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
   'ipset-blocklist': (b) => {
     // app2's address in an ipset blocklist FORWARD drops by: its pings stop silently on I, its answers to the port
     // forwards never leave E (the requests cross, DNATed); app's traffic passes. The snapshot holds the set.
-    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    const { addresses: a } = b.lab;
     expect(file(b, 'iptables-save.txt')).toMatch(/\[[1-9]\d*:\d+\] -A FORWARD -m set --match-set blocklist src -j DROP/);
     expect(file(b, 'ipset-save.txt')).toMatch(new RegExp(`^add blocklist ${a.app2.replace(/\./g, '\\.')}$`, 'm'));
-    expect(count(b, on(I, 'in'), echoRequest(a.app2, a.remote))).toBe(5);
-    expect(count(b, on(E), (p) => p.src === a.app2 || (p.src === a.eip2 && p.dst === a.remote))).toBe(0);
-    expect(count(b, on(I, 'out'), tcpSyn(a.client, a.app2, ports.app2Tcp))).toBeGreaterThanOrEqual(2);
-    expect(count(b, (p) => on(E, 'out')(p) && p.src === a.eip2 && p.dst === a.client)).toBe(0);
-    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
-    expectClientToEipDelivered(b);
+    expectApp2CutOff(b);
   },
 
   'ipset-snat-subnet': (b) => {
