@@ -13,7 +13,7 @@ export function setHitsAt(t: Trace, rule: RuleRef): readonly SetHit[] {
 
 /** A set's member that held the packet, or the set's listing when the packet was not in it (`! --match-set`). */
 export function setHitEvidence(h: SetHit): Evidence {
-  if (h.member) return { kind: 'ipset', file: h.member.source.file, line: h.member.source.line, text: `set ${h.set}: ${h.member.text} — ${h.negate || h.member.text.includes('nomatch') ? 'an exception for' : 'holds'} ${h.values}` };
+  if (h.member) return { kind: 'ipset', file: h.member.source.file, line: h.member.source.line, text: `set ${h.set}: ${h.member.text} — ${h.member.nomatch ? 'an exception for' : 'holds'} ${h.values}` };
   return { kind: 'ipset', file: h.setSource.file, line: h.setSource.line, text: `set ${h.set} holds no member for ${h.values}` };
 }
 

@@ -75,8 +75,8 @@ export interface SetHit {
   /** What the lookup took of the packet, in words (`dst 198.51.100.7`). */
   readonly values: string;
   readonly negate: boolean;
-  /** The member that holds it (`add blocked 198.51.100.0/24`, or one marked nomatch); null when none does. */
-  readonly member: { readonly text: string; readonly source: SourceRef } | null;
+  /** The member that holds it (`add blocked 198.51.100.0/24`, or one marked nomatch: an exception); null when none does. */
+  readonly member: { readonly text: string; readonly nomatch: boolean; readonly source: SourceRef } | null;
   /** Where the set is listed (its `create` or `Name:` line). */
   readonly setSource: SourceRef;
 }

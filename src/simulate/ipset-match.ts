@@ -1,6 +1,7 @@
 import { ipv4ToString } from '../model/address.js';
 import type { IpSet, IpSetMember, IpSetValue } from '../model/ipset.js';
 import type { SetHit } from '../model/trace.js';
+import type { Match } from '../model/ruleset.js';
 import type { PacketState } from './packet-state.js';
 
 /** What a set lookup reads of the packet (as xt_set hands it to the set: addresses, ports, interfaces, mark). */
@@ -125,6 +126,20 @@ function describe(set: IpSet, flags: readonly SetFlag[], p: SetFields): string {
       return d;
     })
     .join(', ');
+}
+
+/** A `-m set` match as iptables writes it: `! --match-set NAME src,dst`. */
+export function setMatchWords(m: Extract<Match, { kind: 'set' }>): string {
+  return `${m.negate ? '! ' : ''}--match-set ${m.name} ${m.flags.join(',')}`;
+}
+
+/**
+ * Whether a `-m set` match holds for what the lookup found (not 'unknown'): a member marked nomatch is an exception —
+ * not in the set, unless --return-nomatch asks for it; `!` turns it round.
+ */
+export function setMatchHolds(m: Extract<Match, { kind: 'set' }>, r: Exclude<SetLookup, { kind: 'unknown' }>): boolean {
+  const inSet = r.kind === 'in' || (r.kind === 'nomatch' && m.returnNomatch);
+  return inSet !== m.negate;
 }
 
 /** The lookups that made a rule match, in words: `dst 198.51.100.7 is in set blocked (198.51.100.0/24 at ipset.txt:4)`. */

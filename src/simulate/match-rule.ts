@@ -4,7 +4,7 @@ import { isRateLimit } from '../model/ruleset.js';
 import type { HostView } from './host-view.js';
 import { hasPorts, type PacketState } from './packet-state.js';
 import type { SetHit } from '../model/trace.js';
-import { lookupSet } from './ipset-match.js';
+import { lookupSet, setMatchHolds, setMatchWords } from './ipset-match.js';
 
 /** Does a rule match: yes, no, or maybe (with the chance when `-m statistic` says it). */
 export interface MatchResult {
@@ -170,12 +170,9 @@ function matchOne(m: Match, s: PacketState, view: HostView): MatchResult {
       return bool(m.negate);
     case 'set': {
       const r = lookupSet(view.snapshot.host.ipsets, m.name, m.flags, s);
-      const words = `-m set ${m.negate ? '! ' : ''}--match-set ${m.name} ${m.flags.join(',')}`;
-      if (r.kind === 'unknown') return maybe(null, `${words}: ${r.why}`);
-      // A member marked nomatch is an exception: not in the set, unless --return-nomatch asks for it.
-      const inSet = r.kind === 'in' || (r.kind === 'nomatch' && m.returnNomatch);
-      if (inSet === m.negate) return NO;
-      const member = r.kind === 'out' ? null : { text: r.member.text, source: r.member.source };
+      if (r.kind === 'unknown') return maybe(null, `-m set ${setMatchWords(m)}: ${r.why}`);
+      if (!setMatchHolds(m, r)) return NO;
+      const member = r.kind === 'out' ? null : { text: r.member.text, nomatch: r.member.nomatch, source: r.member.source };
       return { verdict: 'yes', probability: 1, why: '', sets: [{ set: r.set.name, values: r.values, negate: m.negate, member, setSource: r.set.source }] };
     }
     case 'unknown':

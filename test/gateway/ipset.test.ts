@@ -256,7 +256,7 @@ describe('the simulator walks -m set rules by the snapshot\'s sets', () => {
     const t = simulate(ping('10.0.1.5', '198.51.100.7'), snap);
     expect(t.disposition).toMatchObject({ kind: 'dropped', reason: 'forward-chain' });
     const step = t.steps.find((x) => x.verdict === 'DROP')!;
-    expect(step.sets).toEqual([{ set: 'blocked', values: 'dst 198.51.100.7', negate: false, member: { text: '198.51.100.0/24', source: { file: join(dir, 'ipset.txt'), line: 2 } }, setSource: { file: join(dir, 'ipset.txt'), line: 1 } }]);
+    expect(step.sets).toEqual([{ set: 'blocked', values: 'dst 198.51.100.7', negate: false, member: { text: '198.51.100.0/24', nomatch: false, source: { file: join(dir, 'ipset.txt'), line: 2 } }, setSource: { file: join(dir, 'ipset.txt'), line: 1 } }]);
     expect(step.note).toContain(`dst 198.51.100.7 is in set blocked (198.51.100.0/24 at ${join(dir, 'ipset.txt')}:2)`);
     expect(t.unsure).toBe(false);
     expect(simulate(ping('10.0.1.5', '198.51.100.9'), snap).disposition).toMatchObject({ kind: 'forwarded', egress: 'wan0' });

@@ -90,7 +90,7 @@ export const forwardChainDrop: Check = {
       const firewalld = writer === 'firewalld';
       // A rule that drops by what an ipset set holds (a blocklist): the members that held these packets. Taking them
       // off the set is the fix, not deleting the rule, which stays for the rest of the list.
-      const members = d.rule && !firewalld ? setHitsAt(t, d.rule).filter((h) => h.member !== null && !h.negate) : [];
+      const members = d.rule && !firewalld ? setHitsAt(t, d.rule).filter((h) => h.member !== null && !h.member.nomatch && !h.negate) : [];
       if (!writer && !members.length) tools.add(at.place.tool);
       if (d.rule) {
         for (const h of setHitsAt(t, d.rule)) evidence.push(setHitEvidence(h));

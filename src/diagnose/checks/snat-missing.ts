@@ -14,7 +14,7 @@ import { isLoopbackSnat } from '../../gateway/nat-addresses.js';
 import { hex, markAfter } from '../../simulate/mark-target.js';
 import { chainLabel, ruleRef } from '../../simulate/rule-ref.js';
 import { hostView } from '../../simulate/host-view.js';
-import { lookupSet } from '../../simulate/ipset-match.js';
+import { lookupSet, setMatchHolds, setMatchWords } from '../../simulate/ipset-match.js';
 import { IPSET_PERSIST, memberElement } from '../ipset-facts.js';
 import type { Cidr4 } from '../../model/address.js';
 import type { RuleRef } from '../../model/trace.js';
@@ -118,7 +118,7 @@ function setMiss(ctx: CheckContext, m: Extract<Rule['matches'][number], { kind: 
     mark: p?.mark ?? 0,
   };
   const r = lookupSet(ctx.snapshot?.host.ipsets, m.name, m.flags, fields);
-  const words = `${m.negate ? '! ' : ''}--match-set ${m.name} ${m.flags.join(',')}`;
+  const words = setMatchWords(m);
   const at1 = (s: { file: string; line: number }): string => `${s.file}:${s.line}`;
   const addr = m.flags[0] === 'dst' ? at.dst : at.src;
   if (r.kind === 'unknown') {
@@ -130,8 +130,7 @@ function setMiss(ctx: CheckContext, m: Extract<Rule['matches'][number], { kind: 
       command: `ipset test ${m.name} ${ipv4ToString(addr)}  # in the set the SNAT rule translates? If not: ipset add ${m.name} ${routedSubnet(ctx, addr)}`,
     };
   }
-  const inSet = r.kind === 'in' || (r.kind === 'nomatch' && m.returnNomatch);
-  if (inSet !== m.negate) return null;
+  if (setMatchHolds(m, r)) return null;
   if (m.negate && r.kind !== 'out') return { why: `its ${words} leaves out ${r.values}: set ${m.name} holds it (${r.member.text} at ${at1(r.member.source)})`, fixed: null, command: null };
   if (r.kind === 'nomatch') {
     return { why: `its ${words} does not take ${r.values}: set ${m.name} makes an exception of it (${r.member.text} at ${at1(r.member.source)})`, fixed: null, command: `ipset del ${m.name} ${memberElement(r.member.text)}  # the exception that keeps ${r.values} from the SNAT rule` };
