@@ -21,6 +21,7 @@ import { parseTcQdisc } from './tc-qdisc.js';
 import { parseIpAddr } from './ip-addr.js';
 import { parseIpset } from './ipset.js';
 import type { IpSet } from '../model/ipset.js';
+import type { Rule, Ruleset } from '../model/ruleset.js';
 import { parseIpNeigh } from './ip-neigh.js';
 import { parseIpRoute } from './ip-route.js';
 import { parseIpRule } from './ip-rule.js';
@@ -273,6 +274,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   const v4 = reconcileRulesets(rules4);
   const v6 = reconcileRulesets(rules6);
   warnings.push(...policyWarnings(routes, policyRules));
+  warnings.push(...ipsetWarnings(v4.rules, ipsets));
   let nft: NftRuleset | null = null;
   for (const { text, path } of nftTexts) {
     const r = parseNftRuleset(text, path, { iptablesGiven: Object.keys(v4.rules?.tables ?? {}) });
@@ -312,6 +314,27 @@ function policyWarnings(routes: readonly Route[], rules: readonly PolicyRule[]):
     out.push({ code: 'policy-table-missing', file: r.source.file, line: r.source.line, message: `ip rule ${r.priority} looks up table ${r.table}, which the routes do not hold: taken as empty (give \`ip route show table all\`)` });
   }
   return out;
+}
+
+/**
+ * iptables rules that look packets up in ipset sets the snapshot does not list: whether they match cannot be told
+ * (the walk says "may match"). One warning for a bundle without any ipset listing, at the first such rule; else one
+ * per set the listing lacks.
+ */
+function ipsetWarnings(rules: Ruleset | null, ipsets: ReadonlyMap<string, IpSet> | null): InputWarning[] {
+  // In the order of the files' lines.
+  const using = Object.values(rules?.tables ?? {})
+    .flatMap((t) => t.chains.flatMap((c) => c.rules))
+    .sort((a, b) => a.source.file.localeCompare(b.source.file) || a.source.line - b.source.line);
+  const unknown = new Map<string, Rule>();
+  for (const r of using) for (const m of r.matches) if (m.kind === 'set' && !ipsets?.has(m.name) && !unknown.has(m.name)) unknown.set(m.name, r);
+  if (!unknown.size) return [];
+  const at = (r: Rule) => ({ file: r.source.file, line: r.source.line });
+  if (!ipsets) {
+    const names = [...unknown.keys()];
+    return [{ code: 'ipset-missing', ...at([...unknown.values()][0]!), message: `rules look packets up in the ipset set${names.length === 1 ? '' : 's'} ${names.join(', ')}, and the snapshot holds no ipset listing: whether they match cannot be told (give \`ipset save\` with the bundle)` }];
+  }
+  return [...unknown].map(([name, r]) => ({ code: 'ipset-missing', ...at(r), message: `this rule looks packets up in the ipset set ${name}, which the ipset listing does not hold: whether it matches cannot be told` }));
 }
 
 /** One link from two listings: the first's values, with what it lacks (ifindex, MTU, MAC, link type, flags, addresses) from the second. */

@@ -45,6 +45,7 @@ describe.skipIf(!LAB_AVAILABLE)('ipset sets behind FORWARD and SNAT rules (lab)'
     const f = a.findings[0]!;
     expect([f.check, f.confidence]).toEqual(['forward-chain-drop', 'likely']);
     expect(f.detail).toContain('give `ipset save`');
+    expect(a.warnings).toContainEqual(expect.objectContaining({ code: 'ipset-missing', file: join(dir, 'iptables-save.txt'), message: expect.stringContaining('the ipset set blocklist, and the snapshot holds no ipset listing') }));
     expect(f.fix[0]).toMatch(/^ipset list blocklist {2}# are these flows' src addresses in the set\?/);
   });
 

@@ -5,7 +5,7 @@
  * set's dimensions, ports and ICMP of hash:ip,port, bitmap:port, netmask, list:set, IPv6 sets — and a set the
  * snapshot does not list leaving the rule "may match". The listings are ipset 7.17's own output.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -260,6 +260,21 @@ describe('the simulator walks -m set rules by the snapshot\'s sets', () => {
     expect(step.note).toContain(`dst 198.51.100.7 is in set blocked (198.51.100.0/24 at ${join(dir, 'ipset.txt')}:2)`);
     expect(t.unsure).toBe(false);
     expect(simulate(ping('10.0.1.5', '198.51.100.9'), snap).disposition).toMatchObject({ kind: 'forwarded', egress: 'wan0' });
+  });
+
+  it('warns of rules whose sets the snapshot does not list (ipset-missing): once without any listing, per set missing from one', () => {
+    const rules = join(dir, 'rules.txt');
+    const base = ['rules.txt', 'ip-addr.txt', 'ip-route.txt', 'sysctl.txt'].map((f) => join(dir, f));
+    expect(loadSnapshotFromInputs([dir]).warnings.filter((w) => w.code === 'ipset-missing')).toEqual([]);
+    expect(loadSnapshotFromInputs(base).warnings.filter((w) => w.code === 'ipset-missing')).toEqual([
+      { code: 'ipset-missing', file: rules, line: 5, message: 'rules look packets up in the ipset sets blocked, natnets, and the snapshot holds no ipset listing: whether they match cannot be told (give `ipset save` with the bundle)' },
+    ]);
+    const partial = join(dir, 'partial');
+    mkdirSync(partial);
+    writeFileSync(join(partial, 'ipset.txt'), 'create blocked hash:net family inet\nadd blocked 198.51.100.0/24\n');
+    expect(loadSnapshotFromInputs([...base, join(partial, 'ipset.txt')]).warnings.filter((w) => w.code === 'ipset-missing')).toEqual([
+      { code: 'ipset-missing', file: rules, line: 12, message: 'this rule looks packets up in the ipset set natnets, which the ipset listing does not hold: whether it matches cannot be told' },
+    ]);
   });
 
   it('masquerades the sources the set holds, not the others; without the listing every such rule may match', () => {
