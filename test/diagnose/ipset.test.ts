@@ -39,6 +39,18 @@ describe.skipIf(!LAB_AVAILABLE)('ipset sets behind FORWARD and SNAT rules (lab)'
     expect(a.flows.flatMap((x) => x.evidence).some((e) => e.kind === 'note' && /may match/.test(e.text))).toBe(false);
   });
 
+  it('the same from iptables -L -n -v listings (match-set NAME src), no iptables-save: the same finding and fix', async () => {
+    const dir = join(out(), 'ipset-blocklist');
+    const listed = editedBundle(dir, join(tmp, 'blocklist-listed'), { 'iptables-save.txt': null });
+    const [a, b] = [await analyze([dir]), await analyze([listed])];
+    expect([b.findings[0]!.check, b.findings[0]!.confidence]).toEqual(['forward-chain-drop', 'confirmed']);
+    const listing = join(tmp, 'blocklist-listed', 'iptables-filter-L.txt');
+    const line = readFileSync(listing, 'utf8').split('\n').findIndex((l) => /DROP .* match-set blocklist src$/.test(l)) + 1;
+    expect(line).toBeGreaterThan(0);
+    expect(b.findings[0]!.fix).toEqual(a.findings[0]!.fix.map((c) => c.replace(/at \S+iptables-save\.txt:\d+/, `at ${listing}:${line}`)));
+    expect(b.warnings.filter((w) => w.code === 'ipset-missing')).toEqual([]);
+  });
+
   it('the same without the set\'s listing: the rule named as likely, with the command that looks the set up', async () => {
     const dir = editedBundle(join(out(), 'ipset-blocklist'), join(tmp, 'blocklist-unlisted'), { 'ipset-save.txt': null });
     const a = await analyze([dir]);
