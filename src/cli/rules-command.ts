@@ -16,8 +16,8 @@ interface RulesOptions {
 export function registerRules(program: Command): void {
   program
     .command('rules')
-    .description('show the netfilter ruleset a snapshot holds: per table and chain, with policies, counters and file:line; forms that disagree are reported')
-    .argument('<inputs...>', 'a bundle directory, or snapshot files (iptables-save, iptables -L -n -v, iptables -S, nft list ruleset)')
+    .description('show the netfilter ruleset a snapshot holds: per table and chain, with policies, counters and file:line, and the ipset sets its rules look up; forms that disagree are reported')
+    .argument('<inputs...>', 'a bundle directory, or snapshot files (iptables-save, iptables -L -n -v, iptables -S, nft list ruleset, ipset save)')
     .option('--format <format>', 'text or json', 'text')
     .option('--table <table>', `only this table (${TABLE_NAMES.join(', ')})`)
     .action(action((inputs: string[], opts: RulesOptions) => runRules(inputs, opts)));
@@ -50,9 +50,10 @@ export function runRules(inputs: readonly string[], opts: RulesOptions): number 
   }
   const disagreements = snap.disagreements.filter((d) => table === undefined || d.table === table);
   if (format === 'json') {
-    process.stdout.write(`${JSON.stringify({ rules, rules6, nft: nftJson(snap.nft ?? null), disagreements, files: snap.files, warnings: snap.warnings }, null, 2)}\n`);
+    const ipsets = snap.host.ipsets ? [...snap.host.ipsets.values()] : null;
+    process.stdout.write(`${JSON.stringify({ rules, rules6, nft: nftJson(snap.nft ?? null), ipsets, disagreements, files: snap.files, warnings: snap.warnings }, null, 2)}\n`);
   } else {
-    process.stdout.write(renderRulesText({ rules, rules6, nft: table ? null : (snap.nft ?? null), disagreements, files: snap.files, warnings: snap.warnings, ...(table ? { table } : {}) }));
+    process.stdout.write(renderRulesText({ rules, rules6, nft: table ? null : (snap.nft ?? null), ipsets: table ? null : (snap.host.ipsets ?? null), disagreements, files: snap.files, warnings: snap.warnings, ...(table ? { table } : {}) }));
   }
   return EXIT.OK;
 }

@@ -12,6 +12,7 @@ import type { Chain, Rule, Ruleset, RulesetDisagreement, Table, TableName, Targe
 import { isRateLimit, TABLE_NAMES } from '../model/ruleset.js';
 import type { InputWarning } from '../model/errors.js';
 import type { NftRuleset } from '../model/nftables.js';
+import type { IpSet } from '../model/ipset.js';
 import type { SnapshotFile } from '../model/snapshot.js';
 import type { Counters, SourceRef } from '../model/source.js';
 
@@ -97,6 +98,23 @@ export interface RulesTextInput {
   readonly table?: TableName;
   /** nftables base chains (`nft list ruleset`). */
   readonly nft?: NftRuleset | null;
+  /** The ipset sets `-m set` rules look packets up in (`ipset save`, `ipset list`); absent without a listing. */
+  readonly ipsets?: ReadonlyMap<string, IpSet> | null;
+}
+
+/** Members shown per set: enough to see what it holds, not a blocklist of thousands. */
+const SET_MEMBERS_SHOWN = 12;
+
+/** Each set: its type, how many members, where it is listed, and its first members. */
+function renderIpsets(sets: ReadonlyMap<string, IpSet>, loc: (s: SourceRef) => string): string[] {
+  const out = [`ipset sets (${[...new Set([...sets.values()].map((s) => s.source.file))].join(', ')})`];
+  for (const s of sets.values()) {
+    const n = s.members.length;
+    const count = s.complete ? `${n} member${n === 1 ? '' : 's'}` : n ? `${n} members read, others not` : 'members not listed';
+    out.push(...withRight(`  ${s.name}  ${s.type}${s.family === 'inet6' ? ' (IPv6)' : ''}  ${count}`, loc(s.source)));
+    if (n) out.push(...wrap(`${s.members.slice(0, SET_MEMBERS_SHOWN).map((m) => m.text).join(', ')}${n > SET_MEMBERS_SHOWN ? `, … and ${n - SET_MEMBERS_SHOWN} more` : ''}`, '    '));
+  }
+  return out;
 }
 
 export function renderRulesText(input: RulesTextInput): string {
@@ -139,6 +157,10 @@ export function renderRulesText(input: RulesTextInput): string {
       out.push(...renderTable({ name: `nft ${name}` as TableName, chains: t.chains }, loc, (c) => t.hooks.get(c.name) ?? ''));
     }
     for (const x of nft.skippedTables) out.push(...wrap(`- not walked: ${x.name} (${loc(x.source)}): ${x.why}`, '  '));
+    out.push('');
+  }
+  if (input.ipsets?.size) {
+    out.push(...renderIpsets(input.ipsets, loc));
     out.push('');
   }
   const dis = input.disagreements.filter((d) => input.table === undefined || d.table === input.table);

@@ -40,6 +40,29 @@ describe('natlens rules', () => {
     expect(out).not.toContain('chains no built-in chain reaches');
   });
 
+  it('lists the ipset sets the rules look up (type, members, line), and says when the bundle has none', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natlens-rules-ipset-'));
+    const rules = join(dir, 'rules.txt');
+    writeFileSync(rules, '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n[3:180] -A FORWARD -m set --match-set blocked src -j DROP\nCOMMIT\n');
+    const members = Array.from({ length: 14 }, (_, k) => `add blocked 10.9.0.${k + 1}`).join('\n');
+    writeFileSync(join(dir, 'ipset.txt'), `create blocked hash:ip family inet hashsize 1024 maxelem 65536\n${members}\ncreate v6 hash:net family inet6\n`);
+    const { out } = capture(() => runRules([dir], {}));
+    const lines = out.split('\n');
+    const at = lines.indexOf(`ipset sets (${join(dir, 'ipset.txt')})`);
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(/^ {2}blocked {2}hash:ip {2}14 members +ipset\.txt:1$/);
+    expect(lines.slice(at + 2, at + 4).join(' ')).toMatch(/^ {4}10\.9\.0\.1, 10\.9\.0\.2, .*10\.9\.0\.12, … and 2 more$/);
+    expect(lines.some((l) => /^ {2}v6 {2}hash:net \(IPv6\) {2}0 members/.test(l))).toBe(true);
+    const j = JSON.parse(capture(() => runRules([dir], { format: 'json' })).out);
+    expect(j.ipsets.map((x: { name: string; members: unknown[] }) => [x.name, x.members.length])).toEqual([
+      ['blocked', 14],
+      ['v6', 0],
+    ]);
+    const without = capture(() => runRules([rules], {})).out;
+    expect(without).not.toContain('ipset sets');
+    expect(without).toMatch(/rules\.txt:5: rules look packets up in the ipset set blocked, and\s+the\s+snapshot holds no ipset listing/);
+  });
+
   it('--table and --format json give the ruleset data', () => {
     const { out } = capture(() => runRules([join(LAB, 'legacy-save-c.txt'), join(LAB, 'legacy-L-nat.txt')], { format: 'json', table: 'nat' }));
     const j = JSON.parse(out);
