@@ -15,12 +15,22 @@ import { parseCidr4, type Cidr4 } from '../model/address.js';
 import type { InputWarning } from '../model/errors.js';
 import type { PolicyAction, PolicyRule } from '../model/host.js';
 import { num, parseJsonArray, str } from './json-lines.js';
+import { protoNumber } from './protocols.js';
 
 /** A rule line of `ip rule` (used by the sniffer too): a priority, then the selectors, starting with `from`. */
 export const RULE_LINE_RE = /^\d+:\s+(?:not\s+)?from\s+\S+/;
 
 /** Selectors that take a value, and are not modelled. */
-const UNMODELLED_WITH_VALUE = new Set(['tos', 'dsfield', 'ipproto', 'sport', 'dport', 'uidrange', 'realms', 'tun_id', 'protocol', 'flowlabel', 'dscp']);
+const UNMODELLED_WITH_VALUE = new Set(['tos', 'dsfield', 'uidrange', 'realms', 'tun_id', 'protocol', 'flowlabel', 'dscp']);
+
+/** `443`, `1000-2000` (ip rule's port ranges). */
+function portRange(s: string | undefined): { lo: number; hi: number } | null {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(s ?? '');
+  if (!m) return null;
+  const lo = Number(m[1]);
+  const hi = m[2] === undefined ? lo : Number(m[2]);
+  return lo <= hi && hi <= 65535 ? { lo, hi } : null;
+}
 
 function hexOrDec(s: string | undefined): number | null {
   if (s === undefined || !/^(0x[0-9a-f]+|\d+)$/i.test(s)) return null;
@@ -72,6 +82,9 @@ function parseText(text: string, file: string): { rules: PolicyRule[]; warnings:
     let table: string | null = null;
     let gotoTarget: number | null = null;
     let suppress: number | null = null;
+    let ipproto: number | null = null;
+    let sport: { lo: number; hi: number } | null = null;
+    let dport: { lo: number; hi: number } | null = null;
     let v6 = false;
     const unmodelled: string[] = [];
     let bad: string | null = null;
@@ -130,6 +143,23 @@ function parseText(text: string, file: string): { rules: PolicyRule[]; warnings:
           i++;
           suppress = hexOrDec(value);
           break;
+        case 'ipproto': {
+          i++;
+          // iproute2 prints the protocol's name, or `ipproto-N` for one /etc/protocols does not name.
+          const n = protoNumber((value ?? '').replace(/^ipproto-/, ''));
+          if (n < 0) bad = `cannot read "ipproto ${value ?? ''}"`;
+          else ipproto = n;
+          break;
+        }
+        case 'sport':
+        case 'dport': {
+          i++;
+          const r = portRange(value);
+          if (r === null) bad = `cannot read "${w} ${value ?? ''}"`;
+          else if (w === 'sport') sport = r;
+          else dport = r;
+          break;
+        }
         case 'proto':
         case 'suppress_ifgroup':
         case 'realms':
@@ -160,6 +190,9 @@ function parseText(text: string, file: string): { rules: PolicyRule[]; warnings:
       iif,
       oif,
       fwmark,
+      ipproto,
+      sport,
+      dport,
       action: action ?? 'lookup',
       table: action === null ? 'main' : table,
       goto: gotoTarget,
@@ -198,9 +231,23 @@ function parseJson(text: string, file: string): { rules: PolicyRule[]; warnings:
     const fwmaskText = str(o.fwmask) ?? (num(o.fwmask) !== null ? String(num(o.fwmask)) : undefined);
     const fwmark = fwmarkText === null ? null : fwmarkOf(fwmarkText, fwmaskText);
     const unmodelled: string[] = [];
-    for (const key of ['tos', 'dsfield', 'ipproto', 'sport', 'dport', 'uid_start', 'l3mdev', 'tun_id', 'suppress_ifgroup', 'flowlabel', 'dscp']) {
+    for (const key of ['tos', 'dsfield', 'uid_start', 'l3mdev', 'tun_id', 'suppress_ifgroup', 'flowlabel', 'dscp']) {
       if (key in o) unmodelled.push(key);
     }
+    const protoText = str(o.ipproto) ?? (num(o.ipproto) !== null ? String(num(o.ipproto)) : null);
+    const ipproto = protoText === null ? null : protoNumber(protoText.replace(/^ipproto-/, ''));
+    if (ipproto !== null && ipproto < 0) {
+      warnings.push({ code: 'parse', file, line, message: `cannot read the rule's ipproto ${JSON.stringify(protoText)}: rule left out` });
+      return;
+    }
+    // A port as one number, a range as its start and end.
+    const ports = (p: 'sport' | 'dport'): { lo: number; hi: number } | null => {
+      const one = num(o[p]);
+      if (one !== null) return { lo: one, hi: one };
+      const lo = num(o[`${p}_start`]);
+      const hi = num(o[`${p}_end`]);
+      return lo !== null && hi !== null ? { lo, hi } : null;
+    };
     if ('iif_detached' in o || 'oif_detached' in o) unmodelled.push('[detached]');
     const not = 'not' in o;
     const parts = [`${priority}:`, not ? 'not' : null, `from ${str(o.src) ?? 'all'}${num(o.srclen) !== null ? `/${num(o.srclen)}` : ''}`];
@@ -208,6 +255,11 @@ function parseJson(text: string, file: string): { rules: PolicyRule[]; warnings:
     if (fwmarkText !== null) parts.push(`fwmark ${fwmarkText}${fwmaskText !== undefined ? `/${fwmaskText}` : ''}`);
     if (str(o.iif)) parts.push(`iif ${str(o.iif)}`);
     if (str(o.oif)) parts.push(`oif ${str(o.oif)}`);
+    if (protoText !== null) parts.push(`ipproto ${protoText}`);
+    for (const p of ['sport', 'dport'] as const) {
+      const r = ports(p);
+      if (r) parts.push(`${p} ${r.lo === r.hi ? r.lo : `${r.lo}-${r.hi}`}`);
+    }
     parts.push(action === 'lookup' ? `lookup ${table}` : action === 'goto' ? `goto ${num(o.target) ?? '?'}` : action);
     if (num(o.suppress_prefixlen) !== null) parts.push(`suppress_prefixlength ${num(o.suppress_prefixlen)}`);
     rules.push({
@@ -219,6 +271,9 @@ function parseJson(text: string, file: string): { rules: PolicyRule[]; warnings:
       iif: str(o.iif),
       oif: str(o.oif),
       fwmark,
+      ipproto,
+      sport: ports('sport'),
+      dport: ports('dport'),
       action,
       table,
       goto: action === 'goto' ? num(o.target) : null,

@@ -96,6 +96,11 @@ export interface PolicyRule {
   readonly iif: string | null;
   readonly oif: string | null;
   readonly fwmark: { readonly value: number; readonly mask: number } | null;
+  /** `ipproto P`: the packet's IP protocol; null for any. */
+  readonly ipproto?: number | null;
+  /** `sport N[-M]`, `dport N[-M]`: the packet's TCP/UDP/SCTP ports (0 for protocols without ports); null for any. */
+  readonly sport?: { readonly lo: number; readonly hi: number } | null;
+  readonly dport?: { readonly lo: number; readonly hi: number } | null;
   readonly action: PolicyAction;
   /** For lookup: the table, as `ip rule` names it (main, local, default, 100…). */
   readonly table: string | null;
@@ -103,7 +108,7 @@ export interface PolicyRule {
   readonly goto: number | null;
   /** `suppress_prefixlength N`: a route of prefix N or shorter found by this rule is refused, the next rule tried. */
   readonly suppressPrefixLength: number | null;
-  /** Selectors natlens does not model (tos, ipproto, sport, dport, uidrange, l3mdev…): the rule is taken as not matching, and the walk says so. */
+  /** Selectors natlens does not model (tos, dsfield, uidrange, l3mdev…): the rule is taken as not matching, and the walk says so. */
   readonly unmodelled: readonly string[];
   readonly text: string;
   readonly source: SourceRef;

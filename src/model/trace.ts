@@ -67,6 +67,8 @@ export interface TraceStep {
   readonly source: SourceRef | null;
   /** The ipset lookups that made the rule match (`-m set --match-set`): what of the packet, and the member holding it. */
   readonly sets?: readonly SetHit[];
+  /** A routing step whose table an `ip rule` other than the kernel's defaults chose (or that refused by itself): that rule. */
+  readonly policyRule?: { readonly priority: number; readonly text: string; readonly source: SourceRef };
 }
 
 /** An ipset lookup that made a rule match: the packet was in the set (a member holds it), or, under `! --match-set`, not. */

@@ -1,6 +1,7 @@
 import { tableName, type PolicyRule, type Route } from '../model/host.js';
 import { cidrContains } from '../model/address.js';
 import { type HostView, routeMatches } from './host-view.js';
+import { hasPorts } from './packet-state.js';
 
 /** What the FIB says about a destination (fib_lookup in net/ipv4/fib_rules.c with the default rules). */
 export type RouteResult =
@@ -31,6 +32,14 @@ export interface RouteKey {
   readonly src: number;
   readonly iif: string;
   readonly mark: number;
+  /**
+   * The packet's IP protocol and ports, as the kernel's flow dissector gives them to rules that select by them
+   * (`ipproto`, `sport`, `dport`; 0 for protocols without ports, ICMP among them); absent: 0, a lookup with no
+   * packet behind it.
+   */
+  readonly proto?: number;
+  readonly sport?: number;
+  readonly dport?: number;
 }
 
 /** A lookup for the destination alone: from no particular address, sent by the host, unmarked. */
@@ -95,7 +104,8 @@ function searchTable(view: HostView, t: string, dst: number): RouteResult | null
 /**
  * Whether an `ip rule` takes the packet (fib_rule_match): every selector it has must hold — `from`/`to` prefixes,
  * `iif` (the interface it came in by; `lo` for the host's own), `oif` (never set for a forwarded packet), `fwmark`
- * under its mask — and `not` inverts the whole. A rule with selectors natlens does not model takes nothing.
+ * under its mask, `ipproto`, `sport`/`dport` ranges — and `not` inverts the whole. A rule with selectors natlens
+ * does not model takes nothing.
  */
 export function policyMatches(r: PolicyRule, dst: number, key: RouteKey): boolean {
   if (r.family !== 4 || r.unmodelled.length > 0) return false;
@@ -104,8 +114,22 @@ export function policyMatches(r: PolicyRule, dst: number, key: RouteKey): boolea
     (r.to === null || cidrContains(r.to, dst)) &&
     (r.iif === null || r.iif === key.iif) &&
     r.oif === null &&
-    (r.fwmark === null || ((key.mark ^ r.fwmark.value) & r.fwmark.mask) >>> 0 === 0);
+    (r.fwmark === null || ((key.mark ^ r.fwmark.value) & r.fwmark.mask) >>> 0 === 0) &&
+    (r.ipproto == null || r.ipproto === (key.proto ?? 0)) &&
+    inPorts(r.sport, key.sport) &&
+    inPorts(r.dport, key.dport);
   return hit !== r.not;
+}
+
+function inPorts(range: { readonly lo: number; readonly hi: number } | null | undefined, port: number | undefined): boolean {
+  if (range == null) return true;
+  const p = port ?? 0;
+  return p >= range.lo && p <= range.hi;
+}
+
+/** The protocol and ports a rule's `ipproto`/`sport`/`dport` see of a packet: ports of TCP, UDP, SCTP…, else 0. */
+export function flowKeys(proto: number, sport: number, dport: number): { proto: number; sport: number; dport: number } {
+  return hasPorts(proto) ? { proto, sport, dport } : { proto, sport: 0, dport: 0 };
 }
 
 /**

@@ -2,7 +2,7 @@ import { ipv4ToString } from '../model/address.js';
 import type { Sysctl } from '../model/host.js';
 import type { TraceDisposition } from '../model/trace.js';
 import { sysctl, sysctlInt } from './host-view.js';
-import { haveRoutes, lookupRoute } from './route-lookup.js';
+import { flowKeys, haveRoutes, lookupRoute } from './route-lookup.js';
 import { assume, type Walk } from './walk.js';
 
 function maxConf(w: Walk, name: string): { value: number; cite: Sysctl | null } {
@@ -47,9 +47,10 @@ export function checkRpFilter(w: Walk): TraceDisposition | null {
     return null;
   }
   // fib_validate_source: the reverse lookup is made as if the host sent to the source (iif lo), unmarked unless
-  // src_valid_mark is set — so `ip rule … iif <interface>` does not apply to it.
+  // src_valid_mark is set — so `ip rule … iif <interface>` does not apply to it; the protocol is the packet's, its
+  // ports swapped (the way back).
   const validMark = sysctlInt(sysctl(view, `net.ipv4.conf.${s.inIface}.src_valid_mark`)) === 1 || sysctlInt(sysctl(view, 'net.ipv4.conf.all.src_valid_mark')) === 1;
-  const rev = lookupRoute(view, s.src, { src: s.dst, iif: 'lo', mark: validMark ? s.mark : 0 });
+  const rev = lookupRoute(view, s.src, { src: s.dst, iif: 'lo', mark: validMark ? s.mark : 0, ...flowKeys(s.proto, s.dport, s.sport) });
   const head = `rp_filter ${rp.value} (${mode}, ${rp.cite!.key} = ${rp.cite!.value}): route back to ${src}`;
   if (rev.kind === 'none') return drop(`${head}: none — no route back to the source`, rp.cite);
   if (rev.kind === 'local') return drop(`${head}: it is local (${rev.why}) — a martian source`, rp.cite);

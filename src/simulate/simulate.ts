@@ -10,7 +10,7 @@ import { applyConntrackDst, applyConntrackSrc, findConntrack } from './conntrack
 import { checkForwarding } from './forwarding-gate.js';
 import { hostView, memoOf, type HostView } from './host-view.js';
 import { checkRpFilter } from './rp-filter.js';
-import { haveRoutes, isDefaultPolicyRule, lookupRoute } from './route-lookup.js';
+import { flowKeys, haveRoutes, isDefaultPolicyRule, lookupRoute } from './route-lookup.js';
 import { isIcmpError, rejectIcmp } from './reject-icmp.js';
 import { initialState, tupleOf } from './packet-state.js';
 import { ruleRef } from './rule-ref.js';
@@ -207,7 +207,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
 
   // Routing decision (ip_route_input_slow).
   const beforeRoute = tupleOf(s);
-  const r = lookupRoute(view, s.dst, { src: s.src, iif: s.inIface, mark: s.mark });
+  const r = lookupRoute(view, s.dst, { src: s.src, iif: s.inIface, mark: s.mark, ...flowKeys(s.proto, s.sport, s.dport) });
   if (!haveRoutes(view)) {
     assume(
       w,
@@ -239,6 +239,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
   }
   const byRule = r.kind === 'route' && r.rule && !isDefaultPolicyRule(r.rule) ? r.rule : null;
   const routeNote = route ? (byRule && byRule.action !== 'lookup' ? route.text : `${route.text} (table ${r.kind === 'route' ? r.table : 'main'}${byRule ? `, by ip rule ${byRule.text}` : ''})`) : '';
+  const policyRule = byRule ? { policyRule: { priority: byRule.priority, text: byRule.text, source: byRule.source } } : {};
 
   if (route === null && egress === null) {
     // fib_lookup failed: with forwarding off the kernel turns the error into EHOSTUNREACH and stays silent.
@@ -253,7 +254,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
     return dropped(w, 'routing', 'no-route', `no route to ${ipv4ToString(s.dst)}`, { icmpBack: { type: 3, code: 0, mtu: 0 } });
   }
   if (route && isRefusingRoute(route.type)) {
-    w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: route.type, note: routeNote, unsure: false, source: route.source });
+    w.steps.push({ stage: 'routing', table: null, chain: null, rule: null, verdict: route.type, note: routeNote, unsure: false, source: route.source, ...policyRule });
     const fwd = stop(checkForwarding(w));
     if (fwd) return fwd;
     // fib_lookup errors: blackhole -EINVAL (silent), unreachable -EHOSTUNREACH (host unreachable),
@@ -276,6 +277,7 @@ function walkPacket(w: Walk, options: SimulateOptions): TraceDisposition {
       : `out ${egress} (assumed)`,
     unsure: route === null,
     source: route?.source ?? null,
+    ...policyRule,
   });
   if (route === null) w.unsure = true;
   const fwd = stop(checkForwarding(w));

@@ -74,3 +74,27 @@ describe.skipIf(!LAB_AVAILABLE)('routing by ip rule (lab policy-routing, policy-
     expect(w[0]!.message).toContain('looks up table 100, which the routes do not hold');
   });
 });
+
+describe.skipIf(!LAB_AVAILABLE)('an ip rule by protocol and port into a table that refuses (lab policy-rule-port)', () => {
+  const dir = useLabOutput('policy-rule-port');
+
+  it('only the UDP to the rule\'s port stops: no-route names the blackhole and the ip rule that sent them there, with both fixes', async () => {
+    const lab = readLabJson(dir());
+    const a = await analyze([dir()]);
+    const f = a.findings[0]!;
+    expect([f.check, f.confidence]).toEqual(['no-route', 'confirmed']);
+    const stopped = a.flows.filter((x) => x.disposition === 'stopped-at-gateway');
+    expect(stopped.length).toBeGreaterThan(0);
+    expect(stopped.every((x) => x.proto === 'udp' && x.original.dst === lab.addresses.remote && x.original.dport === lab.ports.remoteUdp)).toBe(true);
+    expect(f.flows).toEqual(stopped.map((x) => x.id));
+    // Pings and TCP to the same remote pass.
+    expect(a.flows.filter((x) => x.original.dst === lab.addresses.remote && x.proto !== 'udp').every((x) => x.disposition === 'delivered')).toBe(true);
+    expect(f.detail).toContain(`The ip rule 1000 (from all ipproto udp dport ${lab.ports.remoteUdp} lookup 200) sent them to that route's table: only the traffic it takes stops.`);
+    expect(f.evidence).toContainEqual(expect.objectContaining({ kind: 'route', text: 'blackhole default table 200' }));
+    expect(f.evidence).toContainEqual(expect.objectContaining({ kind: 'route', text: expect.stringMatching(new RegExp(`^ip rule 1000:\\s+from all ipproto udp dport ${lab.ports.remoteUdp} lookup 200$`)) }));
+    expect(f.fix).toEqual([
+      'ip route del blackhole default table 200  # and wherever it comes from (a routing daemon, a DDoS mitigation, the network configuration)',
+      'ip rule del pref 1000  # or stop steering this traffic there (and where the rule is made at boot)',
+    ]);
+  });
+});

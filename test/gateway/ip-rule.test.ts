@@ -44,7 +44,7 @@ describe('ip rule parsing', () => {
     expect(by(300)).toMatchObject({ action: 'goto', goto: 500 });
     expect(by(400)).toMatchObject({ action: 'blackhole', table: null });
     expect(by(500)).toMatchObject({ to: { addr: parseIpv4('198.51.100.0'), prefix: 24 }, suppressPrefixLength: 0 });
-    expect(by(600).unmodelled).toEqual(['ipproto tcp', 'dport 22']);
+    expect(by(600)).toMatchObject({ ipproto: 6, sport: null, dport: { lo: 22, hi: 22 }, unmodelled: [] });
     expect(by(700).unmodelled).toEqual(['[detached]']);
     expect(by(32765)).toMatchObject({ iif: 'net1', table: '100', source: { file: 'ip-rule.txt', line: 11 } });
   });
@@ -57,6 +57,7 @@ describe('ip rule parsing', () => {
       { priority: 300, src: '10.0.4.66', action: 'goto', target: 500 },
       { priority: 400, src: '10.0.4.66', action: 'blackhole' },
       { priority: 500, src: 'all', dst: '198.51.100.0', dstlen: 24, table: '30', suppress_prefixlen: 0 },
+      { priority: 600, src: 'all', ipproto: 'tcp', dport: 22, table: '40' },
       { priority: 32765, src: 'all', iif: 'net1', table: '100' },
     ]);
     expect(sniffSnapshot(json)).toBe('ip-rule');
@@ -65,9 +66,31 @@ describe('ip rule parsing', () => {
     const text = parseIpRule(TEXT, 't').rules;
     for (const r of rules) {
       const same = text.find((x) => x.priority === r.priority)!;
-      const pick = ({ not, from, to, iif, oif, fwmark, action, table, goto, suppressPrefixLength }: typeof r) => ({ not, from, to, iif, oif, fwmark, action, table, goto, suppressPrefixLength });
+      const pick = ({ not, from, to, iif, oif, fwmark, ipproto, sport, dport, action, table, goto, suppressPrefixLength }: typeof r) => ({ not, from, to, iif, oif, fwmark, ipproto, sport, dport, action, table, goto, suppressPrefixLength });
       expect(pick(r)).toEqual(pick(same));
     }
+  });
+
+  it('reads ipproto (by name or number) and port ranges, as ip rule and ip -j rule print them (iproute2 6.x)', () => {
+    const text = '0:\tfrom all lookup local\n100:\tfrom all ipproto tcp dport 443 lookup 100\n101:\tfrom all ipproto udp sport 1000-2000 lookup 101\n102:\tfrom all ipproto gre lookup 102\n103:\tfrom all dport 53 lookup 103\n104:\tfrom all tos 0x10 lookup 104\n';
+    const json = '[{"priority":0,"src":"all","table":"local"},{"priority":100,"src":"all","ipproto":"tcp","dport":443,"table":"100"},{"priority":101,"src":"all","ipproto":"udp","sport_start":1000,"sport_end":2000,"table":"101"},{"priority":102,"src":"all","ipproto":"gre","table":"102"},{"priority":103,"src":"all","dport":53,"table":"103"},{"priority":104,"src":"all","tos":"0x10","table":"104"}]';
+    const want = [
+      [0, null, null, null, []],
+      [100, 6, null, { lo: 443, hi: 443 }, []],
+      [101, 17, { lo: 1000, hi: 2000 }, null, []],
+      [102, 47, null, null, []],
+      [103, null, null, { lo: 53, hi: 53 }, []],
+      [104, null, null, null, [expect.stringMatching(/^tos/)]],
+    ];
+    for (const [t, f] of [[text, 'r.txt'], [json, 'r.json']] as const) {
+      const r = parseIpRule(t, f);
+      expect(r.warnings).toEqual([]);
+      expect(r.rules.map((x) => [x.priority, x.ipproto, x.sport, x.dport, x.unmodelled])).toEqual(want);
+    }
+    expect(parseIpRule('5:\tfrom all ipproto nosuch lookup 1\n6:\tfrom all dport 9-3 lookup 1\n', 'bad.txt').warnings.map((w) => [w.line, w.message])).toEqual([
+      [1, 'cannot read "ipproto nosuch": rule left out'],
+      [2, 'cannot read "dport 9-3": rule left out'],
+    ]);
   });
 
   it('is told by its content, not taken for ip addr or routes; a garbage line is named, the rest kept', () => {
@@ -145,10 +168,25 @@ describe.skipIf(!healthy)('route lookups walk the ip rule list', () => {
     expect(trace.disposition).toMatchObject({ kind: 'forwarded', egress: 'net1' });
     const step = trace.steps.find((s) => s.stage === 'routing')!;
     expect(step.note).toContain('table 100, by ip rule 32764:');
-    expect(trace.assumptions.join('\n')).toContain('ip rule 600 (ipproto tcp, dport 22)');
+    expect(trace.assumptions.join('\n')).toContain('ip rule 700 ([detached])');
     const lacking = snapshotWith('default via 10.0.4.1 dev eth0\n10.0.4.0/24 dev eth0 proto kernel scope link src 10.0.4.254\n', TEXT);
     const t2 = simulate(simPacket({ ingress: 'eth0', src: parseIpv4('10.0.4.10'), dst: parseIpv4('8.8.8.8'), proto: 1 }), lacking);
     expect(t2.assumptions.join('\n')).toMatch(/look up tables 10, 20, 30, 40, 100, which the snapshot's routes do not hold/);
+  });
+
+  it('ipproto and ports select by the packet\'s protocol and ports (none for ICMP); the walk and the reverse path say which rule', () => {
+    const snap = snapshotWith(`${ROUTES}default via 203.0.113.40 dev net1 table 40\n`, TEXT);
+    const from = { src: parseIpv4('10.0.4.10'), iif: 'eth0' };
+    expect(dev(snap, '8.8.8.8', { ...from, proto: 6, sport: 40000, dport: 22 })).toBe('unicast 203.0.113.40 40');
+    expect(dev(snap, '8.8.8.8', { ...from, proto: 17, sport: 40000, dport: 22 })).toBe('unicast 203.0.113.1 100');
+    expect(dev(snap, '8.8.8.8', { ...from, proto: 6, sport: 22, dport: 40000 })).toBe('unicast 203.0.113.1 100');
+    expect(dev(snap, '8.8.8.8', from)).toBe('unicast 203.0.113.1 100');
+    const ssh = simulate(simPacket({ ingress: 'eth0', src: parseIpv4('10.0.4.10'), dst: parseIpv4('8.8.8.8'), proto: 6, sport: 40000, dport: 22 }), snap);
+    const step = ssh.steps.find((s) => s.stage === 'routing')!;
+    expect(step.note).toContain('table 40, by ip rule 600:');
+    expect(step.policyRule).toEqual({ priority: 600, text: '600:\tfrom all ipproto tcp dport 22 lookup 40', source: { file: expect.stringMatching(/ip-rule\.txt$/), line: 7 } });
+    const ping = simulate(simPacket({ ingress: 'eth0', src: parseIpv4('10.0.4.10'), dst: parseIpv4('8.8.8.8'), proto: 1 }), snap);
+    expect(ping.steps.find((s) => s.stage === 'routing')!.policyRule?.priority).toBe(32764);
   });
 
   it('without ip rule, other tables are not used, and the simulator says so', () => {

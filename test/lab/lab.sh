@@ -26,7 +26,7 @@ ALL_SCENARIOS=(
   conntrack-flushed conntrack-flushed-loose conntrack-flushed-leak snat-ports-exhausted backend-route-elsewhere nexthop-stale-mac pmtu-blackhole eip-stale-arp-upstream eip-on-inside mtu-exceeded-inbound
   ip-forward-disabled-nft snapshot-backend-mismatch-nft outside-no-carrier outside-link-down inside-no-carrier backend-silent port-forward-wrong-port two-faults port-forward-missing rules-lost raw-blocklist null-route backend-stale-mac
   hairpin-mark hairpin-mark-lost policy-routing policy-rule-lost point-to-point point-to-point-forward-off nft-share-dnat nft-share-dnat-unreachable nft-native nft-native-forward-drop nft-native-snat-wrong-interface nft-stateless-fip nft-stateless-fip-half
-  docker-forward-drop ufw-forward-drop firewalld-forward-reject firewalld-snat-missing ipset-blocklist ipset-snat-subnet
+  docker-forward-drop ufw-forward-drop firewalld-forward-reject firewalld-snat-missing ipset-blocklist ipset-snat-subnet policy-rule-port
 )
 
 # scenario → "check-id|plan|capture format". Formats: pcap (µs), pcap-nano, pcapng (dumpcap, one file per
@@ -117,6 +117,7 @@ scenario_spec() {
     nft-stateless-fip-half) echo "snat-missing|lan|pcap-nano" ;;
     ipset-blocklist) echo "forward-chain-drop|vpc|pcapng" ;;
     ipset-snat-subnet) echo "snat-missing|lan|pcap" ;;
+    policy-rule-port) echo "no-route|vpc|any" ;;
     *) return 1 ;;
   esac
 }
@@ -778,6 +779,13 @@ run_scenario() { # outdir scenario index
       # host-prohibited; everything else passes. The snapshot shows the rule, not the list.
       ipt -A FORWARD -m recent --name blocklist --rdest --rcheck -j REJECT --reject-with icmp-host-prohibited
       gw sh -c "echo +$REMOTE > /proc/net/xt_recent/blocklist" ;;
+    policy-rule-port)
+      # Policy routing by protocol and port: an ip rule steers UDP to the remote's service port into table 200 (a
+      # resolver's tunnel, say), and the tunnel is gone: the table holds only a blackhole default. Those datagrams stop
+      # silently at the routing decision; pings and TCP to the same remote, and the port forwards, pass.
+      POLICY_ROUTING=1
+      gw ip route add blackhole default table 200
+      gw ip rule add ipproto udp dport "$UDP_PORT" lookup 200 pref 1000 ;;
     ipset-blocklist)
       # A FORWARD blocklist kept in an ipset set (an abuse list that caught a VPC host): app2's address is in it, beside
       # a test network (MCAST-TEST-NET). app2's requests stop silently, and so do its answers to the port forwards; app's pass.

@@ -1000,6 +1000,20 @@ const SYMPTOMS: Record<string, (b: LabBundle) => void> = {
     expect(file(b, 'ipset-list.txt')).toMatch(/^Name: nat-subnets\nType: hash:net\n[\s\S]*Members:\n10\.250\.0\.0\/16\n/m);
   },
 
+  'policy-rule-port': (b) => {
+    // An ip rule sends UDP to the remote's service port into table 200, which holds only a blackhole default: those
+    // datagrams arrive on I and never leave E, with nothing back; pings and TCP to the same remote pass.
+    const { inside: I, outside: E, addresses: a, ports } = b.lab;
+    expect(file(b, 'ip-rule.txt')).toMatch(new RegExp(`^1000:\\s+from all ipproto udp dport ${ports.remoteUdp} lookup 200$`, 'm'));
+    expect(file(b, 'ip-route.txt')).toMatch(/^blackhole default table 200/m);
+    const udp = (p: LabPacket) => p.proto === 17 && p.dport === ports.remoteUdp;
+    expect(count(b, on(I, 'in'), (p) => udp(p) && p.src === a.app && p.dst === a.remote)).toBeGreaterThanOrEqual(1);
+    expect(count(b, on(E), (p) => udp(p) && p.dst === a.remote)).toBe(0);
+    expect(count(b, on(I, 'out'), (p) => p.icmpType === 3)).toBe(0);
+    expect(count(b, on(E, 'out'), echoRequest(a.eip, a.remote))).toBe(5);
+    expectClientToEipDelivered(b);
+  },
+
   'eip-conflict': (b) => {
     // The router holds EIP2 itself and announces it (a gratuitous ARP from its own MAC, seen on E): app2's requests
     // leave SNATed to EIP2 and nothing comes back; app's, SNATed to the EIP, are answered.

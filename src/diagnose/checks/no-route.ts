@@ -1,6 +1,7 @@
 import type { Evidence, Finding } from '../../model/analysis.js';
 import { cidrContains, ipv4ToString } from '../../model/address.js';
 import { isRefusingRoute, tableName, type PolicyRule, type Route } from '../../model/host.js';
+import type { TraceStep } from '../../model/trace.js';
 import { hostView, routeMatches } from '../../simulate/host-view.js';
 import { lookupRoute } from '../../simulate/route-lookup.js';
 import type { Check, CheckContext } from '../check.js';
@@ -43,6 +44,7 @@ function blackholeFinding(ctx: CheckContext): Finding[] {
   const routes = ctx.snapshot?.host.routes ?? [];
   const evidence: Evidence[] = [];
   const used = new Map<string, (typeof routes)[number]>();
+  const steering = new Map<number, NonNullable<TraceStep['policyRule']>>();
   for (const f of flows) {
     const d = f.trace!.disposition;
     // The refusing route the walk met: a line of `ip route` (one route a line), or of `ip -j route` (all on one line),
@@ -53,6 +55,12 @@ function blackholeFinding(ctx: CheckContext): Finding[] {
     if (r && !used.has(`${r.source.file}:${r.source.line}:${r.text}`)) {
       used.set(`${r.source.file}:${r.source.line}:${r.text}`, r);
       evidence.push({ kind: 'route', file: r.source.file, line: r.source.line, text: r.text });
+    }
+    // The ip rule that sent them to that route's table (by protocol, port, mark, source…): the traffic it takes is what stops.
+    const by = f.trace!.steps.findLast((s) => s.stage === 'routing')?.policyRule;
+    if (by && !steering.has(by.priority)) {
+      steering.set(by.priority, by);
+      evidence.push({ kind: 'route', file: by.source.file, line: by.source.line, text: `ip rule ${by.text}` });
     }
     const e = f.errors.find((x) => x.fromGateway && x.type === 3);
     if (e) evidence.push(errorEvidence(ctx, e, `the gateway answered ${f.id}: ${e.code === 13 ? 'administratively prohibited' : 'host unreachable'}`));
@@ -67,10 +75,13 @@ function blackholeFinding(ctx: CheckContext): Finding[] {
       `A ${types.join('/') || 'blackhole'} route drops the traffic to ${dsts.slice(0, 3).join(', ')}${dsts.length > 3 ? ` and ${dsts.length - 3} more` : ''}`,
       `${plural(flows.length, 'flow')} to ${dsts.join(', ')} stopped at the gateway: the route that matches ${dsts.length === 1 ? 'it' : 'them'} is a ${types.join('/') || 'blackhole'} route, which ${
         types.length === 1 && types[0] === 'blackhole' ? 'discards the packets in silence' : 'refuses the packets with an ICMP error'
-      }, whatever the other routes say.`,
+      }, whatever the other routes say.${
+        steering.size ? ` The ${steering.size === 1 ? 'ip rule' : 'ip rules'} ${[...steering.values()].map((x) => `${x.priority} (${x.text.replace(/^\d+:\s*/, '')})`).join(', ')} sent ${flows.length === 1 ? 'it' : 'them'} to that route's table: only the traffic ${steering.size === 1 ? 'it takes' : 'they take'} stops.` : ''
+      }`,
       uniqueEvidence([...evidence, ...stoppedFrameEvidence(ctx, flows)], 16),
       [
         ...[...used.values()].map((r) => `ip route del ${r.text}  # and wherever it comes from (a routing daemon, a DDoS mitigation, the network configuration)`),
+        ...[...steering.values()].map((x) => `ip rule del pref ${x.priority}  # or stop steering this traffic there (and where the rule is made at boot)`),
         ...(used.size ? [] : [`ip route show match ${dsts[0]}  # the blackhole, unreachable or prohibit route that takes it`]),
       ],
       flows,

@@ -6,7 +6,7 @@ import { sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
 import { droppedBy, plural, stoppedFrameEvidence } from '../flow-facts.js';
 import { hostView } from '../../simulate/host-view.js';
 import { confKey } from '../../gateway/sysctl.js';
-import { haveRoutes, lookupRoute } from '../../simulate/route-lookup.js';
+import { flowKeys, haveRoutes, lookupRoute } from '../../simulate/route-lookup.js';
 
 export const rpFilterDrop: Check = {
   id: 'rp-filter-drop',
@@ -62,7 +62,7 @@ function withoutSysctls(ctx: CheckContext): ReturnType<Check['run']> {
   const flows = ctx.flows.filter((f) => {
     if (f.disposition !== 'stopped-at-gateway' || f.ingressIface < 0 || f.trace?.disposition.kind === 'dropped') return false;
     const ingress = ctx.ifaceName(f.ingressIface);
-    const rev = lookupRoute(view, f.original.src, { src: f.original.dst, iif: 'lo', mark: 0 });
+    const rev = lookupRoute(view, f.original.src, { src: f.original.dst, iif: 'lo', mark: 0, ...flowKeys(f.proto, f.original.dport, f.original.sport) });
     if (rev.kind !== 'route' || !rev.route.dev || rev.route.dev === ingress) return false;
     // Other sources arriving on the same interface were forwarded: the interface itself forwards.
     if (!ctx.flows.some((g) => g.ingressIface === f.ingressIface && g.forwarded > 0 && g.original.src !== f.original.src)) return false;
