@@ -36,6 +36,7 @@ const UNTELLABLE: Record<string, { warning?: string; instead?: string; present?:
   'port-forward-missing|every iptables listing': { why: 'the missing DNAT rule is the cause: without rules the refusals are the gateway answering for its own address, and nothing says the ports were to be forwarded' },
   'backend-stale-mac|every iptables listing': { why: 'without the DNAT rules nothing says the requests were for the backend: the stale entry they left by is not reached (upstream-no-reply, likely, names the backend)' },
   'null-route|ip route': { why: 'the blackhole route is the proof: without routes the stop stays unexplained (forward-chain-drop, possible)' },
+  'policy-rule-port|ip route': { why: 'the blackhole route in the ip rule\'s table is the proof: without routes the stop stays unexplained (forward-chain-drop, possible)' },
   'rp-filter-drop|ip route': { why: 'the route back to the source is the proof; without routes the stop stays unexplained (forward-chain-drop, possible)' },
 };
 
