@@ -198,7 +198,7 @@ export class ReaderThread {
     // A thread that cannot start says so only to the event loop, which this one does not run while it
     // waits: give it a while to check in, else read here. Once it runs, it reports its own errors.
     if (!started(h)) return unavailable(`the reading thread did not start within ${START_MS / 1000} s`);
-    this.#port.postMessage({ interfaceNames: new Map(setup.interfaceNames), host: setup.host } satisfies IngestSetup);
+    this.#port.postMessage({ interfaceNames: new Map(setup.interfaceNames), host: forReading(setup.host) } satisfies IngestSetup);
     Atomics.store(h, Hdr.SETUP, 1);
     Atomics.notify(h, Hdr.SETUP);
     return consume(this.#ring, this.#header, this.#progress, this.#port, handlers);
@@ -208,6 +208,17 @@ export class ReaderThread {
     this.#port.close();
     void this.#worker.terminate();
   }
+}
+
+/**
+ * The host state the reading thread needs (interfaces, addresses, routes, rules of routing, neighbours, sysctls): not
+ * the connection tracking table or the ipset sets, which a busy gateway holds by the hundred thousand and which would
+ * only be copied to it.
+ */
+function forReading(host: HostState | null): HostState | null {
+  if (!host) return null;
+  const { ipsets: _sets, ...rest } = host;
+  return { ...rest, conntrack: null, kernelMessages: [], qdiscs: [] };
 }
 
 /** How long a reading thread may take to start (load its modules) before the captures are read here. */

@@ -52,11 +52,73 @@ export function lookupSet(sets: ReadonlyMap<string, IpSet> | undefined, name: st
   }
   const values = describe(set, flags, p);
   if (flags.length < set.dims.length) return { kind: 'out', set, values };
+  const best = set.dims.length === 1 && (set.dims[0] === 'ip' || set.dims[0] === 'net') ? addressLookup(set, flags[0] === 'src' ? p.src : p.dst) : scan(set, flags, p);
+  if (best === undefined) return { kind: 'unknown', why: `set ${name} (${set.type}) looks at ${set.dims.includes('mac') ? 'MAC addresses' : 'bridge ports'}, which the simulation does not know` };
+  if (best) return best.nomatch ? { kind: 'nomatch', set, member: best, values } : { kind: 'in', set, member: best, values };
+  if (!set.complete) return { kind: 'unknown', why: `set ${name} was listed in part: ${values} may be among what was not` };
+  return { kind: 'out', set, values };
+}
+
+/**
+ * A set of addresses or networks (hash:ip, hash:net, bitmap:ip) indexed once: its members by prefix length and
+ * network, so that a blocklist of a hundred thousand networks costs a packet a few map lookups, not a scan. Members
+ * that are no network (a range a–b) are scanned.
+ */
+interface AddressIndex {
+  /** Prefix lengths present, longest first, each with its members by network address. */
+  readonly byPrefix: readonly { readonly prefix: number; readonly mask: number; readonly members: ReadonlyMap<number, IpSetMember> }[];
+  readonly ranges: readonly IpSetMember[];
+}
+
+const indexes = new WeakMap<IpSet, AddressIndex>();
+
+function addressIndex(set: IpSet): AddressIndex {
+  let ix = indexes.get(set);
+  if (ix) return ix;
+  const by = new Map<number, Map<number, IpSetMember>>();
+  const ranges: IpSetMember[] = [];
+  for (const m of set.members) {
+    const v = m.values[0];
+    if (v?.kind !== 'addr') continue;
+    const mask = maskOf(v.prefix);
+    if ((v.lo & mask) >>> 0 !== v.lo || (v.lo | ~mask) >>> 0 !== v.hi) {
+      ranges.push(m);
+      continue;
+    }
+    let at = by.get(v.prefix);
+    if (!at) by.set(v.prefix, (at = new Map()));
+    if (!at.has(v.lo)) at.set(v.lo, m);
+  }
+  ix = { byPrefix: [...by].sort((a, b) => b[0] - a[0]).map(([prefix, members]) => ({ prefix, mask: maskOf(prefix), members })), ranges };
+  indexes.set(set, ix);
+  return ix;
+}
+
+function maskOf(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+/** The most specific member holding address `a` (under the set's netmask), or null. */
+function addressLookup(set: IpSet, a: number): IpSetMember | null {
+  const addr = set.netmask === null ? a : (a & maskOf(set.netmask)) >>> 0;
+  const ix = addressIndex(set);
+  for (const { mask, members } of ix.byPrefix) {
+    const m = members.get((addr & mask) >>> 0);
+    if (m) return m;
+  }
+  return ix.ranges.find((m) => {
+    const v = m.values[0] as Extract<IpSetValue, { kind: 'addr' }>;
+    return addr >= v.lo && addr <= v.hi;
+  }) ?? null;
+}
+
+/** The most specific member holding the packet, by every member in turn; undefined when one cannot be told. */
+function scan(set: IpSet, flags: readonly SetFlag[], p: SetFields): IpSetMember | null | undefined {
   let best: IpSetMember | null = null;
   let bestPrefix = -1;
   for (const m of set.members) {
     const held = holds(set, m, flags, p);
-    if (held === null) return { kind: 'unknown', why: `set ${name} (${set.type}) looks at ${set.dims.includes('mac') ? 'MAC addresses' : 'bridge ports'}, which the simulation does not know` };
+    if (held === null) return undefined;
     if (!held) continue;
     const prefix = m.values.reduce((n, v) => n + (v.kind === 'addr' ? v.prefix : 0), 0);
     if (prefix > bestPrefix) {
@@ -64,9 +126,7 @@ export function lookupSet(sets: ReadonlyMap<string, IpSet> | undefined, name: st
       bestPrefix = prefix;
     }
   }
-  if (best) return best.nomatch ? { kind: 'nomatch', set, member: best, values } : { kind: 'in', set, member: best, values };
-  if (!set.complete) return { kind: 'unknown', why: `set ${name} was listed in part: ${values} may be among what was not` };
-  return { kind: 'out', set, values };
+  return best;
 }
 
 /** Whether member `m` holds the packet; null when it cannot be told. */

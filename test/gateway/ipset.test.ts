@@ -203,6 +203,32 @@ describe('looking a packet up in a set, as ip_set_test does', () => {
     expect(lookupSet(s, 'v6', ['src'], fields({ src: ip('10.0.0.9') })).kind).toBe('out');
   });
 
+  it('a large address set is looked up by prefix, as a scan of every member would find (most specific; ranges; netmask)', () => {
+    const lines = ['create big hash:net family inet'];
+    for (let k = 0; k < 3000; k++) lines.push(`add big ${10 + (k % 7)}.${(k * 37) % 256}.${(k * 11) % 256}.0/${[8, 16, 24, 28, 32][k % 5]}`);
+    lines.push('add big 172.16.0.5-172.16.0.9', 'create masked hash:ip family inet netmask 16', 'add masked 192.168.0.0');
+    const big = sets(lines.join('\n'));
+    const set = big.get('big')!;
+    // The scan, written out: every member holding the address, the longest prefix first (a range counts as /0).
+    const scan = (a: number) =>
+      set.members
+        .filter((m) => { const v = m.values[0] as { lo: number; hi: number }; return a >= v.lo && a <= v.hi; })
+        .sort((x, y) => (y.values[0] as { prefix: number }).prefix - (x.values[0] as { prefix: number }).prefix)[0];
+    let seed = 7;
+    const addrs = [ip('172.16.0.7'), ip('172.16.0.10'), ...Array.from({ length: 3000 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0), (((10 + (seed % 7)) << 24) | (seed >>> 8)) >>> 0))];
+    let held = 0;
+    for (const a of addrs) {
+      const r = lookupSet(big, 'big', ['src'], fields({ src: a }));
+      const want = scan(a);
+      expect(r.kind === 'in' ? r.member : null).toBe(want ?? null);
+      if (want) held++;
+    }
+    expect(held).toBeGreaterThan(100);
+    expect(lookupSet(big, 'big', ['src'], fields({ src: ip('172.16.0.7') }))).toMatchObject({ kind: 'in', member: { text: '172.16.0.5-172.16.0.9' } });
+    expect(lookupSet(big, 'masked', ['dst'], fields({ dst: ip('192.168.201.9') })).kind).toBe('in');
+    expect(lookupSet(big, 'masked', ['dst'], fields({ dst: ip('192.169.0.1') })).kind).toBe('out');
+  });
+
   it('cannot tell without the listing, for a set it does not list, or one listed in part', () => {
     expect(lookupSet(undefined, 't', ['src'], fields({}))).toMatchObject({ kind: 'unknown', why: expect.stringContaining('give `ipset save`') });
     expect(lookupSet(s, 'nope', ['src'], fields({}))).toMatchObject({ kind: 'unknown', why: 'set nope is not in the ipset listing' });
