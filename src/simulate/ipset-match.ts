@@ -28,21 +28,23 @@ function portProto(p: number): boolean {
 /**
  * Look the packet up in set `name` as the kernel does (ip_set_test): one flag per dimension of the set's type, fewer
  * flags than dimensions never match, an IPv6 set never holds an IPv4 packet, a list:set tries its member sets in order,
- * and of hash:net's members the most specific holding the packet decides (`nomatch` carves exceptions out).
+ * and of hash:net's members the most specific holding the packet decides (`nomatch` carves exceptions out). `seen`: the
+ * list:sets this lookup has entered — each set is looked in once, however the lists name one another (the kernel
+ * refuses loops; a listing made up to hang natlens gets no further).
  */
-export function lookupSet(sets: ReadonlyMap<string, IpSet> | undefined, name: string, flags: readonly SetFlag[], p: SetFields, depth = 0): SetLookup {
+export function lookupSet(sets: ReadonlyMap<string, IpSet> | undefined, name: string, flags: readonly SetFlag[], p: SetFields, seen: Set<string> = new Set()): SetLookup {
   const set = sets?.get(name);
   if (!sets) return { kind: 'unknown', why: `the snapshot has no ipset listing, so what set ${name} holds is not known (give \`ipset save\`)` };
   if (!set) return { kind: 'unknown', why: `set ${name} is not in the ipset listing` };
   if (set.dims.length === 0) return { kind: 'unknown', why: `set ${name} is of type ${set.type}, which natlens does not model` };
   if (set.family === 'inet6') return { kind: 'out', set, values: 'an IPv4 packet' };
   if (set.dims[0] === 'set') {
-    if (depth > 4) return { kind: 'unknown', why: `set ${name} lists sets within sets too deep` };
+    seen.add(name);
     let unknown: SetLookup | null = null;
     for (const m of set.members) {
       const v = m.values[0];
-      if (v?.kind !== 'set') continue;
-      const r = lookupSet(sets, v.name, flags, p, depth + 1);
+      if (v?.kind !== 'set' || seen.has(v.name)) continue;
+      const r = lookupSet(sets, v.name, flags, p, seen);
       if (r.kind === 'in') return r;
       if (r.kind === 'unknown') unknown ??= r;
     }

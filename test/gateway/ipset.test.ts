@@ -229,6 +229,19 @@ describe('looking a packet up in a set, as ip_set_test does', () => {
     expect(lookupSet(big, 'masked', ['dst'], fields({ dst: ip('192.169.0.1') })).kind).toBe('out');
   });
 
+  it('list:sets that name one another (a listing made up to hang it): each set looked in once, the lookup ends', () => {
+    const n = 200;
+    const lines: string[] = [];
+    for (let k = 0; k < n; k++) {
+      lines.push(`create l${k} list:set size ${n}`);
+      for (let j = 0; j < n; j++) lines.push(`add l${k} l${j}`);
+    }
+    lines.push('create leaf hash:ip family inet', 'add leaf 10.1.1.1', `add l${n - 1} leaf`);
+    const loops = sets(lines.join('\n'));
+    expect(lookupSet(loops, 'l0', ['src'], fields({ src: ip('10.1.1.1') }))).toMatchObject({ kind: 'in', set: { name: 'leaf' } });
+    expect(lookupSet(loops, 'l0', ['src'], fields({ src: ip('10.1.1.2') })).kind).toBe('out');
+  });
+
   it('cannot tell without the listing, for a set it does not list, or one listed in part', () => {
     expect(lookupSet(undefined, 't', ['src'], fields({}))).toMatchObject({ kind: 'unknown', why: expect.stringContaining('give `ipset save`') });
     expect(lookupSet(s, 'nope', ['src'], fields({}))).toMatchObject({ kind: 'unknown', why: 'set nope is not in the ipset listing' });
