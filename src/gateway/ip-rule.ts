@@ -14,23 +14,16 @@
 import { parseCidr4, type Cidr4 } from '../model/address.js';
 import type { InputWarning } from '../model/errors.js';
 import type { PolicyAction, PolicyRule } from '../model/host.js';
+import type { PortRange } from '../model/ruleset.js';
 import { num, parseJsonArray, str } from './json-lines.js';
 import { protoNumber } from './protocols.js';
+import { parsePortSpan } from './rule-options.js';
 
 /** A rule line of `ip rule` (used by the sniffer too): a priority, then the selectors, starting with `from`. */
 export const RULE_LINE_RE = /^\d+:\s+(?:not\s+)?from\s+\S+/;
 
 /** Selectors that take a value, and are not modelled. */
 const UNMODELLED_WITH_VALUE = new Set(['tos', 'dsfield', 'uidrange', 'realms', 'tun_id', 'protocol', 'flowlabel', 'dscp']);
-
-/** `443`, `1000-2000` (ip rule's port ranges). */
-function portRange(s: string | undefined): { lo: number; hi: number } | null {
-  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(s ?? '');
-  if (!m) return null;
-  const lo = Number(m[1]);
-  const hi = m[2] === undefined ? lo : Number(m[2]);
-  return lo <= hi && hi <= 65535 ? { lo, hi } : null;
-}
 
 function hexOrDec(s: string | undefined): number | null {
   if (s === undefined || !/^(0x[0-9a-f]+|\d+)$/i.test(s)) return null;
@@ -83,8 +76,8 @@ function parseText(text: string, file: string): { rules: PolicyRule[]; warnings:
     let gotoTarget: number | null = null;
     let suppress: number | null = null;
     let ipproto: number | null = null;
-    let sport: { lo: number; hi: number } | null = null;
-    let dport: { lo: number; hi: number } | null = null;
+    let sport: PortRange | null = null;
+    let dport: PortRange | null = null;
     let v6 = false;
     const unmodelled: string[] = [];
     let bad: string | null = null;
@@ -154,7 +147,7 @@ function parseText(text: string, file: string): { rules: PolicyRule[]; warnings:
         case 'sport':
         case 'dport': {
           i++;
-          const r = portRange(value);
+          const r = parsePortSpan(value ?? '');
           if (r === null) bad = `cannot read "${w} ${value ?? ''}"`;
           else if (w === 'sport') sport = r;
           else dport = r;
@@ -241,7 +234,7 @@ function parseJson(text: string, file: string): { rules: PolicyRule[]; warnings:
       return;
     }
     // A port as one number, a range as its start and end.
-    const ports = (p: 'sport' | 'dport'): { lo: number; hi: number } | null => {
+    const ports = (p: 'sport' | 'dport'): PortRange | null => {
       const one = num(o[p]);
       if (one !== null) return { lo: one, hi: one };
       const lo = num(o[`${p}_start`]);

@@ -18,6 +18,7 @@ import type { InputWarning } from '../model/errors.js';
 import type { IpSet, IpSetDim, IpSetMember, IpSetValue } from '../model/ipset.js';
 import type { SourceRef } from '../model/source.js';
 import { icmpType, protoNumber } from './protocols.js';
+import { parsePortSpan } from './rule-options.js';
 
 /** `create NAME TYPE …` of `ipset save`. */
 export const IPSET_CREATE_RE = /^create \S+ (?:hash|bitmap|list):[a-z,]+(?:[ \t]|$)/m;
@@ -73,6 +74,12 @@ export function parseIpset(text: string, file: string): { sets: IpSet[]; warning
     drafts.set(name, d);
     return d;
   };
+  /** A set `ipset list` names (`Name:`): its type and members come on the next lines. */
+  const named = (name: string, line: number): Draft => {
+    const d: Draft = { name, type: '', dims: null, family: null, netmask: null, members: [], complete: false, listedMembers: false, source: { file, line } };
+    drafts.set(name, d);
+    return d;
+  };
   const add = (d: Draft, words: readonly string[], line: number): void => {
     if (!d.dims) return;
     const element = words[0] ?? '';
@@ -111,14 +118,13 @@ export function parseIpset(text: string, file: string): { sets: IpSet[]; warning
       else add(d, words.slice(2), line);
       return;
     }
-    // ipset list.
+    // ipset list: the next set's Name: ends a members block even without the blank line between them.
+    if (inMembers && /^Name:\s/.test(t)) inMembers = false;
     const field = /^([A-Z][A-Za-z ]*):\s*(.*)$/.exec(t);
     if (field && !inMembers) {
       const [, key, value] = field;
-      if (key === 'Name') {
-        listing = { name: value!, type: '', dims: null, family: null, netmask: null, members: [], complete: false, listedMembers: false, source: { file, line } };
-        drafts.set(value!, listing);
-      } else if (listing && key === 'Type') {
+      if (key === 'Name') listing = named(value!, line);
+      else if (listing && key === 'Type') {
         const d = start(listing.name, value!, listing.source.line);
         listing = d;
         // Complete once its Members: line comes (`ipset list -t` prints none).
@@ -133,12 +139,6 @@ export function parseIpset(text: string, file: string): { sets: IpSet[]; warning
       return;
     }
     if (inMembers && listing) {
-      if (/^Name:\s/.test(t)) {
-        inMembers = false;
-        listing = { name: t.slice(5).trim(), type: '', dims: null, family: null, netmask: null, members: [], complete: false, listedMembers: false, source: { file, line } };
-        drafts.set(listing.name, listing);
-        return;
-      }
       add(listing, words, line);
       return;
     }
@@ -221,10 +221,6 @@ function readPort(s: string): IpSetValue | null {
     const v = (t[0] << 8) | Math.max(0, t[1]);
     return { kind: 'port', proto, lo: v, hi: v };
   }
-  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(rest);
-  if (!m) return null;
-  const lo = Number(m[1]);
-  const hi = m[2] === undefined ? lo : Number(m[2]);
-  if (hi > 65535 || hi < lo) return null;
-  return { kind: 'port', proto, lo, hi };
+  const r = parsePortSpan(rest);
+  return r ? { kind: 'port', proto, ...r } : null;
 }

@@ -48,6 +48,15 @@ export function parsePortRange(s: string): PortRange | null {
   return lo <= hi ? { lo, hi } : { lo: hi, hi: lo };
 }
 
+/** `443`, `1000-2000`: a port or a range as ip rule and ipset write them (a dash, low to high); null otherwise. */
+export function parsePortSpan(s: string): PortRange | null {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(s);
+  if (!m) return null;
+  const lo = Number(m[1]);
+  const hi = m[2] === undefined ? lo : Number(m[2]);
+  return lo <= hi && hi <= 65535 ? { lo, hi } : null;
+}
+
 export function parsePortList(s: string): PortRange[] | null {
   const out: PortRange[] = [];
   for (const part of s.split(',')) {

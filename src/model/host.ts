@@ -1,5 +1,6 @@
 import type { Cidr4 } from './address.js';
 import type { IpSet } from './ipset.js';
+import type { PortRange } from './ruleset.js';
 import type { SourceRef } from './source.js';
 
 export interface Sysctl {
@@ -99,8 +100,8 @@ export interface PolicyRule {
   /** `ipproto P`: the packet's IP protocol; null for any. */
   readonly ipproto?: number | null;
   /** `sport N[-M]`, `dport N[-M]`: the packet's TCP/UDP/SCTP ports (0 for protocols without ports); null for any. */
-  readonly sport?: { readonly lo: number; readonly hi: number } | null;
-  readonly dport?: { readonly lo: number; readonly hi: number } | null;
+  readonly sport?: PortRange | null;
+  readonly dport?: PortRange | null;
   readonly action: PolicyAction;
   /** For lookup: the table, as `ip rule` names it (main, local, default, 100…). */
   readonly table: string | null;

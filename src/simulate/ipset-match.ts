@@ -1,4 +1,4 @@
-import { ipv4ToString } from '../model/address.js';
+import { ipv4ToString, prefixMask } from '../model/address.js';
 import type { IpSet, IpSetMember, IpSetValue } from '../model/ipset.js';
 import type { SetHit } from '../model/trace.js';
 import type { Match } from '../model/ruleset.js';
@@ -67,8 +67,8 @@ export function lookupSet(sets: ReadonlyMap<string, IpSet> | undefined, name: st
  * that are no network (a range a–b) are scanned.
  */
 interface AddressIndex {
-  /** Prefix lengths present, longest first, each with its members by network address. */
-  readonly byPrefix: readonly { readonly prefix: number; readonly mask: number; readonly members: ReadonlyMap<number, IpSetMember> }[];
+  /** The masks of the prefix lengths present, longest first, each with its members by network address. */
+  readonly byPrefix: readonly { readonly mask: number; readonly members: ReadonlyMap<number, IpSetMember> }[];
   readonly ranges: readonly IpSetMember[];
 }
 
@@ -82,7 +82,7 @@ function addressIndex(set: IpSet): AddressIndex {
   for (const m of set.members) {
     const v = m.values[0];
     if (v?.kind !== 'addr') continue;
-    const mask = maskOf(v.prefix);
+    const mask = prefixMask(v.prefix);
     if ((v.lo & mask) >>> 0 !== v.lo || (v.lo | ~mask) >>> 0 !== v.hi) {
       ranges.push(m);
       continue;
@@ -91,18 +91,19 @@ function addressIndex(set: IpSet): AddressIndex {
     if (!at) by.set(v.prefix, (at = new Map()));
     if (!at.has(v.lo)) at.set(v.lo, m);
   }
-  ix = { byPrefix: [...by].sort((a, b) => b[0] - a[0]).map(([prefix, members]) => ({ prefix, mask: maskOf(prefix), members })), ranges };
+  ix = { byPrefix: [...by].sort((a, b) => b[0] - a[0]).map(([prefix, members]) => ({ mask: prefixMask(prefix), members })), ranges };
   indexes.set(set, ix);
   return ix;
 }
 
-function maskOf(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+/** The address as the set stores it: its /N network under hash:ip's and bitmap:ip's `netmask N`, else itself. */
+function storedAs(set: IpSet, a: number): number {
+  return set.netmask === null ? a : (a & prefixMask(set.netmask)) >>> 0;
 }
 
 /** The most specific member holding address `a` (under the set's netmask), or null. */
 function addressLookup(set: IpSet, a: number): IpSetMember | null {
-  const addr = set.netmask === null ? a : (a & maskOf(set.netmask)) >>> 0;
+  const addr = storedAs(set, a);
   const ix = addressIndex(set);
   for (const { mask, members } of ix.byPrefix) {
     const m = members.get((addr & mask) >>> 0);
@@ -144,8 +145,7 @@ function holds(set: IpSet, m: IpSetMember, flags: readonly SetFlag[], p: SetFiel
 function holdsValue(set: IpSet, v: IpSetValue, flag: SetFlag, p: SetFields): boolean | null {
   switch (v.kind) {
     case 'addr': {
-      let a = flag === 'src' ? p.src : p.dst;
-      if (set.netmask !== null) a = (a & (set.netmask === 0 ? 0 : (0xffffffff << (32 - set.netmask)) >>> 0)) >>> 0;
+      const a = storedAs(set, flag === 'src' ? p.src : p.dst);
       return a >= v.lo && a <= v.hi;
     }
     case 'port': {

@@ -1,5 +1,6 @@
 import { tableName, type PolicyRule, type Route } from '../model/host.js';
 import { cidrContains } from '../model/address.js';
+import type { PortRange } from '../model/ruleset.js';
 import { type HostView, routeMatches } from './host-view.js';
 import { hasPorts } from './packet-state.js';
 
@@ -121,7 +122,7 @@ export function policyMatches(r: PolicyRule, dst: number, key: RouteKey): boolea
   return hit !== r.not;
 }
 
-function inPorts(range: { readonly lo: number; readonly hi: number } | null | undefined, port: number | undefined): boolean {
+function inPorts(range: PortRange | null | undefined, port: number | undefined): boolean {
   if (range == null) return true;
   const p = port ?? 0;
   return p >= range.lo && p <= range.hi;
