@@ -3,6 +3,7 @@ import { analyze } from '../index.js';
 import type { Analysis } from '../model/analysis.js';
 import { renderText } from '../present/text-analysis.js';
 import { renderMarkdown } from '../present/markdown-report.js';
+import { analysisJson, writePieces } from '../present/analysis-json.js';
 import { action, EXIT } from './run-action.js';
 import { openTuiIfTerminal } from './tui-command.js';
 
@@ -18,8 +19,7 @@ export function analysisExitCode(a: Analysis): number {
   return a.summary.verdict === 'packets-stop' ? EXIT.PACKETS_STOP : EXIT.OK;
 }
 
-export function renderAnalysis(a: Analysis, format: 'text' | 'json' | 'md'): string {
-  if (format === 'json') return `${JSON.stringify(a, null, 2)}\n`;
+export function renderAnalysis(a: Analysis, format: 'text' | 'md'): string {
   if (format === 'md') return renderMarkdown(a);
   return renderText(a, Math.max(80, Math.min(process.stdout.columns ?? 100, 160)));
 }
@@ -27,8 +27,14 @@ export function renderAnalysis(a: Analysis, format: 'text' | 'json' | 'md'): str
 /** Run the analysis and print it; the exit code says whether packets stop. */
 export async function runAnalyze(paths: string[], opts: AnalyzeCliOptions): Promise<number> {
   const a = await analyze(paths, { inside: opts.inside, outside: opts.outside });
-  process.stdout.write(renderAnalysis(a, opts.format ?? 'text'));
-  return opts.exitZero ? EXIT.OK : analysisExitCode(a);
+  const format = opts.format ?? 'text';
+  const code = opts.exitZero ? EXIT.OK : analysisExitCode(a);
+  // Known before the output goes: a reader that leaves early (| head) ends the process while it is written.
+  process.exitCode = code;
+  // JSON goes out a flow at a time: a hundred thousand flows make more text than one string can hold.
+  if (format === 'json') await writePieces(process.stdout, analysisJson(a, 2));
+  else process.stdout.write(renderAnalysis(a, format));
+  return code;
 }
 
 export function analyzeOptions(cmd: Command): Command {

@@ -8,6 +8,7 @@ import { renderMarkdown } from '../markdown-report.js';
 import { writeEvidencePcapng } from '../evidence-pcapng.js';
 import { escapeHtml } from '../escape-html.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { analysisJson } from '../analysis-json.js';
 import { analysisPaths } from './data-layout.js';
 import type { AnalysisFailure } from './job-queue.js';
 import type { JobOutcome, JobSpec } from './job-runner.js';
@@ -43,6 +44,11 @@ export function stripServerPaths(text: string, inputDir: string, encode: (s: str
 }
 
 const jsonEncode = (s: string): string => JSON.stringify(s).slice(1, -1);
+
+/** Each piece of text changed by `f` (a path never spans two pieces of the analysis's JSON: each holds whole strings). */
+function* mapPieces(pieces: Iterable<string>, f: (p: string) => string): Generator<string> {
+  for (const p of pieces) yield f(p);
+}
 
 /** An error as the user should read it: the file named relative to the upload, never a stack or a server path. */
 export function describeFailure(e: unknown, inputDir: string, uploaded: readonly string[] = []): AnalysisFailure {
@@ -111,7 +117,8 @@ export async function runAnalysisJob(job: JobSpec, onProgress: (p: AnalyzeProgre
   await writeFileAtomic(paths.reportHtml, stripServerPaths(stripServerPaths(renderHtml(analysis), job.inputDir, escapeHtml), job.inputDir));
   // The result goes last. Compact: with thousands of flows, indentation alone would add tens of MB. The API splices
   // this file into its answer as it is, so it must stay exactly one JSON value.
-  await writeFileAtomic(paths.result, stripServerPaths(JSON.stringify(analysis), job.inputDir, jsonEncode));
+  // Written a flow at a time (analysis-json.ts): a hundred thousand flows make more text than one string can hold.
+  await writeFileAtomic(paths.result, mapPieces(analysisJson(analysis), (p) => stripServerPaths(p, job.inputDir, jsonEncode)));
   return {
     ok: true,
     summary: {

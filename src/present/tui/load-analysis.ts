@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Analysis, AnalyzeProgress } from '../../model/analysis.js';
+import type { Analysis, AnalyzeProgress, Flow } from '../../model/analysis.js';
 import { InputError } from '../../model/errors.js';
 import { readText } from '../../ingest/read-text.js';
 import { deserializeError, type WorkerJob, type WorkerMessage } from './worker-protocol.js';
@@ -42,9 +42,11 @@ export function analyzeInWorker(paths: readonly string[], opts: LoadOptions, onP
     };
     const onAbort = () => finish(() => reject(new Error('aborted')));
     signal.addEventListener('abort', onAbort);
+    const flows: Flow[] = [];
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') onProgress(m.progress);
-      else if (m.type === 'done') finish(() => resolve(JSON.parse(m.json) as Analysis));
+      else if (m.type === 'flows') for (const f of JSON.parse(m.json) as Flow[]) flows.push(f);
+      else if (m.type === 'done') finish(() => resolve({ ...(JSON.parse(m.json) as Analysis), flows }));
       else finish(() => reject(deserializeError(m.error)));
     });
     worker.on('error', (e) => finish(() => reject(e)));

@@ -15,6 +15,9 @@ export type SerializedError =
 
 export type WorkerMessage =
   | { readonly type: 'progress'; readonly progress: AnalyzeProgress }
+  /** Some of the analysis's flows, as a JSON array, in order; sent before `done`. */
+  | { readonly type: 'flows'; readonly json: string }
+  /** The analysis as JSON, its `flows` empty: they came in the `flows` messages before it. */
   | { readonly type: 'done'; readonly json: string }
   | { readonly type: 'error'; readonly error: SerializedError };
 
