@@ -67,12 +67,12 @@ export interface Connection {
   /** Final direction of the first packet (UNKNOWN until it is matched or expires). */
   readonly firstDir: DirId;
   /** Finalised packets by slot(connDir, dir, matched). */
-  readonly counts: Int32Array;
+  readonly counts: readonly number[];
   /**
    * Of the unmatched arrivals, by connDir, those whose TTL had run out (≤ 1): the gateway must drop them
    * and answer time-exceeded (RFC 1812 §5.3.1; a traceroute probe), so they are not judged lost.
    */
-  readonly expiredIn: Int32Array;
+  readonly expiredIn: readonly number[];
   /**
    * Times of unmatched packets arriving in the original direction: the first and the latest few, so that
    * those before both captures ran, or after one stopped, are not judged lost.

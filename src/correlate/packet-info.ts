@@ -5,7 +5,7 @@ export type DirId = 0 | 1 | 2;
 /**
  * One packet the correlator hands on: a connection's samples (its first packets, its first unmatched
  * arrivals), their matched partners, and each connection's first translation (`peer`, `replyPeer`).
- * Made from the rows the correlator keeps (packet-store.ts) when first read. Packets that are none of
+ * Made from the rows the correlator keeps (packet-store.ts) when read. Packets that are none of
  * these never become objects: while they wait for their copy they are a row in the correlator's packet
  * ring (packet-ring.ts).
  */
