@@ -89,7 +89,7 @@ async function analyzeInputs(
       discovered.others.map((o) => o.path),
       { explicit: false, explicitPaths: new Set(discovered.others.filter((o) => o.explicit).map((o) => o.path)) },
     );
-    warnings.push(...snapshot.warnings);
+    for (const x of snapshot.warnings) warnings.push(x);
   }
 
   progress?.({ phase: 'captures', bytesRead: 0, bytesTotal, packets: 0 });
@@ -129,7 +129,7 @@ async function analyzeInputs(
       throw new InputError('usage', name, `interface ${name} is not in the captures (they hold: ${correlation.ifaces.join(', ') || 'none'})`);
     }
   }
-  warnings.push(...snapshotFitWarnings(correlation.ifaces, snapshot));
+  for (const x of snapshotFitWarnings(correlation.ifaces, snapshot)) warnings.push(x);
   const dups = correlation.state.ignored.duplicates;
   if (dups > 0) {
     warnings.push({
@@ -138,7 +138,7 @@ async function analyzeInputs(
       message: `${dups} packet${dups === 1 ? ' was' : 's were'} captured twice on the same interface within 1 ms and counted once`,
     });
   }
-  warnings.push(...leftOutWarnings(correlation.state.ignored, discovered.captures));
+  for (const x of leftOutWarnings(correlation.state.ignored, discovered.captures)) warnings.push(x);
   progress?.({ phase: 'diagnose', bytesRead: bytesTotal, bytesTotal, packets: correlation.state.packets });
 
   const ifaceIndex = new Map(correlation.ifaces.map((n, i) => [n, i]));

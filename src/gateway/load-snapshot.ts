@@ -71,25 +71,25 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
       case 'iptables-save':
       case 'ip6tables-save': {
         const r = parseIptablesSave(text, path);
-        warnings.push(...r.warnings);
+        for (const x of r.warnings) warnings.push(x);
         (r.ruleset.family === 6 ? rules6 : rules4).push({ ruleset: r.ruleset, exactCounters: true });
         break;
       }
       case 'iptables-list': {
         const r = parseIptablesList(text, path);
-        warnings.push(...r.warnings);
+        for (const x of r.warnings) warnings.push(x);
         (r.ruleset.family === 6 ? rules6 : rules4).push({ ruleset: r.ruleset, exactCounters: r.exactCounters });
         break;
       }
       case 'iptables-S': {
         const r = parseIptablesRulesSpec(text, path);
-        warnings.push(...r.warnings);
+        for (const x of r.warnings) warnings.push(x);
         (r.ruleset.family === 6 ? rules6 : rules4).push({ ruleset: r.ruleset, exactCounters: true });
         break;
       }
       case 'sysctl': {
         const r = parseSysctl(text, path);
-        warnings.push(...r.warnings);
+        for (const x of r.warnings) warnings.push(x);
         for (const [k, v] of r.sysctls) {
           const prev = sysctls.get(k);
           if (prev && prev.value !== v.value) {
@@ -103,7 +103,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
       }
       case 'ip-addr': {
         const r = parseIpAddr(text, path);
-        warnings.push(...r.warnings);
+        for (const x of r.warnings) warnings.push(x);
         // `ip addr` text and `ip -j addr` of the same moment describe the same links; `ip -br link` and
         // `ip -br addr` each describe half of them (MACs, addresses) and name no ifindex: one record per link.
         for (const i of r.interfaces) {
@@ -116,35 +116,35 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
       }
       case 'ip-route': {
         const r = parseIpRoute(text, path);
-        warnings.push(...r.warnings);
+        for (const x of r.warnings) warnings.push(x);
         for (const rt of r.routes) if (!routes.some((x) => sameRoute(x, rt))) routes.push(rt);
         have.routes = true;
         break;
       }
       case 'ip-neigh': {
         const r = parseIpNeigh(text, path);
-        warnings.push(...r.warnings);
+        for (const x of r.warnings) warnings.push(x);
         for (const nb of r.neighbours) if (!neighbours.some((x) => x.address === nb.address && x.dev === nb.dev)) neighbours.push(nb);
         have.neighbours = true;
         break;
       }
       case 'conntrack': {
         const r = parseConntrack(text, path);
-        warnings.push(...r.warnings);
+        for (const x of r.warnings) warnings.push(x);
         conntrack = [...(conntrack ?? []), ...r.entries];
         have.conntrack = true;
         break;
       }
       case 'conntrack-stats': {
         const r = parseConntrackStats(text, path);
-        warnings.push(...r.warnings);
+        for (const x of r.warnings) warnings.push(x);
         // Two listings of one moment (conntrack -S and /proc/net/stat/nf_conntrack) count the same drops: the first is kept.
         conntrackStats ??= r.stats;
         break;
       }
       case 'ip-rule': {
         const r = parseIpRule(text, path);
-        warnings.push(...r.warnings);
+        for (const x of r.warnings) warnings.push(x);
         // `ip rule` text and `ip -j rule` of one moment give each rule twice.
         for (const x of r.rules) if (x.family === 4 && !policyRules.some((y) => y.priority === x.priority && y.text.replace(/\s+/g, ' ') === x.text.replace(/\s+/g, ' '))) policyRules.push(x);
         break;
@@ -154,7 +154,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
         break;
       case 'ipset': {
         const r = parseIpset(text, path);
-        warnings.push(...r.warnings);
+        for (const x of r.warnings) warnings.push(x);
         ipsets ??= new Map();
         // `ipset save` and `ipset list` of one moment list each set twice: the first is kept.
         for (const set of r.sets) if (!ipsets.has(set.name)) ipsets.set(set.name, set);
@@ -162,8 +162,8 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
       }
       case 'tc-qdisc': {
         const r = parseTcQdisc(text, path);
-        warnings.push(...r.warnings);
-        qdiscs.push(...r.qdiscs);
+        for (const x of r.warnings) warnings.push(x);
+        for (const x of r.qdiscs) qdiscs.push(x);
         break;
       }
       case 'kernel-log': {
@@ -273,12 +273,12 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   }
   const v4 = reconcileRulesets(rules4);
   const v6 = reconcileRulesets(rules6);
-  warnings.push(...policyWarnings(routes, policyRules));
-  warnings.push(...ipsetWarnings(v4.rules, ipsets));
+  for (const x of policyWarnings(routes, policyRules)) warnings.push(x);
+  for (const x of ipsetWarnings(v4.rules, ipsets)) warnings.push(x);
   let nft: NftRuleset | null = null;
   for (const { text, path } of nftTexts) {
     const r = parseNftRuleset(text, path, { iptablesGiven: Object.keys(v4.rules?.tables ?? {}) });
-    warnings.push(...r.warnings);
+    for (const x of r.warnings) warnings.push(x);
     nft = nft
       ? { file: nft.file, baseChains: [...nft.baseChains, ...r.ruleset.baseChains], iptablesTables: [...nft.iptablesTables, ...r.ruleset.iptablesTables], skippedTables: [...nft.skippedTables, ...r.ruleset.skippedTables] }
       : r.ruleset;
@@ -380,7 +380,7 @@ export function loadSnapshotFromInputs(inputs: readonly string[]): Snapshot {
     } catch (e) {
       throw new InputError('io', i, `cannot read: ${(e as Error).message}`);
     }
-    if (dir) paths.push(...listBundle(i));
+    if (dir) for (const x of listBundle(i)) paths.push(x);
     else {
       paths.push(i);
       explicitPaths.add(i);

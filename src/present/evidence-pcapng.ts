@@ -139,7 +139,9 @@ export async function writeEvidencePcapng(analysis: Analysis, outPath: string): 
         throw new InputError('usage', file, 'the evidence file re-reads the captures, and a capture read from standard input cannot be read again: pass it as a file');
       }
       const cap = openCapture(file);
-      heads.push({ file, it: cap.records(), wanted: frames, lastFrame: Math.max(...frames.keys()), rec: null, found: 0 });
+      let lastFrame = 0;
+      for (const n of frames.keys()) lastFrame = Math.max(lastFrame, n);
+      heads.push({ file, it: cap.records(), wanted: frames, lastFrame, rec: null, found: 0 });
     }
     for (const h of heads) advance(h);
     const out = await open(outPath, 'w');

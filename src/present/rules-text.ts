@@ -111,7 +111,7 @@ function renderIpsets(sets: ReadonlyMap<string, IpSet>, loc: (s: SourceRef) => s
   for (const s of sets.values()) {
     const n = s.members.length;
     const count = s.complete ? `${n} member${n === 1 ? '' : 's'}` : n ? `${n} members read, others not` : 'members not listed';
-    out.push(...withRight(`  ${s.name}  ${s.type}${s.family === 'inet6' ? ' (IPv6)' : ''}  ${count}`, loc(s.source)));
+    for (const x of withRight(`  ${s.name}  ${s.type}${s.family === 'inet6' ? ' (IPv6)' : ''}  ${count}`, loc(s.source))) out.push(x);
     if (n) out.push(...wrap(`${s.members.slice(0, SET_MEMBERS_SHOWN).map((m) => m.text).join(', ')}${n > SET_MEMBERS_SHOWN ? `, … and ${n - SET_MEMBERS_SHOWN} more` : ''}`, '    '));
   }
   return out;
@@ -130,14 +130,14 @@ export function renderRulesText(input: RulesTextInput): string {
     out.push(`IPv${rs.family} rules — ${backend}${rs.iptablesVersion ? `, iptables v${rs.iptablesVersion}` : ''}`);
     for (const s of rs.sources) out.push(...wrap(`read ${s.file} (${s.format}${s.tables.length ? `: ${s.tables.join(', ')}` : ''})`, '  '));
     if (rs.legacyTablesPresent) {
-      out.push(...wrap(`! ${loc(rs.legacyTablesPresent)} says iptables-legacy tables are present: the kernel uses rules this nft snapshot does not show. Take the snapshot with iptables-legacy-save -c.`, '  '));
+      for (const x of wrap(`! ${loc(rs.legacyTablesPresent)} says iptables-legacy tables are present: the kernel uses rules this nft snapshot does not show. Take the snapshot with iptables-legacy-save -c.`, '  ')) out.push(x);
     }
     for (const name of TABLE_NAMES) {
       if (input.table !== undefined && name !== input.table) continue;
       const t = rs.tables[name];
       if (!t) continue;
       out.push('');
-      out.push(...renderTable(t, loc));
+      for (const x of renderTable(t, loc)) out.push(x);
     }
     out.push('');
   }
@@ -154,13 +154,13 @@ export function renderRulesText(input: RulesTextInput): string {
     out.push(`nftables rules (${[...new Set(nft.baseChains.map((b) => b.chain.source.file))].join(', ')})`);
     for (const [name, t] of tables) {
       out.push('');
-      out.push(...renderTable({ name: `nft ${name}` as TableName, chains: t.chains }, loc, (c) => t.hooks.get(c.name) ?? ''));
+      for (const x of renderTable({ name: `nft ${name}` as TableName, chains: t.chains }, loc, (c) => t.hooks.get(c.name) ?? '')) out.push(x);
     }
     for (const x of nft.skippedTables) out.push(...wrap(`- not walked: ${x.name} (${loc(x.source)}): ${x.why}`, '  '));
     out.push('');
   }
   if (input.ipsets?.size) {
-    out.push(...renderIpsets(input.ipsets, loc));
+    for (const x of renderIpsets(input.ipsets, loc)) out.push(x);
     out.push('');
   }
   const dis = input.disagreements.filter((d) => input.table === undefined || d.table === input.table);
@@ -195,7 +195,7 @@ function renderTable(t: Table, loc: (s: SourceRef) => string, hookOf: (c: Chain)
     const head = c.builtin
       ? `${indent}${c.name}  ${hookOf(c) ? `${hookOf(c)}, ` : ''}policy ${c.policy ?? '?'}${c.policyCounters ? `  ${counters(c.policyCounters)}` : ''}`
       : `${indent}${c.name}`;
-    out.push(...withRight(head, loc(c.source)));
+    for (const x of withRight(head, loc(c.source))) out.push(x);
     if (c.rules.length === 0) out.push(`${indent}  (no rules)`);
     for (const r of c.rules) rule(r, `${indent}  `, depth);
   };
@@ -203,7 +203,7 @@ function renderTable(t: Table, loc: (s: SourceRef) => string, hookOf: (c: Chain)
   const rule = (r: Rule, indent: string, depth: number): void => {
     const num = `${r.index}.`.padEnd(4);
     const cnt = counters(r.counters);
-    out.push(...withRight(`${indent}${num}${cnt ? `${cnt}  ` : ''}${action(r.target)}`, loc(r.source)));
+    for (const x of withRight(`${indent}${num}${cnt ? `${cnt}  ` : ''}${action(r.target)}`, loc(r.source))) out.push(x);
     const proto = r.matches.find((m) => m.kind === 'proto');
     const p = proto?.kind === 'proto' ? proto.proto : 0;
     const ms = r.matches.map((m) => matchText(m, p)).join(' ');

@@ -175,12 +175,23 @@ function matchOne(m: Match, s: PacketState, view: HostView): MatchResult {
       const member = r.kind === 'out' ? null : { text: r.member.text, nomatch: r.member.nomatch, source: r.member.source };
       return { verdict: 'yes', probability: 1, why: '', sets: [{ set: r.set.name, values: r.values, negate: m.negate, member, setSource: r.set.source }] };
     }
-    case 'unknown':
-      // A rate limit matches while packets come slower than its rate: some packets of a flow, not others.
-      if (isRateLimit(m.module)) return maybe(null, `a rate limit (${m.module.replace(/:$/, '')} ${m.args.join(' ')}): it matches only while packets come slower than that`);
-      if (m.module === 'nft') return maybe(null, `${m.args.join(' ')} (nftables) is not modelled`);
-      return maybe(null, `-m ${m.module}${m.args.length ? ' ' + m.args.join(' ') : ''} is not modelled`);
+    case 'unknown': {
+      // The same for every packet: made once per match (a ruleset of thousands of them is walked for every flow).
+      let r = UNMODELLED.get(m);
+      if (r === undefined) UNMODELLED.set(m, (r = unmodelled(m)));
+      return r;
+    }
   }
+}
+
+/** What an unmodelled match says of every packet, by match. */
+const UNMODELLED = new WeakMap<Match, MatchResult>();
+
+function unmodelled(m: Extract<Match, { kind: 'unknown' }>): MatchResult {
+  // A rate limit matches while packets come slower than its rate: some packets of a flow, not others.
+  if (isRateLimit(m.module)) return maybe(null, `a rate limit (${m.module.replace(/:$/, '')} ${m.args.join(' ')}): it matches only while packets come slower than that`);
+  if (m.module === 'nft') return maybe(null, `${m.args.join(' ')} (nftables) is not modelled`);
+  return maybe(null, `-m ${m.module}${m.args.length ? ' ' + m.args.join(' ') : ''} is not modelled`);
 }
 
 /**
@@ -188,6 +199,23 @@ function matchOne(m: Match, s: PacketState, view: HostView): MatchResult {
  * uncertain matches multiply their chances (independent statistic draws).
  */
 export function matchRule(rule: Rule, s: PacketState, view: HostView): MatchResult {
+  let c = CONSTANT.get(rule);
+  if (c === undefined) CONSTANT.set(rule, (c = rule.matches.every(samePerPacket) ? matchEach(rule, s, view) : null));
+  return c ?? matchEach(rule, s, view);
+}
+
+/**
+ * Rules whose matches read nothing of the packet (none at all, `-m statistic`, options not modelled) say the same
+ * of every packet: their result, made once (null: a rule that reads the packet). A ruleset of thousands of rules
+ * the parser could not model is walked for every flow, and each walk made the same words again for each of them.
+ */
+const CONSTANT = new WeakMap<Rule, MatchResult | null>();
+
+function samePerPacket(m: Match): boolean {
+  return m.kind === 'unknown' || m.kind === 'statistic' || m.kind === 'fragment';
+}
+
+function matchEach(rule: Rule, s: PacketState, view: HostView): MatchResult {
   let prob: number | null = 1;
   const whys: string[] = [];
   let sets: SetHit[] | null = null;

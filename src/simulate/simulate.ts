@@ -15,7 +15,7 @@ import { isIcmpError, rejectIcmp } from './reject-icmp.js';
 import { initialState, tupleOf } from './packet-state.js';
 import { ruleRef } from './rule-ref.js';
 import { tupleText, walkChain, walkHook, type HookOutcome } from './walk-chain.js';
-import { assume, type Walk } from './walk.js';
+import { assume, MAX_MAY_MATCH, WALK_BUDGET, type Walk } from './walk.js';
 
 export interface SimulateOptions {
   /**
@@ -66,10 +66,13 @@ export function simulate(packet: SimPacket, snapshot: Snapshot, options: Simulat
     unsure: false,
     portsMayChange: false,
     nextHop: null,
-    budget: 100_000,
+    budget: WALK_BUDGET,
+    mayMatchListed: 0,
+    unlisted: 0,
   };
   noteRulesetGaps(w);
   const disposition = walkPacket(w, options);
+  if (w.unlisted) assume(w, `${w.unlisted.toLocaleString('en')} more rules may match this packet; only the first ${MAX_MAY_MATCH} are listed`);
   return {
     packet,
     steps: w.steps,

@@ -7,7 +7,7 @@ import { applyConnmark, applyMark } from './mark-target.js';
 import { applyDnat, applyMasquerade, applyRedirect, applySnat, type NatEffect } from './nat-target.js';
 import { hasPorts, tupleOf } from './packet-state.js';
 import { chainLabel, ruleRef } from './rule-ref.js';
-import { assume, type Walk } from './walk.js';
+import { assume, MAX_MAY_MATCH, WALK_BUDGET, type Walk } from './walk.js';
 
 /** How one table's hook chain ended for the packet. */
 export type HookOutcome =
@@ -129,13 +129,19 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
       continue;
     }
     const rule = f.chain.rules[f.pos++]!;
-    if (--w.budget < 0) return { kind: 'unknown', why: `the rules in ${table} ${f.chain.name} never end (a goto loop?)` };
+    if (--w.budget < 0) return { kind: 'unknown', why: `over ${WALK_BUDGET.toLocaleString('en')} rules walked for one packet, the last in ${table} ${f.chain.name}: a goto loop, or more rules than natlens walks` };
     const m = matchRule(rule, s, w.view);
     if (m.verdict === 'no') continue;
     const t = rule.target;
-    const ref = ruleRef(rule);
     if (m.verdict === 'maybe') {
       const effectful = !harmless(t);
+      if (effectful) w.unsure = true;
+      if (w.mayMatchListed >= MAX_MAY_MATCH) {
+        w.unlisted++;
+        continue;
+      }
+      w.mayMatchListed++;
+      const ref = ruleRef(rule);
       const drops = t.kind === 'DROP' || t.kind === 'REJECT';
       const chance = m.probability === null ? 'an unknown share of packets' : `${pct(m.probability)} of packets`;
       w.steps.push({
@@ -149,11 +155,11 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
         source: rule.source,
       });
       if (effectful) {
-        w.unsure = true;
         w.mayMatch.push({ rule: ref, probability: m.probability, target: targetName(t), drops, why: m.why });
       }
       continue;
     }
+    const ref = ruleRef(rule);
     const step = (verdict: string, note: string, unsure = false): void => {
       w.steps.push({ stage, table, chain: f.chain.name, rule: ref, verdict, note: m.sets ? `${note} (${setHitsText(m.sets)})` : note, unsure, source: rule.source, ...(m.sets ? { sets: m.sets } : {}) });
       if (unsure) w.unsure = true;
