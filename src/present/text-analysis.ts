@@ -57,6 +57,17 @@ export function latencyText(ns: number | null): string {
   return `${Math.round(ns / 1e5) / 10} ms`;
 }
 
+/** Warnings of one kind (code) about one file, shown before the rest are counted. */
+const WARNINGS_SHOWN = 20;
+
+/** A finding's flows, the first FLOW_IDS of them: a cause that explains 97,000 flows does not print a line of 700 KB. */
+const FLOW_IDS = 40;
+
+function flowIds(ids: readonly string[]): string {
+  if (ids.length <= FLOW_IDS) return ids.join(' ');
+  return `${ids.slice(0, FLOW_IDS).join(' ')} … and ${(ids.length - FLOW_IDS).toLocaleString('en')} more (--format json lists them all)`;
+}
+
 /** The default CLI output: verdict, findings with evidence and fix, the flow table, inputs. */
 export function renderText(a: Analysis, width = 100): string {
   const out: string[] = [];
@@ -77,7 +88,7 @@ export function renderText(a: Analysis, width = 100): string {
         out.push('   Fix:');
         for (const x of f.fix) out.push(`     $ ${x}`);
       }
-      if (f.flows.length) out.push(`   Flows: ${f.flows.join(' ')}`);
+      if (f.flows.length) out.push(`   Flows: ${flowIds(f.flows)}`);
       out.push('');
     });
   } else {
@@ -104,7 +115,9 @@ export function renderText(a: Analysis, width = 100): string {
       ];
     });
     const head = ['id', 'proto', 'original', 'translated (observed)', 'in→out', 'disposition', 'packets req/rep', 'loss', 'latency'];
-    const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+    // A loop, not Math.max(...column): a hundred thousand rows are more arguments than a call takes.
+    const widths = head.map((h) => h.length);
+    for (const r of rows) r.forEach((x, c) => (widths[c] = Math.max(widths[c]!, x.length)));
     out.push(head.map((h, c) => pad(h, widths[c]!)).join('  ').trimEnd());
     for (const r of rows) out.push(r.map((x, c) => pad(x, widths[c]!)).join('  ').trimEnd());
   }
@@ -121,7 +134,19 @@ export function renderText(a: Analysis, width = 100): string {
   );
   if (a.warnings.length) {
     out.push('WARNINGS');
-    for (const w of a.warnings) out.push(`  ${w.file}${w.line !== undefined ? `:${w.line}` : w.offset !== undefined ? ` @${w.offset}` : ''}: ${w.message} [${w.code}]`);
+    // A file of 300,000 lines the parser cannot read says so 300,000 times: the first few of each kind per file,
+    // then how many more (all of them are in --format json).
+    const shown = new Map<string, number>();
+    for (const w of a.warnings) {
+      const k = `${w.file}\n${w.code}`;
+      const n = (shown.get(k) ?? 0) + 1;
+      shown.set(k, n);
+      if (n <= WARNINGS_SHOWN) out.push(`  ${w.file}${w.line !== undefined ? `:${w.line}` : w.offset !== undefined ? ` @${w.offset}` : ''}: ${w.message} [${w.code}]`);
+    }
+    for (const [k, n] of shown) {
+      const [file, code] = k.split('\n');
+      if (n > WARNINGS_SHOWN) out.push(`  ${file}: … and ${(n - WARNINGS_SHOWN).toLocaleString('en')} more [${code}] (--format json lists them all)`);
+    }
   }
   return out.join('\n') + '\n';
 }
