@@ -129,7 +129,7 @@ export function renderTimelineSvg(a: Analysis, facts: ReportFacts): string {
  * share of the rest (the tick pattern, not each packet, is what the reader takes from the picture).
  */
 const MAX_TICKS = 4000;
-function thin<T extends { flow: Parameters<typeof isLost>[0]; p: Parameters<typeof isLost>[1] }>(pk: T[]): T[] {
+function thin<T extends { flow: Parameters<typeof isLost>[0]; p: Parameters<typeof isLost>[1] }>(pk: readonly T[]): readonly T[] {
   if (pk.length <= MAX_TICKS) return pk;
   const stride = Math.ceil(pk.length / MAX_TICKS);
   return pk.filter((q, i) => i % stride === 0 || isLost(q.flow, q.p));
