@@ -79,7 +79,11 @@ export function laneRows(f: Flow, left: string): LaneRow[] {
   return rows;
 }
 
-function laneCell(p: FlowPacket | null, frame: number | null, base: bigint, width: number, wide: boolean): Seg[] {
+/**
+ * `fw`: the width of the frame column, the longest `#frame` of the flow's rows (at least 6): a capture of a million
+ * packets numbers them in seven digits, and the frame is what a reader looks up in Wireshark.
+ */
+function laneCell(p: FlowPacket | null, frame: number | null, base: bigint, width: number, wide: boolean, fw: number): Seg[] {
   if (!p) {
     if (frame !== null) return [seg(padEnd(`#${frame}`, width), { bold: true })];
     return [seg(' '.repeat(width))];
@@ -87,10 +91,10 @@ function laneCell(p: FlowPacket | null, frame: number | null, base: bigint, widt
   const rel = fmtRelative(isoToNs(p.time) - base);
   // Below ~31 columns per lane (terminals under 80 wide) the direction goes: the arrow shows it.
   const dir = width >= 31 ? ` ${p.direction === 'request' ? 'req' : 'rep'}` : '';
-  const core = `${padEnd('#' + p.frame, 6)} ${padStart(rel, 10)} ttl ${padEnd(String(p.ttl), 3)}${dir}`;
+  const core = `${padEnd('#' + p.frame, fw)} ${padStart(rel, 10)} ttl ${padEnd(String(p.ttl), 3)}${dir}`;
   const extra = wide ? `  id ${p.ipId} len ${p.length}  ${p.summary}` : '';
   const text = padEnd(core + extra, width);
-  return [seg(text.slice(0, 6), { bold: true }), seg(text.slice(6))];
+  return [seg(text.slice(0, fw), { bold: true }), seg(text.slice(fw))];
 }
 
 function joiner(r: LaneRow, width: number): Seg {
@@ -128,8 +132,10 @@ export function laneLines(a: Analysis, f: Flow, width: number): Line[] {
   lines.push([seg('  '), seg(padEnd(`${left}${role(left)}  in`, lw), { underline: true }), seg(' '.repeat(J)), seg(padEnd(`${right}${role(right)}  out`, lw), { underline: true })]);
   const rows = laneRows(f, left);
   if (rows.length === 0) lines.push([seg('  no packets kept for this flow', { dim: true })]);
+  let fw = 6;
+  for (const r of rows) for (const p of [r.left, r.right]) if (p) fw = Math.max(fw, String(p.frame).length + 1);
   for (const r of rows) {
-    lines.push([seg('  '), ...laneCell(r.left, r.leftFrame, base, lw, wide), joiner(r, J), ...laneCell(r.right, r.rightFrame, base, lw, wide)]);
+    lines.push([seg('  '), ...laneCell(r.left, r.leftFrame, base, lw, wide, fw), joiner(r, J), ...laneCell(r.right, r.rightFrame, base, lw, wide, fw)]);
   }
   const total = Object.values(f.packets).reduce((s, c) => s + c.request + c.reply, 0);
   if (total > f.samples.length) lines.push([seg(`  … ${total - f.samples.length} more packets not kept in the analysis`, { dim: true })]);

@@ -28,6 +28,17 @@ describe('flow lanes', () => {
     expect(lines.find((l) => l.includes('#20 '))).toMatch(/#20 .*▶ #10 /);
   });
 
+  it('shows frame numbers of a long capture whole (seven digits), at 80 columns as at 160', () => {
+    const h1 = b.flows.find((f) => f.id === 'h1')!;
+    const big = { ...h1, samples: h1.samples.map((p) => ({ ...p, frame: p.frame + 1_234_000, ...(p.match ? { match: { ...p.match, frame: p.match.frame + 1_234_000 } } : {}) })) };
+    for (const width of [80, 160]) {
+      const text = buildFlowDetail(b, big, width);
+      const lines = Array.from({ length: text.size }, (_, i) => lineText(text.line(i)));
+      for (const p of big.samples) expect(lines.some((l) => l.includes(`#${p.frame} `)), `#${p.frame} at ${width}`).toBe(true);
+      expect(lines.join('\n')).not.toMatch(/#\d+…/);
+    }
+  });
+
   it('shows a packet whose copy the capture missed but TCP acknowledged as forwarded, not lost', () => {
     const h2 = b.flows.find((f) => f.id === 'h2')!;
     const acked = { ...h2, samples: h2.samples.map((p) => (p.frame === 50 && p.iface === 'eth0' ? { ...p, copyNotCaptured: true } : p)) };
