@@ -62,7 +62,13 @@ export function readSavedAnalysis(paths: readonly string[]): Analysis | null {
   if (paths.length !== 1 || !paths[0]!.endsWith('.json')) return null;
   const p = paths[0]!;
   if (!existsSync(p) || !statSync(p).isFile()) return null;
-  const text = readText(p);
+  let text: string;
+  try {
+    text = readText(p);
+  } catch (e) {
+    // A saved analysis of a hundred thousand flows is over a GB of JSON: more than one string holds.
+    throw new InputError('io', p, `cannot read this analysis as one JSON text (${statSync(p).size.toLocaleString('en')} bytes): ${(e as Error).message}; open the bundle it was made of instead`);
+  }
   let v: unknown;
   try {
     v = JSON.parse(text);
