@@ -56,23 +56,51 @@ function toJsonValue(v: unknown, key = ''): unknown {
   return v;
 }
 
-/** One value by JSON.stringify, its lines indented for where it stands (JSON escapes every newline inside strings). */
+/**
+ * One value by JSON.stringify, its lines indented for where it stands: stringified inside `depth` arrays and cut
+ * out of them (a slice, not a copy of each line as replacing every newline made).
+ */
 function reindented(v: unknown, indent: number, depth: number): string {
-  const text = JSON.stringify(v, null, indent);
-  return indent && depth ? text.replaceAll('\n', `\n${' '.repeat(indent * depth)}`) : text;
+  if (!indent || !depth || v === null || typeof v !== 'object') return JSON.stringify(v, null, indent);
+  let wrapped: unknown = v;
+  for (let d = 0; d < depth; d++) wrapped = [wrapped];
+  const text = JSON.stringify(wrapped, null, indent);
+  // `[\n  [\n    ` before the value, `\n  ]\n]` after it: depth × (1 + 1 + indent × level) characters each side.
+  let head = 0;
+  let tail = 0;
+  for (let d = 0; d < depth; d++) {
+    head += 2 + indent * (d + 1);
+    tail += 2 + indent * d;
+  }
+  return text.slice(head, text.length - tail);
 }
 
 /**
- * Write pieces of text to a stream in batches of about `batch` characters, waiting when it asks to (a pipe to
- * a slow reader), so neither the text nor the stream's buffer grows with the input.
+ * Write pieces of text to a stream in buffers of `batch` bytes, encoded as they come (no string of them all, nor of
+ * a batch, is made), waiting when the stream asks to (a pipe to a slow reader), so neither the text nor the
+ * stream's buffer grows with the input.
  */
 export async function writePieces(out: Writable, pieces: Iterable<string>, batch = 1 << 20): Promise<void> {
-  let buf = '';
+  let buf = Buffer.allocUnsafe(batch);
+  let at = 0;
+  const flush = async (): Promise<void> => {
+    if (at === 0) return;
+    const full = buf.subarray(0, at);
+    // The stream keeps what it was given until written: the next batch goes into a buffer of its own.
+    buf = Buffer.allocUnsafe(batch);
+    at = 0;
+    if (!out.write(full)) await once(out, 'drain');
+  };
   for (const p of pieces) {
-    buf += p;
-    if (buf.length < batch) continue;
-    if (!out.write(buf)) await once(out, 'drain');
-    buf = '';
+    // UTF-8 takes at most 3 bytes for each UTF-16 unit.
+    if (p.length * 3 > batch - at) {
+      await flush();
+      if (p.length * 3 > batch) {
+        if (!out.write(p)) await once(out, 'drain');
+        continue;
+      }
+    }
+    at += buf.write(p, at);
   }
-  if (buf && !out.write(buf)) await once(out, 'drain');
+  await flush();
 }
