@@ -170,45 +170,49 @@ class StoredPacket implements PacketInfo {
   readonly #store: PacketStore;
   readonly #matchRow: number;
 
+  /**
+   * Small integers go in as such (`| 0`): read from the row's doubles as they are, every field of the object was a
+   * boxed double of its own (30 of them, ≈ 480 bytes a packet).
+   */
   constructor(s: PacketStore, row: number) {
     const f = keptChunk(s, row);
     const at = keptAt(row);
-    this.file = f[at + Slot.FILE]!;
-    this.frame = f[at + Slot.FRAME]!;
-    this.iface = f[at + Slot.IFACE]!;
+    this.file = f[at + Slot.FILE]! | 0;
+    this.frame = f[at + Slot.FRAME]! | 0;
+    this.iface = f[at + Slot.IFACE]! | 0;
     this.tsSec = f[at + Slot.TS_SEC]!;
-    this.tsNsec = f[at + Slot.TS_NSEC]!;
+    this.tsNsec = f[at + Slot.TS_NSEC]! | 0;
     this.t = f[at + Slot.T]!;
-    this.arrivalDir = f[at + Slot.ARRIVAL]! as DirId;
-    this.dir = f[at + Kept.DIR]! as DirId;
-    this.proto = f[at + Slot.PROTO]!;
+    this.arrivalDir = (f[at + Slot.ARRIVAL]! | 0) as DirId;
+    this.dir = (f[at + Kept.DIR]! | 0) as DirId;
+    this.proto = f[at + Slot.PROTO]! | 0;
     this.src = f[at + Slot.SRC]!;
     this.dst = f[at + Slot.DST]!;
-    this.sport = f[at + Slot.SPORT]!;
-    this.dport = f[at + Slot.DPORT]!;
-    this.icmpType = f[at + Slot.ICMP_TYPE]!;
-    this.icmpCode = f[at + Slot.ICMP_CODE]!;
-    this.icmpSeq = f[at + Slot.ICMP_SEQ]!;
-    this.ipId = f[at + Slot.IP_ID]!;
-    this.ttl = f[at + Slot.TTL]!;
-    this.length = f[at + Slot.LENGTH]!;
+    this.sport = f[at + Slot.SPORT]! | 0;
+    this.dport = f[at + Slot.DPORT]! | 0;
+    this.icmpType = f[at + Slot.ICMP_TYPE]! | 0;
+    this.icmpCode = f[at + Slot.ICMP_CODE]! | 0;
+    this.icmpSeq = f[at + Slot.ICMP_SEQ]! | 0;
+    this.ipId = f[at + Slot.IP_ID]! | 0;
+    this.ttl = f[at + Slot.TTL]! | 0;
+    this.length = f[at + Slot.LENGTH]! | 0;
     this.df = f[at + Slot.DF] === 1;
-    this.payloadLength = f[at + Slot.PAYLOAD_LENGTH]!;
+    this.payloadLength = f[at + Slot.PAYLOAD_LENGTH]! | 0;
     this.payloadHash = f[at + Slot.PAYLOAD_HASH]!;
     this.tcpSeq = f[at + Slot.TCP_SEQ]!;
     this.tcpAck = f[at + Slot.TCP_ACK]!;
-    this.tcpFlags = f[at + Slot.TCP_FLAGS]!;
+    this.tcpFlags = f[at + Slot.TCP_FLAGS]! | 0;
     this.srcMac = f[at + Slot.SRC_MAC]!;
     this.dstMac = f[at + Slot.DST_MAC]!;
     this.key = f[at + Slot.KEY]!;
-    this.connDir = f[at + Slot.CONN_DIR]! as 0 | 1;
-    this.connId = f[at + Slot.CONN_ID]!;
+    this.connDir = (f[at + Slot.CONN_DIR]! | 0) as 0 | 1;
+    this.connId = f[at + Slot.CONN_ID]! | 0;
     this.copyUnseen = f[at + Kept.COPY_UNSEEN] === 1;
     const cut = f[at + Kept.CUT]!;
     this.offload = cut === Cut.MERGED ? 'merged' : cut === Cut.PIECE ? 'piece' : null;
-    this.sample = f[at + Kept.SAMPLE]!;
+    this.sample = f[at + Kept.SAMPLE]! | 0;
     this.#store = s;
-    this.#matchRow = f[at + Kept.MATCH]!;
+    this.#matchRow = f[at + Kept.MATCH]! | 0;
   }
 
   get match(): PacketInfo | null {
