@@ -12,17 +12,26 @@ import { readWithPcapParser } from './reader-section.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Run analyze() in a child process: seconds, peak RSS (MB), and what it found. */
-function analyzeInChild(dir) {
+/**
+ * Run analyze() in a child process: seconds, peak RSS (MB), and what it found; with `heap`, also the heap it
+ * keeps once the garbage is collected (MB).
+ */
+export function analyzeInChild(dir, { heap = false } = {}) {
   const script = `
     const { analyze } = await import(${JSON.stringify(join(ROOT, 'dist/index.js'))});
     const t0 = performance.now();
     const a = await analyze([${JSON.stringify(dir)}]);
     const s = (performance.now() - t0) / 1000;
+    let heapMb = null;
+    if (globalThis.gc) {
+      globalThis.gc();
+      heapMb = process.memoryUsage().heapUsed / 1e6;
+    }
     const rssMb = process.resourceUsage().maxRSS / 1024;
-    process.stdout.write(JSON.stringify({ s, rssMb, flows: a.flows.length, byDisposition: a.summary.byDisposition, findings: a.findings.map((f) => f.check) }));
+    process.stdout.write(JSON.stringify({ s, rssMb, heapMb, flows: a.flows.length, byDisposition: a.summary.byDisposition, findings: a.findings.map((f) => f.check) }));
   `;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const flags = heap ? ['--expose-gc'] : [];
+  const out = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
   return JSON.parse(out);
 }
 

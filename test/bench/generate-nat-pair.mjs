@@ -2,7 +2,7 @@
 // wan0 (outside), plus its snapshot. Every tick one request arrives on lan0 and its SNATed copy leaves
 // wan0 30 µs later (TTL one lower, source port remapped as --random-fully does), the remote's reply
 // arrives on wan0 and its copy leaves lan0; a deterministic 1% of requests are lost at the gateway (no
-// copy, no reply). Half ICMP echo, half UDP, over a few thousand concurrent flows. Both files are
+// copy, no reply). Half ICMP echo, half UDP, over a few thousand concurrent flows (or as many as asked). Both files are
 // written in time order, in chunks, so any size fits in little memory.
 
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
@@ -25,16 +25,22 @@ function lost(k) {
   return ((k * 2654435761) >>> 0) % 100 === 0;
 }
 
-function flowOf(k) {
-  const f = k % FLOWS;
+/**
+ * Request `k`'s flow of `flows`. Up to 4,096 flows (the benchmark's usual pair) each has a source port of its own and
+ * a remapped one from a scatter; more (a busy gateway's capture) reuse source ports across the 65,536 addresses of
+ * 10.0/16 and take the remapped ones in order, one per remote host: every flow stays a conntrack entry of its own.
+ */
+function flowOf(k, flows) {
+  const f = k % flows;
+  const few = flows <= FLOWS;
   return {
     f,
-    seq: Math.floor(k / FLOWS),
+    seq: Math.floor(k / flows),
     icmp: (f & 1) === 0,
     app: (0x0a000000 | (((f >>> 8) & 0xff) << 8) | ((f & 0xff) + 1)) >>> 0, // 10.0.x.y
     remote: (0xc6336400 | (f % 200) + 10) >>> 0, // 198.51.100.x
-    sport: 30000 + f,
-    mapped: 40000 + ((f * 7919) % 20000),
+    sport: few ? 30000 + f : 20000 + (f % 40000),
+    mapped: few ? 40000 + ((f * 7919) % 20000) : 1024 + Math.floor(f / 200),
   };
 }
 
@@ -100,8 +106,8 @@ class Writer {
   }
 }
 
-function emitRequest(w, k, t, side) {
-  const x = flowOf(k);
+function emitRequest(w, k, t, side, flows) {
+  const x = flowOf(k, flows);
   const inside = side === 'lan';
   w.frame(t, {
     k,
@@ -120,8 +126,8 @@ function emitRequest(w, k, t, side) {
   });
 }
 
-function emitReply(w, k, t, side) {
-  const x = flowOf(k);
+function emitReply(w, k, t, side, flows) {
+  const x = flowOf(k, flows);
   const outside = side === 'wan';
   w.frame(t, {
     k,
@@ -142,10 +148,12 @@ function emitReply(w, k, t, side) {
 
 /**
  * Write `dir`/lan0.pcap, wan0.pcap and the snapshot; about `packets` packets per capture, a tick (`tickUs`, 10 µs
- * unless given) between one request and the next.
- * @param {string} dir @param {{packets: number, tickUs?: number}} o
+ * unless given) between one request and the next, over `flows` flows (4,096 unless given; at most 1,000,000).
+ * @param {string} dir @param {{packets: number, tickUs?: number, flows?: number}} o
  */
 export function generateNatPair(dir, o) {
+  const flows = o.flows ?? FLOWS;
+  if (flows < 1 || flows > 1_000_000) throw new Error(`generateNatPair: ${flows} flows: 1 to 1,000,000`);
   mkdirSync(dir, { recursive: true });
   const lan = new Writer(join(dir, 'lan0.pcap'));
   const wan = new Writer(join(dir, 'wan0.pcap'));
@@ -156,15 +164,15 @@ export function generateNatPair(dir, o) {
     // In time order on each interface: lan0 gets request j and the returned reply of j−23;
     // wan0 gets the copy of j−3 and the remote's reply to j−20.
     if (j < steps - RETURN_TICKS) {
-      emitRequest(lan, j, t, 'lan');
+      emitRequest(lan, j, t, 'lan', flows);
       if (lost(j)) lostCount++;
     }
     const c = j - COPY_TICKS;
-    if (c >= 0 && c < steps - RETURN_TICKS && !lost(c)) emitRequest(wan, c, t, 'wan');
+    if (c >= 0 && c < steps - RETURN_TICKS && !lost(c)) emitRequest(wan, c, t, 'wan', flows);
     const r = j - REPLY_TICKS;
-    if (r >= 0 && r < steps - RETURN_TICKS && !lost(r)) emitReply(wan, r, t, 'wan');
+    if (r >= 0 && r < steps - RETURN_TICKS && !lost(r)) emitReply(wan, r, t, 'wan', flows);
     const b = j - RETURN_TICKS;
-    if (b >= 0 && b < steps - RETURN_TICKS && !lost(b)) emitReply(lan, b, t, 'lan');
+    if (b >= 0 && b < steps - RETURN_TICKS && !lost(b)) emitReply(lan, b, t, 'lan', flows);
   }
   lan.close();
   wan.close();
@@ -177,7 +185,7 @@ export function generateNatPair(dir, o) {
       ':INPUT ACCEPT [0:0]',
       ':OUTPUT ACCEPT [0:0]',
       ':POSTROUTING ACCEPT [0:0]',
-      `[${FLOWS}:0] -A POSTROUTING -s 10.0.0.0/16 -o wan0 -j SNAT --to-source 203.0.113.9 --random-fully`,
+      `[${flows}:0] -A POSTROUTING -s 10.0.0.0/16 -o wan0 -j SNAT --to-source 203.0.113.9 --random-fully`,
       'COMMIT',
       '',
     ].join('\n'),
@@ -201,5 +209,5 @@ export function generateNatPair(dir, o) {
     join(dir, 'ip-route.txt'),
     'default via 203.0.113.1 dev wan0\n10.0.0.0/16 dev lan0 proto kernel scope link src 10.0.255.254\n203.0.113.0/24 dev wan0 proto kernel scope link src 203.0.113.9\n',
   );
-  return { dir, lanPackets: lan.packets, wanPackets: wan.packets, lost: lostCount, flows: FLOWS };
+  return { dir, lanPackets: lan.packets, wanPackets: wan.packets, lost: lostCount, flows };
 }

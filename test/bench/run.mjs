@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { readerSection } from './reader-section.mjs';
 import { analysisSection } from './analysis-section.mjs';
 import { serveSection } from './serve-bench.mjs';
+import { flowsSection } from './flows-section.mjs';
 
 export const SECTIONS = [
   { name: 'capture reader + decoder vs pcap-parser', run: readerSection },
   { name: 'whole analysis of a NATed capture pair vs pcap-parser reading it', run: analysisSection },
+  { name: 'a busy gateway: the same packets over 4,096 and over 100,000 flows', run: flowsSection },
   { name: 'upload service: 20 concurrent uploads of a 50 MB bundle', run: serveSection },
 ];
 
