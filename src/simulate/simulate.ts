@@ -72,7 +72,7 @@ export function simulate(packet: SimPacket, snapshot: Snapshot, options: Simulat
   };
   noteRulesetGaps(w);
   const disposition = walkPacket(w, options);
-  if (w.unlisted) assume(w, `${w.unlisted.toLocaleString('en')} more rules may match this packet; only the first ${MAX_MAY_MATCH} are listed`);
+  if (w.unlisted) assume(w, `${w.unlisted.toLocaleString('en')} more rules may match this packet; only the first ${MAX_MAY_MATCH} are listed, and those that would drop it`);
   return {
     packet,
     steps: w.steps,

@@ -136,13 +136,15 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
     if (m.verdict === 'maybe') {
       const effectful = !harmless(t);
       if (effectful) w.unsure = true;
-      if (w.mayMatchListed >= MAX_MAY_MATCH) {
+      const drops = t.kind === 'DROP' || t.kind === 'REJECT';
+      // Past the first MAX_MAY_MATCH, only rules that would drop the packet are still listed (MAX_MAY_MATCH more of
+      // them): the diagnosis of an intermittent drop cites them, wherever they stand on the way.
+      if (w.mayMatchListed >= MAX_MAY_MATCH && (!drops || w.mayMatchListed >= 2 * MAX_MAY_MATCH)) {
         w.unlisted++;
         continue;
       }
       w.mayMatchListed++;
       const ref = ruleRef(rule);
-      const drops = t.kind === 'DROP' || t.kind === 'REJECT';
       const chance = m.probability === null ? 'an unknown share of packets' : `${pct(m.probability)} of packets`;
       w.steps.push({
         stage,

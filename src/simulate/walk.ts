@@ -27,7 +27,8 @@ export interface Walk {
 /**
  * Rules that may match listed in one walk (as steps, and in `mayMatch` those that would change its way): a
  * ruleset of 300,000 rules the parser could not model once made every flow's walk 100,000 steps long, and the
- * analysis ran out of memory. The rest are counted, and the count is said among the walk's assumptions.
+ * analysis ran out of memory. Past them, only rules that would drop the packet are listed (as many again); the rest
+ * are counted, and the count is said among the walk's assumptions.
  */
 export const MAX_MAY_MATCH = 64;
 
