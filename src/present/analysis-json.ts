@@ -76,31 +76,35 @@ function reindented(v: unknown, indent: number, depth: number): string {
 }
 
 /**
- * Write pieces of text to a stream in buffers of `batch` bytes, encoded as they come (no string of them all, nor of
- * a batch, is made), waiting when the stream asks to (a pipe to a slow reader), so neither the text nor the
- * stream's buffer grows with the input.
+ * Pieces of text as UTF-8 buffers of at most `batch` bytes, encoded as they come (no string of them all, nor of a
+ * batch, is made); a piece larger than a batch is a buffer of its own. Each buffer is new: whoever writes it may
+ * keep it until written.
  */
-export async function writePieces(out: Writable, pieces: Iterable<string>, batch = 1 << 20): Promise<void> {
+export function* encodedBatches(pieces: Iterable<string>, batch = 1 << 20): Generator<Buffer> {
   let buf = Buffer.allocUnsafe(batch);
   let at = 0;
-  const flush = async (): Promise<void> => {
-    if (at === 0) return;
-    const full = buf.subarray(0, at);
-    // The stream keeps what it was given until written: the next batch goes into a buffer of its own.
-    buf = Buffer.allocUnsafe(batch);
-    at = 0;
-    if (!out.write(full)) await once(out, 'drain');
-  };
   for (const p of pieces) {
     // UTF-8 takes at most 3 bytes for each UTF-16 unit.
     if (p.length * 3 > batch - at) {
-      await flush();
+      if (at > 0) {
+        yield buf.subarray(0, at);
+        buf = Buffer.allocUnsafe(batch);
+        at = 0;
+      }
       if (p.length * 3 > batch) {
-        if (!out.write(p)) await once(out, 'drain');
+        yield Buffer.from(p, 'utf8');
         continue;
       }
     }
     at += buf.write(p, at);
   }
-  await flush();
+  if (at > 0) yield buf.subarray(0, at);
+}
+
+/**
+ * Write pieces of text to a stream in batches (`encodedBatches`), waiting when the stream asks to (a pipe to a slow
+ * reader), so neither the text nor the stream's buffer grows with the input.
+ */
+export async function writePieces(out: Writable, pieces: Iterable<string>, batch = 1 << 20): Promise<void> {
+  for (const b of encodedBatches(pieces, batch)) if (!out.write(b)) await once(out, 'drain');
 }

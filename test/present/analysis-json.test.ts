@@ -4,14 +4,15 @@
  * flows in batches that put together make the same analysis. A busy gateway's capture (a hundred thousand flows)
  * made more JSON than one string holds: `--format json` died out of memory after a minute, and so did the UI.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../../src/index.js';
-import { analysisJson, writePieces } from '../../src/present/analysis-json.js';
+import { analysisJson, encodedBatches, writePieces } from '../../src/present/analysis-json.js';
+import { writeFileAtomic } from '../../src/present/http/atomic-file.js';
 import { analyzeInWorker } from '../../src/present/tui/load-analysis.js';
 import { fieldSets, REPO } from '../support/field.js';
 import { generateNatPair } from '../bench/generate-nat-pair.mjs';
@@ -70,6 +71,23 @@ describe('writePieces', () => {
     expect(got).toBe(pieces.join(''));
     expect(writes).toBeGreaterThan(3);
     expect(drains).toBeGreaterThan(0);
+  });
+});
+
+describe('encodedBatches', () => {
+  it('encodes the pieces in batches of at most its size (a larger piece alone), each a buffer of its own, losing nothing', () => {
+    const pieces = Array.from({ length: 2_000 }, (_, i) => `${i} → ${'é'.repeat(i % 90)}\n`);
+    pieces.splice(1_000, 0, 'x'.repeat(5_000));
+    const batches = [...encodedBatches(pieces, 4_096)];
+    expect(Buffer.concat(batches).toString('utf8')).toBe(pieces.join(''));
+    expect(batches.filter((b) => b.length > 4_096).map((b) => b.length)).toEqual([5_000]);
+    expect(new Set(batches.map((b) => b.buffer)).size).toBeGreaterThan(1);
+  });
+
+  it('writeFileAtomic writes an analysis a MB at a time, the same text as JSON.stringify', async () => {
+    const target = join(mkdtempSync(join(tmpdir(), 'natlens-atomic-')), 'result.json');
+    await writeFileAtomic(target, analysisJson(many));
+    expect(readFileSync(target, 'utf8')).toBe(JSON.stringify(many));
   });
 });
 
