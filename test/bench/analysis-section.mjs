@@ -35,6 +35,27 @@ export function analyzeInChild(dir, { heap = false } = {}) {
   return JSON.parse(out);
 }
 
+/** pcap-parser reading a pair's lan0.pcap and wan0.pcap, best of two (s): the reference, measured in the same run. */
+export async function pcapParserPairSeconds(dir) {
+  let best = Infinity;
+  for (let i = 0; i < 2; i++) {
+    const t0 = performance.now();
+    await readWithPcapParser(join(dir, 'lan0.pcap'));
+    await readWithPcapParser(join(dir, 'wan0.pcap'));
+    best = Math.min(best, (performance.now() - t0) / 1000);
+  }
+  return best;
+}
+
+/**
+ * The best of two analyses in fresh processes (`analyzeInChild`), as pcap-parser gets its best of two: on a shared
+ * machine one run can land on a busy moment. Peak RSS is the larger of the two.
+ */
+export function bestAnalysis(dir, options) {
+  const runs = [analyzeInChild(dir, options), analyzeInChild(dir, options)];
+  return { ...runs.reduce((x, y) => (y.s < x.s ? y : x)), rssMb: Math.max(...runs.map((r) => r.rssMb)) };
+}
+
 /** @param {{tmp: string, log: (line: string) => void, packets: number}} ctx */
 export async function analysisSection(ctx) {
   // Three sizes: the fixed cost of 4,096 flows (joining, simulating, judging them) weighs less as captures grow.
@@ -46,18 +67,8 @@ export async function analysisSection(ctx) {
     const bytes = statSync(join(dir, 'lan0.pcap')).size + statSync(join(dir, 'wan0.pcap')).size;
     const total = g.lanPackets + g.wanPackets;
     ctx.log(`pair of ${g.lanPackets.toLocaleString('en')} + ${g.wanPackets.toLocaleString('en')} packets (${(bytes / 1e6).toFixed(0)} MB), ${g.lost.toLocaleString('en')} requests lost at the gateway`);
-    // pcap-parser reading both files: the reference, measured in this same run.
-    let best = Infinity;
-    for (let i = 0; i < 2; i++) {
-      const t0 = performance.now();
-      await readWithPcapParser(join(dir, 'lan0.pcap'));
-      await readWithPcapParser(join(dir, 'wan0.pcap'));
-      best = Math.min(best, (performance.now() - t0) / 1000);
-    }
-    // Best of two fresh processes, as pcap-parser gets its best of two: on a shared machine one run can land on
-    // a busy moment. Peak RSS is the larger of the two.
-    const runs = [analyzeInChild(dir), analyzeInChild(dir)];
-    const a = { ...runs.reduce((x, y) => (y.s < x.s ? y : x)), rssMb: Math.max(...runs.map((r) => r.rssMb)) };
+    const best = await pcapParserPairSeconds(dir);
+    const a = bestAnalysis(dir);
     const ratio = total / a.s / (total / best);
     ctx.log(
       `  natlens analyze: ${Math.round(total / a.s).toLocaleString('en')} packets/s (${a.s.toFixed(2)} s), peak RSS ${a.rssMb.toFixed(0)} MB; ` +

@@ -7,17 +7,11 @@ import { rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateNatPair } from './generate-nat-pair.mjs';
-import { readWithPcapParser } from './reader-section.mjs';
-import { analyzeInChild } from './analysis-section.mjs';
+import { bestAnalysis, pcapParserPairSeconds } from './analysis-section.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FEW = 4_096;
 const MANY = 100_000;
-
-function best(dir) {
-  const runs = [analyzeInChild(dir, { heap: true }), analyzeInChild(dir, { heap: true })];
-  return { ...runs.reduce((x, y) => (y.s < x.s ? y : x)), rssMb: Math.max(...runs.map((r) => r.rssMb)) };
-}
 
 /**
  * `natlens analyze DIR --format json > /dev/null`: seconds and peak RSS (MB) of the whole command, which a module
@@ -44,14 +38,8 @@ export async function flowsSection(ctx) {
     const g = generateNatPair(dir, { packets: per, flows });
     const bytes = statSync(join(dir, 'lan0.pcap')).size + statSync(join(dir, 'wan0.pcap')).size;
     const total = g.lanPackets + g.wanPackets;
-    let ref = Infinity;
-    for (let i = 0; i < 2; i++) {
-      const t0 = performance.now();
-      await readWithPcapParser(join(dir, 'lan0.pcap'));
-      await readWithPcapParser(join(dir, 'wan0.pcap'));
-      ref = Math.min(ref, (performance.now() - t0) / 1000);
-    }
-    const a = best(dir);
+    const ref = await pcapParserPairSeconds(dir);
+    const a = bestAnalysis(dir, { heap: true });
     ctx.log(
       `${total.toLocaleString('en')} packets (${(bytes / 1e6).toFixed(0)} MB) over ${a.flows.toLocaleString('en')} flows: analyze ${a.s.toFixed(2)} s, ` +
         `peak RSS ${a.rssMb.toFixed(0)} MB, heap kept ${a.heapMb.toFixed(0)} MB; pcap-parser read only ${ref.toFixed(2)} s → ratio ${(ref / a.s).toFixed(2)}×`,
