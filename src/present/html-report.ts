@@ -7,7 +7,7 @@ import type { Analysis, Evidence, Finding } from '../model/analysis.js';
 import { VERSION } from '../version.js';
 import { escapeHtml as e } from './escape-html.js';
 import { ago, clockNs, dateTimeNs, dayOf, durationNs, isoToNs, reportTime } from './format-time.js';
-import { KUBE_OVN_SYSCTL_NOTE, countsText, egressOf, endpoint, evidenceText, expectedText, headline, natChange, orderedFlows, pct, reportFacts, type ReportFacts } from './report-facts.js';
+import { KUBE_OVN_SYSCTL_NOTE, countsText, egressOf, endpoint, evidenceText, expectedText, flowList, headline, natChange, orderedFlows, pct, reportFacts, type ReportFacts } from './report-facts.js';
 import { DISPOSITION_COLOURS, renderTimelineSvg } from './timeline-svg.js';
 
 const MAX_FLOW_ROWS = 200;
@@ -249,11 +249,6 @@ function lastPacket(a: Analysis): string | null {
   let best: string | null = null;
   for (const w of a.capture.windows) if (w.last && (!best || isoToNs(w.last) > isoToNs(best))) best = w.last;
   return best;
-}
-
-function flowList(ids: readonly string[]): string {
-  const max = 12;
-  return ids.length <= max ? ids.join(', ') : `${ids.slice(0, max).join(', ')} and ${ids.length - max} more`;
 }
 
 /** System font stacks only: no web font is fetched, and the file looks right offline. */

@@ -9,6 +9,7 @@ import { ago, clockNs, dateTimeNs, dayOf, durationNs, isoToNs, reportTime } from
 import {
   KUBE_OVN_SYSCTL_NOTE,
   countsText,
+  flowList,
   endpoint,
   evidenceText,
   expectedText,
@@ -258,11 +259,6 @@ function lastPacket(a: Analysis): string | null {
     }
   }
   return best;
-}
-
-function flowList(ids: readonly string[]): string {
-  const max = 12;
-  return ids.length <= max ? ids.join(', ') : `${ids.slice(0, max).join(', ')} and ${ids.length - max} more`;
 }
 
 /**

@@ -368,6 +368,12 @@ export function pct(x: number | null): string {
   return `${(x * 100).toFixed(x === 0 || x === 1 ? 0 : 1)} %`;
 }
 
+/** Flow ids in a report's cell or line: the first 12, then how many more. */
+export function flowList(ids: readonly string[]): string {
+  const max = 12;
+  return ids.length <= max ? ids.join(', ') : `${ids.slice(0, max).join(', ')} and ${ids.length - max} more`;
+}
+
 /** `5 ↑ / 0 ↓` request/reply counts on one interface. */
 export function countsText(c: { readonly request: number; readonly reply: number } | undefined): string {
   if (!c) return '0 / 0';
