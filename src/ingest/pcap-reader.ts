@@ -17,10 +17,27 @@ export interface PcapHeader {
   readonly versionMinor: number;
   readonly snaplen: number;
   readonly linkType: number;
+  /** Bytes of each record's header: 16, but for the old variants below. */
+  readonly recordHeader: number;
 }
 
 const FILE_HEADER = 24;
 const RECORD_HEADER = 16;
+
+/**
+ * Record header lengths of the pcap variants, which Wireshark reads as well: libpcap's own, 16 bytes; Linux's
+ * patched libpcaps of 1999, which appended the interface index, protocol and packet type — 24 bytes (Red Hat
+ * 6.1's tcpdump, under the usual magic number; others under the "modified" magic a1b2cd34) or 28 (SuSE 6.3's,
+ * under the modified magic); Nokia IPSO's tcpdump, 4 bytes of its own (20). The file header tells them apart
+ * only in part, by its magic number: the first records are read each way (`impossibleFields`). Under the
+ * modified magic the reading with the fewest impossible fields wins, the first listed on a tie; under the
+ * usual one, plain pcap, unless it finds some and a variant none — a corrupt plain pcap stays one.
+ */
+const USUAL_MAGIC_HEADERS = [RECORD_HEADER, 24, 20];
+const MODIFIED_MAGIC_HEADERS = [24, 28];
+/** How many records, at most, a trial reads, within how many bytes. */
+const TRIAL_RECORDS = 4;
+const TRIAL_BYTES = 1 << 20;
 
 /** Reads the 24-byte file header at the input's current position (the caller sniffed the magic). */
 export function readPcapHeader(input: BufferedInput, file: string): PcapHeader {
@@ -30,7 +47,8 @@ export function readPcapHeader(input: BufferedInput, file: string): PcapHeader {
   const dv = input.view;
   const p = input.pos;
   const magic = dv.getUint32(p, true);
-  const littleEndian = magic === PCAP_MAGIC.usLittle || magic === PCAP_MAGIC.nsLittle;
+  const littleEndian = magic === PCAP_MAGIC.usLittle || magic === PCAP_MAGIC.nsLittle || magic === PCAP_MAGIC.modifiedLittle;
+  const modified = magic === PCAP_MAGIC.modifiedLittle || magic === PCAP_MAGIC.modifiedBig;
   const nanosecond = magic === PCAP_MAGIC.nsLittle || magic === PCAP_MAGIC.nsBig;
   const versionMajor = dv.getUint16(p + 4, littleEndian);
   const versionMinor = dv.getUint16(p + 6, littleEndian);
@@ -41,7 +59,63 @@ export function readPcapHeader(input: BufferedInput, file: string): PcapHeader {
   // The upper bits of the link-type word carry FCS information (pcap-savefile(5)); the type is the low 16.
   const linkType = dv.getUint32(p + 20, littleEndian) & 0xffff;
   input.advance(FILE_HEADER);
-  return { littleEndian, nanosecond, versionMajor, versionMinor, snaplen, linkType };
+  // Only files of version 2.4 were written by the variants; nanosecond files by none of them.
+  const candidates = modified ? MODIFIED_MAGIC_HEADERS : !nanosecond && versionMinor === 4 ? USUAL_MAGIC_HEADERS : [RECORD_HEADER];
+  const recordHeader = candidates.length === 1 ? candidates[0]! : likeliestRecordHeader(input, candidates, littleEndian, snaplen);
+  return { littleEndian, nanosecond, versionMajor, versionMinor, snaplen, linkType, recordHeader };
+}
+
+/** The record header length (of `candidates`, the usual one first where it is one) the first records read best with. */
+function likeliestRecordHeader(input: BufferedInput, candidates: readonly number[], le: boolean, snaplen: number): number {
+  try {
+    input.ensure(TRIAL_BYTES);
+  } catch {
+    // A source that fails this early (a corrupt gzip stream) fails again where the records reach the damage,
+    // after the packets before it: the trial reads what came.
+  }
+  let best = candidates[0]!;
+  let fewest = impossibleFields(input, best, le, snaplen);
+  const usual = best === RECORD_HEADER;
+  for (let k = 1; k < candidates.length && fewest > 0; k++) {
+    const n = impossibleFields(input, candidates[k]!, le, snaplen);
+    if (usual ? n === 0 : n < fewest) {
+      best = candidates[k]!;
+      fewest = n;
+    }
+  }
+  return best;
+}
+
+/**
+ * How many fields of the first records (in the bytes at hand), read with headers of `len` bytes, cannot be what
+ * they claim; Infinity when not one whole record fits (no evidence for that reading).
+ */
+function impossibleFields(input: BufferedInput, len: number, le: boolean, snaplen: number): number {
+  const dv = input.view;
+  const end = input.end;
+  let p = input.pos;
+  let bad = 0;
+  let n = 0;
+  for (; n < TRIAL_RECORDS && end - p >= len; n++) {
+    const caplen = dv.getUint32(p + 8, le);
+    const origLen = dv.getUint32(p + 12, le);
+    if (dv.getUint32(p + 4, le) >= 1_000_000) bad++;
+    if (snaplen > 0 && caplen > snaplen) bad++;
+    if (caplen > origLen) bad++;
+    if (origLen > MAX_RECORD_BYTES) bad++;
+    if (len === 24 || len === 28) {
+      // The patched headers: interface index, then an EtherType (or a Linux ETH_P_ value below 0x18, or
+      // a few old ones), then a Linux packet type (host, broadcast, multicast, other host, outgoing).
+      if (dv.getUint32(p + 16, le) > 10_000) bad++;
+      const protocol = dv.getUint16(p + 20, le);
+      if (!(protocol >= 0x600 || protocol <= 0x17 || protocol === 0x60 || protocol === 0x200 || protocol === 0x400)) bad++;
+      if (dv.getUint8(p + 22) > 4) bad++;
+    }
+    p += len + caplen;
+    // A record past the bytes at hand (or past any capture's size) is not whole: the trial ends there.
+    if (p > end) break;
+  }
+  return n === 0 ? Infinity : bad;
 }
 
 export function pcapInterface(header: PcapHeader): CaptureInterface {
@@ -67,6 +141,8 @@ class PcapRecords extends RecordIterator {
   /** The sub-second field times this is nanoseconds: 1000 in µs files, 1 in ns files. */
   private readonly fracToNs: number;
   private readonly sll2: ReadonlyMap<number, string> | null;
+  /** The record header's length (PcapHeader.recordHeader). */
+  private readonly hdr: number;
   private frame = 0;
   private started = false;
 
@@ -79,6 +155,7 @@ class PcapRecords extends RecordIterator {
     super(input, rec);
     this.le = header.littleEndian;
     this.fracToNs = header.nanosecond ? 1 : 1000;
+    this.hdr = header.recordHeader;
     this.sll2 = header.linkType === LinkType.LINUX_SLL2 ? ctx.interfaceNames : null;
     rec.file = ctx.file;
     rec.linkType = header.linkType;
@@ -110,7 +187,7 @@ class PcapRecords extends RecordIterator {
         code: 'truncated',
         file: this.ctx.file,
         offset: input.offset,
-        message: `last record header cut short (${input.available} of ${RECORD_HEADER} bytes); the capture was probably stopped mid-write`,
+        message: `last record header cut short (${input.available} of ${this.hdr} bytes); the capture was probably stopped mid-write`,
       });
     }
     return false;
@@ -123,7 +200,7 @@ class PcapRecords extends RecordIterator {
       code: 'truncated',
       file: this.ctx.file,
       offset: input.offset,
-      message: `last record cut short (${input.available - RECORD_HEADER} of ${caplen} bytes); the capture was probably stopped mid-write`,
+      message: `last record cut short (${input.available - this.hdr} of ${caplen} bytes); the capture was probably stopped mid-write`,
     });
     return false;
   }
@@ -140,17 +217,18 @@ class PcapRecords extends RecordIterator {
   protected step(): boolean {
     const input = this.input;
     if (!this.started && !this.start()) return false;
+    const hdr = this.hdr;
     let pos = input.pos;
-    if (input.end - pos < RECORD_HEADER) {
-      if (!input.ensure(RECORD_HEADER)) return this.endInHeader();
+    if (input.end - pos < hdr) {
+      if (!input.ensure(hdr)) return this.endInHeader();
       pos = input.pos;
     }
     const le = this.le;
     let dv = input.view;
     const caplen = dv.getUint32(pos + 8, le);
     if (caplen > MAX_RECORD_BYTES) throw this.oversized(caplen, pos);
-    if (input.end - pos < RECORD_HEADER + caplen) {
-      if (!input.ensure(RECORD_HEADER + caplen)) return this.endInRecord(caplen);
+    if (input.end - pos < hdr + caplen) {
+      if (!input.ensure(hdr + caplen)) return this.endInRecord(caplen);
       pos = input.pos;
       dv = input.view;
     }
@@ -173,9 +251,9 @@ class PcapRecords extends RecordIterator {
       rec.bytes = buf;
       rec.view = input.view;
     }
-    rec.dataOffset = pos + RECORD_HEADER;
-    if (this.sll2 !== null) rec.interfaceName = sll2InterfaceName(buf, pos + RECORD_HEADER, caplen, this.sll2);
-    input.pos = pos + RECORD_HEADER + caplen;
+    rec.dataOffset = pos + hdr;
+    if (this.sll2 !== null) rec.interfaceName = sll2InterfaceName(buf, pos + hdr, caplen, this.sll2);
+    input.pos = pos + hdr + caplen;
     return true;
   }
 }

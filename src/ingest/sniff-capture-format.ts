@@ -11,6 +11,9 @@ export const PCAP_MAGIC = {
   usBig: 0xd4c3b2a1,
   nsLittle: 0xa1b23c4d,
   nsBig: 0x4d3cb2a1,
+  /** Linux's patched libpcaps of 1999 (Alexey Kuznetsov's; Red Hat and SuSE tcpdump): longer record headers (pcap-reader.ts). */
+  modifiedLittle: 0xa1b2cd34,
+  modifiedBig: 0x34cdb2a1,
 } as const;
 
 /**
@@ -25,6 +28,8 @@ export function sniffCaptureFormat(firstBytes: Uint8Array): CaptureFormat | null
   switch (magic) {
     case PCAP_MAGIC.usLittle:
     case PCAP_MAGIC.usBig:
+    case PCAP_MAGIC.modifiedLittle:
+    case PCAP_MAGIC.modifiedBig:
       return 'pcap';
     case PCAP_MAGIC.nsLittle:
     case PCAP_MAGIC.nsBig:

@@ -14,7 +14,8 @@ describe('sniffCaptureFormat', () => {
     ['pcapng magic only', '0a0d0d0a', 'pcapng'],
     ['text', '6e65742e69707634', null],
     ['too short', 'd4c3b2', null],
-    ['modified pcap (Kuznetsov)', '34cdb2a1 0200 0400', null],
+    ['modified pcap (Kuznetsov), little-endian', '34cdb2a1 0200 0400', 'pcap'],
+    ['modified pcap (Kuznetsov), big-endian', 'a1b2cd34 0002 0004', 'pcap'],
   ];
   for (const [what, hex, want] of table) {
     it(what, () => expect(sniffCaptureFormat(hexBytes(hex))).toBe(want));
