@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/model/errors.js';
 import { generatedCaptures } from './generated-captures.js';
+import { asVariant, PCAP_VARIANTS } from './pcap-variant-writer.js';
 import { readBytes } from './read-all.js';
 
 /** Deterministic xorshift32 so a failure reproduces. */
@@ -19,8 +20,16 @@ function rng(seed: number): () => number {
   };
 }
 
+/** The generated captures, and the little-endian µs one as each old pcap variant (pcap-variant-writer.ts), big-endian. */
+function capturesToDamage(): { name: string; bytes: Uint8Array }[] {
+  const all: { name: string; bytes: Uint8Array }[] = generatedCaptures();
+  const plain = Buffer.from(all.find((g) => g.name === 'us-little.pcap')!.bytes);
+  for (const v of PCAP_VARIANTS) all.push({ name: `us-little.pcap as ${v.name}, big-endian`, bytes: new Uint8Array(asVariant(plain, v, false)) });
+  return all;
+}
+
 describe('damaged captures', () => {
-  for (const g of generatedCaptures()) {
+  for (const g of capturesToDamage()) {
     it(`${g.name}: 400 random byte flips, truncations and length-field smashes`, () => {
       const next = rng(g.bytes.length);
       const outcomes = { ok: 0, warned: 0, error: 0 };
