@@ -30,7 +30,7 @@ import { parseIptablesSave } from './iptables-save.js';
 import { parseIptablesRulesSpec } from './iptables-spec.js';
 import { parseNftRuleset } from './nft-ruleset.js';
 import { reconcileRulesets, type RulesetInput } from './reconcile.js';
-import { listBundle } from './list-bundle.js';
+import { bundleFiles } from '../ingest/bundle-files.js';
 import { splitSections } from './sections.js';
 import { sniffDetail } from './sniff.js';
 import { parseSysctl, singleValue, sysctlKeyOfPath } from './sysctl.js';
@@ -373,6 +373,7 @@ function sameRoute(a: Route, b: Route): boolean {
 export function loadSnapshotFromInputs(inputs: readonly string[]): Snapshot {
   const paths: string[] = [];
   const explicitPaths = new Set<string>();
+  const listed: InputWarning[] = [];
   for (const i of inputs) {
     let dir: boolean;
     try {
@@ -380,11 +381,15 @@ export function loadSnapshotFromInputs(inputs: readonly string[]): Snapshot {
     } catch (e) {
       throw new InputError('io', i, `cannot read: ${(e as Error).message}`);
     }
-    if (dir) for (const x of listBundle(i)) paths.push(x);
-    else {
+    if (dir) {
+      const listing = bundleFiles(i);
+      for (const x of listing.files) paths.push(x);
+      for (const w of listing.warnings) listed.push(w);
+    } else {
       paths.push(i);
       explicitPaths.add(i);
     }
   }
-  return loadSnapshot(paths, { explicit: false, explicitPaths });
+  const snapshot = loadSnapshot(paths, { explicit: false, explicitPaths });
+  return listed.length ? { ...snapshot, warnings: [...listed, ...snapshot.warnings] } : snapshot;
 }

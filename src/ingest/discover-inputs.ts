@@ -1,6 +1,7 @@
-import { lstatSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { InputError, type InputWarning } from '../model/errors.js';
+import { bundleFiles } from './bundle-files.js';
 import { captureHead } from './gzip-source.js';
 import { sniffCaptureFormat } from './sniff-capture-format.js';
 
@@ -14,8 +15,8 @@ export interface DiscoveredInputs {
 
 /**
  * Turn the user's paths (bundle folders and/or files; '-' for a capture on stdin) into capture files and
- * snapshot candidates, by content, never by name. A folder is read one level deep; links and special
- * files in it are skipped with a warning (nothing outside the folder is read through a link).
+ * snapshot candidates, by content, never by name. A folder is read with its subfolders (bundle-files.ts); one
+ * that holds several bundles side by side is refused (`severalBundles`).
  */
 export function discoverInputs(paths: readonly string[]): DiscoveredInputs {
   if (!paths.length) throw new InputError('no-input', '', 'no input given: name a bundle folder or capture and snapshot files');
@@ -49,20 +50,17 @@ export function discoverInputs(paths: readonly string[]): DiscoveredInputs {
       throw new InputError('io', p, `cannot read: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`);
     }
     if (st.isDirectory()) {
-      const entries = readdirSync(p).sort();
-      for (const name of entries) {
-        const full = join(p, name);
-        const l = lstatSync(full);
-        if (l.isSymbolicLink()) {
-          warnings.push({ code: 'ignored-link', file: full, message: 'a symbolic link in the bundle folder is not followed' });
-          continue;
-        }
-        if (l.isDirectory()) continue;
-        if (!l.isFile()) {
-          warnings.push({ code: 'ignored-special', file: full, message: 'not a regular file' });
-          continue;
-        }
-        classify(full, false);
+      const listing = bundleFiles(p);
+      for (const w of listing.warnings) warnings.push(w);
+      const before = { captures: captures.length, others: others.length };
+      for (const full of listing.files) classify(full, false);
+      const several = severalBundles(p, captures.slice(before.captures), others.slice(before.others).map((o) => o.path));
+      if (several.length > 1) {
+        throw new InputError(
+          'usage',
+          p,
+          `this folder holds ${several.length} bundles side by side (${several.slice(0, 5).join(', ')}${several.length > 5 ? ', …' : ''}), each with captures and other files: analyse one at a time (natlens analyze ${join(p, several[0]!)}), or name the files to read together`,
+        );
       }
     } else if (st.isFile()) {
       classify(p, true);
@@ -72,3 +70,26 @@ export function discoverInputs(paths: readonly string[]): DiscoveredInputs {
   }
   return { captures, others, warnings };
 }
+
+/**
+ * The subfolders of `dir` that each hold a bundle of their own — captures and other files beneath them — where
+ * `dir` holds no capture itself: the output of a lab or a collection of incidents (`gw-a/`, `gw-b/`), which read
+ * together would mix two gateways' packets. A bundle split by kind (`captures/`, `state/`) is one bundle.
+ */
+function severalBundles(dir: string, captures: readonly string[], others: readonly string[]): string[] {
+  const top = (path: string): string | null => {
+    const rel = relative(dir, path);
+    const cut = rel.indexOf(sep);
+    return cut < 0 ? null : rel.slice(0, cut);
+  };
+  const withCaptures = new Set<string>();
+  for (const c of captures) {
+    const t = top(c);
+    if (t === null) return [];
+    withCaptures.add(t);
+  }
+  if (withCaptures.size < 2) return [];
+  const withOthers = new Set(others.map(top));
+  return [...withCaptures].filter((t) => withOthers.has(t)).sort();
+}
+

@@ -1,7 +1,7 @@
 /** Every real snapshot in ../shared/field parses, and its forms agree with each other. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listBundle } from '../../src/gateway/list-bundle.js';
+import { bundleFiles } from '../../src/ingest/bundle-files.js';
 import { loadSnapshot } from '../../src/gateway/load-snapshot.js';
 import { parseIpAddr } from '../../src/gateway/ip-addr.js';
 import { parseIpRoute } from '../../src/gateway/ip-route.js';
@@ -15,7 +15,7 @@ const scenarios = fieldScenarios();
 
 describe.skipIf(scenarios.length === 0).each(scenarios)('field snapshot %s', (sc) => {
   const dir = join(FIELD, sc);
-  const snap = loadSnapshot(listBundle(dir), { explicit: false });
+  const snap = loadSnapshot(bundleFiles(dir).files, { explicit: false });
   const kind = (name: string) => snap.files.find((f) => f.path.endsWith(`/${name}`))?.kind;
 
   it('sniffs every file by content', () => {

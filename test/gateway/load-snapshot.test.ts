@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync, mkdirSync, symlinkSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listBundle } from '../../src/gateway/list-bundle.js';
+import { bundleFiles } from '../../src/ingest/bundle-files.js';
 import { loadSnapshot } from '../../src/gateway/load-snapshot.js';
 import { parseIptablesSave } from '../../src/gateway/iptables-save.js';
 import { sniffSnapshot } from '../../src/gateway/sniff.js';
@@ -75,7 +75,7 @@ describe('loadSnapshot: garbage', () => {
   });
 
   it('in a bundle both are listed as ignored with a reason, not fatal', () => {
-    const s = loadSnapshot(listBundle(dir), { explicit: false });
+    const s = loadSnapshot(bundleFiles(dir).files, { explicit: false });
     expect(s.files.map((f) => [f.path, f.kind, typeof f.reason])).toEqual([
       [text, 'ignored', 'string'],
       [bin, 'ignored', 'string'],
@@ -119,7 +119,7 @@ describe('loadSnapshot: reconciliation', () => {
       .filter((l) => !/^5\s.*8443/.test(l))
       .join('\n');
     writeFileSync(join(dir, 'b'), listing);
-    const s = loadSnapshot(listBundle(dir), { explicit: false });
+    const s = loadSnapshot(bundleFiles(dir).files, { explicit: false });
     expect(s.disagreements.map((d) => [d.table, d.chain, d.a.file.endsWith('/a'), d.b?.file.endsWith('/b')])).toEqual([
       ['nat', 'PREROUTING', true, true],
       ['nat', 'DNAT_RULES', true, true],
@@ -134,23 +134,11 @@ describe('loadSnapshot: reconciliation', () => {
     const dir = tmp();
     copyFileSync(join(LAB, 'nft-save-with-legacy-warning.txt'), join(dir, '1'));
     copyFileSync(join(LAB, 'legacy-save-c.txt'), join(dir, '2'));
-    const s = loadSnapshot(listBundle(dir), { explicit: false });
+    const s = loadSnapshot(bundleFiles(dir).files, { explicit: false });
     expect(s.rules!.backend).toBe('legacy');
     expect(s.rules!.legacyTablesPresent?.file.endsWith('/1')).toBe(true);
     expect(s.rules!.tables.nat!.chains.find((c) => c.name === 'DNAT_RULES')!.rules.length).toBe(5);
     expect(s.disagreements.length).toBeGreaterThan(0);
-  });
-});
-
-describe('listBundle', () => {
-  it('lists regular files sorted, includes subfolders, and never follows a symlink out of the folder', () => {
-    const dir = tmp();
-    writeFileSync(join(dir, 'b.txt'), 'x');
-    mkdirSync(join(dir, 'sub'));
-    writeFileSync(join(dir, 'sub', 'a.txt'), 'x');
-    symlinkSync('/etc/passwd', join(dir, 'evil'));
-    symlinkSync(join(dir, 'b.txt'), join(dir, 'alias'));
-    expect(listBundle(dir).map((p) => p.slice(dir.length + 1))).toEqual(['alias', 'b.txt', 'sub/a.txt']);
   });
 });
 

@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { ipv4ToString, parseIpv4 } from '../../src/model/address.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
 import type { Trace } from '../../src/model/trace.js';
-import { listBundle } from '../../src/gateway/list-bundle.js';
+import { bundleFiles } from '../../src/ingest/bundle-files.js';
 import { loadSnapshot } from '../../src/gateway/load-snapshot.js';
 import { simPacket } from '../../src/simulate/sim-packet.js';
 import { simulate } from '../../src/simulate/simulate.js';
@@ -76,7 +76,7 @@ export function readCapture(path: string): Pkt[] {
 }
 
 export function load(dir: string): Snapshot {
-  return loadSnapshot(listBundle(dir), { explicit: false });
+  return loadSnapshot(bundleFiles(dir).files, { explicit: false });
 }
 
 /** Connection-opening packets: echo requests (first per id), SYNs, the first UDP datagram of a 5-tuple. */

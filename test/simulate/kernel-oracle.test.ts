@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIpv4 } from '../../src/model/address.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
-import { listBundle } from '../../src/gateway/list-bundle.js';
+import { bundleFiles } from '../../src/ingest/bundle-files.js';
 import { loadSnapshot } from '../../src/gateway/load-snapshot.js';
 import { simPacket } from '../../src/simulate/sim-packet.js';
 import { simulate } from '../../src/simulate/simulate.js';
@@ -134,7 +134,7 @@ describe.skipIf(!AVAILABLE)('simulate against a real kernel', () => {
     writeFileSync(join(dir, 'sysctl.txt'), sh(['sysctl', '-a'], GW).split('\n').filter((l) => l.startsWith('net.ipv4.')).join('\n') + '\n');
     writeFileSync(join(dir, 'ip-addr.json'), sh(['ip', '-j', 'addr'], GW));
     writeFileSync(join(dir, 'ip-route.json'), sh(['ip', '-j', 'route'], GW));
-    return loadSnapshot(listBundle(dir), { explicit: false });
+    return loadSnapshot(bundleFiles(dir).files, { explicit: false });
   }
 
   /** Ping from 172.31.0.5 through the gateway; how many packets reached mangle PREROUTING and FORWARD. */

@@ -5,7 +5,7 @@ import { decodePacket } from '../../src/decode/decode-packet.js';
 import { openCapture } from '../../src/ingest/open-capture.js';
 import { parseIpv4 } from '../../src/model/address.js';
 import { newDecodedPacket, type DecodedPacket } from '../../src/model/packet.js';
-import { listBundle } from '../../src/gateway/list-bundle.js';
+import { bundleFiles } from '../../src/ingest/bundle-files.js';
 import { loadSnapshot } from '../../src/gateway/load-snapshot.js';
 import { simPacketFromDecoded } from '../../src/simulate/sim-packet-from-decoded.js';
 import { simulate } from '../../src/simulate/simulate.js';
@@ -30,7 +30,7 @@ describe.skipIf(!existsSync(DIR))('simPacketFromDecoded', () => {
     const d = firstMatching(join(DIR, 'eth0.pcap'), (x) => x.net === 4 && x.proto === 1 && x.icmpType === 8 && x.src === parseIpv4('10.0.4.11'));
     const p = simPacketFromDecoded(d, 'eth0');
     expect(p).toMatchObject({ ingress: 'eth0', proto: 1, icmpType: 8, icmpId: 20506, size: 84, df: true, state: 'new', sport: 0, dport: 0 });
-    const snap = loadSnapshot(listBundle(DIR), { explicit: false });
+    const snap = loadSnapshot(bundleFiles(DIR).files, { explicit: false });
     const tr = simulate(p!, snap);
     expect(tr.disposition).toMatchObject({ kind: 'forwarded', egress: 'net1', portsMayChange: true, out: { src: parseIpv4('203.0.113.72') } });
   });

@@ -1,8 +1,9 @@
-import { readdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Analysis, AnalyzeProgress } from '../../model/analysis.js';
 import { isInputError } from '../../model/errors.js';
 import { analyze } from '../../index.js';
+import { bundleFiles } from '../../ingest/bundle-files.js';
 import { renderHtml } from '../html-report.js';
 import { renderMarkdown } from '../markdown-report.js';
 import { writeEvidencePcapng } from '../evidence-pcapng.js';
@@ -14,22 +15,15 @@ import type { AnalysisFailure } from './job-queue.js';
 import type { JobOutcome, JobSpec } from './job-runner.js';
 
 /**
- * The folders to analyse: every folder of the upload that directly holds a file. Bundle discovery reads a folder one
- * level deep, and an extracted tarball usually wraps its bundle in a folder of its own (`incident/eth0.pcap`), so the
- * upload is handed over as the set of folders its files sit in, wherever that is.
+ * The upload's files, relative to its folder, as bundle discovery reads them (bundle-files.ts: subfolders
+ * included, an extracted tarball's wrapping folder and all): to name them when the analysis fails.
  */
-export async function bundleFolders(inputDir: string): Promise<{ readonly folders: string[]; readonly files: string[] }> {
-  const folders: string[] = [];
-  const files: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const here = entries.filter((e) => e.isFile());
-    if (here.length) folders.push(dir);
-    for (const e of here) files.push(path.relative(inputDir, path.join(dir, e.name)));
-    for (const e of entries.filter((x) => x.isDirectory())) await walk(path.join(dir, e.name));
-  };
-  await walk(inputDir);
-  return { folders, files };
+export function uploadedFiles(inputDir: string): string[] {
+  try {
+    return bundleFiles(inputDir).files.map((f) => path.relative(inputDir, f));
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -94,13 +88,10 @@ export function describeFailure(e: unknown, inputDir: string, uploaded: readonly
 export async function runAnalysisJob(job: JobSpec, onProgress: (p: AnalyzeProgress) => void = () => undefined): Promise<JobOutcome> {
   const paths = analysisPaths(path.dirname(path.dirname(job.dir)), job.id);
   let analysis: Analysis;
-  let uploaded: readonly string[] = [];
   try {
-    const { folders, files } = await bundleFolders(job.inputDir);
-    uploaded = files;
-    analysis = await analyze(folders, { ...job.options, onProgress });
+    analysis = await analyze([job.inputDir], { ...job.options, onProgress });
   } catch (e) {
-    return { ok: false, error: describeFailure(e, job.inputDir, uploaded) };
+    return { ok: false, error: describeFailure(e, job.inputDir, uploadedFiles(job.inputDir)) };
   }
   // The evidence writer reads the captures again, so it gets the real paths; its comments hold no paths.
   const evidenceTmp = `${paths.evidence}.tmp`;
@@ -110,7 +101,7 @@ export async function runAnalysisJob(job: JobSpec, onProgress: (p: AnalyzeProgre
     await rename(evidenceTmp, paths.evidence);
   } catch (e) {
     await rm(evidenceTmp, { force: true });
-    return { ok: false, error: describeFailure(e, job.inputDir, uploaded) };
+    return { ok: false, error: describeFailure(e, job.inputDir, uploadedFiles(job.inputDir)) };
   }
   await writeFileAtomic(paths.reportMd, stripServerPaths(renderMarkdown(analysis), job.inputDir));
   // HTML escaping leaves a path unchanged unless it holds & < > " ' — stripped in both forms to be sure.

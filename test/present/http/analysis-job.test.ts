@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bundleFolders, describeFailure, stripServerPaths } from '../../../src/present/http/analysis-job.js';
+import { describeFailure, stripServerPaths, uploadedFiles } from '../../../src/present/http/analysis-job.js';
 import { escapeHtml } from '../../../src/present/escape-html.js';
 import { InputError } from '../../../src/model/errors.js';
 import { removeDir, tempDir } from './serve-helpers.js';
@@ -17,14 +17,13 @@ describe('analysis job helpers', () => {
     await removeDir(dir);
   });
 
-  it('hands the analysis every folder of the upload that holds files', async () => {
+  it("names the upload's files wherever they sit, depth first, as discovery reads them", async () => {
     for (const f of ['sysctl.txt', 'bundle/bundle/eth0.pcap', 'bundle/bundle/net1.pcap', 'other/x/y/z.pcap']) {
       await mkdir(path.dirname(path.join(input, f)), { recursive: true });
       await writeFile(path.join(input, f), 'x');
     }
-    const { folders, files } = await bundleFolders(input);
-    expect(folders.map((f) => path.relative(input, f))).toEqual(['', 'bundle/bundle', 'other/x/y']);
-    expect(files).toEqual(['sysctl.txt', 'bundle/bundle/eth0.pcap', 'bundle/bundle/net1.pcap', 'other/x/y/z.pcap']);
+    expect(uploadedFiles(input)).toEqual(['bundle/bundle/eth0.pcap', 'bundle/bundle/net1.pcap', 'other/x/y/z.pcap', 'sysctl.txt']);
+    expect(uploadedFiles(path.join(dir, 'gone'))).toEqual([]);
   });
 
   it('makes server paths relative to the upload in rendered text, in its own encoding', () => {
