@@ -11,7 +11,7 @@ import { readText } from '../ingest/read-text.js';
 import { isTarArchive, TAR_HEAD_BYTES, tarArchiveMessage, unreadCompression, unreadCompressionMessage } from '../ingest/unread-compression.js';
 import { sniffCaptureFormat } from '../ingest/sniff-capture-format.js';
 import { InputError, type InputWarning } from '../model/errors.js';
-import { policyTablesMissing, tableName, type ConntrackEntry, type ConntrackStats, type HostInterface, type KernelMessage, type Neighbour, type PolicyRule, type Qdisc, type Route, type Sysctl } from '../model/host.js';
+import { policyTablesMissing, tableName, type BootSysctls, type ConntrackEntry, type ConntrackStats, type HostInterface, type KernelMessage, type Neighbour, type PolicyRule, type Qdisc, type Route, type Sysctl } from '../model/host.js';
 import type { NftRuleset } from '../model/nftables.js';
 import type { Snapshot, SnapshotFile, SnapshotFileKind } from '../model/snapshot.js';
 import { parseConntrack } from './conntrack.js';
@@ -31,6 +31,7 @@ import { parseIptablesRulesSpec } from './iptables-spec.js';
 import { parseNftRuleset } from './nft-ruleset.js';
 import { reconcileRulesets, type RulesetInput } from './reconcile.js';
 import { bundleFiles } from '../ingest/bundle-files.js';
+import { joinBootSysctls, parseSysctlConf } from './sysctl-conf.js';
 import { splitSections } from './sections.js';
 import { sniffDetail } from './sniff.js';
 import { parseSysctl, singleValue, sysctlKeyOfPath } from './sysctl.js';
@@ -63,6 +64,8 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
   const nftTexts: { text: string; path: string }[] = [];
   /** ipset sets by name; null until an ipset listing is read. */
   let ipsets: Map<string, IpSet> | null = null;
+  /** The boot configuration's listings, in the order read. */
+  const boot: BootSysctls[] = [];
   const have = { sysctls: false, addresses: false, routes: false, neighbours: false, conntrack: false };
 
   /** Parse `text` (of `path`) as `kind` into what the snapshot gathers. */
@@ -99,6 +102,12 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
           if (!prev) sysctls.set(k, v);
         }
         have.sysctls = true;
+        break;
+      }
+      case 'sysctl-conf': {
+        const r = parseSysctlConf(text, path);
+        for (const x of r.warnings) warnings.push(x);
+        boot.push(r.boot);
         break;
       }
       case 'ip-addr': {
@@ -252,7 +261,9 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
     if (sections) {
       const kinds: SnapshotFileKind[] = [];
       for (const sec of sections) {
-        const k = sniffDetail(sec.text).kind;
+        const sniffed = sniffDetail(sec.text).kind;
+        // Under a heading that names the boot configuration, assignments (or comments alone) are what boot sets.
+        const k = sec.boot && (sniffed === 'sysctl' || sniffed === 'sysctl-conf' || (sniffed === 'ignored' && !sec.text.includes('\0'))) ? 'sysctl-conf' : sniffed;
         if (k === 'ignored' || k === 'capture' || k === 'combined') continue;
         kinds.push(k);
         take(k, sec.text, path);
@@ -287,7 +298,7 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
     rules: v4.rules,
     rules6: v6.rules,
     nft,
-    host: { sysctls, interfaces, routes, neighbours, conntrack, conntrackStats, kernelMessages, qdiscs, policyRules: policyRules.sort((a, b) => a.priority - b.priority), ...(ipsets ? { ipsets } : {}), have },
+    host: { sysctls, interfaces, routes, neighbours, conntrack, conntrackStats, kernelMessages, qdiscs, policyRules: policyRules.sort((a, b) => a.priority - b.priority), ...(ipsets ? { ipsets } : {}), ...(boot.length ? { bootSysctls: joinBootSysctls(boot) } : {}), have },
     files,
     disagreements: [...v4.disagreements, ...v6.disagreements],
     warnings,

@@ -13,8 +13,10 @@
 
 const MARKER = String.raw`(?:\S*[$#%>]|\+|={2,}>?|-{3,}|#{1,3}|\*{3,})`;
 const WRAPPER = String.raw`(?:sudo\s+(?:-\S+\s+)*|kubectl\s+(?:\S+\s+)*?exec\s+.*?--\s+|ip\s+netns\s+exec\s+\S+\s+|nsenter\s+.*?--\s+|docker\s+exec\s+.*?\s+|crictl\s+exec\s+.*?\s+)*`;
-const COMMAND = String.raw`(?:(?:ip6?tables)(?:-legacy|-nft)?(?:-save)?\b|nft\s+(?:-\S+\s+)*list\b|ipset\s+(?:-\S+\s+)*(?:save|list|-L|-S)\b|sysctl\b|conntrack\b|dmesg\b|journalctl\b|tc\s+(?:-\S+\s+)*(?:qdisc|q)\b|cat\s+/proc/net/stat/nf_conntrack\b|ip-(?:addr|route|rule|neigh|link)\b|ip\s+(?:-\S+\s+)*(?:a|ad|add|addr|addre|addres|address|r|ro|rou|rout|route|ru|rul|rule|n|ne|nei|neig|neigh|neighbor|neighbour|l|li|lin|link)\b)`;
+const COMMAND = String.raw`(?:systemd-analyze\s+(?:-\S+\s+)*cat-config\b|cat\s+\S*/sysctl\.(?:conf|d)\b|(?:ip6?tables)(?:-legacy|-nft)?(?:-save)?\b|nft\s+(?:-\S+\s+)*list\b|ipset\s+(?:-\S+\s+)*(?:save|list|-L|-S)\b|sysctl\b|conntrack\b|dmesg\b|journalctl\b|tc\s+(?:-\S+\s+)*(?:qdisc|q)\b|cat\s+/proc/net/stat/nf_conntrack\b|ip-(?:addr|route|rule|neigh|link)\b|ip\s+(?:-\S+\s+)*(?:a|ad|add|addr|addre|addres|address|r|ro|rou|rout|route|ru|rul|rule|n|ne|nei|neig|neigh|neighbor|neighbour|l|li|lin|link)\b)`;
 const HEADING = new RegExp(String.raw`^\s*${MARKER}\s*${WRAPPER}${COMMAND}`);
+
+const BOOT_HEADING = /systemd-analyze\s.*\bcat-config\b|\bcat\s+\S*\/sysctl\.(?:conf|d)\b|\bsysctl\s+(?:-\S+\s+)*(?:--system|-p|--load)\b/;
 
 /** A heading line: where one command's output in a combined file begins. */
 export function isSectionHeading(line: string): boolean {
@@ -24,6 +26,11 @@ export function isSectionHeading(line: string): boolean {
 export interface Section {
   /** 1-based line of the heading (0: the output before the first heading). */
   readonly heading: number;
+  /**
+   * The heading names the boot configuration (`systemd-analyze cat-config sysctl.d`, `cat /etc/sysctl.d/*.conf`,
+   * `sysctl --system`, `sysctl -p`): its assignments are what boot sets, not running values, whatever they look like.
+   */
+  readonly boot: boolean;
   /**
    * The section's text with every line before it blanked: the parsers then number its lines as the file
    * does, so evidence cites the combined file's own lines.
@@ -39,12 +46,12 @@ export function splitSections(text: string): Section[] | null {
   if (headings.length < 2) return null;
   const out: Section[] = [];
   // Output before the first heading (a file that starts with one command's output unannounced).
-  if (lines.slice(0, headings[0]).some((l) => l.trim() !== '')) out.push({ heading: 0, text: lines.slice(0, headings[0]).join('\n') });
+  if (lines.slice(0, headings[0]).some((l) => l.trim() !== '')) out.push({ heading: 0, boot: false, text: lines.slice(0, headings[0]).join('\n') });
   for (let h = 0; h < headings.length; h++) {
     const from = headings[h]! + 1;
     const to = h + 1 < headings.length ? headings[h + 1]! : lines.length;
     if (from >= to) continue;
-    out.push({ heading: headings[h]! + 1, text: '\n'.repeat(from) + lines.slice(from, to).join('\n') });
+    out.push({ heading: headings[h]! + 1, boot: BOOT_HEADING.test(lines[headings[h]!]!), text: '\n'.repeat(from) + lines.slice(from, to).join('\n') });
   }
   return out;
 }

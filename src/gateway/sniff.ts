@@ -11,6 +11,7 @@ import { detectFamily } from './iptables-save.js';
 import { IPSET_CREATE_RE, IPSET_TYPE_RE } from './ipset.js';
 import { parseJsonArray } from './json-lines.js';
 import { sysctlLineMatches } from './sysctl.js';
+import { isSysctlConf } from './sysctl-conf.js';
 import { isConntrackStatsLine } from './conntrack-stats.js';
 import { isKernelLogLine } from './kernel-log.js';
 import { isQdiscDetail, isQdiscHeader } from './tc-qdisc.js';
@@ -48,6 +49,8 @@ export function sniffDetail(text: string): SniffResult {
   const nft = NFT_TABLE_RE.exec(text);
   if (nft) return { kind: 'nftables' };
   if (IPSET_CREATE_RE.test(text) || (/^Name: \S+\s*$/m.test(text) && IPSET_TYPE_RE.test(text))) return { kind: 'ipset' };
+  // The boot configuration: its assignments read as sysctl's, but are not the running values.
+  if (isSysctlConf(text)) return { kind: 'sysctl-conf' };
 
   const lines: { t: string; raw: string; no: number }[] = [];
   const all = text.split('\n');
@@ -97,7 +100,7 @@ export function sniffDetail(text: string): SniffResult {
   if (tool) return { kind: 'ignored', reason: `${tool}'s text output, not a capture: natlens reads the packets themselves (pcap, pcapng: tcpdump -w)`, line: first?.no ?? 1 };
   return {
     kind: 'ignored',
-    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, nft list ruleset, sysctl, ip addr/route/rule/neigh, conntrack -L/-S, tc -s qdisc, dmesg)',
+    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, nft list ruleset, sysctl, sysctl.d, ip addr/route/rule/neigh, conntrack -L/-S, tc -s qdisc, dmesg)',
     line: first?.no ?? 1,
   };
 }

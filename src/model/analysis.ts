@@ -71,7 +71,8 @@ export type Evidence =
       readonly counters: Counters | null;
     }
   | { readonly kind: 'policy'; readonly file: string; readonly line: number; readonly table: TableName; readonly chain: string; readonly policy: string; readonly counters: Counters | null }
-  | { readonly kind: 'sysctl'; readonly file: string; readonly line: number; readonly key: string; readonly value: string }
+  /** `boot`: the line is the boot configuration's (sysctl.d), and names the configuration file that sets it. */
+  | { readonly kind: 'sysctl'; readonly file: string; readonly line: number; readonly key: string; readonly value: string; readonly boot?: string }
   /** A snapshot line: a route, a neighbour, an address, a conntrack entry, an interface, a kernel log line, an ipset set's member. */
   | { readonly kind: 'route' | 'neighbour' | 'address' | 'conntrack' | 'interface' | 'log' | 'ipset'; readonly file: string; readonly line: number; readonly text: string }
   | { readonly kind: 'note'; readonly text: string };

@@ -9,6 +9,26 @@ export interface Sysctl {
   readonly source: SourceRef;
 }
 
+/** One assignment of the boot configuration (sysctl.d(5); gateway/sysctl-conf.ts). */
+export interface BootSysctl {
+  /** Dotted, as Sysctl.key; may be a glob (`net.ipv4.conf.*.rp_filter`). */
+  readonly key: string;
+  /** Null for `-key` alone: the key kept out of the globs. */
+  readonly value: string | null;
+  /** `-key = value`: an error writing it is ignored. */
+  readonly optional: boolean;
+  /** Where the snapshot says it. */
+  readonly source: SourceRef;
+  /** The configuration file that sets it, as the listing names it (the snapshot file itself for a copy of one). */
+  readonly confFile: string;
+}
+
+/** The boot configuration's assignments in the order they are applied, and the configuration files seen. */
+export interface BootSysctls {
+  readonly settings: readonly BootSysctl[];
+  readonly confFiles: readonly string[];
+}
+
 export interface InterfaceAddress {
   readonly family: 4 | 6;
   /** Text form (`203.0.113.71`, `fe80::1`). */
@@ -236,6 +256,8 @@ export interface HostState {
   readonly policyRules?: readonly PolicyRule[];
   /** The ipset sets (`ipset save`, `ipset list`) by name; absent when the snapshot has no such listing. */
   readonly ipsets?: ReadonlyMap<string, IpSet>;
+  /** What the sysctls are set to at boot (`systemd-analyze cat-config sysctl.d`, …); absent when the snapshot has no such listing. */
+  readonly bootSysctls?: BootSysctls;
   /** Which kinds of host state the snapshot held (missing kinds make the simulator assume, and say so). */
   readonly have: {
     readonly sysctls: boolean;

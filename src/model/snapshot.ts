@@ -10,6 +10,8 @@ export type SnapshotFileKind =
   | 'iptables-list'
   | 'iptables-S'
   | 'sysctl'
+  /** The sysctls set at boot: `systemd-analyze cat-config sysctl.d`, `sysctl --system`, a sysctl.conf (gateway/sysctl-conf.ts). */
+  | 'sysctl-conf'
   | 'ip-addr'
   | 'ip-route'
   /** `ip rule`: policy routing. */

@@ -126,7 +126,7 @@ function evidenceRow(ev: Evidence, f: ReportFacts): string {
     const c = ev.counters ? `<span class="counter${ev.counters.packets === 0 ? ' zero' : ''}">${ev.counters.packets} pkts · ${ev.counters.bytes} B</span>` : '';
     return `<tr><td>rule</td><td class="mono nowrap">${e(t.where)}</td><td><span class="muted">${e(ev.table)} ${e(ev.chain)}</span> <code>${e(ev.text)}</code> ${c}</td></tr>`;
   }
-  if (ev.kind === 'sysctl') return `<tr><td>sysctl</td><td class="mono nowrap">${e(t.where)}</td><td><code>${e(ev.key)} = ${e(ev.value)}</code></td></tr>`;
+  if (ev.kind === 'sysctl') return `<tr><td>sysctl</td><td class="mono nowrap">${e(t.where)}</td><td><code>${e(ev.key)} = ${e(ev.value)}</code>${ev.boot ? ` <span class="muted">set at boot by ${e(ev.boot)}</span>` : ''}</td></tr>`;
   if (ev.kind === 'note') return `<tr><td>note</td><td></td><td>${e(ev.text)}</td></tr>`;
   // The kind has its own column: the line's text alone beside it.
   const what = 'text' in ev ? ev.text : t.what;

@@ -8,6 +8,7 @@ import { ipv4ToString } from '../model/address.js';
 import { independentCauses } from '../model/causes.js';
 import { isoToNs } from './format-time.js';
 import { chainLabel } from '../simulate/rule-ref.js';
+import { sysctlText } from './sysctl-text.js';
 
 export interface Burst {
   readonly iface: string;
@@ -351,7 +352,7 @@ export function evidenceText(e: Evidence, rel: (p: string) => string): { readonl
     case 'policy':
       return { where: `${rel(e.file)}:${e.line}`, what: `${chainLabel(e.table, e.chain)} policy ${e.policy}${counterText(e.counters)}` };
     case 'sysctl':
-      return { where: `${rel(e.file)}:${e.line}`, what: `${e.key} = ${e.value}` };
+      return { where: `${rel(e.file)}:${e.line}`, what: sysctlText(e) };
     case 'note':
       return { where: '', what: e.text };
     default:

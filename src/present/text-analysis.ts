@@ -1,5 +1,6 @@
 import type { Analysis, Evidence, Flow, FlowEndpoint } from '../model/analysis.js';
 import { chainLabel } from '../simulate/rule-ref.js';
+import { sysctlText } from './sysctl-text.js';
 
 /** `10.0.4.10:54824` / `10.0.4.10 id 20507` / `10.0.4.10`. */
 export function endpointText(e: FlowEndpoint, side: 'src' | 'dst', proto: Flow['proto']): string {
@@ -24,7 +25,7 @@ export function evidenceText(e: Evidence): string {
     case 'policy':
       return `${e.file}:${e.line} ${chainLabel(e.table, e.chain, '/')} policy ${e.policy}${e.counters ? ` [${e.counters.packets} pkts, ${e.counters.bytes} bytes]` : ''}`;
     case 'sysctl':
-      return `${e.file}:${e.line} ${e.key} = ${e.value}`;
+      return `${e.file}:${e.line} ${sysctlText(e)}`;
     case 'note':
       return e.text;
     default:

@@ -2,6 +2,7 @@ import type { Evidence } from '../../model/analysis.js';
 import type { Check, CheckContext } from '../check.js';
 import { finding } from '../check.js';
 import { ruleEvidence, sysctlAt, sysctlEvidence, uniqueEvidence } from '../evidence.js';
+import { bootFacts, type BootFacts } from '../boot-sysctls.js';
 import { droppedBy, forwardable, natRules, nftForwardChains, plural, repliesDroppedBy, repliesStoppedUnruled, replyTrace, stoppedFrameEvidence } from '../flow-facts.js';
 import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { confKey } from '../../gateway/sysctl.js';
@@ -25,9 +26,11 @@ export const ipForwardDisabled: Check = {
     const confirmed = stopped.filter((f) => droppedBy(f, 'ip-forward-disabled'));
     const forwardedAny = ctx.flows.some((f) => f.forwarded > 0);
     const haveSysctls = ctx.snapshot?.host.have.sysctls ?? false;
-    const sysctlFix = (keys: string[]): string[] => [
+    // `boot`: what the boot configuration sets, when the snapshot holds it — whether the fault comes back at the next reboot.
+    const sysctlFix = (keys: string[], boot: BootFacts | null = null): string[] => [
       ...keys.map((k) => `sysctl -w ${k}=1`),
-      `printf '${keys.map((k) => `${k} = 1`).join('\\n')}\\n' > /etc/sysctl.d/99-nat-gateway-forwarding.conf  # survives a reboot`,
+      ...(boot?.fix ?? []),
+      ...(boot?.persisted ? [] : [`printf '${keys.map((k) => `${k} = 1`).join('\\n')}\\n' > /etc/sysctl.d/99-nat-gateway-forwarding.conf  # survives a reboot`]),
       'sysctl --system',
       '# Kube-OVN: a NAT gateway pod inherits these from the node that runs it: set them on that node (/etc/sysctl.d/), then restart the gateway pod',
     ];
@@ -53,6 +56,8 @@ export const ipForwardDisabled: Check = {
       const replyIfaces = [...new Set(repliesStopped.map((f) => ctx.ifaceName(f.egress!.iface)))];
       const off = [...new Set([...ifaces, ...replyIfaces])];
       const counterEvidence = natCounterEvidence(ctx, confirmed);
+      const offKeys = keys.size ? [...keys] : ['net.ipv4.ip_forward'];
+      const boot = bootFacts(ctx, offKeys, '1');
       const what: string[] = [];
       if (confirmed.length) what.push(`${plural(confirmed.length, 'flow')} arriving on ${ifaces.join(' and ')} ${confirmed.length === 1 ? 'was' : 'were'} dropped after PREROUTING`);
       if (repliesStopped.length) what.push(`the replies of ${plural(repliesStopped.length, 'flow')} that came in by the other side, arriving on ${replyIfaces.join(' and ')}, were dropped the same way`);
@@ -66,9 +71,10 @@ export const ipForwardDisabled: Check = {
           `${sentence[0]!.toUpperCase()}${sentence.slice(1)} because forwarding is off (${[...keys].map((k) => `${k} = 0`).join(', ')}). ` +
             (forwardedAny
               ? `Forwarding is off on ${off.join(' and ')} only: what arrived there was not forwarded, and no ICMP error was sent back, while what arrived by the other interface was forwarded.`
-              : `Nothing was forwarded and no ICMP error was sent back; the nat table still DNATs each retransmission while SNAT never runs.`),
-          uniqueEvidence([...sysEvidence, ...stoppedFrameEvidence(ctx, [...confirmed, ...repliesStopped], 2, 8), ...counterEvidence], 16),
-          sysctlFix([...keys].length ? [...keys] : ['net.ipv4.ip_forward']),
+              : `Nothing was forwarded and no ICMP error was sent back; the nat table still DNATs each retransmission while SNAT never runs.`) +
+            (boot ? ` ${boot.sentence}` : ''),
+          uniqueEvidence([...sysEvidence, ...(boot?.evidence ?? []), ...stoppedFrameEvidence(ctx, [...confirmed, ...repliesStopped], 2, 8), ...counterEvidence], 16),
+          sysctlFix(offKeys, boot),
           [...confirmed, ...repliesStopped].sort((a, b) => a.firstT - b.firstT),
         ),
       ];
@@ -80,6 +86,7 @@ export const ipForwardDisabled: Check = {
     const candidates = stopped.filter((f) => forwardable(f) && f.trace?.disposition.kind !== 'dropped');
     const ingress = new Set(candidates.map((f) => f.ingressIface));
     if (candidates.length < 1) return [];
+    const boot = bootFacts(ctx, ['net.ipv4.ip_forward'], '1');
     return [
       finding(
         'ip-forward-disabled',
@@ -87,9 +94,10 @@ export const ipForwardDisabled: Check = {
         ingress.size > 1 ? 'likely' : 'possible',
         'Most likely IP forwarding is disabled on the gateway',
         `No packet was forwarded at all: ${plural(candidates.length, 'flow')} arrived and never left by the other interface, with no ICMP error back` +
-          `${ingress.size > 1 ? ', in both directions' : ''}. The snapshot has no sysctls to confirm it: run \`sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding\` on the gateway.`,
-        uniqueEvidence([...stoppedFrameEvidence(ctx, candidates, 2, 8), ...natCounterEvidence(ctx, candidates), { kind: 'note', text: 'confirm with: sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding' }], 16),
-        ['sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding  # confirm first', ...sysctlFix(['net.ipv4.ip_forward'])],
+          `${ingress.size > 1 ? ', in both directions' : ''}. The snapshot has no sysctls to confirm it: run \`sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding\` on the gateway.` +
+          (boot ? ` ${boot.sentence}` : ''),
+        uniqueEvidence([...stoppedFrameEvidence(ctx, candidates, 2, 8), ...natCounterEvidence(ctx, candidates), ...(boot?.evidence ?? []), { kind: 'note', text: 'confirm with: sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding' }], 16),
+        ['sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding  # confirm first', ...sysctlFix(['net.ipv4.ip_forward'], boot)],
         candidates,
       ),
     ];

@@ -10,6 +10,7 @@ import { dispositionTone, severityTone } from './tones.js';
 import { staticBody, type ViewBody } from './view-body.js';
 import { durationNs, isoToNs } from '../format-time.js';
 import { chainLabel } from '../../simulate/rule-ref.js';
+import { sysctlText } from '../sysctl-text.js';
 
 export interface LaneRow {
   readonly left: FlowPacket | null;
@@ -287,7 +288,7 @@ export function buildFlowDetail(a: Analysis, f: Flow, width: number): ViewBody {
     for (const e of f.evidence) {
       if (e.kind === 'frame') lines.push([seg('  '), seg(`${e.file} #${e.frame}`, { color: 'cyan' }), seg(`  ${e.iface}  ${e.summary}`)]);
       else if (e.kind === 'note') lines.push([seg('  ' + e.text)]);
-      else if (e.kind === 'sysctl') lines.push([seg('  '), seg(`${e.file}:${e.line}`, { color: 'cyan' }), seg(`  ${e.key} = ${e.value}`)]);
+      else if (e.kind === 'sysctl') lines.push([seg('  '), seg(`${e.file}:${e.line}`, { color: 'cyan' }), seg(`  ${sysctlText(e)}`)]);
       else if (e.kind === 'rule') lines.push([seg('  '), seg(`${e.file}:${e.line}`, { color: 'cyan' }), seg(`  ${fmtCounters(e.counters)} ${e.text}`)]);
       else if (e.kind === 'policy') lines.push([seg('  '), seg(`${e.file}:${e.line}`, { color: 'cyan' }), seg(`  ${e.chain} policy ${e.policy}`)]);
       else lines.push([seg('  '), seg(`${e.file}:${e.line}`, { color: 'cyan' }), seg(`  ${e.text}`)]);

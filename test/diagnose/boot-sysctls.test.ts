@@ -1,0 +1,81 @@
+/**
+ * Forwarding found off (the real ip-forward-off set), with the boot configuration in the bundle: the finding says
+ * whether the fault comes back at the next reboot — as natlens's founding incident's did — and the fix changes the
+ * line that brings it back. Without a boot configuration, nothing of it is said.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyze, type Finding } from '../../src/index.js';
+import { editedBundle } from '../support/bundle-edit.js';
+import { fieldSets, REPO } from '../support/field.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'natlens-boot-sysctls-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const set = fieldSets().find((s) => s.name === 'ip-forward-off');
+let n = 0;
+
+async function forwardingFinding(boot: string | null, drop: string[] = []): Promise<Finding> {
+  const add: Record<string, Uint8Array> = boot === null ? {} : { 'boot-sysctls.txt': Buffer.from(boot) };
+  const dir = editedBundle(set!.dir, join(tmp, `b${n++}`), Object.fromEntries(['lab.json', ...drop].map((f) => [f, null])), add);
+  const a = await analyze([dir]);
+  const f = a.findings.find((x) => x.check === 'ip-forward-disabled');
+  expect(f).toBeDefined();
+  return f!;
+}
+
+const bootEvidence = (f: Finding) => f.evidence.filter((e) => e.kind === 'sysctl' && e.boot !== undefined);
+const DROP_IN = /> \/etc\/sysctl\.d\/99-nat-gateway-forwarding\.conf/;
+
+describe.skipIf(!set)('ip-forward-disabled and the boot configuration', () => {
+  it('nothing sets it at boot (a real Debian cat-config): said, the files read named, the drop-in file in the fix', async () => {
+    const f = await forwardingFinding(readFileSync(join(REPO, 'test/fixtures/gateway/sysctl-boot/cat-config-debian12.txt'), 'utf8'));
+    expect(f.confidence).toBe('confirmed');
+    expect(bootEvidence(f)).toEqual([]);
+    const note = f.evidence.find((e) => e.kind === 'note' && e.text.startsWith('boot configuration read:'));
+    expect(note).toMatchObject({ text: expect.stringContaining('/etc/sysctl.d/99-sysctl.conf') });
+    expect(note).toMatchObject({ text: expect.stringContaining('none sets net.ipv4.ip_forward') });
+    expect(f.fix.some((c) => DROP_IN.test(c))).toBe(true);
+    expect(f.fix.some((c) => c.startsWith('sed -i'))).toBe(false);
+  });
+
+  it('a file sets 0 at boot: cited with its line, and the fix rewrites that line', async () => {
+    const boot = '# /usr/lib/sysctl.d/50-default.conf\nkernel.sysrq = 16\n\n# /etc/sysctl.d/10-hardening.conf\nnet.ipv4.ip_forward = 0\n';
+    const f = await forwardingFinding(boot);
+    expect(bootEvidence(f)).toEqual([{ kind: 'sysctl', file: expect.stringMatching(/boot-sysctls\.txt$/), line: 5, key: 'net.ipv4.ip_forward', value: '0', boot: '/etc/sysctl.d/10-hardening.conf' }]);
+    const sed = f.fix.find((c) => c.startsWith('sed -i'))!;
+    expect(sed).toContain('/etc/sysctl.d/10-hardening.conf');
+    // The command does what it says, on a copy of that file.
+    const { execFileSync } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    const copy = join(tmp, '10-hardening.conf');
+    writeFileSync(copy, '# hardening\n  net.ipv4.ip_forward=0\nnet.ipv4.ip_forward_update_priority = 1\n');
+    execFileSync('sh', ['-c', sed.replace('/etc/sysctl.d/10-hardening.conf', copy).replace(/\s+#.*$/, '')]);
+    expect(readFileSync(copy, 'utf8')).toBe('# hardening\n  net.ipv4.ip_forward = 1\nnet.ipv4.ip_forward_update_priority = 1\n');
+    // The fix order: the running value first, then the boot configuration, then apply it.
+    expect(f.fix.indexOf(sed)).toBeGreaterThan(f.fix.findIndex((c) => c.startsWith('sysctl -w net.ipv4.ip_forward=1')));
+    expect(f.fix.indexOf(sed)).toBeLessThan(f.fix.indexOf('sysctl --system'));
+  });
+
+  it('net.ipv4.conf.all.forwarding = 1 at boot is the same switch: already persisted, no drop-in file', async () => {
+    const f = await forwardingFinding('$ systemd-analyze cat-config sysctl.d\n# /etc/sysctl.d/99-k8s.conf\nnet.ipv4.conf.all.forwarding = 1\n$ sysctl -a\n');
+    expect(bootEvidence(f)).toEqual([expect.objectContaining({ key: 'net.ipv4.conf.all.forwarding', value: '1', boot: '/etc/sysctl.d/99-k8s.conf' })]);
+    expect(f.fix.some((c) => DROP_IN.test(c))).toBe(false);
+    expect(f.fix).toContain('sysctl -w net.ipv4.ip_forward=1');
+  });
+
+  it('without the running sysctls, the boot configuration still tells whether it comes back', async () => {
+    const f = await forwardingFinding('/etc/sysctl.d/99-sysctl.conf:# nothing here\n', ['sysctl.txt']);
+    expect(f.confidence).not.toBe('confirmed');
+    expect(f.evidence.some((e) => e.kind === 'note' && e.text === 'boot configuration read: /etc/sysctl.d/99-sysctl.conf; none sets net.ipv4.ip_forward')).toBe(true);
+  });
+
+  it('no boot configuration in the bundle: nothing said of boot', async () => {
+    const f = await forwardingFinding(null);
+    expect(bootEvidence(f)).toEqual([]);
+    expect(f.evidence.some((e) => e.kind === 'note' && e.text.startsWith('boot configuration read:'))).toBe(false);
+    expect(f.fix.some((c) => DROP_IN.test(c))).toBe(true);
+  });
+});
