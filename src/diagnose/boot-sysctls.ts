@@ -1,6 +1,6 @@
 import type { Evidence } from '../model/analysis.js';
 import type { CheckContext } from './check.js';
-import { bootSetting } from '../gateway/sysctl-conf.js';
+import { bootSetting, settingsFor } from '../gateway/sysctl-conf.js';
 import type { BootSysctl } from '../model/host.js';
 
 /** What the boot configuration says of the sysctls a finding turns on, when the snapshot holds it. */
@@ -12,6 +12,11 @@ export interface BootFacts {
   readonly fix: string[];
   /** Every key is set to the wanted value at boot already: a drop-in file would add nothing. */
   readonly persisted: boolean;
+  /**
+   * The name for a drop-in file of /etc/sysctl.d that is applied after every configuration file that writes these
+   * keys (files are applied in the order of their names, whatever their folder): the one asked for, or it after `zz-`.
+   */
+  dropIn(name: string): string;
 }
 
 /**
@@ -61,11 +66,13 @@ export function bootFacts(ctx: CheckContext, keys: readonly string[], wanted: st
     }
     persisted = false;
     sentences.push(`At boot ${s.confFile} sets ${s.key} = ${s.value}: every reboot brings it back, until that line is changed.`);
-    fix.push(
-      s.confFile.startsWith('/') && !/[*?[]/.test(s.key)
-        ? `sed -i 's/^\\([[:space:]]*-\\?\\)${sedEscape(s.key)}[[:space:]]*=.*/\\1${s.key} = ${wanted}/' ${s.confFile}  # the boot configuration sets ${s.value}`
-        : `# the boot configuration sets ${s.key} = ${s.value} (${s.confFile}): change that line to ${wanted}`,
-    );
+    // An administrator's file (/etc) is corrected in place — through a link, as Debian's /etc/sysctl.d/99-sysctl.conf
+    // is one to /etc/sysctl.conf; a vendor's (/usr/lib, /run) is left to the package and outranked by the drop-in.
+    if (s.confFile.startsWith('/etc/') && !/[*?[]/.test(s.key)) {
+      fix.push(`sed -i --follow-symlinks 's/^\\([[:space:]]*-\\?\\)${sedEscape(s.key)}[[:space:]]*=.*/\\1${s.key} = ${wanted}/' ${s.confFile}  # the boot configuration sets ${s.value}`);
+    } else {
+      fix.push(`# ${s.confFile} sets ${s.key} = ${s.value} at boot: the drop-in file below comes after it and sets ${wanted}`);
+    }
   }
   if (unset.length) {
     const defaults = [...new Set(unset.map((k) => BOOT_KEYS[k]!.kernelDefault))];
@@ -76,5 +83,8 @@ export function bootFacts(ctx: CheckContext, keys: readonly string[], wanted: st
     );
     evidence.push({ kind: 'note', text: `boot configuration read: ${boot.confFiles.join(', ') || 'no file'}; none sets ${unset.join(', ')}` });
   }
-  return { sentence: sentences.join(' '), evidence, fix, persisted };
+  // The files that write the switch at all: the drop-in must come after each of them.
+  const names = told.flatMap((k) => BOOT_KEYS[k]!.same.flatMap((x) => settingsFor(boot, x))).map((x) => x.confFile.slice(x.confFile.lastIndexOf('/') + 1));
+  const dropIn = (name: string): string => (names.every((n) => n < name) ? name : `zz-${name}`);
+  return { sentence: sentences.join(' '), evidence, fix, persisted, dropIn };
 }

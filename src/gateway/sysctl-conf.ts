@@ -97,6 +97,11 @@ function globMatches(pattern: string, key: string): boolean {
   }
 }
 
+/** Every assignment of the boot configuration that writes `key` (dotted), in order: its own and the globs that match it. */
+export function settingsFor(boot: BootSysctls, key: string): BootSysctl[] {
+  return boot.settings.filter((s) => s.value !== null && (s.key === key || (isGlob(s.key) && globMatches(s.key, key))));
+}
+
 /**
  * What the boot configuration sets `key` (dotted) to: the last explicit assignment of it, else the last glob that
  * matches it — unless `-key` keeps it out of the globs. Null when nothing sets it.

@@ -3,7 +3,8 @@
  * whether the fault comes back at the next reboot — as natlens's founding incident's did — and the fix changes the
  * line that brings it back. Without a boot configuration, nothing of it is said.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,7 +28,7 @@ async function forwardingFinding(boot: string | null, drop: string[] = []): Prom
 }
 
 const bootEvidence = (f: Finding) => f.evidence.filter((e) => e.kind === 'sysctl' && e.boot !== undefined);
-const DROP_IN = /> \/etc\/sysctl\.d\/99-nat-gateway-forwarding\.conf/;
+const DROP_IN = /> \/etc\/sysctl\.d\/(?:zz-)?99-nat-gateway-forwarding\.conf/;
 
 describe.skipIf(!set)('ip-forward-disabled and the boot configuration', () => {
   it('nothing sets it at boot (a real Debian cat-config): said, the files read named, the drop-in file in the fix', async () => {
@@ -37,26 +38,37 @@ describe.skipIf(!set)('ip-forward-disabled and the boot configuration', () => {
     const note = f.evidence.find((e) => e.kind === 'note' && e.text.startsWith('boot configuration read:'));
     expect(note).toMatchObject({ text: expect.stringContaining('/etc/sysctl.d/99-sysctl.conf') });
     expect(note).toMatchObject({ text: expect.stringContaining('none sets net.ipv4.ip_forward') });
-    expect(f.fix.some((c) => DROP_IN.test(c))).toBe(true);
+    // No file writes it: the drop-in keeps its name.
+    expect(f.fix.some((c) => c.includes('> /etc/sysctl.d/99-nat-gateway-forwarding.conf'))).toBe(true);
     expect(f.fix.some((c) => c.startsWith('sed -i'))).toBe(false);
   });
 
-  it('a file sets 0 at boot: cited with its line, and the fix rewrites that line', async () => {
+  it("an administrator's file sets 0 at boot: cited with its line, and the fix rewrites that line, through a link too", async () => {
     const boot = '# /usr/lib/sysctl.d/50-default.conf\nkernel.sysrq = 16\n\n# /etc/sysctl.d/10-hardening.conf\nnet.ipv4.ip_forward = 0\n';
     const f = await forwardingFinding(boot);
     expect(bootEvidence(f)).toEqual([{ kind: 'sysctl', file: expect.stringMatching(/boot-sysctls\.txt$/), line: 5, key: 'net.ipv4.ip_forward', value: '0', boot: '/etc/sysctl.d/10-hardening.conf' }]);
     const sed = f.fix.find((c) => c.startsWith('sed -i'))!;
-    expect(sed).toContain('/etc/sysctl.d/10-hardening.conf');
-    // The command does what it says, on a copy of that file.
-    const { execFileSync } = await import('node:child_process');
-    const { writeFileSync } = await import('node:fs');
-    const copy = join(tmp, '10-hardening.conf');
-    writeFileSync(copy, '# hardening\n  net.ipv4.ip_forward=0\nnet.ipv4.ip_forward_update_priority = 1\n');
-    execFileSync('sh', ['-c', sed.replace('/etc/sysctl.d/10-hardening.conf', copy).replace(/\s+#.*$/, '')]);
-    expect(readFileSync(copy, 'utf8')).toBe('# hardening\n  net.ipv4.ip_forward = 1\nnet.ipv4.ip_forward_update_priority = 1\n');
+    expect(sed).toContain(' /etc/sysctl.d/10-hardening.conf');
+    // The command does what it says, on a copy of that file reached through a link (Debian's 99-sysctl.conf is one).
+    const target = join(tmp, 'sysctl.conf');
+    writeFileSync(target, '# hardening\n  net.ipv4.ip_forward=0\nnet.ipv4.ip_forward_update_priority = 1\n');
+    const link = join(tmp, '10-hardening.conf');
+    symlinkSync(target, link);
+    execFileSync('sh', ['-c', sed.replace('/etc/sysctl.d/10-hardening.conf', link).replace(/\s+#.*$/, '')]);
+    expect(readFileSync(target, 'utf8')).toBe('# hardening\n  net.ipv4.ip_forward = 1\nnet.ipv4.ip_forward_update_priority = 1\n');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
     // The fix order: the running value first, then the boot configuration, then apply it.
-    expect(f.fix.indexOf(sed)).toBeGreaterThan(f.fix.findIndex((c) => c.startsWith('sysctl -w net.ipv4.ip_forward=1')));
+    expect(f.fix.indexOf(sed)).toBeGreaterThan(f.fix.indexOf('sysctl -w net.ipv4.ip_forward=1'));
     expect(f.fix.indexOf(sed)).toBeLessThan(f.fix.indexOf('sysctl --system'));
+    expect(f.fix.some((c) => DROP_IN.test(c))).toBe(true);
+  });
+
+  it("a vendor's file sets 0: left to its package, the drop-in named to come after it", async () => {
+    const f = await forwardingFinding('# /usr/lib/sysctl.d/99-zrouter-off.conf\nnet.ipv4.ip_forward = 0\n');
+    expect(bootEvidence(f)).toEqual([expect.objectContaining({ value: '0', boot: '/usr/lib/sysctl.d/99-zrouter-off.conf' })]);
+    expect(f.fix.some((c) => c.startsWith('sed -i'))).toBe(false);
+    // Applied in the order of their names: 99-nat-… would come before 99-zrouter-off.conf and be overridden.
+    expect(f.fix.find((c) => DROP_IN.test(c))).toContain('> /etc/sysctl.d/zz-99-nat-gateway-forwarding.conf');
   });
 
   it('net.ipv4.conf.all.forwarding = 1 at boot is the same switch: already persisted, no drop-in file', async () => {

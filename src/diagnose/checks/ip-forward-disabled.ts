@@ -13,6 +13,9 @@ import { natChainsOf } from '../../gateway/nat-rules-present.js';
  * DNAT counters still climb (each retransmission walks nat again because no conntrack entry is
  * confirmed) while SNAT counters stay 0. Confirmed only by the sysctl line.
  */
+/** The drop-in file of /etc/sysctl.d the fix writes (another name when the boot configuration has files sorting after it). */
+const DROP_IN = '99-nat-gateway-forwarding.conf';
+
 export const ipForwardDisabled: Check = {
   id: 'ip-forward-disabled',
   description: 'Forwarding is off (net.ipv4.ip_forward or conf.<if>.forwarding = 0): every forwarded flow stops at the gateway, in both directions, silently.',
@@ -30,7 +33,7 @@ export const ipForwardDisabled: Check = {
     const sysctlFix = (keys: string[], boot: BootFacts | null = null): string[] => [
       ...keys.map((k) => `sysctl -w ${k}=1`),
       ...(boot?.fix ?? []),
-      ...(boot?.persisted ? [] : [`printf '${keys.map((k) => `${k} = 1`).join('\\n')}\\n' > /etc/sysctl.d/99-nat-gateway-forwarding.conf  # survives a reboot`]),
+      ...(boot?.persisted ? [] : [`printf '${keys.map((k) => `${k} = 1`).join('\\n')}\\n' > /etc/sysctl.d/${boot?.dropIn(DROP_IN) ?? DROP_IN}  # survives a reboot`]),
       'sysctl --system',
       '# Kube-OVN: a NAT gateway pod inherits these from the node that runs it: set them on that node (/etc/sysctl.d/), then restart the gateway pod',
     ];
