@@ -3,7 +3,7 @@
  * and every flow scenarios.json is sure of has its disposition (healthy: every flow delivered). Other
  * address plans, interface names and capture formats than the field's, so nothing can lean on those.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,21 @@ describe.skipIf(!LAB_AVAILABLE)('natlens analyze on the netns lab bundles', () =
     // Not where the silence has another known cause: an address conflict names the other holder instead.
     const conflict = await analyze([join(out(), 'eip-conflict')]);
     expect(conflict.findings.find((x) => x.check === 'upstream-no-reply')!.fix.some((c) => c.startsWith('arping -U'))).toBe(false);
+  });
+
+  it("ip-forward-disabled: the node's boot configuration (this host's) says whether the reboot brings it back", async () => {
+    const dir = join(out(), 'ip-forward-disabled');
+    const boot = join(dir, 'sysctl-boot.txt');
+    if (!existsSync(boot)) return; // no systemd-analyze on this host
+    const a = await analyze([dir]);
+    const f = a.findings.find((x) => x.check === 'ip-forward-disabled')!;
+    // Read here without natlens: the last line that sets the switch, comments and -prefixes aside.
+    const sets = readFileSync(boot, 'utf8')
+      .split('\n')
+      .map((l) => /^\s*-?net[./]ipv4[./](?:ip_forward|conf[./]all[./]forwarding)\s*=\s*(\S+)/.exec(l)?.[1])
+      .filter((v) => v !== undefined);
+    if (sets.length === 0) expect(f.evidence.some((e) => e.kind === 'note' && e.text.startsWith('boot configuration read:') && e.text.endsWith('none sets net.ipv4.ip_forward'))).toBe(true);
+    else expect(f.evidence.find((e) => e.kind === 'sysctl' && e.boot !== undefined)).toMatchObject({ value: sets[sets.length - 1] });
   });
 
   for (const [name, want] of Object.entries(scenarios)) {

@@ -1248,6 +1248,11 @@ NFT
   esac
   capture_stop "$dir"
   snapshot "$dir" "$backend"
+  if [[ $name == ip-forward-disabled ]] && command -v systemd-analyze >/dev/null; then
+    # The seed incident: a reboot reset ip_forward. The gateway's namespace takes its sysctls from its node — this
+    # host — when it is made, so the node's boot configuration is the one that says what a reboot brings back.
+    systemd-analyze cat-config sysctl.d >"$dir/sysctl-boot.txt" 2>/dev/null || rm -f "$dir/sysctl-boot.txt"
+  fi
   write_lab_json "$dir" "$name" "$check" "$fmt" "$backend"
   teardown
   log "scenario $name done: $(cd "$dir" && echo *)"

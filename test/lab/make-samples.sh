@@ -20,7 +20,7 @@ declare -A SAMPLE=(
   [outside-no-carrier]=outside-no-carrier
 )
 declare -A README=(
-  [seed-incident]="The seed incident: net.ipv4.ip_forward was reset to 0 by a reboot, so the app pods' pings, TCP and UDP to the remote and the outside client's requests to the EIPs arrive at the gateway (inside vpc0, outside ext2) and are never forwarded, silently; DNAT counters climb, SNAT counters stay 0."
+  [seed-incident]="The seed incident: net.ipv4.ip_forward was reset to 0 by a reboot, so the app pods' pings, TCP and UDP to the remote and the outside client's requests to the EIPs arrive at the gateway (inside vpc0, outside ext2) and are never forwarded, silently; DNAT counters climb, SNAT counters stay 0; the node's boot configuration (sysctl-boot.txt) sets no ip_forward, so every reboot brings the 0 back."
   [healthy]="A healthy gateway (inside vpc0, outside ext2): floating IP, shared SNAT with --random-fully, TCP and UDP port forwards; every flow is delivered and translated as the rules say."
   [arp-disabled]="ARP is off on the outside interface ext2 (NOARP): the gateway's translated requests leave, but the upstream router's ARP who-has for the EIPs is never answered, so no reply ever comes back."
   [default-route-inside]="The default route points back into the VPC (via 172.22.8.11 on vpc0): the apps' traffic to the remote leaves vpc0 again instead of ext2, app's SNATed by its floating-IP rule and app2's not, with ICMP redirects from the gateway; the outside client's flows still pass."
