@@ -30,7 +30,7 @@ import { parseIptablesSave } from './iptables-save.js';
 import { parseIptablesRulesSpec } from './iptables-spec.js';
 import { parseNftRuleset } from './nft-ruleset.js';
 import { reconcileRulesets, type RulesetInput } from './reconcile.js';
-import { bundleFiles } from '../ingest/bundle-files.js';
+import { discoverFolder } from '../ingest/discover-inputs.js';
 import { joinBootSysctls, parseSysctlConf } from './sysctl-conf.js';
 import { splitSections } from './sections.js';
 import { sniffDetail } from './sniff.js';
@@ -393,9 +393,9 @@ export function loadSnapshotFromInputs(inputs: readonly string[]): Snapshot {
       throw new InputError('io', i, `cannot read: ${(e as Error).message}`);
     }
     if (dir) {
-      const listing = bundleFiles(i);
-      for (const x of listing.files) paths.push(x);
-      for (const w of listing.warnings) listed.push(w);
+      const folder = discoverFolder(i);
+      for (const x of folder.files) paths.push(x);
+      for (const w of folder.warnings) listed.push(w);
     } else {
       paths.push(i);
       explicitPaths.add(i);

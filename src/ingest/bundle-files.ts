@@ -66,7 +66,14 @@ export function bundleFiles(dir: string): BundleListing {
     return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
   };
   const listed = new Set<string>();
-  for (const f of found) if (!f.link) listed.add(realpathSync(f.path));
+  for (const f of found) {
+    if (f.link) continue;
+    try {
+      listed.add(realpathSync(f.path));
+    } catch {
+      // gone since it was listed: its reading will say so
+    }
+  }
   const files: string[] = [];
   for (const f of found) {
     if (!f.link) {

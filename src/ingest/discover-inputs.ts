@@ -23,21 +23,6 @@ export function discoverInputs(paths: readonly string[]): DiscoveredInputs {
   const captures: string[] = [];
   const others: { path: string; explicit: boolean }[] = [];
   const warnings: InputWarning[] = [];
-  const classify = (path: string, explicit: boolean): void => {
-    const head = captureHead(path, 16);
-    if (head.bytes.length >= 4 && sniffCaptureFormat(head.bytes) !== null) captures.push(path);
-    else {
-      if (head.broken) {
-        warnings.push({
-          code: 'unreadable-gzip',
-          file: path,
-          offset: 0,
-          message: 'a gzip file whose beginning does not decompress (corrupt, or cut short before its first block): what it holds cannot be told; if it is a capture, compress it again',
-        });
-      }
-      others.push({ path, explicit });
-    }
-  };
   for (const p of paths) {
     if (p === '-') {
       captures.push(p);
@@ -50,25 +35,54 @@ export function discoverInputs(paths: readonly string[]): DiscoveredInputs {
       throw new InputError('io', p, `cannot read: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`);
     }
     if (st.isDirectory()) {
-      const listing = bundleFiles(p);
-      for (const w of listing.warnings) warnings.push(w);
-      const before = { captures: captures.length, others: others.length };
-      for (const full of listing.files) classify(full, false);
-      const several = severalBundles(p, captures.slice(before.captures), others.slice(before.others).map((o) => o.path));
-      if (several.length > 1) {
-        throw new InputError(
-          'usage',
-          p,
-          `this folder holds ${several.length} bundles side by side (${several.slice(0, 5).join(', ')}${several.length > 5 ? ', …' : ''}), each with captures and other files: analyse one at a time (natlens analyze ${join(p, several[0]!)}), or name the files to read together`,
-        );
-      }
+      const folder = discoverFolder(p);
+      for (const w of folder.warnings) warnings.push(w);
+      for (const c of folder.captures) captures.push(c);
+      for (const o of folder.others) others.push({ path: o, explicit: false });
     } else if (st.isFile()) {
-      classify(p, true);
+      if (isCapture(p, warnings)) captures.push(p);
+      else others.push({ path: p, explicit: true });
     } else {
       throw new InputError('io', p, 'not a regular file or folder');
     }
   }
   return { captures, others, warnings };
+}
+
+/**
+ * A bundle folder's files (bundle-files.ts: subfolders included), in order, and sorted into captures and the rest by
+ * content; a folder that holds several bundles side by side is refused (`severalBundles`). Every command reads a
+ * folder so, the snapshot-only ones (rules, trace) too.
+ */
+export function discoverFolder(dir: string): { files: string[]; captures: string[]; others: string[]; warnings: InputWarning[] } {
+  const { files, warnings } = bundleFiles(dir);
+  const captures: string[] = [];
+  const others: string[] = [];
+  for (const f of files) (isCapture(f, warnings) ? captures : others).push(f);
+  const several = severalBundles(dir, captures, others);
+  if (several.length > 1) {
+    throw new InputError(
+      'usage',
+      dir,
+      `this folder holds ${several.length} bundles side by side (${several.slice(0, 5).join(', ')}${several.length > 5 ? ', …' : ''}), each with captures and other files: name one at a time (${join(dir, several[0]!)}), or the files to read together`,
+    );
+  }
+  return { files, captures, others, warnings };
+}
+
+/** Whether the file is a capture, by its first bytes (a gzip whose beginning does not decompress is said in `warnings`). */
+function isCapture(path: string, warnings: InputWarning[]): boolean {
+  const head = captureHead(path, 16);
+  if (head.bytes.length >= 4 && sniffCaptureFormat(head.bytes) !== null) return true;
+  if (head.broken) {
+    warnings.push({
+      code: 'unreadable-gzip',
+      file: path,
+      offset: 0,
+      message: 'a gzip file whose beginning does not decompress (corrupt, or cut short before its first block): what it holds cannot be told; if it is a capture, compress it again',
+    });
+  }
+  return false;
 }
 
 /**

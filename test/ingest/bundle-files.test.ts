@@ -109,7 +109,7 @@ describe.skipIf(!set)('bundles in folders, as people pack them (a real field set
     expect(loadSnapshotFromInputs([join(d, '..')]).rules).not.toBeNull();
   });
 
-  it('several bundles side by side: refused, naming them, before anything is read', () => {
+  it('several bundles side by side: refused, naming them, by the snapshot-only commands too', () => {
     const d = fresh();
     laidOut(join(d, 'gw-a'), (name) => name);
     laidOut(join(d, 'gw-b'), (name) => `nested/${name}`);
@@ -123,11 +123,12 @@ describe.skipIf(!set)('bundles in folders, as people pack them (a real field set
     expect((err as InputError).code).toBe('usage');
     expect((err as InputError).file).toBe(d);
     expect((err as InputError).message).toContain('2 bundles side by side (gw-a, gw-b)');
-    expect((err as InputError).message).toContain(`natlens analyze ${join(d, 'gw-a')}`);
+    expect((err as InputError).message).toContain(`name one at a time (${join(d, 'gw-a')})`);
     // From the command line: exit 2, the folder named.
     const r = spawnSync(process.execPath, [join(REPO, 'bin/natlens'), 'analyze', d], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(d);
+    expect(() => loadSnapshotFromInputs([d])).toThrow(/2 bundles side by side/);
     // Each is read on its own.
     expect(discoverInputs([join(d, 'gw-b')]).captures.length).toBeGreaterThan(0);
   });
