@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type Finding } from '../../src/index.js';
 import { editedBundle } from '../support/bundle-edit.js';
 import { fieldSets, REPO } from '../support/field.js';
+import { LAB_AVAILABLE, useLabOutput } from '../lab/lab-output.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-boot-sysctls-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -89,5 +90,33 @@ describe.skipIf(!set)('ip-forward-disabled and the boot configuration', () => {
     expect(bootEvidence(f)).toEqual([]);
     expect(f.evidence.some((e) => e.kind === 'note' && e.text.startsWith('boot configuration read:'))).toBe(false);
     expect(f.fix.some((c) => DROP_IN.test(c))).toBe(true);
+  });
+});
+
+describe.skipIf(!LAB_AVAILABLE)('rp-filter-drop and the boot configuration (lab rp-filter-drop)', () => {
+  const dir = useLabOutput('rp-filter-drop');
+  const rpFinding = async (boot: string): Promise<Finding> => {
+    const d = editedBundle(dir(), join(tmp, `rp${n++}`), { 'lab.json': null }, { 'boot-sysctls.txt': Buffer.from(boot) });
+    const f = (await analyze([d])).findings.find((x) => x.check === 'rp-filter-drop');
+    expect(f).toBeDefined();
+    return f!;
+  };
+
+  it("a vendor file makes new interfaces strict (RHEL's default.rp_filter = 1): cited, and the drop-in sets it loose", async () => {
+    const f = await rpFinding('# /usr/lib/sysctl.d/50-default.conf\nnet.ipv4.conf.default.rp_filter = 1\n');
+    expect(f.confidence).toBe('confirmed');
+    expect(bootEvidence(f)).toEqual([expect.objectContaining({ key: 'net.ipv4.conf.default.rp_filter', value: '1', boot: '/usr/lib/sysctl.d/50-default.conf' })]);
+    expect(f.fix.some((c) => c.startsWith('sed -i'))).toBe(false);
+    const dropIn = f.fix.find((c) => c.includes('> /etc/sysctl.d/99-nat-gateway-rp-filter.conf'))!;
+    expect(dropIn).toContain('net.ipv4.conf.default.rp_filter = 2');
+    expect(dropIn).not.toContain('net.ipv4.conf.all.rp_filter');
+  });
+
+  it("systemd's loose defaults (default 2, globs 2, all left out): nothing strict at boot, nothing added to the drop-in", async () => {
+    const f = await rpFinding('# /usr/lib/sysctl.d/50-default.conf\nnet.ipv4.conf.default.rp_filter = 2\nnet.ipv4.conf.*.rp_filter = 2\n-net.ipv4.conf.all.rp_filter\n');
+    expect(bootEvidence(f)).toEqual([expect.objectContaining({ key: 'net.ipv4.conf.default.rp_filter', value: '2' })]);
+    const dropIn = f.fix.find((c) => c.includes('> /etc/sysctl.d/'))!;
+    expect(dropIn).not.toContain('net.ipv4.conf.default.rp_filter');
+    expect(f.evidence.some((e) => e.kind === 'note' && e.text.startsWith('boot configuration read:'))).toBe(false);
   });
 });
