@@ -16,7 +16,9 @@ import { slashKeyToDotted } from './sysctl.js';
 const APPLYING_RE = /^\* Applying (\/\S+) \.\.\.\s*$/;
 const HEADER_RE = /^#\s*(\/\S+\.conf)\s*$/;
 const GREP_RE = /^(\/\S+\.conf):(.*)$/;
-const ASSIGN_RE = /^(-?)([A-Za-z0-9_*?[\]][\w\-@:*?[\].]*[./][\w.\-/@:*?[\]]+)\s*(?:=\s?(.*))?$/;
+// The first component holds no separator (as sysctl.ts's DOTTED_RE): one place for the first `.` or `/`, so a long line
+// that is no assignment fails in one pass instead of trying every split.
+const ASSIGN_RE = /^(-?)([A-Za-z0-9_*?[\]][\w\-@:*?[\]!^]*[./][\w.\-/@:*?[\]!^]+)\s*(?:=\s?(.*))?$/;
 
 /** Whether `text` is one of the listings above (not `sysctl -a`, whose lines read the same but hold running values). */
 export function isSysctlConf(text: string): boolean {
@@ -87,14 +89,69 @@ export function joinBootSysctls(parts: readonly BootSysctls[]): BootSysctls {
 
 const isGlob = (key: string): boolean => /[*?[]/.test(key);
 
-function globMatches(pattern: string, key: string): boolean {
-  let re = '';
-  for (const c of pattern) re += c === '*' ? '[^.]*' : c === '?' ? '[^.]' : c === '[' || c === ']' ? c : c.replace(/[.+^${}()|\\]/g, '\\$&');
-  try {
-    return new RegExp(`^${re}$`).test(key);
-  } catch {
-    return false;
+type GlobToken = { readonly kind: 'star' } | { readonly kind: 'one' } | { readonly kind: 'char'; readonly c: string } | { readonly kind: 'class'; readonly test: (c: string) => boolean };
+
+/** One dotted component of a glob: `*`, `?`, `[…]` (`!` or `^` negating, `a-z` ranges), else the character itself. */
+function globTokens(p: string): GlobToken[] {
+  const out: GlobToken[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (c === '*') {
+      if (out[out.length - 1]?.kind !== 'star') out.push({ kind: 'star' });
+    } else if (c === '?') out.push({ kind: 'one' });
+    else if (c === '[' && p.indexOf(']', i + 2) > 0) {
+      const close = p.indexOf(']', i + 2);
+      let body = p.slice(i + 1, close);
+      const negate = body[0] === '!' || body[0] === '^';
+      if (negate) body = body.slice(1);
+      const ranges: [string, string][] = [];
+      for (let k = 0; k < body.length; k++) {
+        if (body[k + 1] === '-' && k + 2 < body.length) {
+          ranges.push([body[k]!, body[k + 2]!]);
+          k += 2;
+        } else ranges.push([body[k]!, body[k]!]);
+      }
+      out.push({ kind: 'class', test: (x) => ranges.some(([a, b]) => x >= a && x <= b) !== negate });
+      i = close;
+    } else out.push({ kind: 'char', c });
   }
+  return out;
+}
+
+/**
+ * Whether glob `pattern` matches `key`, as sysctl.d(5)'s globs do (fnmatch(3)): a wildcard never crosses a dot.
+ * Matched component by component without regular expressions: a pattern of many stars (`*a*a*a…`) costs at most
+ * its length times the key's, where a backtracking regular expression took minutes.
+ */
+function globMatches(pattern: string, key: string): boolean {
+  const ps = pattern.split('.');
+  const ks = key.split('.');
+  if (ps.length !== ks.length) return false;
+  for (let i = 0; i < ps.length; i++) if (!componentMatches(globTokens(ps[i]!), ks[i]!)) return false;
+  return true;
+}
+
+function componentMatches(p: readonly GlobToken[], s: string): boolean {
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let mark = 0;
+  const one = (t: GlobToken, c: string): boolean => t.kind === 'one' || (t.kind === 'char' ? t.c === c : t.kind === 'class' && t.test(c));
+  while (j < s.length) {
+    const t = p[i];
+    if (t !== undefined && t.kind !== 'star' && one(t, s[j]!)) {
+      i++;
+      j++;
+    } else if (t?.kind === 'star') {
+      star = i++;
+      mark = j;
+    } else if (star >= 0) {
+      i = star + 1;
+      j = ++mark;
+    } else return false;
+  }
+  while (p[i]?.kind === 'star') i++;
+  return i === p.length;
 }
 
 /** Every assignment of the boot configuration that writes `key` (dotted), in order: its own and the globs that match it. */

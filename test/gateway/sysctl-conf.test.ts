@@ -23,6 +23,10 @@ describe('telling the boot configuration from running values', () => {
     expect(sniffSnapshot('/etc/sysctl.d/99-k8s.conf:net.ipv4.ip_forward = 1\n/etc/sysctl.d/99-k8s.conf:# routing\n')).toBe('sysctl-conf');
   });
 
+  it('a line of 200,000 characters that is no assignment is told in one pass (it took minutes when the key pattern could split it anywhere)', () => {
+    expect(sniffSnapshot(`# see /etc/sysctl.d\n${'a.'.repeat(100_000)}#\n`)).not.toBe('sysctl-conf');
+  });
+
   it("sysctl -a and sysctl output stay running values, a comment or not", () => {
     for (const s of fieldSets()) {
       const f = join(s.dir, 'sysctl.txt');
@@ -64,6 +68,19 @@ describe('parseSysctlConf and bootSetting', () => {
     expect(bootSetting(boot, 'net.ipv4.conf.net1.forwarding')).toMatchObject({ value: '1', optional: true });
     // A glob matches one component: an interface whose name has a dot is one (sysctl(8) writes it with a slash).
     expect(bootSetting(boot, 'net.ipv4.conf.eth0/100.rp_filter')?.value).toBe('1');
+  });
+
+  it('globs as fnmatch(3) reads them: ? and [classes] too, never across a dot; a pattern of many stars is answered, not backtracked for minutes', () => {
+    const set = (pattern: string, key: string) => bootSetting(parseSysctlConf(`# /etc/sysctl.d/g.conf\n${pattern} = 1\n`, 'g').boot, key) !== null;
+    expect(set('net.ipv4.conf.eth[0-9].rp_filter', 'net.ipv4.conf.eth3.rp_filter')).toBe(true);
+    expect(set('net.ipv4.conf.eth[0-9].rp_filter', 'net.ipv4.conf.ethx.rp_filter')).toBe(false);
+    expect(set('net.ipv4.conf.[!e]*.rp_filter', 'net.ipv4.conf.net1.rp_filter')).toBe(true);
+    expect(set('net.ipv4.conf.[!e]*.rp_filter', 'net.ipv4.conf.eth0.rp_filter')).toBe(false);
+    expect(set('net.ipv4.conf.net?.forwarding', 'net.ipv4.conf.net2.forwarding')).toBe(true);
+    expect(set('net.ipv4.*', 'net.ipv4.conf.all.forwarding')).toBe(false);
+    expect(set('net.*.ip_forward', 'net.ipv4.ip_forward')).toBe(true);
+    expect(set(`net.ipv4.conf.${'*a'.repeat(30)}*b.rp_filter`, `net.ipv4.conf.${'a'.repeat(60)}.rp_filter`)).toBe(false);
+    expect(set(`net.ipv4.conf.${'*a'.repeat(30)}*b.rp_filter`, `net.ipv4.conf.${'a'.repeat(60)}b.rp_filter`)).toBe(true);
   });
 
   it('in a combined file, the section under `cat /etc/sysctl.d/*.conf` is boot configuration, comments or not', () => {
