@@ -15,7 +15,7 @@ import { parseJsonArray, str, strs } from './json-lines.js';
  * `used 1550/1550/1534probes 1 STALE`); older versions `ref N`.
  */
 export const NEIGH_LINE_RE =
-  /^(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:]*)\s+dev\s+\S+(?:\s+lladdr\s+\S+)?(?:\s+(?:router|proxy|extern_learn|offload))*(?:\s+used\s+[\d/]+(?:\s*probes\s+\d+)?|\s+(?:ref|probes)\s+\d+)*(?:\s+[A-Z_]+)+\s*$/;
+  /^(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9a-fA-F]*:[0-9a-fA-F:]*)\s+dev\s+\S+(?:\s+lladdr\s+\S+)?(?:\s+(?:router|proxy|extern_learn|offload))*(?:\s+used\s+[\d/]+(?:\s*probes\s+\d+)?|\s+(?:ref|probes)\s+\d+)*(?:\s+[A-Z_]+)+\s*$/;
 
 export function parseIpNeigh(text: string, file: string): { neighbours: Neighbour[]; warnings: InputWarning[] } {
   if (text.trimStart().startsWith('[')) return parseIpNeighJson(text, file);

@@ -16,6 +16,7 @@ import type { Counters, SourceRef } from '../model/source.js';
 import { parseRuleOptions } from './rule-options.js';
 import { finishTable, getChain, isTableName, type TableDraft } from './ruleset-builder.js';
 import { tokenize } from './tokenize.js';
+import { withoutCounters } from './rule-text.js';
 
 export const LEGACY_WARNING_RE = /^#?\s*Warning: iptables-legacy tables present/;
 
@@ -162,7 +163,7 @@ export function parseIptablesSave(text: string, file: string): { ruleset: Rulese
       target: opts.target,
       counters: counters ?? opts.counters,
       source: { file, line: lineNo },
-      text: rest.replace(/\s+-c\s+\d+\s+\d+(?=\s|$)/, ''),
+      text: withoutCounters(rest),
       unsure: opts.unsure,
     });
   });

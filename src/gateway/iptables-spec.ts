@@ -17,6 +17,7 @@ import { detectFamily, LEGACY_WARNING_RE, clip } from './iptables-save.js';
 import { parseRuleOptions } from './rule-options.js';
 import { getChain, tableHint, tablesFromSections, type ChainDraft } from './ruleset-builder.js';
 import { tokenize } from './tokenize.js';
+import { withoutCounters } from './rule-text.js';
 
 interface Section {
   hint: TableName | null;
@@ -94,7 +95,7 @@ export function parseIptablesRulesSpec(text: string, file: string): { ruleset: R
       target: opts.target,
       counters: opts.counters,
       source: src,
-      text: line.replace(/\s+-c\s+\d+\s+\d+(?=\s|$)/, ''),
+      text: withoutCounters(line),
       unsure: opts.unsure,
     });
   });

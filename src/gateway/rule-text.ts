@@ -144,6 +144,15 @@ export function targetText(t: Target): string {
 /** Base matches first (-s -d -i -o -p -f), then modules, as iptables-save orders them. */
 const BASE_ORDER: Readonly<Record<string, number>> = { src: 0, dst: 1, in: 2, out: 3, proto: 4, fragment: 5 };
 
+/**
+ * A rule line as iptables-save -c or iptables -S -v printed it, without its `-c PACKETS BYTES` (the counters are kept
+ * apart). The match starts only where a run of blanks does: from inside one it would try every start, quadratic
+ * on a hostile line of many blanks.
+ */
+export function withoutCounters(line: string): string {
+  return line.replace(/(?<!\s)\s+-c\s+\d+\s+\d+(?=\s|$)/, '');
+}
+
 export function ruleText(chain: string, matches: readonly Match[], target: Target): string {
   const proto = matches.find((m): m is Extract<Match, { kind: 'proto' }> => m.kind === 'proto')?.proto ?? 0;
   const sorted = [...matches].sort((a, b) => (BASE_ORDER[a.kind] ?? 9) - (BASE_ORDER[b.kind] ?? 9));

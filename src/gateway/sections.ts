@@ -12,15 +12,64 @@
  */
 
 const MARKER = String.raw`(?:\S*[$#%>]|\+|={2,}>?|-{3,}|#{1,3}|\*{3,})`;
-const WRAPPER = String.raw`(?:sudo\s+(?:-\S+\s+)*|kubectl\s+(?:\S+\s+)*?exec\s+.*?--\s+|ip\s+netns\s+exec\s+\S+\s+|nsenter\s+.*?--\s+|docker\s+exec\s+.*?\s+|crictl\s+exec\s+.*?\s+)*`;
 const COMMAND = String.raw`(?:systemd-analyze\s+(?:-\S+\s+)*cat-config\b|cat\s+\S*/sysctl\.(?:conf|d)\b|(?:ip6?tables)(?:-legacy|-nft)?(?:-save)?\b|nft\s+(?:-\S+\s+)*list\b|ipset\s+(?:-\S+\s+)*(?:save|list|-L|-S)\b|sysctl\b|conntrack\b|dmesg\b|journalctl\b|tc\s+(?:-\S+\s+)*(?:qdisc|q)\b|cat\s+/proc/net/stat/nf_conntrack\b|ip-(?:addr|route|rule|neigh|link)\b|ip\s+(?:-\S+\s+)*(?:a|ad|add|addr|addre|addres|address|r|ro|rou|rout|route|ru|rul|rule|n|ne|nei|neig|neigh|neighbor|neighbour|l|li|lin|link)\b)`;
-const HEADING = new RegExp(String.raw`^\s*${MARKER}\s*${WRAPPER}${COMMAND}`);
+const MARKER_RE = new RegExp(String.raw`^\s*${MARKER}\s*`);
+/** The command, tried where a word starts (sticky). */
+const COMMAND_AT = new RegExp(COMMAND, 'y');
+/** No command line is longer: a longer line is output, and is not tried (bounds the work on a hostile line). */
+const MAX_HEADING = 1024;
 
 const BOOT_HEADING = /systemd-analyze\s.*\bcat-config\b|\bcat\s+\S*\/sysctl\.(?:conf|d)\b|\bsysctl\s+(?:-\S+\s+)*(?:--system|-p|--load)\b/;
 
 /** A heading line: where one command's output in a combined file begins. */
 export function isSectionHeading(line: string): boolean {
-  return HEADING.test(line);
+  if (line.length > MAX_HEADING) return false;
+  const m = MARKER_RE.exec(line);
+  return m !== null && commandBehindWrappers(line, m[0].length);
+}
+
+/**
+ * Whether the words from `from` on are the command, perhaps behind wrappers: `sudo [-opts]`, `kubectl … exec … --`,
+ * `ip netns exec NS`, `nsenter … --`, `docker exec …`/`crictl exec …` (their options and container, then the rest).
+ * Worked out word by word, each word's answer once: a pattern of repeated lazy wrappers (`(?:docker\s+exec\s+.*?\s+)*`)
+ * took seconds on a line of a few hundred characters, exponentially.
+ */
+function commandBehindWrappers(line: string, from: number): boolean {
+  const starts: number[] = [];
+  const words: string[] = [];
+  for (const w of line.slice(from).matchAll(/\S+/g)) {
+    starts.push(from + w.index);
+    words.push(w[0]);
+  }
+  const memo = new Map<number, boolean>();
+  const commandAt = (k: number): boolean => {
+    if (k >= words.length) return false;
+    COMMAND_AT.lastIndex = starts[k]!;
+    return COMMAND_AT.test(line);
+  };
+  const from_ = (k: number): boolean => {
+    const known = memo.get(k);
+    if (known !== undefined) return known;
+    memo.set(k, false);
+    let ok = commandAt(k);
+    const w = words[k];
+    if (!ok && w === 'sudo') {
+      let j = k + 1;
+      while (words[j]?.startsWith('-')) j++;
+      ok = from_(j);
+    } else if (!ok && w === 'ip' && words[k + 1] === 'netns' && words[k + 2] === 'exec' && k + 3 < words.length) {
+      ok = from_(k + 4);
+    } else if (!ok && (w === 'kubectl' || w === 'nsenter')) {
+      const dd = words.indexOf('--', k + 1);
+      if (dd > 0 && (w === 'nsenter' || words.slice(k + 1, dd).includes('exec'))) ok = from_(dd + 1);
+    } else if (!ok && (w === 'docker' || w === 'crictl') && words[k + 1] === 'exec') {
+      // Its options and container are words of any kind: the rest may begin at any later word.
+      for (let j = k + 3; j < words.length && !ok; j++) ok = from_(j);
+    }
+    memo.set(k, ok);
+    return ok;
+  };
+  return from_(0);
 }
 
 export interface Section {

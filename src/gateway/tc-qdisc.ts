@@ -42,7 +42,7 @@ export function parseTcQdisc(text: string, file: string): { qdiscs: Qdisc[]; war
     const h = HEADER_RE.exec(t);
     if (h) {
       close(null);
-      cur = { kind: h[1]!, handle: h[2]!, dev: h[3] ?? null, parent: h[4] ?? '', text: t.replace(/\s*-+$/, ''), line };
+      cur = { kind: h[1]!, handle: h[2]!, dev: h[3] ?? null, parent: h[4] ?? '', text: withoutTrailingDashes(t), line };
       return;
     }
     const s = STATS_RE.exec(t);
@@ -57,4 +57,16 @@ export function parseTcQdisc(text: string, file: string): { qdiscs: Qdisc[]; war
   });
   close(null);
   return { qdiscs, warnings };
+}
+
+/**
+ * The header line without the dashes some tc versions end it with (and the blanks before them). A loop rather than
+ * `/\s*-+$/`, which tries every start in a run of blanks and dashes: quadratic on a hostile line.
+ */
+function withoutTrailingDashes(t: string): string {
+  let end = t.length;
+  while (end > 0 && t[end - 1] === '-') end--;
+  if (end === t.length) return t;
+  while (end > 0 && /\s/.test(t[end - 1]!)) end--;
+  return t.slice(0, end);
 }

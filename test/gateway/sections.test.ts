@@ -34,6 +34,11 @@ describe('headings of a combined state file', () => {
     '==> ip-rule.txt <==',
     '$ nft list ruleset',
     'root@gw:/# nft -a list ruleset',
+    '$ docker exec -u root gw iptables-save',
+    '$ crictl exec -it 3f2a9c ip route',
+    '$ nsenter -t 4242 -n -- ip rule',
+    '$ sudo -E ip netns exec gw sudo iptables -S',
+    '$ kubectl -n kube-system exec vpc-nat-gw-0 -c vpc-nat-gw -- sudo conntrack -S',
   ])('%s', (line) => expect(isSectionHeading(line)).toBe(true));
 
   it.each([
@@ -48,7 +53,17 @@ describe('headings of a combined state file', () => {
     'tcp      6 119 TIME_WAIT src=10.0.4.10 dst=198.51.100.29 sport=51550 dport=80',
     '$ ls -l',
     'table inet filter {',
+    '$ docker exec gw',
+    '$ kubectl get pods',
+    '$ kubectl logs -- iptables-save',
   ])('not: %s', (line) => expect(isSectionHeading(line)).toBe(false));
+
+  it('answers a hostile line of repeated wrappers at once (a backtracking pattern took seconds at 400 characters, exponentially)', () => {
+    for (const unit of ['docker exec a ', 'crictl exec a ', 'kubectl exec -- ', 'sudo ', 'nsenter -- ']) {
+      expect(isSectionHeading(`$ ${unit.repeat(Math.floor(1000 / unit.length))}#`)).toBe(false);
+      expect(isSectionHeading(`$ ${unit.repeat(Math.floor(900 / unit.length))}iptables-save`)).toBe(true);
+    }
+  });
 
   it('splits at headings, keeping every line where it was', () => {
     const text = 'stray first line\n$ sysctl -a\nnet.ipv4.ip_forward = 1\n\n$ ip route\ndefault via 1.2.3.4 dev eth0\n';
