@@ -47,7 +47,7 @@ function commandBehindWrappers(line: string, from: number): boolean {
     COMMAND_AT.lastIndex = starts[k]!;
     return COMMAND_AT.test(line);
   };
-  const from_ = (k: number): boolean => {
+  const behind = (k: number): boolean => {
     const known = memo.get(k);
     if (known !== undefined) return known;
     memo.set(k, false);
@@ -56,20 +56,20 @@ function commandBehindWrappers(line: string, from: number): boolean {
     if (!ok && w === 'sudo') {
       let j = k + 1;
       while (words[j]?.startsWith('-')) j++;
-      ok = from_(j);
+      ok = behind(j);
     } else if (!ok && w === 'ip' && words[k + 1] === 'netns' && words[k + 2] === 'exec' && k + 3 < words.length) {
-      ok = from_(k + 4);
+      ok = behind(k + 4);
     } else if (!ok && (w === 'kubectl' || w === 'nsenter')) {
       const dd = words.indexOf('--', k + 1);
-      if (dd > 0 && (w === 'nsenter' || words.slice(k + 1, dd).includes('exec'))) ok = from_(dd + 1);
+      if (dd > 0 && (w === 'nsenter' || words.slice(k + 1, dd).includes('exec'))) ok = behind(dd + 1);
     } else if (!ok && (w === 'docker' || w === 'crictl') && words[k + 1] === 'exec') {
       // Its options and container are words of any kind: the rest may begin at any later word.
-      for (let j = k + 3; j < words.length && !ok; j++) ok = from_(j);
+      for (let j = k + 3; j < words.length && !ok; j++) ok = behind(j);
     }
     memo.set(k, ok);
     return ok;
   };
-  return from_(0);
+  return behind(0);
 }
 
 export interface Section {
