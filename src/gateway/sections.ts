@@ -50,7 +50,6 @@ function commandBehindWrappers(line: string, from: number): boolean {
   const behind = (k: number): boolean => {
     const known = memo.get(k);
     if (known !== undefined) return known;
-    memo.set(k, false);
     let ok = commandAt(k);
     const w = words[k];
     if (!ok && w === 'sudo') {

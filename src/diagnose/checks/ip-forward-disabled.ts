@@ -8,14 +8,14 @@ import type { AssembledFlow } from '../../correlate/flow-assembly.js';
 import { confKey } from '../../gateway/sysctl.js';
 import { natChainsOf } from '../../gateway/nat-rules-present.js';
 
+/** The drop-in file of /etc/sysctl.d the fix writes (another name when the boot configuration has files sorting after it). */
+const DROP_IN = '99-nat-gateway-forwarding.conf';
+
 /**
  * With forwarding off the kernel drops every packet for another host after PREROUTING, silently (no ICMP):
  * DNAT counters still climb (each retransmission walks nat again because no conntrack entry is
  * confirmed) while SNAT counters stay 0. Confirmed only by the sysctl line.
  */
-/** The drop-in file of /etc/sysctl.d the fix writes (another name when the boot configuration has files sorting after it). */
-const DROP_IN = '99-nat-gateway-forwarding.conf';
-
 export const ipForwardDisabled: Check = {
   id: 'ip-forward-disabled',
   description: 'Forwarding is off (net.ipv4.ip_forward or conf.<if>.forwarding = 0): every forwarded flow stops at the gateway, in both directions, silently.',
