@@ -435,8 +435,23 @@ function mtuOutcome(w: Walk, egress: string): MtuOutcome {
   return { assumption: null, step: { ...base, verdict: 'fragment', note: `${s.size} bytes > MTU ${itf.mtu} of ${egress}, DF clear: the kernel fragments it after POSTROUTING` }, disposition: null };
 }
 
+/**
+ * The neighbour steps for a next hop on an egress: they read the snapshot only, so they are made once per (egress,
+ * next hop) and shared by the traces that take it (steps are never changed).
+ */
 function neighbourStep(w: Walk, egress: string, nextHop: number | null): void {
-  const view = w.view;
+  const memo = memoOf<string, readonly TraceStep[]>(w.view, 'neighbour');
+  const key = `${egress}|${nextHop ?? ''}`;
+  let steps = memo.get(key);
+  if (steps === undefined) {
+    steps = neighbourSteps(w.view, egress, nextHop);
+    memo.set(key, steps);
+  }
+  for (const st of steps) w.steps.push(st);
+}
+
+function neighbourSteps(view: HostView, egress: string, nextHop: number | null): TraceStep[] {
+  const out: TraceStep[] = [];
   const itf = view.interfaces.get(egress);
   const noarp = itf ? arpSwitchedOff(itf) : false;
   const parts: string[] = [];
@@ -468,9 +483,9 @@ function neighbourStep(w: Walk, egress: string, nextHop: number | null): void {
       parts.push(`next hop ${nh} on ${egress} (no neighbour table in the snapshot)`);
     }
   }
-  w.steps.push({ stage: 'neighbour', table: null, chain: null, rule: null, verdict, note: parts.join('; '), unsure: false, source });
+  out.push({ stage: 'neighbour', table: null, chain: null, rule: null, verdict, note: parts.join('; '), unsure: false, source });
   if (noarp) {
-    w.steps.push({
+    out.push({
       stage: 'neighbour',
       table: null,
       chain: null,
@@ -481,4 +496,5 @@ function neighbourStep(w: Walk, egress: string, nextHop: number | null): void {
       source: itf!.source,
     });
   }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { ipv4ToString } from '../model/address.js';
 import type { Chain, Rule, TableName, Target } from '../model/ruleset.js';
-import type { NatRewrite, RuleRef, StepStage, Tuple } from '../model/trace.js';
+import type { NatRewrite, RuleRef, StepStage, TraceStep, Tuple } from '../model/trace.js';
 import { matchRule } from './match-rule.js';
 import { setHitsText } from './ipset-match.js';
 import { applyConnmark, applyMark } from './mark-target.js';
@@ -242,16 +242,34 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
     }
   }
   const policy = start.policy ?? 'ACCEPT';
-  w.steps.push({
-    stage,
-    table,
-    chain: start.name,
-    rule: null,
-    verdict: `policy ${policy}`,
-    note: `end of ${chainLabel(table, start.name)}: policy ${policy}`,
-    unsure: false,
-    source: start.source,
-  });
+  w.steps.push(policyStep(stage, table, start, policy));
   if (policy === 'DROP') return { kind: 'drop', rule: null, chain: start, rejectWith: null, note: `${chainLabel(table, start.name)} policy DROP` };
   return ACCEPT;
+}
+
+/** Each chain's end-of-chain step, by stage and table: made once, shared by the traces that reach it (steps are never changed). */
+const POLICY_STEPS = new WeakMap<Chain, Map<string, TraceStep>>();
+
+function policyStep(stage: StepStage, table: TableName, start: Chain, policy: string): TraceStep {
+  let byPlace = POLICY_STEPS.get(start);
+  if (byPlace === undefined) {
+    byPlace = new Map();
+    POLICY_STEPS.set(start, byPlace);
+  }
+  const key = `${stage}|${table}|${policy}`;
+  let step = byPlace.get(key);
+  if (step === undefined) {
+    step = {
+      stage,
+      table,
+      chain: start.name,
+      rule: null,
+      verdict: `policy ${policy}`,
+      note: `end of ${chainLabel(table, start.name)}: policy ${policy}`,
+      unsure: false,
+      source: start.source,
+    };
+    byPlace.set(key, step);
+  }
+  return step;
 }

@@ -692,3 +692,29 @@ describe('simulate: NAT port ranges as nf_nat_core picks them', () => {
     expect(fwd(run(kept, pkt({ proto: 17, sport: 5353, dport: 53 }))).out.sport).toBe(5353);
   });
 });
+
+describe('simulate: what traces share', () => {
+  // A capture of 100,000 flows keeps 100,000 traces: what reads the snapshot only is made once and shared by them.
+  it('shares each rule reference, end-of-chain step and neighbour step between traces, and nothing that names the packet', () => {
+    const s = snapshot({ rules: ruleset({ nat: { POSTROUTING: ['ACCEPT', [r(t.snat('100.64.9.7'), m.out('wan9'))]], PREROUTING: ['ACCEPT', []] } }) });
+    const a = run(s, pkt({ src: ip('192.168.7.20') }));
+    const b = run(s, pkt({ src: ip('192.168.7.21') }));
+    const step = (tr: Trace, stage: string, verdict: string) => {
+      const x = tr.steps.find((st) => st.stage === stage && st.verdict === verdict);
+      if (!x) throw new Error(`no ${stage} ${verdict} step in ${JSON.stringify(tr.steps.map((st) => [st.stage, st.verdict]))}`);
+      return x;
+    };
+    expect(step(a, 'nat', 'policy ACCEPT')).toBe(step(b, 'nat', 'policy ACCEPT'));
+    expect(step(a, 'neighbour', 'next hop')).toBe(step(b, 'neighbour', 'next hop'));
+    expect(a.rewrites[0]!.rule).toBe(b.rewrites[0]!.rule);
+    expect(step(a, 'nat', 'SNAT').rule).toBe(b.rewrites[0]!.rule);
+    // The steps that name the packet are its own.
+    expect(step(a, 'routing', 'forward').note).toContain('192.168.7.20');
+    expect(step(b, 'routing', 'forward').note).toContain('192.168.7.21');
+    expect(step(a, 'nat', 'SNAT').note).toContain('192.168.7.20');
+    expect(step(b, 'nat', 'SNAT').note).toContain('192.168.7.21');
+    // Another next hop, another neighbour step.
+    const c = run(snapshot({ routes: [route('198.18.0.0/16', { dev: 'wan9', via: '100.64.9.3' }), route('default', { dev: 'wan9', via: '100.64.9.1' })] }), pkt());
+    expect(step(c, 'neighbour', 'next hop').note).toContain('100.64.9.3');
+  });
+});
