@@ -212,6 +212,9 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     : [];
   const roles = decideRoles([...ifaces, ...quiet, ...anyQuiet], snapshot, { inside: alias(options.inside), outside: alias(options.outside) });
   let clockOffsetNs: number | null = null;
+  // The offset the matched pairs still show once the captures' clocks were put together (clock-skew.ts): the
+  // windows below are on that common clock, so this, not the offset between the clocks, is what is left uncertain.
+  let residualOffsetNs: number | null = null;
   if (roles.inside && roles.outside) {
     const ii = ifaceIndex.get(roles.inside);
     const oi = ifaceIndex.get(roles.outside);
@@ -221,6 +224,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
     else clockOffsetNs = outbound ?? (inbound !== null ? -inbound : null);
     // What the pairs show is left after the captures' clocks were put together: the offset between the
     // clocks themselves includes the shift.
+    residualOffsetNs = clockOffsetNs;
     if (clockOffsetNs !== null) {
       const shiftOf = (iface: string): number => clockShiftNs[ownWindows.findIndex((w) => w.interfaces.includes(iface))] ?? 0;
       clockOffsetNs -= shiftOf(roles.outside) - shiftOf(roles.inside);
@@ -228,9 +232,11 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   }
 
   // A packet that arrived just before one capture stopped may have left after it: do not call it lost.
-  // Forwarding takes microseconds; the margin covers that plus the clock offset between the captures.
+  // Forwarding takes microseconds; the margin covers that plus the clock offset left between the captures (a
+  // capture whose clock ran seconds ahead, put back in step, leaves microseconds: counting the seconds judged nothing
+  // of a capture's last seconds).
   const rel = (x: { sec: number; nsec: number }): number => (x.sec - state.baseSec) * 1e9 + x.nsec;
-  const margin = options.endMarginNs ?? 5e7 + Math.abs(clockOffsetNs ?? 0);
+  const margin = options.endMarginNs ?? 5e7 + Math.abs(residualOffsetNs ?? 0);
   const judge: JudgeWindow = overlap ? { from: rel(overlap.from), to: rel(overlap.to) - margin } : { from: Infinity, to: -Infinity };
 
   const sim = options.simulate && snapshot ? options.simulate : null;

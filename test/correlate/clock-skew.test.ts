@@ -37,6 +37,9 @@ describe.skipIf(!have('healthy') || !have('snat-missing'))('captures whose clock
     const a = await analyze([skewed('healthy', us)]);
     expect(flowKeys(a)).toEqual(flowKeys(full));
     expect(a.summary.verdict).toBe('ok');
+    // Judged as the originals: once the clocks are put together, what is left uncertain is the residual offset (µs),
+    // not the seconds between the clocks, so a capture's last seconds are not taken for outside the captures.
+    expect(a.summary.byDisposition).toEqual(full.summary.byDisposition);
     const w = a.warnings.filter((x) => x.code === 'clock-skew');
     expect(w).toHaveLength(1);
     expect(w[0]!.file.endsWith('net1.pcap')).toBe(true);
@@ -60,6 +63,14 @@ describe.skipIf(!have('healthy') || !have('snat-missing'))('captures whose clock
     const a = await analyze([skewed('snat-missing', 5_000_000)]);
     expect(a.findings.map((f) => [f.check, f.confidence])).toEqual(full.findings.map((f) => [f.check, f.confidence]));
     expect(flowKeys(a)).toEqual(flowKeys(full));
+  });
+
+  it.skipIf(!have('dnat-wrong-backend'))('a flow that stops is judged as in the originals when one clock is an hour off: dnat-wrong-backend', async () => {
+    const full = await analyze([dirOf('dnat-wrong-backend')]);
+    const a = await analyze([skewed('dnat-wrong-backend', 3_600_000_000)]);
+    expect(full.summary.byDisposition['stopped-at-gateway']).toBeGreaterThan(0);
+    expect(a.summary.byDisposition).toEqual(full.summary.byDisposition);
+    expect(a.findings.map((f) => [f.check, f.confidence])).toEqual(full.findings.map((f) => [f.check, f.confidence]));
   });
 
   it('a difference matching tolerates (20 ms) is left alone', async () => {
