@@ -116,6 +116,25 @@ function hashKey(iface: number, proto: number, aLo: number, pLo: number, aHi: nu
 }
 
 /**
+ * Add to `out` the connections among ids `from`… on `iface` of protocol `proto` between addresses `a` and `b` (any
+ * address when `b` is -1), either way round, whose port on `a`'s side is `aPort` (any when -1): what an ICMP error
+ * names of the datagram it quotes when the capture cut the quote before its ports (`tcpdump -s 64`), or before the
+ * quoted destination. A scan, for the rare error no key finds.
+ */
+export function connectionsBetween(t: ConnectionTable, iface: number, proto: number, a: number, b: number, aPort: number, from: number, out: number[]): void {
+  const f = t.f;
+  for (let id = from; id < t.count; id++) {
+    const row = id * ConnField.STRIDE;
+    if (f[row + ConnField.IFACE] !== iface || f[row + ConnField.PROTO] !== proto) continue;
+    const lo = f[row + ConnField.ADDR_LO]!;
+    const hi = f[row + ConnField.ADDR_HI]!;
+    if (b < 0 ? lo !== a && hi !== a : lo !== (a < b ? a : b) || hi !== (a < b ? b : a)) continue;
+    if (aPort >= 0 && lo !== hi && f[row + (lo === a ? ConnField.PORT_LO : ConnField.PORT_HI)] !== aPort) continue;
+    out.push(id);
+  }
+}
+
+/**
  * The id of the connection on `iface` whose key this packet has, or -1 (then `insertFound` adds the
  * next connection under that key). ICMP packets pass the echo id as `sport` (0 for other types).
  */

@@ -3,7 +3,7 @@ import type { DecodedPacket } from '../model/packet.js';
 import { Net, PacketType, Proto, TcpFlag } from '../model/packet.js';
 import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
 import { MAX_LATENCIES, MAX_UNMATCHED_SAMPLES, samplesKept, slot, TAIL, type Connection, type QuotedError, type UnmatchedTimes } from './connection.js';
-import { ConnField, findConnection, insertFound, newConnectionTable, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
+import { ConnField, connectionsBetween, findConnection, insertFound, newConnectionTable, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
 import { acknowledged, after, observeTcp } from './tcp-acks.js';
 import { echoAnswered, observeEchoReply } from './icmp-echoes.js';
 import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
@@ -44,6 +44,8 @@ export interface CorrelatorState {
   readonly arp: ArpTracker;
   /** Orphan ICMP errors (their quoted connection was not seen). */
   readonly orphanErrors: QuotedError[];
+  /** ICMP errors whose quote the capture cut before its ports: the connections their addresses name, by key (`cutQuoteConnection`). */
+  readonly cutQuotes: Map<string, CutQuoteCandidates>;
   /** Matched pair time differences (copy − original, ns) by direction "ifaceIn>ifaceOut" (bounded). */
   readonly pairDeltas: Map<string, number[]>;
   /** The same lists by [inbound iface][outbound iface], so that a pair needs no string key. */
@@ -138,6 +140,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     unmatched: [],
     arp: newArpTracker(),
     orphanErrors: [],
+    cutQuotes: new Map(),
     pairDeltas: new Map(),
     deltaLists: [],
     latencyLog: new Float64Array(4096),
@@ -319,7 +322,9 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   const proto = f[at + Row.PROTO]!;
   const icmp = proto === Proto.ICMP;
   const icmpType = f[at + Row.ICMP_TYPE]!;
-  if (icmp && isIcmpError(icmpType) && f[at + Row.INNER_PRESENT] === 1) {
+  // An ICMP error is about the datagram it quotes, never a flow of its own: even one whose quote the capture cut
+  // inside the quoted IP header (`tcpdump -i any -s 64`: 16 bytes of it).
+  if (icmp && isIcmpError(icmpType)) {
     quoteError(s, f, at, iface, t, arrival);
     return;
   }
@@ -899,12 +904,19 @@ export function finishCorrelator(s: CorrelatorState): void {
   for (let id = s.connections.length; id < n; id++) s.connections.push(new StoredConnection(data, id, rootOf(s.table, id)));
 }
 
+/** File ICMP error `f` at `at` under the connection its quote names, or among the orphans (none does, or no quote is whole enough to tell). */
 function quoteError(s: CorrelatorState, f: Float64Array, at: number, iface: number, t: number, arrival: DirId): void {
-  const innerProto = f[at + Row.INNER_PROTO]!;
-  const icmp = innerProto === Proto.ICMP;
-  const sport = icmp ? f[at + Row.INNER_ICMP_ID]! : f[at + Row.INNER_SPORT]!;
-  const dport = icmp ? 0 : f[at + Row.INNER_DPORT]!;
-  const id = findConnection(s.table, iface, innerProto, f[at + Row.INNER_SRC]!, f[at + Row.INNER_DST]!, sport, dport);
+  let id = -1;
+  if (f[at + Row.INNER_PRESENT] === 1) {
+    const innerProto = f[at + Row.INNER_PROTO]!;
+    const icmp = innerProto === Proto.ICMP;
+    const sport = icmp ? f[at + Row.INNER_ICMP_ID]! : f[at + Row.INNER_SPORT]!;
+    const dport = icmp ? 0 : f[at + Row.INNER_DPORT]!;
+    id = findConnection(s.table, iface, innerProto, f[at + Row.INNER_SRC]!, f[at + Row.INNER_DST]!, sport, dport);
+    if (id < 0 && quoteCut(innerProto, f[at + Row.INNER_L4]!)) id = cutQuoteConnection(s, f, at, iface, innerProto, f[at + Row.INNER_DST]!);
+  } else if (f[at + Row.INNER_PRESENT] === 2) {
+    id = cutQuoteConnection(s, f, at, iface, f[at + Row.INNER_PROTO]!, -1);
+  }
   const src = f[at + Row.SRC]!;
   const fromGateway = s.options.localAddresses.has(src) || arrival === Dir.OUT;
   const e: QuotedError = {
@@ -923,6 +935,47 @@ function quoteError(s: CorrelatorState, f: Float64Array, at: number, iface: numb
   };
   if (id >= 0) keepError((s.errors[id] ??= []), e);
   else if (s.orphanErrors.length < 1000) s.orphanErrors.push(e);
+}
+
+/**
+ * Whether an error's quote lacks what its key needs because the capture cut it: the ports of TCP and UDP (4 bytes),
+ * the echo id of ICMP (6). Every error quotes 8 bytes past the IP header (RFC 792); a snaplen of 64 or 68 bytes
+ * (tcpdump's old default) keeps the quoted IP header and 2 to 6 of them.
+ */
+function quoteCut(proto: number, l4: number): boolean {
+  if (proto === Proto.TCP || proto === Proto.UDP) return l4 < 4;
+  if (proto === Proto.ICMP) return l4 < 6;
+  return false;
+}
+
+interface CutQuoteCandidates {
+  readonly ids: number[];
+  /** Connection ids below this were scanned. */
+  scanned: number;
+}
+
+/**
+ * The connection an error with a cut quote is about: on its interface, of the quoted protocol, between the quoted
+ * addresses (from the quoted source to any address when the quote stops before the destination, `dst` -1; from the
+ * quoted source port when the capture kept it), the one whose latest packet is the latest — the quoted datagram was
+ * sent just before the error answered it. -1 when none. The candidates are kept by key and only connections made
+ * since are scanned again: a flood of errors scans the table once.
+ */
+function cutQuoteConnection(s: CorrelatorState, f: Float64Array, at: number, iface: number, proto: number, dst: number): number {
+  const src = f[at + Row.INNER_SRC]!;
+  const sport = dst >= 0 && (proto === Proto.TCP || proto === Proto.UDP) && f[at + Row.INNER_L4]! >= 2 ? f[at + Row.INNER_SPORT]! : -1;
+  const key = `${iface}|${proto}|${src}|${dst}|${sport}`;
+  let c = s.cutQuotes.get(key);
+  if (c === undefined) {
+    c = { ids: [], scanned: 0 };
+    s.cutQuotes.set(key, c);
+  }
+  connectionsBetween(s.table, iface, proto, src, dst, sport, c.scanned, c.ids);
+  c.scanned = s.table.count;
+  const cf = s.table.f;
+  let best = -1;
+  for (const id of c.ids) if (best < 0 || cf[id * ConnField.STRIDE + ConnField.LAST_T]! >= cf[best * ConnField.STRIDE + ConnField.LAST_T]!) best = id;
+  return best;
 }
 
 /** ICMP errors kept per connection: a flood of them (port unreachable for every datagram of a UDP stream) must not grow without bound. */

@@ -43,6 +43,7 @@ export const enum Row {
   ICMP_ID = 29,
   ICMP_SEQ = 30,
   ICMP_MTU = 31,
+  /** 1: the quoted IP header is whole; 2: cut after its source address (EmbeddedHeader.srcOnly); 0: neither. */
   INNER_PRESENT = 32,
   INNER_PROTO = 33,
   INNER_SRC = 34,
@@ -66,7 +67,9 @@ export const enum Row {
    * payload shorter. Hashes of different lengths cannot be compared.
    */
   PAYLOAD_HASHED = 44,
-  STRIDE = 45,
+  /** Bytes of an ICMP error's quoted transport header the capture holds (EmbeddedHeader.l4Quoted). */
+  INNER_L4 = 45,
+  STRIDE = 46,
 }
 
 export const enum RowKind {
@@ -119,13 +122,14 @@ export function writeRow(f: Float64Array, at: number, rec: RowRecord, d: Decoded
   f[at + Row.ICMP_SEQ] = d.icmpSeq;
   f[at + Row.ICMP_MTU] = d.icmpMtu;
   const inner = d.inner;
-  f[at + Row.INNER_PRESENT] = inner.present ? 1 : 0;
+  f[at + Row.INNER_PRESENT] = inner.present ? 1 : inner.srcOnly ? 2 : 0;
   f[at + Row.INNER_PROTO] = inner.proto;
   f[at + Row.INNER_SRC] = inner.src;
   f[at + Row.INNER_DST] = inner.dst;
   f[at + Row.INNER_SPORT] = inner.sport;
   f[at + Row.INNER_DPORT] = inner.dport;
   f[at + Row.INNER_ICMP_ID] = inner.icmpId;
+  f[at + Row.INNER_L4] = inner.l4Quoted;
   f[at + Row.ARP_OP] = d.arpOp;
   f[at + Row.ARP_SPA] = d.arpSpa;
   f[at + Row.ARP_TPA] = d.arpTpa;

@@ -21,7 +21,17 @@ export function decodeEmbeddedHeader(d: Uint8Array, off: number, capEnd: number,
   const version = d[off]! >> 4;
   let l4: number;
   if (version === 4) {
-    if (capEnd - off < 20) return;
+    if (capEnd - off < 20) {
+      // Cut inside the quoted header (a short snaplen): what comes first still names the sender.
+      if (capEnd - off >= 16) {
+        inner.srcOnly = true;
+        inner.ipId = u16(d, off + 4);
+        inner.ttl = d[off + 8]!;
+        inner.proto = d[off + 9]!;
+        inner.src = (((d[off + 12]! << 24) | (d[off + 13]! << 16) | (d[off + 14]! << 8) | d[off + 15]!) >>> 0);
+      }
+      return;
+    }
     const headerLength = (d[off]! & 0x0f) * 4;
     if (headerLength < 20) return;
     inner.present = true;
@@ -50,12 +60,12 @@ export function decodeEmbeddedHeader(d: Uint8Array, off: number, capEnd: number,
     return;
   }
   const avail = capEnd - l4;
+  inner.l4Quoted = avail <= 0 ? 0 : avail < 8 ? avail : 8;
   const proto = inner.proto;
+  // Each field is read where the capture holds it: a quote cut by the snaplen still gives what comes first.
   if (proto === Proto.TCP || proto === Proto.UDP) {
-    if (avail >= 4) {
-      inner.sport = u16(d, l4);
-      inner.dport = u16(d, l4 + 2);
-    }
+    if (avail >= 2) inner.sport = u16(d, l4);
+    if (avail >= 4) inner.dport = u16(d, l4 + 2);
     if (proto === Proto.TCP && avail >= 8) inner.tcpSeq =
       (((d[l4 + 4]! << 24) | (d[l4 + 5]! << 16) | (d[l4 + 6]! << 8) | d[l4 + 7]!) >>> 0);
   } else if (proto === Proto.ICMP || proto === Proto.ICMPV6) {
@@ -65,9 +75,7 @@ export function decodeEmbeddedHeader(d: Uint8Array, off: number, capEnd: number,
       proto === Proto.ICMP
         ? t === ICMP_ECHO || t === ICMP_ECHO_REPLY
         : t === ICMPV6_ECHO_REQUEST || t === ICMPV6_ECHO_REPLY;
-    if (echo && avail >= 8) {
-      inner.icmpId = u16(d, l4 + 4);
-      inner.icmpSeq = u16(d, l4 + 6);
-    }
+    if (echo && avail >= 6) inner.icmpId = u16(d, l4 + 4);
+    if (echo && avail >= 8) inner.icmpSeq = u16(d, l4 + 6);
   }
 }

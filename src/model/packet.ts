@@ -62,6 +62,16 @@ export interface EmbeddedHeader {
   icmpSeq: number;
   /** TCP seq of the quoted segment (first 8 bytes cover it). */
   tcpSeq: number;
+  /**
+   * Bytes of the quoted transport header the capture holds, up to the 8 every error quotes (RFC 792): fewer when
+   * a short snaplen (`tcpdump -s 64`) cut the quote, which then lacks the ports or the echo id past them.
+   */
+  l4Quoted: number;
+  /**
+   * The capture cut the quote inside the quoted IPv4 header, after its source address (`tcpdump -i any -s 64` keeps 16
+   * of its 20 bytes): `present` is false, but `ipId`, `ttl`, `proto` and `src` are read.
+   */
+  srcOnly: boolean;
 }
 
 export interface DecodedPacket {
@@ -173,6 +183,8 @@ function newEmbedded(): EmbeddedHeader {
     icmpId: 0,
     icmpSeq: 0,
     tcpSeq: 0,
+    l4Quoted: 0,
+    srcOnly: false,
   };
 }
 
@@ -306,6 +318,8 @@ export function resetDecodedPacket(p: DecodedPacket): void {
   e.icmpId = 0;
   e.icmpSeq = 0;
   e.tcpSeq = 0;
+  e.l4Quoted = 0;
+  e.srcOnly = false;
   p.payloadOffset = 0;
   p.payloadLength = 0;
   p.payloadCaptured = 0;

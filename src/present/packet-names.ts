@@ -121,8 +121,9 @@ function unreachableText(code: number, dst: string, inner: EmbeddedHeader, mtu: 
     case 2:
       return `${dst} protocol ${inner.proto} unreachable`;
     case 3:
-      if (inner.proto === Proto.UDP) return `${dst} udp port ${inner.dport} unreachable`;
-      if (inner.proto === Proto.TCP) return `${dst} tcp port ${inner.dport} unreachable`;
+      // The port where the capture kept it (a short snaplen may cut the quote before it).
+      if (inner.proto === Proto.UDP && inner.l4Quoted >= 4) return `${dst} udp port ${inner.dport} unreachable`;
+      if (inner.proto === Proto.TCP && inner.l4Quoted >= 4) return `${dst} tcp port ${inner.dport} unreachable`;
       return `${dst} port unreachable`;
     case 4:
       return `${dst} unreachable - need to frag (mtu ${mtu})`;

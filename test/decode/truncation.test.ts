@@ -81,6 +81,32 @@ describe('a capture cut short', () => {
     expect(d.inner.icmpId).toBe(10559);
   });
 
+  it('a quote the snaplen cut gives what it holds: the echo id from 6 of its 8 transport bytes, the source port from 2', () => {
+    // Ethernet 14 + IP 20 + ICMP 8 + quoted IP 20: the quoted transport header starts at byte 62.
+    const d = newDecodedPacket();
+    const echo = bytesOf(fx.ETH_ICMP_NET_UNREACHABLE);
+    const quote = (n: number) => {
+      decodePacket(LinkType.EN10MB, echo.subarray(0, n), d);
+      return { present: d.inner.present, l4: d.inner.l4Quoted, id: d.inner.icmpId, seq: d.inner.icmpSeq, ipId: d.inner.ipId };
+    };
+    expect(quote(echo.length)).toEqual({ present: true, l4: 8, id: 10560, seq: 1, ipId: 0x8eea });
+    expect(quote(70)).toEqual({ present: true, l4: 8, id: 10560, seq: 1, ipId: 0x8eea });
+    expect(quote(68)).toEqual({ present: true, l4: 6, id: 10560, seq: 0, ipId: 0x8eea }); // tcpdump's old default snaplen
+    expect(quote(64)).toEqual({ present: true, l4: 2, id: 0, seq: 0, ipId: 0x8eea });
+    expect(quote(62)).toEqual({ present: true, l4: 0, id: 0, seq: 0, ipId: 0x8eea });
+    expect(quote(61).present).toBe(false);
+    // Cut inside the quoted IP header, past its source address (`tcpdump -i any -s 64`: 16 of its 20 bytes).
+    decodePacket(LinkType.EN10MB, echo.subarray(0, 58), d);
+    expect([d.inner.present, d.inner.srcOnly, ipv4ToString(d.inner.src), d.inner.proto, d.inner.ipId]).toEqual([false, true, '10.99.1.2', 1, 0x8eea]);
+    decodePacket(LinkType.EN10MB, echo.subarray(0, 57), d);
+    expect([d.inner.present, d.inner.srcOnly]).toEqual([false, false]);
+    const udp = bytesOf(fx.ETH_ICMP_PORT_UNREACHABLE);
+    decodePacket(LinkType.EN10MB, udp.subarray(0, 64), d);
+    expect([d.inner.l4Quoted, d.inner.sport, d.inner.dport]).toEqual([2, 42597, 0]);
+    decodePacket(LinkType.EN10MB, udp.subarray(0, 66), d);
+    expect([d.inner.l4Quoted, d.inner.sport, d.inner.dport]).toEqual([4, 42597, 9999]);
+  });
+
   it('a quote too short for the inner ports leaves them 0 without truncating the packet', () => {
     // Keep the outer datagram whole but claim only 20 quoted bytes: shrink IP total length to 20+8+20.
     const b = bytesOf(fx.ETH_ICMP_PORT_UNREACHABLE).slice(0, 14 + 48);
