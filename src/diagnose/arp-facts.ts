@@ -8,6 +8,7 @@ import type { CheckContext } from './check.js';
 import type { AssembledFlow } from '../correlate/flow-assembly.js';
 import { Dir, type PacketInfo } from '../correlate/packet-info.js';
 import { leftAs } from '../correlate/flow-assembly.js';
+import { parseMac } from '../correlate/mac.js';
 
 /** ARP requests for `target` on interface `iface` that nobody answered. */
 export function unansweredArp(ctx: CheckContext, iface: number, target: number): ArpQuestion | null {
@@ -153,7 +154,7 @@ export function macsSpeakingFor(ctx: CheckContext, iface: number, address: numbe
 export function staleNextHopMac(
   ctx: CheckContext,
   f: AssembledFlow,
-): { readonly hop: number; readonly sentTo: number; readonly spoke: readonly ArpClaim[]; readonly byPackets: boolean; readonly out: PacketInfo } | null {
+): { readonly hop: number; readonly sentTo: number; readonly byEntry: boolean; readonly spoke: readonly ArpClaim[]; readonly byPackets: boolean; readonly out: PacketInfo } | null {
   const hop = nextHopSentTo(ctx, f);
   if (!hop) return null;
   const heard = macsSpeakingFor(ctx, hop.out.iface, hop.address);
@@ -162,8 +163,8 @@ export function staleNextHopMac(
   // them: only its ARP tells.)
   const own = heard.length || f.observed?.dst !== hop.address ? [] : macsSendingFrom(ctx, hop.out.iface, hop.address);
   const spoke = heard.length ? heard : own;
-  if (!spoke.length || spoke.some((c) => c.mac === hop.out.dstMac)) return null;
-  return { hop: hop.address, sentTo: hop.out.dstMac, spoke, byPackets: !heard.length, out: hop.out };
+  if (!spoke.length || spoke.some((c) => c.mac === hop.sentTo)) return null;
+  return { hop: hop.address, sentTo: hop.sentTo, byEntry: hop.byEntry, spoke, byPackets: !heard.length, out: hop.out };
 }
 
 const senderIndex = new WeakMap<readonly AssembledFlow[], Map<string, ArpClaim[]>>();
@@ -195,21 +196,30 @@ function macsSendingFrom(ctx: CheckContext, iface: number, address: number): Arp
 }
 
 /**
- * The next hop a flow that left translated was sent to, and its copy as it left: the route's, or — a snapshot
- * without routes — the neighbour entry on the egress interface that holds the MAC the copy was addressed to.
+ * The next hop a flow that left translated was sent to, its copy as it left, and the MAC it was sent to: the route's
+ * hop, or — a snapshot without routes — the neighbour entry on the egress interface that holds the MAC the copy was
+ * addressed to. A Linux cooked capture (`tcpdump -i any`) keeps no destination MAC: then the MAC is the one the
+ * gateway's neighbour entry for the route's hop holds (`byEntry`), which is where the kernel sends.
  */
-export function nextHopSentTo(ctx: CheckContext, f: AssembledFlow): { readonly address: number; readonly out: PacketInfo } | null {
+export function nextHopSentTo(ctx: CheckContext, f: AssembledFlow): { readonly address: number; readonly out: PacketInfo; readonly sentTo: number; readonly byEntry: boolean } | null {
   const d = f.trace?.disposition;
   // The copy that left; for a flow only seen leaving (its way in not captured), the packet itself — without a walk
   // (translated: its source before NAT unknown), its hop told by the neighbour entry for the MAC it went to.
   const out = leftAs(f);
-  if (!out || out.dstMac === 0) return null;
+  if (!out) return null;
   if (d ? d.kind !== 'forwarded' : f.unseenIngress === undefined) return null;
-  if (d?.kind === 'forwarded' && d.nextHop !== null) return { address: d.nextHop, out };
-  const mac = macToString(out.dstMac);
   const dev = ctx.ifaceName(out.iface);
+  if (out.dstMac === 0) {
+    if (d?.kind !== 'forwarded' || d.nextHop === null) return null;
+    const hop = d.nextHop;
+    const n = ctx.snapshot?.host.neighbours.find((x) => x.family === 4 && x.dev === dev && x.v4 === hop);
+    const mac = n?.lladdr ? parseMac(n.lladdr) : -1;
+    return mac > 0 ? { address: hop, out, sentTo: mac, byEntry: true } : null;
+  }
+  if (d?.kind === 'forwarded' && d.nextHop !== null) return { address: d.nextHop, out, sentTo: out.dstMac, byEntry: false };
+  const mac = macToString(out.dstMac);
   const n = ctx.snapshot?.host.neighbours.find((x) => x.family === 4 && x.dev === dev && x.lladdr?.toLowerCase() === mac);
-  return n ? { address: n.v4, out } : null;
+  return n ? { address: n.v4, out, sentTo: out.dstMac, byEntry: false } : null;
 }
 
 /**
@@ -220,5 +230,5 @@ export function staticNextHopEntry(ctx: CheckContext, f: AssembledFlow) {
   const hop = nextHopSentTo(ctx, f);
   if (!hop || macsSpeakingFor(ctx, hop.out.iface, hop.address).length) return null;
   const n = neighbour(ctx, hop.address);
-  return n && n.states.includes('PERMANENT') && n.lladdr?.toLowerCase() === macToString(hop.out.dstMac) ? n : null;
+  return n && n.states.includes('PERMANENT') && n.lladdr?.toLowerCase() === macToString(hop.sentTo) ? n : null;
 }

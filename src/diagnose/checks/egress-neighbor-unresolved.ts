@@ -57,13 +57,13 @@ export const egressNeighborUnresolved: Check = {
 
 /** Flows that left for a next hop at a MAC it does not speak from (`staleNextHopMac`), by hop and MAC. */
 function staleMacFindings(ctx: CheckContext) {
-  const groups = new Map<string, { hop: number; sentTo: number; spoke: readonly ArpClaim[]; byPackets: boolean; egress: number; flows: AssembledFlow[]; replies: AssembledFlow[] }>();
+  const groups = new Map<string, { hop: number; sentTo: number; byEntry: boolean; spoke: readonly ArpClaim[]; byPackets: boolean; egress: number; flows: AssembledFlow[]; replies: AssembledFlow[] }>();
   for (const f of ctx.flows) {
     if (f.disposition !== 'no-reply') continue;
     const s = staleNextHopMac(ctx, f);
     if (!s) continue;
     const k = `${s.hop}|${s.sentTo}`;
-    const g = groups.get(k) ?? { hop: s.hop, sentTo: s.sentTo, spoke: s.spoke, byPackets: s.byPackets, egress: s.out.iface, flows: [], replies: [] };
+    const g = groups.get(k) ?? { hop: s.hop, sentTo: s.sentTo, byEntry: s.byEntry, spoke: s.spoke, byPackets: s.byPackets, egress: s.out.iface, flows: [], replies: [] };
     g.flows.push(f);
     groups.set(k, g);
   }
@@ -94,14 +94,16 @@ function staleMacFindings(ctx: CheckContext) {
         ),
       );
     }
-    for (const f of g.flows.slice(0, 4)) evidence.push(frameEvidence(ctx, leftAs(f)!, `${f.id} left for ${ip(g.hop)} addressed to ${macToString(g.sentTo)}; nothing came back`));
+    // A cooked capture (-i any) keeps no destination MAC: what the frames were addressed to is the entry's.
+    const sentTo = g.byEntry ? `, sent to ${macToString(g.sentTo)} by its neighbour entry (the capture keeps no destination MAC)` : ` addressed to ${macToString(g.sentTo)}`;
+    for (const f of g.flows.slice(0, 4)) evidence.push(frameEvidence(ctx, leftAs(f)!, `${f.id} left for ${ip(g.hop)}${sentTo}; nothing came back`));
     for (const f of g.replies.slice(0, 2)) evidence.push(frameEvidence(ctx, f.egress!.replyPeer!, `a reply of ${f.id}, ${ip(g.hop)}'s own flow, left for it addressed to ${macToString(g.sentTo)}`));
     return finding(
       'egress-neighbor-unresolved',
       'error',
       'confirmed',
       `The gateway sends what goes via ${ip(g.hop)} to ${macToString(g.sentTo)}, but ${ip(g.hop)} is at ${macToString(right.mac)}`,
-      `${plural(g.flows.length, 'flow')} left ${egress} translated, addressed at the link layer to ${macToString(g.sentTo)} for the next hop ${ip(g.hop)}; ` +
+      `${plural(g.flows.length, 'flow')} left ${egress} translated, ${g.byEntry ? `sent by the gateway's neighbour entry to ${macToString(g.sentTo)} (the -i any capture keeps no destination MAC to show it)` : `addressed at the link layer to ${macToString(g.sentTo)}`} for the next hop ${ip(g.hop)}; ` +
         `${ip(g.hop)} itself speaks from ${g.spoke.map((c) => macToString(c.mac)).join(', ')} (${g.byPackets ? 'the packets it sends through the gateway' : 'its own ARP'} on ${egress}). The frames for ${macToString(g.sentTo)} are nobody's, so ${g.byPackets ? ip(g.hop) : 'the next hop'} never takes them and nothing comes back.` +
         (g.replies.length
           ? ` The replies to ${ip(g.hop)}'s own traffic (${g.replies.map((f) => f.id).join(', ')}) leave for it addressed to ${macToString(g.sentTo)} too: they never reach it, though its requests pass.`
