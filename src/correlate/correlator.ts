@@ -82,7 +82,8 @@ export interface CorrelatorState {
   readonly scratch: Float64Array;
   /**
    * Packets matched lately (`recentlyMatched`), direct-mapped by fingerprint and interface; null unless some
-   * interface is fed by more than one capture, the only way a matched packet shows up again (`keepRecentMatches`).
+   * interface is fed by more than one capture, or a capture showed a packet twice: the ways a matched packet shows
+   * up again (`keepRecentMatches`).
    */
   recent: RecentMatches | null;
   /** TCP segments that left cut into smaller ones (segmentation offload): how they are found (resegment.ts). */
@@ -91,6 +92,13 @@ export interface CorrelatorState {
 
 /** The last matched packet per fingerprint bucket: its fingerprint, time, interface, TTL and addresses. */
 interface RecentMatches {
+  /**
+   * How long after a matched packet its second copy may come (ns): DUPLICATE_NS for a link fed by two captures (two
+   * capture points, the veth's two ends); SAME_CAPTURE_NS for one capture that holds packets twice, copies taken in
+   * one pass through the stack — a packet sent again 46 µs later (a SYN-ACK answering a repeated SYN, IP ID 0 like
+   * the first) is not one of them.
+   */
+  windowNs: number;
   readonly key: Float64Array;
   readonly t: Float64Array;
   readonly iface: Int32Array;
@@ -117,9 +125,17 @@ export interface ForeignDelivery {
 
 const FOREIGN_TO_MAX = 1024;
 
-/** Some interface is fed by more than one capture: remember matched packets from now on (`recentlyMatched`). */
-export function keepRecentMatches(s: CorrelatorState): void {
-  s.recent ??= {
+/**
+ * Some interface is fed by more than one capture (`windowNs` DUPLICATE_NS), or showed a packet twice (SAME_CAPTURE_NS):
+ * remember matched packets from now on (`recentlyMatched`).
+ */
+export function keepRecentMatches(s: CorrelatorState, windowNs = DUPLICATE_NS): void {
+  if (s.recent) {
+    if (windowNs > s.recent.windowNs) s.recent.windowNs = windowNs;
+    return;
+  }
+  s.recent = {
+    windowNs,
     key: new Float64Array(RECENT_SIZE),
     t: new Float64Array(RECENT_SIZE),
     iface: new Int32Array(RECENT_SIZE).fill(-1),
@@ -339,6 +355,9 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   const j = scanPending(s, f, at, iface, arrival, icmp);
   if (j === DUPLICATE || (j < 0 && s.recent !== null && recentlyMatched(s.recent, f, at, iface))) {
     s.ignored.duplicates++;
+    // A capture that holds packets twice (a bridge and its port under -i any, a mirror port) holds them twice once
+    // matched too: remember matched packets from now on, so that their second copies are not taken for new ones.
+    if (j === DUPLICATE) keepRecentMatches(s, SAME_CAPTURE_NS);
     return;
   }
 
@@ -459,6 +478,8 @@ function cutApart(s: CorrelatorState, p: Float64Array, at: number, iface: number
   const mergedKept = r.nextMerged[k]!;
   usePiece(r, k);
   countPiece(r, iface, -1);
+  // A second copy of this piece (a capture holding packets twice) is the piece again, not a packet of its own.
+  if (s.recent !== null) rememberMatch(s.recent, p[at + Row.KEY]!, t, iface, ttl, p[at + Row.SRC]!, p[at + Row.DST]!);
   const cf = s.table.f;
   const row = id * ConnField.STRIDE;
   cf[row + ConnField.COUNTS + slot(connDir, Dir.OUT, true)]!++;
@@ -530,28 +551,35 @@ function addSample(s: CorrelatorState, id: number, kept: number): void {
  */
 const DUPLICATE_NS = 1e6;
 
+/** How far apart one capture's two copies of a packet may be (`RecentMatches.windowNs`). */
+const SAME_CAPTURE_NS = 1e4;
+
 /**
  * A packet captured twice on one interface whose first copy was matched already: the second finds no pending
  * copy to be a duplicate of (a departure seen by two captures of one link — the gateway's eth0 and its veth's host
  * end — is matched by its first copy the moment it comes). Same fingerprint, interface, TTL and addresses within
- * DUPLICATE_NS of the matched one.
+ * `RecentMatches.windowNs` of the matched one.
  */
 function recentlyMatched(r: RecentMatches, p: Float64Array, at: number, iface: number): boolean {
   const key = p[at + Row.KEY]!;
-  const k = recentSlot(key, iface);
+  const ttl = p[at + Row.TTL]!;
+  const k = recentSlot(key, iface, ttl);
   if (r.iface[k] !== iface || r.key[k] !== key) return false;
   const dt = p[at + Row.T]! - r.t[k]!;
-  return dt >= 0 && dt <= DUPLICATE_NS && r.ttl[k] === p[at + Row.TTL] && r.src[k] === p[at + Row.SRC] && r.dst[k] === p[at + Row.DST];
+  return dt >= 0 && dt <= r.windowNs && r.ttl[k] === ttl && r.src[k] === p[at + Row.SRC] && r.dst[k] === p[at + Row.DST];
 }
 
-/** A packet and its copy share a fingerprint: each interface's has its own place. */
-function recentSlot(key: number, iface: number): number {
-  return ((key ^ Math.imul(iface + 1, 0x9e3779b1)) >>> 0) & (RECENT_SIZE - 1);
+/**
+ * A packet and its copy share a fingerprint: each interface's has its own place, and so does each TTL (a NAT
+ * loopback's packet and its copy leave by the interface they came in by, one hop apart).
+ */
+function recentSlot(key: number, iface: number, ttl: number): number {
+  return ((key ^ Math.imul(iface + 1, 0x9e3779b1) ^ Math.imul(ttl + 1, 0x85ebca6b)) >>> 0) & (RECENT_SIZE - 1);
 }
 
 /** Remember a matched packet (`key`, time, interface, TTL, addresses) for `recentlyMatched`. */
 function rememberMatch(r: RecentMatches, key: number, t: number, iface: number, ttl: number, src: number, dst: number): void {
-  const k = recentSlot(key, iface);
+  const k = recentSlot(key, iface, ttl);
   r.key[k] = key;
   r.t[k] = t;
   r.iface[k] = iface;
