@@ -33,6 +33,12 @@ export interface ArpTracker {
    * a request says where its sender is without claiming anything, which is how a host's MAC shows when nobody asks for it.
    */
   readonly senders: Map<string, ArpClaim>;
+  /**
+   * The latest reply that answered no question yet, keyed as questions (bounded as they are): captures are a little
+   * out of time order (dumpcap's interfaces, -i any's CPUs, a rotated file's first frame read before the last
+   * of the file before it), so a reply may come before the request it answers.
+   */
+  readonly earlyReplies: Map<string, { readonly asker: number; readonly at: ArpQuestion['firstFrame'] }>;
   requests: number;
   replies: number;
 }
@@ -43,8 +49,11 @@ const MAX_QUESTIONS = 16384;
 const MAX_ASKERS = 64;
 
 export function newArpTracker(): ArpTracker {
-  return { questions: new Map(), claims: new Map(), senders: new Map(), requests: 0, replies: 0 };
+  return { questions: new Map(), claims: new Map(), senders: new Map(), earlyReplies: new Map(), requests: 0, replies: 0 };
 }
+
+/** How far from its request a reply read before it may be and still answer it (captures' disorder is milliseconds). */
+const EARLY_REPLY_NS = 1e9;
 
 const REQUEST = 1;
 const REPLY = 2;
@@ -74,6 +83,17 @@ export function observeArp(
       if (t.questions.size >= MAX_QUESTIONS) return;
       q = { iface, target: tpa, requests: 0, askers: new Set(), answered: new Set(), firstFrame: at, lastFrame: at, replies: 0, replyFrame: null };
       t.questions.set(k, q);
+      const early = t.earlyReplies.get(k);
+      if (early) {
+        t.earlyReplies.delete(k);
+        // Read first, stamped before or (read out of order) after the request.
+        const apart = (at.tsSec - early.at.tsSec) * 1e9 + (at.tsNsec - early.at.tsNsec);
+        if (Math.abs(apart) <= EARLY_REPLY_NS) {
+          q.replies++;
+          q.answered.add(early.asker);
+          q.replyFrame = early.at;
+        }
+      }
     }
     q.requests++;
     if (q.askers.size < MAX_ASKERS) q.askers.add(spa);
@@ -81,11 +101,14 @@ export function observeArp(
   } else if (op === REPLY) {
     t.replies++;
     claim(t, iface, spa, srcMac, at);
-    const q = t.questions.get(`${iface}|${spa}`);
+    const k = `${iface}|${spa}`;
+    const q = t.questions.get(k);
     if (q) {
       q.replies++;
       if (q.answered.size < MAX_ASKERS) q.answered.add(tpa);
       if (!q.replyFrame) q.replyFrame = at;
+    } else if (t.earlyReplies.size < MAX_QUESTIONS || t.earlyReplies.has(k)) {
+      t.earlyReplies.set(k, { asker: tpa, at });
     }
   }
 }

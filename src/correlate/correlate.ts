@@ -71,21 +71,32 @@ function later(a: Instant, b: Instant): boolean {
  * When each interface was captured: from the first of its files to the last. A capture rotated by tcpdump
  * (`-C` size, `-G` time: eth0.pcap, eth0.pcap1…) is one capture in several files, one after the other; taken
  * file by file, no two files of one interface overlap and nothing could be judged. A capture of several
- * interfaces at once (`-i any`) counts for them together; a merged capture's interfaces each for itself
- * (their own spans, as the captures they were taken as).
+ * interfaces at once counts for them together, an `-i any` capture's files (Linux cooked) as one capture whatever
+ * interfaces each happens to hold; a merged capture's interfaces each for itself (their own spans, as the captures
+ * they were taken as).
  */
 export function coverage(windows: readonly CaptureWindow[]): Coverage[] {
-  const by = new Map<string, { name: string; parts: { file: string; from: Instant; to: Instant }[] }>();
-  const add = (name: string, file: string, from: Instant, to: Instant): void => {
-    const c = by.get(name) ?? { name, parts: [] };
+  const by = new Map<string, { name: string; parts: { file: string; from: Instant; to: Instant }[]; shared: string[] | null }>();
+  const add = (key: string, name: string, file: string, from: Instant, to: Instant, interfaces: readonly string[] | null = null): void => {
+    const c = by.get(key) ?? { name, parts: [], shared: interfaces ? [...interfaces] : null };
     c.parts.push({ file, from, to });
-    by.set(name, c);
+    if (c.shared && interfaces) c.shared = c.shared.filter((i) => interfaces.includes(i));
+    by.set(key, c);
   };
   for (const w of windows) {
-    if (w.spans?.length) for (const sp of w.spans) add(sp.iface, w.file, sp.first, sp.last);
-    else if (w.first && w.last) add(w.interfaces.length ? [...w.interfaces].sort().join('+') : w.file, w.file, w.ranFrom ?? w.first, w.ranTo ?? w.last);
+    if (w.spans?.length) for (const sp of w.spans) add(sp.iface, sp.iface, w.file, sp.first, sp.last);
+    else if (w.first && w.last && w.everyInterface) {
+      // Every file of an -i any capture holds every interface, whichever it happens to have packets of; what it
+      // could not place is named after the file (any_00001_20261207110021), another name in each rotated file.
+      add(ANY_CAPTURE, '', w.file, w.ranFrom ?? w.first, w.ranTo ?? w.last, w.interfaces);
+    } else if (w.first && w.last) {
+      const name = w.interfaces.length ? [...w.interfaces].sort().join('+') : w.file;
+      add(name, name, w.file, w.ranFrom ?? w.first, w.ranTo ?? w.last);
+    }
   }
-  return [...by.values()].map(({ name, parts }) => {
+  return [...by.values()].map(({ name: given, parts, shared }) => {
+    // An -i any capture is named by the interfaces all its files hold.
+    const name = shared ? ([...shared].sort().join('+') || '-i any') : given;
     parts.sort((a, b) => (later(a.from, b.from) ? 1 : later(b.from, a.from) ? -1 : 0));
     let to = parts[0]!.to;
     const gaps: { after: Instant; before: Instant; file: string }[] = [];
@@ -97,6 +108,9 @@ export function coverage(windows: readonly CaptureWindow[]): Coverage[] {
     return { name, from: parts[0]!.from, to, gaps };
   });
 }
+
+/** The key of -i any captures' windows in `coverage`: their files are one capture, rotated. */
+const ANY_CAPTURE = '\0any';
 
 /** Files of one interface further apart than this may not be all of its capture (a rotated file left out). */
 const FILE_GAP_NS = 10e9;

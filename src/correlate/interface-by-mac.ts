@@ -35,6 +35,9 @@ export interface CapturedInterfaces {
   readonly ownMacSeen: Set<string>;
 }
 
+/** How far a file of a rotated capture may begin before the one before it ended (ns). */
+const ROTATION_OVERLAP_NS = 1e6;
+
 /**
  * Captures of one interface taken one after the other — a capture rotated into files named by time
  * (`tcpdump -G 300 -w eth0-%H%M.pcap`) — rather than side by side (the same frames under two names): no two of
@@ -42,7 +45,10 @@ export interface CapturedInterfaces {
  */
 function oneAfterAnother(spans: readonly { first: number; last: number }[]): boolean {
   const s = [...spans].sort((a, b) => a.first - b.first);
-  for (let k = 1; k < s.length; k++) if (s[k]!.first <= s[k - 1]!.last) return false;
+  // A file may begin at the very instant the one before ended (a rotation between two frames stamped alike), or just
+  // before it: a capture is a little out of time order (dumpcap stamps 40 ns apart in the other order), and a rotation
+  // between those two frames makes the files overlap by that much.
+  for (let k = 1; k < s.length; k++) if (s[k]!.first < s[k - 1]!.last - ROTATION_OVERLAP_NS) return false;
   return true;
 }
 
@@ -76,6 +82,7 @@ export function interfacesByMac(
   /** Captured name → gateway interfaces whose MAC its frames carried. */
   const owners = new Map<string, Set<string>>();
   const seenNames = new Set<string>();
+  let baseSec = -1;
   paths.forEach((path, index) => {
     // Standard input can be read once only: it keeps its name.
     if (path === '-') return;
@@ -102,7 +109,9 @@ export function interfacesByMac(
           if (known.has(iface)) return;
           let v = votes.get(iface);
           if (!v) votes.set(iface, (v = { file: path, n: 0, to: new Map(), first: Infinity, last: -Infinity }));
-          const t = rec.tsSec * 1e9 + rec.tsNsec;
+          // From the first second looked at: ns since 1970 are past 2^53, where a double no longer tells 256 ns apart.
+          if (baseSec < 0) baseSec = rec.tsSec;
+          const t = (rec.tsSec - baseSec) * 1e9 + rec.tsNsec;
           if (t < v.first) v.first = t;
           if (t > v.last) v.last = t;
           // Only frames from or to a gateway interface say anything (neighbours' multicast and broadcast do not).

@@ -4,7 +4,8 @@
  * could be judged; each interface is covered from its first file's first packet to its last file's last.
  * Real field sets, each interface's capture cut into rotated files, give the original's analysis.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { coverage } from '../../src/correlate/correlate.js';
 import type { CaptureWindow } from '../../src/correlate/capture-merge.js';
 import { editedBundle, flowKeys, pcapPrefix, pcapSuffix, pcapRecordOffset } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
+import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
+import { HAVE_TSHARK } from '../support/tshark.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-rotated-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -65,6 +68,42 @@ describe.skipIf(sets.length === 0)('captures rotated into several files per inte
   }
 });
 
+/**
+ * Lab bundle `dir` with each capture cut by editcap (an independent writer) into 3 files of as many packets, as dumpcap's
+ * ring buffer names them (`lan1_00001_20261207110535.pcap`): per-interface captures, a multi-interface pcapng, an -i any
+ * capture. A file's first frame may be stamped before the last frames of the one before (a capture is a little out of
+ * time order), so a reply may be read before its request.
+ */
+function ringBuffer(dir: string, name: string): string {
+  const out = join(tmp, `ring-${name}`);
+  mkdirSync(out, { recursive: true });
+  for (const f of readdirSync(dir)) {
+    if (!/\.pcap(ng)?$/.test(f)) {
+      copyFileSync(join(dir, f), join(out, f));
+      continue;
+    }
+    const n = Number(spawnSync('capinfos', ['-c', '-M', '-T', '-r', join(dir, f)], { encoding: 'utf8' }).stdout.trim().split('\t')[1]);
+    const r = spawnSync('editcap', ['-c', String(Math.max(1, Math.ceil(n / 3))), join(dir, f), join(out, f)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`editcap -c ${f}: ${r.stderr}`);
+  }
+  return out;
+}
+
+describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('captures rotated by dumpcap\'s ring buffer, on lab bundles', () => {
+  it.each(['intermittent-drop', 'rules-lost', 'arp-disabled', 'backend-route-elsewhere', 'healthy', 'snat-missing'])(
+    '%s, each capture in 3 files: the original\'s analysis',
+    async (scenario) => {
+      const dir = join(await labOutput(), scenario);
+      const original = await analyze([dir]);
+      const a = await analyze([ringBuffer(dir, scenario)]);
+      expect(a.warnings.map((w) => w.code)).not.toContain('no-overlap');
+      expect(a.findings.map((f) => [f.check, f.confidence, f.flows])).toEqual(original.findings.map((f) => [f.check, f.confidence, f.flows]));
+      expect(flowKeys(a)).toEqual(flowKeys(original));
+    },
+    LAB_WAIT_MS,
+  );
+});
+
 describe('coverage', () => {
   const w = (file: string, iface: string, from: number, to: number): CaptureWindow => ({
     file,
@@ -89,6 +128,17 @@ describe('coverage', () => {
       ['eth0', 100, 300, [['eth0.pcap2', 160, 200]]],
       ['net1', 101, 299, []],
     ]);
+  });
+
+  it('takes the files of an -i any capture for one capture, whatever each holds besides the interfaces all hold', () => {
+    // What a Linux cooked file cannot place is named after the file: another name in each rotated file.
+    const cooked = (file: string, from: number, to: number, interfaces: string[]): CaptureWindow => ({ ...w(file, 'x', from, to), interfaces, everyInterface: true });
+    const c = coverage([
+      cooked('any_00000_20261207110019.pcap', 100, 130, ['any_00000_20261207110019', 'ext2', 'vpc0']),
+      cooked('any_00001_20261207110021.pcap', 130, 160, ['ext2', 'vpc0']),
+      cooked('any_00002_20261207110023.pcap', 160, 200, ['any_00002_20261207110023', 'vpc0', 'ext2']),
+    ]);
+    expect(c.map((x) => [x.name, x.from.sec, x.to.sec, x.gaps.length])).toEqual([['ext2+vpc0', 100, 200, 0]]);
   });
 
   it('takes a capture of several interfaces (-i any) for them together, and files in any order', () => {
