@@ -576,16 +576,25 @@ describe('correlator: matching a packet with its copy on the other interface', (
     f.push(a);
     const d = newDecodedPacket();
     Object.assign(d, { net: Net.IPV4, proto: Proto.ICMP, src: 0x0a0000fe, dst: APP, ttl: 64, icmpType: 3, icmpCode: 4, icmpMtu: 1400 });
-    Object.assign(d.inner, { present: true, proto: Proto.UDP, src: APP, dst: REMOTE, sport: 30000, dport: 53 });
+    Object.assign(d.inner, { present: true, proto: Proto.UDP, src: APP, dst: REMOTE, sport: 30000, dport: 53, l4Quoted: 8 });
     const rec = { file: 'x', frame: 9, offset: 0, tsSec: BASE_SEC, tsNsec: 1000, caplen: 0, origLen: 0, linkType: 1, interfaceId: 0, interfaceName: '', data: new Uint8Array(0) };
     pushPacket(f.s, rec, d, LAN, LAN);
     // Quoting an unknown connection: an orphan.
     d.inner.sport = 1;
     pushPacket(f.s, { ...rec, frame: 10 }, d, LAN, LAN);
+    // A quote the capture cut before the ports (tcpdump -s 64 keeps 2 of its 8 bytes: the source port): the connection
+    // between the quoted addresses from that port; from another port, none.
+    Object.assign(d.inner, { sport: 30000, dport: 0, l4Quoted: 2 });
+    pushPacket(f.s, { ...rec, frame: 11 }, d, LAN, LAN);
+    Object.assign(d.inner, { sport: 30001 });
+    pushPacket(f.s, { ...rec, frame: 12 }, d, LAN, LAN);
+    // Cut inside the quoted IP header, past its source (16 of 20 bytes): the latest connection from that source.
+    Object.assign(d.inner, { present: false, srcOnly: true, dst: 0, sport: 0, l4Quoted: 0 });
+    pushPacket(f.s, { ...rec, frame: 13 }, d, LAN, LAN);
     const s = f.finish();
     const lan = conn(s, LAN, APP, 30000);
-    expect(lan.errors.map((e) => [e.frame, e.type, e.code, e.mtu])).toEqual([[9, 3, 4, 1400]]);
-    expect(s.orphanErrors.map((e) => e.frame)).toEqual([10]);
+    expect(lan.errors.map((e) => [e.frame, e.type, e.code, e.mtu])).toEqual([[9, 3, 4, 1400], [11, 3, 4, 1400], [13, 3, 4, 1400]]);
+    expect(s.orphanErrors.map((e) => e.frame)).toEqual([10, 12]);
   });
 
   test('what is not followed is counted: IPv6 (routable only), non-IP, multicast, later fragments', () => {
