@@ -5,6 +5,7 @@
  * accepts, or one with NUL bytes, is listed as 'ignored' with the reason, except when the user named it
  * explicitly: then it is an InputError naming the file and line ('not-a-snapshot' / 'binary-file').
  */
+import { parseArpN, parseRouteN } from './net-tools.js';
 import { statSync } from 'node:fs';
 import { captureHead } from '../ingest/gzip-source.js';
 import { readText } from '../ingest/read-text.js';
@@ -128,6 +129,20 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
         for (const x of r.warnings) warnings.push(x);
         for (const rt of r.routes) if (!routes.some((x) => sameRoute(x, rt))) routes.push(rt);
         have.routes = true;
+        break;
+      }
+      case 'route-n': {
+        const r = parseRouteN(text, path);
+        for (const x of r.warnings) warnings.push(x);
+        for (const rt of r.routes) if (!routes.some((x) => sameRoute(x, rt))) routes.push(rt);
+        have.routes = true;
+        break;
+      }
+      case 'arp-n': {
+        const r = parseArpN(text, path);
+        for (const x of r.warnings) warnings.push(x);
+        for (const nb of r.neighbours) if (!neighbours.some((x) => x.address === nb.address && x.dev === nb.dev)) neighbours.push(nb);
+        have.neighbours = true;
         break;
       }
       case 'ip-neigh': {

@@ -2,7 +2,7 @@
  * One text file holding the output of several commands, as support bundles and tickets carry the gateway's
  * state: each output under a line that names its command —
  *
- *   $ iptables-save -c            root@gw:~# sysctl -a           + ip -j addr
+ *   $ iptables-save -c            root@gw:~# sysctl -a           + ip -j addr           $ route -n
  *   $ kubectl exec -n kube-system vpc-nat-gw-0 -- conntrack -L     ==> ip-route.txt <==     ### ip neigh
  *
  * A heading is a prompt or marker (`$`, `#`, `%`, `>`, `user@host:~#`, `+` as `bash -x` prints, `===`, `---`,
@@ -12,7 +12,7 @@
  */
 
 const MARKER = String.raw`(?:\S*[$#%>]|\+|={2,}>?|-{3,}|#{1,3}|\*{3,})`;
-const COMMAND = String.raw`(?:systemd-analyze\s+(?:-\S+\s+)*cat-config\b|cat\s+\S*/sysctl\.(?:conf|d)\b|(?:ip6?tables)(?:-legacy|-nft)?(?:-save)?\b|nft\s+(?:-\S+\s+)*list\b|ipset\s+(?:-\S+\s+)*(?:save|list|-L|-S)\b|sysctl\b|conntrack\b|dmesg\b|journalctl\b|tc\s+(?:-\S+\s+)*(?:qdisc|q)\b|cat\s+/proc/net/stat/nf_conntrack\b|ip-(?:addr|route|rule|neigh|link)\b|ip\s+(?:-\S+\s+)*(?:a|ad|add|addr|addre|addres|address|r|ro|rou|rout|route|ru|rul|rule|n|ne|nei|neig|neigh|neighbor|neighbour|l|li|lin|link)\b)`;
+const COMMAND = String.raw`(?:systemd-analyze\s+(?:-\S+\s+)*cat-config\b|cat\s+\S*/sysctl\.(?:conf|d)\b|(?:ip6?tables)(?:-legacy|-nft)?(?:-save)?\b|nft\s+(?:-\S+\s+)*list\b|ipset\s+(?:-\S+\s+)*(?:save|list|-L|-S)\b|sysctl\b|conntrack\b|dmesg\b|journalctl\b|tc\s+(?:-\S+\s+)*(?:qdisc|q)\b|cat\s+/proc/net/stat/nf_conntrack\b|ip-(?:addr|route|rule|neigh|link)\b|route\s+-\S*n|netstat\s+-\S*r|arp\s+-\S*[an]|ip\s+(?:-\S+\s+)*(?:a|ad|add|addr|addre|addres|address|r|ro|rou|rout|route|ru|rul|rule|n|ne|nei|neig|neigh|neighbor|neighbour|l|li|lin|link)\b)`;
 const MARKER_RE = new RegExp(String.raw`^\s*${MARKER}\s*`);
 /** The command, tried where a word starts (sticky). */
 const COMMAND_AT = new RegExp(COMMAND, 'y');

@@ -16,6 +16,7 @@ import { isConntrackStatsLine } from './conntrack-stats.js';
 import { isKernelLogLine } from './kernel-log.js';
 import { isQdiscDetail, isQdiscHeader } from './tc-qdisc.js';
 import { packetTextTool } from '../ingest/packet-text.js';
+import { ARP_A_LINE_RE, ARP_N_HEADER_RE, ARP_N_LINE_RE, IFCONFIG_HEADER_RE, ROUTE_N_HEADER_RE, ROUTE_N_LINE_RE } from './net-tools.js';
 
 export interface SniffResult {
   readonly kind: SnapshotFileKind;
@@ -75,6 +76,8 @@ export function sniffDetail(text: string): SniffResult {
   const sys = count((l) => sysctlLineMatches(l.t) || l.t.startsWith('sysctl: '));
   const ctStats = count((l) => isConntrackStatsLine(l.t));
   const kernelLog = count((l) => isKernelLogLine(l.t));
+  const routeN = count((l) => ROUTE_N_LINE_RE.test(l.t) || ROUTE_N_HEADER_RE.test(l.t) || /^Kernel IP routing table/.test(l.t));
+  const arpN = count((l) => ARP_A_LINE_RE.test(l.t) || ARP_N_LINE_RE.test(l.t) || ARP_N_HEADER_RE.test(l.t));
   // tc's blocks: a header line, then indented options and statistics.
   const qdiscHeaders = count((l) => isQdiscHeader(l.t));
   const qdisc = qdiscHeaders > 0 ? count((l) => isQdiscHeader(l.t) || isQdiscDetail(l.raw)) : 0;
@@ -84,6 +87,8 @@ export function sniffDetail(text: string): SniffResult {
     ['ip-addr', addr],
     ['ip-neigh', neigh >= Math.max(1, route * 0.5) ? neigh : 0],
     ['ip-route', route],
+    ['route-n', routeN],
+    ['arp-n', arpN],
     ['ip-rule', rule],
     ['conntrack', ct],
     ['sysctl', sys],
@@ -96,11 +101,19 @@ export function sniffDetail(text: string): SniffResult {
   // Most lines must read as the winning kind: a README that mentions one route is not a route table.
   if (best > 0 && best >= n * 0.6) return { kind };
   const first = lines[0];
+  const ifconfig = lines.find((l) => IFCONFIG_HEADER_RE.test(l.raw));
+  if (ifconfig) {
+    return {
+      kind: 'ignored',
+      reason: 'ifconfig output, which natlens does not read: it shows one IPv4 address per interface, so the addresses added beside it (a NAT gateway\'s EIPs, ip addr add) would seem not to be there — give ip addr (or ip -j addr)',
+      line: ifconfig.no,
+    };
+  }
   const tool = packetTextTool(text);
   if (tool) return { kind: 'ignored', reason: `${tool}'s text output, not a capture: natlens reads the packets themselves (pcap, pcapng: tcpdump -w)`, line: first?.no ?? 1 };
   return {
     kind: 'ignored',
-    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, nft list ruleset, sysctl, sysctl.d, ip addr/route/rule/neigh, conntrack -L/-S, tc -s qdisc, dmesg)',
+    reason: 'none of the snapshot parsers recognises it (iptables-save, iptables -L/-S, nft list ruleset, sysctl, sysctl.d, ip addr/route/rule/neigh, route -n, arp -n, conntrack -L/-S, tc -s qdisc, dmesg)',
     line: first?.no ?? 1,
   };
 }

@@ -14,6 +14,10 @@ export type SnapshotFileKind =
   | 'sysctl-conf'
   | 'ip-addr'
   | 'ip-route'
+  /** `route -n`, `netstat -rn` (gateway/net-tools.ts): the main table, read as `ip route`. */
+  | 'route-n'
+  /** `arp -n`, `arp -an` (gateway/net-tools.ts): the neighbour cache, read as `ip neigh`. */
+  | 'arp-n'
   /** `ip rule`: policy routing. */
   | 'ip-rule'
   | 'ip-neigh'
