@@ -124,29 +124,17 @@ export function loadSnapshot(paths: readonly string[], opts: LoadSnapshotOptions
         have.addresses = true;
         break;
       }
-      case 'ip-route': {
-        const r = parseIpRoute(text, path);
-        for (const x of r.warnings) warnings.push(x);
-        for (const rt of r.routes) if (!routes.some((x) => sameRoute(x, rt))) routes.push(rt);
-        have.routes = true;
-        break;
-      }
+      case 'ip-route':
       case 'route-n': {
-        const r = parseRouteN(text, path);
+        const r = kind === 'ip-route' ? parseIpRoute(text, path) : parseRouteN(text, path);
         for (const x of r.warnings) warnings.push(x);
         for (const rt of r.routes) if (!routes.some((x) => sameRoute(x, rt))) routes.push(rt);
         have.routes = true;
         break;
       }
+      case 'ip-neigh':
       case 'arp-n': {
-        const r = parseArpN(text, path);
-        for (const x of r.warnings) warnings.push(x);
-        for (const nb of r.neighbours) if (!neighbours.some((x) => x.address === nb.address && x.dev === nb.dev)) neighbours.push(nb);
-        have.neighbours = true;
-        break;
-      }
-      case 'ip-neigh': {
-        const r = parseIpNeigh(text, path);
+        const r = kind === 'ip-neigh' ? parseIpNeigh(text, path) : parseArpN(text, path);
         for (const x of r.warnings) warnings.push(x);
         for (const nb of r.neighbours) if (!neighbours.some((x) => x.address === nb.address && x.dev === nb.dev)) neighbours.push(nb);
         have.neighbours = true;
