@@ -116,22 +116,37 @@ function hashKey(iface: number, proto: number, aLo: number, pLo: number, aHi: nu
 }
 
 /**
- * Add to `out` the connections among ids `from`… on `iface` of protocol `proto` between addresses `a` and `b` (any
- * address when `b` is -1), either way round, whose port on `a`'s side is `aPort` (any when -1): what an ICMP error
- * names of the datagram it quotes when the capture cut the quote before its ports (`tcpdump -s 64`), or before the
- * quoted destination. A scan, for the rare error no key finds.
+ * Index connections `from`… by each end (`${iface}|${proto}|${address}`) and by both (`…|${lo}|${hi}`) → ids, oldest
+ * first, in `index`. For the rare ICMP error no key finds, its quote cut by the capture before its ports (`tcpdump -s
+ * 64`) or its destination: what it names is an address or two. Made only when such an error comes, then kept up as
+ * connections are added.
  */
-export function connectionsBetween(t: ConnectionTable, iface: number, proto: number, a: number, b: number, aPort: number, from: number, out: number[]): void {
+export function indexConnectionEnds(t: ConnectionTable, from: number, index: Map<string, number[]>): void {
   const f = t.f;
+  const add = (k: string, id: number): void => {
+    const ids = index.get(k);
+    if (ids) ids.push(id);
+    else index.set(k, [id]);
+  };
   for (let id = from; id < t.count; id++) {
     const row = id * ConnField.STRIDE;
-    if (f[row + ConnField.IFACE] !== iface || f[row + ConnField.PROTO] !== proto) continue;
+    const head = `${f[row + ConnField.IFACE]}|${f[row + ConnField.PROTO]}|`;
     const lo = f[row + ConnField.ADDR_LO]!;
     const hi = f[row + ConnField.ADDR_HI]!;
-    if (b < 0 ? lo !== a && hi !== a : lo !== (a < b ? a : b) || hi !== (a < b ? b : a)) continue;
-    if (aPort >= 0 && lo !== hi && f[row + (lo === a ? ConnField.PORT_LO : ConnField.PORT_HI)] !== aPort) continue;
-    out.push(id);
+    add(head + lo, id);
+    if (hi !== lo) add(head + hi, id);
+    add(`${head}${lo}|${hi}`, id);
   }
+}
+
+/** Whether connection `id` is between `a` and `b` (any `b` when -1), with port `aPort` on `a`'s side (any when -1). */
+export function connectionBetween(t: ConnectionTable, id: number, a: number, b: number, aPort: number): boolean {
+  const f = t.f;
+  const row = id * ConnField.STRIDE;
+  const lo = f[row + ConnField.ADDR_LO]!;
+  const hi = f[row + ConnField.ADDR_HI]!;
+  if (b < 0 ? lo !== a && hi !== a : lo !== (a < b ? a : b) || hi !== (a < b ? b : a)) return false;
+  return aPort < 0 || lo === hi || f[row + (lo === a ? ConnField.PORT_LO : ConnField.PORT_HI)] === aPort;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { DecodedPacket } from '../model/packet.js';
 import { Net, PacketType, Proto, TcpFlag } from '../model/packet.js';
 import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
 import { MAX_LATENCIES, MAX_UNMATCHED_SAMPLES, samplesKept, slot, TAIL, type Connection, type QuotedError, type UnmatchedTimes } from './connection.js';
-import { ConnField, connectionsBetween, findConnection, insertFound, newConnectionTable, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
+import { ConnField, connectionBetween, findConnection, indexConnectionEnds, insertFound, newConnectionTable, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
 import { acknowledged, after, observeTcp } from './tcp-acks.js';
 import { echoAnswered, observeEchoReply } from './icmp-echoes.js';
 import { claimSlot, dropOldest, firstInBucket, linkPending, newPacketRing, oldestPending, releaseSlot, Slot, SlotState, unlinkPending, type PacketRing } from './packet-ring.js';
@@ -44,8 +44,8 @@ export interface CorrelatorState {
   readonly arp: ArpTracker;
   /** Orphan ICMP errors (their quoted connection was not seen). */
   readonly orphanErrors: QuotedError[];
-  /** ICMP errors whose quote the capture cut before its ports: the connections their addresses name, by key (`cutQuoteConnection`). */
-  readonly cutQuotes: Map<string, CutQuoteCandidates>;
+  /** For ICMP errors whose quote the capture cut: connections by each end, made at the first (`cutQuoteConnection`). */
+  readonly cutQuotes: ConnectionEnds;
   /** Matched pair time differences (copy − original, ns) by direction "ifaceIn>ifaceOut" (bounded). */
   readonly pairDeltas: Map<string, number[]>;
   /** The same lists by [inbound iface][outbound iface], so that a pair needs no string key. */
@@ -156,7 +156,7 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     unmatched: [],
     arp: newArpTracker(),
     orphanErrors: [],
-    cutQuotes: new Map(),
+    cutQuotes: { byEnd: new Map(), indexed: 0 },
     pairDeltas: new Map(),
     deltaLists: [],
     latencyLog: new Float64Array(4096),
@@ -976,35 +976,39 @@ function quoteCut(proto: number, l4: number): boolean {
   return false;
 }
 
-interface CutQuoteCandidates {
-  readonly ids: number[];
-  /** Connection ids below this were scanned. */
-  scanned: number;
+/** Connections by each end (`indexConnectionEnds`), indexed up to connection id `indexed`. */
+interface ConnectionEnds {
+  readonly byEnd: Map<string, number[]>;
+  indexed: number;
 }
 
 /**
  * The connection an error with a cut quote is about: on its interface, of the quoted protocol, between the quoted
  * addresses (from the quoted source to any address when the quote stops before the destination, `dst` -1; from the
  * quoted source port when the capture kept it), the one whose latest packet is the latest — the quoted datagram was
- * sent just before the error answered it. -1 when none. The candidates are kept by key and only connections made
- * since are scanned again: a flood of errors scans the table once.
+ * sent just before the error answered it. -1 when none. The index of connections by their ends is made at the first
+ * such error and then only extended: a flood of them costs a lookup each, not a scan of every connection.
  */
 function cutQuoteConnection(s: CorrelatorState, f: Float64Array, at: number, iface: number, proto: number, dst: number): number {
   const src = f[at + Row.INNER_SRC]!;
   const sport = dst >= 0 && (proto === Proto.TCP || proto === Proto.UDP) && f[at + Row.INNER_L4]! >= 2 ? f[at + Row.INNER_SPORT]! : -1;
-  const key = `${iface}|${proto}|${src}|${dst}|${sport}`;
-  let c = s.cutQuotes.get(key);
-  if (c === undefined) {
-    c = { ids: [], scanned: 0 };
-    s.cutQuotes.set(key, c);
-  }
-  connectionsBetween(s.table, iface, proto, src, dst, sport, c.scanned, c.ids);
-  c.scanned = s.table.count;
+  const ends = s.cutQuotes;
+  indexConnectionEnds(s.table, ends.indexed, ends.byEnd);
+  ends.indexed = s.table.count;
   const cf = s.table.f;
+  const ids = ends.byEnd.get(dst < 0 ? `${iface}|${proto}|${src}` : `${iface}|${proto}|${src < dst ? src : dst}|${src < dst ? dst : src}`) ?? [];
   let best = -1;
-  for (const id of c.ids) if (best < 0 || cf[id * ConnField.STRIDE + ConnField.LAST_T]! >= cf[best * ConnField.STRIDE + ConnField.LAST_T]!) best = id;
+  // The newest connections only: a host with thousands, each error read against them all, would take quadratic time.
+  for (let k = ids.length - 1; k >= 0 && k >= ids.length - CUT_QUOTE_CANDIDATES; k--) {
+    const id = ids[k]!;
+    if (!connectionBetween(s.table, id, src, dst, sport)) continue;
+    if (best < 0 || cf[id * ConnField.STRIDE + ConnField.LAST_T]! > cf[best * ConnField.STRIDE + ConnField.LAST_T]!) best = id;
+  }
   return best;
 }
+
+/** How many of the connections an error's cut quote names are weighed (the newest). */
+const CUT_QUOTE_CANDIDATES = 256;
 
 /** ICMP errors kept per connection: a flood of them (port unreachable for every datagram of a UDP stream) must not grow without bound. */
 const MAX_ERRORS = 256;
