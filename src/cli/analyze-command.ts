@@ -50,7 +50,7 @@ export function registerAnalyze(program: Command): void {
     program
       .command('analyze')
       .description('Where does each flow stop, and why? Reads a bundle folder or capture + snapshot files.')
-      .argument('<paths...>', 'a bundle folder, or capture files (pcap/pcapng, also gzip-compressed) and snapshot files (iptables-save -c, iptables -L -n -v, nft list ruleset, ipset save, sysctl, systemd-analyze cat-config sysctl.d, ip addr/route/rule/neigh, conntrack -L/-S, tc -s qdisc, dmesg)')
+      .argument('<paths...>', 'a bundle folder, or capture files (pcap/pcapng, also gzip-compressed) and snapshot files (iptables-save -c, iptables -L -n -v, nft list ruleset, ipset save, sysctl, systemd-analyze cat-config sysctl.d, ip addr/route/rule/neigh, route -n, arp -n, conntrack -L/-S, tc -s qdisc, dmesg)')
       .addHelpText(
         'after',
         '\nExit codes: 0 no packets stop, 1 packets stop (an error finding), 2 unusable input or usage, 3 internal error.\n' +

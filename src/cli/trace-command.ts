@@ -33,7 +33,7 @@ export function registerTrace(program: Command): void {
   program
     .command('trace')
     .description('what would the gateway do to this packet: every netfilter and routing step with its rule line, the NAT before → after, and where it goes')
-    .argument('<inputs...>', 'a bundle directory, or snapshot files (iptables-save, nft list ruleset, ipset save, sysctl, ip addr/route/rule/neigh, conntrack)')
+    .argument('<inputs...>', 'a bundle directory, or snapshot files (iptables-save, nft list ruleset, ipset save, sysctl, ip addr/route/rule/neigh, route -n, arp -n, conntrack)')
     .requiredOption('--in <iface>', 'interface the packet arrives on')
     .requiredOption('--proto <proto>', 'icmp, tcp, udp or an IP protocol number')
     .requiredOption('--src <addr>', 'source IPv4 address')
@@ -113,7 +113,7 @@ export function runTrace(inputs: readonly string[], opts: TraceOptions): number 
   const snapshot = loadInputs(inputs);
   const have = snapshot.host.have;
   if (!snapshot.rules && !have.sysctls && !have.addresses && !have.routes && !have.neighbours && !have.conntrack) {
-    throw new InputError('no-input', inputs.join(' '), 'no snapshot files found (iptables-save, iptables -L, sysctl, ip addr/route/rule/neigh, conntrack -L): nothing to trace against');
+    throw new InputError('no-input', inputs.join(' '), 'no snapshot files found (iptables-save, iptables -L, sysctl, ip addr/route/rule/neigh, route -n, arp -n, conntrack -L): nothing to trace against');
   }
   const names = snapshot.host.interfaces.map((i) => i.name);
   if (snapshot.host.have.addresses && !names.includes(packet.ingress)) {
