@@ -86,9 +86,11 @@ function isCapture(path: string, warnings: InputWarning[]): boolean {
 }
 
 /**
- * The subfolders of `dir` that each hold a bundle of their own — captures and other files beneath them — where
- * `dir` holds no capture itself: the output of a lab or a collection of incidents (`gw-a/`, `gw-b/`), which read
- * together would mix two gateways' packets. A bundle split by kind (`captures/`, `state/`) is one bundle.
+ * The subfolders of `dir` that each hold a bundle of their own — captures and the state files a bundle has (two or
+ * more other files) beneath them — where `dir` holds no capture itself, nor state files of its own: the output of a
+ * lab or a collection of incidents (`gw-a/`, `gw-b/`), which read together would mix two gateways' packets. A bundle
+ * split by kind (`captures/`, `state/`), or with a folder per interface (each capture with a note beside it) and its
+ * state beside them, is one bundle.
  */
 function severalBundles(dir: string, captures: readonly string[], others: readonly string[]): string[] {
   const top = (path: string): string | null => {
@@ -103,7 +105,9 @@ function severalBundles(dir: string, captures: readonly string[], others: readon
     withCaptures.add(t);
   }
   if (withCaptures.size < 2) return [];
-  const withOthers = new Set(others.map(top));
-  return [...withCaptures].filter((t) => withOthers.has(t)).sort();
+  const othersIn = new Map<string | null, number>();
+  for (const o of others) othersIn.set(top(o), (othersIn.get(top(o)) ?? 0) + 1);
+  if ((othersIn.get(null) ?? 0) >= 2) return [];
+  return [...withCaptures].filter((t) => (othersIn.get(t) ?? 0) >= 2).sort();
 }
 

@@ -137,4 +137,14 @@ describe.skipIf(!set)('bundles in folders, as people pack them (a real field set
     const d = laidOut(fresh(), (name) => (name === 'lab.json' ? null : name.endsWith('.pcap') ? `${name.replace(/\.pcap$/, '')}/${name}` : name));
     expect(await gist([d])).toEqual(await gist([set!.dir]));
   });
+
+  it('one capture per interface folder, each with a note beside it, the snapshot beside them: one bundle', async () => {
+    const d = laidOut(fresh(), (name) => (name === 'lab.json' ? null : name.endsWith('.pcap') ? `${name.replace(/\.pcap$/, '')}/${name}` : name));
+    for (const itf of ['eth0', 'net1']) writeFileSync(join(d, itf, 'notes.txt'), `tcpdump -i ${itf} -w ${itf}.pcap, taken during the outage\n`);
+    expect(await gist([d])).toEqual(await gist([set!.dir]));
+    // The same folders, the snapshot in a folder of its own: one bundle too.
+    const e = laidOut(fresh(), (name) => (name === 'lab.json' ? null : name.endsWith('.pcap') ? `${name.replace(/\.pcap$/, '')}/${name}` : `state/${name}`));
+    for (const itf of ['eth0', 'net1']) writeFileSync(join(e, itf, 'notes.txt'), `tcpdump -i ${itf}\n`);
+    expect(await gist([e])).toEqual(await gist([set!.dir]));
+  });
 });
