@@ -48,7 +48,12 @@ export function cookedInterfaceResolver(snapshot: Snapshot | null): CookedInterf
   // host's own lookup (iif lo, main table) can point elsewhere than where forwarded traffic goes — main's default
   // route into the VPC, table 100's out the outside. The route back to a source is then the one every interface's
   // forwarded packets would take to it, when they agree; so is the way out to a destination.
-  const ifaceNames = host.interfaces.filter((i) => !i.flags.includes('LOOPBACK')).map((i) => i.name);
+  // Without `ip addr`, the interfaces are those the routes, neighbours and rules name.
+  const ifaceNames = host.interfaces.length
+    ? host.interfaces.filter((i) => !i.flags.includes('LOOPBACK')).map((i) => i.name)
+    : [...new Set([...host.routes.map((r) => r.dev), ...host.neighbours.map((n) => n.dev), ...(host.policyRules ?? []).flatMap((r) => [r.iif, r.oif])])].filter(
+        (n): n is string => n !== null && n !== 'lo',
+      );
   const byIif = view?.policy?.some((r) => r.iif !== null && r.iif !== 'lo') ? new Map<number, string | null>() : null;
   const forwardedDev = (a: number): string | null => {
     if (!byIif || !view) return routeDev(a);

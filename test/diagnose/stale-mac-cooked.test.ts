@@ -5,45 +5,20 @@
  * where the kernel sent them; the hop's own ARP says where it is. Lab bundles, their per-interface captures merged
  * into one cooked capture as the kernel would have written it (v1 and v2): the finding of the originals.
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
-import { cookedAny } from '../support/cooked-capture.mjs';
+import { cookedBundle } from '../support/cooked-bundle.js';
 import { HAVE_TSHARK } from '../support/tshark.js';
 
 // Under this file's own TMPDIR (test/support/temp-root.ts removes it).
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-stale-mac-cooked-'));
 
-interface IpAddrJson {
-  ifname: string;
-  ifindex: number;
-  address?: string;
-}
-
-/** Lab bundle `dir` with its two captures as one `-i any` capture (editcap makes them classic pcap first). */
-function cooked(dir: string, version: 1 | 2): string {
-  const out = join(tmp, `${dir.split('/').pop()}-sll${version}`);
-  mkdirSync(out, { recursive: true });
-  const links = JSON.parse(readFileSync(join(dir, 'ip-addr.json'), 'utf8')) as IpAddrJson[];
-  const inputs = [];
-  for (const f of readdirSync(dir)) {
-    if (!/\.pcap(ng)?$/.test(f)) {
-      copyFileSync(join(dir, f), join(out, f));
-      continue;
-    }
-    const link = links.find((l) => l.ifname === f.replace(/\.pcap(ng)?$/, ''))!;
-    const classic = join(tmp, `${f}.classic.pcap`);
-    const r = spawnSync('editcap', ['-F', 'pcap', join(dir, f), classic], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`editcap -F pcap ${f}: ${r.stderr}`);
-    inputs.push({ bytes: readFileSync(classic), mac: link.address!, ifindex: link.ifindex });
-  }
-  writeFileSync(join(out, 'any.pcap'), cookedAny(inputs, version));
-  return out;
-}
+/** Lab bundle `dir` with its two captures as one `-i any` capture. */
+const cooked = (dir: string, version: 1 | 2): string => cookedBundle(dir, join(tmp, `${dir.split('/').pop()}-sll${version}`), version);
 
 describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('a stale neighbour MAC seen through -i any', () => {
   it.each(['nexthop-stale-mac', 'backend-stale-mac'].flatMap((s) => ([1, 2] as const).map((v) => [s, v] as const)))('%s as Linux cooked v%i: the finding of the per-interface captures', async (scenario, version) => {
