@@ -1,7 +1,7 @@
 import type { Evidence } from '../model/analysis.js';
 import type { BootSysctl, BootSysctls } from '../model/host.js';
 import type { CheckContext } from './check.js';
-import { bootSetting, settingsFor } from '../gateway/sysctl-conf.js';
+import { bootSetting, isGlob, settingsFor } from '../gateway/sysctl-conf.js';
 
 /** What the boot configuration says of the sysctls a finding turns on, when the snapshot holds it. */
 export interface BootFacts {
@@ -52,7 +52,7 @@ function lastSetting(boot: BootSysctls, key: string): BootSysctl | null {
  * package, and outranked by the drop-in file.
  */
 function correction(s: BootSysctl, wanted: string): string {
-  if (s.confFile.startsWith('/etc/') && !/[*?[]/.test(s.key)) {
+  if (s.confFile.startsWith('/etc/') && !isGlob(s.key)) {
     return `sed -i --follow-symlinks 's/^\\([[:space:]]*-\\?\\)${sedEscape(s.key)}[[:space:]]*=.*/\\1${s.key} = ${wanted}/' ${s.confFile}  # the boot configuration sets ${s.value}`;
   }
   return `# ${s.confFile} sets ${s.key} = ${s.value} at boot: the drop-in file below comes after it and sets ${wanted}`;

@@ -87,7 +87,8 @@ export function joinBootSysctls(parts: readonly BootSysctls[]): BootSysctls {
   return { settings, confFiles };
 }
 
-const isGlob = (key: string): boolean => /[*?[]/.test(key);
+/** Whether a boot configuration key is a glob (`net.ipv4.conf.*.rp_filter`). */
+export const isGlob = (key: string): boolean => /[*?[]/.test(key);
 
 type GlobToken = { readonly kind: 'star' } | { readonly kind: 'one' } | { readonly kind: 'char'; readonly c: string } | { readonly kind: 'class'; readonly test: (c: string) => boolean };
 

@@ -106,7 +106,10 @@ function severalBundles(dir: string, captures: readonly string[], others: readon
   }
   if (withCaptures.size < 2) return [];
   const othersIn = new Map<string | null, number>();
-  for (const o of others) othersIn.set(top(o), (othersIn.get(top(o)) ?? 0) + 1);
+  for (const o of others) {
+    const t = top(o);
+    othersIn.set(t, (othersIn.get(t) ?? 0) + 1);
+  }
   if ((othersIn.get(null) ?? 0) >= 2) return [];
   return [...withCaptures].filter((t) => (othersIn.get(t) ?? 0) >= 2).sort();
 }
