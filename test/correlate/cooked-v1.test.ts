@@ -4,42 +4,25 @@
  * state (own MACs, neighbours, routes). Real field captures, merged as the kernel would have written
  * them, must give the same flows as the per-interface captures they came from.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
-import { editedBundle, flowKeys } from '../support/bundle-edit.js';
+import { flowKeys } from '../support/bundle-edit.js';
 import { cookedInterfaceResolver } from '../../src/correlate/cooked-interface.js';
 import { loadSnapshotFromInputs } from '../../src/gateway/load-snapshot.js';
 import { LinkType } from '../../src/model/capture.js';
 import { Net, newDecodedPacket, PacketType } from '../../src/model/packet.js';
 import { fieldSets } from '../support/field.js';
-import { cookedAny } from '../support/cooked-capture.mjs';
+import { cookedBundle } from '../support/cooked-bundle.js';
 
 const healthy = fieldSets().find((s) => s.name === 'healthy');
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-cooked-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface IpAddrJson {
-  ifname: string;
-  ifindex: number;
-  address?: string;
-}
-
 /** The healthy set's two captures as one `-i any` file, plus the snapshot files `keep` lets through. */
-function anyBundle(name: string, version: 1 | 2, keep: (file: string) => boolean): string {
-  const from = healthy!.dir;
-  const links = JSON.parse(readFileSync(join(from, 'ip-addr.json'), 'utf8')) as IpAddrJson[];
-  const inputs = readdirSync(from)
-    .filter((f) => f.endsWith('.pcap'))
-    .map((f) => {
-      const link = links.find((l) => l.ifname === f.replace(/\.pcap$/, ''))!;
-      return { bytes: readFileSync(join(from, f)), mac: link.address!, ifindex: link.ifindex };
-    });
-  const left = readdirSync(from).filter((f) => f.endsWith('.pcap') || !keep(f));
-  return editedBundle(from, join(tmp, name), Object.fromEntries(left.map((f) => [f, null])), { 'any.pcap': cookedAny(inputs, version) });
-}
+const anyBundle = (name: string, version: 1 | 2, keep: (file: string) => boolean): string => cookedBundle(healthy!.dir, join(tmp, name), version, keep);
 
 describe.skipIf(!healthy)('Linux cooked v1 (-i any before tcpdump 4.99) on real captures', () => {
   it('gives the flows the per-interface captures give, placed by MAC address (ip addr, ip neigh)', async () => {

@@ -14,7 +14,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { editedBundle, pcapShifted } from '../support/bundle-edit.js';
 import { fieldSets, REPO } from '../support/field.js';
-import { cookedAny, mergedEthernet } from '../support/cooked-capture.mjs';
+import { mergedEthernet } from '../support/cooked-capture.mjs';
+import { cookedBundle } from '../support/cooked-bundle.js';
 import { Row, writeRow } from '../../src/correlate/packet-row.js';
 import { DIST, dist, runReadOn, sameOnThread } from '../support/thread-analysis.js';
 
@@ -46,14 +47,7 @@ describe('reading on a second thread', () => {
   it('a Linux cooked v1 capture (placed by the snapshot, in the reading thread) gives the same analysis', async () => {
     const healthy = fieldSets().find((s) => s.name === 'healthy');
     if (!healthy) return;
-    const links = JSON.parse(readFileSync(join(healthy.dir, 'ip-addr.json'), 'utf8')) as { ifname: string; ifindex: number; address?: string }[];
-    const dir = withCaptures(healthy.dir, 'any-v1', (pcaps) => {
-      const inputs = pcaps.map((f) => {
-        const link = links.find((l) => l.ifname === f.replace(/\.pcap$/, ''))!;
-        return { bytes: readFileSync(join(healthy.dir, f)), mac: link.address!, ifindex: link.ifindex };
-      });
-      return { 'any.pcap': cookedAny(inputs, 1) };
-    });
+    const dir = cookedBundle(healthy.dir, join(tmp, 'any-v1'), 1);
     expect((await sameOnThread(dir)).summary.verdict).toBe('ok');
   });
 
