@@ -90,7 +90,11 @@ export interface CorrelatorState {
   readonly cut: Resegmenting;
 }
 
-/** The last matched packet per fingerprint bucket: its fingerprint, time, interface, TTL and addresses. */
+/**
+ * Matched packets by fingerprint, interface and TTL, RECENT_WAYS to a set (the oldest gives way): fingerprint, time,
+ * interface, TTL and addresses. A packet's second copy may come dozens of packets after it (captures out of time
+ * order copied twice, `mergecap` of a dumpcap capture with itself), and other matches in between must not push it out.
+ */
 interface RecentMatches {
   /**
    * How long after a matched packet its second copy may come (ns): DUPLICATE_NS for a link fed by two captures (two
@@ -107,7 +111,9 @@ interface RecentMatches {
   readonly dst: Float64Array;
 }
 
-const RECENT_SIZE = 4096;
+const RECENT_WAYS = 4;
+const RECENT_SETS = 1024;
+const RECENT_SIZE = RECENT_WAYS * RECENT_SETS;
 
 /** IPv4 frames left out as another host's (`isForeign`), to one destination on one interface. */
 export interface ForeignDelivery {
@@ -563,23 +569,42 @@ const SAME_CAPTURE_NS = 1e4;
 function recentlyMatched(r: RecentMatches, p: Float64Array, at: number, iface: number): boolean {
   const key = p[at + Row.KEY]!;
   const ttl = p[at + Row.TTL]!;
-  const k = recentSlot(key, iface, ttl);
-  if (r.iface[k] !== iface || r.key[k] !== key) return false;
-  const dt = p[at + Row.T]! - r.t[k]!;
-  return dt >= 0 && dt <= r.windowNs && r.ttl[k] === ttl && r.src[k] === p[at + Row.SRC] && r.dst[k] === p[at + Row.DST];
+  const t = p[at + Row.T]!;
+  const set = recentSet(key, iface, ttl);
+  for (let k = set; k < set + RECENT_WAYS; k++) {
+    if (r.iface[k] !== iface || r.key[k] !== key || r.ttl[k] !== ttl) continue;
+    const dt = t - r.t[k]!;
+    if (dt >= 0 && dt <= r.windowNs && r.src[k] === p[at + Row.SRC] && r.dst[k] === p[at + Row.DST]) return true;
+  }
+  return false;
 }
 
 /**
  * A packet and its copy share a fingerprint: each interface's has its own place, and so does each TTL (a NAT
- * loopback's packet and its copy leave by the interface they came in by, one hop apart).
+ * loopback's packet and its copy leave by the interface they came in by, one hop apart). The first of the set's ways.
  */
-function recentSlot(key: number, iface: number, ttl: number): number {
-  return ((key ^ Math.imul(iface + 1, 0x9e3779b1) ^ Math.imul(ttl + 1, 0x85ebca6b)) >>> 0) & (RECENT_SIZE - 1);
+function recentSet(key: number, iface: number, ttl: number): number {
+  return (((key ^ Math.imul(iface + 1, 0x9e3779b1) ^ Math.imul(ttl + 1, 0x85ebca6b)) >>> 0) & (RECENT_SETS - 1)) * RECENT_WAYS;
 }
 
-/** Remember a matched packet (`key`, time, interface, TTL, addresses) for `recentlyMatched`. */
+/**
+ * Remember a matched packet (`key`, time, interface, TTL, addresses) for `recentlyMatched`: in its set's way that holds
+ * the same fingerprint, interface and TTL, else in the empty or oldest one.
+ */
 function rememberMatch(r: RecentMatches, key: number, t: number, iface: number, ttl: number, src: number, dst: number): void {
-  const k = recentSlot(key, iface, ttl);
+  const set = recentSet(key, iface, ttl);
+  let k = set;
+  for (let w = set; w < set + RECENT_WAYS; w++) {
+    if (r.iface[w] === iface && r.key[w] === key && r.ttl[w] === ttl) {
+      k = w;
+      break;
+    }
+    if (r.iface[w] === -1) {
+      k = w;
+      break;
+    }
+    if (r.t[w]! < r.t[k]!) k = w;
+  }
   r.key[k] = key;
   r.t[k] = t;
   r.iface[k] = iface;

@@ -659,6 +659,29 @@ describe('correlator: duplicates captured on one interface', () => {
     expect(count(conn(s, LAN, APP, 30000), 0, Dir.IN, false)).toBe(3);
   });
 
+  test('second copies that come after 150 other matched pairs (a capture out of time order, copied twice) count once', () => {
+    // mergecap of a dumpcap capture with itself: each copy at its packet's time, but a batch of packets later.
+    const f = new Feeder();
+    const pairs = Array.from({ length: 150 }, (_, i) => request(i + 1, 1 * MS + i * 50_000));
+    // The first packet's second copy while it waits for its NATed one: the capture holds packets twice.
+    f.push(pairs[0]![0]);
+    f.push(pairs[0]![0]);
+    for (const [k, [a, b]] of pairs.entries()) {
+      if (k > 0) f.push(a);
+      f.push(b);
+    }
+    for (const [k, [a, b]] of pairs.entries()) {
+      if (k > 0) f.push(a);
+      f.push(b);
+    }
+    const s = f.finish();
+    expect(s.ignored.duplicates).toBe(2 * 150);
+    expect(s.matchedPairs).toBe(150);
+    expect(count(conn(s, LAN, APP, 30000), 0, Dir.IN, true)).toBe(150);
+    expect(count(conn(s, LAN, APP, 30000), 0, Dir.IN, false)).toBe(0);
+    expect(count(conn(s, WAN, EIP, 40000), 0, Dir.OUT, false)).toBe(0);
+  });
+
   test('the copy on the other interface is not a duplicate (TTL one lower)', () => {
     const f = new Feeder();
     const [a, b] = request(1, 1 * MS);
