@@ -8,6 +8,7 @@ import { openCapture, type OpenCapture } from '../ingest/open-capture.js';
 import { openFileSource, stdinSource } from '../ingest/byte-source.js';
 import { digestingSource, type DigestingSource } from '../ingest/digesting-source.js';
 import type { CookedInterface } from './cooked-interface.js';
+import { captureIdentity, continuations } from './rotated-files.js';
 
 /** A frame of a capture holding several interfaces (interface-by-mac.ts): its interface by MAC or route, else the capture's name. */
 function placeMerged(c: Cursor, d: DecodedPacket, own: string, place: CookedInterface): string {
@@ -77,6 +78,10 @@ interface Cursor {
   backMaxNs: number;
   /** One interface's reading of a file read per interface: its frames' span is that interface's window (`spans`). */
   readonly split: boolean;
+  /** The interface id a split file's reading is for, else null. */
+  readonly only: number | null;
+  /** The file this one continues, a piece of the same capture (rotated-files.ts): read only once that one is read. */
+  after: Cursor | null;
 }
 
 /**
@@ -132,6 +137,11 @@ export interface CaptureWindow {
   readonly spans: readonly InterfaceSpan[] | null;
   /** The file's interfaces by file-wide id (pcapng IDBs; 0 for a classic pcap): how a file read out of time order is split. */
   readonly interfaceIds: readonly number[];
+  /**
+   * The interfaces a pcapng names (if_name, as the analysis calls them) when it names each of several: all were
+   * captured while it ran, whichever of them had packets. Null otherwise.
+   */
+  readonly named?: readonly string[] | null;
 }
 
 export interface MergeVisitor {
@@ -267,6 +277,8 @@ export function mergeCaptures(
       backFrame: 0,
       backMaxNs: 0,
       split: only !== null,
+      only,
+      after: null,
     };
   };
   try {
@@ -285,6 +297,7 @@ export function mergeCaptures(
   const maxPackets = options.maxPackets ?? Infinity;
   try {
     for (const c of cursors) advance(c);
+    chainPieces(cursors, paths, options.interfaceNames);
     let total = 0;
     for (;;) {
       // The file whose next record is earliest (ties: the first file).
@@ -294,7 +307,7 @@ export function mergeCaptures(
       for (let k = 0; k < cursors.length; k++) {
         const c = cursors[k]!;
         const r = c.rec;
-        if (r === null) continue;
+        if (r === null || (c.after !== null && c.after.rec !== null)) continue;
         // On the first capture's clock (a skewed capture's shift; 0 otherwise).
         let sec = r.tsSec + c.shiftSec;
         let nsec = r.tsNsec + c.shiftNsec;
@@ -408,7 +421,32 @@ export function mergeCaptures(
     sha256: c.digesting?.digest()?.sha256 ?? null,
     spans: c.spans ? [...c.spans.values()].sort((a, b) => (a.iface < b.iface ? -1 : 1)) : null,
     interfaceIds: c.capture.interfaces.map((i) => i.id),
+    named: namedInterfaces(c, aliases),
   })));
+}
+
+/** Pieces of one capture (rotated-files.ts) are read one after the other: each waits for the one it continues. */
+function chainPieces(cursors: Cursor[], paths: readonly string[], interfaceNames: ReadonlyMap<number, string>): void {
+  if (cursors.length < 2) return;
+  const after = continuations(
+    cursors.map((c) => {
+      const path = paths[c.index]!;
+      // Standard input cannot be read twice (nor be a piece of a capture in files).
+      if (c.rec === null || path === '-') return null;
+      const only = c.only;
+      return {
+        path,
+        identity: captureIdentity(path, c.capture.interfaces.map((i) => i.name), only),
+        firstSec: c.rec.tsSec,
+        firstNsec: c.rec.tsNsec,
+        records: (capture) => (only === null ? capture.records() : recordsOf(capture.records(), only)),
+      };
+    }),
+    interfaceNames,
+  );
+  after.forEach((k, i) => {
+    if (k >= 0) cursors[i]!.after = cursors[k]!;
+  });
 }
 
 /** The records of one interface (file-wide id) of a capture read for it alone. */
@@ -449,6 +487,14 @@ function quietInterfaces(c: Cursor, aliases: ReadonlyMap<string, string> | null)
   if (declared.length !== c.capture.interfaces.length) return [];
   const names = declared.map((i) => i.name || (declared.length === 1 ? c.base : `${c.base}#${i.id}`));
   return [...new Set(names.map((n) => aliases?.get(n) ?? n))].sort();
+}
+
+/** `CaptureWindow.named`: a pcapng's interfaces when it names each of several (no -i any among them). */
+function namedInterfaces(c: Cursor, aliases: ReadonlyMap<string, string> | null): string[] | null {
+  const all = c.capture.interfaces;
+  if (all.length < 2 || !all.every((i) => i.name && i.linkType !== LinkType.LINUX_SLL && i.linkType !== LinkType.LINUX_SLL2)) return null;
+  const names = [...new Set(all.map((i) => aliases?.get(i.name) ?? i.name))].sort();
+  return names.length > 1 ? names : null;
 }
 
 /** A day: an interface statistics time further than this from the packets is a misreading, not a quiet link. */

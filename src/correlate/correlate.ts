@@ -90,7 +90,10 @@ export function coverage(windows: readonly CaptureWindow[]): Coverage[] {
       // could not place is named after the file (any_00001_20261207110021), another name in each rotated file.
       add(ANY_CAPTURE, '', w.file, w.ranFrom ?? w.first, w.ranTo ?? w.last, w.interfaces);
     } else if (w.first && w.last) {
-      const name = w.interfaces.length ? [...w.interfaces].sort().join('+') : w.file;
+      // A pcapng of several named interfaces captured them all, even those it holds no packet of (a ring buffer's
+      // last file with a few frames of one).
+      const held = w.named ?? w.interfaces;
+      const name = held.length ? [...held].sort().join('+') : w.file;
       add(name, name, w.file, w.ranFrom ?? w.first, w.ranTo ?? w.last);
     }
   }

@@ -16,6 +16,7 @@ import { editedBundle, flowKeys, pcapPrefix, pcapSuffix, pcapRecordOffset } from
 import { fieldSets } from '../support/field.js';
 import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
 import { HAVE_TSHARK } from '../support/tshark.js';
+import { pcapngFile } from '../support/capture-writer.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-rotated-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -102,6 +103,65 @@ describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('captures rotated by dumpcap\'s 
     },
     LAB_WAIT_MS,
   );
+});
+
+interface Frame {
+  readonly iface: number;
+  readonly ns: bigint;
+  readonly data: Uint8Array;
+}
+
+/** The frames of a little-endian classic pcap (µs or ns, by its magic), read here rather than by natlens's reader. */
+function pcapFrames(b: Buffer, iface: number): Frame[] {
+  const scale = b.readUInt32LE(0) === 0xa1b23c4d ? 1n : 1000n;
+  const out: Frame[] = [];
+  for (let at = 24; at + 16 <= b.length; at += 16 + b.readUInt32LE(at + 8)) {
+    out.push({ iface, ns: BigInt(b.readUInt32LE(at)) * 1_000_000_000n + BigInt(b.readUInt32LE(at + 4)) * scale, data: b.subarray(at + 16, at + 16 + b.readUInt32LE(at + 8)) });
+  }
+  return out;
+}
+
+/**
+ * Frames of two interfaces as dumpcap writes them (`-i eth0 -i net1`): each interface's packets in batches, 200 ms of one
+ * interface then 200 ms of the other, so that a frame is often stamped after the frames that follow it.
+ */
+function dumpcapOrder(a: Frame[], b: Frame[]): Frame[] {
+  const start = [a[0]!.ns, b[0]!.ns].reduce((x, y) => (x < y ? x : y));
+  const slice = (f: Frame) => (f.ns - start) / 200_000_000n;
+  const last = [...a, ...b].reduce((m, f) => (slice(f) > m ? slice(f) : m), 0n);
+  const out: Frame[] = [];
+  for (let s = 0n; s <= last; s++) for (const frames of [a, b]) out.push(...frames.filter((f) => slice(f) === s));
+  return out;
+}
+
+const pcapng = (names: string[], frames: Frame[]) =>
+  pcapngFile([{ blocks: [...names.map((name) => ({ type: 'idb' as const, name, tsresol: 9 })), ...frames.map((f) => ({ type: 'epb' as const, interfaceId: f.iface, ts: f.ns, data: f.data }))] }]);
+
+describe.skipIf(sets.length === 0)('a capture of two interfaces out of time order, rotated at any frame, on real field sets', () => {
+  for (const set of sets.filter((s) => ['healthy', 'snat-missing'].includes(s.name))) {
+    it(`${set.name}: read as the one capture it was, whichever frame the ring buffer cut at`, async () => {
+      const frames = dumpcapOrder(pcapFrames(readFileSync(join(set.dir, 'eth0.pcap')), 0), pcapFrames(readFileSync(join(set.dir, 'net1.pcap')), 1));
+      const names = ['eth0', 'net1'];
+      const whole = await analyze([editedBundle(set.dir, join(tmp, `${set.name}-dumpcap`), { 'eth0.pcap': null, 'net1.pcap': null }, { 'gateway.pcapng': pcapng(names, frames) })]);
+      expect(whole.warnings.map((w) => w.code)).not.toContain('out-of-time-order');
+      // Cuts where the second file starts before the first file's latest frame: a merge by the files' heads alone
+      // would let it overtake the first file's earlier frames.
+      const latest = frames.map((_, k) => frames.slice(0, k).reduce((m, f) => (f.ns > m ? f.ns : m), 0n));
+      const cuts = frames.map((_, k) => k).filter((k) => k > 0 && frames[k]!.ns < latest[k]!);
+      expect(cuts.length).toBeGreaterThan(20);
+      // And a first or last file with a single frame, of one of the two interfaces: it captured both all the same.
+      for (const k of new Set([1, frames.length - 1, ...cuts.filter((_, i) => i % Math.ceil(cuts.length / 40) === 0)])) {
+        const dir = editedBundle(set.dir, join(tmp, `${set.name}-dumpcap-${k}`), { 'eth0.pcap': null, 'net1.pcap': null }, {
+          'gateway_00001_20261207110000.pcapng': pcapng(names, frames.slice(0, k)),
+          'gateway_00002_20261207110200.pcapng': pcapng(names, frames.slice(k)),
+        });
+        const a = await analyze([dir]);
+        expect([k, a.warnings.map((w) => w.code)]).toEqual([k, whole.warnings.map((w) => w.code)]);
+        expect([k, a.findings.map((f) => [f.check, f.confidence, f.flows])]).toEqual([k, whole.findings.map((f) => [f.check, f.confidence, f.flows])]);
+        expect([k, flowKeys(a)]).toEqual([k, flowKeys(whole)]);
+      }
+    });
+  }
 });
 
 describe('coverage', () => {
