@@ -161,12 +161,16 @@ export function interfaceOf(rec: CaptureRecord, d: DecodedPacket, fileBase: stri
   return multiInterface ? `${fileBase}#${rec.interfaceId}` : fileBase;
 }
 
+/**
+ * The name a file gives its capture: without extension (a compressed capture is named by what it holds: eth0.pcap.gz →
+ * eth0; tcpdump -C's eth0.pcap1 → eth0), nor the file number and time dumpcap's ring buffer adds (`-b`, and editcap
+ * -c: eth0_00001_20261207110535.pcap, or time first with `-b nametimenum:2`).
+ */
 export function fileBaseName(path: string): string {
   if (path === '-') return 'stdin';
-  // A compressed capture is named by what it holds: eth0.pcap.gz → eth0.
   const b = basename(path).replace(/\.gz$/i, '');
   const e = extname(b);
-  return e ? b.slice(0, -e.length) : b;
+  return (e ? b.slice(0, -e.length) : b).replace(/_(\d{5}_\d{14}|\d{14}_\d{5})$/, '');
 }
 
 /** `interfaceOf`, with the names it makes cached per cursor (no string built per packet). */
@@ -436,7 +440,7 @@ function chainPieces(cursors: Cursor[], paths: readonly string[], interfaceNames
       const only = c.only;
       return {
         path,
-        identity: captureIdentity(path, c.capture.interfaces.map((i) => i.name), only),
+        identity: captureIdentity(c.base, c.capture.interfaces.map((i) => i.name), only),
         firstSec: c.rec.tsSec,
         firstNsec: c.rec.tsNsec,
         records: (capture) => (only === null ? capture.records() : recordsOf(capture.records(), only)),

@@ -1,4 +1,3 @@
-import { basename } from 'node:path';
 import type { CaptureRecord } from '../model/capture.js';
 import { openCapture, type OpenCapture } from '../ingest/open-capture.js';
 import { openFileSource } from '../ingest/byte-source.js';
@@ -31,15 +30,14 @@ export interface Piece {
 const PIECE_OVERLAP_NS = 1e9;
 
 /**
- * Captures that may be pieces of one capture, by what they hold: the named interfaces of a pcapng, else the file's
- * name without a ring buffer's counter and time (dumpcap: `eth0_00001_20261207110535.pcap`; tcpdump -C `eth0.pcap1`).
- * `only`: the interface a split file's reading is for.
+ * Captures that may be pieces of one capture, by what they hold: the named interfaces of a pcapng, else the name the
+ * file gives its capture (capture-merge.ts, fileBaseName: without a ring buffer's file number and time). `only`: the
+ * interface a split file's reading is for.
  */
-export function captureIdentity(path: string, interfaceNames: readonly string[], only: number | null): string {
+export function captureIdentity(fileBase: string, interfaceNames: readonly string[], only: number | null): string {
   const reading = only === null ? '' : ` #${only}`;
   if (interfaceNames.length && interfaceNames.every((n) => n)) return `if ${[...interfaceNames].sort().join(' ')}${reading}`;
-  const b = basename(path).replace(/\.gz$/i, '').replace(/\.[A-Za-z]+\d*$/, '');
-  return `file ${b.replace(/_\d{5}_\d{14}$/, '')}${reading}`;
+  return `file ${fileBase}${reading}`;
 }
 
 /**

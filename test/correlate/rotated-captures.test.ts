@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { coverage } from '../../src/correlate/correlate.js';
-import type { CaptureWindow } from '../../src/correlate/capture-merge.js';
+import { fileBaseName, type CaptureWindow } from '../../src/correlate/capture-merge.js';
 import { editedBundle, flowKeys, pcapPrefix, pcapSuffix, pcapRecordOffset } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
 import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
@@ -91,7 +91,8 @@ function ringBuffer(dir: string, name: string): string {
 }
 
 describe.skipIf(!LAB_AVAILABLE || !HAVE_TSHARK)('captures rotated by dumpcap\'s ring buffer, on lab bundles', () => {
-  it.each(['intermittent-drop', 'rules-lost', 'arp-disabled', 'backend-route-elsewhere', 'healthy', 'snat-missing'])(
+  // point-to-point: a link without MACs, whose files only their names tell (dumpcap's file number and time left off).
+  it.each(['intermittent-drop', 'rules-lost', 'arp-disabled', 'backend-route-elsewhere', 'healthy', 'snat-missing', 'point-to-point'])(
     '%s, each capture in 3 files: the original\'s analysis',
     async (scenario) => {
       const dir = join(await labOutput(), scenario);
@@ -162,6 +163,20 @@ describe.skipIf(sets.length === 0)('a capture of two interfaces out of time orde
       }
     });
   }
+});
+
+describe('fileBaseName', () => {
+  it('names the capture a file holds: no extension, compression, tcpdump -C number, dumpcap ring buffer number and time', () => {
+    expect(['eth0.pcap', 'eth0.pcap.gz', 'eth0.pcap1', 'wan9.7_00003_20261207110843.pcap', 'ppp0_20261207110843_00003.pcapng', 'dir/x_1_2.pcap', '-'].map(fileBaseName)).toEqual([
+      'eth0',
+      'eth0',
+      'eth0',
+      'wan9.7',
+      'ppp0',
+      'x_1_2',
+      'stdin',
+    ]);
+  });
 });
 
 describe('coverage', () => {
