@@ -76,9 +76,10 @@ interface Cursor {
   backSteps: number;
   backFrame: number;
   backMaxNs: number;
-  /** One interface's reading of a file read per interface: its frames' span is that interface's window (`spans`). */
-  readonly split: boolean;
-  /** The interface id a split file's reading is for, else null. */
+  /**
+   * One interface's reading of a file read per interface: the interface id it is for (its frames' span is that
+   * interface's window, `spans`); null otherwise.
+   */
   readonly only: number | null;
   /** The file this one continues, a piece of the same capture (rotated-files.ts): read only once that one is read. */
   after: Cursor | null;
@@ -280,7 +281,6 @@ export function mergeCaptures(
       backSteps: 0,
       backFrame: 0,
       backMaxNs: 0,
-      split: only !== null,
       only,
       after: null,
     };
@@ -337,7 +337,7 @@ export function mergeCaptures(
       if (merged !== null && merged.has(own)) {
         iface = placeMerged(pick, d, own, cooked!);
         if (iface !== own) noteSpan(pick, iface, pickSec, pickNsec);
-      } else if (pick.split) noteSpan(pick, iface, pickSec, pickNsec);
+      } else if (pick.only !== null) noteSpan(pick, iface, pickSec, pickNsec);
       if (iface !== pick.lastIface) {
         pick.ifaces.add(iface);
         pick.lastIface = iface;
