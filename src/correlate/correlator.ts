@@ -81,7 +81,7 @@ export interface CorrelatorState {
   /** `pushPacket`'s row (a decoded packet becomes one before it is pushed). */
   readonly scratch: Float64Array;
   /**
-   * Packets matched lately (`recentlyMatched`), direct-mapped by fingerprint and interface; null unless some
+   * Packets matched lately (`recentMatchGap`), by fingerprint, interface and TTL; null unless some
    * interface is fed by more than one capture, or a capture showed a packet twice: the ways a matched packet shows
    * up again (`keepRecentMatches`).
    */
@@ -133,7 +133,7 @@ const FOREIGN_TO_MAX = 1024;
 
 /**
  * Some interface is fed by more than one capture (`windowNs` DUPLICATE_NS), or showed a packet twice (SAME_CAPTURE_NS):
- * remember matched packets from now on (`recentlyMatched`).
+ * remember matched packets from now on (`recentMatchGap`).
  */
 export function keepRecentMatches(s: CorrelatorState, windowNs = DUPLICATE_NS): void {
   if (s.recent) {
@@ -359,7 +359,10 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   const tcpAck = f[at + Row.TCP_ACK]!;
   const payloadLength = f[at + Row.PAYLOAD_LENGTH]!;
   const j = scanPending(s, f, at, iface, arrival, icmp);
-  if (j === DUPLICATE || (j < 0 && s.recent !== null && recentlyMatched(s.recent, f, at, iface))) {
+  // A second copy of a packet matched a moment ago, unless a pending packet is nearer in time to be its copy (a packet
+  // with the same fingerprint, IP ID 0 like every TIME_WAIT ACK, may still wait from 200 ms before).
+  const again = j === DUPLICATE || s.recent === null ? -1 : recentMatchGap(s.recent, f, at, iface);
+  if (j === DUPLICATE || (again >= 0 && (j < 0 || again < Math.abs(t - ring.f[j * Slot.STRIDE + Slot.T]!)))) {
     s.ignored.duplicates++;
     // A capture that holds packets twice (a bridge and its port under -i any, a mirror port) holds them twice once
     // matched too: remember matched packets from now on, so that their second copies are not taken for new ones.
@@ -564,9 +567,9 @@ const SAME_CAPTURE_NS = 1e4;
  * A packet captured twice on one interface whose first copy was matched already: the second finds no pending
  * copy to be a duplicate of (a departure seen by two captures of one link — the gateway's eth0 and its veth's host
  * end — is matched by its first copy the moment it comes). Same fingerprint, interface, TTL and addresses within
- * `RecentMatches.windowNs` of the matched one.
+ * `RecentMatches.windowNs` of the matched one: how long after it (ns), -1 if none.
  */
-function recentlyMatched(r: RecentMatches, p: Float64Array, at: number, iface: number): boolean {
+function recentMatchGap(r: RecentMatches, p: Float64Array, at: number, iface: number): number {
   const key = p[at + Row.KEY]!;
   const ttl = p[at + Row.TTL]!;
   const t = p[at + Row.T]!;
@@ -574,9 +577,9 @@ function recentlyMatched(r: RecentMatches, p: Float64Array, at: number, iface: n
   for (let k = set; k < set + RECENT_WAYS; k++) {
     if (r.iface[k] !== iface || r.key[k] !== key || r.ttl[k] !== ttl) continue;
     const dt = t - r.t[k]!;
-    if (dt >= 0 && dt <= r.windowNs && r.src[k] === p[at + Row.SRC] && r.dst[k] === p[at + Row.DST]) return true;
+    if (dt >= 0 && dt <= r.windowNs && r.src[k] === p[at + Row.SRC] && r.dst[k] === p[at + Row.DST]) return dt;
   }
-  return false;
+  return -1;
 }
 
 /**
@@ -588,7 +591,7 @@ function recentSet(key: number, iface: number, ttl: number): number {
 }
 
 /**
- * Remember a matched packet (`key`, time, interface, TTL, addresses) for `recentlyMatched`: in its set's way that holds
+ * Remember a matched packet (`key`, time, interface, TTL, addresses) for `recentMatchGap`: in its set's way that holds
  * the same fingerprint, interface and TTL, else in the empty or oldest one.
  */
 function rememberMatch(r: RecentMatches, key: number, t: number, iface: number, ttl: number, src: number, dst: number): void {
@@ -713,7 +716,7 @@ function pairWithPending(
   const rf = r.f;
   const q = j * Slot.STRIDE;
   unlinkPending(r, j, SlotState.MATCHED);
-  // Both packets of the pair: a second capture of either link may show its copy after the match (recentlyMatched).
+  // Both packets of the pair: a second capture of either link may show its copy after the match (recentMatchGap).
   const recent = s.recent;
   if (recent !== null) {
     rememberMatch(recent, p[at + Row.KEY]!, t, iface, p[at + Row.TTL]!, p[at + Row.SRC]!, p[at + Row.DST]!);

@@ -9,7 +9,7 @@ import { interfacesByMac } from './interface-by-mac.js';
 export interface CaptureLook {
   /** Interfaces whose captures showed their gateway MAC (interface-by-mac.ts; correlator.ts, isForeign). */
   readonly ownMacSeen: string[];
-  /** Some capture was taken for an interface by another name: one interface may be fed twice (correlator.ts, recentlyMatched). */
+  /** Some capture was taken for an interface by another name: one interface may be fed twice (correlator.ts, recentMatchGap). */
   readonly sharedLink: boolean;
 }
 

@@ -682,6 +682,26 @@ describe('correlator: duplicates captured on one interface', () => {
     expect(count(conn(s, WAN, EIP, 40000), 0, Dir.OUT, false)).toBe(0);
   });
 
+  test('a second copy of a matched packet is not paired with an older pending packet of the same fingerprint', () => {
+    // TIME_WAIT ACKs carry IP ID 0: one the gateway dropped 200 ms ago still waits when the next, forwarded, is shown twice.
+    const f = new Feeder();
+    const x = request(1, 1 * MS);
+    f.push(x[0]);
+    f.push(x[0]);
+    f.push(x[1]);
+    const dropped = request(2, 10 * MS, { ipId: 0 })[0];
+    const [a, b] = request(2, 210 * MS, { ipId: 0 });
+    f.push(dropped);
+    f.push(a);
+    f.push(b);
+    f.push(b);
+    const s = f.finish();
+    expect(s.ignored.duplicates).toBe(2);
+    expect(s.matchedPairs).toBe(2);
+    expect(count(conn(s, WAN, EIP, 40000), 0, Dir.OUT, true)).toBe(2);
+    expect(count(conn(s, LAN, APP, 30000), 0, Dir.IN, false)).toBe(1);
+  });
+
   test('the copy on the other interface is not a duplicate (TTL one lower)', () => {
     const f = new Feeder();
     const [a, b] = request(1, 1 * MS);

@@ -2,7 +2,7 @@
  * Captures that hold every packet twice — `tcpdump -i any` on a host where a bridge and its port both carry the
  * frame, a mirror port fed from both directions — give the analysis of the captures as taken once. A second copy
  * of a packet still waiting for its copy is seen as one at once; one of a packet already matched is remembered
- * from the first duplicate on (correlator.ts, recentlyMatched), or it would look like a packet that never left.
+ * from the first duplicate on (correlator.ts, recentMatchGap), or it would look like a packet that never left.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
