@@ -139,6 +139,8 @@ async function analyzeInputs(
     });
   }
   for (const x of leftOutWarnings(correlation.state.ignored, discovered.captures)) warnings.push(x);
+  const filtered = filterWarning(correlation.state, discovered.captures);
+  if (filtered) warnings.push(filtered);
   progress?.({ phase: 'diagnose', bytesRead: bytesTotal, bytesTotal, packets: correlation.state.packets });
 
   const ifaceIndex = new Map(correlation.ifaces.map((n, i) => [n, i]));
@@ -196,6 +198,27 @@ async function analyzeInputs(
   const analysis = buildAnalysis({ correlation, snapshot, findings, inputs, captureFiles: discovered.captures, warnings });
   progress?.({ phase: 'done', bytesRead: bytesTotal, bytesTotal, packets: correlation.state.packets });
   return analysis;
+}
+
+/** Packets a capture holding nothing but one IP protocol (`tcpdump -i eth0 icmp`) is not taken for a filtered one under. */
+const FILTER_MIN_PACKETS = 20;
+
+const PROTOCOL_NAMES: Readonly<Record<number, string>> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP' };
+
+/**
+ * Captures holding IPv4 of a single protocol and no other frame at all — no ARP, no IPv6 neighbour discovery, nothing
+ * else — were most likely taken with a filter (`tcpdump -i eth0 icmp`, the first thing typed at 3 a.m.): what they
+ * leave out cannot be judged, and "no packets stop" would speak for traffic they do not hold.
+ */
+function filterWarning(state: { packets: number; notIpv4: number; ipProtocols: ReadonlySet<number> }, captures: readonly string[]): InputWarning | null {
+  if (state.packets < FILTER_MIN_PACKETS || state.notIpv4 > 0 || state.ipProtocols.size !== 1) return null;
+  const p = [...state.ipProtocols][0]!;
+  const name = PROTOCOL_NAMES[p] ?? `IP protocol ${p}`;
+  return {
+    code: 'capture-filtered',
+    file: captures.join(', '),
+    message: `the captures hold nothing but ${name} (no ARP, no IPv6, no other IP protocol in ${state.packets} packets): taken with a filter? What it left out — other traffic, and the ARP that shows a neighbour not answering — cannot be judged; if the problem traffic is not ${name}, capture it too (tcpdump without a filter, or with one naming its hosts)`,
+  };
 }
 
 /**

@@ -61,6 +61,12 @@ export interface CorrelatorState {
   /** ICMP echo requests with no copy captured whose reply the gateway relayed back (counted as forwarded; icmp-echoes.ts). */
   unseenEchoes: number;
   ignored: { ipv6: number; nonIp: number; multicast: number; fragments: number; truncated: number; duplicates: number; foreign: number };
+  /**
+   * Frames that are not IPv4 (ARP, IPv6 of any scope, the rest), and the IP protocols of the IPv4 ones (protocol
+   * numbers, up to 255): how captures taken with a filter show (`tcpdump icmp`, analyze.ts).
+   */
+  notIpv4: number;
+  readonly ipProtocols: Set<number>;
   /** Per interface index, frames left out as not the gateway's (`isForeign`). */
   readonly foreignByIface: number[];
   /**
@@ -172,6 +178,8 @@ export function newCorrelator(options: CorrelatorOptions): CorrelatorState {
     unseenCopies: 0,
     unseenEchoes: 0,
     ignored: { ipv6: 0, nonIp: 0, multicast: 0, fragments: 0, truncated: 0, duplicates: 0, foreign: 0 },
+    notIpv4: 0,
+    ipProtocols: new Set(),
     foreignByIface: [],
     foreignTo: new Map(),
     macSeen: new Uint8Array(256),
@@ -299,6 +307,7 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   // Any frame of the gateway's MAC (ARP, IPv6 too) shows that MAC is this capture's (see isForeign).
   if (iface < 256 && s.macSeen[iface] === 0) noteGatewayMac(s, f, at, iface);
   const net = f[at + Row.NET]!;
+  if (net !== Net.IPV4) s.notIpv4++;
   if (net === Net.ARP) {
     observeArp(s.arp, iface, f[at + Row.ARP_OP]!, f[at + Row.ARP_SPA]!, f[at + Row.ARP_TPA]!, { file, frame: f[at + Row.FRAME]!, tsSec, tsNsec: f[at + Row.TS_NSEC]! }, f[at + Row.SRC_MAC]!);
     return;
@@ -316,6 +325,7 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
     s.ignored.truncated++;
     return;
   }
+  if (s.ipProtocols.size < 2) s.ipProtocols.add(f[at + Row.PROTO]!);
   const src = f[at + Row.SRC]!;
   const dst = f[at + Row.DST]!;
   if (!forwardableIpv4(src, dst)) {

@@ -84,3 +84,37 @@ describe.skipIf(!healthy)('packets the analysis cannot follow are counted and na
     expect(Number(/^(\d+)/.exec(w!.message)![1])).toBeGreaterThan(10);
   });
 });
+
+/** The capture with only the frames `keep` says (a classic little-endian pcap of Ethernet frames), as a filter would. */
+function filtered(keep: (frame: Buffer) => boolean) {
+  return (b: Buffer): Buffer => {
+    const parts = [b.subarray(0, 24)];
+    for (let at = 24; at + 16 <= b.length; at += 16 + b.readUInt32LE(at + 8)) {
+      const end = at + 16 + b.readUInt32LE(at + 8);
+      if (keep(b.subarray(at + 16, end))) parts.push(b.subarray(at, end));
+    }
+    return Buffer.concat(parts);
+  };
+}
+
+const ipv4Of = (protocol: number) => (f: Buffer) => f.readUInt16BE(12) === 0x0800 && f[23] === protocol;
+const arp = (f: Buffer) => f.readUInt16BE(12) === 0x0806;
+
+describe.skipIf(!healthy)('captures taken with a filter (tcpdump icmp) are named so: what they leave out cannot be judged', () => {
+  const warned = async (name: string, keep: (f: Buffer) => boolean) => {
+    const dir = editedBundle(healthy!.dir, join(tmpdir(), `filtered-${name}`), { 'eth0.pcap': filtered(keep), 'net1.pcap': filtered(keep) });
+    const a = await analyze([dir]);
+    return a.warnings.filter((w) => w.code === 'capture-filtered').map((w) => w.message.replace(/ \(.*/, ''));
+  };
+
+  it('ICMP alone, TCP alone: the warning names the protocol', async () => {
+    expect(await warned('icmp', ipv4Of(1))).toEqual(['the captures hold nothing but ICMP']);
+    expect(await warned('tcp', ipv4Of(6))).toEqual(['the captures hold nothing but TCP']);
+  });
+
+  it('not when the captures hold ARP too, or several protocols, or were not filtered', async () => {
+    expect(await warned('icmp-arp', (f) => ipv4Of(1)(f) || arp(f))).toEqual([]);
+    expect(await warned('icmp-tcp', (f) => ipv4Of(1)(f) || ipv4Of(6)(f))).toEqual([]);
+    expect((await analyze([healthy!.dir])).warnings.map((w) => w.code)).not.toContain('capture-filtered');
+  });
+});
