@@ -26,7 +26,7 @@ export function decodeTcp(d: Uint8Array, off: number, end: number, cap: number, 
     out.dport = u16(d, off + 2);
   }
   if (capEnd - off < TCP_MIN_HEADER) {
-    markTruncated(out, Layer.TRANSPORT);
+    cutHeader(d, off, end, capEnd, out);
     return;
   }
   out.tcpSeq = (((d[off + 4]! << 24) | (d[off + 5]! << 16) | (d[off + 6]! << 8) | d[off + 7]!) >>> 0);
@@ -52,6 +52,28 @@ export function decodeTcp(d: Uint8Array, off: number, end: number, cap: number, 
     return;
   }
   setPayload(d, off + headerLength, end, cap, out);
+}
+
+/**
+ * A header the capture cut short (`tcpdump -s 54` on a cooked capture leaves 18 bytes of it): what was captured of
+ * sequence number, acknowledgment, data offset and flags, and window — a reset is still a reset, and the copy on the
+ * other side still has the same numbers. The payload's length follows from the IP total length once the data offset is
+ * read.
+ */
+function cutHeader(d: Uint8Array, off: number, end: number, capEnd: number, out: DecodedPacket): void {
+  const have = capEnd - off;
+  if (have >= 8) out.tcpSeq = (((d[off + 4]! << 24) | (d[off + 5]! << 16) | (d[off + 6]! << 8) | d[off + 7]!) >>> 0);
+  if (have >= 12) out.tcpAck = (((d[off + 8]! << 24) | (d[off + 9]! << 16) | (d[off + 10]! << 8) | d[off + 11]!) >>> 0);
+  if (have >= 14) {
+    const headerLength = (d[off + 12]! >> 4) * 4;
+    out.tcpFlags = d[off + 13]!;
+    if (headerLength >= TCP_MIN_HEADER && off + headerLength <= end) {
+      out.tcpHeaderLength = headerLength;
+      out.payloadLength = end - off - headerLength;
+    }
+  }
+  if (have >= 16) out.tcpWindow = u16(d, off + 14);
+  markTruncated(out, Layer.TRANSPORT);
 }
 
 /**

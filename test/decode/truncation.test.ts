@@ -69,6 +69,23 @@ describe('a capture cut short', () => {
     expect([cut.payloadLength, cut.payloadCaptured, cut.tcpSeq, cut.tcpAck, cut.tcpFlags]).toEqual([full.payloadLength, 0, full.tcpSeq, full.tcpAck, full.tcpFlags]);
   });
 
+  it('the TCP header itself cut: what was captured of it is read (tcpdump -s 54 of -i any keeps 18 bytes)', () => {
+    const f = fx.ETH_TCP_PSH_ACK_DATA;
+    const full = newDecodedPacket();
+    decodePacket(f.linkType, bytesOf(f), full);
+    const at = (n: number) => {
+      const d = newDecodedPacket();
+      decodePacket(f.linkType, bytesOf(f).subarray(0, 14 + 20 + n), d);
+      expect(d.truncatedAt).toBe(Layer.TRANSPORT);
+      return [d.sport, d.dport, d.tcpSeq, d.tcpAck, d.tcpFlags, d.payloadLength, d.tcpWindow];
+    };
+    const { sport, dport, tcpSeq, tcpAck, tcpFlags, payloadLength, tcpWindow } = full;
+    expect(at(18)).toEqual([sport, dport, tcpSeq, tcpAck, tcpFlags, payloadLength, tcpWindow]);
+    expect(at(14)).toEqual([sport, dport, tcpSeq, tcpAck, tcpFlags, payloadLength, 0]);
+    expect(at(12)).toEqual([sport, dport, tcpSeq, tcpAck, 0, 0, 0]);
+    expect(at(8)).toEqual([sport, dport, tcpSeq, 0, 0, 0, 0]);
+  });
+
   it('a 96-byte snaplen keeps the frag-needed MTU and the quoted header', () => {
     const d = newDecodedPacket();
     decodePacket(LinkType.EN10MB, bytesOf(fx.ETH_ICMP_FRAG_NEEDED).subarray(0, 96), d);
