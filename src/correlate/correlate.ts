@@ -142,6 +142,7 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   const allCaptures = captures.join(', ');
   const ifaceIndex = new Map<string, number>();
   const ownMacSeen = new Set<string>();
+  const learnedMacs = new Map<string, number>();
   const windowNs = options.windowNs ?? 2.5e8;
   const gatewayMacs = new Set((snapshot?.host.interfaces ?? []).map((i) => (i.mac ? parseMac(i.mac) : -1)).filter((m) => m > 0));
   const state = newCorrelator({ localAddresses, macs, windowNs, gatewayMacs });
@@ -153,10 +154,11 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
       ifaces.push(name);
       ifaceIndex.set(name, i);
       const mac = snapshot?.host.interfaces.find((x) => x.name === name)?.mac;
-      const m = mac ? parseMac(mac) : -1;
+      // The MAC its frames carry when they never carry the snapshot's (interface-by-mac.ts, learnedMacs).
+      const m = learnedMacs.get(name) ?? (mac ? parseMac(mac) : -1);
       if (m > 0) macs.set(i, m);
       // The look at the captures' beginning saw this interface's MAC in its capture (see isForeign).
-      if (ownMacSeen.has(name)) markOwnMacSeen(state, i);
+      if (ownMacSeen.has(name) || (learnedMacs.get(name) ?? -1) > 0) markOwnMacSeen(state, i);
     }
     return i;
   };
@@ -179,6 +181,10 @@ export function correlate(captures: readonly string[], snapshot: Snapshot | null
   const onClockShifts = (shifts: readonly number[]): void => setClockShifts(state, shifts);
   const onLook = (look: CaptureLook): void => {
     for (const n of look.ownMacSeen) ownMacSeen.add(n);
+    for (const [n, mac] of look.learnedMacs) {
+      learnedMacs.set(n, mac);
+      if (mac > 0) gatewayMacs.add(mac);
+    }
     if (look.sharedLink) keepRecentMatches(state);
   };
   const split = options.splitByInterface;

@@ -1,6 +1,8 @@
 import type { CaptureRecord } from '../model/capture.js';
+import { LinkType } from '../model/capture.js';
+import { macToString } from '../model/address.js';
 import type { InputWarning } from '../model/errors.js';
-import type { DecodedPacket } from '../model/packet.js';
+import { Net, type DecodedPacket } from '../model/packet.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { mergeCaptures } from './capture-merge.js';
 import type { CookedInterface } from './cooked-interface.js';
@@ -33,6 +35,12 @@ export interface CapturedInterfaces {
    * MAC in the packets looked at: the snapshot's MAC is that capture's (correlator.ts, isForeign).
    */
   readonly ownMacSeen: Set<string>;
+  /**
+   * Gateway interfaces captured under their own name whose snapshot MAC none of their unicast frames carries (the
+   * snapshot is from after a restart, or from another gateway), by the MAC the gateway sends from its own addresses
+   * there, -1 when none tells: the snapshot's is not used (`unseenMac`).
+   */
+  readonly learnedMacs: Map<string, number>;
 }
 
 /** How far a file of a rotated capture may begin before the one before it ended (ns). */
@@ -68,7 +76,8 @@ export function interfacesByMac(
   const aliases = new Map<string, string>();
   const merged = new Set<string>();
   const ownMacSeen = new Set<string>();
-  const none = { aliases, merged, ownMacSeen };
+  const learnedMacs = new Map<string, number>();
+  const none = { aliases, merged, ownMacSeen, learnedMacs };
   const known = new Set(snapshot?.host.interfaces.map((i) => i.name) ?? []);
   const own = macOwners(snapshot?.host.interfaces.map((i) => [i.mac, i.name] as const) ?? []);
   const vote = own.size > 0;
@@ -82,6 +91,9 @@ export function interfacesByMac(
   /** Captured name → gateway interfaces whose MAC its frames carried. */
   const owners = new Map<string, Set<string>>();
   const seenNames = new Set<string>();
+  /** Gateway interfaces captured under their own name: their unicast Ethernet frames, and the MACs those carry. */
+  const unicast = new Map<string, Unicast>();
+  const local = new Set((snapshot?.host.interfaces ?? []).flatMap((i) => i.addresses.filter((a) => a.family === 4).map((a) => a.v4)));
   let baseSec = -1;
   paths.forEach((path, index) => {
     // Standard input can be read once only: it keeps its name.
@@ -106,7 +118,14 @@ export function interfacesByMac(
             if (!o) owners.set(iface, (o = new Set()));
             o.add(owner);
           }
-          if (known.has(iface)) return;
+          if (known.has(iface)) {
+            if (rec.linkType === LinkType.EN10MB && d.srcMac > 0) {
+              let u = unicast.get(iface);
+              if (!u) unicast.set(iface, (u = { file: path, n: 0, votes: 0, macs: new Map() }));
+              noteGatewayFrame(u, d, local);
+            }
+            return;
+          }
           let v = votes.get(iface);
           if (!v) votes.set(iface, (v = { file: path, n: 0, to: new Map(), first: Infinity, last: -Infinity }));
           // From the first second looked at: ns since 1970 are past 2^53, where a double no longer tells 256 ns apart.
@@ -173,5 +192,68 @@ export function interfacesByMac(
     const as = aliases.get(name) ?? name;
     for (const owner of o) if (owner === as || merged.has(name)) ownMacSeen.add(owner);
   }
-  return { aliases, merged, ownMacSeen };
+  for (const [name, u] of unicast) unseenMac(snapshot, name, u, own, ownMacSeen, learnedMacs, onWarning);
+  return { aliases, merged, ownMacSeen, learnedMacs };
+}
+
+/** Unicast frames of an interface's capture that must show a MAC for the snapshot's to count as unseen. */
+const UNSEEN_MIN = 20;
+
+/** Frames of a gateway interface's own capture, and the MACs the gateway sends from its own addresses there. */
+interface Unicast {
+  readonly file: string;
+  /** Unicast frames. */
+  n: number;
+  /** Frames the gateway sent from its own addresses (`noteGatewayFrame`), and the MACs they came from. */
+  votes: number;
+  readonly macs: Map<number, number>;
+}
+
+/**
+ * A frame the gateway sent from one of its own addresses, which names its MAC as the source: IPv4 (a SNATed packet
+ * leaving from an EIP, the gateway's own), ARP (by the sender's). Not frames sent to those addresses: what others
+ * address them to is what their ARP caches hold, stale ones included.
+ */
+function noteGatewayFrame(u: Unicast, d: DecodedPacket, local: ReadonlySet<number>): void {
+  if (d.dstMac > 0 && Math.floor(d.dstMac / 2 ** 40) % 2 === 0) u.n++;
+  const from = d.net === Net.ARP ? (local.has(d.arpSpa) ? d.arpSha : 0) : d.net === Net.IPV4 && local.has(d.src) ? d.srcMac : 0;
+  if (from <= 0) return;
+  u.votes++;
+  u.macs.set(from, (u.macs.get(from) ?? 0) + 1);
+}
+
+/** Frames the gateway sent from its own addresses (`noteGatewayFrame`) it takes to learn its MAC. */
+const LEARN_MIN = 4;
+
+/**
+ * An interface captured under its own name whose snapshot MAC none of its unicast frames carries: the snapshot was
+ * taken after the gateway restarted (new MACs; its rules and sysctls may have been reset as well), or on another
+ * gateway. Warned; and the MAC the gateway sends from its own addresses there (`noteGatewayFrame`, 9 in 10 of those
+ * frames), unless another gateway interface's, is learned as the interface's — else it has none.
+ */
+function unseenMac(
+  snapshot: Snapshot | null,
+  name: string,
+  u: Unicast,
+  own: ReadonlyMap<number, string>,
+  ownMacSeen: ReadonlySet<string>,
+  learnedMacs: Map<string, number>,
+  onWarning: (w: InputWarning) => void,
+): void {
+  const said = snapshot?.host.interfaces.find((i) => i.name === name)?.mac;
+  if (!said || ownMacSeen.has(name) || u.n < UNSEEN_MIN) return;
+  let best = 0;
+  let most = 0;
+  for (const [mac, k] of u.macs) if (k > most) [best, most] = [mac, k];
+  const learned = u.votes >= LEARN_MIN && most >= 0.9 * u.votes && !own.has(best);
+  // A MAC no frame carries would only mislead: which frames arrive and which leave is better told without one.
+  learnedMacs.set(name, learned ? best : -1);
+  onWarning({
+    code: 'snapshot-mac-unseen',
+    file: u.file,
+    message:
+      `the snapshot gives ${name} the MAC ${said}, which none of the ${u.n} unicast frames of its capture looked at carries` +
+      (learned ? `; what the gateway sends there from its own addresses comes from ${macToString(best)} (${most} of ${u.votes} frames), taken as ${name}'s` : '') +
+      `: the snapshot was taken after the gateway restarted (new MACs — and rules or sysctls may have been reset too), or on another gateway; what it says may not be what the captured packets met`,
+  });
 }

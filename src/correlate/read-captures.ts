@@ -11,6 +11,8 @@ export interface CaptureLook {
   readonly ownMacSeen: string[];
   /** Some capture was taken for an interface by another name: one interface may be fed twice (correlator.ts, recentMatchGap). */
   readonly sharedLink: boolean;
+  /** Interfaces whose frames show another MAC than the snapshot's, and that MAC (interface-by-mac.ts, learnedMacs). */
+  readonly learnedMacs: [string, number][];
 }
 
 /**
@@ -39,7 +41,7 @@ export function readCaptures(
 ): { windows: CaptureWindow[]; aliases: Map<string, string>; clockShiftNs: number[] } {
   const cooked = cookedInterfaceResolver(snapshot);
   const clocks = paths.length > 1 ? new ClockLook(paths.length) : null;
-  const { aliases, merged, ownMacSeen } = interfacesByMac(
+  const { aliases, merged, ownMacSeen, learnedMacs } = interfacesByMac(
     paths,
     snapshot,
     { interfaceNames: options.interfaceNames, cookedInterface: cooked, ...(options.splitByInterface ? { splitByInterface: options.splitByInterface } : {}) },
@@ -49,7 +51,7 @@ export function readCaptures(
   const clockShiftNs = clocks ? clocks.shifts(paths, options.onWarning) : paths.map(() => 0);
   options.onClockShifts?.(clockShiftNs);
   // A capture taken for another's interface (by MAC, or repeating it on the same link) may show its packets twice.
-  options.onLook?.({ ownMacSeen: [...ownMacSeen], sharedLink: aliases.size > 0 });
+  options.onLook?.({ ownMacSeen: [...ownMacSeen], sharedLink: aliases.size > 0, learnedMacs: [...learnedMacs] });
   const windows = mergeCaptures(paths, { ...options, cookedInterface: cooked, aliases, merged, clockShiftNs }, visitor);
   return { windows, aliases, clockShiftNs };
 }
