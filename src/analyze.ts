@@ -17,6 +17,7 @@ import { READ_AS_THEY_COME, READ_PER_INTERFACE } from './correlate/capture-merge
 import { runChecks } from './diagnose/run-checks.js';
 import { buildAnalysis } from './diagnose/build-analysis.js';
 import { snapshotFitWarnings } from './diagnose/snapshot-fit.js';
+import { ipProtocolName } from './present/packet-names.js';
 import type { CheckContext } from './diagnose/check.js';
 import { statSync } from 'node:fs';
 
@@ -203,8 +204,6 @@ async function analyzeInputs(
 /** Packets a capture holding nothing but one IP protocol (`tcpdump -i eth0 icmp`) is not taken for a filtered one under. */
 const FILTER_MIN_PACKETS = 20;
 
-const PROTOCOL_NAMES: Readonly<Record<number, string>> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP' };
-
 /**
  * Captures holding IPv4 of a single protocol and no other frame at all — no ARP, no IPv6 neighbour discovery, nothing
  * else — were most likely taken with a filter (`tcpdump -i eth0 icmp`, the first thing typed at 3 a.m.): what they
@@ -212,8 +211,7 @@ const PROTOCOL_NAMES: Readonly<Record<number, string>> = { 1: 'ICMP', 6: 'TCP', 
  */
 function filterWarning(state: { packets: number; notIpv4: number; ipProtocols: ReadonlySet<number> }, captures: readonly string[]): InputWarning | null {
   if (state.packets < FILTER_MIN_PACKETS || state.notIpv4 > 0 || state.ipProtocols.size !== 1) return null;
-  const p = [...state.ipProtocols][0]!;
-  const name = PROTOCOL_NAMES[p] ?? `IP protocol ${p}`;
+  const name = ipProtocolName([...state.ipProtocols][0]!);
   return {
     code: 'capture-filtered',
     file: captures.join(', '),

@@ -91,7 +91,7 @@ export function interfacesByMac(
   /** Captured name → gateway interfaces whose MAC its frames carried. */
   const owners = new Map<string, Set<string>>();
   const seenNames = new Set<string>();
-  /** Gateway interfaces captured under their own name: their unicast Ethernet frames, and the MACs those carry. */
+  /** Gateway interfaces captured under their own name: their Ethernet frames, as `noteGatewayFrame` counts them. */
   const unicast = new Map<string, Unicast>();
   const local = new Set((snapshot?.host.interfaces ?? []).flatMap((i) => i.addresses.filter((a) => a.family === 4).map((a) => a.v4)));
   let baseSec = -1;

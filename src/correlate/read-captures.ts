@@ -11,7 +11,7 @@ export interface CaptureLook {
   readonly ownMacSeen: string[];
   /** Some capture was taken for an interface by another name: one interface may be fed twice (correlator.ts, recentMatchGap). */
   readonly sharedLink: boolean;
-  /** Interfaces whose frames show another MAC than the snapshot's, and that MAC (interface-by-mac.ts, learnedMacs). */
+  /** Interfaces whose frames never carry the snapshot's MAC, and the one the gateway sends from there, -1 if none (interface-by-mac.ts, learnedMacs). */
   readonly learnedMacs: [string, number][];
 }
 
