@@ -2,6 +2,7 @@ import { Row, writeRow, type RowRecord } from './packet-row.js';
 import type { DecodedPacket } from '../model/packet.js';
 import { Net, PacketType, Proto, TcpFlag } from '../model/packet.js';
 import { newArpTracker, observeArp, type ArpTracker } from './arp-tracker.js';
+import { isGroupMac } from './mac.js';
 import { MAX_LATENCIES, MAX_UNMATCHED_SAMPLES, samplesKept, slot, TAIL, type Connection, type QuotedError, type UnmatchedTimes } from './connection.js';
 import { ConnField, connectionBetween, findConnection, indexConnectionEnds, insertFound, newConnectionTable, rootOf, unionConnections, type ConnectionTable } from './connection-table.js';
 import { acknowledged, after, observeTcp } from './tcp-acks.js';
@@ -266,8 +267,8 @@ function isForeign(s: CorrelatorState, f: Float64Array, at: number, iface: numbe
   if (packetType !== PacketType.UNKNOWN || !macKnown(s, iface) || iface >= 256 || s.macSeen[iface] !== 1) return false;
   const srcMac = f[at + Row.SRC_MAC]!;
   const dstMac = f[at + Row.DST_MAC]!;
-  // The group bit (the lowest of the first octet): broadcast and multicast frames are everyone's.
-  if (srcMac === 0 || Math.floor(dstMac / 2 ** 40) % 2 === 1) return false;
+  // Broadcast and multicast frames are everyone's.
+  if (srcMac === 0 || isGroupMac(dstMac)) return false;
   const all = s.options.gatewayMacs;
   return all !== undefined && all.size > 0 && !all.has(srcMac) && !all.has(dstMac);
 }
@@ -334,9 +335,9 @@ export function pushRow(s: CorrelatorState, f: Float64Array, at: number, iface: 
   }
   // A frame sent to a link-layer group address (broadcast, multicast) is never forwarded, whatever its IP
   // destination (a subnet's directed broadcast): the kernel forwards only what came to its own MAC (ip_forward
-  // drops all but PACKET_HOST). The group bit is the lowest of the destination MAC's first octet.
+  // drops all but PACKET_HOST).
   const linkType = f[at + Row.PACKET_TYPE]!;
-  if (linkType === PacketType.BROADCAST || linkType === PacketType.MULTICAST || (linkType === PacketType.UNKNOWN && ((f[at + Row.DST_MAC]! / 1099511627776) & 1) === 1)) {
+  if (linkType === PacketType.BROADCAST || linkType === PacketType.MULTICAST || (linkType === PacketType.UNKNOWN && isGroupMac(f[at + Row.DST_MAC]!))) {
     s.ignored.multicast++;
     return;
   }

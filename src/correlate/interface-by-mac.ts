@@ -6,7 +6,7 @@ import { Net, type DecodedPacket } from '../model/packet.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { mergeCaptures } from './capture-merge.js';
 import type { CookedInterface } from './cooked-interface.js';
-import { macOwners } from './mac.js';
+import { isGroupMac, macOwners } from './mac.js';
 import { SameLinkLook } from './same-link.js';
 import { AddressLook } from './interface-by-address.js';
 
@@ -215,7 +215,7 @@ interface Unicast {
  * address them to is what their ARP caches hold, stale ones included.
  */
 function noteGatewayFrame(u: Unicast, d: DecodedPacket, local: ReadonlySet<number>): void {
-  if (d.dstMac > 0 && Math.floor(d.dstMac / 2 ** 40) % 2 === 0) u.n++;
+  if (d.dstMac > 0 && !isGroupMac(d.dstMac)) u.n++;
   const from = d.net === Net.ARP ? (local.has(d.arpSpa) ? d.arpSha : 0) : d.net === Net.IPV4 && local.has(d.src) ? d.srcMac : 0;
   if (from <= 0) return;
   u.votes++;

@@ -10,6 +10,11 @@ export function parseMac(s: string): number {
   return v;
 }
 
+/** A group address (broadcast, multicast): the lowest bit of the first octet set. 0 (no MAC) is not one. */
+export function isGroupMac(mac: number): boolean {
+  return ((mac / 1099511627776) & 1) === 1;
+}
+
 /**
  * Record that `mac` belongs to `name`. A MAC seen under two names (a bridge and its port, VLAN devices on one
  * parent, a neighbour heard on both sides) cannot tell them apart: it is kept as '' (known, but ambiguous).
