@@ -1,6 +1,6 @@
 import type { EmbeddedHeader } from '../model/packet.js';
 import { Proto } from '../model/packet.js';
-import { ipv6Words, u16 } from './bytes.js';
+import { ipv6Words, u16, u32 } from './bytes.js';
 import { EXT_OK, newIpv6ExtWalk, walkIpv6Extensions } from './ipv6-extensions.js';
 
 const walk = newIpv6ExtWalk();
@@ -28,7 +28,7 @@ export function decodeEmbeddedHeader(d: Uint8Array, off: number, capEnd: number,
         inner.ipId = u16(d, off + 4);
         inner.ttl = d[off + 8]!;
         inner.proto = d[off + 9]!;
-        inner.src = (((d[off + 12]! << 24) | (d[off + 13]! << 16) | (d[off + 14]! << 8) | d[off + 15]!) >>> 0);
+        inner.src = u32(d, off + 12);
       }
       return;
     }

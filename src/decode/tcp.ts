@@ -1,6 +1,6 @@
 import type { DecodedPacket } from '../model/packet.js';
 import { Layer } from '../model/packet.js';
-import { u16 } from './bytes.js';
+import { u16, u32 } from './bytes.js';
 import { setPayload } from './payload.js';
 import { markMalformed, markTruncated } from './truncate.js';
 
@@ -62,8 +62,9 @@ export function decodeTcp(d: Uint8Array, off: number, end: number, cap: number, 
  */
 function cutHeader(d: Uint8Array, off: number, end: number, capEnd: number, out: DecodedPacket): void {
   const have = capEnd - off;
-  if (have >= 8) out.tcpSeq = (((d[off + 4]! << 24) | (d[off + 5]! << 16) | (d[off + 6]! << 8) | d[off + 7]!) >>> 0);
-  if (have >= 12) out.tcpAck = (((d[off + 8]! << 24) | (d[off + 9]! << 16) | (d[off + 10]! << 8) | d[off + 11]!) >>> 0);
+  // A cold path (bytes.ts): u32 rather than the reads spelled out.
+  if (have >= 8) out.tcpSeq = u32(d, off + 4);
+  if (have >= 12) out.tcpAck = u32(d, off + 8);
   if (have >= 14) {
     const headerLength = (d[off + 12]! >> 4) * 4;
     out.tcpFlags = d[off + 13]!;
