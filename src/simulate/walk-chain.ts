@@ -8,6 +8,7 @@ import { applyDnat, applyMasquerade, applyRedirect, applySnat, type NatEffect } 
 import { hasPorts, tupleOf } from './packet-state.js';
 import { chainLabel, ruleRef } from './rule-ref.js';
 import { assume, MAX_MAY_MATCH, WALK_BUDGET, type Walk } from './walk.js';
+import { memoOf } from './host-view.js';
 
 /** How one table's hook chain ended for the packet. */
 export type HookOutcome =
@@ -242,21 +243,23 @@ export function walkChain(w: Walk, table: TableName, chains: ReadonlyMap<string,
     }
   }
   const policy = start.policy ?? 'ACCEPT';
-  w.steps.push(policyStep(stage, table, start, policy));
+  w.steps.push(policyStep(w, stage, table, start, policy));
   if (policy === 'DROP') return { kind: 'drop', rule: null, chain: start, rejectWith: null, note: `${chainLabel(table, start.name)} policy DROP` };
   return ACCEPT;
 }
 
-/** Each chain's end-of-chain step, by stage and table: made once, shared by the traces that reach it (steps are never changed). */
-const POLICY_STEPS = new WeakMap<Chain, Map<string, TraceStep>>();
-
-function policyStep(stage: StepStage, table: TableName, start: Chain, policy: string): TraceStep {
-  let byPlace = POLICY_STEPS.get(start);
+/**
+ * A chain's end-of-chain step (its policy is the chain's own), by stage and table: made once per view, shared by the
+ * traces that reach it (steps are never changed).
+ */
+function policyStep(w: Walk, stage: StepStage, table: TableName, start: Chain, policy: string): TraceStep {
+  const byChain = memoOf<Chain, Map<string, TraceStep>>(w.view, 'policy-step');
+  let byPlace = byChain.get(start);
   if (byPlace === undefined) {
     byPlace = new Map();
-    POLICY_STEPS.set(start, byPlace);
+    byChain.set(start, byPlace);
   }
-  const key = `${stage}|${table}|${policy}`;
+  const key = `${stage}|${table}`;
   let step = byPlace.get(key);
   if (step === undefined) {
     step = {
