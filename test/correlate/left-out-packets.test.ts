@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
-import { editedBundle, flowKeys, pcapSnapped } from '../support/bundle-edit.js';
+import { editedBundle, flowKeys, pcapRecords, pcapSnapped } from '../support/bundle-edit.js';
 import { concat, pcapRecord } from '../support/capture-writer.mjs';
 import { ethernetFrame, hexBytes } from '../support/frames.mjs';
 import { fieldSets } from '../support/field.js';
@@ -87,14 +87,7 @@ describe.skipIf(!healthy)('packets the analysis cannot follow are counted and na
 
 /** The capture with only the frames `keep` says (a classic little-endian pcap of Ethernet frames), as a filter would. */
 function filtered(keep: (frame: Buffer) => boolean) {
-  return (b: Buffer): Buffer => {
-    const parts = [b.subarray(0, 24)];
-    for (let at = 24; at + 16 <= b.length; at += 16 + b.readUInt32LE(at + 8)) {
-      const end = at + 16 + b.readUInt32LE(at + 8);
-      if (keep(b.subarray(at + 16, end))) parts.push(b.subarray(at, end));
-    }
-    return Buffer.concat(parts);
-  };
+  return (b: Buffer): Buffer => Buffer.concat([b.subarray(0, 24), ...pcapRecords(b).filter((r) => keep(r.data)).map((r) => b.subarray(r.at, r.end))]);
 }
 
 const ipv4Of = (protocol: number) => (f: Buffer) => f.readUInt16BE(12) === 0x0800 && f[23] === protocol;

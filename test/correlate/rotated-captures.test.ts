@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/index.js';
 import { coverage } from '../../src/correlate/correlate.js';
 import { fileBaseName, type CaptureWindow } from '../../src/correlate/capture-merge.js';
-import { editedBundle, flowKeys, pcapPrefix, pcapSuffix, pcapRecordOffset } from '../support/bundle-edit.js';
+import { editedBundle, flowKeys, pcapPrefix, pcapRecords, pcapSuffix } from '../support/bundle-edit.js';
 import { fieldSets } from '../support/field.js';
 import { LAB_AVAILABLE, LAB_WAIT_MS, labOutput } from '../lab/lab-output.js';
 import { HAVE_TSHARK } from '../support/tshark.js';
@@ -21,18 +21,13 @@ import { pcapngFile } from '../support/capture-writer.mjs';
 const tmp = mkdtempSync(join(tmpdir(), 'natlens-rotated-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function records(b: Buffer): number {
-  let n = 0;
-  for (let at = 24; at + 16 <= b.length; at = pcapRecordOffset(b, n + 1)) n++;
-  return n;
-}
 
 /**
  * The classic pcap cut into `parts` files as tcpdump rotates it: `-C` names them name, name1, name2…; `-G` by the
  * time in a strftime pattern (`eth0-%H%M%S.pcap`), which names no interface tcpdump knows.
  */
 function rotated(dir: string, name: string, bytes: Buffer, parts: number, naming: 'size' | 'time' = 'size'): void {
-  const n = records(bytes);
+  const n = pcapRecords(bytes).length;
   const cuts = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * n) / parts));
   for (let k = 0; k < parts; k++) {
     const piece = pcapPrefix(pcapSuffix(bytes, cuts[k]!), cuts[k + 1]! - cuts[k]!);
@@ -115,11 +110,7 @@ interface Frame {
 /** The frames of a little-endian classic pcap (µs or ns, by its magic), read here rather than by natlens's reader. */
 function pcapFrames(b: Buffer, iface: number): Frame[] {
   const scale = b.readUInt32LE(0) === 0xa1b23c4d ? 1n : 1000n;
-  const out: Frame[] = [];
-  for (let at = 24; at + 16 <= b.length; at += 16 + b.readUInt32LE(at + 8)) {
-    out.push({ iface, ns: BigInt(b.readUInt32LE(at)) * 1_000_000_000n + BigInt(b.readUInt32LE(at + 4)) * scale, data: b.subarray(at + 16, at + 16 + b.readUInt32LE(at + 8)) });
-  }
-  return out;
+  return pcapRecords(b).map((r) => ({ iface, ns: BigInt(r.sec) * 1_000_000_000n + BigInt(r.frac) * scale, data: r.data }));
 }
 
 /**

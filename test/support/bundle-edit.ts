@@ -13,6 +13,17 @@ export function pcapRecordOffset(bytes: Buffer, frame: number): number {
   return at;
 }
 
+/** The records of a classic little-endian pcap: where each starts and ends, its timestamp words, its frame. */
+export function pcapRecords(bytes: Buffer): { at: number; end: number; sec: number; frac: number; data: Buffer }[] {
+  const out = [];
+  for (let at = 24; at + 16 <= bytes.length; ) {
+    const end = at + 16 + bytes.readUInt32LE(at + 8);
+    out.push({ at, end, sec: bytes.readUInt32LE(at), frac: bytes.readUInt32LE(at + 4), data: bytes.subarray(at + 16, end) });
+    at = end;
+  }
+  return out;
+}
+
 /** The first `keep` records. */
 export function pcapPrefix(bytes: Buffer, keep: number): Buffer {
   return bytes.subarray(0, pcapRecordOffset(bytes, keep + 1));
